@@ -1,0 +1,234 @@
+/*
+ * certa — TLS 1.3 for machine identity.
+ *
+ * The whole public API. The engine is sans-I/O: it never touches a socket,
+ * a clock or a file during a connection. The caller moves bytes:
+ *
+ *   certa_config *cfg = certa_config_new();
+ *   certa_config_load_cert_chain(cfg, "server.crt"); ...     (build once)
+ *   certa_conn *c = certa_server_new(cfg);                   (per connection)
+ *   loop:
+ *     read bytes from the socket  -> certa_conn_recv(c, buf, n, &used)
+ *     certa_conn_outgoing(c, &p)  -> write them to the socket,
+ *                                    then certa_conn_outgoing_done(c, n)
+ *     certa_conn_read(c, ...)     -> application data from the peer
+ *     certa_conn_write(c, ...)    -> application data to the peer
+ *
+ * A config is frozen by the first connection made from it and may then be
+ * shared read-only by any number of connections and threads.
+ *
+ * Every failure is a stable CERTA_E_* code, the TLS alert it maps to, and a
+ * sentence naming the cause and the fix (certa_conn_error_text()).
+ */
+#ifndef CERTA_H
+#define CERTA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ------------------------------------------------------------ */
+
+typedef enum certa_error {
+    CERTA_OK = 0,
+    /* local / usage */
+    CERTA_E_NOMEM,
+    CERTA_E_INVALID_ARGUMENT,
+    CERTA_E_FILE,             /* a file could not be read */
+    CERTA_E_BAD_PEM,          /* no usable PEM block */
+    CERTA_E_BAD_KEY,          /* private key unreadable or unsupported */
+    CERTA_E_KEY_MISMATCH,     /* private key does not match the certificate */
+    CERTA_E_UNKNOWN_NAME,     /* unknown cipher suite / group / ALPN syntax */
+    CERTA_E_BAD_PIN,          /* pin string is not sha256:BASE64 of 32 bytes */
+    CERTA_E_CONFIG,           /* config incomplete (e.g. server without cert) */
+    CERTA_E_STATE,            /* call not valid in this connection state */
+    CERTA_E_INTERNAL,
+    CERTA_E_CRYPTO,           /* libcrypto refused an operation */
+    /* protocol, detected locally */
+    CERTA_E_DECODE,           /* decode_error */
+    CERTA_E_ILLEGAL_PARAMETER,
+    CERTA_E_UNEXPECTED_MESSAGE,
+    CERTA_E_RECORD_OVERFLOW,
+    CERTA_E_BAD_RECORD_MAC,
+    CERTA_E_NO_COMMON_CIPHER,   /* handshake_failure */
+    CERTA_E_NO_COMMON_GROUP,    /* handshake_failure */
+    CERTA_E_NO_COMMON_SIGALG,   /* handshake_failure */
+    CERTA_E_PROTOCOL_VERSION,   /* peer does not speak TLS 1.3 */
+    CERTA_E_DOWNGRADE,          /* ServerHello.random downgrade sentinel */
+    CERTA_E_MISSING_EXTENSION,
+    CERTA_E_UNSUPPORTED_EXTENSION,
+    CERTA_E_NO_ALPN,            /* no_application_protocol */
+    CERTA_E_BAD_SIGNATURE,      /* CertificateVerify did not verify */
+    CERTA_E_BAD_FINISHED,       /* Finished MAC mismatch */
+    CERTA_E_BAD_CERTIFICATE,    /* peer certificate unparseable/unsupported */
+    CERTA_E_PIN_MISMATCH,       /* peer key does not match any pin */
+    CERTA_E_NO_PEER_AUTH,       /* client has neither pin nor insecure set */
+    CERTA_E_HANDSHAKE_TOO_BIG,  /* handshake message over the configured cap */
+    CERTA_E_PEER_ALERT,         /* peer sent a fatal alert */
+    CERTA_E_PEER_CLOSED,        /* transport closed without close_notify */
+    CERTA_E_TIMEOUT,            /* used by the socket helpers and the CLI */
+    CERTA_E_IO,                 /* socket error (socket helpers, CLI) */
+    CERTA_E_COUNT
+} certa_error;
+
+/* The code's stable name, e.g. "CERTA_E_BAD_FINISHED". */
+const char *certa_error_name(int code);
+/* A generic sentence for the code (cause and fix) when no detail is known. */
+const char *certa_error_text(int code);
+/* Name of a TLS alert description, e.g. 40 -> "handshake_failure". */
+const char *certa_alert_name(uint8_t alert);
+
+/* ---- identifiers -------------------------------------------------------- */
+
+#define CERTA_TLS13 0x0304
+#define CERTA_TLS12 0x0303
+
+#define CERTA_TLS_AES_128_GCM_SHA256 0x1301
+#define CERTA_TLS_AES_256_GCM_SHA384 0x1302
+#define CERTA_TLS_CHACHA20_POLY1305_SHA256 0x1303
+
+#define CERTA_GROUP_SECP256R1 0x0017
+#define CERTA_GROUP_SECP384R1 0x0018
+#define CERTA_GROUP_X25519 0x001d
+
+#define CERTA_SIG_ECDSA_SECP256R1_SHA256 0x0403
+#define CERTA_SIG_ECDSA_SECP384R1_SHA384 0x0503
+#define CERTA_SIG_RSA_PSS_RSAE_SHA256 0x0804
+#define CERTA_SIG_RSA_PSS_RSAE_SHA384 0x0805
+#define CERTA_SIG_RSA_PSS_RSAE_SHA512 0x0806
+#define CERTA_SIG_ED25519 0x0807
+
+/* Human names ("TLS_AES_128_GCM_SHA256", "x25519", "ecdsa_secp256r1_sha256");
+ * "unknown" for values certa does not know. */
+const char *certa_cipher_suite_name(uint16_t suite);
+const char *certa_group_name(uint16_t group);
+const char *certa_sig_scheme_name(uint16_t scheme);
+
+/* ---- config ------------------------------------------------------------- */
+
+typedef struct certa_config certa_config;
+
+certa_config *certa_config_new(void);
+/* Drops the caller's reference; connections keep their own. */
+void certa_config_free(certa_config *cfg);
+
+/* Certificate chain (leaf first) and private key, PEM. Keys: PKCS#8,
+ * SEC1 EC, PKCS#1 RSA, Ed25519. */
+int certa_config_load_cert_chain(certa_config *cfg, const char *path);
+int certa_config_load_private_key(certa_config *cfg, const char *path);
+int certa_config_set_cert_chain_pem(certa_config *cfg, const char *pem, size_t len);
+int certa_config_set_private_key_pem(certa_config *cfg, const char *pem, size_t len);
+
+/* Comma-separated lists, in preference order. Unknown names are refused. */
+int certa_config_set_ciphers(certa_config *cfg, const char *list); /* TLS_AES_128_GCM_SHA256,... */
+int certa_config_set_groups(certa_config *cfg, const char *list);  /* x25519,secp256r1,secp384r1 */
+int certa_config_set_alpn(certa_config *cfg, const char *list);    /* h2,http/1.1 */
+
+/* Peer authentication for the client (full chain validation comes later):
+ * an SPKI pin "sha256:BASE64" (SHA-256 of the DER SubjectPublicKeyInfo),
+ * repeatable; or insecure mode, which accepts any certificate whose
+ * CertificateVerify is valid. */
+int certa_config_add_pin(certa_config *cfg, const char *pin);
+void certa_config_set_insecure(certa_config *cfg, bool insecure);
+
+/* Cap on one handshake message (certificate chains); default 64 KiB. */
+void certa_config_set_max_handshake_size(certa_config *cfg, size_t max);
+
+/* Time (seconds since the epoch) and randomness; defaults: time(), RAND_bytes. */
+typedef int64_t (*certa_time_fn)(void *arg);
+typedef int (*certa_random_fn)(void *arg, uint8_t *out, size_t len); /* 0 = ok */
+void certa_config_set_time_fn(certa_config *cfg, certa_time_fn fn, void *arg);
+void certa_config_set_random_fn(certa_config *cfg, certa_random_fn fn, void *arg);
+
+/* Last error detail from a config call (a sentence), "" if none. */
+const char *certa_config_error_text(const certa_config *cfg);
+
+/* ---- connection ------------------------------------------------------- */
+
+typedef struct certa_conn certa_conn;
+
+/* A client for server_name (SNI; may be NULL or an IP literal, which is
+ * not sent as SNI). The ClientHello is queued at once. */
+certa_conn *certa_client_new(certa_config *cfg, const char *server_name);
+certa_conn *certa_server_new(certa_config *cfg);
+void certa_conn_free(certa_conn *conn);
+
+/* Handshake trace: one line per event (message sent/received, parameters),
+ * without trailing newline. */
+typedef void (*certa_trace_fn)(void *arg, const char *line);
+void certa_conn_set_trace(certa_conn *conn, certa_trace_fn fn, void *arg);
+
+/* Feed bytes received from the transport. *used is set to how many were
+ * taken; fewer than len means decrypted application data is waiting to be
+ * read (backpressure): read it, then feed the rest. Returns CERTA_OK or the
+ * error that failed the connection (an alert is then queued to send). */
+int certa_conn_recv(certa_conn *conn, const uint8_t *data, size_t len, size_t *used);
+/* Tell the engine the transport reached end of file. */
+int certa_conn_recv_eof(certa_conn *conn);
+
+/* Bytes waiting to be sent to the peer; after sending n of them, call
+ * certa_conn_outgoing_done(conn, n). */
+size_t certa_conn_outgoing(certa_conn *conn, const uint8_t **data);
+void certa_conn_outgoing_done(certa_conn *conn, size_t n);
+
+/* Decrypted application data. Returns bytes copied (0 if none yet). */
+size_t certa_conn_read(certa_conn *conn, uint8_t *buf, size_t cap);
+/* Queue application data (only once the handshake is done). */
+int certa_conn_write(certa_conn *conn, const uint8_t *data, size_t len);
+/* Queue close_notify; no more writes after it. */
+int certa_conn_close(certa_conn *conn);
+/* Send a KeyUpdate; request_peer asks the peer to update its keys too. */
+int certa_conn_key_update(certa_conn *conn, bool request_peer);
+
+bool certa_conn_handshake_done(const certa_conn *conn);
+bool certa_conn_peer_closed(const certa_conn *conn); /* close_notify received */
+bool certa_conn_failed(const certa_conn *conn);
+int certa_conn_error(const certa_conn *conn);
+/* The sentence for the failure: cause and fix. */
+const char *certa_conn_error_text(const certa_conn *conn);
+/* Alert sent or received with the failure; 255 if none. */
+uint8_t certa_conn_alert_sent(const certa_conn *conn);
+uint8_t certa_conn_alert_received(const certa_conn *conn);
+
+typedef struct certa_info {
+    uint16_t version;
+    uint16_t cipher_suite;
+    uint16_t group;
+    uint16_t peer_sig_scheme;  /* scheme of the peer's CertificateVerify */
+    bool hello_retry;          /* a HelloRetryRequest was used */
+    const char *alpn;          /* negotiated protocol or NULL */
+    const char *server_name;   /* SNI sent (client) or received (server), or NULL */
+    size_t peer_cert_count;    /* certificates the peer sent */
+} certa_info;
+int certa_conn_info(const certa_conn *conn, certa_info *info);
+/* DER of the peer's certificate number index (0 = leaf), NULL if none. */
+const uint8_t *certa_conn_peer_cert(const certa_conn *conn, size_t index, size_t *len);
+
+/* ---- certificates -------------------------------------------------------- */
+
+typedef struct certa_cert_summary {
+    char subject[256];
+    char issuer[256];
+    int64_t not_before; /* seconds since the epoch */
+    int64_t not_after;
+    char key_type[32];  /* "ECDSA P-256", "RSA 2048", "Ed25519" */
+    char spki_sha256[64]; /* "sha256:BASE64", usable as a pin */
+} certa_cert_summary;
+int certa_cert_summarize(const uint8_t *der, size_t len, certa_cert_summary *out);
+
+/* ---- blocking socket helpers --------------------------------------------- */
+
+/* Drive the handshake over a connected blocking or non-blocking socket,
+ * waiting at most timeout_ms in total (0 = no limit). */
+int certa_fd_handshake(certa_conn *conn, int fd, int timeout_ms);
+/* Send everything queued in the engine. */
+int certa_fd_flush(certa_conn *conn, int fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CERTA_H */

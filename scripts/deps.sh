@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages certa's build, tests and demo need, only when
+# something is missing (so repeated runs are quick and need no network).
+set -euo pipefail
+pkgs=(build-essential libssl-dev openssl gnutls-bin curl python3 ca-certificates clang
+      libclang-rt-dev procps iproute2 netcat-openbsd)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

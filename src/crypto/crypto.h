@@ -1,0 +1,112 @@
+/* The only interface to libcrypto. Everything certa needs from primitives
+ * is here; the protocol code never includes an OpenSSL header.
+ *
+ * Algorithms (EVP_MD, EVP_CIPHER) are fetched once per process, on first
+ * use, and shared read-only afterwards. */
+#ifndef CERTA_CRYPTO_H
+#define CERTA_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRYPTO_MAX_HASH 64   /* enough for SHA-512 */
+#define CRYPTO_MAX_KEY 32
+#define CRYPTO_AEAD_NONCE 12
+#define CRYPTO_AEAD_TAG 16
+#define CRYPTO_MAX_PUBKEY 133 /* P-521 uncompressed; we use up to P-384 (97) */
+#define CRYPTO_MAX_SIG 1024   /* RSA-8192 */
+
+typedef enum { HASH_SHA256 = 0, HASH_SHA384, HASH_SHA512, HASH_SHA1, HASH_COUNT } hash_alg;
+typedef enum { AEAD_AES128GCM = 0, AEAD_AES256GCM, AEAD_CHACHA20POLY1305, AEAD_COUNT } aead_alg;
+
+/* Opaque handles to libcrypto objects. */
+typedef struct evp_pkey_st crypto_key;        /* EVP_PKEY */
+typedef struct evp_md_ctx_st crypto_hash_ctx; /* EVP_MD_CTX */
+typedef struct evp_cipher_ctx_st crypto_cipher_ctx;
+
+/* ---- misc ---- */
+int crypto_random(uint8_t *out, size_t len);       /* 0 = ok */
+void crypto_zero(void *p, size_t len);              /* not optimised away */
+bool crypto_equal_ct(const void *a, const void *b, size_t len); /* constant time */
+
+/* ---- hashes ---- */
+size_t hash_len(hash_alg h);
+int hash_oneshot(hash_alg h, const uint8_t *data, size_t len, uint8_t *out);
+
+/* Running hash of a transcript; current() does not end it. */
+typedef struct transcript {
+    crypto_hash_ctx *ctx;
+    hash_alg alg;
+} transcript;
+int transcript_init(transcript *t, hash_alg h);
+int transcript_update(transcript *t, const uint8_t *data, size_t len);
+int transcript_current(const transcript *t, uint8_t *out); /* hash_len(alg) bytes */
+void transcript_free(transcript *t);
+
+int hmac(hash_alg h, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,
+         uint8_t *out);
+
+/* ---- HKDF (RFC 5869) and TLS 1.3's HKDF-Expand-Label (RFC 8446 §7.1) ---- */
+int hkdf_extract(hash_alg h, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
+                 size_t ikm_len, uint8_t *prk /* hash_len */);
+int hkdf_expand(hash_alg h, const uint8_t *prk, size_t prk_len, const uint8_t *info,
+                size_t info_len, uint8_t *out, size_t out_len);
+/* label without the "tls13 " prefix, e.g. "key". */
+int hkdf_expand_label(hash_alg h, const uint8_t *secret, const char *label,
+                      const uint8_t *context, size_t context_len, uint8_t *out, size_t out_len);
+/* Derive-Secret(secret, label, messages) given the transcript hash. */
+int derive_secret(hash_alg h, const uint8_t *secret, const char *label,
+                  const uint8_t *transcript_hash, uint8_t *out);
+
+/* ---- AEAD: keyed once, then one call per record ---- */
+typedef struct aead_ctx {
+    crypto_cipher_ctx *ctx;
+    aead_alg alg;
+    bool encrypt;
+} aead_ctx;
+size_t aead_key_len(aead_alg a);
+int aead_init(aead_ctx *a, aead_alg alg, const uint8_t *key, bool encrypt);
+/* out must hold in_len + CRYPTO_AEAD_TAG; in and out may be the same. */
+int aead_seal(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t *aad,
+              size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *out);
+/* in_len includes the tag; out gets in_len - TAG bytes. Returns -1 when
+ * authentication fails, -2 on other errors. In-place allowed. */
+int aead_open(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t *aad,
+              size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *out);
+void aead_free(aead_ctx *a);
+
+/* ---- key exchange (TLS NamedGroup values) ---- */
+bool kex_group_supported(uint16_t group);
+/* Generates an ephemeral key; writes the key_share encoding (x25519: 32 raw
+ * bytes; NIST curves: uncompressed point). */
+int kex_generate(uint16_t group, crypto_key **priv, uint8_t *pub, size_t *pub_len);
+/* Shared secret with the peer's key_share; rejects invalid points. */
+int kex_derive(uint16_t group, crypto_key *priv, const uint8_t *peer, size_t peer_len,
+               uint8_t *secret, size_t *secret_len);
+
+/* ---- signatures (TLS SignatureScheme values) ---- */
+/* Does this key type/size fit the scheme (for choosing what to sign with)? */
+bool sig_scheme_fits_key(uint16_t scheme, const crypto_key *key);
+int sig_sign(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, uint8_t *sig,
+             size_t *sig_len /* in: capacity */);
+/* 0 = valid, -1 = invalid signature, -2 = other error. */
+int sig_verify(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_t len,
+               const uint8_t *sig, size_t sig_len);
+
+/* ---- keys ---- */
+/* Private key from PEM (PKCS#8, SEC1, PKCS#1, Ed25519); NULL on failure. */
+crypto_key *key_from_pem(const char *pem, size_t len);
+/* Public key from a DER SubjectPublicKeyInfo; NULL on failure. */
+crypto_key *key_from_spki(const uint8_t *spki, size_t len);
+/* Does the private key belong to this public key? */
+bool key_pair_matches(const crypto_key *priv, const crypto_key *pub);
+/* "ECDSA P-256", "RSA 2048", "Ed25519", ... */
+void key_describe(const crypto_key *key, char *out, size_t cap);
+void key_free(crypto_key *key);
+
+/* Base64 (standard alphabet, padded). Returns output length or -1. */
+int base64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
+int base64_decode(const char *in, size_t len, uint8_t *out, size_t cap);
+
+#endif

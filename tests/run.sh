@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every unit test binary and every interop/behaviour script, counting
+# TAP-style "ok" / "not ok" lines. A binary or script that exits non-zero
+# without reporting a failure counts as one failure (a crash, a sanitizer
+# report). Last line: "N passed, N failed, N skipped".
+set -u
+BUILD=${1:-build}
+cd "$(dirname "$0")/.."
+export CERTA_BUILD=$PWD/$BUILD
+export CERTA=$PWD/$BUILD/certa
+pass=0 fail=0 skip=0
+failed_names=()
+run_one() {
+  local name=$1; shift
+  local out rc
+  out=$(mktemp)
+  timeout 600 "$@" >"$out" 2>&1
+  rc=$?
+  local p f s
+  p=$(grep -c '^ok - ' "$out")
+  f=$(grep -c '^not ok - ' "$out")
+  s=$(grep -c '^skip - ' "$out")
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $name exited with $rc" >>"$out"; fi
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $name asserted nothing" >>"$out"; fi
+  pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+  if [ "$f" -gt 0 ]; then
+    failed_names+=("$name")
+    echo "=== $name: $p passed, $f failed"
+    grep -v '^ok - ' "$out" | tail -n 60
+  else
+    echo "=== $name: $p passed${s:+, $s skipped}"
+    grep '^skip - ' "$out"
+  fi
+  rm -f "$out"
+}
+for t in "$BUILD"/tests/test_*; do
+  [ -x "$t" ] || continue
+  run_one "$(basename "$t")" "$t"
+done
+for s in tests/interop/*.sh tests/behaviour/*.sh; do
+  [ -f "$s" ] || continue
+  run_one "$(basename "$s")" bash "$s"
+done
+[ ${#failed_names[@]} -gt 0 ] && echo "failing: ${failed_names[*]}"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
