@@ -64,6 +64,11 @@ demo: deps
 	$(MAKE) all
 	bash scripts/demo.sh $(BUILD)
 
+# Each fuzz/fuzz_*.c target for FUZZ_SECONDS seconds (libFuzzer, clang).
+FUZZ_SECONDS ?= 10
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
 format:
 	clang-format -i $$(find include src tools tests fuzz bench -name '*.[ch]' 2>/dev/null)
 
