@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 /* Decodes the next block with the given label (e.g. "CERTIFICATE") from
- * text starting at *pos. On success returns 1, sets *der/*der_len to a
+ * text starting at *pos. On success returns 1, sets *der and *der_len to a
  * malloc'd buffer and advances *pos past the block; returns 0 when no more
  * blocks, -1 on a malformed block. */
 int pem_next(const char *text, size_t len, size_t *pos, const char *label, uint8_t **der,
