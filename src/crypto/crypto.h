@@ -81,9 +81,13 @@ bool kex_group_supported(uint16_t group);
 /* Generates an ephemeral key; writes the key_share encoding (x25519: 32 raw
  * bytes; NIST curves: uncompressed point). */
 int kex_generate(uint16_t group, crypto_key **priv, uint8_t *pub, size_t *pub_len);
-/* Shared secret with the peer's key_share; rejects invalid points. */
+/* Shared secret with the peer's key_share; rejects invalid points.
+ * secret must hold CRYPTO_MAX_SHARED bytes; *secret_len is set (output only). */
+#define CRYPTO_MAX_SHARED 48
 int kex_derive(uint16_t group, crypto_key *priv, const uint8_t *peer, size_t peer_len,
                uint8_t *secret, size_t *secret_len);
+/* An x25519 private key from its 32 raw bytes (for known-answer tests). */
+int kex_x25519_from_raw(const uint8_t priv[32], crypto_key **out);
 
 /* ---- signatures (TLS SignatureScheme values) ---- */
 /* Does this key type/size fit the scheme (for choosing what to sign with)? */

@@ -1,0 +1,160 @@
+/* TLS SignatureSchemes. Sign and verify:
+ *   0x0403 ecdsa_secp256r1_sha256   0x0503 ecdsa_secp384r1_sha384
+ *   0x0603 ecdsa_secp521r1_sha512
+ *   0x0804/0x0805/0x0806 rsa_pss_rsae_sha256/384/512 (rsaEncryption keys)
+ *   0x0809/0x080a/0x080b rsa_pss_pss_sha256/384/512 (RSASSA-PSS keys)
+ *   0x0807 ed25519                  0x0808 ed448
+ * Verify only (certificate signatures; never CertificateVerify in TLS 1.3):
+ *   0x0401/0x0501/0x0601 rsa_pkcs1_sha256/384/512
+ * RSA-PSS always uses MGF1 with the signature hash and salt length = hash
+ * length (RFC 8446 §4.2.3), for signing and verifying. */
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+
+#include "crypto/internal.h"
+
+typedef enum { KIND_ECDSA, KIND_RSA_PSS_RSAE, KIND_RSA_PSS_PSS, KIND_RSA_PKCS1, KIND_EDDSA } kind;
+
+typedef struct scheme_info {
+    uint16_t id;
+    kind kind;
+    hash_alg hash;     /* unused for EdDSA */
+    const char *curve; /* ECDSA: NIST name; EdDSA: key type */
+    bool can_sign;
+} scheme_info;
+
+static const scheme_info schemes[] = {
+    {0x0403, KIND_ECDSA, HASH_SHA256, "P-256", true},
+    {0x0503, KIND_ECDSA, HASH_SHA384, "P-384", true},
+    {0x0603, KIND_ECDSA, HASH_SHA512, "P-521", true},
+    {0x0804, KIND_RSA_PSS_RSAE, HASH_SHA256, NULL, true},
+    {0x0805, KIND_RSA_PSS_RSAE, HASH_SHA384, NULL, true},
+    {0x0806, KIND_RSA_PSS_RSAE, HASH_SHA512, NULL, true},
+    {0x0809, KIND_RSA_PSS_PSS, HASH_SHA256, NULL, true},
+    {0x080a, KIND_RSA_PSS_PSS, HASH_SHA384, NULL, true},
+    {0x080b, KIND_RSA_PSS_PSS, HASH_SHA512, NULL, true},
+    {0x0807, KIND_EDDSA, HASH_SHA256, "ED25519", true},
+    {0x0808, KIND_EDDSA, HASH_SHA256, "ED448", true},
+    {0x0401, KIND_RSA_PKCS1, HASH_SHA256, NULL, false},
+    {0x0501, KIND_RSA_PKCS1, HASH_SHA384, NULL, false},
+    {0x0601, KIND_RSA_PKCS1, HASH_SHA512, NULL, false},
+};
+
+static const scheme_info *scheme_find(uint16_t id) {
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        if (schemes[i].id == id) return &schemes[i];
+    return NULL;
+}
+
+/* libcrypto reports curves by SN ("prime256v1") or NIST name ("P-256"). */
+static bool curve_is(const EVP_PKEY *key, const char *nist) {
+    char name[64];
+    size_t n = 0;
+    if (EVP_PKEY_get_group_name(key, name, sizeof name, &n) != 1) {
+        ERR_clear_error();
+        return false;
+    }
+    if (strcmp(name, nist) == 0) return true;
+    if (strcmp(nist, "P-256") == 0) return strcmp(name, "prime256v1") == 0;
+    if (strcmp(nist, "P-384") == 0) return strcmp(name, "secp384r1") == 0;
+    if (strcmp(nist, "P-521") == 0) return strcmp(name, "secp521r1") == 0;
+    return false;
+}
+
+/* Key type (and curve, and for PSS the modulus size) fits the scheme. */
+static bool key_fits(const scheme_info *s, const EVP_PKEY *key) {
+    if (key == NULL) return false;
+    switch (s->kind) {
+    case KIND_ECDSA:
+        return EVP_PKEY_is_a(key, "EC") && curve_is(key, s->curve);
+    case KIND_EDDSA:
+        return EVP_PKEY_is_a(key, s->curve);
+    case KIND_RSA_PKCS1:
+        return EVP_PKEY_is_a(key, "RSA");
+    case KIND_RSA_PSS_RSAE:
+    case KIND_RSA_PSS_PSS: {
+        if (!EVP_PKEY_is_a(key, s->kind == KIND_RSA_PSS_RSAE ? "RSA" : "RSA-PSS")) return false;
+        /* EMSA-PSS needs emLen >= hLen + sLen + 2 with sLen = hLen. */
+        int bits = EVP_PKEY_get_bits(key);
+        size_t hl = hash_len(s->hash);
+        return bits > 0 && ((size_t)bits - 1 + 7) / 8 >= 2 * hl + 2;
+    }
+    }
+    return false;
+}
+
+bool sig_scheme_fits_key(uint16_t scheme, const crypto_key *key) {
+    const scheme_info *s = scheme_find(scheme);
+    return s != NULL && s->can_sign && key_fits(s, key);
+}
+
+/* A DigestSign/DigestVerify context for the scheme, padding set. */
+static EVP_MD_CTX *sig_ctx(const scheme_info *s, EVP_PKEY *key, bool sign) {
+    const EVP_MD *md = NULL;
+    if (s->kind != KIND_EDDSA) {
+        md = crypto_md(s->hash);
+        if (md == NULL) return NULL;
+    }
+    EVP_PKEY_CTX *pctx = NULL;
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    if (mctx == NULL) return NULL;
+    int ok = sign ? EVP_DigestSignInit(mctx, &pctx, md, NULL, key)
+                  : EVP_DigestVerifyInit(mctx, &pctx, md, NULL, key);
+    if (ok != 1) goto fail;
+    if (s->kind == KIND_RSA_PSS_RSAE || s->kind == KIND_RSA_PSS_PSS) {
+        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+            EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+            EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1)
+            goto fail;
+    } else if (s->kind == KIND_RSA_PKCS1) {
+        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) goto fail;
+    }
+    return mctx;
+fail:
+    EVP_MD_CTX_free(mctx);
+    return NULL;
+}
+
+int sig_sign(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, uint8_t *sig,
+             size_t *sig_len) {
+    const scheme_info *s = scheme_find(scheme);
+    if (s == NULL || !s->can_sign || !key_fits(s, key) || sig == NULL || sig_len == NULL ||
+        (msg == NULL && len > 0))
+        return -1;
+    int max = EVP_PKEY_get_size(key);
+    if (max <= 0 || *sig_len < (size_t)max) return -1;
+    static const uint8_t empty[1];
+    if (msg == NULL) msg = empty;
+    EVP_MD_CTX *mctx = sig_ctx(s, key, true);
+    size_t n = *sig_len;
+    int ok = mctx != NULL && EVP_DigestSign(mctx, sig, &n, msg, len) == 1;
+    EVP_MD_CTX_free(mctx);
+    if (!ok) {
+        ERR_clear_error();
+        return -1;
+    }
+    *sig_len = n;
+    return 0;
+}
+
+int sig_verify(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_t len, const uint8_t *sig,
+               size_t sig_len) {
+    const scheme_info *s = scheme_find(scheme);
+    if (s == NULL || pub == NULL || (msg == NULL && len > 0)) return -2;
+    if (!key_fits(s, pub)) return -1; /* no signature under this scheme fits the key */
+    if (sig == NULL || sig_len == 0) return -1;
+    static const uint8_t empty[1];
+    if (msg == NULL) msg = empty;
+    EVP_MD_CTX *mctx = sig_ctx(s, pub, false);
+    if (mctx == NULL) {
+        ERR_clear_error();
+        return -2;
+    }
+    /* 1 = valid; 0 = bad signature; <0 = malformed signature and the like. */
+    int r = EVP_DigestVerify(mctx, sig, sig_len, msg, len);
+    EVP_MD_CTX_free(mctx);
+    ERR_clear_error();
+    return r == 1 ? 0 : -1;
+}
