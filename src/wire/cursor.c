@@ -124,6 +124,11 @@ bool cur_peek_u8(const cursor *c, uint8_t *out) {
 
 /* ---- builder --------------------------------------------------------------- */
 
+/* A heap builder never grows past this: nothing certa writes comes close
+ * (TLS messages are at most 2^24 bytes), and a bug that asks for more
+ * should fail cleanly rather than exhaust memory. */
+#define BLD_HEAP_MAX ((size_t)1 << 30)
+
 void bld_init_fixed(builder *b, uint8_t *buf, size_t cap) {
     memset(b, 0, sizeof *b);
     b->buf = buf;
@@ -134,6 +139,7 @@ void bld_init_fixed(builder *b, uint8_t *buf, size_t cap) {
 void bld_init_alloc(builder *b, size_t initial_cap) {
     memset(b, 0, sizeof *b);
     if (initial_cap == 0) initial_cap = 64;
+    if (initial_cap > BLD_HEAP_MAX) initial_cap = BLD_HEAP_MAX;
     b->buf = malloc(initial_cap);
     if (!b->buf) {
         b->failed = true;
@@ -155,18 +161,14 @@ static bool bld_grow(builder *b, size_t n) {
     }
     size_t need = b->len + n;
     if (need <= b->cap) return true;
-    if (b->fixed) {
+    if (b->fixed || need > BLD_HEAP_MAX) {
         b->failed = true;
         return false;
     }
     size_t cap = b->cap ? b->cap : 64;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2) {
-            cap = need;
-            break;
-        }
+    while (cap < need)
         cap *= 2;
-    }
+    if (cap > BLD_HEAP_MAX) cap = BLD_HEAP_MAX;
     /* Grow by copying so the old buffer can be zeroized (it may hold secrets). */
     uint8_t *nb = malloc(cap);
     if (!nb) {
