@@ -313,42 +313,50 @@ static bool put_atv(out_buf *o, cursor atv) {
     return put_value(o, tag, &val, &elem);
 }
 
+/* One AttributeTypeAndValue and the RDN it belongs to. */
+typedef struct ava_ref {
+    cursor atv;
+    size_t rdn;
+} ava_ref;
+
 int x509_name_to_string(const cursor *name, char *out, size_t cap) {
     if (!name || !out || cap == 0) return -1;
     out[0] = '\0';
     if (!name_valid(*name)) return -1;
-    out_buf o = {out, 0, cap, false};
-    cursor c = *name, rdns;
+    cursor c = *name, rdns, t, rdn, atv;
     if (!der_get(&c, DER_SEQUENCE, &rdns)) return -1;
 
-    /* Print the RDNs most specific (last) first, as OpenSSL's RFC 2253 output. */
+    /* Like OpenSSL's RFC 2253 output, print every attribute in reverse
+     * order: most specific RDN first, and within a multi-valued RDN the
+     * last value first. */
     size_t count = 0;
-    for (cursor t = rdns, rdn; !cur_empty(&t); count++)
-        if (!der_get(&t, DER_SET, &rdn)) return -1;
-    cursor small[16], *list = small;
+    for (t = rdns; !cur_empty(&t);)
+        for (der_get(&t, DER_SET, &rdn); !cur_empty(&rdn); count++)
+            der_get(&rdn, DER_SEQUENCE, &atv);
+    ava_ref small[16], *list = small;
     if (count > sizeof small / sizeof small[0]) {
         list = malloc(count * sizeof *list);
         if (!list) return -1;
     }
-    cursor t = rdns;
-    for (size_t k = 0; k < count; k++)
-        der_get(&t, DER_SET, &list[k]);
-    int rc = 0;
-    for (size_t idx = count; idx-- > 0 && rc == 0 && !o.overflow;) {
-        cursor rdn = list[idx];
-        if (idx + 1 != count) puts_(&o, ", ");
-        bool first = true;
-        while (!cur_empty(&rdn) && rc == 0) {
-            cursor atv;
-            if (!der_get(&rdn, DER_SEQUENCE, &atv)) rc = -1;
-            if (!first) put(&o, "+", 1);
-            first = false;
-            if (rc == 0 && !put_atv(&o, atv)) rc = -1;
+    size_t k = 0, r = 0;
+    for (t = rdns; !cur_empty(&t); r++)
+        for (der_get(&t, DER_SET, &rdn); !cur_empty(&rdn); k++) {
+            der_get(&rdn, DER_SEQUENCE, &list[k].atv);
+            list[k].rdn = r;
         }
+
+    out_buf o = {out, 0, cap, false};
+    bool ok = true;
+    for (size_t i = count; i-- > 0 && ok && !o.overflow;) {
+        if (i + 1 != count) puts_(&o, list[i].rdn == list[i + 1].rdn ? "+" : ", ");
+        ok = put_atv(&o, list[i].atv);
     }
     if (list != small) free(list);
-    if (rc != 0) return -1;
-    return o.overflow ? -1 : 0;
+    if (!ok || o.overflow) {
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
 }
 
 int x509_spki_pin(const x509_cert *cert, char *out, size_t cap) {
