@@ -1,0 +1,146 @@
+/* The error model: every CERTA_E_* code has a stable name and a generic
+ * sentence (cause and fix). Connections add detail with their own sentence;
+ * these texts are the fallback and what certa_error_text() returns. */
+#include "certa.h"
+
+#include <stddef.h>
+
+typedef struct error_entry {
+    const char *name;
+    const char *text;
+} error_entry;
+
+static const error_entry error_table[CERTA_E_COUNT] = {
+    [CERTA_OK] = {"CERTA_OK", "no error"},
+    [CERTA_E_NOMEM] = {"CERTA_E_NOMEM", "out of memory: free memory or lower the connection count"},
+    [CERTA_E_INVALID_ARGUMENT] = {"CERTA_E_INVALID_ARGUMENT",
+                                  "an argument was invalid: check the call's parameters"},
+    [CERTA_E_FILE] = {"CERTA_E_FILE", "a file could not be read: check the path and permissions"},
+    [CERTA_E_BAD_PEM] = {"CERTA_E_BAD_PEM",
+                         "no usable PEM block was found: check that the file is PEM "
+                         "(-----BEGIN ...-----) and not DER or empty"},
+    [CERTA_E_BAD_KEY] = {"CERTA_E_BAD_KEY",
+                         "the private key could not be read: use an unencrypted PEM key "
+                         "(PKCS#8, SEC1 EC, PKCS#1 RSA or Ed25519)"},
+    [CERTA_E_KEY_MISMATCH] = {"CERTA_E_KEY_MISMATCH",
+                              "the private key does not belong to the certificate: pass the key "
+                              "that was used to request this certificate"},
+    [CERTA_E_UNKNOWN_NAME] = {"CERTA_E_UNKNOWN_NAME",
+                              "a cipher suite, group or protocol name was not recognised: see "
+                              "`certa help` for the names certa knows"},
+    [CERTA_E_BAD_PIN] = {"CERTA_E_BAD_PIN",
+                         "a pin must be sha256:BASE64 of a 32-byte SHA-256 of the server's "
+                         "SubjectPublicKeyInfo"},
+    [CERTA_E_CONFIG] = {"CERTA_E_CONFIG", "the configuration is incomplete: a server needs a "
+                                          "certificate and its private key"},
+    [CERTA_E_STATE] = {"CERTA_E_STATE", "the call is not valid in the connection's current state"},
+    [CERTA_E_INTERNAL] = {"CERTA_E_INTERNAL", "internal error in certa: please report it"},
+    [CERTA_E_CRYPTO] = {"CERTA_E_CRYPTO",
+                        "a cryptographic operation failed in libcrypto: check the key and the "
+                        "OpenSSL installation"},
+    [CERTA_E_DECODE] = {"CERTA_E_DECODE",
+                        "a message from the peer was malformed: the peer is not speaking TLS "
+                        "correctly (or is not TLS at all)"},
+    [CERTA_E_ILLEGAL_PARAMETER] = {"CERTA_E_ILLEGAL_PARAMETER",
+                                   "the peer sent a value that is not allowed here: the peer's TLS "
+                                   "implementation is faulty"},
+    [CERTA_E_UNEXPECTED_MESSAGE] = {"CERTA_E_UNEXPECTED_MESSAGE",
+                                    "the peer sent a message that is not allowed at this point of "
+                                    "the protocol"},
+    [CERTA_E_RECORD_OVERFLOW] = {"CERTA_E_RECORD_OVERFLOW",
+                                 "the peer sent a record larger than TLS allows"},
+    [CERTA_E_BAD_RECORD_MAC] = {"CERTA_E_BAD_RECORD_MAC",
+                                "a record failed authentication: data was corrupted or tampered "
+                                "with in transit, or the peers disagree on keys"},
+    [CERTA_E_NO_COMMON_CIPHER] = {"CERTA_E_NO_COMMON_CIPHER",
+                                  "the peers share no cipher suite: allow more suites on one side"},
+    [CERTA_E_NO_COMMON_GROUP] = {"CERTA_E_NO_COMMON_GROUP",
+                                 "the peers share no key-exchange group: allow more groups on one "
+                                 "side (x25519, secp256r1, secp384r1)"},
+    [CERTA_E_NO_COMMON_SIGALG] = {"CERTA_E_NO_COMMON_SIGALG",
+                                  "the peer accepts no signature scheme that fits this "
+                                  "certificate's key: use an ECDSA, RSA or Ed25519 certificate the "
+                                  "peer supports"},
+    [CERTA_E_PROTOCOL_VERSION] = {"CERTA_E_PROTOCOL_VERSION",
+                                  "the peer does not speak TLS 1.3: upgrade it or enable TLS 1.3 "
+                                  "there"},
+    [CERTA_E_DOWNGRADE] = {"CERTA_E_DOWNGRADE",
+                           "the server's random carries the TLS 1.3 downgrade sentinel: a "
+                           "middlebox or attacker is forcing an older TLS version"},
+    [CERTA_E_MISSING_EXTENSION] = {"CERTA_E_MISSING_EXTENSION",
+                                   "the peer left out an extension TLS 1.3 requires"},
+    [CERTA_E_UNSUPPORTED_EXTENSION] = {"CERTA_E_UNSUPPORTED_EXTENSION",
+                                       "the peer answered with an extension that was not offered"},
+    [CERTA_E_NO_ALPN] = {"CERTA_E_NO_ALPN",
+                         "the peers share no application protocol (ALPN): make the lists overlap"},
+    [CERTA_E_BAD_SIGNATURE] = {"CERTA_E_BAD_SIGNATURE",
+                               "the peer's CertificateVerify signature is invalid: the peer does "
+                               "not hold the private key of the certificate it sent"},
+    [CERTA_E_BAD_FINISHED] = {"CERTA_E_BAD_FINISHED",
+                              "the peer's Finished message did not verify: the handshake was "
+                              "altered in transit or the peer computed different keys"},
+    [CERTA_E_BAD_CERTIFICATE] = {"CERTA_E_BAD_CERTIFICATE",
+                                 "the peer's certificate could not be parsed or uses an "
+                                 "unsupported key"},
+    [CERTA_E_PIN_MISMATCH] = {"CERTA_E_PIN_MISMATCH",
+                              "the peer's public key matches none of the pinned keys: the server "
+                              "key changed, or this is not the server you meant"},
+    [CERTA_E_NO_PEER_AUTH] = {"CERTA_E_NO_PEER_AUTH",
+                              "no way to authenticate the server is configured: pass --pin "
+                              "sha256:... (or --insecure to skip authentication, for testing only)"},
+    [CERTA_E_HANDSHAKE_TOO_BIG] = {"CERTA_E_HANDSHAKE_TOO_BIG",
+                                   "a handshake message exceeded the configured size cap: raise "
+                                   "the cap if the peer's certificate chain is legitimately large"},
+    [CERTA_E_PEER_ALERT] = {"CERTA_E_PEER_ALERT", "the peer aborted the connection with an alert"},
+    [CERTA_E_PEER_CLOSED] = {"CERTA_E_PEER_CLOSED",
+                             "the peer closed the connection without close_notify (the data may "
+                             "be truncated)"},
+    [CERTA_E_TIMEOUT] = {"CERTA_E_TIMEOUT",
+                         "the peer did not answer in time: check that it is a TLS endpoint and "
+                         "reachable"},
+    [CERTA_E_IO] = {"CERTA_E_IO", "a socket operation failed: check the network path"},
+};
+
+const char *certa_error_name(int code) {
+    if (code < 0 || code >= CERTA_E_COUNT || !error_table[code].name) return "CERTA_E_UNKNOWN";
+    return error_table[code].name;
+}
+
+const char *certa_error_text(int code) {
+    if (code < 0 || code >= CERTA_E_COUNT || !error_table[code].text) return "unknown error";
+    return error_table[code].text;
+}
+
+const char *certa_alert_name(uint8_t alert) {
+    switch (alert) {
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 22: return "record_overflow";
+    case 40: return "handshake_failure";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 49: return "access_denied";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 109: return "missing_extension";
+    case 110: return "unsupported_extension";
+    case 112: return "unrecognized_name";
+    case 113: return "bad_certificate_status_response";
+    case 115: return "unknown_psk_identity";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+    case 255: return "none";
+    default: return "unknown_alert";
+    }
+}

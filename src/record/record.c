@@ -1,0 +1,107 @@
+/* Record protection: see record.h. */
+#include "record/record.h"
+
+#include "certa.h"
+
+#include <string.h>
+
+int record_set_secret(record_protection *rp, aead_alg aead, hash_alg hash, const uint8_t *secret) {
+    uint8_t key[CRYPTO_MAX_KEY];
+    size_t key_len = aead_key_len(aead);
+    record_protection_clear(rp);
+    if (hkdf_expand_label(hash, secret, "key", NULL, 0, key, key_len) != 0 ||
+        hkdf_expand_label(hash, secret, "iv", NULL, 0, rp->iv, sizeof rp->iv) != 0 ||
+        aead_init(&rp->aead, aead, key, rp->aead.encrypt) != 0) {
+        crypto_zero(key, sizeof key);
+        return CERTA_E_CRYPTO;
+    }
+    crypto_zero(key, sizeof key);
+    rp->seq = 0;
+    rp->on = true;
+    return 0;
+}
+
+void record_protection_clear(record_protection *rp) {
+    bool encrypt = rp->aead.encrypt;
+    aead_free(&rp->aead);
+    crypto_zero(rp, sizeof *rp);
+    rp->aead.encrypt = encrypt; /* the direction is fixed for the connection */
+}
+
+/* nonce = iv XOR (64-bit sequence number, left-padded with zeros). */
+static void record_nonce(const record_protection *rp, uint8_t nonce[CRYPTO_AEAD_NONCE]) {
+    memcpy(nonce, rp->iv, CRYPTO_AEAD_NONCE);
+    for (int i = 0; i < 8; i++) nonce[CRYPTO_AEAD_NONCE - 1 - i] ^= (uint8_t)(rp->seq >> (8 * i));
+}
+
+static int write_one(record_protection *rp, builder *out, uint8_t type, const uint8_t *data,
+                     size_t len) {
+    if (!rp->on) {
+        bld_u8(out, type);
+        bld_u16(out, 0x0303);
+        bld_u16(out, (uint16_t)len);
+        bld_bytes(out, data, len);
+        return bld_ok(out) ? 0 : CERTA_E_NOMEM;
+    }
+    /* TLSInnerPlaintext = content || type, no padding; then AEAD tag. */
+    size_t inner_len = len + 1;
+    size_t wire_len = inner_len + CRYPTO_AEAD_TAG;
+    uint8_t *hdr = bld_reserve(out, RECORD_HEADER_LEN + wire_len);
+    if (!hdr) return CERTA_E_NOMEM;
+    hdr[0] = CONTENT_APPLICATION_DATA;
+    hdr[1] = 0x03;
+    hdr[2] = 0x03;
+    hdr[3] = (uint8_t)(wire_len >> 8);
+    hdr[4] = (uint8_t)wire_len;
+    uint8_t *body = hdr + RECORD_HEADER_LEN;
+    if (len) memcpy(body, data, len);
+    body[len] = type;
+    uint8_t nonce[CRYPTO_AEAD_NONCE];
+    record_nonce(rp, nonce);
+    if (aead_seal(&rp->aead, nonce, hdr, RECORD_HEADER_LEN, body, inner_len, body) != 0)
+        return CERTA_E_CRYPTO;
+    rp->seq++;
+    return 0;
+}
+
+int record_write(record_protection *rp, builder *out, uint8_t type, const uint8_t *data,
+                 size_t len) {
+    do {
+        size_t n = len > RECORD_MAX_PLAINTEXT ? RECORD_MAX_PLAINTEXT : len;
+        int err = write_one(rp, out, type, data, n);
+        if (err) return err;
+        data += n;
+        len -= n;
+    } while (len > 0);
+    return 0;
+}
+
+int record_open(record_protection *rp, const uint8_t header[RECORD_HEADER_LEN], uint8_t *body,
+                size_t body_len, uint8_t *type, size_t *plain_len) {
+    uint8_t outer = header[0];
+    if (!rp->on || outer == CONTENT_CHANGE_CIPHER_SPEC) {
+        /* Before keys, and the middlebox ChangeCipherSpec, travel in clear. */
+        if (body_len > RECORD_MAX_PLAINTEXT) return CERTA_E_RECORD_OVERFLOW;
+        *type = outer;
+        *plain_len = body_len;
+        return 0;
+    }
+    if (outer != CONTENT_APPLICATION_DATA) return CERTA_E_UNEXPECTED_MESSAGE;
+    if (body_len > RECORD_MAX_CIPHERTEXT) return CERTA_E_RECORD_OVERFLOW;
+    if (body_len < CRYPTO_AEAD_TAG + 1) return CERTA_E_BAD_RECORD_MAC;
+    uint8_t nonce[CRYPTO_AEAD_NONCE];
+    record_nonce(rp, nonce);
+    int r = aead_open(&rp->aead, nonce, header, RECORD_HEADER_LEN, body, body_len, body);
+    if (r == -1) return CERTA_E_BAD_RECORD_MAC;
+    if (r != 0) return CERTA_E_CRYPTO;
+    rp->seq++;
+    /* Strip zero padding; the last non-zero byte is the real type. */
+    size_t n = body_len - CRYPTO_AEAD_TAG;
+    while (n > 0 && body[n - 1] == 0) n--;
+    if (n == 0) return CERTA_E_UNEXPECTED_MESSAGE; /* all padding, no type */
+    *type = body[n - 1];
+    n--;
+    if (n > RECORD_MAX_PLAINTEXT) return CERTA_E_RECORD_OVERFLOW;
+    *plain_len = n;
+    return 0;
+}

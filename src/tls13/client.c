@@ -1,0 +1,446 @@
+/* The TLS 1.3 client: ClientHello (and its retry), then the server's
+ * flight checked message by message, as the state table below says. */
+#include "tls13/tls13.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* SHA-256("HelloRetryRequest"): a ServerHello with this random is an HRR. */
+static const uint8_t hrr_random[32] = {
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+/* Last 8 bytes of a TLS 1.3 server's random when it negotiates 1.2 / 1.1- (§4.1.3). */
+static const uint8_t downgrade_tls12[8] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01};
+static const uint8_t downgrade_tls11[8] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00};
+
+static bool sends_sni(const certa_conn *c) {
+    return c->server_name[0] && !is_ip_literal(c->server_name);
+}
+
+/* Builds and sends ClientHello for the current c->group (a fresh key). */
+static int send_client_hello(certa_conn *c) {
+    const certa_config *cfg = c->cfg;
+    uint8_t pub[CRYPTO_MAX_PUBKEY];
+    size_t pub_len = sizeof pub;
+    key_free(c->kex_key);
+    c->kex_key = NULL;
+    if (kex_generate(c->group, &c->kex_key, pub, &pub_len) != 0)
+        return conn_fail(c, CERTA_E_CRYPTO, ALERT_NONE, "generating a %s key share failed",
+                         certa_group_name(c->group));
+    builder b;
+    bld_init_alloc(&b, 512);
+    bld_u16(&b, 0x0303);
+    bld_bytes(&b, c->client_random, 32);
+    bld_u8(&b, (uint8_t)c->session_id_len);
+    bld_bytes(&b, c->session_id, c->session_id_len);
+    bld_open(&b, 2);
+    for (size_t i = 0; i < cfg->cipher_count; i++) bld_u16(&b, cfg->ciphers[i]);
+    bld_close(&b);
+    bld_u8(&b, 1);
+    bld_u8(&b, 0); /* null compression */
+    bld_open(&b, 2);
+    if (sends_sni(c)) {
+        bld_u16(&b, EXT_SERVER_NAME);
+        bld_open(&b, 2);
+        bld_open(&b, 2);
+        bld_u8(&b, 0); /* host_name */
+        bld_open(&b, 2);
+        bld_bytes(&b, c->server_name, strlen(c->server_name));
+        bld_close(&b);
+        bld_close(&b);
+        bld_close(&b);
+    }
+    bld_u16(&b, EXT_SUPPORTED_GROUPS);
+    bld_open(&b, 2);
+    bld_open(&b, 2);
+    for (size_t i = 0; i < cfg->group_count; i++) bld_u16(&b, cfg->groups[i]);
+    bld_close(&b);
+    bld_close(&b);
+    bld_u16(&b, EXT_SIGNATURE_ALGORITHMS);
+    bld_open(&b, 2);
+    bld_open(&b, 2);
+    for (size_t i = 0; i < tls13_sig_schemes_count; i++) bld_u16(&b, tls13_sig_schemes[i]);
+    bld_close(&b);
+    bld_close(&b);
+    bld_u16(&b, EXT_SUPPORTED_VERSIONS);
+    bld_open(&b, 2);
+    bld_open(&b, 1);
+    bld_u16(&b, CERTA_TLS13);
+    bld_close(&b);
+    bld_close(&b);
+    if (cfg->alpn_wire_len) {
+        bld_u16(&b, EXT_ALPN);
+        bld_open(&b, 2);
+        bld_open(&b, 2);
+        bld_bytes(&b, cfg->alpn_wire, cfg->alpn_wire_len);
+        bld_close(&b);
+        bld_close(&b);
+    }
+    if (c->cookie) {
+        bld_u16(&b, EXT_COOKIE);
+        bld_open(&b, 2);
+        bld_open(&b, 2);
+        bld_bytes(&b, c->cookie, c->cookie_len);
+        bld_close(&b);
+        bld_close(&b);
+    }
+    bld_u16(&b, EXT_KEY_SHARE);
+    bld_open(&b, 2);
+    bld_open(&b, 2);
+    bld_u16(&b, c->group);
+    bld_open(&b, 2);
+    bld_bytes(&b, pub, pub_len);
+    bld_close(&b);
+    bld_close(&b);
+    bld_close(&b);
+    bld_close(&b); /* extensions */
+    int r = bld_ok(&b) ? conn_send_handshake(c, HS_CLIENT_HELLO, b.buf, b.len) : CERTA_E_NOMEM;
+    bld_free(&b);
+    if (r) return conn_fail(c, r, ALERT_NONE, NULL);
+    conn_trace(c, "> ClientHello (%zu suites, key share %s%s%s)", cfg->cipher_count,
+               certa_group_name(c->group), sends_sni(c) ? ", SNI " : "",
+               sends_sni(c) ? c->server_name : "");
+    return 0;
+}
+
+int client_start(certa_conn *c) {
+    const certa_config *cfg = c->cfg;
+    if (cfg->pin_count == 0 && !cfg->insecure)
+        return conn_fail(c, CERTA_E_NO_PEER_AUTH, ALERT_NONE, NULL);
+    if (config_random(cfg, c->client_random, 32) != 0 || config_random(cfg, c->session_id, 32) != 0)
+        return conn_fail(c, CERTA_E_CRYPTO, ALERT_NONE, "no randomness available");
+    c->session_id_len = 32; /* middlebox compatibility mode (§D.4) */
+    c->group = cfg->groups[0];
+    return send_client_hello(c);
+}
+
+static bool offered_suite(const certa_config *cfg, uint16_t id) {
+    for (size_t i = 0; i < cfg->cipher_count; i++)
+        if (cfg->ciphers[i] == id) return true;
+    return false;
+}
+
+static bool offered_group(const certa_config *cfg, uint16_t g) {
+    for (size_t i = 0; i < cfg->group_count; i++)
+        if (cfg->groups[i] == g) return true;
+    return false;
+}
+
+static int on_hello_retry(certa_conn *c, const uint8_t *msg, size_t len, const ext_list *exts) {
+    if (c->hello_retry)
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the server sent a second HelloRetryRequest");
+    for (size_t i = 0; i < exts->count; i++) {
+        uint16_t t = exts->types[i];
+        if (t != EXT_SUPPORTED_VERSIONS && t != EXT_KEY_SHARE && t != EXT_COOKIE)
+            return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
+                             "the server's HelloRetryRequest carries extension %u, which was not "
+                             "offered",
+                             t);
+    }
+    const cursor *ks = ext_find(exts, EXT_KEY_SHARE);
+    const cursor *ck = ext_find(exts, EXT_COOKIE);
+    uint16_t selected = c->group;
+    if (ks) {
+        cursor k = *ks;
+        if (!cur_u16(&k, &selected) || !cur_empty(&k))
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "malformed key_share in HelloRetryRequest");
+        if (!offered_group(c->cfg, selected) || selected == c->group)
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "the server's HelloRetryRequest asks for group %s (0x%04x), which "
+                             "was not offered or already sent",
+                             certa_group_name(selected), selected);
+    }
+    if (ck) {
+        cursor k = *ck, cookie;
+        if (!cur_vec16(&k, &cookie) || cookie.len == 0 || !cur_empty(&k))
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "malformed cookie in HelloRetryRequest");
+        c->cookie = malloc(cookie.len);
+        if (!c->cookie) return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
+        memcpy(c->cookie, cookie.data, cookie.len);
+        c->cookie_len = cookie.len;
+    }
+    if (!ks && !ck)
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the server's HelloRetryRequest asks for no change");
+    int r = transcript_start(c);
+    if (!r) r = transcript_replace_with_message_hash(c);
+    if (!r) r = transcript_add(c, msg, len);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    c->hello_retry = true;
+    conn_trace(c, "< HelloRetryRequest (%s, wants key share %s)", c->suite->name,
+               certa_group_name(selected));
+    c->group = selected;
+    r = conn_send_ccs(c);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    return send_client_hello(c);
+}
+
+static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
+    cursor body, session_id, ext_block;
+    uint16_t legacy_version, suite_id;
+    const uint8_t *random;
+    uint8_t compression;
+    cur_init(&body, msg + 4, len - 4);
+    if (!cur_u16(&body, &legacy_version) || !cur_bytes(&body, 32, &random) ||
+        !cur_vec8(&body, &session_id) || !cur_u16(&body, &suite_id) ||
+        !cur_u8(&body, &compression))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed ServerHello");
+    if (cur_empty(&body)) {
+        ext_block.data = NULL;
+        ext_block.len = 0;
+    } else if (!cur_vec16(&body, &ext_block) || !cur_empty(&body)) {
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed ServerHello");
+    }
+    ext_list exts;
+    if (ext_parse(c, "ServerHello", &ext_block, &exts) != 0) return c->error;
+    const cursor *sv = ext_find(&exts, EXT_SUPPORTED_VERSIONS);
+    if (!sv) {
+        if (!memcmp(random + 24, downgrade_tls12, 8) || !memcmp(random + 24, downgrade_tls11, 8))
+            return conn_fail(c, CERTA_E_DOWNGRADE, ALERT_ILLEGAL_PARAMETER,
+                             "the server answered with TLS version 0x%04x but its random carries "
+                             "the TLS 1.3 downgrade sentinel: something on the path is forcing an "
+                             "older version — do not trust this network path",
+                             legacy_version);
+        return conn_fail(c, CERTA_E_PROTOCOL_VERSION, ALERT_PROTOCOL_VERSION,
+                         "the server chose TLS version 0x%04x (%s): certa speaks TLS 1.3 only — "
+                         "enable TLS 1.3 on the server",
+                         legacy_version,
+                         legacy_version == 0x0303 ? "TLS 1.2" : "older than TLS 1.2");
+    }
+    uint16_t version;
+    cursor svc = *sv;
+    if (!cur_u16(&svc, &version) || !cur_empty(&svc))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "malformed supported_versions in ServerHello");
+    if (version != CERTA_TLS13 || legacy_version != 0x0303)
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the server selected version 0x%04x, which was not offered", version);
+    if (session_id.len != c->session_id_len ||
+        memcmp(session_id.data, c->session_id, c->session_id_len) != 0)
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the server did not echo our legacy_session_id");
+    const cipher_suite *suite = cipher_suite_find(suite_id);
+    if (!suite || !offered_suite(c->cfg, suite_id) || (c->suite && c->suite != suite))
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the server selected cipher suite 0x%04x, which was not offered%s",
+                         suite_id, c->suite ? " or differs from its HelloRetryRequest" : "");
+    if (compression != 0)
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the server selected compression method %u", compression);
+    c->suite = suite;
+    if (!memcmp(random, hrr_random, 32)) return on_hello_retry(c, msg, len, &exts);
+
+    for (size_t i = 0; i < exts.count; i++) {
+        uint16_t t = exts.types[i];
+        if (t != EXT_SUPPORTED_VERSIONS && t != EXT_KEY_SHARE)
+            return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
+                             "the server's ServerHello carries extension %u, which was not "
+                             "offered there",
+                             t);
+    }
+    const cursor *ks = ext_find(&exts, EXT_KEY_SHARE);
+    if (!ks)
+        return conn_fail(c, CERTA_E_MISSING_EXTENSION, ALERT_MISSING_EXTENSION,
+                         "the server's ServerHello has no key_share");
+    cursor k = *ks, share;
+    uint16_t group;
+    if (!cur_u16(&k, &group) || !cur_vec16(&k, &share) || !cur_empty(&k))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed key_share in ServerHello");
+    if (group != c->group)
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the server's key share is for %s, but we sent %s",
+                         certa_group_name(group), certa_group_name(c->group));
+    int r = transcript_start(c);
+    if (!r) r = transcript_add(c, msg, len);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    uint8_t shared[CRYPTO_MAX_PUBKEY];
+    size_t shared_len = sizeof shared;
+    if (kex_derive(group, c->kex_key, share.data, share.len, shared, &shared_len) != 0)
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the server's %s key share is not a valid public key",
+                         certa_group_name(group));
+    r = ks_handshake_secrets(c, shared, shared_len);
+    crypto_zero(shared, sizeof shared);
+    key_free(c->kex_key);
+    c->kex_key = NULL;
+    if (!r) r = conn_set_rx(c, c->server_hs_secret);
+    if (!r) r = conn_set_tx(c, c->client_hs_secret);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    conn_trace(c, "< ServerHello (TLS 1.3, %s, %s)", suite->name, certa_group_name(group));
+    c->state = ST_CLIENT_WAIT_EE;
+    return 0;
+}
+
+static bool alpn_offered(const certa_config *cfg, const uint8_t *name, size_t len) {
+    cursor list;
+    cur_init(&list, cfg->alpn_wire, cfg->alpn_wire_len);
+    cursor item;
+    while (cur_vec8(&list, &item))
+        if (item.len == len && memcmp(item.data, name, len) == 0) return true;
+    return false;
+}
+
+static int on_encrypted_extensions(certa_conn *c, const uint8_t *msg, size_t len) {
+    cursor body, block;
+    cur_init(&body, msg + 4, len - 4);
+    if (!cur_vec16(&body, &block) || !cur_empty(&body))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed EncryptedExtensions");
+    ext_list exts;
+    if (ext_parse(c, "EncryptedExtensions", &block, &exts) != 0) return c->error;
+    for (size_t i = 0; i < exts.count; i++) {
+        uint16_t t = exts.types[i];
+        cursor e = exts.bodies[i];
+        switch (t) {
+        case EXT_SUPPORTED_GROUPS: break; /* the server's preferences: informational */
+        case EXT_SERVER_NAME:
+            if (!sends_sni(c) || e.len != 0)
+                return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                                 "the server acknowledged a server_name we did not send");
+            break;
+        case EXT_ALPN: {
+            cursor list, name;
+            if (!c->cfg->alpn_wire_len)
+                return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
+                                 "the server selected an ALPN protocol but we offered none");
+            if (!cur_vec16(&e, &list) || !cur_vec8(&list, &name) || name.len == 0 ||
+                !cur_empty(&list) || !cur_empty(&e))
+                return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                                 "malformed ALPN in EncryptedExtensions");
+            if (!alpn_offered(c->cfg, name.data, name.len))
+                return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                                 "the server selected an ALPN protocol we did not offer");
+            memcpy(c->alpn, name.data, name.len);
+            c->alpn[name.len] = 0;
+            break;
+        }
+        case EXT_KEY_SHARE:
+        case EXT_SUPPORTED_VERSIONS:
+        case EXT_SIGNATURE_ALGORITHMS:
+        case EXT_PRE_SHARED_KEY:
+        case EXT_COOKIE:
+        case EXT_PSK_KEY_EXCHANGE_MODES:
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "the server sent extension %u in EncryptedExtensions, where it is "
+                             "not allowed",
+                             t);
+        default:
+            return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
+                             "the server's EncryptedExtensions carries extension %u, which was "
+                             "not offered",
+                             t);
+        }
+    }
+    int r = transcript_add(c, msg, len);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    conn_trace(c, "< EncryptedExtensions%s%s", c->alpn[0] ? " (ALPN " : "",
+               c->alpn[0] ? c->alpn : "");
+    if (c->alpn[0]) conn_trace(c, "  ALPN: %s", c->alpn);
+    c->state = ST_CLIENT_WAIT_CERT_CR;
+    return 0;
+}
+
+static int on_certificate_request(certa_conn *c, const uint8_t *msg, size_t len) {
+    cursor body, context, block;
+    cur_init(&body, msg + 4, len - 4);
+    if (!cur_vec8(&body, &context) || !cur_vec16(&body, &block) || !cur_empty(&body))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed CertificateRequest");
+    ext_list exts;
+    if (ext_parse(c, "CertificateRequest", &block, &exts) != 0) return c->error;
+    if (!ext_find(&exts, EXT_SIGNATURE_ALGORITHMS))
+        return conn_fail(c, CERTA_E_MISSING_EXTENSION, ALERT_MISSING_EXTENSION,
+                         "the server's CertificateRequest has no signature_algorithms");
+    memcpy(c->cr_context, context.data, context.len);
+    c->cr_context_len = (uint8_t)context.len;
+    c->cert_requested = true;
+    int r = transcript_add(c, msg, len);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    conn_trace(c, "< CertificateRequest (no client certificate configured: will send none)");
+    c->state = ST_CLIENT_WAIT_CERT;
+    return 0;
+}
+
+static int on_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
+    cursor body;
+    cur_init(&body, msg + 4, len - 4);
+    if (peer_certificate_parse(c, &body) != 0 || peer_certificate_check(c) != 0) return c->error;
+    int r = transcript_add(c, msg, len);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    c->state = ST_CLIENT_WAIT_CV;
+    return 0;
+}
+
+static int on_certificate_verify(certa_conn *c, const uint8_t *msg, size_t len) {
+    cursor body;
+    cur_init(&body, msg + 4, len - 4);
+    if (verify_peer_cv(c, &body) != 0) return c->error;
+    int r = transcript_add(c, msg, len);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    c->state = ST_CLIENT_WAIT_FINISHED;
+    return 0;
+}
+
+static int on_finished(certa_conn *c, const uint8_t *msg, size_t len) {
+    if (check_finished(c, c->server_hs_secret, msg, len) != 0) return c->error;
+    int r = transcript_add(c, msg, len);
+    if (!r) r = ks_application_secrets(c);
+    if (!r) r = conn_set_rx(c, c->server_app_secret);
+    if (!r) r = conn_send_ccs(c);
+    if (!r && c->cert_requested) {
+        /* No client certificate in this configuration: an empty list. */
+        uint8_t body[256 + 4];
+        body[0] = c->cr_context_len;
+        memcpy(body + 1, c->cr_context, c->cr_context_len);
+        memset(body + 1 + c->cr_context_len, 0, 3);
+        r = conn_send_handshake(c, HS_CERTIFICATE, body, 1 + c->cr_context_len + 3u);
+        if (!r) conn_trace(c, "> Certificate (empty)");
+    }
+    if (!r) r = send_finished(c, c->client_hs_secret);
+    if (!r) r = conn_set_tx(c, c->client_app_secret);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    crypto_zero(c->client_hs_secret, sizeof c->client_hs_secret);
+    crypto_zero(c->server_hs_secret, sizeof c->server_hs_secret);
+    crypto_zero(c->master_secret, sizeof c->master_secret);
+    c->state = ST_CONNECTED;
+    conn_trace(c, "handshake complete: TLS 1.3, %s, %s", c->suite->name, certa_group_name(c->group));
+    return 0;
+}
+
+typedef int (*message_handler)(certa_conn *c, const uint8_t *msg, size_t len);
+
+static const struct client_transition {
+    conn_state state;
+    uint8_t type;
+    message_handler handle;
+} client_table[] = {
+    {ST_CLIENT_WAIT_SH, HS_SERVER_HELLO, on_server_hello},
+    {ST_CLIENT_WAIT_EE, HS_ENCRYPTED_EXTENSIONS, on_encrypted_extensions},
+    {ST_CLIENT_WAIT_CERT_CR, HS_CERTIFICATE_REQUEST, on_certificate_request},
+    {ST_CLIENT_WAIT_CERT_CR, HS_CERTIFICATE, on_certificate},
+    {ST_CLIENT_WAIT_CERT, HS_CERTIFICATE, on_certificate},
+    {ST_CLIENT_WAIT_CV, HS_CERTIFICATE_VERIFY, on_certificate_verify},
+    {ST_CLIENT_WAIT_FINISHED, HS_FINISHED, on_finished},
+};
+
+static const char *client_expects(conn_state s) {
+    switch (s) {
+    case ST_CLIENT_WAIT_SH: return "ServerHello";
+    case ST_CLIENT_WAIT_EE: return "EncryptedExtensions";
+    case ST_CLIENT_WAIT_CERT_CR: return "Certificate or CertificateRequest";
+    case ST_CLIENT_WAIT_CERT: return "Certificate";
+    case ST_CLIENT_WAIT_CV: return "CertificateVerify";
+    case ST_CLIENT_WAIT_FINISHED: return "Finished";
+    default: return "nothing";
+    }
+}
+
+int client_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len) {
+    for (size_t i = 0; i < sizeof client_table / sizeof client_table[0]; i++)
+        if (client_table[i].state == c->state && client_table[i].type == type)
+            return client_table[i].handle(c, msg, len);
+    return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                     "the server sent %s (type %u) while the client was waiting for %s",
+                     hs_message_name(type), type, client_expects(c->state));
+}

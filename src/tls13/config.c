@@ -1,0 +1,344 @@
+/* The shared, read-only-once-used configuration. */
+#include "tls13/tls13.h"
+#include "x509/cert.h"
+#include "x509/pem.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t default_time(void *arg) {
+    (void)arg;
+    return (int64_t)time(NULL);
+}
+
+static int default_random(void *arg, uint8_t *out, size_t len) {
+    (void)arg;
+    return crypto_random(out, len);
+}
+
+certa_config *certa_config_new(void) {
+    certa_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg) return NULL;
+    atomic_init(&cfg->refs, 1);
+    atomic_init(&cfg->frozen, false);
+    static const uint16_t default_ciphers[] = {CERTA_TLS_AES_128_GCM_SHA256,
+                                               CERTA_TLS_AES_256_GCM_SHA384,
+                                               CERTA_TLS_CHACHA20_POLY1305_SHA256};
+    static const uint16_t default_groups[] = {CERTA_GROUP_X25519, CERTA_GROUP_SECP256R1,
+                                              CERTA_GROUP_SECP384R1};
+    memcpy(cfg->ciphers, default_ciphers, sizeof default_ciphers);
+    cfg->cipher_count = 3;
+    memcpy(cfg->groups, default_groups, sizeof default_groups);
+    cfg->group_count = 3;
+    cfg->max_handshake = DEFAULT_MAX_HANDSHAKE;
+    cfg->time_fn = default_time;
+    cfg->random_fn = default_random;
+    return cfg;
+}
+
+static void free_chain(certa_config *cfg) {
+    for (size_t i = 0; i < cfg->chain_count; i++) free(cfg->chain[i]);
+    free(cfg->chain);
+    free(cfg->chain_lens);
+    cfg->chain = NULL;
+    cfg->chain_lens = NULL;
+    cfg->chain_count = 0;
+}
+
+void certa_config_free(certa_config *cfg) {
+    if (!cfg) return;
+    if (atomic_fetch_sub(&cfg->refs, 1) != 1) return;
+    free_chain(cfg);
+    key_free(cfg->key);
+    crypto_zero(cfg, sizeof *cfg);
+    free(cfg);
+}
+
+int config_random(const certa_config *cfg, uint8_t *out, size_t len) {
+    return cfg->random_fn(cfg->random_arg, out, len) == 0 ? 0 : CERTA_E_CRYPTO;
+}
+
+static int config_err(certa_config *cfg, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int config_err(certa_config *cfg, int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cfg->error, sizeof cfg->error, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+#define CHECK_MUTABLE(cfg)                                                                         \
+    do {                                                                                           \
+        if (!(cfg)) return CERTA_E_INVALID_ARGUMENT;                                               \
+        if (atomic_load(&(cfg)->frozen))                                                           \
+            return config_err(cfg, CERTA_E_STATE,                                                  \
+                              "the config is already in use by a connection and cannot "   \
+                              "change");                                                           \
+    } while (0)
+
+/* The key must belong to the leaf, whichever of the two is loaded last. */
+static int check_key_matches_leaf(certa_config *cfg) {
+    if (!cfg->key || cfg->chain_count == 0) return CERTA_OK;
+    x509_cert leaf;
+    if (x509_parse(&leaf, cfg->chain[0], cfg->chain_lens[0]) != 0)
+        return config_err(cfg, CERTA_E_BAD_CERTIFICATE, "the leaf certificate is malformed");
+    crypto_key *pub = key_from_spki(leaf.spki.data, leaf.spki.len);
+    bool ok = pub && key_pair_matches(cfg->key, pub);
+    key_free(pub);
+    if (!ok)
+        return config_err(cfg, CERTA_E_KEY_MISMATCH,
+                          "the private key does not belong to the certificate: pass the key "
+                          "that was used to request this certificate");
+    return CERTA_OK;
+}
+
+int certa_config_set_cert_chain_pem(certa_config *cfg, const char *pem, size_t len) {
+    CHECK_MUTABLE(cfg);
+    free_chain(cfg);
+    size_t pos = 0;
+    uint8_t *der;
+    size_t der_len;
+    int r;
+    while ((r = pem_next(pem, len, &pos, "CERTIFICATE", &der, &der_len)) == 1) {
+        x509_cert cert;
+        uint8_t **chain = realloc(cfg->chain, (cfg->chain_count + 1) * sizeof *chain);
+        size_t *lens = chain ? realloc(cfg->chain_lens, (cfg->chain_count + 1) * sizeof *lens) : NULL;
+        if (chain) cfg->chain = chain;
+        if (lens) cfg->chain_lens = lens;
+        if (!chain || !lens) {
+            free(der);
+            free_chain(cfg);
+            return CERTA_E_NOMEM;
+        }
+        if (x509_parse(&cert, der, der_len) != 0) {
+            free(der);
+            free_chain(cfg);
+            return config_err(cfg, CERTA_E_BAD_CERTIFICATE,
+                              "a certificate in the chain is malformed DER");
+        }
+        cfg->chain[cfg->chain_count] = der;
+        cfg->chain_lens[cfg->chain_count] = der_len;
+        cfg->chain_count++;
+    }
+    if (r < 0 || cfg->chain_count == 0) {
+        free_chain(cfg);
+        return config_err(cfg, CERTA_E_BAD_PEM,
+                          "no CERTIFICATE PEM block found: the file must contain "
+                          "-----BEGIN CERTIFICATE----- blocks, leaf first");
+    }
+    return check_key_matches_leaf(cfg);
+}
+
+int certa_config_set_private_key_pem(certa_config *cfg, const char *pem, size_t len) {
+    CHECK_MUTABLE(cfg);
+    crypto_key *key = key_from_pem(pem, len);
+    if (!key)
+        return config_err(cfg, CERTA_E_BAD_KEY, "%s", certa_error_text(CERTA_E_BAD_KEY));
+    key_free(cfg->key);
+    cfg->key = key;
+    return check_key_matches_leaf(cfg);
+}
+
+static int load_file(certa_config *cfg, const char *path,
+                     int (*setter)(certa_config *, const char *, size_t)) {
+    CHECK_MUTABLE(cfg);
+    char *text;
+    size_t len;
+    if (!path || read_file(path, &text, &len) != 0)
+        return config_err(cfg, CERTA_E_FILE, "cannot read '%s': check the path and permissions",
+                          path ? path : "(none)");
+    int r = setter(cfg, text, len);
+    crypto_zero(text, len);
+    free(text);
+    if (r != CERTA_OK) {
+        char detail[sizeof cfg->error];
+        snprintf(detail, sizeof detail, "%s", cfg->error);
+        snprintf(cfg->error, sizeof cfg->error, "%.80s: %.170s", path, detail);
+    }
+    return r;
+}
+
+int certa_config_load_cert_chain(certa_config *cfg, const char *path) {
+    return load_file(cfg, path, certa_config_set_cert_chain_pem);
+}
+
+int certa_config_load_private_key(certa_config *cfg, const char *path) {
+    return load_file(cfg, path, certa_config_set_private_key_pem);
+}
+
+/* Splits a comma-separated list, calling fn on each trimmed item. */
+static int for_each_item(const char *list, int (*fn)(void *, const char *, size_t), void *arg) {
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == ',') p++;
+        const char *start = p;
+        while (*p && *p != ',') p++;
+        const char *end = p;
+        while (end > start && isspace((unsigned char)end[-1])) end--;
+        if (end > start) {
+            int r = fn(arg, start, (size_t)(end - start));
+            if (r) return r;
+        }
+    }
+    return 0;
+}
+
+typedef struct name_value {
+    const char *name;
+    uint16_t value;
+} name_value;
+
+static const name_value cipher_names[] = {
+    {"TLS_AES_128_GCM_SHA256", CERTA_TLS_AES_128_GCM_SHA256},
+    {"TLS_AES_256_GCM_SHA384", CERTA_TLS_AES_256_GCM_SHA384},
+    {"TLS_CHACHA20_POLY1305_SHA256", CERTA_TLS_CHACHA20_POLY1305_SHA256},
+    {"aes128gcm", CERTA_TLS_AES_128_GCM_SHA256},
+    {"aes256gcm", CERTA_TLS_AES_256_GCM_SHA384},
+    {"chacha20poly1305", CERTA_TLS_CHACHA20_POLY1305_SHA256},
+    {NULL, 0},
+};
+
+static const name_value group_names[] = {
+    {"x25519", CERTA_GROUP_X25519},       {"X25519", CERTA_GROUP_X25519},
+    {"secp256r1", CERTA_GROUP_SECP256R1}, {"P-256", CERTA_GROUP_SECP256R1},
+    {"prime256v1", CERTA_GROUP_SECP256R1}, {"secp384r1", CERTA_GROUP_SECP384R1},
+    {"P-384", CERTA_GROUP_SECP384R1},     {NULL, 0},
+};
+
+typedef struct list_builder {
+    const name_value *names;
+    uint16_t *out;
+    size_t count;
+    const char *bad;
+    size_t bad_len;
+} list_builder;
+
+static int add_named(void *arg, const char *item, size_t len) {
+    list_builder *lb = arg;
+    for (const name_value *nv = lb->names; nv->name; nv++) {
+        if (strlen(nv->name) == len && strncmp(nv->name, item, len) == 0) {
+            for (size_t i = 0; i < lb->count; i++)
+                if (lb->out[i] == nv->value) return 0; /* repeated: keep first */
+            if (lb->count == MAX_LIST) return CERTA_E_INVALID_ARGUMENT;
+            lb->out[lb->count++] = nv->value;
+            return 0;
+        }
+    }
+    lb->bad = item;
+    lb->bad_len = len;
+    return CERTA_E_UNKNOWN_NAME;
+}
+
+static int set_named_list(certa_config *cfg, const char *list, const name_value *names,
+                          uint16_t *dst, size_t *dst_count, const char *what) {
+    CHECK_MUTABLE(cfg);
+    if (!list) return CERTA_E_INVALID_ARGUMENT;
+    uint16_t tmp[MAX_LIST];
+    list_builder lb = {names, tmp, 0, NULL, 0};
+    int r = for_each_item(list, add_named, &lb);
+    if (r == CERTA_E_UNKNOWN_NAME) {
+        char known[200] = "";
+        for (const name_value *nv = names; nv->name; nv++) {
+            if (strlen(known) + strlen(nv->name) + 3 >= sizeof known) break;
+            if (known[0]) strcat(known, ", ");
+            strcat(known, nv->name);
+        }
+        snprintf(cfg->error, sizeof cfg->error, "unknown %s '%.*s': known names are %s", what,
+                 (int)(lb.bad_len > 60 ? 60 : lb.bad_len), lb.bad, known);
+        return r;
+    }
+    if (r) return r;
+    if (lb.count == 0)
+        return config_err(cfg, CERTA_E_INVALID_ARGUMENT, "the %s list is empty", what);
+    memcpy(dst, tmp, lb.count * sizeof tmp[0]);
+    *dst_count = lb.count;
+    return CERTA_OK;
+}
+
+int certa_config_set_ciphers(certa_config *cfg, const char *list) {
+    return set_named_list(cfg, list, cipher_names, cfg ? cfg->ciphers : NULL,
+                          cfg ? &cfg->cipher_count : NULL, "cipher suite");
+}
+
+int certa_config_set_groups(certa_config *cfg, const char *list) {
+    return set_named_list(cfg, list, group_names, cfg ? cfg->groups : NULL,
+                          cfg ? &cfg->group_count : NULL, "group");
+}
+
+typedef struct alpn_builder {
+    builder b;
+    bool bad;
+} alpn_builder;
+
+static int add_alpn(void *arg, const char *item, size_t len) {
+    alpn_builder *ab = arg;
+    if (len > 255) {
+        ab->bad = true;
+        return CERTA_E_INVALID_ARGUMENT;
+    }
+    bld_u8(&ab->b, (uint8_t)len);
+    bld_bytes(&ab->b, item, len);
+    return bld_ok(&ab->b) ? 0 : CERTA_E_INVALID_ARGUMENT;
+}
+
+int certa_config_set_alpn(certa_config *cfg, const char *list) {
+    CHECK_MUTABLE(cfg);
+    if (!list) return CERTA_E_INVALID_ARGUMENT;
+    uint8_t tmp[ALPN_WIRE_MAX];
+    alpn_builder ab;
+    ab.bad = false;
+    bld_init_fixed(&ab.b, tmp, sizeof tmp);
+    if (for_each_item(list, add_alpn, &ab) != 0)
+        return config_err(cfg, CERTA_E_INVALID_ARGUMENT,
+                          "ALPN list '%.100s' is too long (each protocol at most 255 bytes, all "
+                          "together at most 512)",
+                          list);
+    memcpy(cfg->alpn_wire, tmp, ab.b.len);
+    cfg->alpn_wire_len = ab.b.len;
+    return CERTA_OK;
+}
+
+int certa_config_add_pin(certa_config *cfg, const char *pin) {
+    CHECK_MUTABLE(cfg);
+    if (!pin) return CERTA_E_INVALID_ARGUMENT;
+    uint8_t hash[48];
+    if (strncmp(pin, "sha256:", 7) != 0 ||
+        base64_decode(pin + 7, strlen(pin + 7), hash, sizeof hash) != 32)
+        return config_err(cfg, CERTA_E_BAD_PIN,
+                          "'%.80s' is not a pin: expected sha256:BASE64 of the SHA-256 of the "
+                          "server's SubjectPublicKeyInfo (44 base64 characters)",
+                          pin);
+    if (cfg->pin_count == MAX_PINS)
+        return config_err(cfg, CERTA_E_INVALID_ARGUMENT, "at most 16 pins");
+    memcpy(cfg->pins[cfg->pin_count++], hash, 32);
+    return CERTA_OK;
+}
+
+void certa_config_set_insecure(certa_config *cfg, bool insecure) {
+    if (cfg && !atomic_load(&cfg->frozen)) cfg->insecure = insecure;
+}
+
+void certa_config_set_max_handshake_size(certa_config *cfg, size_t max) {
+    if (cfg && !atomic_load(&cfg->frozen) && max >= 1024) cfg->max_handshake = max;
+}
+
+void certa_config_set_time_fn(certa_config *cfg, certa_time_fn fn, void *arg) {
+    if (!cfg || atomic_load(&cfg->frozen)) return;
+    cfg->time_fn = fn ? fn : default_time;
+    cfg->time_arg = arg;
+}
+
+void certa_config_set_random_fn(certa_config *cfg, certa_random_fn fn, void *arg) {
+    if (!cfg || atomic_load(&cfg->frozen)) return;
+    cfg->random_fn = fn ? fn : default_random;
+    cfg->random_arg = arg;
+}
+
+const char *certa_config_error_text(const certa_config *cfg) {
+    return cfg ? cfg->error : "";
+}

@@ -1,0 +1,604 @@
+/* The connection: moves bytes between the transport and the record layer,
+ * reassembles handshake messages and hands them to the state machines,
+ * and carries application data, alerts, close_notify and KeyUpdate. */
+#include "tls13/tls13.h"
+#include "x509/cert.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static certa_conn *conn_new(certa_config *cfg, bool is_server) {
+    if (!cfg) return NULL;
+    certa_conn *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    atomic_fetch_add(&cfg->refs, 1);
+    atomic_store(&cfg->frozen, true);
+    c->cfg = cfg;
+    c->is_server = is_server;
+    c->alert_sent = ALERT_NONE;
+    c->alert_received = ALERT_NONE;
+    c->rx.aead.encrypt = false;
+    c->tx.aead.encrypt = true;
+    bld_init_alloc(&c->out, 0);
+    bld_init_alloc(&c->hs_in, 0);
+    return c;
+}
+
+certa_conn *certa_client_new(certa_config *cfg, const char *server_name) {
+    certa_conn *c = conn_new(cfg, false);
+    if (!c) return NULL;
+    if (server_name) snprintf(c->server_name, sizeof c->server_name, "%s", server_name);
+    c->state = ST_CLIENT_WAIT_SH;
+    client_start(c); /* a failure is recorded in the connection */
+    return c;
+}
+
+certa_conn *certa_server_new(certa_config *cfg) {
+    certa_conn *c = conn_new(cfg, true);
+    if (!c) return NULL;
+    c->state = ST_SERVER_WAIT_CH;
+    if (!cfg->key || cfg->chain_count == 0)
+        conn_fail(c, CERTA_E_CONFIG, ALERT_NONE,
+                  "the server has no certificate or no private key: load both before accepting");
+    return c;
+}
+
+void certa_conn_free(certa_conn *c) {
+    if (!c) return;
+    record_protection_clear(&c->rx);
+    record_protection_clear(&c->tx);
+    if (c->th_started) transcript_free(&c->th);
+    ks_wipe(c);
+    key_free(c->kex_key);
+    key_free(c->peer_key);
+    for (size_t i = 0; i < c->peer_cert_count; i++) free(c->peer_certs[i]);
+    free(c->cookie);
+    if (c->first_hello) {
+        crypto_zero(c->first_hello, c->first_hello_len);
+        free(c->first_hello);
+    }
+    if (c->in) {
+        crypto_zero(c->in, RECORD_MAX_WIRE);
+        free(c->in);
+    }
+    bld_free(&c->out);
+    bld_free(&c->hs_in);
+    certa_config_free(c->cfg);
+    crypto_zero(c, sizeof *c);
+    free(c);
+}
+
+void certa_conn_set_trace(certa_conn *c, certa_trace_fn fn, void *arg) {
+    if (!c) return;
+    c->trace_fn = fn;
+    c->trace_arg = arg;
+}
+
+void conn_trace(certa_conn *c, const char *fmt, ...) {
+    if (!c->trace_fn) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    c->trace_fn(c->trace_arg, line);
+}
+
+static void send_alert(certa_conn *c, uint8_t level, uint8_t alert) {
+    uint8_t body[2] = {level, alert};
+    if (record_write(&c->tx, &c->out, CONTENT_ALERT, body, 2) == 0 && level == 2)
+        c->alert_sent = alert;
+}
+
+int conn_fail(certa_conn *c, int code, uint8_t alert, const char *fmt, ...) {
+    if (c->state == ST_FAILED) return c->error;
+    c->state = ST_FAILED;
+    c->error = code;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->error_text, sizeof c->error_text, fmt, ap);
+        va_end(ap);
+    } else {
+        snprintf(c->error_text, sizeof c->error_text, "%s", certa_error_text(code));
+    }
+    if (alert != ALERT_NONE && !c->eof && !c->close_sent) send_alert(c, 2, alert);
+    conn_trace(c, "! %s: %s%s%s", certa_error_name(code), c->error_text,
+               c->alert_sent != ALERT_NONE ? " — sent alert " : "",
+               c->alert_sent != ALERT_NONE ? certa_alert_name(c->alert_sent) : "");
+    /* Secrets are no longer needed once the connection is dead. */
+    ks_wipe(c);
+    return code;
+}
+
+/* ---- transcript ---- */
+
+int transcript_add(certa_conn *c, const uint8_t *msg, size_t len) {
+    if (c->th_started) return transcript_update(&c->th, msg, len) == 0 ? 0 : CERTA_E_CRYPTO;
+    /* Before the suite (and so the hash) is known, only ClientHello can be
+     * in the transcript: keep its bytes. */
+    uint8_t *copy = malloc(len);
+    if (!copy) return CERTA_E_NOMEM;
+    memcpy(copy, msg, len);
+    if (c->first_hello) {
+        crypto_zero(c->first_hello, c->first_hello_len);
+        free(c->first_hello);
+    }
+    c->first_hello = copy;
+    c->first_hello_len = len;
+    return 0;
+}
+
+int transcript_start(certa_conn *c) {
+    if (c->th_started) return 0;
+    if (transcript_init(&c->th, c->suite->hash) != 0) return CERTA_E_CRYPTO;
+    c->th_started = true;
+    int r = 0;
+    if (c->first_hello) {
+        r = transcript_update(&c->th, c->first_hello, c->first_hello_len) == 0 ? 0 : CERTA_E_CRYPTO;
+        free(c->first_hello);
+        c->first_hello = NULL;
+        c->first_hello_len = 0;
+    }
+    return r;
+}
+
+/* After HelloRetryRequest the first ClientHello is replaced by
+ * message_hash(254) || 00 00 Hash.length || Hash(ClientHello1) (§4.4.1). */
+int transcript_replace_with_message_hash(certa_conn *c) {
+    uint8_t msg[4 + CRYPTO_MAX_HASH];
+    size_t hl = hash_len(c->suite->hash);
+    if (transcript_current(&c->th, msg + 4) != 0) return CERTA_E_CRYPTO;
+    msg[0] = HS_MESSAGE_HASH;
+    msg[1] = 0;
+    msg[2] = 0;
+    msg[3] = (uint8_t)hl;
+    transcript_free(&c->th);
+    if (transcript_init(&c->th, c->suite->hash) != 0 || transcript_update(&c->th, msg, 4 + hl) != 0)
+        return CERTA_E_CRYPTO;
+    return 0;
+}
+
+int transcript_hash(certa_conn *c, uint8_t *out) {
+    if (!c->th_started) return CERTA_E_INTERNAL;
+    return transcript_current(&c->th, out) == 0 ? 0 : CERTA_E_CRYPTO;
+}
+
+int conn_set_rx(certa_conn *c, const uint8_t *secret) {
+    c->rx_epoch++;
+    return record_set_secret(&c->rx, c->suite->aead, c->suite->hash, secret);
+}
+
+int conn_set_tx(certa_conn *c, const uint8_t *secret) {
+    return record_set_secret(&c->tx, c->suite->aead, c->suite->hash, secret);
+}
+
+/* ---- sending ---- */
+
+int conn_send_handshake(certa_conn *c, uint8_t type, const uint8_t *body, size_t len) {
+    uint8_t hdr[4] = {type, (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+    int r;
+    /* One contiguous message for transcript and record layer. */
+    builder msg;
+    bld_init_alloc(&msg, len + 4);
+    bld_bytes(&msg, hdr, 4);
+    bld_bytes(&msg, body, len);
+    if (!bld_ok(&msg)) {
+        bld_free(&msg);
+        return CERTA_E_NOMEM;
+    }
+    r = transcript_add(c, msg.buf, msg.len);
+    if (!r) r = record_write(&c->tx, &c->out, CONTENT_HANDSHAKE, msg.buf, msg.len);
+    bld_free(&msg);
+    return r;
+}
+
+int conn_send_ccs(certa_conn *c) {
+    if (c->ccs_sent || c->session_id_len == 0) return 0; /* only in compatibility mode */
+    static const uint8_t one = 1;
+    c->ccs_sent = true;
+    bld_u8(&c->out, CONTENT_CHANGE_CIPHER_SPEC);
+    bld_u16(&c->out, 0x0303);
+    bld_u16(&c->out, 1);
+    bld_bytes(&c->out, &one, 1);
+    return bld_ok(&c->out) ? 0 : CERTA_E_NOMEM;
+}
+
+/* ---- receiving ---- */
+
+const char *hs_message_name(uint8_t type) {
+    switch (type) {
+    case HS_CLIENT_HELLO: return "ClientHello";
+    case HS_SERVER_HELLO: return "ServerHello";
+    case HS_NEW_SESSION_TICKET: return "NewSessionTicket";
+    case HS_END_OF_EARLY_DATA: return "EndOfEarlyData";
+    case HS_ENCRYPTED_EXTENSIONS: return "EncryptedExtensions";
+    case HS_CERTIFICATE: return "Certificate";
+    case HS_CERTIFICATE_REQUEST: return "CertificateRequest";
+    case HS_CERTIFICATE_VERIFY: return "CertificateVerify";
+    case HS_FINISHED: return "Finished";
+    case HS_KEY_UPDATE: return "KeyUpdate";
+    default: return "unknown handshake message";
+    }
+}
+
+static int dispatch_handshake(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len) {
+    if (c->state == ST_CONNECTED) return post_handshake_handle(c, type, msg, len);
+    return c->is_server ? server_handle(c, type, msg, len) : client_handle(c, type, msg, len);
+}
+
+static int handle_handshake_record(certa_conn *c, const uint8_t *data, size_t len) {
+    if (len == 0)
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the peer sent an empty handshake record, which TLS 1.3 forbids");
+    bld_bytes(&c->hs_in, data, len);
+    if (!bld_ok(&c->hs_in)) return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
+    size_t off = 0;
+    while (c->hs_in.len - off >= 4 && c->state != ST_FAILED) {
+        const uint8_t *h = c->hs_in.buf + off;
+        size_t body_len = (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+        if (body_len > c->cfg->max_handshake)
+            return conn_fail(c, CERTA_E_HANDSHAKE_TOO_BIG, ALERT_DECODE_ERROR,
+                             "the peer's %s is %zu bytes, over the %zu-byte cap: raise "
+                             "max_handshake_size if a chain this large is legitimate",
+                             hs_message_name(h[0]), body_len, c->cfg->max_handshake);
+        if (c->hs_in.len - off < 4 + body_len) break;
+        unsigned epoch_before = c->rx_epoch;
+        int r = dispatch_handshake(c, h[0], h, 4 + body_len);
+        if (r) return c->state == ST_FAILED ? c->error : conn_fail(c, r, alert_for_error(r), NULL);
+        off += 4 + body_len;
+        /* A key change must fall on a record boundary (§5.1). */
+        if (c->rx_epoch != epoch_before && off != c->hs_in.len)
+            return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                             "the peer sent more handshake data in the same record as a key "
+                             "change, which TLS 1.3 forbids");
+    }
+    if (c->state == ST_FAILED) return c->error;
+    /* Keep only the incomplete tail. */
+    memmove(c->hs_in.buf, c->hs_in.buf + off, c->hs_in.len - off);
+    c->hs_in.len -= off;
+    return 0;
+}
+
+static int handle_alert(certa_conn *c, const uint8_t *data, size_t len) {
+    if (len != 2)
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "the peer sent a malformed alert record (%zu bytes, expected 2)", len);
+    uint8_t desc = data[1];
+    if (desc == ALERT_CLOSE_NOTIFY) {
+        c->peer_closed = true;
+        conn_trace(c, "< alert close_notify");
+        return 0;
+    }
+    if (desc == ALERT_USER_CANCELED) { /* followed by close_notify */
+        conn_trace(c, "< alert user_canceled");
+        return 0;
+    }
+    c->alert_received = desc;
+    const char *hint = "";
+    switch (desc) {
+    case ALERT_HANDSHAKE_FAILURE:
+        hint = ": the peer found no acceptable parameters — compare cipher suites, groups and "
+               "signature schemes (certa offers TLS 1.3 only)";
+        break;
+    case ALERT_PROTOCOL_VERSION: hint = ": the peer does not accept TLS 1.3"; break;
+    case ALERT_BAD_CERTIFICATE:
+    case 46: /* certificate_unknown */
+    case 48: /* unknown_ca */
+        hint = ": the peer refused our certificate — check that it trusts our CA";
+        break;
+    case 45: hint = ": the peer says our certificate has expired — renew it"; break;
+    case 116: hint = ": the peer requires a client certificate — configure one"; break;
+    case ALERT_NO_APPLICATION_PROTOCOL:
+        hint = ": the peer supports none of our ALPN protocols — make the lists overlap";
+        break;
+    case 112: hint = ": the peer does not serve this server name — check --servername"; break;
+    case ALERT_DECRYPT_ERROR:
+    case ALERT_BAD_RECORD_MAC:
+        hint = ": the peer could not verify our handshake or records — a middlebox may be "
+               "altering traffic";
+        break;
+    default: break;
+    }
+    return conn_fail(c, CERTA_E_PEER_ALERT, ALERT_NONE, "the peer sent the fatal alert %s (%u)%s",
+                     certa_alert_name(desc), desc, hint);
+}
+
+static int handle_ccs(certa_conn *c, const uint8_t *data, size_t len) {
+    /* Tolerated once during the handshake for middlebox compatibility (§5). */
+    bool handshaking = c->state != ST_CONNECTED;
+    bool before_hello = c->is_server && c->state == ST_SERVER_WAIT_CH;
+    if (len != 1 || data[0] != 1 || !handshaking || before_hello || c->ccs_received)
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the peer sent a ChangeCipherSpec where TLS 1.3 does not allow one");
+    c->ccs_received = true;
+    return 0;
+}
+
+static const char *describe_non_tls(const uint8_t *h) {
+    if (!memcmp(h, "GET ", 4) || !memcmp(h, "POST", 4) || !memcmp(h, "HEAD", 4) ||
+        !memcmp(h, "PUT ", 4) || !memcmp(h, "HTTP", 4))
+        return ": it looks like plain HTTP — use https:// or a TLS client";
+    if (!memcmp(h, "SSH-", 4)) return ": it looks like SSH";
+    return ": the peer is not speaking TLS";
+}
+
+/* Checks a record header before its body is read. */
+static int check_header(certa_conn *c, const uint8_t *h) {
+    uint8_t type = h[0];
+    size_t len = (size_t)h[3] << 8 | h[4];
+    if (type < CONTENT_CHANGE_CIPHER_SPEC || type > CONTENT_APPLICATION_DATA)
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "received bytes that are not a TLS record (content type 0x%02x)%s", type,
+                         describe_non_tls(h));
+    bool sealed = c->rx.on && type == CONTENT_APPLICATION_DATA;
+    size_t max = sealed ? RECORD_MAX_CIPHERTEXT : RECORD_MAX_PLAINTEXT;
+    if (len > max)
+        return conn_fail(c, CERTA_E_RECORD_OVERFLOW, ALERT_RECORD_OVERFLOW,
+                         "the peer sent a %zu-byte record, over the %zu-byte TLS limit", len, max);
+    return 0;
+}
+
+static int process_record(certa_conn *c) {
+    uint8_t *h = c->in;
+    size_t body_len = c->in_len - RECORD_HEADER_LEN;
+    uint8_t type;
+    size_t plain_len;
+    int r;
+    if (h[0] == CONTENT_ALERT && c->rx.on && body_len == 2) {
+        /* Some peers send a fatal alert in clear after keys changed; it can
+         * only end the connection, which anyone on the path can do anyway. */
+        type = CONTENT_ALERT;
+        plain_len = 2;
+    } else {
+        r = record_open(&c->rx, h, h + RECORD_HEADER_LEN, body_len, &type, &plain_len);
+        if (r == CERTA_E_BAD_RECORD_MAC)
+            return conn_fail(c, r, ALERT_BAD_RECORD_MAC,
+                             "a record from the peer failed authentication: it was corrupted or "
+                             "altered in transit, or the peers derived different keys");
+        if (r == CERTA_E_RECORD_OVERFLOW)
+            return conn_fail(c, r, ALERT_RECORD_OVERFLOW,
+                             "the peer's record decrypted to more than 2^14 bytes");
+        if (r == CERTA_E_UNEXPECTED_MESSAGE)
+            return conn_fail(c, r, ALERT_UNEXPECTED_MESSAGE,
+                             "the peer sent an unprotected record (type %u) after keys were "
+                             "established, or a record with no content type",
+                             h[0]);
+        if (r) return conn_fail(c, r, alert_for_error(r), NULL);
+    }
+    const uint8_t *data = h + RECORD_HEADER_LEN;
+    if (type != CONTENT_HANDSHAKE && c->hs_in.len > 0)
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the peer interleaved another record type with a fragmented handshake "
+                         "message");
+    switch (type) {
+    case CONTENT_HANDSHAKE: r = handle_handshake_record(c, data, plain_len); break;
+    case CONTENT_ALERT: r = handle_alert(c, data, plain_len); break;
+    case CONTENT_CHANGE_CIPHER_SPEC: r = handle_ccs(c, data, plain_len); break;
+    case CONTENT_APPLICATION_DATA:
+        if (c->state != ST_CONNECTED)
+            return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                             "the peer sent application data before the handshake finished");
+        /* Leave the plaintext in place for certa_conn_read(). */
+        c->app_off = RECORD_HEADER_LEN;
+        c->app_len = plain_len;
+        return 0;
+    default:
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the peer sent a record of unknown content type %u", type);
+    }
+    c->in_len = 0;
+    return r;
+}
+
+int certa_conn_recv(certa_conn *c, const uint8_t *data, size_t len, size_t *used) {
+    size_t taken = 0;
+    if (used) *used = 0;
+    if (!c || (!data && len)) return CERTA_E_INVALID_ARGUMENT;
+    if (c->state == ST_FAILED) return c->error;
+    if (c->peer_closed) { /* nothing after close_notify counts */
+        if (used) *used = len;
+        return 0;
+    }
+    while (taken < len || (c->in_len >= RECORD_HEADER_LEN && c->app_len == 0)) {
+        if (c->app_len > 0) break; /* backpressure: the caller must read first */
+        if (!c->in && !(c->in = malloc(RECORD_MAX_WIRE)))
+            return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
+        if (c->in_len < RECORD_HEADER_LEN) {
+            size_t n = RECORD_HEADER_LEN - c->in_len;
+            if (n > len - taken) n = len - taken;
+            memcpy(c->in + c->in_len, data + taken, n);
+            c->in_len += n;
+            taken += n;
+            if (c->in_len < RECORD_HEADER_LEN) break;
+            int r = check_header(c, c->in);
+            if (r) {
+                if (used) *used = taken;
+                return r;
+            }
+        }
+        size_t want = RECORD_HEADER_LEN + ((size_t)c->in[3] << 8 | c->in[4]);
+        size_t n = want - c->in_len;
+        if (n > len - taken) n = len - taken;
+        memcpy(c->in + c->in_len, data + taken, n);
+        c->in_len += n;
+        taken += n;
+        if (c->in_len < want) break;
+        int r = process_record(c);
+        if (r) {
+            if (used) *used = taken;
+            return r;
+        }
+        if (c->peer_closed) {
+            taken = len;
+            break;
+        }
+    }
+    if (used) *used = taken;
+    return 0;
+}
+
+int certa_conn_recv_eof(certa_conn *c) {
+    if (!c) return CERTA_E_INVALID_ARGUMENT;
+    if (c->state == ST_FAILED) return c->error;
+    c->eof = true;
+    if (c->peer_closed) return 0;
+    if (c->state != ST_CONNECTED)
+        return conn_fail(c, CERTA_E_PEER_CLOSED, ALERT_NONE,
+                         "the peer closed the connection during the handshake%s",
+                         c->is_server ? "" : ": it may not speak TLS 1.3 or may have rejected "
+                                             "our ClientHello without an alert");
+    return conn_fail(c, CERTA_E_PEER_CLOSED, ALERT_NONE,
+                     "the peer closed the connection without close_notify: the data may be "
+                     "truncated");
+}
+
+size_t certa_conn_outgoing(certa_conn *c, const uint8_t **data) {
+    if (!c) return 0;
+    *data = c->out.buf + c->out_sent;
+    return c->out.len - c->out_sent;
+}
+
+void certa_conn_outgoing_done(certa_conn *c, size_t n) {
+    if (!c) return;
+    if (n > c->out.len - c->out_sent) n = c->out.len - c->out_sent;
+    c->out_sent += n;
+    if (c->out_sent == c->out.len) {
+        c->out.len = 0; /* all sent: reuse the buffer from the start */
+        c->out_sent = 0;
+    }
+}
+
+size_t certa_conn_read(certa_conn *c, uint8_t *buf, size_t cap) {
+    if (!c || !c->app_len) return 0;
+    size_t n = c->app_len < cap ? c->app_len : cap;
+    memcpy(buf, c->in + c->app_off, n);
+    c->app_off += n;
+    c->app_len -= n;
+    if (c->app_len == 0) c->in_len = 0; /* the record is consumed */
+    return n;
+}
+
+int certa_conn_write(certa_conn *c, const uint8_t *data, size_t len) {
+    if (!c || (!data && len)) return CERTA_E_INVALID_ARGUMENT;
+    if (c->state == ST_FAILED) return c->error;
+    if (c->state != ST_CONNECTED || c->close_sent) return CERTA_E_STATE;
+    if (len == 0) return 0;
+    int r = record_write(&c->tx, &c->out, CONTENT_APPLICATION_DATA, data, len);
+    return r ? conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL) : 0;
+}
+
+int certa_conn_close(certa_conn *c) {
+    if (!c) return CERTA_E_INVALID_ARGUMENT;
+    if (c->close_sent || c->state == ST_FAILED) return 0;
+    send_alert(c, 1, ALERT_CLOSE_NOTIFY);
+    c->close_sent = true;
+    return 0;
+}
+
+static uint8_t *tx_app_secret(certa_conn *c) {
+    return c->is_server ? c->server_app_secret : c->client_app_secret;
+}
+
+static uint8_t *rx_app_secret(certa_conn *c) {
+    return c->is_server ? c->client_app_secret : c->server_app_secret;
+}
+
+static int send_key_update(certa_conn *c, bool request_peer) {
+    uint8_t body = request_peer ? 1 : 0;
+    uint8_t msg[5] = {HS_KEY_UPDATE, 0, 0, 1, body};
+    int r = record_write(&c->tx, &c->out, CONTENT_HANDSHAKE, msg, sizeof msg);
+    if (!r) r = ks_next_traffic_secret(c, tx_app_secret(c));
+    if (!r) r = conn_set_tx(c, tx_app_secret(c));
+    if (!r) conn_trace(c, "> KeyUpdate (%s)", request_peer ? "update_requested" : "update_not_requested");
+    return r;
+}
+
+int certa_conn_key_update(certa_conn *c, bool request_peer) {
+    if (!c) return CERTA_E_INVALID_ARGUMENT;
+    if (c->state == ST_FAILED) return c->error;
+    if (c->state != ST_CONNECTED || c->close_sent) return CERTA_E_STATE;
+    int r = send_key_update(c, request_peer);
+    return r ? conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL) : 0;
+}
+
+int post_handshake_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len) {
+    cursor body;
+    cur_init(&body, msg + 4, len - 4);
+    if (type == HS_KEY_UPDATE) {
+        uint8_t request;
+        if (!cur_u8(&body, &request) || !cur_empty(&body))
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed KeyUpdate");
+        if (request > 1)
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "KeyUpdate with request_update=%u (only 0 and 1 exist)", request);
+        conn_trace(c, "< KeyUpdate (%s)", request ? "update_requested" : "update_not_requested");
+        int r = ks_next_traffic_secret(c, rx_app_secret(c));
+        if (!r) r = conn_set_rx(c, rx_app_secret(c));
+        /* Answer a request, unless we already said close_notify. */
+        if (!r && request && !c->close_sent) r = send_key_update(c, false);
+        return r;
+    }
+    if (type == HS_NEW_SESSION_TICKET && !c->is_server) {
+        /* Resumption is not implemented: check the shape and drop it. */
+        uint32_t lifetime, age_add;
+        cursor nonce, ticket, exts;
+        if (!cur_u32(&body, &lifetime) || !cur_u32(&body, &age_add) || !cur_vec8(&body, &nonce) ||
+            !cur_vec16(&body, &ticket) || ticket.len == 0 || !cur_vec16(&body, &exts) ||
+            !cur_empty(&body))
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed NewSessionTicket");
+        conn_trace(c, "< NewSessionTicket (lifetime %us; ignored: resumption not enabled)",
+                   lifetime);
+        return 0;
+    }
+    return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                     "the peer sent %s after the handshake, which is not allowed%s",
+                     hs_message_name(type),
+                     type == HS_CLIENT_HELLO ? " (TLS 1.3 has no renegotiation)" : "");
+}
+
+/* ---- status ---- */
+
+bool certa_conn_handshake_done(const certa_conn *c) {
+    return c && c->state == ST_CONNECTED;
+}
+bool certa_conn_peer_closed(const certa_conn *c) {
+    return c && c->peer_closed;
+}
+bool certa_conn_failed(const certa_conn *c) {
+    return !c || c->state == ST_FAILED;
+}
+int certa_conn_error(const certa_conn *c) {
+    return c ? c->error : CERTA_E_INVALID_ARGUMENT;
+}
+const char *certa_conn_error_text(const certa_conn *c) {
+    if (!c) return "no connection";
+    return c->error ? c->error_text : "";
+}
+uint8_t certa_conn_alert_sent(const certa_conn *c) {
+    return c ? c->alert_sent : ALERT_NONE;
+}
+uint8_t certa_conn_alert_received(const certa_conn *c) {
+    return c ? c->alert_received : ALERT_NONE;
+}
+
+int certa_conn_info(const certa_conn *c, certa_info *info) {
+    if (!c || !info) return CERTA_E_INVALID_ARGUMENT;
+    memset(info, 0, sizeof *info);
+    info->version = c->suite ? CERTA_TLS13 : 0;
+    info->cipher_suite = c->suite ? c->suite->id : 0;
+    info->group = c->group;
+    info->peer_sig_scheme = c->peer_sig_scheme;
+    info->hello_retry = c->hello_retry;
+    info->alpn = c->alpn[0] ? c->alpn : NULL;
+    info->server_name = c->server_name[0] ? c->server_name : NULL;
+    info->peer_cert_count = c->peer_cert_count;
+    return 0;
+}
+
+const uint8_t *certa_conn_peer_cert(const certa_conn *c, size_t index, size_t *len) {
+    if (!c || index >= c->peer_cert_count) return NULL;
+    if (len) *len = c->peer_cert_lens[index];
+    return c->peer_certs[index];
+}

@@ -1,0 +1,232 @@
+/* Handshake pieces both sides share: extension blocks, the Certificate
+ * message, CertificateVerify over the transcript, and Finished. */
+#include "tls13/tls13.h"
+#include "x509/cert.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool is_grease(uint16_t v) {
+    /* RFC 8701: 0x0a0a, 0x1a1a, ..., 0xfafa */
+    return (v & 0x0f0f) == 0x0a0a && (v >> 12) == ((v >> 4) & 0x0f);
+}
+
+bool is_ip_literal(const char *name) {
+    uint8_t buf[16];
+    return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
+}
+
+int ext_parse(certa_conn *c, const char *message, cursor *block, ext_list *out) {
+    out->count = 0;
+    while (!cur_empty(block)) {
+        uint16_t type;
+        cursor body;
+        if (!cur_u16(block, &type) || !cur_vec16(block, &body))
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "the peer's %s has a malformed extension list", message);
+        for (size_t i = 0; i < out->count; i++)
+            if (out->types[i] == type)
+                return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                                 "the peer's %s carries extension %u twice", message, type);
+        if (out->count == MAX_EXTENSIONS)
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "the peer's %s carries more than %d extensions", message,
+                             MAX_EXTENSIONS);
+        out->types[out->count] = type;
+        out->bodies[out->count] = body;
+        out->count++;
+    }
+    return 0;
+}
+
+const cursor *ext_find(const ext_list *l, uint16_t type) {
+    for (size_t i = 0; i < l->count; i++)
+        if (l->types[i] == type) return &l->bodies[i];
+    return NULL;
+}
+
+int build_certificate(certa_conn *c, builder *b) {
+    const certa_config *cfg = c->cfg;
+    bld_u8(b, 0); /* certificate_request_context: empty for the server */
+    bld_open(b, 3);
+    for (size_t i = 0; i < cfg->chain_count; i++) {
+        bld_open(b, 3);
+        bld_bytes(b, cfg->chain[i], cfg->chain_lens[i]);
+        bld_close(b);
+        bld_u16(b, 0); /* no per-certificate extensions */
+    }
+    bld_close(b);
+    return bld_ok(b) ? 0 : CERTA_E_NOMEM;
+}
+
+int peer_certificate_parse(certa_conn *c, cursor *body) {
+    cursor context, list;
+    if (!cur_vec8(body, &context) || !cur_vec24(body, &list) || !cur_empty(body))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "the peer's Certificate message is malformed");
+    if (!c->is_server && context.len != 0)
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the server's Certificate has a non-empty request context");
+    while (!cur_empty(&list)) {
+        cursor der, exts;
+        if (!cur_vec24(&list, &der) || der.len == 0 || !cur_vec16(&list, &exts))
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "the peer's Certificate message has a malformed entry");
+        if (exts.len != 0) /* we never ask for OCSP or SCT per certificate */
+            return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
+                             "the peer's certificate entry carries extensions that were not "
+                             "requested");
+        if (c->peer_cert_count == MAX_PEER_CERTS)
+            return conn_fail(c, CERTA_E_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE,
+                             "the peer sent more than %d certificates: trim the chain",
+                             MAX_PEER_CERTS);
+        uint8_t *copy = malloc(der.len);
+        if (!copy) return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
+        memcpy(copy, der.data, der.len);
+        c->peer_certs[c->peer_cert_count] = copy;
+        c->peer_cert_lens[c->peer_cert_count] = der.len;
+        c->peer_cert_count++;
+    }
+    if (c->peer_cert_count == 0)
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "the server sent an empty Certificate message");
+    x509_cert leaf;
+    if (x509_parse(&leaf, c->peer_certs[0], c->peer_cert_lens[0]) != 0)
+        return conn_fail(c, CERTA_E_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE,
+                         "the peer's certificate is not valid DER X.509");
+    c->peer_key = key_from_spki(leaf.spki.data, leaf.spki.len);
+    if (!c->peer_key)
+        return conn_fail(c, CERTA_E_BAD_CERTIFICATE, ALERT_UNSUPPORTED_CERTIFICATE,
+                         "the peer's certificate has a public key type certa does not support "
+                         "(use ECDSA P-256/P-384, RSA or Ed25519)");
+    char subject[200];
+    if (x509_name_to_string(&leaf.subject, subject, sizeof subject) != 0) strcpy(subject, "?");
+    conn_trace(c, "< Certificate (%zu certificate%s; leaf subject: %s)", c->peer_cert_count,
+               c->peer_cert_count == 1 ? "" : "s", subject);
+    return 0;
+}
+
+/* Identity check for this stage of certa: an SPKI pin or explicit insecure. */
+int peer_certificate_check(certa_conn *c) {
+    const certa_config *cfg = c->cfg;
+    x509_cert leaf;
+    char pin[64];
+    if (x509_parse(&leaf, c->peer_certs[0], c->peer_cert_lens[0]) != 0 ||
+        x509_spki_pin(&leaf, pin, sizeof pin) != 0)
+        return conn_fail(c, CERTA_E_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE, NULL);
+    if (cfg->pin_count > 0) {
+        uint8_t hash[32];
+        if (hash_oneshot(HASH_SHA256, leaf.spki.data, leaf.spki.len, hash) != 0)
+            return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, NULL);
+        for (size_t i = 0; i < cfg->pin_count; i++)
+            if (crypto_equal_ct(hash, cfg->pins[i], 32)) {
+                conn_trace(c, "  peer key matches pin %s", pin);
+                return 0;
+            }
+        return conn_fail(c, CERTA_E_PIN_MISMATCH, ALERT_BAD_CERTIFICATE,
+                         "the peer's public key %s matches none of the %zu pinned key%s: the "
+                         "peer's key changed, or this is not the peer you meant",
+                         pin, cfg->pin_count, cfg->pin_count == 1 ? "" : "s");
+    }
+    if (cfg->insecure) {
+        conn_trace(c, "  WARNING: peer identity NOT verified (insecure mode); its key is %s", pin);
+        return 0;
+    }
+    return conn_fail(c, CERTA_E_NO_PEER_AUTH, ALERT_BAD_CERTIFICATE, NULL);
+}
+
+/* 64 spaces, the context string, a zero byte, the transcript hash (§4.4.3). */
+int cv_content(certa_conn *c, bool server_side, uint8_t *out, size_t *len) {
+    static const char server_ctx[] = "TLS 1.3, server CertificateVerify";
+    static const char client_ctx[] = "TLS 1.3, client CertificateVerify";
+    const char *ctx = server_side ? server_ctx : client_ctx;
+    memset(out, 0x20, 64);
+    memcpy(out + 64, ctx, sizeof server_ctx); /* includes the zero byte */
+    size_t n = 64 + sizeof server_ctx;
+    if (transcript_hash(c, out + n) != 0) return CERTA_E_CRYPTO;
+    *len = n + hash_len(c->suite->hash);
+    return 0;
+}
+
+static bool scheme_offered(uint16_t scheme) {
+    for (size_t i = 0; i < tls13_sig_schemes_count; i++)
+        if (tls13_sig_schemes[i] == scheme) return true;
+    return false;
+}
+
+int verify_peer_cv(certa_conn *c, cursor *body) {
+    uint16_t scheme;
+    cursor sig;
+    if (!cur_u16(body, &scheme) || !cur_vec16(body, &sig) || !cur_empty(body))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "the peer's CertificateVerify is malformed");
+    if (!scheme_offered(scheme) || !sig_scheme_fits_key(scheme, c->peer_key))
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the peer signed with %s (0x%04x), which was not offered or does not "
+                         "fit its certificate's key",
+                         certa_sig_scheme_name(scheme), scheme);
+    uint8_t content[200];
+    size_t content_len;
+    if (cv_content(c, !c->is_server, content, &content_len) != 0)
+        return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, NULL);
+    int r = sig_verify(scheme, c->peer_key, content, content_len, sig.data, sig.len);
+    if (r != 0)
+        return conn_fail(c, CERTA_E_BAD_SIGNATURE, ALERT_DECRYPT_ERROR,
+                         "the peer's CertificateVerify (%s) does not verify with its "
+                         "certificate's key: the peer does not hold that key, or the handshake "
+                         "was altered",
+                         certa_sig_scheme_name(scheme));
+    c->peer_sig_scheme = scheme;
+    conn_trace(c, "< CertificateVerify (%s, valid)", certa_sig_scheme_name(scheme));
+    return 0;
+}
+
+int send_certificate_verify(certa_conn *c) {
+    uint8_t content[200];
+    size_t content_len;
+    uint8_t sig[CRYPTO_MAX_SIG];
+    size_t sig_len = sizeof sig;
+    if (cv_content(c, c->is_server, content, &content_len) != 0 ||
+        sig_sign(c->sig_scheme, c->cfg->key, content, content_len, sig, &sig_len) != 0)
+        return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR,
+                         "signing CertificateVerify with %s failed in libcrypto",
+                         certa_sig_scheme_name(c->sig_scheme));
+    uint8_t body[4 + CRYPTO_MAX_SIG];
+    body[0] = (uint8_t)(c->sig_scheme >> 8);
+    body[1] = (uint8_t)c->sig_scheme;
+    body[2] = (uint8_t)(sig_len >> 8);
+    body[3] = (uint8_t)sig_len;
+    memcpy(body + 4, sig, sig_len);
+    int r = conn_send_handshake(c, HS_CERTIFICATE_VERIFY, body, 4 + sig_len);
+    if (!r) conn_trace(c, "> CertificateVerify (%s)", certa_sig_scheme_name(c->sig_scheme));
+    return r;
+}
+
+int send_finished(certa_conn *c, const uint8_t *base_secret) {
+    uint8_t mac[CRYPTO_MAX_HASH];
+    int r = ks_finished_mac(c, base_secret, mac);
+    if (!r) r = conn_send_handshake(c, HS_FINISHED, mac, hash_len(c->suite->hash));
+    crypto_zero(mac, sizeof mac);
+    if (!r) conn_trace(c, "> Finished");
+    return r;
+}
+
+int check_finished(certa_conn *c, const uint8_t *base_secret, const uint8_t *msg, size_t len) {
+    size_t hl = hash_len(c->suite->hash);
+    if (len != 4 + hl)
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "the peer's Finished has the wrong length (%zu, expected %zu)", len - 4,
+                         hl);
+    uint8_t mac[CRYPTO_MAX_HASH];
+    if (ks_finished_mac(c, base_secret, mac) != 0)
+        return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, NULL);
+    bool ok = crypto_equal_ct(mac, msg + 4, hl);
+    crypto_zero(mac, sizeof mac);
+    if (!ok)
+        return conn_fail(c, CERTA_E_BAD_FINISHED, ALERT_DECRYPT_ERROR,
+                         "the peer's Finished does not match the transcript: the handshake was "
+                         "altered in transit or the peer derived different keys");
+    conn_trace(c, "< Finished (verified)");
+    return 0;
+}

@@ -1,0 +1,76 @@
+/* The TLS 1.3 key schedule (RFC 8446 §7.1) without PSK: early secret from
+ * zeros, handshake secret from the (EC)DHE shared secret, master secret,
+ * and the traffic secrets derived from the transcript hash. */
+#include "tls13/tls13.h"
+
+#include <string.h>
+
+/* Derive-Secret(secret, "derived", "") — the salt for the next stage. */
+static int derived_salt(hash_alg h, const uint8_t *secret, uint8_t *out) {
+    uint8_t empty_hash[CRYPTO_MAX_HASH];
+    if (hash_oneshot(h, NULL, 0, empty_hash) != 0) return -1;
+    return derive_secret(h, secret, "derived", empty_hash, out);
+}
+
+int ks_handshake_secrets(certa_conn *c, const uint8_t *shared, size_t shared_len) {
+    hash_alg h = c->suite->hash;
+    size_t hl = hash_len(h);
+    uint8_t zeros[CRYPTO_MAX_HASH] = {0};
+    uint8_t early[CRYPTO_MAX_HASH], salt[CRYPTO_MAX_HASH], th[CRYPTO_MAX_HASH];
+    int ok = hkdf_extract(h, NULL, 0, zeros, hl, early) == 0 &&
+             derived_salt(h, early, salt) == 0 &&
+             hkdf_extract(h, salt, hl, shared, shared_len, c->handshake_secret) == 0 &&
+             transcript_hash(c, th) == 0 &&
+             derive_secret(h, c->handshake_secret, "c hs traffic", th, c->client_hs_secret) == 0 &&
+             derive_secret(h, c->handshake_secret, "s hs traffic", th, c->server_hs_secret) == 0 &&
+             derived_salt(h, c->handshake_secret, salt) == 0 &&
+             hkdf_extract(h, salt, hl, zeros, hl, c->master_secret) == 0;
+    crypto_zero(early, sizeof early);
+    crypto_zero(salt, sizeof salt);
+    return ok ? 0 : CERTA_E_CRYPTO;
+}
+
+/* Call with the transcript through the server's Finished. */
+int ks_application_secrets(certa_conn *c) {
+    hash_alg h = c->suite->hash;
+    uint8_t th[CRYPTO_MAX_HASH];
+    if (transcript_hash(c, th) != 0 ||
+        derive_secret(h, c->master_secret, "c ap traffic", th, c->client_app_secret) != 0 ||
+        derive_secret(h, c->master_secret, "s ap traffic", th, c->server_app_secret) != 0)
+        return CERTA_E_CRYPTO;
+    /* Only the traffic secrets are needed from here on. */
+    crypto_zero(c->handshake_secret, sizeof c->handshake_secret);
+    return 0;
+}
+
+/* verify_data = HMAC(finished_key, Transcript-Hash) with
+ * finished_key = HKDF-Expand-Label(base_key, "finished", "", Hash.length). */
+int ks_finished_mac(certa_conn *c, const uint8_t *base_secret, uint8_t *out) {
+    hash_alg h = c->suite->hash;
+    size_t hl = hash_len(h);
+    uint8_t finished_key[CRYPTO_MAX_HASH], th[CRYPTO_MAX_HASH];
+    int ok = hkdf_expand_label(h, base_secret, "finished", NULL, 0, finished_key, hl) == 0 &&
+             transcript_hash(c, th) == 0 && hmac(h, finished_key, hl, th, hl, out) == 0;
+    crypto_zero(finished_key, sizeof finished_key);
+    return ok ? 0 : CERTA_E_CRYPTO;
+}
+
+/* application_traffic_secret_N+1 (§7.2), in place. */
+int ks_next_traffic_secret(certa_conn *c, uint8_t *secret) {
+    hash_alg h = c->suite->hash;
+    size_t hl = hash_len(h);
+    uint8_t next[CRYPTO_MAX_HASH];
+    if (hkdf_expand_label(h, secret, "traffic upd", NULL, 0, next, hl) != 0) return CERTA_E_CRYPTO;
+    memcpy(secret, next, hl);
+    crypto_zero(next, sizeof next);
+    return 0;
+}
+
+void ks_wipe(certa_conn *c) {
+    crypto_zero(c->handshake_secret, sizeof c->handshake_secret);
+    crypto_zero(c->master_secret, sizeof c->master_secret);
+    crypto_zero(c->client_hs_secret, sizeof c->client_hs_secret);
+    crypto_zero(c->server_hs_secret, sizeof c->server_hs_secret);
+    crypto_zero(c->client_app_secret, sizeof c->client_app_secret);
+    crypto_zero(c->server_app_secret, sizeof c->server_app_secret);
+}

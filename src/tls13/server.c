@@ -1,0 +1,483 @@
+/* The TLS 1.3 server: ClientHello checks and negotiation (suite, group,
+ * signature scheme, ALPN, SNI), HelloRetryRequest, the server flight, and
+ * the client's Finished — as the state table at the end says. */
+#include "tls13/tls13.h"
+
+#include <string.h>
+
+static const uint8_t hrr_random[32] = {
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+
+/* What the server learned from one ClientHello. */
+typedef struct client_hello {
+    uint16_t legacy_version;
+    const uint8_t *random;
+    cursor session_id;
+    cursor suites;
+    cursor compression;
+    ext_list exts;
+    cursor groups;      /* supported_groups list */
+    cursor shares;      /* key_share client_shares */
+    cursor share_for_choice;
+} client_hello;
+
+static bool list_has_u16(cursor list, uint16_t v) {
+    uint16_t x;
+    while (cur_u16(&list, &x))
+        if (x == v) return true;
+    return false;
+}
+
+/* Reads a vector of u16 values that must be non-empty and even-sized. */
+static bool u16_list(cursor ext, int prefix_width, cursor *out) {
+    bool ok = prefix_width == 1 ? cur_vec8(&ext, out) : cur_vec16(&ext, out);
+    return ok && cur_empty(&ext) && out->len >= 2 && out->len % 2 == 0;
+}
+
+/* SHA-256 over what ClientHello2 must repeat from ClientHello1 (§4.1.2):
+ * everything but key_share, cookie, early_data, pre_shared_key, padding. */
+static int hello_fingerprint(const client_hello *ch, uint8_t out[32]) {
+    builder b;
+    bld_init_alloc(&b, 512);
+    bld_u16(&b, ch->legacy_version);
+    bld_bytes(&b, ch->random, 32);
+    bld_u8(&b, (uint8_t)ch->session_id.len);
+    bld_bytes(&b, ch->session_id.data, ch->session_id.len);
+    bld_u16(&b, (uint16_t)ch->suites.len);
+    bld_bytes(&b, ch->suites.data, ch->suites.len);
+    bld_u8(&b, (uint8_t)ch->compression.len);
+    bld_bytes(&b, ch->compression.data, ch->compression.len);
+    for (size_t i = 0; i < ch->exts.count; i++) {
+        uint16_t t = ch->exts.types[i];
+        if (t == EXT_KEY_SHARE || t == EXT_COOKIE || t == EXT_EARLY_DATA ||
+            t == EXT_PRE_SHARED_KEY || t == EXT_PADDING)
+            continue;
+        bld_u16(&b, t);
+        bld_u16(&b, (uint16_t)ch->exts.bodies[i].len);
+        bld_bytes(&b, ch->exts.bodies[i].data, ch->exts.bodies[i].len);
+    }
+    int r = bld_ok(&b) && hash_oneshot(HASH_SHA256, b.buf, b.len, out) == 0 ? 0 : CERTA_E_NOMEM;
+    bld_free(&b);
+    return r;
+}
+
+static int parse_client_hello(certa_conn *c, const uint8_t *msg, size_t len, client_hello *ch) {
+    cursor body, ext_block = {NULL, 0};
+    cur_init(&body, msg + 4, len - 4);
+    if (!cur_u16(&body, &ch->legacy_version) || !cur_bytes(&body, 32, &ch->random) ||
+        !cur_vec8(&body, &ch->session_id) || !cur_vec16(&body, &ch->suites) ||
+        !cur_vec8(&body, &ch->compression) ||
+        (!cur_empty(&body) && (!cur_vec16(&body, &ext_block) || !cur_empty(&body))) ||
+        ch->suites.len < 2 || ch->suites.len % 2 || ch->compression.len < 1)
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "the client's ClientHello is malformed");
+    if (ch->session_id.len > 32)
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the client's legacy_session_id is longer than 32 bytes");
+    if (ext_parse(c, "ClientHello", &ext_block, &ch->exts) != 0) return c->error;
+    for (size_t i = 0; i + 1 < ch->exts.count; i++)
+        if (ch->exts.types[i] == EXT_PRE_SHARED_KEY)
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "pre_shared_key is not the last extension of the ClientHello");
+    return 0;
+}
+
+static int check_version(certa_conn *c, const client_hello *ch) {
+    const cursor *sv = ext_find(&ch->exts, EXT_SUPPORTED_VERSIONS);
+    if (!sv)
+        return conn_fail(c, CERTA_E_PROTOCOL_VERSION, ALERT_PROTOCOL_VERSION,
+                         "the client offered only TLS 0x%04x or older (no supported_versions "
+                         "extension): certa speaks TLS 1.3 only — enable TLS 1.3 on the client",
+                         ch->legacy_version);
+    cursor versions;
+    if (!u16_list(*sv, 1, &versions))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "malformed supported_versions in ClientHello");
+    if (!list_has_u16(versions, CERTA_TLS13))
+        return conn_fail(c, CERTA_E_PROTOCOL_VERSION, ALERT_PROTOCOL_VERSION,
+                         "the client does not offer TLS 1.3: certa speaks TLS 1.3 only — enable "
+                         "TLS 1.3 on the client");
+    if (ch->compression.len != 1 || ch->compression.data[0] != 0)
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "a TLS 1.3 ClientHello must offer only null compression");
+    return 0;
+}
+
+static int choose_suite(certa_conn *c, const client_hello *ch) {
+    const certa_config *cfg = c->cfg;
+    for (size_t i = 0; i < cfg->cipher_count; i++)
+        if (list_has_u16(ch->suites, cfg->ciphers[i])) {
+            c->suite = cipher_suite_find(cfg->ciphers[i]);
+            return 0;
+        }
+    return conn_fail(c, CERTA_E_NO_COMMON_CIPHER, ALERT_HANDSHAKE_FAILURE,
+                     "the client offers no TLS 1.3 cipher suite this server allows (%s%s%s): "
+                     "allow more suites on one side",
+                     certa_cipher_suite_name(cfg->ciphers[0]), cfg->cipher_count > 1 ? ", " : "",
+                     cfg->cipher_count > 1 ? certa_cipher_suite_name(cfg->ciphers[1]) : "");
+}
+
+static int choose_sig_scheme(certa_conn *c, const client_hello *ch) {
+    const cursor *sa = ext_find(&ch->exts, EXT_SIGNATURE_ALGORITHMS);
+    cursor schemes;
+    if (!sa)
+        return conn_fail(c, CERTA_E_MISSING_EXTENSION, ALERT_MISSING_EXTENSION,
+                         "the client's ClientHello has no signature_algorithms extension");
+    if (!u16_list(*sa, 2, &schemes))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "malformed signature_algorithms in ClientHello");
+    uint16_t s;
+    while (cur_u16(&schemes, &s)) {
+        for (size_t i = 0; i < tls13_sig_schemes_count; i++)
+            if (tls13_sig_schemes[i] == s && sig_scheme_fits_key(s, c->cfg->key)) {
+                c->sig_scheme = s;
+                return 0;
+            }
+    }
+    char key[40];
+    key_describe(c->cfg->key, key, sizeof key);
+    return conn_fail(c, CERTA_E_NO_COMMON_SIGALG, ALERT_HANDSHAKE_FAILURE,
+                     "the client accepts no signature scheme that fits this server's %s key: "
+                     "use a certificate type the client supports",
+                     key);
+}
+
+/* Checks key_share against supported_groups and picks the group: one the
+ * client already sent a share for if possible (no extra round trip), else
+ * the first mutually supported one (HelloRetryRequest). */
+static int choose_group(certa_conn *c, client_hello *ch, bool *need_retry) {
+    const cursor *sg = ext_find(&ch->exts, EXT_SUPPORTED_GROUPS);
+    const cursor *ks = ext_find(&ch->exts, EXT_KEY_SHARE);
+    if (!sg || !ks)
+        return conn_fail(c, CERTA_E_MISSING_EXTENSION, ALERT_MISSING_EXTENSION,
+                         "the client's ClientHello lacks %s, which TLS 1.3 requires without a "
+                         "pre-shared key",
+                         !sg ? "supported_groups" : "key_share");
+    cursor k = *ks;
+    if (!u16_list(*sg, 2, &ch->groups) || !cur_vec16(&k, &ch->shares) || !cur_empty(&k))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "malformed supported_groups or key_share in ClientHello");
+    /* Validate every share: in supported_groups, no group twice. */
+    cursor shares = ch->shares;
+    uint16_t seen[32];
+    size_t n_seen = 0;
+    while (!cur_empty(&shares)) {
+        uint16_t g;
+        cursor key;
+        if (!cur_u16(&shares, &g) || !cur_vec16(&shares, &key) || key.len == 0)
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "malformed key_share entry in ClientHello");
+        if (!list_has_u16(ch->groups, g))
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "the client sent a key share for group 0x%04x that is not in its "
+                             "supported_groups",
+                             g);
+        for (size_t i = 0; i < n_seen; i++)
+            if (seen[i] == g)
+                return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                                 "the client sent two key shares for group 0x%04x", g);
+        if (n_seen == sizeof seen / sizeof seen[0])
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "the client sent too many key shares");
+        seen[n_seen++] = g;
+    }
+    const certa_config *cfg = c->cfg;
+    for (size_t i = 0; i < cfg->group_count; i++) {
+        shares = ch->shares;
+        uint16_t g;
+        cursor key;
+        while (cur_u16(&shares, &g) && cur_vec16(&shares, &key))
+            if (g == cfg->groups[i]) {
+                c->group = g;
+                ch->share_for_choice = key;
+                *need_retry = false;
+                return 0;
+            }
+    }
+    for (size_t i = 0; i < cfg->group_count; i++)
+        if (list_has_u16(ch->groups, cfg->groups[i])) {
+            c->group = cfg->groups[i];
+            *need_retry = true;
+            return 0;
+        }
+    return conn_fail(c, CERTA_E_NO_COMMON_GROUP, ALERT_HANDSHAKE_FAILURE,
+                     "the client supports none of this server's key-exchange groups (%s%s%s): "
+                     "allow more groups on one side",
+                     certa_group_name(cfg->groups[0]), cfg->group_count > 1 ? ", " : "",
+                     cfg->group_count > 1 ? certa_group_name(cfg->groups[1]) : "");
+}
+
+static int read_server_name(certa_conn *c, const client_hello *ch) {
+    const cursor *sn = ext_find(&ch->exts, EXT_SERVER_NAME);
+    if (!sn) return 0;
+    cursor e = *sn, list;
+    if (!cur_vec16(&e, &list) || !cur_empty(&e) || cur_empty(&list))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed server_name");
+    while (!cur_empty(&list)) {
+        uint8_t type;
+        cursor name;
+        if (!cur_u8(&list, &type) || !cur_vec16(&list, &name))
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed server_name");
+        if (type != 0 || c->server_name[0]) continue;
+        if (name.len == 0 || name.len >= sizeof c->server_name || memchr(name.data, 0, name.len))
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "the client's server_name is empty, too long or contains NUL");
+        memcpy(c->server_name, name.data, name.len);
+        c->server_name[name.len] = 0;
+    }
+    return 0;
+}
+
+static int choose_alpn(certa_conn *c, const client_hello *ch) {
+    const cursor *al = ext_find(&ch->exts, EXT_ALPN);
+    if (!al) return 0;
+    cursor e = *al, list, name;
+    if (!cur_vec16(&e, &list) || !cur_empty(&e) || cur_empty(&list))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed ALPN in ClientHello");
+    cursor check = list;
+    while (!cur_empty(&check))
+        if (!cur_vec8(&check, &name) || name.len == 0)
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "malformed ALPN protocol list in ClientHello");
+    if (!c->cfg->alpn_wire_len) return 0; /* this server does not negotiate ALPN */
+    cursor ours;
+    cur_init(&ours, c->cfg->alpn_wire, c->cfg->alpn_wire_len);
+    cursor mine;
+    while (cur_vec8(&ours, &mine)) {
+        cursor theirs = list;
+        while (cur_vec8(&theirs, &name))
+            if (name.len == mine.len && memcmp(name.data, mine.data, mine.len) == 0) {
+                memcpy(c->alpn, mine.data, mine.len);
+                c->alpn[mine.len] = 0;
+                return 0;
+            }
+    }
+    char offered[128] = "";
+    size_t used = 0;
+    cursor theirs = list;
+    while (cur_vec8(&theirs, &name) && used + name.len + 3 < sizeof offered) {
+        if (used) offered[used++] = ',';
+        memcpy(offered + used, name.data, name.len);
+        used += name.len;
+        offered[used] = 0;
+    }
+    return conn_fail(c, CERTA_E_NO_ALPN, ALERT_NO_APPLICATION_PROTOCOL,
+                     "the client's application protocols (%s) and this server's do not "
+                     "overlap: make the ALPN lists share a protocol",
+                     offered);
+}
+
+static void put_supported_versions(builder *b) {
+    bld_u16(b, EXT_SUPPORTED_VERSIONS);
+    bld_u16(b, 2);
+    bld_u16(b, CERTA_TLS13);
+}
+
+static int send_hello_retry(certa_conn *c, const client_hello *ch) {
+    builder b;
+    bld_init_alloc(&b, 128);
+    bld_u16(&b, 0x0303);
+    bld_bytes(&b, hrr_random, 32);
+    bld_u8(&b, (uint8_t)ch->session_id.len);
+    bld_bytes(&b, ch->session_id.data, ch->session_id.len);
+    bld_u16(&b, c->suite->id);
+    bld_u8(&b, 0);
+    bld_open(&b, 2);
+    put_supported_versions(&b);
+    bld_u16(&b, EXT_KEY_SHARE);
+    bld_u16(&b, 2);
+    bld_u16(&b, c->group);
+    bld_close(&b);
+    int r = bld_ok(&b) ? 0 : CERTA_E_NOMEM;
+    if (!r) r = transcript_replace_with_message_hash(c);
+    if (!r) r = conn_send_handshake(c, HS_SERVER_HELLO, b.buf, b.len);
+    bld_free(&b);
+    if (!r) r = conn_send_ccs(c);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    c->hello_retry = true;
+    conn_trace(c, "> HelloRetryRequest (%s, asks for key share %s)", c->suite->name,
+               certa_group_name(c->group));
+    return 0;
+}
+
+/* ServerHello, then the encrypted flight: EncryptedExtensions,
+ * Certificate, CertificateVerify, Finished. */
+static int send_server_flight(certa_conn *c, const client_hello *ch) {
+    uint8_t pub[CRYPTO_MAX_PUBKEY], shared[CRYPTO_MAX_PUBKEY], random[32];
+    size_t pub_len = sizeof pub, shared_len = sizeof shared;
+    if (kex_generate(c->group, &c->kex_key, pub, &pub_len) != 0)
+        return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, NULL);
+    if (kex_derive(c->group, c->kex_key, ch->share_for_choice.data, ch->share_for_choice.len,
+                   shared, &shared_len) != 0)
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the client's %s key share is not a valid public key",
+                         certa_group_name(c->group));
+    key_free(c->kex_key);
+    c->kex_key = NULL;
+    if (config_random(c->cfg, random, sizeof random) != 0)
+        return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, "no randomness available");
+
+    builder b;
+    bld_init_alloc(&b, 8192);
+    bld_u16(&b, 0x0303);
+    bld_bytes(&b, random, 32);
+    bld_u8(&b, (uint8_t)ch->session_id.len);
+    bld_bytes(&b, ch->session_id.data, ch->session_id.len);
+    bld_u16(&b, c->suite->id);
+    bld_u8(&b, 0);
+    bld_open(&b, 2);
+    put_supported_versions(&b);
+    bld_u16(&b, EXT_KEY_SHARE);
+    bld_open(&b, 2);
+    bld_u16(&b, c->group);
+    bld_open(&b, 2);
+    bld_bytes(&b, pub, pub_len);
+    bld_close(&b);
+    bld_close(&b);
+    bld_close(&b);
+    int r = bld_ok(&b) ? conn_send_handshake(c, HS_SERVER_HELLO, b.buf, b.len) : CERTA_E_NOMEM;
+    if (!r) r = conn_send_ccs(c);
+    if (!r) r = ks_handshake_secrets(c, shared, shared_len);
+    crypto_zero(shared, sizeof shared);
+    if (!r) r = conn_set_tx(c, c->server_hs_secret);
+    if (!r) r = conn_set_rx(c, c->client_hs_secret);
+    if (r) goto fail;
+    conn_trace(c, "> ServerHello (TLS 1.3, %s, %s)", c->suite->name, certa_group_name(c->group));
+
+    b.len = 0; /* EncryptedExtensions */
+    bld_open(&b, 2);
+    if (c->alpn[0]) {
+        bld_u16(&b, EXT_ALPN);
+        bld_open(&b, 2);
+        bld_open(&b, 2);
+        bld_open(&b, 1);
+        bld_bytes(&b, c->alpn, strlen(c->alpn));
+        bld_close(&b);
+        bld_close(&b);
+        bld_close(&b);
+    }
+    if (c->server_name[0]) { /* acknowledge SNI (RFC 6066 §3) */
+        bld_u16(&b, EXT_SERVER_NAME);
+        bld_u16(&b, 0);
+    }
+    bld_close(&b);
+    r = bld_ok(&b) ? conn_send_handshake(c, HS_ENCRYPTED_EXTENSIONS, b.buf, b.len) : CERTA_E_NOMEM;
+    if (r) goto fail;
+    conn_trace(c, "> EncryptedExtensions%s%s", c->alpn[0] ? " (ALPN " : "",
+               c->alpn[0] ? c->alpn : "");
+
+    b.len = 0;
+    r = build_certificate(c, &b);
+    if (!r) r = conn_send_handshake(c, HS_CERTIFICATE, b.buf, b.len);
+    if (r) goto fail;
+    conn_trace(c, "> Certificate (%zu certificate%s)", c->cfg->chain_count,
+               c->cfg->chain_count == 1 ? "" : "s");
+    bld_free(&b);
+    if (send_certificate_verify(c) != 0 || send_finished(c, c->server_hs_secret) != 0)
+        return c->state == ST_FAILED ? c->error : conn_fail(c, CERTA_E_INTERNAL, ALERT_INTERNAL_ERROR, NULL);
+    r = ks_application_secrets(c);
+    if (!r) r = conn_set_tx(c, c->server_app_secret);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    c->state = ST_SERVER_WAIT_FINISHED;
+    return 0;
+fail:
+    bld_free(&b);
+    return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+}
+
+static int on_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
+    client_hello ch;
+    memset(&ch, 0, sizeof ch);
+    bool second = c->state == ST_SERVER_WAIT_CH2;
+    const cipher_suite *retry_suite = c->suite;
+    uint16_t retry_group = c->group;
+    if (parse_client_hello(c, msg, len, &ch) != 0 || check_version(c, &ch) != 0 ||
+        choose_suite(c, &ch) != 0 || choose_sig_scheme(c, &ch) != 0)
+        return c->error;
+    bool need_retry = false;
+    if (choose_group(c, &ch, &need_retry) != 0) return c->error;
+    if (!second) {
+        if (read_server_name(c, &ch) != 0 || choose_alpn(c, &ch) != 0) return c->error;
+    }
+    conn_trace(c, "< ClientHello%s (%zu suites, %zu groups%s%s)", second ? " (second)" : "",
+               ch.suites.len / 2, ch.groups.len / 2, c->server_name[0] ? ", SNI " : "",
+               c->server_name);
+    uint8_t fingerprint[32];
+    if (hello_fingerprint(&ch, fingerprint) != 0)
+        return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
+    if (second) {
+        /* §4.1.2: the second ClientHello repeats the first except for the
+         * key share (exactly the group asked for) and the cookie. */
+        cursor one = ch.shares, key;
+        uint16_t g;
+        bool single = cur_u16(&one, &g) && cur_vec16(&one, &key) && cur_empty(&one);
+        if (memcmp(fingerprint, c->hello_fingerprint, 32) != 0 || c->suite != retry_suite)
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "the client's second ClientHello differs from its first beyond "
+                             "the key share");
+        if (need_retry || !single || g != retry_group || c->group != retry_group)
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "the client's second ClientHello does not carry exactly the %s key "
+                             "share the HelloRetryRequest asked for",
+                             certa_group_name(retry_group));
+    } else {
+        memcpy(c->hello_fingerprint, fingerprint, 32);
+        memcpy(c->client_random, ch.random, 32);
+        c->session_id_len = ch.session_id.len;
+        memcpy(c->session_id, ch.session_id.data, ch.session_id.len);
+    }
+    int r = transcript_add(c, msg, len);
+    if (!r) r = transcript_start(c);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    if (need_retry) {
+        if (send_hello_retry(c, &ch) != 0) return c->error;
+        c->state = ST_SERVER_WAIT_CH2;
+        return 0;
+    }
+    return send_server_flight(c, &ch);
+}
+
+static int on_client_finished(certa_conn *c, const uint8_t *msg, size_t len) {
+    if (check_finished(c, c->client_hs_secret, msg, len) != 0) return c->error;
+    int r = transcript_add(c, msg, len);
+    if (!r) r = conn_set_rx(c, c->client_app_secret);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    crypto_zero(c->client_hs_secret, sizeof c->client_hs_secret);
+    crypto_zero(c->server_hs_secret, sizeof c->server_hs_secret);
+    crypto_zero(c->master_secret, sizeof c->master_secret);
+    c->state = ST_CONNECTED;
+    conn_trace(c, "handshake complete: TLS 1.3, %s, %s%s%s", c->suite->name,
+               certa_group_name(c->group), c->alpn[0] ? ", ALPN " : "", c->alpn);
+    return 0;
+}
+
+typedef int (*message_handler)(certa_conn *c, const uint8_t *msg, size_t len);
+
+static const struct server_transition {
+    conn_state state;
+    uint8_t type;
+    message_handler handle;
+} server_table[] = {
+    {ST_SERVER_WAIT_CH, HS_CLIENT_HELLO, on_client_hello},
+    {ST_SERVER_WAIT_CH2, HS_CLIENT_HELLO, on_client_hello},
+    {ST_SERVER_WAIT_FINISHED, HS_FINISHED, on_client_finished},
+};
+
+static const char *server_expects(conn_state s) {
+    switch (s) {
+    case ST_SERVER_WAIT_CH: return "ClientHello";
+    case ST_SERVER_WAIT_CH2: return "the second ClientHello";
+    case ST_SERVER_WAIT_FINISHED: return "Finished";
+    default: return "nothing";
+    }
+}
+
+int server_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len) {
+    for (size_t i = 0; i < sizeof server_table / sizeof server_table[0]; i++)
+        if (server_table[i].state == c->state && server_table[i].type == type)
+            return server_table[i].handle(c, msg, len);
+    return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                     "the client sent %s (type %u) while the server was waiting for %s",
+                     hs_message_name(type), type, server_expects(c->state));
+}

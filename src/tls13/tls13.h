@@ -1,0 +1,268 @@
+/* Internal: the TLS 1.3 engine's shared definitions — wire constants, the
+ * cipher-suite table, the config and the connection. */
+#ifndef CERTA_TLS13_H
+#define CERTA_TLS13_H
+
+#include "certa.h"
+#include "crypto/crypto.h"
+#include "record/record.h"
+#include "wire/cursor.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+
+/* Handshake message types (RFC 8446 §4). */
+enum {
+    HS_CLIENT_HELLO = 1,
+    HS_SERVER_HELLO = 2,
+    HS_NEW_SESSION_TICKET = 4,
+    HS_END_OF_EARLY_DATA = 5,
+    HS_ENCRYPTED_EXTENSIONS = 8,
+    HS_CERTIFICATE = 11,
+    HS_CERTIFICATE_REQUEST = 13,
+    HS_CERTIFICATE_VERIFY = 15,
+    HS_FINISHED = 20,
+    HS_KEY_UPDATE = 24,
+    HS_MESSAGE_HASH = 254,
+};
+
+/* Extension types. */
+enum {
+    EXT_SERVER_NAME = 0,
+    EXT_MAX_FRAGMENT_LENGTH = 1,
+    EXT_STATUS_REQUEST = 5,
+    EXT_SUPPORTED_GROUPS = 10,
+    EXT_EC_POINT_FORMATS = 11,
+    EXT_SIGNATURE_ALGORITHMS = 13,
+    EXT_USE_SRTP = 14,
+    EXT_HEARTBEAT = 15,
+    EXT_ALPN = 16,
+    EXT_SCT = 18,
+    EXT_CLIENT_CERT_TYPE = 19,
+    EXT_SERVER_CERT_TYPE = 20,
+    EXT_PADDING = 21,
+    EXT_RECORD_SIZE_LIMIT = 28,
+    EXT_PRE_SHARED_KEY = 41,
+    EXT_EARLY_DATA = 42,
+    EXT_SUPPORTED_VERSIONS = 43,
+    EXT_COOKIE = 44,
+    EXT_PSK_KEY_EXCHANGE_MODES = 45,
+    EXT_CERTIFICATE_AUTHORITIES = 47,
+    EXT_OID_FILTERS = 48,
+    EXT_POST_HANDSHAKE_AUTH = 49,
+    EXT_SIGNATURE_ALGORITHMS_CERT = 50,
+    EXT_KEY_SHARE = 51,
+};
+
+/* Alert descriptions used by the engine. */
+enum {
+    ALERT_CLOSE_NOTIFY = 0,
+    ALERT_UNEXPECTED_MESSAGE = 10,
+    ALERT_BAD_RECORD_MAC = 20,
+    ALERT_RECORD_OVERFLOW = 22,
+    ALERT_HANDSHAKE_FAILURE = 40,
+    ALERT_BAD_CERTIFICATE = 42,
+    ALERT_UNSUPPORTED_CERTIFICATE = 43,
+    ALERT_ILLEGAL_PARAMETER = 47,
+    ALERT_DECODE_ERROR = 50,
+    ALERT_DECRYPT_ERROR = 51,
+    ALERT_PROTOCOL_VERSION = 70,
+    ALERT_INTERNAL_ERROR = 80,
+    ALERT_USER_CANCELED = 90,
+    ALERT_MISSING_EXTENSION = 109,
+    ALERT_UNSUPPORTED_EXTENSION = 110,
+    ALERT_NO_APPLICATION_PROTOCOL = 120,
+    ALERT_NONE = 255,
+};
+
+typedef struct cipher_suite {
+    uint16_t id;
+    const char *name;
+    aead_alg aead;
+    hash_alg hash;
+} cipher_suite;
+
+const cipher_suite *cipher_suite_find(uint16_t id);
+/* The signature schemes certa offers and accepts, in preference order. */
+extern const uint16_t tls13_sig_schemes[];
+extern const size_t tls13_sig_schemes_count;
+/* The alert a locally detected error is reported with. */
+uint8_t alert_for_error(int code);
+
+#define MAX_LIST 8
+#define MAX_PINS 16
+#define ALPN_WIRE_MAX 512
+#define DEFAULT_MAX_HANDSHAKE (64 * 1024)
+
+struct certa_config {
+    atomic_int refs;
+    atomic_bool frozen; /* set by the first connection: no more changes */
+    uint16_t ciphers[MAX_LIST];
+    size_t cipher_count;
+    uint16_t groups[MAX_LIST];
+    size_t group_count;
+    uint8_t alpn_wire[ALPN_WIRE_MAX]; /* ProtocolNameList contents */
+    size_t alpn_wire_len;
+    uint8_t **chain;          /* certificate chain, leaf first, DER */
+    size_t *chain_lens;
+    size_t chain_count;
+    crypto_key *key;
+    uint8_t pins[MAX_PINS][32];
+    size_t pin_count;
+    bool insecure;
+    size_t max_handshake;
+    certa_time_fn time_fn;
+    void *time_arg;
+    certa_random_fn random_fn;
+    void *random_arg;
+    char error[256];
+};
+
+int config_random(const certa_config *cfg, uint8_t *out, size_t len);
+
+typedef enum conn_state {
+    ST_CLIENT_WAIT_SH,
+    ST_CLIENT_WAIT_EE,
+    ST_CLIENT_WAIT_CERT_CR,
+    ST_CLIENT_WAIT_CERT,
+    ST_CLIENT_WAIT_CV,
+    ST_CLIENT_WAIT_FINISHED,
+    ST_SERVER_WAIT_CH,
+    ST_SERVER_WAIT_CH2, /* after HelloRetryRequest */
+    ST_SERVER_WAIT_FINISHED,
+    ST_CONNECTED,
+    ST_FAILED,
+} conn_state;
+
+#define MAX_PEER_CERTS 16
+#define MAX_EXTENSIONS 128
+
+struct certa_conn {
+    certa_config *cfg;
+    bool is_server;
+    conn_state state;
+
+    /* Transport input: at most one record at a time, decrypted in place.
+     * Application data stays here until read (app_off/app_len). */
+    uint8_t *in;
+    size_t in_len;
+    size_t app_off, app_len;
+    /* Transport output. */
+    builder out;
+    size_t out_sent;
+    /* Handshake messages being reassembled from records. */
+    builder hs_in;
+
+    record_protection rx, tx;
+    unsigned rx_epoch; /* counts receive key changes */
+    const cipher_suite *suite;
+    transcript th;
+    bool th_started;
+    uint8_t *first_hello; /* ClientHello bytes kept until the hash is known */
+    size_t first_hello_len;
+
+    /* key schedule */
+    uint8_t handshake_secret[CRYPTO_MAX_HASH];
+    uint8_t master_secret[CRYPTO_MAX_HASH];
+    uint8_t client_hs_secret[CRYPTO_MAX_HASH];
+    uint8_t server_hs_secret[CRYPTO_MAX_HASH];
+    uint8_t client_app_secret[CRYPTO_MAX_HASH];
+    uint8_t server_app_secret[CRYPTO_MAX_HASH];
+
+    /* key exchange */
+    uint16_t group;
+    crypto_key *kex_key;
+    bool hello_retry;
+
+    /* hello state */
+    uint8_t client_random[32];
+    uint8_t session_id[32];
+    size_t session_id_len;
+    char server_name[256];
+    char alpn[256];
+    uint8_t hello_fingerprint[32]; /* server: what of ClientHello1 must not change */
+    uint16_t sig_scheme;      /* our CertificateVerify (server) */
+    uint16_t peer_sig_scheme; /* peer's CertificateVerify */
+    bool ccs_sent;
+    bool ccs_received;
+    uint8_t *cookie; /* from HelloRetryRequest, echoed in ClientHello2 */
+    size_t cookie_len;
+    bool cert_requested; /* client: the server sent CertificateRequest */
+    uint8_t cr_context[255];
+    uint8_t cr_context_len;
+
+    /* peer identity */
+    uint8_t *peer_certs[MAX_PEER_CERTS];
+    size_t peer_cert_lens[MAX_PEER_CERTS];
+    size_t peer_cert_count;
+    crypto_key *peer_key;
+
+    /* status */
+    bool close_sent;
+    bool peer_closed;
+    bool eof;
+    int error;
+    uint8_t alert_sent;
+    uint8_t alert_received;
+    char error_text[320];
+    certa_trace_fn trace_fn;
+    void *trace_arg;
+};
+
+/* ---- conn.c: shared machinery ---- */
+/* Fails the connection: records code and sentence, queues the alert. Returns code. */
+int conn_fail(certa_conn *c, int code, uint8_t alert, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void conn_trace(certa_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends a handshake message (type + body) to the transcript and sends it. */
+int conn_send_handshake(certa_conn *c, uint8_t type, const uint8_t *body, size_t len);
+int conn_send_ccs(certa_conn *c);
+int transcript_add(certa_conn *c, const uint8_t *msg, size_t len);
+/* Starts hashing once the suite is known, feeding the kept ClientHello. */
+int transcript_start(certa_conn *c);
+int transcript_replace_with_message_hash(certa_conn *c);
+int transcript_hash(certa_conn *c, uint8_t *out);
+/* Keys a direction from a traffic secret. */
+int conn_set_rx(certa_conn *c, const uint8_t *secret);
+int conn_set_tx(certa_conn *c, const uint8_t *secret);
+const char *hs_message_name(uint8_t type);
+
+/* ---- key_schedule.c ---- */
+int ks_handshake_secrets(certa_conn *c, const uint8_t *shared, size_t shared_len);
+int ks_application_secrets(certa_conn *c);
+int ks_finished_mac(certa_conn *c, const uint8_t *base_secret, uint8_t *out);
+int ks_next_traffic_secret(certa_conn *c, uint8_t *secret);
+void ks_wipe(certa_conn *c);
+
+/* ---- signatures over the transcript (cert_verify.c) ---- */
+int cv_content(certa_conn *c, bool server_side, uint8_t *out, size_t *len);
+
+/* ---- client.c / server.c ---- */
+int client_start(certa_conn *c);
+int client_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len);
+int server_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len);
+/* post-handshake messages (both sides) */
+int post_handshake_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len);
+
+/* ---- extensions.c ---- */
+typedef struct ext_list {
+    uint16_t types[MAX_EXTENSIONS];
+    cursor bodies[MAX_EXTENSIONS];
+    size_t count;
+} ext_list;
+/* Splits an extensions block (the contents of the vector); duplicates ->
+ * illegal_parameter; malformed or too many -> decode_error. Fails the
+ * connection with a sentence naming the message. */
+int ext_parse(certa_conn *c, const char *message, cursor *block, ext_list *out);
+const cursor *ext_find(const ext_list *l, uint16_t type);
+bool is_grease(uint16_t v);
+int peer_certificate_parse(certa_conn *c, cursor *body);
+int peer_certificate_check(certa_conn *c);
+bool is_ip_literal(const char *name);
+int verify_peer_cv(certa_conn *c, cursor *body);
+int build_certificate(certa_conn *c, builder *b);
+int send_certificate_verify(certa_conn *c);
+int send_finished(certa_conn *c, const uint8_t *base_secret);
+int check_finished(certa_conn *c, const uint8_t *base_secret, const uint8_t *msg, size_t len);
+
+#endif
