@@ -8,7 +8,7 @@ CC ?= cc
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Werror
 ifeq ($(SAN),1)
-  BUILD := $(BUILD)-asan
+  override BUILD := $(BUILD)-asan
   OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
   SAN_LDFLAGS := -fsanitize=address,undefined
 endif

@@ -82,66 +82,101 @@ static int config_err(certa_config *cfg, int code, const char *fmt, ...) {
     } while (0)
 
 /* The key must belong to the leaf, whichever of the two is loaded last. */
-static int check_key_matches_leaf(certa_config *cfg) {
-    if (!cfg->key || cfg->chain_count == 0) return CERTA_OK;
+static int check_pair(certa_config *cfg, const crypto_key *key, const uint8_t *leaf_der,
+                      size_t leaf_len) {
+    if (!key || !leaf_der) return CERTA_OK;
     x509_cert leaf;
-    if (x509_parse(&leaf, cfg->chain[0], cfg->chain_lens[0]) != 0)
+    if (x509_parse(&leaf, leaf_der, leaf_len) != 0)
         return config_err(cfg, CERTA_E_BAD_CERTIFICATE, "the leaf certificate is malformed");
     crypto_key *pub = key_from_spki(leaf.spki.data, leaf.spki.len);
-    bool ok = pub && key_pair_matches(cfg->key, pub);
+    bool ok = pub && key_pair_matches(key, pub);
     key_free(pub);
     if (!ok)
         return config_err(cfg, CERTA_E_KEY_MISMATCH,
                           "the private key does not belong to the certificate: pass the key "
-                          "that was used to request this certificate");
+                          "that was used to request this certificate (the previous one is kept)");
     return CERTA_OK;
 }
 
+typedef struct cert_chain {
+    uint8_t **der;
+    size_t *lens;
+    size_t count;
+} cert_chain;
+
+static void chain_free(cert_chain *ch) {
+    for (size_t i = 0; i < ch->count; i++) free(ch->der[i]);
+    free(ch->der);
+    free(ch->lens);
+    memset(ch, 0, sizeof *ch);
+}
+
+static int chain_append(cert_chain *ch, uint8_t *der, size_t len) {
+    uint8_t **d = realloc(ch->der, (ch->count + 1) * sizeof *d);
+    if (!d) return -1;
+    ch->der = d;
+    size_t *l = realloc(ch->lens, (ch->count + 1) * sizeof *l);
+    if (!l) return -1;
+    ch->lens = l;
+    ch->der[ch->count] = der;
+    ch->lens[ch->count] = len;
+    ch->count++;
+    return 0;
+}
+
+/* A new chain replaces the old one only if it parses and fits the key. */
 int certa_config_set_cert_chain_pem(certa_config *cfg, const char *pem, size_t len) {
     CHECK_MUTABLE(cfg);
-    free_chain(cfg);
+    cert_chain ch = {NULL, NULL, 0};
     size_t pos = 0;
     uint8_t *der;
     size_t der_len;
     int r;
     while ((r = pem_next(pem, len, &pos, "CERTIFICATE", &der, &der_len)) == 1) {
         x509_cert cert;
-        uint8_t **chain = realloc(cfg->chain, (cfg->chain_count + 1) * sizeof *chain);
-        size_t *lens = chain ? realloc(cfg->chain_lens, (cfg->chain_count + 1) * sizeof *lens) : NULL;
-        if (chain) cfg->chain = chain;
-        if (lens) cfg->chain_lens = lens;
-        if (!chain || !lens) {
-            free(der);
-            free_chain(cfg);
-            return CERTA_E_NOMEM;
-        }
         if (x509_parse(&cert, der, der_len) != 0) {
             free(der);
-            free_chain(cfg);
+            chain_free(&ch);
             return config_err(cfg, CERTA_E_BAD_CERTIFICATE,
-                              "a certificate in the chain is malformed DER");
+                              "certificate %zu in the chain is malformed DER", ch.count + 1);
         }
-        cfg->chain[cfg->chain_count] = der;
-        cfg->chain_lens[cfg->chain_count] = der_len;
-        cfg->chain_count++;
+        if (chain_append(&ch, der, der_len) != 0) {
+            free(der);
+            chain_free(&ch);
+            return CERTA_E_NOMEM;
+        }
     }
-    if (r < 0 || cfg->chain_count == 0) {
-        free_chain(cfg);
+    if (r < 0 || ch.count == 0) {
+        chain_free(&ch);
         return config_err(cfg, CERTA_E_BAD_PEM,
                           "no CERTIFICATE PEM block found: the file must contain "
                           "-----BEGIN CERTIFICATE----- blocks, leaf first");
     }
-    return check_key_matches_leaf(cfg);
+    r = check_pair(cfg, cfg->key, ch.der[0], ch.lens[0]);
+    if (r != CERTA_OK) {
+        chain_free(&ch);
+        return r;
+    }
+    free_chain(cfg);
+    cfg->chain = ch.der;
+    cfg->chain_lens = ch.lens;
+    cfg->chain_count = ch.count;
+    return CERTA_OK;
 }
 
 int certa_config_set_private_key_pem(certa_config *cfg, const char *pem, size_t len) {
     CHECK_MUTABLE(cfg);
     crypto_key *key = key_from_pem(pem, len);
-    if (!key)
-        return config_err(cfg, CERTA_E_BAD_KEY, "%s", certa_error_text(CERTA_E_BAD_KEY));
+    if (!key) return config_err(cfg, CERTA_E_BAD_KEY, "%s", certa_error_text(CERTA_E_BAD_KEY));
+    int r = check_pair(cfg, key, cfg->chain_count ? cfg->chain[0] : NULL,
+                       cfg->chain_count ? cfg->chain_lens[0] : 0);
+    if (r != CERTA_OK) {
+        key_free(key);
+        return r;
+    }
     key_free(cfg->key);
     cfg->key = key;
-    return check_key_matches_leaf(cfg);
+    return CERTA_OK;
 }
 
 static int load_file(certa_config *cfg, const char *path,
