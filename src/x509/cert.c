@@ -110,14 +110,19 @@ static bool parse_tbs(cursor tbs, x509_cert *cert) {
 
     cursor spki, alg;
     if (!der_get_element(&tbs, DER_SEQUENCE, &cert->spki, &spki)) return false;
-    if (!parse_algid(&spki, &alg) || !der_get(&spki, DER_BIT_STRING, &tmp) || cur_empty(&tmp) ||
+    if (!parse_algid(&spki, &alg) || !der_get_bitstring_bytes(&spki, &tmp) || cur_empty(&tmp) ||
         !cur_empty(&spki))
         return false;
 
     /* issuerUniqueID [1] IMPLICIT BIT STRING, subjectUniqueID [2]: v2 or v3. */
     for (uint8_t n = 1; n <= 2; n++) {
         if (!der_get_optional(&tbs, DER_CONTEXT(n), &tmp, &present)) return false;
-        if (present && (cert->version < 2 || cur_empty(&tmp))) return false;
+        if (!present) continue;
+        /* BIT STRING contents: unused-bit count 0..7, and 0 when empty. */
+        uint8_t unused;
+        if (cert->version < 2 || !cur_u8(&tmp, &unused) || unused > 7 ||
+            (unused && cur_empty(&tmp)))
+            return false;
     }
 
     /* extensions [3] EXPLICIT Extensions: v3 only. */
