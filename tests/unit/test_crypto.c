@@ -1,0 +1,747 @@
+/* Unit tests for src/crypto: known answers where a standard publishes them
+ * (hashes, AEAD, x25519 low-order points, Ed25519, base64), round trips with
+ * keys generated here otherwise, and malformed input everywhere. The test
+ * itself uses libcrypto only to make keys and to produce an rsa_pkcs1
+ * signature (which the library verifies but never makes). */
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "crypto/crypto.h"
+#include "testlib.h"
+
+typedef struct {
+    uint8_t b[1024];
+    size_t n;
+} buf;
+
+static buf unhex(const char *hex) {
+    buf out;
+    out.n = test_unhex(hex, out.b, sizeof out.b);
+    return out;
+}
+
+/* ------------------------------------------------------------------ misc */
+static void test_misc(void) {
+    uint8_t a[32] = {0}, b[32] = {0};
+    CHECK(crypto_random(a, sizeof a) == 0 && crypto_random(b, sizeof b) == 0, "random bytes");
+    CHECK(memcmp(a, b, 32) != 0, "two 32-byte random draws differ");
+    CHECK(crypto_random(a, 0) == 0, "zero-length random draw");
+    crypto_zero(a, sizeof a);
+    CHECK(memcmp(a, (uint8_t[32]){0}, 32) == 0, "crypto_zero clears the buffer");
+
+    uint8_t x[5] = {1, 2, 3, 4, 5}, y[5] = {1, 2, 3, 4, 5};
+    CHECK(crypto_equal_ct(x, y, 5), "equal_ct: equal buffers");
+    y[4] ^= 0x80;
+    CHECK(!crypto_equal_ct(x, y, 5), "equal_ct: last byte differs");
+    y[4] ^= 0x80;
+    y[0] ^= 1;
+    CHECK(!crypto_equal_ct(x, y, 5), "equal_ct: first byte differs");
+    CHECK(crypto_equal_ct(x, y, 0), "equal_ct: empty ranges are equal");
+}
+
+/* ---------------------------------------------------------------- hashes */
+static void test_hashes(void) {
+    static const struct {
+        hash_alg h;
+        size_t len;
+        const char *abc;
+    } v[] = {
+        {HASH_SHA256, 32, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {HASH_SHA384, 48,
+         "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed"
+         "8086072ba1e7cc2358baeca134c825a7"},
+        {HASH_SHA512, 64,
+         "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+         "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"},
+        {HASH_SHA1, 20, "a9993e364706816aba3e25717850c26c9cd0d89d"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        uint8_t out[CRYPTO_MAX_HASH], cur[CRYPTO_MAX_HASH], cur2[CRYPTO_MAX_HASH];
+        CHECK(hash_len(v[i].h) == v[i].len, "hash %zu: length %zu", i, v[i].len);
+        CHECK(hash_oneshot(v[i].h, (const uint8_t *)"abc", 3, out) == 0, "hash %zu: one-shot", i);
+        CHECK_HEX(out, v[i].len, v[i].abc, "hash %zu: FIPS 180 \"abc\" known answer", i);
+
+        /* A transcript: current() does not end it, and pieces add up. */
+        transcript t;
+        CHECK(transcript_init(&t, v[i].h) == 0, "hash %zu: transcript init", i);
+        CHECK(transcript_update(&t, (const uint8_t *)"a", 1) == 0, "hash %zu: update a", i);
+        CHECK(transcript_current(&t, cur) == 0, "hash %zu: current after \"a\"", i);
+        CHECK(transcript_update(&t, NULL, 0) == 0, "hash %zu: empty update", i);
+        CHECK(transcript_update(&t, (const uint8_t *)"bc", 2) == 0, "hash %zu: update bc", i);
+        CHECK(transcript_current(&t, cur) == 0 && transcript_current(&t, cur2) == 0,
+              "hash %zu: current twice", i);
+        CHECK_HEX(cur, v[i].len, v[i].abc, "hash %zu: transcript equals one-shot", i);
+        CHECK(memcmp(cur, cur2, v[i].len) == 0, "hash %zu: current() is repeatable", i);
+        transcript_free(&t);
+        transcript_free(&t); /* idempotent */
+    }
+    uint8_t out[CRYPTO_MAX_HASH];
+    transcript t;
+    CHECK(hash_len(HASH_COUNT) == 0, "unknown hash has no length");
+    CHECK(hash_oneshot(HASH_COUNT, (const uint8_t *)"abc", 3, out) != 0, "unknown hash refused");
+    CHECK(transcript_init(&t, HASH_COUNT) != 0, "unknown transcript hash refused");
+    CHECK(transcript_update(&t, (const uint8_t *)"a", 1) != 0, "update of a failed transcript");
+    CHECK(transcript_current(&t, out) != 0, "current of a failed transcript");
+}
+
+/* ------------------------------------------------------------- HKDF-Label */
+static void test_expand_label(void) {
+    uint8_t secret[48] = {7}, out[64];
+    char label[300];
+    memset(label, 'a', sizeof label);
+    label[249] = '\0'; /* "tls13 " + 249 = 255: the longest allowed */
+    CHECK(hkdf_expand_label(HASH_SHA256, secret, label, NULL, 0, out, 32) == 0,
+          "expand_label: 255-byte full label accepted");
+    label[249] = 'a';
+    label[250] = '\0';
+    CHECK(hkdf_expand_label(HASH_SHA256, secret, label, NULL, 0, out, 32) != 0,
+          "expand_label: 256-byte full label refused");
+    uint8_t ctx[256] = {0};
+    CHECK(hkdf_expand_label(HASH_SHA256, secret, "x", ctx, 255, out, 32) == 0,
+          "expand_label: 255-byte context accepted");
+    CHECK(hkdf_expand_label(HASH_SHA256, secret, "x", ctx, 256, out, 32) != 0,
+          "expand_label: 256-byte context refused");
+    CHECK(hkdf_expand_label(HASH_SHA256, secret, NULL, NULL, 0, out, 32) != 0,
+          "expand_label: NULL label refused");
+
+    /* Expand-Label must equal HKDF-Expand with the HkdfLabel built by hand. */
+    uint8_t a[16], b[16];
+    static const uint8_t info[] = {0x00, 0x10, 0x09, 't', 'l', 's', '1',
+                                   '3',  ' ',  'k',  'e', 'y', 0x00};
+    CHECK(hkdf_expand_label(HASH_SHA384, secret, "key", NULL, 0, a, 16) == 0 &&
+              hkdf_expand(HASH_SHA384, secret, 48, info, sizeof info, b, 16) == 0,
+          "expand_label SHA-384 and expand agree (run)");
+    CHECK(memcmp(a, b, 16) == 0, "expand_label builds the RFC 8446 HkdfLabel");
+}
+
+/* ------------------------------------------------------------------ AEAD */
+static void aead_kat(const char *name, aead_alg alg, const char *key_hex, const char *nonce_hex,
+                     const char *aad_hex, const char *pt_hex, const char *ct_hex,
+                     const char *tag_hex) {
+    buf key = unhex(key_hex), nonce = unhex(nonce_hex), aad = unhex(aad_hex);
+    buf pt = unhex(pt_hex), ct = unhex(ct_hex), tag = unhex(tag_hex);
+    uint8_t out[512], back[512];
+    aead_ctx e, d;
+    CHECK(key.n == aead_key_len(alg), "%s: key length", name);
+    CHECK(aead_init(&e, alg, key.b, true) == 0 && aead_init(&d, alg, key.b, false) == 0, "%s: init",
+          name);
+    CHECK(aead_seal(&e, nonce.b, aad.b, aad.n, pt.b, pt.n, out) == 0, "%s: seal", name);
+    CHECK(memcmp(out, ct.b, ct.n) == 0 && memcmp(out + pt.n, tag.b, 16) == 0,
+          "%s: ciphertext and tag are the known answer", name);
+    CHECK(aead_open(&d, nonce.b, aad.b, aad.n, out, pt.n + 16, back) == 0, "%s: open", name);
+    CHECK(memcmp(back, pt.b, pt.n) == 0, "%s: open gives the plaintext", name);
+
+    /* Every kind of tampering fails with -1 and leaves no plaintext. */
+    out[0] ^= 1;
+    memset(back, 0x55, sizeof back);
+    CHECK(aead_open(&d, nonce.b, aad.b, aad.n, out, pt.n + 16, back) == -1,
+          "%s: flipped ciphertext bit -> -1", name);
+    CHECK(back[0] == 0 && back[pt.n - 1] == 0, "%s: failed open zeroes the output", name);
+    out[0] ^= 1;
+    out[pt.n + 15] ^= 0x80;
+    CHECK(aead_open(&d, nonce.b, aad.b, aad.n, out, pt.n + 16, back) == -1,
+          "%s: flipped tag bit -> -1", name);
+    out[pt.n + 15] ^= 0x80;
+    if (aad.n > 0) {
+        aad.b[0] ^= 1;
+        CHECK(aead_open(&d, nonce.b, aad.b, aad.n, out, pt.n + 16, back) == -1,
+              "%s: changed AAD -> -1", name);
+        aad.b[0] ^= 1;
+    }
+    nonce.b[11] ^= 1;
+    CHECK(aead_open(&d, nonce.b, aad.b, aad.n, out, pt.n + 16, back) == -1, "%s: other nonce -> -1",
+          name);
+    nonce.b[11] ^= 1;
+    CHECK(aead_open(&d, nonce.b, aad.b, aad.n, out, pt.n + 15, back) == -1,
+          "%s: truncated record -> -1", name);
+    CHECK(aead_open(&d, nonce.b, aad.b, aad.n, out, 15, back) == -1, "%s: shorter than a tag -> -1",
+          name);
+    CHECK(aead_open(&d, nonce.b, aad.b, aad.n, out, pt.n + 16, back) == 0,
+          "%s: the untampered record still opens", name);
+
+    /* In place, both directions. */
+    uint8_t io[512];
+    memcpy(io, pt.b, pt.n);
+    CHECK(aead_seal(&e, nonce.b, aad.b, aad.n, io, pt.n, io) == 0, "%s: seal in place", name);
+    CHECK(memcmp(io, ct.b, ct.n) == 0 && memcmp(io + pt.n, tag.b, 16) == 0,
+          "%s: in-place seal is the known answer", name);
+    CHECK(aead_open(&d, nonce.b, aad.b, aad.n, io, pt.n + 16, io) == 0, "%s: open in place", name);
+    CHECK(memcmp(io, pt.b, pt.n) == 0, "%s: in-place open gives the plaintext", name);
+
+    /* Direction is fixed at init. */
+    CHECK(aead_seal(&d, nonce.b, aad.b, aad.n, pt.b, pt.n, out) != 0,
+          "%s: a decrypt context refuses to seal", name);
+    CHECK(aead_open(&e, nonce.b, aad.b, aad.n, io, pt.n + 16, back) == -2,
+          "%s: an encrypt context refuses to open (-2)", name);
+    aead_free(&e);
+    aead_free(&d);
+    aead_free(&d); /* idempotent */
+}
+
+static void test_aead(void) {
+    /* RFC 8439 §2.8.2 */
+    aead_kat("ChaCha20-Poly1305 RFC 8439 2.8.2", AEAD_CHACHA20POLY1305,
+             "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f",
+             "070000004041424344454647", "50515253c0c1c2c3c4c5c6c7",
+             "4c616469657320616e642047656e746c656d656e206f662074686520636c6173"
+             "73206f66202739393a204966204920636f756c64206f6666657220796f75206f"
+             "6e6c79206f6e652074697020666f7220746865206675747572652c2073756e73"
+             "637265656e20776f756c642062652069742e",
+             "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
+             "3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
+             "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
+             "3ff4def08e4b7a9de576d26586cec64b6116",
+             "1ae10b594f09e26a7e902ecbd0600691");
+    /* The Galois/Counter Mode spec (McGrew & Viega), test cases 3, 4 and 16. */
+    static const char *gcm_pt = "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+                                "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255";
+    aead_kat("AES-128-GCM test case 3", AEAD_AES128GCM, "feffe9928665731c6d6a8f9467308308",
+             "cafebabefacedbaddecaf888", "", gcm_pt,
+             "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
+             "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091473f5985",
+             "4d5c2af327cd64a62cf35abd2ba6fab4");
+    static const char *gcm_pt60 = "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+                                  "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39";
+    aead_kat("AES-128-GCM test case 4", AEAD_AES128GCM, "feffe9928665731c6d6a8f9467308308",
+             "cafebabefacedbaddecaf888", "feedfacedeadbeeffeedfacedeadbeefabaddad2", gcm_pt60,
+             "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e"
+             "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091",
+             "5bc94fbc3221a5db94fae95ae7121a47");
+    aead_kat("AES-256-GCM test case 16", AEAD_AES256GCM,
+             "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+             "cafebabefacedbaddecaf888", "feedfacedeadbeeffeedfacedeadbeefabaddad2", gcm_pt60,
+             "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+             "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
+             "76fc6ece0f4e1768cddf8853bb2d551b");
+
+    /* Empty plaintext (a record with only a tag) and many records on one
+     * keyed context, for each algorithm. */
+    for (aead_alg alg = 0; alg < AEAD_COUNT; alg++) {
+        uint8_t key[32], nonce[12] = {0}, tag_only[16], msg[300], sealed[316], back[300];
+        crypto_random(key, sizeof key);
+        aead_ctx e, d;
+        CHECK(aead_init(&e, alg, key, true) == 0 && aead_init(&d, alg, key, false) == 0,
+              "alg %d: init", (int)alg);
+        CHECK(aead_seal(&e, nonce, NULL, 0, NULL, 0, tag_only) == 0, "alg %d: seal empty",
+              (int)alg);
+        CHECK(aead_open(&d, nonce, NULL, 0, tag_only, 16, NULL) == 0, "alg %d: open empty",
+              (int)alg);
+        tag_only[3] ^= 4;
+        CHECK(aead_open(&d, nonce, NULL, 0, tag_only, 16, NULL) == -1,
+              "alg %d: empty record with a bad tag -> -1", (int)alg);
+        int ok = 1;
+        for (int seq = 0; seq < 50; seq++) {
+            nonce[11] = (uint8_t)seq;
+            size_t len = (size_t)seq * 6;
+            for (size_t i = 0; i < len; i++)
+                msg[i] = (uint8_t)(i * 7 + (size_t)seq);
+            uint8_t aad[5] = {0x17, 3, 3, (uint8_t)((len + 16) >> 8), (uint8_t)(len + 16)};
+            if (aead_seal(&e, nonce, aad, 5, msg, len, sealed) != 0 ||
+                aead_open(&d, nonce, aad, 5, sealed, len + 16, back) != 0 ||
+                memcmp(back, msg, len) != 0)
+                ok = 0;
+        }
+        CHECK(ok, "alg %d: 50 records of growing size round-trip on one context", (int)alg);
+        aead_free(&e);
+        aead_free(&d);
+    }
+    aead_ctx bad;
+    uint8_t key[32] = {0};
+    CHECK(aead_key_len(AEAD_AES128GCM) == 16 && aead_key_len(AEAD_AES256GCM) == 32 &&
+              aead_key_len(AEAD_CHACHA20POLY1305) == 32 && aead_key_len(AEAD_COUNT) == 0,
+          "AEAD key lengths");
+    CHECK(aead_init(&bad, AEAD_COUNT, key, true) != 0, "unknown AEAD refused");
+    CHECK(aead_init(&bad, AEAD_AES128GCM, NULL, true) != 0, "AEAD without a key refused");
+}
+
+/* ---------------------------------------------------------- key exchange */
+static void test_kex(void) {
+    static const struct {
+        uint16_t id;
+        size_t pub_len, secret_len;
+    } groups[] = {{0x001d, 32, 32}, {0x0017, 65, 32}, {0x0018, 97, 48}};
+    for (size_t g = 0; g < 3; g++) {
+        uint16_t id = groups[g].id;
+        crypto_key *a = NULL, *b = NULL;
+        uint8_t pa[CRYPTO_MAX_PUBKEY], pb[CRYPTO_MAX_PUBKEY];
+        uint8_t sa[CRYPTO_MAX_SHARED], sb[CRYPTO_MAX_SHARED];
+        size_t la = 0, lb = 0, na = 0, nb = 0;
+        CHECK(kex_group_supported(id), "group 0x%04x supported", id);
+        CHECK(kex_generate(id, &a, pa, &la) == 0 && kex_generate(id, &b, pb, &lb) == 0,
+              "group 0x%04x: two key pairs", id);
+        CHECK(la == groups[g].pub_len && lb == groups[g].pub_len,
+              "group 0x%04x: key_share is %zu bytes", id, groups[g].pub_len);
+        CHECK(id == 0x001d || (pa[0] == 0x04 && pb[0] == 0x04),
+              "group 0x%04x: uncompressed point form", id);
+        CHECK(memcmp(pa, pb, la) != 0, "group 0x%04x: the two shares differ", id);
+        CHECK(kex_derive(id, a, pb, lb, sa, &na) == 0 && kex_derive(id, b, pa, la, sb, &nb) == 0,
+              "group 0x%04x: both sides derive", id);
+        CHECK(na == groups[g].secret_len && nb == na && memcmp(sa, sb, na) == 0,
+              "group 0x%04x: the shared secrets agree (%zu bytes)", id, na);
+
+        /* Malformed peer shares. */
+        uint8_t bad[CRYPTO_MAX_PUBKEY + 1];
+        memcpy(bad, pb, lb);
+        CHECK(kex_derive(id, a, bad, lb - 1, sa, &na) != 0, "group 0x%04x: short share", id);
+        bad[lb] = 0;
+        CHECK(kex_derive(id, a, bad, lb + 1, sa, &na) != 0, "group 0x%04x: long share", id);
+        CHECK(kex_derive(id, a, bad, 0, sa, &na) != 0, "group 0x%04x: empty share", id);
+        CHECK(kex_derive(id, a, NULL, lb, sa, &na) != 0, "group 0x%04x: NULL share", id);
+        if (id != 0x001d) {
+            bad[lb - 1] ^= 1; /* y no longer matches x */
+            CHECK(kex_derive(id, a, bad, lb, sa, &na) != 0, "group 0x%04x: point not on the curve",
+                  id);
+            bad[lb - 1] ^= 1;
+            bad[0] = 0x02 | (bad[lb - 1] & 1); /* compressed tag, uncompressed length */
+            CHECK(kex_derive(id, a, bad, lb, sa, &na) != 0,
+                  "group 0x%04x: non-uncompressed form tag", id);
+            CHECK(kex_derive(id, a, bad, 1 + (lb - 1) / 2, sa, &na) != 0,
+                  "group 0x%04x: compressed point", id);
+            memset(bad, 0, lb);
+            bad[0] = 0x04;
+            CHECK(kex_derive(id, a, bad, lb, sa, &na) != 0, "group 0x%04x: (0,0)", id);
+            memset(bad + 1, 0xff, lb - 1);
+            CHECK(kex_derive(id, a, bad, lb, sa, &na) != 0, "group 0x%04x: coordinates >= p", id);
+            bad[0] = 0x00;
+            CHECK(kex_derive(id, a, bad, 1, sa, &na) != 0, "group 0x%04x: point at infinity", id);
+        }
+        /* A key of another group is refused. */
+        uint16_t other = groups[(g + 1) % 3].id;
+        CHECK(kex_derive(other, a, pb, lb, sa, &na) != 0,
+              "group 0x%04x: key used with group 0x%04x refused", id, other);
+        key_free(a);
+        key_free(b);
+    }
+
+    /* x25519 points of small order give an all-zero secret: refused.
+     * (u = 0, u = 1, u = p - 1, and a point of order 8.) */
+    static const char *low_order[] = {
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+    };
+    crypto_key *k = NULL;
+    uint8_t pub[32], s[CRYPTO_MAX_SHARED];
+    size_t pl = 0, sl = 0;
+    CHECK(kex_generate(0x001d, &k, pub, &pl) == 0, "x25519 key for low-order tests");
+    for (size_t i = 0; i < 4; i++) {
+        buf p = unhex(low_order[i]);
+        memset(s, 0xaa, sizeof s);
+        CHECK(kex_derive(0x001d, k, p.b, p.n, s, &sl) != 0, "x25519 low-order point %zu refused",
+              i);
+    }
+    key_free(k);
+
+    /* RFC 7748 §6.1 Diffie-Hellman known answer. */
+    buf alice = unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+    buf bob_pub = unhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+    CHECK(kex_x25519_from_raw(alice.b, &k) == 0, "RFC 7748 Alice's key");
+    CHECK(kex_derive(0x001d, k, bob_pub.b, bob_pub.n, s, &sl) == 0, "RFC 7748 derive");
+    CHECK_HEX(s, sl, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
+              "RFC 7748 6.1 shared secret");
+    key_free(k);
+
+    CHECK(!kex_group_supported(0x0019) && !kex_group_supported(0x001e) && !kex_group_supported(0),
+          "unsupported groups are reported as such");
+    CHECK(kex_generate(0x0019, &k, pub, &pl) != 0, "unsupported group: no key");
+}
+
+/* ------------------------------------------------------------ signatures */
+/* Test keys, made with libcrypto and passed to the library as PEM and SPKI
+ * (which also exercises keys.c). */
+typedef struct {
+    const char *name, *describe;
+    crypto_key *priv, *pub;
+} test_key;
+
+static EVP_PKEY *make_key(const char *type, const char *group, int bits) {
+    EVP_PKEY *key = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1) goto out;
+    if (group != NULL && EVP_PKEY_CTX_set_group_name(ctx, group) != 1) goto out;
+    if (bits > 0 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits) != 1) goto out;
+    EVP_PKEY_keygen(ctx, &key);
+out:
+    EVP_PKEY_CTX_free(ctx);
+    return key;
+}
+
+/* PEM of the private key: PKCS#8, or the traditional form (SEC1 / PKCS#1). */
+static size_t to_pem(EVP_PKEY *key, bool traditional, char *out, size_t cap) {
+    BIO *bio = BIO_new(BIO_s_mem());
+    int ok = traditional ? PEM_write_bio_PrivateKey_traditional(bio, key, NULL, NULL, 0, NULL, NULL)
+                         : PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL);
+    char *data = NULL;
+    long n = BIO_get_mem_data(bio, &data);
+    size_t len = 0;
+    if (ok == 1 && n > 0 && (size_t)n < cap) {
+        memcpy(out, data, (size_t)n);
+        out[n] = '\0';
+        len = (size_t)n;
+    }
+    BIO_free(bio);
+    return len;
+}
+
+static crypto_key *spki_of(EVP_PKEY *key, uint8_t *der_out, size_t *der_len) {
+    unsigned char *der = NULL;
+    int n = i2d_PUBKEY(key, &der);
+    crypto_key *pub = n > 0 ? key_from_spki(der, (size_t)n) : NULL;
+    if (der_out != NULL && n > 0 && (size_t)n <= *der_len) {
+        memcpy(der_out, der, (size_t)n);
+        *der_len = (size_t)n;
+    }
+    OPENSSL_free(der);
+    return pub;
+}
+
+enum { K_P256, K_P384, K_P521, K_RSA, K_RSAPSS, K_ED25519, K_ED448, K_COUNT };
+
+static const uint16_t schemes[] = {0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
+                                   0x0807, 0x0808, 0x0809, 0x080a, 0x080b, 0x0401,
+                                   0x0501, 0x0601, 0x0203, 0x0201, 0x0000, 0xffff};
+#define N_SCHEMES (sizeof schemes / sizeof schemes[0])
+
+/* The specification of sig_scheme_fits_key: which key may sign with which
+ * scheme (rsa_pkcs1_* and the SHA-1 schemes never). */
+static bool expected_fit(int k, uint16_t s) {
+    switch (s) {
+    case 0x0403:
+        return k == K_P256;
+    case 0x0503:
+        return k == K_P384;
+    case 0x0603:
+        return k == K_P521;
+    case 0x0804:
+    case 0x0805:
+    case 0x0806:
+        return k == K_RSA;
+    case 0x0809:
+    case 0x080a:
+    case 0x080b:
+        return k == K_RSAPSS;
+    case 0x0807:
+        return k == K_ED25519;
+    case 0x0808:
+        return k == K_ED448;
+    default:
+        return false;
+    }
+}
+
+static void test_signatures(void) {
+    static const struct {
+        const char *name, *type, *group, *describe;
+        int bits;
+    } specs[K_COUNT] = {
+        [K_P256] = {"P-256", "EC", "P-256", "ECDSA P-256", 0},
+        [K_P384] = {"P-384", "EC", "P-384", "ECDSA P-384", 0},
+        [K_P521] = {"P-521", "EC", "P-521", "ECDSA P-521", 0},
+        [K_RSA] = {"RSA", "RSA", NULL, "RSA 2048", 2048},
+        [K_RSAPSS] = {"RSA-PSS", "RSA-PSS", NULL, "RSA-PSS 2048", 2048},
+        [K_ED25519] = {"Ed25519", "ED25519", NULL, "Ed25519", 0},
+        [K_ED448] = {"Ed448", "ED448", NULL, "Ed448", 0},
+    };
+    test_key keys[K_COUNT];
+    EVP_PKEY *raw[K_COUNT];
+    for (int k = 0; k < K_COUNT; k++) {
+        char pem[8192], desc[64];
+        raw[k] = make_key(specs[k].type, specs[k].group, specs[k].bits);
+        size_t len = raw[k] ? to_pem(raw[k], false, pem, sizeof pem) : 0;
+        keys[k].name = specs[k].name;
+        keys[k].priv = len ? key_from_pem(pem, len) : NULL;
+        keys[k].pub = raw[k] ? spki_of(raw[k], NULL, NULL) : NULL;
+        CHECK(keys[k].priv != NULL, "%s: private key from PKCS#8 PEM", specs[k].name);
+        CHECK(keys[k].pub != NULL, "%s: public key from SPKI", specs[k].name);
+        key_describe(keys[k].priv, desc, sizeof desc);
+        CHECK(strcmp(desc, specs[k].describe) == 0, "%s: described as \"%s\" (got \"%s\")",
+              specs[k].name, specs[k].describe, desc);
+        CHECK(key_pair_matches(keys[k].priv, keys[k].pub), "%s: private matches its public",
+              specs[k].name);
+    }
+
+    /* Traditional PEM forms: SEC1 "EC PRIVATE KEY" and PKCS#1 "RSA PRIVATE KEY". */
+    for (int k = K_P256; k <= K_RSA; k += K_RSA - K_P256) {
+        char pem[8192];
+        size_t len = to_pem(raw[k], true, pem, sizeof pem);
+        const char *tag = k == K_RSA ? "BEGIN RSA PRIVATE KEY" : "BEGIN EC PRIVATE KEY";
+        CHECK(len > 0 && strstr(pem, tag) != NULL, "%s: traditional PEM written", keys[k].name);
+        crypto_key *t = key_from_pem(pem, len);
+        CHECK(t != NULL && key_pair_matches(t, keys[k].pub), "%s: loaded from traditional PEM",
+              keys[k].name);
+        key_free(t);
+    }
+
+    /* Pairs that do not match. */
+    CHECK(!key_pair_matches(keys[K_P256].priv, keys[K_P384].pub), "P-256 key vs P-384 public");
+    CHECK(!key_pair_matches(keys[K_RSA].priv, keys[K_P256].pub), "RSA key vs EC public");
+    EVP_PKEY *other = make_key("EC", "P-256", 0);
+    crypto_key *other_pub = spki_of(other, NULL, NULL);
+    CHECK(!key_pair_matches(keys[K_P256].priv, other_pub), "P-256 key vs another P-256 public");
+    CHECK(!key_pair_matches(NULL, other_pub), "NULL private key matches nothing");
+
+    /* Truth table. */
+    int table_ok = 1;
+    for (int k = 0; k < K_COUNT; k++)
+        for (size_t s = 0; s < N_SCHEMES; s++)
+            if (sig_scheme_fits_key(schemes[s], keys[k].priv) != expected_fit(k, schemes[s])) {
+                table_ok = 0;
+                printf("# fits_key(0x%04x, %s) wrong\n", schemes[s], keys[k].name);
+            }
+    CHECK(table_ok, "sig_scheme_fits_key truth table (%d keys x %zu schemes)", (int)K_COUNT,
+          N_SCHEMES);
+    CHECK(!sig_scheme_fits_key(0x0403, NULL), "fits_key with no key");
+
+    /* Sign and verify for every fitting pair. */
+    const uint8_t msg[] = "TLS 1.3, server CertificateVerify\0 transcript hash goes here";
+    for (int k = 0; k < K_COUNT; k++) {
+        for (size_t s = 0; s < N_SCHEMES; s++) {
+            uint16_t sc = schemes[s];
+            if (!expected_fit(k, sc)) continue;
+            uint8_t sig[CRYPTO_MAX_SIG];
+            size_t sig_len = sizeof sig;
+            CHECK(sig_sign(sc, keys[k].priv, msg, sizeof msg, sig, &sig_len) == 0,
+                  "%s/0x%04x: sign", keys[k].name, sc);
+            CHECK(sig_verify(sc, keys[k].pub, msg, sizeof msg, sig, sig_len) == 0,
+                  "%s/0x%04x: verifies with the SPKI public key", keys[k].name, sc);
+            CHECK(sig_verify(sc, keys[k].priv, msg, sizeof msg, sig, sig_len) == 0,
+                  "%s/0x%04x: verifies with the private key object", keys[k].name, sc);
+            sig[sig_len / 2] ^= 0x10;
+            CHECK(sig_verify(sc, keys[k].pub, msg, sizeof msg, sig, sig_len) == -1,
+                  "%s/0x%04x: a flipped signature bit -> -1", keys[k].name, sc);
+            sig[sig_len / 2] ^= 0x10;
+            CHECK(sig_verify(sc, keys[k].pub, msg, sizeof msg - 1, sig, sig_len) == -1,
+                  "%s/0x%04x: another message -> -1", keys[k].name, sc);
+            CHECK(sig_verify(sc, keys[k].pub, msg, sizeof msg, sig, sig_len - 1) == -1,
+                  "%s/0x%04x: a truncated signature -> -1", keys[k].name, sc);
+            CHECK(sig_verify(sc, other_pub, msg, sizeof msg, sig, sig_len) == -1,
+                  "%s/0x%04x: another key -> -1", keys[k].name, sc);
+            size_t small = (size_t)EVP_PKEY_get_size(raw[k]) - 1;
+            CHECK(sig_sign(sc, keys[k].priv, msg, sizeof msg, sig, &small) != 0,
+                  "%s/0x%04x: too little room for the signature is refused", keys[k].name, sc);
+        }
+    }
+
+    /* RSA-PSS signatures use salt length = hash length: check by verifying
+     * one of ours with libcrypto set up exactly that way. */
+    {
+        uint8_t sig[CRYPTO_MAX_SIG];
+        size_t sig_len = sizeof sig;
+        CHECK(sig_sign(0x0805, keys[K_RSA].priv, msg, sizeof msg, sig, &sig_len) == 0,
+              "rsa_pss_rsae_sha384: sign for the salt-length check");
+        EVP_MD_CTX *m = EVP_MD_CTX_new();
+        EVP_PKEY_CTX *p = NULL;
+        int ok = EVP_DigestVerifyInit_ex(m, &p, "SHA384", NULL, NULL, raw[K_RSA], NULL) == 1 &&
+                 EVP_PKEY_CTX_set_rsa_padding(p, RSA_PKCS1_PSS_PADDING) == 1 &&
+                 EVP_PKEY_CTX_set_rsa_pss_saltlen(p, 48) == 1 &&
+                 EVP_DigestVerify(m, sig, sig_len, msg, sizeof msg) == 1;
+        EVP_MD_CTX_free(m);
+        CHECK(ok, "rsa_pss_rsae_sha384: libcrypto verifies it with salt length 48");
+    }
+
+    /* rsa_pkcs1_*: verify only. Signatures made here with libcrypto. */
+    static const struct {
+        uint16_t scheme;
+        const char *md;
+    } pkcs1[] = {{0x0401, "SHA256"}, {0x0501, "SHA384"}, {0x0601, "SHA512"}};
+    for (size_t i = 0; i < 3; i++) {
+        uint8_t sig[CRYPTO_MAX_SIG];
+        size_t sig_len = sizeof sig;
+        EVP_MD_CTX *m = EVP_MD_CTX_new();
+        int made = EVP_DigestSignInit_ex(m, NULL, pkcs1[i].md, NULL, NULL, raw[K_RSA], NULL) == 1 &&
+                   EVP_DigestSign(m, sig, &sig_len, msg, sizeof msg) == 1;
+        EVP_MD_CTX_free(m);
+        CHECK(made, "0x%04x: libcrypto made a PKCS#1 v1.5 signature", pkcs1[i].scheme);
+        CHECK(sig_verify(pkcs1[i].scheme, keys[K_RSA].pub, msg, sizeof msg, sig, sig_len) == 0,
+              "0x%04x: verifies", pkcs1[i].scheme);
+        sig[0] ^= 1;
+        CHECK(sig_verify(pkcs1[i].scheme, keys[K_RSA].pub, msg, sizeof msg, sig, sig_len) == -1,
+              "0x%04x: flipped bit -> -1", pkcs1[i].scheme);
+        sig[0] ^= 1;
+        CHECK(sig_verify(0x0804 + (uint16_t)i, keys[K_RSA].pub, msg, sizeof msg, sig, sig_len) ==
+                  -1,
+              "0x%04x signature is not a valid PSS signature", pkcs1[i].scheme);
+        size_t cap = sizeof sig;
+        CHECK(sig_sign(pkcs1[i].scheme, keys[K_RSA].priv, msg, sizeof msg, sig, &cap) != 0,
+              "0x%04x: signing is refused (verify only)", pkcs1[i].scheme);
+    }
+
+    /* Scheme and key disagree; unknown scheme. */
+    uint8_t sig[CRYPTO_MAX_SIG];
+    size_t sig_len = sizeof sig;
+    CHECK(sig_sign(0x0403, keys[K_P256].priv, msg, sizeof msg, sig, &sig_len) == 0,
+          "P-256 signature for mismatch tests");
+    CHECK(sig_verify(0x0503, keys[K_P256].pub, msg, sizeof msg, sig, sig_len) == -1,
+          "ecdsa_secp384r1_sha384 with a P-256 key -> -1");
+    CHECK(sig_verify(0x0804, keys[K_P256].pub, msg, sizeof msg, sig, sig_len) == -1,
+          "rsa_pss_rsae with an EC key -> -1");
+    CHECK(sig_verify(0x0809, keys[K_RSA].pub, msg, sizeof msg, sig, sig_len) == -1,
+          "rsa_pss_pss with an rsaEncryption key -> -1");
+    CHECK(sig_verify(0xfefe, keys[K_P256].pub, msg, sizeof msg, sig, sig_len) == -2,
+          "unknown scheme -> -2");
+    CHECK(sig_verify(0x0403, keys[K_P256].pub, msg, sizeof msg, sig, 0) == -1,
+          "empty signature -> -1");
+    uint8_t garbage[72];
+    memset(garbage, 0x30, sizeof garbage);
+    CHECK(sig_verify(0x0403, keys[K_P256].pub, msg, sizeof msg, garbage, sizeof garbage) == -1,
+          "malformed DER ECDSA signature -> -1");
+    sig_len = sizeof sig;
+    CHECK(sig_sign(0x0503, keys[K_P256].priv, msg, sizeof msg, sig, &sig_len) != 0,
+          "signing with a scheme that does not fit the key is refused");
+
+    for (int k = 0; k < K_COUNT; k++) {
+        key_free(keys[k].priv);
+        key_free(keys[k].pub);
+        EVP_PKEY_free(raw[k]);
+    }
+    key_free(other_pub);
+    EVP_PKEY_free(other);
+}
+
+/* RFC 8032 §7.1 test 1: Ed25519 is deterministic, so signing is a known
+ * answer. The key goes in as PKCS#8 PEM built here with our base64. */
+static void test_ed25519_kat(void) {
+    buf der = unhex("302e020100300506032b657004220420"
+                    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+    char b64[128], pem[256];
+    int n = base64_encode(der.b, der.n, b64, sizeof b64);
+    CHECK(n == 64, "base64 of the 48-byte PKCS#8 key is 64 characters");
+    int len = snprintf(pem, sizeof pem,
+                       "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n", b64);
+    crypto_key *k = key_from_pem(pem, (size_t)len);
+    CHECK(k != NULL, "RFC 8032 test 1 key from PEM");
+    char desc[32];
+    key_describe(k, desc, sizeof desc);
+    CHECK(strcmp(desc, "Ed25519") == 0, "described as Ed25519");
+    uint8_t sig[CRYPTO_MAX_SIG];
+    size_t sig_len = sizeof sig;
+    CHECK(sig_sign(0x0807, k, NULL, 0, sig, &sig_len) == 0, "sign the empty message");
+    CHECK_HEX(sig, sig_len,
+              "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+              "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+              "RFC 8032 7.1 test 1 signature");
+    /* The public key as an SPKI. */
+    buf spki = unhex("302a300506032b6570032100"
+                     "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+    crypto_key *pub = key_from_spki(spki.b, spki.n);
+    CHECK(pub != NULL && key_pair_matches(k, pub), "RFC 8032 public key matches");
+    CHECK(sig_verify(0x0807, pub, NULL, 0, sig, sig_len) == 0, "RFC 8032 signature verifies");
+    spki.b[spki.n] = 0;
+    CHECK(key_from_spki(spki.b, spki.n + 1) == NULL, "SPKI with a trailing byte is refused");
+    CHECK(key_from_spki(spki.b, spki.n - 1) == NULL, "truncated SPKI is refused");
+    key_free(pub);
+    key_free(k);
+}
+
+static void test_bad_keys(void) {
+    static const char *bad[] = {
+        "",
+        "not a key",
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMRE\n",
+        "-----BEGIN CERTIFICATE-----\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v\n-----END CERTIFICATE-----\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        crypto_key *k = key_from_pem(bad[i], strlen(bad[i]));
+        CHECK(k == NULL, "malformed PEM %zu refused", i);
+        key_free(k);
+    }
+    CHECK(key_from_pem(NULL, 10) == NULL, "NULL PEM refused");
+
+    /* An encrypted key is refused without asking for a password. */
+    EVP_PKEY *key = make_key("EC", "P-256", 0);
+    BIO *bio = BIO_new(BIO_s_mem());
+    int ok = PEM_write_bio_PKCS8PrivateKey(bio, key, EVP_aes_128_cbc(), "pw", 2, NULL, NULL);
+    char *data = NULL;
+    long n = BIO_get_mem_data(bio, &data);
+    CHECK(ok == 1 && n > 0, "encrypted PKCS#8 written");
+    CHECK(key_from_pem(data, (size_t)n) == NULL, "encrypted PKCS#8 refused");
+    BIO_free(bio);
+    EVP_PKEY_free(key);
+
+    uint8_t junk[40];
+    memset(junk, 0x30, sizeof junk);
+    CHECK(key_from_spki(junk, sizeof junk) == NULL, "garbage SPKI refused");
+    char desc[32];
+    key_describe(NULL, desc, sizeof desc);
+    CHECK(strcmp(desc, "no key") == 0, "key_describe(NULL)");
+    key_free(NULL);
+}
+
+/* ---------------------------------------------------------------- base64 */
+static void test_base64(void) {
+    static const char *vec[][2] = {{"", ""},
+                                   {"f", "Zg=="},
+                                   {"fo", "Zm8="},
+                                   {"foo", "Zm9v"},
+                                   {"foob", "Zm9vYg=="},
+                                   {"fooba", "Zm9vYmE="},
+                                   {"foobar", "Zm9vYmFy"}};
+    for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
+        char enc[32];
+        uint8_t dec[32];
+        size_t pl = strlen(vec[i][0]), el = strlen(vec[i][1]);
+        int n = base64_encode((const uint8_t *)vec[i][0], pl, enc, sizeof enc);
+        CHECK(n == (int)el && memcmp(enc, vec[i][1], el) == 0 && enc[el] == '\0',
+              "RFC 4648 encode \"%s\" -> \"%s\"", vec[i][0], vec[i][1]);
+        n = base64_decode(vec[i][1], el, dec, sizeof dec);
+        CHECK(n == (int)pl && memcmp(dec, vec[i][0], pl) == 0, "RFC 4648 decode \"%s\"", vec[i][1]);
+    }
+    /* All 256 byte values round-trip. */
+    uint8_t all[256], back[256];
+    char enc[400];
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)i;
+    int n = base64_encode(all, 256, enc, sizeof enc);
+    CHECK(n == 344, "256 bytes encode to 344 characters");
+    CHECK(base64_decode(enc, (size_t)n, back, sizeof back) == 256 && memcmp(all, back, 256) == 0,
+          "256 byte values round-trip");
+    CHECK(strspn(enc, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == 344,
+          "encoding uses the standard alphabet");
+    CHECK(base64_decode("+/+/", 4, back, sizeof back) == 3 && back[0] == 0xfb && back[1] == 0xff &&
+              back[2] == 0xbf,
+          "'+' and '/' decode to 62 and 63");
+
+    static const char *bad[] = {
+        "Zg=",      /* length not a multiple of 4 */
+        "Zg",       /* no padding */
+        "Zm9v\n",   /* whitespace is not skipped */
+        "Zm 9",     /* space */
+        "Zm9-",     /* URL-safe alphabet */
+        "Zm9_",     /* URL-safe alphabet */
+        "Z===",     /* three padding characters */
+        "====",     /* only padding */
+        "Zg==Zm9v", /* padding in the middle */
+        "Zm=v",     /* '=' then data */
+        "Zh==",     /* non-zero unused bits */
+        "Zm9=",     /* non-zero unused bits (one '=') */
+        "Zm9v\x80xyz", "Zm\0v",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t len = i == sizeof bad / sizeof bad[0] - 1 ? 4 : strlen(bad[i]);
+        uint8_t out[16];
+        CHECK(base64_decode(bad[i], len, out, sizeof out) == -1, "bad base64 %zu refused", i);
+    }
+    uint8_t small[2];
+    char tiny[4];
+    CHECK(base64_decode("Zm9v", 4, small, sizeof small) == -1, "decode: output too small");
+    CHECK(base64_encode((const uint8_t *)"foo", 3, tiny, 3) == -1, "encode: output too small");
+    CHECK(base64_encode((const uint8_t *)"foo", 3, tiny, 4) == 4, "encode: exact fit, no NUL");
+}
+
+int main(void) {
+    test_misc();
+    test_hashes();
+    test_expand_label();
+    test_aead();
+    test_kex();
+    test_signatures();
+    test_ed25519_kat();
+    test_bad_keys();
+    test_base64();
+    TEST_EXIT();
+}
