@@ -1,0 +1,226 @@
+/* Interop with OpenSSL's libssl in one process over memory BIOs: certa
+ * client against a libssl server and libssl client against a certa server,
+ * for every suite x {x25519, secp256r1} x {ECDSA P-256, RSA-2048, Ed25519},
+ * plus HelloRetryRequest both ways, ALPN and KeyUpdate. */
+#include "certa.h"
+#include "lib_certs.h"
+#include "testlib.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+typedef struct peer {
+    SSL *ssl;
+    BIO *to_ssl;   /* we write what certa sent */
+    BIO *from_ssl; /* we read what libssl sent */
+} peer;
+
+static SSL_CTX *ossl_ctx(bool server, const char *cert, const char *key, const char *suite,
+                         const char *groups) {
+    SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+    SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+    if (suite) SSL_CTX_set_ciphersuites(ctx, suite);
+    if (groups) SSL_CTX_set1_groups_list(ctx, groups);
+    if (cert) {
+        BIO *cb = BIO_new_mem_buf(cert, -1), *kb = BIO_new_mem_buf(key, -1);
+        X509 *x = PEM_read_bio_X509(cb, NULL, NULL, NULL);
+        EVP_PKEY *k = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
+        SSL_CTX_use_certificate(ctx, x);
+        SSL_CTX_use_PrivateKey(ctx, k);
+        X509_free(x);
+        EVP_PKEY_free(k);
+        BIO_free(cb);
+        BIO_free(kb);
+    }
+    return ctx;
+}
+
+static peer ossl_peer(SSL_CTX *ctx, bool server) {
+    peer p;
+    p.ssl = SSL_new(ctx);
+    p.to_ssl = BIO_new(BIO_s_mem());
+    p.from_ssl = BIO_new(BIO_s_mem());
+    BIO_up_ref(p.to_ssl);
+    BIO_up_ref(p.from_ssl);
+    SSL_set_bio(p.ssl, p.to_ssl, p.from_ssl);
+    if (server) SSL_set_accept_state(p.ssl);
+    else SSL_set_connect_state(p.ssl);
+    return p;
+}
+
+static void peer_free(peer *p) {
+    SSL_free(p->ssl);
+    BIO_free(p->to_ssl);
+    BIO_free(p->from_ssl);
+}
+
+/* Runs both engines until neither has anything to say. */
+static void pump(certa_conn *c, peer *p) {
+    uint8_t buf[32768];
+    for (int round = 0; round < 50; round++) {
+        bool moved = false;
+        if (!SSL_is_init_finished(p->ssl)) SSL_do_handshake(p->ssl);
+        int n;
+        while ((n = BIO_read(p->from_ssl, buf, sizeof buf)) > 0) {
+            size_t off = 0;
+            while (off < (size_t)n) {
+                size_t used = 0;
+                if (certa_conn_recv(c, buf + off, (size_t)n - off, &used) != 0) break;
+                off += used;
+                if (!used) break;
+            }
+            moved = true;
+        }
+        const uint8_t *out;
+        size_t len = certa_conn_outgoing(c, &out);
+        if (len) {
+            BIO_write(p->to_ssl, out, (int)len);
+            certa_conn_outgoing_done(c, len);
+            moved = true;
+        }
+        if (!moved) break;
+    }
+}
+
+static bool echo_through(certa_conn *c, peer *p, const char *msg) {
+    uint8_t buf[256];
+    if (certa_conn_write(c, (const uint8_t *)msg, strlen(msg)) != 0) return false;
+    pump(c, p);
+    int n = SSL_read(p->ssl, buf, sizeof buf);
+    if (n != (int)strlen(msg) || memcmp(buf, msg, (size_t)n) != 0) return false;
+    SSL_write(p->ssl, buf, n);
+    pump(c, p);
+    size_t m = certa_conn_read(c, buf, sizeof buf);
+    return m == (size_t)n && memcmp(buf, msg, m) == 0;
+}
+
+static const char *ossl_group(const char *g) {
+    return !strcmp(g, "secp256r1") ? "P-256" : g;
+}
+
+static void certa_client_case(const char *kind, const char *suite, const char *group,
+                              const char *server_groups, bool expect_hrr) {
+    char *cert, *key;
+    test_make_cert(kind, "localhost", &cert, &key);
+    SSL_CTX *ctx = ossl_ctx(true, cert, key, suite, server_groups ? server_groups : ossl_group(group));
+    peer p = ossl_peer(ctx, true);
+    certa_config *cfg = certa_config_new();
+    certa_config_set_insecure(cfg, true);
+    certa_config_set_ciphers(cfg, suite);
+    certa_config_set_groups(cfg, group);
+    certa_conn *c = certa_client_new(cfg, "localhost");
+    pump(c, &p);
+    certa_info info;
+    certa_conn_info(c, &info);
+    bool ok = certa_conn_handshake_done(c) && SSL_is_init_finished(p.ssl);
+    CHECK(ok, "certa client -> libssl server: %s %s %s%s: %s", kind, suite, group,
+          expect_hrr ? " (HRR)" : "", certa_conn_error_text(c));
+    CHECK(info.hello_retry == expect_hrr, "HelloRetryRequest %s", expect_hrr ? "used" : "not used");
+    CHECK(ok && echo_through(c, &p, "ping from certa"), "data round trip with libssl server");
+    certa_conn_free(c);
+    certa_config_free(cfg);
+    peer_free(&p);
+    SSL_CTX_free(ctx);
+    free(cert);
+    free(key);
+}
+
+static void certa_server_case(const char *kind, const char *suite, const char *group,
+                              const char *server_groups, bool expect_hrr) {
+    char *cert, *key;
+    test_make_cert(kind, "localhost", &cert, &key);
+    SSL_CTX *ctx = ossl_ctx(false, NULL, NULL, suite, group);
+    peer p = ossl_peer(ctx, false);
+    SSL_set_tlsext_host_name(p.ssl, "localhost");
+    certa_config *cfg = certa_config_new();
+    certa_config_set_cert_chain_pem(cfg, cert, strlen(cert));
+    certa_config_set_private_key_pem(cfg, key, strlen(key));
+    if (server_groups) certa_config_set_groups(cfg, server_groups);
+    certa_conn *s = certa_server_new(cfg);
+    pump(s, &p);
+    certa_info info;
+    certa_conn_info(s, &info);
+    bool ok = certa_conn_handshake_done(s) && SSL_is_init_finished(p.ssl);
+    CHECK(ok, "libssl client -> certa server: %s %s %s%s: %s", kind, suite, group,
+          expect_hrr ? " (HRR)" : "", certa_conn_error_text(s));
+    CHECK(info.hello_retry == expect_hrr, "HelloRetryRequest %s", expect_hrr ? "used" : "not used");
+    CHECK(info.server_name && !strcmp(info.server_name, "localhost"), "SNI seen by certa");
+    /* libssl writes first here: certa echoes. */
+    uint8_t buf[64];
+    SSL_write(p.ssl, "ping from libssl", 16);
+    pump(s, &p);
+    size_t n = certa_conn_read(s, buf, sizeof buf);
+    certa_conn_write(s, buf, n);
+    pump(s, &p);
+    int m = SSL_read(p.ssl, buf, sizeof buf);
+    CHECK(ok && n == 16 && m == 16 && !memcmp(buf, "ping from libssl", 16),
+          "data round trip with libssl client");
+    certa_conn_free(s);
+    certa_config_free(cfg);
+    peer_free(&p);
+    SSL_CTX_free(ctx);
+    free(cert);
+    free(key);
+}
+
+static void alpn_and_key_update(void) {
+    char *cert, *key;
+    test_make_cert("p256", "localhost", &cert, &key);
+    SSL_CTX *ctx = ossl_ctx(false, NULL, NULL, NULL, NULL);
+    static const unsigned char protos[] = "\x02h2\x08http/1.1";
+    SSL_CTX_set_alpn_protos(ctx, protos, sizeof protos - 1);
+    peer p = ossl_peer(ctx, false);
+    certa_config *cfg = certa_config_new();
+    certa_config_set_cert_chain_pem(cfg, cert, strlen(cert));
+    certa_config_set_private_key_pem(cfg, key, strlen(key));
+    certa_config_set_alpn(cfg, "http/1.1");
+    certa_conn *s = certa_server_new(cfg);
+    pump(s, &p);
+    const unsigned char *sel;
+    unsigned sel_len;
+    SSL_get0_alpn_selected(p.ssl, &sel, &sel_len);
+    CHECK(sel_len == 8 && !memcmp(sel, "http/1.1", 8), "libssl client got ALPN http/1.1 from certa");
+    /* libssl asks certa to update keys; certa must answer and keep working. */
+    SSL_key_update(p.ssl, SSL_KEY_UPDATE_REQUESTED);
+    SSL_write(p.ssl, "after", 5);
+    pump(s, &p);
+    uint8_t buf[16];
+    size_t n = certa_conn_read(s, buf, sizeof buf);
+    certa_conn_write(s, buf, n);
+    pump(s, &p);
+    int m = SSL_read(p.ssl, buf, sizeof buf);
+    CHECK(n == 5 && m == 5, "KeyUpdate from libssl answered; data still flows (%zu/%d)", n, m);
+    certa_conn_close(s);
+    pump(s, &p);
+    char tmp[4];
+    CHECK(SSL_read(p.ssl, tmp, sizeof tmp) <= 0 &&
+              SSL_get_error(p.ssl, -1) == SSL_ERROR_ZERO_RETURN,
+          "libssl sees certa's close_notify");
+    certa_conn_free(s);
+    certa_config_free(cfg);
+    peer_free(&p);
+    SSL_CTX_free(ctx);
+    free(cert);
+    free(key);
+}
+
+int main(void) {
+    const char *kinds[] = {"p256", "rsa2048", "ed25519"};
+    const char *suites[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                            "TLS_CHACHA20_POLY1305_SHA256"};
+    const char *groups[] = {"x25519", "secp256r1"};
+    for (int k = 0; k < 3; k++)
+        for (int s = 0; s < 3; s++)
+            for (int g = 0; g < 2; g++) {
+                certa_client_case(kinds[k], suites[s], groups[g], NULL, false);
+                certa_server_case(kinds[k], suites[s], groups[g], NULL, false);
+            }
+    /* certa offers x25519 first; libssl accepts only P-256 -> HRR from libssl. */
+    certa_client_case("p256", "TLS_AES_128_GCM_SHA256", "x25519,secp256r1", "P-256", true);
+    /* libssl sends an x25519 share; certa accepts only secp256r1 -> HRR from certa. */
+    certa_server_case("p256", "TLS_AES_128_GCM_SHA256", "x25519:P-256", "secp256r1", true);
+    alpn_and_key_update();
+    TEST_EXIT();
+}
