@@ -1,0 +1,1145 @@
+#!/usr/bin/env python3
+"""raw_peer.py — a scriptable raw TLS 1.3 client that speaks records by hand.
+
+Used by tests/behaviour/hostile_server.sh to send malformed or unusual input to
+a TLS 1.3 server and check what comes back (an alert, a ServerHello, a close),
+always with a bounded read timeout.
+
+Standard library only. If the `cryptography` module is installed it is used for
+X25519, AES-GCM and ChaCha20-Poly1305 and for checking the server's
+CertificateVerify; otherwise pure-Python X25519 (RFC 7748) and
+ChaCha20-Poly1305 (RFC 8439) are used and the full handshake offers only
+TLS_CHACHA20_POLY1305_SHA256 (set RAW_PEER_PURE=1 to force that path).
+
+Usage:
+  raw_peer.py --list                           names of the hostile cases
+  raw_peer.py HOST PORT CASE [CASE...]         run cases; print "ok - CASE" or
+                                               "not ok - CASE: what happened"
+  raw_peer.py HOST PORT --handshake [--label L] full handshake + echo of "x\\n";
+                                               prints "ok - L" / "not ok - L: ..."
+  raw_peer.py --selftest                       check the pure-Python crypto
+Options: --timeout SECONDS (default 5), --verbose (hex of what was sent/received
+on stderr).
+"""
+import hashlib
+import hmac
+import os
+import socket
+import struct
+import sys
+import time
+
+PURE = os.environ.get("RAW_PEER_PURE") == "1"
+try:
+    if PURE:
+        raise ImportError
+    from cryptography.hazmat.primitives.asymmetric import x25519 as _cx25519
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+    from cryptography.hazmat.primitives import serialization as _ser
+    HAVE_CRYPTO = True
+except ImportError:  # pragma: no cover - depends on the host
+    HAVE_CRYPTO = False
+
+VERBOSE = False
+
+# ---------------------------------------------------------------- constants --
+
+CT_CCS, CT_ALERT, CT_HANDSHAKE, CT_APPDATA = 20, 21, 22, 23
+HS_CLIENT_HELLO, HS_SERVER_HELLO, HS_NST = 1, 2, 4
+HS_EE, HS_CERT, HS_CR, HS_CV, HS_FINISHED, HS_KEY_UPDATE = 8, 11, 13, 15, 20, 24
+EXT_SNI, EXT_GROUPS, EXT_SIGALGS, EXT_VERSIONS, EXT_KEY_SHARE = 0, 10, 13, 43, 51
+EXT_PSK_MODES = 45
+HRR_RANDOM = bytes.fromhex(
+    "CF21AD74E59A6111BE1D8C021E65B891C2A211167ABB8C5E079E09E2C8A8339C")
+SUITES = {  # id -> (hash, key length, aead kind)
+    0x1301: ("sha256", 16, "aesgcm"),
+    0x1302: ("sha384", 32, "aesgcm"),
+    0x1303: ("sha256", 32, "chacha"),
+}
+ALERTS = {0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac",
+          22: "record_overflow", 40: "handshake_failure", 42: "bad_certificate",
+          47: "illegal_parameter", 50: "decode_error", 51: "decrypt_error",
+          70: "protocol_version", 80: "internal_error", 90: "user_canceled",
+          109: "missing_extension", 110: "unsupported_extension",
+          112: "unrecognized_name", 120: "no_application_protocol"}
+DEFAULT_SIGALGS = [0x0403, 0x0503, 0x0804, 0x0805, 0x0806, 0x0807, 0x0401, 0x0501]
+
+
+def alert_name(d):
+    return "%s(%d)" % (ALERTS.get(d, "alert"), d)
+
+
+def log(msg):
+    if VERBOSE:
+        sys.stderr.write(msg + "\n")
+
+
+# ------------------------------------------------------ X25519 (RFC 7748) --
+
+_P = 2**255 - 19
+_A24 = 121665
+
+
+def _x25519_pure(k, u):
+    k = bytearray(k)
+    k[0] &= 248
+    k[31] &= 127
+    k[31] |= 64
+    k = int.from_bytes(k, "little")
+    u = int.from_bytes(u, "little") & ((1 << 255) - 1)
+    x1, x2, z2, x3, z3, swap = u, 1, 0, u, 1, 0
+    for t in reversed(range(255)):
+        kt = (k >> t) & 1
+        swap ^= kt
+        if swap:
+            x2, x3, z2, z3 = x3, x2, z3, z2
+        swap = kt
+        a, b = (x2 + z2) % _P, (x2 - z2) % _P
+        aa, bb = a * a % _P, b * b % _P
+        e = (aa - bb) % _P
+        c, d = (x3 + z3) % _P, (x3 - z3) % _P
+        da, cb = d * a % _P, c * b % _P
+        x3 = (da + cb) ** 2 % _P
+        z3 = x1 * (da - cb) ** 2 % _P
+        x2 = aa * bb % _P
+        z2 = e * (aa + _A24 * e) % _P
+    if swap:
+        x2, x3, z2, z3 = x3, x2, z3, z2
+    return (x2 * pow(z2, _P - 2, _P) % _P).to_bytes(32, "little")
+
+
+class X25519Key:
+    def __init__(self):
+        self.priv = os.urandom(32)
+        if HAVE_CRYPTO:
+            self._k = _cx25519.X25519PrivateKey.from_private_bytes(self.priv)
+            self.public = self._k.public_key().public_bytes(
+                _ser.Encoding.Raw, _ser.PublicFormat.Raw)
+        else:
+            self.public = _x25519_pure(self.priv, (9).to_bytes(32, "little"))
+
+    def exchange(self, peer):
+        if HAVE_CRYPTO:
+            return self._k.exchange(_cx25519.X25519PublicKey.from_public_bytes(peer))
+        return _x25519_pure(self.priv, peer)
+
+
+# ------------------------------------------ ChaCha20-Poly1305 (RFC 8439) --
+
+def _rotl(v, c):
+    return ((v << c) & 0xffffffff) | (v >> (32 - c))
+
+
+def _chacha_block(key, counter, nonce):
+    s = list(struct.unpack("<4I", b"expand 32-byte k") + struct.unpack("<8I", key)
+             + (counter,) + struct.unpack("<3I", nonce))
+    w = s[:]
+
+    def qr(a, b, c, d):
+        w[a] = (w[a] + w[b]) & 0xffffffff; w[d] = _rotl(w[d] ^ w[a], 16)
+        w[c] = (w[c] + w[d]) & 0xffffffff; w[b] = _rotl(w[b] ^ w[c], 12)
+        w[a] = (w[a] + w[b]) & 0xffffffff; w[d] = _rotl(w[d] ^ w[a], 8)
+        w[c] = (w[c] + w[d]) & 0xffffffff; w[b] = _rotl(w[b] ^ w[c], 7)
+    for _ in range(10):
+        qr(0, 4, 8, 12); qr(1, 5, 9, 13); qr(2, 6, 10, 14); qr(3, 7, 11, 15)
+        qr(0, 5, 10, 15); qr(1, 6, 11, 12); qr(2, 7, 8, 13); qr(3, 4, 9, 14)
+    return struct.pack("<16I", *[(w[i] + s[i]) & 0xffffffff for i in range(16)])
+
+
+def _chacha20(key, counter, nonce, data):
+    out = bytearray()
+    for i in range(0, len(data), 64):
+        ks = _chacha_block(key, counter + i // 64, nonce)
+        out += bytes(a ^ b for a, b in zip(data[i:i + 64], ks))
+    return bytes(out)
+
+
+def _poly1305(key, msg):
+    r = int.from_bytes(key[:16], "little") & 0x0ffffffc0ffffffc0ffffffc0fffffff
+    s = int.from_bytes(key[16:], "little")
+    p, acc = (1 << 130) - 5, 0
+    for i in range(0, len(msg), 16):
+        n = int.from_bytes(msg[i:i + 16] + b"\x01", "little")
+        acc = (acc + n) * r % p
+    return ((acc + s) & ((1 << 128) - 1)).to_bytes(16, "little")
+
+
+class _PureChaChaPoly:
+    def __init__(self, key):
+        self.key = key
+
+    def _tag(self, nonce, aad, ct):
+        otk = _chacha_block(self.key, 0, nonce)[:32]
+        pad = lambda b: b + b"\x00" * (-len(b) % 16)  # noqa: E731
+        return _poly1305(otk, pad(aad) + pad(ct) + struct.pack("<QQ", len(aad), len(ct)))
+
+    def encrypt(self, nonce, pt, aad):
+        ct = _chacha20(self.key, 1, nonce, pt)
+        return ct + self._tag(nonce, aad, ct)
+
+    def decrypt(self, nonce, data, aad):
+        ct, tag = data[:-16], data[-16:]
+        if len(data) < 16 or not hmac.compare_digest(tag, self._tag(nonce, aad, ct)):
+            raise ValueError("bad tag")
+        return _chacha20(self.key, 1, nonce, ct)
+
+
+def make_aead(kind, key):
+    if HAVE_CRYPTO:
+        return AESGCM(key) if kind == "aesgcm" else ChaCha20Poly1305(key)
+    if kind == "chacha":
+        return _PureChaChaPoly(key)
+    raise RuntimeError("AES-GCM needs the cryptography module")
+
+
+# ---------------------------------------------------------- key schedule --
+
+def hkdf_extract(h, salt, ikm):
+    return hmac.new(salt, ikm, h).digest()
+
+
+def hkdf_expand_label(h, secret, label, context, length):
+    full = b"tls13 " + label.encode()
+    info = struct.pack("!H", length) + bytes([len(full)]) + full + bytes([len(context)]) + context
+    out, t, i = b"", b"", 1
+    while len(out) < length:
+        t = hmac.new(secret, t + info + bytes([i]), h).digest()
+        out += t
+        i += 1
+    return out[:length]
+
+
+def derive_secret(h, secret, label, transcript):
+    return hkdf_expand_label(h, secret, label, hashlib.new(h, transcript).digest(),
+                             hashlib.new(h).digest_size)
+
+
+class RecordKeys:
+    """One direction's traffic keys plus sequence number."""
+
+    def __init__(self, suite, secret):
+        h, klen, kind = SUITES[suite]
+        self.key = hkdf_expand_label(h, secret, "key", b"", klen)
+        self.iv = hkdf_expand_label(h, secret, "iv", b"", 12)
+        self.aead = make_aead(kind, self.key)
+        self.seq = 0
+
+    def _nonce(self):
+        return bytes(a ^ b for a, b in zip(self.iv, self.seq.to_bytes(12, "big")))
+
+    def seal(self, ctype, data, pad=0):
+        inner = data + bytes([ctype]) + b"\x00" * pad
+        hdr = struct.pack("!BHH", CT_APPDATA, 0x0303, len(inner) + 16)
+        ct = self.aead.encrypt(self._nonce(), inner, hdr)
+        self.seq += 1
+        return hdr + ct
+
+    def open(self, payload):
+        """Decrypt an application_data record; returns (type, content). Raises on bad tag."""
+        hdr = struct.pack("!BHH", CT_APPDATA, 0x0303, len(payload))
+        inner = self.aead.decrypt(self._nonce(), payload, hdr)
+        self.seq += 1
+        inner = inner.rstrip(b"\x00")
+        if not inner:
+            raise ValueError("inner plaintext has no content type")
+        return inner[-1], inner[:-1]
+
+
+# -------------------------------------------------------------- encoding --
+
+def u8(n):
+    return struct.pack("!B", n)
+
+
+def u16(n):
+    return struct.pack("!H", n)
+
+
+def u24(n):
+    return struct.pack("!I", n)[1:]
+
+
+def vec8(b):
+    return u8(len(b)) + b
+
+
+def vec16(b):
+    return u16(len(b)) + b
+
+
+def ext(etype, data):
+    return u16(etype) + vec16(data)
+
+
+def handshake(htype, body):
+    return u8(htype) + u24(len(body)) + body
+
+
+def record(ctype, payload, version=0x0301, length=None):
+    return struct.pack("!BHH", ctype, version, len(payload) if length is None else length) + payload
+
+
+def records(ctype, payload, frag=16384, version=0x0301):
+    return b"".join(record(ctype, payload[i:i + frag], version)
+                    for i in range(0, len(payload), frag))
+
+
+def u16list(vals):
+    return b"".join(u16(v) for v in vals)
+
+
+# P-256 generator point: a valid uncompressed secp256r1 public key.
+P256_G = bytes.fromhex(
+    "04"
+    "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+    "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+
+
+class ClientHello:
+    """A ClientHello with every field overridable. Build with .encode()."""
+
+    def __init__(self, server_name="localhost"):
+        self.legacy_version = 0x0303
+        self.random = os.urandom(32)
+        self.session_id = os.urandom(32)
+        self.cipher_suites = [0x1301, 0x1302, 0x1303]
+        self.compression = b"\x00"
+        self.key = X25519Key()
+        self.server_name = server_name
+        self.versions = [0x0304]
+        self.groups = [0x001d, 0x0017, 0x0018]
+        self.key_shares = [(0x001d, self.key.public)]
+        self.sigalgs = list(DEFAULT_SIGALGS)
+        self.extra_extensions = []    # appended (type, data) pairs
+        self.leading_extensions = []  # prepended (type, data) pairs
+        self.omit = set()             # extension types to leave out
+        self.extensions_len_delta = 0  # added to the extensions length field
+
+    def extensions(self):
+        exts = list(self.leading_extensions)
+        if self.server_name is not None and EXT_SNI not in self.omit:
+            name = self.server_name.encode()
+            exts.append((EXT_SNI, vec16(u8(0) + vec16(name))))
+        if EXT_VERSIONS not in self.omit:
+            exts.append((EXT_VERSIONS, vec8(u16list(self.versions))))
+        if EXT_GROUPS not in self.omit:
+            exts.append((EXT_GROUPS, vec16(u16list(self.groups))))
+        if EXT_SIGALGS not in self.omit:
+            exts.append((EXT_SIGALGS, vec16(u16list(self.sigalgs))))
+        if EXT_KEY_SHARE not in self.omit:
+            exts.append((EXT_KEY_SHARE, vec16(b"".join(u16(g) + vec16(k) for g, k in self.key_shares))))
+        if EXT_PSK_MODES not in self.omit:
+            exts.append((EXT_PSK_MODES, vec8(b"\x01")))
+        exts += self.extra_extensions
+        return exts
+
+    def body(self):
+        exts = b"".join(ext(t, d) for t, d in self.extensions())
+        return (u16(self.legacy_version) + self.random + vec8(self.session_id)
+                + vec16(u16list(self.cipher_suites)) + vec8(self.compression)
+                + u16(len(exts) + self.extensions_len_delta) + exts)
+
+    def encode(self):
+        """The handshake message (type + length + body)."""
+        return handshake(HS_CLIENT_HELLO, self.body())
+
+
+# ------------------------------------------------------------- transport --
+
+class Peer:
+    """A TCP connection plus an incremental TLS record reader."""
+
+    def __init__(self, host, port, timeout):
+        self.timeout = timeout
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        self.end = None  # "eof" | "reset" | "timeout" once the read side ended
+        self.send_error = None
+        self.t0 = time.monotonic()
+
+    def send(self, data):
+        log(">> %s" % data[:96].hex() + ("..." if len(data) > 96 else ""))
+        try:
+            self.sock.sendall(data)
+            return True
+        except OSError as e:  # the server may close on us mid-send: not itself a failure
+            self.send_error = e.__class__.__name__
+            return False
+
+    def shutdown_write(self):
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def _fill(self, deadline):
+        if self.end:
+            return False
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            self.end = "timeout"
+            return False
+        self.sock.settimeout(remaining)
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            self.end = "timeout"
+            return False
+        except (ConnectionResetError, BrokenPipeError):
+            self.end = "reset"
+            return False
+        except OSError as e:
+            self.end = "reset (%s)" % e
+            return False
+        if not data:
+            self.end = "eof"
+            return False
+        log("<< %s" % data[:96].hex() + ("..." if len(data) > 96 else ""))
+        self.buf += data
+        return True
+
+    def read_record(self, deadline=None):
+        """Next record as (type, version, payload), or None when the stream ended
+        (self.end says how; a partial record left over shows in self.buf)."""
+        if deadline is None:
+            deadline = time.monotonic() + self.timeout
+        while True:
+            if len(self.buf) >= 5:
+                ctype, ver, n = struct.unpack("!BHH", self.buf[:5])
+                if len(self.buf) >= 5 + n:
+                    payload = self.buf[5:5 + n]
+                    self.buf = self.buf[5 + n:]
+                    return ctype, ver, payload
+            if not self._fill(deadline):
+                return None
+
+    def wait_close(self, deadline):
+        """Drain until the server closes; returns extra bytes seen."""
+        extra = b""
+        while not self.end:
+            before = len(self.buf)
+            if self._fill(deadline):
+                extra += self.buf[before:]
+        return extra
+
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
+
+def describe_records(recs):
+    out = []
+    for ctype, ver, payload in recs:
+        if ctype == CT_ALERT and len(payload) == 2:
+            out.append("alert level %d %s" % (payload[0], alert_name(payload[1])))
+        elif ctype == CT_HANDSHAKE and payload:
+            out.append("handshake record (type %d, %d bytes)" % (payload[0], len(payload)))
+        else:
+            out.append("record type %d (%d bytes)" % (ctype, len(payload)))
+    return ", ".join(out) if out else "no records"
+
+
+def observe(peer, stop=None):
+    """Read records until the stream ends, the deadline passes, or stop(recs) is true.
+    Returns the list of records."""
+    deadline = time.monotonic() + peer.timeout
+    recs = []
+    while True:
+        r = peer.read_record(deadline)
+        if r is None:
+            return recs
+        recs.append(r)
+        if stop and stop(recs):
+            return recs
+
+
+# ------------------------------------------------------------ assertions --
+
+class CaseResult(Exception):
+    pass
+
+
+def fail(msg):
+    raise CaseResult(msg)
+
+
+def expect_alert(peer, allowed, allow_silent_close=False, what=""):
+    """The server must answer with a fatal plaintext alert whose description is in
+    `allowed` and then close, or (if allow_silent_close) just close, all within
+    the timeout."""
+    recs = observe(peer, stop=lambda rs: rs[-1][0] == CT_ALERT)
+    want = " or ".join(alert_name(a) for a in sorted(allowed)) or "a close"
+    if allow_silent_close and allowed:
+        want += " or a close"
+    if not recs:
+        if peer.end in ("eof", "reset") or (peer.end or "").startswith("reset"):
+            if allow_silent_close:
+                return "closed without alert after %.2fs" % peer.elapsed()
+            fail("connection %s without an alert after %.2fs (wanted %s)%s"
+                 % ("closed" if peer.end == "eof" else "reset", peer.elapsed(), want,
+                    "; %d stray bytes %s" % (len(peer.buf), peer.buf[:16].hex()) if peer.buf else ""))
+        fail("no response and no close within %.1fs (hang; wanted %s)" % (peer.timeout, want))
+    last = recs[-1]
+    if last[0] != CT_ALERT:
+        fail("server answered with %s instead of %s" % (describe_records(recs), want))
+    if len(last[2]) != 2:
+        fail("alert record with %d-byte payload %s" % (len(last[2]), last[2].hex()))
+    level, desc = last[2]
+    if desc not in allowed:
+        fail("got alert %s (level %d), wanted %s" % (alert_name(desc), level, want))
+    if level != 2:
+        fail("alert %s sent with level %d, RFC 8446 §6 requires fatal(2)" % (alert_name(desc), level))
+    if len(recs) > 1:
+        fail("records before the alert: %s" % describe_records(recs))
+    peer.wait_close(time.monotonic() + peer.timeout)
+    if peer.end == "timeout":
+        fail("alert %s sent but the connection was left open for %.1fs" % (alert_name(desc), peer.timeout))
+    return "alert %s, then %s, after %.2fs" % (alert_name(desc), peer.end, peer.elapsed())
+
+
+def parse_handshake_msgs(data):
+    """Split a byte string into complete handshake messages; returns (msgs, rest)."""
+    msgs = []
+    while len(data) >= 4:
+        n = int.from_bytes(data[1:4], "big")
+        if len(data) < 4 + n:
+            break
+        msgs.append((data[0], data[4:4 + n], data[:4 + n]))
+        data = data[4 + n:]
+    return msgs, data
+
+
+def parse_server_hello(body):
+    """Returns dict with random, session_id, suite, extensions{type: data}."""
+    p = 0
+
+    def take(n):
+        nonlocal p
+        if p + n > len(body):
+            raise ValueError("ServerHello truncated")
+        v = body[p:p + n]
+        p += n
+        return v
+    legacy = int.from_bytes(take(2), "big")
+    random = take(32)
+    sid = take(take(1)[0])
+    suite = int.from_bytes(take(2), "big")
+    comp = take(1)[0]
+    exts = {}
+    elen = int.from_bytes(take(2), "big")
+    eend = p + elen
+    if eend != len(body):
+        raise ValueError("ServerHello extensions length %d does not match body" % elen)
+    while p < eend:
+        t = int.from_bytes(take(2), "big")
+        d = take(int.from_bytes(take(2), "big"))
+        if t in exts:
+            raise ValueError("ServerHello repeats extension %d" % t)
+        exts[t] = d
+    return {"legacy_version": legacy, "random": random, "session_id": sid, "suite": suite,
+            "compression": comp, "extensions": exts}
+
+
+def read_server_hello(peer, ch):
+    """Reads records until a complete ServerHello; fails on anything else.
+    Returns (parsed ServerHello, raw message bytes, leftover handshake bytes)."""
+    deadline = time.monotonic() + peer.timeout
+    hs = b""
+    while True:
+        r = peer.read_record(deadline)
+        if r is None:
+            fail("no ServerHello: connection %s after %.2fs%s" % (
+                peer.end, peer.elapsed(), " (partial data %s)" % hs.hex()[:40] if hs else ""))
+        ctype, ver, payload = r
+        if ctype == CT_ALERT and len(payload) == 2:
+            fail("server sent alert %s (level %d) instead of ServerHello"
+                 % (alert_name(payload[1]), payload[0]))
+        if ctype != CT_HANDSHAKE:
+            fail("server sent a record of type %d before ServerHello" % ctype)
+        hs += payload
+        msgs, rest = parse_handshake_msgs(hs)
+        if msgs:
+            htype, body, raw = msgs[0]
+            if htype != HS_SERVER_HELLO:
+                fail("first handshake message has type %d, not ServerHello" % htype)
+            try:
+                sh = parse_server_hello(body)
+            except ValueError as e:
+                fail("malformed ServerHello: %s" % e)
+            leftover = hs[len(raw):]
+            check_server_hello(sh, ch)
+            return sh, raw, leftover
+
+
+def check_server_hello(sh, ch):
+    if sh["random"] == HRR_RANDOM:
+        fail("server sent HelloRetryRequest (group %s) although a usable x25519 share was offered"
+             % sh["extensions"].get(EXT_KEY_SHARE, b"").hex())
+    if sh["legacy_version"] != 0x0303:
+        fail("ServerHello legacy_version 0x%04x, want 0x0303" % sh["legacy_version"])
+    if sh["session_id"] != ch.session_id:
+        fail("ServerHello legacy_session_id_echo does not echo ours")
+    if sh["suite"] not in ch.cipher_suites or sh["suite"] not in SUITES:
+        fail("ServerHello selected cipher suite 0x%04x that we did not offer" % sh["suite"])
+    if sh["compression"] != 0:
+        fail("ServerHello compression %d" % sh["compression"])
+    sv = sh["extensions"].get(EXT_VERSIONS)
+    if sv != b"\x03\x04":
+        fail("ServerHello supported_versions is %s, want 0304" % (sv.hex() if sv is not None else "missing"))
+    ks = sh["extensions"].get(EXT_KEY_SHARE)
+    if ks is None or len(ks) != 4 + 32 or ks[:2] != b"\x00\x1d" or ks[2:4] != b"\x00\x20":
+        fail("ServerHello key_share is not a 32-byte x25519 share: %s" % (ks.hex() if ks else "missing"))
+    if ks[4:] == b"\x00" * 32:
+        fail("ServerHello x25519 share is all zero")
+
+
+# ---------------------------------------------------- full TLS 1.3 client --
+
+class Handshake:
+    """Drives a TLS 1.3 handshake by hand, with hooks for misbehaving."""
+
+    def __init__(self, peer, ch):
+        self.peer, self.ch = peer, ch
+        self.transcript = b""
+        self.server_hs_extra = b""
+
+    def send_client_hello(self, split=None):
+        msg = self.ch.encode()
+        self.transcript += msg
+        if split:
+            self.peer.send(records(CT_HANDSHAKE, msg, split))
+        else:
+            self.peer.send(record(CT_HANDSHAKE, msg))
+
+    def recv_server_hello(self):
+        sh, raw, leftover = read_server_hello(self.peer, self.ch)
+        if leftover:
+            fail("handshake data after ServerHello in the same plaintext record (%d bytes)" % len(leftover))
+        self.sh = sh
+        self.transcript += raw
+        self.suite = sh["suite"]
+        self.h = SUITES[self.suite][0]
+        h = self.h
+        hlen = hashlib.new(h).digest_size
+        shared = self.ch.key.exchange(sh["extensions"][EXT_KEY_SHARE][4:])
+        early = hkdf_extract(h, b"\x00" * hlen, b"\x00" * hlen)
+        hs_secret = hkdf_extract(h, derive_secret(h, early, "derived", b""), shared)
+        self.c_hs = derive_secret(h, hs_secret, "c hs traffic", self.transcript)
+        self.s_hs = derive_secret(h, hs_secret, "s hs traffic", self.transcript)
+        self.master = hkdf_extract(h, derive_secret(h, hs_secret, "derived", b""), b"\x00" * hlen)
+        self.rx = RecordKeys(self.suite, self.s_hs)
+        self.tx = RecordKeys(self.suite, self.c_hs)
+        return sh
+
+    def recv_encrypted(self, keys_list=None):
+        """Next protected record decrypted: (type, content), skipping CCS records.
+        keys_list: RecordKeys to try in turn (the server may already use its
+        application keys for an alert sent after its Finished)."""
+        deadline = time.monotonic() + self.peer.timeout
+        while True:
+            r = self.peer.read_record(deadline)
+            if r is None:
+                return None
+            ctype, ver, payload = r
+            if ctype == CT_CCS:
+                if payload != b"\x01":
+                    fail("server sent a ChangeCipherSpec record with payload %s" % payload.hex())
+                continue
+            if ctype == CT_ALERT and len(payload) == 2:
+                return ("plaintext-alert", payload)
+            if ctype != CT_APPDATA:
+                fail("server sent a plaintext record of type %d after ServerHello" % ctype)
+            for keys in (keys_list or [self.rx]):
+                saved = keys.seq
+                try:
+                    return keys.open(payload)
+                except Exception:
+                    keys.seq = saved
+            fail("could not decrypt a %d-byte record from the server" % len(payload))
+
+    def recv_server_flight(self):
+        h = self.h
+        buf = b""
+        seen = []
+        while True:
+            r = self.recv_encrypted()
+            if r is None:
+                fail("server flight incomplete: connection %s after %s" % (self.peer.end, seen))
+            ctype, content = r
+            if ctype == "plaintext-alert":
+                fail("plaintext alert %s in the server flight" % alert_name(content[1]))
+            if ctype == CT_ALERT:
+                fail("encrypted alert %s in the server flight" % alert_name(content[1]))
+            if ctype != CT_HANDSHAKE:
+                fail("record type %d in the server flight" % ctype)
+            buf += content
+            msgs, buf = parse_handshake_msgs(buf)
+            for htype, body, raw in msgs:
+                seen.append(htype)
+                if htype == HS_CV:
+                    self.check_cert_verify(body)
+                if htype == HS_CERT:
+                    self.cert_body = body
+                if htype == HS_FINISHED:
+                    fk = hkdf_expand_label(h, self.s_hs, "finished", b"", hashlib.new(h).digest_size)
+                    want = hmac.new(fk, hashlib.new(h, self.transcript).digest(), h).digest()
+                    if not hmac.compare_digest(want, body):
+                        fail("server Finished does not verify")
+                    self.transcript += raw
+                    if buf:
+                        fail("handshake data after server Finished in the same flight")
+                    if seen[:1] != [HS_EE] or HS_CERT not in seen or HS_CV not in seen:
+                        fail("unexpected server flight order %s" % seen)
+                    self.s_ap = derive_secret(h, self.master, "s ap traffic", self.transcript)
+                    self.c_ap = derive_secret(h, self.master, "c ap traffic", self.transcript)
+                    return seen
+                self.transcript += raw
+
+    def check_cert_verify(self, body):
+        if not HAVE_CRYPTO or not hasattr(self, "cert_body"):
+            self.transcript_for_cv = None
+            return
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, padding, ed25519
+        scheme = int.from_bytes(body[:2], "big")
+        sig = body[4:4 + int.from_bytes(body[2:4], "big")]
+        cb = self.cert_body
+        ctx_len = cb[0]
+        p = 1 + ctx_len + 3
+        clen = int.from_bytes(cb[p:p + 3], "big")
+        der = cb[p + 3:p + 3 + clen]
+        cert = x509.load_der_x509_certificate(der)
+        content = (b"\x20" * 64 + b"TLS 1.3, server CertificateVerify\x00"
+                   + hashlib.new(self.h, self.transcript).digest())
+        key = cert.public_key()
+        try:
+            if scheme in (0x0403, 0x0503, 0x0603):
+                hh = {0x0403: hashes.SHA256(), 0x0503: hashes.SHA384(), 0x0603: hashes.SHA512()}[scheme]
+                key.verify(sig, content, ec.ECDSA(hh))
+            elif scheme in (0x0804, 0x0805, 0x0806):
+                hh = {0x0804: hashes.SHA256(), 0x0805: hashes.SHA384(), 0x0806: hashes.SHA512()}[scheme]
+                key.verify(sig, content, padding.PSS(padding.MGF1(hh), hh.digest_size), hh)
+            elif scheme == 0x0807 and isinstance(key, ed25519.Ed25519PublicKey):
+                key.verify(sig, content)
+            else:
+                fail("server CertificateVerify uses scheme 0x%04x" % scheme)
+        except CaseResult:
+            raise
+        except Exception as e:
+            fail("server CertificateVerify (scheme 0x%04x) does not verify: %s" % (scheme, e.__class__.__name__))
+
+    def client_finished(self, corrupt=False):
+        h = self.h
+        fk = hkdf_expand_label(h, self.c_hs, "finished", b"", hashlib.new(h).digest_size)
+        vd = hmac.new(fk, hashlib.new(h, self.transcript).digest(), h).digest()
+        if corrupt:
+            vd = bytes([vd[0] ^ 1]) + vd[1:]
+        return handshake(HS_FINISHED, vd)
+
+    def switch_to_application(self):
+        self.tx = RecordKeys(self.suite, self.c_ap)
+        self.rx_ap = RecordKeys(self.suite, self.s_ap)
+
+    def expect_encrypted_alert(self, allowed):
+        """After the server's Finished: the server must send an (encrypted) alert in
+        `allowed` and close. Tries both its handshake and application keys."""
+        keys = [self.rx, RecordKeys(self.suite, self.s_ap)]
+        want = " or ".join(alert_name(a) for a in sorted(allowed))
+        while True:
+            r = self.recv_encrypted(keys)
+            if r is None:
+                if self.peer.end == "timeout":
+                    fail("no alert and no close within %.1fs (hang; wanted %s)" % (self.peer.timeout, want))
+                fail("connection %s without an alert (wanted %s)" % (self.peer.end, want))
+            ctype, content = r
+            if ctype == "plaintext-alert":
+                fail("server sent a plaintext alert %s after ServerHello (must be encrypted)"
+                     % alert_name(content[1]))
+            if ctype == CT_HANDSHAKE and content[:1] == bytes([HS_NST]):
+                continue  # a NewSessionTicket sent before the server saw our Finished
+            if ctype == CT_APPDATA:
+                fail("server sent application data instead of %s" % want)
+            if ctype != CT_ALERT or len(content) != 2:
+                fail("server sent inner type %d (%s) instead of %s" % (ctype, content[:8].hex(), want))
+            if content[1] not in allowed:
+                fail("got encrypted alert %s, wanted %s" % (alert_name(content[1]), want))
+            if content[0] != 2:
+                fail("alert %s with level %d, want fatal(2)" % (alert_name(content[1]), content[0]))
+            self.peer.wait_close(time.monotonic() + self.peer.timeout)
+            if self.peer.end == "timeout":
+                fail("alert sent but connection left open for %.1fs" % self.peer.timeout)
+            return "encrypted alert %s then %s after %.2fs" % (alert_name(content[1]), self.peer.end,
+                                                               self.peer.elapsed())
+
+
+def full_handshake(host, port, timeout, payload=b"x\n"):
+    """Handshake, send payload, expect it echoed, close_notify. Returns a summary."""
+    peer = Peer(host, port, timeout)
+    try:
+        return handshake_and_echo(peer, payload)
+    finally:
+        peer.close()
+
+
+def handshake_and_echo(peer, payload=b"x\n", ch=None, before_finished=b""):
+    """Handshake on an open connection, send payload, expect it echoed, send close_notify."""
+    if ch is None:
+        ch = ClientHello()
+    if not HAVE_CRYPTO:
+        ch.cipher_suites = [0x1303]
+    hs = Handshake(peer, ch)
+    hs.send_client_hello()
+    hs.recv_server_hello()
+    hs.recv_server_flight()
+    fin = hs.client_finished()
+    peer.send(before_finished + hs.tx.seal(CT_HANDSHAKE, fin))
+    hs.transcript += fin
+    hs.switch_to_application()
+    peer.send(hs.tx.seal(CT_APPDATA, payload))
+    got = b""
+    while len(got) < len(payload):
+        r = hs.recv_encrypted([hs.rx_ap])
+        if r is None:
+            fail("echo: connection %s after %r of %r" % (peer.end, got, payload))
+        ctype, content = r
+        if ctype == CT_HANDSHAKE:
+            if content[:1] in (bytes([HS_NST]), bytes([HS_KEY_UPDATE])):
+                continue
+            fail("unexpected post-handshake message type %d" % content[0])
+        if ctype == CT_ALERT:
+            fail("alert %s instead of echo" % alert_name(content[1]))
+        if ctype != CT_APPDATA:
+            fail("inner type %d instead of echo" % ctype)
+        got += content
+    if got != payload:
+        fail("echo mismatch: sent %r, got %r" % (payload, got))
+    peer.send(hs.tx.seal(CT_ALERT, b"\x01\x00"))
+    return "suite 0x%04x, echo ok, %.2fs" % (hs.suite, peer.elapsed())
+
+
+# ------------------------------------------------------------ the cases --
+
+def garbage_bytes(seed, n):
+    out = b""
+    i = 0
+    while len(out) < n:
+        out += hashlib.sha256(b"%s-%d" % (seed, i)).digest()
+        i += 1
+    return out[:n]
+
+
+CASES = []
+
+
+def case(name):
+    def reg(fn):
+        CASES.append((name, fn))
+        return fn
+    return reg
+
+
+@case("garbage: HTTP request")
+def _(peer):
+    peer.send(b"GET / HTTP/1.1\r\n\r\n")
+    return expect_alert(peer, {10, 50}, allow_silent_close=True)
+
+
+@case("garbage: 64 random bytes")
+def _(peer):
+    data = garbage_bytes(b"raw_peer", 64)
+    assert data[0] not in (20, 21, 22, 23)  # deterministic: not a valid content type
+    peer.send(data)
+    return expect_alert(peer, {10, 50}, allow_silent_close=True)
+
+
+@case("truncated record then half-close")
+def _(peer):
+    ch = ClientHello().encode()
+    peer.send(record(CT_HANDSHAKE, ch[:10], length=100))
+    peer.shutdown_write()
+    return expect_alert(peer, {50}, allow_silent_close=True)
+
+
+@case("oversize record (2^14+1 bytes)")
+def _(peer):
+    n = 2**14 + 1
+    body = ClientHello().body()
+    body += b"\x00" * (n - 4 - len(body))
+    msg = handshake(HS_CLIENT_HELLO, body)
+    assert len(msg) == n
+    peer.send(record(CT_HANDSHAKE, msg))
+    return expect_alert(peer, {22})
+
+
+@case("Finished as first handshake message")
+def _(peer):
+    peer.send(record(CT_HANDSHAKE, handshake(HS_FINISHED, b"\x00" * 32)))
+    return expect_alert(peer, {10})
+
+
+@case("Certificate as first handshake message")
+def _(peer):
+    peer.send(record(CT_HANDSHAKE, handshake(HS_CERT, b"\x00" + u24(0))))
+    return expect_alert(peer, {10})
+
+
+@case("ClientHello without supported_versions (TLS 1.2 style)")
+def _(peer):
+    ch = ClientHello()
+    ch.omit = {EXT_VERSIONS, EXT_KEY_SHARE, EXT_PSK_MODES}
+    ch.cipher_suites = [0xc02b, 0xc02f, 0x009c, 0x1301]
+    ch.extra_extensions = [(11, b"\x01\x00")]  # ec_point_formats: uncompressed
+    peer.send(record(CT_HANDSHAKE, ch.encode()))
+    return expect_alert(peer, {70})
+
+
+@case("ClientHello with supported_versions = {0x0303} only")
+def _(peer):
+    ch = ClientHello()
+    ch.versions = [0x0303]
+    peer.send(record(CT_HANDSHAKE, ch.encode()))
+    return expect_alert(peer, {70})
+
+
+@case("ClientHello with duplicated supported_groups extension")
+def _(peer):
+    ch = ClientHello()
+    ch.extra_extensions = [(EXT_GROUPS, vec16(u16list([0x001d])))]
+    peer.send(record(CT_HANDSHAKE, ch.encode()))
+    return expect_alert(peer, {47})
+
+
+@case("ClientHello with duplicated server_name extension")
+def _(peer):
+    ch = ClientHello()
+    ch.extra_extensions = [(EXT_SNI, vec16(u8(0) + vec16(b"localhost")))]
+    peer.send(record(CT_HANDSHAKE, ch.encode()))
+    return expect_alert(peer, {47})
+
+
+@case("ClientHello key_share group not in supported_groups")
+def _(peer):
+    ch = ClientHello()
+    ch.groups = [0x0017]             # secp256r1 only ...
+    ch.key_shares = [(0x001d, ch.key.public)]  # ... but an x25519 share
+    peer.send(record(CT_HANDSHAKE, ch.encode()))
+    return expect_alert(peer, {47})
+
+
+@case("ClientHello extensions length overruns the message")
+def _(peer):
+    ch = ClientHello()
+    ch.extensions_len_delta = 10
+    peer.send(record(CT_HANDSHAKE, ch.encode()))
+    return expect_alert(peer, {50})
+
+
+@case("ClientHello with GREASE everywhere")
+def _(peer):
+    ch = ClientHello()
+    ch.cipher_suites = [0x0a0a, 0x1301, 0x1302, 0x1303, 0xfafa]
+    ch.groups = [0x1a1a, 0x001d, 0x0017]
+    ch.key_shares = [(0x1a1a, b"\x00"), (0x001d, ch.key.public)]
+    ch.versions = [0x2a2a, 0x0304, 0x3a3a]
+    ch.sigalgs = [0x4a4a] + DEFAULT_SIGALGS
+    ch.leading_extensions = [(0x5a5a, b"")]
+    ch.extra_extensions = [(0x6a6a, b"\x00")]
+    peer.send(record(CT_HANDSHAKE, ch.encode()))
+    sh, _, _ = read_server_hello(peer, ch)
+    if sh["suite"] & 0x0f0f == 0x0a0a:
+        fail("server selected a GREASE cipher suite")
+    return "ServerHello, suite 0x%04x, version 0304, after %.2fs" % (sh["suite"], peer.elapsed())
+
+
+@case("ClientHello with no common cipher suite (0x1304 only)")
+def _(peer):
+    ch = ClientHello()
+    ch.cipher_suites = [0x1304]
+    peer.send(record(CT_HANDSHAKE, ch.encode()))
+    return expect_alert(peer, {40})
+
+
+@case("ClientHello split into 1-byte records")
+def _(peer):
+    ch = ClientHello()
+    peer.send(records(CT_HANDSHAKE, ch.encode(), 1))
+    sh, _, _ = read_server_hello(peer, ch)
+    return "ServerHello after %.2fs" % peer.elapsed()
+
+
+@case("zero-length handshake record before ClientHello")
+def _(peer):
+    ch = ClientHello()
+    peer.send(record(CT_HANDSHAKE, b"") + record(CT_HANDSHAKE, ch.encode()))
+    return expect_alert(peer, {10, 50})
+
+
+@case("close_notify before any handshake")
+def _(peer):
+    peer.send(record(CT_ALERT, b"\x01\x00"))
+    recs = observe(peer, stop=None)
+    if peer.end == "timeout":
+        fail("connection still open %.1fs after close_notify (%s)" % (peer.timeout, describe_records(recs)))
+    bad = [r for r in recs if not (r[0] == CT_ALERT and len(r[2]) == 2)]
+    if bad:
+        fail("server answered close_notify with %s" % describe_records(recs))
+    return "%s, %s after %.2fs" % (describe_records(recs), peer.end, peer.elapsed())
+
+
+# ---- beyond the ServerHello: the server's alerts are encrypted; we decrypt them.
+
+def _after_server_flight(peer):
+    ch = ClientHello()
+    if not HAVE_CRYPTO:
+        ch.cipher_suites = [0x1303]
+    hs = Handshake(peer, ch)
+    hs.send_client_hello()
+    hs.recv_server_hello()
+    hs.recv_server_flight()
+    return hs
+
+
+@case("client Finished with a wrong verify_data")
+def _(peer):
+    hs = _after_server_flight(peer)
+    peer.send(hs.tx.seal(CT_HANDSHAKE, hs.client_finished(corrupt=True)))
+    return hs.expect_encrypted_alert({51})
+
+
+@case("client Finished record with a corrupted AEAD tag")
+def _(peer):
+    hs = _after_server_flight(peer)
+    rec = bytearray(hs.tx.seal(CT_HANDSHAKE, hs.client_finished()))
+    rec[-1] ^= 0x80
+    peer.send(bytes(rec))
+    return hs.expect_encrypted_alert({20})
+
+
+@case("plaintext handshake record after ServerHello")
+def _(peer):
+    hs = _after_server_flight(peer)
+    peer.send(record(CT_HANDSHAKE, hs.client_finished(), version=0x0303))
+    return hs.expect_encrypted_alert({10})
+
+
+@case("ChangeCipherSpec with a bad payload before client Finished")
+def _(peer):
+    hs = _after_server_flight(peer)
+    peer.send(record(CT_CCS, b"\x02", version=0x0303))
+    return hs.expect_encrypted_alert({10})
+
+
+@case("application data before client Finished")
+def _(peer):
+    hs = _after_server_flight(peer)
+    ap = RecordKeys(hs.suite, hs.c_ap)
+    peer.send(ap.seal(CT_APPDATA, b"early\n"))
+    # The server still reads with our handshake keys: the record does not decrypt.
+    return hs.expect_encrypted_alert({20, 10})
+
+
+@case("ChangeCipherSpec compatibility record before client Finished")
+def _(peer):
+    # RFC 8446 §5 / D.4: a CCS record with the single byte 0x01 received between
+    # the first ClientHello and the peer's Finished must be dropped.
+    return handshake_and_echo(peer, before_finished=record(CT_CCS, b"\x01", version=0x0303))
+
+
+def run_case(name, fn, host, port, timeout):
+    try:
+        peer = Peer(host, port, timeout)
+    except OSError as e:
+        return False, "cannot connect: %s" % e
+    try:
+        return True, fn(peer)
+    except CaseResult as e:
+        return False, str(e)
+    except Exception as e:  # a bug in this harness, reported as such
+        return False, "harness error %s: %s" % (e.__class__.__name__, e)
+    finally:
+        peer.close()
+
+
+def selftest():
+    # RFC 7748 §5.2 vector 1 and §6.1 Diffie-Hellman.
+    k = bytes.fromhex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4")
+    u = bytes.fromhex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c")
+    assert _x25519_pure(k, u).hex() == "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552"
+    a = bytes.fromhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
+    b = bytes.fromhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb")
+    nine = (9).to_bytes(32, "little")
+    assert _x25519_pure(a, nine).hex() == "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"
+    assert _x25519_pure(a, _x25519_pure(b, nine)).hex() == \
+        "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"
+    # RFC 8439 §2.8.2 AEAD vector.
+    key = bytes(range(0x80, 0xa0))
+    nonce = bytes.fromhex("070000004041424344454647")
+    aad = bytes.fromhex("50515253c0c1c2c3c4c5c6c7")
+    pt = (b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip "
+          b"for the future, sunscreen would be it.")
+    ct = _PureChaChaPoly(key).encrypt(nonce, pt, aad)
+    assert ct[-16:].hex() == "1ae10b594f09e26a7e902ecbd0600691", ct[-16:].hex()
+    assert ct[:16].hex() == "d31a8d34648e60db7b86afbc53ef7ec2"
+    assert _PureChaChaPoly(key).decrypt(nonce, ct, aad) == pt
+    print("ok - raw_peer selftest (X25519 RFC 7748, ChaCha20-Poly1305 RFC 8439)")
+
+
+def main(argv):
+    global VERBOSE
+    timeout = 5.0
+    label = None
+    args = []
+    it = iter(argv)
+    for a in it:
+        if a == "--timeout":
+            timeout = float(next(it))
+        elif a == "--label":
+            label = next(it)
+        elif a == "--verbose":
+            VERBOSE = True
+        else:
+            args.append(a)
+    if args == ["--list"]:
+        for name, _ in CASES:
+            print(name)
+        return 0
+    if args == ["--selftest"]:
+        selftest()
+        return 0
+    if len(args) < 3:
+        sys.stderr.write(__doc__)
+        return 2
+    host, port, rest = args[0], int(args[1]), args[2:]
+    if rest == ["--handshake"]:
+        label = label or "full handshake and echo"
+        try:
+            print("ok - %s (%s)" % (label, full_handshake(host, port, timeout)))
+            return 0
+        except CaseResult as e:
+            print("not ok - %s: %s" % (label, e))
+        except OSError as e:
+            print("not ok - %s: %s" % (label, e))
+        return 1
+    table = dict(CASES)
+    rc = 0
+    for name in rest:
+        if name not in table:
+            print("not ok - %s: no such case" % name)
+            rc = 1
+            continue
+        ok, msg = run_case(name, table[name], host, port, timeout)
+        print("%s - %s%s" % ("ok" if ok else "not ok", name, (" (%s)" if ok else ": %s") % msg))
+        if not ok:
+            rc = 1
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
