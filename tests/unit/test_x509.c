@@ -346,6 +346,13 @@ static void test_names(void) {
     CHECK(name_hex("300f310d300b06035504030c04 41424344", s, 8) == 0 && strcmp(s, "CN=ABCD") == 0,
           "exactly fitting buffer");
 
+    CHECK(name_hex("300f310d300b06035504110c04 31323334", s, sizeof s) == 0 &&
+              strcmp(s, "postalCode=1234") == 0,
+          "postalCode named like OpenSSL: %s", s);
+    CHECK(name_hex("3015 3113 3011 060b 2b0601040182373c020103 0c025553", s, sizeof s) == 0 &&
+              strcmp(s, "jurisdictionC=US") == 0,
+          "jurisdictionC: %s", s);
+
     /* Many RDNs (more than the renderer's on-stack list). */
     uint8_t big[4 + 40 * 11];
     size_t n = 0;
