@@ -72,6 +72,24 @@ typedef enum certa_error {
     CERTA_E_PEER_CLOSED,        /* transport closed without close_notify */
     CERTA_E_TIMEOUT,            /* used by the socket helpers and the CLI */
     CERTA_E_IO,                 /* socket error (socket helpers, CLI) */
+    /* certificate path validation (certa_verify_chain and the handshake) */
+    CERTA_E_CERT_MALFORMED,       /* a certificate in the chain is not valid DER X.509 */
+    CERTA_E_CERT_EXPIRED,         /* notAfter is before the validation time */
+    CERTA_E_CERT_NOT_YET_VALID,   /* notBefore is after the validation time */
+    CERTA_E_CERT_UNKNOWN_ISSUER,  /* no path to a trust anchor */
+    CERTA_E_CERT_SELF_SIGNED,     /* self-signed leaf that is not trusted */
+    CERTA_E_CERT_BAD_SIGNATURE,   /* a signature on the path does not verify */
+    CERTA_E_CERT_NOT_CA,          /* an issuer lacks basicConstraints cA / keyCertSign */
+    CERTA_E_CERT_PATH_LENGTH,     /* pathLenConstraint or max depth exceeded */
+    CERTA_E_CERT_PURPOSE,         /* keyUsage / extKeyUsage do not allow the purpose */
+    CERTA_E_CERT_NAME_MISMATCH,   /* the leaf is not valid for the requested name/IP/SPIFFE ID */
+    CERTA_E_CERT_NAME_CONSTRAINTS,/* a name violates an issuer's name constraints */
+    CERTA_E_CERT_WEAK_ALGORITHM,  /* SHA-1 signature, RSA < 2048, unsupported curve */
+    CERTA_E_CERT_UNKNOWN_CRITICAL,/* an unknown critical extension */
+    CERTA_E_CERT_POLICY,          /* certificate policy constraints not satisfiable */
+    CERTA_E_CERT_REVOKED,         /* listed on a CRL */
+    CERTA_E_CERT_TOO_COMPLEX,     /* path building exceeded its work budget */
+    CERTA_E_TRUST_EMPTY,          /* no trust anchors loaded */
     CERTA_E_COUNT
 } certa_error;
 
@@ -219,6 +237,53 @@ typedef struct certa_cert_summary {
     char spki_sha256[64]; /* "sha256:BASE64", usable as a pin */
 } certa_cert_summary;
 int certa_cert_summarize(const uint8_t *der, size_t len, certa_cert_summary *out);
+
+/* ---- X.509 path validation ------------------------------------------------ */
+
+/* A set of trust anchors (root certificates). Read-only once built; may be
+ * shared by configs and threads. */
+typedef struct certa_trust certa_trust;
+certa_trust *certa_trust_new(void);
+void certa_trust_free(certa_trust *trust);
+/* Adds every CERTIFICATE block of a PEM text. */
+int certa_trust_add_pem(certa_trust *trust, const char *pem, size_t len);
+/* A PEM bundle file, or a directory whose *.pem / *.crt files are PEM. */
+int certa_trust_load(certa_trust *trust, const char *path);
+/* The system bundle (/etc/ssl/certs/ca-certificates.crt). */
+int certa_trust_load_system(certa_trust *trust);
+size_t certa_trust_count(const certa_trust *trust);
+/* Detail of the last failed load, "" if none. */
+const char *certa_trust_error_text(const certa_trust *trust);
+
+typedef enum certa_purpose { CERTA_PURPOSE_SERVER = 0, CERTA_PURPOSE_CLIENT = 1 } certa_purpose;
+
+typedef struct certa_verify_params {
+    certa_purpose purpose;   /* extKeyUsage serverAuth / clientAuth */
+    const char *dns_name;    /* leaf must be valid for this DNS name (RFC 6125), or NULL */
+    const char *ip;          /* ... or this IPv4/IPv6 address literal, or NULL */
+    const char *spiffe_id;   /* ... or this URI SAN spiffe://trust-domain/path, or NULL */
+    int64_t time;            /* validation time, seconds since the epoch; 0 = now */
+    bool cn_fallback;        /* match dns_name against the subject CN when there is no SAN */
+    unsigned max_depth;      /* certificates on a path including leaf and anchor; 0 = 10 */
+    unsigned max_work;       /* signature checks path building may spend; 0 = 1000 */
+} certa_verify_params;
+
+#define CERTA_MAX_PATH 16
+
+typedef struct certa_verify_result {
+    int code;                 /* CERTA_OK or a CERTA_E_CERT_* code */
+    char text[512];           /* the explanation: certificate (subject) and check */
+    size_t path_len;          /* verified path, leaf first, anchor last */
+    size_t path_index[CERTA_MAX_PATH]; /* index into the input chain, or SIZE_MAX for anchors */
+    char path_subject[CERTA_MAX_PATH][256];
+} certa_verify_result;
+
+/* Validates chain[0] (the leaf) using chain[1..count) as untrusted
+ * intermediates in any order, against the trust anchors. Returns
+ * result->code. */
+int certa_verify_chain(const certa_trust *trust, const uint8_t *const *chain, const size_t *lens,
+                       size_t count, const certa_verify_params *params,
+                       certa_verify_result *result);
 
 /* ---- blocking socket helpers --------------------------------------------- */
 

@@ -99,6 +99,51 @@ static const error_entry error_table[CERTA_E_COUNT] = {
                          "the peer did not answer in time: check that it is a TLS endpoint and "
                          "reachable"},
     [CERTA_E_IO] = {"CERTA_E_IO", "a socket operation failed: check the network path"},
+    [CERTA_E_CERT_MALFORMED] = {"CERTA_E_CERT_MALFORMED",
+                                "a certificate is not valid DER X.509: re-issue it"},
+    [CERTA_E_CERT_EXPIRED] = {"CERTA_E_CERT_EXPIRED", "a certificate has expired: renew it"},
+    [CERTA_E_CERT_NOT_YET_VALID] = {"CERTA_E_CERT_NOT_YET_VALID",
+                                    "a certificate is not valid yet: check the clocks or wait"},
+    [CERTA_E_CERT_UNKNOWN_ISSUER] = {"CERTA_E_CERT_UNKNOWN_ISSUER",
+                                     "no path to a trusted root: add the issuing CA to the trust "
+                                     "bundle, or send the intermediate certificates"},
+    [CERTA_E_CERT_SELF_SIGNED] = {"CERTA_E_CERT_SELF_SIGNED",
+                                  "the certificate is self-signed and not in the trust bundle: "
+                                  "trust it explicitly or use a CA-issued certificate"},
+    [CERTA_E_CERT_BAD_SIGNATURE] = {"CERTA_E_CERT_BAD_SIGNATURE",
+                                    "a certificate's signature does not verify with its issuer's "
+                                    "key: the chain is corrupt or forged"},
+    [CERTA_E_CERT_NOT_CA] = {"CERTA_E_CERT_NOT_CA",
+                             "an issuing certificate is not a CA (basicConstraints/keyUsage): "
+                             "re-issue it as a CA"},
+    [CERTA_E_CERT_PATH_LENGTH] = {"CERTA_E_CERT_PATH_LENGTH",
+                                  "the chain is longer than a CA's pathLenConstraint or the "
+                                  "depth limit allows"},
+    [CERTA_E_CERT_PURPOSE] = {"CERTA_E_CERT_PURPOSE",
+                              "a certificate's key usage does not allow this purpose (server or "
+                              "client authentication): re-issue it with the right extKeyUsage"},
+    [CERTA_E_CERT_NAME_MISMATCH] = {"CERTA_E_CERT_NAME_MISMATCH",
+                                    "the certificate is not valid for the requested name: connect "
+                                    "with the name it was issued for, or re-issue it"},
+    [CERTA_E_CERT_NAME_CONSTRAINTS] = {"CERTA_E_CERT_NAME_CONSTRAINTS",
+                                       "a name in the chain is outside what an issuing CA is "
+                                       "allowed to certify (name constraints)"},
+    [CERTA_E_CERT_WEAK_ALGORITHM] = {"CERTA_E_CERT_WEAK_ALGORITHM",
+                                     "a certificate uses a weak or unsupported algorithm (SHA-1, "
+                                     "RSA under 2048 bits): re-issue it"},
+    [CERTA_E_CERT_UNKNOWN_CRITICAL] = {"CERTA_E_CERT_UNKNOWN_CRITICAL",
+                                       "a certificate has a critical extension certa does not "
+                                       "understand, so it must be refused"},
+    [CERTA_E_CERT_POLICY] = {"CERTA_E_CERT_POLICY",
+                             "the chain's certificate policies cannot be satisfied"},
+    [CERTA_E_CERT_REVOKED] = {"CERTA_E_CERT_REVOKED",
+                              "a certificate has been revoked by its issuer: replace it"},
+    [CERTA_E_CERT_TOO_COMPLEX] = {"CERTA_E_CERT_TOO_COMPLEX",
+                                  "path building gave up after its work limit: the peer sent too "
+                                  "many or too tangled certificates"},
+    [CERTA_E_TRUST_EMPTY] = {"CERTA_E_TRUST_EMPTY",
+                             "no trust anchors are loaded: pass --trust FILE|DIR, or install "
+                             "the system bundle (ca-certificates)"},
 };
 
 const char *certa_error_name(int code) {

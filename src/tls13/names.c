@@ -71,6 +71,23 @@ uint8_t alert_for_error(int code) {
     case CERTA_E_BAD_CERTIFICATE:
     case CERTA_E_PIN_MISMATCH: return ALERT_BAD_CERTIFICATE;
     case CERTA_E_HANDSHAKE_TOO_BIG: return ALERT_DECODE_ERROR;
+    case CERTA_E_CERT_EXPIRED:
+    case CERTA_E_CERT_NOT_YET_VALID: return 45; /* certificate_expired */
+    case CERTA_E_CERT_UNKNOWN_ISSUER:
+    case CERTA_E_CERT_SELF_SIGNED:
+    case CERTA_E_TRUST_EMPTY: return 48; /* unknown_ca */
+    case CERTA_E_CERT_REVOKED: return 44; /* certificate_revoked */
+    case CERTA_E_CERT_PURPOSE:
+    case CERTA_E_CERT_WEAK_ALGORITHM:
+    case CERTA_E_CERT_UNKNOWN_CRITICAL: return ALERT_UNSUPPORTED_CERTIFICATE;
+    case CERTA_E_CERT_MALFORMED:
+    case CERTA_E_CERT_BAD_SIGNATURE:
+    case CERTA_E_CERT_NOT_CA:
+    case CERTA_E_CERT_PATH_LENGTH:
+    case CERTA_E_CERT_NAME_MISMATCH:
+    case CERTA_E_CERT_NAME_CONSTRAINTS:
+    case CERTA_E_CERT_POLICY:
+    case CERTA_E_CERT_TOO_COMPLEX: return ALERT_BAD_CERTIFICATE;
     case CERTA_E_PEER_ALERT:
     case CERTA_E_PEER_CLOSED: return ALERT_NONE;
     default: return ALERT_INTERNAL_ERROR;
