@@ -90,6 +90,10 @@ typedef enum certa_error {
     CERTA_E_CERT_REVOKED,         /* listed on a CRL */
     CERTA_E_CERT_TOO_COMPLEX,     /* path building exceeded its work budget */
     CERTA_E_TRUST_EMPTY,          /* no trust anchors loaded */
+    /* mutual TLS and identity policy */
+    CERTA_E_CERTIFICATE_REQUIRED, /* server requires a client certificate; none sent */
+    CERTA_E_IDENTITY_NOT_ALLOWED, /* verified peer identity refused by the allow rules */
+    CERTA_E_BAD_RULE,             /* an allow rule that cannot be parsed */
     CERTA_E_COUNT
 } certa_error;
 
@@ -152,6 +156,42 @@ int certa_config_set_alpn(certa_config *cfg, const char *list);    /* h2,http/1.
  * CertificateVerify is valid. */
 int certa_config_add_pin(certa_config *cfg, const char *pin);
 void certa_config_set_insecure(certa_config *cfg, bool insecure);
+
+/* Additional certificate/key pairs: when several are configured, each
+ * handshake uses the first whose key fits what the peer accepts (signature
+ * schemes, and certificate_authorities for client certificates). The pair
+ * loaded by certa_config_load_cert_chain/private_key is the first. */
+int certa_config_add_identity_pem(certa_config *cfg, const char *chain_pem, size_t chain_len,
+                                  const char *key_pem, size_t key_len);
+int certa_config_add_identity_files(certa_config *cfg, const char *chain_path,
+                                    const char *key_path);
+
+/* Peer chain validation (the default for clients; for servers when client
+ * certificates are requested). The trust set is borrowed: it must outlive
+ * the config. Without a trust set, a client uses the system bundle. */
+void certa_config_set_trust(certa_config *cfg, const certa_trust *trust);
+/* Loads a PEM file or directory into a trust set the config owns. */
+int certa_config_load_trust(certa_config *cfg, const char *path);
+
+/* Server: ask for client certificates. REQUIRE refuses a client without one
+ * (certificate_required alert); OPTIONAL validates one if sent. */
+typedef enum certa_client_auth {
+    CERTA_CLIENT_AUTH_NONE = 0,
+    CERTA_CLIENT_AUTH_OPTIONAL,
+    CERTA_CLIENT_AUTH_REQUIRE
+} certa_client_auth;
+void certa_config_set_client_auth(certa_config *cfg, certa_client_auth mode);
+
+/* Allow rules on the verified peer identity; with none, any verified peer
+ * is accepted. A rule is one of:
+ *   spiffe://trust.domain/path        exact SPIFFE ID
+ *   spiffe://trust.domain/prefix/*    any SPIFFE ID under that path prefix
+ *   spiffe://trust.domain/*           any SPIFFE ID in the trust domain
+ *   dns:name.example                  a DNS SAN (exact, case-insensitive)
+ *   sha256:BASE64                     SPKI pin of the leaf
+ * A peer that matches no rule fails the handshake with access_denied and a
+ * sentence naming its identity and the allowed rules. */
+int certa_config_add_allow(certa_config *cfg, const char *rule);
 
 /* Cap on one handshake message (certificate chains); default 64 KiB. */
 void certa_config_set_max_handshake_size(certa_config *cfg, size_t max);
@@ -223,6 +263,19 @@ typedef struct certa_info {
     size_t peer_cert_count;    /* certificates the peer sent */
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
+/* The peer's identity as established by the handshake. */
+typedef struct certa_peer_identity {
+    bool present;          /* the peer sent a certificate */
+    bool verified;         /* its chain validated against the trust set (or a pin matched) */
+    char spiffe_id[256];   /* first spiffe:// URI SAN, "" if none */
+    char dns_names[512];   /* DNS SANs, comma-separated */
+    char subject[256];
+    char issuer[256];
+    char spki_sha256[64];  /* "sha256:BASE64" */
+    int64_t not_after;
+} certa_peer_identity;
+int certa_conn_peer_identity(const certa_conn *conn, certa_peer_identity *id);
+
 /* DER of the peer's certificate number index (0 = leaf), NULL if none. */
 const uint8_t *certa_conn_peer_cert(const certa_conn *conn, size_t index, size_t *len);
 

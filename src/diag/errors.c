@@ -144,6 +144,16 @@ static const error_entry error_table[CERTA_E_COUNT] = {
     [CERTA_E_TRUST_EMPTY] = {"CERTA_E_TRUST_EMPTY",
                              "no trust anchors are loaded: pass --trust FILE|DIR, or install "
                              "the system bundle (ca-certificates)"},
+    [CERTA_E_CERTIFICATE_REQUIRED] = {"CERTA_E_CERTIFICATE_REQUIRED",
+                                      "this server requires a client certificate and none was "
+                                      "sent: configure the client's certificate and key"},
+    [CERTA_E_IDENTITY_NOT_ALLOWED] = {"CERTA_E_IDENTITY_NOT_ALLOWED",
+                                      "the peer's verified identity is not allowed by this "
+                                      "endpoint's rules: add an allow rule or use another "
+                                      "identity"},
+    [CERTA_E_BAD_RULE] = {"CERTA_E_BAD_RULE",
+                          "an allow rule must be spiffe://domain/path, spiffe://domain/prefix/*, "
+                          "dns:NAME or sha256:BASE64"},
 };
 
 const char *certa_error_name(int code) {

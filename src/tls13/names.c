@@ -88,6 +88,8 @@ uint8_t alert_for_error(int code) {
     case CERTA_E_CERT_NAME_CONSTRAINTS:
     case CERTA_E_CERT_POLICY:
     case CERTA_E_CERT_TOO_COMPLEX: return ALERT_BAD_CERTIFICATE;
+    case CERTA_E_CERTIFICATE_REQUIRED: return 116;  /* certificate_required */
+    case CERTA_E_IDENTITY_NOT_ALLOWED: return 49;  /* access_denied */
     case CERTA_E_PEER_ALERT:
     case CERTA_E_PEER_CLOSED: return ALERT_NONE;
     default: return ALERT_INTERNAL_ERROR;
