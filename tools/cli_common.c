@@ -1,0 +1,257 @@
+/* Small helpers shared by the certa subcommands. */
+#include "cli_common.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void cli_err(const char *fmt, ...) {
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "certa: %s\n", line);
+}
+
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **val) {
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) return 0;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (a[n] != 0) return 0;
+    if (*i + 1 >= argc) {
+        cli_err("%s needs a value", name);
+        return -1;
+    }
+    *i += 1;
+    *val = argv[*i];
+    return 1;
+}
+
+int64_t cli_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool cli_parse_long(const char *s, long min, long max, long *out) {
+    if (!s || !*s) return false;
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || !end || *end || v < min || v > max) return false;
+    *out = v;
+    return true;
+}
+
+bool cli_parse_seconds(const char *s, int *out_ms) {
+    if (!s || !*s) return false;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || !end || *end || !isfinite(v) || v <= 0 || v > 86400) return false;
+    long ms = (long)(v * 1000.0);
+    *out_ms = ms < 1 ? 1 : (int)ms;
+    return true;
+}
+
+static bool copy_str(char *dst, size_t cap, const char *src, size_t len) {
+    if (len + 1 > cap) return false;
+    memcpy(dst, src, len);
+    dst[len] = 0;
+    return true;
+}
+
+bool cli_split_host_port(const char *arg, char *host, size_t host_cap, char *port, size_t port_cap,
+                         const char *default_port) {
+    if (!arg || !*arg) return false;
+    const char *port_str = NULL;
+    if (arg[0] == '[') {
+        const char *close = strchr(arg, ']');
+        if (!close || close == arg + 1) return false;
+        if (!copy_str(host, host_cap, arg + 1, (size_t)(close - arg - 1))) return false;
+        if (close[1] == ':')
+            port_str = close + 2;
+        else if (close[1] != 0)
+            return false;
+    } else {
+        const char *colon = strrchr(arg, ':');
+        if (colon && strchr(arg, ':') != colon) {
+            /* Several colons without brackets: a bare IPv6 literal, no port. */
+            if (!copy_str(host, host_cap, arg, strlen(arg))) return false;
+        } else if (colon) {
+            if (colon == arg) return false;
+            if (!copy_str(host, host_cap, arg, (size_t)(colon - arg))) return false;
+            port_str = colon + 1;
+        } else {
+            if (!copy_str(host, host_cap, arg, strlen(arg))) return false;
+        }
+    }
+    if (!port_str) {
+        if (!default_port) return false;
+        port_str = default_port;
+    }
+    long p;
+    if (!cli_parse_long(port_str, 0, 65535, &p)) return false;
+    snprintf(port, port_cap, "%ld", p);
+    return true;
+}
+
+bool cli_is_ip_literal(const char *s) {
+    unsigned char buf[16];
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+void cli_format_addr(const struct sockaddr *sa, socklen_t len, char *out, size_t cap) {
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+        snprintf(out, cap, "%s:%u", ip, ntohs(in->sin_port));
+    } else if (sa->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+        snprintf(out, cap, "[%s]:%u", ip, ntohs(in6->sin6_port));
+    } else {
+        snprintf(out, cap, "(unknown address)");
+    }
+}
+
+void cli_format_time(int64_t t, char *out, size_t cap) {
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if ((int64_t)tt != t || !gmtime_r(&tt, &tm)) {
+        snprintf(out, cap, "(time %lld)", (long long)t);
+        return;
+    }
+    strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+const char *cli_version_name(uint16_t version) {
+    switch (version) {
+    case CERTA_TLS13:
+        return "TLSv1.3";
+    case CERTA_TLS12:
+        return "TLSv1.2";
+    case 0:
+        return "(none)";
+    default:
+        return "unknown";
+    }
+}
+
+void cli_describe_alert(const certa_conn *conn, char *out, size_t cap) {
+    uint8_t sent = certa_conn_alert_sent(conn);
+    uint8_t recvd = certa_conn_alert_received(conn);
+    if (sent != 255)
+        snprintf(out, cap, "alert %s", certa_alert_name(sent));
+    else if (recvd != 255)
+        snprintf(out, cap, "alert %s from the peer", certa_alert_name(recvd));
+    else
+        snprintf(out, cap, "no alert");
+}
+
+int cli_set_nonblocking(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0) return -1;
+    return fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* ---- the sans-I/O loop's socket side ---- */
+
+size_t cli_link_pending(cli_link *l) {
+    const uint8_t *p;
+    return certa_conn_outgoing(l->conn, &p);
+}
+
+int cli_link_send(cli_link *l) {
+    for (;;) {
+        const uint8_t *p = NULL;
+        size_t n = certa_conn_outgoing(l->conn, &p);
+        if (n == 0) return 0;
+        ssize_t w = send(l->fd, p, n, MSG_NOSIGNAL);
+        if (w > 0) {
+            certa_conn_outgoing_done(l->conn, (size_t)w);
+            continue;
+        }
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+        l->io_errno = w < 0 ? errno : EIO;
+        return -1;
+    }
+}
+
+int cli_link_read(cli_link *l) {
+    if (l->in_off < l->in_len || l->tcp_eof) return 0;
+    l->in_off = l->in_len = 0;
+    for (;;) {
+        ssize_t n = recv(l->fd, l->in, sizeof l->in, 0);
+        if (n > 0) {
+            l->in_len = (size_t)n;
+            return 1;
+        }
+        if (n == 0) {
+            l->tcp_eof = true;
+            return 0;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        l->io_errno = errno;
+        return -1;
+    }
+}
+
+int cli_link_feed(cli_link *l) {
+    while (l->in_off < l->in_len) {
+        size_t used = 0;
+        int r = certa_conn_recv(l->conn, l->in + l->in_off, l->in_len - l->in_off, &used);
+        l->in_off += used;
+        if (r) return r;
+        if (used == 0) break; /* decrypted data waits: the caller reads it first */
+    }
+    if (l->in_off == l->in_len) l->in_off = l->in_len = 0;
+    return CERTA_OK;
+}
+
+void cli_link_drain_out(cli_link *l, int max_ms) {
+    int64_t deadline = cli_now_ms() + max_ms;
+    while (cli_link_pending(l) > 0) {
+        if (cli_link_send(l) < 0) return;
+        if (cli_link_pending(l) == 0) return;
+        int64_t left = deadline - cli_now_ms();
+        if (left <= 0) return;
+        struct pollfd p = {.fd = l->fd, .events = POLLOUT, .revents = 0};
+        if (poll(&p, 1, (int)left) < 0 && errno != EINTR) return;
+    }
+}
+
+void cli_link_linger(cli_link *l, int max_ms) {
+    shutdown(l->fd, SHUT_WR);
+    int64_t deadline = cli_now_ms() + max_ms;
+    uint8_t sink[4096];
+    while (!l->tcp_eof) {
+        int64_t left = deadline - cli_now_ms();
+        if (left <= 0) return;
+        struct pollfd p = {.fd = l->fd, .events = POLLIN, .revents = 0};
+        int r = poll(&p, 1, (int)left);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return;
+        ssize_t n = recv(l->fd, sink, sizeof sink, 0);
+        if (n == 0) return;
+        if (n < 0 && errno != EINTR && errno != EAGAIN) return;
+    }
+}

@@ -1,0 +1,88 @@
+/* Small helpers shared by the certa subcommands. */
+#ifndef CERTA_CLI_COMMON_H
+#define CERTA_CLI_COMMON_H
+
+#include "certa.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CERTA_CLI_VERSION "0.1.0-dev"
+
+/* Exit codes. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+/* Subcommands (one file each). */
+int cmd_serve(int argc, char **argv);
+int cmd_connect(int argc, char **argv);
+
+/* Option parsing: if argv[*i] is "--name VALUE" or "--name=VALUE", sets
+ * *val (advancing *i past VALUE) and returns 1; a missing value is reported
+ * and returns -1; another argument returns 0. */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
+
+/* Prints "certa: <message>" to stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Monotonic clock in milliseconds. */
+int64_t cli_now_ms(void);
+
+/* Parses a decimal integer in [min, max]; false if malformed or out of range. */
+bool cli_parse_long(const char *s, long min, long max, long *out);
+/* Parses a positive number of seconds (fractions allowed, up to a day) to ms. */
+bool cli_parse_seconds(const char *s, int *out_ms);
+
+/* Splits "host:port", "[v6]:port" or "[v6]" / "host" (default_port then used).
+ * host gets the host without brackets. */
+bool cli_split_host_port(const char *arg, char *host, size_t host_cap, char *port, size_t port_cap,
+                         const char *default_port);
+/* True if s is an IPv4 or IPv6 literal. */
+bool cli_is_ip_literal(const char *s);
+
+/* "127.0.0.1:443" / "[::1]:443" for a socket address. */
+void cli_format_addr(const struct sockaddr *sa, socklen_t len, char *out, size_t cap);
+
+/* "2026-11-23 16:44:36 UTC" */
+void cli_format_time(int64_t t, char *out, size_t cap);
+
+/* "TLSv1.3" etc. */
+const char *cli_version_name(uint16_t version);
+
+/* The alert part of a failure: "alert handshake_failure", "alert
+ * protocol_version from the peer" or "no alert". */
+void cli_describe_alert(const certa_conn *conn, char *out, size_t cap);
+
+int cli_set_nonblocking(int fd);
+
+/* A connection over a non-blocking socket: the sans-I/O loop's buffers. */
+typedef struct cli_link {
+    certa_conn *conn;
+    int fd;
+    uint8_t in[16384 + 512];
+    size_t in_off, in_len; /* received bytes not yet taken by the engine */
+    bool tcp_eof;          /* the socket reached end of file */
+    int io_errno;          /* last socket error, 0 if none */
+} cli_link;
+
+/* Sends what the engine has queued, as much as the socket takes without
+ * blocking. 0 = ok (maybe partial), -1 = socket error (io_errno set). */
+int cli_link_send(cli_link *l);
+/* Bytes the engine still has to send. */
+size_t cli_link_pending(cli_link *l);
+/* Reads what the socket has into the input buffer (only when it is empty).
+ * 1 = got bytes, 0 = nothing now, -1 = socket error; tcp_eof set at EOF. */
+int cli_link_read(cli_link *l);
+/* Feeds buffered input to the engine until it is all taken or decrypted
+ * data waits to be read. Returns CERTA_OK or the engine's error. */
+int cli_link_feed(cli_link *l);
+/* Best effort: deliver queued bytes (e.g. a fatal alert) within max_ms. */
+void cli_link_drain_out(cli_link *l, int max_ms);
+/* After our close_notify: half-close, then read and drop what the peer still
+ * sends for up to max_ms so close() does not reset the connection. */
+void cli_link_linger(cli_link *l, int max_ms);
+
+#endif

@@ -1,0 +1,532 @@
+/* certa connect: a TLS 1.3 client with a readable handshake trace. After
+ * the handshake, stdin goes to the server and the server's data to stdout;
+ * at the end of stdin certa sends close_notify and prints what the server
+ * still sends until it closes. */
+#include "cli_common.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PINS 32
+#define DEFAULT_TIMEOUT_MS 10000
+/* Stop reading stdin while this much is queued for the server. */
+#define OUT_HIGH_WATER (256 * 1024)
+
+typedef struct connect_opts {
+    const char *target;
+    char host[256];
+    char port[8];
+    const char *servername;
+    const char *pins[MAX_PINS];
+    int pin_count;
+    bool insecure;
+    const char *alpn, *groups, *ciphers;
+    int timeout_ms;
+    bool quiet;
+} connect_opts;
+
+static void connect_usage(FILE *out) {
+    fputs("usage: certa connect HOST:PORT (--pin sha256:B64 ... | --insecure) [options]\n"
+          "\n"
+          "  HOST is a name, an IPv4 address or [IPv6]; PORT defaults to 443\n"
+          "  --pin sha256:B64    accept the server only if its key has this SPKI pin\n"
+          "                      (repeatable; any one may match)\n"
+          "  --insecure          accept any server key (the identity is NOT checked)\n"
+          "  --servername NAME   SNI to send (default: HOST unless it is an IP address)\n"
+          "  --alpn LIST         protocols to offer, e.g. h2,http/1.1\n"
+          "  --groups LIST       key exchange groups; the first gets a key share\n"
+          "                      (x25519, secp256r1, secp384r1)\n"
+          "  --ciphers LIST      TLS 1.3 cipher suites in preference order\n"
+          "  --timeout SEC       limit for connect + handshake, and for the server to\n"
+          "                      close after the end of stdin (default 10)\n"
+          "  --quiet             no trace or summary, only data and errors\n",
+          out);
+}
+
+/* Returns -1 to continue, or an exit code. */
+static int parse_args(int argc, char **argv, connect_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->timeout_ms = DEFAULT_TIMEOUT_MS;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        int m;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            connect_usage(stdout);
+            return CLI_EXIT_OK;
+        }
+        if (!strcmp(a, "--insecure") || !strcmp(a, "-k")) {
+            o->insecure = true;
+            continue;
+        }
+        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            o->quiet = true;
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--pin", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (o->pin_count == MAX_PINS) {
+                cli_err("too many --pin options (at most %d)", MAX_PINS);
+                return CLI_EXIT_USAGE;
+            }
+            o->pins[o->pin_count++] = v;
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--servername", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (!*v || strlen(v) > 253) {
+                cli_err("--servername must be a host name of 1 to 253 characters");
+                return CLI_EXIT_USAGE;
+            }
+            o->servername = v;
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--alpn", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            o->alpn = v;
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--groups", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            o->groups = v;
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--ciphers", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            o->ciphers = v;
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--timeout", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (!cli_parse_seconds(v, &o->timeout_ms)) {
+                cli_err("--timeout wants a number of seconds between 0 and 86400, not '%s'", v);
+                return CLI_EXIT_USAGE;
+            }
+            continue;
+        }
+        if (a[0] == '-' && a[1] != 0) {
+            cli_err("connect: unknown option '%s' (see certa connect --help)", a);
+            return CLI_EXIT_USAGE;
+        }
+        if (o->target) {
+            cli_err("connect: one HOST:PORT only ('%s' and '%s' given)", o->target, a);
+            return CLI_EXIT_USAGE;
+        }
+        o->target = a;
+    }
+    if (!o->target) {
+        cli_err("connect: which server? give HOST:PORT");
+        connect_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (!cli_split_host_port(o->target, o->host, sizeof o->host, o->port, sizeof o->port, "443") ||
+        !strcmp(o->port, "0")) {
+        cli_err("connect: '%s' is not HOST:PORT (write IPv6 addresses as [::1]:PORT; the port is "
+                "1 to 65535)",
+                o->target);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->pin_count == 0 && !o->insecure) {
+        cli_err("connect: no way to check the server's identity.\n"
+                "  Certificate chain validation is not available yet, so certa needs either\n"
+                "    --pin sha256:BASE64   the SHA-256 of the server's public key (SPKI); "
+                "compute it with\n"
+                "        openssl x509 -in server.crt -pubkey -noout | openssl pkey -pubin "
+                "-outform der \\\n"
+                "          | openssl dgst -sha256 -binary | base64\n"
+                "      or read it from the trace of a run with --insecure on a network you "
+                "trust;\n"
+                "  or --insecure           accept any key (the server is NOT authenticated).");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->pin_count > 0 && o->insecure) {
+        cli_err("connect: --pin and --insecure contradict each other: choose one");
+        return CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
+static void trace_line(void *arg, const char *line) {
+    (void)arg;
+    fprintf(stderr, "* %s\n", line);
+}
+
+/* Connects a non-blocking TCP socket to host:port within the deadline.
+ * Returns the fd, or -1 after printing why. */
+static int tcp_connect(const connect_opts *o, int64_t deadline) {
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    int gai = getaddrinfo(o->host, o->port, &hints, &res);
+    if (gai != 0) {
+        cli_err("cannot resolve '%s': %s", o->host, gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1, last_err = 0;
+    char addr[128] = "";
+    bool timed_out = false;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        cli_format_addr(ai->ai_addr, ai->ai_addrlen, addr, sizeof addr);
+        if (!o->quiet) fprintf(stderr, "* connecting to %s ...\n", addr);
+        int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (s < 0) {
+            last_err = errno;
+            continue;
+        }
+        if (cli_set_nonblocking(s) < 0) {
+            last_err = errno;
+            close(s);
+            continue;
+        }
+        int r = connect(s, ai->ai_addr, ai->ai_addrlen);
+        if (r < 0 && errno == EINPROGRESS) {
+            for (;;) {
+                int64_t left = deadline - cli_now_ms();
+                if (left <= 0) {
+                    timed_out = true;
+                    errno = ETIMEDOUT;
+                    r = -1;
+                    break;
+                }
+                struct pollfd p = {.fd = s, .events = POLLOUT, .revents = 0};
+                int pr = poll(&p, 1, (int)left);
+                if (pr < 0 && errno == EINTR) continue;
+                if (pr < 0) {
+                    r = -1;
+                    break;
+                }
+                if (pr == 0) continue; /* re-check the deadline */
+                int soerr = 0;
+                socklen_t sl = sizeof soerr;
+                if (getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) soerr = errno;
+                errno = soerr;
+                r = soerr ? -1 : 0;
+                break;
+            }
+        }
+        if (r < 0) {
+            last_err = errno;
+            if (!o->quiet) fprintf(stderr, "* %s: %s\n", addr, strerror(last_err));
+            close(s);
+            if (timed_out) break;
+            continue;
+        }
+        fd = s;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        if (timed_out)
+            cli_err("cannot connect to %s: no answer within %.1f s", o->target,
+                    o->timeout_ms / 1000.0);
+        else
+            cli_err("cannot connect to %s: %s", o->target,
+                    last_err ? strerror(last_err) : "no usable address");
+    }
+    return fd;
+}
+
+static void print_summary(const certa_conn *conn, int64_t hs_ms) {
+    certa_info info;
+    if (certa_conn_info(conn, &info) != 0) return;
+    FILE *e = stderr;
+    fprintf(e, "* --- handshake summary\n");
+    fprintf(e, "* protocol:          %s\n", cli_version_name(info.version));
+    fprintf(e, "* cipher suite:      %s\n", certa_cipher_suite_name(info.cipher_suite));
+    fprintf(e, "* key exchange:      %s\n", certa_group_name(info.group));
+    fprintf(e, "* ALPN:              %s\n", info.alpn ? info.alpn : "(none)");
+    fprintf(e, "* server signature:  %s\n", certa_sig_scheme_name(info.peer_sig_scheme));
+    fprintf(e, "* HelloRetryRequest: %s\n", info.hello_retry ? "yes" : "no");
+    fprintf(e, "* server name (SNI): %s\n", info.server_name ? info.server_name : "(not sent)");
+    size_t len = 0;
+    const uint8_t *der = certa_conn_peer_cert(conn, 0, &len);
+    certa_cert_summary s;
+    if (der && certa_cert_summarize(der, len, &s) == 0) {
+        char nb[64], na[64], rel[96];
+        cli_format_time(s.not_before, nb, sizeof nb);
+        cli_format_time(s.not_after, na, sizeof na);
+        int64_t now = (int64_t)time(NULL);
+        if (now > s.not_after)
+            snprintf(rel, sizeof rel, "EXPIRED %lld days ago",
+                     (long long)((now - s.not_after) / 86400));
+        else if (now < s.not_before)
+            snprintf(rel, sizeof rel, "NOT YET VALID; expires in %lld days",
+                     (long long)((s.not_after - now) / 86400));
+        else
+            snprintf(rel, sizeof rel, "expires in %lld days",
+                     (long long)((s.not_after - now) / 86400));
+        fprintf(e, "* certificate:       %zu in the chain; the server's:\n", info.peer_cert_count);
+        fprintf(e, "*   subject:         %s\n", s.subject[0] ? s.subject : "(empty)");
+        fprintf(e, "*   issuer:          %s\n", s.issuer[0] ? s.issuer : "(empty)");
+        fprintf(e, "*   not before:      %s\n", nb);
+        fprintf(e, "*   not after:       %s (%s)\n", na, rel);
+        fprintf(e, "*   key type:        %s\n", s.key_type);
+        fprintf(e, "*   SPKI pin:        %s\n", s.spki_sha256);
+    } else {
+        fprintf(e, "* certificate:       %zu in the chain (the leaf could not be summarized)\n",
+                info.peer_cert_count);
+    }
+    fprintf(e, "* handshake time:    %lld ms\n", (long long)hs_ms);
+    fprintf(e, "* ---\n");
+}
+
+static void report_handshake_failure(const certa_conn *conn, int r, const connect_opts *o,
+                                     int io_errno) {
+    char alert[96];
+    if (certa_conn_failed(conn)) {
+        cli_describe_alert(conn, alert, sizeof alert);
+        int code = certa_conn_error(conn);
+        cli_err("handshake failed: %s (%s, %s)", certa_conn_error_text(conn),
+                certa_error_name(code), alert);
+        return;
+    }
+    switch (r) {
+    case CERTA_E_TIMEOUT:
+        cli_err("handshake failed: the server did not complete the handshake within %.1f s: it "
+                "may not speak TLS on this port, or be overloaded; raise --timeout if it is slow "
+                "(CERTA_E_TIMEOUT, no alert)",
+                o->timeout_ms / 1000.0);
+        break;
+    case CERTA_E_IO:
+        cli_err("handshake failed: socket error: %s (CERTA_E_IO, no alert)",
+                io_errno ? strerror(io_errno) : "unknown");
+        break;
+    case CERTA_E_PEER_CLOSED:
+        cli_err("handshake failed: the server sent close_notify before the handshake finished "
+                "(CERTA_E_PEER_CLOSED, no alert)");
+        break;
+    default:
+        cli_err("handshake failed: %s (%s, no alert)", certa_error_text(r), certa_error_name(r));
+        break;
+    }
+}
+
+/* Writes all of buf to stdout. false if stdout is gone. */
+static bool write_stdout(const uint8_t *buf, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(STDOUT_FILENO, buf, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && errno == EAGAIN) {
+            struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT, .revents = 0};
+            poll(&p, 1, 1000);
+            continue;
+        }
+        if (w <= 0) return false;
+        buf += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* The data phase. Returns the exit code. */
+static int relay(certa_conn *conn, int fd, const connect_opts *o) {
+    cli_link l;
+    memset(&l, 0, sizeof l);
+    l.conn = conn;
+    l.fd = fd;
+    bool stdin_open = true, stdout_ok = true;
+    int64_t last_rx = cli_now_ms();
+    uint8_t buf[16384];
+    int rc = CLI_EXIT_OK;
+
+    for (;;) {
+        /* Engine input, then the decrypted data it yields, until no progress. */
+        int r = cli_link_feed(&l);
+        for (size_t n; (n = certa_conn_read(conn, buf, sizeof buf)) > 0;) {
+            if (stdout_ok && !write_stdout(buf, n)) {
+                stdout_ok = false;
+                if (errno != EPIPE) cli_err("cannot write to stdout: %s", strerror(errno));
+                stdin_open = false; /* stop: close the connection politely */
+            }
+            if (!r) r = cli_link_feed(&l);
+        }
+        if (r) {
+            cli_link_drain_out(&l, 1000);
+            char alert[96];
+            cli_describe_alert(conn, alert, sizeof alert);
+            cli_err("connection failed: %s (%s, %s)", certa_conn_error_text(conn),
+                    certa_error_name(certa_conn_error(conn)), alert);
+            return CLI_EXIT_FAIL;
+        }
+        if (certa_conn_peer_closed(conn)) {
+            /* The server is done: answer close_notify and stop. */
+            certa_conn_close(conn);
+            cli_link_drain_out(&l, 1000);
+            if (!o->quiet) fprintf(stderr, "* the server closed the connection (close_notify)\n");
+            break;
+        }
+        if (!stdin_open) certa_conn_close(conn); /* once; later calls do nothing */
+        if (cli_link_send(&l) < 0) {
+            cli_err("connection failed: socket error: %s (CERTA_E_IO)", strerror(l.io_errno));
+            return CLI_EXIT_FAIL;
+        }
+        if (l.tcp_eof && l.in_len == 0) {
+            certa_conn_recv_eof(conn);
+            if (certa_conn_peer_closed(conn)) continue; /* handled above */
+            cli_err("connection failed: %s (%s)", certa_conn_error_text(conn),
+                    certa_error_name(certa_conn_error(conn)));
+            return CLI_EXIT_FAIL;
+        }
+
+        struct pollfd p[2];
+        int np = 0;
+        bool want_out = cli_link_pending(&l) > 0;
+        p[np++] = (struct pollfd){.fd = fd, .events = POLLIN | (want_out ? POLLOUT : 0)};
+        int in_idx = -1;
+        if (stdin_open && cli_link_pending(&l) < OUT_HIGH_WATER) {
+            in_idx = np;
+            p[np++] = (struct pollfd){.fd = STDIN_FILENO, .events = POLLIN};
+        }
+        int wait = -1;
+        if (!stdin_open) { /* our close_notify is out: wait for the server, within limits */
+            int64_t left = last_rx + o->timeout_ms - cli_now_ms();
+            if (left <= 0) {
+                cli_err("the server sent nothing for %.1f s after our close_notify and did not "
+                        "close: giving up",
+                        o->timeout_ms / 1000.0);
+                rc = CLI_EXIT_FAIL;
+                break;
+            }
+            wait = (int)left;
+        }
+        int pr = poll(p, (nfds_t)np, wait);
+        if (pr < 0) {
+            if (errno == EINTR) continue;
+            cli_err("poll: %s", strerror(errno));
+            return CLI_EXIT_FAIL;
+        }
+        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            int rr = cli_link_read(&l);
+            if (rr < 0) {
+                cli_err("connection failed: socket error: %s (CERTA_E_IO)", strerror(l.io_errno));
+                return CLI_EXIT_FAIL;
+            }
+            if (rr > 0 || l.tcp_eof) last_rx = cli_now_ms();
+        }
+        if (in_idx >= 0 && p[in_idx].revents) {
+            if (p[in_idx].revents & POLLNVAL) {
+                stdin_open = false;
+                last_rx = cli_now_ms();
+                continue;
+            }
+            ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+            if (n <= 0) {
+                if (n < 0) cli_err("reading stdin: %s", strerror(errno));
+                stdin_open = false;
+                last_rx = cli_now_ms(); /* the close wait starts now */
+                continue;
+            }
+            r = certa_conn_write(conn, buf, (size_t)n);
+            if (r) {
+                cli_err("cannot send: %s (%s)", certa_conn_error_text(conn), certa_error_name(r));
+                return CLI_EXIT_FAIL;
+            }
+        }
+    }
+    cli_link_linger(&l, 200);
+    return rc;
+}
+
+int cmd_connect(int argc, char **argv) {
+    connect_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0) return rc;
+    signal(SIGPIPE, SIG_IGN);
+
+    certa_config *cfg = certa_config_new();
+    if (!cfg) {
+        cli_err("out of memory");
+        return CLI_EXIT_FAIL;
+    }
+    int r = 0;
+    const char *what = NULL;
+    for (int i = 0; i < o.pin_count && !r; i++) {
+        what = "--pin";
+        r = certa_config_add_pin(cfg, o.pins[i]);
+    }
+    if (!r && o.insecure) certa_config_set_insecure(cfg, true);
+    if (!r && o.alpn) {
+        what = "--alpn";
+        r = certa_config_set_alpn(cfg, o.alpn);
+    }
+    if (!r && o.groups) {
+        what = "--groups";
+        r = certa_config_set_groups(cfg, o.groups);
+    }
+    if (!r && o.ciphers) {
+        what = "--ciphers";
+        r = certa_config_set_ciphers(cfg, o.ciphers);
+    }
+    if (r) {
+        const char *t = certa_config_error_text(cfg);
+        cli_err("%s: %s (%s)", what, *t ? t : certa_error_text(r), certa_error_name(r));
+        certa_config_free(cfg);
+        return CLI_EXIT_USAGE;
+    }
+    if (o.insecure)
+        fprintf(stderr, "certa: WARNING: --insecure: the server's identity will NOT be checked; "
+                        "anyone on the path can impersonate it. Use --pin for anything that "
+                        "matters.\n");
+
+    const char *sni = o.servername ? o.servername : (cli_is_ip_literal(o.host) ? NULL : o.host);
+    int64_t start = cli_now_ms();
+    int64_t deadline = start + o.timeout_ms;
+    int fd = tcp_connect(&o, deadline);
+    if (fd < 0) {
+        certa_config_free(cfg);
+        return CLI_EXIT_FAIL;
+    }
+    int64_t tcp_done = cli_now_ms();
+    if (!o.quiet) fprintf(stderr, "* TCP connected in %lld ms\n", (long long)(tcp_done - start));
+
+    certa_conn *conn = certa_client_new(cfg, sni);
+    certa_config_free(cfg); /* the connection keeps its own reference */
+    if (!conn) {
+        cli_err("out of memory");
+        close(fd);
+        return CLI_EXIT_FAIL;
+    }
+    if (!o.quiet) {
+        /* The ClientHello is queued by certa_client_new, before a trace can be
+         * attached: describe it from what was configured. */
+        char first_group[64] = "x25519";
+        if (o.groups) {
+            size_t n = strcspn(o.groups, ",");
+            snprintf(first_group, sizeof first_group, "%.*s", (int)(n < 60 ? n : 60), o.groups);
+        }
+        fprintf(stderr,
+                "* > ClientHello (TLS 1.3 only; SNI %s; suites %s; groups %s, key share %s%s%s)\n",
+                sni ? sni : "not sent", o.ciphers ? o.ciphers : "default",
+                o.groups ? o.groups : "default", first_group, o.alpn ? "; ALPN " : "",
+                o.alpn ? o.alpn : "");
+        certa_conn_set_trace(conn, trace_line, NULL);
+    }
+
+    int left = (int)(deadline - cli_now_ms());
+    if (left < 1) left = 1;
+    errno = 0;
+    r = certa_fd_handshake(conn, fd, left);
+    int io_errno = errno;
+    int64_t hs_ms = cli_now_ms() - tcp_done;
+    if (r != CERTA_OK) {
+        report_handshake_failure(conn, r, &o, io_errno);
+        certa_conn_free(conn);
+        close(fd);
+        return CLI_EXIT_FAIL;
+    }
+    if (!o.quiet) print_summary(conn, hs_ms);
+
+    rc = relay(conn, fd, &o);
+    certa_conn_free(conn);
+    close(fd);
+    return rc;
+}

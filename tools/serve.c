@@ -1,0 +1,662 @@
+/* certa serve: a TLS 1.3 server for trying and debugging. One thread per
+ * connection (bounded), each running the sans-I/O loop over a non-blocking
+ * socket; echo mode or a small HTTP/1.1 responder; one summary line per
+ * connection on stderr. */
+#include "cli_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_ACTIVE 256
+#define HANDSHAKE_TIMEOUT_MS 10000
+#define IDLE_TIMEOUT_MS 60000
+#define TICK_MS 250
+/* Stop reading from a client while this much is queued for it. */
+#define OUT_HIGH_WATER (256 * 1024)
+#define HTTP_MAX_HEAD 8192
+
+typedef struct serve_opts {
+    const char *cert, *key;
+    const char *host;
+    const char *port;
+    const char *alpn, *ciphers, *groups;
+    bool http, quiet, trace;
+    long max_conns; /* 0 = no limit */
+} serve_opts;
+
+typedef struct serve_ctx {
+    certa_config *cfg;
+    bool http, quiet, trace;
+} serve_ctx;
+
+typedef struct http_state {
+    char head[HTTP_MAX_HEAD];
+    size_t len;
+    uint64_t body_left; /* request body bytes still to skip */
+    bool close_after;   /* answer sent with Connection: close */
+} http_state;
+
+typedef struct conn_job {
+    const serve_ctx *ctx;
+    unsigned long id;
+    int fd;
+    char peer[80];
+    cli_link link;
+    http_state http;
+    uint64_t bytes_in, bytes_out;
+} conn_job;
+
+static volatile sig_atomic_t g_stop;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER;
+static int g_active;
+
+static void on_signal(int sig) {
+    if (g_stop) { /* a second signal: the user insists */
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    g_stop = 1;
+}
+
+static void serve_usage(FILE *out) {
+    fputs("usage: certa serve --cert FILE --key FILE [options]\n"
+          "\n"
+          "  --cert FILE        certificate chain, PEM, leaf first\n"
+          "  --key FILE         private key, PEM (PKCS#8, SEC1 EC, PKCS#1 RSA, Ed25519)\n"
+          "  --host ADDR        address to listen on, IPv4 or IPv6 (default 127.0.0.1)\n"
+          "  --port N           port (default 8443; 0 picks a free one)\n"
+          "  --alpn LIST        protocols to accept, e.g. h2,http/1.1; a client offering\n"
+          "                     none of them is refused with no_application_protocol\n"
+          "  --http             answer HTTP/1.1 requests with the negotiated parameters\n"
+          "                     (default: echo the bytes back)\n"
+          "  --ciphers LIST     TLS 1.3 cipher suites in preference order\n"
+          "  --groups LIST      key exchange groups in preference order\n"
+          "  --max-conns N      exit after N connections (for tests)\n"
+          "  --trace            print each connection's handshake trace\n"
+          "  --quiet            print only failures\n"
+          "\n"
+          "Prints \"listening on HOST:PORT\" once ready, then one line per connection.\n"
+          "Stops cleanly on SIGINT or SIGTERM.\n",
+          out);
+}
+
+static int parse_args(int argc, char **argv, serve_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->host = "127.0.0.1";
+    o->port = "8443";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        int m;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            serve_usage(stdout);
+            return CLI_EXIT_OK;
+        }
+        if (!strcmp(a, "--http")) {
+            o->http = true;
+            continue;
+        }
+        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            o->quiet = true;
+            continue;
+        }
+        if (!strcmp(a, "--trace")) {
+            o->trace = true;
+            continue;
+        }
+        struct {
+            const char *name;
+            const char **dst;
+        } opts[] = {{"--cert", &o->cert},     {"--key", &o->key},   {"--host", &o->host},
+                    {"--port", &o->port},     {"--alpn", &o->alpn}, {"--ciphers", &o->ciphers},
+                    {"--groups", &o->groups}, {"--max-conns", NULL}};
+        bool matched = false;
+        for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !matched; k++) {
+            m = cli_opt(argc, argv, &i, opts[k].name, &v);
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (m == 0) continue;
+            matched = true;
+            if (opts[k].dst) {
+                *opts[k].dst = v;
+            } else if (!cli_parse_long(v, 1, 1000000000L, &o->max_conns)) {
+                cli_err("--max-conns wants a positive number, not '%s'", v);
+                return CLI_EXIT_USAGE;
+            }
+        }
+        if (matched) continue;
+        if (a[0] == '-')
+            cli_err("serve: unknown option '%s' (see certa serve --help)", a);
+        else
+            cli_err("serve: unexpected argument '%s' (see certa serve --help)", a);
+        return CLI_EXIT_USAGE;
+    }
+    if (!o->cert || !o->key) {
+        cli_err("serve: --cert FILE and --key FILE are required");
+        serve_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    long p;
+    if (!cli_parse_long(o->port, 0, 65535, &p)) {
+        cli_err("serve: --port wants a number from 0 to 65535, not '%s'", o->port);
+        return CLI_EXIT_USAGE;
+    }
+    if (!*o->host) {
+        cli_err("serve: --host is empty");
+        return CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* ---- logging ---- */
+
+static void trace_line(void *arg, const char *line) {
+    const conn_job *job = arg;
+    fprintf(stderr, "* [#%lu] %s\n", job->id, line);
+}
+
+/* The one line per connection. */
+static void log_connection(const conn_job *job, bool hs_done, int64_t hs_ms, const char *ended) {
+    const certa_conn *conn = job->link.conn;
+    bool failed = certa_conn_failed(conn);
+    int err = failed ? certa_conn_error(conn) : 0;
+    /* A client that drops TCP after the handshake is worth a line, not an alarm. */
+    bool alarming = failed && !(hs_done && err == CERTA_E_PEER_CLOSED);
+    if (job->ctx->quiet && !alarming && hs_done) return;
+    char line[1400];
+    int n = snprintf(line, sizeof line, "conn #%lu from %s: ", job->id, job->peer);
+    if (hs_done) {
+        certa_info info;
+        certa_conn_info(conn, &info);
+        n += snprintf(line + n, sizeof line - (size_t)n,
+                      "%s %s %s alpn=%s sni=%s hrr=%s handshake=%lld ms; in=%llu out=%llu bytes; ",
+                      cli_version_name(info.version), certa_cipher_suite_name(info.cipher_suite),
+                      certa_group_name(info.group), info.alpn ? info.alpn : "none",
+                      info.server_name ? info.server_name : "none", info.hello_retry ? "yes" : "no",
+                      (long long)hs_ms, (unsigned long long)job->bytes_in,
+                      (unsigned long long)job->bytes_out);
+    } else {
+        n += snprintf(line + n, sizeof line - (size_t)n,
+                      "handshake failed after %lld ms: ", (long long)hs_ms);
+    }
+    if (n < 0 || (size_t)n >= sizeof line) n = (int)sizeof line - 1;
+    if (failed) {
+        char alert[96];
+        cli_describe_alert(conn, alert, sizeof alert);
+        snprintf(line + n, sizeof line - (size_t)n, "%s%s, %s: %s", hs_done ? "ended: " : "",
+                 certa_error_name(err), alert, certa_conn_error_text(conn));
+    } else {
+        snprintf(line + n, sizeof line - (size_t)n, "%s%s", hs_done ? "ended: " : "", ended);
+    }
+    fprintf(stderr, "%s\n", line);
+}
+
+/* ---- HTTP/1.1 ---- */
+
+static bool header_is(const char *line, size_t len, const char *name, const char **value,
+                      size_t *vlen) {
+    size_t n = strlen(name);
+    if (len <= n || strncasecmp(line, name, n) != 0 || line[n] != ':') return false;
+    const char *v = line + n + 1, *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    *value = v;
+    *vlen = (size_t)(end - v);
+    return true;
+}
+
+static bool contains_token(const char *v, size_t len, const char *token) {
+    size_t t = strlen(token);
+    for (size_t i = 0; i + t <= len; i++)
+        if (strncasecmp(v + i, token, t) == 0) return true;
+    return false;
+}
+
+static int queue(conn_job *job, const void *data, size_t len) {
+    int r = certa_conn_write(job->link.conn, data, len);
+    if (!r) job->bytes_out += len;
+    return r;
+}
+
+static int http_respond(conn_job *job, int status, const char *reason, bool head_only,
+                        bool keep_alive) {
+    char body[256];
+    if (status == 200) {
+        certa_info info;
+        certa_conn_info(job->link.conn, &info);
+        snprintf(body, sizeof body, "certa: %s %s %s alpn=%s\n", cli_version_name(info.version),
+                 certa_cipher_suite_name(info.cipher_suite), certa_group_name(info.group),
+                 info.alpn ? info.alpn : "none");
+    } else {
+        snprintf(body, sizeof body, "certa: %d %s\n", status, reason);
+    }
+    char resp[768];
+    size_t blen = strlen(body);
+    int n =
+        snprintf(resp, sizeof resp,
+                 "HTTP/1.1 %d %s\r\nServer: certa/" CERTA_CLI_VERSION
+                 "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n"
+                 "Connection: %s\r\n\r\n%s",
+                 status, reason, blen, keep_alive ? "keep-alive" : "close", head_only ? "" : body);
+    int r = queue(job, resp, (size_t)n);
+    if (r) return r;
+    if (!keep_alive) {
+        job->http.close_after = true;
+        certa_conn_close(job->link.conn);
+    }
+    return 0;
+}
+
+/* Handles one complete request head of len bytes (ending in the blank line). */
+static int http_request(conn_job *job, const char *head, size_t len) {
+    const char *eol = memchr(head, '\n', len);
+    size_t line_len = (size_t)(eol - head);
+    char method[16], target[1024], version[16];
+    char first[1100];
+    if (line_len >= sizeof first) return http_respond(job, 414, "URI Too Long", false, false);
+    memcpy(first, head, line_len);
+    first[line_len] = 0;
+    if (line_len && first[line_len - 1] == '\r') first[line_len - 1] = 0;
+    if (sscanf(first, "%15s %1023s %15s", method, target, version) != 3 ||
+        strncmp(version, "HTTP/1.", 7) != 0)
+        return http_respond(job, 400, "Bad Request", false, false);
+    bool keep_alive = strcmp(version, "HTTP/1.0") != 0;
+    uint64_t body = 0;
+    const char *p = eol + 1, *end = head + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        const char *v;
+        size_t vl;
+        if (header_is(p, l, "Connection", &v, &vl)) {
+            if (contains_token(v, vl, "close"))
+                keep_alive = false;
+            else if (contains_token(v, vl, "keep-alive"))
+                keep_alive = true;
+        } else if (header_is(p, l, "Content-Length", &v, &vl)) {
+            char num[24];
+            long long cl = -1;
+            if (vl < sizeof num) {
+                memcpy(num, v, vl);
+                num[vl] = 0;
+                char *e;
+                cl = strtoll(num, &e, 10);
+                if (*e || vl == 0) cl = -1;
+            }
+            if (cl < 0) return http_respond(job, 400, "Bad Request", false, false);
+            body = (uint64_t)cl;
+        } else if (header_is(p, l, "Transfer-Encoding", &v, &vl)) {
+            return http_respond(job, 501, "Not Implemented", false, false);
+        }
+        p = nl ? nl + 1 : end;
+    }
+    job->http.body_left = body;
+    return http_respond(job, 200, "OK", !strcmp(method, "HEAD"), keep_alive);
+}
+
+/* Finds the end of a request head: the byte after "\r\n\r\n" or "\n\n". */
+static size_t head_end(const char *buf, size_t len) {
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (buf[i] != '\n') continue;
+        if (buf[i + 1] == '\n') return i + 2;
+        if (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n') return i + 3;
+    }
+    return 0;
+}
+
+static int http_input(conn_job *job, const uint8_t *data, size_t len) {
+    http_state *h = &job->http;
+    while (len > 0 && !h->close_after) {
+        if (h->body_left > 0) { /* skip a request body */
+            size_t n = h->body_left < len ? (size_t)h->body_left : len;
+            h->body_left -= n;
+            data += n;
+            len -= n;
+            continue;
+        }
+        size_t room = sizeof h->head - h->len;
+        size_t n = len < room ? len : room;
+        memcpy(h->head + h->len, data, n);
+        h->len += n;
+        data += n;
+        len -= n;
+        size_t end;
+        while (!h->close_after && h->body_left == 0 && (end = head_end(h->head, h->len)) > 0) {
+            int r = http_request(job, h->head, end);
+            if (r) return r;
+            memmove(h->head, h->head + end, h->len - end);
+            h->len -= end;
+            /* Body bytes already buffered are skipped here. */
+            size_t skip = h->body_left < h->len ? (size_t)h->body_left : h->len;
+            memmove(h->head, h->head + skip, h->len - skip);
+            h->len -= skip;
+            h->body_left -= skip;
+        }
+        if (h->len == sizeof h->head)
+            return http_respond(job, 431, "Request Header Fields Too Large", false, false);
+    }
+    return 0;
+}
+
+/* ---- one connection ---- */
+
+static int app_input(conn_job *job, const uint8_t *data, size_t len) {
+    job->bytes_in += len;
+    if (job->ctx->http) return http_input(job, data, len);
+    if (certa_conn_peer_closed(job->link.conn)) return 0;
+    return queue(job, data, len); /* echo */
+}
+
+static void run_connection(conn_job *job) {
+    cli_link *l = &job->link;
+    certa_conn *conn = l->conn;
+    int64_t start = cli_now_ms(), hs_ms = 0, last_activity = start;
+    bool hs_done = false;
+    const char *ended = "closed";
+    uint8_t buf[16384];
+
+    for (;;) {
+        int r = cli_link_feed(l);
+        for (size_t n; !r && (n = certa_conn_read(conn, buf, sizeof buf)) > 0;) {
+            r = app_input(job, buf, n);
+            if (!r) r = cli_link_feed(l);
+        }
+        if (!hs_done && certa_conn_handshake_done(conn)) {
+            hs_done = true;
+            hs_ms = cli_now_ms() - start;
+            last_activity = cli_now_ms();
+        }
+        if (r || certa_conn_failed(conn)) {
+            cli_link_drain_out(l, 1000); /* deliver the alert */
+            break;
+        }
+        if (certa_conn_peer_closed(conn)) {
+            certa_conn_close(conn);
+            cli_link_drain_out(l, 2000);
+            ended = "closed by the client (close_notify)";
+            break;
+        }
+        if (cli_link_send(l) < 0) {
+            ended = "socket error while sending";
+            break;
+        }
+        if (job->http.close_after && cli_link_pending(l) == 0) {
+            ended = "closed after the response (Connection: close)";
+            break;
+        }
+        if (l->tcp_eof && l->in_len == 0) {
+            certa_conn_recv_eof(conn);
+            if (certa_conn_peer_closed(conn)) continue;
+            break; /* failed: logged below */
+        }
+        int64_t now = cli_now_ms();
+        int64_t deadline = hs_done ? last_activity + IDLE_TIMEOUT_MS : start + HANDSHAKE_TIMEOUT_MS;
+        if (now >= deadline) {
+            ended = hs_done ? "idle timeout (60 s): closed" : "handshake timeout (10 s)";
+            if (hs_done) {
+                certa_conn_close(conn);
+                cli_link_drain_out(l, 1000);
+            }
+            break;
+        }
+        if (g_stop) {
+            ended = "server stopping";
+            if (hs_done) {
+                certa_conn_close(conn);
+                cli_link_drain_out(l, 1000);
+            }
+            break;
+        }
+        size_t pending = cli_link_pending(l);
+        struct pollfd p = {.fd = l->fd, .events = 0, .revents = 0};
+        if (pending > 0) p.events |= POLLOUT;
+        if (pending < OUT_HIGH_WATER) p.events |= POLLIN;
+        int wait = deadline - now < TICK_MS ? (int)(deadline - now) : TICK_MS;
+        int pr = poll(&p, 1, wait);
+        if (pr < 0 && errno != EINTR) {
+            ended = "poll failed";
+            break;
+        }
+        if (pr > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
+            int rr = cli_link_read(l);
+            if (rr < 0) {
+                ended = "socket error while receiving";
+                break;
+            }
+            if (rr > 0) last_activity = cli_now_ms();
+        }
+    }
+    if (!hs_done) hs_ms = cli_now_ms() - start;
+    if (!hs_done && !certa_conn_failed(conn)) {
+        /* Timeout, stop or socket error before the handshake finished. */
+        char why[160];
+        snprintf(why, sizeof why, "%s%s%s", ended, l->io_errno ? ": " : "",
+                 l->io_errno ? strerror(l->io_errno) : "");
+        fprintf(stderr, "conn #%lu from %s: handshake failed after %lld ms: %s\n", job->id,
+                job->peer, (long long)hs_ms, why);
+        return;
+    }
+    if (certa_conn_close(conn) == 0 && cli_link_pending(l) > 0) cli_link_drain_out(l, 500);
+    if (certa_conn_handshake_done(conn) || hs_done) cli_link_linger(l, 500);
+    log_connection(job, hs_done, hs_ms, ended);
+}
+
+static void *conn_thread(void *arg) {
+    conn_job *job = arg;
+    job->link.conn = certa_server_new(job->ctx->cfg);
+    if (!job->link.conn) {
+        fprintf(stderr, "conn #%lu from %s: out of memory\n", job->id, job->peer);
+    } else {
+        if (job->ctx->trace) certa_conn_set_trace(job->link.conn, trace_line, job);
+        run_connection(job);
+        certa_conn_free(job->link.conn);
+    }
+    close(job->fd);
+    free(job);
+    pthread_mutex_lock(&g_lock);
+    g_active--;
+    pthread_cond_broadcast(&g_cond);
+    pthread_mutex_unlock(&g_lock);
+    return NULL;
+}
+
+/* ---- listening ---- */
+
+static int open_listener(const serve_opts *o, char *where, size_t where_cap) {
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    const char *host = o->host;
+    char buf[256];
+    size_t hl = strlen(host);
+    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']' && hl - 2 < sizeof buf) {
+        memcpy(buf, host + 1, hl - 2); /* accept [::1] too */
+        buf[hl - 2] = 0;
+        host = buf;
+    }
+    int gai = getaddrinfo(host, o->port, &hints, &res);
+    if (gai != 0) {
+        cli_err("serve: cannot use --host '%s': %s", o->host, gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1, err = 0;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (s < 0) {
+            err = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(s, ai->ai_addr, ai->ai_addrlen) < 0 || listen(s, 128) < 0) {
+            err = errno;
+            close(s);
+            continue;
+        }
+        fd = s;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        cli_err("serve: cannot listen on %s port %s: %s", o->host, o->port,
+                err ? strerror(err) : "no usable address");
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+        cli_format_addr((struct sockaddr *)&ss, sl, where, where_cap);
+    else
+        snprintf(where, where_cap, "%s:%s", o->host, o->port);
+    cli_set_nonblocking(fd);
+    return fd;
+}
+
+static certa_config *build_config(const serve_opts *o) {
+    certa_config *cfg = certa_config_new();
+    if (!cfg) {
+        cli_err("out of memory");
+        return NULL;
+    }
+    int r;
+    const char *what;
+    if ((r = certa_config_load_cert_chain(cfg, o->cert)) != 0)
+        what = "--cert";
+    else if ((r = certa_config_load_private_key(cfg, o->key)) != 0)
+        what = "--key";
+    else if (o->ciphers && (r = certa_config_set_ciphers(cfg, o->ciphers)) != 0)
+        what = "--ciphers";
+    else if (o->groups && (r = certa_config_set_groups(cfg, o->groups)) != 0)
+        what = "--groups";
+    else if (o->alpn && (r = certa_config_set_alpn(cfg, o->alpn)) != 0)
+        what = "--alpn";
+    else
+        return cfg;
+    const char *t = certa_config_error_text(cfg);
+    cli_err("serve: %s: %s (%s)", what, *t ? t : certa_error_text(r), certa_error_name(r));
+    certa_config_free(cfg);
+    return NULL;
+}
+
+int cmd_serve(int argc, char **argv) {
+    serve_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0) return rc;
+
+    certa_config *cfg = build_config(&o);
+    if (!cfg) return CLI_EXIT_FAIL;
+    if (o.http && o.alpn && contains_token(o.alpn, strlen(o.alpn), "h2"))
+        cli_err("serve: note: --http speaks HTTP/1.1 only; clients that negotiate h2 will not "
+                "understand the answers");
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sa.sa_handler = on_signal; /* no SA_RESTART: poll() wakes up */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    char where[128];
+    int lfd = open_listener(&o, where, sizeof where);
+    if (lfd < 0) {
+        certa_config_free(cfg);
+        return CLI_EXIT_FAIL;
+    }
+    serve_ctx ctx = {cfg, o.http, o.quiet, o.trace};
+    fprintf(stderr, "listening on %s (%s mode)\n", where, o.http ? "HTTP/1.1" : "echo");
+
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 512 * 1024);
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+
+    unsigned long accepted = 0;
+    while (!g_stop && (o.max_conns == 0 || accepted < (unsigned long)o.max_conns)) {
+        pthread_mutex_lock(&g_lock);
+        bool full = g_active >= MAX_ACTIVE;
+        pthread_mutex_unlock(&g_lock);
+        if (full) { /* wait for a slot; the kernel queues new clients meanwhile */
+            struct timespec ts = {0, TICK_MS * 1000000L};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        struct pollfd p = {.fd = lfd, .events = POLLIN, .revents = 0};
+        int pr = poll(&p, 1, TICK_MS);
+        if (pr <= 0) continue; /* timeout or EINTR: re-check g_stop */
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept(lfd, (struct sockaddr *)&ss, &sl);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
+                cli_err("serve: accept: %s (waiting)", strerror(errno));
+                struct timespec ts = {0, 100 * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+            continue;
+        }
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        accepted++;
+        conn_job *job = calloc(1, sizeof *job);
+        if (!job || cli_set_nonblocking(fd) < 0) {
+            cli_err("serve: cannot take connection #%lu: %s", accepted,
+                    job ? strerror(errno) : "out of memory");
+            free(job);
+            close(fd);
+            continue;
+        }
+        job->ctx = &ctx;
+        job->id = accepted;
+        job->fd = fd;
+        job->link.fd = fd;
+        cli_format_addr((struct sockaddr *)&ss, sl, job->peer, sizeof job->peer);
+        pthread_mutex_lock(&g_lock);
+        g_active++;
+        pthread_mutex_unlock(&g_lock);
+        pthread_t t;
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        int err = pthread_create(&t, &attr, conn_thread, job);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (err) {
+            cli_err("serve: cannot start a thread for connection #%lu: %s", accepted,
+                    strerror(err));
+            close(fd);
+            free(job);
+            pthread_mutex_lock(&g_lock);
+            g_active--;
+            pthread_mutex_unlock(&g_lock);
+        }
+    }
+    close(lfd);
+    pthread_attr_destroy(&attr);
+
+    /* Let running connections finish (they watch g_stop and their timeouts). */
+    pthread_mutex_lock(&g_lock);
+    while (g_active > 0)
+        pthread_cond_wait(&g_cond, &g_lock);
+    pthread_mutex_unlock(&g_lock);
+    certa_config_free(cfg);
+    if (!o.quiet || g_stop)
+        fprintf(stderr, "certa serve: stopped after %lu connection%s%s\n", accepted,
+                accepted == 1 ? "" : "s", g_stop ? " (signal)" : "");
+    return CLI_EXIT_OK;
+}
