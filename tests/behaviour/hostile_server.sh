@@ -10,7 +10,7 @@
 # check the harness itself. HOSTILE_TIMEOUT: per-read timeout (default 5 s).
 # Needs: python3, openssl (CLI, for the test certificate). Loopback only.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 PEER="$ROOT/tests/behaviour/raw_peer.py"
 CERTA=${CERTA:-$ROOT/build/certa}
@@ -102,29 +102,34 @@ health() {  # $1: label
     || { server_alive || echo "# the server process died: $(tail -n 3 "$TMP/server.err" | tr '\n' ' ')"; }
 }
 
-python3 "$PEER" --selftest
-health "baseline handshake and echo" || true
+# Every result line also goes to $TMP/results, to set the exit status.
+report() { "$@" | tee -a "$TMP/results"; return "${PIPESTATUS[0]}"; }
+
+report python3 "$PEER" --selftest
+report health "baseline handshake and echo"
 
 mapfile -t CASES < <(python3 "$PEER" --list)
 for c in "${CASES[@]}"; do
   if [ $((SECONDS - START)) -ge "$BUDGET" ]; then
-    echo "not ok - $c: not run, the ${BUDGET}s time budget is spent (earlier cases hung)"
+    report echo "not ok - $c: not run, the ${BUDGET}s time budget is spent (earlier cases hung)"
     continue
   fi
   if ! server_alive; then
-    echo "not ok - $c: not run, the server process is gone"
+    report echo "not ok - $c: not run, the server process is gone"
     continue
   fi
-  timeout 30 python3 "$PEER" --timeout "$(case_timeout)" 127.0.0.1 "$PORT" "$c"
+  report timeout 40 python3 "$PEER" --health --timeout "$(case_timeout)" 127.0.0.1 "$PORT" "$c"
   rc=$?
-  [ "$rc" -gt 1 ] && echo "not ok - $c: raw_peer.py exited with $rc"
-  health "server still serves after $c" || true
+  [ "$rc" -gt 1 ] && report echo "not ok - $c: raw_peer.py exited with $rc"
+  server_alive || echo "# the server process died: $(tail -n 3 "$TMP/server.err" | tr '\n' ' ')"
 done
 
 if server_alive; then
-  echo "ok - server process still running after all cases"
+  report echo "ok - server process still running after all cases"
 else
-  echo "not ok - server process exited during the run: $(tail -n 5 "$TMP/server.err" | tr '\n' ' ')"
+  report echo "not ok - server process exited during the run: $(tail -n 5 "$TMP/server.err" | tr '\n' ' ')"
 fi
-echo "# hostile_server: $((SECONDS - START))s against $MODE"
-exit 0
+passed=$(grep -c '^ok - ' "$TMP/results")
+failed=$(grep -c '^not ok - ' "$TMP/results")
+echo "# hostile_server: $passed passed, $failed failed in $((SECONDS - START))s against $MODE"
+[ "$failed" -eq 0 ]

@@ -18,7 +18,8 @@ Usage:
   raw_peer.py HOST PORT --handshake [--label L] full handshake + echo of "x\\n";
                                                prints "ok - L" / "not ok - L: ..."
   raw_peer.py --selftest                       check the pure-Python crypto
-Options: --timeout SECONDS (default 5), --verbose (hex of what was sent/received
+Options: --timeout SECONDS (default 5), --health (after each case, a full
+handshake + echo must still work: "ok - server still serves after CASE"), --verbose (hex of what was sent/received
 on stderr).
 """
 import hashlib
@@ -546,7 +547,7 @@ def parse_server_hello(body):
             "compression": comp, "extensions": exts}
 
 
-def read_server_hello(peer, ch):
+def read_server_hello(peer, ch, allow_hrr=False):
     """Reads records until a complete ServerHello; fails on anything else.
     Returns (parsed ServerHello, raw message bytes, leftover handshake bytes)."""
     deadline = time.monotonic() + peer.timeout
@@ -573,7 +574,8 @@ def read_server_hello(peer, ch):
             except ValueError as e:
                 fail("malformed ServerHello: %s" % e)
             leftover = hs[len(raw):]
-            check_server_hello(sh, ch)
+            if not (allow_hrr and sh["random"] == HRR_RANDOM):
+                check_server_hello(sh, ch)
             return sh, raw, leftover
 
 
@@ -607,7 +609,7 @@ class Handshake:
     def __init__(self, peer, ch):
         self.peer, self.ch = peer, ch
         self.transcript = b""
-        self.server_hs_extra = b""
+        self.skip_appdata = False
 
     def send_client_hello(self, split=None):
         msg = self.ch.encode()
@@ -750,7 +752,9 @@ class Handshake:
     def expect_encrypted_alert(self, allowed):
         """After the server's Finished: the server must send an (encrypted) alert in
         `allowed` and close. Tries both its handshake and application keys."""
-        keys = [self.rx, RecordKeys(self.suite, self.s_ap)]
+        if not hasattr(self, "rx_ap"):
+            self.rx_ap = RecordKeys(self.suite, self.s_ap)
+        keys = [self.rx, self.rx_ap]
         want = " or ".join(alert_name(a) for a in sorted(allowed))
         while True:
             r = self.recv_encrypted(keys)
@@ -764,6 +768,8 @@ class Handshake:
                      % alert_name(content[1]))
             if ctype == CT_HANDSHAKE and content[:1] == bytes([HS_NST]):
                 continue  # a NewSessionTicket sent before the server saw our Finished
+            if ctype == CT_APPDATA and self.skip_appdata:
+                continue
             if ctype == CT_APPDATA:
                 fail("server sent application data instead of %s" % want)
             if ctype != CT_ALERT or len(content) != 2:
@@ -802,12 +808,20 @@ def handshake_and_echo(peer, payload=b"x\n", ch=None, before_finished=b""):
     peer.send(before_finished + hs.tx.seal(CT_HANDSHAKE, fin))
     hs.transcript += fin
     hs.switch_to_application()
-    peer.send(hs.tx.seal(CT_APPDATA, payload))
+    echo(hs, payload)
+    peer.send(hs.tx.seal(CT_ALERT, b"\x01\x00"))
+    return "suite 0x%04x, echo ok, %.2fs" % (hs.suite, peer.elapsed())
+
+
+def echo(hs, payload, records_out=None):
+    """Send payload (or the given pre-sealed records) and expect it echoed."""
+    peer = hs.peer
+    peer.send(records_out if records_out is not None else hs.tx.seal(CT_APPDATA, payload))
     got = b""
     while len(got) < len(payload):
         r = hs.recv_encrypted([hs.rx_ap])
         if r is None:
-            fail("echo: connection %s after %r of %r" % (peer.end, got, payload))
+            fail("echo: connection %s after %d of %d bytes" % (peer.end, len(got), len(payload)))
         ctype, content = r
         if ctype == CT_HANDSHAKE:
             if content[:1] in (bytes([HS_NST]), bytes([HS_KEY_UPDATE])):
@@ -818,10 +832,10 @@ def handshake_and_echo(peer, payload=b"x\n", ch=None, before_finished=b""):
         if ctype != CT_APPDATA:
             fail("inner type %d instead of echo" % ctype)
         got += content
-    if got != payload:
-        fail("echo mismatch: sent %r, got %r" % (payload, got))
-    peer.send(hs.tx.seal(CT_ALERT, b"\x01\x00"))
-    return "suite 0x%04x, echo ok, %.2fs" % (hs.suite, peer.elapsed())
+        if not payload.startswith(got):
+            i = next(i for i in range(len(got)) if got[i] != payload[i])
+            fail("echo differs at byte %d of %d: sent %r..., got %r..."
+                 % (i, len(payload), payload[i:i + 16], got[i:i + 16]))
 
 
 # ------------------------------------------------------------ the cases --
@@ -1052,6 +1066,295 @@ def _(peer):
     return handshake_and_echo(peer, before_finished=record(CT_CCS, b"\x01", version=0x0303))
 
 
+# ---- more ClientHello violations (plaintext alerts).
+
+def _send_ch(peer, ch, trailing=b""):
+    peer.send(record(CT_HANDSHAKE, ch.encode() + trailing))
+
+
+@case("ClientHello with compression methods {1, 0}")
+def _(peer):
+    ch = ClientHello()
+    ch.compression = b"\x01\x00"
+    _send_ch(peer, ch)
+    return expect_alert(peer, {47})  # RFC 8446 §4.1.2
+
+
+@case("ClientHello with a 33-byte legacy_session_id")
+def _(peer):
+    ch = ClientHello()
+    ch.session_id = os.urandom(33)
+    _send_ch(peer, ch)
+    return expect_alert(peer, {50, 47})
+
+
+@case("ClientHello with an empty cipher_suites vector")
+def _(peer):
+    ch = ClientHello()
+    ch.cipher_suites = []
+    _send_ch(peer, ch)
+    return expect_alert(peer, {50, 40, 47})
+
+
+@case("ClientHello with an odd-length cipher_suites vector")
+def _(peer):
+    ch = ClientHello()
+    body = bytearray(ch.body())
+    # cipher_suites length sits after version(2) random(32) sid(1+32): make it 5
+    # and drop a byte at the end of the list so the rest stays aligned.
+    off = 2 + 32 + 1 + len(ch.session_id)
+    n = int.from_bytes(body[off:off + 2], "big")
+    body[off:off + 2] = u16(n - 1)
+    del body[off + 2 + n - 1]
+    peer.send(record(CT_HANDSHAKE, handshake(HS_CLIENT_HELLO, bytes(body))))
+    return expect_alert(peer, {50})
+
+
+@case("ClientHello with bytes after the extensions block")
+def _(peer):
+    ch = ClientHello()
+    peer.send(record(CT_HANDSHAKE, handshake(HS_CLIENT_HELLO, ch.body() + b"\x00\x00\x00")))
+    return expect_alert(peer, {50})
+
+
+@case("ClientHello followed by another handshake message in the same record")
+def _(peer):
+    ch = ClientHello()
+    # RFC 8446 §5.1: a message preceding a key change must end on a record boundary.
+    # Best: a plaintext unexpected_message at once. Also accepted: the server
+    # answers the ClientHello, then notices at its key change and sends the alert
+    # encrypted (noted in the result).
+    if not HAVE_CRYPTO:
+        ch.cipher_suites = [0x1303]
+    hs = Handshake(peer, ch)
+    hs.transcript += ch.encode()
+    _send_ch(peer, ch, trailing=handshake(HS_FINISHED, b"\x00" * 32))
+    r = peer.read_record()
+    if r is None or r[0] != CT_HANDSHAKE:
+        if r is not None:
+            peer.buf = record(r[0], r[2], version=r[1]) + peer.buf
+        return expect_alert(peer, {10})
+    peer.buf = record(r[0], r[2], version=r[1]) + peer.buf
+    hs.recv_server_hello()
+    hs.recv_server_flight()
+    return "late: " + hs.expect_encrypted_alert({10}) + ", after sending its whole flight"
+
+
+@case("ClientHello without signature_algorithms")
+def _(peer):
+    ch = ClientHello()
+    ch.omit = {EXT_SIGALGS}
+    _send_ch(peer, ch)
+    return expect_alert(peer, {109})  # RFC 8446 §9.2
+
+
+@case("ClientHello with supported_groups but no key_share")
+def _(peer):
+    ch = ClientHello()
+    ch.omit = {EXT_KEY_SHARE}
+    _send_ch(peer, ch)
+    return expect_alert(peer, {109})  # RFC 8446 §9.2
+
+
+@case("ClientHello with an x25519 share of 31 bytes")
+def _(peer):
+    ch = ClientHello()
+    ch.key_shares = [(0x001d, ch.key.public[:31])]
+    _send_ch(peer, ch)
+    return expect_alert(peer, {47, 50})
+
+
+@case("ClientHello with an all-zero (low-order) x25519 share")
+def _(peer):
+    ch = ClientHello()
+    ch.key_shares = [(0x001d, b"\x00" * 32)]
+    _send_ch(peer, ch)
+    # RFC 8446 §7.4.2: the all-zero shared secret must be refused.
+    return expect_alert(peer, {47, 40})
+
+
+@case("ClientHello with two key_share entries for the same group")
+def _(peer):
+    ch = ClientHello()
+    ch.key_shares = [(0x001d, ch.key.public), (0x001d, X25519Key().public)]
+    _send_ch(peer, ch)
+    # RFC 8446 §4.2.8: servers MAY check this (illegal_parameter); a ServerHello
+    # using our first share is also conforming.
+    r = peer.read_record()
+    if r and r[0] == CT_HANDSHAKE and r[2][:1] == bytes([HS_SERVER_HELLO]):
+        sh = parse_server_hello(r[2][4:4 + int.from_bytes(r[2][1:4], "big")])
+        check_server_hello(sh, ch)
+        return "accepted (not checked; allowed by RFC 8446 §4.2.8)"
+    if r:
+        peer.buf = record(r[0], r[2], version=r[1]) + peer.buf
+    return expect_alert(peer, {47})
+
+
+@case("ClientHello with pre_shared_key not the last extension")
+def _(peer):
+    ch = ClientHello()
+    identity = vec16(b"\x01" * 16) + struct.pack("!I", 0)
+    psk = vec16(identity) + vec16(vec8(b"\x00" * 32))
+    ch.extra_extensions = [(41, psk), (0x0015, b"\x00" * 4)]  # then padding
+    _send_ch(peer, ch)
+    return expect_alert(peer, {47})  # RFC 8446 §4.2.11
+
+
+@case("ClientHello with a 16 MiB length, streamed")
+def _(peer):
+    ch = ClientHello().body()
+    first = u8(HS_CLIENT_HELLO) + u24(0xffffff) + ch
+    peer.send(record(CT_HANDSHAKE, first))
+    # Keep streaming 16 KiB records (up to 1 MiB) while the server has not answered:
+    # it must give up at its handshake size cap rather than buffer 16 MiB.
+    peer.sock.setblocking(False)
+    sent = len(first)
+    chunk = record(CT_HANDSHAKE, b"\x00" * 16384)
+    while sent < (1 << 20):
+        try:
+            peer.sock.send(chunk)  # a partial send only garbles later records; fine
+        except BlockingIOError:
+            break
+        except OSError:
+            break
+        sent += 16384
+        try:
+            if peer.sock.recv(1, socket.MSG_PEEK):
+                break
+        except BlockingIOError:
+            pass
+        except OSError:
+            break
+    peer.sock.setblocking(True)
+    return expect_alert(peer, {10, 22, 47, 50, 80})
+
+
+@case("application_data record before any handshake")
+def _(peer):
+    peer.send(record(CT_APPDATA, b"hello", version=0x0303))
+    return expect_alert(peer, {10})
+
+
+@case("alert record of 3 bytes before any handshake")
+def _(peer):
+    peer.send(record(CT_ALERT, b"\x02\x28\x00"))
+    return expect_alert(peer, {50, 10}, allow_silent_close=True)
+
+
+@case("ClientHello with an empty key_share list gets a HelloRetryRequest")
+def _(peer):
+    ch = ClientHello()
+    ch.key_shares = []
+    _send_ch(peer, ch)
+    sh, raw, _ = read_server_hello(peer, ch, allow_hrr=True)
+    if sh["random"] != HRR_RANDOM:
+        fail("server answered an empty key_share with a ServerHello, not a HelloRetryRequest")
+    ks = sh["extensions"].get(EXT_KEY_SHARE)
+    if ks is None or len(ks) != 2 or int.from_bytes(ks, "big") not in ch.groups:
+        fail("HelloRetryRequest key_share %s does not name one of our groups"
+             % (ks.hex() if ks is not None else "missing"))
+    if sh["extensions"].get(EXT_VERSIONS) != b"\x03\x04":
+        fail("HelloRetryRequest without supported_versions 0304")
+    if sh["session_id"] != ch.session_id:
+        fail("HelloRetryRequest does not echo legacy_session_id")
+    return "HelloRetryRequest for group 0x%04x after %.2fs" % (int.from_bytes(ks, "big"), peer.elapsed())
+
+
+# ---- after the handshake: the record layer under application keys.
+
+def _established(peer):
+    hs = _after_server_flight(peer)
+    fin = hs.client_finished()
+    peer.send(hs.tx.seal(CT_HANDSHAKE, fin))
+    hs.transcript += fin
+    hs.switch_to_application()
+    return hs
+
+
+@case("zero-length application_data record, then data")
+def _(peer):
+    hs = _established(peer)
+    echo(hs, b"x\n", hs.tx.seal(CT_APPDATA, b"") + hs.tx.seal(CT_APPDATA, b"x\n"))
+    return "echo ok after an empty record, %.2fs" % peer.elapsed()
+
+
+@case("application_data with 4000 bytes of zero padding")
+def _(peer):
+    hs = _established(peer)
+    echo(hs, b"pap\n", hs.tx.seal(CT_APPDATA, b"pap\n", pad=4000))
+    return "echo ok, %.2fs" % peer.elapsed()
+
+
+@case("16384 bytes of application data in one record")
+def _(peer):
+    hs = _established(peer)
+    # Palindromic lines, so that `openssl s_server -rev` (the harness self-check) echoes them too.
+    lines = [b"%05d-ab" % i for i in range(1024)]
+    data = b"".join(x + x[::-1] + b"\n" for x in lines)[:16383] + b"\n"
+    data = data[:data.rindex(b"\n", 0, 16383) + 1]
+    data += b"z" * (16383 - len(data)) + b"\n"
+    echo(hs, data, hs.tx.seal(CT_APPDATA, data))
+    return "echo of 16384 bytes ok, %.2fs" % peer.elapsed()
+
+
+@case("protected record with inner plaintext of 2^14+1 bytes")
+def _(peer):
+    hs = _established(peer)
+    peer.send(hs.tx.seal(CT_APPDATA, b"A" * (2**14 + 1)))
+    hs.skip_appdata = True
+    return hs.expect_encrypted_alert({22})
+
+
+@case("protected record with ciphertext over 2^14+256 bytes")
+def _(peer):
+    hs = _established(peer)
+    # 2^14 + 240 bytes of padding: legal inner size would be exceeded at the record
+    # layer (ciphertext 2^14+257) before decryption.
+    peer.send(hs.tx.seal(CT_APPDATA, b"B" * 16384, pad=241))
+    hs.skip_appdata = True
+    return hs.expect_encrypted_alert({22})
+
+
+@case("protected record whose inner plaintext is all zeros")
+def _(peer):
+    hs = _established(peer)
+    h = hs.tx
+    hdr = struct.pack("!BHH", CT_APPDATA, 0x0303, 8 + 16)
+    ct = h.aead.encrypt(h._nonce(), b"\x00" * 8, hdr)
+    h.seq += 1
+    peer.send(hdr + ct)
+    return hs.expect_encrypted_alert({10})
+
+
+@case("KeyUpdate(update_requested) then data under new keys")
+def _(peer):
+    hs = _established(peer)
+    peer.send(hs.tx.seal(CT_HANDSHAKE, handshake(HS_KEY_UPDATE, b"\x01")))
+    h = hs.h
+    hlen = hashlib.new(h).digest_size
+    hs.c_ap = hkdf_expand_label(h, hs.c_ap, "traffic upd", b"", hlen)
+    hs.tx = RecordKeys(hs.suite, hs.c_ap)
+    peer.send(hs.tx.seal(CT_APPDATA, b"kuk\n"))
+    # Expect the server's KeyUpdate(update_not_requested), then the echo under its new keys.
+    deadline_keys = hs.rx_ap
+    while True:
+        r = hs.recv_encrypted([deadline_keys])
+        if r is None:
+            fail("no KeyUpdate from the server: connection %s" % peer.end)
+        ctype, content = r
+        if ctype == CT_HANDSHAKE and content[:1] == bytes([HS_NST]):
+            continue
+        if ctype == CT_HANDSHAKE and content[:1] == bytes([HS_KEY_UPDATE]):
+            if content != handshake(HS_KEY_UPDATE, b"\x00"):
+                fail("server KeyUpdate is %s, want update_not_requested" % content.hex())
+            break
+        fail("got inner type %d (%s) before the server's KeyUpdate" % (ctype, content[:8].hex()))
+    hs.s_ap = hkdf_expand_label(h, hs.s_ap, "traffic upd", b"", hlen)
+    hs.rx_ap = RecordKeys(hs.suite, hs.s_ap)
+    echo(hs, b"kuk\n", b"")
+    return "server updated its keys and echoed, %.2fs" % peer.elapsed()
+
+
 def run_case(name, fn, host, port, timeout):
     try:
         peer = Peer(host, port, timeout)
@@ -1091,10 +1394,25 @@ def selftest():
     print("ok - raw_peer selftest (X25519 RFC 7748, ChaCha20-Poly1305 RFC 8439)")
 
 
+def health_check(host, port, timeout, label):
+    try:
+        print("ok - %s (%s)" % (label, full_handshake(host, port, timeout)))
+        ok = True
+    except CaseResult as e:
+        print("not ok - %s: %s" % (label, e))
+        ok = False
+    except Exception as e:
+        print("not ok - %s: %s: %s" % (label, e.__class__.__name__, e))
+        ok = False
+    sys.stdout.flush()
+    return ok
+
+
 def main(argv):
     global VERBOSE
     timeout = 5.0
     label = None
+    health = False
     args = []
     it = iter(argv)
     for a in it:
@@ -1104,6 +1422,8 @@ def main(argv):
             label = next(it)
         elif a == "--verbose":
             VERBOSE = True
+        elif a == "--health":
+            health = True
         else:
             args.append(a)
     if args == ["--list"]:
@@ -1118,15 +1438,7 @@ def main(argv):
         return 2
     host, port, rest = args[0], int(args[1]), args[2:]
     if rest == ["--handshake"]:
-        label = label or "full handshake and echo"
-        try:
-            print("ok - %s (%s)" % (label, full_handshake(host, port, timeout)))
-            return 0
-        except CaseResult as e:
-            print("not ok - %s: %s" % (label, e))
-        except OSError as e:
-            print("not ok - %s: %s" % (label, e))
-        return 1
+        return 0 if health_check(host, port, timeout, label or "full handshake and echo") else 1
     table = dict(CASES)
     rc = 0
     for name in rest:
@@ -1136,7 +1448,10 @@ def main(argv):
             continue
         ok, msg = run_case(name, table[name], host, port, timeout)
         print("%s - %s%s" % ("ok" if ok else "not ok", name, (" (%s)" if ok else ": %s") % msg))
+        sys.stdout.flush()
         if not ok:
+            rc = 1
+        if health and not health_check(host, port, timeout, "server still serves after " + name):
             rc = 1
     return rc
 
