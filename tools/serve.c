@@ -64,7 +64,7 @@ static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER;
 static int g_active;
 
 static void on_signal(int sig) {
-    if (g_stop) { /* a second signal: the user insists */
+    if (g_stop && sig == SIGINT) { /* a second Ctrl-C: the user insists */
         signal(sig, SIG_DFL);
         raise(sig);
         return;

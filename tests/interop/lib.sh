@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# Shared helpers for the interop scripts: TAP-style reporting, throwaway
+# certificates made with the openssl CLI, background servers that are always
+# stopped (trap), free loopback ports and bounded waits.
+#
+# Source it:   . "$(dirname "$0")/lib.sh"
+# Run it directly and it checks itself (certificate generation, pins, ports).
+#
+# Environment: CERTA (path to the certa binary; default build/certa).
+
+set -u
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$LIB_DIR/../.." && pwd)
+CERTA=${CERTA:-$REPO_DIR/build/certa}
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/certa-interop.XXXXXX")
+T_PIDS=()
+T_PASS=0
+T_FAIL=0
+T_SKIP=0
+
+# ---- reporting ------------------------------------------------------------
+
+ok() {
+  T_PASS=$((T_PASS + 1))
+  echo "ok - $*"
+}
+not_ok() {
+  T_FAIL=$((T_FAIL + 1))
+  echo "not ok - $*"
+}
+skip() {
+  T_SKIP=$((T_SKIP + 1))
+  echo "skip - $*"
+}
+# Prints a file indented, for diagnostics after a failure (last 40 lines).
+show() {
+  local f
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    echo "    --- $(basename "$f")"
+    tail -n 40 "$f" | sed 's/^/    | /'
+  done
+}
+# check NAME COMMAND...: ok if the command succeeds.
+check() {
+  local name=$1
+  shift
+  if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+# Ends the script: exit status says whether anything failed.
+finish() {
+  echo "# $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
+  [ "$T_FAIL" -eq 0 ]
+  exit $?
+}
+# need TOOL...: skips the whole script when a tool is missing.
+need() {
+  local t
+  for t in "$@"; do
+    if ! command -v "$t" >/dev/null 2>&1; then
+      skip "$t is not installed (make deps installs it)"
+      finish
+    fi
+  done
+}
+need_certa() {
+  if [ ! -x "$CERTA" ]; then
+    not_ok "certa binary not found at $CERTA (build it with make, or set CERTA)"
+    finish
+  fi
+}
+
+# ---- processes --------------------------------------------------------------
+
+# Stops every background process this script started, and removes temp files.
+t_cleanup() {
+  local pid
+  for pid in "${T_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null
+  done
+  for pid in "${T_PIDS[@]}"; do
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    # Only while our process still exists: its id cannot have been reused.
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+    fi
+  done
+  rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# bg LOG COMMAND...: runs COMMAND in its own process group (at most 300 s),
+# output to LOG; sets BG_PID.
+bg() {
+  local log=$1
+  shift
+  setsid timeout 300 "$@" >"$log" 2>&1 </dev/null &
+  BG_PID=$!
+  T_PIDS+=("$BG_PID")
+}
+# stop PID: SIGTERM (timeout passes it on to the command once), wait up to
+# 5 s, then SIGKILL to the whole group. Sets STOP_RC to the exit status (143
+# etc. when it died of the signal).
+stop() {
+  local pid=$1 i
+  kill -TERM "$pid" 2>/dev/null
+  for i in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL -- "-$pid" 2>/dev/null; fi
+  wait "$pid" 2>/dev/null
+  STOP_RC=$?
+}
+# wait_for FILE PATTERN [SECONDS]: waits until FILE matches PATTERN (grep -E).
+wait_for() {
+  local file=$1 pat=$2 secs=${3:-10} i
+  for i in $(seq $((secs * 10))); do
+    grep -Eq -- "$pat" "$file" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# alive PID
+alive() { kill -0 "$1" 2>/dev/null; }
+
+# ---- ports ------------------------------------------------------------------
+
+port_in_use() {
+  local p=$1
+  if command -v ss >/dev/null 2>&1; then
+    ss -Htan "( sport = :$p )" 2>/dev/null | grep -q . && return 0
+    return 1
+  fi
+  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && return 0
+  return 1
+}
+# free_port: prints a port from a random high range that nothing uses.
+free_port() {
+  local i p
+  for i in $(seq 50); do
+    p=$((20000 + RANDOM % 40000))
+    port_in_use "$p" || {
+      echo "$p"
+      return 0
+    }
+  done
+  return 1
+}
+
+# ---- certificates ---------------------------------------------------------
+
+# gen_cert KIND NAME [DAYS]: KIND is ecdsa (P-256), rsa (2048), ed25519 or
+# ecdsa384; writes $T_TMP/NAME.crt and NAME.key, a self-signed CN=localhost
+# with SAN DNS:localhost, IP:127.0.0.1 and IP:::1.
+gen_cert() {
+  local kind=$1 name=$2 days=${3:-2} newkey
+  case $kind in
+    ecdsa) newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+    ecdsa384) newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-384) ;;
+    rsa) newkey=(-newkey rsa:2048) ;;
+    ed25519) newkey=(-newkey ed25519) ;;
+    *) echo "gen_cert: unknown kind $kind" >&2; return 1 ;;
+  esac
+  openssl req -x509 "${newkey[@]}" -nodes -keyout "$T_TMP/$name.key" -out "$T_TMP/$name.crt" \
+    -days "$days" -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
+    -addext "basicConstraints=critical,CA:FALSE" >"$T_TMP/$name.gen.log" 2>&1
+}
+# pin_of CERT: prints sha256:BASE64 of the certificate's SubjectPublicKeyInfo.
+pin_of() {
+  printf 'sha256:%s\n' "$(openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der |
+    openssl dgst -sha256 -binary | base64 -w0)"
+}
+
+# ---- servers ----------------------------------------------------------------
+
+# start_certa_serve NAME ARGS...: starts `certa serve --port 0 ARGS` on
+# 127.0.0.1 (unless ARGS has --host), waits for "listening on", sets
+# SERVE_PID, SERVE_PORT and SERVE_LOG ($T_TMP/NAME.log).
+start_certa_serve() {
+  local name=$1
+  shift
+  SERVE_LOG=$T_TMP/$name.log
+  bg "$SERVE_LOG" "$CERTA" serve --port 0 "$@"
+  SERVE_PID=$BG_PID
+  SERVE_PORT=
+  if ! wait_for "$SERVE_LOG" '^listening on ' 10; then
+    not_ok "$name: certa serve did not start"
+    show "$SERVE_LOG"
+    return 1
+  fi
+  SERVE_PORT=$(sed -n 's/^listening on .*:\([0-9][0-9]*\) .*/\1/p' "$SERVE_LOG" | head -n1)
+  [ -n "$SERVE_PORT" ]
+}
+# stop_certa_serve NAME: SIGTERM; reports whether it exited cleanly (status
+# 0, no sanitizer report).
+stop_certa_serve() {
+  local name=$1
+  stop "$SERVE_PID"
+  if [ "$STOP_RC" -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error:' "$SERVE_LOG"; then
+    ok "$name: certa serve stopped cleanly on SIGTERM"
+  else
+    not_ok "$name: certa serve exit status $STOP_RC or sanitizer report"
+    show "$SERVE_LOG"
+  fi
+}
+# start_port_server NAME READY_REGEX CMD... (CMD may use @PORT@): picks a free
+# port, starts CMD and waits for READY_REGEX in its output; retries on
+# another port if it fails to start. Sets SRV_PID, SRV_PORT, SRV_LOG.
+start_port_server() {
+  local name=$1 ready=$2 try a
+  shift 2
+  SRV_LOG=$T_TMP/$name.log
+  for try in 1 2 3 4 5; do
+    SRV_PORT=$(free_port) || return 1
+    local args=()
+    for a in "$@"; do args+=("${a//@PORT@/$SRV_PORT}"); done
+    bg "$SRV_LOG" "${args[@]}"
+    SRV_PID=$BG_PID
+    local i
+    for i in $(seq 100); do
+      grep -Eq -- "$ready" "$SRV_LOG" 2>/dev/null && return 0
+      alive "$SRV_PID" || break
+      sleep 0.1
+    done
+    stop "$SRV_PID"
+  done
+  not_ok "$name: server did not start"
+  show "$SRV_LOG"
+  return 1
+}
+# start_openssl_server NAME ARGS...: openssl s_server on 127.0.0.1.
+start_openssl_server() {
+  local name=$1
+  shift
+  start_port_server "$name" '^ACCEPT' openssl s_server -accept "127.0.0.1:@PORT@" "$@"
+}
+# start_gnutls_server NAME ARGS...: gnutls-serv (it listens on every address;
+# the tests only connect to 127.0.0.1).
+start_gnutls_server() {
+  local name=$1
+  shift
+  start_port_server "$name" 'listening' gnutls-serv -p @PORT@ "$@"
+}
+
+# ---- clients ----------------------------------------------------------------
+
+# feed_until FILE PATTERN SECONDS LINE...: prints the lines, then keeps stdin
+# open until FILE matches PATTERN (or SECONDS pass). For clients that quit at
+# the end of their input before the answer has arrived.
+feed_until() {
+  local file=$1 pat=$2 secs=$3
+  shift 3
+  printf '%s\n' "$@"
+  wait_for "$file" "$pat" "$secs" || true
+}
+# uniq_token: a unique word for round-trip checks.
+uniq_token() {
+  echo "certa-$$-$RANDOM-$RANDOM"
+}
+# rev_str STRING: reversed (what openssl s_server -rev answers).
+rev_str() {
+  echo "$1" | rev
+}
+
+# ---- self-check when run directly --------------------------------------------
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  need openssl
+  for k in ecdsa rsa ed25519; do
+    if gen_cert "$k" "self-$k" && openssl x509 -in "$T_TMP/self-$k.crt" -noout -ext subjectAltName |
+      grep -q 'IP Address:127.0.0.1'; then
+      ok "lib: gen_cert $k makes a certificate with the loopback SAN"
+    else
+      not_ok "lib: gen_cert $k"
+      show "$T_TMP/self-$k.gen.log"
+    fi
+    pin=$(pin_of "$T_TMP/self-$k.crt")
+    if [[ $pin =~ ^sha256:[A-Za-z0-9+/]{43}=$ ]]; then
+      ok "lib: pin_of $k is sha256:BASE64 of 32 bytes"
+    else
+      not_ok "lib: pin_of $k gave '$pin'"
+    fi
+  done
+  p=$(free_port)
+  if [ -n "$p" ] && [ "$p" -ge 20000 ] && ! port_in_use "$p"; then
+    ok "lib: free_port gives an unused high port ($p)"
+  else
+    not_ok "lib: free_port gave '$p'"
+  fi
+  bg "$T_TMP/sleep.log" sleep 100
+  sp=$BG_PID
+  stop "$sp"
+  if ! alive "$sp"; then ok "lib: stop ends a background process"; else not_ok "lib: stop"; fi
+  finish
+fi

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# certa connect against openssl s_server: every TLS 1.3 cipher suite x group
+# {x25519, secp256r1} x server certificate {ECDSA P-256, RSA-2048, Ed25519},
+# with a data round trip through `s_server -rev`; pins (right and wrong);
+# HelloRetryRequest forced by the server; ALPN; a TLS 1.2-only server.
+. "$(dirname "$0")/lib.sh"
+need openssl rev
+need_certa
+
+SUITES=(TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256)
+GROUPS_=(x25519 secp256r1)
+CERTS=(ecdsa rsa ed25519)
+declare -A SIG=([ecdsa]=ecdsa_secp256r1_sha256 [rsa]=rsa_pss_rsae_sha256 [ed25519]=ed25519)
+declare -A KEYTYPE=([ecdsa]="ECDSA P-256" [rsa]="RSA 2048" [ed25519]=Ed25519)
+
+# connect_rev NAME ARGS...: sends a unique line through certa connect to an
+# s_server -rev at $SRV_PORT and checks the reversed line comes back.
+# Leaves the client's stderr in $T_TMP/NAME.err, stdout in NAME.out.
+connect_rev() {
+  local name=$1
+  shift
+  local tok
+  tok=$(uniq_token)
+  CONNECT_ERR=$T_TMP/$name.err
+  printf '%s\n' "$tok" | timeout 20 "$CERTA" connect "127.0.0.1:$SRV_PORT" --timeout 10 "$@" \
+    >"$T_TMP/$name.out" 2>"$CONNECT_ERR"
+  CONNECT_RC=$?
+  [ "$CONNECT_RC" -eq 0 ] && grep -qxF -- "$(rev_str "$tok")" "$T_TMP/$name.out"
+}
+
+for cert in "${CERTS[@]}"; do
+  gen_cert "$cert" "srv-$cert" || {
+    not_ok "generate $cert certificate"
+    continue
+  }
+  pin=$(pin_of "$T_TMP/srv-$cert.crt")
+  start_openssl_server "s_server-$cert" -tls1_3 -rev -cert "$T_TMP/srv-$cert.crt" \
+    -key "$T_TMP/srv-$cert.key" -groups X25519:P-256 || continue
+  for suite in "${SUITES[@]}"; do
+    for group in "${GROUPS_[@]}"; do
+      name="connect-$cert-$suite-$group"
+      if connect_rev "$name" --pin "$pin" --ciphers "$suite" --groups "$group" &&
+        grep -q "cipher suite: *$suite\$" "$CONNECT_ERR" &&
+        grep -q "key exchange: *$group\$" "$CONNECT_ERR" &&
+        grep -q "server signature: *${SIG[$cert]}\$" "$CONNECT_ERR" &&
+        grep -q "key type: *${KEYTYPE[$cert]}\$" "$CONNECT_ERR" &&
+        grep -q "HelloRetryRequest: no" "$CONNECT_ERR"; then
+        ok "certa connect -> openssl s_server: $cert $suite $group, pinned, data round trip"
+      else
+        not_ok "certa connect -> openssl s_server: $cert $suite $group (exit $CONNECT_RC)"
+        show "$CONNECT_ERR" "$T_TMP/$name.out" "$SRV_LOG"
+      fi
+    done
+  done
+
+  # The pin shown in the summary is the one openssl computes.
+  if grep -q "SPKI pin: *$pin\$" "$CONNECT_ERR"; then
+    ok "certa connect: $cert summary shows the certificate's SPKI pin"
+  else
+    not_ok "certa connect: $cert summary pin differs from openssl's $pin"
+    show "$CONNECT_ERR"
+  fi
+
+  # A wrong pin (another key's) must fail with CERTA_E_PIN_MISMATCH.
+  gen_cert ecdsa "other-$cert"
+  wrong=$(pin_of "$T_TMP/other-$cert.crt")
+  connect_rev "wrongpin-$cert" --pin "$wrong"
+  if [ "$CONNECT_RC" -eq 1 ] && grep -q "handshake failed: .*CERTA_E_PIN_MISMATCH" "$CONNECT_ERR" &&
+    ! [ -s "$T_TMP/wrongpin-$cert.out" ]; then
+    ok "certa connect: wrong pin against $cert server fails with CERTA_E_PIN_MISMATCH"
+  else
+    not_ok "certa connect: wrong pin against $cert server (exit $CONNECT_RC)"
+    show "$CONNECT_ERR"
+  fi
+  # Several pins: any one may match.
+  if connect_rev "twopins-$cert" --pin "$wrong" --pin "$pin"; then
+    ok "certa connect: one matching pin among several is accepted ($cert)"
+  else
+    not_ok "certa connect: two pins ($cert), exit $CONNECT_RC"
+    show "$CONNECT_ERR"
+  fi
+  stop "$SRV_PID"
+done
+
+# ---- --insecure: works, warns loudly, shows the pin -------------------------
+start_openssl_server s_server-insecure -tls1_3 -rev -cert "$T_TMP/srv-ecdsa.crt" \
+  -key "$T_TMP/srv-ecdsa.key" && {
+  pin=$(pin_of "$T_TMP/srv-ecdsa.crt")
+  if connect_rev insecure --insecure && grep -q "WARNING" "$CONNECT_ERR" &&
+    grep -qF "$pin" "$CONNECT_ERR"; then
+    ok "certa connect --insecure: round trip, loud warning, pin in the trace"
+  else
+    not_ok "certa connect --insecure (exit $CONNECT_RC)"
+    show "$CONNECT_ERR"
+  fi
+  # The trace: ServerHello .. Finished, prefixed "* ".
+  if grep -q '^\* < ServerHello' "$CONNECT_ERR" && grep -q '^\* < CertificateVerify' "$CONNECT_ERR" &&
+    grep -q '^\* > Finished' "$CONNECT_ERR" && grep -q '^\* handshake time: *[0-9]* ms' "$CONNECT_ERR"; then
+    ok "certa connect: readable trace and summary on stderr"
+  else
+    not_ok "certa connect: trace lines missing"
+    show "$CONNECT_ERR"
+  fi
+  # --quiet: data only.
+  tok=$(uniq_token)
+  out=$(printf '%s\n' "$tok" | timeout 20 "$CERTA" connect "127.0.0.1:$SRV_PORT" --pin "$pin" --quiet 2>"$T_TMP/quiet.err")
+  if [ "$out" = "$(rev_str "$tok")" ] && ! grep -q '^\*' "$T_TMP/quiet.err"; then
+    ok "certa connect --quiet: only the data"
+  else
+    not_ok "certa connect --quiet"
+    show "$T_TMP/quiet.err"
+  fi
+  # localhost by name: SNI is sent.
+  tok=$(uniq_token)
+  printf '%s\n' "$tok" | timeout 20 "$CERTA" connect "localhost:$SRV_PORT" --pin "$pin" \
+    >"$T_TMP/byname.out" 2>"$T_TMP/byname.err"
+  if grep -q "server name (SNI): localhost" "$T_TMP/byname.err" &&
+    grep -qxF "$(rev_str "$tok")" "$T_TMP/byname.out"; then
+    ok "certa connect localhost:PORT sends SNI localhost"
+  else
+    not_ok "certa connect localhost:PORT"
+    show "$T_TMP/byname.err"
+  fi
+  stop "$SRV_PID"
+}
+
+# ---- HelloRetryRequest: the server wants secp256r1, certa's share is x25519 ---
+start_openssl_server s_server-hrr -tls1_3 -rev -cert "$T_TMP/srv-ecdsa.crt" \
+  -key "$T_TMP/srv-ecdsa.key" -groups P-256 && {
+  pin=$(pin_of "$T_TMP/srv-ecdsa.crt")
+  if connect_rev hrr --pin "$pin" --groups x25519,secp256r1 &&
+    grep -q '^\* < HelloRetryRequest' "$CONNECT_ERR" &&
+    grep -q "HelloRetryRequest: yes" "$CONNECT_ERR" &&
+    grep -q "key exchange: *secp256r1" "$CONNECT_ERR"; then
+    ok "certa connect -> openssl s_server -groups P-256: HelloRetryRequest, then secp256r1"
+  else
+    not_ok "certa connect HelloRetryRequest (exit $CONNECT_RC)"
+    show "$CONNECT_ERR" "$SRV_LOG"
+  fi
+  # No common group at all: a clear failure.
+  connect_rev nogroup --pin "$pin" --groups x25519
+  if [ "$CONNECT_RC" -eq 1 ] && grep -q "handshake failed: .*(CERTA_E_" "$CONNECT_ERR"; then
+    ok "certa connect: no common group fails with an explanation"
+  else
+    not_ok "certa connect: no common group (exit $CONNECT_RC)"
+    show "$CONNECT_ERR"
+  fi
+  stop "$SRV_PID"
+}
+
+# ---- ALPN ---------------------------------------------------------------------
+start_openssl_server s_server-alpn -tls1_3 -rev -cert "$T_TMP/srv-ecdsa.crt" \
+  -key "$T_TMP/srv-ecdsa.key" -alpn http/1.1 && {
+  pin=$(pin_of "$T_TMP/srv-ecdsa.crt")
+  if connect_rev alpn --pin "$pin" --alpn h2,http/1.1 && grep -q "ALPN: *http/1.1" "$CONNECT_ERR"; then
+    ok "certa connect --alpn h2,http/1.1 -> s_server -alpn http/1.1: http/1.1 negotiated"
+  else
+    not_ok "certa connect ALPN overlap (exit $CONNECT_RC)"
+    show "$CONNECT_ERR"
+  fi
+  stop "$SRV_PID"
+}
+
+# ---- a TLS 1.2-only server --------------------------------------------------
+start_openssl_server s_server-tls12 -tls1_2 -rev -cert "$T_TMP/srv-ecdsa.crt" \
+  -key "$T_TMP/srv-ecdsa.key" && {
+  pin=$(pin_of "$T_TMP/srv-ecdsa.crt")
+  connect_rev tls12 --pin "$pin"
+  if [ "$CONNECT_RC" -eq 1 ] && grep -q "^certa: handshake failed: .*protocol_version" "$CONNECT_ERR"; then
+    ok "certa connect -> TLS 1.2-only s_server: exit 1, explains protocol_version"
+  else
+    not_ok "certa connect -> TLS 1.2-only server (exit $CONNECT_RC)"
+    show "$CONNECT_ERR"
+  fi
+  stop "$SRV_PID"
+}
+
+# ---- nothing listening --------------------------------------------------------
+p=$(free_port)
+timeout 20 "$CERTA" connect "127.0.0.1:$p" --insecure </dev/null >/dev/null 2>"$T_TMP/refused.err"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -qi "refused" "$T_TMP/refused.err"; then
+  ok "certa connect to a closed port: exit 1, connection refused"
+else
+  not_ok "certa connect to a closed port (exit $rc)"
+  show "$T_TMP/refused.err"
+fi
+
+finish
