@@ -124,10 +124,23 @@ for c in "${CASES[@]}"; do
   server_alive || echo "# the server process died: $(tail -n 3 "$TMP/server.err" | tr '\n' ' ')"
 done
 
+# The project's own client against the same server, as the brief's health check.
+if [ "$MODE" = certa ] && server_alive; then
+  out=$(printf 'x\n' | timeout 15 "$CERTA" connect "127.0.0.1:$PORT" --insecure --quiet --timeout 5 2>"$TMP/connect.err")
+  if [ "$out" = x ]; then
+    report echo "ok - certa connect --insecure: handshake and echo after all cases"
+  else
+    report echo "not ok - certa connect --insecure: got '$out': $(tail -n 3 "$TMP/connect.err" | tr '\n' ' ')"
+  fi
+fi
+
 if server_alive; then
   report echo "ok - server process still running after all cases"
 else
   report echo "not ok - server process exited during the run: $(tail -n 5 "$TMP/server.err" | tr '\n' ' ')"
+fi
+if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$TMP/server.err"; then
+  report echo "not ok - sanitizer report in the server's stderr: $(grep -m1 -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$TMP/server.err")"
 fi
 passed=$(grep -c '^ok - ' "$TMP/results")
 failed=$(grep -c '^not ok - ' "$TMP/results")

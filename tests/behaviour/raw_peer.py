@@ -1355,6 +1355,18 @@ def _(peer):
     return "server updated its keys and echoed, %.2fs" % peer.elapsed()
 
 
+@case("stalled partial ClientHello does not block other clients")
+def _(peer):
+    # Half a ClientHello, then silence: while it hangs open, a second client must
+    # still get a full handshake and echo (the server must not serve one client
+    # at a time or block on a read).
+    ch = ClientHello().encode()
+    peer.send(record(CT_HANDSHAKE, ch)[:40])
+    host, port = peer.sock.getpeername()[:2]
+    other = full_handshake(host, port, peer.timeout)
+    return "second client served while the first stalled (%s)" % other
+
+
 def run_case(name, fn, host, port, timeout):
     try:
         peer = Peer(host, port, timeout)
