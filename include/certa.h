@@ -133,6 +133,7 @@ const char *certa_sig_scheme_name(uint16_t scheme);
 /* ---- config ------------------------------------------------------------- */
 
 typedef struct certa_config certa_config;
+typedef struct certa_trust certa_trust; /* trust anchors: see path validation below */
 
 certa_config *certa_config_new(void);
 /* Drops the caller's reference; connections keep their own. */
@@ -185,8 +186,9 @@ void certa_config_set_client_auth(certa_config *cfg, certa_client_auth mode);
 /* Allow rules on the verified peer identity; with none, any verified peer
  * is accepted. A rule is one of:
  *   spiffe://trust.domain/path        exact SPIFFE ID
- *   spiffe://trust.domain/prefix/*    any SPIFFE ID under that path prefix
- *   spiffe://trust.domain/*           any SPIFFE ID in the trust domain
+ *   spiffe://trust.domain/prefix/{*}  any SPIFFE ID under that path prefix
+ *   spiffe://trust.domain/{*}         any SPIFFE ID in the trust domain
+ * (written here with braces around the star only to keep this a C comment)
  *   dns:name.example                  a DNS SAN (exact, case-insensitive)
  *   sha256:BASE64                     SPKI pin of the leaf
  * A peer that matches no rule fails the handshake with access_denied and a
@@ -295,7 +297,6 @@ int certa_cert_summarize(const uint8_t *der, size_t len, certa_cert_summary *out
 
 /* A set of trust anchors (root certificates). Read-only once built; may be
  * shared by configs and threads. */
-typedef struct certa_trust certa_trust;
 certa_trust *certa_trust_new(void);
 void certa_trust_free(certa_trust *trust);
 /* Adds every CERTIFICATE block of a PEM text. */
@@ -319,6 +320,7 @@ typedef struct certa_verify_params {
     bool cn_fallback;        /* match dns_name against the subject CN when there is no SAN */
     unsigned max_depth;      /* certificates on a path including leaf and anchor; 0 = 10 */
     unsigned max_work;       /* signature checks path building may spend; 0 = 1000 */
+    const char *email;       /* ... or this rfc822Name SAN (email address, client certificates), or NULL */
 } certa_verify_params;
 
 #define CERTA_MAX_PATH 16

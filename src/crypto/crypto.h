@@ -98,6 +98,22 @@ int sig_sign(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, u
 int sig_verify(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_t len,
                const uint8_t *sig, size_t sig_len);
 
+/* ---- X.509 signatures (certificate path validation) ---- */
+/* Verifies sig over msg under pub with the algorithm named by an
+ * AlgorithmIdentifier (its SEQUENCE contents, as in x509_cert.sig_alg):
+ * sha256/384/512WithRSAEncryption, RSASSA-PSS (SHA-2, MGF1 with the same
+ * hash), ecdsa-with-SHA256/384/512, Ed25519. Returns 0 = valid, -1 =
+ * invalid signature or key of the wrong type, -2 = unsupported or malformed
+ * algorithm, -3 = weak algorithm (SHA-1). */
+int sig_verify_x509(const uint8_t *alg_id, size_t alg_len, crypto_key *pub, const uint8_t *msg,
+                    size_t len, const uint8_t *sig, size_t sig_len);
+/* Key policy for certificate public keys (a DER SubjectPublicKeyInfo): RSA
+ * of at least 2048 bits and a multiple of 8, EC on a named P-256/384/521
+ * curve, Ed25519. 0 = acceptable, -1 = refused as weak/unsupported, -2 =
+ * malformed; why (if not NULL) gets a phrase such as "a weak RSA key (1024
+ * bits; ...)". */
+int x509_key_policy(const uint8_t *spki, size_t len, char *why, size_t cap);
+
 /* ---- keys ---- */
 /* Private key from PEM (PKCS#8, SEC1, PKCS#1, Ed25519); NULL on failure. */
 crypto_key *key_from_pem(const char *pem, size_t len);
