@@ -90,6 +90,10 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
         }
         if ((m = cli_opt(argc, argv, &i, "--alpn", &v)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
+            if (!*v) {
+                cli_err("--alpn needs at least one protocol name, e.g. h2,http/1.1");
+                return CLI_EXIT_USAGE;
+            }
             o->alpn = v;
             continue;
         }

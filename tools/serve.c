@@ -136,7 +136,13 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
                 return CLI_EXIT_USAGE;
             }
         }
-        if (matched) continue;
+        if (matched) {
+            if (v && !*v) {
+                cli_err("serve: %s needs a value", a);
+                return CLI_EXIT_USAGE;
+            }
+            continue;
+        }
         if (a[0] == '-')
             cli_err("serve: unknown option '%s' (see certa serve --help)", a);
         else
@@ -527,7 +533,7 @@ static int open_listener(const serve_opts *o, char *where, size_t where_cap) {
     return fd;
 }
 
-static certa_config *build_config(const serve_opts *o) {
+static certa_config *build_config(const serve_opts *o, bool *usage) {
     certa_config *cfg = certa_config_new();
     if (!cfg) {
         cli_err("out of memory");
@@ -550,6 +556,8 @@ static certa_config *build_config(const serve_opts *o) {
     const char *t = certa_config_error_text(cfg);
     cli_err("serve: %s: %s (%s)", what, *t ? t : certa_error_text(r), certa_error_name(r));
     certa_config_free(cfg);
+    /* A bad name or list is a usage error; an unusable file is not. */
+    *usage = r == CERTA_E_UNKNOWN_NAME || r == CERTA_E_INVALID_ARGUMENT;
     return NULL;
 }
 
@@ -558,8 +566,9 @@ int cmd_serve(int argc, char **argv) {
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0) return rc;
 
-    certa_config *cfg = build_config(&o);
-    if (!cfg) return CLI_EXIT_FAIL;
+    bool usage = false;
+    certa_config *cfg = build_config(&o, &usage);
+    if (!cfg) return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     if (o.http && o.alpn && contains_token(o.alpn, strlen(o.alpn), "h2"))
         cli_err("serve: note: --http speaks HTTP/1.1 only; clients that negotiate h2 will not "
                 "understand the answers");
