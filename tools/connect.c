@@ -238,6 +238,17 @@ static int tcp_connect(const connect_opts *o, int64_t deadline) {
     return fd;
 }
 
+/* "expires in 12 days", "expires in 1 day (30 hours)", "expires in 0 days (5 hours)". */
+static void describe_remaining(int64_t secs, char *out, size_t cap) {
+    long long days = secs / 86400, hours = secs / 3600, minutes = secs / 60;
+    if (days >= 2)
+        snprintf(out, cap, "expires in %lld days", days);
+    else if (hours >= 2)
+        snprintf(out, cap, "expires in %lld day%s (%lld hours)", days, days == 1 ? "" : "s", hours);
+    else
+        snprintf(out, cap, "expires in 0 days (%lld minutes)", minutes);
+}
+
 static void print_summary(const certa_conn *conn, int64_t hs_ms) {
     certa_info info;
     if (certa_conn_info(conn, &info) != 0) return;
@@ -265,8 +276,7 @@ static void print_summary(const certa_conn *conn, int64_t hs_ms) {
             snprintf(rel, sizeof rel, "NOT YET VALID; expires in %lld days",
                      (long long)((s.not_after - now) / 86400));
         else
-            snprintf(rel, sizeof rel, "expires in %lld days",
-                     (long long)((s.not_after - now) / 86400));
+            describe_remaining(s.not_after - now, rel, sizeof rel);
         fprintf(e, "* certificate:       %zu in the chain; the server's:\n", info.peer_cert_count);
         fprintf(e, "*   subject:         %s\n", s.subject[0] ? s.subject : "(empty)");
         fprintf(e, "*   issuer:          %s\n", s.issuer[0] ? s.issuer : "(empty)");
