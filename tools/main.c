@@ -1,26 +1,69 @@
-/* certa: the command-line tool. Dispatches to one file per subcommand. */
+/* certa: the command-line tool. Dispatches to one file per subcommand.
+ *
+ * Subcommands other than serve and connect are referenced weakly, so the
+ * tool links (and says so) when one of them is not part of the build. */
 #include "cli_common.h"
 
 #include <stdio.h>
 #include <string.h>
 
+int cmd_proxy(int argc, char **argv) __attribute__((weak));
+int cmd_verify(int argc, char **argv) __attribute__((weak));
+int cmd_ca(int argc, char **argv) __attribute__((weak));
+int cmd_diagnose(int argc, char **argv) __attribute__((weak));
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command *commands(size_t *count) {
+    static command table[8];
+    static size_t n;
+    if (n == 0) {
+        table[n++] =
+            (command){"serve", cmd_serve, "a TLS 1.3 server (echo, or a small HTTP/1.1 responder)"};
+        table[n++] = (command){"connect", cmd_connect,
+                               "a TLS 1.3 client with a handshake trace; relays stdin/stdout"};
+        table[n++] = (command){"proxy", cmd_proxy,
+                               "a mutual-TLS sidecar in front of a service, or for a client"};
+        table[n++] =
+            (command){"verify", cmd_verify, "validate a certificate chain and explain the result"};
+        table[n++] = (command){"ca", cmd_ca, "a small development CA: short-lived certificates"};
+        table[n++] = (command){"diagnose", cmd_diagnose,
+                               "say why a handshake with an endpoint fails, or what is weak"};
+    }
+    *count = n;
+    return table;
+}
+
 static void usage(FILE *out) {
-    fputs("certa " CERTA_CLI_VERSION " — TLS 1.3 for machine identity\n"
+    size_t n;
+    const command *t = commands(&n);
+    fputs("certa " CERTA_CLI_VERSION " - TLS 1.3 for machine identity\n"
           "\n"
-          "usage: certa <command> [options]\n"
+          "usage: certa <command> [options]     (certa <command> --help for its options)\n"
           "\n"
-          "commands:\n"
-          "  serve     a TLS 1.3 server (echo or a small HTTP/1.1 responder)\n"
-          "            certa serve --cert FILE --key FILE [--host 127.0.0.1] [--port 8443]\n"
-          "                        [--alpn LIST] [--http] [--ciphers LIST] [--groups LIST]\n"
-          "                        [--max-conns N] [--trace] [--quiet]\n"
-          "  connect   a TLS 1.3 client with a readable handshake trace; stdin goes to\n"
-          "            the server, the server's data to stdout\n"
-          "            certa connect HOST:PORT (--pin sha256:B64 ... | --insecure)\n"
-          "                        [--servername NAME] [--alpn LIST] [--groups LIST]\n"
-          "                        [--ciphers LIST] [--timeout SEC] [--quiet]\n"
-          "  version   print the version\n"
-          "  help      this text (also: certa <command> --help)\n"
+          "commands:\n",
+          out);
+    for (size_t i = 0; i < n; i++)
+        if (t[i].run) fprintf(out, "  %-9s %s\n", t[i].name, t[i].summary);
+    fputs("  version   print the version\n"
+          "  help      this text\n"
+          "\n"
+          "examples:\n"
+          "  certa serve --cert server.crt --key server.key --port 8443\n"
+          "  certa connect 127.0.0.1:8443 --pin sha256:BASE64\n"
+          "  certa serve --cert server.crt --key server.key --http --alpn http/1.1\n"
+          "\n"
+          "certa serve / connect options:\n"
+          "  certa serve --cert FILE --key FILE [--host 127.0.0.1] [--port 8443]\n"
+          "              [--alpn LIST] [--http] [--ciphers LIST] [--groups LIST]\n"
+          "              [--max-conns N] [--trace] [--quiet]\n"
+          "  certa connect HOST:PORT (--pin sha256:B64 ... | --insecure)\n"
+          "              [--servername NAME] [--alpn LIST] [--groups LIST]\n"
+          "              [--ciphers LIST] [--timeout SEC] [--quiet]\n"
           "\n"
           "lists are comma-separated, in preference order:\n"
           "  ciphers: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
@@ -36,8 +79,6 @@ int main(int argc, char **argv) {
         return CLI_EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
-    if (!strcmp(cmd, "connect")) return cmd_connect(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
         printf("certa %s\n", CERTA_CLI_VERSION);
         return CLI_EXIT_OK;
@@ -46,7 +87,17 @@ int main(int argc, char **argv) {
         usage(stdout);
         return CLI_EXIT_OK;
     }
-    cli_err("unknown command '%s'", cmd);
+    size_t n;
+    const command *t = commands(&n);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(cmd, t[i].name) != 0) continue;
+        if (!t[i].run) {
+            cli_err("'%s' is not part of this build of certa", cmd);
+            return CLI_EXIT_USAGE;
+        }
+        return t[i].run(argc - 1, argv + 1);
+    }
+    cli_err("unknown command '%s' (certa help lists the commands)", cmd);
     usage(stderr);
     return CLI_EXIT_USAGE;
 }
