@@ -82,8 +82,8 @@ int tc_make(test_cert *out, const chain_opts *o, const test_cert *issuer) {
     if (o->org && !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
                                               (const unsigned char *)o->org, -1, -1, 0))
         goto fail;
-    if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)o->cn, -1, -1,
-                                    0))
+    if (o->cn && !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                             (const unsigned char *)o->cn, -1, -1, 0))
         goto fail;
     if (!X509_set_issuer_name(x, X509_get_subject_name(ix)) || !X509_set_pubkey(x, key)) goto fail;
 
@@ -120,7 +120,8 @@ int tc_make(test_cert *out, const chain_opts *o, const test_cert *issuer) {
     x509_cert parsed;
     if (x509_parse(&parsed, out->der, out->der_len) != 0 ||
         x509_name_to_string(&parsed.subject, out->subject, sizeof out->subject) != 0) {
-        fprintf(stderr, "lib_chain: certa cannot parse the certificate for %s\n", o->cn);
+        fprintf(stderr, "lib_chain: certa cannot parse the certificate for %s\n",
+                o->cn ? o->cn : "?");
         goto fail;
     }
     out->x509 = x;

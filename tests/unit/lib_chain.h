@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 typedef struct chain_opts {
-    const char *cn;  /* subject CN (required) */
+    const char *cn;  /* subject CN, or NULL for none */
     const char *org; /* subject O, or NULL */
     /* Validity, seconds since the epoch; 0 = (now - 1 hour, now + 30 days). */
     int64_t not_before, not_after;
