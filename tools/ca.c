@@ -1,0 +1,1126 @@
+/* certa ca: a small development CA for short-lived workload identities
+ * (SPIFFE IDs, DNS names, IP addresses), with revocation and CRLs.
+ *
+ *   certa ca init DIR [--name NAME] [--ttl 8760h]
+ *   certa ca issue DIR --out NAME (--spiffe ID | --dns NAME | --ip ADDR)...
+ *                  [--client | --server] [--ttl 24h] [--key-type p256]
+ *   certa ca revoke DIR SERIAL [--reason REASON]
+ *   certa ca crl DIR [--ttl 24h]
+ *
+ * DIR holds ca.key (PKCS#8 PEM, 0600), ca.crt, serials.txt (one line per
+ * issued certificate: serial, not-after, file, identities), revoked.txt
+ * (serial, revocation time, reason), crlnumber and ca.crl. Commands that
+ * change the state take an exclusive lock on DIR. */
+#include "cli_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto/ca_crypto.h"
+#include "crypto/crypto.h"
+#include "x509/cert.h"
+#include "x509/issue.h"
+#include "wire/der_build.h"
+#include "x509/pem.h"
+
+int cmd_ca(int argc, char **argv);
+
+#define SKEW_SECONDS 300              /* notBefore this far in the past */
+#define MAX_TTL (100LL * 366 * 86400) /* a century */
+#define MAX_SANS 64
+#define PATH_CAP 4096
+
+/* ---- small helpers ---- */
+
+static void ca_usage(FILE *out) {
+    fputs("usage: certa ca <command> DIR [options]\n"
+          "\n"
+          "  init DIR [--name \"certa dev CA\"] [--ttl 8760h]\n"
+          "      create a CA: DIR/ca.key (ECDSA P-256), DIR/ca.crt (self-signed root)\n"
+          "  issue DIR --out NAME (--spiffe ID | --dns NAME | --ip ADDR)...\n"
+          "        [--client | --server] [--ttl 24h] [--key-type p256|p384|ed25519|rsa2048]\n"
+          "        [--cn NAME | --empty-subject] [--crl-url URL] [--force]\n"
+          "      issue a workload identity: NAME.key and NAME.crt (both purposes unless\n"
+          "      --client or --server); at most one --spiffe ID\n"
+          "  revoke DIR SERIAL [--reason keyCompromise|superseded|cessationOfOperation|\n"
+          "        affiliationChanged|unspecified]\n"
+          "      mark a certificate revoked (SERIAL in hex, as printed by issue)\n"
+          "  crl DIR [--ttl 24h]\n"
+          "      write DIR/ca.crl (PEM) listing every revoked certificate\n"
+          "\n"
+          "TTLs: a number and a unit (s, m, h, d), optionally combined: 90s, 15m, 24h,\n"
+          "7d, 1h30m.\n",
+          out);
+}
+
+/* "90s", "15m", "24h", "7d", "1h30m" -> seconds (1 .. MAX_TTL). */
+static bool parse_ttl(const char *s, int64_t *out) {
+    if (!s || !*s) return false;
+    int64_t total = 0;
+    while (*s) {
+        if (*s < '0' || *s > '9') return false;
+        int64_t v = 0;
+        while (*s >= '0' && *s <= '9') {
+            v = v * 10 + (*s - '0');
+            if (v > MAX_TTL) return false;
+            s++;
+        }
+        int64_t unit;
+        switch (*s) {
+        case 's':
+            unit = 1;
+            break;
+        case 'm':
+            unit = 60;
+            break;
+        case 'h':
+            unit = 3600;
+            break;
+        case 'd':
+            unit = 86400;
+            break;
+        default:
+            return false;
+        }
+        s++;
+        if (v > MAX_TTL / unit) return false;
+        total += v * unit;
+        if (total > MAX_TTL) return false;
+    }
+    if (total <= 0) return false;
+    *out = total;
+    return true;
+}
+
+/* "365 days", "23h 59m", "4m 30s", "12s"; negative values read "... ago". */
+static void fmt_duration(int64_t secs, char *out, size_t cap) {
+    bool ago = secs < 0;
+    int64_t s = ago ? -secs : secs;
+    if (s >= 2 * 86400) {
+        int64_t d = s / 86400, h = s % 86400 / 3600;
+        if (d < 30 && h)
+            snprintf(out, cap, "%lld days %lldh", (long long)d, (long long)h);
+        else
+            snprintf(out, cap, "%lld days", (long long)d);
+    } else if (s >= 3600) {
+        snprintf(out, cap, "%lldh %02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    } else if (s >= 60) {
+        snprintf(out, cap, "%lldm %02llds", (long long)(s / 60), (long long)(s % 60));
+    } else {
+        snprintf(out, cap, "%llds", (long long)s);
+    }
+    if (ago) {
+        size_t n = strlen(out);
+        snprintf(out + n, cap > n ? cap - n : 0, " ago");
+    }
+}
+
+static void hex_upper(const uint8_t *p, size_t n, char *out, size_t cap) {
+    static const char digits[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 2 < cap; i++) {
+        out[o++] = digits[p[i] >> 4];
+        out[o++] = digits[p[i] & 15];
+    }
+    if (cap) out[o < cap ? o : cap - 1] = 0;
+}
+
+/* Serial text -> canonical uppercase hex without leading zeros (colons,
+ * spaces and a 0x prefix allowed). false if not hex, zero or over 20
+ * bytes. */
+static bool normalize_serial(const char *in, char *out, size_t cap) {
+    if (!in) return false;
+    if (in[0] == '0' && (in[1] == 'x' || in[1] == 'X')) in += 2;
+    size_t n = 0;
+    bool leading = true;
+    for (; *in; in++) {
+        char c = *in;
+        if (c == ':' || c == ' ') continue;
+        int v;
+        if (c >= '0' && c <= '9')
+            v = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v = c - 'A' + 10;
+        else
+            return false;
+        if (leading && v == 0) continue;
+        leading = false;
+        if (n + 1 >= cap || n >= 40) return false;
+        out[n++] = "0123456789ABCDEF"[v];
+    }
+    if (n == 0) return false;
+    out[n] = 0;
+    return true;
+}
+
+/* Hex (canonical, from normalize_serial) -> big-endian bytes. */
+static size_t serial_bytes(const char *hex, uint8_t *out, size_t cap) {
+    size_t len = strlen(hex), n = (len + 1) / 2;
+    if (n > cap) return 0;
+    memset(out, 0, n);
+    for (size_t i = 0; i < len; i++) {
+        char c = hex[len - 1 - i];
+        int v = c <= '9' ? c - '0' : c - 'A' + 10;
+        out[n - 1 - i / 2] |= (uint8_t)(v << (4 * (i % 2)));
+    }
+    return n;
+}
+
+static bool path_join(char *out, size_t cap, const char *dir, const char *name) {
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < cap;
+}
+
+static bool exists(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* Writes a whole file with the given mode. exclusive: refuse an existing
+ * file; otherwise replace it atomically (temporary file + rename). */
+static bool write_file(const char *path, const void *data, size_t len, mode_t mode,
+                       bool exclusive) {
+    char tmp[PATH_CAP + 16];
+    const char *target = path;
+    if (!exclusive) {
+        int n = snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+        if (n < 0 || (size_t)n >= sizeof tmp) {
+            cli_err("path too long: %s", path);
+            return false;
+        }
+        target = tmp;
+        unlink(tmp);
+    }
+    int fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        cli_err("cannot create %s: %s", target, strerror(errno));
+        return false;
+    }
+    bool ok = fchmod(fd, mode) == 0;
+    const uint8_t *p = data;
+    size_t left = len;
+    while (ok && left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            ok = false;
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (ok && fsync(fd) != 0) ok = false;
+    int saved = errno;
+    if (close(fd) != 0) ok = false;
+    if (ok && !exclusive && rename(tmp, path) != 0) ok = false;
+    if (!ok) {
+        cli_err("cannot write %s: %s", path, strerror(errno ? errno : saved));
+        unlink(target);
+    }
+    return ok;
+}
+
+/* Appends one line to a state file (created 0600 if missing). */
+static bool append_line(const char *path, const char *line) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        cli_err("cannot open %s: %s", path, strerror(errno));
+        return false;
+    }
+    size_t len = strlen(line);
+    ssize_t w = write(fd, line, len);
+    bool ok = w == (ssize_t)len && fsync(fd) == 0;
+    if (close(fd) != 0) ok = false;
+    if (!ok) cli_err("cannot append to %s: %s", path, strerror(errno));
+    return ok;
+}
+
+/* ---- the CA on disk ---- */
+
+typedef struct ca_state {
+    const char *dir;
+    int lock_fd;
+    char *cert_pem;
+    size_t cert_pem_len;
+    uint8_t *cert_der;
+    size_t cert_der_len;
+    x509_cert cert;
+    crypto_key *key;
+    uint8_t key_id[X509_MAX_KEY_ID];
+    size_t key_id_len;
+    char subject[512];
+} ca_state;
+
+static void ca_close(ca_state *ca) {
+    free(ca->cert_pem);
+    free(ca->cert_der);
+    key_free(ca->key);
+    if (ca->lock_fd >= 0) close(ca->lock_fd); /* releases the lock */
+    memset(ca, 0, sizeof *ca);
+    ca->lock_fd = -1;
+}
+
+/* Exclusive lock on the CA directory (serializes issue/revoke/crl). */
+static bool ca_lock(ca_state *ca) {
+    ca->lock_fd = open(ca->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ca->lock_fd < 0) {
+        cli_err("cannot open the CA directory %s: %s", ca->dir, strerror(errno));
+        return false;
+    }
+    if (flock(ca->lock_fd, LOCK_EX) != 0) {
+        cli_err("cannot lock %s: %s", ca->dir, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static bool ca_open(ca_state *ca, const char *dir) {
+    memset(ca, 0, sizeof *ca);
+    ca->lock_fd = -1;
+    ca->dir = dir;
+    char crt[PATH_CAP], keyp[PATH_CAP];
+    if (!path_join(crt, sizeof crt, dir, "ca.crt") ||
+        !path_join(keyp, sizeof keyp, dir, "ca.key")) {
+        cli_err("path too long: %s", dir);
+        return false;
+    }
+    if (!exists(crt)) {
+        cli_err("no CA in %s (%s is missing): create one with 'certa ca init %s'", dir, crt, dir);
+        return false;
+    }
+    if (!ca_lock(ca)) return false;
+    if (read_file(crt, &ca->cert_pem, &ca->cert_pem_len) != 0) {
+        cli_err("cannot read %s", crt);
+        return false;
+    }
+    size_t pos = 0;
+    if (pem_next(ca->cert_pem, ca->cert_pem_len, &pos, "CERTIFICATE", &ca->cert_der,
+                 &ca->cert_der_len) != 1 ||
+        x509_parse(&ca->cert, ca->cert_der, ca->cert_der_len) != 0) {
+        cli_err("%s does not hold a readable PEM certificate", crt);
+        return false;
+    }
+    char *key_pem = NULL;
+    size_t key_len = 0;
+    if (read_file(keyp, &key_pem, &key_len) != 0) {
+        cli_err("cannot read the CA key %s", keyp);
+        return false;
+    }
+    ca->key = key_from_pem(key_pem, key_len);
+    crypto_zero(key_pem, key_len);
+    free(key_pem);
+    if (!ca->key) {
+        cli_err("%s is not a usable private key (unencrypted PKCS#8, SEC1 or PKCS#1 PEM)", keyp);
+        return false;
+    }
+    crypto_key *pub = key_from_spki(ca->cert.spki.data, ca->cert.spki.len);
+    bool match = pub && key_pair_matches(ca->key, pub);
+    key_free(pub);
+    if (!match) {
+        cli_err("%s does not belong to %s: the CA directory is inconsistent", keyp, crt);
+        return false;
+    }
+    if (x509_cert_key_id(&ca->cert, ca->key_id, &ca->key_id_len) != 0) {
+        cli_err("cannot read the key identifier of %s", crt);
+        return false;
+    }
+    if (x509_name_to_string(&ca->cert.subject, ca->subject, sizeof ca->subject) != 0)
+        snprintf(ca->subject, sizeof ca->subject, "(unprintable name)");
+    return true;
+}
+
+/* ---- init ---- */
+
+static int ca_init(int argc, char **argv) {
+    const char *dir = NULL, *name = "certa dev CA", *ttl_s = "8760h";
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int m;
+        if ((m = cli_opt(argc, argv, &i, "--name", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            name = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--ttl", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            ttl_s = v;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            ca_usage(stdout);
+            return CLI_EXIT_OK;
+        } else if (argv[i][0] == '-') {
+            cli_err("ca init: unknown option '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        } else if (!dir) {
+            dir = argv[i];
+        } else {
+            cli_err("ca init: unexpected argument '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!dir) {
+        cli_err("ca init: which directory? certa ca init DIR");
+        return CLI_EXIT_USAGE;
+    }
+    int64_t ttl;
+    if (!parse_ttl(ttl_s, &ttl)) {
+        cli_err("ca init: bad --ttl '%s': use a number and a unit, e.g. 8760h, 365d, 90m", ttl_s);
+        return CLI_EXIT_USAGE;
+    }
+    if (!*name || strlen(name) > 64 || !der_is_utf8(name, strlen(name))) {
+        cli_err("ca init: --name must be 1-64 bytes of UTF-8 text");
+        return CLI_EXIT_USAGE;
+    }
+
+    char crt[PATH_CAP], keyp[PATH_CAP], serials[PATH_CAP], revoked[PATH_CAP];
+    if (!path_join(crt, sizeof crt, dir, "ca.crt") ||
+        !path_join(keyp, sizeof keyp, dir, "ca.key") ||
+        !path_join(serials, sizeof serials, dir, "serials.txt") ||
+        !path_join(revoked, sizeof revoked, dir, "revoked.txt")) {
+        cli_err("path too long: %s", dir);
+        return CLI_EXIT_USAGE;
+    }
+    if (exists(crt) || exists(keyp)) {
+        cli_err("a CA already exists in %s (%s): refusing to overwrite it; use another "
+                "directory or remove this one first",
+                dir, exists(keyp) ? keyp : crt);
+        return CLI_EXIT_FAIL;
+    }
+    if (mkdir(dir, 0700) != 0) {
+        struct stat st;
+        if (errno != EEXIST || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            cli_err("cannot create the directory %s: %s", dir, strerror(errno));
+            return CLI_EXIT_FAIL;
+        }
+    }
+
+    ca_state ca;
+    memset(&ca, 0, sizeof ca);
+    ca.dir = dir;
+    ca.lock_fd = -1;
+    if (!ca_lock(&ca)) {
+        ca_close(&ca);
+        return CLI_EXIT_FAIL;
+    }
+    /* Re-check under the lock: a concurrent init may have won. */
+    if (exists(crt) || exists(keyp)) {
+        cli_err("a CA already exists in %s: refusing to overwrite it", dir);
+        ca_close(&ca);
+        return CLI_EXIT_FAIL;
+    }
+
+    int rc = CLI_EXIT_FAIL;
+    uint8_t serial[X509_SERIAL_LEN];
+    uint8_t *der = NULL;
+    size_t der_len = 0;
+    char *pem = NULL, *key_pem = NULL;
+    size_t pem_len = 0, key_pem_len = 0;
+    crypto_key *key = key_generate(KEYGEN_P256);
+    if (!key || x509_random_serial(serial) != 0) {
+        cli_err("cannot generate the CA key");
+        goto done;
+    }
+    int64_t now = (int64_t)time(NULL);
+    x509_issue_params p;
+    memset(&p, 0, sizeof p);
+    p.serial = serial;
+    p.serial_len = sizeof serial;
+    p.subject_cn = name;
+    p.not_before = now - SKEW_SECONDS;
+    p.not_after = now + ttl;
+    p.is_ca = true;
+    p.path_len = 0;
+    if (x509_issue(&p, key, key, &der, &der_len) != 0 ||
+        x509_pem_encode("CERTIFICATE", der, der_len, &pem, &pem_len) != 0) {
+        cli_err("cannot build the CA certificate");
+        goto done;
+    }
+    if (key_private_pem(key, &key_pem, &key_pem_len) != 0) {
+        cli_err("cannot encode the CA key");
+        goto done;
+    }
+    if (!write_file(keyp, key_pem, key_pem_len, 0600, true)) goto done;
+    if (!write_file(crt, pem, pem_len, 0644, true)) {
+        unlink(keyp);
+        goto done;
+    }
+    if (!exists(serials)) append_line(serials, "# serial\tnot_after\tfile\tidentities\n");
+    if (!exists(revoked)) append_line(revoked, "# serial\trevoked_at\treason\n");
+
+    char hex[64], when[64], left[64];
+    hex_upper(serial, sizeof serial, hex, sizeof hex);
+    cli_format_time(p.not_after, when, sizeof when);
+    fmt_duration(ttl, left, sizeof left);
+    printf("created CA \"%s\" in %s\n"
+           "  certificate: %s  (the trust anchor: give it to verifiers as -CAfile / --trust)\n"
+           "  private key: %s  (ECDSA P-256, PKCS#8, mode 0600: keep it secret)\n"
+           "  serial:      %s\n"
+           "  subject:     CN=%s\n"
+           "  not after:   %s (expires in %s)\n"
+           "next: certa ca issue %s --out NAME --dns localhost --spiffe spiffe://example.org/app\n",
+           name, dir, crt, keyp, hex, name, when, left, dir);
+    rc = CLI_EXIT_OK;
+done:
+    if (key_pem) {
+        crypto_zero(key_pem, key_pem_len);
+        free(key_pem);
+    }
+    free(pem);
+    free(der);
+    key_free(key);
+    ca_close(&ca);
+    return rc;
+}
+
+/* ---- issue ---- */
+
+typedef struct issue_opts {
+    const char *dir, *out, *ttl_s, *key_type, *cn, *crl_url;
+    const char *spiffe;
+    const char *dns[MAX_SANS];
+    size_t n_dns;
+    x509_ip ips[MAX_SANS];
+    const char *ip_text[MAX_SANS];
+    size_t n_ips;
+    bool client, server, force, empty_subject;
+} issue_opts;
+
+/* Last path segment of a (checked) SPIFFE ID. */
+static const char *spiffe_last_segment(const char *id) {
+    const char *slash = strrchr(id, '/');
+    return slash ? slash + 1 : id;
+}
+
+static int parse_issue_args(int argc, char **argv, issue_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->ttl_s = "24h";
+    o->key_type = "p256";
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int m;
+        char why[160];
+        if ((m = cli_opt(argc, argv, &i, "--out", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            o->out = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--spiffe", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (o->spiffe) {
+                cli_err("ca issue: only one --spiffe ID per certificate (an X509-SVID has "
+                        "exactly one URI SAN)");
+                return CLI_EXIT_USAGE;
+            }
+            if (!x509_check_spiffe_id(v, why, sizeof why)) {
+                cli_err("ca issue: bad SPIFFE ID '%s': %s", v, why);
+                return CLI_EXIT_USAGE;
+            }
+            o->spiffe = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--dns", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (x509_parse_ip(v, &o->ips[0])) {
+                cli_err("ca issue: '%s' is an IP address: use --ip %s", v, v);
+                return CLI_EXIT_USAGE;
+            }
+            if (!x509_check_dns_name(v, why, sizeof why)) {
+                cli_err("ca issue: bad DNS name '%s': %s", v, why);
+                return CLI_EXIT_USAGE;
+            }
+            if (o->n_dns >= MAX_SANS) {
+                cli_err("ca issue: at most %d --dns names", MAX_SANS);
+                return CLI_EXIT_USAGE;
+            }
+            o->dns[o->n_dns++] = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--ip", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (o->n_ips >= MAX_SANS) {
+                cli_err("ca issue: at most %d --ip addresses", MAX_SANS);
+                return CLI_EXIT_USAGE;
+            }
+            if (!x509_parse_ip(v, &o->ips[o->n_ips])) {
+                cli_err("ca issue: bad IP address '%s': use an IPv4 (10.0.0.1) or IPv6 (::1) "
+                        "literal, without brackets or port",
+                        v);
+                return CLI_EXIT_USAGE;
+            }
+            o->ip_text[o->n_ips++] = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--ttl", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            o->ttl_s = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--key-type", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            o->key_type = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--cn", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            o->cn = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--crl-url", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            o->crl_url = v;
+        } else if (!strcmp(argv[i], "--client")) {
+            o->client = true;
+        } else if (!strcmp(argv[i], "--server")) {
+            o->server = true;
+        } else if (!strcmp(argv[i], "--force")) {
+            o->force = true;
+        } else if (!strcmp(argv[i], "--empty-subject")) {
+            o->empty_subject = true;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            ca_usage(stdout);
+            return -1;
+        } else if (argv[i][0] == '-') {
+            cli_err("ca issue: unknown option '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        } else if (!o->dir) {
+            o->dir = argv[i];
+        } else {
+            cli_err("ca issue: unexpected argument '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!o->dir) {
+        cli_err("ca issue: which CA? certa ca issue DIR --out NAME --dns NAME");
+        return CLI_EXIT_USAGE;
+    }
+    if (!o->out || !*o->out) {
+        cli_err("ca issue: --out NAME is required (writes NAME.key and NAME.crt)");
+        return CLI_EXIT_USAGE;
+    }
+    if (!o->spiffe && o->n_dns == 0 && o->n_ips == 0) {
+        cli_err("ca issue: give the identity: --spiffe ID, --dns NAME and/or --ip ADDR");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->cn && o->empty_subject) {
+        cli_err("ca issue: --cn and --empty-subject contradict each other");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->cn && (!*o->cn || strlen(o->cn) > 64 || !der_is_utf8(o->cn, strlen(o->cn)))) {
+        cli_err("ca issue: --cn must be 1-64 bytes of UTF-8 text");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->crl_url && (strncmp(o->crl_url, "http://", 7) != 0 || strlen(o->crl_url) > 1024 ||
+                       !der_is_ia5(o->crl_url, strlen(o->crl_url)))) {
+        cli_err("ca issue: --crl-url must be an http:// URL (RFC 5280 §4.2.1.13)");
+        return CLI_EXIT_USAGE;
+    }
+    if (!o->client && !o->server) o->client = o->server = true;
+    return CLI_EXIT_OK;
+}
+
+static int ca_issue(int argc, char **argv) {
+    issue_opts o;
+    int prc = parse_issue_args(argc, argv, &o);
+    if (prc < 0) return CLI_EXIT_OK; /* --help */
+    if (prc != CLI_EXIT_OK) return prc;
+    int64_t ttl;
+    if (!parse_ttl(o.ttl_s, &ttl)) {
+        cli_err("ca issue: bad --ttl '%s': use a number and a unit, e.g. 90s, 15m, 24h, 7d",
+                o.ttl_s);
+        return CLI_EXIT_USAGE;
+    }
+    keygen_type kt;
+    if (!keygen_type_from_name(o.key_type, &kt)) {
+        cli_err("ca issue: unknown --key-type '%s': use p256, p384, ed25519 or rsa2048",
+                o.key_type);
+        return CLI_EXIT_USAGE;
+    }
+    char crt_path[PATH_CAP], key_path[PATH_CAP], serials[PATH_CAP];
+    if (snprintf(crt_path, sizeof crt_path, "%s.crt", o.out) >= (int)sizeof crt_path ||
+        snprintf(key_path, sizeof key_path, "%s.key", o.out) >= (int)sizeof key_path ||
+        !path_join(serials, sizeof serials, o.dir, "serials.txt")) {
+        cli_err("path too long");
+        return CLI_EXIT_USAGE;
+    }
+    if (!o.force && (exists(crt_path) || exists(key_path))) {
+        cli_err("%s already exists: use --force to replace it, or another --out",
+                exists(crt_path) ? crt_path : key_path);
+        return CLI_EXIT_FAIL;
+    }
+
+    ca_state ca;
+    if (!ca_open(&ca, o.dir)) {
+        ca_close(&ca);
+        return CLI_EXIT_FAIL;
+    }
+    int rc = CLI_EXIT_FAIL;
+    crypto_key *key = NULL;
+    uint8_t *der = NULL;
+    char *pem = NULL, *key_pem = NULL;
+    size_t der_len = 0, pem_len = 0, key_pem_len = 0;
+
+    int64_t now = (int64_t)time(NULL);
+    int64_t not_after = now + ttl;
+    if (not_after > ca.cert.not_after) {
+        char ca_end[64], max_left[64], want[64];
+        cli_format_time(ca.cert.not_after, ca_end, sizeof ca_end);
+        fmt_duration(ca.cert.not_after - now, max_left, sizeof max_left);
+        fmt_duration(ttl, want, sizeof want);
+        if (ca.cert.not_after <= now)
+            cli_err("the CA certificate expired on %s: create a new CA (certa ca init)", ca_end);
+        else
+            cli_err("--ttl %s (%s) would outlive the CA, which expires on %s (in %s): use a "
+                    "shorter --ttl, or create a CA with a longer one",
+                    o.ttl_s, want, ca_end, max_left);
+        goto done;
+    }
+    if (now < ca.cert.not_before) {
+        cli_err("the CA certificate is not valid yet (check the clock)");
+        goto done;
+    }
+
+    /* Subject. */
+    const char *cn = NULL;
+    char cn_buf[80];
+    if (o.cn) {
+        cn = o.cn;
+    } else if (!o.empty_subject) {
+        if (o.n_dns > 0 && strlen(o.dns[0]) <= 64)
+            cn = o.dns[0];
+        else if (o.spiffe && strlen(spiffe_last_segment(o.spiffe)) <= 64)
+            cn = spiffe_last_segment(o.spiffe);
+        else if (o.n_ips > 0) {
+            snprintf(cn_buf, sizeof cn_buf, "%s", o.ip_text[0]);
+            cn = cn_buf;
+        }
+    }
+
+    uint8_t serial[X509_SERIAL_LEN];
+    key = key_generate(kt);
+    if (!key || x509_random_serial(serial) != 0) {
+        cli_err("cannot generate a %s key", o.key_type);
+        goto done;
+    }
+    x509_issue_params p;
+    memset(&p, 0, sizeof p);
+    p.serial = serial;
+    p.serial_len = sizeof serial;
+    p.issuer = ca.cert.subject.data;
+    p.issuer_len = ca.cert.subject.len;
+    p.subject_cn = cn;
+    p.not_before = now - SKEW_SECONDS;
+    if (p.not_before < ca.cert.not_before) p.not_before = ca.cert.not_before;
+    p.not_after = not_after;
+    p.is_ca = false;
+    p.path_len = -1;
+    p.server_auth = o.server;
+    p.client_auth = o.client;
+    p.dns = o.dns;
+    p.n_dns = o.n_dns;
+    p.ips = o.ips;
+    p.n_ips = o.n_ips;
+    p.uris = o.spiffe ? &o.spiffe : NULL;
+    p.n_uris = o.spiffe ? 1 : 0;
+    p.issuer_key_id = ca.key_id;
+    p.issuer_key_id_len = ca.key_id_len;
+    p.crl_url = o.crl_url;
+    if (x509_issue(&p, key, ca.key, &der, &der_len) != 0 ||
+        x509_pem_encode("CERTIFICATE", der, der_len, &pem, &pem_len) != 0) {
+        cli_err("cannot build the certificate (is the CA key a supported type?)");
+        goto done;
+    }
+    if (key_private_pem(key, &key_pem, &key_pem_len) != 0) {
+        cli_err("cannot encode the private key");
+        goto done;
+    }
+    if (o.force) {
+        unlink(key_path);
+        unlink(crt_path);
+    }
+    if (!write_file(key_path, key_pem, key_pem_len, 0600, true)) goto done;
+    if (!write_file(crt_path, pem, pem_len, 0644, true)) {
+        unlink(key_path);
+        goto done;
+    }
+
+    /* Identities, for the record and the summary. */
+    char sans[4096];
+    size_t sl = 0;
+    sans[0] = 0;
+    for (size_t i = 0; i < o.n_dns; i++)
+        sl += (size_t)snprintf(sans + sl, sl < sizeof sans ? sizeof sans - sl : 0, "%sDNS:%s",
+                               sl ? ", " : "", o.dns[i]);
+    for (size_t i = 0; i < o.n_ips && sl < sizeof sans; i++)
+        sl +=
+            (size_t)snprintf(sans + sl, sizeof sans - sl, "%sIP:%s", sl ? ", " : "", o.ip_text[i]);
+    if (o.spiffe && sl < sizeof sans)
+        sl += (size_t)snprintf(sans + sl, sizeof sans - sl, "%sURI:%s", sl ? ", " : "", o.spiffe);
+
+    char hex[64], line[PATH_CAP + 4400];
+    hex_upper(serial, sizeof serial, hex, sizeof hex);
+    snprintf(line, sizeof line, "%s\t%lld\t%s\t%s\n", hex, (long long)not_after, crt_path, sans);
+    if (!append_line(serials, line)) {
+        cli_err("the certificate was written but not recorded in %s: it cannot be revoked "
+                "by serial until it is",
+                serials);
+        goto done;
+    }
+
+    x509_cert leaf;
+    char subject[512] = "";
+    if (x509_parse(&leaf, der, der_len) == 0)
+        x509_name_to_string(&leaf.subject, subject, sizeof subject);
+    char when[64], left[64], kdesc[64];
+    cli_format_time(not_after, when, sizeof when);
+    fmt_duration(ttl, left, sizeof left);
+    key_describe(key, kdesc, sizeof kdesc);
+    printf("issued %s for %s\n"
+           "  certificate: %s\n"
+           "  private key: %s  (%s, PKCS#8, mode 0600)\n"
+           "  serial:      %s\n"
+           "  subject:     %s\n"
+           "  SANs:        %s%s\n"
+           "  usage:       %s\n"
+           "  issuer:      %s\n"
+           "  not after:   %s (expires in %s)\n",
+           o.spiffe ? "an X509-SVID" : "a certificate", sans, crt_path, key_path, kdesc, hex,
+           *subject ? subject : "(empty; the SAN extension is critical)", sans,
+           *subject ? "" : " [critical]",
+           o.server && o.client ? "TLS server and client (serverAuth, clientAuth)"
+           : o.server           ? "TLS server (serverAuth)"
+                                : "TLS client (clientAuth)",
+           ca.subject, when, left);
+    rc = CLI_EXIT_OK;
+done:
+    if (key_pem) {
+        crypto_zero(key_pem, key_pem_len);
+        free(key_pem);
+    }
+    free(pem);
+    free(der);
+    key_free(key);
+    ca_close(&ca);
+    return rc;
+}
+
+/* ---- revoke ---- */
+
+static const struct {
+    const char *name;
+    int code;
+} reasons[] = {
+    {"unspecified", 0},        {"keyCompromise", 1},      {"cACompromise", 2},
+    {"affiliationChanged", 3}, {"superseded", 4},         {"cessationOfOperation", 5},
+    {"certificateHold", 6},    {"privilegeWithdrawn", 9},
+};
+
+static const char *reason_name(int code) {
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        if (reasons[i].code == code) return reasons[i].name;
+    return "unspecified";
+}
+
+/* Finds the serial (canonical hex) in a state file; copies the line. */
+static bool find_serial(const char *path, const char *hex, char *line_out, size_t cap) {
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    char line[8192];
+    bool found = false;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#') continue;
+        char first[64];
+        size_t n = strcspn(line, "\t \n");
+        if (n == 0 || n >= sizeof first) continue;
+        memcpy(first, line, n);
+        first[n] = 0;
+        char canon[64];
+        if (normalize_serial(first, canon, sizeof canon) && !strcmp(canon, hex)) {
+            if (line_out) snprintf(line_out, cap, "%s", line);
+            found = true;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static int ca_revoke(int argc, char **argv) {
+    const char *dir = NULL, *serial_s = NULL, *reason_s = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int m;
+        if ((m = cli_opt(argc, argv, &i, "--reason", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            reason_s = v;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            ca_usage(stdout);
+            return CLI_EXIT_OK;
+        } else if (argv[i][0] == '-' && argv[i][1] != 0) {
+            cli_err("ca revoke: unknown option '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        } else if (!dir) {
+            dir = argv[i];
+        } else if (!serial_s) {
+            serial_s = argv[i];
+        } else {
+            cli_err("ca revoke: unexpected argument '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!dir || !serial_s) {
+        cli_err("ca revoke: certa ca revoke DIR SERIAL (the hex serial printed by ca issue)");
+        return CLI_EXIT_USAGE;
+    }
+    char hex[64];
+    if (!normalize_serial(serial_s, hex, sizeof hex)) {
+        cli_err("ca revoke: bad serial '%s': give it in hex, e.g. 4F0A...; colons are fine",
+                serial_s);
+        return CLI_EXIT_USAGE;
+    }
+    int reason = 0;
+    if (reason_s) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+            if (!strcasecmp(reason_s, reasons[i].name)) {
+                reason = reasons[i].code;
+                known = true;
+            }
+        }
+        if (!known) {
+            cli_err("ca revoke: unknown --reason '%s': use keyCompromise, superseded, "
+                    "cessationOfOperation, affiliationChanged or unspecified",
+                    reason_s);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    ca_state ca;
+    if (!ca_open(&ca, dir)) {
+        ca_close(&ca);
+        return CLI_EXIT_FAIL;
+    }
+    int rc = CLI_EXIT_FAIL;
+    char serials[PATH_CAP], revoked[PATH_CAP], issued[8192], prev[256];
+    if (!path_join(serials, sizeof serials, dir, "serials.txt") ||
+        !path_join(revoked, sizeof revoked, dir, "revoked.txt")) {
+        cli_err("path too long: %s", dir);
+        goto done;
+    }
+    if (!find_serial(serials, hex, issued, sizeof issued)) {
+        cli_err("serial %s was not issued by the CA in %s (see %s)", hex, dir, serials);
+        goto done;
+    }
+    if (find_serial(revoked, hex, prev, sizeof prev)) {
+        long long at = 0;
+        char when[64] = "an earlier date";
+        if (sscanf(prev, "%*s %lld", &at) == 1) cli_format_time(at, when, sizeof when);
+        printf("serial %s was already revoked on %s; nothing to do\n", hex, when);
+        rc = CLI_EXIT_OK;
+        goto done;
+    }
+    int64_t now = (int64_t)time(NULL);
+    char line[256];
+    snprintf(line, sizeof line, "%s\t%lld\t%s\n", hex, (long long)now, reason_name(reason));
+    if (!append_line(revoked, line)) goto done;
+    /* The record: serial, not_after, file, identities. */
+    char file[PATH_CAP] = "?", ids[4096] = "";
+    {
+        char *save = NULL;
+        strtok_r(issued, "\t", &save);
+        strtok_r(NULL, "\t", &save);
+        const char *f = strtok_r(NULL, "\t", &save);
+        const char *s = strtok_r(NULL, "\n", &save);
+        if (f) snprintf(file, sizeof file, "%s", f);
+        if (s) snprintf(ids, sizeof ids, "%s", s);
+    }
+    char when[64];
+    cli_format_time(now, when, sizeof when);
+    printf("revoked serial %s (%s)\n"
+           "  certificate: %s\n"
+           "  identities:  %s\n"
+           "  revoked at:  %s\n"
+           "next: certa ca crl %s  (publish the new CRL to the verifiers)\n",
+           hex, reason_name(reason), file, ids, when, dir);
+    rc = CLI_EXIT_OK;
+done:
+    ca_close(&ca);
+    return rc;
+}
+
+/* ---- crl ---- */
+
+#define MAX_REVOKED 100000
+
+static int ca_crl(int argc, char **argv) {
+    const char *dir = NULL, *ttl_s = "24h";
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int m;
+        if ((m = cli_opt(argc, argv, &i, "--ttl", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            ttl_s = v;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            ca_usage(stdout);
+            return CLI_EXIT_OK;
+        } else if (argv[i][0] == '-') {
+            cli_err("ca crl: unknown option '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        } else if (!dir) {
+            dir = argv[i];
+        } else {
+            cli_err("ca crl: unexpected argument '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!dir) {
+        cli_err("ca crl: which CA? certa ca crl DIR [--ttl 24h]");
+        return CLI_EXIT_USAGE;
+    }
+    int64_t ttl;
+    if (!parse_ttl(ttl_s, &ttl)) {
+        cli_err("ca crl: bad --ttl '%s': use a number and a unit, e.g. 24h, 7d", ttl_s);
+        return CLI_EXIT_USAGE;
+    }
+    ca_state ca;
+    if (!ca_open(&ca, dir)) {
+        ca_close(&ca);
+        return CLI_EXIT_FAIL;
+    }
+    int rc = CLI_EXIT_FAIL;
+    x509_revoked *list = NULL;
+    uint8_t(*serial_store)[20] = NULL;
+    size_t n = 0, cap = 0;
+    uint8_t *der = NULL;
+    char *pem = NULL;
+    size_t der_len = 0, pem_len = 0;
+    FILE *f = NULL;
+    char revoked[PATH_CAP], numpath[PATH_CAP], crlpath[PATH_CAP];
+    if (!path_join(revoked, sizeof revoked, dir, "revoked.txt") ||
+        !path_join(numpath, sizeof numpath, dir, "crlnumber") ||
+        !path_join(crlpath, sizeof crlpath, dir, "ca.crl")) {
+        cli_err("path too long: %s", dir);
+        goto done;
+    }
+    int64_t now = (int64_t)time(NULL);
+    if (now + ttl > ca.cert.not_after) {
+        char ca_end[64];
+        cli_format_time(ca.cert.not_after, ca_end, sizeof ca_end);
+        cli_err("--ttl %s would make the CRL outlive the CA, which expires on %s: use a "
+                "shorter --ttl",
+                ttl_s, ca_end);
+        goto done;
+    }
+
+    f = fopen(revoked, "r");
+    if (!f && errno != ENOENT) {
+        cli_err("cannot read %s: %s", revoked, strerror(errno));
+        goto done;
+    }
+    char line[512];
+    unsigned long lineno = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        lineno++;
+        if (line[0] == '#' || line[0] == '\n') continue;
+        char s_hex[64], reason_s[64] = "unspecified", canon[64];
+        long long at;
+        int got = sscanf(line, "%63s %lld %63s", s_hex, &at, reason_s);
+        if (got < 2 || !normalize_serial(s_hex, canon, sizeof canon)) {
+            cli_err("%s line %lu is malformed: expected 'SERIAL<TAB>EPOCH<TAB>REASON'", revoked,
+                    lineno);
+            goto done;
+        }
+        if (n == cap) {
+            if (cap >= MAX_REVOKED) {
+                cli_err("%s lists more than %d certificates", revoked, MAX_REVOKED);
+                goto done;
+            }
+            size_t ncap = cap ? cap * 2 : 16;
+            x509_revoked *nl = realloc(list, ncap * sizeof *nl);
+            if (!nl) goto nomem;
+            list = nl;
+            uint8_t(*ns)[20] = realloc(serial_store, ncap * sizeof *ns);
+            if (!ns) goto nomem;
+            serial_store = ns;
+            cap = ncap;
+        }
+        int reason = 0;
+        for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+            if (!strcasecmp(reason_s, reasons[i].name)) reason = reasons[i].code;
+        size_t sl = serial_bytes(canon, serial_store[n], sizeof serial_store[n]);
+        if (sl == 0) {
+            cli_err("%s line %lu: serial too long", revoked, lineno);
+            goto done;
+        }
+        list[n].serial_len = sl;
+        list[n].revoked_at = at;
+        list[n].reason = reason;
+        n++;
+    }
+    for (size_t i = 0; i < n; i++)
+        list[i].serial = serial_store[i]; /* after the last realloc */
+
+    /* CRL number: one more than the last. */
+    unsigned long long number = 1;
+    {
+        FILE *nf = fopen(numpath, "r");
+        if (nf) {
+            unsigned long long last = 0;
+            if (fscanf(nf, "%llu", &last) == 1 && last < (1ULL << 62)) number = last + 1;
+            fclose(nf);
+        }
+    }
+    x509_crl_params p;
+    memset(&p, 0, sizeof p);
+    p.issuer = ca.cert.subject.data;
+    p.issuer_len = ca.cert.subject.len;
+    p.issuer_key_id = ca.key_id;
+    p.issuer_key_id_len = ca.key_id_len;
+    p.this_update = now;
+    p.next_update = now + ttl;
+    p.crl_number = number;
+    p.revoked = list;
+    p.n_revoked = n;
+    if (x509_crl_build(&p, ca.key, &der, &der_len) != 0 ||
+        x509_pem_encode("X509 CRL", der, der_len, &pem, &pem_len) != 0) {
+        cli_err("cannot build the CRL");
+        goto done;
+    }
+    char num_text[32];
+    snprintf(num_text, sizeof num_text, "%llu\n", number);
+    if (!write_file(numpath, num_text, strlen(num_text), 0600, false)) goto done;
+    if (!write_file(crlpath, pem, pem_len, 0644, false)) goto done;
+    char when[64], left[64];
+    cli_format_time(p.next_update, when, sizeof when);
+    fmt_duration(ttl, left, sizeof left);
+    printf("wrote %s\n"
+           "  issuer:      %s\n"
+           "  CRL number:  %llu\n"
+           "  revoked:     %zu certificate%s\n"
+           "  next update: %s (in %s: run certa ca crl again before then)\n",
+           crlpath, ca.subject, number, n, n == 1 ? "" : "s", when, left);
+    rc = CLI_EXIT_OK;
+    goto done;
+nomem:
+    cli_err("out of memory");
+done:
+    if (f) fclose(f);
+    free(list);
+    free(serial_store);
+    free(der);
+    free(pem);
+    ca_close(&ca);
+    return rc;
+}
+
+/* ---- dispatch ---- */
+
+int cmd_ca(int argc, char **argv) {
+    if (argc < 2) {
+        ca_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *sub = argv[1];
+    if (!strcmp(sub, "init")) return ca_init(argc - 1, argv + 1);
+    if (!strcmp(sub, "issue")) return ca_issue(argc - 1, argv + 1);
+    if (!strcmp(sub, "revoke")) return ca_revoke(argc - 1, argv + 1);
+    if (!strcmp(sub, "crl")) return ca_crl(argc - 1, argv + 1);
+    if (!strcmp(sub, "help") || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+        ca_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    cli_err("ca: unknown command '%s'", sub);
+    ca_usage(stderr);
+    return CLI_EXIT_USAGE;
+}
