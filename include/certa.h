@@ -321,6 +321,12 @@ typedef struct certa_verify_params {
     unsigned max_depth;      /* certificates on a path including leaf and anchor; 0 = 10 */
     unsigned max_work;       /* signature checks path building may spend; 0 = 1000 */
     const char *email;       /* ... or this rfc822Name SAN (email address, client certificates), or NULL */
+    /* DER CRLs (RFC 5280 §5). A certificate on the path is refused when a CRL
+     * from its issuer (same name, signed by the issuer's key) lists it, or
+     * when such a CRL is unusable; issuers without a CRL here are not checked. */
+    const uint8_t *const *crls;
+    const size_t *crl_lens;
+    size_t crl_count;
 } certa_verify_params;
 
 #define CERTA_MAX_PATH 16

@@ -11,6 +11,7 @@
  * their pathLenConstraint respected. Per path: signatures (SHA-1 refused;
  * the anchor's own signature is not checked) and name constraints applied
  * to the names of every certificate below the constraining CA. */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "crypto/crypto.h"
 #include "wire/der.h"
 #include "x509/cert.h"
+#include "x509/crl.h"
 #include "x509/extensions.h"
 #include "x509/names.h"
 #include "x509/trust.h"
@@ -64,6 +66,8 @@ typedef struct vctx {
     unsigned loop_skips, final_fails;
     int best_code, best_depth;
     char best[512];
+    x509_crl *crls; /* params->crl_count, parsed */
+    bool *crl_ok;
 } vctx;
 
 /* ---- text ---------------------------------------------------------------- */
@@ -189,8 +193,8 @@ static int check_common(vctx *v, node *nd) {
         WHY(CERTA_E_CERT_MALFORMED,
             "names a different signature algorithm inside its signed part than outside it");
     const cursor *sn = &c->serial;
-    if ((sn->data[0] & 0x80) || (sn->len == 1 && sn->data[0] == 0) ||
-        sn->len > (sn->data[0] == 0 ? 21u : 20u))
+    if (!nd->anchor && ((sn->data[0] & 0x80) || (sn->len == 1 && sn->data[0] == 0) ||
+                        sn->len > (sn->data[0] == 0 ? 21u : 20u)))
         WHY(CERTA_E_CERT_MALFORMED,
             "has a serial number that is not a positive integer of at most 20 bytes");
     int rc = x509_parse_extensions(c, e, why, sizeof why);
@@ -221,6 +225,50 @@ static int check_common(vctx *v, node *nd) {
     return CERTA_OK;
 }
 
+/* CA/B BR 7.1.4.3: a commonName beside a SAN copies one of its entries.
+ * certa does not demand the copy (many private certificates carry a
+ * descriptive CN), but refuses the forms that can only be near-misses: a CN
+ * that equals a dNSName except for letter case, a CN with non-ASCII
+ * characters (dNSNames are ASCII), and an IP address written in any but its
+ * canonical form (hex, leading zeros, upper case, uncompressed IPv6). */
+static const char *cn_near_miss(const node *nd) {
+    x509_cn_iter it;
+    uint8_t t, tag;
+    cursor cn, val;
+    if (!x509_cn_begin(&nd->cert.subject, &it)) return NULL;
+    while (x509_cn_next(&it, &t, &cn)) {
+        for (size_t i = 0; i < cn.len; i++)
+            if (cn.data[i] >= 0x80) return "a commonName with non-ASCII characters";
+        cursor san = nd->ext.san;
+        while (!cur_empty(&san) && x509_next_general_name(&san, &tag, &val)) {
+            if (tag != GN_DNS || val.len != cn.len || same_bytes(&cn, &val)) continue;
+            bool ci = true;
+            for (size_t i = 0; i < cn.len && ci; i++) {
+                uint8_t a = cn.data[i], b = val.data[i];
+                if (a >= 'A' && a <= 'Z') a = (uint8_t)(a + 32);
+                if (b >= 'A' && b <= 'Z') b = (uint8_t)(b + 32);
+                ci = a == b;
+            }
+            if (ci) return "a commonName that differs from its dNSName in letter case";
+        }
+        char text[64], canon[64];
+        if (cn.len == 0 || cn.len >= sizeof text) continue;
+        memcpy(text, cn.data, cn.len);
+        text[cn.len] = '\0';
+        unsigned char addr[16];
+        struct in_addr a4;
+        bool v6 = strchr(text, ':') != NULL;
+        if (v6 ? inet_pton(AF_INET6, text, addr) == 1
+               : (strspn(text, "0123456789abcdefABCDEFxX.") == cn.len && inet_aton(text, &a4))) {
+            if (!v6) memcpy(addr, &a4, 4);
+            if (inet_ntop(v6 ? AF_INET6 : AF_INET, addr, canon, sizeof canon) &&
+                strcmp(canon, text) != 0)
+                return "a commonName with an IP address not in canonical form";
+        }
+    }
+    return NULL;
+}
+
 static int check_leaf(vctx *v, node *nd) {
     int rc = check_common(v, nd);
     if (rc != CERTA_OK) return rc;
@@ -248,6 +296,8 @@ static int check_leaf(vctx *v, node *nd) {
     if (!empty_subject && e->has_san && e->san_critical)
         WHY(CERTA_E_CERT_MALFORMED,
             "marks subjectAltName critical although its subject is not empty");
+    const char *cn_bad = e->has_san ? cn_near_miss(nd) : NULL;
+    if (cn_bad) WHY(CERTA_E_CERT_MALFORMED, "has %s (CA/B BR 7.1.4.3)", cn_bad);
     return CERTA_OK;
 }
 
@@ -595,8 +645,60 @@ bad:
     return -1;
 }
 
+static crypto_key *node_key(node *nd);
+
+/* Revocation of path[i] (i < len - 1) against the CRLs of its issuer. */
+static int crl_check(vctx *v, size_t i, int depth) {
+    node *c = &v->nodes[v->path[i]], *is = &v->nodes[v->path[i + 1]];
+    char when[64], rel[32];
+    for (size_t k = 0; k < v->p->crl_count; k++) {
+        x509_crl *crl = &v->crls[k];
+        if (!v->crl_ok[k] || !same_bytes(&crl->issuer, &c->cert.issuer)) continue;
+        crypto_key *key = node_key(is);
+        if (key == NULL || v->work >= v->max_work) continue;
+        v->work++;
+        if (sig_verify_x509(crl->sig_alg.data, crl->sig_alg.len, key, crl->tbs.data, crl->tbs.len,
+                            crl->sig.data, crl->sig.len) != 0)
+            continue; /* another CA's CRL under the same name, or a forged one */
+        const char *bad = NULL;
+        if (!same_bytes(&crl->tbs_sig_alg, &crl->sig_alg))
+            bad = "names different signature algorithms inside and outside its signed part";
+        else if (!crl->has_crl_number)
+            bad = "has no CRL number (RFC 5280 §5.2.3)";
+        else if (crl->crl_number_critical)
+            bad = "marks its CRL number critical (RFC 5280 §5.2.3)";
+        else if (crl->unknown_critical)
+            bad = "has a critical extension certa does not process";
+        else if (is->ext.has_ku && !(is->ext.ku & KU_CRL_SIGN))
+            bad = "is signed by a key whose keyUsage lacks cRLSign";
+        else if (crl->this_update > v->now)
+            bad = "is not yet valid (thisUpdate is in the future)";
+        else if (crl->has_next_update && crl->next_update < v->now)
+            bad = "is out of date (nextUpdate has passed)";
+        if (bad) {
+            fail(v, depth, CERTA_E_CERT_REVOKED,
+                 "the revocation status of %s '%s' is unknown: the CRL of %s '%s' %s",
+                 role_of(v, c), subject_of(c), role_of(v, is), subject_of(is), bad);
+            return -1;
+        }
+        int64_t t = 0;
+        if (x509_crl_lists(crl, &c->cert.serial, &t)) {
+            civil(t, when, sizeof when);
+            span(v->now > t ? v->now - t : 0, rel, sizeof rel);
+            fail(v, depth, CERTA_E_CERT_REVOKED,
+                 "%s '%s' was revoked on %s (%s ago) by its issuer '%s': it needs a new "
+                 "certificate",
+                 role_of(v, c), subject_of(c), when, rel, subject_of(is));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Checks that apply to a complete path path[0..len). */
 static int final_checks(vctx *v, size_t len) {
+    for (size_t i = 0; i + 1 < len && v->p->crl_count; i++)
+        if (crl_check(v, i, (int)len) != 0) return -1;
     for (size_t j = 1; j < len; j++) {
         node *ca = &v->nodes[v->path[j]];
         if (!ca->ext.has_nc) continue;
@@ -752,6 +854,11 @@ static int extend(vctx *v, size_t depth, unsigned nsi, size_t *out_len) {
                  "no issuer for '%s' in the trust bundle or the chain sent by the peer: the peer "
                  "is probably not sending its intermediate",
                  subject_of(cur));
+        else if (cur->self_issued)
+            fail(v, (int)depth, CERTA_E_CERT_UNKNOWN_ISSUER,
+                 "the chain ends at the root '%s', which is not in the trust bundle: add it to "
+                 "the bundle if it should be trusted",
+                 subject_of(cur));
         else {
             char iss[160];
             if (x509_name_to_string(&cur->cert.issuer, iss, sizeof iss) != 0)
@@ -794,11 +901,19 @@ int certa_verify_chain(const certa_trust *trust, const uint8_t *const *chain, co
     v.nodes = calloc(v.n, sizeof *v.nodes);
     v.sig = calloc(v.n * v.n, 1);
     v.memo = calloc(v.n * CERTA_MAX_PATH * CERTA_MAX_PATH, 1);
+    if (params->crl_count) {
+        v.crls = calloc(params->crl_count, sizeof *v.crls);
+        v.crl_ok = calloc(params->crl_count, sizeof *v.crl_ok);
+    }
     int code;
-    if (!v.nodes || !v.sig || !v.memo) {
+    if (!v.nodes || !v.sig || !v.memo ||
+        (params->crl_count && (!v.crls || !v.crl_ok || !params->crls || !params->crl_lens))) {
         code = finish(result, CERTA_E_NOMEM, "out of memory");
         goto out;
     }
+    for (size_t k = 0; k < params->crl_count; k++)
+        v.crl_ok[k] = params->crls[k] != NULL &&
+                      x509_crl_parse(&v.crls[k], params->crls[k], params->crl_lens[k]) == 0;
     for (size_t i = 0; i < v.n; i++) {
         node *nd = &v.nodes[i];
         const uint8_t *der;
@@ -891,5 +1006,7 @@ out:
     free(v.nodes);
     free(v.sig);
     free(v.memo);
+    free(v.crls);
+    free(v.crl_ok);
     return code;
 }
