@@ -26,7 +26,8 @@ static void verify_usage(FILE *out) {
           "                    [--purpose server|client] [--at TIME] [--cn-fallback] LEAF.pem\n"
           "\n"
           "Validates the certificate chain in LEAF.pem (the leaf first, then any\n"
-          "intermediates) against trust anchors, and explains the result.\n"
+          "intermediates; or one DER certificate) against trust anchors, and explains\n"
+          "the result.\n"
           "\n"
           "  --trust FILE|DIR   trust anchors: a PEM bundle, or a directory of *.pem,\n"
           "                     *.crt and *.cer files (repeatable; default: the system\n"
@@ -153,7 +154,8 @@ static void cert_list_free(cert_list *l) {
     l->count = 0;
 }
 
-/* Appends every CERTIFICATE block of path. Returns 0 or -1 (reported). */
+/* Appends every CERTIFICATE block of path (or the file itself when it is
+ * one DER certificate). Returns 0 or -1 (reported). */
 static int read_certs(cert_list *l, const char *path) {
     char *text = NULL;
     size_t len = 0;
@@ -185,8 +187,16 @@ static int read_certs(cert_list *l, const char *path) {
         found++;
     }
     if (rc == 0 && found == 0) {
-        cli_err("%s: no \"-----BEGIN CERTIFICATE-----\" block found", path);
-        rc = -1;
+        /* Not PEM: one DER certificate (a SEQUENCE) is accepted as is. */
+        if (len >= 2 && (uint8_t)text[0] == 0x30 && l->count < MAX_INPUT_CERTS &&
+            (l->der[l->count] = malloc(len)) != NULL) {
+            memcpy(l->der[l->count], text, len);
+            l->len[l->count++] = len;
+        } else {
+            cli_err("%s: no \"-----BEGIN CERTIFICATE-----\" block found (nor a DER certificate)",
+                    path);
+            rc = -1;
+        }
     }
     free(text);
     return rc;

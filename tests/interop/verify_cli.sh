@@ -123,6 +123,9 @@ run "SPIFFE" 0 --trust root.pem --purpose client --spiffe spiffe://example.test/
     client-chain.pem && expect "SPIFFE ID, client purpose: exit 0" '^verified: O=Certa CLI Workloads'
 run "--at with offset" 0 --trust root.pem --host svc.example.test --at "$soon_offset" chain.pem &&
     expect "--at $soon_offset: exit 0" '^verified: ' 'expires in (28|29) days'
+ossl x509 -in leaf.pem -outform DER -out leaf.der
+run "DER leaf" 0 --trust root.pem --untrusted int.pem --host svc.example.test leaf.der &&
+    expect "DER leaf: exit 0" '^verified: CN=svc\.example\.test'
 run "--help" 0 --help && expect "--help prints usage" '^usage: certa verify' '--trust' '--at'
 
 # ---- exit 1 -----------------------------------------------------------------
