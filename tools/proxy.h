@@ -1,0 +1,138 @@
+/* certa proxy: a mutual-TLS sidecar (terminate TLS in front of a plaintext
+ * service, or bridge a plaintext client into TLS). Shared declarations of
+ * proxy_main.c (options, configs and their reload, signals), proxy_loop.c
+ * (the per-worker epoll loop and connection state) and proxy_log.c (one line
+ * per connection, text or JSON). */
+#ifndef CERTA_PROXY_H
+#define CERTA_PROXY_H
+
+#include "cli_common.h"
+
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+typedef enum proxy_mode {
+    PROXY_TERMINATE = 0, /* TLS in from the listener, plaintext out to --backend */
+    PROXY_BRIDGE         /* plaintext in from the listener, TLS out to --upstream */
+} proxy_mode;
+
+typedef enum proxy_log_format { PROXY_LOG_TEXT = 0, PROXY_LOG_JSON } proxy_log_format;
+
+#define PROXY_MAX_RULES 64
+#define PROXY_MAX_ADDRS 8
+
+/* A resolved address to connect to (the backend or the upstream). */
+typedef struct proxy_addr {
+    struct sockaddr_storage sa;
+    socklen_t len;
+} proxy_addr;
+
+typedef struct proxy_opts {
+    proxy_mode mode;
+    const char *listen;
+    const char *target; /* --backend or --upstream, as given */
+    const char *cert, *key;
+    const char *client_ca;  /* terminate: trust for client certificates */
+    const char *trust;      /* bridge: trust for the upstream's certificate */
+    const char *servername; /* bridge: SNI and name to verify (default: the host) */
+    const char *rules[PROXY_MAX_RULES];
+    size_t rule_count;
+    const char *pins[PROXY_MAX_RULES]; /* bridge: --pin */
+    size_t pin_count;
+    bool insecure;   /* bridge: --insecure (development only) */
+    int client_auth; /* certa_client_auth, or -1 = default */
+    const char *alpn, *ciphers, *groups;
+    long workers;
+    long max_conns, max_handshakes;
+    int handshake_timeout_ms, idle_timeout_ms, drain_timeout_ms;
+    int connect_timeout_ms;
+    proxy_log_format log_format;
+    bool quiet; /* no per-connection lines (start-up, reload and errors still logged) */
+} proxy_opts;
+
+/* The identity of one watched file, to notice replacement. */
+typedef struct proxy_stamp {
+    bool ok;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} proxy_stamp;
+
+/* State shared by all workers. */
+typedef struct proxy_shared {
+    const proxy_opts *opts;
+    char listen_host[256], listen_port[16];
+    char target_host[256], target_port[16];
+    char servername[256]; /* bridge: SNI sent, "" for an IP literal upstream */
+    proxy_addr target_addrs[PROXY_MAX_ADDRS];
+    size_t target_addr_count;
+
+    /* The config for new connections; swapped by reloads. Connections hold
+     * their own reference, so an old config lives until its last one ends. */
+    pthread_mutex_t cfg_lock;
+    certa_config *cfg;
+    unsigned long cfg_generation;
+
+    atomic_long conns;      /* open connections, all workers */
+    atomic_long handshakes; /* connections still in their handshake */
+    atomic_ulong next_id;
+    atomic_int stopping;         /* 1 once SIGTERM/SIGINT arrived */
+    _Atomic int64_t drain_until; /* monotonic ms deadline once stopping */
+} proxy_shared;
+
+/* ---- proxy_main.c ---- */
+int cmd_proxy(int argc, char **argv);
+/* Builds a config from the options' files; NULL with *why filled on failure. */
+certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t why_cap);
+
+/* ---- proxy_loop.c ---- */
+typedef struct proxy_worker proxy_worker;
+/* Opens the listening sockets (one per worker, SO_REUSEPORT on one port).
+ * Returns 0, or -1 with a message printed. bound gets "host:port". */
+int proxy_workers_create(proxy_shared *sh, long count, proxy_worker **out, char *bound,
+                         size_t bound_cap);
+int proxy_workers_start(proxy_worker *w, long count);
+void proxy_workers_join(proxy_worker *w, long count);
+void proxy_workers_free(proxy_worker *w, long count);
+
+/* ---- proxy_log.c ---- */
+
+/* Everything the close line says about one connection. */
+typedef struct proxy_conn_record {
+    unsigned long id;
+    const char *mode; /* "terminate" / "bridge" */
+    char peer[80];    /* the accepted peer's address */
+    char target[80];  /* the backend or upstream address used, "" if none */
+    bool handshake_done;
+    char identity[320]; /* SPIFFE ID, DNS SAN or subject of the TLS peer, "" if none */
+    bool identity_verified;
+    const char *version;  /* "TLSv1.3" or NULL */
+    const char *suite;    /* cipher suite name or NULL */
+    int64_t handshake_ms; /* -1 if the handshake did not finish */
+    int64_t duration_ms;
+    uint64_t bytes_in;      /* application bytes from the accepted peer */
+    uint64_t bytes_out;     /* application bytes to the accepted peer */
+    const char *reason;     /* "clean", "peer reset", "handshake failure", "timeout", ... */
+    const char *error_name; /* "CERTA_E_..." or NULL */
+    char detail[600];       /* the explanation, "" if none */
+} proxy_conn_record;
+
+void proxy_log_init(proxy_log_format fmt);
+/* One line for a closed connection. */
+void proxy_log_conn(const proxy_conn_record *r);
+/* One line for an event ("listening", "reload", "reload-failed", "shutdown",
+ * "error"); msg is the human sentence. Extra key/value string pairs follow
+ * (NULL-terminated). */
+void proxy_log_event(const char *event, const char *msg, ...);
+/* The identity string of a TLS peer: SPIFFE ID, else first DNS SAN, else
+ * subject; "" if the peer sent no certificate. */
+void proxy_identity_string(const certa_conn *conn, char *out, size_t cap, bool *verified);
+
+#endif

@@ -1,0 +1,539 @@
+/* certa proxy: options, configs and their reload, signals. The main thread
+ * parses the options, builds the first config, opens the listeners, starts
+ * the workers (proxy_loop.c) and then waits for signals with a one-second
+ * timeout; each timeout it checks whether the certificate, key or trust
+ * files changed and, if so, builds a new config and swaps it in for new
+ * connections (established ones keep theirs: configs are refcounted). A new
+ * config that fails to build is refused with a log line and the old one kept.
+ * SIGTERM/SIGINT: stop accepting, drain up to --drain-timeout, exit 0. */
+#include "proxy.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void proxy_usage(FILE *out) {
+    fputs("usage: certa proxy --listen ADDR:PORT (--backend ADDR:PORT | --upstream HOST:PORT) "
+          "[options]\n"
+          "\n"
+          "A mutual-TLS sidecar. Terminate mode (--backend) accepts TLS and forwards the\n"
+          "plaintext to a local service; bridge mode (--upstream) accepts plaintext and\n"
+          "wraps each connection in TLS to the upstream.\n"
+          "\n"
+          "terminate mode:\n"
+          "  --backend ADDR:PORT      plaintext service to forward to\n"
+          "  --cert FILE --key FILE   the proxy's certificate chain and key (required)\n"
+          "  --client-ca FILE         trust for client certificates (file or directory)\n"
+          "  --client-auth MODE       require | optional | none (default: require with\n"
+          "                           --client-ca, else none)\n"
+          "  --allow RULE             accept only clients matching a rule (repeatable):\n"
+          "                           spiffe://td/path, spiffe://td/prefix/*, dns:NAME,\n"
+          "                           sha256:PIN\n"
+          "bridge mode:\n"
+          "  --upstream HOST:PORT     TLS server to connect to\n"
+          "  --trust FILE             trust for the upstream's certificate (default: system)\n"
+          "  --servername NAME        SNI and name to verify (default: HOST)\n"
+          "  --expect RULE            accept only an upstream matching a rule (repeatable)\n"
+          "  --cert FILE --key FILE   client certificate for mutual TLS (optional)\n"
+          "  --pin sha256:B64         accept the upstream by SPKI pin (repeatable)\n"
+          "  --insecure               accept any upstream certificate (development only)\n"
+          "common:\n"
+          "  --listen ADDR:PORT       where to accept connections (port 0: any free port)\n"
+          "  --workers N              event-loop threads (default 2)\n"
+          "  --max-conns N            concurrent connections (default 10000)\n"
+          "  --max-handshakes N       concurrent handshakes; accepting pauses at the cap\n"
+          "                           (default 256)\n"
+          "  --handshake-timeout SEC  (default 10; also the outbound connect timeout)\n"
+          "  --idle-timeout SEC       no data either way (default 300)\n"
+          "  --drain-timeout SEC      on SIGTERM/SIGINT, wait for connections (default 10)\n"
+          "  --alpn LIST --ciphers LIST --groups LIST\n"
+          "  --log-format text|json   one line per connection on stderr (default text)\n"
+          "  --quiet                  no per-connection lines\n"
+          "\n"
+          "Certificate, key and trust files are checked every second and reloaded when\n"
+          "they change; a file that does not load is refused and the old config kept.\n",
+          out);
+}
+
+/* ---- configs ---- */
+
+static bool cfg_step(certa_config *cfg, int r, const char *what, const char *arg, char *why,
+                     size_t cap) {
+    if (r == CERTA_OK) return true;
+    const char *detail = certa_config_error_text(cfg);
+    snprintf(why, cap, "%s %s: %s (%s)", what, arg,
+             detail && *detail ? detail : certa_error_text(r), certa_error_name(r));
+    return false;
+}
+
+certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
+    certa_config *cfg = certa_config_new();
+    if (!cfg) {
+        snprintf(why, cap, "out of memory");
+        return NULL;
+    }
+    bool ok = true;
+    if (ok && o->cert)
+        ok = cfg_step(cfg, certa_config_load_cert_chain(cfg, o->cert), "certificate", o->cert, why,
+                      cap);
+    if (ok && o->key)
+        ok = cfg_step(cfg, certa_config_load_private_key(cfg, o->key), "private key", o->key, why,
+                      cap);
+    if (ok && o->ciphers)
+        ok = cfg_step(cfg, certa_config_set_ciphers(cfg, o->ciphers), "ciphers", o->ciphers, why,
+                      cap);
+    if (ok && o->groups)
+        ok = cfg_step(cfg, certa_config_set_groups(cfg, o->groups), "groups", o->groups, why, cap);
+    if (ok && o->alpn)
+        ok = cfg_step(cfg, certa_config_set_alpn(cfg, o->alpn), "alpn", o->alpn, why, cap);
+    if (o->mode == PROXY_TERMINATE) {
+        if (ok && o->client_ca)
+            ok = cfg_step(cfg, certa_config_load_trust(cfg, o->client_ca), "client CA",
+                          o->client_ca, why, cap);
+        if (ok) {
+            int mode = o->client_auth >= 0
+                           ? o->client_auth
+                           : (o->client_ca ? CERTA_CLIENT_AUTH_REQUIRE : CERTA_CLIENT_AUTH_NONE);
+            certa_config_set_client_auth(cfg, (certa_client_auth)mode);
+        }
+    } else {
+        if (ok && o->trust)
+            ok = cfg_step(cfg, certa_config_load_trust(cfg, o->trust), "trust", o->trust, why, cap);
+        for (size_t i = 0; ok && i < o->pin_count; i++)
+            ok = cfg_step(cfg, certa_config_add_pin(cfg, o->pins[i]), "pin", o->pins[i], why, cap);
+        if (ok && o->insecure) certa_config_set_insecure(cfg, true);
+    }
+    for (size_t i = 0; ok && i < o->rule_count; i++)
+        ok = cfg_step(cfg, certa_config_add_allow(cfg, o->rules[i]), "rule", o->rules[i], why, cap);
+    if (!ok) {
+        certa_config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+/* ---- watching files ---- */
+
+#define WATCH_MAX 4
+
+typedef struct watch_set {
+    const char *path[WATCH_MAX];
+    proxy_stamp seen[WATCH_MAX];
+    size_t count;
+} watch_set;
+
+static proxy_stamp stamp_of(const char *path) {
+    proxy_stamp s;
+    memset(&s, 0, sizeof s);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        s.ok = true;
+        s.dev = st.st_dev;
+        s.ino = st.st_ino;
+        s.size = st.st_size;
+        s.mtime = st.st_mtim;
+    }
+    return s;
+}
+
+static bool stamp_eq(const proxy_stamp *a, const proxy_stamp *b) {
+    return a->ok == b->ok && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static void watch_add(watch_set *ws, const char *path) {
+    if (path && ws->count < WATCH_MAX) ws->path[ws->count++] = path;
+}
+
+static void watch_snapshot(watch_set *ws) {
+    for (size_t i = 0; i < ws->count; i++)
+        ws->seen[i] = stamp_of(ws->path[i]);
+}
+
+/* True if a watched file changed since the last snapshot (which is updated). */
+static bool watch_changed(watch_set *ws, char *which, size_t cap) {
+    bool changed = false;
+    which[0] = 0;
+    for (size_t i = 0; i < ws->count; i++) {
+        proxy_stamp now = stamp_of(ws->path[i]);
+        if (!stamp_eq(&now, &ws->seen[i])) {
+            size_t len = strlen(which);
+            snprintf(which + len, cap - len, "%s%s", len ? ", " : "", ws->path[i]);
+            ws->seen[i] = now;
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+static void try_reload(proxy_shared *sh, const char *which) {
+    char why[700];
+    certa_config *cfg = proxy_build_config(sh->opts, why, sizeof why);
+    if (!cfg) {
+        char msg[900];
+        snprintf(msg, sizeof msg, "reload refused, keeping the previous config: %s", why);
+        proxy_log_event("reload-failed", msg, "files", which, (const char *)NULL);
+        return;
+    }
+    pthread_mutex_lock(&sh->cfg_lock);
+    certa_config *old = sh->cfg;
+    sh->cfg = cfg;
+    unsigned long gen = ++sh->cfg_generation;
+    pthread_mutex_unlock(&sh->cfg_lock);
+    certa_config_free(old); /* connections made from it keep their own reference */
+    char msg[200], genbuf[24];
+    snprintf(genbuf, sizeof genbuf, "%lu", gen);
+    snprintf(msg, sizeof msg, "reloaded the config (generation %lu) for new connections", gen);
+    proxy_log_event("reload", msg, "files", which, "generation", genbuf, (const char *)NULL);
+}
+
+/* ---- options ---- */
+
+static bool parse_secs(const char *name, const char *v, int *out) {
+    if (!cli_parse_seconds(v, out)) {
+        cli_err("%s: expected a number of seconds (up to 86400), got '%s'", name, v);
+        return false;
+    }
+    return true;
+}
+
+static bool parse_count(const char *name, const char *v, long min, long max, long *out) {
+    if (!cli_parse_long(v, min, max, out)) {
+        cli_err("%s: expected a whole number from %ld to %ld, got '%s'", name, min, max, v);
+        return false;
+    }
+    return true;
+}
+
+/* 0 = ok, else an exit code. */
+static int parse_opts(int argc, char **argv, proxy_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->client_auth = -1;
+    o->workers = 2;
+    o->max_conns = 10000;
+    o->max_handshakes = 256;
+    o->handshake_timeout_ms = 10000;
+    o->idle_timeout_ms = 300000;
+    o->drain_timeout_ms = 10000;
+    const char *backend = NULL, *upstream = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            proxy_usage(stdout);
+            return -1;
+        }
+        if (!strcmp(a, "--insecure")) {
+            o->insecure = true;
+            continue;
+        }
+        if (!strcmp(a, "--quiet")) {
+            o->quiet = true;
+            continue;
+        }
+#define OPT(name)                                                                                  \
+    if ((r = cli_opt(argc, argv, &i, name, &v)) < 0) return CLI_EXIT_USAGE;                        \
+    if (r > 0)
+        OPT("--listen") {
+            o->listen = v;
+            continue;
+        }
+        OPT("--backend") {
+            backend = v;
+            continue;
+        }
+        OPT("--upstream") {
+            upstream = v;
+            continue;
+        }
+        OPT("--cert") {
+            o->cert = v;
+            continue;
+        }
+        OPT("--key") {
+            o->key = v;
+            continue;
+        }
+        OPT("--client-ca") {
+            o->client_ca = v;
+            continue;
+        }
+        OPT("--trust") {
+            o->trust = v;
+            continue;
+        }
+        OPT("--servername") {
+            o->servername = v;
+            continue;
+        }
+        OPT("--client-auth") {
+            if (!strcmp(v, "require"))
+                o->client_auth = CERTA_CLIENT_AUTH_REQUIRE;
+            else if (!strcmp(v, "optional"))
+                o->client_auth = CERTA_CLIENT_AUTH_OPTIONAL;
+            else if (!strcmp(v, "none"))
+                o->client_auth = CERTA_CLIENT_AUTH_NONE;
+            else {
+                cli_err("--client-auth: expected require, optional or none, got '%s'", v);
+                return CLI_EXIT_USAGE;
+            }
+            continue;
+        }
+        bool is_allow = false;
+        OPT("--allow") is_allow = true;
+        if (!is_allow) {
+            OPT("--expect") is_allow = true;
+        }
+        if (is_allow) {
+            if (o->rule_count == PROXY_MAX_RULES) {
+                cli_err("at most %d --allow/--expect rules", PROXY_MAX_RULES);
+                return CLI_EXIT_USAGE;
+            }
+            o->rules[o->rule_count++] = v;
+            continue;
+        }
+        OPT("--pin") {
+            if (o->pin_count == PROXY_MAX_RULES) {
+                cli_err("at most %d --pin options", PROXY_MAX_RULES);
+                return CLI_EXIT_USAGE;
+            }
+            o->pins[o->pin_count++] = v;
+            continue;
+        }
+        OPT("--alpn") {
+            o->alpn = v;
+            continue;
+        }
+        OPT("--ciphers") {
+            o->ciphers = v;
+            continue;
+        }
+        OPT("--groups") {
+            o->groups = v;
+            continue;
+        }
+        OPT("--workers") {
+            if (!parse_count("--workers", v, 1, 256, &o->workers)) return CLI_EXIT_USAGE;
+            continue;
+        }
+        OPT("--max-conns") {
+            if (!parse_count("--max-conns", v, 1, 1000000, &o->max_conns)) return CLI_EXIT_USAGE;
+            continue;
+        }
+        OPT("--max-handshakes") {
+            if (!parse_count("--max-handshakes", v, 1, 1000000, &o->max_handshakes))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        OPT("--handshake-timeout") {
+            if (!parse_secs("--handshake-timeout", v, &o->handshake_timeout_ms))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        OPT("--idle-timeout") {
+            if (!parse_secs("--idle-timeout", v, &o->idle_timeout_ms)) return CLI_EXIT_USAGE;
+            continue;
+        }
+        OPT("--drain-timeout") {
+            if (!parse_secs("--drain-timeout", v, &o->drain_timeout_ms)) return CLI_EXIT_USAGE;
+            continue;
+        }
+        OPT("--log-format") {
+            if (!strcmp(v, "text"))
+                o->log_format = PROXY_LOG_TEXT;
+            else if (!strcmp(v, "json"))
+                o->log_format = PROXY_LOG_JSON;
+            else {
+                cli_err("--log-format: expected text or json, got '%s'", v);
+                return CLI_EXIT_USAGE;
+            }
+            continue;
+        }
+#undef OPT
+        cli_err("unknown option '%s' (see certa proxy --help)", a);
+        return CLI_EXIT_USAGE;
+    }
+    o->connect_timeout_ms = o->handshake_timeout_ms;
+    if (!o->listen) {
+        cli_err("--listen ADDR:PORT is required");
+        return CLI_EXIT_USAGE;
+    }
+    if (!!backend == !!upstream) {
+        cli_err("give exactly one of --backend (terminate TLS) or --upstream (bridge into TLS)");
+        return CLI_EXIT_USAGE;
+    }
+    o->mode = backend ? PROXY_TERMINATE : PROXY_BRIDGE;
+    o->target = backend ? backend : upstream;
+    if (!!o->cert != !!o->key) {
+        cli_err("--cert and --key go together");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->mode == PROXY_TERMINATE) {
+        if (!o->cert) {
+            cli_err("terminate mode needs --cert and --key");
+            return CLI_EXIT_USAGE;
+        }
+        if (o->trust || o->servername || o->pin_count || o->insecure) {
+            cli_err("--trust, --servername, --pin and --insecure are for bridge mode "
+                    "(--upstream); terminate mode uses --client-ca");
+            return CLI_EXIT_USAGE;
+        }
+        if (o->client_auth > CERTA_CLIENT_AUTH_NONE && !o->client_ca) {
+            cli_err("--client-auth %s needs --client-ca FILE to validate client certificates",
+                    o->client_auth == CERTA_CLIENT_AUTH_REQUIRE ? "require" : "optional");
+            return CLI_EXIT_USAGE;
+        }
+        if (o->rule_count && (!o->client_ca || o->client_auth == CERTA_CLIENT_AUTH_NONE)) {
+            cli_err("--allow rules apply to client certificates: give --client-ca (and not "
+                    "--client-auth none)");
+            return CLI_EXIT_USAGE;
+        }
+    } else {
+        if (o->client_ca || o->client_auth >= 0) {
+            cli_err("--client-ca and --client-auth are for terminate mode (--backend); bridge "
+                    "mode uses --trust");
+            return CLI_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+/* ---- the command ---- */
+
+static void on_signal(int sig) {
+    (void)sig; /* delivered through sigtimedwait; the handler is never run */
+}
+
+int cmd_proxy(int argc, char **argv) {
+    proxy_opts o;
+    int pr = parse_opts(argc, argv, &o);
+    if (pr < 0) return CLI_EXIT_OK;
+    if (pr) return pr;
+    proxy_log_init(o.log_format);
+
+    static proxy_shared sh; /* outlives the worker threads */
+    memset(&sh, 0, sizeof sh);
+    sh.opts = &o;
+    pthread_mutex_init(&sh.cfg_lock, NULL);
+    if (!cli_split_host_port(o.listen, sh.listen_host, sizeof sh.listen_host, sh.listen_port,
+                             sizeof sh.listen_port, NULL)) {
+        cli_err("--listen: expected ADDR:PORT, got '%s'", o.listen);
+        return CLI_EXIT_USAGE;
+    }
+    if (!cli_split_host_port(o.target, sh.target_host, sizeof sh.target_host, sh.target_port,
+                             sizeof sh.target_port, NULL)) {
+        cli_err("%s: expected HOST:PORT, got '%s'",
+                o.mode == PROXY_TERMINATE ? "--backend" : "--upstream", o.target);
+        return CLI_EXIT_USAGE;
+    }
+    if (o.mode == PROXY_BRIDGE) {
+        const char *sn = o.servername ? o.servername : sh.target_host;
+        /* An IP literal is not sent as SNI; the engine then checks the IP. */
+        snprintf(sh.servername, sizeof sh.servername, "%s", sn);
+    }
+
+    /* Resolve the target once (all addresses, tried in order per connection). */
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    int gr = getaddrinfo(sh.target_host, sh.target_port, &hints, &res);
+    if (gr != 0) {
+        cli_err("cannot resolve %s: %s", o.target, gai_strerror(gr));
+        return CLI_EXIT_FAIL;
+    }
+    for (struct addrinfo *ai = res; ai && sh.target_addr_count < PROXY_MAX_ADDRS;
+         ai = ai->ai_next) {
+        if (ai->ai_addrlen > sizeof sh.target_addrs[0].sa) continue;
+        memcpy(&sh.target_addrs[sh.target_addr_count].sa, ai->ai_addr, ai->ai_addrlen);
+        sh.target_addrs[sh.target_addr_count].len = ai->ai_addrlen;
+        sh.target_addr_count++;
+    }
+    freeaddrinfo(res);
+
+    char why[700];
+    sh.cfg = proxy_build_config(&o, why, sizeof why);
+    if (!sh.cfg) {
+        cli_err("%s", why);
+        return CLI_EXIT_FAIL;
+    }
+
+    watch_set ws;
+    memset(&ws, 0, sizeof ws);
+    watch_add(&ws, o.cert);
+    watch_add(&ws, o.key);
+    watch_add(&ws, o.mode == PROXY_TERMINATE ? o.client_ca : o.trust);
+    watch_snapshot(&ws);
+
+    /* Signals go to this thread only (sigtimedwait); workers inherit the mask. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    proxy_worker *workers = NULL;
+    char bound[96] = "";
+    if (proxy_workers_create(&sh, o.workers, &workers, bound, sizeof bound) < 0) {
+        certa_config_free(sh.cfg);
+        return CLI_EXIT_FAIL;
+    }
+    char msg[600], nworkers[24];
+    snprintf(nworkers, sizeof nworkers, "%ld", o.workers);
+    char target[300];
+    snprintf(target, sizeof target, "%s:%s", sh.target_host, sh.target_port);
+    if (o.mode == PROXY_TERMINATE)
+        snprintf(msg, sizeof msg, "listening on %s: TLS in, plaintext to backend %s", bound,
+                 target);
+    else
+        snprintf(msg, sizeof msg, "listening on %s: plaintext in, TLS to upstream %s", bound,
+                 target);
+    if (proxy_workers_start(workers, o.workers) < 0) {
+        atomic_store(&sh.drain_until, cli_now_ms());
+        atomic_store(&sh.stopping, 1);
+        proxy_workers_join(workers, o.workers);
+        proxy_workers_free(workers, o.workers);
+        certa_config_free(sh.cfg);
+        return CLI_EXIT_FAIL;
+    }
+    proxy_log_event("listening", msg, "listen", bound,
+                    o.mode == PROXY_TERMINATE ? "backend" : "upstream", target, "workers", nworkers,
+                    (const char *)NULL);
+
+    for (;;) {
+        struct timespec ts = {.tv_sec = 1, .tv_nsec = 0};
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig == SIGTERM || sig == SIGINT) {
+            snprintf(msg, sizeof msg,
+                     "%s: no longer accepting; draining connections for up to %d ms",
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT", o.drain_timeout_ms);
+            proxy_log_event("shutdown", msg, (const char *)NULL);
+            atomic_store(&sh.drain_until, cli_now_ms() + o.drain_timeout_ms);
+            atomic_store(&sh.stopping, 1);
+            break;
+        }
+        if (sig < 0 && errno != EAGAIN && errno != EINTR) break;
+        char which[600];
+        if (watch_changed(&ws, which, sizeof which)) try_reload(&sh, which);
+    }
+    proxy_workers_join(workers, o.workers);
+    proxy_workers_free(workers, o.workers);
+    pthread_mutex_lock(&sh.cfg_lock);
+    certa_config_free(sh.cfg);
+    sh.cfg = NULL;
+    pthread_mutex_unlock(&sh.cfg_lock);
+    proxy_log_event("stopped", "all connections closed; exiting", (const char *)NULL);
+    return CLI_EXIT_OK;
+}
