@@ -62,6 +62,21 @@ static volatile sig_atomic_t g_stop;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER;
 static int g_active;
+/* Threads that have finished, waiting to be joined (at most MAX_ACTIVE). */
+static pthread_t g_done[MAX_ACTIVE];
+static int g_done_count;
+
+/* Joins the connection threads that have finished. */
+static void reap_threads(void) {
+    pthread_t done[MAX_ACTIVE];
+    pthread_mutex_lock(&g_lock);
+    int n = g_done_count;
+    memcpy(done, g_done, (size_t)n * sizeof done[0]);
+    g_done_count = 0;
+    pthread_mutex_unlock(&g_lock);
+    for (int i = 0; i < n; i++)
+        pthread_join(done[i], NULL);
+}
 
 static void on_signal(int sig) {
     if (g_stop && sig == SIGINT) { /* a second Ctrl-C: the user insists */
@@ -475,6 +490,7 @@ static void *conn_thread(void *arg) {
     free(job);
     pthread_mutex_lock(&g_lock);
     g_active--;
+    g_done[g_done_count++] = pthread_self();
     pthread_cond_broadcast(&g_cond);
     pthread_mutex_unlock(&g_lock);
     return NULL;
@@ -592,7 +608,7 @@ int cmd_serve(int argc, char **argv) {
 
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_JOINABLE);
     pthread_attr_setstacksize(&attr, 512 * 1024);
     sigset_t block, old;
     sigemptyset(&block);
@@ -601,6 +617,7 @@ int cmd_serve(int argc, char **argv) {
 
     unsigned long accepted = 0;
     while (!g_stop && (o.max_conns == 0 || accepted < (unsigned long)o.max_conns)) {
+        reap_threads();
         pthread_mutex_lock(&g_lock);
         bool full = g_active >= MAX_ACTIVE;
         pthread_mutex_unlock(&g_lock);
@@ -663,6 +680,7 @@ int cmd_serve(int argc, char **argv) {
     while (g_active > 0)
         pthread_cond_wait(&g_cond, &g_lock);
     pthread_mutex_unlock(&g_lock);
+    reap_threads(); /* every thread has fully exited before the process does */
     certa_config_free(cfg);
     if (!o.quiet || g_stop)
         fprintf(stderr, "certa serve: stopped after %lu connection%s%s\n", accepted,

@@ -104,12 +104,12 @@ bg() {
   T_PIDS+=("$BG_PID")
 }
 # stop PID: SIGTERM (timeout passes it on to the command once), wait up to
-# 5 s, then SIGKILL to the whole group. Sets STOP_RC to the exit status (143
-# etc. when it died of the signal).
+# 10 s (sanitizer builds check for leaks at exit), then SIGKILL to the whole
+# group. Sets STOP_RC to the exit status (143 etc. when it died of the signal).
 stop() {
   local pid=$1 i
   kill -TERM "$pid" 2>/dev/null
-  for i in $(seq 50); do
+  for i in $(seq 100); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
