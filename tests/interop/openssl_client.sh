@@ -72,6 +72,33 @@ start_certa_serve serve-hrr --cert "$T_TMP/srv-ecdsa.crt" --key "$T_TMP/srv-ecds
   stop_certa_serve serve-hrr
 }
 
+# ---- KeyUpdate from s_client (its "K" and "k" commands) ------------------------
+start_certa_serve serve-keyupdate --cert "$T_TMP/srv-ecdsa.crt" --key "$T_TMP/srv-ecdsa.key" --trace && {
+  out=$T_TMP/sclient-keyupdate.out
+  : >"$out"
+  t1=$(uniq_token)
+  t2=$(uniq_token)
+  {
+    printf 'K\n'
+    wait_for "$out" KEYUPDATE 10
+    printf '%s\n' "$t1"
+    wait_for "$out" "^$t1\$" 10
+    printf 'k\n'
+    wait_for "$SERVE_LOG" '< KeyUpdate \(update_not_requested\)' 10
+    printf '%s\n' "$t2"
+    wait_for "$out" "^$t2\$" 10
+  } | timeout 30 openssl s_client -connect "127.0.0.1:$SERVE_PORT" -tls1_3 >"$out" 2>&1
+  if grep -qx -- "$t1" "$out" && grep -qx -- "$t2" "$out" &&
+    grep -q '< KeyUpdate (update_requested)' "$SERVE_LOG" &&
+    grep -q '> KeyUpdate (update_not_requested)' "$SERVE_LOG"; then
+    ok "openssl s_client KeyUpdate (requested and not) -> certa serve: answered, data flows after"
+  else
+    not_ok "KeyUpdate with openssl s_client"
+    show "$out" "$SERVE_LOG"
+  fi
+  stop_certa_serve serve-keyupdate
+}
+
 # ---- ALPN ---------------------------------------------------------------------
 start_certa_serve serve-alpn --cert "$T_TMP/srv-ecdsa.crt" --key "$T_TMP/srv-ecdsa.key" \
   --alpn h2,http/1.1 && {
