@@ -736,6 +736,9 @@ static int sig_check(vctx *v, size_t child, size_t issuer) {
                  ? -1
                  : sig_verify_x509(c->cert.sig_alg.data, c->cert.sig_alg.len, key, c->cert.tbs.data,
                                    c->cert.tbs.len, c->cert.sig.data, c->cert.sig.len);
+#ifdef CERTA_FUZZ
+    if (rc == -1) rc = 0; /* let the fuzzer past signatures */
+#endif
     *slot = rc == 0 ? SIG_OK : rc == -3 ? SIG_WEAK : rc == -2 ? SIG_UNSUPPORTED : SIG_BAD;
     return *slot;
 }
