@@ -122,8 +122,11 @@ static const char *subject_of(node *nd) {
         snprintf(big, sizeof big, "(unprintable name)");
     if (big[0] == '\0') snprintf(big, sizeof big, "(empty subject)");
     size_t n = strlen(big);
-    if (n >= sizeof nd->subject) memcpy(big + sizeof nd->subject - 4, "...", 4);
-    snprintf(nd->subject, sizeof nd->subject, "%s", big);
+    if (n >= sizeof nd->subject) {
+        memcpy(big + sizeof nd->subject - 4, "...", 4);
+        n = sizeof nd->subject - 1;
+    }
+    memcpy(nd->subject, big, n + 1);
     return nd->subject;
 }
 
@@ -890,6 +893,10 @@ int certa_verify_chain(const certa_trust *trust, const uint8_t *const *chain, co
         return finish(result, CERTA_E_INVALID_ARGUMENT,
                       "certa_verify_chain needs a trust set, a chain with a leaf and parameters");
     size_t anchors = trust_anchor_count(trust);
+    if (anchors == 0)
+        return finish(result, CERTA_E_TRUST_EMPTY,
+                      "no trust anchors are loaded, so no certificate can be verified: load a CA "
+                      "bundle (certa_trust_load) or the system bundle (certa_trust_load_system)");
     if (count + anchors > MAX_NODES)
         return finish(result, CERTA_E_CERT_TOO_COMPLEX,
                       "too many certificates to consider (chain plus trust anchors)");
@@ -942,11 +949,11 @@ int certa_verify_chain(const certa_trust *trust, const uint8_t *const *chain, co
         for (size_t j = 0; j < v.n && !a->skip; j++) {
             node *b = &v.nodes[j];
             if (j == i || !b->parsed || !same_bytes(&a->cert.der, &b->cert.der)) continue;
-            if (a->anchor && b->anchor && j > i) continue;
-            if (!a->anchor && b->anchor)
-                a->skip = true;
-            else if (j < i)
-                a->skip = true;
+            if (a->anchor) {
+                if (b->anchor && j < i) a->skip = true; /* the first anchor copy stays */
+            } else if (b->anchor || j < i) {
+                a->skip = true; /* the anchor, the leaf or the first pool copy stays */
+            }
         }
     }
 
