@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -405,6 +406,28 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
 
 /* ---- the command ---- */
 
+/* Each connection needs two descriptors: raise the soft limit to the hard
+ * one and say so when --max-conns cannot be reached. */
+static void raise_fd_limit(const proxy_opts *o) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t need = (rlim_t)o->max_conns * 2 + (rlim_t)o->workers * 2 + 32;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "the descriptor limit (%llu) allows about %llu connections, fewer than "
+                 "--max-conns %ld: raise ulimit -n",
+                 (unsigned long long)rl.rlim_cur,
+                 (unsigned long long)(rl.rlim_cur > 64 ? (rl.rlim_cur - 64) / 2 : 0), o->max_conns);
+        proxy_log_event("warning", msg, (const char *)NULL);
+    }
+}
+
 static void on_signal(int sig) {
     (void)sig; /* delivered through sigtimedwait; the handler is never run */
 }
@@ -415,6 +438,7 @@ int cmd_proxy(int argc, char **argv) {
     if (pr < 0) return CLI_EXIT_OK;
     if (pr) return pr;
     proxy_log_init(o.log_format);
+    raise_fd_limit(&o);
 
     static proxy_shared sh; /* outlives the worker threads */
     memset(&sh, 0, sizeof sh);

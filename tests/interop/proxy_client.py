@@ -11,6 +11,9 @@
       one long-lived connection echoing a chunk every 50 ms for S seconds;
       prints "stream ok CHUNKS". With --marker FILE, writes FILE after the
       first second so the caller can act during the stream.
+  noread HOST PORT --seconds S [--marker FILE] [--wait S]
+      write without reading for S seconds; print the bytes taken, touch
+      FILE, keep the connection open --wait seconds more.
   silent HOST PORT [--wait S]
       connect, send nothing; prints "closed after X.Xs" when the peer closes,
       or "still open after S s".
@@ -136,6 +139,28 @@ async def cmd_stream(a):
     return 0
 
 
+def cmd_noread(a):
+    """Writes for --seconds without ever reading; prints the bytes the
+    network path took. With backpressure working this plateaus at a few
+    MiB (socket buffers plus the proxies' caps) instead of growing."""
+    s = socket.create_connection((a.host, a.port), timeout=5)
+    s.setblocking(False)
+    chunk = os.urandom(65536)
+    sent = 0
+    end = time.monotonic() + a.seconds
+    while time.monotonic() < end:
+        try:
+            sent += s.send(chunk)
+        except BlockingIOError:
+            time.sleep(0.01)
+    print(f"noread sent {sent}")
+    if a.marker:
+        open(a.marker, "w").close()
+    time.sleep(a.wait)  # hold the connection while the caller measures
+    s.close()
+    return 0
+
+
 def cmd_silent(a):
     s = socket.create_connection((a.host, a.port), timeout=a.wait)
     start = time.monotonic()
@@ -155,7 +180,7 @@ def cmd_silent(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("cmd", choices=["echo", "many", "stream", "silent"])
+    p.add_argument("cmd", choices=["echo", "many", "stream", "silent", "noread"])
     p.add_argument("host")
     p.add_argument("port", type=int)
     p.add_argument("--bytes", type=int, default=100000)
@@ -172,6 +197,8 @@ def main():
     a = p.parse_args()
     if a.cmd == "silent":
         return cmd_silent(a)
+    if a.cmd == "noread":
+        return cmd_noread(a)
     fn = {"echo": cmd_echo, "many": cmd_many, "stream": cmd_stream}[a.cmd]
     try:
         return asyncio.run(asyncio.wait_for(fn(a), a.timeout))
