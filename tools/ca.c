@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,19 @@ static size_t serial_bytes(const char *hex, uint8_t *out, size_t cap) {
         out[n - 1 - i / 2] |= (uint8_t)(v << (4 * (i % 2)));
     }
     return n;
+}
+
+/* snprintf at *len, clamping *len to the buffer (output truncated). */
+static void appendf(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void appendf(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
+    if (*len + 1 >= cap) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    *len = *len + (size_t)n >= cap ? cap - 1 : *len + (size_t)n;
 }
 
 static bool path_join(char *out, size_t cap, const char *dir, const char *name) {
@@ -590,6 +604,12 @@ static int parse_issue_args(int argc, char **argv, issue_opts *o) {
         cli_err("ca issue: --out NAME is required (writes NAME.key and NAME.crt)");
         return CLI_EXIT_USAGE;
     }
+    for (const char *c = o->out; *c; c++) {
+        if ((unsigned char)*c < 0x20) {
+            cli_err("ca issue: --out must not contain control characters");
+            return CLI_EXIT_USAGE;
+        }
+    }
     if (!o->spiffe && o->n_dns == 0 && o->n_ips == 0) {
         cli_err("ca issue: give the identity: --spiffe ID, --dns NAME and/or --ip ADDR");
         return CLI_EXIT_USAGE;
@@ -736,22 +756,24 @@ static int ca_issue(int argc, char **argv) {
         goto done;
     }
 
-    /* Identities, for the record and the summary. */
+    /* Identities, for the record and the summary (truncated if huge). */
     char sans[4096];
     size_t sl = 0;
     sans[0] = 0;
     for (size_t i = 0; i < o.n_dns; i++)
-        sl += (size_t)snprintf(sans + sl, sl < sizeof sans ? sizeof sans - sl : 0, "%sDNS:%s",
-                               sl ? ", " : "", o.dns[i]);
-    for (size_t i = 0; i < o.n_ips && sl < sizeof sans; i++)
-        sl +=
-            (size_t)snprintf(sans + sl, sizeof sans - sl, "%sIP:%s", sl ? ", " : "", o.ip_text[i]);
-    if (o.spiffe && sl < sizeof sans)
-        sl += (size_t)snprintf(sans + sl, sizeof sans - sl, "%sURI:%s", sl ? ", " : "", o.spiffe);
+        appendf(sans, sizeof sans, &sl, "%sDNS:%s", sl ? ", " : "", o.dns[i]);
+    for (size_t i = 0; i < o.n_ips; i++)
+        appendf(sans, sizeof sans, &sl, "%sIP:%s", sl ? ", " : "", o.ip_text[i]);
+    if (o.spiffe) appendf(sans, sizeof sans, &sl, "%sURI:%s", sl ? ", " : "", o.spiffe);
 
     char hex[64], line[PATH_CAP + 4400];
     hex_upper(serial, sizeof serial, hex, sizeof hex);
-    snprintf(line, sizeof line, "%s\t%lld\t%s\t%s\n", hex, (long long)not_after, crt_path, sans);
+    int ln = snprintf(line, sizeof line, "%s\t%lld\t%s\t%s\n", hex, (long long)not_after, crt_path,
+                      sans);
+    if (ln < 0 || (size_t)ln >= sizeof line) { /* truncated: keep one line per record */
+        line[sizeof line - 2] = '\n';
+        line[sizeof line - 1] = 0;
+    }
     if (!append_line(serials, line)) {
         cli_err("the certificate was written but not recorded in %s: it cannot be revoked "
                 "by serial until it is",
@@ -776,7 +798,11 @@ static int ca_issue(int argc, char **argv) {
            "  usage:       %s\n"
            "  issuer:      %s\n"
            "  not after:   %s (expires in %s)\n",
-           o.spiffe ? "an X509-SVID" : "a certificate", sans, crt_path, key_path, kdesc, hex,
+           o.spiffe ? "an X509-SVID" : "a certificate",
+           o.spiffe  ? o.spiffe
+           : o.n_dns ? o.dns[0]
+                     : o.ip_text[0],
+           crt_path, key_path, kdesc, hex,
            *subject ? subject : "(empty; the SAN extension is critical)", sans,
            *subject ? "" : " [critical]",
            o.server && o.client ? "TLS server and client (serverAuth, clientAuth)"
