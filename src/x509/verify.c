@@ -775,7 +775,8 @@ static int extend(vctx *v, size_t depth, unsigned nsi, size_t *out_len) {
             node *is = &v->nodes[j];
             if (is->skip || !is->parsed || is->anchor != want_anchor) continue;
             if (!same_bytes(&is->cert.subject, &cur->cert.issuer)) continue;
-            if (is->check == CERTA_OK || is->check < 0) {
+            /* Extensions are parsed by the check; the AKI/SKI hint needs them. */
+            if (node_check(v, is) == CERTA_OK) {
                 if (aki_hint(cur, is) != want_hint) continue;
             } else if (!want_hint) {
                 continue; /* a failing candidate is reported once */
