@@ -74,7 +74,11 @@ need_certa() {
 # ---- processes --------------------------------------------------------------
 
 # Stops every background process this script started, and removes temp files.
+# Only in the script's own shell: a background job killed before it has
+# exec'd its command is still a copy of this shell with these traps.
+T_MAIN_PID=$BASHPID
 t_cleanup() {
+  [ "$BASHPID" = "$T_MAIN_PID" ] || return 0
   local pid
   for pid in "${T_PIDS[@]}"; do
     kill -TERM "$pid" 2>/dev/null
@@ -294,8 +298,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   else
     not_ok "lib: free_port gave '$p'"
   fi
-  bg "$T_TMP/sleep.log" sleep 100
+  bg "$T_TMP/sleep.log" bash -c 'echo started; exec sleep 100'
   sp=$BG_PID
+  wait_for "$T_TMP/sleep.log" started 10
   stop "$sp"
   if ! alive "$sp"; then ok "lib: stop ends a background process"; else not_ok "lib: stop"; fi
   finish
