@@ -59,8 +59,9 @@ typedef struct vctx {
     unsigned work, max_work;
     unsigned long steps;
     unsigned long nc_checks;
-    uint8_t *sig;  /* n x n: SIG_* of child (row) by issuer (column) */
-    uint8_t *memo; /* failed (node, depth, nsi) */
+    uint8_t *sig;   /* n x n: SIG_* of child (row) by issuer (column) */
+    uint8_t *memo;  /* failed (node, depth, nsi) */
+    uint8_t *named; /* n x n: 0 unknown, 1 child's issuer names the candidate, 2 not */
     size_t path[CERTA_MAX_PATH];
     bool aborted;
     unsigned loop_skips, final_fails;
@@ -165,6 +166,89 @@ static bool name_empty(const cursor *name) {
 
 static bool same_bytes(const cursor *a, const cursor *b) {
     return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* Name comparison (RFC 5280 §7.1): DER bytes first; otherwise RDN by RDN,
+ * with UTF8String / PrintableString / IA5String values compared after
+ * folding ASCII case and collapsing (and trimming) white space, so that an
+ * issuer re-encoded in another string type still chains. */
+static bool str_tag(uint8_t t) {
+    return t == DER_UTF8_STRING || t == DER_PRINTABLE_STRING || t == DER_IA5_STRING;
+}
+
+/* Writes the normalised form of v (ASCII case folded, white space runs
+ * collapsed to one space, trimmed) to out; false if it does not fit. */
+static bool normalise(const cursor *v, uint8_t *out, size_t cap, size_t *len) {
+    size_t n = 0;
+    bool pending_space = false;
+    for (size_t i = 0; i < v->len; i++) {
+        uint8_t c = v->data[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            pending_space = n > 0;
+            continue;
+        }
+        if (pending_space) {
+            if (n >= cap) return false;
+            out[n++] = ' ';
+            pending_space = false;
+        }
+        if (n >= cap) return false;
+        out[n++] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+    }
+    *len = n;
+    return true;
+}
+
+static bool value_equal(uint8_t ta, const cursor *a, uint8_t tb, const cursor *b) {
+    if (ta == tb && same_bytes(a, b)) return true;
+    if (!str_tag(ta) || !str_tag(tb)) return false;
+    uint8_t na[256], nb[256];
+    size_t la, lb;
+    if (!normalise(a, na, sizeof na, &la) || !normalise(b, nb, sizeof nb, &lb)) return false;
+    return la == lb && memcmp(na, nb, la) == 0;
+}
+
+static bool atv_read(cursor *rdn, cursor *oid, uint8_t *tag, cursor *val) {
+    cursor atv;
+    return der_get(rdn, DER_SEQUENCE, &atv) && der_get(&atv, DER_OID, oid) &&
+           der_any(&atv, tag, val) && cur_empty(&atv);
+}
+
+static bool rdn_equal(cursor a, cursor b) {
+    size_t na = 0, nb = 0;
+    cursor t, oid, val;
+    uint8_t tag;
+    for (t = a; !cur_empty(&t); na++)
+        if (!atv_read(&t, &oid, &tag, &val)) return false;
+    for (t = b; !cur_empty(&t); nb++)
+        if (!atv_read(&t, &oid, &tag, &val)) return false;
+    if (na != nb || na > 16) return false;
+    /* every attribute of a has an equal one in b (sizes are equal and SETs
+     * in a valid Name hold distinct attributes) */
+    while (!cur_empty(&a)) {
+        cursor oa, va, ob, vb, tb = b;
+        uint8_t ga, gb;
+        if (!atv_read(&a, &oa, &ga, &va)) return false;
+        bool found = false;
+        while (!found && !cur_empty(&tb)) {
+            if (!atv_read(&tb, &ob, &gb, &vb)) return false;
+            found = same_bytes(&oa, &ob) && value_equal(ga, &va, gb, &vb);
+        }
+        if (!found) return false;
+    }
+    return true;
+}
+
+static bool names_equal(const cursor *a, const cursor *b) {
+    if (same_bytes(a, b)) return true;
+    cursor ca = *a, cb = *b, ra, rb;
+    if (!der_get(&ca, DER_SEQUENCE, &ra) || !der_get(&cb, DER_SEQUENCE, &rb)) return false;
+    while (!cur_empty(&ra) && !cur_empty(&rb)) {
+        cursor x, y;
+        if (!der_get(&ra, DER_SET, &x) || !der_get(&rb, DER_SET, &y)) return false;
+        if (!rdn_equal(x, y)) return false;
+    }
+    return cur_empty(&ra) && cur_empty(&rb);
 }
 
 #define WHY(code, ...)                                                                             \
@@ -656,7 +740,7 @@ static int crl_check(vctx *v, size_t i, int depth) {
     char when[64], rel[32];
     for (size_t k = 0; k < v->p->crl_count; k++) {
         x509_crl *crl = &v->crls[k];
-        if (!v->crl_ok[k] || !same_bytes(&crl->issuer, &c->cert.issuer)) continue;
+        if (!v->crl_ok[k] || !names_equal(&crl->issuer, &c->cert.issuer)) continue;
         crypto_key *key = node_key(is);
         if (key == NULL || v->work >= v->max_work) continue;
         v->work++;
@@ -746,6 +830,13 @@ static int sig_check(vctx *v, size_t child, size_t issuer) {
     return *slot;
 }
 
+static bool issued_by(vctx *v, size_t child, size_t issuer) {
+    uint8_t *slot = &v->named[child * v->n + issuer];
+    if (*slot == 0)
+        *slot = names_equal(&v->nodes[issuer].cert.subject, &v->nodes[child].cert.issuer) ? 1 : 2;
+    return *slot == 1;
+}
+
 static bool aki_hint(const node *child, const node *issuer) {
     return child->ext.has_aki && child->ext.aki_has_keyid && issuer->ext.has_ski &&
            same_bytes(&child->ext.aki_keyid, &issuer->ext.ski);
@@ -774,7 +865,7 @@ static int extend(vctx *v, size_t depth, unsigned nsi, size_t *out_len) {
         for (size_t j = 1; j < v->n; j++) {
             node *is = &v->nodes[j];
             if (is->skip || !is->parsed || is->anchor != want_anchor) continue;
-            if (!same_bytes(&is->cert.subject, &cur->cert.issuer)) continue;
+            if (!issued_by(v, cur_i, j)) continue;
             /* Extensions are parsed by the check; the AKI/SKI hint needs them. */
             if (node_check(v, is) == CERTA_OK) {
                 if (aki_hint(cur, is) != want_hint) continue;
@@ -912,12 +1003,13 @@ int certa_verify_chain(const certa_trust *trust, const uint8_t *const *chain, co
     v.nodes = calloc(v.n, sizeof *v.nodes);
     v.sig = calloc(v.n * v.n, 1);
     v.memo = calloc(v.n * CERTA_MAX_PATH * CERTA_MAX_PATH, 1);
+    v.named = calloc(v.n * v.n, 1);
     if (params->crl_count) {
         v.crls = calloc(params->crl_count, sizeof *v.crls);
         v.crl_ok = calloc(params->crl_count, sizeof *v.crl_ok);
     }
     int code;
-    if (!v.nodes || !v.sig || !v.memo ||
+    if (!v.nodes || !v.sig || !v.memo || !v.named ||
         (params->crl_count && (!v.crls || !v.crl_ok || !params->crls || !params->crl_lens))) {
         code = finish(result, CERTA_E_NOMEM, "out of memory");
         goto out;
@@ -1017,6 +1109,7 @@ out:
     free(v.nodes);
     free(v.sig);
     free(v.memo);
+    free(v.named);
     free(v.crls);
     free(v.crl_ok);
     return code;
