@@ -18,7 +18,10 @@ command -v openssl >/dev/null || {
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/certa-demo.XXXXXX")
 SERVER_PID=
+DEMO_PID=$BASHPID
 cleanup() {
+  # Only in this shell (not in a background job that has not exec'd yet).
+  [ "$BASHPID" = "$DEMO_PID" ] || return 0
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     for _ in $(seq 30); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
