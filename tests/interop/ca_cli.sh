@@ -244,4 +244,41 @@ else
   echo "skip - certa verify is not part of this build"
 fi
 
+# ---- a TLS handshake with an issued identity: certa serve, openssl s_client ----
+SERVE_PID=
+stop_serve() { if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=; fi; }
+trap 'stop_serve; rm -rf "$T"' EXIT
+if timeout 10 "$CERTA" serve --help 2>&1 | grep -q -- "--cert"; then
+  for kt in p256 ed25519 rsa2048; do
+    run ca issue "$CA" --out "$T/tls-$kt" --dns localhost --server --key-type "$kt" --ttl 1h
+    served=0
+    for attempt in 1 2 3; do
+      port=$((20000 + RANDOM % 30000))
+      timeout 60 "$CERTA" serve --cert "$T/tls-$kt.crt" --key "$T/tls-$kt.key" --port "$port" --quiet >"$T/serve.log" 2>&1 &
+      SERVE_PID=$!
+      for _ in $(seq 1 50); do
+        grep -q "listening" "$T/serve.log" 2>/dev/null && break
+        kill -0 "$SERVE_PID" 2>/dev/null || break
+        sleep 0.1
+      done
+      if grep -q "listening" "$T/serve.log"; then served=1; break; fi
+      stop_serve
+    done
+    if [ $served -eq 1 ]; then
+      echo | timeout 15 openssl s_client -connect "127.0.0.1:$port" -CAfile "$CA/ca.crt" \
+        -verify_return_error -verify_hostname localhost >"$T/sclient.out" 2>&1
+      if grep -q "Verify return code: 0 (ok)" "$T/sclient.out"; then
+        ok "openssl s_client verifies certa serve's $kt identity from this CA"
+      else
+        notok "openssl s_client did not verify the $kt identity"; sed 's/^/#   /' "$T/sclient.out" | tail -8
+      fi
+    else
+      notok "certa serve did not start with the $kt identity"; sed 's/^/#   /' "$T/serve.log" | tail -5
+    fi
+    stop_serve
+  done
+else
+  echo "skip - certa serve is not part of this build"
+fi
+
 [ $fails -eq 0 ]
