@@ -12,6 +12,8 @@
 
 CERTA=${CERTA:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/certa}
 PIDS=()
+PROXY_PIDS=()
+PROXY_NAMES=()
 T=""
 pass_count=0
 fail_count=0
@@ -108,6 +110,8 @@ proxy_start() {
   "$CERTA" proxy --listen "127.0.0.1:$PROXY_PORT" "$@" 2>"$T/$name.log" &
   PROXY_PID=$!
   PIDS+=("$PROXY_PID")
+  PROXY_PIDS+=("$PROXY_PID")
+  PROXY_NAMES+=("$name")
   if ! wait_for "$T/$name.log" "listening on" 10; then
     echo "# proxy $name did not start:"
     sed 's/^/#   /' "$T/$name.log"
@@ -165,7 +169,38 @@ EOF
   return 1
 }
 
+# Stops every proxy with SIGTERM: each must exit 0 within 15 s (drain) and
+# its log must be free of sanitizer reports (leaks are checked at exit).
+proxy_stop_all() {
+  local i pid name rc bad=0 stuck=0
+  for pid in "${PROXY_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for i in "${!PROXY_PIDS[@]}"; do
+    pid=${PROXY_PIDS[$i]}
+    name=${PROXY_NAMES[$i]}
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "# proxy $name did not exit after SIGTERM"
+      stuck=$((stuck + 1))
+      continue
+    fi
+    wait "$pid" 2>/dev/null
+    rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 127 ]; then # 127: reaped earlier by the test
+      echo "# proxy $name exited with $rc"
+      bad=$((bad + 1))
+    fi
+    if grep -q 'Sanitizer\|runtime error:' "$T/$name.log" 2>/dev/null; then
+      echo "# proxy $name: sanitizer report:"
+      grep -A20 'Sanitizer\|runtime error:' "$T/$name.log" | head -n 40 | sed 's/^/#   /'
+      bad=$((bad + 1))
+    fi
+  done
+  check "all ${#PROXY_PIDS[@]} proxies exited cleanly on SIGTERM (no sanitizer reports)" \
+    test "$bad" -eq 0 -a "$stuck" -eq 0
+}
+
 proxy_done() {
+  proxy_stop_all
   echo "# $pass_count passed, $fail_count failed"
   [ "$fail_count" -eq 0 ]
 }
