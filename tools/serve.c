@@ -472,7 +472,14 @@ static void run_connection(conn_job *job) {
         return;
     }
     if (certa_conn_close(conn) == 0 && cli_link_pending(l) > 0) cli_link_drain_out(l, 500);
-    if (certa_conn_handshake_done(conn) || hs_done) cli_link_linger(l, 500);
+    /* Half-close and drain briefly, so that close() does not reset the
+     * connection before the peer has read our last bytes (or alert). */
+    if (!l->io_errno) cli_link_linger(l, 500);
+    char why[192];
+    if (l->io_errno && !certa_conn_failed(conn)) {
+        snprintf(why, sizeof why, "%s: %s", ended, strerror(l->io_errno));
+        ended = why;
+    }
     log_connection(job, hs_done, hs_ms, ended);
 }
 
