@@ -99,11 +99,11 @@ trap t_cleanup EXIT
 trap 'exit 130' INT TERM
 
 # bg LOG COMMAND...: runs COMMAND in its own process group (at most 300 s),
-# output to LOG; sets BG_PID.
+# output to LOG, input from $BG_STDIN (default /dev/null); sets BG_PID.
 bg() {
   local log=$1
   shift
-  setsid timeout 300 "$@" >"$log" 2>&1 </dev/null &
+  setsid timeout 300 "$@" >"$log" 2>&1 <"${BG_STDIN:-/dev/null}" &
   BG_PID=$!
   T_PIDS+=("$BG_PID")
 }

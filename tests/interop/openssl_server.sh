@@ -148,6 +148,39 @@ start_openssl_server s_server-hrr -tls1_3 -rev -cert "$T_TMP/srv-ecdsa.crt" \
   stop "$SRV_PID"
 }
 
+# ---- KeyUpdate from openssl s_server (its "K" command on stdin) ---------------
+fifo=$T_TMP/s_server.in
+mkfifo "$fifo"
+exec 7<>"$fifo"
+BG_STDIN=$fifo start_openssl_server s_server-keyupdate -tls1_3 -cert "$T_TMP/srv-ecdsa.crt" \
+  -key "$T_TMP/srv-ecdsa.key" && {
+  pin=$(pin_of "$T_TMP/srv-ecdsa.crt")
+  tc=$(uniq_token)
+  ts=$(uniq_token)
+  out=$T_TMP/keyupdate.out
+  err=$T_TMP/keyupdate.err
+  : >"$out"
+  : >"$err"
+  { printf '%s\n' "$tc"; wait_for "$out" "^$ts\$" 15; } |
+    timeout 30 "$CERTA" connect "127.0.0.1:$SRV_PORT" --pin "$pin" >"$out" 2>"$err" &
+  cpid=$!
+  wait_for "$SRV_LOG" "^$tc\$" 10 # s_server printed what certa sent
+  printf 'K\n' >&7                 # KeyUpdate, update_requested
+  wait_for "$err" '> KeyUpdate' 10
+  printf '%s\n' "$ts" >&7          # data under the new keys
+  wait "$cpid"
+  rc=$?
+  if [ "$rc" -eq 0 ] && grep -qx -- "$ts" "$out" && grep -q '< KeyUpdate (update_requested)' "$err" &&
+    grep -q '> KeyUpdate (update_not_requested)' "$err"; then
+    ok "openssl s_server KeyUpdate (update_requested) -> certa connect: answered, data after it"
+  else
+    not_ok "KeyUpdate from openssl s_server (exit $rc)"
+    show "$err" "$SRV_LOG"
+  fi
+  stop "$SRV_PID"
+}
+exec 7>&-
+
 # ---- ALPN ---------------------------------------------------------------------
 start_openssl_server s_server-alpn -tls1_3 -rev -cert "$T_TMP/srv-ecdsa.crt" \
   -key "$T_TMP/srv-ecdsa.key" -alpn http/1.1 && {
