@@ -41,6 +41,8 @@ for s in tests/interop/*.sh tests/behaviour/*.sh; do
   [ -f "$s" ] || continue
   run_one "$(basename "$s")" bash "$s"
 done
+# X.509 path validation conformance (x509-limbo): one ok/not ok line for the bar.
+run_one limbo bash tests/limbo/run.sh "$BUILD"
 [ ${#failed_names[@]} -gt 0 ] && echo "failing: ${failed_names[*]}"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

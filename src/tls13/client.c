@@ -105,8 +105,18 @@ static int send_client_hello(certa_conn *c) {
 
 int client_start(certa_conn *c) {
     const certa_config *cfg = c->cfg;
-    if (cfg->pin_count == 0 && !cfg->insecure)
-        return conn_fail(c, CERTA_E_NO_PEER_AUTH, ALERT_NONE, NULL);
+    if (cfg->pin_count == 0 && !cfg->insecure) {
+        /* The default: validate the server's chain for the name we dial. */
+        const certa_trust *trust = config_trust(c->cfg);
+        if (!trust || certa_trust_count(trust) == 0)
+            return conn_fail(c, CERTA_E_TRUST_EMPTY, ALERT_NONE,
+                             "cannot verify the server: no trust anchors are loaded — pass a CA "
+                             "bundle (--trust), install ca-certificates, or pin the key (--pin)");
+        if (!c->server_name[0])
+            return conn_fail(c, CERTA_E_INVALID_ARGUMENT, ALERT_NONE,
+                             "a server name or IP address is needed to verify the server's "
+                             "certificate: pass one (--servername), or pin the key (--pin)");
+    }
     if (config_random(cfg, c->client_random, 32) != 0 || config_random(cfg, c->session_id, 32) != 0)
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_NONE, "no randomness available");
     c->session_id_len = 32; /* middlebox compatibility mode (§D.4) */
@@ -349,15 +359,34 @@ static int on_certificate_request(certa_conn *c, const uint8_t *msg, size_t len)
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed CertificateRequest");
     ext_list exts;
     if (ext_parse(c, "CertificateRequest", &block, &exts) != 0) return c->error;
-    if (!ext_find(&exts, EXT_SIGNATURE_ALGORITHMS))
+    const cursor *sa = ext_find(&exts, EXT_SIGNATURE_ALGORITHMS);
+    const cursor *ca = ext_find(&exts, EXT_CERTIFICATE_AUTHORITIES);
+    cursor schemes, cas, e;
+    if (!sa)
         return conn_fail(c, CERTA_E_MISSING_EXTENSION, ALERT_MISSING_EXTENSION,
                          "the server's CertificateRequest has no signature_algorithms");
+    e = *sa;
+    if (!cur_vec16(&e, &schemes) || !cur_empty(&e) || schemes.len < 2 || schemes.len % 2)
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "malformed signature_algorithms in CertificateRequest");
+    if (ca) {
+        e = *ca;
+        if (!cur_vec16(&e, &cas) || !cur_empty(&e) || cas.len == 0)
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "malformed certificate_authorities in CertificateRequest");
+    }
     memcpy(c->cr_context, context.data, context.len);
     c->cr_context_len = (uint8_t)context.len;
     c->cert_requested = true;
+    c->id = identity_choose(c->cfg, schemes, ca ? &cas : NULL, &c->sig_scheme);
     int r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
-    conn_trace(c, "< CertificateRequest (no client certificate configured: will send none)");
+    if (c->id)
+        conn_trace(c, "< CertificateRequest (will answer with our certificate, %s)",
+                   certa_sig_scheme_name(c->sig_scheme));
+    else
+        conn_trace(c, "< CertificateRequest (no suitable client certificate configured: will send "
+                      "none)");
     c->state = ST_CLIENT_WAIT_CERT;
     return 0;
 }
@@ -365,7 +394,11 @@ static int on_certificate_request(certa_conn *c, const uint8_t *msg, size_t len)
 static int on_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
     cursor body;
     cur_init(&body, msg + 4, len - 4);
-    if (peer_certificate_parse(c, &body) != 0 || peer_certificate_check(c) != 0) return c->error;
+    if (peer_certificate_parse(c, &body) != 0) return c->error;
+    if (c->peer_cert_count == 0)
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "the server sent an empty Certificate message");
+    if (peer_certificate_check(c) != 0) return c->error;
     int r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     c->state = ST_CLIENT_WAIT_CV;
@@ -375,7 +408,7 @@ static int on_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
 static int on_certificate_verify(certa_conn *c, const uint8_t *msg, size_t len) {
     cursor body;
     cur_init(&body, msg + 4, len - 4);
-    if (verify_peer_cv(c, &body) != 0) return c->error;
+    if (verify_peer_cv(c, &body) != 0 || policy_check(c) != 0) return c->error;
     int r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     c->state = ST_CLIENT_WAIT_FINISHED;
@@ -389,13 +422,15 @@ static int on_finished(certa_conn *c, const uint8_t *msg, size_t len) {
     if (!r) r = conn_set_rx(c, c->server_app_secret);
     if (!r) r = conn_send_ccs(c);
     if (!r && c->cert_requested) {
-        /* No client certificate in this configuration: an empty list. */
-        uint8_t body[256 + 4];
-        body[0] = c->cr_context_len;
-        memcpy(body + 1, c->cr_context, c->cr_context_len);
-        memset(body + 1 + c->cr_context_len, 0, 3);
-        r = conn_send_handshake(c, HS_CERTIFICATE, body, 1 + c->cr_context_len + 3u);
-        if (!r) conn_trace(c, "> Certificate (empty)");
+        /* Our chain, or an empty list when no identity fits. */
+        builder b;
+        bld_init_alloc(&b, 4096);
+        r = build_certificate(c, &b, c->cr_context, c->cr_context_len);
+        if (!r) r = conn_send_handshake(c, HS_CERTIFICATE, b.buf, b.len);
+        bld_free(&b);
+        if (!r) conn_trace(c, "> Certificate (%zu certificate%s)", c->id ? c->id->count : 0,
+                           c->id && c->id->count == 1 ? "" : "s");
+        if (!r && c->id && send_certificate_verify(c) != 0) return c->error;
     }
     if (!r) r = send_finished(c, c->client_hs_secret);
     if (!r) r = conn_set_tx(c, c->client_app_secret);

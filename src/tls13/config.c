@@ -37,23 +37,17 @@ certa_config *certa_config_new(void) {
     cfg->max_handshake = DEFAULT_MAX_HANDSHAKE;
     cfg->time_fn = default_time;
     cfg->random_fn = default_random;
+    cfg->id_count = 1; /* slot 0: the pair from load_cert_chain/load_private_key */
+    pthread_mutex_init(&cfg->trust_lock, NULL);
     return cfg;
-}
-
-static void free_chain(certa_config *cfg) {
-    for (size_t i = 0; i < cfg->chain_count; i++) free(cfg->chain[i]);
-    free(cfg->chain);
-    free(cfg->chain_lens);
-    cfg->chain = NULL;
-    cfg->chain_lens = NULL;
-    cfg->chain_count = 0;
 }
 
 void certa_config_free(certa_config *cfg) {
     if (!cfg) return;
     if (atomic_fetch_sub(&cfg->refs, 1) != 1) return;
-    free_chain(cfg);
-    key_free(cfg->key);
+    for (size_t i = 0; i < MAX_IDENTITIES; i++) identity_clear(&cfg->ids[i]);
+    certa_trust_free(cfg->owned_trust);
+    pthread_mutex_destroy(&cfg->trust_lock);
     crypto_zero(cfg, sizeof *cfg);
     free(cfg);
 }
@@ -62,9 +56,7 @@ int config_random(const certa_config *cfg, uint8_t *out, size_t len) {
     return cfg->random_fn(cfg->random_arg, out, len) == 0 ? 0 : CERTA_E_CRYPTO;
 }
 
-static int config_err(certa_config *cfg, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int config_err(certa_config *cfg, int code, const char *fmt, ...) {
+int config_err(certa_config *cfg, int code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(cfg->error, sizeof cfg->error, fmt, ap);
@@ -72,114 +64,7 @@ static int config_err(certa_config *cfg, int code, const char *fmt, ...) {
     return code;
 }
 
-#define CHECK_MUTABLE(cfg)                                                                         \
-    do {                                                                                           \
-        if (!(cfg)) return CERTA_E_INVALID_ARGUMENT;                                               \
-        if (atomic_load(&(cfg)->frozen))                                                           \
-            return config_err(cfg, CERTA_E_STATE,                                                  \
-                              "the config is already in use by a connection and cannot "   \
-                              "change");                                                           \
-    } while (0)
-
-/* The key must belong to the leaf, whichever of the two is loaded last. */
-static int check_pair(certa_config *cfg, const crypto_key *key, const uint8_t *leaf_der,
-                      size_t leaf_len) {
-    if (!key || !leaf_der) return CERTA_OK;
-    x509_cert leaf;
-    if (x509_parse(&leaf, leaf_der, leaf_len) != 0)
-        return config_err(cfg, CERTA_E_BAD_CERTIFICATE, "the leaf certificate is malformed");
-    crypto_key *pub = key_from_spki(leaf.spki.data, leaf.spki.len);
-    bool ok = pub && key_pair_matches(key, pub);
-    key_free(pub);
-    if (!ok)
-        return config_err(cfg, CERTA_E_KEY_MISMATCH,
-                          "the private key does not belong to the certificate: pass the key "
-                          "that was used to request this certificate (the previous one is kept)");
-    return CERTA_OK;
-}
-
-typedef struct cert_chain {
-    uint8_t **der;
-    size_t *lens;
-    size_t count;
-} cert_chain;
-
-static void chain_free(cert_chain *ch) {
-    for (size_t i = 0; i < ch->count; i++) free(ch->der[i]);
-    free(ch->der);
-    free(ch->lens);
-    memset(ch, 0, sizeof *ch);
-}
-
-static int chain_append(cert_chain *ch, uint8_t *der, size_t len) {
-    uint8_t **d = realloc(ch->der, (ch->count + 1) * sizeof *d);
-    if (!d) return -1;
-    ch->der = d;
-    size_t *l = realloc(ch->lens, (ch->count + 1) * sizeof *l);
-    if (!l) return -1;
-    ch->lens = l;
-    ch->der[ch->count] = der;
-    ch->lens[ch->count] = len;
-    ch->count++;
-    return 0;
-}
-
-/* A new chain replaces the old one only if it parses and fits the key. */
-int certa_config_set_cert_chain_pem(certa_config *cfg, const char *pem, size_t len) {
-    CHECK_MUTABLE(cfg);
-    cert_chain ch = {NULL, NULL, 0};
-    size_t pos = 0;
-    uint8_t *der;
-    size_t der_len;
-    int r;
-    while ((r = pem_next(pem, len, &pos, "CERTIFICATE", &der, &der_len)) == 1) {
-        x509_cert cert;
-        if (x509_parse(&cert, der, der_len) != 0) {
-            free(der);
-            chain_free(&ch);
-            return config_err(cfg, CERTA_E_BAD_CERTIFICATE,
-                              "certificate %zu in the chain is malformed DER", ch.count + 1);
-        }
-        if (chain_append(&ch, der, der_len) != 0) {
-            free(der);
-            chain_free(&ch);
-            return CERTA_E_NOMEM;
-        }
-    }
-    if (r < 0 || ch.count == 0) {
-        chain_free(&ch);
-        return config_err(cfg, CERTA_E_BAD_PEM,
-                          "no CERTIFICATE PEM block found: the file must contain "
-                          "-----BEGIN CERTIFICATE----- blocks, leaf first");
-    }
-    r = check_pair(cfg, cfg->key, ch.der[0], ch.lens[0]);
-    if (r != CERTA_OK) {
-        chain_free(&ch);
-        return r;
-    }
-    free_chain(cfg);
-    cfg->chain = ch.der;
-    cfg->chain_lens = ch.lens;
-    cfg->chain_count = ch.count;
-    return CERTA_OK;
-}
-
-int certa_config_set_private_key_pem(certa_config *cfg, const char *pem, size_t len) {
-    CHECK_MUTABLE(cfg);
-    crypto_key *key = key_from_pem(pem, len);
-    if (!key) return config_err(cfg, CERTA_E_BAD_KEY, "%s", certa_error_text(CERTA_E_BAD_KEY));
-    int r = check_pair(cfg, key, cfg->chain_count ? cfg->chain[0] : NULL,
-                       cfg->chain_count ? cfg->chain_lens[0] : 0);
-    if (r != CERTA_OK) {
-        key_free(key);
-        return r;
-    }
-    key_free(cfg->key);
-    cfg->key = key;
-    return CERTA_OK;
-}
-
-static int load_file(certa_config *cfg, const char *path,
+int config_load_file(certa_config *cfg, const char *path,
                      int (*setter)(certa_config *, const char *, size_t)) {
     CHECK_MUTABLE(cfg);
     char *text;
@@ -196,14 +81,6 @@ static int load_file(certa_config *cfg, const char *path,
         snprintf(cfg->error, sizeof cfg->error, "%.80s: %.170s", path, detail);
     }
     return r;
-}
-
-int certa_config_load_cert_chain(certa_config *cfg, const char *path) {
-    return load_file(cfg, path, certa_config_set_cert_chain_pem);
-}
-
-int certa_config_load_private_key(certa_config *cfg, const char *path) {
-    return load_file(cfg, path, certa_config_set_private_key_pem);
 }
 
 /* Splits a comma-separated list, calling fn on each trimmed item. */

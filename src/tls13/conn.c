@@ -38,7 +38,9 @@ certa_conn *certa_server_new(certa_config *cfg) {
     certa_conn *c = conn_new(cfg, true);
     if (!c) return NULL;
     c->state = ST_SERVER_WAIT_CH;
-    if (!cfg->key || cfg->chain_count == 0)
+    bool usable = false;
+    for (size_t i = 0; i < cfg->id_count; i++) usable = usable || identity_complete(&cfg->ids[i]);
+    if (!usable)
         conn_fail(c, CERTA_E_CONFIG, ALERT_NONE,
                   "the server has no certificate or no private key: load both before accepting");
     return c;
@@ -166,7 +168,6 @@ int transcript_hash(certa_conn *c, uint8_t *out) {
 }
 
 int conn_set_rx(certa_conn *c, const uint8_t *secret) {
-    c->rx_epoch++;
     return record_set_secret(&c->rx, c->suite->aead, c->suite->hash, secret);
 }
 
@@ -244,15 +245,18 @@ static int handle_handshake_record(certa_conn *c, const uint8_t *data, size_t le
                              "max_handshake_size if a chain this large is legitimate",
                              hs_message_name(h[0]), body_len, c->cfg->max_handshake);
         if (c->hs_in.len - off < 4 + body_len) break;
-        unsigned epoch_before = c->rx_epoch;
+        /* Messages that precede a key change must end their record (§5.1):
+         * refuse before acting on them. */
+        bool key_change_follows = h[0] == HS_CLIENT_HELLO || h[0] == HS_SERVER_HELLO ||
+                                  h[0] == HS_FINISHED || h[0] == HS_KEY_UPDATE;
+        if (key_change_follows && off + 4 + body_len != c->hs_in.len)
+            return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                             "the peer sent more handshake data in the same record as its %s, "
+                             "which must end its record because keys change after it",
+                             hs_message_name(h[0]));
         int r = dispatch_handshake(c, h[0], h, 4 + body_len);
         if (r) return c->state == ST_FAILED ? c->error : conn_fail(c, r, alert_for_error(r), NULL);
         off += 4 + body_len;
-        /* A key change must fall on a record boundary (§5.1). */
-        if (c->rx_epoch != epoch_before && off != c->hs_in.len)
-            return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
-                             "the peer sent more handshake data in the same record as a key "
-                             "change, which TLS 1.3 forbids");
     }
     if (c->state == ST_FAILED) return c->error;
     /* Keep only the incomplete tail. */
@@ -380,9 +384,11 @@ static int process_record(certa_conn *c) {
         if (c->state != ST_CONNECTED)
             return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                              "the peer sent application data before the handshake finished");
-        /* Leave the plaintext in place for certa_conn_read(). */
+        /* Leave the plaintext in place for certa_conn_read(); an empty
+         * record (allowed, e.g. as traffic padding) is simply consumed. */
         c->app_off = RECORD_HEADER_LEN;
         c->app_len = plain_len;
+        if (plain_len == 0) c->in_len = 0;
         return 0;
     default:
         return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,

@@ -46,13 +46,15 @@ const cursor *ext_find(const ext_list *l, uint16_t type) {
     return NULL;
 }
 
-int build_certificate(certa_conn *c, builder *b) {
-    const certa_config *cfg = c->cfg;
-    bld_u8(b, 0); /* certificate_request_context: empty for the server */
+/* Certificate with our chosen identity's chain (none if c->id is NULL). */
+int build_certificate(certa_conn *c, builder *b, const uint8_t *context, size_t context_len) {
+    bld_open(b, 1);
+    bld_bytes(b, context, context_len);
+    bld_close(b);
     bld_open(b, 3);
-    for (size_t i = 0; i < cfg->chain_count; i++) {
+    for (size_t i = 0; c->id && i < c->id->count; i++) {
         bld_open(b, 3);
-        bld_bytes(b, cfg->chain[i], cfg->chain_lens[i]);
+        bld_bytes(b, c->id->chain[i], c->id->lens[i]);
         bld_close(b);
         bld_u16(b, 0); /* no per-certificate extensions */
     }
@@ -65,9 +67,10 @@ int peer_certificate_parse(certa_conn *c, cursor *body) {
     if (!cur_vec8(body, &context) || !cur_vec24(body, &list) || !cur_empty(body))
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                          "the peer's Certificate message is malformed");
-    if (!c->is_server && context.len != 0)
+    /* Servers send an empty context; ours to clients is empty too. */
+    if (context.len != 0)
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
-                         "the server's Certificate has a non-empty request context");
+                         "the peer's Certificate has an unexpected request context");
     while (!cur_empty(&list)) {
         cursor der, exts;
         if (!cur_vec24(&list, &der) || der.len == 0 || !cur_vec16(&list, &exts))
@@ -88,9 +91,7 @@ int peer_certificate_parse(certa_conn *c, cursor *body) {
         c->peer_cert_lens[c->peer_cert_count] = der.len;
         c->peer_cert_count++;
     }
-    if (c->peer_cert_count == 0)
-        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
-                         "the server sent an empty Certificate message");
+    if (c->peer_cert_count == 0) return 0; /* the caller decides if that is allowed */
     x509_cert leaf;
     if (x509_parse(&leaf, c->peer_certs[0], c->peer_cert_lens[0]) != 0)
         return conn_fail(c, CERTA_E_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE,
@@ -107,13 +108,44 @@ int peer_certificate_parse(certa_conn *c, cursor *body) {
     return 0;
 }
 
-/* Identity check for this stage of certa: an SPKI pin or explicit insecure. */
+/* Chain validation against the trust set (for the server name, on the
+ * client), unless the user chose an SPKI pin or insecure mode instead. */
+static int validate_chain(certa_conn *c) {
+    certa_config *cfg = c->cfg;
+    const char *whose = c->is_server ? "client" : "server";
+    const certa_trust *trust = config_trust(cfg);
+    if (!trust || certa_trust_count(trust) == 0)
+        return conn_fail(c, CERTA_E_TRUST_EMPTY, 48,
+                         "cannot verify the %s's certificate: no trust anchors are loaded — pass "
+                         "a CA bundle (--trust), or install the system bundle (ca-certificates)",
+                         whose);
+    certa_verify_params params;
+    memset(&params, 0, sizeof params);
+    params.purpose = c->is_server ? CERTA_PURPOSE_CLIENT : CERTA_PURPOSE_SERVER;
+    if (!c->is_server) {
+        if (is_ip_literal(c->server_name)) params.ip = c->server_name;
+        else params.dns_name = c->server_name;
+    }
+    params.time = cfg->time_fn(cfg->time_arg);
+    certa_verify_result res;
+    int code = certa_verify_chain(trust, (const uint8_t *const *)c->peer_certs, c->peer_cert_lens,
+                                  c->peer_cert_count, &params, &res);
+    if (code != CERTA_OK)
+        return conn_fail(c, code, alert_for_error(code), "the %s's certificate was refused: %s",
+                         whose, res.text);
+    c->peer.verified = true;
+    for (size_t i = 0; i < res.path_len; i++)
+        conn_trace(c, "  %s %s", i == 0 ? "verified:" : "   issued by", res.path_subject[i]);
+    return 0;
+}
+
 int peer_certificate_check(certa_conn *c) {
     const certa_config *cfg = c->cfg;
     x509_cert leaf;
     char pin[64];
     if (x509_parse(&leaf, c->peer_certs[0], c->peer_cert_lens[0]) != 0 ||
-        x509_spki_pin(&leaf, pin, sizeof pin) != 0)
+        x509_spki_pin(&leaf, pin, sizeof pin) != 0 ||
+        peer_identity_fill(c->peer_certs[0], c->peer_cert_lens[0], &c->peer) != 0)
         return conn_fail(c, CERTA_E_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE, NULL);
     if (cfg->pin_count > 0) {
         uint8_t hash[32];
@@ -122,6 +154,7 @@ int peer_certificate_check(certa_conn *c) {
         for (size_t i = 0; i < cfg->pin_count; i++)
             if (crypto_equal_ct(hash, cfg->pins[i], 32)) {
                 conn_trace(c, "  peer key matches pin %s", pin);
+                c->peer.verified = true;
                 return 0;
             }
         return conn_fail(c, CERTA_E_PIN_MISMATCH, ALERT_BAD_CERTIFICATE,
@@ -133,7 +166,7 @@ int peer_certificate_check(certa_conn *c) {
         conn_trace(c, "  WARNING: peer identity NOT verified (insecure mode); its key is %s", pin);
         return 0;
     }
-    return conn_fail(c, CERTA_E_NO_PEER_AUTH, ALERT_BAD_CERTIFICATE, NULL);
+    return validate_chain(c);
 }
 
 /* 64 spaces, the context string, a zero byte, the transcript hash (§4.4.3). */
@@ -188,7 +221,7 @@ int send_certificate_verify(certa_conn *c) {
     uint8_t sig[CRYPTO_MAX_SIG];
     size_t sig_len = sizeof sig;
     if (cv_content(c, c->is_server, content, &content_len) != 0 ||
-        sig_sign(c->sig_scheme, c->cfg->key, content, content_len, sig, &sig_len) != 0)
+        sig_sign(c->sig_scheme, c->id->key, content, content_len, sig, &sig_len) != 0)
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR,
                          "signing CertificateVerify with %s failed in libcrypto",
                          certa_sig_scheme_name(c->sig_scheme));

@@ -3,6 +3,9 @@
  * the client's Finished — as the state table at the end says. */
 #include "tls13/tls13.h"
 
+#include "x509/cert.h"
+#include "x509/trust.h"
+
 #include <string.h>
 
 static const uint8_t hrr_random[32] = {
@@ -118,7 +121,7 @@ static int choose_suite(certa_conn *c, const client_hello *ch) {
                      cfg->cipher_count > 1 ? certa_cipher_suite_name(cfg->ciphers[1]) : "");
 }
 
-static int choose_sig_scheme(certa_conn *c, const client_hello *ch) {
+static int choose_identity(certa_conn *c, const client_hello *ch) {
     const cursor *sa = ext_find(&ch->exts, EXT_SIGNATURE_ALGORITHMS);
     cursor schemes;
     if (!sa)
@@ -127,20 +130,65 @@ static int choose_sig_scheme(certa_conn *c, const client_hello *ch) {
     if (!u16_list(*sa, 2, &schemes))
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                          "malformed signature_algorithms in ClientHello");
-    uint16_t s;
-    while (cur_u16(&schemes, &s)) {
-        for (size_t i = 0; i < tls13_sig_schemes_count; i++)
-            if (tls13_sig_schemes[i] == s && sig_scheme_fits_key(s, c->cfg->key)) {
-                c->sig_scheme = s;
-                return 0;
-            }
-    }
-    char key[40];
-    key_describe(c->cfg->key, key, sizeof key);
+    c->id = identity_choose(c->cfg, schemes, NULL, &c->sig_scheme);
+    if (c->id) return 0;
+    char key[40] = "?";
+    for (size_t i = 0; i < c->cfg->id_count; i++)
+        if (identity_complete(&c->cfg->ids[i])) {
+            key_describe(c->cfg->ids[i].key, key, sizeof key);
+            break;
+        }
     return conn_fail(c, CERTA_E_NO_COMMON_SIGALG, ALERT_HANDSHAKE_FAILURE,
                      "the client accepts no signature scheme that fits this server's %s key: "
                      "use a certificate type the client supports",
                      key);
+}
+
+/* CertificateRequest: our signature schemes, and the trust anchors' names
+ * so the client can pick the right certificate (when they fit in 8 KiB). */
+static int send_certificate_request(certa_conn *c) {
+    builder b;
+    bld_init_alloc(&b, 1024);
+    bld_u8(&b, 0); /* certificate_request_context */
+    bld_open(&b, 2);
+    bld_u16(&b, EXT_SIGNATURE_ALGORITHMS);
+    bld_open(&b, 2);
+    bld_open(&b, 2);
+    for (size_t i = 0; i < tls13_sig_schemes_count; i++) bld_u16(&b, tls13_sig_schemes[i]);
+    bld_close(&b);
+    bld_close(&b);
+    const certa_trust *trust = config_trust(c->cfg);
+    size_t n = trust ? trust_anchor_count(trust) : 0, total = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const uint8_t *der = trust_anchor_der(trust, i, &len);
+        x509_cert cert;
+        if (der && x509_parse(&cert, der, len) == 0) total += cert.subject.len + 2;
+    }
+    if (n > 0 && total <= 8192) {
+        bld_u16(&b, EXT_CERTIFICATE_AUTHORITIES);
+        bld_open(&b, 2);
+        bld_open(&b, 2);
+        for (size_t i = 0; i < n; i++) {
+            size_t len;
+            const uint8_t *der = trust_anchor_der(trust, i, &len);
+            x509_cert cert;
+            if (!der || x509_parse(&cert, der, len) != 0) continue;
+            bld_open(&b, 2);
+            bld_bytes(&b, cert.subject.data, cert.subject.len);
+            bld_close(&b);
+        }
+        bld_close(&b);
+        bld_close(&b);
+    }
+    bld_close(&b);
+    int r = bld_ok(&b) ? conn_send_handshake(c, HS_CERTIFICATE_REQUEST, b.buf, b.len)
+                       : CERTA_E_NOMEM;
+    bld_free(&b);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    conn_trace(c, "> CertificateRequest (client certificate %s)",
+               c->cfg->client_auth == CERTA_CLIENT_AUTH_REQUIRE ? "required" : "optional");
+    return 0;
 }
 
 /* Checks key_share against supported_groups and picks the group: one the
@@ -367,19 +415,24 @@ static int send_server_flight(certa_conn *c, const client_hello *ch) {
     conn_trace(c, "> EncryptedExtensions%s%s", c->alpn[0] ? " (ALPN " : "",
                c->alpn[0] ? c->alpn : "");
 
+    if (c->cfg->client_auth != CERTA_CLIENT_AUTH_NONE && send_certificate_request(c) != 0) {
+        bld_free(&b);
+        return c->error;
+    }
     b.len = 0;
-    r = build_certificate(c, &b);
+    r = build_certificate(c, &b, NULL, 0);
     if (!r) r = conn_send_handshake(c, HS_CERTIFICATE, b.buf, b.len);
     if (r) goto fail;
-    conn_trace(c, "> Certificate (%zu certificate%s)", c->cfg->chain_count,
-               c->cfg->chain_count == 1 ? "" : "s");
+    conn_trace(c, "> Certificate (%zu certificate%s)", c->id->count,
+               c->id->count == 1 ? "" : "s");
     bld_free(&b);
     if (send_certificate_verify(c) != 0 || send_finished(c, c->server_hs_secret) != 0)
         return c->state == ST_FAILED ? c->error : conn_fail(c, CERTA_E_INTERNAL, ALERT_INTERNAL_ERROR, NULL);
     r = ks_application_secrets(c);
     if (!r) r = conn_set_tx(c, c->server_app_secret);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
-    c->state = ST_SERVER_WAIT_FINISHED;
+    c->state = c->cfg->client_auth != CERTA_CLIENT_AUTH_NONE ? ST_SERVER_WAIT_CERT
+                                                              : ST_SERVER_WAIT_FINISHED;
     return 0;
 fail:
     bld_free(&b);
@@ -393,7 +446,7 @@ static int on_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     const cipher_suite *retry_suite = c->suite;
     uint16_t retry_group = c->group;
     if (parse_client_hello(c, msg, len, &ch) != 0 || check_version(c, &ch) != 0 ||
-        choose_suite(c, &ch) != 0 || choose_sig_scheme(c, &ch) != 0)
+        choose_suite(c, &ch) != 0 || choose_identity(c, &ch) != 0)
         return c->error;
     bool need_retry = false;
     if (choose_group(c, &ch, &need_retry) != 0) return c->error;
@@ -438,6 +491,36 @@ static int on_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     return send_server_flight(c, &ch);
 }
 
+static int on_client_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
+    cursor body;
+    cur_init(&body, msg + 4, len - 4);
+    if (peer_certificate_parse(c, &body) != 0) return c->error;
+    if (c->peer_cert_count == 0) {
+        if (c->cfg->client_auth == CERTA_CLIENT_AUTH_REQUIRE)
+            return conn_fail(c, CERTA_E_CERTIFICATE_REQUIRED, 116,
+                             "the client sent no certificate, and this server requires one: "
+                             "configure the client's certificate and key");
+        conn_trace(c, "< Certificate (empty: client chose not to authenticate)");
+        if (policy_check(c) != 0) return c->error;
+        c->state = ST_SERVER_WAIT_FINISHED;
+    } else {
+        if (peer_certificate_check(c) != 0) return c->error;
+        c->state = ST_SERVER_WAIT_CV;
+    }
+    int r = transcript_add(c, msg, len);
+    return r ? conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL) : 0;
+}
+
+static int on_client_certificate_verify(certa_conn *c, const uint8_t *msg, size_t len) {
+    cursor body;
+    cur_init(&body, msg + 4, len - 4);
+    if (verify_peer_cv(c, &body) != 0 || policy_check(c) != 0) return c->error;
+    int r = transcript_add(c, msg, len);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    c->state = ST_SERVER_WAIT_FINISHED;
+    return 0;
+}
+
 static int on_client_finished(certa_conn *c, const uint8_t *msg, size_t len) {
     if (check_finished(c, c->client_hs_secret, msg, len) != 0) return c->error;
     int r = transcript_add(c, msg, len);
@@ -461,6 +544,8 @@ static const struct server_transition {
 } server_table[] = {
     {ST_SERVER_WAIT_CH, HS_CLIENT_HELLO, on_client_hello},
     {ST_SERVER_WAIT_CH2, HS_CLIENT_HELLO, on_client_hello},
+    {ST_SERVER_WAIT_CERT, HS_CERTIFICATE, on_client_certificate},
+    {ST_SERVER_WAIT_CV, HS_CERTIFICATE_VERIFY, on_client_certificate_verify},
     {ST_SERVER_WAIT_FINISHED, HS_FINISHED, on_client_finished},
 };
 
@@ -468,6 +553,8 @@ static const char *server_expects(conn_state s) {
     switch (s) {
     case ST_SERVER_WAIT_CH: return "ClientHello";
     case ST_SERVER_WAIT_CH2: return "the second ClientHello";
+    case ST_SERVER_WAIT_CERT: return "the client's Certificate";
+    case ST_SERVER_WAIT_CV: return "the client's CertificateVerify";
     case ST_SERVER_WAIT_FINISHED: return "Finished";
     default: return "nothing";
     }

@@ -8,6 +8,7 @@
 #include "record/record.h"
 #include "wire/cursor.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 
@@ -90,9 +91,27 @@ extern const size_t tls13_sig_schemes_count;
 uint8_t alert_for_error(int code);
 
 #define MAX_LIST 8
+#define MAX_IDENTITIES 4
+#define MAX_RULES 32
 #define MAX_PINS 16
 #define ALPN_WIRE_MAX 512
 #define DEFAULT_MAX_HANDSHAKE (64 * 1024)
+
+/* A certificate chain (leaf first, DER) with its private key. */
+typedef struct identity {
+    uint8_t **chain;
+    size_t *lens;
+    size_t count;
+    crypto_key *key;
+} identity;
+
+typedef enum rule_kind { RULE_SPIFFE_EXACT, RULE_SPIFFE_PREFIX, RULE_DNS, RULE_PIN } rule_kind;
+typedef struct allow_rule {
+    rule_kind kind;
+    char text[256];   /* as given, for explanations */
+    char value[256];  /* SPIFFE ID / prefix (with trailing '/') / DNS name */
+    uint8_t pin[32];
+} allow_rule;
 
 struct certa_config {
     atomic_int refs;
@@ -103,10 +122,14 @@ struct certa_config {
     size_t group_count;
     uint8_t alpn_wire[ALPN_WIRE_MAX]; /* ProtocolNameList contents */
     size_t alpn_wire_len;
-    uint8_t **chain;          /* certificate chain, leaf first, DER */
-    size_t *chain_lens;
-    size_t chain_count;
-    crypto_key *key;
+    identity ids[MAX_IDENTITIES]; /* ids[0] from load_cert_chain/private_key */
+    size_t id_count;
+    const certa_trust *trust;     /* borrowed, or owned_trust */
+    certa_trust *owned_trust;
+    pthread_mutex_t trust_lock;   /* the system bundle is loaded on first use */
+    certa_client_auth client_auth;
+    allow_rule rules[MAX_RULES];
+    size_t rule_count;
     uint8_t pins[MAX_PINS][32];
     size_t pin_count;
     bool insecure;
@@ -119,6 +142,34 @@ struct certa_config {
 };
 
 int config_random(const certa_config *cfg, uint8_t *out, size_t len);
+int config_err(certa_config *cfg, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int config_load_file(certa_config *cfg, const char *path,
+                     int (*setter)(certa_config *, const char *, size_t));
+#define CHECK_MUTABLE(cfg)                                                                         \
+    do {                                                                                           \
+        if (!(cfg)) return CERTA_E_INVALID_ARGUMENT;                                               \
+        if (atomic_load(&(cfg)->frozen))                                                           \
+            return config_err(cfg, CERTA_E_STATE,                                                  \
+                              "the config is already in use by a connection and cannot change");   \
+    } while (0)
+
+/* ---- identity.c ---- */
+void identity_clear(identity *id);
+bool identity_complete(const identity *id);
+/* The first complete identity whose key fits one of the peer's schemes
+ * (in the peer's order) and, if ca_names is given, whose chain names one of
+ * those issuers (falling back to any fitting identity). */
+const identity *identity_choose(const certa_config *cfg, cursor peer_schemes,
+                                const cursor *ca_names, uint16_t *scheme);
+/* The trust set for peer validation (loading the system bundle once). */
+const certa_trust *config_trust(certa_config *cfg);
+
+/* ---- policy.c ---- */
+/* Fills the peer identity from the leaf; 0 or -1 if unparseable. */
+int peer_identity_fill(const uint8_t *der, size_t len, certa_peer_identity *id);
+/* Applies the allow rules; fails the connection with an explanation. */
+int policy_check(certa_conn *c);
 
 typedef enum conn_state {
     ST_CLIENT_WAIT_SH,
@@ -129,6 +180,8 @@ typedef enum conn_state {
     ST_CLIENT_WAIT_FINISHED,
     ST_SERVER_WAIT_CH,
     ST_SERVER_WAIT_CH2, /* after HelloRetryRequest */
+    ST_SERVER_WAIT_CERT, /* client certificate requested */
+    ST_SERVER_WAIT_CV,
     ST_SERVER_WAIT_FINISHED,
     ST_CONNECTED,
     ST_FAILED,
@@ -154,7 +207,6 @@ struct certa_conn {
     builder hs_in;
 
     record_protection rx, tx;
-    unsigned rx_epoch; /* counts receive key changes */
     const cipher_suite *suite;
     transcript th;
     bool th_started;
@@ -181,7 +233,8 @@ struct certa_conn {
     char server_name[256];
     char alpn[256];
     uint8_t hello_fingerprint[32]; /* server: what of ClientHello1 must not change */
-    uint16_t sig_scheme;      /* our CertificateVerify (server) */
+    const identity *id;       /* our certificate and key for this handshake */
+    uint16_t sig_scheme;      /* our CertificateVerify */
     uint16_t peer_sig_scheme; /* peer's CertificateVerify */
     bool ccs_sent;
     bool ccs_received;
@@ -196,6 +249,7 @@ struct certa_conn {
     size_t peer_cert_lens[MAX_PEER_CERTS];
     size_t peer_cert_count;
     crypto_key *peer_key;
+    certa_peer_identity peer;
 
     /* status */
     bool close_sent;
@@ -260,7 +314,7 @@ int peer_certificate_parse(certa_conn *c, cursor *body);
 int peer_certificate_check(certa_conn *c);
 bool is_ip_literal(const char *name);
 int verify_peer_cv(certa_conn *c, cursor *body);
-int build_certificate(certa_conn *c, builder *b);
+int build_certificate(certa_conn *c, builder *b, const uint8_t *context, size_t context_len);
 int send_certificate_verify(certa_conn *c);
 int send_finished(certa_conn *c, const uint8_t *base_secret);
 int check_finished(certa_conn *c, const uint8_t *base_secret, const uint8_t *msg, size_t len);

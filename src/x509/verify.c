@@ -1058,7 +1058,9 @@ int certa_verify_chain(const certa_trust *trust, const uint8_t *const *chain, co
 
     if (node_check(&v, leaf) != CERTA_OK) {
         node_fail(&v, 0, leaf);
-    } else if (check_peer_name(&v, leaf) == 0) {
+    } else {
+        /* Trust first, then the name: for a chain that fails both, "no
+         * path to a trusted root" (e.g. self-signed) is the fix to make. */
         size_t len = 0;
         int r;
         if (leaf_trusted) {
@@ -1068,6 +1070,10 @@ int certa_verify_chain(const certa_trust *trust, const uint8_t *const *chain, co
         } else {
             v.path[0] = 0;
             r = extend(&v, 0, 0, &len);
+        }
+        if (r == 1) {
+            v.best_code = CERTA_OK; /* dead ends met on the way no longer matter */
+            if (check_peer_name(&v, leaf) != 0) r = 0;
         }
         if (r == 1) {
             result->path_len = len;

@@ -137,12 +137,26 @@ static void pin_cases(void) {
     CHECK(certa_config_add_pin(fresh, "md5:AAAA") == CERTA_E_BAD_PIN, "non-sha256 pin refused");
     certa_config_free(fresh);
 
+    /* No pin, no insecure: the default is chain validation against the
+     * system bundle, which a self-signed test certificate cannot pass. */
     certa_config *none = certa_config_new();
-    certa_conn *c = certa_client_new(none, "localhost");
-    CHECK(certa_conn_error(c) == CERTA_E_NO_PEER_AUTH, "client without pin or insecure refuses");
+    p = connect_pair(none, scfg);
+    int code = certa_conn_error(p.client);
+    CHECK(code == CERTA_E_CERT_SELF_SIGNED || code == CERTA_E_CERT_UNKNOWN_ISSUER ||
+              code == CERTA_E_TRUST_EMPTY,
+          "default client validates the chain and refuses a self-signed server (%s)",
+          certa_error_name(code));
+    CHECK(!certa_conn_handshake_done(p.server), "and the server does not complete");
+    certa_conn_free(p.client);
+    certa_conn_free(p.server);
+    certa_config *noname = certa_config_new();
+    certa_conn *c = certa_client_new(noname, NULL);
     const uint8_t *out;
-    CHECK(certa_conn_outgoing(c, &out) == 0, "and sends nothing");
+    CHECK(certa_conn_failed(c) && certa_conn_outgoing(c, &out) == 0,
+          "validating client without a server name refuses before sending: %s",
+          certa_conn_error_text(c));
     certa_conn_free(c);
+    certa_config_free(noname);
     certa_config_free(none);
     certa_config_free(good);
     certa_config_free(bad);

@@ -1,0 +1,247 @@
+/* Our own identities (certificate chain + private key, possibly several)
+ * and the trust set used to validate the peer's. */
+#include "tls13/tls13.h"
+#include "x509/cert.h"
+#include "x509/pem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void identity_clear(identity *id) {
+    for (size_t i = 0; i < id->count; i++) free(id->chain[i]);
+    free(id->chain);
+    free(id->lens);
+    key_free(id->key);
+    memset(id, 0, sizeof *id);
+}
+
+bool identity_complete(const identity *id) {
+    return id->count > 0 && id->key != NULL;
+}
+
+/* The key must belong to the leaf, whichever of the two is loaded last. */
+static int check_pair(certa_config *cfg, const crypto_key *key, const identity *chain) {
+    if (!key || chain->count == 0) return CERTA_OK;
+    x509_cert leaf;
+    if (x509_parse(&leaf, chain->chain[0], chain->lens[0]) != 0)
+        return config_err(cfg, CERTA_E_BAD_CERTIFICATE, "the leaf certificate is malformed");
+    crypto_key *pub = key_from_spki(leaf.spki.data, leaf.spki.len);
+    bool ok = pub && key_pair_matches(key, pub);
+    key_free(pub);
+    if (!ok)
+        return config_err(cfg, CERTA_E_KEY_MISMATCH,
+                          "the private key does not belong to the certificate: pass the key "
+                          "that was used to request this certificate (the previous one is kept)");
+    return CERTA_OK;
+}
+
+static int chain_append(identity *id, uint8_t *der, size_t len) {
+    uint8_t **d = realloc(id->chain, (id->count + 1) * sizeof *d);
+    if (!d) return -1;
+    id->chain = d;
+    size_t *l = realloc(id->lens, (id->count + 1) * sizeof *l);
+    if (!l) return -1;
+    id->lens = l;
+    id->chain[id->count] = der;
+    id->lens[id->count] = len;
+    id->count++;
+    return 0;
+}
+
+/* Parses every CERTIFICATE block into out (which starts empty). */
+static int parse_chain(certa_config *cfg, const char *pem, size_t len, identity *out) {
+    size_t pos = 0;
+    uint8_t *der;
+    size_t der_len;
+    int r;
+    while ((r = pem_next(pem, len, &pos, "CERTIFICATE", &der, &der_len)) == 1) {
+        x509_cert cert;
+        if (x509_parse(&cert, der, der_len) != 0) {
+            free(der);
+            identity_clear(out);
+            return config_err(cfg, CERTA_E_BAD_CERTIFICATE,
+                              "certificate %zu in the chain is malformed DER", out->count + 1);
+        }
+        if (chain_append(out, der, der_len) != 0) {
+            free(der);
+            identity_clear(out);
+            return CERTA_E_NOMEM;
+        }
+    }
+    if (r < 0 || out->count == 0) {
+        identity_clear(out);
+        return config_err(cfg, CERTA_E_BAD_PEM,
+                          "no CERTIFICATE PEM block found: the file must contain "
+                          "-----BEGIN CERTIFICATE----- blocks, leaf first");
+    }
+    return CERTA_OK;
+}
+
+/* A new chain replaces the old one only if it parses and fits the key. */
+int certa_config_set_cert_chain_pem(certa_config *cfg, const char *pem, size_t len) {
+    CHECK_MUTABLE(cfg);
+    identity fresh = {0};
+    int r = parse_chain(cfg, pem, len, &fresh);
+    if (!r) r = check_pair(cfg, cfg->ids[0].key, &fresh);
+    if (r) {
+        identity_clear(&fresh);
+        return r;
+    }
+    fresh.key = cfg->ids[0].key;
+    cfg->ids[0].key = NULL;
+    identity_clear(&cfg->ids[0]);
+    cfg->ids[0] = fresh;
+    return CERTA_OK;
+}
+
+int certa_config_set_private_key_pem(certa_config *cfg, const char *pem, size_t len) {
+    CHECK_MUTABLE(cfg);
+    crypto_key *key = key_from_pem(pem, len);
+    if (!key) return config_err(cfg, CERTA_E_BAD_KEY, "%s", certa_error_text(CERTA_E_BAD_KEY));
+    int r = check_pair(cfg, key, &cfg->ids[0]);
+    if (r) {
+        key_free(key);
+        return r;
+    }
+    key_free(cfg->ids[0].key);
+    cfg->ids[0].key = key;
+    return CERTA_OK;
+}
+
+int certa_config_load_cert_chain(certa_config *cfg, const char *path) {
+    return config_load_file(cfg, path, certa_config_set_cert_chain_pem);
+}
+
+int certa_config_load_private_key(certa_config *cfg, const char *path) {
+    return config_load_file(cfg, path, certa_config_set_private_key_pem);
+}
+
+int certa_config_add_identity_pem(certa_config *cfg, const char *chain_pem, size_t chain_len,
+                                  const char *key_pem, size_t key_len) {
+    CHECK_MUTABLE(cfg);
+    if (cfg->id_count == MAX_IDENTITIES)
+        return config_err(cfg, CERTA_E_INVALID_ARGUMENT, "at most %d identities per config",
+                          MAX_IDENTITIES);
+    identity fresh = {0};
+    int r = parse_chain(cfg, chain_pem, chain_len, &fresh);
+    if (r) return r;
+    fresh.key = key_from_pem(key_pem, key_len);
+    if (!fresh.key) {
+        identity_clear(&fresh);
+        return config_err(cfg, CERTA_E_BAD_KEY, "%s", certa_error_text(CERTA_E_BAD_KEY));
+    }
+    crypto_key *key = fresh.key;
+    r = check_pair(cfg, key, &fresh);
+    if (r) {
+        identity_clear(&fresh);
+        return r;
+    }
+    cfg->ids[cfg->id_count++] = fresh;
+    return CERTA_OK;
+}
+
+int certa_config_add_identity_files(certa_config *cfg, const char *chain_path,
+                                    const char *key_path) {
+    CHECK_MUTABLE(cfg);
+    char *chain = NULL, *key = NULL;
+    size_t chain_len, key_len;
+    if (!chain_path || read_file(chain_path, &chain, &chain_len) != 0)
+        return config_err(cfg, CERTA_E_FILE, "cannot read '%s': check the path and permissions",
+                          chain_path ? chain_path : "(none)");
+    if (!key_path || read_file(key_path, &key, &key_len) != 0) {
+        free(chain);
+        return config_err(cfg, CERTA_E_FILE, "cannot read '%s': check the path and permissions",
+                          key_path ? key_path : "(none)");
+    }
+    int r = certa_config_add_identity_pem(cfg, chain, chain_len, key, key_len);
+    crypto_zero(key, key_len);
+    free(key);
+    free(chain);
+    return r;
+}
+
+/* Does any certificate of the chain name one of the DNs as its issuer? */
+static bool chain_matches_cas(const identity *id, cursor ca_names) {
+    cursor dn;
+    while (cur_vec16(&ca_names, &dn)) {
+        for (size_t i = 0; i < id->count; i++) {
+            x509_cert cert;
+            if (x509_parse(&cert, id->chain[i], id->lens[i]) != 0) continue;
+            if ((cert.issuer.len == dn.len && !memcmp(cert.issuer.data, dn.data, dn.len)) ||
+                (cert.subject.len == dn.len && !memcmp(cert.subject.data, dn.data, dn.len)))
+                return true;
+        }
+    }
+    return false;
+}
+
+static bool scheme_known(uint16_t s) {
+    for (size_t i = 0; i < tls13_sig_schemes_count; i++)
+        if (tls13_sig_schemes[i] == s) return true;
+    return false;
+}
+
+static const identity *choose_pass(const certa_config *cfg, cursor peer_schemes,
+                                   const cursor *ca_names, uint16_t *scheme) {
+    for (size_t i = 0; i < cfg->id_count; i++) {
+        const identity *id = &cfg->ids[i];
+        if (!identity_complete(id)) continue;
+        if (ca_names && !chain_matches_cas(id, *ca_names)) continue;
+        cursor list = peer_schemes;
+        uint16_t s;
+        while (cur_u16(&list, &s))
+            if (scheme_known(s) && sig_scheme_fits_key(s, id->key)) {
+                *scheme = s;
+                return id;
+            }
+    }
+    return NULL;
+}
+
+const identity *identity_choose(const certa_config *cfg, cursor peer_schemes,
+                                const cursor *ca_names, uint16_t *scheme) {
+    const identity *id = NULL;
+    if (ca_names && ca_names->len) id = choose_pass(cfg, peer_schemes, ca_names, scheme);
+    return id ? id : choose_pass(cfg, peer_schemes, NULL, scheme);
+}
+
+void certa_config_set_trust(certa_config *cfg, const certa_trust *trust) {
+    if (!cfg || atomic_load(&cfg->frozen)) return;
+    cfg->trust = trust;
+}
+
+int certa_config_load_trust(certa_config *cfg, const char *path) {
+    CHECK_MUTABLE(cfg);
+    certa_trust *t = certa_trust_new();
+    if (!t) return CERTA_E_NOMEM;
+    int r = certa_trust_load(t, path);
+    if (r) {
+        config_err(cfg, r, "%s", certa_trust_error_text(t));
+        certa_trust_free(t);
+        return r;
+    }
+    certa_trust_free(cfg->owned_trust);
+    cfg->owned_trust = t;
+    cfg->trust = t;
+    return CERTA_OK;
+}
+
+void certa_config_set_client_auth(certa_config *cfg, certa_client_auth mode) {
+    if (cfg && !atomic_load(&cfg->frozen)) cfg->client_auth = mode;
+}
+
+const certa_trust *config_trust(certa_config *cfg) {
+    pthread_mutex_lock(&cfg->trust_lock);
+    if (!cfg->trust) {
+        certa_trust *t = certa_trust_new();
+        if (t && certa_trust_load_system(t) == CERTA_OK) {
+            cfg->owned_trust = t;
+            cfg->trust = t;
+        } else {
+            certa_trust_free(t);
+        }
+    }
+    const certa_trust *t = cfg->trust;
+    pthread_mutex_unlock(&cfg->trust_lock);
+    return t;
+}
