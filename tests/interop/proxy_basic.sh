@@ -197,4 +197,40 @@ else
 fi
 check "the shutdown is logged" grep -q 'no longer accepting' "$T/term_echo.log"
 
+# An idle connection does not hold the proxy past --drain-timeout.
+proxy_start drain --backend "127.0.0.1:$ECHO_PORT" --cert "$T/server.crt" --key "$T/server.key" \
+  --drain-timeout 1 || not_ok "drain proxy started"
+DRAIN_PID=$PROXY_PID
+timeout 20 python3 - "$PROXY_PORT" "$T/ca.crt" "$T/held" <<'EOF' &
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5),
+                    server_hostname="localhost")
+s.sendall(b"ping")
+s.recv(4)
+open(sys.argv[3], "w").close()
+s.settimeout(10)
+try:
+    while s.recv(100):
+        pass
+except (OSError, ssl.SSLError):
+    pass
+EOF
+HPID=$!
+for _ in $(seq 1 100); do [ -e "$T/held" ] && break; sleep 0.05; done
+start=$(date +%s%N)
+kill -TERM "$DRAIN_PID"
+for _ in $(seq 1 100); do kill -0 "$DRAIN_PID" 2>/dev/null || break; sleep 0.05; done
+ms=$((($(date +%s%N) - start) / 1000000))
+if kill -0 "$DRAIN_PID" 2>/dev/null; then
+  not_ok "with an idle connection open, SIGTERM + --drain-timeout 1 ends the proxy"
+else
+  wait "$DRAIN_PID"
+  rc=$?
+  check "with an idle connection open, SIGTERM + --drain-timeout 1 ends the proxy in ${ms} ms (rc=$rc)" \
+    test "$rc" -eq 0 -a "$ms" -ge 900 -a "$ms" -lt 3000
+fi
+check "the held connection is logged with reason shutdown" grep -q 'reason=shutdown' "$T/drain.log"
+wait "$HPID" 2>/dev/null
+
 proxy_done
