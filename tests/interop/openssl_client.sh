@@ -99,6 +99,26 @@ start_certa_serve serve-keyupdate --cert "$T_TMP/srv-ecdsa.crt" --key "$T_TMP/sr
   stop_certa_serve serve-keyupdate
 }
 
+# ---- record shapes, SNI, signature schemes --------------------------------------
+start_certa_serve serve-shapes --cert "$T_TMP/srv-rsa.crt" --key "$T_TMP/srv-rsa.key" && {
+  if s_client_echo sclient-shapes -record_padding 512 -max_send_frag 512 -servername foo.example &&
+    wait_for "$SERVE_LOG" '^conn #1 .*sni=foo.example' 5; then
+    ok "openssl s_client -record_padding 512 -max_send_frag 512 -servername: echo, SNI logged"
+  else
+    not_ok "s_client padding/fragments/SNI (exit $SC_RC)"
+    show "$SC_OUT" "$SERVE_LOG"
+  fi
+  s_client_echo sclient-sigalgs -sigalgs RSA+SHA256
+  if [ "$SC_RC" -ne 0 ] && grep -q "alert handshake failure" "$SC_OUT" &&
+    wait_for "$SERVE_LOG" '^conn #2 .*CERTA_E_NO_COMMON_SIGALG, alert handshake_failure' 5; then
+    ok "openssl s_client -sigalgs RSA+SHA256 (PKCS#1 only) -> RSA certa serve: CERTA_E_NO_COMMON_SIGALG"
+  else
+    not_ok "s_client PKCS#1-only sigalgs (exit $SC_RC)"
+    show "$SC_OUT" "$SERVE_LOG"
+  fi
+  stop_certa_serve serve-shapes
+}
+
 # ---- ALPN ---------------------------------------------------------------------
 start_certa_serve serve-alpn --cert "$T_TMP/srv-ecdsa.crt" --key "$T_TMP/srv-ecdsa.key" \
   --alpn h2,http/1.1 && {

@@ -148,6 +148,36 @@ start_openssl_server s_server-hrr -tls1_3 -rev -cert "$T_TMP/srv-ecdsa.crt" \
   stop "$SRV_PID"
 }
 
+# ---- message shapes and server options ------------------------------------------
+gen_cert ecdsa384 srv-p384
+# name | expected trace/summary regex | s_server options
+shape_case() {
+  local name=$1 want=$2 cert=$3
+  shift 3
+  start_openssl_server "s_server-$name" -tls1_3 -rev -cert "$T_TMP/$cert.crt" -key "$T_TMP/$cert.key" "$@" || return
+  if connect_rev "shape-$name" --pin "$(pin_of "$T_TMP/$cert.crt")" && grep -Eq -- "$want" "$CONNECT_ERR"; then
+    ok "certa connect -> openssl s_server $*: $name"
+  else
+    not_ok "certa connect -> openssl s_server $*: $name (exit $CONNECT_RC)"
+    show "$CONNECT_ERR" "$SRV_LOG"
+  fi
+  stop "$SRV_PID"
+}
+shape_case "handshake fragmented over 512-byte records" 'rsa_pss_rsae_sha256, valid' srv-rsa -max_send_frag 512
+shape_case "stateless server: HelloRetryRequest with a cookie" 'HelloRetryRequest: yes' srv-ecdsa -stateless -groups P-256
+shape_case "ECDSA P-384 certificate" 'ecdsa_secp384r1_sha384, valid' srv-p384
+shape_case "optional client certificate requested: certa sends none" '> Certificate' srv-ecdsa -verify 1
+start_openssl_server s_server-certreq -tls1_3 -rev -cert "$T_TMP/srv-ecdsa.crt" -key "$T_TMP/srv-ecdsa.key" -Verify 1 && {
+  connect_rev certreq --pin "$(pin_of "$T_TMP/srv-ecdsa.crt")"
+  if [ "$CONNECT_RC" -eq 1 ] && grep -q "certificate_required" "$CONNECT_ERR"; then
+    ok "certa connect -> s_server -Verify (client certificate required): fails, explains certificate_required"
+  else
+    not_ok "certa connect -> s_server -Verify (exit $CONNECT_RC)"
+    show "$CONNECT_ERR"
+  fi
+  stop "$SRV_PID"
+}
+
 # ---- KeyUpdate from openssl s_server (its "K" command on stdin) ---------------
 fifo=$T_TMP/s_server.in
 mkfifo "$fifo"
