@@ -372,6 +372,16 @@ static int process_record(certa_conn *c) {
         if (r) return conn_fail(c, r, alert_for_error(r), NULL);
     }
     const uint8_t *data = h + RECORD_HEADER_LEN;
+    /* After the handshake, only application data is progress: cap the rest. */
+    if (c->state == ST_CONNECTED) {
+        if (type == CONTENT_APPLICATION_DATA && plain_len > 0) c->idle_records = 0;
+        else if (++c->idle_records > MAX_IDLE_RECORDS)
+            return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                             "the peer sent %d records in a row without application data "
+                             "(KeyUpdate, empty records, alerts or tickets): treating it as a "
+                             "flood",
+                             MAX_IDLE_RECORDS + 1);
+    }
     if (type != CONTENT_HANDSHAKE && c->hs_in.len > 0)
         return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                          "the peer interleaved another record type with a fragmented handshake "

@@ -96,6 +96,9 @@ uint8_t alert_for_error(int code);
 #define MAX_PINS 16
 #define ALPN_WIRE_MAX 512
 #define DEFAULT_MAX_HANDSHAKE (64 * 1024)
+/* Records in a row that carry no application data (KeyUpdate, empty
+ * records, warning alerts, tickets) before the peer counts as flooding. */
+#define MAX_IDLE_RECORDS 32
 
 /* A certificate chain (leaf first, DER) with its private key. */
 typedef struct identity {
@@ -250,6 +253,8 @@ struct certa_conn {
     size_t peer_cert_count;
     crypto_key *peer_key;
     certa_peer_identity peer;
+
+    unsigned idle_records; /* consecutive records without application data */
 
     /* status */
     bool close_sent;

@@ -234,6 +234,28 @@ static void post_handshake_cases(void) {
     certa_conn_free(p.client);
     certa_conn_free(p.server);
 
+    /* A KeyUpdate flood (no application data between) is cut off. */
+    p = connect_pair(ccfg, scfg);
+    int updates = 0;
+    for (; updates < 40 && !certa_conn_failed(p.server); updates++) {
+        certa_conn_key_update(p.client, false);
+        pump(&p, 5);
+    }
+    CHECK(certa_conn_failed(p.server) && updates == 33,
+          "server cuts off a KeyUpdate flood after 32 (%d sent): %s", updates,
+          certa_conn_error_text(p.server));
+    certa_conn_free(p.client);
+    certa_conn_free(p.server);
+    p = connect_pair(ccfg, scfg);
+    for (int i = 0; i < 100; i++) {
+        certa_conn_key_update(p.client, false);
+        pump(&p, 5);
+        if (i % 10 == 9) roundtrip(&p, "data between updates");
+    }
+    CHECK(!certa_conn_failed(p.server), "KeyUpdates interleaved with data are fine (100 sent)");
+    certa_conn_free(p.client);
+    certa_conn_free(p.server);
+
     /* close_notify ends the stream cleanly. */
     p = connect_pair(ccfg, scfg);
     certa_conn_close(p.client);
