@@ -416,7 +416,7 @@ static void raise_fd_limit(const proxy_opts *o) {
         setrlimit(RLIMIT_NOFILE, &rl);
         getrlimit(RLIMIT_NOFILE, &rl);
     }
-    rlim_t need = (rlim_t)o->max_conns * 2 + (rlim_t)o->workers * 2 + 32;
+    rlim_t need = (rlim_t)o->max_conns * 2;
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
         char msg[200];
         snprintf(msg, sizeof msg,
@@ -438,7 +438,6 @@ int cmd_proxy(int argc, char **argv) {
     if (pr < 0) return CLI_EXIT_OK;
     if (pr) return pr;
     proxy_log_init(o.log_format);
-    raise_fd_limit(&o);
 
     static proxy_shared sh; /* outlives the worker threads */
     memset(&sh, 0, sizeof sh);
@@ -487,6 +486,8 @@ int cmd_proxy(int argc, char **argv) {
         cli_err("%s", why);
         return CLI_EXIT_FAIL;
     }
+
+    raise_fd_limit(&o);
 
     watch_set ws;
     memset(&ws, 0, sizeof ws);
