@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #define MAX_PINS 32
+#define MAX_TRUST 16
 #define DEFAULT_TIMEOUT_MS 10000
 /* Stop reading stdin while this much is queued for the server. */
 #define OUT_HIGH_WATER (256 * 1024)
@@ -28,19 +29,31 @@ typedef struct connect_opts {
     const char *pins[MAX_PINS];
     int pin_count;
     bool insecure;
+    const char *trust[MAX_TRUST];
+    int trust_count;
+    const char *cert, *key; /* client certificate, if the server asks */
     const char *alpn, *groups, *ciphers;
     int timeout_ms;
     bool quiet;
 } connect_opts;
 
 static void connect_usage(FILE *out) {
-    fputs("usage: certa connect HOST:PORT (--pin sha256:B64 ... | --insecure) [options]\n"
+    fputs("usage: certa connect HOST:PORT [--trust FILE|DIR | --pin sha256:B64 | --insecure]\n"
+          "                     [options]\n"
           "\n"
           "  HOST is a name, an IPv4 address or [IPv6]; PORT defaults to 443\n"
-          "  --pin sha256:B64    accept the server only if its key has this SPKI pin\n"
+          "The server is authenticated by one of:\n"
+          "  (default)           its certificate chain, validated against the system trust\n"
+          "                      bundle for the server name (or the IP address)\n"
+          "  --trust FILE|DIR    ... against these trust anchors instead (PEM bundle or a\n"
+          "                      directory of them; repeatable)\n"
+          "  --pin sha256:B64    its key's SPKI pin, whatever its certificate says\n"
           "                      (repeatable; any one may match)\n"
-          "  --insecure          accept any server key (the identity is NOT checked)\n"
-          "  --servername NAME   SNI to send (default: HOST unless it is an IP address)\n"
+          "  --insecure          nothing: any key is accepted (NOT authenticated)\n"
+          "Options:\n"
+          "  --servername NAME   name to send (SNI) and to verify (default: HOST; an IP\n"
+          "                      address is verified but never sent as SNI)\n"
+          "  --cert FILE --key FILE  client certificate and key, if the server asks\n"
           "  --alpn LIST         protocols to offer, e.g. h2,http/1.1\n"
           "  --groups LIST       key exchange groups; the first gets a key share\n"
           "                      (x25519, secp256r1, secp384r1)\n"
@@ -77,6 +90,25 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
                 return CLI_EXIT_USAGE;
             }
             o->pins[o->pin_count++] = v;
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--trust", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (o->trust_count == MAX_TRUST) {
+                cli_err("too many --trust options (at most %d)", MAX_TRUST);
+                return CLI_EXIT_USAGE;
+            }
+            o->trust[o->trust_count++] = v;
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--cert", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            o->cert = v;
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--key", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            o->key = v;
             continue;
         }
         if ((m = cli_opt(argc, argv, &i, "--servername", &v)) != 0) {
@@ -137,21 +169,14 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
                 o->target);
         return CLI_EXIT_USAGE;
     }
-    if (o->pin_count == 0 && !o->insecure) {
-        cli_err("connect: no way to check the server's identity.\n"
-                "  Certificate chain validation is not available yet, so certa needs either\n"
-                "    --pin sha256:BASE64   the SHA-256 of the server's public key (SPKI); "
-                "compute it with\n"
-                "        openssl x509 -in server.crt -pubkey -noout | openssl pkey -pubin "
-                "-outform der \\\n"
-                "          | openssl dgst -sha256 -binary | base64\n"
-                "      or read it from the trace of a run with --insecure on a network you "
-                "trust;\n"
-                "  or --insecure           accept any key (the server is NOT authenticated).");
+    int ways = (o->pin_count > 0) + o->insecure + (o->trust_count > 0);
+    if (ways > 1) {
+        cli_err("connect: --trust, --pin and --insecure are different ways to authenticate the "
+                "server: choose one");
         return CLI_EXIT_USAGE;
     }
-    if (o->pin_count > 0 && o->insecure) {
-        cli_err("connect: --pin and --insecure contradict each other: choose one");
+    if (!o->cert != !o->key) {
+        cli_err("connect: a client certificate needs both --cert FILE and --key FILE");
         return CLI_EXIT_USAGE;
     }
     return -1;
@@ -249,7 +274,7 @@ static void describe_remaining(int64_t secs, char *out, size_t cap) {
         snprintf(out, cap, "expires in 0 days (%lld minutes)", minutes);
 }
 
-static void print_summary(const certa_conn *conn, int64_t hs_ms) {
+static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip) {
     certa_info info;
     if (certa_conn_info(conn, &info) != 0) return;
     FILE *e = stderr;
@@ -260,7 +285,14 @@ static void print_summary(const certa_conn *conn, int64_t hs_ms) {
     fprintf(e, "* ALPN:              %s\n", info.alpn ? info.alpn : "(none)");
     fprintf(e, "* server signature:  %s\n", certa_sig_scheme_name(info.peer_sig_scheme));
     fprintf(e, "* HelloRetryRequest: %s\n", info.hello_retry ? "yes" : "no");
-    fprintf(e, "* server name (SNI): %s\n", info.server_name ? info.server_name : "(not sent)");
+    if (!info.server_name || name_is_ip)
+        fprintf(e, "* server name (SNI): (not sent)\n");
+    else
+        fprintf(e, "* server name (SNI): %s\n", info.server_name);
+    certa_peer_identity id;
+    if (certa_conn_peer_identity(conn, &id) == 0 && id.present)
+        fprintf(e, "* server identity:   %s\n",
+                id.verified ? "verified" : "NOT verified (--insecure)");
     size_t len = 0;
     const uint8_t *der = certa_conn_peer_cert(conn, 0, &len);
     certa_cert_summary s;
@@ -450,63 +482,117 @@ static int relay(certa_conn *conn, int fd, const connect_opts *o) {
     return rc;
 }
 
+/* Builds the client config; returns NULL after printing why (*usage set
+ * when the arguments were at fault rather than a file). */
+static certa_config *build_config(const connect_opts *o, certa_trust **trust_out, bool *usage) {
+    *usage = false;
+    *trust_out = NULL;
+    certa_config *cfg = certa_config_new();
+    if (!cfg) {
+        cli_err("out of memory");
+        return NULL;
+    }
+    int r = 0;
+    const char *what = NULL, *arg = NULL;
+    for (int i = 0; i < o->pin_count && !r; i++) {
+        what = "--pin";
+        r = certa_config_add_pin(cfg, o->pins[i]);
+    }
+    if (!r && o->insecure) certa_config_set_insecure(cfg, true);
+    if (!r && o->alpn) {
+        what = "--alpn";
+        r = certa_config_set_alpn(cfg, o->alpn);
+    }
+    if (!r && o->groups) {
+        what = "--groups";
+        r = certa_config_set_groups(cfg, o->groups);
+    }
+    if (!r && o->ciphers) {
+        what = "--ciphers";
+        r = certa_config_set_ciphers(cfg, o->ciphers);
+    }
+    if (r) {
+        const char *t = certa_config_error_text(cfg);
+        cli_err("%s: %s (%s)", what, *t ? t : certa_error_text(r), certa_error_name(r));
+        certa_config_free(cfg);
+        *usage = true;
+        return NULL;
+    }
+    if (o->cert) {
+        what = "--cert";
+        r = certa_config_load_cert_chain(cfg, o->cert);
+        if (!r) {
+            what = "--key";
+            r = certa_config_load_private_key(cfg, o->key);
+        }
+        if (r) {
+            const char *t = certa_config_error_text(cfg);
+            cli_err("%s: %s (%s)", what, *t ? t : certa_error_text(r), certa_error_name(r));
+            certa_config_free(cfg);
+            return NULL;
+        }
+    }
+    if (o->trust_count > 0) {
+        /* Several --trust paths go into one set; the config borrows it. */
+        certa_trust *t = certa_trust_new();
+        if (!t) {
+            cli_err("out of memory");
+            certa_config_free(cfg);
+            return NULL;
+        }
+        for (int i = 0; i < o->trust_count && !r; i++) {
+            arg = o->trust[i];
+            r = certa_trust_load(t, arg);
+        }
+        if (r) {
+            const char *text = certa_trust_error_text(t);
+            cli_err("--trust %s: %s (%s)", arg, *text ? text : certa_error_text(r),
+                    certa_error_name(r));
+            certa_trust_free(t);
+            certa_config_free(cfg);
+            return NULL;
+        }
+        certa_config_set_trust(cfg, t);
+        *trust_out = t;
+    }
+    return cfg;
+}
+
 int cmd_connect(int argc, char **argv) {
     connect_opts o;
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0) return rc;
     signal(SIGPIPE, SIG_IGN);
 
-    certa_config *cfg = certa_config_new();
-    if (!cfg) {
-        cli_err("out of memory");
-        return CLI_EXIT_FAIL;
-    }
-    int r = 0;
-    const char *what = NULL;
-    for (int i = 0; i < o.pin_count && !r; i++) {
-        what = "--pin";
-        r = certa_config_add_pin(cfg, o.pins[i]);
-    }
-    if (!r && o.insecure) certa_config_set_insecure(cfg, true);
-    if (!r && o.alpn) {
-        what = "--alpn";
-        r = certa_config_set_alpn(cfg, o.alpn);
-    }
-    if (!r && o.groups) {
-        what = "--groups";
-        r = certa_config_set_groups(cfg, o.groups);
-    }
-    if (!r && o.ciphers) {
-        what = "--ciphers";
-        r = certa_config_set_ciphers(cfg, o.ciphers);
-    }
-    if (r) {
-        const char *t = certa_config_error_text(cfg);
-        cli_err("%s: %s (%s)", what, *t ? t : certa_error_text(r), certa_error_name(r));
-        certa_config_free(cfg);
-        return CLI_EXIT_USAGE;
-    }
+    bool usage;
+    certa_trust *trust = NULL; /* must outlive the config and the connection */
+    certa_config *cfg = build_config(&o, &trust, &usage);
+    if (!cfg) return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     if (o.insecure)
         fprintf(stderr, "certa: WARNING: --insecure: the server's identity will NOT be checked; "
-                        "anyone on the path can impersonate it. Use --pin for anything that "
-                        "matters.\n");
+                        "anyone on the path can impersonate it. Use --pin or --trust for "
+                        "anything that matters.\n");
 
-    const char *sni = o.servername ? o.servername : (cli_is_ip_literal(o.host) ? NULL : o.host);
+    /* The name to verify; the engine never sends an IP address as SNI. */
+    const char *name = o.servername ? o.servername : o.host;
+    bool name_is_ip = cli_is_ip_literal(name);
     int64_t start = cli_now_ms();
     int64_t deadline = start + o.timeout_ms;
     int fd = tcp_connect(&o, deadline);
     if (fd < 0) {
         certa_config_free(cfg);
+        certa_trust_free(trust);
         return CLI_EXIT_FAIL;
     }
     int64_t tcp_done = cli_now_ms();
     if (!o.quiet) fprintf(stderr, "* TCP connected in %lld ms\n", (long long)(tcp_done - start));
 
-    certa_conn *conn = certa_client_new(cfg, sni);
+    certa_conn *conn = certa_client_new(cfg, name);
     certa_config_free(cfg); /* the connection keeps its own reference */
     if (!conn) {
         cli_err("out of memory");
         close(fd);
+        certa_trust_free(trust);
         return CLI_EXIT_FAIL;
     }
     if (!o.quiet) {
@@ -519,28 +605,34 @@ int cmd_connect(int argc, char **argv) {
         }
         fprintf(stderr,
                 "* > ClientHello (TLS 1.3 only; SNI %s; suites %s; groups %s, key share %s%s%s)\n",
-                sni ? sni : "not sent", o.ciphers ? o.ciphers : "default",
+                name_is_ip ? "not sent" : name, o.ciphers ? o.ciphers : "default",
                 o.groups ? o.groups : "default", first_group, o.alpn ? "; ALPN " : "",
                 o.alpn ? o.alpn : "");
+        if (o.pin_count > 0)
+            fprintf(stderr, "* the server must present a key matching %d pin%s\n", o.pin_count,
+                    o.pin_count == 1 ? "" : "s");
+        else if (!o.insecure)
+            fprintf(stderr, "* the server's chain will be validated against %s for %s %s\n",
+                    o.trust_count ? "the --trust anchors" : "the system trust bundle",
+                    name_is_ip ? "IP address" : "name", name);
         certa_conn_set_trace(conn, trace_line, NULL);
     }
 
     int left = (int)(deadline - cli_now_ms());
     if (left < 1) left = 1;
     errno = 0;
-    r = certa_fd_handshake(conn, fd, left);
+    int r = certa_fd_handshake(conn, fd, left);
     int io_errno = errno;
     int64_t hs_ms = cli_now_ms() - tcp_done;
     if (r != CERTA_OK) {
         report_handshake_failure(conn, r, &o, io_errno);
-        certa_conn_free(conn);
-        close(fd);
-        return CLI_EXIT_FAIL;
+        rc = CLI_EXIT_FAIL;
+    } else {
+        if (!o.quiet) print_summary(conn, hs_ms, name_is_ip);
+        rc = relay(conn, fd, &o);
     }
-    if (!o.quiet) print_summary(conn, hs_ms);
-
-    rc = relay(conn, fd, &o);
     certa_conn_free(conn);
     close(fd);
+    certa_trust_free(trust);
     return rc;
 }

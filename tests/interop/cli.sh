@@ -34,14 +34,17 @@ expect_exit "version" 0 '^certa [0-9]' version
 expect_exit "connect --help" 0 '--pin sha256:B64' connect --help
 expect_exit "serve --help" 0 'listening on HOST:PORT' serve --help
 expect_exit "connect without target" 2 'give HOST:PORT' connect --insecure
-expect_exit "connect without pin or --insecure" 2 'validation is not available yet.*' connect 127.0.0.1:1
+expect_exit "connect --trust with --pin" 2 'choose one' connect 127.0.0.1:1 --trust "$T_TMP/srv.crt" --pin "$pin"
+expect_exit "connect --cert without --key" 2 'needs both --cert FILE and --key FILE' connect 127.0.0.1:1 --cert "$T_TMP/srv.crt"
+expect_exit "connect missing trust file" 1 'CERTA_E_FILE|cannot' connect 127.0.0.1:1 --trust "$T_TMP/none.pem"
+expect_exit "connect missing client key" 1 'CERTA_E_FILE' connect 127.0.0.1:1 --insecure --cert "$T_TMP/srv.crt" --key "$T_TMP/none.key"
 expect_exit "connect bad port" 2 'is not HOST:PORT' connect 127.0.0.1:99999 --insecure
 expect_exit "connect port 0" 2 'is not HOST:PORT' connect 127.0.0.1:0 --insecure
 expect_exit "connect unclosed bracket" 2 'is not HOST:PORT' connect '[::1:443' --insecure
 expect_exit "connect two targets" 2 'one HOST:PORT only' connect a:1 b:2 --insecure
 expect_exit "connect bad pin" 2 'CERTA_E_BAD_PIN' connect 127.0.0.1:1 --pin sha256:nope
 expect_exit "connect pin without sha256:" 2 'CERTA_E_BAD_PIN' connect 127.0.0.1:1 --pin abc
-expect_exit "connect pin and insecure" 2 'contradict' connect 127.0.0.1:1 --pin "$pin" --insecure
+expect_exit "connect pin and insecure" 2 'choose one' connect 127.0.0.1:1 --pin "$pin" --insecure
 expect_exit "connect unknown group" 2 "unknown group 'nope'" connect 127.0.0.1:1 --insecure --groups nope
 expect_exit "connect unknown cipher" 2 "unknown cipher suite" connect 127.0.0.1:1 --insecure --ciphers RC4
 expect_exit "connect empty alpn" 2 'alpn' connect 127.0.0.1:1 --insecure --alpn ''

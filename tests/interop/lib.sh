@@ -176,6 +176,26 @@ gen_cert() {
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
     -addext "basicConstraints=critical,CA:FALSE" >"$T_TMP/$name.gen.log" 2>&1
 }
+# gen_ca NAME: a self-signed ECDSA P-256 CA ($T_TMP/NAME.crt, NAME.key).
+gen_ca() {
+  local name=$1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T_TMP/$name.key" -out "$T_TMP/$name.crt" -days 3 -subj "/CN=certa test CA $name" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    >"$T_TMP/$name.gen.log" 2>&1
+}
+# gen_leaf NAME CA [PURPOSE]: an ECDSA P-256 leaf for localhost / 127.0.0.1 /
+# ::1 issued by CA; PURPOSE is serverAuth (default) or clientAuth.
+gen_leaf() {
+  local name=$1 ca=$2 purpose=${3:-serverAuth}
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T_TMP/$name.key" \
+    -out "$T_TMP/$name.csr" -subj "/CN=localhost" >"$T_TMP/$name.gen.log" 2>&1 || return 1
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+    "extendedKeyUsage=$purpose" "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" >"$T_TMP/$name.ext"
+  openssl x509 -req -in "$T_TMP/$name.csr" -CA "$T_TMP/$ca.crt" -CAkey "$T_TMP/$ca.key" \
+    -CAcreateserial -days 2 -extfile "$T_TMP/$name.ext" -out "$T_TMP/$name.crt" \
+    >>"$T_TMP/$name.gen.log" 2>&1
+}
 # pin_of CERT: prints sha256:BASE64 of the certificate's SubjectPublicKeyInfo.
 pin_of() {
   printf 'sha256:%s\n' "$(openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der |
@@ -292,6 +312,13 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
       not_ok "lib: pin_of $k gave '$pin'"
     fi
   done
+  if gen_ca selfca && gen_leaf selfleaf selfca &&
+    openssl verify -CAfile "$T_TMP/selfca.crt" -purpose sslserver "$T_TMP/selfleaf.crt" >/dev/null 2>&1; then
+    ok "lib: gen_ca + gen_leaf make a chain openssl verifies"
+  else
+    not_ok "lib: gen_ca + gen_leaf"
+    show "$T_TMP/selfca.gen.log" "$T_TMP/selfleaf.gen.log"
+  fi
   p=$(free_port)
   if [ -n "$p" ] && [ "$p" -ge 20000 ] && ! port_in_use "$p"; then
     ok "lib: free_port gives an unused high port ($p)"

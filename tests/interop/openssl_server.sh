@@ -178,6 +178,74 @@ start_openssl_server s_server-certreq -tls1_3 -rev -cert "$T_TMP/srv-ecdsa.crt" 
   stop "$SRV_PID"
 }
 
+# ---- chain validation (the default without --pin / --insecure) -------------------
+gen_ca ca && gen_leaf leaf ca && gen_leaf client ca clientAuth || not_ok "generate CA chain"
+start_openssl_server s_server-chain -tls1_3 -rev -cert "$T_TMP/leaf.crt" -key "$T_TMP/leaf.key" \
+  -cert_chain "$T_TMP/ca.crt" && {
+  if connect_rev chain-ip --trust "$T_TMP/ca.crt" && grep -q '^\*   verified: CN=localhost' "$CONNECT_ERR" &&
+    grep -q "server identity: *verified" "$CONNECT_ERR"; then
+    ok "certa connect --trust CA: chain validated for IP 127.0.0.1"
+  else
+    not_ok "certa connect --trust CA (IP) (exit $CONNECT_RC)"
+    show "$CONNECT_ERR"
+  fi
+  tok=$(uniq_token)
+  printf '%s\n' "$tok" | timeout 20 "$CERTA" connect "localhost:$SRV_PORT" --trust "$T_TMP/ca.crt" \
+    >"$T_TMP/chain-name.out" 2>"$T_TMP/chain-name.err"
+  if grep -qxF "$(rev_str "$tok")" "$T_TMP/chain-name.out" && grep -q "server identity: *verified" "$T_TMP/chain-name.err"; then
+    ok "certa connect localhost --trust CA: chain validated for the DNS name"
+  else
+    not_ok "certa connect localhost --trust CA"
+    show "$T_TMP/chain-name.err"
+  fi
+  connect_rev chain-wrongname --trust "$T_TMP/ca.crt" --servername other.example
+  if [ "$CONNECT_RC" -eq 1 ] && grep -q "handshake failed: .*(CERTA_E_CERT_NAME_MISMATCH" "$CONNECT_ERR"; then
+    ok "certa connect --servername other.example: CERTA_E_CERT_NAME_MISMATCH"
+  else
+    not_ok "certa connect name mismatch (exit $CONNECT_RC)"
+    show "$CONNECT_ERR"
+  fi
+  gen_ca otherca
+  connect_rev chain-otherca --trust "$T_TMP/otherca.crt"
+  if [ "$CONNECT_RC" -eq 1 ] && grep -q "handshake failed: .*(CERTA_E_CERT_UNKNOWN_ISSUER" "$CONNECT_ERR"; then
+    ok "certa connect --trust another CA: CERTA_E_CERT_UNKNOWN_ISSUER"
+  else
+    not_ok "certa connect with the wrong CA (exit $CONNECT_RC)"
+    show "$CONNECT_ERR"
+  fi
+  stop "$SRV_PID"
+}
+# A self-signed server certificate: refused by the system bundle, accepted
+# when it is itself the trust anchor.
+start_openssl_server s_server-selfsigned -tls1_3 -rev -cert "$T_TMP/srv-ecdsa.crt" -key "$T_TMP/srv-ecdsa.key" && {
+  connect_rev selfsigned-system
+  if [ "$CONNECT_RC" -eq 1 ] && grep -q "handshake failed: .*(CERTA_E_CERT_SELF_SIGNED" "$CONNECT_ERR"; then
+    ok "certa connect (system bundle) -> self-signed server: CERTA_E_CERT_SELF_SIGNED, explained"
+  else
+    not_ok "certa connect default validation vs self-signed (exit $CONNECT_RC)"
+    show "$CONNECT_ERR"
+  fi
+  if connect_rev selfsigned-trusted --trust "$T_TMP/srv-ecdsa.crt"; then
+    ok "certa connect --trust (the self-signed certificate itself) -> accepted"
+  else
+    not_ok "certa connect --trust self-signed (exit $CONNECT_RC)"
+    show "$CONNECT_ERR"
+  fi
+  stop "$SRV_PID"
+}
+# A client certificate when the server requires one.
+start_openssl_server s_server-mtls -tls1_3 -rev -cert "$T_TMP/leaf.crt" -key "$T_TMP/leaf.key" \
+  -Verify 1 -CAfile "$T_TMP/ca.crt" -verify_return_error && {
+  if connect_rev mtls --trust "$T_TMP/ca.crt" --cert "$T_TMP/client.crt" --key "$T_TMP/client.key" &&
+    grep -q '^\* > Certificate' "$CONNECT_ERR"; then
+    ok "certa connect --cert/--key -> s_server -Verify: client certificate accepted, round trip"
+  else
+    not_ok "certa connect with a client certificate (exit $CONNECT_RC)"
+    show "$CONNECT_ERR" "$SRV_LOG"
+  fi
+  stop "$SRV_PID"
+}
+
 # ---- KeyUpdate from openssl s_server (its "K" command on stdin) ---------------
 fifo=$T_TMP/s_server.in
 mkfifo "$fifo"
