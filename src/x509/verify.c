@@ -673,6 +673,7 @@ static int nc_cert(vctx *v, node *cert, bool is_leaf, node *ca, int depth) {
     uint8_t tag;
     cursor val;
     char nm[160];
+    uint8_t addr[16]; /* val may point here when we jump to bad: keep it in scope */
     int rc;
     if (!name_empty(&cert->cert.subject)) {
         rc = nc_name(v, nc, GN_DIRECTORY, &cert->cert.subject, &what);
@@ -697,7 +698,6 @@ static int nc_cert(vctx *v, node *cert, bool is_leaf, node *ca, int depth) {
         if (x509_cn_begin(&cert->cert.subject, &it))
             while (x509_cn_next(&it, &t, &cn)) {
                 char buf[64];
-                uint8_t addr[16];
                 int alen = 0;
                 if (cn.len < sizeof buf) {
                     memcpy(buf, cn.data, cn.len);
