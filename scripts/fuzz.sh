@@ -10,7 +10,7 @@
 #   fuzz/fuzz_NAME.c     defines LLVMFuzzerTestOneInput
 #   fuzz/corpus/NAME/    seed inputs (committed, small); optional
 #   fuzz/NAME.dict       libFuzzer dictionary; optional
-# The library is built with clang into build-fuzz (-DCERTA_FUZZ lets code
+# The library is built with clang into build-fuzz (FUZZ_BUILD=dir overrides) (-DCERTA_FUZZ lets code
 # relax checks that block fuzzing, e.g. signature verification). New inputs
 # found while fuzzing go to build-fuzz/corpus/NAME/ (not the seed directory);
 # crash reproducers go to build-fuzz/artifacts/NAME/. Exits non-zero if any
@@ -19,7 +19,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-10}
-BUILD=build-fuzz
+BUILD=${FUZZ_BUILD:-build-fuzz}
 CC=clang
 SAN_COMPILE='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined'
 SAN_LINK='-fsanitize=fuzzer,address,undefined'

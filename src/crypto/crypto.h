@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CRYPTO_MAX_HASH 64   /* enough for SHA-512 */
+#define CRYPTO_MAX_HASH 64 /* enough for SHA-512 */
 #define CRYPTO_MAX_KEY 32
 #define CRYPTO_AEAD_NONCE 12
 #define CRYPTO_AEAD_TAG 16
@@ -26,9 +26,14 @@ typedef struct evp_md_ctx_st crypto_hash_ctx; /* EVP_MD_CTX */
 typedef struct evp_cipher_ctx_st crypto_cipher_ctx;
 
 /* ---- misc ---- */
-int crypto_random(uint8_t *out, size_t len);       /* 0 = ok */
-void crypto_zero(void *p, size_t len);              /* not optimised away */
+int crypto_random(uint8_t *out, size_t len);                    /* 0 = ok */
+void crypto_zero(void *p, size_t len);                          /* not optimised away */
 bool crypto_equal_ct(const void *a, const void *b, size_t len); /* constant time */
+#ifdef CERTA_FUZZ
+/* Fuzz builds only: crypto_random() and libcrypto's RAND are one
+ * deterministic stream (see rand.c); this restarts it from seed. */
+void crypto_fuzz_reset_random(uint64_t seed);
+#endif
 
 /* ---- hashes ---- */
 size_t hash_len(hash_alg h);
@@ -53,8 +58,8 @@ int hkdf_extract(hash_alg h, const uint8_t *salt, size_t salt_len, const uint8_t
 int hkdf_expand(hash_alg h, const uint8_t *prk, size_t prk_len, const uint8_t *info,
                 size_t info_len, uint8_t *out, size_t out_len);
 /* label without the "tls13 " prefix, e.g. "key". */
-int hkdf_expand_label(hash_alg h, const uint8_t *secret, const char *label,
-                      const uint8_t *context, size_t context_len, uint8_t *out, size_t out_len);
+int hkdf_expand_label(hash_alg h, const uint8_t *secret, const char *label, const uint8_t *context,
+                      size_t context_len, uint8_t *out, size_t out_len);
 /* Derive-Secret(secret, label, messages) given the transcript hash. */
 int derive_secret(hash_alg h, const uint8_t *secret, const char *label,
                   const uint8_t *transcript_hash, uint8_t *out);
@@ -95,8 +100,8 @@ bool sig_scheme_fits_key(uint16_t scheme, const crypto_key *key);
 int sig_sign(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, uint8_t *sig,
              size_t *sig_len /* in: capacity */);
 /* 0 = valid, -1 = invalid signature, -2 = other error. */
-int sig_verify(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_t len,
-               const uint8_t *sig, size_t sig_len);
+int sig_verify(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_t len, const uint8_t *sig,
+               size_t sig_len);
 
 /* ---- X.509 signatures (certificate path validation) ---- */
 /* Verifies sig over msg under pub with the algorithm named by an

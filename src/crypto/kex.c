@@ -43,10 +43,25 @@ int kex_generate(uint16_t group, crypto_key **priv, uint8_t *pub, size_t *pub_le
     if (g == NULL || priv == NULL || pub == NULL || pub_len == NULL) return -1;
     *priv = NULL;
     EVP_PKEY *key = NULL;
-    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, g->ec ? "EC" : "X25519", NULL);
-    if (pctx == NULL || EVP_PKEY_keygen_init(pctx) != 1) goto fail;
-    if (g->ec && EVP_PKEY_CTX_set_group_name(pctx, g->name) != 1) goto fail;
-    if (EVP_PKEY_keygen(pctx, &key) != 1) goto fail;
+    EVP_PKEY_CTX *pctx = NULL;
+#ifdef CERTA_FUZZ
+    /* Fuzz builds: the x25519 key comes straight from the deterministic
+     * crypto_random stream; EC keys come from libcrypto's keygen, whose RAND
+     * is that same stream in fuzz builds (rand.c), so both reproduce. */
+    if (!g->ec) {
+        uint8_t raw[32];
+        if (crypto_random(raw, sizeof raw) != 0) goto fail;
+        key = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, raw, sizeof raw);
+        crypto_zero(raw, sizeof raw);
+        if (key == NULL) goto fail;
+    }
+#endif
+    if (key == NULL) {
+        pctx = EVP_PKEY_CTX_new_from_name(NULL, g->ec ? "EC" : "X25519", NULL);
+        if (pctx == NULL || EVP_PKEY_keygen_init(pctx) != 1) goto fail;
+        if (g->ec && EVP_PKEY_CTX_set_group_name(pctx, g->name) != 1) goto fail;
+        if (EVP_PKEY_keygen(pctx, &key) != 1) goto fail;
+    }
 
     size_t n = 0;
     if (g->ec) {
