@@ -109,6 +109,27 @@ check "one-way TLS: 8 MiB echo through bridge -> terminate ($out)" grep -q "echo
 out=$(timeout 30 python3 "$CLIENT" echo localhost "$T1" --tls --ca "$T/ca.crt" --bytes 200000 2>&1)
 check "one-way TLS: Python ssl client straight to terminate ($out)" grep -q "echo ok 200000" <<<"$out"
 
+# A client that resets, and one that closes without close_notify.
+timeout 10 python3 - "$T1" "$T/ca.crt" <<'EOF'
+import socket, ssl, struct, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+for mode in ("reset", "fin"):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5),
+                        server_hostname="localhost")
+    s.sendall(b"hello")
+    s.recv(5)
+    if mode == "reset":
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    else:
+        socket.socket(fileno=s.detach()).close()  # TCP FIN, no close_notify
+    time.sleep(0.3)
+EOF
+sleep 0.3
+check "a client's TCP reset is logged as peer reset" grep -q 'reason="peer reset"' "$T/term_1way.log"
+check "a close without close_notify is logged as truncated" \
+  grep -q 'reason=truncated error=CERTA_E_PEER_CLOSED' "$T/term_1way.log"
+
 # ---- JSON log format --------------------------------------------------------
 proxy_start json --backend "127.0.0.1:$BACKEND_PORT" --cert "$T/server.crt" \
   --key "$T/server.key" --client-ca "$T/ca.crt" --log-format json || not_ok "json proxy started"
