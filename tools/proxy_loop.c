@@ -259,6 +259,12 @@ static void finish(pconn *c, const char *reason, int code, const char *detail) {
         if (n > 0) {
             ssize_t s = send(c->tls.fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
             if (s > 0) certa_conn_outgoing_done(c->conn, (size_t)s);
+            /* Closing with unread input makes the kernel send RST, which can
+             * destroy the alert before the peer reads it: send FIN and drop
+             * what has already arrived (bounded, never blocking). */
+            shutdown(c->tls.fd, SHUT_WR);
+            for (int i = 0; i < 4; i++)
+                if (recv(c->tls.fd, w->scratch, sizeof w->scratch, MSG_DONTWAIT) <= 0) break;
         }
     }
 
