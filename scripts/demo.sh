@@ -1,112 +1,127 @@
 #!/usr/bin/env bash
-# The README's first command (`make demo`): a TLS 1.3 server and client on
-# this machine, the client trusting the server by its key pin, with the full
-# handshake trace. Usage: scripts/demo.sh [BUILD_DIR]   (default: build)
+# The README's first command (`make demo`): workload identity with mutual
+# TLS, end to end, on this machine.
+#
+#   1. a throwaway CA (certa ca) issues short-lived SPIFFE identities
+#   2. a plaintext backend sits behind `certa proxy` terminating mTLS, which
+#      only lets in spiffe://demo.example/web
+#   3. a plaintext client (curl) goes through a bridging `certa proxy` that
+#      wraps its connection in mTLS as spiffe://demo.example/web: it works,
+#      and both proxies log the verified identities
+#   4. a client holding spiffe://demo.example/billing is refused, with the
+#      reason
+# Every process it starts is stopped and every file removed on exit.
+# Usage: scripts/demo.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 CERTA=$PWD/$BUILD/certa
 if [ ! -x "$CERTA" ]; then
-  echo "demo: $CERTA not found: run 'make' (or 'make BUILD=$BUILD') first" >&2
+  echo "demo: $CERTA not found: run 'make' first" >&2
   exit 1
 fi
-command -v openssl >/dev/null || {
-  echo "demo: the openssl command is needed to make a certificate (make deps installs it)" >&2
-  exit 1
-}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/certa-demo.XXXXXX")
-SERVER_PID=
+PIDS=()
 DEMO_PID=$BASHPID
 cleanup() {
-  # Only in this shell (not in a background job that has not exec'd yet).
   [ "$BASHPID" = "$DEMO_PID" ] || return 0
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 30); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-bold=
-plain=
+bold= plain= dim=
 if [ -t 1 ]; then
-  bold=$(printf '\033[1m')
-  plain=$(printf '\033[0m')
+  bold=$(printf '\033[1m') plain=$(printf '\033[0m') dim=$(printf '\033[2m')
 fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
-say() { printf '   %s\n' "$*"; }
+run() { printf '%s$ %s%s\n' "$dim" "$*" "$plain"; "$@"; }
 
-step "1. Make a throwaway identity for the server"
-say "An ECDSA P-256 key and a self-signed certificate for CN=localhost, valid for 1 day,"
-say "in $WORK (deleted at the end)."
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-  -keyout "$WORK/server.key" -out "$WORK/server.crt" -days 1 -subj "/CN=localhost" \
-  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >"$WORK/openssl.log" 2>&1 || {
-  cat "$WORK/openssl.log" >&2
+# A free loopback port: ask the kernel, via python (always installed by deps).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Waits (bounded) until a log file shows "listening on".
+wait_listening() {
+  for _ in $(seq 100); do
+    grep -q "listening on" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "demo: $2 did not start:" >&2
+  cat "$1" >&2
   exit 1
 }
-openssl x509 -in "$WORK/server.crt" -noout -subject -enddate | sed 's/^/   /'
 
-step "2. Compute the certificate's pin"
-say "The client will accept this server only if its public key hashes to this value"
-say "(SHA-256 of the DER SubjectPublicKeyInfo, the same as curl's --pinnedpubkey):"
-PIN="sha256:$(openssl x509 -in "$WORK/server.crt" -pubkey -noout | openssl pkey -pubin -outform der |
-  openssl dgst -sha256 -binary | base64 | tr -d '\n')"
-say "$PIN"
+CA=$WORK/ca
+step "1. A development CA and short-lived workload identities (certa ca)"
+run "$CERTA" ca init "$CA" --name "certa demo CA" --ttl 24h
+run "$CERTA" ca issue "$CA" --out "$WORK/api" --spiffe spiffe://demo.example/api \
+  --dns localhost --ip 127.0.0.1 --server --ttl 1h
+run "$CERTA" ca issue "$CA" --out "$WORK/web" --spiffe spiffe://demo.example/web --client --ttl 1h
+run "$CERTA" ca issue "$CA" --out "$WORK/billing" --spiffe spiffe://demo.example/billing \
+  --client --ttl 1h
 
-step "3. Start the server: certa serve (echo mode) on a free loopback port"
-timeout 60 "$CERTA" serve --cert "$WORK/server.crt" --key "$WORK/server.key" \
-  --host 127.0.0.1 --port 0 --max-conns 1 2>"$WORK/serve.log" &
-SERVER_PID=$!
-PORT=
+step "2. A plaintext backend, and certa proxy terminating mTLS in front of it"
+BACKEND_PORT=$(free_port)
+mkdir -p "$WORK/www"
+echo "hello from the backend service" >"$WORK/www/index.html"
+python3 -m http.server "$BACKEND_PORT" --bind 127.0.0.1 --directory "$WORK/www" \
+  >"$WORK/backend.log" 2>&1 &
+PIDS+=($!)
+TLS_PORT=$(free_port)
+echo "${dim}\$ certa proxy --listen 127.0.0.1:$TLS_PORT --backend 127.0.0.1:$BACKEND_PORT \\"
+echo "    --cert api.crt --key api.key --client-ca ca.crt --allow spiffe://demo.example/web${plain}"
+"$CERTA" proxy --listen "127.0.0.1:$TLS_PORT" --backend "127.0.0.1:$BACKEND_PORT" \
+  --cert "$WORK/api.crt" --key "$WORK/api.key" --client-ca "$CA/ca.crt" \
+  --allow spiffe://demo.example/web --workers 1 >"$WORK/terminate.log" 2>&1 &
+PIDS+=($!)
+wait_listening "$WORK/terminate.log" "the terminating proxy"
 for _ in $(seq 100); do
-  PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$WORK/serve.log" | head -n1)
-  [ -n "$PORT" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  sleep 0.1
+  python3 -c "import socket; socket.create_connection(('127.0.0.1',$BACKEND_PORT),1)" \
+    2>/dev/null && break
+  sleep 0.05
 done
-if [ -z "$PORT" ]; then
-  echo "demo: the server did not start:" >&2
-  cat "$WORK/serve.log" >&2
-  exit 1
-fi
-say "$(head -n1 "$WORK/serve.log")"
 
-step "4. Connect with certa connect, pinning the server's key"
-say "\$ printf 'hello from the demo\\n' | certa connect 127.0.0.1:$PORT --pin $PIN"
-say "Lines starting with '*' are the handshake trace and summary (stderr):"
-echo
+step "3. A plaintext client through a bridging certa proxy (mTLS as spiffe://demo.example/web)"
+BRIDGE_PORT=$(free_port)
+echo "${dim}\$ certa proxy --listen 127.0.0.1:$BRIDGE_PORT --upstream 127.0.0.1:$TLS_PORT \\"
+echo "    --servername localhost --cert web.crt --key web.key --trust ca.crt \\"
+echo "    --expect spiffe://demo.example/api${plain}"
+"$CERTA" proxy --listen "127.0.0.1:$BRIDGE_PORT" --upstream "127.0.0.1:$TLS_PORT" \
+  --servername localhost --cert "$WORK/web.crt" --key "$WORK/web.key" --trust "$CA/ca.crt" \
+  --expect spiffe://demo.example/api --workers 1 >"$WORK/bridge.log" 2>&1 &
+PIDS+=($!)
+wait_listening "$WORK/bridge.log" "the bridging proxy"
+run curl -sS --max-time 10 "http://127.0.0.1:$BRIDGE_PORT/"
+sleep 0.3 # the proxies log a connection when it closes
+echo "bridge log (the server it verified):"
+grep -v "listening on" "$WORK/bridge.log" | sed 's/^/  /'
+echo "terminating proxy log (the client it verified):"
+grep -v "listening on" "$WORK/terminate.log" | sed 's/^/  /'
+
+step "4. A client with another identity (spiffe://demo.example/billing) is refused"
 set +e
-printf 'hello from the demo\n' |
-  timeout 30 "$CERTA" connect "127.0.0.1:$PORT" --pin "$PIN" >"$WORK/answer.txt"
-rc=$?
+printf 'GET / HTTP/1.0\r\n\r\n' |
+  run "$CERTA" connect "127.0.0.1:$TLS_PORT" --servername localhost --trust "$CA/ca.crt" \
+    --cert "$WORK/billing.crt" --key "$WORK/billing.key" --quiet --timeout 5
+status=$?
 set -e
-echo
-if [ "$rc" -ne 0 ]; then
-  echo "demo: certa connect failed (exit $rc)" >&2
+sleep 0.3
+echo "certa connect exited with status $status; the terminating proxy logged:"
+grep "billing" "$WORK/terminate.log" | sed 's/^/  /'
+
+step "Done"
+if [ "$status" -ne 0 ] && grep -q "not allowed" "$WORK/terminate.log"; then
+  echo "web was let in with its verified identity; billing was refused, with the reason."
+else
+  echo "demo: the disallowed client was not refused as expected" >&2
   exit 1
 fi
-
-step "5. The data came back through the encrypted connection"
-ANSWER=$(cat "$WORK/answer.txt")
-say "sent:     hello from the demo"
-say "received: $ANSWER"
-if [ "$ANSWER" != "hello from the demo" ]; then
-  echo "demo: the echo did not match" >&2
-  exit 1
-fi
-
-step "6. What the server logged (one line per connection)"
-for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-sed -n '2,$p' "$WORK/serve.log" | sed 's/^/   /'
-
-step "7. Clean up"
-cleanup
-SERVER_PID=
-say "server stopped, $WORK removed."
-[ "$ANSWER" = "hello from the demo" ]

@@ -294,6 +294,11 @@ static int handle_alert(certa_conn *c, const uint8_t *data, size_t len) {
         break;
     case 45: hint = ": the peer says our certificate has expired — renew it"; break;
     case 116: hint = ": the peer requires a client certificate — configure one"; break;
+    case 49:
+        hint = ": the peer verified our identity and its policy does not allow it — ask its "
+               "operator to allow it, or use an identity it accepts";
+        break;
+    case 44: hint = ": the peer says our certificate is revoked — get a new one"; break;
     case ALERT_NO_APPLICATION_PROTOCOL:
         hint = ": the peer supports none of our ALPN protocols — make the lists overlap";
         break;
