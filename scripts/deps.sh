@@ -3,7 +3,7 @@
 # something is missing (so repeated runs are quick and need no network).
 set -euo pipefail
 pkgs=(build-essential libssl-dev openssl gnutls-bin curl python3 ca-certificates clang
-      libclang-rt-dev procps iproute2 netcat-openbsd)
+      libclang-rt-dev procps iproute2 netcat-openbsd stunnel4)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

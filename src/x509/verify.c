@@ -383,7 +383,9 @@ static int check_leaf(vctx *v, node *nd) {
     if (!empty_subject && e->has_san && e->san_critical)
         WHY(CERTA_E_CERT_MALFORMED,
             "marks subjectAltName critical although its subject is not empty");
-    const char *cn_bad = e->has_san ? cn_near_miss(nd) : NULL;
+    /* A Web PKI rule for server certificates; client identities (people's
+     * names, workload labels) may carry any commonName. */
+    const char *cn_bad = server && e->has_san ? cn_near_miss(nd) : NULL;
     if (cn_bad) WHY(CERTA_E_CERT_MALFORMED, "has %s (CA/B BR 7.1.4.3)", cn_bad);
     return CERTA_OK;
 }
