@@ -1367,6 +1367,714 @@ def _(peer):
     return "second client served while the first stalled (%s)" % other
 
 
+# ---- hardening cases (issue: hostile peers): sizes, fragments, every state,
+# versions, floods, slow peers.
+
+@case("record header announcing 65535 bytes (over 2^14+256) before ClientHello")
+def _(peer):
+    # The length alone is illegal: refuse at the header, do not wait for 64 KiB.
+    peer.send(struct.pack("!BHH", CT_HANDSHAKE, 0x0301, 0xffff) + b"\x01" * 100)
+    return expect_alert(peer, {22, 50}, allow_silent_close=True)
+
+
+@case("handshake header alone (4 bytes) then half-close")
+def _(peer):
+    peer.send(record(CT_HANDSHAKE, u8(HS_CLIENT_HELLO) + u24(200)))
+    peer.shutdown_write()
+    return expect_alert(peer, {50, 10}, allow_silent_close=True)
+
+
+@case("ClientHello fragments that never complete, then half-close")
+def _(peer):
+    ch = ClientHello().encode()
+    peer.send(records(CT_HANDSHAKE, ch[:len(ch) // 2], 7))
+    peer.shutdown_write()
+    return expect_alert(peer, {50, 10}, allow_silent_close=True)
+
+
+@case("zero-length handshake record between ClientHello fragments")
+def _(peer):
+    ch = ClientHello().encode()
+    peer.send(record(CT_HANDSHAKE, ch[:20]) + record(CT_HANDSHAKE, b"") + record(CT_HANDSHAKE, ch[20:]))
+    return expect_alert(peer, {10, 50})
+
+
+for _htype, _hname in [(HS_SERVER_HELLO, "ServerHello"), (HS_NST, "NewSessionTicket"),
+                       (5, "EndOfEarlyData"), (HS_EE, "EncryptedExtensions"),
+                       (HS_CR, "CertificateRequest"), (HS_CV, "CertificateVerify"),
+                       (HS_KEY_UPDATE, "KeyUpdate"), (254, "message_hash"), (99, "unknown type 99")]:
+    def _mk(htype):
+        def fn(peer):
+            peer.send(record(CT_HANDSHAKE, handshake(htype, b"\x00" * 8)))
+            return expect_alert(peer, {10})
+        return fn
+    case("%s as first handshake message" % _hname)(_mk(_htype))
+
+
+@case("ClientHello with 3000 unknown extensions")
+def _(peer):
+    ch = ClientHello()
+    ch.extra_extensions = [(0x7000 + i, b"") for i in range(3000)]
+    peer.send(records(CT_HANDSHAKE, ch.encode()))
+    # A real client never sends that many: refusing (decode_error) is as good
+    # as answering; hanging or crashing is not.
+    r = peer.read_record()
+    if r and r[0] == CT_HANDSHAKE and r[2][:1] == bytes([HS_SERVER_HELLO]):
+        return "answered with a ServerHello after %.2fs" % peer.elapsed()
+    if r:
+        peer.buf = record(r[0], r[2], version=r[1]) + peer.buf
+    return expect_alert(peer, {50, 47})
+
+
+@case("ClientHello with 20000 cipher suites (across records)")
+def _(peer):
+    ch = ClientHello()
+    ch.cipher_suites = [0x0a00 + (i % 0xf000) for i in range(20000)] + [0x1301]
+    peer.send(records(CT_HANDSHAKE, ch.encode()))
+    r = peer.read_record()
+    if r and r[0] == CT_HANDSHAKE and r[2][:1] == bytes([HS_SERVER_HELLO]):
+        sh = parse_server_hello(r[2][4:4 + int.from_bytes(r[2][1:4], "big")])
+        if sh["suite"] != 0x1301:
+            fail("server chose suite 0x%04x, not the only one it knows (0x1301)" % sh["suite"])
+        return "ServerHello with 0x1301 after %.2fs" % peer.elapsed()
+    if r:
+        peer.buf = record(r[0], r[2], version=r[1]) + peer.buf
+    return expect_alert(peer, {50})
+
+
+@case("ClientHello with 5000 supported_groups and 500 signature algorithms")
+def _(peer):
+    ch = ClientHello()
+    ch.groups = [0x0100 + i for i in range(5000)] + [0x001d]
+    ch.sigalgs = [0x0900 + i for i in range(500)] + DEFAULT_SIGALGS
+    peer.send(records(CT_HANDSHAKE, ch.encode()))
+    r = peer.read_record()
+    if r and r[0] == CT_HANDSHAKE and r[2][:1] == bytes([HS_SERVER_HELLO]):
+        return "ServerHello after %.2fs" % peer.elapsed()
+    if r:
+        peer.buf = record(r[0], r[2], version=r[1]) + peer.buf
+    return expect_alert(peer, {50})
+
+
+@case("ClientHello legacy_version 0x0301 with supported_versions 0304")
+def _(peer):
+    ch = ClientHello()
+    ch.legacy_version = 0x0301  # RFC 8446 §4.2.1: supported_versions decides
+    _send_ch(peer, ch)
+    read_server_hello(peer, ch)
+    return "ServerHello (TLS 1.3) after %.2fs" % peer.elapsed()
+
+
+@case("ClientHello offering only TLS 1.1 and 1.0 in supported_versions")
+def _(peer):
+    ch = ClientHello()
+    ch.versions = [0x0302, 0x0301]
+    _send_ch(peer, ch)
+    return expect_alert(peer, {70})
+
+
+@case("ClientHello offering only draft TLS 1.3 (0x7f1c)")
+def _(peer):
+    ch = ClientHello()
+    ch.versions = [0x7f1c]
+    _send_ch(peer, ch)
+    return expect_alert(peer, {70})
+
+
+@case("ClientHello with TLS_FALLBACK_SCSV and legacy_version 0x0302, no supported_versions")
+def _(peer):
+    ch = ClientHello()
+    ch.legacy_version = 0x0302
+    ch.omit = {EXT_VERSIONS}
+    ch.cipher_suites = [0xc02b, 0x5600]
+    _send_ch(peer, ch)
+    return expect_alert(peer, {70, 86, 40})
+
+
+@case("ClientHello with supported_versions listed twice")
+def _(peer):
+    ch = ClientHello()
+    ch.extra_extensions = [(EXT_VERSIONS, vec8(u16list([0x0304])))]
+    _send_ch(peer, ch)
+    return expect_alert(peer, {47})
+
+
+@case("ChangeCipherSpec before ClientHello")
+def _(peer):
+    peer.send(record(CT_CCS, b"\x01", version=0x0303) + record(CT_HANDSHAKE, ClientHello().encode()))
+    return expect_alert(peer, {10})
+
+
+@case("100 ChangeCipherSpec records before client Finished")
+def _(peer):
+    hs = _after_server_flight(peer)
+    peer.send(record(CT_CCS, b"\x01", version=0x0303) * 100)
+    # One is legal; a flood may be refused (unexpected_message) or dropped.
+    fin = hs.client_finished()
+    peer.send(hs.tx.seal(CT_HANDSHAKE, fin))
+    hs.transcript += fin
+    hs.switch_to_application()
+    try:
+        echo(hs, b"ccs\n")
+        return "all dropped, echo ok, %.2fs" % peer.elapsed()
+    except CaseResult as e:
+        if "alert unexpected_message" in str(e) or "alert" in str(e) and "(10)" in str(e):
+            return "refused with unexpected_message"
+        raise
+
+
+@case("ChangeCipherSpec after the handshake")
+def _(peer):
+    hs = _established(peer)
+    peer.send(record(CT_CCS, b"\x01", version=0x0303))
+    hs.skip_appdata = True
+    return hs.expect_encrypted_alert({10})
+
+
+@case("1000 warning-level alerts before ClientHello")
+def _(peer):
+    peer.send(record(CT_ALERT, b"\x01\x5a") * 1000)  # user_canceled, warning
+    # Best: refuse the flood at once (BoringSSL allows 4 warning alerts in a
+    # row). Acceptable: ignore them and close at the handshake timeout (10 s
+    # for certa serve). Not acceptable: answer, or stay open past that.
+    peer.timeout = max(peer.timeout, 13.0)
+    recs = observe(peer)
+    if peer.end == "timeout":
+        fail("connection still open %.1fs after an alert flood (%s)" % (peer.timeout, describe_records(recs)))
+    bad = [r for r in recs if r[0] != CT_ALERT]
+    if bad:
+        fail("server answered the alert flood with %s" % describe_records(recs))
+    how = "refused at once" if peer.elapsed() < 5 else "ignored until the handshake timeout"
+    return "%s: %s, %s after %.2fs" % (how, describe_records(recs) or "no records", peer.end, peer.elapsed())
+
+
+@case("encrypted warning alerts flood after the handshake")
+def _(peer):
+    hs = _established(peer)
+    peer.send(b"".join(hs.tx.seal(CT_ALERT, b"\x01\x5a") for _ in range(500)))
+    recs = observe(peer)
+    if peer.end == "timeout":
+        fail("connection still open %.1fs after 500 encrypted user_canceled alerts" % peer.timeout)
+    return "%s after %.2fs" % (peer.end, peer.elapsed())
+
+
+for _htype, _hname, _body in [(HS_CLIENT_HELLO, "ClientHello (renegotiation-style)", None),
+                              (HS_FINISHED, "a second Finished", b"\x00" * 32),
+                              (HS_CERT, "Certificate", b"\x00" + u24(0)),
+                              (HS_NST, "NewSessionTicket from the client", b"\x00" * 16),
+                              (HS_SERVER_HELLO, "ServerHello", b"\x03\x03" + b"\x00" * 36),
+                              (5, "EndOfEarlyData", b"")]:
+    def _mk2(htype, body):
+        def fn(peer):
+            hs = _established(peer)
+            msg = ClientHello().encode() if body is None else handshake(htype, body)
+            peer.send(hs.tx.seal(CT_HANDSHAKE, msg))
+            hs.skip_appdata = True
+            return hs.expect_encrypted_alert({10})
+        return fn
+    case("%s after the handshake" % _hname)(_mk2(_htype, _body))
+
+
+for _htype, _hname, _body in [(HS_CLIENT_HELLO, "ClientHello", None),
+                              (HS_CERT, "unrequested client Certificate", b"\x00" + u24(0)),
+                              (HS_CV, "CertificateVerify without Certificate", b"\x04\x03\x00\x00"),
+                              (HS_KEY_UPDATE, "KeyUpdate", b"\x00"),
+                              (HS_EE, "EncryptedExtensions", b"\x00\x00")]:
+    def _mk3(htype, body):
+        def fn(peer):
+            hs = _after_server_flight(peer)
+            msg = ClientHello().encode() if body is None else handshake(htype, body)
+            peer.send(hs.tx.seal(CT_HANDSHAKE, msg))
+            return hs.expect_encrypted_alert({10})
+        return fn
+    case("%s instead of client Finished" % _hname)(_mk3(_htype, _body))
+
+
+@case("client Finished of the wrong length")
+def _(peer):
+    hs = _after_server_flight(peer)
+    peer.send(hs.tx.seal(CT_HANDSHAKE, handshake(HS_FINISHED, b"\x00" * 31)))
+    return hs.expect_encrypted_alert({50, 51})
+
+
+@case("one byte per second: the handshake timeout closes the connection")
+def _(peer):
+    # certa serve gives a handshake 10 s. Trickle a ClientHello one byte a second
+    # and expect the server to give up (alert or close) within 16 s, not before 5 s.
+    import select
+    ch = record(CT_HANDSHAKE, ClientHello().encode())
+    start = time.monotonic()
+    i, got, how = 0, b"", None
+    while time.monotonic() - start < 16 and how is None:
+        if i < len(ch):
+            try:
+                peer.sock.sendall(ch[i:i + 1])
+            except OSError as e:
+                how = "send failed: %s" % e.__class__.__name__
+                break
+            i += 1
+        if select.select([peer.sock], [], [], 1.0)[0]:
+            try:
+                data = peer.sock.recv(4096)
+            except OSError as e:
+                how = "reset (%s)" % e.__class__.__name__
+                break
+            if not data:
+                how = "closed"
+            got += data
+    took = time.monotonic() - start
+    if how is None:
+        fail("still open after %.1fs of one byte per second (%d bytes sent)" % (took, i))
+    if took < 5:
+        fail("%s after only %.1fs: too eager for a slow but live peer" % (how, took))
+    alert = ""
+    if len(got) >= 7 and got[0] == CT_ALERT:
+        alert = ", alert %s" % alert_name(got[6])
+    return "%s after %.1fs and %d bytes%s" % (how, took, i, alert)
+
+# ============================================================================
+# A raw TLS 1.3 SERVER for tests/behaviour/hostile_client.sh: it answers one
+# `certa connect` with a scripted (usually broken) ServerHello or flight.
+#   raw_peer.py --serve-list                 names of the server cases
+#   raw_peer.py --serve CASE [--timeout S]   listen on 127.0.0.1:0, print
+#                                            "port N", serve one connection
+# Each case has the CERTA_E_ code and alert certa connect must report.
+
+DOWNGRADE_TLS12 = bytes.fromhex("444f574e47524401")
+SERVER_CASES = []
+
+
+def server_case(name, code, alert=None):
+    def reg(fn):
+        SERVER_CASES.append((name, code, alert, fn))
+        return fn
+    return reg
+
+
+def parse_client_hello(body):
+    p = 0
+
+    def take(n):
+        nonlocal p
+        v = body[p:p + n]
+        if len(v) != n:
+            raise ValueError("ClientHello truncated")
+        p += n
+        return v
+    take(2)
+    random = take(32)
+    sid = take(take(1)[0])
+    suites = take(int.from_bytes(take(2), "big"))
+    take(take(1)[0])
+    exts = {}
+    end = p + 2 + int.from_bytes(body[p:p + 2], "big")
+    p += 2
+    while p < end:
+        t = int.from_bytes(take(2), "big")
+        exts[t] = take(int.from_bytes(take(2), "big"))
+    shares = {}
+    ks = exts.get(EXT_KEY_SHARE, b"")
+    q = 2
+    while q + 4 <= len(ks):
+        g = int.from_bytes(ks[q:q + 2], "big")
+        n = int.from_bytes(ks[q + 2:q + 4], "big")
+        shares[g] = ks[q + 4:q + 4 + n]
+        q += 4 + n
+    return {"random": random, "session_id": sid, "exts": exts, "shares": shares,
+            "suites": [int.from_bytes(suites[i:i + 2], "big") for i in range(0, len(suites), 2)]}
+
+
+def read_handshake_msg(peer, want=None):
+    """Next complete plaintext handshake message: (type, body, raw)."""
+    hs = b""
+    deadline = time.monotonic() + peer.timeout
+    while True:
+        msgs, _ = parse_handshake_msgs(hs)
+        if msgs:
+            return msgs[0]
+        r = peer.read_record(deadline)
+        if r is None:
+            fail("client sent no %s: connection %s" % (want or "handshake message", peer.end))
+        if r[0] == CT_CCS:
+            continue
+        if r[0] != CT_HANDSHAKE:
+            fail("client sent record type %d, expected a handshake message" % r[0])
+        hs += r[2]
+
+
+def server_hello(ch, suite=0x1301, share=None, legacy=0x0303, random=None, versions=0x0304,
+                 extra=(), session_id=None, compression=0, hrr=False, group=0x001d):
+    exts = []
+    if versions is not None:
+        exts.append(ext(EXT_VERSIONS, u16(versions)))
+    if hrr:
+        exts.append(ext(EXT_KEY_SHARE, u16(group)))
+    elif share is not None:
+        exts.append(ext(EXT_KEY_SHARE, u16(group) + vec16(share)))
+    exts += [ext(t, d) for t, d in extra]
+    body = (u16(legacy) + (HRR_RANDOM if hrr else (random or os.urandom(32)))
+            + vec8(ch["session_id"] if session_id is None else session_id)
+            + u16(suite) + u8(compression) + vec16(b"".join(exts)))
+    return handshake(HS_SERVER_HELLO, body)
+
+
+class ServerSide:
+    """Server half of a TLS 1.3 handshake (x25519, TLS_AES_128_GCM_SHA256)."""
+
+    def __init__(self, peer):
+        self.peer = peer
+        self.transcript = b""
+
+    def hello(self, **kw):
+        t, body, raw = read_handshake_msg(self.peer, "ClientHello")
+        if t != HS_CLIENT_HELLO:
+            fail("first message from the client has type %d" % t)
+        self.ch = parse_client_hello(body)
+        self.transcript += raw
+        return self.ch
+
+    def send_plain(self, msg, add=True):
+        if add:
+            self.transcript += msg
+        self.peer.send(record(CT_HANDSHAKE, msg, version=0x0303))
+
+    def key_exchange(self, sh_kw=None):
+        """Sends a good ServerHello and keys the handshake."""
+        if 0x001d not in self.ch["shares"]:
+            fail("client offered no x25519 share")
+        key = X25519Key()
+        sh = server_hello(self.ch, share=key.public, **(sh_kw or {}))
+        self.send_plain(sh)
+        h = "sha256"
+        shared = key.exchange(self.ch["shares"][0x001d])
+        early = hkdf_extract(h, b"\x00" * 32, b"\x00" * 32)
+        hs_secret = hkdf_extract(h, derive_secret(h, early, "derived", b""), shared)
+        self.c_hs = derive_secret(h, hs_secret, "c hs traffic", self.transcript)
+        self.s_hs = derive_secret(h, hs_secret, "s hs traffic", self.transcript)
+        self.master = hkdf_extract(h, derive_secret(h, hs_secret, "derived", b""), b"\x00" * 32)
+        self.tx = RecordKeys(0x1301, self.s_hs)
+        self.rx = RecordKeys(0x1301, self.c_hs)
+
+    def send_enc(self, msg, add=True):
+        if add:
+            self.transcript += msg
+        self.peer.send(self.tx.seal(CT_HANDSHAKE, msg))
+
+    def certificate(self):
+        c = server_identity()
+        return handshake(HS_CERT, b"\x00" + vec24(vec24(c["der"]) + u16(0)))
+
+    def cert_verify(self, transcript=None, scheme=0x0403, corrupt=False):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        th = hashlib.sha256(self.transcript if transcript is None else transcript).digest()
+        content = b"\x20" * 64 + b"TLS 1.3, server CertificateVerify\x00" + th
+        sig = server_identity()["key"].sign(content, ec.ECDSA(hashes.SHA256()))
+        if corrupt:
+            sig = sig[:-1] + bytes([sig[-1] ^ 1])
+        return handshake(HS_CV, u16(scheme) + vec16(sig))
+
+    def finished(self, corrupt=False):
+        fk = hkdf_expand_label("sha256", self.s_hs, "finished", b"", 32)
+        vd = hmac.new(fk, hashlib.sha256(self.transcript).digest(), "sha256").digest()
+        if corrupt:
+            vd = bytes([vd[0] ^ 1]) + vd[1:]
+        return handshake(HS_FINISHED, vd)
+
+    def close_notify(self):
+        """After a complete flight: wait for the client's Finished (and
+        whatever follows), then send close_notify under the application keys."""
+        s_ap = derive_secret("sha256", self.master, "s ap traffic", self.transcript)
+        deadline = time.monotonic() + self.peer.timeout
+        seen = 0
+        while True:
+            r = self.peer.read_record(min(deadline, time.monotonic() + (0.5 if seen else 5)))
+            if r is None:
+                self.peer.end = None if self.peer.end == "timeout" else self.peer.end
+                break
+            seen += 1
+        self.peer.send(RecordKeys(0x1301, s_ap).seal(CT_ALERT, b"\x01\x00"))
+        return "flight sent, %d records from the client, close_notify sent" % seen
+
+    def full_flight(self, ee_exts=b"", cv=None, fin=None, skip=()):
+        if "ee" not in skip:
+            self.send_enc(handshake(HS_EE, vec16(ee_exts)))
+        if "cert" not in skip:
+            self.send_enc(self.certificate())
+        if "cv" not in skip:
+            self.send_enc(cv if cv is not None else self.cert_verify())
+        if "fin" not in skip:
+            self.send_enc(fin if fin is not None else self.finished())
+
+
+def vec24(b):
+    return u24(len(b)) + b
+
+
+_IDENTITY = {}
+
+
+def server_identity():
+    if not _IDENTITY:
+        import datetime
+        from cryptography import x509
+        from cryptography.x509.oid import NameOID
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=2))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
+                .sign(key, hashes.SHA256()))
+        _IDENTITY.update(key=key, der=cert.public_bytes(serialization.Encoding.DER))
+    return _IDENTITY
+
+
+@server_case("good handshake (control)", None)
+def _(srv):
+    srv.hello()
+    srv.key_exchange()
+    srv.full_flight()
+    return srv.close_notify()
+
+
+@server_case("ServerHello selecting TLS 1.2 in supported_versions",
+             "CERTA_E_ILLEGAL_PARAMETER|CERTA_E_PROTOCOL_VERSION", "illegal_parameter|protocol_version")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, share=X25519Key().public, versions=0x0303))
+
+
+@server_case("TLS 1.2 ServerHello with the downgrade sentinel in its random", "CERTA_E_DOWNGRADE",
+             "illegal_parameter")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, suite=0xc02b, versions=None,
+                                random=os.urandom(24) + DOWNGRADE_TLS12))
+
+
+@server_case("TLS 1.3 ServerHello whose random ends like a downgrade sentinel (legal)", None)
+def _(srv):
+    # RFC 8446 §4.1.3: only a ServerHello for TLS 1.2 or below is checked for
+    # the sentinel; in a TLS 1.3 ServerHello those are just random bytes.
+    srv.hello()
+    srv.key_exchange({"random": os.urandom(24) + DOWNGRADE_TLS12})
+    srv.full_flight()
+    return srv.close_notify()
+
+
+@server_case("ServerHello with a cipher suite the client did not offer (0x1304)",
+             "CERTA_E_ILLEGAL_PARAMETER", "illegal_parameter")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, suite=0x1304, share=X25519Key().public))
+
+
+@server_case("ServerHello with an unknown cipher suite (0xfefe)", "CERTA_E_ILLEGAL_PARAMETER",
+             "illegal_parameter")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, suite=0xfefe, share=X25519Key().public))
+
+
+@server_case("ServerHello with an unsolicited extension (ALPN)", "CERTA_E_UNSUPPORTED_EXTENSION",
+             "unsupported_extension")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, share=X25519Key().public, extra=[(16, vec16(vec8(b"h2")))]))
+
+
+@server_case("ServerHello with an unknown extension 0x7777", "CERTA_E_UNSUPPORTED_EXTENSION",
+             "unsupported_extension")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, share=X25519Key().public, extra=[(0x7777, b"")]))
+
+
+@server_case("ServerHello with a duplicated extension", "CERTA_E_ILLEGAL_PARAMETER",
+             "illegal_parameter")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, share=X25519Key().public, extra=[(EXT_VERSIONS, u16(0x0304))]))
+
+
+@server_case("ServerHello not echoing legacy_session_id", "CERTA_E_ILLEGAL_PARAMETER",
+             "illegal_parameter")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, share=X25519Key().public, session_id=os.urandom(32)))
+
+
+@server_case("ServerHello with compression method 1", "CERTA_E_ILLEGAL_PARAMETER",
+             "illegal_parameter")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, share=X25519Key().public, compression=1))
+
+
+@server_case("ServerHello key_share for a group the client did not offer", "CERTA_E_ILLEGAL_PARAMETER",
+             "illegal_parameter")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, share=b"\x04" + b"\x01" * 64, group=0x0019))
+
+
+@server_case("ServerHello with an all-zero x25519 share", "CERTA_E_ILLEGAL_PARAMETER",
+             "illegal_parameter")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, share=b"\x00" * 32))
+
+
+@server_case("ServerHello without key_share", "CERTA_E_MISSING_EXTENSION", "missing_extension")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, share=None))
+
+
+@server_case("HelloRetryRequest twice", "CERTA_E_UNEXPECTED_MESSAGE", "unexpected_message")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, hrr=True, group=0x0017))
+    read_handshake_msg(srv.peer, "second ClientHello")
+    srv.send_plain(server_hello(ch, hrr=True, group=0x0018))
+
+
+@server_case("HelloRetryRequest for the group the client already sent", "CERTA_E_ILLEGAL_PARAMETER",
+             "illegal_parameter")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, hrr=True, group=0x001d))
+
+
+@server_case("HelloRetryRequest for a group the client did not offer", "CERTA_E_ILLEGAL_PARAMETER",
+             "illegal_parameter")
+def _(srv):
+    ch = srv.hello()
+    srv.send_plain(server_hello(ch, hrr=True, group=0x0019))
+
+
+@server_case("plaintext record over 2^14 bytes", "CERTA_E_RECORD_OVERFLOW", "record_overflow")
+def _(srv):
+    srv.hello()
+    srv.peer.send(record(CT_HANDSHAKE, b"\x02" + u24(2**14 + 1) + b"\x00" * (2**14 + 1), version=0x0303))
+
+
+@server_case("handshake alert from the server", "CERTA_E_PEER_ALERT", None)
+def _(srv):
+    srv.hello()
+    srv.peer.send(record(CT_ALERT, b"\x02\x28", version=0x0303))
+
+
+@server_case("EncryptedExtensions carrying key_share", "CERTA_E_UNSUPPORTED_EXTENSION|CERTA_E_ILLEGAL_PARAMETER",
+             "unsupported_extension|illegal_parameter")
+def _(srv):
+    srv.hello()
+    srv.key_exchange()
+    srv.full_flight(ee_exts=ext(EXT_KEY_SHARE, u16(0x001d) + vec16(b"\x01" * 32)))
+
+
+@server_case("Certificate missing (CertificateVerify after EncryptedExtensions)",
+             "CERTA_E_UNEXPECTED_MESSAGE", "unexpected_message")
+def _(srv):
+    srv.hello()
+    srv.key_exchange()
+    srv.full_flight(skip=("cert",))
+
+
+@server_case("CertificateVerify over the wrong transcript", "CERTA_E_BAD_SIGNATURE", "decrypt_error")
+def _(srv):
+    srv.hello()
+    srv.key_exchange()
+    srv.send_enc(handshake(HS_EE, vec16(b"")))
+    srv.send_enc(srv.certificate())
+    srv.send_enc(srv.cert_verify(transcript=srv.transcript + b"x"))
+    srv.send_enc(srv.finished())
+
+
+@server_case("CertificateVerify with a scheme the client did not offer (0x0201)",
+             "CERTA_E_ILLEGAL_PARAMETER|CERTA_E_BAD_SIGNATURE", "illegal_parameter|decrypt_error")
+def _(srv):
+    srv.hello()
+    srv.key_exchange()
+    srv.full_flight(cv=srv.cert_verify(scheme=0x0201))
+
+
+@server_case("wrong server Finished", "CERTA_E_BAD_FINISHED", "decrypt_error")
+def _(srv):
+    srv.hello()
+    srv.key_exchange()
+    srv.full_flight(fin=srv.finished(corrupt=True))
+
+
+@server_case("ChangeCipherSpec in the middle of the encrypted flight after EE",
+             "CERTA_E_UNEXPECTED_MESSAGE|", None)
+def _(srv):
+    # One CCS may appear anywhere before Finished (RFC 8446 §5): allowed.
+    srv.hello()
+    srv.key_exchange()
+    srv.send_enc(handshake(HS_EE, vec16(b"")))
+    srv.peer.send(record(CT_CCS, b"\x01", version=0x0303))
+    srv.send_enc(srv.certificate())
+    srv.send_enc(srv.cert_verify())
+    srv.send_enc(srv.finished())
+    return srv.close_notify()
+
+
+@server_case("ChangeCipherSpec with payload 0x02", "CERTA_E_UNEXPECTED_MESSAGE", "unexpected_message")
+def _(srv):
+    srv.hello()
+    srv.peer.send(record(CT_CCS, b"\x02", version=0x0303))
+
+
+@server_case("ServerHello then one byte per second", "CERTA_E_TIMEOUT", None)
+def _(srv):
+    ch = srv.hello()
+    msg = record(CT_HANDSHAKE, server_hello(ch, share=X25519Key().public), version=0x0303)
+    for i in range(len(msg)):
+        if not srv.peer.send(msg[i:i + 1]):
+            break
+        time.sleep(1)
+        if i > 12:
+            break
+
+
+def serve_one(name, timeout):
+    table = {n: fn for n, _, _, fn in SERVER_CASES}
+    fn = table[name]
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    print("port %d" % ls.getsockname()[1])
+    sys.stdout.flush()
+    ls.settimeout(30)
+    try:
+        conn, _ = ls.accept()
+    except socket.timeout:
+        print("# no connection within 30 s")
+        return 1
+    peer = Peer.__new__(Peer)
+    peer.timeout, peer.sock, peer.buf, peer.end, peer.send_error = timeout, conn, b"", None, None
+    peer.t0 = time.monotonic()
+    try:
+        note = fn(ServerSide(peer))
+        # Wait for the client's alert / close, then report what it sent.
+        recs = observe(peer)
+        print("# server: %s; then the client sent %s and %s" % (note or "case sent", describe_records(recs), peer.end))
+    except CaseResult as e:
+        print("# server: %s" % e)
+    except Exception as e:
+        print("# server harness error %s: %s" % (e.__class__.__name__, e))
+    finally:
+        peer.close()
+        ls.close()
+    return 0
+
 def run_case(name, fn, host, port, timeout):
     try:
         peer = Peer(host, port, timeout)
@@ -1442,6 +2150,12 @@ def main(argv):
         for name, _ in CASES:
             print(name)
         return 0
+    if args == ["--serve-list"]:
+        for name, code, alert, _ in SERVER_CASES:
+            print("%s\t%s\t%s" % (name, code or "", alert or ""))
+        return 0
+    if len(args) == 2 and args[0] == "--serve":
+        return serve_one(args[1], timeout)
     if args == ["--selftest"]:
         selftest()
         return 0
