@@ -76,3 +76,10 @@ clean:
 	rm -rf build build-asan build-*
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TESTLIB_OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)
+
+# Side-by-side benchmarks against OpenSSL (bench/run.sh; bench/deps.sh installs
+# nginx, HAProxy, stunnel and wrk for the proxy cases).
+bench: deps
+	@bash bench/deps.sh
+	$(MAKE) all
+	bash bench/run.sh $(BUILD)

@@ -1,0 +1,382 @@
+/* Handshake and bulk-data rates, certa vs OpenSSL libssl, in one process and
+ * one thread over in-memory transports, each next to the rate libcrypto's
+ * unavoidable operations allow (the bound).
+ *
+ *   bench_speed handshake   handshake_full{,_secp256r1,_rsa2048}
+ *   bench_speed bulk        bulk_16k_{aes128gcm,chacha20poly1305}
+ *
+ * Duration per measurement: BENCH_SECONDS (default 2). */
+#include "bench.h"
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double secs;
+
+static void die(const char *what) {
+    fprintf(stderr, "bench_speed: %s\n", what);
+    ERR_print_errors_fp(stderr);
+    exit(1);
+}
+
+/* ---- handshakes ---------------------------------------------------------- */
+
+static double certa_handshake_rate(bench_setup *b) {
+    long n = 0;
+    double t0 = now_seconds(), t;
+    do {
+        for (int i = 0; i < 16; i++, n++) {
+            certa_conn *cli = certa_client_new(b->certa_cli, "localhost");
+            certa_conn *srv = certa_server_new(b->certa_srv);
+            if (!cli || !srv || !certa_pair_handshake(cli, srv)) {
+                fprintf(stderr, "certa handshake failed: %s / %s\n",
+                        cli ? certa_conn_error_text(cli) : "-",
+                        srv ? certa_conn_error_text(srv) : "-");
+                exit(1);
+            }
+            certa_conn_free(cli);
+            certa_conn_free(srv);
+        }
+        t = now_seconds();
+    } while (t - t0 < secs);
+    return (double)n / (t - t0);
+}
+
+static double ossl_handshake_rate(bench_setup *b) {
+    long n = 0;
+    double t0 = now_seconds(), t;
+    do {
+        for (int i = 0; i < 16; i++, n++) {
+            ossl_pair p;
+            if (ossl_pair_new(&p, b->ossl_cli, b->ossl_srv) != 0 || !ossl_pair_handshake(&p))
+                die("libssl handshake failed");
+            ossl_pair_free(&p);
+        }
+        t = now_seconds();
+    } while (t - t0 < secs);
+    return (double)n / (t - t0);
+}
+
+/* ---- the crypto bound of a handshake ------------------------------------ */
+/* Per handshake, neither library can avoid: two ephemeral key generations
+ * (with the public encoding), two agreements (each decoding the peer's
+ * share), one CertificateVerify signature and its verification. Each is timed
+ * here in its cheapest EVP form (contexts prepared once, signing a
+ * precomputed digest), so the bound is a true ceiling. */
+
+typedef struct kex_bench {
+    bool ec;
+    const char *curve;
+    EVP_PKEY_CTX *gen;
+} kex_bench;
+
+static EVP_PKEY *kex_gen(kex_bench *k, uint8_t *pub, size_t *pub_len) {
+    EVP_PKEY *key = NULL;
+    if (EVP_PKEY_keygen(k->gen, &key) != 1) die("keygen");
+    size_t n = 0;
+    if (k->ec) {
+        if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, 133,
+                                            &n) != 1)
+            die("encode");
+    } else {
+        n = 32;
+        if (EVP_PKEY_get_raw_public_key(key, pub, &n) != 1) die("encode");
+    }
+    *pub_len = n;
+    return key;
+}
+
+static EVP_PKEY *kex_peer(kex_bench *k, const uint8_t *pub, size_t len) {
+    if (!k->ec) return EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, pub, len);
+    EVP_PKEY *key = NULL;
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)k->curve, 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub, len),
+        OSSL_PARAM_construct_end(),
+    };
+    if (!pctx || EVP_PKEY_fromdata_init(pctx) != 1 ||
+        EVP_PKEY_fromdata(pctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        die("peer key");
+    EVP_PKEY_CTX_free(pctx);
+    return key;
+}
+
+static void kex_agree(EVP_PKEY *priv, EVP_PKEY *peer) {
+    uint8_t secret[66];
+    size_t n = sizeof secret;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL);
+    if (!ctx || EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer(ctx, peer) != 1 ||
+        EVP_PKEY_derive(ctx, secret, &n) != 1)
+        die("derive");
+    EVP_PKEY_CTX_free(ctx);
+}
+
+/* Seconds per call of op, run for about secs/4. */
+#define TIME_OP(result, body)                                                                      \
+    do {                                                                                           \
+        long n_ = 0;                                                                               \
+        double t0_ = now_seconds(), t_;                                                            \
+        do {                                                                                       \
+            for (int i_ = 0; i_ < 8; i_++, n_++) {                                                 \
+                body;                                                                              \
+            }                                                                                      \
+            t_ = now_seconds();                                                                    \
+        } while (t_ - t0_ < secs / 4);                                                             \
+        (result) = (t_ - t0_) / (double)n_;                                                        \
+    } while (0)
+
+static double handshake_bound(bench_setup *b, double *parts) {
+    kex_bench k = {0};
+    k.ec = strcmp(b->group, "x25519") != 0;
+    k.curve = ossl_group_name(b->group);
+    k.gen = EVP_PKEY_CTX_new_from_name(NULL, k.ec ? "EC" : "X25519", NULL);
+    if (!k.gen || EVP_PKEY_keygen_init(k.gen) != 1 ||
+        (k.ec && EVP_PKEY_CTX_set_group_name(k.gen, k.curve) != 1))
+        die("keygen init");
+    uint8_t pub[133], pub2[133];
+    size_t pub_len, pub2_len;
+    double t_gen, t_agree, t_sign, t_verify;
+    TIME_OP(t_gen, EVP_PKEY_free(kex_gen(&k, pub, &pub_len)));
+    EVP_PKEY *a = kex_gen(&k, pub, &pub_len), *bk = kex_gen(&k, pub2, &pub2_len);
+    TIME_OP(t_agree, {
+        EVP_PKEY *peer = kex_peer(&k, pub2, pub2_len);
+        kex_agree(a, peer);
+        EVP_PKEY_free(peer);
+    });
+    EVP_PKEY_free(a);
+    EVP_PKEY_free(bk);
+    EVP_PKEY_CTX_free(k.gen);
+
+    /* Signature over a precomputed SHA-256 digest (the CertificateVerify
+     * content is ~130 bytes; hashing it is negligible). */
+    BIO *kb = BIO_new_mem_buf(b->key_pem, -1);
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
+    BIO_free(kb);
+    if (!key) die("key");
+    bool rsa = EVP_PKEY_is_a(key, "RSA");
+    EVP_PKEY_CTX *sctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+    EVP_PKEY_CTX *vctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+    if (!sctx || !vctx || EVP_PKEY_sign_init(sctx) != 1 || EVP_PKEY_verify_init(vctx) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(sctx, EVP_sha256()) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(vctx, EVP_sha256()) != 1)
+        die("sign init");
+    if (rsa) {
+        EVP_PKEY_CTX *c2[2] = {sctx, vctx};
+        for (int i = 0; i < 2; i++)
+            if (EVP_PKEY_CTX_set_rsa_padding(c2[i], RSA_PKCS1_PSS_PADDING) != 1 ||
+                EVP_PKEY_CTX_set_rsa_pss_saltlen(c2[i], RSA_PSS_SALTLEN_DIGEST) != 1 ||
+                EVP_PKEY_CTX_set_rsa_mgf1_md(c2[i], EVP_sha256()) != 1)
+                die("pss");
+    }
+    uint8_t digest[32], sig[512];
+    memset(digest, 0x5a, sizeof digest);
+    size_t sig_len = sizeof sig;
+    TIME_OP(t_sign, {
+        sig_len = sizeof sig;
+        if (EVP_PKEY_sign(sctx, sig, &sig_len, digest, 32) != 1) die("sign");
+    });
+    TIME_OP(t_verify, {
+        if (EVP_PKEY_verify(vctx, sig, sig_len, digest, 32) != 1) die("verify");
+    });
+    EVP_PKEY_CTX_free(sctx);
+    EVP_PKEY_CTX_free(vctx);
+    EVP_PKEY_free(key);
+    parts[0] = t_gen;
+    parts[1] = t_agree;
+    parts[2] = t_sign;
+    parts[3] = t_verify;
+    return 1.0 / (2 * t_gen + 2 * t_agree + t_sign + t_verify);
+}
+
+static void handshake_case(const char *name, const char *kind, const char *group) {
+    bench_setup b;
+    if (bench_setup_init(&b, kind, group, "TLS_AES_128_GCM_SHA256") != 0) die("setup");
+    /* Warm up both (first-use fetches, caches). */
+    double save = secs;
+    secs = 0.1;
+    certa_handshake_rate(&b);
+    ossl_handshake_rate(&b);
+    secs = save;
+    double c = certa_handshake_rate(&b);
+    double o = ossl_handshake_rate(&b);
+    double parts[4];
+    double bound = handshake_bound(&b, parts);
+    printf("%s certa=%.0f openssl=%.0f ratio=%.2f bound=%.0f of_bound=%.1f%% "
+           "openssl_of_bound=%.1f%%\n",
+           name, c, o, c / o, bound, 100 * c / bound, 100 * o / bound);
+    fprintf(stderr,
+            "  %s: handshakes/s, %s cert, %s, AES-128-GCM; bound parts (us): keygen %.1f x2, "
+            "agree %.1f x2, sign %.1f, verify %.1f\n",
+            name, kind, group, parts[0] * 1e6, parts[1] * 1e6, parts[2] * 1e6, parts[3] * 1e6);
+    fflush(stdout);
+    bench_setup_free(&b);
+}
+
+/* ---- bulk data ----------------------------------------------------------- */
+
+#define CHUNK 16384
+
+static double certa_bulk_rate(bench_setup *b) {
+    certa_conn *cli = certa_client_new(b->certa_cli, "localhost");
+    certa_conn *srv = certa_server_new(b->certa_srv);
+    if (!certa_pair_handshake(cli, srv)) die("certa handshake");
+    static uint8_t data[CHUNK], sink[CHUNK];
+    memset(data, 'x', sizeof data);
+    long n = 0;
+    double t0 = now_seconds(), t;
+    do {
+        for (int i = 0; i < 16; i++, n++) {
+            if (certa_conn_write(cli, data, CHUNK) != CERTA_OK) die("certa write");
+            size_t got = 0;
+            const uint8_t *p;
+            size_t len = certa_conn_outgoing(cli, &p), off = 0;
+            while (off < len) {
+                size_t used = 0;
+                if (certa_conn_recv(srv, p + off, len - off, &used) != CERTA_OK) die("certa recv");
+                off += used;
+                got += certa_conn_read(srv, sink, sizeof sink);
+            }
+            certa_conn_outgoing_done(cli, len);
+            got += certa_conn_read(srv, sink, sizeof sink);
+            if (got != CHUNK) die("certa short read");
+        }
+        t = now_seconds();
+    } while (t - t0 < secs);
+    certa_conn_free(cli);
+    certa_conn_free(srv);
+    return (double)n * CHUNK / (t - t0) / 1e6;
+}
+
+static double ossl_bulk_rate(bench_setup *b) {
+    ossl_pair p;
+    if (ossl_pair_new(&p, b->ossl_cli, b->ossl_srv) != 0 || !ossl_pair_handshake(&p))
+        die("libssl handshake");
+    static uint8_t data[CHUNK], sink[CHUNK];
+    memset(data, 'x', sizeof data);
+    long n = 0;
+    double t0 = now_seconds(), t;
+    do {
+        for (int i = 0; i < 16; i++, n++) {
+            if (SSL_write(p.cli, data, CHUNK) != CHUNK) die("SSL_write");
+            int got = 0;
+            while (got < CHUNK) {
+                int r = SSL_read(p.srv, sink, sizeof sink);
+                if (r <= 0) die("SSL_read");
+                got += r;
+            }
+        }
+        t = now_seconds();
+    } while (t - t0 < secs);
+    ossl_pair_free(&p);
+    return (double)n * CHUNK / (t - t0) / 1e6;
+}
+
+/* Raw EVP AEAD: seal then open one 16 KiB record (16384 bytes + the inner
+ * content type byte, 5-byte AAD), keyed once, one nonce per record. */
+static double aead_bound(const char *cipher_name) {
+    EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, cipher_name, NULL);
+    EVP_CIPHER_CTX *enc = EVP_CIPHER_CTX_new(), *dec = EVP_CIPHER_CTX_new();
+    static uint8_t key[32], iv[12], aad[5] = {23, 3, 3, 0x40, 0x11};
+    static uint8_t buf[CHUNK + 1 + 16];
+    if (!cipher || !enc || !dec || EVP_EncryptInit_ex(enc, cipher, NULL, key, iv) != 1 ||
+        EVP_DecryptInit_ex(dec, cipher, NULL, key, iv) != 1)
+        die("aead init");
+    long n = 0;
+    int outl;
+    double t0 = now_seconds(), t;
+    do {
+        for (int i = 0; i < 16; i++, n++) {
+            iv[11] = (uint8_t)n;
+            if (EVP_EncryptInit_ex(enc, NULL, NULL, NULL, iv) != 1 ||
+                EVP_EncryptUpdate(enc, NULL, &outl, aad, 5) != 1 ||
+                EVP_EncryptUpdate(enc, buf, &outl, buf, CHUNK + 1) != 1 ||
+                EVP_EncryptFinal_ex(enc, buf + outl, &outl) != 1 ||
+                EVP_CIPHER_CTX_ctrl(enc, EVP_CTRL_AEAD_GET_TAG, 16, buf + CHUNK + 1) != 1)
+                die("seal");
+            if (EVP_DecryptInit_ex(dec, NULL, NULL, NULL, iv) != 1 ||
+                EVP_DecryptUpdate(dec, NULL, &outl, aad, 5) != 1 ||
+                EVP_DecryptUpdate(dec, buf, &outl, buf, CHUNK + 1) != 1 ||
+                EVP_CIPHER_CTX_ctrl(dec, EVP_CTRL_AEAD_SET_TAG, 16, buf + CHUNK + 1) != 1 ||
+                EVP_DecryptFinal_ex(dec, buf + outl, &outl) != 1)
+                die("open");
+        }
+        t = now_seconds();
+    } while (t - t0 < secs);
+    EVP_CIPHER_CTX_free(enc);
+    EVP_CIPHER_CTX_free(dec);
+    EVP_CIPHER_free(cipher);
+    return (double)n * CHUNK / (t - t0) / 1e6;
+}
+
+static void bulk_case(const char *name, const char *suite, const char *evp_name) {
+    bench_setup b;
+    if (bench_setup_init(&b, "p256", "x25519", suite) != 0) die("setup");
+    double save = secs;
+    secs = 0.1;
+    certa_bulk_rate(&b);
+    ossl_bulk_rate(&b);
+    aead_bound(evp_name);
+    secs = save;
+    double c = certa_bulk_rate(&b);
+    double o = ossl_bulk_rate(&b);
+    double bound = aead_bound(evp_name);
+    printf("%s certa=%.0f openssl=%.0f ratio=%.2f bound=%.0f of_bound=%.1f%% "
+           "openssl_of_bound=%.1f%%\n",
+           name, c, o, c / o, bound, 100 * c / bound, 100 * o / bound);
+    fprintf(stderr,
+            "  %s: MB/s (10^6 bytes) of application data, 16 KiB writes, one direction, "
+            "sender and receiver in one thread; bound = EVP seal+open of the same records\n",
+            name);
+    fflush(stdout);
+    bench_setup_free(&b);
+}
+
+/* For profilers: a fixed number of handshakes of one library. */
+static void profile_handshakes(const char *lib, int n, const char *kind, const char *group) {
+    bench_setup b;
+    if (bench_setup_init(&b, kind, group, "TLS_AES_128_GCM_SHA256") != 0) die("setup");
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(lib, "certa")) {
+            certa_conn *cli = certa_client_new(b.certa_cli, "localhost");
+            certa_conn *srv = certa_server_new(b.certa_srv);
+            if (!certa_pair_handshake(cli, srv)) die("certa handshake");
+            certa_conn_free(cli);
+            certa_conn_free(srv);
+        } else {
+            ossl_pair p;
+            if (ossl_pair_new(&p, b.ossl_cli, b.ossl_srv) != 0 || !ossl_pair_handshake(&p))
+                die("libssl handshake");
+            ossl_pair_free(&p);
+        }
+    }
+    bench_setup_free(&b);
+}
+
+int main(int argc, char **argv) {
+    secs = bench_seconds(2);
+    const char *what = argc > 1 ? argv[1] : "all";
+    if (!strcmp(what, "profile")) { /* profile certa|openssl N [kind group] */
+        if (argc < 4) die("usage: bench_speed profile certa|openssl N [p256|rsa2048 group]");
+        profile_handshakes(argv[2], atoi(argv[3]), argc > 4 ? argv[4] : "p256",
+                           argc > 5 ? argv[5] : "x25519");
+        return 0;
+    }
+    bool all = !strcmp(what, "all");
+    if (all || !strcmp(what, "handshake")) {
+        handshake_case("handshake_full", "p256", "x25519");
+        handshake_case("handshake_full_secp256r1", "p256", "secp256r1");
+        handshake_case("handshake_full_rsa2048", "rsa2048", "x25519");
+    }
+    if (all || !strcmp(what, "bulk")) {
+        bulk_case("bulk_16k_aes128gcm", "TLS_AES_128_GCM_SHA256", "AES-128-GCM");
+        bulk_case("bulk_16k_chacha20poly1305", "TLS_CHACHA20_POLY1305_SHA256", "ChaCha20-Poly1305");
+    }
+    return 0;
+}

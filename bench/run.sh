@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# certa benchmarks side by side with OpenSSL (make bench). One line per case:
+#   CASE certa=<v> openssl=<v> ratio=<certa/openssl> [bound=<v> of_bound=<pct>] ...
+# Details (units, what each side did) go to stderr.
+#
+#   bash bench/run.sh [BUILD]          (BUILD defaults to build)
+# Environment: BENCH_SECONDS (per in-process measurement, default 2),
+# PROXY_SECONDS (per wrk run, default 5), PROXY_CONNS (wrk connections,
+# default 50), BENCH_ONLY=speed|mem|proxy (one group).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+CC=${CC:-cc}
+OUT="$BUILD/bench"
+mkdir -p "$OUT"
+
+flags=(-std=c11 -Wall -Wextra -Werror -O2 -g -Iinclude -Isrc -Itests/unit -D_DEFAULT_SOURCE
+       -D_POSIX_C_SOURCE=200809L)
+common=(bench/bench_util.c tests/unit/lib_certs.c)
+libs=("$BUILD/libcerta.a" -lssl -lcrypto -lpthread)
+for b in bench_speed bench_mem; do
+  "$CC" "${flags[@]}" -o "$OUT/$b" "bench/$b.c" "${common[@]}" "${libs[@]}" || {
+    echo "bench: building $b failed" >&2
+    exit 1
+  }
+done
+
+only=${BENCH_ONLY:-}
+if [ -z "$only" ] || [ "$only" = speed ]; then
+  "$OUT/bench_speed" handshake
+  echo "handshake_resumed skipped: certa has no session resumption (PSK/tickets) yet"
+  "$OUT/bench_speed" bulk
+fi
+if [ -z "$only" ] || [ "$only" = mem ]; then
+  "$OUT/bench_mem" 1000
+fi
+[ -z "$only" ] || [ "$only" = proxy ] || exit 0
+
+# ---- proxies: certa proxy vs HAProxy vs stunnel in front of nginx ----------
+PROXY_SECONDS=${PROXY_SECONDS:-5}
+PROXY_CONNS=${PROXY_CONNS:-50}
+skip_proxy() {
+  echo "proxy_conn_rate skipped: $1"
+  echo "proxy_throughput skipped: $1"
+  exit 0
+}
+CERTA="$BUILD/certa"
+NGINX=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || true)
+HAPROXY=$(command -v haproxy || ls /usr/sbin/haproxy 2>/dev/null || true)
+STUNNEL=$(command -v stunnel4 || command -v stunnel || true)
+WRK=$(command -v wrk || true)
+[ -x "$CERTA" ] || skip_proxy "$CERTA is missing (make all)"
+"$CERTA" proxy --help >/dev/null 2>&1 || skip_proxy "certa proxy is not available in $CERTA"
+[ -n "$NGINX" ] || skip_proxy "nginx is not installed (bash bench/deps.sh)"
+[ -n "$WRK" ] || skip_proxy "wrk is not installed (bash bench/deps.sh)"
+command -v taskset >/dev/null || skip_proxy "taskset (util-linux) is missing"
+
+ncpu=$(nproc)
+if [ "$ncpu" -ge 3 ]; then
+  CPU_LOAD=0 CPU_PROXY=1 CPU_BACKEND=2
+else
+  CPU_LOAD=0 CPU_PROXY=$((ncpu - 1)) CPU_BACKEND=0
+fi
+
+D=$(mktemp -d /tmp/certa-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  rm -rf "$D"
+}
+trap cleanup EXIT
+
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    ss -ltn 2>/dev/null | awk '{print $4}' | grep -q ":$p\$" || { echo "$p"; return; }
+  done
+}
+wait_port() { # port seconds
+  local i
+  for ((i = 0; i < $2 * 20; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+cpu_ticks() { # pid -> utime+stime of the process and its threads
+  awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D/key.pem" \
+  -out "$D/cert.pem" -subj /CN=localhost -days 2 2>/dev/null || skip_proxy "openssl req failed"
+cat "$D/cert.pem" "$D/key.pem" >"$D/combined.pem"
+mkdir -p "$D/www" "$D/nginx"
+printf 'hello from nginx, a small static file for the proxy benchmark\n' >"$D/www/small.txt"
+
+BPORT=$(free_port)
+cat >"$D/nginx.conf" <<EOF
+worker_processes 1;
+master_process off;
+daemon off;
+pid $D/nginx/nginx.pid;
+error_log $D/nginx/error.log warn;
+worker_rlimit_nofile 65536;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  client_body_temp_path $D/nginx/body;
+  proxy_temp_path $D/nginx/proxy;
+  fastcgi_temp_path $D/nginx/fastcgi;
+  uwsgi_temp_path $D/nginx/uwsgi;
+  scgi_temp_path $D/nginx/scgi;
+  keepalive_requests 100000000;
+  keepalive_timeout 60s;
+  server {
+    listen 127.0.0.1:$BPORT backlog=4096;
+    root $D/www;
+    location / { }
+  }
+}
+EOF
+ulimit -n 65536 2>/dev/null || true
+taskset -c "$CPU_BACKEND" "$NGINX" -p "$D/nginx" -c "$D/nginx.conf" -e "$D/nginx/error.log" \
+  >"$D/nginx.out" 2>&1 &
+PIDS+=($!)
+wait_port "$BPORT" 5 || skip_proxy "nginx did not start: $(tail -n 3 "$D/nginx.out" "$D/nginx/error.log" 2>/dev/null | tr '\n' ' ')"
+
+# run_wrk PORT EXTRA... -> "requests/s errors"
+run_wrk() {
+  local port=$1
+  shift
+  local out
+  out=$(taskset -c "$CPU_LOAD" "$WRK" -t1 -c"$PROXY_CONNS" -d"${PROXY_SECONDS}s" "$@" \
+    "https://127.0.0.1:$port/small.txt" 2>&1)
+  local rps errs
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  errs=$(awk '/Socket errors:/ {sub(/.*Socket errors: /, ""); print} /Non-2xx/ {print "non2xx=" $NF}' <<<"$out" | tr '\n' ' ')
+  echo "${rps:-0} ${errs:-none}" | sed 's/ *$//'
+}
+
+# start_proxy NAME PORT -> pid in PROXY_PID, or empty with reason in PROXY_WHY
+start_proxy() {
+  local name=$1 port=$2
+  PROXY_PID="" PROXY_WHY=""
+  case $name in
+  certa)
+    taskset -c "$CPU_PROXY" "$CERTA" proxy --listen "127.0.0.1:$port" --backend "127.0.0.1:$BPORT" \
+      --cert "$D/cert.pem" --key "$D/key.pem" --workers 1 --quiet \
+      --ciphers TLS_AES_128_GCM_SHA256 >"$D/certa.out" 2>&1 &
+    ;;
+  haproxy)
+    [ -n "$HAPROXY" ] || { PROXY_WHY="haproxy is not installed"; return; }
+    cat >"$D/haproxy.cfg" <<EOF
+global
+  nbthread 1
+  maxconn 5000
+  ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256
+  ssl-default-bind-options ssl-min-ver TLSv1.3
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+listen tls
+  bind 127.0.0.1:$port ssl crt $D/combined.pem
+  server nginx 127.0.0.1:$BPORT
+EOF
+    taskset -c "$CPU_PROXY" "$HAPROXY" -db -f "$D/haproxy.cfg" >"$D/haproxy.out" 2>&1 &
+    ;;
+  stunnel)
+    [ -n "$STUNNEL" ] || { PROXY_WHY="stunnel4 is not installed"; return; }
+    cat >"$D/stunnel.conf" <<EOF
+foreground = yes
+pid =
+debug = 3
+[tls]
+accept = 127.0.0.1:$port
+connect = 127.0.0.1:$BPORT
+cert = $D/cert.pem
+key = $D/key.pem
+sslVersionMin = TLSv1.3
+ciphersuites = TLS_AES_128_GCM_SHA256
+EOF
+    taskset -c "$CPU_PROXY" "$STUNNEL" "$D/stunnel.conf" >"$D/stunnel.out" 2>&1 &
+    ;;
+  esac
+  PROXY_PID=$!
+  if ! wait_port "$port" 5; then
+    PROXY_WHY="$name did not start: $(tail -n 2 "$D/$name.out" 2>/dev/null | tr '\n' ' ')"
+    kill "$PROXY_PID" 2>/dev/null
+    wait "$PROXY_PID" 2>/dev/null
+    PROXY_PID=""
+  fi
+}
+
+stop_proxy() {
+  [ -n "$PROXY_PID" ] || return
+  kill "$PROXY_PID" 2>/dev/null
+  wait "$PROXY_PID" 2>/dev/null
+  PROXY_PID=""
+}
+
+declare -A CONN THRU CONN_CPU THRU_CPU NOTE
+hz=$(getconf CLK_TCK)
+for name in certa haproxy stunnel; do
+  port=$(free_port)
+  start_proxy "$name" "$port"
+  if [ -z "$PROXY_PID" ]; then
+    NOTE[$name]=$PROXY_WHY
+    continue
+  fi
+  # Sanity: one request through the proxy.
+  if ! out=$(taskset -c "$CPU_LOAD" "$WRK" -t1 -c1 -d1s "https://127.0.0.1:$port/small.txt" 2>&1) ||
+    ! grep -q '^Requests/sec' <<<"$out"; then
+    NOTE[$name]="$name: wrk could not fetch through it"
+    stop_proxy
+    continue
+  fi
+  t0=$(cpu_ticks "$PROXY_PID")
+  read -r rate errs <<<"$(run_wrk "$port" -H "Connection: close")"
+  t1=$(cpu_ticks "$PROXY_PID")
+  CONN[$name]=$rate
+  CONN_CPU[$name]=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$PROXY_SECONDS" 'BEGIN {printf "%.0f", 100 * (b - a) / hz / s}')
+  [ "$errs" = none ] || NOTE[$name]="${NOTE[$name]:-}conn_rate errors: $errs; "
+  t0=$(cpu_ticks "$PROXY_PID")
+  read -r rate errs <<<"$(run_wrk "$port")"
+  t1=$(cpu_ticks "$PROXY_PID")
+  THRU[$name]=$rate
+  THRU_CPU[$name]=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$PROXY_SECONDS" 'BEGIN {printf "%.0f", 100 * (b - a) / hz / s}')
+  [ "$errs" = none ] || NOTE[$name]="${NOTE[$name]:-}throughput errors: $errs; "
+  stop_proxy
+done
+
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+per_cpu() { awk -v r="${1:-0}" -v c="${2:-0}" 'BEGIN { if (c > 0) printf "%.0f", r * 100 / c; else print "n/a" }'; }
+for kind in conn_rate throughput; do
+  if [ $kind = conn_rate ]; then
+    declare -n R=CONN C=CONN_CPU
+  else
+    declare -n R=THRU C=THRU_CPU
+  fi
+  if [ -z "${R[certa]:-}" ]; then
+    echo "proxy_$kind skipped: ${NOTE[certa]:-certa proxy failed}"
+  elif [ -z "${R[haproxy]:-}" ]; then
+    printf 'proxy_%s certa=%.0f openssl=skipped (%s) certa_cpu=%s%%\n' $kind "${R[certa]}" \
+      "${NOTE[haproxy]:-haproxy failed}" "${C[certa]}"
+  else
+    printf 'proxy_%s certa=%.0f openssl=%.0f ratio=%s certa_cpu=%s%% haproxy_cpu=%s%% per_cpu_second: certa=%s haproxy=%s\n' \
+      $kind "${R[certa]}" "${R[haproxy]}" "$(ratio "${R[certa]}" "${R[haproxy]}")" \
+      "${C[certa]}" "${C[haproxy]}" "$(per_cpu "${R[certa]}" "${C[certa]}")" \
+      "$(per_cpu "${R[haproxy]}" "${C[haproxy]}")"
+  fi
+  if [ -n "${R[stunnel]:-}" ]; then
+    printf 'proxy_%s_stunnel stunnel=%.0f certa=%.0f ratio=%s stunnel_cpu=%s%% per_cpu_second=%s\n' \
+      $kind "${R[stunnel]}" "${R[certa]:-0}" "$(ratio "${R[certa]:-0}" "${R[stunnel]}")" \
+      "${C[stunnel]}" "$(per_cpu "${R[stunnel]}" "${C[stunnel]}")"
+  else
+    echo "proxy_${kind}_stunnel skipped: ${NOTE[stunnel]:-stunnel failed}"
+  fi
+  unset -n R C
+done
+for n in certa haproxy stunnel; do
+  [ -z "${NOTE[$n]:-}" ] || echo "  note: $n: ${NOTE[$n]}" >&2
+done
+echo "  proxies: requests/s of a ${PROXY_SECONDS}s wrk run (-t1 -c$PROXY_CONNS) for a 63-byte file from nginx;" \
+  "conn_rate adds 'Connection: close' (one TLS handshake per request); cores: wrk $CPU_LOAD," \
+  "proxy $CPU_PROXY, nginx $CPU_BACKEND of $ncpu; *_cpu = proxy CPU use during the run" >&2
