@@ -31,6 +31,8 @@ typedef struct connect_opts {
     bool insecure;
     const char *trust[MAX_TRUST];
     int trust_count;
+    const char *expect[MAX_PINS]; /* allow rules on the server's identity */
+    int expect_count;
     const char *cert, *key; /* client certificate, if the server asks */
     const char *alpn, *groups, *ciphers;
     int timeout_ms;
@@ -50,6 +52,9 @@ static void connect_usage(FILE *out) {
           "  --pin sha256:B64    its key's SPKI pin, whatever its certificate says\n"
           "                      (repeatable; any one may match)\n"
           "  --insecure          nothing: any key is accepted (NOT authenticated)\n"
+          "  --expect RULE       and then its verified identity must match a rule\n"
+          "                      (repeatable): spiffe://td/path, spiffe://td/prefix/*,\n"
+          "                      dns:NAME, sha256:PIN\n"
           "Options:\n"
           "  --servername NAME   name to send (SNI) and to verify (default: HOST; an IP\n"
           "                      address is verified but never sent as SNI)\n"
@@ -90,6 +95,15 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
                 return CLI_EXIT_USAGE;
             }
             o->pins[o->pin_count++] = v;
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--expect", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (o->expect_count == MAX_PINS) {
+                cli_err("too many --expect options (at most %d)", MAX_PINS);
+                return CLI_EXIT_USAGE;
+            }
+            o->expect[o->expect_count++] = v;
             continue;
         }
         if ((m = cli_opt(argc, argv, &i, "--trust", &v)) != 0) {
@@ -290,9 +304,12 @@ static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip
     else
         fprintf(e, "* server name (SNI): %s\n", info.server_name);
     certa_peer_identity id;
-    if (certa_conn_peer_identity(conn, &id) == 0 && id.present)
+    if (certa_conn_peer_identity(conn, &id) == 0 && id.present) {
         fprintf(e, "* server identity:   %s\n",
                 id.verified ? "verified" : "NOT verified (--insecure)");
+        if (id.spiffe_id[0]) fprintf(e, "*   SPIFFE ID:       %s\n", id.spiffe_id);
+        if (id.dns_names[0]) fprintf(e, "*   DNS names:       %s\n", id.dns_names);
+    }
     size_t len = 0;
     const uint8_t *der = certa_conn_peer_cert(conn, 0, &len);
     certa_cert_summary s;
@@ -499,6 +516,10 @@ static certa_config *build_config(const connect_opts *o, certa_trust **trust_out
         r = certa_config_add_pin(cfg, o->pins[i]);
     }
     if (!r && o->insecure) certa_config_set_insecure(cfg, true);
+    for (int i = 0; i < o->expect_count && !r; i++) {
+        what = "--expect";
+        r = certa_config_add_allow(cfg, o->expect[i]);
+    }
     if (!r && o->alpn) {
         what = "--alpn";
         r = certa_config_set_alpn(cfg, o->alpn);
@@ -596,18 +617,6 @@ int cmd_connect(int argc, char **argv) {
         return CLI_EXIT_FAIL;
     }
     if (!o.quiet) {
-        /* The ClientHello is queued by certa_client_new, before a trace can be
-         * attached: describe it from what was configured. */
-        char first_group[64] = "x25519";
-        if (o.groups) {
-            size_t n = strcspn(o.groups, ",");
-            snprintf(first_group, sizeof first_group, "%.*s", (int)(n < 60 ? n : 60), o.groups);
-        }
-        fprintf(stderr,
-                "* > ClientHello (TLS 1.3 only; SNI %s; suites %s; groups %s, key share %s%s%s)\n",
-                name_is_ip ? "not sent" : name, o.ciphers ? o.ciphers : "default",
-                o.groups ? o.groups : "default", first_group, o.alpn ? "; ALPN " : "",
-                o.alpn ? o.alpn : "");
         if (o.pin_count > 0)
             fprintf(stderr, "* the server must present a key matching %d pin%s\n", o.pin_count,
                     o.pin_count == 1 ? "" : "s");
@@ -615,7 +624,7 @@ int cmd_connect(int argc, char **argv) {
             fprintf(stderr, "* the server's chain will be validated against %s for %s %s\n",
                     o.trust_count ? "the --trust anchors" : "the system trust bundle",
                     name_is_ip ? "IP address" : "name", name);
-        certa_conn_set_trace(conn, trace_line, NULL);
+        certa_conn_set_trace(conn, trace_line, NULL); /* replays the ClientHello line */
     }
 
     int left = (int)(deadline - cli_now_ms());

@@ -32,6 +32,10 @@ typedef struct serve_opts {
     const char *host;
     const char *port;
     const char *alpn, *ciphers, *groups;
+    const char *client_ca;   /* trust for client certificates */
+    const char *client_auth; /* require | optional | none */
+    const char *allow[32];   /* allow rules on the client identity */
+    int allow_count;
     bool http, quiet, trace;
     long max_conns; /* 0 = no limit */
 } serve_opts;
@@ -94,6 +98,12 @@ static void serve_usage(FILE *out) {
           "  --key FILE         private key, PEM (PKCS#8, SEC1 EC, PKCS#1 RSA, Ed25519)\n"
           "  --host ADDR        address to listen on, IPv4 or IPv6 (default 127.0.0.1)\n"
           "  --port N           port (default 8443; 0 picks a free one)\n"
+          "  --client-ca FILE   ask for client certificates and validate them (clientAuth)\n"
+          "                     against these trust anchors (PEM file or directory)\n"
+          "  --client-auth MODE require (default with --client-ca) | optional | none;\n"
+          "                     without a certificate, require answers certificate_required\n"
+          "  --allow RULE       accept only clients matching a rule (repeatable):\n"
+          "                     spiffe://td/path, spiffe://td/prefix/*, dns:NAME, sha256:PIN\n"
           "  --alpn LIST        protocols to accept, e.g. h2,http/1.1; a client offering\n"
           "                     none of them is refused with no_application_protocol\n"
           "  --http             answer HTTP/1.1 requests with the negotiated parameters\n"
@@ -132,10 +142,20 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
             o->trace = true;
             continue;
         }
+        if ((m = cli_opt(argc, argv, &i, "--allow", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (o->allow_count == 32) {
+                cli_err("serve: at most 32 --allow rules");
+                return CLI_EXIT_USAGE;
+            }
+            o->allow[o->allow_count++] = v;
+            continue;
+        }
         struct {
             const char *name;
             const char **dst;
-        } opts[] = {{"--cert", &o->cert},     {"--key", &o->key},   {"--host", &o->host},
+        } opts[] = {{"--client-ca", &o->client_ca}, {"--client-auth", &o->client_auth},
+                    {"--cert", &o->cert},     {"--key", &o->key},   {"--host", &o->host},
                     {"--port", &o->port},     {"--alpn", &o->alpn}, {"--ciphers", &o->ciphers},
                     {"--groups", &o->groups}, {"--max-conns", NULL}};
         bool matched = false;
@@ -167,6 +187,20 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
     if (!o->cert || !o->key) {
         cli_err("serve: --cert FILE and --key FILE are required");
         serve_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->client_auth && strcmp(o->client_auth, "require") && strcmp(o->client_auth, "optional") &&
+        strcmp(o->client_auth, "none")) {
+        cli_err("serve: --client-auth wants require, optional or none, not '%s'", o->client_auth);
+        return CLI_EXIT_USAGE;
+    }
+    bool auth_on = o->client_auth ? strcmp(o->client_auth, "none") != 0 : o->client_ca != NULL;
+    if ((auth_on || o->allow_count) && !o->client_ca) {
+        cli_err("serve: client certificates need --client-ca FILE|DIR to validate them against");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->allow_count && !auth_on) {
+        cli_err("serve: --allow needs client certificates (--client-auth require or optional)");
         return CLI_EXIT_USAGE;
     }
     long p;
@@ -208,6 +242,14 @@ static void log_connection(const conn_job *job, bool hs_done, int64_t hs_ms, con
                       info.server_name ? info.server_name : "none", info.hello_retry ? "yes" : "no",
                       (long long)hs_ms, (unsigned long long)job->bytes_in,
                       (unsigned long long)job->bytes_out);
+        certa_peer_identity id;
+        if (certa_conn_peer_identity(conn, &id) == 0 && id.present && n > 0 &&
+            (size_t)n < sizeof line)
+            n += snprintf(line + n, sizeof line - (size_t)n, "client=%s (%s); ",
+                          id.spiffe_id[0]   ? id.spiffe_id
+                          : id.dns_names[0] ? id.dns_names
+                                            : id.subject,
+                          id.verified ? "verified" : "NOT verified");
     } else {
         n += snprintf(line + n, sizeof line - (size_t)n,
                       "handshake failed after %lld ms: ", (long long)hs_ms);
@@ -574,13 +616,27 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
         what = "--groups";
     else if (o->alpn && (r = certa_config_set_alpn(cfg, o->alpn)) != 0)
         what = "--alpn";
-    else
-        return cfg;
+    else if (o->client_ca && (r = certa_config_load_trust(cfg, o->client_ca)) != 0)
+        what = "--client-ca";
+    else {
+        for (int k = 0; k < o->allow_count; k++)
+            if ((r = certa_config_add_allow(cfg, o->allow[k])) != 0) break;
+        what = "--allow";
+        if (r == 0) {
+            certa_client_auth mode = CERTA_CLIENT_AUTH_NONE;
+            if (o->client_auth ? !strcmp(o->client_auth, "require") : o->client_ca != NULL)
+                mode = CERTA_CLIENT_AUTH_REQUIRE;
+            else if (o->client_auth && !strcmp(o->client_auth, "optional"))
+                mode = CERTA_CLIENT_AUTH_OPTIONAL;
+            certa_config_set_client_auth(cfg, mode);
+            return cfg;
+        }
+    }
     const char *t = certa_config_error_text(cfg);
     cli_err("serve: %s: %s (%s)", what, *t ? t : certa_error_text(r), certa_error_name(r));
     certa_config_free(cfg);
     /* A bad name or list is a usage error; an unusable file is not. */
-    *usage = r == CERTA_E_UNKNOWN_NAME || r == CERTA_E_INVALID_ARGUMENT;
+    *usage = r == CERTA_E_UNKNOWN_NAME || r == CERTA_E_INVALID_ARGUMENT || r == CERTA_E_BAD_RULE;
     return NULL;
 }
 

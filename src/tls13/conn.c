@@ -75,16 +75,21 @@ void certa_conn_set_trace(certa_conn *c, certa_trace_fn fn, void *arg) {
     if (!c) return;
     c->trace_fn = fn;
     c->trace_arg = arg;
+    for (unsigned i = 0; fn && i < c->early_trace_count; i++) fn(arg, c->early_trace[i]);
+    c->early_trace_count = 0;
 }
 
 void conn_trace(certa_conn *c, const char *fmt, ...) {
-    if (!c->trace_fn) return;
     char line[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    c->trace_fn(c->trace_arg, line);
+    if (c->trace_fn) {
+        c->trace_fn(c->trace_arg, line);
+    } else if (c->early_trace_count < 2 && c->state != ST_CONNECTED) {
+        snprintf(c->early_trace[c->early_trace_count++], sizeof c->early_trace[0], "%.199s", line);
+    }
 }
 
 static void send_alert(certa_conn *c, uint8_t level, uint8_t alert) {
@@ -613,7 +618,10 @@ int certa_conn_info(const certa_conn *c, certa_info *info) {
     info->peer_sig_scheme = c->peer_sig_scheme;
     info->hello_retry = c->hello_retry;
     info->alpn = c->alpn[0] ? c->alpn : NULL;
-    info->server_name = c->server_name[0] ? c->server_name : NULL;
+    /* The SNI actually sent (client) or received (server); an IP address
+     * is verified but never sent as SNI. */
+    bool sent = c->server_name[0] && (c->is_server || !is_ip_literal(c->server_name));
+    info->server_name = sent ? c->server_name : NULL;
     info->peer_cert_count = c->peer_cert_count;
     return 0;
 }

@@ -266,6 +266,10 @@ struct certa_conn {
     char error_text[320];
     certa_trace_fn trace_fn;
     void *trace_arg;
+    /* Trace lines emitted before a trace function was attached (the client
+     * sends its ClientHello from certa_client_new): replayed on attach. */
+    char early_trace[2][200];
+    unsigned early_trace_count;
 };
 
 /* ---- conn.c: shared machinery ---- */

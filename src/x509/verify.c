@@ -69,6 +69,7 @@ typedef struct vctx {
     char best[512];
     x509_crl *crls; /* params->crl_count, parsed */
     bool *crl_ok;
+    bool leaf_is_anchor; /* the leaf is itself trusted (directly pinned by the user) */
 } vctx;
 
 /* ---- text ---------------------------------------------------------------- */
@@ -362,10 +363,12 @@ static int check_leaf(vctx *v, node *nd) {
     x509_exts *e = &nd->ext;
     bool server = v->p->purpose == CERTA_PURPOSE_SERVER;
     const char *what = server ? "server" : "client";
-    if (e->has_bc && e->ca)
+    /* A self-signed certificate the user put in the trust set itself (what
+     * `openssl req -x509` makes, marked CA) is accepted as its own leaf. */
+    if (e->has_bc && e->ca && !v->leaf_is_anchor)
         WHY(CERTA_E_CERT_PURPOSE, "is a CA certificate (basicConstraints cA), not one for a TLS %s",
             what);
-    if (e->has_ku && (e->ku & KU_KEY_CERT_SIGN))
+    if (e->has_ku && (e->ku & KU_KEY_CERT_SIGN) && !(e->has_bc && e->ca))
         WHY(CERTA_E_CERT_PURPOSE, "has keyUsage keyCertSign but is not a CA");
     if (e->has_ku && !(e->ku & KU_DIGITAL_SIGNATURE))
         WHY(CERTA_E_CERT_PURPOSE,
@@ -1058,6 +1061,7 @@ int certa_verify_chain(const certa_trust *trust, const uint8_t *const *chain, co
     for (size_t j = count; j < v.n && leaf->parsed; j++)
         if (same_bytes(&v.nodes[j].cert.der, &leaf->cert.der)) leaf_trusted = true;
 
+    v.leaf_is_anchor = leaf_trusted;
     if (node_check(&v, leaf) != CERTA_OK) {
         node_fail(&v, 0, leaf);
     } else {
