@@ -61,7 +61,7 @@ void certa_conn_free(certa_conn *c) {
         free(c->first_hello);
     }
     if (c->in) {
-        crypto_zero(c->in, RECORD_MAX_WIRE);
+        crypto_zero(c->in, c->in_high);
         free(c->in);
     }
     bld_free(&c->out);
@@ -418,6 +418,34 @@ static int process_record(certa_conn *c) {
     return r;
 }
 
+/* An idle connection keeps no record buffer (it is 16 KiB; most of an
+ * idle connection's memory otherwise). It held plaintext: zeroize. */
+static void release_input(certa_conn *c) {
+    if (!c->in || c->in_len != 0 || c->app_len != 0) return;
+    crypto_zero(c->in, c->in_high);
+    free(c->in);
+    c->in = NULL;
+    c->in_high = 0;
+}
+
+static void copy_in(certa_conn *c, const uint8_t *data, size_t n) {
+    memcpy(c->in + c->in_len, data, n);
+    c->in_len += n;
+    if (c->in_len > c->in_high) c->in_high = c->in_len;
+}
+
+void conn_handshake_finished(certa_conn *c) {
+    if (c->th_started) transcript_free(&c->th);
+    c->th_started = false;
+    key_free(c->peer_key);
+    c->peer_key = NULL;
+    crypto_zero(c->client_hs_secret, sizeof c->client_hs_secret);
+    crypto_zero(c->server_hs_secret, sizeof c->server_hs_secret);
+    crypto_zero(c->master_secret, sizeof c->master_secret);
+    free(c->cookie);
+    c->cookie = NULL;
+}
+
 int certa_conn_recv(certa_conn *c, const uint8_t *data, size_t len, size_t *used) {
     size_t taken = 0;
     if (used) *used = 0;
@@ -434,8 +462,7 @@ int certa_conn_recv(certa_conn *c, const uint8_t *data, size_t len, size_t *used
         if (c->in_len < RECORD_HEADER_LEN) {
             size_t n = RECORD_HEADER_LEN - c->in_len;
             if (n > len - taken) n = len - taken;
-            memcpy(c->in + c->in_len, data + taken, n);
-            c->in_len += n;
+            copy_in(c, data + taken, n);
             taken += n;
             if (c->in_len < RECORD_HEADER_LEN) break;
             int r = check_header(c, c->in);
@@ -447,8 +474,7 @@ int certa_conn_recv(certa_conn *c, const uint8_t *data, size_t len, size_t *used
         size_t want = RECORD_HEADER_LEN + ((size_t)c->in[3] << 8 | c->in[4]);
         size_t n = want - c->in_len;
         if (n > len - taken) n = len - taken;
-        memcpy(c->in + c->in_len, data + taken, n);
-        c->in_len += n;
+        copy_in(c, data + taken, n);
         taken += n;
         if (c->in_len < want) break;
         int r = process_record(c);
@@ -462,6 +488,12 @@ int certa_conn_recv(certa_conn *c, const uint8_t *data, size_t len, size_t *used
         }
     }
     if (used) *used = taken;
+    release_input(c);
+    /* Post-handshake messages are rare: no reassembly buffer while idle. */
+    if (c->state == ST_CONNECTED && c->hs_in.len == 0 && c->hs_in.cap) {
+        bld_free(&c->hs_in);
+        bld_init_alloc(&c->hs_in, 0);
+    }
     return 0;
 }
 
@@ -491,8 +523,12 @@ void certa_conn_outgoing_done(certa_conn *c, size_t n) {
     if (n > c->out.len - c->out_sent) n = c->out.len - c->out_sent;
     c->out_sent += n;
     if (c->out_sent == c->out.len) {
-        c->out.len = 0; /* all sent: reuse the buffer from the start */
         c->out_sent = 0;
+        /* All sent. After the handshake the buffer only ever held sealed
+         * records: give it back without zeroizing, so an idle connection
+         * holds none. During the handshake, reuse it. */
+        if (c->state == ST_CONNECTED || c->state == ST_FAILED) bld_release(&c->out);
+        else c->out.len = 0;
     }
 }
 
@@ -502,7 +538,10 @@ size_t certa_conn_read(certa_conn *c, uint8_t *buf, size_t cap) {
     memcpy(buf, c->in + c->app_off, n);
     c->app_off += n;
     c->app_len -= n;
-    if (c->app_len == 0) c->in_len = 0; /* the record is consumed */
+    if (c->app_len == 0) {
+        c->in_len = 0; /* the record is consumed */
+        release_input(c);
+    }
     return n;
 }
 

@@ -526,9 +526,7 @@ static int on_client_finished(certa_conn *c, const uint8_t *msg, size_t len) {
     int r = transcript_add(c, msg, len);
     if (!r) r = conn_set_rx(c, c->client_app_secret);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
-    crypto_zero(c->client_hs_secret, sizeof c->client_hs_secret);
-    crypto_zero(c->server_hs_secret, sizeof c->server_hs_secret);
-    crypto_zero(c->master_secret, sizeof c->master_secret);
+    conn_handshake_finished(c);
     c->state = ST_CONNECTED;
     conn_trace(c, "handshake complete: TLS 1.3, %s, %s%s%s", c->suite->name,
                certa_group_name(c->group), c->alpn[0] ? ", ALPN " : "", c->alpn);

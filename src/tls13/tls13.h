@@ -200,8 +200,9 @@ struct certa_conn {
 
     /* Transport input: at most one record at a time, decrypted in place.
      * Application data stays here until read (app_off/app_len). */
-    uint8_t *in;
+    uint8_t *in;      /* allocated only while a record is buffered */
     size_t in_len;
+    size_t in_high;   /* bytes of in used since allocation: what to zeroize */
     size_t app_off, app_len;
     /* Transport output. */
     builder out;
@@ -280,6 +281,8 @@ void conn_trace(certa_conn *c, const char *fmt, ...) __attribute__((format(print
 /* Appends a handshake message (type + body) to the transcript and sends it. */
 int conn_send_handshake(certa_conn *c, uint8_t type, const uint8_t *body, size_t len);
 int conn_send_ccs(certa_conn *c);
+/* Both Finished are done: drop what only the handshake needed. */
+void conn_handshake_finished(certa_conn *c);
 int transcript_add(certa_conn *c, const uint8_t *msg, size_t len);
 /* Starts hashing once the suite is known, feeding the kept ClientHello. */
 int transcript_start(certa_conn *c);

@@ -283,6 +283,11 @@ uint8_t *bld_take(builder *b, size_t *len) {
     return p;
 }
 
+void bld_release(builder *b) {
+    if (!b->fixed) free(b->buf);
+    bld_init_alloc(b, 0);
+}
+
 void bld_free(builder *b) {
     if (!b->fixed && b->buf) {
         crypto_zero(b->buf, b->cap);

@@ -69,6 +69,10 @@ void bld_open(builder *b, int width);
 void bld_close(builder *b);
 /* Heap builder: hands the buffer to the caller (who frees it). */
 uint8_t *bld_take(builder *b, size_t *len);
+/* Heap builder: gives the memory back and leaves an empty, usable builder,
+ * WITHOUT zeroizing — only for buffers that held nothing secret (e.g.
+ * records already sealed). */
+void bld_release(builder *b);
 /* Heap builder: frees (after zeroizing) the buffer. */
 void bld_free(builder *b);
 
