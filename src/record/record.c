@@ -78,10 +78,17 @@ int record_write(record_protection *rp, builder *out, uint8_t type, const uint8_
 
 int record_open(record_protection *rp, const uint8_t header[RECORD_HEADER_LEN], uint8_t *body,
                 size_t body_len, uint8_t *type, size_t *plain_len) {
+    return record_open_from(rp, header, body, body_len, body, type, plain_len);
+}
+
+int record_open_from(record_protection *rp, const uint8_t header[RECORD_HEADER_LEN],
+                     const uint8_t *src, size_t body_len, uint8_t *body, uint8_t *type,
+                     size_t *plain_len) {
     uint8_t outer = header[0];
     if (!rp->on || outer == CONTENT_CHANGE_CIPHER_SPEC) {
         /* Before keys, and the middlebox ChangeCipherSpec, travel in clear. */
         if (body_len > RECORD_MAX_PLAINTEXT) return CERTA_E_RECORD_OVERFLOW;
+        if (src != body) memcpy(body, src, body_len);
         *type = outer;
         *plain_len = body_len;
         return 0;
@@ -91,7 +98,7 @@ int record_open(record_protection *rp, const uint8_t header[RECORD_HEADER_LEN], 
     if (body_len < CRYPTO_AEAD_TAG + 1) return CERTA_E_BAD_RECORD_MAC;
     uint8_t nonce[CRYPTO_AEAD_NONCE];
     record_nonce(rp, nonce);
-    int r = aead_open(&rp->aead, nonce, header, RECORD_HEADER_LEN, body, body_len, body);
+    int r = aead_open(&rp->aead, nonce, header, RECORD_HEADER_LEN, src, body_len, body);
     if (r == -1) return CERTA_E_BAD_RECORD_MAC;
     if (r != 0) return CERTA_E_CRYPTO;
     rp->seq++;

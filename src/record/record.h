@@ -39,5 +39,10 @@ int record_write(record_protection *rp, builder *out, uint8_t type, const uint8_
  * CERTA_E_UNEXPECTED_MESSAGE / CERTA_E_DECODE. */
 int record_open(record_protection *rp, const uint8_t header[RECORD_HEADER_LEN], uint8_t *body,
                 size_t body_len, uint8_t *type, size_t *plain_len);
+/* The same, reading the body from src and writing the plaintext to out
+ * (one pass; src and out must not overlap unless equal). */
+int record_open_from(record_protection *rp, const uint8_t header[RECORD_HEADER_LEN],
+                     const uint8_t *src, size_t body_len, uint8_t *out, uint8_t *type,
+                     size_t *plain_len);
 
 #endif

@@ -354,7 +354,10 @@ static int check_header(certa_conn *c, const uint8_t *h) {
     return 0;
 }
 
-static int process_record(certa_conn *c) {
+/* Opens the record whose header is at c->in and whose body is at src
+ * (either c->in + 5, or still in the caller's buffer), leaving the
+ * plaintext at c->in + 5. */
+static int process_record(certa_conn *c, const uint8_t *src) {
     uint8_t *h = c->in;
     size_t body_len = c->in_len - RECORD_HEADER_LEN;
     uint8_t type;
@@ -363,10 +366,11 @@ static int process_record(certa_conn *c) {
     if (h[0] == CONTENT_ALERT && c->rx.on && body_len == 2) {
         /* Some peers send a fatal alert in clear after keys changed; it can
          * only end the connection, which anyone on the path can do anyway. */
+        memmove(h + RECORD_HEADER_LEN, src, 2);
         type = CONTENT_ALERT;
         plain_len = 2;
     } else {
-        r = record_open(&c->rx, h, h + RECORD_HEADER_LEN, body_len, &type, &plain_len);
+        r = record_open_from(&c->rx, h, src, body_len, h + RECORD_HEADER_LEN, &type, &plain_len);
         if (r == CERTA_E_BAD_RECORD_MAC)
             return conn_fail(c, r, ALERT_BAD_RECORD_MAC,
                              "a record from the peer failed authentication: it was corrupted or "
@@ -459,6 +463,33 @@ int certa_conn_recv(certa_conn *c, const uint8_t *data, size_t len, size_t *used
         if (c->app_len > 0) break; /* backpressure: the caller must read first */
         if (!c->in && !(c->in = malloc(RECORD_MAX_WIRE)))
             return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
+        if (c->in_len == 0 && len - taken >= RECORD_HEADER_LEN) {
+            /* A whole record already in the caller's buffer is opened from
+             * there in one pass, without first copying it in. */
+            const uint8_t *h = data + taken;
+            size_t want = RECORD_HEADER_LEN + ((size_t)h[3] << 8 | h[4]);
+            if (len - taken >= want) {
+                int r = check_header(c, h);
+                if (r) {
+                    if (used) *used = taken;
+                    return r;
+                }
+                memcpy(c->in, h, RECORD_HEADER_LEN);
+                c->in_len = want;
+                if (want > c->in_high) c->in_high = want;
+                taken += want;
+                r = process_record(c, h + RECORD_HEADER_LEN);
+                if (r) {
+                    if (used) *used = taken;
+                    return r;
+                }
+                if (c->peer_closed) {
+                    taken = len;
+                    break;
+                }
+                continue;
+            }
+        }
         if (c->in_len < RECORD_HEADER_LEN) {
             size_t n = RECORD_HEADER_LEN - c->in_len;
             if (n > len - taken) n = len - taken;
@@ -477,7 +508,7 @@ int certa_conn_recv(certa_conn *c, const uint8_t *data, size_t len, size_t *used
         copy_in(c, data + taken, n);
         taken += n;
         if (c->in_len < want) break;
-        int r = process_record(c);
+        int r = process_record(c, c->in + RECORD_HEADER_LEN);
         if (r) {
             if (used) *used = taken;
             return r;
