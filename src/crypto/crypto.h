@@ -21,8 +21,8 @@ typedef enum { HASH_SHA256 = 0, HASH_SHA384, HASH_SHA512, HASH_SHA1, HASH_COUNT 
 typedef enum { AEAD_AES128GCM = 0, AEAD_AES256GCM, AEAD_CHACHA20POLY1305, AEAD_COUNT } aead_alg;
 
 /* Opaque handles to libcrypto objects. */
-typedef struct evp_pkey_st crypto_key;        /* EVP_PKEY */
-typedef struct evp_md_ctx_st crypto_hash_ctx; /* EVP_MD_CTX */
+typedef struct evp_pkey_st crypto_key;   /* EVP_PKEY */
+typedef struct md_state crypto_hash_ctx; /* SHA state by value (internal.h) */
 typedef struct evp_cipher_ctx_st crypto_cipher_ctx;
 
 /* ---- misc ---- */

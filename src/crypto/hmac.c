@@ -1,10 +1,10 @@
-/* HMAC (RFC 2104) over the process-wide digests. Written here rather than
- * with EVP_MAC because EVP_MAC takes the digest by name and fetches it on
- * every operation; this keeps the fetch-once rule and lets HKDF-Expand key
- * once for all its blocks. */
+/* HMAC (RFC 2104) over libcrypto's low-level SHA states (md_state, see
+ * hash.c). Written here rather than with EVP_MAC because EVP_MAC fetches the
+ * digest by name on every operation and copies EVP_MD_CTXs (a malloc and a
+ * provider dupctx per copy); here the keyed inner and outer states are
+ * copied by assignment, so HKDF-Expand keys once for all its blocks and a
+ * MAC costs only its compressions. */
 #include <string.h>
-
-#include <openssl/err.h>
 
 #include "crypto/internal.h"
 
@@ -12,84 +12,62 @@
 
 void hmac_key_free(hmac_key *k) {
     if (k == NULL) return;
-    /* EVP_MD_CTX_free cleanses the digest state (which holds key material). */
-    EVP_MD_CTX_free(k->inner);
-    EVP_MD_CTX_free(k->outer);
-    EVP_MD_CTX_free(k->work);
-    k->inner = k->outer = k->work = NULL;
+    /* The keyed states are as good as the key. */
+    crypto_zero(k, sizeof *k);
 }
 
 int hmac_key_init(hmac_key *k, hash_alg h, const uint8_t *key, size_t key_len) {
     if (k == NULL) return -1;
-    k->inner = k->outer = k->work = NULL;
+    k->ready = false;
     k->alg = h;
-    const EVP_MD *md = crypto_md(h);
-    if (md == NULL || (key == NULL && key_len > 0)) return -1;
-    int block = EVP_MD_get_block_size(md);
-    if (block <= 0 || block > HMAC_MAX_BLOCK) return -1;
+    size_t block = md_block_size(h);
+    if (block == 0 || block > HMAC_MAX_BLOCK || (key == NULL && key_len > 0)) return -1;
 
     uint8_t pad[HMAC_MAX_BLOCK] = {0};
-    int ok = 0;
-    k->inner = EVP_MD_CTX_new();
-    k->outer = EVP_MD_CTX_new();
-    k->work = EVP_MD_CTX_new();
-    if (k->inner == NULL || k->outer == NULL || k->work == NULL) goto out;
-
     /* K0: the key, hashed first if longer than a block, zero-padded. */
-    if (key_len > (size_t)block) {
-        if (EVP_DigestInit_ex(k->work, md, NULL) != 1 ||
-            EVP_DigestUpdate(k->work, key, key_len) != 1 ||
-            EVP_DigestFinal_ex(k->work, pad, NULL) != 1)
-            goto out;
+    if (key_len > block) {
+        if (hash_oneshot(h, key, key_len, pad) != 0) return -1;
     } else if (key_len > 0) {
         memcpy(pad, key, key_len);
     }
-    for (int i = 0; i < block; i++)
+    for (size_t i = 0; i < block; i++)
         pad[i] ^= 0x36;
-    if (EVP_DigestInit_ex(k->inner, md, NULL) != 1 ||
-        EVP_DigestUpdate(k->inner, pad, (size_t)block) != 1)
-        goto out;
-    for (int i = 0; i < block; i++)
+    if (md_init(&k->inner, h) != 0) goto fail;
+    md_update(&k->inner, pad, block);
+    for (size_t i = 0; i < block; i++)
         pad[i] ^= 0x36 ^ 0x5c;
-    if (EVP_DigestInit_ex(k->outer, md, NULL) != 1 ||
-        EVP_DigestUpdate(k->outer, pad, (size_t)block) != 1)
-        goto out;
-    ok = 1;
-out:
+    if (md_init(&k->outer, h) != 0) goto fail;
+    md_update(&k->outer, pad, block);
     crypto_zero(pad, sizeof pad);
-    if (!ok) {
-        hmac_key_free(k);
-        ERR_clear_error();
-        return -1;
-    }
+    k->ready = true;
     return 0;
+fail:
+    crypto_zero(pad, sizeof pad);
+    hmac_key_free(k);
+    return -1;
 }
 
-int hmac_key_mac(hmac_key *k, size_t n, const uint8_t *const *parts, const size_t *lens,
+int hmac_key_mac(const hmac_key *k, size_t n, const uint8_t *const *parts, const size_t *lens,
                  uint8_t *out) {
-    if (k == NULL || k->inner == NULL || out == NULL) return -1;
+    if (k == NULL || !k->ready || out == NULL) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (parts[i] == NULL && lens[i] > 0) return -1;
     uint8_t ihash[CRYPTO_MAX_HASH];
-    unsigned int ilen = 0;
-    int ok = EVP_MD_CTX_copy_ex(k->work, k->inner) == 1;
-    for (size_t i = 0; ok && i < n; i++) {
-        if (parts[i] == NULL && lens[i] > 0)
-            ok = 0;
-        else if (lens[i] > 0)
-            ok = EVP_DigestUpdate(k->work, parts[i], lens[i]) == 1;
-    }
-    ok = ok && EVP_DigestFinal_ex(k->work, ihash, &ilen) == 1 &&
-         EVP_MD_CTX_copy_ex(k->work, k->outer) == 1 &&
-         EVP_DigestUpdate(k->work, ihash, ilen) == 1 && EVP_DigestFinal_ex(k->work, out, NULL) == 1;
+    md_state work = k->inner;
+    for (size_t i = 0; i < n; i++)
+        if (lens[i] > 0) md_update(&work, parts[i], lens[i]);
+    md_final(&work, ihash);
+    work = k->outer;
+    md_update(&work, ihash, hash_len(k->alg));
+    md_final(&work, out);
     crypto_zero(ihash, sizeof ihash);
-    if (!ok) {
-        ERR_clear_error();
-        return -1;
-    }
+    crypto_zero(&work, sizeof work);
     return 0;
 }
 
 int hmac(hash_alg h, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,
          uint8_t *out) {
+    if (data == NULL && len > 0) return -1;
     hmac_key k;
     if (hmac_key_init(&k, h, key, key_len) != 0) return -1;
     const uint8_t *parts[1] = {data};
