@@ -1,12 +1,21 @@
 /* Ephemeral key exchange for TLS NamedGroups: x25519 (0x001d), secp256r1
  * (0x0017), secp384r1 (0x0018). Peer shares are checked strictly: exact
  * length, uncompressed form, point on the curve; an all-zero x25519 result
- * is refused (RFC 8446 §7.4.2). */
+ * is refused (RFC 8446 §7.4.2).
+ *
+ * Cost notes (OpenSSL 3.0): creating an EVP_PKEY_CTX by name or from a key
+ * fetches the key manager from the provider store (~15k instructions), so
+ * each thread keeps one prepared keygen context per group (reused with
+ * EVP_PKEY_keygen, as libcrypto allows); a peer share is imported the way
+ * libssl does it, by copying our key's parameters (for EC the already built
+ * curve group, instead of EC_GROUP_new_by_curve_name per import) and setting
+ * the encoded point. */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/param_build.h>
 
 #include "crypto/internal.h"
 
@@ -38,12 +47,73 @@ bool kex_group_supported(uint16_t group) {
     return group_find(group) != NULL;
 }
 
+/* ---- per-thread prepared keygen contexts ----
+ * An EVP_PKEY_CTX is not safe to share between threads, so each thread gets
+ * its own, created on first use and freed when the thread exits (the
+ * pthread key destructor); the main thread's stay until process exit. */
+#define NGROUPS (sizeof groups / sizeof groups[0])
+typedef struct kex_thread {
+    EVP_PKEY_CTX *keygen[NGROUPS];
+} kex_thread;
+
+static pthread_once_t kex_once = PTHREAD_ONCE_INIT;
+static pthread_key_t kex_key;
+static bool kex_key_ok;
+static _Thread_local kex_thread *kex_tls;
+
+static void kex_thread_free(void *p) {
+    kex_thread *t = p;
+    for (size_t i = 0; i < NGROUPS; i++)
+        EVP_PKEY_CTX_free(t->keygen[i]);
+    free(t);
+    kex_tls = NULL;
+}
+
+static void kex_once_init(void) {
+    kex_key_ok = pthread_key_create(&kex_key, kex_thread_free) == 0;
+}
+
+static EVP_PKEY_CTX *keygen_new(const group_info *g) {
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, g->ec ? "EC" : "X25519", NULL);
+    if (pctx == NULL || EVP_PKEY_keygen_init(pctx) != 1 ||
+        (g->ec && EVP_PKEY_CTX_set_group_name(pctx, g->name) != 1)) {
+        EVP_PKEY_CTX_free(pctx);
+        return NULL;
+    }
+    return pctx;
+}
+
+/* This thread's keygen context for g, or NULL (then the caller makes one). */
+static EVP_PKEY_CTX *keygen_cached(const group_info *g) {
+    kex_thread *t = kex_tls;
+    if (t == NULL) {
+        if (pthread_once(&kex_once, kex_once_init) != 0 || !kex_key_ok) return NULL;
+        t = calloc(1, sizeof *t);
+        if (t == NULL) return NULL;
+        if (pthread_setspecific(kex_key, t) != 0) {
+            free(t);
+            return NULL;
+        }
+        kex_tls = t;
+    }
+    size_t i = (size_t)(g - groups);
+    if (t->keygen[i] == NULL) t->keygen[i] = keygen_new(g);
+    return t->keygen[i];
+}
+
+/* A failed keygen may leave the context in any state: drop it. */
+static void keygen_discard(const group_info *g, EVP_PKEY_CTX *pctx) {
+    kex_thread *t = kex_tls;
+    size_t i = (size_t)(g - groups);
+    if (t != NULL && t->keygen[i] == pctx) t->keygen[i] = NULL;
+    EVP_PKEY_CTX_free(pctx);
+}
+
 int kex_generate(uint16_t group, crypto_key **priv, uint8_t *pub, size_t *pub_len) {
     const group_info *g = group_find(group);
     if (g == NULL || priv == NULL || pub == NULL || pub_len == NULL) return -1;
     *priv = NULL;
     EVP_PKEY *key = NULL;
-    EVP_PKEY_CTX *pctx = NULL;
 #ifdef CERTA_FUZZ
     /* Fuzz builds: the x25519 key comes straight from the deterministic
      * crypto_random stream; EC keys come from libcrypto's keygen, whose RAND
@@ -57,10 +127,22 @@ int kex_generate(uint16_t group, crypto_key **priv, uint8_t *pub, size_t *pub_le
     }
 #endif
     if (key == NULL) {
-        pctx = EVP_PKEY_CTX_new_from_name(NULL, g->ec ? "EC" : "X25519", NULL);
-        if (pctx == NULL || EVP_PKEY_keygen_init(pctx) != 1) goto fail;
-        if (g->ec && EVP_PKEY_CTX_set_group_name(pctx, g->name) != 1) goto fail;
-        if (EVP_PKEY_keygen(pctx, &key) != 1) goto fail;
+        EVP_PKEY_CTX *pctx = keygen_cached(g);
+        if (pctx != NULL) {
+            if (EVP_PKEY_keygen(pctx, &key) != 1) {
+                keygen_discard(g, pctx);
+                key = NULL;
+                goto fail;
+            }
+        } else {
+            pctx = keygen_new(g);
+            int ok = pctx != NULL && EVP_PKEY_keygen(pctx, &key) == 1;
+            EVP_PKEY_CTX_free(pctx);
+            if (!ok) {
+                key = NULL;
+                goto fail;
+            }
+        }
     }
 
     size_t n = 0;
@@ -74,13 +156,11 @@ int kex_generate(uint16_t group, crypto_key **priv, uint8_t *pub, size_t *pub_le
         n = g->pub_len;
         if (EVP_PKEY_get_raw_public_key(key, pub, &n) != 1 || n != g->pub_len) goto fail;
     }
-    EVP_PKEY_CTX_free(pctx);
     *priv = key;
     *pub_len = n;
     return 0;
 fail:
     EVP_PKEY_free(key);
-    EVP_PKEY_CTX_free(pctx);
     ERR_clear_error();
     return -1;
 }
@@ -95,31 +175,20 @@ int kex_x25519_from_raw(const uint8_t priv[32], crypto_key **out) {
     return 0;
 }
 
-/* The peer's share as an EVP_PKEY, or NULL if it is malformed or invalid. */
-static EVP_PKEY *peer_key(const group_info *g, const uint8_t *peer, size_t peer_len) {
+/* The peer's share as an EVP_PKEY with our key's parameters, or NULL if it
+ * is malformed or invalid. For the NIST curves, setting the encoded point
+ * (EC_POINT_oct2point) refuses coordinates outside the field and points not
+ * on the curve; the exact uncompressed length rules out the point at
+ * infinity; P-256 and P-384 have cofactor 1, so every such point has the
+ * group order: that is the full public-key validation of SP 800-56A
+ * §5.6.2.3.3 that a separate EVP_PKEY_public_check would repeat. */
+static EVP_PKEY *peer_key(const group_info *g, EVP_PKEY *priv, const uint8_t *peer,
+                          size_t peer_len) {
     if (peer == NULL || peer_len != g->pub_len) return NULL;
-    if (!g->ec) return EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, peer, peer_len);
-
-    if (peer[0] != 0x04) return NULL; /* TLS 1.3 allows only the uncompressed form */
-    EVP_PKEY *key = NULL;
-    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)g->name, 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)peer, peer_len),
-        OSSL_PARAM_construct_end(),
-    };
-    if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
-        EVP_PKEY_fromdata(pctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-        EVP_PKEY_CTX_free(pctx);
-        return NULL;
-    }
-    EVP_PKEY_CTX_free(pctx);
-    /* Decoding already requires the point to be on the curve; check again
-     * (not the point at infinity, coordinates in range, on the curve). */
-    EVP_PKEY_CTX *check = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-    int ok = check != NULL && EVP_PKEY_public_check_quick(check) == 1;
-    EVP_PKEY_CTX_free(check);
-    if (!ok) {
+    if (g->ec && peer[0] != 0x04) return NULL; /* TLS 1.3 allows only the uncompressed form */
+    EVP_PKEY *key = EVP_PKEY_new();
+    if (key == NULL || EVP_PKEY_copy_parameters(key, priv) != 1 ||
+        EVP_PKEY_set1_encoded_public_key(key, peer, peer_len) != 1) {
         EVP_PKEY_free(key);
         return NULL;
     }
@@ -136,11 +205,13 @@ int kex_derive(uint16_t group, crypto_key *priv, const uint8_t *peer, size_t pee
     size_t n = sizeof buf;
     int rc = -1;
     EVP_PKEY_CTX *pctx = NULL;
-    EVP_PKEY *pk = peer_key(g, peer, peer_len);
+    EVP_PKEY *pk = peer_key(g, priv, peer, peer_len);
     if (pk == NULL) goto out;
     pctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL);
+    /* validate_peer = 0: peer_key() has validated the point (for x25519
+     * libcrypto's check only asks whether a public key is present). */
     if (pctx == NULL || EVP_PKEY_derive_init(pctx) != 1 ||
-        EVP_PKEY_derive_set_peer(pctx, pk) != 1 || EVP_PKEY_derive(pctx, buf, &n) != 1 ||
+        EVP_PKEY_derive_set_peer_ex(pctx, pk, 0) != 1 || EVP_PKEY_derive(pctx, buf, &n) != 1 ||
         n != g->secret_len)
         goto out;
     if (!g->ec) {
