@@ -1,5 +1,6 @@
 /* Loading, matching and describing keys. */
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,8 +69,52 @@ static EVP_PKEY *from_params(const char *type, const OSSL_PARAM *params) {
     return key;
 }
 
+/* EC keys: importing by group name builds the curve group from scratch
+ * (EC_GROUP_new_by_curve_name_ex, ~0.14M instructions for P-256, plus the
+ * keymgmt fetch: ~0.2M per key in all). Instead a parameters-only key per
+ * curve is made once per process and never changed afterwards; each public
+ * key copies its parameters (EC_GROUP_dup) and sets the encoded point, which
+ * EC_POINT_oct2point checks (coordinates in the field, on the curve), as
+ * libssl does for key shares. */
+static const char *const ec_curves[] = {"P-256", "P-384", "P-521"};
+#define EC_CURVES (sizeof ec_curves / sizeof ec_curves[0])
+static pthread_once_t ec_once = PTHREAD_ONCE_INIT;
+static EVP_PKEY *ec_templates[EC_CURVES];
+
+static void ec_templates_make(void) {
+    for (size_t i = 0; i < EC_CURVES; i++) {
+        EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        EVP_PKEY *t = NULL;
+        if (pctx == NULL || EVP_PKEY_paramgen_init(pctx) != 1 ||
+            EVP_PKEY_CTX_set_group_name(pctx, ec_curves[i]) != 1 ||
+            EVP_PKEY_paramgen(pctx, &t) != 1)
+            t = NULL;
+        EVP_PKEY_CTX_free(pctx);
+        ec_templates[i] = t;
+    }
+    ERR_clear_error();
+}
+
+static EVP_PKEY *ec_template(const char *curve) {
+    if (pthread_once(&ec_once, ec_templates_make) != 0) return NULL;
+    for (size_t i = 0; i < EC_CURVES; i++)
+        if (strcmp(curve, ec_curves[i]) == 0) return ec_templates[i];
+    return NULL;
+}
+
 static EVP_PKEY *ec_key(const char *curve, size_t coord, cursor pub) {
     if (pub.len != 1 + 2 * coord || pub.data[0] != 0x04) return NULL; /* uncompressed only */
+    const EVP_PKEY *tmpl = ec_template(curve);
+    if (tmpl != NULL) {
+        EVP_PKEY *key = EVP_PKEY_new();
+        if (key == NULL || EVP_PKEY_copy_parameters(key, tmpl) != 1 ||
+            EVP_PKEY_set1_encoded_public_key(key, pub.data, pub.len) != 1) {
+            EVP_PKEY_free(key);
+            return NULL;
+        }
+        return key;
+    }
+    /* No template (provider without EC paramgen): import by name. */
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)curve, 0),
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub.data, pub.len),
