@@ -117,6 +117,22 @@ fail:
     return NULL;
 }
 
+/* ECDSA signs the hash, so certa hashes with its own SHA state (hash.c)
+ * and signs or verifies the digest with EVP_PKEY_sign/verify: the same
+ * signature as EVP_DigestSign, without DigestSignInit's digest fetch and
+ * provider digest context. (EdDSA must see the whole message and RSA-PSS
+ * needs its padding parameters, so those keep the DigestSign path.) */
+static EVP_PKEY_CTX *ecdsa_ctx(EVP_PKEY *key, const scheme_info *s, const uint8_t *msg, size_t len,
+                               uint8_t *digest, bool sign) {
+    if (hash_oneshot(s->hash, msg, len, digest) != 0) return NULL;
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+    if (pctx == NULL || (sign ? EVP_PKEY_sign_init(pctx) : EVP_PKEY_verify_init(pctx)) != 1) {
+        EVP_PKEY_CTX_free(pctx);
+        return NULL;
+    }
+    return pctx;
+}
+
 int sig_sign(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, uint8_t *sig,
              size_t *sig_len) {
     const scheme_info *s = scheme_find(scheme);
@@ -127,6 +143,20 @@ int sig_sign(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, u
     if (max <= 0 || *sig_len < (size_t)max) return -1;
     static const uint8_t empty[1];
     if (msg == NULL) msg = empty;
+    if (s->kind == KIND_ECDSA) {
+        uint8_t digest[CRYPTO_MAX_HASH];
+        EVP_PKEY_CTX *pctx = ecdsa_ctx(key, s, msg, len, digest, true);
+        size_t n = *sig_len;
+        int ok = pctx != NULL && EVP_PKEY_sign(pctx, sig, &n, digest, hash_len(s->hash)) == 1;
+        EVP_PKEY_CTX_free(pctx);
+        crypto_zero(digest, sizeof digest);
+        if (!ok) {
+            ERR_clear_error();
+            return -1;
+        }
+        *sig_len = n;
+        return 0;
+    }
     EVP_MD_CTX *mctx = sig_ctx(s, key, true);
     size_t n = *sig_len;
     int ok = mctx != NULL && EVP_DigestSign(mctx, sig, &n, msg, len) == 1;
@@ -147,6 +177,18 @@ int sig_verify(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_t len,
     if (sig == NULL || sig_len == 0) return -1;
     static const uint8_t empty[1];
     if (msg == NULL) msg = empty;
+    if (s->kind == KIND_ECDSA) {
+        uint8_t digest[CRYPTO_MAX_HASH];
+        EVP_PKEY_CTX *pctx = ecdsa_ctx(pub, s, msg, len, digest, false);
+        if (pctx == NULL) {
+            ERR_clear_error();
+            return -2;
+        }
+        int r = EVP_PKEY_verify(pctx, sig, sig_len, digest, hash_len(s->hash));
+        EVP_PKEY_CTX_free(pctx);
+        ERR_clear_error();
+        return r == 1 ? 0 : -1;
+    }
     EVP_MD_CTX *mctx = sig_ctx(s, pub, false);
     if (mctx == NULL) {
         ERR_clear_error();
