@@ -54,6 +54,7 @@ bool kex_group_supported(uint16_t group) {
 #define NGROUPS (sizeof groups / sizeof groups[0])
 typedef struct kex_thread {
     EVP_PKEY_CTX *keygen[NGROUPS];
+    EVP_PKEY *peer[NGROUPS]; /* public key object reused for peer shares */
 } kex_thread;
 
 static pthread_once_t kex_once = PTHREAD_ONCE_INIT;
@@ -63,8 +64,10 @@ static _Thread_local kex_thread *kex_tls;
 
 static void kex_thread_free(void *p) {
     kex_thread *t = p;
-    for (size_t i = 0; i < NGROUPS; i++)
+    for (size_t i = 0; i < NGROUPS; i++) {
         EVP_PKEY_CTX_free(t->keygen[i]);
+        EVP_PKEY_free(t->peer[i]);
+    }
     free(t);
     kex_tls = NULL;
 }
@@ -83,19 +86,26 @@ static EVP_PKEY_CTX *keygen_new(const group_info *g) {
     return pctx;
 }
 
+/* This thread's cache, or NULL if it cannot be had (then callers fall back
+ * to per-call objects). */
+static kex_thread *kex_thread_get(void) {
+    kex_thread *t = kex_tls;
+    if (t != NULL) return t;
+    if (pthread_once(&kex_once, kex_once_init) != 0 || !kex_key_ok) return NULL;
+    t = calloc(1, sizeof *t);
+    if (t == NULL) return NULL;
+    if (pthread_setspecific(kex_key, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    kex_tls = t;
+    return t;
+}
+
 /* This thread's keygen context for g, or NULL (then the caller makes one). */
 static EVP_PKEY_CTX *keygen_cached(const group_info *g) {
-    kex_thread *t = kex_tls;
-    if (t == NULL) {
-        if (pthread_once(&kex_once, kex_once_init) != 0 || !kex_key_ok) return NULL;
-        t = calloc(1, sizeof *t);
-        if (t == NULL) return NULL;
-        if (pthread_setspecific(kex_key, t) != 0) {
-            free(t);
-            return NULL;
-        }
-        kex_tls = t;
-    }
+    kex_thread *t = kex_thread_get();
+    if (t == NULL) return NULL;
     size_t i = (size_t)(g - groups);
     if (t->keygen[i] == NULL) t->keygen[i] = keygen_new(g);
     return t->keygen[i];
@@ -175,23 +185,42 @@ int kex_x25519_from_raw(const uint8_t priv[32], crypto_key **out) {
     return 0;
 }
 
-/* The peer's share as an EVP_PKEY with our key's parameters, or NULL if it
- * is malformed or invalid. For the NIST curves, setting the encoded point
- * (EC_POINT_oct2point) refuses coordinates outside the field and points not
- * on the curve; the exact uncompressed length rules out the point at
- * infinity; P-256 and P-384 have cofactor 1, so every such point has the
- * group order: that is the full public-key validation of SP 800-56A
- * §5.6.2.3.3 that a separate EVP_PKEY_public_check would repeat. */
+/* The peer's share as an EVP_PKEY with our key's parameters (a new
+ * reference: the caller frees it), or NULL if it is malformed or invalid.
+ * For the NIST curves, setting the encoded point (EC_POINT_oct2point)
+ * refuses coordinates outside the field and points not on the curve; the
+ * exact uncompressed length rules out the point at infinity; P-256 and
+ * P-384 have cofactor 1, so every such point has the group order: that is
+ * the full public-key validation of SP 800-56A §5.6.2.3.3 that a separate
+ * EVP_PKEY_public_check would repeat.
+ *
+ * Each thread keeps one public-key object per group and only replaces its
+ * point (a peer share is public; the object holds nothing else), as
+ * EVP_PKEY_new + EVP_PKEY_copy_parameters cost ~15k instructions. It is
+ * referenced only while kex_derive runs. */
 static EVP_PKEY *peer_key(const group_info *g, EVP_PKEY *priv, const uint8_t *peer,
                           size_t peer_len) {
     if (peer == NULL || peer_len != g->pub_len) return NULL;
     if (g->ec && peer[0] != 0x04) return NULL; /* TLS 1.3 allows only the uncompressed form */
+    kex_thread *t = kex_thread_get();
+    size_t i = (size_t)(g - groups);
+    if (t != NULL && t->peer[i] != NULL) {
+        if (EVP_PKEY_set1_encoded_public_key(t->peer[i], peer, peer_len) != 1) {
+            /* Refused; drop the object rather than trust its state. */
+            EVP_PKEY_free(t->peer[i]);
+            t->peer[i] = NULL;
+            return NULL;
+        }
+        if (EVP_PKEY_up_ref(t->peer[i]) != 1) return NULL;
+        return t->peer[i];
+    }
     EVP_PKEY *key = EVP_PKEY_new();
     if (key == NULL || EVP_PKEY_copy_parameters(key, priv) != 1 ||
         EVP_PKEY_set1_encoded_public_key(key, peer, peer_len) != 1) {
         EVP_PKEY_free(key);
         return NULL;
     }
+    if (t != NULL && EVP_PKEY_up_ref(key) == 1) t->peer[i] = key;
     return key;
 }
 
