@@ -386,15 +386,18 @@ static int process_record(certa_conn *c, const uint8_t *src) {
         if (r) return conn_fail(c, r, alert_for_error(r), NULL);
     }
     const uint8_t *data = h + RECORD_HEADER_LEN;
-    /* After the handshake, only application data is progress: cap the rest. */
-    if (c->state == ST_CONNECTED) {
-        if (type == CONTENT_APPLICATION_DATA && plain_len > 0) c->idle_records = 0;
-        else if (++c->idle_records > MAX_IDLE_RECORDS)
-            return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
-                             "the peer sent %d records in a row without application data "
-                             "(KeyUpdate, empty records, alerts or tickets): treating it as a "
-                             "flood",
-                             MAX_IDLE_RECORDS + 1);
+    /* Progress is application data, or handshake data while handshaking;
+     * anything else (KeyUpdate, empty records, warning alerts, tickets,
+     * ChangeCipherSpec) is capped so a peer cannot keep us busy for free. */
+    bool progress = (type == CONTENT_APPLICATION_DATA && plain_len > 0) ||
+                    (type == CONTENT_HANDSHAKE && c->state != ST_CONNECTED);
+    if (progress) {
+        c->idle_records = 0;
+    } else if (++c->idle_records > MAX_IDLE_RECORDS) {
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the peer sent %d records in a row that carry no data (KeyUpdate, "
+                         "empty records, warning alerts, tickets): treating it as a flood",
+                         MAX_IDLE_RECORDS + 1);
     }
     if (type != CONTENT_HANDSHAKE && c->hs_in.len > 0)
         return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
@@ -531,6 +534,14 @@ int certa_conn_recv(certa_conn *c, const uint8_t *data, size_t len, size_t *used
 int certa_conn_recv_eof(certa_conn *c) {
     if (!c) return CERTA_E_INVALID_ARGUMENT;
     if (c->state == ST_FAILED) return c->error;
+    if (!c->peer_closed && (c->in_len > 0 || c->hs_in.len > 0)) {
+        /* Say why, while the peer may still be reading. */
+        int r = conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                          "the peer closed the connection in the middle of a %s",
+                          c->in_len > 0 ? "record" : "handshake message");
+        c->eof = true;
+        return r;
+    }
     c->eof = true;
     if (c->peer_closed) return 0;
     if (c->state != ST_CONNECTED)
