@@ -38,58 +38,58 @@ typedef enum certa_error {
     /* local / usage */
     CERTA_E_NOMEM,
     CERTA_E_INVALID_ARGUMENT,
-    CERTA_E_FILE,             /* a file could not be read */
-    CERTA_E_BAD_PEM,          /* no usable PEM block */
-    CERTA_E_BAD_KEY,          /* private key unreadable or unsupported */
-    CERTA_E_KEY_MISMATCH,     /* private key does not match the certificate */
-    CERTA_E_UNKNOWN_NAME,     /* unknown cipher suite / group / ALPN syntax */
-    CERTA_E_BAD_PIN,          /* pin string is not sha256:BASE64 of 32 bytes */
-    CERTA_E_CONFIG,           /* config incomplete (e.g. server without cert) */
-    CERTA_E_STATE,            /* call not valid in this connection state */
+    CERTA_E_FILE,         /* a file could not be read */
+    CERTA_E_BAD_PEM,      /* no usable PEM block */
+    CERTA_E_BAD_KEY,      /* private key unreadable or unsupported */
+    CERTA_E_KEY_MISMATCH, /* private key does not match the certificate */
+    CERTA_E_UNKNOWN_NAME, /* unknown cipher suite / group / ALPN syntax */
+    CERTA_E_BAD_PIN,      /* pin string is not sha256:BASE64 of 32 bytes */
+    CERTA_E_CONFIG,       /* config incomplete (e.g. server without cert) */
+    CERTA_E_STATE,        /* call not valid in this connection state */
     CERTA_E_INTERNAL,
-    CERTA_E_CRYPTO,           /* libcrypto refused an operation */
+    CERTA_E_CRYPTO, /* libcrypto refused an operation */
     /* protocol, detected locally */
-    CERTA_E_DECODE,           /* decode_error */
+    CERTA_E_DECODE, /* decode_error */
     CERTA_E_ILLEGAL_PARAMETER,
     CERTA_E_UNEXPECTED_MESSAGE,
     CERTA_E_RECORD_OVERFLOW,
     CERTA_E_BAD_RECORD_MAC,
-    CERTA_E_NO_COMMON_CIPHER,   /* handshake_failure */
-    CERTA_E_NO_COMMON_GROUP,    /* handshake_failure */
-    CERTA_E_NO_COMMON_SIGALG,   /* handshake_failure */
-    CERTA_E_PROTOCOL_VERSION,   /* peer does not speak TLS 1.3 */
-    CERTA_E_DOWNGRADE,          /* ServerHello.random downgrade sentinel */
+    CERTA_E_NO_COMMON_CIPHER, /* handshake_failure */
+    CERTA_E_NO_COMMON_GROUP,  /* handshake_failure */
+    CERTA_E_NO_COMMON_SIGALG, /* handshake_failure */
+    CERTA_E_PROTOCOL_VERSION, /* peer does not speak TLS 1.3 */
+    CERTA_E_DOWNGRADE,        /* ServerHello.random downgrade sentinel */
     CERTA_E_MISSING_EXTENSION,
     CERTA_E_UNSUPPORTED_EXTENSION,
-    CERTA_E_NO_ALPN,            /* no_application_protocol */
-    CERTA_E_BAD_SIGNATURE,      /* CertificateVerify did not verify */
-    CERTA_E_BAD_FINISHED,       /* Finished MAC mismatch */
-    CERTA_E_BAD_CERTIFICATE,    /* peer certificate unparseable/unsupported */
-    CERTA_E_PIN_MISMATCH,       /* peer key does not match any pin */
-    CERTA_E_NO_PEER_AUTH,       /* client has neither pin nor insecure set */
-    CERTA_E_HANDSHAKE_TOO_BIG,  /* handshake message over the configured cap */
-    CERTA_E_PEER_ALERT,         /* peer sent a fatal alert */
-    CERTA_E_PEER_CLOSED,        /* transport closed without close_notify */
-    CERTA_E_TIMEOUT,            /* used by the socket helpers and the CLI */
-    CERTA_E_IO,                 /* socket error (socket helpers, CLI) */
+    CERTA_E_NO_ALPN,           /* no_application_protocol */
+    CERTA_E_BAD_SIGNATURE,     /* CertificateVerify did not verify */
+    CERTA_E_BAD_FINISHED,      /* Finished MAC mismatch */
+    CERTA_E_BAD_CERTIFICATE,   /* peer certificate unparseable/unsupported */
+    CERTA_E_PIN_MISMATCH,      /* peer key does not match any pin */
+    CERTA_E_NO_PEER_AUTH,      /* client has neither pin nor insecure set */
+    CERTA_E_HANDSHAKE_TOO_BIG, /* handshake message over the configured cap */
+    CERTA_E_PEER_ALERT,        /* peer sent a fatal alert */
+    CERTA_E_PEER_CLOSED,       /* transport closed without close_notify */
+    CERTA_E_TIMEOUT,           /* used by the socket helpers and the CLI */
+    CERTA_E_IO,                /* socket error (socket helpers, CLI) */
     /* certificate path validation (certa_verify_chain and the handshake) */
-    CERTA_E_CERT_MALFORMED,       /* a certificate in the chain is not valid DER X.509 */
-    CERTA_E_CERT_EXPIRED,         /* notAfter is before the validation time */
-    CERTA_E_CERT_NOT_YET_VALID,   /* notBefore is after the validation time */
-    CERTA_E_CERT_UNKNOWN_ISSUER,  /* no path to a trust anchor */
-    CERTA_E_CERT_SELF_SIGNED,     /* self-signed leaf that is not trusted */
-    CERTA_E_CERT_BAD_SIGNATURE,   /* a signature on the path does not verify */
-    CERTA_E_CERT_NOT_CA,          /* an issuer lacks basicConstraints cA / keyCertSign */
-    CERTA_E_CERT_PATH_LENGTH,     /* pathLenConstraint or max depth exceeded */
-    CERTA_E_CERT_PURPOSE,         /* keyUsage / extKeyUsage do not allow the purpose */
-    CERTA_E_CERT_NAME_MISMATCH,   /* the leaf is not valid for the requested name/IP/SPIFFE ID */
-    CERTA_E_CERT_NAME_CONSTRAINTS,/* a name violates an issuer's name constraints */
-    CERTA_E_CERT_WEAK_ALGORITHM,  /* SHA-1 signature, RSA < 2048, unsupported curve */
-    CERTA_E_CERT_UNKNOWN_CRITICAL,/* an unknown critical extension */
-    CERTA_E_CERT_POLICY,          /* certificate policy constraints not satisfiable */
-    CERTA_E_CERT_REVOKED,         /* listed on a CRL */
-    CERTA_E_CERT_TOO_COMPLEX,     /* path building exceeded its work budget */
-    CERTA_E_TRUST_EMPTY,          /* no trust anchors loaded */
+    CERTA_E_CERT_MALFORMED,        /* a certificate in the chain is not valid DER X.509 */
+    CERTA_E_CERT_EXPIRED,          /* notAfter is before the validation time */
+    CERTA_E_CERT_NOT_YET_VALID,    /* notBefore is after the validation time */
+    CERTA_E_CERT_UNKNOWN_ISSUER,   /* no path to a trust anchor */
+    CERTA_E_CERT_SELF_SIGNED,      /* self-signed leaf that is not trusted */
+    CERTA_E_CERT_BAD_SIGNATURE,    /* a signature on the path does not verify */
+    CERTA_E_CERT_NOT_CA,           /* an issuer lacks basicConstraints cA / keyCertSign */
+    CERTA_E_CERT_PATH_LENGTH,      /* pathLenConstraint or max depth exceeded */
+    CERTA_E_CERT_PURPOSE,          /* keyUsage / extKeyUsage do not allow the purpose */
+    CERTA_E_CERT_NAME_MISMATCH,    /* the leaf is not valid for the requested name/IP/SPIFFE ID */
+    CERTA_E_CERT_NAME_CONSTRAINTS, /* a name violates an issuer's name constraints */
+    CERTA_E_CERT_WEAK_ALGORITHM,   /* SHA-1 signature, RSA < 2048, unsupported curve */
+    CERTA_E_CERT_UNKNOWN_CRITICAL, /* an unknown critical extension */
+    CERTA_E_CERT_POLICY,           /* certificate policy constraints not satisfiable */
+    CERTA_E_CERT_REVOKED,          /* listed on a CRL */
+    CERTA_E_CERT_TOO_COMPLEX,      /* path building exceeded its work budget */
+    CERTA_E_TRUST_EMPTY,           /* no trust anchors loaded */
     /* mutual TLS and identity policy */
     CERTA_E_CERTIFICATE_REQUIRED, /* server requires a client certificate; none sent */
     CERTA_E_IDENTITY_NOT_ALLOWED, /* verified peer identity refused by the allow rules */
@@ -258,22 +258,22 @@ typedef struct certa_info {
     uint16_t version;
     uint16_t cipher_suite;
     uint16_t group;
-    uint16_t peer_sig_scheme;  /* scheme of the peer's CertificateVerify */
-    bool hello_retry;          /* a HelloRetryRequest was used */
-    const char *alpn;          /* negotiated protocol or NULL */
-    const char *server_name;   /* SNI sent (client) or received (server), or NULL */
-    size_t peer_cert_count;    /* certificates the peer sent */
+    uint16_t peer_sig_scheme; /* scheme of the peer's CertificateVerify */
+    bool hello_retry;         /* a HelloRetryRequest was used */
+    const char *alpn;         /* negotiated protocol or NULL */
+    const char *server_name;  /* SNI sent (client) or received (server), or NULL */
+    size_t peer_cert_count;   /* certificates the peer sent */
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
 /* The peer's identity as established by the handshake. */
 typedef struct certa_peer_identity {
-    bool present;          /* the peer sent a certificate */
-    bool verified;         /* its chain validated against the trust set (or a pin matched) */
-    char spiffe_id[256];   /* first spiffe:// URI SAN, "" if none */
-    char dns_names[512];   /* DNS SANs, comma-separated */
+    bool present;        /* the peer sent a certificate */
+    bool verified;       /* its chain validated against the trust set (or a pin matched) */
+    char spiffe_id[256]; /* first spiffe:// URI SAN, "" if none */
+    char dns_names[512]; /* DNS SANs, comma-separated */
     char subject[256];
     char issuer[256];
-    char spki_sha256[64];  /* "sha256:BASE64" */
+    char spki_sha256[64]; /* "sha256:BASE64" */
     int64_t not_after;
 } certa_peer_identity;
 int certa_conn_peer_identity(const certa_conn *conn, certa_peer_identity *id);
@@ -288,7 +288,7 @@ typedef struct certa_cert_summary {
     char issuer[256];
     int64_t not_before; /* seconds since the epoch */
     int64_t not_after;
-    char key_type[32];  /* "ECDSA P-256", "RSA 2048", "Ed25519" */
+    char key_type[32];    /* "ECDSA P-256", "RSA 2048", "Ed25519" */
     char spki_sha256[64]; /* "sha256:BASE64", usable as a pin */
 } certa_cert_summary;
 int certa_cert_summarize(const uint8_t *der, size_t len, certa_cert_summary *out);
@@ -312,15 +312,16 @@ const char *certa_trust_error_text(const certa_trust *trust);
 typedef enum certa_purpose { CERTA_PURPOSE_SERVER = 0, CERTA_PURPOSE_CLIENT = 1 } certa_purpose;
 
 typedef struct certa_verify_params {
-    certa_purpose purpose;   /* extKeyUsage serverAuth / clientAuth */
-    const char *dns_name;    /* leaf must be valid for this DNS name (RFC 6125), or NULL */
-    const char *ip;          /* ... or this IPv4/IPv6 address literal, or NULL */
-    const char *spiffe_id;   /* ... or this URI SAN spiffe://trust-domain/path, or NULL */
-    int64_t time;            /* validation time, seconds since the epoch; 0 = now */
-    bool cn_fallback;        /* match dns_name against the subject CN when there is no SAN */
-    unsigned max_depth;      /* certificates on a path including leaf and anchor; 0 = 10 */
-    unsigned max_work;       /* signature checks path building may spend; 0 = 1000 */
-    const char *email;       /* ... or this rfc822Name SAN (email address, client certificates), or NULL */
+    certa_purpose purpose; /* extKeyUsage serverAuth / clientAuth */
+    const char *dns_name;  /* leaf must be valid for this DNS name (RFC 6125), or NULL */
+    const char *ip;        /* ... or this IPv4/IPv6 address literal, or NULL */
+    const char *spiffe_id; /* ... or this URI SAN spiffe://trust-domain/path, or NULL */
+    int64_t time;          /* validation time, seconds since the epoch; 0 = now */
+    bool cn_fallback;      /* match dns_name against the subject CN when there is no SAN */
+    unsigned max_depth;    /* certificates on a path including leaf and anchor; 0 = 10 */
+    unsigned max_work;     /* signature checks path building may spend; 0 = 1000 */
+    const char
+        *email; /* ... or this rfc822Name SAN (email address, client certificates), or NULL */
     /* DER CRLs (RFC 5280 §5). A certificate on the path is refused when a CRL
      * from its issuer (same name, signed by the issuer's key) lists it, or
      * when such a CRL is unusable; issuers without a CRL here are not checked. */
@@ -332,9 +333,9 @@ typedef struct certa_verify_params {
 #define CERTA_MAX_PATH 16
 
 typedef struct certa_verify_result {
-    int code;                 /* CERTA_OK or a CERTA_E_CERT_* code */
-    char text[512];           /* the explanation: certificate (subject) and check */
-    size_t path_len;          /* verified path, leaf first, anchor last */
+    int code;                          /* CERTA_OK or a CERTA_E_CERT_* code */
+    char text[512];                    /* the explanation: certificate (subject) and check */
+    size_t path_len;                   /* verified path, leaf first, anchor last */
     size_t path_index[CERTA_MAX_PATH]; /* index into the input chain, or SIZE_MAX for anchors */
     char path_subject[CERTA_MAX_PATH][256];
 } certa_verify_result;

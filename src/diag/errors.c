@@ -85,9 +85,10 @@ static const error_entry error_table[CERTA_E_COUNT] = {
     [CERTA_E_PIN_MISMATCH] = {"CERTA_E_PIN_MISMATCH",
                               "the peer's public key matches none of the pinned keys: the server "
                               "key changed, or this is not the server you meant"},
-    [CERTA_E_NO_PEER_AUTH] = {"CERTA_E_NO_PEER_AUTH",
-                              "no way to authenticate the server is configured: pass --pin "
-                              "sha256:... (or --insecure to skip authentication, for testing only)"},
+    [CERTA_E_NO_PEER_AUTH] =
+        {"CERTA_E_NO_PEER_AUTH",
+         "no way to authenticate the server is configured: pass --pin "
+         "sha256:... (or --insecure to skip authentication, for testing only)"},
     [CERTA_E_HANDSHAKE_TOO_BIG] = {"CERTA_E_HANDSHAKE_TOO_BIG",
                                    "a handshake message exceeded the configured size cap: raise "
                                    "the cap if the peer's certificate chain is legitimately large"},
@@ -168,34 +169,63 @@ const char *certa_error_text(int code) {
 
 const char *certa_alert_name(uint8_t alert) {
     switch (alert) {
-    case 0: return "close_notify";
-    case 10: return "unexpected_message";
-    case 20: return "bad_record_mac";
-    case 22: return "record_overflow";
-    case 40: return "handshake_failure";
-    case 42: return "bad_certificate";
-    case 43: return "unsupported_certificate";
-    case 44: return "certificate_revoked";
-    case 45: return "certificate_expired";
-    case 46: return "certificate_unknown";
-    case 47: return "illegal_parameter";
-    case 48: return "unknown_ca";
-    case 49: return "access_denied";
-    case 50: return "decode_error";
-    case 51: return "decrypt_error";
-    case 70: return "protocol_version";
-    case 71: return "insufficient_security";
-    case 80: return "internal_error";
-    case 86: return "inappropriate_fallback";
-    case 90: return "user_canceled";
-    case 109: return "missing_extension";
-    case 110: return "unsupported_extension";
-    case 112: return "unrecognized_name";
-    case 113: return "bad_certificate_status_response";
-    case 115: return "unknown_psk_identity";
-    case 116: return "certificate_required";
-    case 120: return "no_application_protocol";
-    case 255: return "none";
-    default: return "unknown_alert";
+    case 0:
+        return "close_notify";
+    case 10:
+        return "unexpected_message";
+    case 20:
+        return "bad_record_mac";
+    case 22:
+        return "record_overflow";
+    case 40:
+        return "handshake_failure";
+    case 42:
+        return "bad_certificate";
+    case 43:
+        return "unsupported_certificate";
+    case 44:
+        return "certificate_revoked";
+    case 45:
+        return "certificate_expired";
+    case 46:
+        return "certificate_unknown";
+    case 47:
+        return "illegal_parameter";
+    case 48:
+        return "unknown_ca";
+    case 49:
+        return "access_denied";
+    case 50:
+        return "decode_error";
+    case 51:
+        return "decrypt_error";
+    case 70:
+        return "protocol_version";
+    case 71:
+        return "insufficient_security";
+    case 80:
+        return "internal_error";
+    case 86:
+        return "inappropriate_fallback";
+    case 90:
+        return "user_canceled";
+    case 109:
+        return "missing_extension";
+    case 110:
+        return "unsupported_extension";
+    case 112:
+        return "unrecognized_name";
+    case 113:
+        return "bad_certificate_status_response";
+    case 115:
+        return "unknown_psk_identity";
+    case 116:
+        return "certificate_required";
+    case 120:
+        return "no_application_protocol";
+    case 255:
+        return "none";
+    default:
+        return "unknown_alert";
     }
 }

@@ -31,7 +31,8 @@ void record_protection_clear(record_protection *rp) {
 /* nonce = iv XOR (64-bit sequence number, left-padded with zeros). */
 static void record_nonce(const record_protection *rp, uint8_t nonce[CRYPTO_AEAD_NONCE]) {
     memcpy(nonce, rp->iv, CRYPTO_AEAD_NONCE);
-    for (int i = 0; i < 8; i++) nonce[CRYPTO_AEAD_NONCE - 1 - i] ^= (uint8_t)(rp->seq >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        nonce[CRYPTO_AEAD_NONCE - 1 - i] ^= (uint8_t)(rp->seq >> (8 * i));
 }
 
 static int write_one(record_protection *rp, builder *out, uint8_t type, const uint8_t *data,
@@ -104,7 +105,8 @@ int record_open_from(record_protection *rp, const uint8_t header[RECORD_HEADER_L
     rp->seq++;
     /* Strip zero padding; the last non-zero byte is the real type. */
     size_t n = body_len - CRYPTO_AEAD_TAG;
-    while (n > 0 && body[n - 1] == 0) n--;
+    while (n > 0 && body[n - 1] == 0)
+        n--;
     if (n == 0) return CERTA_E_UNEXPECTED_MESSAGE; /* all padding, no type */
     *type = body[n - 1];
     n--;

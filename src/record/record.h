@@ -7,8 +7,8 @@
 #include "wire/cursor.h"
 
 #define RECORD_HEADER_LEN 5
-#define RECORD_MAX_PLAINTEXT 16384                 /* 2^14 */
-#define RECORD_MAX_CIPHERTEXT (16384 + 256)        /* 2^14 + 256 */
+#define RECORD_MAX_PLAINTEXT 16384          /* 2^14 */
+#define RECORD_MAX_CIPHERTEXT (16384 + 256) /* 2^14 + 256 */
 #define RECORD_MAX_WIRE (RECORD_HEADER_LEN + RECORD_MAX_CIPHERTEXT)
 
 #define CONTENT_CHANGE_CIPHER_SPEC 20
@@ -31,7 +31,8 @@ void record_protection_clear(record_protection *rp);
 
 /* Appends records carrying data of the given content type to out,
  * fragmenting at 2^14 bytes. Returns 0 or a CERTA_E_* code. */
-int record_write(record_protection *rp, builder *out, uint8_t type, const uint8_t *data, size_t len);
+int record_write(record_protection *rp, builder *out, uint8_t type, const uint8_t *data,
+                 size_t len);
 
 /* Opens a whole record (header + body) in place. On success *type is the
  * (inner) content type and the plaintext is body[0 .. *plain_len).

@@ -5,10 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* SHA-256("HelloRetryRequest"): a ServerHello with this random is an HRR. */
-static const uint8_t hrr_random[32] = {
-    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
 /* Last 8 bytes of a TLS 1.3 server's random when it negotiates 1.2 / 1.1- (§4.1.3). */
 static const uint8_t downgrade_tls12[8] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01};
 static const uint8_t downgrade_tls11[8] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00};
@@ -34,7 +30,8 @@ static int send_client_hello(certa_conn *c) {
     bld_u8(&b, (uint8_t)c->session_id_len);
     bld_bytes(&b, c->session_id, c->session_id_len);
     bld_open(&b, 2);
-    for (size_t i = 0; i < cfg->cipher_count; i++) bld_u16(&b, cfg->ciphers[i]);
+    for (size_t i = 0; i < cfg->cipher_count; i++)
+        bld_u16(&b, cfg->ciphers[i]);
     bld_close(&b);
     bld_u8(&b, 1);
     bld_u8(&b, 0); /* null compression */
@@ -53,13 +50,15 @@ static int send_client_hello(certa_conn *c) {
     bld_u16(&b, EXT_SUPPORTED_GROUPS);
     bld_open(&b, 2);
     bld_open(&b, 2);
-    for (size_t i = 0; i < cfg->group_count; i++) bld_u16(&b, cfg->groups[i]);
+    for (size_t i = 0; i < cfg->group_count; i++)
+        bld_u16(&b, cfg->groups[i]);
     bld_close(&b);
     bld_close(&b);
     bld_u16(&b, EXT_SIGNATURE_ALGORITHMS);
     bld_open(&b, 2);
     bld_open(&b, 2);
-    for (size_t i = 0; i < tls13_sig_schemes_count; i++) bld_u16(&b, tls13_sig_schemes[i]);
+    for (size_t i = 0; i < tls13_sig_schemes_count; i++)
+        bld_u16(&b, tls13_sig_schemes[i]);
     bld_close(&b);
     bld_close(&b);
     bld_u16(&b, EXT_SUPPORTED_VERSIONS);
@@ -195,8 +194,7 @@ static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     uint8_t compression;
     cur_init(&body, msg + 4, len - 4);
     if (!cur_u16(&body, &legacy_version) || !cur_bytes(&body, 32, &random) ||
-        !cur_vec8(&body, &session_id) || !cur_u16(&body, &suite_id) ||
-        !cur_u8(&body, &compression))
+        !cur_vec8(&body, &session_id) || !cur_u16(&body, &suite_id) || !cur_u8(&body, &compression))
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed ServerHello");
     if (cur_empty(&body)) {
         ext_block.data = NULL;
@@ -241,7 +239,7 @@ static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                          "the server selected compression method %u", compression);
     c->suite = suite;
-    if (!memcmp(random, hrr_random, 32)) return on_hello_retry(c, msg, len, &exts);
+    if (!memcmp(random, hello_retry_random, 32)) return on_hello_retry(c, msg, len, &exts);
 
     for (size_t i = 0; i < exts.count; i++) {
         uint16_t t = exts.types[i];
@@ -258,7 +256,8 @@ static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     cursor k = *ks, share;
     uint16_t group;
     if (!cur_u16(&k, &group) || !cur_vec16(&k, &share) || !cur_empty(&k))
-        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed key_share in ServerHello");
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "malformed key_share in ServerHello");
     if (group != c->group)
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                          "the server's key share is for %s, but we sent %s",
@@ -304,7 +303,8 @@ static int on_encrypted_extensions(certa_conn *c, const uint8_t *msg, size_t len
         uint16_t t = exts.types[i];
         cursor e = exts.bodies[i];
         switch (t) {
-        case EXT_SUPPORTED_GROUPS: break; /* the server's preferences: informational */
+        case EXT_SUPPORTED_GROUPS:
+            break; /* the server's preferences: informational */
         case EXT_SERVER_NAME:
             if (!sends_sni(c) || e.len != 0)
                 return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
@@ -428,8 +428,9 @@ static int on_finished(certa_conn *c, const uint8_t *msg, size_t len) {
         r = build_certificate(c, &b, c->cr_context, c->cr_context_len);
         if (!r) r = conn_send_handshake(c, HS_CERTIFICATE, b.buf, b.len);
         bld_free(&b);
-        if (!r) conn_trace(c, "> Certificate (%zu certificate%s)", c->id ? c->id->count : 0,
-                           c->id && c->id->count == 1 ? "" : "s");
+        if (!r)
+            conn_trace(c, "> Certificate (%zu certificate%s)", c->id ? c->id->count : 0,
+                       c->id && c->id->count == 1 ? "" : "s");
         if (!r && c->id && send_certificate_verify(c) != 0) return c->error;
     }
     if (!r) r = send_finished(c, c->client_hs_secret);
@@ -437,17 +438,12 @@ static int on_finished(certa_conn *c, const uint8_t *msg, size_t len) {
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     conn_handshake_finished(c);
     c->state = ST_CONNECTED;
-    conn_trace(c, "handshake complete: TLS 1.3, %s, %s", c->suite->name, certa_group_name(c->group));
+    conn_trace(c, "handshake complete: TLS 1.3, %s, %s", c->suite->name,
+               certa_group_name(c->group));
     return 0;
 }
 
-typedef int (*message_handler)(certa_conn *c, const uint8_t *msg, size_t len);
-
-static const struct client_transition {
-    conn_state state;
-    uint8_t type;
-    message_handler handle;
-} client_table[] = {
+static const transition client_table[] = {
     {ST_CLIENT_WAIT_SH, HS_SERVER_HELLO, on_server_hello},
     {ST_CLIENT_WAIT_EE, HS_ENCRYPTED_EXTENSIONS, on_encrypted_extensions},
     {ST_CLIENT_WAIT_CERT_CR, HS_CERTIFICATE_REQUEST, on_certificate_request},
@@ -459,21 +455,24 @@ static const struct client_transition {
 
 static const char *client_expects(conn_state s) {
     switch (s) {
-    case ST_CLIENT_WAIT_SH: return "ServerHello";
-    case ST_CLIENT_WAIT_EE: return "EncryptedExtensions";
-    case ST_CLIENT_WAIT_CERT_CR: return "Certificate or CertificateRequest";
-    case ST_CLIENT_WAIT_CERT: return "Certificate";
-    case ST_CLIENT_WAIT_CV: return "CertificateVerify";
-    case ST_CLIENT_WAIT_FINISHED: return "Finished";
-    default: return "nothing";
+    case ST_CLIENT_WAIT_SH:
+        return "ServerHello";
+    case ST_CLIENT_WAIT_EE:
+        return "EncryptedExtensions";
+    case ST_CLIENT_WAIT_CERT_CR:
+        return "Certificate or CertificateRequest";
+    case ST_CLIENT_WAIT_CERT:
+        return "Certificate";
+    case ST_CLIENT_WAIT_CV:
+        return "CertificateVerify";
+    case ST_CLIENT_WAIT_FINISHED:
+        return "Finished";
+    default:
+        return "nothing";
     }
 }
 
 int client_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len) {
-    for (size_t i = 0; i < sizeof client_table / sizeof client_table[0]; i++)
-        if (client_table[i].state == c->state && client_table[i].type == type)
-            return client_table[i].handle(c, msg, len);
-    return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
-                     "the server sent %s (type %u) while the client was waiting for %s",
-                     hs_message_name(type), type, client_expects(c->state));
+    return run_transition(c, client_table, sizeof client_table / sizeof client_table[0], type, msg,
+                          len, "server", client_expects(c->state));
 }

@@ -45,7 +45,8 @@ certa_config *certa_config_new(void) {
 void certa_config_free(certa_config *cfg) {
     if (!cfg) return;
     if (atomic_fetch_sub(&cfg->refs, 1) != 1) return;
-    for (size_t i = 0; i < MAX_IDENTITIES; i++) identity_clear(&cfg->ids[i]);
+    for (size_t i = 0; i < MAX_IDENTITIES; i++)
+        identity_clear(&cfg->ids[i]);
     certa_trust_free(cfg->owned_trust);
     pthread_mutex_destroy(&cfg->trust_lock);
     crypto_zero(cfg, sizeof *cfg);
@@ -87,11 +88,14 @@ int config_load_file(certa_config *cfg, const char *path,
 static int for_each_item(const char *list, int (*fn)(void *, const char *, size_t), void *arg) {
     const char *p = list;
     while (*p) {
-        while (*p == ' ' || *p == ',') p++;
+        while (*p == ' ' || *p == ',')
+            p++;
         const char *start = p;
-        while (*p && *p != ',') p++;
+        while (*p && *p != ',')
+            p++;
         const char *end = p;
-        while (end > start && isspace((unsigned char)end[-1])) end--;
+        while (end > start && isspace((unsigned char)end[-1]))
+            end--;
         if (end > start) {
             int r = fn(arg, start, (size_t)(end - start));
             if (r) return r;
@@ -116,10 +120,10 @@ static const name_value cipher_names[] = {
 };
 
 static const name_value group_names[] = {
-    {"x25519", CERTA_GROUP_X25519},       {"X25519", CERTA_GROUP_X25519},
-    {"secp256r1", CERTA_GROUP_SECP256R1}, {"P-256", CERTA_GROUP_SECP256R1},
+    {"x25519", CERTA_GROUP_X25519},        {"X25519", CERTA_GROUP_X25519},
+    {"secp256r1", CERTA_GROUP_SECP256R1},  {"P-256", CERTA_GROUP_SECP256R1},
     {"prime256v1", CERTA_GROUP_SECP256R1}, {"secp384r1", CERTA_GROUP_SECP384R1},
-    {"P-384", CERTA_GROUP_SECP384R1},     {NULL, 0},
+    {"P-384", CERTA_GROUP_SECP384R1},      {NULL, 0},
 };
 
 typedef struct list_builder {

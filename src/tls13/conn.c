@@ -39,7 +39,8 @@ certa_conn *certa_server_new(certa_config *cfg) {
     if (!c) return NULL;
     c->state = ST_SERVER_WAIT_CH;
     bool usable = false;
-    for (size_t i = 0; i < cfg->id_count; i++) usable = usable || identity_complete(&cfg->ids[i]);
+    for (size_t i = 0; i < cfg->id_count; i++)
+        usable = usable || identity_complete(&cfg->ids[i]);
     if (!usable)
         conn_fail(c, CERTA_E_CONFIG, ALERT_NONE,
                   "the server has no certificate or no private key: load both before accepting");
@@ -54,7 +55,8 @@ void certa_conn_free(certa_conn *c) {
     ks_wipe(c);
     key_free(c->kex_key);
     key_free(c->peer_key);
-    for (size_t i = 0; i < c->peer_cert_count; i++) free(c->peer_certs[i]);
+    for (size_t i = 0; i < c->peer_cert_count; i++)
+        free(c->peer_certs[i]);
     free(c->cookie);
     if (c->first_hello) {
         crypto_zero(c->first_hello, c->first_hello_len);
@@ -75,7 +77,8 @@ void certa_conn_set_trace(certa_conn *c, certa_trace_fn fn, void *arg) {
     if (!c) return;
     c->trace_fn = fn;
     c->trace_arg = arg;
-    for (unsigned i = 0; fn && i < c->early_trace_count; i++) fn(arg, c->early_trace[i]);
+    for (unsigned i = 0; fn && i < c->early_trace_count; i++)
+        fn(arg, c->early_trace[i]);
     c->early_trace_count = 0;
 }
 
@@ -215,17 +218,28 @@ int conn_send_ccs(certa_conn *c) {
 
 const char *hs_message_name(uint8_t type) {
     switch (type) {
-    case HS_CLIENT_HELLO: return "ClientHello";
-    case HS_SERVER_HELLO: return "ServerHello";
-    case HS_NEW_SESSION_TICKET: return "NewSessionTicket";
-    case HS_END_OF_EARLY_DATA: return "EndOfEarlyData";
-    case HS_ENCRYPTED_EXTENSIONS: return "EncryptedExtensions";
-    case HS_CERTIFICATE: return "Certificate";
-    case HS_CERTIFICATE_REQUEST: return "CertificateRequest";
-    case HS_CERTIFICATE_VERIFY: return "CertificateVerify";
-    case HS_FINISHED: return "Finished";
-    case HS_KEY_UPDATE: return "KeyUpdate";
-    default: return "unknown handshake message";
+    case HS_CLIENT_HELLO:
+        return "ClientHello";
+    case HS_SERVER_HELLO:
+        return "ServerHello";
+    case HS_NEW_SESSION_TICKET:
+        return "NewSessionTicket";
+    case HS_END_OF_EARLY_DATA:
+        return "EndOfEarlyData";
+    case HS_ENCRYPTED_EXTENSIONS:
+        return "EncryptedExtensions";
+    case HS_CERTIFICATE:
+        return "Certificate";
+    case HS_CERTIFICATE_REQUEST:
+        return "CertificateRequest";
+    case HS_CERTIFICATE_VERIFY:
+        return "CertificateVerify";
+    case HS_FINISHED:
+        return "Finished";
+    case HS_KEY_UPDATE:
+        return "KeyUpdate";
+    default:
+        return "unknown handshake message";
     }
 }
 
@@ -291,29 +305,40 @@ static int handle_alert(certa_conn *c, const uint8_t *data, size_t len) {
         hint = ": the peer found no acceptable parameters — compare cipher suites, groups and "
                "signature schemes (certa offers TLS 1.3 only)";
         break;
-    case ALERT_PROTOCOL_VERSION: hint = ": the peer does not accept TLS 1.3"; break;
+    case ALERT_PROTOCOL_VERSION:
+        hint = ": the peer does not accept TLS 1.3";
+        break;
     case ALERT_BAD_CERTIFICATE:
     case 46: /* certificate_unknown */
     case 48: /* unknown_ca */
         hint = ": the peer refused our certificate — check that it trusts our CA";
         break;
-    case 45: hint = ": the peer says our certificate has expired — renew it"; break;
-    case 116: hint = ": the peer requires a client certificate — configure one"; break;
+    case 45:
+        hint = ": the peer says our certificate has expired — renew it";
+        break;
+    case 116:
+        hint = ": the peer requires a client certificate — configure one";
+        break;
     case 49:
         hint = ": the peer verified our identity and its policy does not allow it — ask its "
                "operator to allow it, or use an identity it accepts";
         break;
-    case 44: hint = ": the peer says our certificate is revoked — get a new one"; break;
+    case 44:
+        hint = ": the peer says our certificate is revoked — get a new one";
+        break;
     case ALERT_NO_APPLICATION_PROTOCOL:
         hint = ": the peer supports none of our ALPN protocols — make the lists overlap";
         break;
-    case 112: hint = ": the peer does not serve this server name — check --servername"; break;
+    case 112:
+        hint = ": the peer does not serve this server name — check --servername";
+        break;
     case ALERT_DECRYPT_ERROR:
     case ALERT_BAD_RECORD_MAC:
         hint = ": the peer could not verify our handshake or records — a middlebox may be "
                "altering traffic";
         break;
-    default: break;
+    default:
+        break;
     }
     return conn_fail(c, CERTA_E_PEER_ALERT, ALERT_NONE, "the peer sent the fatal alert %s (%u)%s",
                      certa_alert_name(desc), desc, hint);
@@ -404,9 +429,15 @@ static int process_record(certa_conn *c, const uint8_t *src) {
                          "the peer interleaved another record type with a fragmented handshake "
                          "message");
     switch (type) {
-    case CONTENT_HANDSHAKE: r = handle_handshake_record(c, data, plain_len); break;
-    case CONTENT_ALERT: r = handle_alert(c, data, plain_len); break;
-    case CONTENT_CHANGE_CIPHER_SPEC: r = handle_ccs(c, data, plain_len); break;
+    case CONTENT_HANDSHAKE:
+        r = handle_handshake_record(c, data, plain_len);
+        break;
+    case CONTENT_ALERT:
+        r = handle_alert(c, data, plain_len);
+        break;
+    case CONTENT_CHANGE_CIPHER_SPEC:
+        r = handle_ccs(c, data, plain_len);
+        break;
     case CONTENT_APPLICATION_DATA:
         if (c->state != ST_CONNECTED)
             return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
@@ -547,8 +578,9 @@ int certa_conn_recv_eof(certa_conn *c) {
     if (c->state != ST_CONNECTED)
         return conn_fail(c, CERTA_E_PEER_CLOSED, ALERT_NONE,
                          "the peer closed the connection during the handshake%s",
-                         c->is_server ? "" : ": it may not speak TLS 1.3 or may have rejected "
-                                             "our ClientHello without an alert");
+                         c->is_server ? ""
+                                      : ": it may not speak TLS 1.3 or may have rejected "
+                                        "our ClientHello without an alert");
     return conn_fail(c, CERTA_E_PEER_CLOSED, ALERT_NONE,
                      "the peer closed the connection without close_notify: the data may be "
                      "truncated");
@@ -569,8 +601,10 @@ void certa_conn_outgoing_done(certa_conn *c, size_t n) {
         /* All sent. After the handshake the buffer only ever held sealed
          * records: give it back without zeroizing, so an idle connection
          * holds none. During the handshake, reuse it. */
-        if (c->state == ST_CONNECTED || c->state == ST_FAILED) bld_release(&c->out);
-        else c->out.len = 0;
+        if (c->state == ST_CONNECTED || c->state == ST_FAILED)
+            bld_release(&c->out);
+        else
+            c->out.len = 0;
     }
 }
 
@@ -618,7 +652,9 @@ static int send_key_update(certa_conn *c, bool request_peer) {
     int r = record_write(&c->tx, &c->out, CONTENT_HANDSHAKE, msg, sizeof msg);
     if (!r) r = ks_next_traffic_secret(c, tx_app_secret(c));
     if (!r) r = conn_set_tx(c, tx_app_secret(c));
-    if (!r) conn_trace(c, "> KeyUpdate (%s)", request_peer ? "update_requested" : "update_not_requested");
+    if (!r)
+        conn_trace(c, "> KeyUpdate (%s)",
+                   request_peer ? "update_requested" : "update_not_requested");
     return r;
 }
 

@@ -7,6 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+const uint8_t hello_retry_random[32] = {
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+
+int run_transition(certa_conn *c, const transition *table, size_t count, uint8_t type,
+                   const uint8_t *msg, size_t len, const char *peer, const char *awaited) {
+    for (size_t i = 0; i < count; i++)
+        if (table[i].state == c->state && table[i].type == type)
+            return table[i].handle(c, msg, len);
+    return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                     "the %s sent %s (type %u) while waiting for %s", peer, hs_message_name(type),
+                     type, awaited);
+}
+
 bool is_grease(uint16_t v) {
     /* RFC 8701: 0x0a0a, 0x1a1a, ..., 0xfafa */
     return (v & 0x0f0f) == 0x0a0a && (v >> 12) == ((v >> 4) & 0x0f);
@@ -123,8 +137,10 @@ static int validate_chain(certa_conn *c) {
     memset(&params, 0, sizeof params);
     params.purpose = c->is_server ? CERTA_PURPOSE_CLIENT : CERTA_PURPOSE_SERVER;
     if (!c->is_server) {
-        if (is_ip_literal(c->server_name)) params.ip = c->server_name;
-        else params.dns_name = c->server_name;
+        if (is_ip_literal(c->server_name))
+            params.ip = c->server_name;
+        else
+            params.dns_name = c->server_name;
     }
     params.time = cfg->time_fn(cfg->time_arg);
     certa_verify_result res;

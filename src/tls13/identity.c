@@ -8,7 +8,8 @@
 #include <string.h>
 
 void identity_clear(identity *id) {
-    for (size_t i = 0; i < id->count; i++) free(id->chain[i]);
+    for (size_t i = 0; i < id->count; i++)
+        free(id->chain[i]);
     free(id->chain);
     free(id->lens);
     key_free(id->key);

@@ -17,8 +17,7 @@ int ks_handshake_secrets(certa_conn *c, const uint8_t *shared, size_t shared_len
     size_t hl = hash_len(h);
     uint8_t zeros[CRYPTO_MAX_HASH] = {0};
     uint8_t early[CRYPTO_MAX_HASH], salt[CRYPTO_MAX_HASH], th[CRYPTO_MAX_HASH];
-    int ok = hkdf_extract(h, NULL, 0, zeros, hl, early) == 0 &&
-             derived_salt(h, early, salt) == 0 &&
+    int ok = hkdf_extract(h, NULL, 0, zeros, hl, early) == 0 && derived_salt(h, early, salt) == 0 &&
              hkdf_extract(h, salt, hl, shared, shared_len, c->handshake_secret) == 0 &&
              transcript_hash(c, th) == 0 &&
              derive_secret(h, c->handshake_secret, "c hs traffic", th, c->client_hs_secret) == 0 &&

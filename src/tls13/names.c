@@ -15,9 +15,12 @@ const cipher_suite *cipher_suite_find(uint16_t id) {
 }
 
 const uint16_t tls13_sig_schemes[] = {
-    CERTA_SIG_ECDSA_SECP256R1_SHA256, CERTA_SIG_ECDSA_SECP384R1_SHA384,
-    CERTA_SIG_ED25519,                CERTA_SIG_RSA_PSS_RSAE_SHA256,
-    CERTA_SIG_RSA_PSS_RSAE_SHA384,    CERTA_SIG_RSA_PSS_RSAE_SHA512,
+    CERTA_SIG_ECDSA_SECP256R1_SHA256,
+    CERTA_SIG_ECDSA_SECP384R1_SHA384,
+    CERTA_SIG_ED25519,
+    CERTA_SIG_RSA_PSS_RSAE_SHA256,
+    CERTA_SIG_RSA_PSS_RSAE_SHA384,
+    CERTA_SIG_RSA_PSS_RSAE_SHA512,
 };
 const size_t tls13_sig_schemes_count = sizeof tls13_sig_schemes / sizeof tls13_sig_schemes[0];
 
@@ -28,58 +31,91 @@ const char *certa_cipher_suite_name(uint16_t id) {
 
 const char *certa_group_name(uint16_t group) {
     switch (group) {
-    case CERTA_GROUP_X25519: return "x25519";
-    case CERTA_GROUP_SECP256R1: return "secp256r1";
-    case CERTA_GROUP_SECP384R1: return "secp384r1";
-    default: return "unknown";
+    case CERTA_GROUP_X25519:
+        return "x25519";
+    case CERTA_GROUP_SECP256R1:
+        return "secp256r1";
+    case CERTA_GROUP_SECP384R1:
+        return "secp384r1";
+    default:
+        return "unknown";
     }
 }
 
 const char *certa_sig_scheme_name(uint16_t scheme) {
     switch (scheme) {
-    case CERTA_SIG_ECDSA_SECP256R1_SHA256: return "ecdsa_secp256r1_sha256";
-    case CERTA_SIG_ECDSA_SECP384R1_SHA384: return "ecdsa_secp384r1_sha384";
-    case 0x0603: return "ecdsa_secp521r1_sha512";
-    case CERTA_SIG_RSA_PSS_RSAE_SHA256: return "rsa_pss_rsae_sha256";
-    case CERTA_SIG_RSA_PSS_RSAE_SHA384: return "rsa_pss_rsae_sha384";
-    case CERTA_SIG_RSA_PSS_RSAE_SHA512: return "rsa_pss_rsae_sha512";
-    case CERTA_SIG_ED25519: return "ed25519";
-    case 0x0401: return "rsa_pkcs1_sha256";
-    case 0x0501: return "rsa_pkcs1_sha384";
-    case 0x0601: return "rsa_pkcs1_sha512";
-    default: return "unknown";
+    case CERTA_SIG_ECDSA_SECP256R1_SHA256:
+        return "ecdsa_secp256r1_sha256";
+    case CERTA_SIG_ECDSA_SECP384R1_SHA384:
+        return "ecdsa_secp384r1_sha384";
+    case 0x0603:
+        return "ecdsa_secp521r1_sha512";
+    case CERTA_SIG_RSA_PSS_RSAE_SHA256:
+        return "rsa_pss_rsae_sha256";
+    case CERTA_SIG_RSA_PSS_RSAE_SHA384:
+        return "rsa_pss_rsae_sha384";
+    case CERTA_SIG_RSA_PSS_RSAE_SHA512:
+        return "rsa_pss_rsae_sha512";
+    case CERTA_SIG_ED25519:
+        return "ed25519";
+    case 0x0401:
+        return "rsa_pkcs1_sha256";
+    case 0x0501:
+        return "rsa_pkcs1_sha384";
+    case 0x0601:
+        return "rsa_pkcs1_sha512";
+    default:
+        return "unknown";
     }
 }
 
 uint8_t alert_for_error(int code) {
     switch (code) {
-    case CERTA_E_DECODE: return ALERT_DECODE_ERROR;
-    case CERTA_E_ILLEGAL_PARAMETER: return ALERT_ILLEGAL_PARAMETER;
-    case CERTA_E_UNEXPECTED_MESSAGE: return ALERT_UNEXPECTED_MESSAGE;
-    case CERTA_E_RECORD_OVERFLOW: return ALERT_RECORD_OVERFLOW;
-    case CERTA_E_BAD_RECORD_MAC: return ALERT_BAD_RECORD_MAC;
+    case CERTA_E_DECODE:
+        return ALERT_DECODE_ERROR;
+    case CERTA_E_ILLEGAL_PARAMETER:
+        return ALERT_ILLEGAL_PARAMETER;
+    case CERTA_E_UNEXPECTED_MESSAGE:
+        return ALERT_UNEXPECTED_MESSAGE;
+    case CERTA_E_RECORD_OVERFLOW:
+        return ALERT_RECORD_OVERFLOW;
+    case CERTA_E_BAD_RECORD_MAC:
+        return ALERT_BAD_RECORD_MAC;
     case CERTA_E_NO_COMMON_CIPHER:
     case CERTA_E_NO_COMMON_GROUP:
-    case CERTA_E_NO_COMMON_SIGALG: return ALERT_HANDSHAKE_FAILURE;
-    case CERTA_E_PROTOCOL_VERSION: return ALERT_PROTOCOL_VERSION;
-    case CERTA_E_DOWNGRADE: return ALERT_ILLEGAL_PARAMETER;
-    case CERTA_E_MISSING_EXTENSION: return ALERT_MISSING_EXTENSION;
-    case CERTA_E_UNSUPPORTED_EXTENSION: return ALERT_UNSUPPORTED_EXTENSION;
-    case CERTA_E_NO_ALPN: return ALERT_NO_APPLICATION_PROTOCOL;
+    case CERTA_E_NO_COMMON_SIGALG:
+        return ALERT_HANDSHAKE_FAILURE;
+    case CERTA_E_PROTOCOL_VERSION:
+        return ALERT_PROTOCOL_VERSION;
+    case CERTA_E_DOWNGRADE:
+        return ALERT_ILLEGAL_PARAMETER;
+    case CERTA_E_MISSING_EXTENSION:
+        return ALERT_MISSING_EXTENSION;
+    case CERTA_E_UNSUPPORTED_EXTENSION:
+        return ALERT_UNSUPPORTED_EXTENSION;
+    case CERTA_E_NO_ALPN:
+        return ALERT_NO_APPLICATION_PROTOCOL;
     case CERTA_E_BAD_SIGNATURE:
-    case CERTA_E_BAD_FINISHED: return ALERT_DECRYPT_ERROR;
+    case CERTA_E_BAD_FINISHED:
+        return ALERT_DECRYPT_ERROR;
     case CERTA_E_BAD_CERTIFICATE:
-    case CERTA_E_PIN_MISMATCH: return ALERT_BAD_CERTIFICATE;
-    case CERTA_E_HANDSHAKE_TOO_BIG: return ALERT_DECODE_ERROR;
+    case CERTA_E_PIN_MISMATCH:
+        return ALERT_BAD_CERTIFICATE;
+    case CERTA_E_HANDSHAKE_TOO_BIG:
+        return ALERT_DECODE_ERROR;
     case CERTA_E_CERT_EXPIRED:
-    case CERTA_E_CERT_NOT_YET_VALID: return 45; /* certificate_expired */
+    case CERTA_E_CERT_NOT_YET_VALID:
+        return 45; /* certificate_expired */
     case CERTA_E_CERT_UNKNOWN_ISSUER:
     case CERTA_E_CERT_SELF_SIGNED:
-    case CERTA_E_TRUST_EMPTY: return 48; /* unknown_ca */
-    case CERTA_E_CERT_REVOKED: return 44; /* certificate_revoked */
+    case CERTA_E_TRUST_EMPTY:
+        return 48; /* unknown_ca */
+    case CERTA_E_CERT_REVOKED:
+        return 44; /* certificate_revoked */
     case CERTA_E_CERT_PURPOSE:
     case CERTA_E_CERT_WEAK_ALGORITHM:
-    case CERTA_E_CERT_UNKNOWN_CRITICAL: return ALERT_UNSUPPORTED_CERTIFICATE;
+    case CERTA_E_CERT_UNKNOWN_CRITICAL:
+        return ALERT_UNSUPPORTED_CERTIFICATE;
     case CERTA_E_CERT_MALFORMED:
     case CERTA_E_CERT_BAD_SIGNATURE:
     case CERTA_E_CERT_NOT_CA:
@@ -87,11 +123,16 @@ uint8_t alert_for_error(int code) {
     case CERTA_E_CERT_NAME_MISMATCH:
     case CERTA_E_CERT_NAME_CONSTRAINTS:
     case CERTA_E_CERT_POLICY:
-    case CERTA_E_CERT_TOO_COMPLEX: return ALERT_BAD_CERTIFICATE;
-    case CERTA_E_CERTIFICATE_REQUIRED: return 116;  /* certificate_required */
-    case CERTA_E_IDENTITY_NOT_ALLOWED: return 49;  /* access_denied */
+    case CERTA_E_CERT_TOO_COMPLEX:
+        return ALERT_BAD_CERTIFICATE;
+    case CERTA_E_CERTIFICATE_REQUIRED:
+        return 116; /* certificate_required */
+    case CERTA_E_IDENTITY_NOT_ALLOWED:
+        return 49; /* access_denied */
     case CERTA_E_PEER_ALERT:
-    case CERTA_E_PEER_CLOSED: return ALERT_NONE;
-    default: return ALERT_INTERNAL_ERROR;
+    case CERTA_E_PEER_CLOSED:
+        return ALERT_NONE;
+    default:
+        return ALERT_INTERNAL_ERROR;
     }
 }

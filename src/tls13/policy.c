@@ -79,8 +79,8 @@ int peer_identity_fill(const uint8_t *der, size_t len, certa_peer_identity *id) 
     uint8_t tag;
     size_t used = 0;
     while (x509_next_general_name(&names, &tag, &value)) {
-        if (tag == GN_URI && !id->spiffe_id[0] && value.len > 9 && value.len < sizeof id->spiffe_id &&
-            !memcmp(value.data, "spiffe://", 9)) {
+        if (tag == GN_URI && !id->spiffe_id[0] && value.len > 9 &&
+            value.len < sizeof id->spiffe_id && !memcmp(value.data, "spiffe://", 9)) {
             memcpy(id->spiffe_id, value.data, value.len);
             id->spiffe_id[value.len] = 0;
         } else if (tag == GN_DNS && value.len > 0 && used + value.len + 2 < sizeof id->dns_names &&
@@ -108,10 +108,12 @@ static bool dns_listed(const char *list, const char *name) {
 static bool rule_matches(const certa_conn *c, const allow_rule *r) {
     const certa_peer_identity *id = &c->peer;
     switch (r->kind) {
-    case RULE_SPIFFE_EXACT: return id->spiffe_id[0] && !strcmp(id->spiffe_id, r->value);
+    case RULE_SPIFFE_EXACT:
+        return id->spiffe_id[0] && !strcmp(id->spiffe_id, r->value);
     case RULE_SPIFFE_PREFIX:
         return id->spiffe_id[0] && !strncmp(id->spiffe_id, r->value, strlen(r->value));
-    case RULE_DNS: return dns_listed(id->dns_names, r->value);
+    case RULE_DNS:
+        return dns_listed(id->dns_names, r->value);
     case RULE_PIN: {
         x509_cert leaf;
         uint8_t hash[32];
@@ -150,11 +152,11 @@ int policy_check(certa_conn *c) {
     }
     if (!c->peer.present)
         return conn_fail(c, CERTA_E_IDENTITY_NOT_ALLOWED, 49,
-                         "the %s presented no certificate, but this endpoint only allows: %s",
-                         who, allowed);
+                         "the %s presented no certificate, but this endpoint only allows: %s", who,
+                         allowed);
     return conn_fail(c, CERTA_E_IDENTITY_NOT_ALLOWED, 49,
-                     "%s %s is not allowed on this %s; allowed: %s", who,
-                     identity_label(&c->peer), c->is_server ? "listener" : "connection", allowed);
+                     "%s %s is not allowed on this %s; allowed: %s", who, identity_label(&c->peer),
+                     c->is_server ? "listener" : "connection", allowed);
 }
 
 int certa_conn_peer_identity(const certa_conn *c, certa_peer_identity *id) {

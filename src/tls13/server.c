@@ -8,10 +8,6 @@
 
 #include <string.h>
 
-static const uint8_t hrr_random[32] = {
-    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
-
 /* What the server learned from one ClientHello. */
 typedef struct client_hello {
     uint16_t legacy_version;
@@ -20,8 +16,8 @@ typedef struct client_hello {
     cursor suites;
     cursor compression;
     ext_list exts;
-    cursor groups;      /* supported_groups list */
-    cursor shares;      /* key_share client_shares */
+    cursor groups; /* supported_groups list */
+    cursor shares; /* key_share client_shares */
     cursor share_for_choice;
 } client_hello;
 
@@ -154,7 +150,8 @@ static int send_certificate_request(certa_conn *c) {
     bld_u16(&b, EXT_SIGNATURE_ALGORITHMS);
     bld_open(&b, 2);
     bld_open(&b, 2);
-    for (size_t i = 0; i < tls13_sig_schemes_count; i++) bld_u16(&b, tls13_sig_schemes[i]);
+    for (size_t i = 0; i < tls13_sig_schemes_count; i++)
+        bld_u16(&b, tls13_sig_schemes[i]);
     bld_close(&b);
     bld_close(&b);
     const certa_trust *trust = config_trust(c->cfg);
@@ -182,8 +179,8 @@ static int send_certificate_request(certa_conn *c) {
         bld_close(&b);
     }
     bld_close(&b);
-    int r = bld_ok(&b) ? conn_send_handshake(c, HS_CERTIFICATE_REQUEST, b.buf, b.len)
-                       : CERTA_E_NOMEM;
+    int r =
+        bld_ok(&b) ? conn_send_handshake(c, HS_CERTIFICATE_REQUEST, b.buf, b.len) : CERTA_E_NOMEM;
     bld_free(&b);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     conn_trace(c, "> CertificateRequest (client certificate %s)",
@@ -316,6 +313,18 @@ static int choose_alpn(certa_conn *c, const client_hello *ch) {
                      offered);
 }
 
+/* ServerHello and HelloRetryRequest start alike: legacy_version, random,
+ * the echoed session id, the suite, null compression. */
+static void put_hello_head(builder *b, const uint8_t random[32], const client_hello *ch,
+                           uint16_t suite) {
+    bld_u16(b, 0x0303);
+    bld_bytes(b, random, 32);
+    bld_u8(b, (uint8_t)ch->session_id.len);
+    bld_bytes(b, ch->session_id.data, ch->session_id.len);
+    bld_u16(b, suite);
+    bld_u8(b, 0);
+}
+
 static void put_supported_versions(builder *b) {
     bld_u16(b, EXT_SUPPORTED_VERSIONS);
     bld_u16(b, 2);
@@ -325,12 +334,7 @@ static void put_supported_versions(builder *b) {
 static int send_hello_retry(certa_conn *c, const client_hello *ch) {
     builder b;
     bld_init_alloc(&b, 128);
-    bld_u16(&b, 0x0303);
-    bld_bytes(&b, hrr_random, 32);
-    bld_u8(&b, (uint8_t)ch->session_id.len);
-    bld_bytes(&b, ch->session_id.data, ch->session_id.len);
-    bld_u16(&b, c->suite->id);
-    bld_u8(&b, 0);
+    put_hello_head(&b, hello_retry_random, ch, c->suite->id);
     bld_open(&b, 2);
     put_supported_versions(&b);
     bld_u16(&b, EXT_KEY_SHARE);
@@ -368,12 +372,7 @@ static int send_server_flight(certa_conn *c, const client_hello *ch) {
 
     builder b;
     bld_init_alloc(&b, 8192);
-    bld_u16(&b, 0x0303);
-    bld_bytes(&b, random, 32);
-    bld_u8(&b, (uint8_t)ch->session_id.len);
-    bld_bytes(&b, ch->session_id.data, ch->session_id.len);
-    bld_u16(&b, c->suite->id);
-    bld_u8(&b, 0);
+    put_hello_head(&b, random, ch, c->suite->id);
     bld_open(&b, 2);
     put_supported_versions(&b);
     bld_u16(&b, EXT_KEY_SHARE);
@@ -423,16 +422,16 @@ static int send_server_flight(certa_conn *c, const client_hello *ch) {
     r = build_certificate(c, &b, NULL, 0);
     if (!r) r = conn_send_handshake(c, HS_CERTIFICATE, b.buf, b.len);
     if (r) goto fail;
-    conn_trace(c, "> Certificate (%zu certificate%s)", c->id->count,
-               c->id->count == 1 ? "" : "s");
+    conn_trace(c, "> Certificate (%zu certificate%s)", c->id->count, c->id->count == 1 ? "" : "s");
     bld_free(&b);
     if (send_certificate_verify(c) != 0 || send_finished(c, c->server_hs_secret) != 0)
-        return c->state == ST_FAILED ? c->error : conn_fail(c, CERTA_E_INTERNAL, ALERT_INTERNAL_ERROR, NULL);
+        return c->state == ST_FAILED ? c->error
+                                     : conn_fail(c, CERTA_E_INTERNAL, ALERT_INTERNAL_ERROR, NULL);
     r = ks_application_secrets(c);
     if (!r) r = conn_set_tx(c, c->server_app_secret);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     c->state = c->cfg->client_auth != CERTA_CLIENT_AUTH_NONE ? ST_SERVER_WAIT_CERT
-                                                              : ST_SERVER_WAIT_FINISHED;
+                                                             : ST_SERVER_WAIT_FINISHED;
     return 0;
 fail:
     bld_free(&b);
@@ -533,13 +532,7 @@ static int on_client_finished(certa_conn *c, const uint8_t *msg, size_t len) {
     return 0;
 }
 
-typedef int (*message_handler)(certa_conn *c, const uint8_t *msg, size_t len);
-
-static const struct server_transition {
-    conn_state state;
-    uint8_t type;
-    message_handler handle;
-} server_table[] = {
+static const transition server_table[] = {
     {ST_SERVER_WAIT_CH, HS_CLIENT_HELLO, on_client_hello},
     {ST_SERVER_WAIT_CH2, HS_CLIENT_HELLO, on_client_hello},
     {ST_SERVER_WAIT_CERT, HS_CERTIFICATE, on_client_certificate},
@@ -549,20 +542,22 @@ static const struct server_transition {
 
 static const char *server_expects(conn_state s) {
     switch (s) {
-    case ST_SERVER_WAIT_CH: return "ClientHello";
-    case ST_SERVER_WAIT_CH2: return "the second ClientHello";
-    case ST_SERVER_WAIT_CERT: return "the client's Certificate";
-    case ST_SERVER_WAIT_CV: return "the client's CertificateVerify";
-    case ST_SERVER_WAIT_FINISHED: return "Finished";
-    default: return "nothing";
+    case ST_SERVER_WAIT_CH:
+        return "ClientHello";
+    case ST_SERVER_WAIT_CH2:
+        return "the second ClientHello";
+    case ST_SERVER_WAIT_CERT:
+        return "the client's Certificate";
+    case ST_SERVER_WAIT_CV:
+        return "the client's CertificateVerify";
+    case ST_SERVER_WAIT_FINISHED:
+        return "Finished";
+    default:
+        return "nothing";
     }
 }
 
 int server_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len) {
-    for (size_t i = 0; i < sizeof server_table / sizeof server_table[0]; i++)
-        if (server_table[i].state == c->state && server_table[i].type == type)
-            return server_table[i].handle(c, msg, len);
-    return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
-                     "the client sent %s (type %u) while the server was waiting for %s",
-                     hs_message_name(type), type, server_expects(c->state));
+    return run_transition(c, server_table, sizeof server_table / sizeof server_table[0], type, msg,
+                          len, "client", server_expects(c->state));
 }

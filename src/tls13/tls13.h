@@ -111,8 +111,8 @@ typedef struct identity {
 typedef enum rule_kind { RULE_SPIFFE_EXACT, RULE_SPIFFE_PREFIX, RULE_DNS, RULE_PIN } rule_kind;
 typedef struct allow_rule {
     rule_kind kind;
-    char text[256];   /* as given, for explanations */
-    char value[256];  /* SPIFFE ID / prefix (with trailing '/') / DNS name */
+    char text[256];  /* as given, for explanations */
+    char value[256]; /* SPIFFE ID / prefix (with trailing '/') / DNS name */
     uint8_t pin[32];
 } allow_rule;
 
@@ -127,9 +127,9 @@ struct certa_config {
     size_t alpn_wire_len;
     identity ids[MAX_IDENTITIES]; /* ids[0] from load_cert_chain/private_key */
     size_t id_count;
-    const certa_trust *trust;     /* borrowed, or owned_trust */
+    const certa_trust *trust; /* borrowed, or owned_trust */
     certa_trust *owned_trust;
-    pthread_mutex_t trust_lock;   /* the system bundle is loaded on first use */
+    pthread_mutex_t trust_lock; /* the system bundle is loaded on first use */
     certa_client_auth client_auth;
     allow_rule rules[MAX_RULES];
     size_t rule_count;
@@ -182,7 +182,7 @@ typedef enum conn_state {
     ST_CLIENT_WAIT_CV,
     ST_CLIENT_WAIT_FINISHED,
     ST_SERVER_WAIT_CH,
-    ST_SERVER_WAIT_CH2, /* after HelloRetryRequest */
+    ST_SERVER_WAIT_CH2,  /* after HelloRetryRequest */
     ST_SERVER_WAIT_CERT, /* client certificate requested */
     ST_SERVER_WAIT_CV,
     ST_SERVER_WAIT_FINISHED,
@@ -200,9 +200,9 @@ struct certa_conn {
 
     /* Transport input: at most one record at a time, decrypted in place.
      * Application data stays here until read (app_off/app_len). */
-    uint8_t *in;      /* allocated only while a record is buffered */
+    uint8_t *in; /* allocated only while a record is buffered */
     size_t in_len;
-    size_t in_high;   /* bytes of in used since allocation: what to zeroize */
+    size_t in_high; /* bytes of in used since allocation: what to zeroize */
     size_t app_off, app_len;
     /* Transport output. */
     builder out;
@@ -237,9 +237,9 @@ struct certa_conn {
     char server_name[256];
     char alpn[256];
     uint8_t hello_fingerprint[32]; /* server: what of ClientHello1 must not change */
-    const identity *id;       /* our certificate and key for this handshake */
-    uint16_t sig_scheme;      /* our CertificateVerify */
-    uint16_t peer_sig_scheme; /* peer's CertificateVerify */
+    const identity *id;            /* our certificate and key for this handshake */
+    uint16_t sig_scheme;           /* our CertificateVerify */
+    uint16_t peer_sig_scheme;      /* peer's CertificateVerify */
     bool ccs_sent;
     bool ccs_received;
     uint8_t *cookie; /* from HelloRetryRequest, echoed in ClientHello2 */
@@ -302,6 +302,20 @@ void ks_wipe(certa_conn *c);
 
 /* ---- signatures over the transcript (cert_verify.c) ---- */
 int cv_content(certa_conn *c, bool server_side, uint8_t *out, size_t *len);
+
+/* ---- the state tables (client.c / server.c) ---- */
+typedef int (*message_handler)(certa_conn *c, const uint8_t *msg, size_t len);
+typedef struct transition {
+    conn_state state;
+    uint8_t type;
+    message_handler handle;
+} transition;
+/* Runs the handler for (c->state, type), or fails with unexpected_message
+ * naming what was awaited. */
+int run_transition(certa_conn *c, const transition *table, size_t count, uint8_t type,
+                   const uint8_t *msg, size_t len, const char *peer, const char *awaited);
+/* SHA-256("HelloRetryRequest"): a ServerHello with this random is an HRR. */
+extern const uint8_t hello_retry_random[32];
 
 /* ---- client.c / server.c ---- */
 int client_start(certa_conn *c);

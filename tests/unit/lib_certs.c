@@ -21,9 +21,12 @@ static char *bio_to_string(BIO *bio) {
 int test_make_cert(const char *kind, const char *cn, char **cert_pem, char **key_pem) {
     EVP_PKEY *key = NULL;
     const EVP_MD *md = EVP_sha256();
-    if (!strcmp(kind, "p256")) key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    else if (!strcmp(kind, "p384")) key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-    else if (!strcmp(kind, "rsa2048")) key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    if (!strcmp(kind, "p256"))
+        key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    else if (!strcmp(kind, "p384"))
+        key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+    else if (!strcmp(kind, "rsa2048"))
+        key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
     else if (!strcmp(kind, "ed25519")) {
         key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
         md = NULL;
@@ -40,7 +43,8 @@ int test_make_cert(const char *kind, const char *cn, char **cert_pem, char **key
     X509_set_pubkey(x, key);
     int ok = X509_sign(x, key, md) > 0;
     BIO *cb = BIO_new(BIO_s_mem()), *kb = BIO_new(BIO_s_mem());
-    ok = ok && PEM_write_bio_X509(cb, x) && PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL);
+    ok = ok && PEM_write_bio_X509(cb, x) &&
+         PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL);
     if (ok) {
         *cert_pem = bio_to_string(cb);
         *key_pem = bio_to_string(kb);

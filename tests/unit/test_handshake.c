@@ -123,8 +123,8 @@ static void pin_cases(void) {
     certa_config *bad = certa_config_new();
     certa_config_add_pin(bad, "sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
     p = connect_pair(bad, scfg);
-    CHECK(certa_conn_error(p.client) == CERTA_E_PIN_MISMATCH, "wrong pin: CERTA_E_PIN_MISMATCH (%s)",
-          certa_error_name(certa_conn_error(p.client)));
+    CHECK(certa_conn_error(p.client) == CERTA_E_PIN_MISMATCH,
+          "wrong pin: CERTA_E_PIN_MISMATCH (%s)", certa_error_name(certa_conn_error(p.client)));
     CHECK(certa_conn_alert_sent(p.client) == 42, "wrong pin: client sent bad_certificate");
     CHECK(certa_conn_alert_received(p.server) == 42, "server saw bad_certificate");
     CHECK(strstr(certa_conn_error_text(p.client), sum.spki_sha256) != NULL,
@@ -205,7 +205,8 @@ static void post_handshake_cases(void) {
 
     /* Large write: fragmented into 2^14-byte records, read back whole. */
     static uint8_t big[100000], back[100000];
-    for (size_t i = 0; i < sizeof big; i++) big[i] = (uint8_t)(i * 7);
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i * 7);
     CHECK(certa_conn_write(p.client, big, sizeof big) == 0, "100 kB write queued");
     const uint8_t *out;
     size_t n = certa_conn_outgoing(p.client, &out), got = 0, off = 0;
@@ -269,7 +270,8 @@ static void post_handshake_cases(void) {
 
     /* EOF without close_notify is a truncation. */
     p = connect_pair(ccfg, scfg);
-    CHECK(certa_conn_recv_eof(p.client) == CERTA_E_PEER_CLOSED, "EOF without close_notify reported");
+    CHECK(certa_conn_recv_eof(p.client) == CERTA_E_PEER_CLOSED,
+          "EOF without close_notify reported");
     certa_conn_free(p.client);
     certa_conn_free(p.server);
 
@@ -279,7 +281,8 @@ static void post_handshake_cases(void) {
         certa_conn *from[2] = {c, s}, *to[2] = {s, c};
         for (int d = 0; d < 2; d++) {
             n = certa_conn_outgoing(from[d], &out);
-            for (size_t i = 0; i < n; i++) certa_conn_recv(to[d], out + i, 1, &used);
+            for (size_t i = 0; i < n; i++)
+                certa_conn_recv(to[d], out + i, 1, &used);
             certa_conn_outgoing_done(from[d], n);
         }
     }
@@ -327,7 +330,8 @@ int main(void) {
     const char *suites[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
                             "TLS_CHACHA20_POLY1305_SHA256"};
     for (size_t k = 0; k < 4; k++)
-        for (size_t s = 0; s < 3; s++) handshake_case(kinds[k], suites[s], NULL, NULL, false);
+        for (size_t s = 0; s < 3; s++)
+            handshake_case(kinds[k], suites[s], NULL, NULL, false);
     handshake_case("p256", "TLS_AES_128_GCM_SHA256", "secp256r1", NULL, false);
     handshake_case("p256", "TLS_AES_128_GCM_SHA256", "secp384r1", NULL, false);
     handshake_case("p256", "TLS_AES_256_GCM_SHA384", "x25519,secp256r1", "secp256r1", true);

@@ -45,8 +45,10 @@ static peer ossl_peer(SSL_CTX *ctx, bool server) {
     BIO_up_ref(p.to_ssl);
     BIO_up_ref(p.from_ssl);
     SSL_set_bio(p.ssl, p.to_ssl, p.from_ssl);
-    if (server) SSL_set_accept_state(p.ssl);
-    else SSL_set_connect_state(p.ssl);
+    if (server)
+        SSL_set_accept_state(p.ssl);
+    else
+        SSL_set_connect_state(p.ssl);
     return p;
 }
 
@@ -104,7 +106,8 @@ static void certa_client_case(const char *kind, const char *suite, const char *g
                               const char *server_groups, bool expect_hrr) {
     char *cert, *key;
     test_make_cert(kind, "localhost", &cert, &key);
-    SSL_CTX *ctx = ossl_ctx(true, cert, key, suite, server_groups ? server_groups : ossl_group(group));
+    SSL_CTX *ctx =
+        ossl_ctx(true, cert, key, suite, server_groups ? server_groups : ossl_group(group));
     peer p = ossl_peer(ctx, true);
     certa_config *cfg = certa_config_new();
     certa_config_set_insecure(cfg, true);
@@ -181,7 +184,8 @@ static void alpn_and_key_update(void) {
     const unsigned char *sel;
     unsigned sel_len;
     SSL_get0_alpn_selected(p.ssl, &sel, &sel_len);
-    CHECK(sel_len == 8 && !memcmp(sel, "http/1.1", 8), "libssl client got ALPN http/1.1 from certa");
+    CHECK(sel_len == 8 && !memcmp(sel, "http/1.1", 8),
+          "libssl client got ALPN http/1.1 from certa");
     /* libssl asks certa to update keys; certa must answer and keep working. */
     SSL_key_update(p.ssl, SSL_KEY_UPDATE_REQUESTED);
     SSL_write(p.ssl, "after", 5);

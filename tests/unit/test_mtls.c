@@ -162,7 +162,8 @@ int main(void) {
     s = server_cfg(CERTA_CLIENT_AUTH_REQUIRE, NULL);
     c = client_cfg(&expired, NULL);
     p = run(c, s, "localhost");
-    CHECK(certa_conn_error(p.server) == CERTA_E_CERT_EXPIRED, "expired client certificate refused (%s: %s)",
+    CHECK(certa_conn_error(p.server) == CERTA_E_CERT_EXPIRED,
+          "expired client certificate refused (%s: %s)",
           certa_error_name(certa_conn_error(p.server)), certa_conn_error_text(p.server));
     CHECK(certa_conn_alert_received(p.client) == 45, "client got certificate_expired");
     done(&p, c, s);
@@ -213,15 +214,19 @@ int main(void) {
     use_identity(c, &web);
     p = run(c, s, "localhost");
     certa_conn_peer_identity(p.server, &id);
-    CHECK(certa_conn_handshake_done(p.server) && !strcmp(id.spiffe_id, "spiffe://prod.example/api/web"),
+    CHECK(certa_conn_handshake_done(p.server) &&
+              !strcmp(id.spiffe_id, "spiffe://prod.example/api/web"),
           "client picked the identity issued by the CA the server named: '%s'", id.spiffe_id);
     done(&p, c, s);
 
     certa_config *bad = certa_config_new();
-    CHECK(certa_config_add_allow(bad, "spiffe://Prod/x") == CERTA_E_BAD_RULE, "uppercase trust domain refused");
-    CHECK(certa_config_add_allow(bad, "spiffe://prod/a*") == CERTA_E_BAD_RULE, "partial wildcard refused");
+    CHECK(certa_config_add_allow(bad, "spiffe://Prod/x") == CERTA_E_BAD_RULE,
+          "uppercase trust domain refused");
+    CHECK(certa_config_add_allow(bad, "spiffe://prod/a*") == CERTA_E_BAD_RULE,
+          "partial wildcard refused");
     CHECK(certa_config_add_allow(bad, "http://x") == CERTA_E_BAD_RULE, "unknown rule kind refused");
-    CHECK(certa_config_add_allow(bad, "spiffe://prod.example/*") == 0, "trust-domain rule accepted");
+    CHECK(certa_config_add_allow(bad, "spiffe://prod.example/*") == 0,
+          "trust-domain rule accepted");
     certa_config_free(bad);
 
     certa_trust_free(trust);
