@@ -195,8 +195,18 @@ void certa_config_set_client_auth(certa_config *cfg, certa_client_auth mode);
  * sentence naming its identity and the allowed rules. */
 int certa_config_add_allow(certa_config *cfg, const char *rule);
 
-/* Cap on one handshake message (certificate chains); default 64 KiB. */
+/* Limits against hostile peers, each with a safe default:
+ * - one handshake message (certificate chains): default 64 KiB, at least 1 KiB;
+ * - certificates the peer may send: default 10, at most 16;
+ * - signature checks path building may spend on one chain: default 1000;
+ * - records in a row that carry no data (KeyUpdate, empty records, warning
+ *   alerts, tickets, ChangeCipherSpec): default 32.
+ * certa never accepts 0-RTT early data (it has no resumption), so early data
+ * has no knob: such records fail the handshake. */
 void certa_config_set_max_handshake_size(certa_config *cfg, size_t max);
+void certa_config_set_max_chain_length(certa_config *cfg, unsigned max);
+void certa_config_set_max_verify_work(certa_config *cfg, unsigned max);
+void certa_config_set_max_idle_records(certa_config *cfg, unsigned max);
 
 /* Time (seconds since the epoch) and randomness; defaults: time(), RAND_bytes. */
 typedef int64_t (*certa_time_fn)(void *arg);

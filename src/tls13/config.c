@@ -35,6 +35,9 @@ certa_config *certa_config_new(void) {
     memcpy(cfg->groups, default_groups, sizeof default_groups);
     cfg->group_count = 3;
     cfg->max_handshake = DEFAULT_MAX_HANDSHAKE;
+    cfg->max_chain = DEFAULT_MAX_CHAIN;
+    cfg->max_verify_work = DEFAULT_MAX_VERIFY_WORK;
+    cfg->max_idle_records = DEFAULT_MAX_IDLE_RECORDS;
     cfg->time_fn = default_time;
     cfg->random_fn = default_random;
     cfg->id_count = 1; /* slot 0: the pair from load_cert_chain/load_private_key */
@@ -241,6 +244,19 @@ void certa_config_set_insecure(certa_config *cfg, bool insecure) {
 
 void certa_config_set_max_handshake_size(certa_config *cfg, size_t max) {
     if (cfg && !atomic_load(&cfg->frozen) && max >= 1024) cfg->max_handshake = max;
+}
+
+void certa_config_set_max_chain_length(certa_config *cfg, unsigned max) {
+    if (cfg && !atomic_load(&cfg->frozen) && max >= 1)
+        cfg->max_chain = max > MAX_PEER_CERTS ? MAX_PEER_CERTS : max;
+}
+
+void certa_config_set_max_verify_work(certa_config *cfg, unsigned max) {
+    if (cfg && !atomic_load(&cfg->frozen) && max >= 1) cfg->max_verify_work = max;
+}
+
+void certa_config_set_max_idle_records(certa_config *cfg, unsigned max) {
+    if (cfg && !atomic_load(&cfg->frozen) && max >= 1) cfg->max_idle_records = max;
 }
 
 void certa_config_set_time_fn(certa_config *cfg, certa_time_fn fn, void *arg) {

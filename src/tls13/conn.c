@@ -418,11 +418,11 @@ static int process_record(certa_conn *c, const uint8_t *src) {
                     (type == CONTENT_HANDSHAKE && c->state != ST_CONNECTED);
     if (progress) {
         c->idle_records = 0;
-    } else if (++c->idle_records > MAX_IDLE_RECORDS) {
+    } else if (++c->idle_records > c->cfg->max_idle_records) {
         return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
-                         "the peer sent %d records in a row that carry no data (KeyUpdate, "
+                         "the peer sent %u records in a row that carry no data (KeyUpdate, "
                          "empty records, warning alerts, tickets): treating it as a flood",
-                         MAX_IDLE_RECORDS + 1);
+                         c->cfg->max_idle_records + 1);
     }
     if (type != CONTENT_HANDSHAKE && c->hs_in.len > 0)
         return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,

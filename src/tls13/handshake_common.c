@@ -94,10 +94,11 @@ int peer_certificate_parse(certa_conn *c, cursor *body) {
             return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
                              "the peer's certificate entry carries extensions that were not "
                              "requested");
-        if (c->peer_cert_count == MAX_PEER_CERTS)
+        if (c->peer_cert_count == c->cfg->max_chain)
             return conn_fail(c, CERTA_E_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE,
-                             "the peer sent more than %d certificates: trim the chain",
-                             MAX_PEER_CERTS);
+                             "the peer sent more than %u certificates, the configured limit: "
+                             "trim the chain, or raise max_chain_length",
+                             c->cfg->max_chain);
         uint8_t *copy = malloc(der.len);
         if (!copy) return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
         memcpy(copy, der.data, der.len);
@@ -143,6 +144,7 @@ static int validate_chain(certa_conn *c) {
             params.dns_name = c->server_name;
     }
     params.time = cfg->time_fn(cfg->time_arg);
+    params.max_work = cfg->max_verify_work;
     certa_verify_result res;
     int code = certa_verify_chain(trust, (const uint8_t *const *)c->peer_certs, c->peer_cert_lens,
                                   c->peer_cert_count, &params, &res);

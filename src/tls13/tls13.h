@@ -98,7 +98,9 @@ uint8_t alert_for_error(int code);
 #define DEFAULT_MAX_HANDSHAKE (64 * 1024)
 /* Records in a row that carry no application data (KeyUpdate, empty
  * records, warning alerts, tickets) before the peer counts as flooding. */
-#define MAX_IDLE_RECORDS 32
+#define DEFAULT_MAX_IDLE_RECORDS 32
+#define DEFAULT_MAX_CHAIN 10
+#define DEFAULT_MAX_VERIFY_WORK 1000
 
 /* A certificate chain (leaf first, DER) with its private key. */
 typedef struct identity {
@@ -137,6 +139,9 @@ struct certa_config {
     size_t pin_count;
     bool insecure;
     size_t max_handshake;
+    unsigned max_chain;        /* certificates the peer may send (<= MAX_PEER_CERTS) */
+    unsigned max_verify_work;  /* signature checks per chain validation */
+    unsigned max_idle_records; /* no-data records in a row */
     certa_time_fn time_fn;
     void *time_arg;
     certa_random_fn random_fn;
