@@ -14,7 +14,7 @@ run_one() {
   local name=$1; shift
   local out rc
   out=$(mktemp)
-  timeout 600 "$@" >"$out" 2>&1
+  timeout -k 10 600 "$@" >"$out" 2>&1
   rc=$?
   local p f s
   p=$(grep -c '^ok - ' "$out")

@@ -20,7 +20,7 @@ check() { # check DESCRIPTION COMMAND...
 }
 # run: runs certa with a time bound; output in $T/out, status in $rc.
 run() {
-  timeout 60 "$CERTA" "$@" >"$T/out" 2>&1
+  timeout -k 5 60 "$CERTA" "$@" >"$T/out" 2>&1
   rc=$?
 }
 expect_rc() { # expect_rc WANT DESCRIPTION (after run)
@@ -246,7 +246,17 @@ fi
 
 # ---- a TLS handshake with an issued identity: certa serve, openssl s_client ----
 SERVE_PID=
-stop_serve() { if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; SERVE_PID=; fi; }
+# SIGTERM, then SIGKILL after 10 s: a sanitizer build's exit-time leak check
+# has been seen to hang, and a test must never wait forever.
+stop_serve() {
+  [ -n "$SERVE_PID" ] || return 0
+  kill "$SERVE_PID" 2>/dev/null
+  for _ in $(seq 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$SERVE_PID" 2>/dev/null
+  pkill -KILL -P "$SERVE_PID" 2>/dev/null
+  wait "$SERVE_PID" 2>/dev/null
+  SERVE_PID=
+}
 trap 'stop_serve; rm -rf "$T"' EXIT
 if timeout 10 "$CERTA" serve --help 2>&1 | grep -q -- "--cert"; then
   for kt in p256 ed25519 rsa2048; do
@@ -254,7 +264,7 @@ if timeout 10 "$CERTA" serve --help 2>&1 | grep -q -- "--cert"; then
     served=0
     for attempt in 1 2 3; do
       port=$((20000 + RANDOM % 30000))
-      timeout 60 "$CERTA" serve --cert "$T/tls-$kt.crt" --key "$T/tls-$kt.key" --port "$port" --quiet >"$T/serve.log" 2>&1 &
+      timeout -k 5 60 "$CERTA" serve --cert "$T/tls-$kt.crt" --key "$T/tls-$kt.key" --port "$port" --quiet >"$T/serve.log" 2>&1 &
       SERVE_PID=$!
       for _ in $(seq 1 50); do
         grep -q "listening" "$T/serve.log" 2>/dev/null && break
