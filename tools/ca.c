@@ -134,9 +134,9 @@ static void hex_upper(const uint8_t *p, size_t n, char *out, size_t cap) {
     if (cap) out[o < cap ? o : cap - 1] = 0;
 }
 
-/* Serial text -> canonical uppercase hex without leading zeros (colons,
- * spaces and a 0x prefix allowed). false if not hex, zero or over 20
- * bytes. */
+/* Serial text -> canonical uppercase hex: whole bytes without leading zero
+ * bytes, as OpenSSL prints serials ("0E4F..."); colons, spaces and a 0x
+ * prefix allowed. false if not hex, zero or over 20 bytes. */
 static bool normalize_serial(const char *in, char *out, size_t cap) {
     if (!in) return false;
     if (in[0] == '0' && (in[1] == 'x' || in[1] == 'X')) in += 2;
@@ -160,6 +160,12 @@ static bool normalize_serial(const char *in, char *out, size_t cap) {
         out[n++] = "0123456789ABCDEF"[v];
     }
     if (n == 0) return false;
+    if (n % 2) { /* an odd digit count: the first byte's high nibble is 0 */
+        if (n + 1 >= cap) return false;
+        memmove(out + 1, out, n);
+        out[0] = '0';
+        n++;
+    }
     out[n] = 0;
     return true;
 }
