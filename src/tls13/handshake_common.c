@@ -21,11 +21,6 @@ int run_transition(certa_conn *c, const transition *table, size_t count, uint8_t
                      type, awaited);
 }
 
-bool is_grease(uint16_t v) {
-    /* RFC 8701: 0x0a0a, 0x1a1a, ..., 0xfafa */
-    return (v & 0x0f0f) == 0x0a0a && (v >> 12) == ((v >> 4) & 0x0f);
-}
-
 bool is_ip_literal(const char *name) {
     uint8_t buf[16];
     return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;

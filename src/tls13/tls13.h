@@ -340,7 +340,6 @@ typedef struct ext_list {
  * connection with a sentence naming the message. */
 int ext_parse(certa_conn *c, const char *message, cursor *block, ext_list *out);
 const cursor *ext_find(const ext_list *l, uint16_t type);
-bool is_grease(uint16_t v);
 int peer_certificate_parse(certa_conn *c, cursor *body);
 int peer_certificate_check(certa_conn *c);
 bool is_ip_literal(const char *name);
