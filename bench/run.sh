@@ -157,7 +157,7 @@ global
   nbthread 1
   maxconn 5000
   ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256
-  ssl-default-bind-options ssl-min-ver TLSv1.3
+  ssl-default-bind-options ssl-min-ver TLSv1.3${BENCH_NO_TICKETS:+ no-tls-tickets}
 defaults
   mode tcp
   timeout connect 5s
