@@ -132,10 +132,17 @@ run_wrk() {
   local port=$1
   shift
   local out
-  out=$(taskset -c "$CPU_LOAD" "$WRK" -t1 -c"$PROXY_CONNS" -d"${PROXY_SECONDS}s" "$@" \
-    "https://127.0.0.1:$port/small.txt" 2>&1)
+  local TIMEFORMAT='%U %S' cpu
+  # wrk's own CPU time too: the load generator shares a core with nginx, so
+  # what a proxy costs the *client* per connection matters to the rate.
+  cpu=$({ time taskset -c "$CPU_LOAD" "$WRK" -t1 -c"$PROXY_CONNS" -d"${PROXY_SECONDS}s" "$@" \
+    "https://127.0.0.1:$port/small.txt" >"$D/wrk.out" 2>&1; } 2>&1)
+  out=$(cat "$D/wrk.out")
   local rps errs
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  local reqs
+  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+  [ -n "${BENCH_VERBOSE:-}" ] && echo "    wrk on :$port: ${reqs:-0} requests, cpu user+sys ${cpu}; $(grep -E 'Socket errors|Non-2xx' "$D/wrk.out" | tr '\n' ' ')" >&2
   errs=$(awk '/Socket errors:/ {sub(/.*Socket errors: /, ""); print} /Non-2xx/ {print "non2xx=" $NF}' <<<"$out" | tr '\n' ' ')
   echo "${rps:-0} ${errs:-none}" | sed 's/ *$//'
 }
