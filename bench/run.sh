@@ -5,6 +5,9 @@
 #
 #   bash bench/run.sh [BUILD]          (BUILD defaults to build)
 # Environment: BENCH_SECONDS (per in-process measurement, default 2),
+# certa has no session resumption, so HAProxy's is off too (no tickets and no
+# session cache: OpenSSL 3 turns "no tickets" into stateful tickets otherwise,
+# and wrk resumes); BENCH_RESUMPTION=1 leaves HAProxy's on.
 # PROXY_SECONDS (per wrk run, default 5), PROXY_CONNS (wrk connections,
 # default 50), BENCH_ONLY=speed|mem|proxy (one group).
 set -uo pipefail
@@ -135,13 +138,16 @@ run_wrk() {
   local TIMEFORMAT='%U %S' cpu
   # wrk's own CPU time too: the load generator shares a core with nginx, so
   # what a proxy costs the *client* per connection matters to the rate.
-  cpu=$({ time taskset -c "$CPU_LOAD" "$WRK" -t1 -c"$PROXY_CONNS" -d"${PROXY_SECONDS}s" "$@" \
+  local trace=()
+  [ -n "${BENCH_STRACE:-}" ] && trace=(strace -c -f -o "$D/wrk.strace.$port.$#")
+  cpu=$({ time taskset -c "$CPU_LOAD" "${trace[@]}" "$WRK" -t1 -c"$PROXY_CONNS" -d"${PROXY_SECONDS}s" "$@" \
     "https://127.0.0.1:$port/small.txt" >"$D/wrk.out" 2>&1; } 2>&1)
   out=$(cat "$D/wrk.out")
   local rps errs
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   local reqs
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+  [ -n "${BENCH_STRACE:-}" ] && head -n 12 "$D/wrk.strace.$port.$#" | sed 's/^/      /' >&2
   [ -n "${BENCH_VERBOSE:-}" ] && echo "    wrk on :$port: ${reqs:-0} requests, cpu user+sys ${cpu}; $(grep -E 'Socket errors|Non-2xx' "$D/wrk.out" | tr '\n' ' ')" >&2
   errs=$(awk '/Socket errors:/ {sub(/.*Socket errors: /, ""); print} /Non-2xx/ {print "non2xx=" $NF}' <<<"$out" | tr '\n' ' ')
   echo "${rps:-0} ${errs:-none}" | sed 's/ *$//'
@@ -164,7 +170,8 @@ global
   nbthread 1
   maxconn 5000
   ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256
-  ssl-default-bind-options ssl-min-ver TLSv1.3${BENCH_NO_TICKETS:+ no-tls-tickets}
+  ssl-default-bind-options ssl-min-ver TLSv1.3${BENCH_RESUMPTION:- no-tls-tickets}
+${BENCH_RESUMPTION:-  tune.ssl.cachesize 0}
 defaults
   mode tcp
   timeout connect 5s
