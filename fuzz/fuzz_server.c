@@ -2,21 +2,11 @@
  * input byte picks a chunk size so record and message reassembly across
  * transport reads is exercised too. */
 #include "certa.h"
+#include "fuzz_fixed.h"
 #include "fuzz_identity.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int fixed_random(void *arg, uint8_t *out, size_t len) {
-    (void)arg;
-    memset(out, 0x5a, len);
-    return 0;
-}
-
-static int64_t fixed_time(void *arg) {
-    (void)arg;
-    return 1790000000;
-}
 
 static certa_config *server_config(void) {
     static certa_config *cfg;
