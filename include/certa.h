@@ -201,12 +201,43 @@ int certa_config_add_allow(certa_config *cfg, const char *rule);
  * - signature checks path building may spend on one chain: default 1000;
  * - records in a row that carry no data (KeyUpdate, empty records, warning
  *   alerts, tickets, ChangeCipherSpec): default 32.
- * certa never accepts 0-RTT early data (it has no resumption), so early data
- * has no knob: such records fail the handshake. */
+ * certa never accepts 0-RTT early data (resumption is PSK with (EC)DHE
+ * only), so early data has no knob: such records fail the handshake. */
 void certa_config_set_max_handshake_size(certa_config *cfg, size_t max);
 void certa_config_set_max_chain_length(certa_config *cfg, unsigned max);
 void certa_config_set_max_verify_work(certa_config *cfg, unsigned max);
 void certa_config_set_max_idle_records(certa_config *cfg, unsigned max);
+
+/* ---- session resumption (TLS 1.3 PSK with (EC)DHE, RFC 8446 §2.2) ----
+ *
+ * A server sends session tickets after each handshake; a client that comes
+ * back with one skips the certificate exchange (no signature, no chain
+ * validation) but still does a fresh key exchange (psk_dhe_ke only: forward
+ * secrecy is kept; certa never sends or accepts 0-RTT early data).
+ *
+ * A resumed connection carries the identity the full handshake verified:
+ * certa_conn_peer_identity() returns it (certa_info.resumed is true and no
+ * peer certificates are available). A ticket is refused — and a full
+ * handshake done instead — once the peer's certificate has expired, once
+ * the lifetime has passed since the full handshake that verified the peer
+ * (resumption never stretches an identity check beyond it), when it was
+ * issued for another server name, or when the identity no longer passes the
+ * allow rules or the client-certificate requirement. */
+
+/* Server: tickets sent after each handshake (default 2; 0 = no resumption). */
+void certa_config_set_tickets(certa_config *cfg, unsigned count);
+/* Lifetime of a ticket and of a resumable identity check, in seconds
+ * (default 7200; at most 604800, RFC 8446 §4.6.1). */
+void certa_config_set_ticket_lifetime(certa_config *cfg, uint32_t seconds);
+/* The 32-byte key tickets are sealed with (AES-256-GCM). Random per config
+ * by default; set the same key on several configs (a reload) or processes to
+ * let them resume each other's tickets. */
+int certa_config_set_ticket_key(certa_config *cfg, const uint8_t key[32]);
+/* Client: remember tickets per server name in the config (default 32
+ * tickets, 0 = off); certa_client_new then offers one for its server name.
+ * A ticket is offered once (RFC 8446 §C.4). The cache is shared safely by
+ * the config's connections and threads. */
+void certa_config_set_session_cache(certa_config *cfg, unsigned tickets);
 
 /* Time (seconds since the epoch) and randomness; defaults: time(), RAND_bytes. */
 typedef int64_t (*certa_time_fn)(void *arg);
@@ -254,6 +285,20 @@ int certa_conn_close(certa_conn *conn);
 /* Send a KeyUpdate; request_peer asks the peer to update its keys too. */
 int certa_conn_key_update(certa_conn *conn, bool request_peer);
 
+/* Client, explicit resumption: the newest session the server gave this
+ * connection (it arrives after the handshake, with the first data), as bytes
+ * to store — they hold a secret: keep them like a private key. Sets *len;
+ * CERTA_E_STATE if no ticket has arrived, CERTA_E_INVALID_ARGUMENT if cap is
+ * too small (*len says how much is needed). */
+int certa_conn_session(const certa_conn *conn, uint8_t *buf, size_t cap, size_t *len);
+/* A client that offers a stored session (from certa_conn_session) to
+ * server_name. An unusable session (malformed, expired, for another name or
+ * cipher suite) is not offered; a server that declines gets a full
+ * handshake. Either way the connection works as certa_client_new's. */
+certa_conn *certa_client_new_resume(certa_config *cfg, const char *server_name,
+                                    const uint8_t *session, size_t session_len);
+#define CERTA_SESSION_MAX 8192 /* certa_conn_session never needs more */
+
 bool certa_conn_handshake_done(const certa_conn *conn);
 bool certa_conn_peer_closed(const certa_conn *conn); /* close_notify received */
 bool certa_conn_failed(const certa_conn *conn);
@@ -273,6 +318,7 @@ typedef struct certa_info {
     const char *alpn;         /* negotiated protocol or NULL */
     const char *server_name;  /* SNI sent (client) or received (server), or NULL */
     size_t peer_cert_count;   /* certificates the peer sent */
+    bool resumed;             /* a session ticket (PSK) was used: no certificates exchanged */
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
 /* The peer's identity as established by the handshake. */

@@ -47,6 +47,10 @@ typedef struct transcript {
 int transcript_init(transcript *t, hash_alg h);
 int transcript_update(transcript *t, const uint8_t *data, size_t len);
 int transcript_current(const transcript *t, uint8_t *out); /* hash_len(alg) bytes */
+/* The hash the transcript would have after a and then b, leaving it as is
+ * (PSK binders hash a partial ClientHello). */
+int transcript_current_with(const transcript *t, const uint8_t *a, size_t a_len, const uint8_t *b,
+                            size_t b_len, uint8_t *out);
 void transcript_free(transcript *t);
 
 int hmac(hash_alg h, const uint8_t *key, size_t key_len, const uint8_t *data, size_t len,

@@ -158,6 +158,17 @@ int transcript_current(const transcript *t, uint8_t *out) {
     return 0;
 }
 
+int transcript_current_with(const transcript *t, const uint8_t *a, size_t a_len, const uint8_t *b,
+                            size_t b_len, uint8_t *out) {
+    if (t == NULL || t->ctx == NULL || out == NULL || (!a && a_len) || (!b && b_len)) return -1;
+    md_state copy = *t->ctx;
+    if (a_len > 0) md_update(&copy, a, a_len);
+    if (b_len > 0) md_update(&copy, b, b_len);
+    md_final(&copy, out);
+    crypto_zero(&copy, sizeof copy);
+    return 0;
+}
+
 void transcript_free(transcript *t) {
     if (t == NULL || t->ctx == NULL) return;
     crypto_zero(t->ctx, sizeof *t->ctx);

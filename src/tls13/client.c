@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Last 8 bytes of a TLS 1.3 server's random when it negotiates 1.2 / 1.1- (§4.1.3). */
 static const uint8_t downgrade_tls12[8] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01};
@@ -11,6 +12,65 @@ static const uint8_t downgrade_tls11[8] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0
 
 static bool sends_sni(const certa_conn *c) {
     return c->server_name[0] && !is_ip_literal(c->server_name);
+}
+
+/* Is the offered session still good to offer? (After HelloRetryRequest
+ * only with a suite of the same hash, §4.1.4.) */
+static bool offering(const certa_conn *c) {
+    return c->offered &&
+           (!c->suite || c->suite->hash == cipher_suite_find(c->offered->suite)->hash);
+}
+
+/* psk_key_exchange_modes (psk_dhe_ke only) and pre_shared_key, which must
+ * be the last extension; its binder is computed over the ClientHello up to
+ * the binders and written in place (§4.2.11.2). */
+static void put_psk_extensions(certa_conn *c, builder *b) {
+    const session_state *s = c->offered;
+    hash_alg h = cipher_suite_find(s->suite)->hash;
+    size_t hl = hash_len(h);
+    int64_t age_ms = (c->cfg->time_fn(c->cfg->time_arg) - s->issued) * 1000;
+    uint32_t obfuscated = (uint32_t)(age_ms < 0 ? 0 : age_ms) + s->age_add;
+    bld_u16(b, EXT_PSK_KEY_EXCHANGE_MODES);
+    bld_u16(b, 2);
+    bld_u8(b, 1);
+    bld_u8(b, 1); /* psk_dhe_ke */
+    bld_u16(b, EXT_PRE_SHARED_KEY);
+    bld_open(b, 2);
+    bld_open(b, 2); /* identities */
+    bld_open(b, 2);
+    bld_bytes(b, s->ticket, s->ticket_len);
+    bld_close(b);
+    bld_u32(b, obfuscated);
+    bld_close(b);
+    bld_open(b, 2); /* binders */
+    bld_open(b, 1);
+    bld_zeros(b, hl);
+    bld_close(b);
+    bld_close(b);
+    bld_close(b);
+}
+
+static int write_binder(certa_conn *c, builder *b) {
+    const session_state *s = c->offered;
+    hash_alg h = cipher_suite_find(s->suite)->hash;
+    size_t hl = hash_len(h);
+    /* b holds the ClientHello body; the binders vector (2 + 1 + hl bytes)
+     * ends it. The hash covers the message header with the full length. */
+    size_t body_len = b->len, truncated = body_len - (3 + hl);
+    uint8_t hdr[4] = {HS_CLIENT_HELLO, (uint8_t)(body_len >> 16), (uint8_t)(body_len >> 8),
+                      (uint8_t)body_len};
+    uint8_t th[CRYPTO_MAX_HASH];
+    int r;
+    if (c->th_started) {
+        r = transcript_current_with(&c->th, hdr, 4, b->buf, truncated, th);
+    } else {
+        transcript t;
+        r = transcript_init(&t, h);
+        if (!r) r = transcript_current_with(&t, hdr, 4, b->buf, truncated, th);
+        transcript_free(&t);
+    }
+    if (!r) r = ks_binder(h, s->psk, th, b->buf + body_len - hl);
+    return r ? CERTA_E_CRYPTO : 0;
 }
 
 /* Builds and sends ClientHello for the current c->group (a fresh key). */
@@ -92,14 +152,59 @@ static int send_client_hello(certa_conn *c) {
     bld_close(&b);
     bld_close(&b);
     bld_close(&b);
+    bool psk = offering(c);
+    if (psk) put_psk_extensions(c, &b);
     bld_close(&b); /* extensions */
-    int r = bld_ok(&b) ? conn_send_handshake(c, HS_CLIENT_HELLO, b.buf, b.len) : CERTA_E_NOMEM;
+    int r = bld_ok(&b) ? 0 : CERTA_E_NOMEM;
+    if (!r && psk) r = write_binder(c, &b);
+    if (!r) r = conn_send_handshake(c, HS_CLIENT_HELLO, b.buf, b.len);
     bld_free(&b);
     if (r) return conn_fail(c, r, ALERT_NONE, NULL);
-    conn_trace(c, "> ClientHello (%zu suites, key share %s%s%s)", cfg->cipher_count,
+    conn_trace(c, "> ClientHello (%zu suites, key share %s%s%s%s)", cfg->cipher_count,
                certa_group_name(c->group), sends_sni(c) ? ", SNI " : "",
-               sends_sni(c) ? c->server_name : "");
+               sends_sni(c) ? c->server_name : "", psk ? ", offers a session ticket" : "");
     return 0;
+}
+
+/* Why a stored session cannot be offered on this connection, or NULL. */
+static const char *session_unusable(const certa_conn *c, const session_state *s) {
+    const certa_config *cfg = c->cfg;
+    int64_t t = cfg->time_fn(cfg->time_arg);
+    bool suite_ok = false;
+    for (size_t i = 0; i < cfg->cipher_count; i++)
+        suite_ok = suite_ok || cfg->ciphers[i] == s->suite;
+    if (!s->ticket_len) return "it has no ticket";
+    if (strcasecmp(s->server_name, c->server_name)) return "it is for another server name";
+    if (!suite_ok) return "its cipher suite is no longer allowed";
+    if (t >= s->issued + (int64_t)s->lifetime) return "its ticket expired";
+    if (s->peer.present && t >= s->peer.not_after) return "the server's certificate expired";
+    if (cfg->pin_count > 0) {
+        if (!pins_match(cfg, s->peer.spki_sha256)) return "the server's key matches no pin";
+    } else if (!cfg->insecure && !s->peer.verified) {
+        return "the server was not verified when it was stored";
+    }
+    if (!policy_allows(cfg, &s->peer)) return "the allow rules refuse the server's identity";
+    return NULL;
+}
+
+/* Takes a stored session (blob, owned) as the one to offer, if usable. */
+void client_offer_session(certa_conn *c, uint8_t *blob, size_t len) {
+    session_state *s = calloc(1, sizeof *s + len);
+    if (!s) goto done;
+    uint8_t *copy = (uint8_t *)(s + 1);
+    memcpy(copy, blob, len);
+    const char *why = "it is malformed or from another version";
+    if (session_decode(copy, len, s) == 0 && !(why = session_unusable(c, s))) {
+        c->offered = s;
+        c->offered_len = len;
+        goto done;
+    }
+    conn_trace(c, "  stored session not offered: %s", why);
+    crypto_zero(s, sizeof *s + len);
+    free(s);
+done:
+    crypto_zero(blob, len);
+    free(blob);
 }
 
 int client_start(certa_conn *c) {
@@ -243,11 +348,33 @@ static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
 
     for (size_t i = 0; i < exts.count; i++) {
         uint16_t t = exts.types[i];
-        if (t != EXT_SUPPORTED_VERSIONS && t != EXT_KEY_SHARE)
+        if (t != EXT_SUPPORTED_VERSIONS && t != EXT_KEY_SHARE &&
+            !(t == EXT_PRE_SHARED_KEY && offering(c)))
             return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
                              "the server's ServerHello carries extension %u, which was not "
                              "offered there",
                              t);
+    }
+    const cursor *psk = ext_find(&exts, EXT_PRE_SHARED_KEY);
+    if (psk) {
+        cursor p = *psk;
+        uint16_t selected;
+        if (!cur_u16(&p, &selected) || !cur_empty(&p))
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "malformed pre_shared_key in ServerHello");
+        if (selected != 0)
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "the server selected pre-shared key %u, but we offered only one",
+                             selected);
+        if (cipher_suite_find(c->offered->suite)->hash != suite->hash)
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "the server resumed our session with %s, whose hash differs from "
+                             "the session's",
+                             suite->name);
+        c->resumed = true;
+        memcpy(c->psk, c->offered->psk, c->offered->psk_len);
+        c->peer = c->offered->peer;
+        c->auth_time = c->offered->auth_time;
     }
     const cursor *ks = ext_find(&exts, EXT_KEY_SHARE);
     if (!ks)
@@ -278,7 +405,10 @@ static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     if (!r) r = conn_set_rx(c, c->server_hs_secret);
     if (!r) r = conn_set_tx(c, c->client_hs_secret);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
-    conn_trace(c, "< ServerHello (TLS 1.3, %s, %s)", suite->name, certa_group_name(group));
+    conn_trace(c, "< ServerHello (TLS 1.3, %s, %s%s)", suite->name, certa_group_name(group),
+               c->resumed   ? ", resumed"
+               : c->offered ? ", session ticket declined"
+                            : "");
     c->state = ST_CLIENT_WAIT_EE;
     return 0;
 }
@@ -348,6 +478,17 @@ static int on_encrypted_extensions(certa_conn *c, const uint8_t *msg, size_t len
     conn_trace(c, "< EncryptedExtensions%s%s", c->alpn[0] ? " (ALPN " : "",
                c->alpn[0] ? c->alpn : "");
     if (c->alpn[0]) conn_trace(c, "  ALPN: %s", c->alpn);
+    if (c->resumed) {
+        /* The server proved its identity in the handshake the ticket came
+         * from: no Certificate now (§2.2). */
+        conn_trace(c, "  resumed: server identity %s from the session (verified %lld s ago)",
+                   c->peer.spiffe_id[0] ? c->peer.spiffe_id
+                   : c->peer.subject[0] ? c->peer.subject
+                                        : "(unnamed)",
+                   (long long)(c->cfg->time_fn(c->cfg->time_arg) - c->auth_time));
+        c->state = ST_CLIENT_WAIT_FINISHED;
+        return 0;
+    }
     c->state = ST_CLIENT_WAIT_CERT_CR;
     return 0;
 }
@@ -435,11 +576,13 @@ static int on_finished(certa_conn *c, const uint8_t *msg, size_t len) {
     }
     if (!r) r = send_finished(c, c->client_hs_secret);
     if (!r) r = conn_set_tx(c, c->client_app_secret);
+    /* Tickets may follow: keep what their PSKs derive from. */
+    if (!r) r = ks_resumption_secret(c, c->resumption_secret);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     conn_handshake_finished(c);
     c->state = ST_CONNECTED;
-    conn_trace(c, "handshake complete: TLS 1.3, %s, %s", c->suite->name,
-               certa_group_name(c->group));
+    conn_trace(c, "handshake complete: TLS 1.3, %s, %s%s", c->suite->name,
+               certa_group_name(c->group), c->resumed ? ", resumed" : "");
     return 0;
 }
 

@@ -42,6 +42,11 @@ certa_config *certa_config_new(void) {
     cfg->random_fn = default_random;
     cfg->id_count = 1; /* slot 0: the pair from load_cert_chain/load_private_key */
     pthread_mutex_init(&cfg->trust_lock, NULL);
+    cfg->tickets = DEFAULT_TICKETS;
+    cfg->ticket_lifetime = DEFAULT_TICKET_LIFETIME;
+    cfg->ticket_key_ok = crypto_random(cfg->ticket_key, sizeof cfg->ticket_key) == 0;
+    cfg->cache.cap = DEFAULT_SESSION_CACHE;
+    pthread_mutex_init(&cfg->cache.lock, NULL);
     return cfg;
 }
 
@@ -52,6 +57,8 @@ void certa_config_free(certa_config *cfg) {
         identity_clear(&cfg->ids[i]);
     certa_trust_free(cfg->owned_trust);
     pthread_mutex_destroy(&cfg->trust_lock);
+    session_cache_clear(&cfg->cache);
+    pthread_mutex_destroy(&cfg->cache.lock);
     crypto_zero(cfg, sizeof *cfg);
     free(cfg);
 }

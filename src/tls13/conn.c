@@ -18,6 +18,7 @@ static certa_conn *conn_new(certa_config *cfg, bool is_server) {
     c->is_server = is_server;
     c->alert_sent = ALERT_NONE;
     c->alert_received = ALERT_NONE;
+    c->auth_time = cfg->time_fn(cfg->time_arg); /* unless a session says otherwise */
     c->rx.aead.encrypt = false;
     c->tx.aead.encrypt = true;
     bld_init_alloc(&c->out, 0);
@@ -25,13 +26,35 @@ static certa_conn *conn_new(certa_config *cfg, bool is_server) {
     return c;
 }
 
-certa_conn *certa_client_new(certa_config *cfg, const char *server_name) {
+/* A client offering session (owned; NULL for none). */
+static certa_conn *client_new(certa_config *cfg, const char *server_name, uint8_t *session,
+                              size_t session_len) {
     certa_conn *c = conn_new(cfg, false);
-    if (!c) return NULL;
+    if (!c) {
+        if (session) crypto_zero(session, session_len);
+        free(session);
+        return NULL;
+    }
     if (server_name) snprintf(c->server_name, sizeof c->server_name, "%s", server_name);
     c->state = ST_CLIENT_WAIT_SH;
+    if (session) client_offer_session(c, session, session_len);
     client_start(c); /* a failure is recorded in the connection */
     return c;
+}
+
+certa_conn *certa_client_new(certa_config *cfg, const char *server_name) {
+    size_t len = 0;
+    uint8_t *cached = cfg ? session_cache_take(cfg, server_name, &len) : NULL;
+    return client_new(cfg, server_name, cached, len);
+}
+
+certa_conn *certa_client_new_resume(certa_config *cfg, const char *server_name,
+                                    const uint8_t *session, size_t session_len) {
+    uint8_t *copy = NULL;
+    if (session && session_len > 0 && session_len <= CERTA_SESSION_MAX &&
+        (copy = malloc(session_len)))
+        memcpy(copy, session, session_len);
+    return client_new(cfg, server_name, copy, copy ? session_len : 0);
 }
 
 certa_conn *certa_server_new(certa_config *cfg) {
@@ -47,6 +70,13 @@ certa_conn *certa_server_new(certa_config *cfg) {
     return c;
 }
 
+static void drop_offered_session(certa_conn *c) {
+    if (!c->offered) return;
+    crypto_zero(c->offered, sizeof *c->offered + c->offered_len);
+    free(c->offered);
+    c->offered = NULL;
+}
+
 void certa_conn_free(certa_conn *c) {
     if (!c) return;
     record_protection_clear(&c->rx);
@@ -58,6 +88,11 @@ void certa_conn_free(certa_conn *c) {
     for (size_t i = 0; i < c->peer_cert_count; i++)
         free(c->peer_certs[i]);
     free(c->cookie);
+    drop_offered_session(c);
+    if (c->session) {
+        crypto_zero(c->session, c->session_len);
+        free(c->session);
+    }
     if (c->first_hello) {
         crypto_zero(c->first_hello, c->first_hello_len);
         free(c->first_hello);
@@ -480,8 +515,10 @@ void conn_handshake_finished(certa_conn *c) {
     crypto_zero(c->client_hs_secret, sizeof c->client_hs_secret);
     crypto_zero(c->server_hs_secret, sizeof c->server_hs_secret);
     crypto_zero(c->master_secret, sizeof c->master_secret);
+    crypto_zero(c->psk, sizeof c->psk);
     free(c->cookie);
     c->cookie = NULL;
+    drop_offered_session(c);
 }
 
 int certa_conn_recv(certa_conn *c, const uint8_t *data, size_t len, size_t *used) {
@@ -683,18 +720,7 @@ int post_handshake_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_
         if (!r && request && !c->close_sent) r = send_key_update(c, false);
         return r;
     }
-    if (type == HS_NEW_SESSION_TICKET && !c->is_server) {
-        /* Resumption is not implemented: check the shape and drop it. */
-        uint32_t lifetime, age_add;
-        cursor nonce, ticket, exts;
-        if (!cur_u32(&body, &lifetime) || !cur_u32(&body, &age_add) || !cur_vec8(&body, &nonce) ||
-            !cur_vec16(&body, &ticket) || ticket.len == 0 || !cur_vec16(&body, &exts) ||
-            !cur_empty(&body))
-            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed NewSessionTicket");
-        conn_trace(c, "< NewSessionTicket (lifetime %us; ignored: resumption not enabled)",
-                   lifetime);
-        return 0;
-    }
+    if (type == HS_NEW_SESSION_TICKET && !c->is_server) return on_new_session_ticket(c, &body);
     return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                      "the peer sent %s after the handshake, which is not allowed%s",
                      hs_message_name(type),
@@ -740,6 +766,7 @@ int certa_conn_info(const certa_conn *c, certa_info *info) {
     bool sent = c->server_name[0] && (c->is_server || !is_ip_literal(c->server_name));
     info->server_name = sent ? c->server_name : NULL;
     info->peer_cert_count = c->peer_cert_count;
+    info->resumed = c->resumed;
     return 0;
 }
 

@@ -1,6 +1,7 @@
-/* The TLS 1.3 key schedule (RFC 8446 §7.1) without PSK: early secret from
- * zeros, handshake secret from the (EC)DHE shared secret, master secret,
- * and the traffic secrets derived from the transcript hash. */
+/* The TLS 1.3 key schedule (RFC 8446 §7.1): early secret from the
+ * resumption PSK or zeros, handshake secret from the (EC)DHE shared secret,
+ * master secret, the traffic secrets derived from the transcript hash, and
+ * the resumption secrets (binder, resumption_master_secret, ticket PSKs). */
 #include "tls13/tls13.h"
 
 #include <string.h>
@@ -12,12 +13,48 @@ static int derived_salt(hash_alg h, const uint8_t *secret, uint8_t *out) {
     return derive_secret(h, secret, "derived", empty_hash, out);
 }
 
+int ks_early_secret(hash_alg h, const uint8_t *psk, uint8_t *early) {
+    static const uint8_t zeros[CRYPTO_MAX_HASH] = {0};
+    return hkdf_extract(h, NULL, 0, psk ? psk : zeros, hash_len(h), early) == 0 ? 0
+                                                                                : CERTA_E_CRYPTO;
+}
+
+int ks_binder(hash_alg h, const uint8_t *psk, const uint8_t *truncated_hash, uint8_t *out) {
+    size_t hl = hash_len(h);
+    uint8_t early[CRYPTO_MAX_HASH], empty[CRYPTO_MAX_HASH], binder_key[CRYPTO_MAX_HASH],
+        finished_key[CRYPTO_MAX_HASH];
+    int ok = ks_early_secret(h, psk, early) == 0 && hash_oneshot(h, NULL, 0, empty) == 0 &&
+             derive_secret(h, early, "res binder", empty, binder_key) == 0 &&
+             hkdf_expand_label(h, binder_key, "finished", NULL, 0, finished_key, hl) == 0 &&
+             hmac(h, finished_key, hl, truncated_hash, hl, out) == 0;
+    crypto_zero(early, sizeof early);
+    crypto_zero(binder_key, sizeof binder_key);
+    crypto_zero(finished_key, sizeof finished_key);
+    return ok ? 0 : CERTA_E_CRYPTO;
+}
+
+int ks_resumption_secret(certa_conn *c, uint8_t *out) {
+    uint8_t th[CRYPTO_MAX_HASH];
+    if (transcript_hash(c, th) != 0 ||
+        derive_secret(c->suite->hash, c->master_secret, "res master", th, out) != 0)
+        return CERTA_E_CRYPTO;
+    return 0;
+}
+
+int ks_ticket_psk(hash_alg h, const uint8_t *rms, const uint8_t *nonce, size_t nonce_len,
+                  uint8_t *psk) {
+    return hkdf_expand_label(h, rms, "resumption", nonce, nonce_len, psk, hash_len(h)) == 0
+               ? 0
+               : CERTA_E_CRYPTO;
+}
+
 int ks_handshake_secrets(certa_conn *c, const uint8_t *shared, size_t shared_len) {
     hash_alg h = c->suite->hash;
     size_t hl = hash_len(h);
     uint8_t zeros[CRYPTO_MAX_HASH] = {0};
     uint8_t early[CRYPTO_MAX_HASH], salt[CRYPTO_MAX_HASH], th[CRYPTO_MAX_HASH];
-    int ok = hkdf_extract(h, NULL, 0, zeros, hl, early) == 0 && derived_salt(h, early, salt) == 0 &&
+    int ok = ks_early_secret(h, c->resumed ? c->psk : NULL, early) == 0 &&
+             derived_salt(h, early, salt) == 0 &&
              hkdf_extract(h, salt, hl, shared, shared_len, c->handshake_secret) == 0 &&
              transcript_hash(c, th) == 0 &&
              derive_secret(h, c->handshake_secret, "c hs traffic", th, c->client_hs_secret) == 0 &&
@@ -72,4 +109,6 @@ void ks_wipe(certa_conn *c) {
     crypto_zero(c->server_hs_secret, sizeof c->server_hs_secret);
     crypto_zero(c->client_app_secret, sizeof c->client_app_secret);
     crypto_zero(c->server_app_secret, sizeof c->server_app_secret);
+    crypto_zero(c->psk, sizeof c->psk);
+    crypto_zero(c->resumption_secret, sizeof c->resumption_secret);
 }

@@ -105,8 +105,23 @@ static bool dns_listed(const char *list, const char *name) {
     return false;
 }
 
-static bool rule_matches(const certa_conn *c, const allow_rule *r) {
-    const certa_peer_identity *id = &c->peer;
+/* id->spki_sha256 ("sha256:BASE64") against a raw 32-byte pin. */
+static bool spki_is(const certa_peer_identity *id, const uint8_t pin[32]) {
+    char text[64] = "sha256:";
+    if (base64_encode(pin, 32, text + 7, sizeof text - 7) < 0) return false;
+    return strlen(id->spki_sha256) == strlen(text) &&
+           crypto_equal_ct(id->spki_sha256, text, strlen(text));
+}
+
+bool pins_match(const certa_config *cfg, const char *spki_sha256) {
+    certa_peer_identity id;
+    snprintf(id.spki_sha256, sizeof id.spki_sha256, "%s", spki_sha256);
+    for (size_t i = 0; i < cfg->pin_count; i++)
+        if (spki_is(&id, cfg->pins[i])) return true;
+    return false;
+}
+
+static bool rule_matches(const certa_peer_identity *id, const allow_rule *r) {
     switch (r->kind) {
     case RULE_SPIFFE_EXACT:
         return id->spiffe_id[0] && !strcmp(id->spiffe_id, r->value);
@@ -114,15 +129,16 @@ static bool rule_matches(const certa_conn *c, const allow_rule *r) {
         return id->spiffe_id[0] && !strncmp(id->spiffe_id, r->value, strlen(r->value));
     case RULE_DNS:
         return dns_listed(id->dns_names, r->value);
-    case RULE_PIN: {
-        x509_cert leaf;
-        uint8_t hash[32];
-        return c->peer_cert_count > 0 &&
-               x509_parse(&leaf, c->peer_certs[0], c->peer_cert_lens[0]) == 0 &&
-               hash_oneshot(HASH_SHA256, leaf.spki.data, leaf.spki.len, hash) == 0 &&
-               crypto_equal_ct(hash, r->pin, 32);
+    case RULE_PIN:
+        return spki_is(id, r->pin);
     }
-    }
+    return false;
+}
+
+bool policy_allows(const certa_config *cfg, const certa_peer_identity *id) {
+    if (cfg->rule_count == 0) return true;
+    for (size_t i = 0; i < cfg->rule_count; i++)
+        if (id->present && rule_matches(id, &cfg->rules[i])) return true;
     return false;
 }
 
@@ -140,7 +156,7 @@ int policy_check(certa_conn *c) {
     char allowed[200] = "";
     size_t used = 0;
     for (size_t i = 0; i < cfg->rule_count; i++) {
-        if (c->peer.present && rule_matches(c, &cfg->rules[i])) {
+        if (c->peer.present && rule_matches(&c->peer, &cfg->rules[i])) {
             conn_trace(c, "  %s %s allowed by rule %s", who, identity_label(&c->peer),
                        cfg->rules[i].text);
             return 0;

@@ -7,6 +7,7 @@
 #include "x509/trust.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* What the server learned from one ClientHello. */
 typedef struct client_hello {
@@ -313,6 +314,114 @@ static int choose_alpn(certa_conn *c, const client_hello *ch) {
                      offered);
 }
 
+/* Why a ticket this server sealed cannot resume this connection, or NULL. */
+static const char *ticket_unusable(const certa_conn *c, const session_state *s) {
+    const certa_config *cfg = c->cfg;
+    int64_t t = cfg->time_fn(cfg->time_arg);
+    const cipher_suite *suite = cipher_suite_find(s->suite);
+    if (!suite || suite->hash != c->suite->hash) return "it was made with another hash";
+    if (t >= s->issued + (int64_t)s->lifetime || t >= s->auth_time + (int64_t)cfg->ticket_lifetime)
+        return "it expired";
+    if (strcasecmp(s->server_name, c->server_name)) return "it was issued for another server name";
+    if (cfg->client_auth == CERTA_CLIENT_AUTH_REQUIRE && !(s->peer.present && s->peer.verified))
+        return "it carries no verified client certificate, which this server requires";
+    if (s->peer.present && t >= s->peer.not_after) return "the client's certificate has expired";
+    if (!policy_allows(cfg, &s->peer)) return "the allow rules refuse the identity it carries";
+    return NULL;
+}
+
+/* pre_shared_key (§4.2.11): resume with the first offered ticket that is
+ * ours and still good, once its binder proves the client holds its PSK.
+ * Anything else is a full handshake; a bad binder fails (decrypt_error). */
+static int try_resume(certa_conn *c, const client_hello *ch, const uint8_t *msg) {
+    const cursor *pe = ext_find(&ch->exts, EXT_PRE_SHARED_KEY);
+    if (!pe) return 0;
+    const cursor *me = ext_find(&ch->exts, EXT_PSK_KEY_EXCHANGE_MODES);
+    if (!me)
+        return conn_fail(c, CERTA_E_MISSING_EXTENSION, ALERT_MISSING_EXTENSION,
+                         "the client offers a pre-shared key without psk_key_exchange_modes");
+    cursor e = *me, modes, p = *pe, identities, binders;
+    uint8_t mode;
+    bool dhe = false;
+    if (!cur_vec8(&e, &modes) || !cur_empty(&e) || modes.len == 0)
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "malformed psk_key_exchange_modes in ClientHello");
+    while (cur_u8(&modes, &mode))
+        dhe = dhe || mode == 1;
+    if (!cur_vec16(&p, &identities) || !cur_vec16(&p, &binders) || !cur_empty(&p) ||
+        identities.len == 0 || binders.len == 0)
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "malformed pre_shared_key in ClientHello");
+    size_t n_ids = 0, n_binders = 0;
+    for (cursor i = identities, id; !cur_empty(&i); n_ids++) {
+        uint32_t age;
+        if (!cur_vec16(&i, &id) || id.len == 0 || !cur_u32(&i, &age))
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "malformed PSK identity in ClientHello");
+    }
+    for (cursor i = binders, b; !cur_empty(&i); n_binders++)
+        if (!cur_vec8(&i, &b) || b.len < 32)
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "malformed PSK binder in ClientHello");
+    if (n_ids != n_binders)
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the client offers %zu pre-shared keys but %zu binders", n_ids, n_binders);
+    if (!dhe || c->cfg->tickets == 0) {
+        conn_trace(c, "  session ticket not used: %s: full handshake",
+                   !dhe ? "the client allows only psk_ke (no forward secrecy)"
+                        : "resumption is off on this server");
+        return 0;
+    }
+    session_state s;
+    const char *why = "it is not one of this server's tickets";
+    size_t index = 0;
+    cursor ids = identities, ticket;
+    uint32_t age;
+    for (; cur_vec16(&ids, &ticket) && cur_u32(&ids, &age); index++) {
+        if (ticket_open(c->cfg, ticket.data, ticket.len, &s) != 0) continue;
+        if (!(why = ticket_unusable(c, &s))) break;
+        crypto_zero(&s, sizeof s);
+    }
+    if (index == n_ids) {
+        conn_trace(c, "  session ticket not used: %s: full handshake", why);
+        return 0;
+    }
+    cursor bs = binders, binder;
+    for (size_t i = 0; i <= index; i++)
+        cur_vec8(&bs, &binder);
+    /* The binder covers the ClientHello up to the binders list (and the
+     * transcript before it, after HelloRetryRequest). */
+    hash_alg h = c->suite->hash;
+    size_t hl = hash_len(h), truncated = (size_t)(binders.data - 2 - msg);
+    uint8_t th[CRYPTO_MAX_HASH], expected[CRYPTO_MAX_HASH];
+    int r = c->th_started ? transcript_current_with(&c->th, msg, truncated, NULL, 0, th)
+                          : hash_oneshot(h, msg, truncated, th);
+    if (!r) r = ks_binder(h, s.psk, th, expected);
+    bool ok = !r && binder.len == hl && crypto_equal_ct(binder.data, expected, hl);
+    crypto_zero(expected, sizeof expected);
+    if (!ok) {
+        crypto_zero(&s, sizeof s);
+        return r ? conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, NULL)
+                 : conn_fail(c, CERTA_E_BAD_FINISHED, ALERT_DECRYPT_ERROR,
+                             "the client's PSK binder does not verify: the session ticket was "
+                             "replayed by someone without its key, or the ClientHello was altered");
+    }
+    c->resumed = true;
+    c->psk_index = (uint16_t)index;
+    memcpy(c->psk, s.psk, s.psk_len);
+    c->peer = s.peer;
+    c->auth_time = s.auth_time;
+    crypto_zero(&s, sizeof s);
+    conn_trace(c, "  resuming a session%s%s (identity verified %lld s ago)",
+               c->peer.present ? " of client " : "",
+               !c->peer.present       ? ""
+               : c->peer.spiffe_id[0] ? c->peer.spiffe_id
+               : c->peer.subject[0]   ? c->peer.subject
+                                      : "(unnamed)",
+               (long long)(c->cfg->time_fn(c->cfg->time_arg) - c->auth_time));
+    return 0;
+}
+
 /* ServerHello and HelloRetryRequest start alike: legacy_version, random,
  * the echoed session id, the suite, null compression. */
 static void put_hello_head(builder *b, const uint8_t random[32], const client_hello *ch,
@@ -382,6 +491,11 @@ static int send_server_flight(certa_conn *c, const client_hello *ch) {
     bld_bytes(&b, pub, pub_len);
     bld_close(&b);
     bld_close(&b);
+    if (c->resumed) {
+        bld_u16(&b, EXT_PRE_SHARED_KEY);
+        bld_u16(&b, 2);
+        bld_u16(&b, c->psk_index);
+    }
     bld_close(&b);
     int r = bld_ok(&b) ? conn_send_handshake(c, HS_SERVER_HELLO, b.buf, b.len) : CERTA_E_NOMEM;
     if (!r) r = conn_send_ccs(c);
@@ -390,7 +504,8 @@ static int send_server_flight(certa_conn *c, const client_hello *ch) {
     if (!r) r = conn_set_tx(c, c->server_hs_secret);
     if (!r) r = conn_set_rx(c, c->client_hs_secret);
     if (r) goto fail;
-    conn_trace(c, "> ServerHello (TLS 1.3, %s, %s)", c->suite->name, certa_group_name(c->group));
+    conn_trace(c, "> ServerHello (TLS 1.3, %s, %s%s)", c->suite->name, certa_group_name(c->group),
+               c->resumed ? ", resumed" : "");
 
     b.len = 0; /* EncryptedExtensions */
     bld_open(&b, 2);
@@ -414,6 +529,15 @@ static int send_server_flight(certa_conn *c, const client_hello *ch) {
     conn_trace(c, "> EncryptedExtensions%s%s", c->alpn[0] ? " (ALPN " : "",
                c->alpn[0] ? c->alpn : "");
 
+    if (c->resumed) { /* both sides' identities come from the ticket (§2.2) */
+        bld_free(&b);
+        if (send_finished(c, c->server_hs_secret) != 0) return c->error;
+        r = ks_application_secrets(c);
+        if (!r) r = conn_set_tx(c, c->server_app_secret);
+        if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+        c->state = ST_SERVER_WAIT_FINISHED;
+        return 0;
+    }
     if (c->cfg->client_auth != CERTA_CLIENT_AUTH_NONE && send_certificate_request(c) != 0) {
         bld_free(&b);
         return c->error;
@@ -479,6 +603,7 @@ static int on_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
         c->session_id_len = ch.session_id.len;
         memcpy(c->session_id, ch.session_id.data, ch.session_id.len);
     }
+    if (!need_retry && try_resume(c, &ch, msg) != 0) return c->error;
     int r = transcript_add(c, msg, len);
     if (!r) r = transcript_start(c);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
@@ -524,11 +649,13 @@ static int on_client_finished(certa_conn *c, const uint8_t *msg, size_t len) {
     if (check_finished(c, c->client_hs_secret, msg, len) != 0) return c->error;
     int r = transcript_add(c, msg, len);
     if (!r) r = conn_set_rx(c, c->client_app_secret);
+    if (!r) r = send_session_tickets(c);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     conn_handshake_finished(c);
     c->state = ST_CONNECTED;
-    conn_trace(c, "handshake complete: TLS 1.3, %s, %s%s%s", c->suite->name,
-               certa_group_name(c->group), c->alpn[0] ? ", ALPN " : "", c->alpn);
+    conn_trace(c, "handshake complete: TLS 1.3, %s, %s%s%s%s", c->suite->name,
+               certa_group_name(c->group), c->alpn[0] ? ", ALPN " : "", c->alpn,
+               c->resumed ? ", resumed" : "");
     return 0;
 }
 

@@ -118,6 +118,43 @@ typedef struct allow_rule {
     uint8_t pin[32];
 } allow_rule;
 
+/* A resumable session: what a ticket seals (server) or what a client
+ * stores with the ticket (session.c). */
+typedef struct session_state {
+    uint16_t suite;
+    int64_t auth_time; /* the full handshake that verified the peer */
+    int64_t issued;    /* server: ticket issued; client: ticket received */
+    uint32_t lifetime;
+    uint32_t age_add;
+    uint8_t psk[CRYPTO_MAX_HASH];
+    uint8_t psk_len;
+    char server_name[256];
+    certa_peer_identity peer; /* server: the client's; client: the server's */
+    const uint8_t *ticket;    /* client only: the ticket to offer */
+    size_t ticket_len;
+} session_state;
+
+#define DEFAULT_TICKETS 2
+#define DEFAULT_TICKET_LIFETIME 7200
+#define MAX_TICKET_LIFETIME 604800
+#define DEFAULT_SESSION_CACHE 32
+/* Tickets kept per server name in the client cache. */
+#define SESSION_CACHE_PER_NAME 2
+
+typedef struct session_cache_entry {
+    char name[256];
+    uint8_t *blob; /* encoded session_state; holds the PSK */
+    size_t len;
+    uint64_t seq; /* age: higher is newer */
+} session_cache_entry;
+
+typedef struct session_cache {
+    pthread_mutex_t lock;
+    session_cache_entry *entries; /* allocated on first use */
+    unsigned cap;
+    uint64_t seq;
+} session_cache;
+
 struct certa_config {
     atomic_int refs;
     atomic_bool frozen; /* set by the first connection: no more changes */
@@ -146,6 +183,12 @@ struct certa_config {
     void *time_arg;
     certa_random_fn random_fn;
     void *random_arg;
+    /* resumption */
+    unsigned tickets;
+    uint32_t ticket_lifetime;
+    uint8_t ticket_key[32];
+    bool ticket_key_ok;
+    session_cache cache;
     char error[256];
 };
 
@@ -178,6 +221,10 @@ const certa_trust *config_trust(certa_config *cfg);
 int peer_identity_fill(const uint8_t *der, size_t len, certa_peer_identity *id);
 /* Applies the allow rules; fails the connection with an explanation. */
 int policy_check(certa_conn *c);
+/* The same rules as a question, for a remembered identity (resumption). */
+bool policy_allows(const certa_config *cfg, const certa_peer_identity *id);
+/* Does "sha256:BASE64" name one of the config's pins? */
+bool pins_match(const certa_config *cfg, const char *spki_sha256);
 
 typedef enum conn_state {
     ST_CLIENT_WAIT_SH,
@@ -260,6 +307,18 @@ struct certa_conn {
     crypto_key *peer_key;
     certa_peer_identity peer;
 
+    /* resumption */
+    session_state *offered; /* client: the session offered in ClientHello */
+    size_t offered_len;     /* the encoded copy that follows it in memory */
+    bool resumed;           /* the handshake used a PSK */
+    uint16_t psk_index;     /* server: which offered identity it is */
+    uint8_t psk[CRYPTO_MAX_HASH];
+    int64_t auth_time; /* when the peer's identity was verified */
+    /* client: resumption_master_secret, for tickets arriving later */
+    uint8_t resumption_secret[CRYPTO_MAX_HASH];
+    uint8_t *session; /* client: the newest session, encoded */
+    size_t session_len;
+
     unsigned idle_records; /* consecutive records without application data */
 
     /* status */
@@ -305,6 +364,35 @@ int ks_finished_mac(certa_conn *c, const uint8_t *base_secret, uint8_t *out);
 int ks_next_traffic_secret(certa_conn *c, uint8_t *secret);
 void ks_wipe(certa_conn *c);
 
+/* Early secret from the PSK when resuming (c->resumed), else from zeros. */
+int ks_early_secret(hash_alg h, const uint8_t *psk, uint8_t *early);
+/* The PSK binder (§4.2.11.2) over the hash of the truncated ClientHello. */
+int ks_binder(hash_alg h, const uint8_t *psk, const uint8_t *truncated_hash, uint8_t *out);
+/* resumption_master_secret: call with the transcript through the client's Finished. */
+int ks_resumption_secret(certa_conn *c, uint8_t *out);
+/* The PSK a ticket stands for: HKDF-Expand-Label(rms, "resumption", nonce). */
+int ks_ticket_psk(hash_alg h, const uint8_t *rms, const uint8_t *nonce, size_t nonce_len,
+                  uint8_t *psk);
+
+/* ---- session.c: tickets, stored sessions, the client cache ---- */
+/* Encodes s (with its ticket, if any) into b. */
+void session_encode(builder *b, const session_state *s);
+/* Decodes a stored session; the ticket points into the input. 0 or -1. */
+int session_decode(const uint8_t *data, size_t len, session_state *s);
+/* Seals s (without ticket) under the config's ticket key into b. */
+int ticket_seal(const certa_config *cfg, const session_state *s, builder *b);
+/* Opens a ticket this config sealed; -1 if it is not one (or was altered). */
+int ticket_open(const certa_config *cfg, const uint8_t *ticket, size_t len, session_state *s);
+/* Client cache: keeps a copy of blob for name; take returns the newest
+ * (removed from the cache, the caller frees it). */
+void session_cache_put(certa_config *cfg, const char *name, const uint8_t *blob, size_t len);
+uint8_t *session_cache_take(certa_config *cfg, const char *name, size_t *len);
+void session_cache_clear(session_cache *cache);
+/* Server: sends the configured tickets at the end of a handshake. */
+int send_session_tickets(certa_conn *c);
+/* Client: a NewSessionTicket after the handshake. */
+int on_new_session_ticket(certa_conn *c, cursor *body);
+
 /* ---- signatures over the transcript (cert_verify.c) ---- */
 int cv_content(certa_conn *c, bool server_side, uint8_t *out, size_t *len);
 
@@ -324,6 +412,8 @@ extern const uint8_t hello_retry_random[32];
 
 /* ---- client.c / server.c ---- */
 int client_start(certa_conn *c);
+/* Takes a stored session (blob, owned and freed) to offer, if usable. */
+void client_offer_session(certa_conn *c, uint8_t *blob, size_t len);
 int client_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len);
 int server_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len);
 /* post-handshake messages (both sides) */
