@@ -27,6 +27,9 @@ typedef struct bench_setup {
 
 int bench_setup_init(bench_setup *b, const char *kind, const char *group, const char *suite);
 void bench_setup_free(bench_setup *b);
+/* Before any connection: servers of both libraries send one session ticket
+ * per handshake (stateless tickets), for handshake_resumed. */
+void bench_setup_resumption(bench_setup *b);
 
 /* certa client + server driven in memory until both finished the handshake
  * (true) or one failed (false). */

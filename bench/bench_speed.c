@@ -2,7 +2,8 @@
  * one thread over in-memory transports, each next to the rate libcrypto's
  * unavoidable operations allow (the bound).
  *
- *   bench_speed handshake   handshake_full{,_secp256r1,_rsa2048}
+ *   bench_speed handshake   handshake_full{,_secp256r1,_rsa2048}, handshake_resumed
+ *   bench_speed resumed     handshake_resumed only
  *   bench_speed bulk        bulk_16k_{aes128gcm,chacha20poly1305}
  *
  * Duration per measurement: BENCH_SECONDS (default 2). */
@@ -219,6 +220,88 @@ static void handshake_case(const char *name, const char *kind, const char *group
     bench_setup_free(&b);
 }
 
+/* ---- resumed handshakes (PSK with (EC)DHE) ------------------------------- */
+/* Each side's client offers the newest session it holds and keeps the new
+ * ticket the server sends (one per handshake on both libraries), as a real
+ * client reconnecting over and over would. */
+
+static double certa_resumed_rate(bench_setup *b) {
+    static uint8_t session[CERTA_SESSION_MAX];
+    static size_t session_len;
+    long n = 0;
+    double t0 = now_seconds(), t;
+    do {
+        for (int i = 0; i < 16; i++, n++) {
+            certa_conn *cli = session_len ? certa_client_new_resume(b->certa_cli, "localhost",
+                                                                    session, session_len)
+                                          : certa_client_new(b->certa_cli, "localhost");
+            certa_conn *srv = certa_server_new(b->certa_srv);
+            if (!cli || !srv || !certa_pair_handshake(cli, srv)) die("certa resumed handshake");
+            certa_info info;
+            certa_conn_info(cli, &info);
+            if (session_len && !info.resumed) die("certa did not resume");
+            if (certa_conn_session(cli, session, sizeof session, &session_len) != 0)
+                die("certa: no session ticket");
+            certa_conn_free(cli);
+            certa_conn_free(srv);
+        }
+        t = now_seconds();
+    } while (t - t0 < secs);
+    return (double)n / (t - t0);
+}
+
+static double ossl_resumed_rate(bench_setup *b) {
+    static SSL_SESSION *session;
+    long n = 0;
+    double t0 = now_seconds(), t;
+    do {
+        for (int i = 0; i < 16; i++, n++) {
+            ossl_pair p;
+            if (ossl_pair_new(&p, b->ossl_cli, b->ossl_srv) != 0) die("libssl pair");
+            if (session && SSL_set_session(p.cli, session) != 1) die("SSL_set_session");
+            if (!ossl_pair_handshake(&p)) die("libssl resumed handshake");
+            if (session && !SSL_session_reused(p.cli)) die("libssl did not resume");
+            uint8_t byte;
+            SSL_read(p.cli, &byte, 1); /* takes in the NewSessionTicket */
+            SSL_SESSION *next = SSL_get1_session(p.cli);
+            if (!next) die("libssl: no session");
+            SSL_SESSION_free(session);
+            session = next;
+            /* Freed without a shutdown, libssl marks the session not resumable. */
+            SSL_set_shutdown(p.cli, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+            ossl_pair_free(&p);
+        }
+        t = now_seconds();
+    } while (t - t0 < secs);
+    return (double)n / (t - t0);
+}
+
+static void resumed_case(const char *name, const char *kind, const char *group) {
+    bench_setup b;
+    if (bench_setup_init(&b, kind, group, "TLS_AES_128_GCM_SHA256") != 0) die("setup");
+    bench_setup_resumption(&b);
+    double save = secs;
+    secs = 0.1;
+    certa_resumed_rate(&b);
+    ossl_resumed_rate(&b);
+    secs = save;
+    double c = certa_resumed_rate(&b);
+    double o = ossl_resumed_rate(&b);
+    double parts[4];
+    handshake_bound(&b, parts);
+    /* Resumption skips the signature and its verification. */
+    double bound = 1.0 / (2 * parts[0] + 2 * parts[1]);
+    printf("%s certa=%.0f openssl=%.0f ratio=%.2f bound=%.0f of_bound=%.1f%% "
+           "openssl_of_bound=%.1f%%\n",
+           name, c, o, c / o, bound, 100 * c / bound, 100 * o / bound);
+    fprintf(stderr,
+            "  %s: resumed handshakes/s (PSK + %s, one ticket per handshake taken in by the "
+            "client); bound = 2 keygen + 2 agreement\n",
+            name, group);
+    fflush(stdout);
+    bench_setup_free(&b);
+}
+
 /* ---- bulk data ----------------------------------------------------------- */
 
 #define CHUNK 16384
@@ -362,6 +445,17 @@ static void profile_handshakes(const char *lib, int n, const char *kind, const c
 int main(int argc, char **argv) {
     secs = bench_seconds(2);
     const char *what = argc > 1 ? argv[1] : "all";
+    if (!strcmp(what, "profile-resumed")) { /* profile-resumed certa|openssl N */
+        if (argc < 4) die("usage: bench_speed profile-resumed certa|openssl N");
+        bench_setup b;
+        if (bench_setup_init(&b, "p256", "x25519", "TLS_AES_128_GCM_SHA256") != 0) die("setup");
+        bench_setup_resumption(&b);
+        secs = 0;
+        for (int i = 0; i < atoi(argv[3]); i++) /* 16 resumed handshakes each */
+            !strcmp(argv[2], "certa") ? certa_resumed_rate(&b) : ossl_resumed_rate(&b);
+        bench_setup_free(&b);
+        return 0;
+    }
     if (!strcmp(what, "profile")) { /* profile certa|openssl N [kind group] */
         if (argc < 4) die("usage: bench_speed profile certa|openssl N [p256|rsa2048 group]");
         profile_handshakes(argv[2], atoi(argv[3]), argc > 4 ? argv[4] : "p256",
@@ -374,6 +468,8 @@ int main(int argc, char **argv) {
         handshake_case("handshake_full_secp256r1", "p256", "secp256r1");
         handshake_case("handshake_full_rsa2048", "rsa2048", "x25519");
     }
+    if (all || !strcmp(what, "handshake") || !strcmp(what, "resumed"))
+        resumed_case("handshake_resumed", "p256", "x25519");
     if (all || !strcmp(what, "bulk")) {
         bulk_case("bulk_16k_aes128gcm", "TLS_AES_128_GCM_SHA256", "AES-128-GCM");
         bulk_case("bulk_16k_chacha20poly1305", "TLS_CHACHA20_POLY1305_SHA256", "ChaCha20-Poly1305");

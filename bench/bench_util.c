@@ -54,7 +54,9 @@ static SSL_CTX *ossl_ctx(bool server, const bench_setup *b) {
     SSL_CTX_set_ciphersuites(ctx, b->suite);
     SSL_CTX_set1_groups_list(ctx, ossl_group_name(b->group));
     if (server) {
-        /* certa has no resumption: no tickets, like-for-like work. */
+        /* Full handshakes: no tickets on either library (certa's are off in
+         * bench_setup_init), like-for-like work; bench_setup_resumption
+         * turns them back on for handshake_resumed. */
         SSL_CTX_set_num_tickets(ctx, 0);
         SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
         BIO *cb = BIO_new_mem_buf(b->cert_pem, -1), *kb = BIO_new_mem_buf(b->key_pem, -1);
@@ -93,9 +95,19 @@ int bench_setup_init(bench_setup *b, const char *kind, const char *group, const 
         certa_config_set_ciphers(b->certa_cli, suite) ||
         certa_config_set_groups(b->certa_cli, group) || certa_config_add_pin(b->certa_cli, b->pin))
         return -1;
+    certa_config_set_tickets(b->certa_srv, 0);
+    certa_config_set_session_cache(b->certa_cli, 0);
     b->ossl_srv = ossl_ctx(true, b);
     b->ossl_cli = ossl_ctx(false, b);
     return b->ossl_srv && b->ossl_cli ? 0 : -1;
+}
+
+void bench_setup_resumption(bench_setup *b) {
+    certa_config_set_tickets(b->certa_srv, 1);
+    SSL_CTX_set_num_tickets(b->ossl_srv, 1);
+    SSL_CTX_clear_options(b->ossl_srv, SSL_OP_NO_TICKET);
+    /* libssl's client keeps TLS 1.3 tickets only in client cache mode. */
+    SSL_CTX_set_session_cache_mode(b->ossl_cli, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
 }
 
 void bench_setup_free(bench_setup *b) {

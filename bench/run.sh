@@ -5,9 +5,11 @@
 #
 #   bash bench/run.sh [BUILD]          (BUILD defaults to build)
 # Environment: BENCH_SECONDS (per in-process measurement, default 2),
-# certa has no session resumption, so HAProxy's is off too (no tickets and no
-# session cache: OpenSSL 3 turns "no tickets" into stateful tickets otherwise,
-# and wrk resumes); BENCH_RESUMPTION=1 leaves HAProxy's on.
+# BENCH_RESUMPTION=0 turns session resumption off on the proxies (wrk resumes
+# TLS sessions when the server allows it; by default every proxy keeps its
+# default: certa proxy and HAProxy send tickets, stunnel has a session cache;
+# off = certa --tickets 0, HAProxy no-tls-tickets + tune.ssl.cachesize 0 —
+# OpenSSL 3 turns "no tickets" alone into stateful tickets).
 # PROXY_SECONDS (per wrk run, default 5), PROXY_CONNS (wrk connections,
 # default 50), BENCH_ONLY=speed|mem|proxy (one group).
 set -uo pipefail
@@ -31,7 +33,6 @@ done
 only=${BENCH_ONLY:-}
 if [ -z "$only" ] || [ "$only" = speed ]; then
   "$OUT/bench_speed" handshake
-  echo "handshake_resumed skipped: certa has no session resumption (PSK/tickets) yet"
   "$OUT/bench_speed" bulk
 fi
 if [ -z "$only" ] || [ "$only" = mem ]; then
@@ -153,6 +154,11 @@ run_wrk() {
   echo "${rps:-0} ${errs:-none}" | sed 's/ *$//'
 }
 
+HA_BIND_OPTS="" HA_GLOBAL="" CERTA_OPTS=()
+if [ "${BENCH_RESUMPTION:-1}" = 0 ]; then
+  HA_BIND_OPTS=" no-tls-tickets" HA_GLOBAL="  tune.ssl.cachesize 0" CERTA_OPTS=(--tickets 0)
+fi
+
 # start_proxy NAME PORT -> pid in PROXY_PID, or empty with reason in PROXY_WHY
 start_proxy() {
   local name=$1 port=$2
@@ -161,7 +167,7 @@ start_proxy() {
   certa)
     taskset -c "$CPU_PROXY" "$CERTA" proxy --listen "127.0.0.1:$port" --backend "127.0.0.1:$BPORT" \
       --cert "$D/cert.pem" --key "$D/key.pem" --workers 1 --quiet \
-      --ciphers TLS_AES_128_GCM_SHA256 >"$D/certa.out" 2>&1 &
+      --ciphers TLS_AES_128_GCM_SHA256 "${CERTA_OPTS[@]}" >"$D/certa.out" 2>&1 &
     ;;
   haproxy)
     [ -n "$HAPROXY" ] || { PROXY_WHY="haproxy is not installed"; return; }
@@ -170,8 +176,8 @@ global
   nbthread 1
   maxconn 5000
   ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256
-  ssl-default-bind-options ssl-min-ver TLSv1.3${BENCH_RESUMPTION:- no-tls-tickets}
-${BENCH_RESUMPTION:-  tune.ssl.cachesize 0}
+  ssl-default-bind-options ssl-min-ver TLSv1.3$HA_BIND_OPTS
+$HA_GLOBAL
 defaults
   mode tcp
   timeout connect 5s
@@ -279,5 +285,6 @@ for n in certa haproxy stunnel; do
   [ -z "${NOTE[$n]:-}" ] || echo "  note: $n: ${NOTE[$n]}" >&2
 done
 echo "  proxies: requests/s of a ${PROXY_SECONDS}s wrk run (-t1 -c$PROXY_CONNS) for a 63-byte file from nginx;" \
-  "conn_rate adds 'Connection: close' (one TLS handshake per request); cores: wrk $CPU_LOAD," \
+  "conn_rate adds 'Connection: close' (one TLS handshake per request, resumed when the proxy allows:" \
+  "BENCH_RESUMPTION=${BENCH_RESUMPTION:-1}); cores: wrk $CPU_LOAD," \
   "proxy $CPU_PROXY, nginx $CPU_BACKEND of $ncpu; *_cpu = proxy CPU use during the run" >&2
