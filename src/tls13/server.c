@@ -579,8 +579,10 @@ static int on_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     conn_trace(c, "< ClientHello%s (%zu suites, %zu groups%s%s)", second ? " (second)" : "",
                ch.suites.len / 2, ch.groups.len / 2, c->server_name[0] ? ", SNI " : "",
                c->server_name);
+    /* Only a HelloRetryRequest needs ClientHello1's fingerprint, to hold
+     * ClientHello2 against it. */
     uint8_t fingerprint[32];
-    if (hello_fingerprint(&ch, fingerprint) != 0)
+    if ((second || need_retry) && hello_fingerprint(&ch, fingerprint) != 0)
         return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
     if (second) {
         /* §4.1.2: the second ClientHello repeats the first except for the
@@ -598,7 +600,7 @@ static int on_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
                              "share the HelloRetryRequest asked for",
                              certa_group_name(retry_group));
     } else {
-        memcpy(c->hello_fingerprint, fingerprint, 32);
+        if (need_retry) memcpy(c->hello_fingerprint, fingerprint, 32);
         memcpy(c->client_random, ch.random, 32);
         c->session_id_len = ch.session_id.len;
         memcpy(c->session_id, ch.session_id.data, ch.session_id.len);
