@@ -13,6 +13,10 @@ static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
 static uint8_t early_zero[2][CRYPTO_MAX_HASH];
 static uint8_t derived_early[2][CRYPTO_MAX_HASH];
 static uint8_t empty_hash[2][CRYPTO_MAX_HASH];
+/* HMAC keyed with derived_early: the salt of every handshake's
+ * Handshake Secret extract (2 SHA compressions per handshake side). It is
+ * as public as the constant it is made from. */
+static hmac_key derived_early_key[2];
 static bool consts_ok[2];
 
 static int extract(hash_alg h, const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
@@ -28,7 +32,8 @@ static void consts_make(void) {
         consts_ok[i] = extract(hs[i], NULL, 0, zeros, hl, early_zero[i]) == 0 &&
                        hash_oneshot(hs[i], NULL, 0, empty_hash[i]) == 0 &&
                        expand_label(hs[i], early_zero[i], "derived", empty_hash[i], hl,
-                                    derived_early[i], hl) == 0;
+                                    derived_early[i], hl) == 0 &&
+                       hmac_key_init(&derived_early_key[i], hs[i], derived_early[i], hl) == 0;
     }
 }
 
@@ -54,6 +59,12 @@ int hkdf_extract(hash_alg h, const uint8_t *salt, size_t salt_len, const uint8_t
         (i = consts_index(h)) >= 0) {
         memcpy(prk, early_zero[i], hl);
         return 0;
+    }
+    if (salt != NULL && salt_len == hl && prk != NULL && (ikm != NULL || ikm_len == 0) &&
+        (i = consts_index(h)) >= 0 && crypto_equal_ct(salt, derived_early[i], hl)) {
+        const uint8_t *parts[1] = {ikm};
+        size_t lens[1] = {ikm_len};
+        return hmac_key_mac(&derived_early_key[i], 1, parts, lens, prk);
     }
     return extract(h, salt, salt_len, ikm, ikm_len, prk);
 }

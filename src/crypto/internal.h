@@ -47,4 +47,46 @@ int hmac_key_mac(const hmac_key *k, size_t n, const uint8_t *const *parts, const
                  uint8_t *out);
 void hmac_key_free(hmac_key *k);
 
+/* ---- what certa keeps with a key object (keys.c) ----
+ * Creating libcrypto objects from a key is costly in OpenSSL 3.0: every
+ * EVP_PKEY_CTX_new_from_pkey and every new EVP_PKEY walks the whole name map
+ * for the key type's legacy alias (~13k instructions), and
+ * EVP_PKEY_get_group_name asks the provider for all its parameters (~3k).
+ * So each key object carries (in its ex_data, freed with it) its type and
+ * curve, determined once; prepared signing contexts, which each signature
+ * copies with EVP_PKEY_CTX_dup (~0.5k); and, for public keys from
+ * key_from_spki, a verification context of its own. */
+typedef enum {
+    KEY_UNKNOWN,
+    KEY_EC,
+    KEY_RSA,
+    KEY_RSA_PSS,
+    KEY_ED25519,
+    KEY_ED448,
+    KEY_X25519,
+    KEY_OTHER
+} key_type;
+typedef struct key_info {
+    key_type type;
+    const char *curve; /* KEY_EC: "P-256", "P-384", "P-521"; NULL for other curves */
+    int bits;          /* EVP_PKEY_get_bits */
+} key_info;
+void key_info_get(const EVP_PKEY *key, key_info *out);
+
+/* Builds a context for key (its *_init done); arg is passed through. */
+typedef EVP_PKEY_CTX *(*key_ctx_maker)(EVP_PKEY *key, const void *arg);
+/* A new context for signing with key under scheme (the caller frees it):
+ * a copy of one prepared once per key and scheme with make (on a private
+ * duplicate of the key, so the key can still be freed); NULL if none could
+ * be had, and the caller makes its own. Safe on keys shared between threads. */
+EVP_PKEY_CTX *key_sign_ctx(EVP_PKEY *key, uint16_t scheme, key_ctx_maker make, const void *arg);
+/* For an EC public key from key_from_spki: its own verification context
+ * (made with make on first use and kept across the key's reuse: key_free
+ * keeps such keys per thread, and key_from_spki only replaces their point).
+ * NULL for any other key, or while another thread holds the context (then
+ * the caller makes its own). A context taken is given back with
+ * key_verify_ctx_put, never freed. */
+EVP_PKEY_CTX *key_verify_ctx_take(EVP_PKEY *key, key_ctx_maker make, const void *arg);
+void key_verify_ctx_put(EVP_PKEY *key);
+
 #endif

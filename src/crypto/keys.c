@@ -1,7 +1,9 @@
 /* Loading, matching and describing keys. */
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bio.h>
@@ -39,6 +41,295 @@ crypto_key *key_from_pem(const char *pem, size_t len) {
     return key;
 }
 
+/* ---- per-key extras (internal.h) ----
+ * One ex_data slot per EVP_PKEY holds a key_extra. Keys may be shared
+ * between threads (configurations), so the slot and the fields that are
+ * filled in lazily are read and written under extra_lock; what the lock
+ * guards is cheap (the costly objects are made outside it). */
+#define SIGN_PROTOS 4
+
+typedef struct key_extra {
+    key_info info;
+    bool info_known;
+    bool pooled;             /* EC public key from key_from_spki: key_free recycles it */
+    EVP_PKEY_CTX *verify;    /* pooled keys: verify context on the key itself */
+    atomic_bool verify_busy; /* a thread is using (or making) verify */
+    struct {
+        uint16_t scheme;
+        EVP_PKEY_CTX *ctx; /* on a duplicate of the key, never used directly */
+    } sign[SIGN_PROTOS];
+} key_extra;
+
+static pthread_once_t extra_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t extra_lock = PTHREAD_MUTEX_INITIALIZER;
+static int extra_index = -1;
+
+static void extra_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                       void *argp) {
+    (void)parent;
+    (void)ad;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    key_extra *x = ptr;
+    if (x == NULL) return;
+    /* x->verify references the key, so it was freed before the key could
+     * go (key_destroy); the sign prototypes hold their own duplicates. */
+    for (size_t i = 0; i < SIGN_PROTOS; i++)
+        EVP_PKEY_CTX_free(x->sign[i].ctx);
+    free(x);
+}
+
+/* EVP_PKEY_dup copies ex_data pointers; a duplicate starts without extras. */
+static int extra_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
+                     long argl, void *argp) {
+    (void)to;
+    (void)from;
+    (void)idx;
+    (void)argl;
+    (void)argp;
+    *from_d = NULL;
+    return 1;
+}
+
+static void extra_init(void) {
+    extra_index = EVP_PKEY_get_ex_new_index(0, NULL, NULL, extra_dup, extra_free);
+}
+
+static bool extra_ready(void) {
+    return pthread_once(&extra_once, extra_init) == 0 && extra_index >= 0;
+}
+
+/* Under extra_lock: the key's extras, created if create and missing. */
+static key_extra *extra_get_locked(const EVP_PKEY *key, bool create) {
+    key_extra *x = EVP_PKEY_get_ex_data(key, extra_index);
+    if (x != NULL || !create) return x;
+    x = calloc(1, sizeof *x);
+    if (x == NULL) return NULL;
+    /* ex_data is bookkeeping next to the key material, not the key. */
+    if (EVP_PKEY_set_ex_data((EVP_PKEY *)key, extra_index, x) != 1) {
+        free(x);
+        ERR_clear_error();
+        return NULL;
+    }
+    return x;
+}
+
+static const char *const ec_curves[] = {"P-256", "P-384", "P-521"};
+#define EC_CURVES (sizeof ec_curves / sizeof ec_curves[0])
+
+static void info_compute(const EVP_PKEY *key, key_info *out) {
+    static const struct {
+        const char *name;
+        key_type type;
+    } types[] = {{"EC", KEY_EC},           {"RSA", KEY_RSA},     {"RSA-PSS", KEY_RSA_PSS},
+                 {"ED25519", KEY_ED25519}, {"ED448", KEY_ED448}, {"X25519", KEY_X25519}};
+    out->type = KEY_OTHER;
+    out->curve = NULL;
+    out->bits = EVP_PKEY_get_bits(key);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (EVP_PKEY_is_a(key, types[i].name)) {
+            out->type = types[i].type;
+            break;
+        }
+    if (out->type == KEY_EC) {
+        /* libcrypto reports curves by SN ("prime256v1") or NIST name. */
+        static const char *const sn[EC_CURVES] = {"prime256v1", "secp384r1", "secp521r1"};
+        char name[64];
+        size_t n = 0;
+        if (EVP_PKEY_get_group_name(key, name, sizeof name, &n) == 1) {
+            for (size_t i = 0; i < EC_CURVES; i++)
+                if (strcmp(name, sn[i]) == 0 || strcmp(name, ec_curves[i]) == 0)
+                    out->curve = ec_curves[i];
+        }
+    }
+    ERR_clear_error();
+}
+
+void key_info_get(const EVP_PKEY *key, key_info *out) {
+    if (key == NULL) {
+        *out = (key_info){KEY_UNKNOWN, NULL, 0};
+        return;
+    }
+    if (!extra_ready()) {
+        info_compute(key, out);
+        return;
+    }
+    pthread_mutex_lock(&extra_lock);
+    key_extra *x = extra_get_locked(key, false);
+    bool known = x != NULL && x->info_known;
+    if (known) *out = x->info;
+    pthread_mutex_unlock(&extra_lock);
+    if (known) return;
+    info_compute(key, out);
+    pthread_mutex_lock(&extra_lock);
+    x = extra_get_locked(key, true);
+    if (x != NULL) {
+        x->info = *out;
+        x->info_known = true;
+    }
+    pthread_mutex_unlock(&extra_lock);
+}
+
+EVP_PKEY_CTX *key_sign_ctx(EVP_PKEY *key, uint16_t scheme, key_ctx_maker make, const void *arg) {
+    if (key == NULL || !extra_ready()) return NULL;
+    EVP_PKEY_CTX *out = NULL;
+    pthread_mutex_lock(&extra_lock);
+    key_extra *x = extra_get_locked(key, false);
+    for (size_t i = 0; x != NULL && i < SIGN_PROTOS && x->sign[i].ctx != NULL; i++)
+        if (x->sign[i].scheme == scheme) {
+            out = EVP_PKEY_CTX_dup(x->sign[i].ctx);
+            pthread_mutex_unlock(&extra_lock);
+            return out;
+        }
+    pthread_mutex_unlock(&extra_lock);
+
+    /* First signature under this scheme: prepare a prototype on a duplicate
+     * of the key (a context on the key itself would keep it alive). */
+    EVP_PKEY *dup = EVP_PKEY_dup(key);
+    EVP_PKEY_CTX *proto = dup != NULL ? make(dup, arg) : NULL;
+    EVP_PKEY_free(dup); /* proto holds its own reference */
+    if (proto == NULL) {
+        ERR_clear_error();
+        return NULL;
+    }
+    pthread_mutex_lock(&extra_lock);
+    x = extra_get_locked(key, true);
+    for (size_t i = 0; x != NULL && i < SIGN_PROTOS; i++) {
+        if (x->sign[i].ctx == NULL) {
+            x->sign[i].scheme = scheme;
+            x->sign[i].ctx = proto;
+            proto = NULL;
+        }
+        if (x->sign[i].scheme == scheme) { /* ours, or another thread's */
+            out = EVP_PKEY_CTX_dup(x->sign[i].ctx);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&extra_lock);
+    EVP_PKEY_CTX_free(proto); /* not kept: no slot left, or another thread's was */
+    ERR_clear_error();
+    return out;
+}
+
+EVP_PKEY_CTX *key_verify_ctx_take(EVP_PKEY *key, key_ctx_maker make, const void *arg) {
+    if (key == NULL || !extra_ready()) return NULL;
+    pthread_mutex_lock(&extra_lock);
+    key_extra *x = extra_get_locked(key, false);
+    pthread_mutex_unlock(&extra_lock);
+    /* pooled and verify are set before the key is handed out / while the
+     * flag is held; a second concurrent user finds the flag set and makes
+     * its own context. */
+    if (x == NULL || !x->pooled || atomic_exchange(&x->verify_busy, true)) return NULL;
+    if (x->verify == NULL) {
+        x->verify = make(key, arg);
+        ERR_clear_error();
+    }
+    if (x->verify == NULL) atomic_store(&x->verify_busy, false);
+    return x->verify;
+}
+
+void key_verify_ctx_put(EVP_PKEY *key) {
+    key_extra *x = EVP_PKEY_get_ex_data(key, extra_index);
+    if (x != NULL) atomic_store(&x->verify_busy, false);
+}
+
+/* ---- recycled EC public keys ----
+ * A new EVP_PKEY with the curve's parameters costs ~30k instructions
+ * (EVP_PKEY_copy_parameters: the type lookup above plus EC_GROUP_dup) and
+ * ~3k to free, once per handshake for the peer's certificate key. key_free
+ * therefore keeps up to POOL_MAX such keys per curve and thread (they hold
+ * only public data), and key_from_spki takes one and replaces its point
+ * with EVP_PKEY_set1_encoded_public_key, which validates it exactly as for a
+ * new key; a key whose point was refused is freed, not reused. */
+#define POOL_MAX 8
+typedef struct key_pool {
+    EVP_PKEY *keys[EC_CURVES][POOL_MAX];
+    size_t n[EC_CURVES];
+} key_pool;
+
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static pthread_key_t pool_key;
+static bool pool_key_ok;
+static _Thread_local key_pool *pool_tls;
+
+/* Really frees a key, its own verify context first (it holds a reference). */
+static void key_destroy(EVP_PKEY *key) {
+    if (extra_ready()) {
+        key_extra *x = EVP_PKEY_get_ex_data(key, extra_index);
+        if (x != NULL && x->verify != NULL) {
+            EVP_PKEY_CTX *v = x->verify;
+            x->verify = NULL;
+            EVP_PKEY_CTX_free(v);
+        }
+    }
+    EVP_PKEY_free(key);
+}
+
+static void pool_free(void *p) {
+    key_pool *pool = p;
+    pool_tls = NULL;
+    for (size_t c = 0; c < EC_CURVES; c++)
+        for (size_t i = 0; i < pool->n[c]; i++)
+            key_destroy(pool->keys[c][i]);
+    free(pool);
+}
+
+static void pool_once_init(void) {
+    pool_key_ok = pthread_key_create(&pool_key, pool_free) == 0;
+}
+
+static key_pool *pool_get(bool create) {
+    key_pool *pool = pool_tls;
+    if (pool != NULL || !create) return pool;
+    if (pthread_once(&pool_once, pool_once_init) != 0 || !pool_key_ok) return NULL;
+    pool = calloc(1, sizeof *pool);
+    if (pool == NULL) return NULL;
+    if (pthread_setspecific(pool_key, pool) != 0) {
+        free(pool);
+        return NULL;
+    }
+    pool_tls = pool;
+    return pool;
+}
+
+static size_t curve_index(const char *curve) {
+    for (size_t i = 0; i < EC_CURVES; i++)
+        if (curve == ec_curves[i] || strcmp(curve, ec_curves[i]) == 0) return i;
+    return EC_CURVES;
+}
+
+/* A recycled key of the curve, or NULL. */
+static EVP_PKEY *pool_take(size_t curve) {
+    key_pool *pool = pool_get(false);
+    if (pool == NULL || pool->n[curve] == 0) return NULL;
+    return pool->keys[curve][--pool->n[curve]];
+}
+
+/* Marks a new EC public key as recyclable (best effort). */
+static void pool_mark(EVP_PKEY *key, size_t curve) {
+    if (!extra_ready()) return;
+    key_extra *x = calloc(1, sizeof *x);
+    if (x == NULL) return;
+    x->info = (key_info){KEY_EC, ec_curves[curve], EVP_PKEY_get_bits(key)};
+    x->info_known = true;
+    x->pooled = true;
+    atomic_init(&x->verify_busy, false);
+    if (EVP_PKEY_set_ex_data(key, extra_index, x) != 1) { /* not yet shared: no lock */
+        free(x);
+        ERR_clear_error();
+    }
+}
+
+/* key_free for a recyclable key: true if the pool took it. */
+static bool pool_put(EVP_PKEY *key, const key_extra *x) {
+    size_t c = curve_index(x->info.curve);
+    key_pool *pool = c < EC_CURVES ? pool_get(true) : NULL;
+    if (pool == NULL || pool->n[c] == POOL_MAX) return false;
+    pool->keys[c][pool->n[c]++] = key;
+    return true;
+}
+
 /* SubjectPublicKeyInfo decoding. d2i_PUBKEY goes through libcrypto 3's
  * OSSL_DECODER machinery, which builds a decoder chain by walking every
  * provider's decoders on each call (about 1.4 million instructions for a
@@ -72,12 +363,11 @@ static EVP_PKEY *from_params(const char *type, const OSSL_PARAM *params) {
 /* EC keys: importing by group name builds the curve group from scratch
  * (EC_GROUP_new_by_curve_name_ex, ~0.14M instructions for P-256, plus the
  * keymgmt fetch: ~0.2M per key in all). Instead a parameters-only key per
- * curve is made once per process and never changed afterwards; each public
- * key copies its parameters (EC_GROUP_dup) and sets the encoded point, which
- * EC_POINT_oct2point checks (coordinates in the field, on the curve), as
- * libssl does for key shares. */
-static const char *const ec_curves[] = {"P-256", "P-384", "P-521"};
-#define EC_CURVES (sizeof ec_curves / sizeof ec_curves[0])
+ * curve is made once per process and never changed afterwards; each new
+ * public key copies its parameters (EC_GROUP_dup) and sets the encoded
+ * point, which EC_POINT_oct2point checks (coordinates in the field, on the
+ * curve), as libssl does for key shares. Keys come from the pool above when
+ * it has one, which skips the copy. */
 static pthread_once_t ec_once = PTHREAD_ONCE_INIT;
 static EVP_PKEY *ec_templates[EC_CURVES];
 
@@ -95,28 +385,35 @@ static void ec_templates_make(void) {
     ERR_clear_error();
 }
 
-static EVP_PKEY *ec_template(const char *curve) {
+static EVP_PKEY *ec_template(size_t curve) {
     if (pthread_once(&ec_once, ec_templates_make) != 0) return NULL;
-    for (size_t i = 0; i < EC_CURVES; i++)
-        if (strcmp(curve, ec_curves[i]) == 0) return ec_templates[i];
-    return NULL;
+    return ec_templates[curve];
 }
 
-static EVP_PKEY *ec_key(const char *curve, size_t coord, cursor pub) {
+static EVP_PKEY *ec_key(size_t curve, size_t coord, cursor pub) {
     if (pub.len != 1 + 2 * coord || pub.data[0] != 0x04) return NULL; /* uncompressed only */
+    EVP_PKEY *key = pool_take(curve);
+    if (key != NULL) {
+        if (EVP_PKEY_set1_encoded_public_key(key, pub.data, pub.len) != 1) {
+            key_destroy(key); /* refused; do not trust its state */
+            return NULL;
+        }
+        return key;
+    }
     const EVP_PKEY *tmpl = ec_template(curve);
     if (tmpl != NULL) {
-        EVP_PKEY *key = EVP_PKEY_new();
+        key = EVP_PKEY_new();
         if (key == NULL || EVP_PKEY_copy_parameters(key, tmpl) != 1 ||
             EVP_PKEY_set1_encoded_public_key(key, pub.data, pub.len) != 1) {
             EVP_PKEY_free(key);
             return NULL;
         }
+        pool_mark(key, curve);
         return key;
     }
     /* No template (provider without EC paramgen): import by name. */
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)curve, 0),
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)ec_curves[curve], 0),
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub.data, pub.len),
         OSSL_PARAM_construct_end(),
     };
@@ -167,9 +464,9 @@ static EVP_PKEY *spki_fast(const uint8_t *spki, size_t len) {
     if (OID_IS(oid, OID_EC_PUBLIC_KEY)) {
         cursor curve;
         if (!der_get(&alg, DER_OID, &curve) || !cur_empty(&alg)) return NULL;
-        if (OID_IS(curve, OID_P256)) return ec_key("P-256", 32, bits);
-        if (OID_IS(curve, OID_P384)) return ec_key("P-384", 48, bits);
-        if (OID_IS(curve, OID_P521)) return ec_key("P-521", 66, bits);
+        if (OID_IS(curve, OID_P256)) return ec_key(0, 32, bits);
+        if (OID_IS(curve, OID_P384)) return ec_key(1, 48, bits);
+        if (OID_IS(curve, OID_P521)) return ec_key(2, 66, bits);
         return NULL;
     }
     if (OID_IS(oid, OID_ED25519) || OID_IS(oid, OID_X25519)) {
@@ -246,5 +543,9 @@ void key_describe(const crypto_key *key, char *out, size_t cap) {
 }
 
 void key_free(crypto_key *key) {
-    EVP_PKEY_free(key); /* clears private material */
+    if (key == NULL) return;
+    /* Whoever frees a key is its last user, so its extras need no lock. */
+    key_extra *x = extra_ready() ? EVP_PKEY_get_ex_data(key, extra_index) : NULL;
+    if (x != NULL && x->pooled && pool_put(key, x)) return;
+    key_destroy(key); /* EVP_PKEY_free clears private material */
 }

@@ -48,38 +48,25 @@ static const scheme_info *scheme_find(uint16_t id) {
     return NULL;
 }
 
-/* libcrypto reports curves by SN ("prime256v1") or NIST name ("P-256"). */
-static bool curve_is(const EVP_PKEY *key, const char *nist) {
-    char name[64];
-    size_t n = 0;
-    if (EVP_PKEY_get_group_name(key, name, sizeof name, &n) != 1) {
-        ERR_clear_error();
-        return false;
-    }
-    if (strcmp(name, nist) == 0) return true;
-    if (strcmp(nist, "P-256") == 0) return strcmp(name, "prime256v1") == 0;
-    if (strcmp(nist, "P-384") == 0) return strcmp(name, "secp384r1") == 0;
-    if (strcmp(nist, "P-521") == 0) return strcmp(name, "secp521r1") == 0;
-    return false;
-}
-
-/* Key type (and curve, and for PSS the modulus size) fits the scheme. */
+/* Key type (and curve, and for PSS the modulus size) fits the scheme. The
+ * type, curve and size are looked up once per key object (keys.c). */
 static bool key_fits(const scheme_info *s, const EVP_PKEY *key) {
     if (key == NULL) return false;
+    key_info info;
+    key_info_get(key, &info);
     switch (s->kind) {
     case KIND_ECDSA:
-        return EVP_PKEY_is_a(key, "EC") && curve_is(key, s->curve);
+        return info.type == KEY_EC && info.curve != NULL && strcmp(info.curve, s->curve) == 0;
     case KIND_EDDSA:
-        return EVP_PKEY_is_a(key, s->curve);
+        return info.type == (strcmp(s->curve, "ED25519") == 0 ? KEY_ED25519 : KEY_ED448);
     case KIND_RSA_PKCS1:
-        return EVP_PKEY_is_a(key, "RSA");
+        return info.type == KEY_RSA;
     case KIND_RSA_PSS_RSAE:
     case KIND_RSA_PSS_PSS: {
-        if (!EVP_PKEY_is_a(key, s->kind == KIND_RSA_PSS_RSAE ? "RSA" : "RSA-PSS")) return false;
+        if (info.type != (s->kind == KIND_RSA_PSS_RSAE ? KEY_RSA : KEY_RSA_PSS)) return false;
         /* EMSA-PSS needs emLen >= hLen + sLen + 2 with sLen = hLen. */
-        int bits = EVP_PKEY_get_bits(key);
         size_t hl = hash_len(s->hash);
-        return bits > 0 && ((size_t)bits - 1 + 7) / 8 >= 2 * hl + 2;
+        return info.bits > 0 && ((size_t)info.bits - 1 + 7) / 8 >= 2 * hl + 2;
     }
     }
     return false;
@@ -117,20 +104,81 @@ fail:
     return NULL;
 }
 
-/* ECDSA signs the hash, so certa hashes with its own SHA state (hash.c)
- * and signs or verifies the digest with EVP_PKEY_sign/verify: the same
- * signature as EVP_DigestSign, without DigestSignInit's digest fetch and
- * provider digest context. (EdDSA must see the whole message and RSA-PSS
- * needs its padding parameters, so those keep the DigestSign path.) */
-static EVP_PKEY_CTX *ecdsa_ctx(EVP_PKEY *key, const scheme_info *s, const uint8_t *msg, size_t len,
-                               uint8_t *digest, bool sign) {
-    if (hash_oneshot(s->hash, msg, len, digest) != 0) return NULL;
+/* ECDSA and RSA-PSS sign a hash, so certa hashes with its own SHA state
+ * (hash.c) and signs or verifies the digest with EVP_PKEY_sign/verify: the
+ * same signatures as EVP_DigestSign, without DigestSignInit's digest fetch
+ * and provider digest context. (EdDSA must see the whole message, so it
+ * keeps the DigestSign path.) The contexts are not made per call either
+ * (EVP_PKEY_CTX_new_from_pkey + *_init cost ~16k instructions): a signing
+ * key keeps a prepared context per scheme that each signature copies, and a
+ * peer's EC key from key_from_spki keeps its verification context (keys.c). */
+static bool digest_signed(const scheme_info *s) {
+    return s->kind == KIND_ECDSA || s->kind == KIND_RSA_PSS_RSAE || s->kind == KIND_RSA_PSS_PSS;
+}
+
+static EVP_PKEY_CTX *pkey_ctx_make(EVP_PKEY *key, const scheme_info *s, bool sign) {
     EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-    if (pctx == NULL || (sign ? EVP_PKEY_sign_init(pctx) : EVP_PKEY_verify_init(pctx)) != 1) {
-        EVP_PKEY_CTX_free(pctx);
-        return NULL;
+    if (pctx == NULL || (sign ? EVP_PKEY_sign_init(pctx) : EVP_PKEY_verify_init(pctx)) != 1)
+        goto fail;
+    if (s->kind == KIND_RSA_PSS_RSAE || s->kind == KIND_RSA_PSS_PSS) {
+        const EVP_MD *md = crypto_md(s->hash);
+        if (md == NULL || EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+            EVP_PKEY_CTX_set_signature_md(pctx, md) != 1 ||
+            EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+            EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1)
+            goto fail;
     }
     return pctx;
+fail:
+    EVP_PKEY_CTX_free(pctx);
+    return NULL;
+}
+
+static EVP_PKEY_CTX *sign_ctx_make(EVP_PKEY *key, const void *arg) {
+    return pkey_ctx_make(key, arg, true);
+}
+
+static EVP_PKEY_CTX *verify_ctx_make(EVP_PKEY *key, const void *arg) {
+    return pkey_ctx_make(key, arg, false);
+}
+
+static int sign_digest(const scheme_info *s, EVP_PKEY *key, const uint8_t *msg, size_t len,
+                       uint8_t *sig, size_t *sig_len) {
+    uint8_t digest[CRYPTO_MAX_HASH];
+    if (hash_oneshot(s->hash, msg, len, digest) != 0) return -1;
+    EVP_PKEY_CTX *pctx = key_sign_ctx(key, s->id, sign_ctx_make, s);
+    if (pctx == NULL) pctx = pkey_ctx_make(key, s, true);
+    size_t n = *sig_len;
+    int ok = pctx != NULL && EVP_PKEY_sign(pctx, sig, &n, digest, hash_len(s->hash)) == 1;
+    EVP_PKEY_CTX_free(pctx);
+    crypto_zero(digest, sizeof digest);
+    if (!ok) {
+        ERR_clear_error();
+        return -1;
+    }
+    *sig_len = n;
+    return 0;
+}
+
+static int verify_digest(const scheme_info *s, EVP_PKEY *pub, const uint8_t *msg, size_t len,
+                         const uint8_t *sig, size_t sig_len) {
+    uint8_t digest[CRYPTO_MAX_HASH];
+    if (hash_oneshot(s->hash, msg, len, digest) != 0) return -2;
+    /* The key's own context holds no scheme parameters for ECDSA. */
+    EVP_PKEY_CTX *own = s->kind == KIND_ECDSA ? key_verify_ctx_take(pub, verify_ctx_make, s) : NULL;
+    EVP_PKEY_CTX *pctx = own != NULL ? own : pkey_ctx_make(pub, s, false);
+    if (pctx == NULL) {
+        ERR_clear_error();
+        return -2;
+    }
+    /* 1 = valid; 0 = bad signature; <0 = malformed signature and the like. */
+    int r = EVP_PKEY_verify(pctx, sig, sig_len, digest, hash_len(s->hash));
+    if (pctx == own)
+        key_verify_ctx_put(pub);
+    else
+        EVP_PKEY_CTX_free(pctx);
+    ERR_clear_error();
+    return r == 1 ? 0 : -1;
 }
 
 int sig_sign(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, uint8_t *sig,
@@ -143,20 +191,7 @@ int sig_sign(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, u
     if (max <= 0 || *sig_len < (size_t)max) return -1;
     static const uint8_t empty[1];
     if (msg == NULL) msg = empty;
-    if (s->kind == KIND_ECDSA) {
-        uint8_t digest[CRYPTO_MAX_HASH];
-        EVP_PKEY_CTX *pctx = ecdsa_ctx(key, s, msg, len, digest, true);
-        size_t n = *sig_len;
-        int ok = pctx != NULL && EVP_PKEY_sign(pctx, sig, &n, digest, hash_len(s->hash)) == 1;
-        EVP_PKEY_CTX_free(pctx);
-        crypto_zero(digest, sizeof digest);
-        if (!ok) {
-            ERR_clear_error();
-            return -1;
-        }
-        *sig_len = n;
-        return 0;
-    }
+    if (digest_signed(s)) return sign_digest(s, key, msg, len, sig, sig_len);
     EVP_MD_CTX *mctx = sig_ctx(s, key, true);
     size_t n = *sig_len;
     int ok = mctx != NULL && EVP_DigestSign(mctx, sig, &n, msg, len) == 1;
@@ -177,18 +212,7 @@ int sig_verify(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_t len,
     if (sig == NULL || sig_len == 0) return -1;
     static const uint8_t empty[1];
     if (msg == NULL) msg = empty;
-    if (s->kind == KIND_ECDSA) {
-        uint8_t digest[CRYPTO_MAX_HASH];
-        EVP_PKEY_CTX *pctx = ecdsa_ctx(pub, s, msg, len, digest, false);
-        if (pctx == NULL) {
-            ERR_clear_error();
-            return -2;
-        }
-        int r = EVP_PKEY_verify(pctx, sig, sig_len, digest, hash_len(s->hash));
-        EVP_PKEY_CTX_free(pctx);
-        ERR_clear_error();
-        return r == 1 ? 0 : -1;
-    }
+    if (digest_signed(s)) return verify_digest(s, pub, msg, len, sig, sig_len);
     EVP_MD_CTX *mctx = sig_ctx(s, pub, false);
     if (mctx == NULL) {
         ERR_clear_error();

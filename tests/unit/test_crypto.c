@@ -3,6 +3,8 @@
  * keys generated here otherwise, and malformed input everywhere. The test
  * itself uses libcrypto only to make keys and to produce an rsa_pkcs1
  * signature (which the library verifies but never makes). */
+#include <pthread.h>
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -733,6 +735,142 @@ static void test_base64(void) {
     CHECK(base64_encode((const uint8_t *)"foo", 3, tiny, 4) == 4, "encode: exact fit, no NUL");
 }
 
+/* ------------------------------------------- reused key objects (keys.c) */
+/* Peer EC keys are recycled by key_free and re-pointed by key_from_spki;
+ * signing keys keep prepared contexts that each signature copies. */
+typedef struct {
+    crypto_key *key;
+    crypto_key *pub;
+    uint16_t scheme;
+    int failures;
+} sign_job;
+
+static void *sign_worker(void *arg) {
+    sign_job *j = arg;
+    for (int i = 0; i < 20; i++) {
+        uint8_t msg[40], sig[600];
+        size_t sl = sizeof sig;
+        memset(msg, i, sizeof msg);
+        if (sig_sign(j->scheme, j->key, msg, sizeof msg, sig, &sl) != 0 ||
+            sig_verify(j->scheme, j->pub, msg, sizeof msg, sig, sl) != 0)
+            j->failures++;
+    }
+    return NULL;
+}
+
+/* Does libcrypto itself accept the signature (EVP_DigestVerify)? */
+static bool libcrypto_verifies(EVP_PKEY *key, const char *md, bool pss, const uint8_t *msg,
+                               size_t len, const uint8_t *sig, size_t sl) {
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    bool ok = m != NULL && EVP_DigestVerifyInit_ex(m, &pctx, md, NULL, NULL, key, NULL) == 1 &&
+              (!pss || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+                        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1)) &&
+              EVP_DigestVerify(m, sig, sl, msg, len) == 1;
+    EVP_MD_CTX_free(m);
+    return ok;
+}
+
+static void test_key_reuse(void) {
+    EVP_PKEY *a = make_key("EC", "P-256", 0), *b = make_key("EC", "P-256", 0);
+    char pem[8192];
+    size_t len = a ? to_pem(a, false, pem, sizeof pem) : 0;
+    crypto_key *priv_a = len ? key_from_pem(pem, len) : NULL;
+    len = b ? to_pem(b, false, pem, sizeof pem) : 0;
+    crypto_key *priv_b = len ? key_from_pem(pem, len) : NULL;
+    CHECK(priv_a != NULL && priv_b != NULL, "reuse: two P-256 keys");
+
+    static const uint8_t msg[] = "reuse of key objects";
+    uint8_t sig_a[128], sig_b[128];
+    size_t la = sizeof sig_a, lb = sizeof sig_b;
+    CHECK(sig_sign(0x0403, priv_a, msg, sizeof msg, sig_a, &la) == 0 &&
+              sig_sign(0x0403, priv_b, msg, sizeof msg, sig_b, &lb) == 0,
+          "reuse: both keys sign");
+    CHECK(libcrypto_verifies(a, "SHA256", false, msg, sizeof msg, sig_a, la),
+          "reuse: libcrypto accepts the ECDSA signature");
+
+    /* Key A's public object, used, freed (kept for reuse), then B's. */
+    uint8_t der_b[200];
+    size_t der_b_len = sizeof der_b;
+    crypto_key *pub = spki_of(a, NULL, NULL);
+    CHECK(pub != NULL && sig_verify(0x0403, pub, msg, sizeof msg, sig_a, la) == 0,
+          "reuse: A's signature verifies under A");
+    key_free(pub);
+    crypto_key *pub_b = spki_of(b, der_b, &der_b_len);
+    CHECK(pub_b != NULL && sig_verify(0x0403, pub_b, msg, sizeof msg, sig_b, lb) == 0,
+          "reuse: B's signature verifies under B (recycled object %s)",
+          pub_b == pub ? "reused" : "not reused");
+    CHECK(sig_verify(0x0403, pub_b, msg, sizeof msg, sig_a, la) == -1,
+          "reuse: A's signature fails under B's recycled key");
+    CHECK(key_pair_matches(priv_b, pub_b) && !key_pair_matches(priv_a, pub_b),
+          "reuse: recycled key matches B only");
+    key_free(pub_b);
+
+    /* A point off the curve, given to a recycled object, is refused; a good
+     * key afterwards still works. */
+    uint8_t bad[200];
+    memcpy(bad, der_b, der_b_len);
+    bad[der_b_len - 1] ^= 1; /* last byte of y */
+    CHECK(key_from_spki(bad, der_b_len) == NULL, "reuse: off-curve point refused");
+    pub_b = key_from_spki(der_b, der_b_len);
+    CHECK(pub_b != NULL && sig_verify(0x0403, pub_b, msg, sizeof msg, sig_b, lb) == 0,
+          "reuse: good key after a refused one");
+    key_free(pub_b);
+
+    /* One signing key, several schemes (one prepared context each), from
+     * several threads at once. */
+    EVP_PKEY *r = make_key("RSA", NULL, 2048);
+    len = r ? to_pem(r, false, pem, sizeof pem) : 0;
+    crypto_key *priv_r = len ? key_from_pem(pem, len) : NULL;
+    crypto_key *pub_r = r ? spki_of(r, NULL, NULL) : NULL;
+    crypto_key *pub_a = spki_of(a, NULL, NULL);
+    CHECK(priv_r != NULL && pub_r != NULL && pub_a != NULL, "reuse: RSA key");
+    uint8_t sig_r[512];
+    size_t lr = sizeof sig_r;
+    CHECK(sig_sign(0x0805, priv_r, msg, sizeof msg, sig_r, &lr) == 0 &&
+              libcrypto_verifies(r, "SHA384", true, msg, sizeof msg, sig_r, lr),
+          "reuse: rsa_pss_rsae_sha384 signature accepted by libcrypto");
+    CHECK(sig_verify(0x0804, pub_r, msg, sizeof msg, sig_r, lr) == -1,
+          "reuse: PSS SHA-384 signature fails as SHA-256");
+    sign_job jobs[4] = {{priv_a, pub_a, 0x0403, 0},
+                        {priv_r, pub_r, 0x0804, 0},
+                        {priv_r, pub_r, 0x0806, 0},
+                        {priv_a, pub_a, 0x0403, 0}};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        CHECK(pthread_create(&th[i], NULL, sign_worker, &jobs[i]) == 0, "reuse: thread %d", i);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(jobs[i].failures == 0, "reuse: thread %d (scheme 0x%04x) signed and verified 20", i,
+              jobs[i].scheme);
+    }
+    key_free(pub_a);
+    key_free(pub_r);
+    key_free(priv_r);
+    key_free(priv_a);
+    key_free(priv_b);
+    EVP_PKEY_free(a);
+    EVP_PKEY_free(b);
+    EVP_PKEY_free(r);
+
+    /* HKDF-Extract with the constant salt of the Handshake Secret (keyed
+     * once per process) equals plain HMAC. */
+    static const uint8_t zeros[48];
+    for (int h = 0; h < 2; h++) {
+        hash_alg alg = h ? HASH_SHA384 : HASH_SHA256;
+        size_t hl = hash_len(alg);
+        uint8_t early[48], empty[48], salt[48], ikm[48], fast[48], slow[48];
+        CHECK(hkdf_extract(alg, NULL, 0, zeros, hl, early) == 0 &&
+                  hash_oneshot(alg, NULL, 0, empty) == 0 &&
+                  derive_secret(alg, early, "derived", empty, salt) == 0,
+              "extract: derived salt (%zu)", hl);
+        memset(ikm, 0x5a, sizeof ikm);
+        CHECK(hkdf_extract(alg, salt, hl, ikm, hl, fast) == 0 &&
+                  hmac(alg, salt, hl, ikm, hl, slow) == 0 && memcmp(fast, slow, hl) == 0,
+              "extract with the constant salt equals HMAC (%zu)", hl);
+    }
+}
+
 int main(void) {
     test_misc();
     test_hashes();
@@ -740,6 +878,7 @@ int main(void) {
     test_aead();
     test_kex();
     test_signatures();
+    test_key_reuse();
     test_ed25519_kat();
     test_bad_keys();
     test_base64();
