@@ -5,6 +5,7 @@
 #include "cli_common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,7 +39,22 @@ typedef struct connect_opts {
     const char *alpn, *groups, *ciphers;
     int timeout_ms;
     bool quiet;
+    const char *session_file; /* --session: offered if stored, rewritten after */
 } connect_opts;
+
+/* A --session file: this line, then the session bytes (certa_conn_session).
+ * The line keeps us from overwriting a file that is not ours. */
+static const char session_magic[] = "certa session 1\n";
+#define SESSION_MAGIC_LEN (sizeof session_magic - 1)
+
+/* What became of the stored session; the trace callback's argument. */
+typedef struct stored_session {
+    const connect_opts *o;
+    uint8_t *blob; /* the stored session read from the file, NULL if none */
+    size_t len;
+    bool writable;    /* the file is ours (or absent): the new session may go there */
+    bool not_offered; /* the engine found it unusable (the trace said why) */
+} stored_session;
 
 static void connect_usage(FILE *out) {
     fputs("usage: certa connect HOST:PORT [--trust FILE|DIR | --pin sha256:B64 | --insecure]\n"
@@ -65,6 +82,12 @@ static void connect_usage(FILE *out) {
           "  --ciphers LIST      TLS 1.3 cipher suites in preference order\n"
           "  --timeout SEC       limit for connect + handshake, and for the server to\n"
           "                      close after the end of stdin (default 10)\n"
+          "  --session FILE      resume: offer the session stored in FILE (if there is\n"
+          "                      one and it is still usable), and store the newest session\n"
+          "                      the server sends in FILE (mode 0600; it holds a secret).\n"
+          "                      A resumed handshake skips the certificates and keeps the\n"
+          "                      server identity verified when the session was made; an\n"
+          "                      unusable FILE means a full handshake, not a failure\n"
           "  --quiet             no trace or summary, only data and errors\n",
           out);
 }
@@ -143,6 +166,15 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
             o->alpn = v;
             continue;
         }
+        if ((m = cli_opt(argc, argv, &i, "--session", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (!*v) {
+                cli_err("--session needs a file name");
+                return CLI_EXIT_USAGE;
+            }
+            o->session_file = v;
+            continue;
+        }
         if ((m = cli_opt(argc, argv, &i, "--groups", &v)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
             o->groups = v;
@@ -197,8 +229,127 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
 }
 
 static void trace_line(void *arg, const char *line) {
-    (void)arg;
-    fprintf(stderr, "* %s\n", line);
+    stored_session *ss = arg;
+    static const char refused[] = "  stored session not offered: ";
+    if (ss->blob && !strncmp(line, refused, sizeof refused - 1)) {
+        /* Said even with --quiet: the user asked for resumption. */
+        ss->not_offered = true;
+        cli_err("--session %s: the stored session is not usable (%s): full handshake",
+                ss->o->session_file, line + sizeof refused - 1);
+    }
+    if (!ss->o->quiet) fprintf(stderr, "* %s\n", line);
+}
+
+/* Reads the --session file into ss. A missing or empty file is the first
+ * run; anything else wrong is said on stderr, and the handshake is full. */
+static void session_load(const connect_opts *o, stored_session *ss) {
+    memset(ss, 0, sizeof *ss);
+    ss->o = o;
+    ss->writable = true;
+    int fd = open(o->session_file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT) {
+            cli_err("--session %s: cannot read it (%s): full handshake, and no session will be "
+                    "stored there",
+                    o->session_file, strerror(errno));
+            ss->writable = false;
+        }
+        return;
+    }
+    static uint8_t buf[SESSION_MAGIC_LEN + CERTA_SESSION_MAX + 1];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, sizeof buf - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            cli_err("--session %s: cannot read it (%s): full handshake, and no session will be "
+                    "stored there",
+                    o->session_file, strerror(errno));
+            ss->writable = false;
+            close(fd);
+            return;
+        }
+        if (n == 0 || (len += (size_t)n) == sizeof buf) break;
+    }
+    close(fd);
+    if (len == 0) return; /* an empty file: nothing stored yet */
+    if (len < SESSION_MAGIC_LEN || memcmp(buf, session_magic, SESSION_MAGIC_LEN) != 0) {
+        cli_err("--session %s: not a certa session file: full handshake, and the file is left "
+                "as it is",
+                o->session_file);
+        ss->writable = false;
+    } else if (len == sizeof buf || len == SESSION_MAGIC_LEN) {
+        cli_err("--session %s: the stored session is %s: full handshake", o->session_file,
+                len == SESSION_MAGIC_LEN ? "empty" : "too large");
+    } else {
+        ss->len = len - SESSION_MAGIC_LEN;
+        ss->blob = malloc(ss->len);
+        if (ss->blob) memcpy(ss->blob, buf + SESSION_MAGIC_LEN, ss->len);
+    }
+    memset(buf, 0, sizeof buf); /* it held a secret */
+}
+
+/* Writes the connection's newest session to the --session file: a
+ * temporary file (0600) beside it, renamed over it. */
+static void session_save(const certa_conn *conn, const stored_session *ss) {
+    const connect_opts *o = ss->o;
+    if (!ss->writable) return;
+    static uint8_t buf[SESSION_MAGIC_LEN + CERTA_SESSION_MAX];
+    size_t len = 0;
+    int r = certa_conn_session(conn, buf + SESSION_MAGIC_LEN, CERTA_SESSION_MAX, &len);
+    if (r == CERTA_E_STATE) {
+        if (!o->quiet)
+            fprintf(stderr, "* session:           the server sent no session ticket; %s %s\n",
+                    o->session_file, ss->blob ? "kept as it was" : "not written");
+        return;
+    }
+    if (r) {
+        cli_err("--session %s: cannot get the session (%s)", o->session_file, certa_error_name(r));
+        return;
+    }
+    memcpy(buf, session_magic, SESSION_MAGIC_LEN);
+    len += SESSION_MAGIC_LEN;
+    size_t plen = strlen(o->session_file);
+    char *tmp = malloc(plen + 16);
+    if (!tmp) {
+        cli_err("out of memory");
+        goto out;
+    }
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", o->session_file);
+    int fd = mkstemp(tmp); /* mode 0600 */
+    if (fd < 0) {
+        cli_err("--session %s: cannot create %s: %s", o->session_file, tmp, strerror(errno));
+        goto out;
+    }
+    bool ok = fchmod(fd, 0600) == 0;
+    for (size_t off = 0; ok && off < len;) {
+        ssize_t n = write(fd, buf + off, len - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ok = false;
+            break;
+        }
+        off += (size_t)n;
+    }
+    if (ok && fsync(fd) != 0) ok = false;
+    int err = errno;
+    if (close(fd) != 0 && ok) {
+        ok = false;
+        err = errno;
+    }
+    if (ok && rename(tmp, o->session_file) != 0) {
+        ok = false;
+        err = errno;
+    }
+    if (!ok) {
+        cli_err("--session %s: cannot store the session: %s", o->session_file, strerror(err));
+        unlink(tmp);
+    } else if (!o->quiet) {
+        fprintf(stderr, "* session:           stored in %s\n", o->session_file);
+    }
+out:
+    free(tmp);
+    memset(buf, 0, sizeof buf);
 }
 
 /* Connects a non-blocking TCP socket to host:port within the deadline.
@@ -288,7 +439,8 @@ static void describe_remaining(int64_t secs, char *out, size_t cap) {
         snprintf(out, cap, "expires in 0 days (%lld minutes)", minutes);
 }
 
-static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip) {
+static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip,
+                          const stored_session *ss) {
     certa_info info;
     if (certa_conn_info(conn, &info) != 0) return;
     FILE *e = stderr;
@@ -297,23 +449,45 @@ static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip
     fprintf(e, "* cipher suite:      %s\n", certa_cipher_suite_name(info.cipher_suite));
     fprintf(e, "* key exchange:      %s\n", certa_group_name(info.group));
     fprintf(e, "* ALPN:              %s\n", info.alpn ? info.alpn : "(none)");
-    fprintf(e, "* server signature:  %s\n", certa_sig_scheme_name(info.peer_sig_scheme));
+    if (info.resumed)
+        fprintf(e, "* server signature:  (none: resumed)\n");
+    else
+        fprintf(e, "* server signature:  %s\n", certa_sig_scheme_name(info.peer_sig_scheme));
     fprintf(e, "* HelloRetryRequest: %s\n", info.hello_retry ? "yes" : "no");
+    if (info.resumed)
+        fprintf(e, "* resumed:           yes (session ticket)\n");
+    else if (ss->blob && !ss->not_offered)
+        fprintf(e, "* resumed:           no (the server declined the stored session: full "
+                   "handshake)\n");
+    else
+        fprintf(e, "* resumed:           no\n");
     if (!info.server_name || name_is_ip)
         fprintf(e, "* server name (SNI): (not sent)\n");
     else
         fprintf(e, "* server name (SNI): %s\n", info.server_name);
     certa_peer_identity id;
     if (certa_conn_peer_identity(conn, &id) == 0 && id.present) {
-        fprintf(e, "* server identity:   %s\n",
-                id.verified ? "verified" : "NOT verified (--insecure)");
+        fprintf(e, "* server identity:   %s%s\n",
+                id.verified ? "verified" : "NOT verified (--insecure)",
+                info.resumed ? " (in the full handshake the session came from)" : "");
         if (id.spiffe_id[0]) fprintf(e, "*   SPIFFE ID:       %s\n", id.spiffe_id);
         if (id.dns_names[0]) fprintf(e, "*   DNS names:       %s\n", id.dns_names);
+        if (info.resumed) {
+            /* No certificate on this connection: what the session remembers. */
+            char na[64];
+            cli_format_time(id.not_after, na, sizeof na);
+            fprintf(e, "*   subject:         %s\n", id.subject[0] ? id.subject : "(empty)");
+            fprintf(e, "*   issuer:          %s\n", id.issuer[0] ? id.issuer : "(empty)");
+            fprintf(e, "*   not after:       %s\n", na);
+            fprintf(e, "*   SPKI pin:        %s\n", id.spki_sha256);
+        }
     }
     size_t len = 0;
     const uint8_t *der = certa_conn_peer_cert(conn, 0, &len);
     certa_cert_summary s;
-    if (der && certa_cert_summarize(der, len, &s) == 0) {
+    if (info.resumed) {
+        fprintf(e, "* certificate:       none sent (resumed)\n");
+    } else if (der && certa_cert_summarize(der, len, &s) == 0) {
         char nb[64], na[64], rel[96];
         cli_format_time(s.not_before, nb, sizeof nb);
         cli_format_time(s.not_after, na, sizeof na);
@@ -608,12 +782,16 @@ int cmd_connect(int argc, char **argv) {
     int64_t tcp_done = cli_now_ms();
     if (!o.quiet) fprintf(stderr, "* TCP connected in %lld ms\n", (long long)(tcp_done - start));
 
-    certa_conn *conn = certa_client_new(cfg, name);
+    stored_session ss = {.o = &o};
+    if (o.session_file) session_load(&o, &ss);
+    certa_conn *conn =
+        ss.blob ? certa_client_new_resume(cfg, name, ss.blob, ss.len) : certa_client_new(cfg, name);
     certa_config_free(cfg); /* the connection keeps its own reference */
     if (!conn) {
         cli_err("out of memory");
         close(fd);
         certa_trust_free(trust);
+        free(ss.blob);
         return CLI_EXIT_FAIL;
     }
     if (!o.quiet) {
@@ -624,8 +802,9 @@ int cmd_connect(int argc, char **argv) {
             fprintf(stderr, "* the server's chain will be validated against %s for %s %s\n",
                     o.trust_count ? "the --trust anchors" : "the system trust bundle",
                     name_is_ip ? "IP address" : "name", name);
-        certa_conn_set_trace(conn, trace_line, NULL); /* replays the ClientHello line */
     }
+    /* Replays the ClientHello lines; with --quiet only a refused session is said. */
+    if (!o.quiet || ss.blob) certa_conn_set_trace(conn, trace_line, &ss);
 
     int left = (int)(deadline - cli_now_ms());
     if (left < 1) left = 1;
@@ -637,8 +816,15 @@ int cmd_connect(int argc, char **argv) {
         report_handshake_failure(conn, r, &o, io_errno);
         rc = CLI_EXIT_FAIL;
     } else {
-        if (!o.quiet) print_summary(conn, hs_ms, name_is_ip);
+        if (!o.quiet) print_summary(conn, hs_ms, name_is_ip, &ss);
+        /* The relay reads until the server closes: tickets come with its
+         * first records after the handshake. */
         rc = relay(conn, fd, &o);
+        if (o.session_file) session_save(conn, &ss);
+    }
+    if (ss.blob) {
+        memset(ss.blob, 0, ss.len);
+        free(ss.blob);
     }
     certa_conn_free(conn);
     close(fd);

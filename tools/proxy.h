@@ -53,7 +53,11 @@ typedef struct proxy_opts {
     int handshake_timeout_ms, idle_timeout_ms, drain_timeout_ms;
     int connect_timeout_ms;
     proxy_log_format log_format;
-    bool quiet; /* no per-connection lines (start-up, reload and errors still logged) */
+    bool quiet;   /* no per-connection lines (start-up, reload and errors still logged) */
+    long tickets; /* terminate: session tickets per handshake (0 = no resumption) */
+    /* Random at start-up and set on every config built, reloads included,
+     * so that tickets survive a certificate rotation. */
+    uint8_t ticket_key[32];
 } proxy_opts;
 
 /* The identity of one watched file, to notice replacement. */
@@ -115,6 +119,7 @@ typedef struct proxy_conn_record {
     bool identity_verified;
     const char *version;  /* "TLSv1.3" or NULL */
     const char *suite;    /* cipher suite name or NULL */
+    bool resumed;         /* the handshake resumed a session (no certificates) */
     int64_t handshake_ms; /* -1 if the handshake did not finish */
     int64_t duration_ms;
     uint64_t bytes_in;      /* application bytes from the accepted peer */

@@ -207,6 +207,7 @@ void proxy_log_conn(const proxy_conn_record *r) {
     if (r->identity[0]) field_bool(&l, "verified", r->identity_verified);
     field_str(&l, "version", r->version ? r->version : "-");
     field_str(&l, "suite", r->suite ? r->suite : "-");
+    if (r->handshake_done) field_bool(&l, "resumed", r->resumed);
     field_num(&l, "handshake_ms", (long long)r->handshake_ms);
     field_num(&l, "duration_ms", (long long)r->duration_ms);
     field_num(&l, "bytes_in", (long long)r->bytes_in);

@@ -526,6 +526,7 @@ static void on_handshake_done(pconn *c) {
     if (certa_conn_info(c->conn, &info) == CERTA_OK) {
         c->rec.version = cli_version_name(info.version);
         c->rec.suite = certa_cipher_suite_name(info.cipher_suite);
+        c->rec.resumed = info.resumed;
     }
     proxy_identity_string(c->conn, c->rec.identity, sizeof c->rec.identity,
                           &c->rec.identity_verified);

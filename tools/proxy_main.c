@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,10 +32,16 @@ static void proxy_usage(FILE *out) {
           "  --client-ca FILE         trust for client certificates (file or directory)\n"
           "  --client-auth MODE       require | optional | none (default: require with\n"
           "                           --client-ca, else none)\n"
+          "  --tickets N              session tickets sent after each handshake (0 to 8,\n"
+          "                           default 2; 0 = no resumption). Their key is made\n"
+          "                           at start-up and kept across reloads, so clients\n"
+          "                           resume after a certificate rotation (and not after\n"
+          "                           a restart; a change of --client-ca makes a new key)\n"
           "  --allow RULE             accept only clients matching a rule (repeatable):\n"
           "                           spiffe://td/path, spiffe://td/prefix/*, dns:NAME,\n"
           "                           sha256:PIN\n"
-          "bridge mode:\n"
+          "bridge mode (the upstream's session tickets are kept and offered on the next\n"
+          "connections; a reload starts with none):\n"
           "  --upstream HOST:PORT     TLS server to connect to\n"
           "  --trust FILE             trust for the upstream's certificate (default: system)\n"
           "  --servername NAME        SNI and name to verify (default: HOST)\n"
@@ -52,7 +59,8 @@ static void proxy_usage(FILE *out) {
           "  --idle-timeout SEC       no data either way (default 300)\n"
           "  --drain-timeout SEC      on SIGTERM/SIGINT, wait for connections (default 10)\n"
           "  --alpn LIST --ciphers LIST --groups LIST\n"
-          "  --log-format text|json   one line per connection on stderr (default text)\n"
+          "  --log-format text|json   one line per connection on stderr (default text;\n"
+          "                           resumed=true when the handshake resumed a session)\n"
           "  --quiet                  no per-connection lines\n"
           "\n"
           "Certificate, key and trust files are checked every second and reloaded when\n"
@@ -101,6 +109,7 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
                            : (o->client_ca ? CERTA_CLIENT_AUTH_REQUIRE : CERTA_CLIENT_AUTH_NONE);
             certa_config_set_client_auth(cfg, (certa_client_auth)mode);
         }
+        certa_config_set_tickets(cfg, (unsigned)o->tickets);
     } else {
         if (ok && o->trust)
             ok = cfg_step(cfg, certa_config_load_trust(cfg, o->trust), "trust", o->trust, why, cap);
@@ -110,6 +119,11 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
     }
     for (size_t i = 0; ok && i < o->rule_count; i++)
         ok = cfg_step(cfg, certa_config_add_allow(cfg, o->rules[i]), "rule", o->rules[i], why, cap);
+    /* The process's ticket key, on every config (reloads too): tickets
+     * issued before a certificate rotation still resume after it. */
+    if (ok)
+        ok = cfg_step(cfg, certa_config_set_ticket_key(cfg, o->ticket_key), "ticket key",
+                      "(random)", why, cap);
     if (!ok) {
         certa_config_free(cfg);
         return NULL;
@@ -155,9 +169,10 @@ static void watch_snapshot(watch_set *ws) {
         ws->seen[i] = stamp_of(ws->path[i]);
 }
 
-/* True if a watched file changed since the last snapshot (which is updated). */
-static bool watch_changed(watch_set *ws, char *which, size_t cap) {
-    bool changed = false;
+/* Which watched files changed since the last snapshot (which is updated):
+ * bit i for path[i], 0 if none. */
+static unsigned watch_changed(watch_set *ws, char *which, size_t cap) {
+    unsigned changed = 0;
     which[0] = 0;
     for (size_t i = 0; i < ws->count; i++) {
         proxy_stamp now = stamp_of(ws->path[i]);
@@ -165,7 +180,7 @@ static bool watch_changed(watch_set *ws, char *which, size_t cap) {
             size_t len = strlen(which);
             snprintf(which + len, cap - len, "%s%s", len ? ", " : "", ws->path[i]);
             ws->seen[i] = now;
-            changed = true;
+            changed |= 1u << i;
         }
     }
     return changed;
@@ -220,7 +235,9 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
     o->handshake_timeout_ms = 10000;
     o->idle_timeout_ms = 300000;
     o->drain_timeout_ms = 10000;
+    o->tickets = 2;
     const char *backend = NULL, *upstream = NULL;
+    bool tickets_given = false;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
@@ -318,6 +335,11 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
             o->groups = v;
             continue;
         }
+        OPT("--tickets") {
+            if (!parse_count("--tickets", v, 0, 8, &o->tickets)) return CLI_EXIT_USAGE;
+            tickets_given = true;
+            continue;
+        }
         OPT("--workers") {
             if (!parse_count("--workers", v, 1, 256, &o->workers)) return CLI_EXIT_USAGE;
             continue;
@@ -400,6 +422,11 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
                     "mode uses --trust");
             return CLI_EXIT_USAGE;
         }
+        if (tickets_given) {
+            cli_err("--tickets is for terminate mode (--backend): in bridge mode the upstream "
+                    "sends the tickets");
+            return CLI_EXIT_USAGE;
+        }
     }
     return 0;
 }
@@ -426,6 +453,17 @@ static void raise_fd_limit(const proxy_opts *o) {
                  (unsigned long long)(rl.rlim_cur > 64 ? (rl.rlim_cur - 64) / 2 : 0), o->max_conns);
         proxy_log_event("warning", msg, (const char *)NULL);
     }
+}
+
+/* 32 random bytes for certa_config_set_ticket_key. */
+static bool new_ticket_key(uint8_t key[32]) {
+    for (size_t got = 0; got < 32;) {
+        ssize_t n = getrandom(key + got, 32 - got, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        got += (size_t)n;
+    }
+    return true;
 }
 
 static void on_signal(int sig) {
@@ -480,6 +518,12 @@ int cmd_proxy(int argc, char **argv) {
     }
     freeaddrinfo(res);
 
+    /* One ticket key for the process: every config (reloads too) gets it. */
+    if (!new_ticket_key(o.ticket_key)) {
+        cli_err("cannot make the session ticket key: getrandom: %s", strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+
     char why[700];
     sh.cfg = proxy_build_config(&o, why, sizeof why);
     if (!sh.cfg) {
@@ -493,7 +537,9 @@ int cmd_proxy(int argc, char **argv) {
     memset(&ws, 0, sizeof ws);
     watch_add(&ws, o.cert);
     watch_add(&ws, o.key);
-    watch_add(&ws, o.mode == PROXY_TERMINATE ? o.client_ca : o.trust);
+    size_t trust_idx = ws.count;
+    const char *trust_path = o.mode == PROXY_TERMINATE ? o.client_ca : o.trust;
+    watch_add(&ws, trust_path);
     watch_snapshot(&ws);
 
     /* Signals go to this thread only (sigtimedwait); workers inherit the mask. */
@@ -551,7 +597,15 @@ int cmd_proxy(int argc, char **argv) {
         }
         if (sig < 0 && errno != EAGAIN && errno != EINTR) break;
         char which[600];
-        if (watch_changed(&ws, which, sizeof which)) try_reload(&sh, which);
+        unsigned changed = watch_changed(&ws, which, sizeof which);
+        if (!changed) continue;
+        /* A certificate rotation keeps the ticket key: clients resume. New
+         * client trust does not: a client identity verified under the old
+         * anchors must not come back through a ticket. */
+        if (trust_path && (changed >> trust_idx & 1u) && !new_ticket_key(o.ticket_key))
+            proxy_log_event("error", "cannot make a new session ticket key; keeping the old one",
+                            (const char *)NULL);
+        try_reload(&sh, which);
     }
     proxy_workers_join(workers, o.workers);
     proxy_workers_free(workers, o.workers);

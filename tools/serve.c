@@ -37,7 +37,9 @@ typedef struct serve_opts {
     const char *allow[32];   /* allow rules on the client identity */
     int allow_count;
     bool http, quiet, trace;
-    long max_conns; /* 0 = no limit */
+    long max_conns;       /* 0 = no limit */
+    long tickets;         /* session tickets per handshake (0 = no resumption) */
+    long ticket_lifetime; /* seconds; 0 = the library default */
 } serve_opts;
 
 typedef struct serve_ctx {
@@ -110,11 +112,19 @@ static void serve_usage(FILE *out) {
           "                     (default: echo the bytes back)\n"
           "  --ciphers LIST     TLS 1.3 cipher suites in preference order\n"
           "  --groups LIST      key exchange groups in preference order\n"
+          "  --tickets N        session tickets sent after each handshake (0 to 8, default\n"
+          "                     2; 0 = no resumption); a client that comes back with one\n"
+          "                     skips the certificate exchange (still a fresh key\n"
+          "                     exchange, never 0-RTT) and keeps the identity verified\n"
+          "                     by its full handshake\n"
+          "  --ticket-lifetime SEC  how long a ticket, and the identity check behind\n"
+          "                     it, may be resumed (default 7200, at most 604800)\n"
           "  --max-conns N      exit after N connections (for tests)\n"
           "  --trace            print each connection's handshake trace\n"
           "  --quiet            print only failures\n"
           "\n"
-          "Prints \"listening on HOST:PORT\" once ready, then one line per connection.\n"
+          "Prints \"listening on HOST:PORT\" once ready, then one line per connection\n"
+          "(resumed=yes when the client resumed a session).\n"
           "Stops cleanly on SIGINT or SIGTERM.\n",
           out);
 }
@@ -123,6 +133,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
     memset(o, 0, sizeof *o);
     o->host = "127.0.0.1";
     o->port = "8443";
+    o->tickets = 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         int m;
@@ -154,10 +165,18 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         struct {
             const char *name;
             const char **dst;
-        } opts[] = {{"--client-ca", &o->client_ca}, {"--client-auth", &o->client_auth},
-                    {"--cert", &o->cert},     {"--key", &o->key},   {"--host", &o->host},
-                    {"--port", &o->port},     {"--alpn", &o->alpn}, {"--ciphers", &o->ciphers},
-                    {"--groups", &o->groups}, {"--max-conns", NULL}};
+        } opts[] = {{"--client-ca", &o->client_ca},
+                    {"--client-auth", &o->client_auth},
+                    {"--cert", &o->cert},
+                    {"--key", &o->key},
+                    {"--host", &o->host},
+                    {"--port", &o->port},
+                    {"--alpn", &o->alpn},
+                    {"--ciphers", &o->ciphers},
+                    {"--groups", &o->groups},
+                    {"--max-conns", NULL},
+                    {"--tickets", NULL},
+                    {"--ticket-lifetime", NULL}};
         bool matched = false;
         for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !matched; k++) {
             m = cli_opt(argc, argv, &i, opts[k].name, &v);
@@ -166,6 +185,18 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
             matched = true;
             if (opts[k].dst) {
                 *opts[k].dst = v;
+            } else if (!strcmp(opts[k].name, "--tickets")) {
+                if (!cli_parse_long(v, 0, 8, &o->tickets)) {
+                    cli_err("--tickets wants a number from 0 to 8, not '%s'", v);
+                    return CLI_EXIT_USAGE;
+                }
+            } else if (!strcmp(opts[k].name, "--ticket-lifetime")) {
+                if (!cli_parse_long(v, 1, 604800L, &o->ticket_lifetime)) {
+                    cli_err("--ticket-lifetime wants a number of seconds from 1 to 604800 "
+                            "(7 days, RFC 8446), not '%s'",
+                            v);
+                    return CLI_EXIT_USAGE;
+                }
             } else if (!cli_parse_long(v, 1, 1000000000L, &o->max_conns)) {
                 cli_err("--max-conns wants a positive number, not '%s'", v);
                 return CLI_EXIT_USAGE;
@@ -235,13 +266,15 @@ static void log_connection(const conn_job *job, bool hs_done, int64_t hs_ms, con
     if (hs_done) {
         certa_info info;
         certa_conn_info(conn, &info);
-        n += snprintf(line + n, sizeof line - (size_t)n,
-                      "%s %s %s alpn=%s sni=%s hrr=%s handshake=%lld ms; in=%llu out=%llu bytes; ",
-                      cli_version_name(info.version), certa_cipher_suite_name(info.cipher_suite),
-                      certa_group_name(info.group), info.alpn ? info.alpn : "none",
-                      info.server_name ? info.server_name : "none", info.hello_retry ? "yes" : "no",
-                      (long long)hs_ms, (unsigned long long)job->bytes_in,
-                      (unsigned long long)job->bytes_out);
+        n += snprintf(
+            line + n, sizeof line - (size_t)n,
+            "%s %s %s alpn=%s sni=%s hrr=%s resumed=%s handshake=%lld ms; in=%llu out=%llu "
+            "bytes; ",
+            cli_version_name(info.version), certa_cipher_suite_name(info.cipher_suite),
+            certa_group_name(info.group), info.alpn ? info.alpn : "none",
+            info.server_name ? info.server_name : "none", info.hello_retry ? "yes" : "no",
+            info.resumed ? "yes" : "no", (long long)hs_ms, (unsigned long long)job->bytes_in,
+            (unsigned long long)job->bytes_out);
         certa_peer_identity id;
         if (certa_conn_peer_identity(conn, &id) == 0 && id.present && n > 0 &&
             (size_t)n < sizeof line)
@@ -629,6 +662,9 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
             else if (o->client_auth && !strcmp(o->client_auth, "optional"))
                 mode = CERTA_CLIENT_AUTH_OPTIONAL;
             certa_config_set_client_auth(cfg, mode);
+            certa_config_set_tickets(cfg, (unsigned)o->tickets);
+            if (o->ticket_lifetime > 0)
+                certa_config_set_ticket_lifetime(cfg, (uint32_t)o->ticket_lifetime);
             return cfg;
         }
     }
