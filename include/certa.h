@@ -319,6 +319,7 @@ typedef struct certa_info {
     const char *server_name;  /* SNI sent (client) or received (server), or NULL */
     size_t peer_cert_count;   /* certificates the peer sent */
     bool resumed;             /* a session ticket (PSK) was used: no certificates exchanged */
+    bool session_offered;     /* client: a stored session was offered (resumed says if taken) */
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
 /* The peer's identity as established by the handshake. */

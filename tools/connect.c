@@ -52,8 +52,7 @@ typedef struct stored_session {
     const connect_opts *o;
     uint8_t *blob; /* the stored session read from the file, NULL if none */
     size_t len;
-    bool writable;    /* the file is ours (or absent): the new session may go there */
-    bool not_offered; /* the engine found it unusable (the trace said why) */
+    bool writable; /* the file is ours (or absent): the new session may go there */
 } stored_session;
 
 static void connect_usage(FILE *out) {
@@ -233,7 +232,6 @@ static void trace_line(void *arg, const char *line) {
     static const char refused[] = "  stored session not offered: ";
     if (ss->blob && !strncmp(line, refused, sizeof refused - 1)) {
         /* Said even with --quiet: the user asked for resumption. */
-        ss->not_offered = true;
         cli_err("--session %s: the stored session is not usable (%s): full handshake",
                 ss->o->session_file, line + sizeof refused - 1);
     }
@@ -439,8 +437,7 @@ static void describe_remaining(int64_t secs, char *out, size_t cap) {
         snprintf(out, cap, "expires in 0 days (%lld minutes)", minutes);
 }
 
-static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip,
-                          const stored_session *ss) {
+static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip) {
     certa_info info;
     if (certa_conn_info(conn, &info) != 0) return;
     FILE *e = stderr;
@@ -456,7 +453,7 @@ static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip
     fprintf(e, "* HelloRetryRequest: %s\n", info.hello_retry ? "yes" : "no");
     if (info.resumed)
         fprintf(e, "* resumed:           yes (session ticket)\n");
-    else if (ss->blob && !ss->not_offered)
+    else if (info.session_offered)
         fprintf(e, "* resumed:           no (the server declined the stored session: full "
                    "handshake)\n");
     else
@@ -816,7 +813,7 @@ int cmd_connect(int argc, char **argv) {
         report_handshake_failure(conn, r, &o, io_errno);
         rc = CLI_EXIT_FAIL;
     } else {
-        if (!o.quiet) print_summary(conn, hs_ms, name_is_ip, &ss);
+        if (!o.quiet) print_summary(conn, hs_ms, name_is_ip);
         /* The relay reads until the server closes: tickets come with its
          * first records after the handshake. */
         rc = relay(conn, fd, &o);

@@ -197,6 +197,7 @@ void client_offer_session(certa_conn *c, uint8_t *blob, size_t len) {
     if (session_decode(copy, len, s) == 0 && !(why = session_unusable(c, s))) {
         c->offered = s;
         c->offered_len = len;
+        c->session_offered = true;
         goto done;
     }
     conn_trace(c, "  stored session not offered: %s", why);

@@ -767,6 +767,7 @@ int certa_conn_info(const certa_conn *c, certa_info *info) {
     info->server_name = sent ? c->server_name : NULL;
     info->peer_cert_count = c->peer_cert_count;
     info->resumed = c->resumed;
+    info->session_offered = c->session_offered;
     return 0;
 }
 

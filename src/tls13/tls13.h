@@ -311,6 +311,7 @@ struct certa_conn {
     session_state *offered; /* client: the session offered in ClientHello */
     size_t offered_len;     /* the encoded copy that follows it in memory */
     bool resumed;           /* the handshake used a PSK */
+    bool session_offered;   /* client: a stored session went into ClientHello */
     uint16_t psk_index;     /* server: which offered identity it is */
     uint8_t psk[CRYPTO_MAX_HASH];
     int64_t auth_time; /* when the peer's identity was verified */

@@ -177,14 +177,17 @@ static void cache_cases(void) {
     p.client = certa_client_new_resume(ccfg, "localhost", blob, len);
     p.server = certa_server_new(scfg);
     pump(&p);
-    CHECK(resumed(&p), "cache off: a stored session resumes explicitly");
+    certa_conn_info(p.client, &ci);
+    CHECK(resumed(&p) && ci.session_offered, "cache off: a stored session resumes explicitly");
     pair_free(&p);
 
     /* A stored session for another name is not offered. */
     p.client = certa_client_new_resume(ccfg, "127.0.0.1", blob, len);
     p.server = certa_server_new(scfg);
     pump(&p);
-    CHECK(full(&p), "a session for localhost is not offered to 127.0.0.1");
+    certa_info oi;
+    certa_conn_info(p.client, &oi);
+    CHECK(full(&p) && !oi.session_offered, "a session for localhost is not offered to 127.0.0.1");
     pair_free(&p);
 
     /* Garbage or truncated sessions: a full handshake, never a crash. */
@@ -243,7 +246,10 @@ static void server_refusals(void) {
     p.client = certa_client_new_resume(ccfg, "localhost", blob, len);
     p.server = certa_server_new(other);
     pump(&p);
-    CHECK(full(&p), "a ticket from another server key: full handshake");
+    certa_info di;
+    certa_conn_info(p.client, &di);
+    CHECK(full(&p) && di.session_offered,
+          "a ticket from another server key: offered, declined, full handshake");
     pair_free(&p);
     certa_config_free(other);
 
