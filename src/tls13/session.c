@@ -13,6 +13,10 @@
 /* Format of an encoded session; bumped when the layout changes so an old
  * stored session is refused (a full handshake) rather than misread. */
 #define SESSION_FORMAT 1
+/* Times in a session are Unix seconds up to the end of year 9999; larger
+ * values (or negative ones, read as unsigned) would overflow the age and
+ * expiry arithmetic (client.c put_psk_extensions, session_unusable). */
+#define SESSION_MAX_TIME 253402300799ULL
 /* Tickets are nonce || AES-256-GCM(session) || tag, with this as AAD. */
 static const uint8_t ticket_aad[] = "certa ticket 1";
 
@@ -81,7 +85,8 @@ int session_decode(const uint8_t *data, size_t len, session_state *s) {
         goto bad;
     const cipher_suite *suite = cipher_suite_find(s->suite);
     if (!suite || psk.len != hash_len(suite->hash) || flags > 3 || s->lifetime == 0 ||
-        s->lifetime > MAX_TICKET_LIFETIME)
+        s->lifetime > MAX_TICKET_LIFETIME || auth_time > SESSION_MAX_TIME ||
+        issued > SESSION_MAX_TIME)
         goto bad;
     memcpy(s->psk, psk.data, psk.len);
     s->psk_len = (uint8_t)psk.len;

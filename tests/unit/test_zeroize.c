@@ -4,7 +4,12 @@
  * P-256 scalar), the client's ephemeral x25519 key, the handshake and
  * application traffic secrets with the record keys and IVs derived from them,
  * and application data sent both ways. A freed block still holding one is a
- * failure naming the secret and the block size.
+ * failure naming the secret and the block size. Resumption too: a full
+ * handshake (two tickets into the client cache) and a resumed one, with the
+ * resumption_master_secrets (c->resumption_secret), every ticket's PSK (cache
+ * entries, c->session, c->offered, the server's c->psk), the early secret and
+ * binder key the PSK derives, the resumed handshake's secrets and the
+ * server's ticket key as needles, through certa_config_free of both configs.
  *
  * How frees are seen: in a plain build this binary defines malloc, free,
  * calloc and realloc (glibc lets the executable interpose them; libcerta.a is
@@ -430,12 +435,147 @@ static void handshake_check(void) {
     armed = false;
     report_hits("failed handshake");
     CHECK(hit_count == 0, "failed handshake: no freed block held a secret (%zu found)", hit_count);
-    OPENSSL_cleanse(key_pem_copy, sizeof key_pem_copy);
+}
+
+/* ---- resumption: PSKs, resumption secrets, stored sessions, ticket key ---- */
+
+/* The PSK of an encoded session (a client's c->session or cache entry). */
+static bool session_psk(const uint8_t *blob, size_t len, uint8_t *psk) {
+    session_state s;
+    if (!blob || session_decode(blob, len, &s) != 0 || s.psk_len != 32) return false;
+    memcpy(psk, s.psk, 32);
+    crypto_zero(&s, sizeof s);
+    return true;
+}
+
+static void deliver_client_hello(pair *p) {
+    const uint8_t *out;
+    size_t n = certa_conn_outgoing(p->client, &out), used = 0;
+    certa_conn_recv(p->server, out, n, &used);
+    certa_conn_outgoing_done(p->client, n);
+}
+
+static void resumption_check(void) {
+    needle_count = 0;
+    hit_count = 0;
+    frees_seen = 0;
+    armed = false;
+    certa_config *scfg = certa_config_new(), *ccfg = certa_config_new();
+    certa_config_set_cert_chain_pem(scfg, cert_pem_copy, strlen(cert_pem_copy));
+    certa_config_set_private_key_pem(scfg, key_pem_copy, strlen(key_pem_copy));
+    certa_config_set_insecure(ccfg, true);
+    certa_config_set_ciphers(ccfg, "TLS_AES_128_GCM_SHA256");
+    CHECK(scfg->tickets == 2 && scfg->ticket_key_ok && ccfg->cache.cap > 0,
+          "resumption: the server sends 2 tickets, has a ticket key; the client caches");
+    add_needle("the server's ticket key", scfg->ticket_key, 32);
+
+    /* A full handshake: the server sends two tickets, the client keeps
+     * them in its cache (and the newest as c->session). */
+    armed = true;
+    pair p = {certa_client_new(ccfg, "localhost"), certa_server_new(scfg)};
+    pump(&p);
+    static const char c2s[] = "RESUMPTION-CLIENT-TO-SERVER-CANARY-16180";
+    certa_conn_write(p.client, (const uint8_t *)c2s, sizeof c2s - 1);
+    pump(&p);
+    armed = false;
+    certa_info ci;
+    certa_conn_info(p.client, &ci);
+    CHECK(certa_conn_handshake_done(p.client) && !ci.resumed && p.client->session != NULL,
+          "resumption: full handshake, the client holds a session (%s / %s)",
+          certa_conn_error_text(p.client), certa_conn_error_text(p.server));
+    static const uint8_t zeros[CRYPTO_MAX_HASH];
+    CHECK(memcmp(p.client->resumption_secret, zeros, 32) != 0,
+          "captured the client's resumption_master_secret (c->resumption_secret)");
+    add_needle("the first resumption_master_secret", p.client->resumption_secret, 32);
+    uint8_t psk[32];
+    size_t cached = 0;
+    for (unsigned i = 0; i < ccfg->cache.cap && ccfg->cache.entries; i++) {
+        session_cache_entry *e = &ccfg->cache.entries[i];
+        if (e->blob && session_psk(e->blob, e->len, psk)) {
+            add_needle(cached == 0 ? "the PSK of the first cached ticket"
+                                   : "the PSK of the second cached ticket",
+                       psk, 32);
+            cached++;
+        }
+    }
+    CHECK(cached == 2, "the client cache holds the 2 tickets of the full handshake (%zu)", cached);
+    uint8_t early[32], binder_key[32], empty[32];
+    bool have_psk = session_psk(p.client->session, p.client->session_len, psk);
+    CHECK(have_psk, "the client's newest session (c->session) decodes");
+    if (have_psk) {
+        /* What the PSK derives before the handshake secret (stack only). */
+        ks_early_secret(HASH_SHA256, psk, early);
+        hash_oneshot(HASH_SHA256, NULL, 0, empty);
+        derive_secret(HASH_SHA256, early, "res binder", empty, binder_key);
+        add_needle("the early secret of the newest ticket", early, 32);
+        add_needle("the binder key of the newest ticket", binder_key, 32);
+    }
+    add_needle("client application data (full handshake)", c2s, sizeof c2s - 1);
+    armed = true;
+    certa_conn_free(p.client);
+    certa_conn_free(p.server);
+
+    /* The resumed handshake: the client takes the newest ticket from the
+     * cache (c->offered), the server opens it (c->psk). */
+    p.client = certa_client_new(ccfg, "localhost");
+    p.server = certa_server_new(scfg);
+    armed = false;
+    bool offered = p.client->offered != NULL;
+    CHECK(offered, "resumed: the client offers a cached ticket (c->offered)");
+    if (offered)
+        CHECK(memcmp(p.client->offered->psk, psk, 32) == 0, "resumed: it offers the newest ticket");
+    armed = true;
+    deliver_client_hello(&p);
+    armed = false;
+    CHECK(p.server->resumed && memcmp(p.server->psk, psk, 32) == 0,
+          "resumed: the server accepted the ticket (c->psk is its PSK)");
+    add_needle("the resumed handshake's client handshake secret", p.server->client_hs_secret, 32);
+    add_needle("the resumed handshake's server handshake secret", p.server->server_hs_secret, 32);
+    add_needle("the resumed handshake's server application secret", p.server->server_app_secret,
+               32);
+    armed = true;
+    pump(&p);
+    armed = false;
+    certa_info si;
+    certa_conn_info(p.client, &ci);
+    certa_conn_info(p.server, &si);
+    CHECK(certa_conn_handshake_done(p.client) && ci.resumed && si.resumed,
+          "resumed: the handshake completes with the PSK (%s / %s)",
+          certa_conn_error_text(p.client), certa_conn_error_text(p.server));
+    static const uint8_t none[CRYPTO_MAX_HASH];
+    CHECK(p.client->offered == NULL && memcmp(p.client->psk, none, sizeof none) == 0 &&
+              memcmp(p.server->psk, none, sizeof none) == 0,
+          "resumed: after the handshake neither side keeps the PSK or the offered session");
+    add_needle("the second resumption_master_secret", p.client->resumption_secret, 32);
+    if (session_psk(p.client->session, p.client->session_len, psk))
+        add_needle("the PSK of a ticket from the resumed handshake", psk, 32);
+    armed = true;
+    certa_conn_free(p.client);
+    certa_conn_free(p.server);
+    /* The client config still holds cached tickets (freed with it), and
+     * the server config its ticket key (zeroized with it). */
+    certa_config_free(ccfg);
+    certa_config_free(scfg);
+    armed = false;
+    OPENSSL_cleanse(psk, sizeof psk);
+    OPENSSL_cleanse(early, sizeof early);
+    OPENSSL_cleanse(binder_key, sizeof binder_key);
+
+    report_hits("resumption");
+    CHECK(needle_count == 12, "resumption: 12 needles (%zu)", needle_count);
+    CHECK(
+        hit_count == 0,
+        "resumption: no freed block held a PSK, resumption or early secret, binder key, "
+        "traffic secret, application data or the ticket key, through certa_config_free (%zu found, "
+        "%zu needles, %zu frees)",
+        hit_count, needle_count, frees_seen);
 }
 
 int main(void) {
     install();
     self_check();
     handshake_check();
+    resumption_check();
+    OPENSSL_cleanse(key_pem_copy, sizeof key_pem_copy);
     TEST_EXIT();
 }
