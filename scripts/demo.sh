@@ -7,7 +7,8 @@
 #      only lets in spiffe://demo.example/web
 #   3. a plaintext client (curl) goes through a bridging `certa proxy` that
 #      wraps its connection in mTLS as spiffe://demo.example/web: it works,
-#      and both proxies log the verified identities
+#      and both proxies log the verified identities; a second request
+#      resumes the TLS session (identities carried over, no certificates)
 #   4. a client holding spiffe://demo.example/billing is refused, with the
 #      reason
 # Every process it starts is stopped and every file removed on exit.
@@ -106,6 +107,12 @@ echo "bridge log (the server it verified):"
 grep -v "listening on" "$WORK/bridge.log" | sed 's/^/  /'
 echo "terminating proxy log (the client it verified):"
 grep -v "listening on" "$WORK/terminate.log" | sed 's/^/  /'
+echo "The same request again: the bridge offers the session ticket it was given, so no"
+echo "certificates or signatures are exchanged, and both sides keep the identity verified above:"
+run curl -sS --max-time 10 "http://127.0.0.1:$BRIDGE_PORT/"
+sleep 0.3
+grep "id=2 " "$WORK/bridge.log" | sed 's/^/  /'
+grep "id=2 " "$WORK/terminate.log" | sed 's/^/  /'
 
 step "4. A client with another identity (spiffe://demo.example/billing) is refused"
 set +e
