@@ -1,6 +1,9 @@
 /* AEAD record protection: the cipher context is keyed once in aead_init;
  * each record only sets the nonce, feeds the AAD and data, and gets or checks
- * the tag. in and out may be the same buffer. */
+ * the tag. in and out may be the same buffer. aead_seal_gather seals two
+ * pieces (the record content from the caller's buffer and the inner content
+ * type byte) as one plaintext, out of place, so the sender never copies the
+ * plaintext before encrypting it. */
 #include <limits.h>
 #include <string.h>
 
@@ -48,22 +51,39 @@ static int aead_start(aead_ctx *a, const uint8_t *nonce, const uint8_t *aad, siz
     return 0;
 }
 
-int aead_seal(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t *aad,
-              size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *out) {
+int aead_seal_gather(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t *aad,
+                     size_t aad_len, const uint8_t *in, size_t in_len, const uint8_t *tail,
+                     size_t tail_len, uint8_t *out) {
     if (a == NULL || a->ctx == NULL || !a->encrypt || nonce == NULL || out == NULL) return -1;
-    if ((aad == NULL && aad_len > 0) || (in == NULL && in_len > 0)) return -1;
-    if (aad_len > INT_MAX || in_len > INT_MAX - CRYPTO_AEAD_TAG) return -1;
-    int outl = 0, finl = 0;
+    if ((aad == NULL && aad_len > 0) || (in == NULL && in_len > 0) ||
+        (tail == NULL && tail_len > 0))
+        return -1;
+    if (aad_len > INT_MAX || in_len > INT_MAX - CRYPTO_AEAD_TAG ||
+        tail_len > INT_MAX - CRYPTO_AEAD_TAG - in_len)
+        return -1;
+    size_t pt_len = in_len + tail_len;
+    int outl = 0, taill = 0, finl = 0;
     if (aead_start(a, nonce, aad, aad_len) != 0) goto fail;
+    /* Both AEADs stream: the two updates give the same bytes as one update
+     * over in || tail (GCM and ChaCha20-Poly1305 keep partial blocks). */
     if (in_len > 0 && EVP_CipherUpdate(a->ctx, out, &outl, in, (int)in_len) != 1) goto fail;
-    if (EVP_CipherFinal_ex(a->ctx, out + outl, &finl) != 1) goto fail;
-    if ((size_t)outl + (size_t)finl != in_len) goto fail;
-    if (EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, CRYPTO_AEAD_TAG, out + in_len) != 1)
+    if ((size_t)outl > in_len) goto fail;
+    if (tail_len > 0 && EVP_CipherUpdate(a->ctx, out + outl, &taill, tail, (int)tail_len) != 1)
+        goto fail;
+    if ((size_t)outl + (size_t)taill > pt_len) goto fail;
+    if (EVP_CipherFinal_ex(a->ctx, out + outl + taill, &finl) != 1) goto fail;
+    if ((size_t)outl + (size_t)taill + (size_t)finl != pt_len) goto fail;
+    if (EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, CRYPTO_AEAD_TAG, out + pt_len) != 1)
         goto fail;
     return 0;
 fail:
     ERR_clear_error();
     return -1;
+}
+
+int aead_seal(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t *aad,
+              size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *out) {
+    return aead_seal_gather(a, nonce, aad, aad_len, in, in_len, NULL, 0, out);
 }
 
 int aead_open(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t *aad,

@@ -79,6 +79,12 @@ int aead_init(aead_ctx *a, aead_alg alg, const uint8_t *key, bool encrypt);
 /* out must hold in_len + CRYPTO_AEAD_TAG; in and out may be the same. */
 int aead_seal(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t *aad,
               size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *out);
+/* Seals the plaintext in[0 .. in_len) || tail[0 .. tail_len) (a gather: the
+ * pieces need not be contiguous) into out, which must hold in_len + tail_len
+ * + CRYPTO_AEAD_TAG. in may be out; otherwise out must not overlap in or tail. */
+int aead_seal_gather(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t *aad,
+                     size_t aad_len, const uint8_t *in, size_t in_len, const uint8_t *tail,
+                     size_t tail_len, uint8_t *out);
 /* in_len includes the tag; out gets in_len - TAG bytes. Returns -1 when
  * authentication fails, -2 on other errors. In-place allowed. */
 int aead_open(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t *aad,

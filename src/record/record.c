@@ -54,12 +54,12 @@ static int write_one(record_protection *rp, builder *out, uint8_t type, const ui
     hdr[2] = 0x03;
     hdr[3] = (uint8_t)(wire_len >> 8);
     hdr[4] = (uint8_t)wire_len;
-    uint8_t *body = hdr + RECORD_HEADER_LEN;
-    if (len) memcpy(body, data, len);
-    body[len] = type;
+    /* Sealed straight from the caller's buffer (out of place), the type
+     * byte fed as a second piece: the plaintext is never copied. */
     uint8_t nonce[CRYPTO_AEAD_NONCE];
     record_nonce(rp, nonce);
-    if (aead_seal(&rp->aead, nonce, hdr, RECORD_HEADER_LEN, body, inner_len, body) != 0)
+    if (aead_seal_gather(&rp->aead, nonce, hdr, RECORD_HEADER_LEN, data, len, &type, 1,
+                         hdr + RECORD_HEADER_LEN) != 0)
         return CERTA_E_CRYPTO;
     rp->seq++;
     return 0;
