@@ -63,7 +63,9 @@ ncpu=$(nproc)
 if [ "$ncpu" -ge 3 ]; then
   CPU_LOAD=0 CPU_PROXY=1 CPU_BACKEND=2
 else
-  CPU_LOAD=0 CPU_PROXY=$((ncpu - 1)) CPU_BACKEND=0
+  # The setup on 2 cores: the load generator alone on core 0, the
+  # proxy and nginx sharing core 1.
+  CPU_LOAD=0 CPU_PROXY=$((ncpu - 1)) CPU_BACKEND=$((ncpu - 1))
 fi
 
 D=$(mktemp -d /tmp/certa-bench.XXXXXX)
