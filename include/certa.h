@@ -294,7 +294,11 @@ int certa_conn_session(const certa_conn *conn, uint8_t *buf, size_t cap, size_t 
 /* A client that offers a stored session (from certa_conn_session) to
  * server_name. An unusable session (malformed, expired, for another name or
  * cipher suite) is not offered; a server that declines gets a full
- * handshake. Either way the connection works as certa_client_new's. */
+ * handshake. Either way the connection works as certa_client_new's.
+ * The session carries the server identity as verified by the config that
+ * made it; cfg's pins, insecure mode and allow rules are applied again, but
+ * not its trust anchors: offer a session only under a config that trusts
+ * what the original one trusted (the built-in cache never crosses configs). */
 certa_conn *certa_client_new_resume(certa_config *cfg, const char *server_name,
                                     const uint8_t *session, size_t session_len);
 #define CERTA_SESSION_MAX 8192 /* certa_conn_session never needs more */
