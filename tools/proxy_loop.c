@@ -47,6 +47,11 @@ typedef struct endpoint {
     ep_kind kind;
     int fd;
     uint32_t events; /* current epoll interest; 0 = not registered */
+    /* Data may be waiting: set when epoll reports the socket readable (or it
+     * is new), cleared once a read drains it. Level-triggered epoll reports
+     * it again when more arrives, so reads are only tried when they can
+     * succeed — no recv() that just says EAGAIN. */
+    bool readable;
     pconn *c;
 } endpoint;
 
@@ -374,6 +379,7 @@ static bool connect_next(pconn *c) {
         if (r == 0 || errno == EINPROGRESS) {
             ep->fd = fd;
             ep->events = 0;
+            ep->readable = true;
             c->connecting = true;
             cli_format_addr((const struct sockaddr *)&a->sa, a->len, c->rec.target,
                             sizeof c->rec.target);
@@ -465,11 +471,15 @@ static bool tls_input(pconn *c) {
             return true;
         }
     }
-    if (!c->tls_left.len && !c->tls_eof && c->plain_out.len < OUT_CAP) {
+    if (!c->tls_left.len && !c->tls_eof && c->plain_out.len < OUT_CAP && c->tls.readable) {
         ssize_t n;
         do
             n = recv(c->tls.fd, c->w->scratch, sizeof c->w->scratch, 0);
         while (n < 0 && errno == EINTR);
+        /* A short read emptied the socket; EAGAIN says the same. */
+        if ((n > 0 && (size_t)n < sizeof c->w->scratch) ||
+            (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+            c->tls.readable = false;
         if (n > 0) {
             progress = true;
             touch(c);
@@ -576,11 +586,14 @@ static bool plain_input(pconn *c) {
     if (!c->plain_ready || !c->hs_done || c->plain_rd_eof || c->tls_close_sent || c->tls_wr_dead ||
         c->plain.fd < 0)
         return false;
-    if (tls_pending(c) >= OUT_CAP) return false;
+    if (tls_pending(c) >= OUT_CAP || !c->plain.readable) return false;
     ssize_t n;
     do
         n = recv(c->plain.fd, c->w->scratch, sizeof c->w->scratch, 0);
     while (n < 0 && errno == EINTR);
+    if ((n > 0 && (size_t)n < sizeof c->w->scratch) ||
+        (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+        c->plain.readable = false;
     if (n > 0) {
         touch(c);
         int r = certa_conn_write(c->conn, c->w->scratch, (size_t)n);
@@ -754,8 +767,10 @@ static void new_conn(proxy_worker *w, int fd, const struct sockaddr *sa, socklen
 
     if (o->mode == PROXY_TERMINATE) {
         c->tls.fd = fd;
+        c->tls.readable = true;
     } else {
         c->plain.fd = fd;
+        c->plain.readable = true;
         c->plain_ready = true;
     }
     if (!c->conn) {
@@ -865,6 +880,7 @@ static void *worker_main(void *arg) {
             }
             pconn *c = ep->c;
             if (c->dead) continue;
+            if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ep->readable = true;
             if (c->connecting && ep == outbound(c)) {
                 connect_done(c);
                 if (c->dead) continue;
