@@ -229,10 +229,13 @@ static void set_interest(proxy_worker *w, endpoint *ep, uint32_t want) {
 }
 
 static void close_endpoint(proxy_worker *w, endpoint *ep) {
+    (void)w;
     if (ep->fd < 0) return;
-    set_interest(w, ep, 0);
+    /* close() takes the socket out of the epoll set (it is never dup'ed):
+     * no EPOLL_CTL_DEL first, a syscall saved per socket. */
     close(ep->fd);
     ep->fd = -1;
+    ep->events = 0;
 }
 
 static void touch(pconn *c) {
