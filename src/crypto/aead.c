@@ -43,6 +43,22 @@ int aead_init(aead_ctx *a, aead_alg alg, const uint8_t *key, bool encrypt) {
     return 0;
 }
 
+int aead_rekey(aead_ctx *a, aead_alg alg, const uint8_t *key, bool encrypt) {
+    if (a == NULL || key == NULL) return -1;
+    if (a->ctx == NULL || a->alg != alg || a->encrypt != encrypt) {
+        aead_free(a);
+        return aead_init(a, alg, key, encrypt);
+    }
+    /* Same cipher and direction: only the key schedule changes; the context,
+     * the provider's state and the nonce length are kept. */
+    if (EVP_CipherInit_ex(a->ctx, NULL, NULL, key, NULL, encrypt ? 1 : 0) != 1) {
+        aead_free(a);
+        ERR_clear_error();
+        return -1;
+    }
+    return 0;
+}
+
 /* Sets the nonce and feeds the AAD; shared by seal and open. */
 static int aead_start(aead_ctx *a, const uint8_t *nonce, const uint8_t *aad, size_t aad_len) {
     int outl = 0;

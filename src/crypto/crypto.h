@@ -76,6 +76,9 @@ typedef struct aead_ctx {
 } aead_ctx;
 size_t aead_key_len(aead_alg a);
 int aead_init(aead_ctx *a, aead_alg alg, const uint8_t *key, bool encrypt);
+/* A new key for a context that may already be keyed (a traffic-secret
+ * change): reuses the context when alg and direction match. */
+int aead_rekey(aead_ctx *a, aead_alg alg, const uint8_t *key, bool encrypt);
 /* out must hold in_len + CRYPTO_AEAD_TAG; in and out may be the same. */
 int aead_seal(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t *aad,
               size_t aad_len, const uint8_t *in, size_t in_len, uint8_t *out);

@@ -8,11 +8,13 @@
 int record_set_secret(record_protection *rp, aead_alg aead, hash_alg hash, const uint8_t *secret) {
     uint8_t key[CRYPTO_MAX_KEY];
     size_t key_len = aead_key_len(aead);
-    record_protection_clear(rp);
+    /* The cipher context is kept across traffic-secret changes (handshake ->
+     * application -> KeyUpdate): only its key is replaced. */
     if (hkdf_expand_label(hash, secret, "key", NULL, 0, key, key_len) != 0 ||
         hkdf_expand_label(hash, secret, "iv", NULL, 0, rp->iv, sizeof rp->iv) != 0 ||
-        aead_init(&rp->aead, aead, key, rp->aead.encrypt) != 0) {
+        aead_rekey(&rp->aead, aead, key, rp->aead.encrypt) != 0) {
         crypto_zero(key, sizeof key);
+        record_protection_clear(rp);
         return CERTA_E_CRYPTO;
     }
     crypto_zero(key, sizeof key);
