@@ -14,17 +14,6 @@
 #include "crypto/crypto.h"
 #include "testlib.h"
 
-typedef struct {
-    uint8_t b[1024];
-    size_t n;
-} buf;
-
-static buf unhex(const char *hex) {
-    buf out;
-    out.n = test_unhex(hex, out.b, sizeof out.b);
-    return out;
-}
-
 /* ------------------------------------------------------------------ misc */
 static void test_misc(void) {
     uint8_t a[32] = {0}, b[32] = {0};
@@ -123,8 +112,8 @@ static void test_expand_label(void) {
 static void aead_kat(const char *name, aead_alg alg, const char *key_hex, const char *nonce_hex,
                      const char *aad_hex, const char *pt_hex, const char *ct_hex,
                      const char *tag_hex) {
-    buf key = unhex(key_hex), nonce = unhex(nonce_hex), aad = unhex(aad_hex);
-    buf pt = unhex(pt_hex), ct = unhex(ct_hex), tag = unhex(tag_hex);
+    test_buf key = test_hex(key_hex), nonce = test_hex(nonce_hex), aad = test_hex(aad_hex);
+    test_buf pt = test_hex(pt_hex), ct = test_hex(ct_hex), tag = test_hex(tag_hex);
     uint8_t out[512], back[512];
     aead_ctx e, d;
     CHECK(key.n == aead_key_len(alg), "%s: key length", name);
@@ -331,7 +320,7 @@ static void test_kex(void) {
     size_t pl = 0, sl = 0;
     CHECK(kex_generate(0x001d, &k, pub, &pl) == 0, "x25519 key for low-order tests");
     for (size_t i = 0; i < 4; i++) {
-        buf p = unhex(low_order[i]);
+        test_buf p = test_hex(low_order[i]);
         memset(s, 0xaa, sizeof s);
         CHECK(kex_derive(0x001d, k, p.b, p.n, s, &sl) != 0, "x25519 low-order point %zu refused",
               i);
@@ -339,8 +328,8 @@ static void test_kex(void) {
     key_free(k);
 
     /* RFC 7748 §6.1 Diffie-Hellman known answer. */
-    buf alice = unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
-    buf bob_pub = unhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+    test_buf alice = test_hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+    test_buf bob_pub = test_hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
     CHECK(kex_x25519_from_raw(alice.b, &k) == 0, "RFC 7748 Alice's key");
     CHECK(kex_derive(0x001d, k, bob_pub.b, bob_pub.n, s, &sl) == 0, "RFC 7748 derive");
     CHECK_HEX(s, sl, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
@@ -607,8 +596,8 @@ static void test_signatures(void) {
 /* RFC 8032 §7.1 test 1: Ed25519 is deterministic, so signing is a known
  * answer. The key goes in as PKCS#8 PEM built here with our base64. */
 static void test_ed25519_kat(void) {
-    buf der = unhex("302e020100300506032b657004220420"
-                    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+    test_buf der = test_hex("302e020100300506032b657004220420"
+                            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
     char b64[128], pem[256];
     int n = base64_encode(der.b, der.n, b64, sizeof b64);
     CHECK(n == 64, "base64 of the 48-byte PKCS#8 key is 64 characters");
@@ -627,8 +616,8 @@ static void test_ed25519_kat(void) {
               "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
               "RFC 8032 7.1 test 1 signature");
     /* The public key as an SPKI. */
-    buf spki = unhex("302a300506032b6570032100"
-                     "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+    test_buf spki = test_hex("302a300506032b6570032100"
+                             "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
     crypto_key *pub = key_from_spki(spki.b, spki.n);
     CHECK(pub != NULL && key_pair_matches(k, pub), "RFC 8032 public key matches");
     CHECK(sig_verify(0x0807, pub, NULL, 0, sig, sig_len) == 0, "RFC 8032 signature verifies");

@@ -4,32 +4,9 @@
 #include "certa.h"
 #include "testlib.h"
 #include "lib_certs.h"
+#include "lib_pair.h"
 
 #include <stdbool.h>
-
-typedef struct pair {
-    certa_conn *client, *server;
-} pair;
-
-/* Moves bytes both ways until nothing moves; returns rounds used. */
-static int pump(pair *p, int max_rounds) {
-    for (int round = 0; round < max_rounds; round++) {
-        bool moved = false;
-        certa_conn *from[2] = {p->client, p->server}, *to[2] = {p->server, p->client};
-        for (int d = 0; d < 2; d++) {
-            const uint8_t *out;
-            size_t n = certa_conn_outgoing(from[d], &out);
-            if (n) {
-                size_t used = 0;
-                certa_conn_recv(to[d], out, n, &used);
-                certa_conn_outgoing_done(from[d], used ? used : n);
-                moved = true;
-            }
-        }
-        if (!moved) return round;
-    }
-    return max_rounds;
-}
 
 static certa_config *server_config(const char *kind) {
     char *cert, *key;
@@ -45,12 +22,12 @@ static certa_config *server_config(const char *kind) {
 
 static bool roundtrip(pair *p, const char *msg) {
     if (certa_conn_write(p->client, (const uint8_t *)msg, strlen(msg)) != 0) return false;
-    pump(p, 10);
+    pair_pump_rounds(p, 10, PAIR_ACK_USED);
     uint8_t buf[256];
     size_t n = certa_conn_read(p->server, buf, sizeof buf);
     if (n != strlen(msg) || memcmp(buf, msg, n) != 0) return false;
     if (certa_conn_write(p->server, buf, n) != 0) return false;
-    pump(p, 10);
+    pair_pump_rounds(p, 10, PAIR_ACK_USED);
     size_t m = certa_conn_read(p->client, buf, sizeof buf);
     return m == n && memcmp(buf, msg, m) == 0;
 }
@@ -64,7 +41,7 @@ static void handshake_case(const char *kind, const char *suite, const char *clie
     if (client_groups) certa_config_set_groups(ccfg, client_groups);
     if (server_groups) certa_config_set_groups(scfg, server_groups);
     pair p = {certa_client_new(ccfg, "localhost"), certa_server_new(scfg)};
-    pump(&p, 20);
+    pair_pump_rounds(&p, 20, PAIR_ACK_USED);
     bool done = certa_conn_handshake_done(p.client) && certa_conn_handshake_done(p.server);
     CHECK(done, "handshake %s %s client=%s server=%s: %s / %s", kind, suite,
           client_groups ? client_groups : "default", server_groups ? server_groups : "default",
@@ -80,8 +57,7 @@ static void handshake_case(const char *kind, const char *suite, const char *clie
           "both sides agree on %s / %s", certa_cipher_suite_name(ci.cipher_suite),
           certa_group_name(ci.group));
     CHECK(done && roundtrip(&p, "hello certa"), "data round trip %s %s", kind, suite);
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
     certa_config_free(ccfg);
     certa_config_free(scfg);
 }
@@ -90,7 +66,7 @@ static void handshake_case(const char *kind, const char *suite, const char *clie
  * insecure as the caller configured ccfg. */
 static pair connect_pair(certa_config *ccfg, certa_config *scfg) {
     pair p = {certa_client_new(ccfg, "localhost"), certa_server_new(scfg)};
-    pump(&p, 20);
+    pair_pump_rounds(&p, 20, PAIR_ACK_USED);
     return p;
 }
 
@@ -109,16 +85,14 @@ static void pin_cases(void) {
     certa_cert_summary sum;
     CHECK(der && certa_cert_summarize(der, der_len, &sum) == 0, "summarize the peer certificate");
     CHECK(strstr(sum.subject, "pinned.example") != NULL, "subject names the CN: %s", sum.subject);
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
     certa_config_free(probe);
 
     certa_config *good = certa_config_new();
     CHECK(certa_config_add_pin(good, sum.spki_sha256) == 0, "pin accepted: %s", sum.spki_sha256);
     p = connect_pair(good, scfg);
     CHECK(certa_conn_handshake_done(p.client), "right pin: handshake succeeds");
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
 
     certa_config *bad = certa_config_new();
     certa_config_add_pin(bad, "sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
@@ -129,8 +103,7 @@ static void pin_cases(void) {
     CHECK(certa_conn_alert_received(p.server) == 42, "server saw bad_certificate");
     CHECK(strstr(certa_conn_error_text(p.client), sum.spki_sha256) != NULL,
           "explanation names the server's actual pin: %s", certa_conn_error_text(p.client));
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
 
     certa_config *fresh = certa_config_new();
     CHECK(certa_config_add_pin(fresh, "sha256:short") == CERTA_E_BAD_PIN, "malformed pin refused");
@@ -147,8 +120,7 @@ static void pin_cases(void) {
           "default client validates the chain and refuses a self-signed server (%s)",
           certa_error_name(code));
     CHECK(!certa_conn_handshake_done(p.server), "and the server does not complete");
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
     certa_config *noname = certa_config_new();
     certa_conn *c = certa_client_new(noname, NULL);
     const uint8_t *out;
@@ -178,16 +150,14 @@ static void alpn_cases(void) {
     CHECK(ci.alpn && si.alpn && !strcmp(ci.alpn, "http/1.1") && !strcmp(si.alpn, "http/1.1"),
           "ALPN overlap negotiated http/1.1");
     CHECK(si.server_name && !strcmp(si.server_name, "localhost"), "server saw SNI localhost");
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
     certa_config *other = certa_config_new();
     certa_config_set_insecure(other, true);
     certa_config_set_alpn(other, "foo");
     p = connect_pair(other, scfg);
     CHECK(certa_conn_error(p.server) == CERTA_E_NO_ALPN, "no ALPN overlap: server CERTA_E_NO_ALPN");
     CHECK(certa_conn_alert_received(p.client) == 120, "client got no_application_protocol");
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
     certa_config_free(other);
     certa_config_free(ccfg);
     certa_config_free(scfg);
@@ -232,48 +202,43 @@ static void post_handshake_cases(void) {
     CHECK(certa_conn_recv(p.server, copy, n, &used) == CERTA_E_BAD_RECORD_MAC,
           "flipped bit: CERTA_E_BAD_RECORD_MAC");
     CHECK(certa_conn_alert_sent(p.server) == 20, "server sends bad_record_mac");
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
 
     /* A KeyUpdate flood (no application data between) is cut off. */
     p = connect_pair(ccfg, scfg);
     int updates = 0;
     for (; updates < 40 && !certa_conn_failed(p.server); updates++) {
         certa_conn_key_update(p.client, false);
-        pump(&p, 5);
+        pair_pump_rounds(&p, 5, PAIR_ACK_USED);
     }
     CHECK(certa_conn_failed(p.server) && updates == 33,
           "server cuts off a KeyUpdate flood after 32 (%d sent): %s", updates,
           certa_conn_error_text(p.server));
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
     p = connect_pair(ccfg, scfg);
     for (int i = 0; i < 100; i++) {
         certa_conn_key_update(p.client, false);
-        pump(&p, 5);
+        pair_pump_rounds(&p, 5, PAIR_ACK_USED);
         if (i % 10 == 9) roundtrip(&p, "data between updates");
     }
     CHECK(!certa_conn_failed(p.server), "KeyUpdates interleaved with data are fine (100 sent)");
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
 
     /* close_notify ends the stream cleanly. */
     p = connect_pair(ccfg, scfg);
     certa_conn_close(p.client);
     CHECK(certa_conn_write(p.client, (const uint8_t *)"x", 1) == CERTA_E_STATE,
           "no writes after close_notify");
-    pump(&p, 5);
+    pair_pump_rounds(&p, 5, PAIR_ACK_USED);
     CHECK(certa_conn_peer_closed(p.server), "server saw close_notify");
     CHECK(certa_conn_recv_eof(p.server) == 0, "EOF after close_notify is clean");
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
 
     /* EOF without close_notify is a truncation. */
     p = connect_pair(ccfg, scfg);
     CHECK(certa_conn_recv_eof(p.client) == CERTA_E_PEER_CLOSED,
           "EOF without close_notify reported");
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
 
     /* Byte-at-a-time handshake. */
     certa_conn *c = certa_client_new(ccfg, "localhost"), *s = certa_server_new(scfg);

@@ -3,31 +3,8 @@
 #include "certa.h"
 #include "lib_certs.h"
 #include "lib_chain.h"
+#include "lib_pair.h"
 #include "testlib.h"
-
-#include <openssl/pem.h>
-
-typedef struct pair {
-    certa_conn *client, *server;
-} pair;
-
-static void pump(pair *p) {
-    for (int round = 0; round < 20; round++) {
-        bool moved = false;
-        certa_conn *from[2] = {p->client, p->server}, *to[2] = {p->server, p->client};
-        for (int d = 0; d < 2; d++) {
-            const uint8_t *out;
-            size_t n = certa_conn_outgoing(from[d], &out);
-            if (n) {
-                size_t used = 0;
-                certa_conn_recv(to[d], out, n, &used);
-                certa_conn_outgoing_done(from[d], n);
-                moved = true;
-            }
-        }
-        if (!moved) return;
-    }
-}
 
 /* A server whose chain is its (RSA) certificate repeated `copies` times. */
 static certa_config *server_with_chain(int copies) {
@@ -49,13 +26,8 @@ static certa_config *server_with_chain(int copies) {
 
 static pair run(certa_config *c, certa_config *s) {
     pair p = {certa_client_new(c, "localhost"), certa_server_new(s)};
-    pump(&p);
+    pair_pump(&p);
     return p;
-}
-
-static void done(pair *p) {
-    certa_conn_free(p->client);
-    certa_conn_free(p->server);
 }
 
 int main(void) {
@@ -69,13 +41,13 @@ int main(void) {
               certa_conn_alert_sent(p.client) == 50,
           "Certificate over a 1 KiB cap: CERTA_E_HANDSHAKE_TOO_BIG, decode_error: %s",
           certa_conn_error_text(p.client));
-    done(&p);
+    pair_free(&p);
     certa_config *roomy = certa_config_new();
     certa_config_set_insecure(roomy, true);
     certa_config_set_max_handshake_size(roomy, 8192);
     p = run(roomy, s3);
     CHECK(certa_conn_handshake_done(p.client), "the same chain under an 8 KiB cap passes");
-    done(&p);
+    pair_free(&p);
 
     /* Chain length. */
     certa_config *two = certa_config_new();
@@ -85,12 +57,12 @@ int main(void) {
     CHECK(certa_conn_error(p.client) == CERTA_E_BAD_CERTIFICATE &&
               strstr(certa_conn_error_text(p.client), "more than 2 certificates") != NULL,
           "three certificates over a cap of 2 refused: %s", certa_conn_error_text(p.client));
-    done(&p);
+    pair_free(&p);
     certa_config *def = certa_config_new();
     certa_config_set_insecure(def, true);
     p = run(def, s3);
     CHECK(certa_conn_handshake_done(p.client), "three certificates pass the default cap of 10");
-    done(&p);
+    pair_free(&p);
 
     /* Path-building work: a root -> intermediate -> leaf chain needs two
      * signature checks. */
@@ -99,17 +71,14 @@ int main(void) {
     chain_make(&ch, NULL, NULL, &leaf);
     certa_trust *trust = certa_trust_new();
     certa_trust_add_pem(trust, ch.root.pem, strlen(ch.root.pem));
-    BIO *kb = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(kb, ch.leaf.key, NULL, NULL, 0, NULL, NULL);
-    char *kdata;
-    long klen = BIO_get_mem_data(kb, &kdata);
+    char *leaf_key = tc_key_pem(&ch.leaf);
     size_t chain_len = strlen(ch.leaf.pem) + strlen(ch.inter.pem);
     char *chain_pem = malloc(chain_len + 1);
     strcpy(chain_pem, ch.leaf.pem);
     strcat(chain_pem, ch.inter.pem);
     certa_config *srv = certa_config_new();
     certa_config_set_cert_chain_pem(srv, chain_pem, chain_len);
-    certa_config_set_private_key_pem(srv, kdata, (size_t)klen);
+    certa_config_set_private_key_pem(srv, leaf_key, strlen(leaf_key));
     certa_config *lazy = certa_config_new();
     certa_config_set_trust(lazy, trust);
     certa_config_set_max_verify_work(lazy, 1);
@@ -117,13 +86,13 @@ int main(void) {
     CHECK(certa_conn_error(p.client) == CERTA_E_CERT_TOO_COMPLEX,
           "one signature check is not enough for a two-link chain: %s (%s)",
           certa_error_name(certa_conn_error(p.client)), certa_conn_error_text(p.client));
-    done(&p);
+    pair_free(&p);
     certa_config *normal = certa_config_new();
     certa_config_set_trust(normal, trust);
     p = run(normal, srv);
     CHECK(certa_conn_handshake_done(p.client), "the default work budget verifies it: %s",
           certa_conn_error_text(p.client));
-    done(&p);
+    pair_free(&p);
 
     /* Records without data (here KeyUpdates) in a row. */
     certa_config *strict = server_with_chain(1);
@@ -132,11 +101,11 @@ int main(void) {
     int sent = 0;
     for (; sent < 10 && !certa_conn_failed(p.server); sent++) {
         certa_conn_key_update(p.client, false);
-        pump(&p);
+        pair_pump(&p);
     }
     CHECK(certa_conn_failed(p.server) && sent == 6,
           "a cap of 5 no-data records cuts off the sixth KeyUpdate (%d sent)", sent);
-    done(&p);
+    pair_free(&p);
 
     certa_config *late = certa_config_new();
     certa_conn *c = certa_client_new(late, "x");
@@ -154,7 +123,7 @@ int main(void) {
     certa_config_free(strict);
     certa_config_free(late);
     certa_trust_free(trust);
-    BIO_free(kb);
+    free(leaf_key);
     free(chain_pem);
     chain_free(&ch);
     TEST_EXIT();

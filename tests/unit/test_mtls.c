@@ -3,50 +3,8 @@
  * trust bundle and name, certificate choice by certificate_authorities. */
 #include "certa.h"
 #include "lib_chain.h"
+#include "lib_pair.h"
 #include "testlib.h"
-
-#include <openssl/pem.h>
-
-typedef struct pair {
-    certa_conn *client, *server;
-} pair;
-
-static void pump(pair *p) {
-    for (int round = 0; round < 20; round++) {
-        bool moved = false;
-        certa_conn *from[2] = {p->client, p->server}, *to[2] = {p->server, p->client};
-        for (int d = 0; d < 2; d++) {
-            const uint8_t *out;
-            size_t n = certa_conn_outgoing(from[d], &out);
-            if (n) {
-                size_t used = 0;
-                certa_conn_recv(to[d], out, n, &used);
-                certa_conn_outgoing_done(from[d], n);
-                moved = true;
-            }
-        }
-        if (!moved) return;
-    }
-}
-
-static char *key_pem(const test_cert *c) {
-    BIO *b = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(b, c->key, NULL, NULL, 0, NULL, NULL);
-    char *data;
-    long len = BIO_get_mem_data(b, &data);
-    char *out = malloc((size_t)len + 1);
-    memcpy(out, data, (size_t)len);
-    out[len] = 0;
-    BIO_free(b);
-    return out;
-}
-
-static void use_identity(certa_config *cfg, const test_cert *leaf) {
-    char *k = key_pem(leaf);
-    int r = certa_config_add_identity_pem(cfg, leaf->pem, strlen(leaf->pem), k, strlen(k));
-    if (r) printf("# identity: %s\n", certa_config_error_text(cfg));
-    free(k);
-}
 
 static test_cert root, other_root, server_leaf, billing, web, expired, other_client;
 static certa_trust *trust, *other_trust;
@@ -81,7 +39,7 @@ static void make_pki(void) {
 static certa_config *server_cfg(certa_client_auth mode, const char *allow) {
     certa_config *cfg = certa_config_new();
     certa_config_set_cert_chain_pem(cfg, server_leaf.pem, strlen(server_leaf.pem));
-    char *k = key_pem(&server_leaf);
+    char *k = tc_key_pem(&server_leaf);
     certa_config_set_private_key_pem(cfg, k, strlen(k));
     free(k);
     certa_config_set_trust(cfg, trust);
@@ -93,20 +51,19 @@ static certa_config *server_cfg(certa_client_auth mode, const char *allow) {
 static certa_config *client_cfg(const test_cert *id, const char *expect) {
     certa_config *cfg = certa_config_new();
     certa_config_set_trust(cfg, trust);
-    if (id) use_identity(cfg, id);
+    if (id) pair_use_identity(cfg, id);
     if (expect) certa_config_add_allow(cfg, expect);
     return cfg;
 }
 
 static pair run(certa_config *ccfg, certa_config *scfg, const char *name) {
     pair p = {certa_client_new(ccfg, name), certa_server_new(scfg)};
-    pump(&p);
+    pair_pump(&p);
     return p;
 }
 
 static void done(pair *p, certa_config *a, certa_config *b) {
-    certa_conn_free(p->client);
-    certa_conn_free(p->server);
+    pair_free(p);
     certa_config_free(a);
     certa_config_free(b);
 }
@@ -211,7 +168,7 @@ int main(void) {
      * two CAs and must present the one the server's CA issued. */
     s = server_cfg(CERTA_CLIENT_AUTH_REQUIRE, NULL);
     c = client_cfg(&other_client, NULL);
-    use_identity(c, &web);
+    pair_use_identity(c, &web);
     p = run(c, s, "localhost");
     certa_conn_peer_identity(p.server, &id);
     CHECK(certa_conn_handshake_done(p.server) &&

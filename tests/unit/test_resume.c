@@ -5,56 +5,10 @@
  * binder, to decrypt_error. */
 #include "certa.h"
 #include "lib_chain.h"
+#include "lib_pair.h"
 #include "testlib.h"
 
-#include <openssl/pem.h>
 #include <time.h>
-
-typedef struct pair {
-    certa_conn *client, *server;
-} pair;
-
-static void pump(pair *p) {
-    for (int round = 0; round < 20; round++) {
-        bool moved = false;
-        certa_conn *from[2] = {p->client, p->server}, *to[2] = {p->server, p->client};
-        for (int d = 0; d < 2; d++) {
-            const uint8_t *out;
-            size_t n = certa_conn_outgoing(from[d], &out);
-            if (n) {
-                size_t used = 0;
-                certa_conn_recv(to[d], out, n, &used);
-                certa_conn_outgoing_done(from[d], n);
-                moved = true;
-            }
-        }
-        if (!moved) return;
-    }
-}
-
-static void pair_free(pair *p) {
-    certa_conn_free(p->client);
-    certa_conn_free(p->server);
-}
-
-static char *key_pem(const test_cert *c) {
-    BIO *b = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(b, c->key, NULL, NULL, 0, NULL, NULL);
-    char *data;
-    long len = BIO_get_mem_data(b, &data);
-    char *out = malloc((size_t)len + 1);
-    memcpy(out, data, (size_t)len);
-    out[len] = 0;
-    BIO_free(b);
-    return out;
-}
-
-static void use_identity(certa_config *cfg, const test_cert *leaf) {
-    char *k = key_pem(leaf);
-    if (certa_config_add_identity_pem(cfg, leaf->pem, strlen(leaf->pem), k, strlen(k)))
-        printf("# identity: %s\n", certa_config_error_text(cfg));
-    free(k);
-}
 
 static test_cert root, server_leaf, billing;
 static certa_trust *trust;
@@ -68,7 +22,7 @@ static int64_t test_clock(void *arg) {
 
 static certa_config *server_config(void) {
     certa_config *cfg = certa_config_new();
-    use_identity(cfg, &server_leaf);
+    pair_use_identity(cfg, &server_leaf);
     certa_config_set_trust(cfg, trust);
     certa_config_set_time_fn(cfg, test_clock, NULL);
     return cfg;
@@ -85,16 +39,16 @@ static bool roundtrip(pair *p) {
     static const char msg[] = "ping";
     uint8_t buf[16];
     if (certa_conn_write(p->client, (const uint8_t *)msg, 4) != 0) return false;
-    pump(p);
+    pair_pump(p);
     if (certa_conn_read(p->server, buf, sizeof buf) != 4 || memcmp(buf, msg, 4)) return false;
     if (certa_conn_write(p->server, buf, 4) != 0) return false;
-    pump(p);
+    pair_pump(p);
     return certa_conn_read(p->client, buf, sizeof buf) == 4 && !memcmp(buf, msg, 4);
 }
 
 static pair connect(certa_config *ccfg, certa_config *scfg, const char *name) {
     pair p = {certa_client_new(ccfg, name), certa_server_new(scfg)};
-    pump(&p);
+    pair_pump(&p);
     return p;
 }
 
@@ -176,7 +130,7 @@ static void cache_cases(void) {
     pair_free(&p);
     p.client = certa_client_new_resume(ccfg, "localhost", blob, len);
     p.server = certa_server_new(scfg);
-    pump(&p);
+    pair_pump(&p);
     certa_conn_info(p.client, &ci);
     CHECK(resumed(&p) && ci.session_offered, "cache off: a stored session resumes explicitly");
     pair_free(&p);
@@ -184,7 +138,7 @@ static void cache_cases(void) {
     /* A stored session for another name is not offered. */
     p.client = certa_client_new_resume(ccfg, "127.0.0.1", blob, len);
     p.server = certa_server_new(scfg);
-    pump(&p);
+    pair_pump(&p);
     certa_info oi;
     certa_conn_info(p.client, &oi);
     CHECK(full(&p) && !oi.session_offered, "a session for localhost is not offered to 127.0.0.1");
@@ -196,13 +150,13 @@ static void cache_cases(void) {
     for (size_t cut = 0; cut < len; cut += 7) {
         p.client = certa_client_new_resume(ccfg, "localhost", blob, cut);
         p.server = certa_server_new(scfg);
-        pump(&p);
+        pair_pump(&p);
         ok = ok && full(&p);
         pair_free(&p);
     }
     p.client = certa_client_new_resume(ccfg, "localhost", junk, sizeof junk);
     p.server = certa_server_new(scfg);
-    pump(&p);
+    pair_pump(&p);
     CHECK(ok && full(&p), "truncated and garbage sessions fall back to a full handshake");
     pair_free(&p);
 
@@ -212,7 +166,7 @@ static void cache_cases(void) {
     bad[28] ^= 1; /* first byte of the PSK (after format, suite, times, lifetime, age_add, len) */
     p.client = certa_client_new_resume(ccfg, "localhost", bad, len);
     p.server = certa_server_new(scfg);
-    pump(&p);
+    pair_pump(&p);
     CHECK(certa_conn_error(p.server) == CERTA_E_BAD_FINISHED &&
               certa_conn_alert_sent(p.server) == 51,
           "a wrong PSK fails the binder check with decrypt_error (%s)",
@@ -224,7 +178,7 @@ static void cache_cases(void) {
     clock_now += 7201;
     p.client = certa_client_new_resume(ccfg, "localhost", blob, len);
     p.server = certa_server_new(scfg);
-    pump(&p);
+    pair_pump(&p);
     CHECK(full(&p), "an expired session is not offered");
     pair_free(&p);
     clock_now = saved;
@@ -245,7 +199,7 @@ static void server_refusals(void) {
     certa_config *other = server_config();
     p.client = certa_client_new_resume(ccfg, "localhost", blob, len);
     p.server = certa_server_new(other);
-    pump(&p);
+    pair_pump(&p);
     certa_info di;
     certa_conn_info(p.client, &di);
     CHECK(full(&p) && di.session_offered,
@@ -265,7 +219,7 @@ static void server_refusals(void) {
     pair_free(&p);
     p.client = certa_client_new_resume(ccfg, "localhost", blob, len);
     p.server = certa_server_new(b);
-    pump(&p);
+    pair_pump(&p);
     CHECK(resumed(&p), "a shared ticket key resumes across configs");
     pair_free(&p);
 
@@ -276,7 +230,7 @@ static void server_refusals(void) {
     certa_config_set_ticket_lifetime(late, 60);
     p.server = certa_server_new(late);
     clock_now += 61;
-    pump(&p);
+    pair_pump(&p);
     CHECK(full(&p), "a ticket older than the server's lifetime: full handshake");
     pair_free(&p);
     clock_now -= 61;
@@ -320,7 +274,7 @@ static void mtls_cases(void) {
     certa_config_set_client_auth(scfg, CERTA_CLIENT_AUTH_REQUIRE);
     certa_config_set_ticket_key(scfg, key);
     certa_config *ccfg = client_config();
-    use_identity(ccfg, &billing);
+    pair_use_identity(ccfg, &billing);
     pair p = connect(ccfg, scfg, "localhost");
     CHECK(full(&p), "mTLS: full handshake with a client certificate");
     pair_free(&p);
@@ -340,7 +294,7 @@ static void mtls_cases(void) {
     certa_config_add_allow(strict, "spiffe://prod.example/api/*");
     p.client = certa_client_new(ccfg, "localhost");
     p.server = certa_server_new(strict);
-    pump(&p);
+    pair_pump(&p);
     certa_info si;
     certa_conn_info(p.server, &si);
     CHECK(!si.resumed && certa_conn_error(p.server) == CERTA_E_IDENTITY_NOT_ALLOWED,
@@ -357,7 +311,7 @@ static void mtls_cases(void) {
     pair_free(&p);
     p.client = certa_client_new(anon, "localhost");
     p.server = certa_server_new(scfg);
-    pump(&p);
+    pair_pump(&p);
     certa_conn_info(p.server, &si);
     CHECK(!si.resumed && certa_conn_error(p.server) == CERTA_E_CERTIFICATE_REQUIRED,
           "a ticket without a client identity does not pass client-auth require");

@@ -22,6 +22,7 @@
 #include "certa.h"
 #include "crypto/crypto.h"
 #include "lib_certs.h"
+#include "lib_pair.h"
 #include "testlib.h"
 #include "tls13/tls13.h"
 #include "wire/cursor.h"
@@ -40,28 +41,6 @@ typedef struct hello {
     ext exts[MAX_EXTS];
     size_t n;
 } hello;
-
-typedef struct pair {
-    certa_conn *client, *server;
-} pair;
-
-static void pump(pair *p) {
-    for (int round = 0; round < 20; round++) {
-        bool moved = false;
-        certa_conn *from[2] = {p->client, p->server}, *to[2] = {p->server, p->client};
-        for (int d = 0; d < 2; d++) {
-            const uint8_t *out;
-            size_t n = certa_conn_outgoing(from[d], &out);
-            if (n) {
-                size_t used = 0;
-                certa_conn_recv(to[d], out, n, &used);
-                certa_conn_outgoing_done(from[d], n);
-                moved = true;
-            }
-        }
-        if (!moved) return;
-    }
-}
 
 static certa_config *scfg, *ccfg;
 static uint8_t session[CERTA_SESSION_MAX];
@@ -407,7 +386,7 @@ static void far_times(void) {
             bool refused = session_decode(bad, session_len, &s) != 0;
             pair p = {certa_client_new_resume(ccfg, "localhost", bad, session_len),
                       certa_server_new(scfg)};
-            pump(&p);
+            pair_pump(&p);
             certa_info ci;
             certa_conn_info(p.client, &ci);
             bool ok = refused && certa_conn_handshake_done(p.client) && !ci.resumed;
@@ -416,8 +395,7 @@ static void far_times(void) {
                        (unsigned long long)values[v],
                        refused ? certa_conn_error_text(p.client) : "decoded");
             all = all && ok;
-            certa_conn_free(p.client);
-            certa_conn_free(p.server);
+            pair_free(&p);
         }
     CHECK(all, "stored sessions with auth_time or issued past year 9999 (or negative) are "
                "refused: full handshakes");
@@ -436,7 +414,7 @@ int main(void) {
     free(key_pem);
 
     pair p = {certa_client_new(ccfg, "localhost"), certa_server_new(scfg)};
-    pump(&p);
+    pair_pump(&p);
     session_state s;
     CHECK(certa_conn_handshake_done(p.client) &&
               certa_conn_session(p.client, session, sizeof session, &session_len) == CERTA_OK &&
@@ -444,8 +422,7 @@ int main(void) {
           "a full handshake leaves a session with a SHA-256 PSK (%s)",
           certa_conn_error_text(p.client));
     memcpy(psk, s.psk, 32);
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
 
     hostile_cases();
     far_times();

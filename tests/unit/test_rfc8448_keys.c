@@ -161,17 +161,6 @@ static const char *HASH_CH_CF = "20 91 45 a9 6e e8 e2 a1 22 ff 81 00 47 cc 95 26
 static const char *RES_MASTER = "7d f2 35 f2 03 1d 2a 05 12 87 d0 2b 02 41 b0 bf"
                                 "da f8 6c c8 56 23 1f 2d 5a ba 46 c4 34 ec 19 6c";
 
-typedef struct {
-    uint8_t b[1024];
-    size_t n;
-} buf;
-
-static buf unhex(const char *hex) {
-    buf out;
-    out.n = test_unhex(hex, out.b, sizeof out.b);
-    return out;
-}
-
 /* nonce = iv XOR (64-bit sequence number, left-padded) — RFC 8446 §5.3 */
 static void make_nonce(const uint8_t iv[12], uint64_t seq, uint8_t nonce[12]) {
     memcpy(nonce, iv, 12);
@@ -184,7 +173,7 @@ static void make_nonce(const uint8_t iv[12], uint64_t seq, uint8_t nonce[12]) {
 static void check_record(const char *name, const uint8_t *key, const uint8_t *iv, uint64_t seq,
                          const uint8_t *content, size_t content_len, uint8_t type,
                          const char *record_hex) {
-    buf record = unhex(record_hex);
+    test_buf record = test_hex(record_hex);
     uint8_t inner[1024], sealed[1024 + 5 + CRYPTO_AEAD_TAG], nonce[12];
     memcpy(inner, content, content_len);
     inner[content_len] = type;
@@ -210,7 +199,7 @@ static void check_record(const char *name, const uint8_t *key, const uint8_t *iv
           "%s: opened plaintext equals content || type", name);
 
     /* The same record one sequence number later must not authenticate. */
-    buf again = unhex(record_hex);
+    test_buf again = test_hex(record_hex);
     uint8_t out[1024];
     make_nonce(iv, seq + 1, nonce);
     CHECK(aead_open(&dec, nonce, again.b, 5, again.b + 5, again.n - 5, out) == -1,
@@ -225,8 +214,8 @@ int main(void) {
     uint8_t empty_hash[32], derived[32], early[32], hs[32], master[32];
 
     /* x25519, both directions. */
-    buf cpriv = unhex(CLIENT_PRIV), spriv = unhex(SERVER_PRIV);
-    buf cpub = unhex(CLIENT_PUB), spub = unhex(SERVER_PUB);
+    test_buf cpriv = test_hex(CLIENT_PRIV), spriv = test_hex(SERVER_PRIV);
+    test_buf cpub = test_hex(CLIENT_PUB), spub = test_hex(SERVER_PUB);
     crypto_key *ck = NULL, *sk = NULL;
     CHECK(kex_x25519_from_raw(cpriv.b, &ck) == 0, "client x25519 key from raw bytes");
     CHECK(kex_x25519_from_raw(spriv.b, &sk) == 0, "server x25519 key from raw bytes");
@@ -249,14 +238,15 @@ int main(void) {
     CHECK_HEX(derived, 32, DERIVED_EARLY, "derived secret (from early)");
 
     /* Handshake secret from the trace's ECDHE output. */
-    buf shared = unhex(ECDHE);
+    test_buf shared = test_hex(ECDHE);
     CHECK(hkdf_extract(H, derived, 32, shared.b, shared.n, hs) == 0, "extract handshake secret");
     CHECK_HEX(hs, 32, HANDSHAKE_SECRET, "handshake secret");
 
     /* Transcript over the trace's messages. */
-    buf ch = unhex(CLIENT_HELLO), sh = unhex(SERVER_HELLO), ee = unhex(ENCRYPTED_EXTENSIONS);
-    buf cert = unhex(CERTIFICATE), cv = unhex(CERTIFICATE_VERIFY);
-    buf sfin = unhex(SERVER_FINISHED), cfin = unhex(CLIENT_FINISHED);
+    test_buf ch = test_hex(CLIENT_HELLO), sh = test_hex(SERVER_HELLO),
+             ee = test_hex(ENCRYPTED_EXTENSIONS);
+    test_buf cert = test_hex(CERTIFICATE), cv = test_hex(CERTIFICATE_VERIFY);
+    test_buf sfin = test_hex(SERVER_FINISHED), cfin = test_hex(CLIENT_FINISHED);
     CHECK(ch.n == 196 && sh.n == 90 && ee.n == 40 && cert.n == 445 && cv.n == 136 && sfin.n == 36 &&
               cfin.n == 36,
           "handshake messages have the trace's lengths");
@@ -342,7 +332,7 @@ int main(void) {
     /* The one-shot hash of all messages agrees with the running transcript. */
     uint8_t all[1024], oneshot[32];
     size_t n = 0;
-    const buf *msgs[] = {&ch, &sh, &ee, &cert, &cv, &sfin, &cfin};
+    const test_buf *msgs[] = {&ch, &sh, &ee, &cert, &cv, &sfin, &cfin};
     for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
         memcpy(all + n, msgs[i]->b, msgs[i]->n);
         n += msgs[i]->n;
@@ -353,7 +343,7 @@ int main(void) {
     /* Protected records from the trace. */
     uint8_t flight[1024];
     size_t flight_len = 0;
-    const buf *server_flight[] = {&ee, &cert, &cv, &sfin};
+    const test_buf *server_flight[] = {&ee, &cert, &cv, &sfin};
     for (size_t i = 0; i < 4; i++) {
         memcpy(flight + flight_len, server_flight[i]->b, server_flight[i]->n);
         flight_len += server_flight[i]->n;

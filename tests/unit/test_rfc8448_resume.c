@@ -161,18 +161,7 @@ static const char *HASH_CH_CF = "c3 c1 22 e0 bd 90 7a 4a 3f f6 11 2d 8f d5 3d bf
 static const char *RES_MASTER = "5e 95 bd f1 f8 90 05 ea 2e 9a a0 ba 85 e7 28 e3"
                                 "c1 9c 5f e0 c6 99 e3 f5 be e5 9f ae bd 0b 54 06";
 
-typedef struct {
-    uint8_t b[1024];
-    size_t n;
-} buf;
-
-static buf unhex(const char *hex) {
-    buf out;
-    out.n = test_unhex(hex, out.b, sizeof out.b);
-    return out;
-}
-
-static bool same(const uint8_t *a, size_t a_len, const buf *b) {
+static bool same(const uint8_t *a, size_t a_len, const test_buf *b) {
     return a_len == b->n && memcmp(a, b->b, a_len) == 0;
 }
 
@@ -207,8 +196,8 @@ static void bare_conn_free(certa_conn *c) {
 /* §3: the ticket, its record, and the session a client keeps from it. */
 static void section3(certa_config *cfg) {
     const hash_alg H = HASH_SHA256;
-    buf nst = unhex(S3_NEW_SESSION_TICKET), record = unhex(S3_NST_RECORD);
-    buf rms = unhex(S3_RES_MASTER), s_ap = unhex(S3_S_AP_TRAFFIC);
+    test_buf nst = test_hex(S3_NEW_SESSION_TICKET), record = test_hex(S3_NST_RECORD);
+    test_buf rms = test_hex(S3_RES_MASTER), s_ap = test_hex(S3_S_AP_TRAFFIC);
     CHECK(nst.n == 205 && record.n == 5 + 222, "§3 NewSessionTicket: 205 octets, record 227");
 
     /* The record layer: sealing the message gives the trace's record, and
@@ -224,7 +213,7 @@ static void section3(certa_config *cfg) {
     bld_free(&out);
     uint8_t type = 0;
     size_t plain_len = 0;
-    buf rec = record;
+    test_buf rec = record;
     CHECK(record_set_secret(&rx, AEAD_AES128GCM, H, s_ap.b) == 0 &&
               record_open(&rx, rec.b, rec.b + 5, rec.n - 5, &type, &plain_len) == 0 &&
               type == CONTENT_HANDSHAKE && same(rec.b + 5, plain_len, &nst),
@@ -284,10 +273,10 @@ static void section3(certa_config *cfg) {
 /* §4: binder, early secret, and the PSK-with-ECDHE handshake. */
 static void section4(certa_config *cfg) {
     const hash_alg H = HASH_SHA256;
-    buf psk = unhex(PSK), ch = unhex(CLIENT_HELLO), sh = unhex(SERVER_HELLO);
-    buf ee = unhex(ENCRYPTED_EXTENSIONS), sfin = unhex(SERVER_FINISHED);
-    buf eoed = unhex(END_OF_EARLY_DATA), cfin = unhex(CLIENT_FINISHED);
-    buf nst = unhex(S3_NEW_SESSION_TICKET);
+    test_buf psk = test_hex(PSK), ch = test_hex(CLIENT_HELLO), sh = test_hex(SERVER_HELLO);
+    test_buf ee = test_hex(ENCRYPTED_EXTENSIONS), sfin = test_hex(SERVER_FINISHED);
+    test_buf eoed = test_hex(END_OF_EARLY_DATA), cfin = test_hex(CLIENT_FINISHED);
+    test_buf nst = test_hex(S3_NEW_SESSION_TICKET);
     CHECK(ch.n == 512 && sh.n == 96 && ee.n == 44 && sfin.n == 36 && cfin.n == 36,
           "§4 messages have the trace's lengths (ClientHello 512 octets)");
 
@@ -360,8 +349,8 @@ static void section4(certa_config *cfg) {
 
     /* ECDHE from the §4 key pairs; the public keys are the ones in the
      * hellos. */
-    buf cpriv = unhex(CLIENT_PRIV), spriv = unhex(SERVER_PRIV);
-    buf cpub = unhex(CLIENT_PUB), spub = unhex(SERVER_PUB);
+    test_buf cpriv = test_hex(CLIENT_PRIV), spriv = test_hex(SERVER_PRIV);
+    test_buf cpub = test_hex(CLIENT_PUB), spub = test_hex(SERVER_PUB);
     bool cpub_in = false, spub_in = false;
     for (size_t i = 0; i + 32 <= ch.n; i++)
         cpub_in = cpub_in || !memcmp(ch.b + i, cpub.b, 32);
@@ -419,7 +408,7 @@ static void section4(certa_config *cfg) {
     bare_conn_free(plain);
 
     /* The server's flight: one record with EE and Finished. */
-    buf rec = unhex(SERVER_HS_RECORD);
+    test_buf rec = test_hex(SERVER_HS_RECORD);
     uint8_t type = 0;
     size_t plain_len = 0;
     CHECK(conn_set_rx(c, c->server_hs_secret) == 0 &&
@@ -446,7 +435,7 @@ static void section4(certa_config *cfg) {
           "§4: client Finished verify_data (ks_finished_mac) equals the trace's");
     builder out;
     bld_init_alloc(&out, 128);
-    buf cfin_rec = unhex(CLIENT_FINISHED_RECORD);
+    test_buf cfin_rec = test_hex(CLIENT_FINISHED_RECORD);
     CHECK(conn_set_tx(c, c_hs) == 0 &&
               record_write(&c->tx, &out, CONTENT_HANDSHAKE, cfin.b, cfin.n) == 0 &&
               same(out.buf, out.len, &cfin_rec),

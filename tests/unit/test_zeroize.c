@@ -32,6 +32,7 @@
 #include "certa.h"
 #include "crypto/crypto.h"
 #include "lib_certs.h"
+#include "lib_pair.h"
 #include "testlib.h"
 #include "tls13/tls13.h"
 #include "wire/cursor.h"
@@ -234,28 +235,6 @@ static void self_check(void) {
 }
 
 /* ---- a full handshake in memory with everything secret as a needle ---- */
-typedef struct pair {
-    certa_conn *client, *server;
-} pair;
-
-static void pump(pair *p) {
-    for (int round = 0; round < 20; round++) {
-        bool moved = false;
-        certa_conn *from[2] = {p->client, p->server}, *to[2] = {p->server, p->client};
-        for (int d = 0; d < 2; d++) {
-            const uint8_t *out;
-            size_t n = certa_conn_outgoing(from[d], &out);
-            if (n) {
-                size_t used = 0;
-                certa_conn_recv(to[d], out, n, &used);
-                certa_conn_outgoing_done(from[d], n);
-                moved = true;
-            }
-        }
-        if (!moved) return;
-    }
-}
-
 static uint8_t secrets[4][CRYPTO_MAX_HASH];
 static const char *secret_names[4] = {
     "the client handshake traffic secret", "the server handshake traffic secret",
@@ -379,25 +358,24 @@ static void handshake_check(void) {
     capture_secrets(p.server);
     armed = true;
 
-    pump(&p);
+    pair_pump(&p);
     CHECK(certa_conn_handshake_done(p.client) && certa_conn_handshake_done(p.server),
           "handshake completes (%s / %s)", certa_conn_error_text(p.client),
           certa_conn_error_text(p.server));
     certa_conn_write(p.client, (const uint8_t *)c2s, sizeof c2s - 1);
-    pump(&p);
+    pair_pump(&p);
     static uint8_t got[256];
     n = certa_conn_read(p.server, got, sizeof got);
     CHECK(n == sizeof c2s - 1 && memcmp(got, c2s, n) == 0, "server read the client's data");
     certa_conn_write(p.server, (const uint8_t *)s2c, sizeof s2c - 1);
     certa_conn_key_update(p.client, true);
-    pump(&p);
+    pair_pump(&p);
     n = certa_conn_read(p.client, got, sizeof got);
     CHECK(n == sizeof s2c - 1 && memcmp(got, s2c, n) == 0, "client read the server's data");
     certa_conn_close(p.client);
-    pump(&p);
+    pair_pump(&p);
 
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
     certa_config_free(ccfg);
     certa_config_free(scfg);
     armed = false;
@@ -425,11 +403,10 @@ static void handshake_check(void) {
     armed = true;
     p.client = certa_client_new(ccfg, "localhost");
     p.server = certa_server_new(scfg);
-    pump(&p);
+    pair_pump(&p);
     CHECK(certa_conn_failed(p.client), "pinned client refuses the server (%s)",
           certa_conn_error_text(p.client));
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
     certa_config_free(ccfg);
     certa_config_free(scfg);
     armed = false;
@@ -473,10 +450,10 @@ static void resumption_check(void) {
      * them in its cache (and the newest as c->session). */
     armed = true;
     pair p = {certa_client_new(ccfg, "localhost"), certa_server_new(scfg)};
-    pump(&p);
+    pair_pump(&p);
     static const char c2s[] = "RESUMPTION-CLIENT-TO-SERVER-CANARY-16180";
     certa_conn_write(p.client, (const uint8_t *)c2s, sizeof c2s - 1);
-    pump(&p);
+    pair_pump(&p);
     armed = false;
     certa_info ci;
     certa_conn_info(p.client, &ci);
@@ -512,8 +489,7 @@ static void resumption_check(void) {
     }
     add_needle("client application data (full handshake)", c2s, sizeof c2s - 1);
     armed = true;
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
 
     /* The resumed handshake: the client takes the newest ticket from the
      * cache (c->offered), the server opens it (c->psk). */
@@ -534,7 +510,7 @@ static void resumption_check(void) {
     add_needle("the resumed handshake's server application secret", p.server->server_app_secret,
                32);
     armed = true;
-    pump(&p);
+    pair_pump(&p);
     armed = false;
     certa_info si;
     certa_conn_info(p.client, &ci);
@@ -550,8 +526,7 @@ static void resumption_check(void) {
     if (session_psk(p.client->session, p.client->session_len, psk))
         add_needle("the PSK of a ticket from the resumed handshake", psk, 32);
     armed = true;
-    certa_conn_free(p.client);
-    certa_conn_free(p.server);
+    pair_free(&p);
     /* The client config still holds cached tickets (freed with it), and
      * the server config its ticket key (zeroized with it). */
     certa_config_free(ccfg);

@@ -28,10 +28,14 @@ static inline size_t test_unhex(const char *hex, uint8_t *out, size_t cap) {
     int hi = -1;
     for (; *hex; hex++) {
         int v;
-        if (*hex >= '0' && *hex <= '9') v = *hex - '0';
-        else if (*hex >= 'a' && *hex <= 'f') v = *hex - 'a' + 10;
-        else if (*hex >= 'A' && *hex <= 'F') v = *hex - 'A' + 10;
-        else continue;
+        if (*hex >= '0' && *hex <= '9')
+            v = *hex - '0';
+        else if (*hex >= 'a' && *hex <= 'f')
+            v = *hex - 'a' + 10;
+        else if (*hex >= 'A' && *hex <= 'F')
+            v = *hex - 'A' + 10;
+        else
+            continue;
         if (hi < 0) {
             hi = v;
         } else {
@@ -41,6 +45,19 @@ static inline size_t test_unhex(const char *hex, uint8_t *out, size_t cap) {
         }
     }
     return n;
+}
+
+/* A hex string parsed into a 1 KiB buffer (abort()s if longer), for test
+ * vectors: test_buf ch = test_hex(CLIENT_HELLO); then ch.b, ch.n. */
+typedef struct test_buf {
+    uint8_t b[1024];
+    size_t n;
+} test_buf;
+
+static inline test_buf test_hex(const char *hex) {
+    test_buf out;
+    out.n = test_unhex(hex, out.b, sizeof out.b);
+    return out;
 }
 
 #define CHECK_HEX(buf, len, hex, ...)                                                              \
