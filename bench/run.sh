@@ -77,11 +77,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Below the ephemeral range (32768+), and in no socket's use at all: after
+# thousands of wrk connections a port can sit in TIME_WAIT, and a proxy that
+# does not set SO_REUSEADDR (stunnel) then fails to bind it.
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
-    ss -ltn 2>/dev/null | awk '{print $4}' | grep -q ":$p\$" || { echo "$p"; return; }
+    p=$((20000 + RANDOM % 12000))
+    ss -tan 2>/dev/null | awk '{print $4}' | grep -q ":$p\$" || { echo "$p"; return; }
   done
 }
 wait_port() { # port seconds
