@@ -118,6 +118,11 @@ void certa_conn_set_trace(certa_conn *c, certa_trace_fn fn, void *arg) {
 }
 
 void conn_trace(certa_conn *c, const char *fmt, ...) {
+    /* Without a trace function a line is kept only for a client's first two
+     * (sent from certa_client_new, before one can be attached); anything
+     * else is not even formatted: servers in a proxy trace nothing. */
+    if (!c->trace_fn && (c->is_server || c->early_trace_count >= 2 || c->state == ST_CONNECTED))
+        return;
     char line[512];
     va_list ap;
     va_start(ap, fmt);
