@@ -44,10 +44,10 @@ typedef struct builder {
     uint8_t *buf;
     size_t len;
     size_t cap;
-    bool fixed;   /* caller's buffer: never reallocated or freed */
+    bool fixed; /* caller's buffer: never reallocated or freed */
     bool failed;
     int depth;
-    size_t open_at[BLD_MAX_DEPTH];   /* offset of the length prefix */
+    size_t open_at[BLD_MAX_DEPTH]; /* offset of the length prefix */
     uint8_t open_width[BLD_MAX_DEPTH];
 } builder;
 

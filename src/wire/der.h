@@ -22,8 +22,8 @@
 #define DER_BMP_STRING 0x1e
 #define DER_SEQUENCE 0x30
 #define DER_SET 0x31
-#define DER_CONTEXT(n) (0x80 | (n))             /* [n] IMPLICIT primitive */
-#define DER_CONTEXT_CONS(n) (0xa0 | (n))        /* [n] constructed */
+#define DER_CONTEXT(n) (0x80 | (n))      /* [n] IMPLICIT primitive */
+#define DER_CONTEXT_CONS(n) (0xa0 | (n)) /* [n] constructed */
 
 /* Reads one element of any tag: *tag, contents in *out. */
 bool der_any(cursor *c, uint8_t *tag, cursor *out);

@@ -6,19 +6,19 @@
 #include "wire/cursor.h"
 
 typedef struct x509_cert {
-    cursor der;      /* the whole Certificate */
-    cursor tbs;      /* TBSCertificate element (header included), what is signed */
-    int version;     /* 1, 2 or 3 */
-    cursor serial;   /* INTEGER contents */
-    cursor tbs_sig_alg;  /* AlgorithmIdentifier contents, inside TBS */
-    cursor issuer;   /* Name element (header included), for byte comparison */
+    cursor der;         /* the whole Certificate */
+    cursor tbs;         /* TBSCertificate element (header included), what is signed */
+    int version;        /* 1, 2 or 3 */
+    cursor serial;      /* INTEGER contents */
+    cursor tbs_sig_alg; /* AlgorithmIdentifier contents, inside TBS */
+    cursor issuer;      /* Name element (header included), for byte comparison */
     cursor subject;
     int64_t not_before;
     int64_t not_after;
-    cursor spki;     /* SubjectPublicKeyInfo element (header included) */
+    cursor spki;       /* SubjectPublicKeyInfo element (header included) */
     cursor extensions; /* contents of the Extensions SEQUENCE; len 0 if none */
-    cursor sig_alg;  /* outer AlgorithmIdentifier contents */
-    cursor sig;      /* signature BIT STRING bytes */
+    cursor sig_alg;    /* outer AlgorithmIdentifier contents */
+    cursor sig;        /* signature BIT STRING bytes */
 } x509_cert;
 
 /* Parses without copying: the cert points into der, which must outlive it.
