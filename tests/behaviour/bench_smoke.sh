@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The benchmarks still build and run to the end: every case prints its line
+# with both libraries' figures (bench_speed dies if, say, a resumed handshake
+# did not resume, or a library's handshake fails). Values are only checked to
+# be positive numbers: no timing assertions (DESIGN.md).
+set -u
+cd "$(dirname "$0")/../.."
+BUILD_DIR=${CERTA_BUILD:-$PWD/build}
+ok() { echo "ok - $*"; }
+bad() { echo "not ok - $*"; }
+
+lib="$BUILD_DIR/libcerta.a"
+if [ ! -f "$lib" ]; then
+  bad "bench smoke: $lib is missing (make all)"
+  exit 1
+fi
+san=()
+case "$BUILD_DIR" in *-asan) san=(-fsanitize=address,undefined) ;; esac
+D=$(mktemp -d /tmp/certa-bench-smoke.XXXXXX)
+trap 'rm -rf "$D"' EXIT
+
+flags=(-std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude -Isrc -Itests/unit -D_DEFAULT_SOURCE
+  -D_POSIX_C_SOURCE=200809L "${san[@]}")
+for b in bench_speed bench_mem; do
+  if cc "${flags[@]}" -o "$D/$b" "bench/$b.c" bench/bench_util.c tests/unit/lib_certs.c "$lib" \
+    -lssl -lcrypto -lpthread 2>"$D/$b.cc"; then
+    ok "bench smoke: $b builds against this build's libcerta"
+  else
+    bad "bench smoke: $b does not build: $(head -c 400 "$D/$b.cc")"
+  fi
+done
+
+# case_line FILE CASE: the case's line has certa= and openssl= above zero.
+case_line() {
+  local line
+  line=$(grep "^$2 " "$1")
+  if [ -z "$line" ]; then
+    bad "bench smoke: no $2 line ($(tail -n 2 "$1" | tr '\n' ' '))"
+    return
+  fi
+  if awk -v l="$line" 'BEGIN {
+        n = split(l, f, " "); c = o = -1
+        for (i = 1; i <= n; i++) {
+          split(f[i], kv, "=")
+          if (kv[1] == "certa") c = kv[2] + 0
+          if (kv[1] == "openssl") o = kv[2] + 0
+        }
+        exit !(c > 0 && o > 0)
+      }'; then
+    ok "bench smoke: $2 measured both libraries"
+  else
+    bad "bench smoke: $2 line without two positive figures: $line"
+  fi
+}
+
+if [ -x "$D/bench_speed" ]; then
+  BENCH_SECONDS=0.05 BENCH_ROUNDS=1 timeout 120 "$D/bench_speed" >"$D/speed.out" 2>&1
+  rc=$?
+  [ "$rc" -eq 0 ] || bad "bench smoke: bench_speed exited with $rc: $(tail -n 5 "$D/speed.out" | tr '\n' ' ')"
+  for c in handshake_full handshake_full_secp256r1 handshake_full_rsa2048 handshake_resumed \
+    bulk_16k_aes128gcm bulk_16k_chacha20poly1305; do
+    case_line "$D/speed.out" "$c"
+  done
+fi
+if [ ${#san[@]} -gt 0 ]; then
+  # bench_mem replaces malloc to count certa's bytes, which AddressSanitizer
+  # also does: it only runs in the plain build.
+  echo "skip - bench smoke: bench_mem under AddressSanitizer"
+elif [ -x "$D/bench_mem" ]; then
+  timeout 120 "$D/bench_mem" 20 >"$D/mem.out" 2>&1
+  rc=$?
+  [ "$rc" -eq 0 ] || bad "bench smoke: bench_mem exited with $rc: $(tail -n 5 "$D/mem.out" | tr '\n' ' ')"
+  case_line "$D/mem.out" memory_idle_server
+  case_line "$D/mem.out" memory_idle_client
+fi
