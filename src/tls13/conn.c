@@ -70,6 +70,8 @@ certa_conn *certa_server_new(certa_config *cfg) {
     return c;
 }
 
+static void drop_early_trace(certa_conn *c);
+
 static void drop_offered_session(certa_conn *c) {
     if (!c->offered) return;
     crypto_zero(c->offered, sizeof *c->offered + c->offered_len);
@@ -89,6 +91,7 @@ void certa_conn_free(certa_conn *c) {
         free(c->peer_certs[i]);
     free(c->cookie);
     drop_offered_session(c);
+    drop_early_trace(c);
     if (c->session) {
         crypto_zero(c->session, c->session_len);
         free(c->session);
@@ -108,13 +111,23 @@ void certa_conn_free(certa_conn *c) {
     free(c);
 }
 
+/* The early lines may name the server or the session: wiped like the rest. */
+static void drop_early_trace(certa_conn *c) {
+    if (c->early_trace) {
+        crypto_zero(c->early_trace, 2 * sizeof c->early_trace[0]);
+        free(c->early_trace);
+        c->early_trace = NULL;
+    }
+    c->early_trace_count = 0;
+}
+
 void certa_conn_set_trace(certa_conn *c, certa_trace_fn fn, void *arg) {
     if (!c) return;
     c->trace_fn = fn;
     c->trace_arg = arg;
     for (unsigned i = 0; fn && i < c->early_trace_count; i++)
         fn(arg, c->early_trace[i]);
-    c->early_trace_count = 0;
+    drop_early_trace(c);
 }
 
 void conn_trace(certa_conn *c, const char *fmt, ...) {
@@ -131,6 +144,7 @@ void conn_trace(certa_conn *c, const char *fmt, ...) {
     if (c->trace_fn) {
         c->trace_fn(c->trace_arg, line);
     } else if (c->early_trace_count < 2 && c->state != ST_CONNECTED) {
+        if (!c->early_trace && !(c->early_trace = calloc(2, sizeof c->early_trace[0]))) return;
         snprintf(c->early_trace[c->early_trace_count++], sizeof c->early_trace[0], "%.199s", line);
     }
 }
@@ -524,6 +538,7 @@ void conn_handshake_finished(certa_conn *c) {
     free(c->cookie);
     c->cookie = NULL;
     drop_offered_session(c);
+    drop_early_trace(c); /* a trace attached from now on starts here */
 }
 
 int certa_conn_recv(certa_conn *c, const uint8_t *data, size_t len, size_t *used) {

@@ -334,7 +334,7 @@ struct certa_conn {
     void *trace_arg;
     /* Trace lines emitted before a trace function was attached (the client
      * sends its ClientHello from certa_client_new): replayed on attach. */
-    char early_trace[2][200];
+    char (*early_trace)[200]; /* 2 lines, allocated only while they are needed */
     unsigned early_trace_count;
 };
 
