@@ -189,6 +189,7 @@ static void bare_conn_free(certa_conn *c) {
         crypto_zero(c->session, c->session_len);
         free(c->session);
     }
+    free(c->early_trace); /* trace lines kept while no trace function is set */
     crypto_zero(c, sizeof *c);
     free(c);
 }
