@@ -16,9 +16,12 @@ static bool sends_sni(const certa_conn *c) {
 
 /* Is the offered session still good to offer? (After HelloRetryRequest
  * only with a suite of the same hash, §4.1.4.) */
+static hash_alg offered_hash(const certa_conn *c) {
+    return cipher_suite_find(c->offered->suite)->hash; /* known: session_decode checked it */
+}
+
 static bool offering(const certa_conn *c) {
-    return c->offered &&
-           (!c->suite || c->suite->hash == cipher_suite_find(c->offered->suite)->hash);
+    return c->offered && (!c->suite || c->suite->hash == offered_hash(c));
 }
 
 /* psk_key_exchange_modes (psk_dhe_ke only) and pre_shared_key, which must
@@ -26,7 +29,7 @@ static bool offering(const certa_conn *c) {
  * the binders and written in place (§4.2.11.2). */
 static void put_psk_extensions(certa_conn *c, builder *b) {
     const session_state *s = c->offered;
-    hash_alg h = cipher_suite_find(s->suite)->hash;
+    hash_alg h = offered_hash(c);
     size_t hl = hash_len(h);
     int64_t age_ms = (c->cfg->time_fn(c->cfg->time_arg) - s->issued) * 1000;
     uint32_t obfuscated = (uint32_t)(age_ms < 0 ? 0 : age_ms) + s->age_add;
@@ -52,7 +55,7 @@ static void put_psk_extensions(certa_conn *c, builder *b) {
 
 static int write_binder(certa_conn *c, builder *b) {
     const session_state *s = c->offered;
-    hash_alg h = cipher_suite_find(s->suite)->hash;
+    hash_alg h = offered_hash(c);
     size_t hl = hash_len(h);
     /* b holds the ClientHello body; the binders vector (2 + 1 + hl bytes)
      * ends it. The hash covers the message header with the full length. */
@@ -367,7 +370,7 @@ static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
             return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                              "the server selected pre-shared key %u, but we offered only one",
                              selected);
-        if (cipher_suite_find(c->offered->suite)->hash != suite->hash)
+        if (offered_hash(c) != suite->hash)
             return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                              "the server resumed our session with %s, whose hash differs from "
                              "the session's",
@@ -483,9 +486,7 @@ static int on_encrypted_extensions(certa_conn *c, const uint8_t *msg, size_t len
         /* The server proved its identity in the handshake the ticket came
          * from: no Certificate now (§2.2). */
         conn_trace(c, "  resumed: server identity %s from the session (verified %lld s ago)",
-                   c->peer.spiffe_id[0] ? c->peer.spiffe_id
-                   : c->peer.subject[0] ? c->peer.subject
-                                        : "(unnamed)",
+                   identity_label(&c->peer),
                    (long long)(c->cfg->time_fn(c->cfg->time_arg) - c->auth_time));
         c->state = ST_CLIENT_WAIT_FINISHED;
         return 0;

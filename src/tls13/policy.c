@@ -143,7 +143,7 @@ bool policy_allows(const certa_config *cfg, const certa_peer_identity *id) {
 }
 
 /* "spiffe://…", else the DNS names, else the subject. */
-static const char *identity_label(const certa_peer_identity *id) {
+const char *identity_label(const certa_peer_identity *id) {
     if (id->spiffe_id[0]) return id->spiffe_id;
     if (id->dns_names[0]) return id->dns_names;
     return id->subject[0] ? id->subject : "(empty subject)";

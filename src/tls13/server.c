@@ -414,10 +414,7 @@ static int try_resume(certa_conn *c, const client_hello *ch, const uint8_t *msg)
     crypto_zero(&s, sizeof s);
     conn_trace(c, "  resuming a session%s%s (identity verified %lld s ago)",
                c->peer.present ? " of client " : "",
-               !c->peer.present       ? ""
-               : c->peer.spiffe_id[0] ? c->peer.spiffe_id
-               : c->peer.subject[0]   ? c->peer.subject
-                                      : "(unnamed)",
+               c->peer.present ? identity_label(&c->peer) : "",
                (long long)(c->cfg->time_fn(c->cfg->time_arg) - c->auth_time));
     return 0;
 }

@@ -223,6 +223,8 @@ int peer_identity_fill(const uint8_t *der, size_t len, certa_peer_identity *id);
 int policy_check(certa_conn *c);
 /* The same rules as a question, for a remembered identity (resumption). */
 bool policy_allows(const certa_config *cfg, const certa_peer_identity *id);
+/* How traces and errors name a peer: SPIFFE ID, else DNS names, else subject. */
+const char *identity_label(const certa_peer_identity *id);
 /* Does "sha256:BASE64" name one of the config's pins? */
 bool pins_match(const certa_config *cfg, const char *spki_sha256);
 
