@@ -10,7 +10,7 @@
  * encrypted handshake states (EncryptedExtensions, Certificate,
  * CertificateVerify, Finished, post-handshake messages) instead of stopping
  * at bad_record_mac. It uses the receiver's current traffic secret, read from
- * the engine's internal struct (tls13/tls13.h): the receiver holds the secret
+ * the engine's internal struct (tls/tls.h): the receiver holds the secret
  * it will decrypt with, which is the one the sender encrypted with. When the
  * input runs out, every record passes: an empty program is a clean handshake.
  *
@@ -24,7 +24,7 @@
 #include "crypto/crypto.h"
 #include "fuzz_identity.h"
 #include "record/record.h"
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Session resumption parsers (src/tls13/session.c) and the handshake that
+/* Session resumption parsers (src/tls/session.c) and the handshake that
  * uses them. Byte 0 of the input picks the mode; the rest is the payload:
  *
  *   0  session_decode(payload). Oracle: a decoded session re-encodes
@@ -38,7 +38,7 @@
 #include "crypto/crypto.h"
 #include "fuzz_fixed.h"
 #include "fuzz_identity.h"
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -24,7 +24,7 @@
 #include "lib_certs.h"
 #include "lib_pair.h"
 #include "testlib.h"
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 #include "wire/cursor.h"
 
 #define MAX_EXTS 32

@@ -27,7 +27,7 @@
 #include "crypto/crypto.h"
 #include "record/record.h"
 #include "testlib.h"
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 
 /* ---- §3 ---- */
 static const char *S3_RES_MASTER = "7d f2 35 f2 03 1d 2a 05 12 87 d0 2b 02 41 b0 bf"

@@ -34,7 +34,7 @@
 #include "lib_certs.h"
 #include "lib_pair.h"
 #include "testlib.h"
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 #include "wire/cursor.h"
 
 #include <openssl/core_names.h>

@@ -1,6 +1,6 @@
 /* The TLS 1.3 client: ClientHello (and its retry), then the server's
  * flight checked message by message, as the state table below says. */
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * resumption PSK or zeros, handshake secret from the (EC)DHE shared secret,
  * master secret, the traffic secrets derived from the transcript hash, and
  * the resumption secrets (binder, resumption_master_secret, ticket PSKs). */
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 
 #include <string.h>
 

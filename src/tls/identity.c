@@ -1,6 +1,6 @@
 /* Our own identities (certificate chain + private key, possibly several)
  * and the trust set used to validate the peer's. */
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 #include "x509/cert.h"
 #include "x509/pem.h"
 

@@ -1,7 +1,7 @@
 /* Internal: the TLS 1.3 engine's shared definitions — wire constants, the
  * cipher-suite table, the config and the connection. */
-#ifndef CERTA_TLS13_H
-#define CERTA_TLS13_H
+#ifndef CERTA_TLS_H
+#define CERTA_TLS_H
 
 #include "certa.h"
 #include "crypto/crypto.h"

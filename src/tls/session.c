@@ -3,7 +3,7 @@
  * client's per-server-name cache, and the NewSessionTicket message both
  * ways. The handshake side (offering and accepting a PSK) is in client.c
  * and server.c. */
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* The algorithms certa speaks, their wire values and human names. */
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 
 static const cipher_suite suites[] = {
     {CERTA_TLS_AES_128_GCM_SHA256, "TLS_AES_128_GCM_SHA256", AEAD_AES128GCM, HASH_SHA256},

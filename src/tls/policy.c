@@ -1,7 +1,7 @@
 /* Identity policy: allow rules on the verified peer (SPIFFE ID, SPIFFE
  * trust-domain or path prefix, DNS SAN, SPKI pin), and the peer identity
  * the rules and the user see. */
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 #include "x509/cert.h"
 #include "x509/extensions.h"
 

@@ -1,5 +1,5 @@
 /* The shared, read-only-once-used configuration. */
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 #include "x509/cert.h"
 #include "x509/pem.h"
 

@@ -1,7 +1,7 @@
 /* The TLS 1.3 server: ClientHello checks and negotiation (suite, group,
  * signature scheme, ALPN, SNI), HelloRetryRequest, the server flight, and
  * the client's Finished — as the state table at the end says. */
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 
 #include "x509/cert.h"
 #include "x509/trust.h"

@@ -1,6 +1,6 @@
 /* Handshake pieces both sides share: extension blocks, the Certificate
  * message, CertificateVerify over the transcript, and Finished. */
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 #include "x509/cert.h"
 
 #include <arpa/inet.h>

@@ -1,7 +1,7 @@
 /* The connection: moves bytes between the transport and the record layer,
  * reassembles handshake messages and hands them to the state machines,
  * and carries application data, alerts, close_notify and KeyUpdate. */
-#include "tls13/tls13.h"
+#include "tls/tls.h"
 #include "x509/cert.h"
 
 #include <stdio.h>
