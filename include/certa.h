@@ -94,6 +94,10 @@ typedef enum certa_error {
     CERTA_E_CERTIFICATE_REQUIRED, /* server requires a client certificate; none sent */
     CERTA_E_IDENTITY_NOT_ALLOWED, /* verified peer identity refused by the allow rules */
     CERTA_E_BAD_RULE,             /* an allow rule that cannot be parsed */
+    /* TLS 1.2 */
+    CERTA_E_NO_EXTENDED_MASTER_SECRET, /* peer lacks RFC 7627 extended master secret */
+    CERTA_E_RENEGOTIATION,             /* peer tried to renegotiate (refused: no_renegotiation) */
+    CERTA_E_INAPPROPRIATE_FALLBACK,    /* TLS_FALLBACK_SCSV from a client that could do better */
     CERTA_E_COUNT
 } certa_error;
 
@@ -112,6 +116,13 @@ const char *certa_alert_name(uint8_t alert);
 #define CERTA_TLS_AES_128_GCM_SHA256 0x1301
 #define CERTA_TLS_AES_256_GCM_SHA384 0x1302
 #define CERTA_TLS_CHACHA20_POLY1305_SHA256 0x1303
+/* TLS 1.2: ECDHE and AEAD only (RFC 5289, RFC 7905). */
+#define CERTA_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 0xc02b
+#define CERTA_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 0xc02c
+#define CERTA_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 0xc02f
+#define CERTA_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 0xc030
+#define CERTA_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 0xcca8
+#define CERTA_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 0xcca9
 
 #define CERTA_GROUP_SECP256R1 0x0017
 #define CERTA_GROUP_SECP384R1 0x0018
@@ -123,6 +134,10 @@ const char *certa_alert_name(uint8_t alert);
 #define CERTA_SIG_RSA_PSS_RSAE_SHA384 0x0805
 #define CERTA_SIG_RSA_PSS_RSAE_SHA512 0x0806
 #define CERTA_SIG_ED25519 0x0807
+/* TLS 1.2 only (ServerKeyExchange, CertificateVerify); never in TLS 1.3. */
+#define CERTA_SIG_RSA_PKCS1_SHA256 0x0401
+#define CERTA_SIG_RSA_PKCS1_SHA384 0x0501
+#define CERTA_SIG_RSA_PKCS1_SHA512 0x0601
 
 /* Human names ("TLS_AES_128_GCM_SHA256", "x25519", "ecdsa_secp256r1_sha256");
  * "unknown" for values certa does not know. */
@@ -146,8 +161,24 @@ int certa_config_load_private_key(certa_config *cfg, const char *path);
 int certa_config_set_cert_chain_pem(certa_config *cfg, const char *pem, size_t len);
 int certa_config_set_private_key_pem(certa_config *cfg, const char *pem, size_t len);
 
-/* Comma-separated lists, in preference order. Unknown names are refused. */
-int certa_config_set_ciphers(certa_config *cfg, const char *list); /* TLS_AES_128_GCM_SHA256,... */
+/* Protocol versions (CERTA_TLS12, CERTA_TLS13). The default is TLS 1.3
+ * only; TLS 1.2 is an explicit choice (or comes with a profile). A client
+ * allowing both offers both; a server allowing both picks 1.3 when the
+ * client offers it, and marks a 1.2 ServerHello with the RFC 8446 §4.1.3
+ * downgrade sentinel. CERTA_E_INVALID_ARGUMENT for min > max or unknown
+ * versions. */
+int certa_config_set_versions(certa_config *cfg, uint16_t min, uint16_t max);
+/* TLS 1.2: require the extended master secret (RFC 7627; default true). A
+ * peer without it is refused with a sentence saying so; turning this off
+ * lets legacy peers in (and the trace says so on every such handshake). */
+void certa_config_set_require_ems(certa_config *cfg, bool require);
+
+/* Comma-separated lists, in preference order. Unknown names are refused.
+ * Cipher suites: TLS 1.3 names (TLS_AES_128_GCM_SHA256, ...) and TLS 1.2
+ * names (IANA TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 or OpenSSL
+ * ECDHE-ECDSA-AES128-GCM-SHA256, ...) may be mixed; a list that names no
+ * suite of one version leaves that version's suites as they were. */
+int certa_config_set_ciphers(certa_config *cfg, const char *list);
 int certa_config_set_groups(certa_config *cfg, const char *list);  /* x25519,secp256r1,secp384r1 */
 int certa_config_set_alpn(certa_config *cfg, const char *list);    /* h2,http/1.1 */
 

@@ -155,6 +155,17 @@ static const error_entry error_table[CERTA_E_COUNT] = {
     [CERTA_E_BAD_RULE] = {"CERTA_E_BAD_RULE",
                           "an allow rule must be spiffe://domain/path, spiffe://domain/prefix/*, "
                           "dns:NAME or sha256:BASE64"},
+    [CERTA_E_NO_EXTENDED_MASTER_SECRET] = {"CERTA_E_NO_EXTENDED_MASTER_SECRET",
+                                           "the TLS 1.2 peer does not support the extended master "
+                                           "secret (RFC 7627), which certa requires: upgrade the "
+                                           "peer, or allow it explicitly (--allow-no-ems)"},
+    [CERTA_E_RENEGOTIATION] = {"CERTA_E_RENEGOTIATION",
+                               "the peer tried to renegotiate, which certa never does: open a new "
+                               "connection instead"},
+    [CERTA_E_INAPPROPRIATE_FALLBACK] = {"CERTA_E_INAPPROPRIATE_FALLBACK",
+                                        "the client retried with an older TLS version although "
+                                        "the server supports a newer one: something on the path "
+                                        "interfered with the first attempt"},
 };
 
 const char *certa_error_name(int code) {

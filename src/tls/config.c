@@ -32,6 +32,19 @@ certa_config *certa_config_new(void) {
                                               CERTA_GROUP_SECP384R1};
     memcpy(cfg->ciphers, default_ciphers, sizeof default_ciphers);
     cfg->cipher_count = 3;
+    /* TLS 1.2 (when enabled): ECDSA before RSA, AES-GCM before ChaCha20. */
+    static const uint16_t default_ciphers12[] = {
+        CERTA_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        CERTA_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        CERTA_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        CERTA_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        CERTA_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        CERTA_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256};
+    memcpy(cfg->ciphers12, default_ciphers12, sizeof default_ciphers12);
+    cfg->cipher12_count = sizeof default_ciphers12 / sizeof default_ciphers12[0];
+    cfg->min_version = CERTA_TLS13;
+    cfg->max_version = CERTA_TLS13;
+    cfg->require_ems = true;
     memcpy(cfg->groups, default_groups, sizeof default_groups);
     cfg->group_count = 3;
     cfg->max_handshake = DEFAULT_MAX_HANDSHAKE;
@@ -126,6 +139,20 @@ static const name_value cipher_names[] = {
     {"aes128gcm", CERTA_TLS_AES_128_GCM_SHA256},
     {"aes256gcm", CERTA_TLS_AES_256_GCM_SHA384},
     {"chacha20poly1305", CERTA_TLS_CHACHA20_POLY1305_SHA256},
+    {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", CERTA_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
+    {"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", CERTA_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384},
+    {"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+     CERTA_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256},
+    {"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", CERTA_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256},
+    {"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", CERTA_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384},
+    {"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+     CERTA_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256},
+    {"ECDHE-ECDSA-AES128-GCM-SHA256", CERTA_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256},
+    {"ECDHE-ECDSA-AES256-GCM-SHA384", CERTA_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384},
+    {"ECDHE-ECDSA-CHACHA20-POLY1305", CERTA_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256},
+    {"ECDHE-RSA-AES128-GCM-SHA256", CERTA_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256},
+    {"ECDHE-RSA-AES256-GCM-SHA384", CERTA_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384},
+    {"ECDHE-RSA-CHACHA20-POLY1305", CERTA_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256},
     {NULL, 0},
 };
 
@@ -139,7 +166,7 @@ static const name_value group_names[] = {
 typedef struct list_builder {
     const name_value *names;
     uint16_t *out;
-    size_t count;
+    size_t count, cap;
     const char *bad;
     size_t bad_len;
 } list_builder;
@@ -150,7 +177,7 @@ static int add_named(void *arg, const char *item, size_t len) {
         if (strlen(nv->name) == len && strncmp(nv->name, item, len) == 0) {
             for (size_t i = 0; i < lb->count; i++)
                 if (lb->out[i] == nv->value) return 0; /* repeated: keep first */
-            if (lb->count == MAX_LIST) return CERTA_E_INVALID_ARGUMENT;
+            if (lb->count == lb->cap) return CERTA_E_INVALID_ARGUMENT;
             lb->out[lb->count++] = nv->value;
             return 0;
         }
@@ -164,8 +191,8 @@ static int set_named_list(certa_config *cfg, const char *list, const name_value 
                           uint16_t *dst, size_t *dst_count, const char *what) {
     CHECK_MUTABLE(cfg);
     if (!list) return CERTA_E_INVALID_ARGUMENT;
-    uint16_t tmp[MAX_LIST];
-    list_builder lb = {names, tmp, 0, NULL, 0};
+    uint16_t tmp[MAX_CIPHERS];
+    list_builder lb = {names, tmp, 0, dst == cfg->groups ? MAX_LIST : MAX_CIPHERS, NULL, 0};
     int r = for_each_item(list, add_named, &lb);
     if (r == CERTA_E_UNKNOWN_NAME) {
         char known[200] = "";
@@ -186,9 +213,54 @@ static int set_named_list(certa_config *cfg, const char *list, const name_value 
     return CERTA_OK;
 }
 
+/* One list names suites of either version; each version named replaces
+ * that version's list, keeping the order given. */
 int certa_config_set_ciphers(certa_config *cfg, const char *list) {
-    return set_named_list(cfg, list, cipher_names, cfg ? cfg->ciphers : NULL,
-                          cfg ? &cfg->cipher_count : NULL, "cipher suite");
+    uint16_t all[MAX_CIPHERS];
+    size_t n = 0;
+    int r = set_named_list(cfg, list, cipher_names, all, &n, "cipher suite");
+    if (r) return r;
+    uint16_t v13[MAX_CIPHERS], v12[MAX_CIPHERS];
+    size_t n13 = 0, n12 = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (cipher_suite_find(all[i])->version == CERTA_TLS13)
+            v13[n13++] = all[i];
+        else
+            v12[n12++] = all[i];
+    }
+    if (n13 > MAX_LIST)
+        return config_err(cfg, CERTA_E_INVALID_ARGUMENT, "at most %d TLS 1.3 cipher suites",
+                          MAX_LIST);
+    if (n13) {
+        memcpy(cfg->ciphers, v13, n13 * sizeof v13[0]);
+        cfg->cipher_count = n13;
+    }
+    if (n12) {
+        memcpy(cfg->ciphers12, v12, n12 * sizeof v12[0]);
+        cfg->cipher12_count = n12;
+    }
+    return CERTA_OK;
+}
+
+int certa_config_set_versions(certa_config *cfg, uint16_t min, uint16_t max) {
+    CHECK_MUTABLE(cfg);
+    bool known = (min == CERTA_TLS12 || min == CERTA_TLS13) &&
+                 (max == CERTA_TLS12 || max == CERTA_TLS13);
+    if (!known)
+        return config_err(cfg, CERTA_E_INVALID_ARGUMENT,
+                          "unsupported TLS version range 0x%04x-0x%04x: certa speaks TLS 1.2 "
+                          "(0x0303) and TLS 1.3 (0x0304)",
+                          min, max);
+    if (min > max)
+        return config_err(cfg, CERTA_E_INVALID_ARGUMENT,
+                          "the minimum TLS version is above the maximum: swap them");
+    cfg->min_version = min;
+    cfg->max_version = max;
+    return CERTA_OK;
+}
+
+void certa_config_set_require_ems(certa_config *cfg, bool require) {
+    if (cfg && !atomic_load(&cfg->frozen)) cfg->require_ems = require;
 }
 
 int certa_config_set_groups(certa_config *cfg, const char *list) {

@@ -68,19 +68,26 @@ enum {
     ALERT_DECODE_ERROR = 50,
     ALERT_DECRYPT_ERROR = 51,
     ALERT_PROTOCOL_VERSION = 70,
+    ALERT_INAPPROPRIATE_FALLBACK = 86,
     ALERT_INTERNAL_ERROR = 80,
     ALERT_USER_CANCELED = 90,
+    ALERT_NO_RENEGOTIATION = 100,
     ALERT_MISSING_EXTENSION = 109,
     ALERT_UNSUPPORTED_EXTENSION = 110,
     ALERT_NO_APPLICATION_PROTOCOL = 120,
     ALERT_NONE = 255,
 };
 
+/* Which certificate key a TLS 1.2 suite needs (TLS 1.3 suites: any). */
+typedef enum suite_auth { AUTH_ANY = 0, AUTH_ECDSA, AUTH_RSA } suite_auth;
+
 typedef struct cipher_suite {
     uint16_t id;
     const char *name;
     aead_alg aead;
-    hash_alg hash;
+    hash_alg hash;     /* TLS 1.3: HKDF and transcript; TLS 1.2: PRF and transcript */
+    uint16_t version;  /* CERTA_TLS13 or CERTA_TLS12 */
+    suite_auth auth;
 } cipher_suite;
 
 const cipher_suite *cipher_suite_find(uint16_t id);
@@ -91,6 +98,7 @@ extern const size_t tls13_sig_schemes_count;
 uint8_t alert_for_error(int code);
 
 #define MAX_LIST 8
+#define MAX_CIPHERS 16
 #define MAX_IDENTITIES 4
 #define MAX_RULES 32
 #define MAX_PINS 16
@@ -158,8 +166,12 @@ typedef struct session_cache {
 struct certa_config {
     atomic_int refs;
     atomic_bool frozen; /* set by the first connection: no more changes */
-    uint16_t ciphers[MAX_LIST];
+    uint16_t ciphers[MAX_LIST]; /* TLS 1.3 suites */
     size_t cipher_count;
+    uint16_t ciphers12[MAX_CIPHERS]; /* TLS 1.2 suites */
+    size_t cipher12_count;
+    uint16_t min_version, max_version;
+    bool require_ems;
     uint16_t groups[MAX_LIST];
     size_t group_count;
     uint8_t alpn_wire[ALPN_WIRE_MAX]; /* ProtocolNameList contents */
