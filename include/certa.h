@@ -179,8 +179,8 @@ void certa_config_set_require_ems(certa_config *cfg, bool require);
  * ECDHE-ECDSA-AES128-GCM-SHA256, ...) may be mixed; a list that names no
  * suite of one version leaves that version's suites as they were. */
 int certa_config_set_ciphers(certa_config *cfg, const char *list);
-int certa_config_set_groups(certa_config *cfg, const char *list);  /* x25519,secp256r1,secp384r1 */
-int certa_config_set_alpn(certa_config *cfg, const char *list);    /* h2,http/1.1 */
+int certa_config_set_groups(certa_config *cfg, const char *list); /* x25519,secp256r1,secp384r1 */
+int certa_config_set_alpn(certa_config *cfg, const char *list);   /* h2,http/1.1 */
 
 /* Peer authentication for the client (full chain validation comes later):
  * an SPKI pin "sha256:BASE64" (SHA-256 of the DER SubjectPublicKeyInfo),

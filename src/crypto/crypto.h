@@ -68,6 +68,12 @@ int hkdf_expand_label(hash_alg h, const uint8_t *secret, const char *label, cons
 int derive_secret(hash_alg h, const uint8_t *secret, const char *label,
                   const uint8_t *transcript_hash, uint8_t *out);
 
+/* ---- the TLS 1.2 PRF (RFC 5246 §5) ----
+ * PRF(secret, label, seed1 || seed2) into out_len bytes. */
+int tls12_prf(hash_alg h, const uint8_t *secret, size_t secret_len, const char *label,
+              const uint8_t *seed1, size_t seed1_len, const uint8_t *seed2, size_t seed2_len,
+              uint8_t *out, size_t out_len);
+
 /* ---- AEAD: keyed once, then one call per record ---- */
 typedef struct aead_ctx {
     crypto_cipher_ctx *ctx;
@@ -115,6 +121,14 @@ int sig_sign(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, u
 /* 0 = valid, -1 = invalid signature, -2 = other error. */
 int sig_verify(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_t len, const uint8_t *sig,
                size_t sig_len);
+/* TLS 1.2's reading of the same schemes: ECDSA names only the hash (any
+ * curve, RFC 5246 §7.4.1.4.1) and rsa_pkcs1_* may sign (ServerKeyExchange,
+ * CertificateVerify). TLS 1.3 never uses these. */
+bool sig_scheme_fits_key_tls12(uint16_t scheme, const crypto_key *key);
+int sig_sign_tls12(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, uint8_t *sig,
+                   size_t *sig_len);
+int sig_verify_tls12(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_t len,
+                     const uint8_t *sig, size_t sig_len);
 
 /* ---- X.509 signatures (certificate path validation) ---- */
 /* Verifies sig over msg under pub with the algorithm named by an

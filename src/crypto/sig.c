@@ -4,8 +4,8 @@
  *   0x0804/0x0805/0x0806 rsa_pss_rsae_sha256/384/512 (rsaEncryption keys)
  *   0x0809/0x080a/0x080b rsa_pss_pss_sha256/384/512 (RSASSA-PSS keys)
  *   0x0807 ed25519                  0x0808 ed448
- * Verify only (certificate signatures; never CertificateVerify in TLS 1.3):
- *   0x0401/0x0501/0x0601 rsa_pkcs1_sha256/384/512
+ *   0x0401/0x0501/0x0601 rsa_pkcs1_sha256/384/512: certificate signatures,
+ *   and TLS 1.2 ServerKeyExchange/CertificateVerify only (never TLS 1.3)
  * RSA-PSS always uses MGF1 with the signature hash and salt length = hash
  * length (RFC 8446 §4.2.3), for signing and verifying. */
 #include <string.h>
@@ -22,7 +22,7 @@ typedef struct scheme_info {
     kind kind;
     hash_alg hash;     /* unused for EdDSA */
     const char *curve; /* ECDSA: NIST name; EdDSA: key type */
-    bool can_sign;
+    bool tls13;        /* usable in a TLS 1.3 CertificateVerify */
 } scheme_info;
 
 static const scheme_info schemes[] = {
@@ -50,13 +50,14 @@ static const scheme_info *scheme_find(uint16_t id) {
 
 /* Key type (and curve, and for PSS the modulus size) fits the scheme. The
  * type, curve and size are looked up once per key object (keys.c). */
-static bool key_fits(const scheme_info *s, const EVP_PKEY *key) {
+static bool key_fits_curve(const scheme_info *s, const EVP_PKEY *key, bool curve_bound) {
     if (key == NULL) return false;
     key_info info;
     key_info_get(key, &info);
     switch (s->kind) {
     case KIND_ECDSA:
-        return info.type == KEY_EC && info.curve != NULL && strcmp(info.curve, s->curve) == 0;
+        return info.type == KEY_EC && info.curve != NULL &&
+               (!curve_bound || strcmp(info.curve, s->curve) == 0);
     case KIND_EDDSA:
         return info.type == (strcmp(s->curve, "ED25519") == 0 ? KEY_ED25519 : KEY_ED448);
     case KIND_RSA_PKCS1:
@@ -72,9 +73,19 @@ static bool key_fits(const scheme_info *s, const EVP_PKEY *key) {
     return false;
 }
 
+static bool key_fits(const scheme_info *s, const EVP_PKEY *key) {
+    return key_fits_curve(s, key, true);
+}
+
 bool sig_scheme_fits_key(uint16_t scheme, const crypto_key *key) {
     const scheme_info *s = scheme_find(scheme);
-    return s != NULL && s->can_sign && key_fits(s, key);
+    return s != NULL && s->tls13 && key_fits(s, key);
+}
+
+bool sig_scheme_fits_key_tls12(uint16_t scheme, const crypto_key *key) {
+    const scheme_info *s = scheme_find(scheme);
+    return s != NULL && s->kind != KIND_EDDSA && s->kind != KIND_RSA_PSS_PSS &&
+           key_fits_curve(s, key, false);
 }
 
 /* A DigestSign/DigestVerify context for the scheme, padding set. */
@@ -126,6 +137,11 @@ static EVP_PKEY_CTX *pkey_ctx_make(EVP_PKEY *key, const scheme_info *s, bool sig
             EVP_PKEY_CTX_set_signature_md(pctx, md) != 1 ||
             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
             EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1)
+            goto fail;
+    } else if (s->kind == KIND_RSA_PKCS1) { /* DigestInfo-wrapped digest */
+        const EVP_MD *md = crypto_md(s->hash);
+        if (md == NULL || EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1 ||
+            EVP_PKEY_CTX_set_signature_md(pctx, md) != 1)
             goto fail;
     }
     return pctx;
@@ -181,17 +197,18 @@ static int verify_digest(const scheme_info *s, EVP_PKEY *pub, const uint8_t *msg
     return r == 1 ? 0 : -1;
 }
 
-int sig_sign(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, uint8_t *sig,
-             size_t *sig_len) {
+static int sign_as(uint16_t scheme, bool tls12, crypto_key *key, const uint8_t *msg, size_t len,
+                   uint8_t *sig, size_t *sig_len) {
     const scheme_info *s = scheme_find(scheme);
-    if (s == NULL || !s->can_sign || !key_fits(s, key) || sig == NULL || sig_len == NULL ||
-        (msg == NULL && len > 0))
-        return -1;
+    bool fits = s != NULL &&
+                (tls12 ? sig_scheme_fits_key_tls12(scheme, key) : s->tls13 && key_fits(s, key));
+    if (!fits || sig == NULL || sig_len == NULL || (msg == NULL && len > 0)) return -1;
     int max = EVP_PKEY_get_size(key);
     if (max <= 0 || *sig_len < (size_t)max) return -1;
     static const uint8_t empty[1];
     if (msg == NULL) msg = empty;
-    if (digest_signed(s)) return sign_digest(s, key, msg, len, sig, sig_len);
+    if (digest_signed(s) || s->kind == KIND_RSA_PKCS1)
+        return sign_digest(s, key, msg, len, sig, sig_len);
     EVP_MD_CTX *mctx = sig_ctx(s, key, true);
     size_t n = *sig_len;
     int ok = mctx != NULL && EVP_DigestSign(mctx, sig, &n, msg, len) == 1;
@@ -204,11 +221,22 @@ int sig_sign(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, u
     return 0;
 }
 
-int sig_verify(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_t len, const uint8_t *sig,
-               size_t sig_len) {
+int sig_sign(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, uint8_t *sig,
+             size_t *sig_len) {
+    return sign_as(scheme, false, key, msg, len, sig, sig_len);
+}
+
+int sig_sign_tls12(uint16_t scheme, crypto_key *key, const uint8_t *msg, size_t len, uint8_t *sig,
+                   size_t *sig_len) {
+    return sign_as(scheme, true, key, msg, len, sig, sig_len);
+}
+
+static int verify_as(uint16_t scheme, bool tls12, crypto_key *pub, const uint8_t *msg, size_t len,
+                     const uint8_t *sig, size_t sig_len) {
     const scheme_info *s = scheme_find(scheme);
     if (s == NULL || pub == NULL || (msg == NULL && len > 0)) return -2;
-    if (!key_fits(s, pub)) return -1; /* no signature under this scheme fits the key */
+    /* no signature under this scheme fits the key */
+    if (tls12 ? !sig_scheme_fits_key_tls12(scheme, pub) : !key_fits(s, pub)) return -1;
     if (sig == NULL || sig_len == 0) return -1;
     static const uint8_t empty[1];
     if (msg == NULL) msg = empty;
@@ -223,4 +251,14 @@ int sig_verify(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_t len,
     EVP_MD_CTX_free(mctx);
     ERR_clear_error();
     return r == 1 ? 0 : -1;
+}
+
+int sig_verify(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_t len, const uint8_t *sig,
+               size_t sig_len) {
+    return verify_as(scheme, false, pub, msg, len, sig, sig_len);
+}
+
+int sig_verify_tls12(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_t len,
+                     const uint8_t *sig, size_t sig_len) {
+    return verify_as(scheme, true, pub, msg, len, sig, sig_len);
 }

@@ -23,6 +23,26 @@ int record_set_secret(record_protection *rp, aead_alg aead, hash_alg hash, const
     return 0;
 }
 
+size_t record_tls12_iv_len(aead_alg aead) {
+    return aead == AEAD_CHACHA20POLY1305 ? CRYPTO_AEAD_NONCE : 4;
+}
+
+int record_set_keys_tls12(record_protection *rp, aead_alg aead, const uint8_t *key,
+                          const uint8_t *iv) {
+    size_t iv_len = record_tls12_iv_len(aead);
+    if (aead_rekey(&rp->aead, aead, key, rp->aead.encrypt) != 0) {
+        record_protection_clear(rp);
+        return CERTA_E_CRYPTO;
+    }
+    memset(rp->iv, 0, sizeof rp->iv);
+    memcpy(rp->iv, iv, iv_len);
+    rp->seq = 0;
+    rp->on = true;
+    rp->tls12 = true;
+    rp->explicit_iv = aead == AEAD_CHACHA20POLY1305 ? 0 : 8;
+    return 0;
+}
+
 void record_protection_clear(record_protection *rp) {
     bool encrypt = rp->aead.encrypt;
     aead_free(&rp->aead);
@@ -37,8 +57,57 @@ static void record_nonce(const record_protection *rp, uint8_t nonce[CRYPTO_AEAD_
         nonce[CRYPTO_AEAD_NONCE - 1 - i] ^= (uint8_t)(rp->seq >> (8 * i));
 }
 
+static void put_u64(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+/* TLS 1.2 nonce: GCM salt || explicit part (we send the sequence number,
+ * which never repeats under one key); ChaCha20: as TLS 1.3. */
+static void tls12_nonce(const record_protection *rp, const uint8_t *explicit_part,
+                        uint8_t nonce[CRYPTO_AEAD_NONCE]) {
+    if (rp->explicit_iv) {
+        memcpy(nonce, rp->iv, 4);
+        memcpy(nonce + 4, explicit_part, 8);
+    } else {
+        record_nonce(rp, nonce);
+    }
+}
+
+/* seq_num || type || version || plaintext length (RFC 5246 §6.2.3.3). */
+static void tls12_aad(const record_protection *rp, uint8_t type, size_t len, uint8_t aad[13]) {
+    put_u64(aad, rp->seq);
+    aad[8] = type;
+    aad[9] = 0x03;
+    aad[10] = 0x03;
+    aad[11] = (uint8_t)(len >> 8);
+    aad[12] = (uint8_t)len;
+}
+
+static int write_one_tls12(record_protection *rp, builder *out, uint8_t type, const uint8_t *data,
+                           size_t len) {
+    size_t wire_len = rp->explicit_iv + len + CRYPTO_AEAD_TAG;
+    uint8_t *hdr = bld_reserve(out, RECORD_HEADER_LEN + wire_len);
+    if (!hdr) return CERTA_E_NOMEM;
+    hdr[0] = type;
+    hdr[1] = 0x03;
+    hdr[2] = 0x03;
+    hdr[3] = (uint8_t)(wire_len >> 8);
+    hdr[4] = (uint8_t)wire_len;
+    uint8_t *explicit_part = hdr + RECORD_HEADER_LEN, nonce[CRYPTO_AEAD_NONCE], aad[13];
+    if (rp->explicit_iv) put_u64(explicit_part, rp->seq);
+    tls12_nonce(rp, explicit_part, nonce);
+    tls12_aad(rp, type, len, aad);
+    if (aead_seal_gather(&rp->aead, nonce, aad, sizeof aad, data, len, NULL, 0,
+                         explicit_part + rp->explicit_iv) != 0)
+        return CERTA_E_CRYPTO;
+    rp->seq++;
+    return 0;
+}
+
 static int write_one(record_protection *rp, builder *out, uint8_t type, const uint8_t *data,
                      size_t len) {
+    if (rp->on && rp->tls12) return write_one_tls12(rp, out, type, data, len);
     if (!rp->on) {
         bld_u8(out, type);
         bld_u16(out, 0x0303);
@@ -84,6 +153,31 @@ int record_open(record_protection *rp, const uint8_t header[RECORD_HEADER_LEN], 
     return record_open_from(rp, header, body, body_len, body, type, plain_len);
 }
 
+/* The plaintext lands at body[0]: out of place straight there; in place
+ * (src == body) it is decrypted where it lies, after the explicit nonce,
+ * and moved down by those 8 bytes. */
+static int open_tls12(record_protection *rp, const uint8_t header[RECORD_HEADER_LEN],
+                      const uint8_t *src, size_t body_len, uint8_t *body, uint8_t *type,
+                      size_t *plain_len) {
+    if (body_len > RECORD_MAX_CIPHERTEXT) return CERTA_E_RECORD_OVERFLOW;
+    if (body_len < (size_t)rp->explicit_iv + CRYPTO_AEAD_TAG) return CERTA_E_BAD_RECORD_MAC;
+    size_t n = body_len - rp->explicit_iv - CRYPTO_AEAD_TAG;
+    uint8_t nonce[CRYPTO_AEAD_NONCE], aad[13];
+    tls12_nonce(rp, src, nonce);
+    tls12_aad(rp, header[0], n, aad);
+    const uint8_t *in = src + rp->explicit_iv;
+    uint8_t *out = src == body ? body + rp->explicit_iv : body;
+    int r = aead_open(&rp->aead, nonce, aad, sizeof aad, in, n + CRYPTO_AEAD_TAG, out);
+    if (r == -1) return CERTA_E_BAD_RECORD_MAC;
+    if (r != 0) return CERTA_E_CRYPTO;
+    if (out != body) memmove(body, out, n);
+    rp->seq++;
+    if (n > RECORD_MAX_PLAINTEXT) return CERTA_E_RECORD_OVERFLOW;
+    *type = header[0];
+    *plain_len = n;
+    return 0;
+}
+
 int record_open_from(record_protection *rp, const uint8_t header[RECORD_HEADER_LEN],
                      const uint8_t *src, size_t body_len, uint8_t *body, uint8_t *type,
                      size_t *plain_len) {
@@ -96,6 +190,7 @@ int record_open_from(record_protection *rp, const uint8_t header[RECORD_HEADER_L
         *plain_len = body_len;
         return 0;
     }
+    if (rp->tls12) return open_tls12(rp, header, src, body_len, body, type, plain_len);
     if (outer != CONTENT_APPLICATION_DATA) return CERTA_E_UNEXPECTED_MESSAGE;
     if (body_len > RECORD_MAX_CIPHERTEXT) return CERTA_E_RECORD_OVERFLOW;
     if (body_len < CRYPTO_AEAD_TAG + 1) return CERTA_E_BAD_RECORD_MAC;

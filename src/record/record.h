@@ -1,5 +1,9 @@
-/* TLS 1.3 record protection (RFC 8446 §5): framing, AEAD with a per-record
- * nonce (iv XOR sequence number), inner content type and padding. */
+/* Record protection for TLS 1.3 (RFC 8446 §5: AEAD with nonce = iv XOR
+ * sequence number, inner content type and padding) and TLS 1.2 AEAD (RFC
+ * 5246 §6.2.3.3: AES-GCM with a 4-byte implicit salt and an 8-byte explicit
+ * nonce in each record, RFC 5288; ChaCha20-Poly1305 with the TLS 1.3 nonce
+ * and no explicit part, RFC 7905; additional data = seq || type || version
+ * || length). */
 #ifndef CERTA_RECORD_H
 #define CERTA_RECORD_H
 
@@ -22,12 +26,20 @@ typedef struct record_protection {
     uint8_t iv[CRYPTO_AEAD_NONCE];
     uint64_t seq;
     bool on;
+    bool tls12;          /* TLS 1.2 framing: outer type is the real type */
+    uint8_t explicit_iv; /* TLS 1.2 AES-GCM: 8 explicit nonce bytes per record */
 } record_protection;
 
 /* Keys the direction from a traffic secret: key and iv by
  * HKDF-Expand-Label(secret, "key"/"iv", "", len). Resets the sequence. */
 int record_set_secret(record_protection *rp, aead_alg aead, hash_alg hash, const uint8_t *secret);
 void record_protection_clear(record_protection *rp);
+/* TLS 1.2: keys a direction from the key block's key and IV (4 bytes for
+ * AES-GCM, 12 for ChaCha20-Poly1305). Resets the sequence. */
+int record_set_keys_tls12(record_protection *rp, aead_alg aead, const uint8_t *key,
+                          const uint8_t *iv);
+/* IV bytes a TLS 1.2 suite takes from the key block. */
+size_t record_tls12_iv_len(aead_alg aead);
 
 /* Appends records carrying data of the given content type to out,
  * fragmenting at 2^14 bytes. Returns 0 or a CERTA_E_* code. */

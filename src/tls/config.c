@@ -244,8 +244,8 @@ int certa_config_set_ciphers(certa_config *cfg, const char *list) {
 
 int certa_config_set_versions(certa_config *cfg, uint16_t min, uint16_t max) {
     CHECK_MUTABLE(cfg);
-    bool known = (min == CERTA_TLS12 || min == CERTA_TLS13) &&
-                 (max == CERTA_TLS12 || max == CERTA_TLS13);
+    bool known =
+        (min == CERTA_TLS12 || min == CERTA_TLS13) && (max == CERTA_TLS12 || max == CERTA_TLS13);
     if (!known)
         return config_err(cfg, CERTA_E_INVALID_ARGUMENT,
                           "unsupported TLS version range 0x%04x-0x%04x: certa speaks TLS 1.2 "

@@ -23,6 +23,7 @@ static certa_conn *conn_new(certa_config *cfg, bool is_server) {
     c->tx.aead.encrypt = true;
     bld_init_alloc(&c->out, 0);
     bld_init_alloc(&c->hs_in, 0);
+    bld_init_alloc(&c->hs_log, 0);
     return c;
 }
 
@@ -106,6 +107,9 @@ void certa_conn_free(certa_conn *c) {
     }
     bld_free(&c->out);
     bld_free(&c->hs_in);
+    bld_free(&c->hs_log);
+    free(c->peer_share);
+    if (c->new_ticket) free(c->new_ticket); /* a ticket is sealed: no secret */
     certa_config_free(c->cfg);
     crypto_zero(c, sizeof *c);
     free(c);
@@ -179,6 +183,10 @@ int conn_fail(certa_conn *c, int code, uint8_t alert, const char *fmt, ...) {
 /* ---- transcript ---- */
 
 int transcript_add(certa_conn *c, const uint8_t *msg, size_t len) {
+    if (c->hs_log_on) {
+        bld_bytes(&c->hs_log, msg, len);
+        if (!bld_ok(&c->hs_log)) return CERTA_E_NOMEM;
+    }
     if (c->th_started) return transcript_update(&c->th, msg, len) == 0 ? 0 : CERTA_E_CRYPTO;
     /* Before the suite (and so the hash) is known, only ClientHello can be
      * in the transcript: keep its bytes. */
@@ -292,6 +300,14 @@ const char *hs_message_name(uint8_t type) {
         return "Finished";
     case HS_KEY_UPDATE:
         return "KeyUpdate";
+    case HS_HELLO_REQUEST:
+        return "HelloRequest";
+    case HS_SERVER_KEY_EXCHANGE:
+        return "ServerKeyExchange";
+    case HS_SERVER_HELLO_DONE:
+        return "ServerHelloDone";
+    case HS_CLIENT_KEY_EXCHANGE:
+        return "ClientKeyExchange";
     default:
         return "unknown handshake message";
     }
@@ -299,6 +315,9 @@ const char *hs_message_name(uint8_t type) {
 
 static int dispatch_handshake(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len) {
     if (c->state == ST_CONNECTED) return post_handshake_handle(c, type, msg, len);
+    if (c->version == CERTA_TLS12)
+        return c->is_server ? tls12_server_handle(c, type, msg, len)
+                            : tls12_client_handle(c, type, msg, len);
     return c->is_server ? server_handle(c, type, msg, len) : client_handle(c, type, msg, len);
 }
 
@@ -320,7 +339,10 @@ static int handle_handshake_record(certa_conn *c, const uint8_t *data, size_t le
         if (c->hs_in.len - off < 4 + body_len) break;
         /* Messages that precede a key change must end their record (§5.1):
          * refuse before acting on them. */
-        bool key_change_follows = h[0] == HS_CLIENT_HELLO || h[0] == HS_SERVER_HELLO ||
+        /* A TLS 1.2 ServerHello shares its record with the rest of the flight:
+         * whether keys change after a ServerHello is known once it is read. */
+        bool key_change_follows = h[0] == HS_CLIENT_HELLO ||
+                                  (h[0] == HS_SERVER_HELLO && c->version == CERTA_TLS13) ||
                                   h[0] == HS_FINISHED || h[0] == HS_KEY_UPDATE;
         if (key_change_follows && off + 4 + body_len != c->hs_in.len)
             return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
@@ -329,6 +351,12 @@ static int handle_handshake_record(certa_conn *c, const uint8_t *data, size_t le
                              hs_message_name(h[0]));
         int r = dispatch_handshake(c, h[0], h, 4 + body_len);
         if (r) return c->state == ST_FAILED ? c->error : conn_fail(c, r, alert_for_error(r), NULL);
+        if (h[0] == HS_SERVER_HELLO && c->version == CERTA_TLS13 &&
+            off + 4 + body_len != c->hs_in.len)
+            return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                             "the peer sent more handshake data in the same record as its "
+                             "ServerHello, which must end its record because keys change "
+                             "after it");
         off += 4 + body_len;
     }
     if (c->state == ST_FAILED) return c->error;
@@ -399,6 +427,7 @@ static int handle_alert(certa_conn *c, const uint8_t *data, size_t len) {
 }
 
 static int handle_ccs(certa_conn *c, const uint8_t *data, size_t len) {
+    if (c->version == CERTA_TLS12) return tls12_on_ccs(c, data, len);
     /* Tolerated once during the handshake for middlebox compatibility (§5). */
     bool handshaking = c->state != ST_CONNECTED;
     bool before_hello = c->is_server && c->state == ST_SERVER_WAIT_CH;
@@ -425,7 +454,8 @@ static int check_header(certa_conn *c, const uint8_t *h) {
         return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                          "received bytes that are not a TLS record (content type 0x%02x)%s", type,
                          describe_non_tls(h));
-    bool sealed = c->rx.on && type == CONTENT_APPLICATION_DATA;
+    bool sealed = c->rx.on && (c->rx.tls12 ? type != CONTENT_CHANGE_CIPHER_SPEC
+                                           : type == CONTENT_APPLICATION_DATA);
     size_t max = sealed ? RECORD_MAX_CIPHERTEXT : RECORD_MAX_PLAINTEXT;
     if (len > max)
         return conn_fail(c, CERTA_E_RECORD_OVERFLOW, ALERT_RECORD_OVERFLOW,
@@ -442,7 +472,7 @@ static int process_record(certa_conn *c, const uint8_t *src) {
     uint8_t type;
     size_t plain_len;
     int r;
-    if (h[0] == CONTENT_ALERT && c->rx.on && body_len == 2) {
+    if (h[0] == CONTENT_ALERT && c->rx.on && !c->rx.tls12 && body_len == 2) {
         /* Some peers send a fatal alert in clear after keys changed; it can
          * only end the connection, which anyone on the path can do anyway. */
         memmove(h + RECORD_HEADER_LEN, src, 2);
@@ -718,12 +748,30 @@ static int send_key_update(certa_conn *c, bool request_peer) {
 int certa_conn_key_update(certa_conn *c, bool request_peer) {
     if (!c) return CERTA_E_INVALID_ARGUMENT;
     if (c->state == ST_FAILED) return c->error;
-    if (c->state != ST_CONNECTED || c->close_sent) return CERTA_E_STATE;
+    if (c->state != ST_CONNECTED || c->close_sent || c->version != CERTA_TLS13)
+        return CERTA_E_STATE; /* TLS 1.2 has no KeyUpdate */
     int r = send_key_update(c, request_peer);
     return r ? conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL) : 0;
 }
 
+/* TLS 1.2 after the handshake: a renegotiation attempt (HelloRequest to a
+ * client, ClientHello to a server) gets the warning no_renegotiation and
+ * the connection goes on (RFC 5246 §7.2.2); nothing else may come. */
+static int tls12_post_handshake(certa_conn *c, uint8_t type) {
+    bool renegotiation = c->is_server ? type == HS_CLIENT_HELLO : type == HS_HELLO_REQUEST;
+    if (renegotiation) {
+        conn_trace(c, "< %s: renegotiation refused (no_renegotiation)",
+                   c->is_server ? "ClientHello" : "HelloRequest");
+        if (!c->close_sent) send_alert(c, 1, ALERT_NO_RENEGOTIATION);
+        return 0;
+    }
+    return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                     "the peer sent %s (type %u) after the TLS 1.2 handshake, which is not allowed",
+                     hs_message_name(type), type);
+}
+
 int post_handshake_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len) {
+    if (c->version == CERTA_TLS12) return tls12_post_handshake(c, type);
     cursor body;
     cur_init(&body, msg + 4, len - 4);
     if (type == HS_KEY_UPDATE) {
@@ -775,7 +823,7 @@ uint8_t certa_conn_alert_received(const certa_conn *c) {
 int certa_conn_info(const certa_conn *c, certa_info *info) {
     if (!c || !info) return CERTA_E_INVALID_ARGUMENT;
     memset(info, 0, sizeof *info);
-    info->version = c->suite ? CERTA_TLS13 : 0;
+    info->version = c->suite ? c->version : 0;
     info->cipher_suite = c->suite ? c->suite->id : 0;
     info->group = c->group;
     info->peer_sig_scheme = c->peer_sig_scheme;

@@ -71,9 +71,12 @@ int build_certificate(certa_conn *c, builder *b, const uint8_t *context, size_t 
     return bld_ok(b) ? 0 : CERTA_E_NOMEM;
 }
 
+/* TLS 1.3: context, then entries of certificate + extensions; TLS 1.2: a
+ * plain list of certificates (RFC 5246 §7.4.2). */
 int peer_certificate_parse(certa_conn *c, cursor *body) {
-    cursor context, list;
-    if (!cur_vec8(body, &context) || !cur_vec24(body, &list) || !cur_empty(body))
+    bool tls12 = c->version == CERTA_TLS12;
+    cursor context = {NULL, 0}, list;
+    if ((!tls12 && !cur_vec8(body, &context)) || !cur_vec24(body, &list) || !cur_empty(body))
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                          "the peer's Certificate message is malformed");
     /* Servers send an empty context; ours to clients is empty too. */
@@ -82,7 +85,8 @@ int peer_certificate_parse(certa_conn *c, cursor *body) {
                          "the peer's Certificate has an unexpected request context");
     while (!cur_empty(&list)) {
         cursor der, exts;
-        if (!cur_vec24(&list, &der) || der.len == 0 || !cur_vec16(&list, &exts))
+        exts.len = 0;
+        if (!cur_vec24(&list, &der) || der.len == 0 || (!tls12 && !cur_vec16(&list, &exts)))
             return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                              "the peer's Certificate message has a malformed entry");
         if (exts.len != 0) /* we never ask for OCSP or SCT per certificate */

@@ -176,14 +176,16 @@ static bool chain_matches_cas(const identity *id, cursor ca_names) {
     return false;
 }
 
-static bool scheme_known(uint16_t s) {
-    for (size_t i = 0; i < tls13_sig_schemes_count; i++)
-        if (tls13_sig_schemes[i] == s) return true;
+static bool scheme_known(uint16_t s, bool tls12) {
+    const uint16_t *list = tls12 ? tls12_sig_schemes : tls13_sig_schemes;
+    size_t n = tls12 ? tls12_sig_schemes_count : tls13_sig_schemes_count;
+    for (size_t i = 0; i < n; i++)
+        if (list[i] == s) return true;
     return false;
 }
 
 static const identity *choose_pass(const certa_config *cfg, cursor peer_schemes,
-                                   const cursor *ca_names, uint16_t *scheme) {
+                                   const cursor *ca_names, uint16_t *scheme, bool tls12) {
     for (size_t i = 0; i < cfg->id_count; i++) {
         const identity *id = &cfg->ids[i];
         if (!identity_complete(id)) continue;
@@ -191,7 +193,8 @@ static const identity *choose_pass(const certa_config *cfg, cursor peer_schemes,
         cursor list = peer_schemes;
         uint16_t s;
         while (cur_u16(&list, &s))
-            if (scheme_known(s) && sig_scheme_fits_key(s, id->key)) {
+            if (scheme_known(s, tls12) &&
+                (tls12 ? sig_scheme_fits_key_tls12(s, id->key) : sig_scheme_fits_key(s, id->key))) {
                 *scheme = s;
                 return id;
             }
@@ -199,11 +202,21 @@ static const identity *choose_pass(const certa_config *cfg, cursor peer_schemes,
     return NULL;
 }
 
+static const identity *choose(const certa_config *cfg, cursor peer_schemes, const cursor *ca_names,
+                              uint16_t *scheme, bool tls12) {
+    const identity *id = NULL;
+    if (ca_names && ca_names->len) id = choose_pass(cfg, peer_schemes, ca_names, scheme, tls12);
+    return id ? id : choose_pass(cfg, peer_schemes, NULL, scheme, tls12);
+}
+
 const identity *identity_choose(const certa_config *cfg, cursor peer_schemes,
                                 const cursor *ca_names, uint16_t *scheme) {
-    const identity *id = NULL;
-    if (ca_names && ca_names->len) id = choose_pass(cfg, peer_schemes, ca_names, scheme);
-    return id ? id : choose_pass(cfg, peer_schemes, NULL, scheme);
+    return choose(cfg, peer_schemes, ca_names, scheme, false);
+}
+
+const identity *identity_choose_tls12(const certa_config *cfg, cursor peer_schemes,
+                                      const cursor *ca_names, uint16_t *scheme) {
+    return choose(cfg, peer_schemes, ca_names, scheme, true);
 }
 
 void certa_config_set_trust(certa_config *cfg, const certa_trust *trust) {

@@ -12,7 +12,7 @@
 
 /* Format of an encoded session; bumped when the layout changes so an old
  * stored session is refused (a full handshake) rather than misread. */
-#define SESSION_FORMAT 1
+#define SESSION_FORMAT 2
 /* Times in a session are Unix seconds up to the end of year 9999; larger
  * values (or negative ones, read as unsigned) would overflow the age and
  * expiry arithmetic (client.c put_psk_extensions, session_unusable). */
@@ -54,7 +54,7 @@ void session_encode(builder *b, const session_state *s) {
     bld_u8(b, s->psk_len);
     bld_bytes(b, s->psk, s->psk_len);
     put_str8(b, s->server_name);
-    bld_u8(b, (uint8_t)((p->present ? 1 : 0) | (p->verified ? 2 : 0)));
+    bld_u8(b, (uint8_t)((p->present ? 1 : 0) | (p->verified ? 2 : 0) | (s->ems ? 4 : 0)));
     bld_u64(b, (uint64_t)p->not_after);
     put_str8(b, p->spiffe_id);
     put_str16(b, p->dns_names);
@@ -84,7 +84,11 @@ int session_decode(const uint8_t *data, size_t len, session_state *s) {
         !cur_empty(&c))
         goto bad;
     const cipher_suite *suite = cipher_suite_find(s->suite);
-    if (!suite || psk.len != hash_len(suite->hash) || flags > 3 || s->lifetime == 0 ||
+    /* TLS 1.3: a PSK of the suite's hash length; TLS 1.2: the master secret. */
+    size_t secret_len = suite && suite->version == CERTA_TLS12 ? TLS12_MASTER_LEN
+                        : suite                                ? hash_len(suite->hash)
+                                                               : 0;
+    if (!suite || psk.len != secret_len || flags > 7 || s->lifetime == 0 ||
         s->lifetime > MAX_TICKET_LIFETIME || auth_time > SESSION_MAX_TIME ||
         issued > SESSION_MAX_TIME)
         goto bad;
@@ -95,6 +99,7 @@ int session_decode(const uint8_t *data, size_t len, session_state *s) {
     p->present = flags & 1;
     p->verified = (flags & 2) != 0;
     p->not_after = (int64_t)not_after;
+    s->ems = (flags & 4) != 0;
     s->ticket = ticket.len ? ticket.data : NULL;
     s->ticket_len = ticket.len;
     return 0;
@@ -343,6 +348,121 @@ int on_new_session_ticket(certa_conn *c, cursor *body) {
     session_cache_put(c->cfg, c->server_name, c->session, c->session_len);
     conn_trace(c, "< NewSessionTicket (lifetime %us%s)", lifetime,
                c->cfg->cache.cap && c->server_name[0] ? ", kept for resumption" : "");
+    return 0;
+}
+
+/* ---- TLS 1.2 (RFC 5077): the ticket carries the master secret ---- */
+
+const char *tls12_ticket_unusable(const certa_conn *c, const session_state *s) {
+    const certa_config *cfg = c->cfg;
+    int64_t t = now(c);
+    const cipher_suite *suite = cipher_suite_find(s->suite);
+    bool allowed = false;
+    for (size_t i = 0; i < cfg->cipher12_count; i++)
+        allowed = allowed || cfg->ciphers12[i] == s->suite;
+    if (!suite || suite->version != CERTA_TLS12) return "it is not a TLS 1.2 session";
+    if (!allowed) return "its cipher suite is no longer allowed";
+    if (t >= s->issued + (int64_t)s->lifetime || t >= s->auth_time + (int64_t)cfg->ticket_lifetime)
+        return "it expired";
+    if (strcasecmp(s->server_name, c->server_name)) return "it was issued for another server name";
+    if (c->is_server && cfg->client_auth == CERTA_CLIENT_AUTH_REQUIRE &&
+        !(s->peer.present && s->peer.verified))
+        return "it carries no verified client certificate, which this server requires";
+    if (s->peer.present && t >= s->peer.not_after) return "the peer's certificate has expired";
+    if (!policy_allows(cfg, &s->peer)) return "the allow rules refuse the identity it carries";
+    return NULL;
+}
+
+static void tls12_session_fill(certa_conn *c, session_state *s, int64_t t, uint32_t lifetime) {
+    memset(s, 0, sizeof *s);
+    s->suite = c->suite->id;
+    s->auth_time = c->auth_time;
+    s->issued = t;
+    s->lifetime = lifetime;
+    s->psk_len = TLS12_MASTER_LEN;
+    memcpy(s->psk, c->master_secret, TLS12_MASTER_LEN);
+    s->ems = c->ems;
+    snprintf(s->server_name, sizeof s->server_name, "%s", c->server_name);
+    s->peer = c->peer;
+}
+
+/* NewSessionTicket: lifetime hint, ticket; part of the handshake. A ticket
+ * that cannot be made is an empty one ("none this time", §3.3). */
+int tls12_send_ticket(certa_conn *c) {
+    int64_t t = now(c);
+    uint32_t lifetime = ticket_lifetime(c, t);
+    session_state s;
+    tls12_session_fill(c, &s, t, lifetime ? lifetime : 1);
+    builder b;
+    bld_init_alloc(&b, 512);
+    bld_u32(&b, lifetime);
+    bld_open(&b, 2);
+    if (lifetime && ticket_seal(c->cfg, &s, &b) != 0) {
+        crypto_zero(&s, sizeof s);
+        bld_free(&b);
+        return CERTA_E_CRYPTO;
+    }
+    crypto_zero(&s, sizeof s);
+    bld_close(&b);
+    int r =
+        bld_ok(&b) ? conn_send_handshake(c, HS_NEW_SESSION_TICKET, b.buf, b.len) : CERTA_E_NOMEM;
+    bld_free(&b);
+    if (!r) conn_trace(c, "> NewSessionTicket (lifetime %us)", (unsigned)lifetime);
+    return r;
+}
+
+int tls12_on_new_session_ticket(certa_conn *c, const uint8_t *msg, size_t len) {
+    cursor body, ticket;
+    uint32_t lifetime;
+    cur_init(&body, msg + 4, len - 4);
+    if (!c->ticket_ext || c->new_ticket)
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the server sent a NewSessionTicket it had not announced");
+    if (!cur_u32(&body, &lifetime) || !cur_vec16(&body, &ticket) || !cur_empty(&body))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed NewSessionTicket");
+    int r = transcript_add(c, msg, len);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    if (ticket.len == 0 || ticket.len > 4096) {
+        conn_trace(c, "< NewSessionTicket (%s: not kept)",
+                   ticket.len ? "ticket over 4 KiB" : "empty");
+        return 0;
+    }
+    if (!(c->new_ticket = malloc(ticket.len)))
+        return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
+    memcpy(c->new_ticket, ticket.data, ticket.len);
+    c->new_ticket_len = ticket.len;
+    /* RFC 5077 §3.3: 0 means unspecified; keep it no longer than the 1.3 cap. */
+    c->new_ticket_lifetime = lifetime == 0 || lifetime > MAX_TICKET_LIFETIME
+                                 ? (lifetime == 0 ? DEFAULT_TICKET_LIFETIME : MAX_TICKET_LIFETIME)
+                                 : lifetime;
+    conn_trace(c, "< NewSessionTicket (lifetime %us)", (unsigned)lifetime);
+    return 0;
+}
+
+/* Client, once the server's Finished verified: the session to resume. */
+int tls12_store_session(certa_conn *c) {
+    if (!c->new_ticket) return 0;
+    session_state s;
+    tls12_session_fill(c, &s, now(c), c->new_ticket_lifetime);
+    s.ticket = c->new_ticket;
+    s.ticket_len = c->new_ticket_len;
+    builder b;
+    bld_init_alloc(&b, 512 + c->new_ticket_len);
+    session_encode(&b, &s);
+    crypto_zero(&s, sizeof s);
+    free(c->new_ticket);
+    c->new_ticket = NULL;
+    if (!bld_ok(&b)) {
+        bld_free(&b);
+        return CERTA_E_NOMEM;
+    }
+    if (c->session) {
+        crypto_zero(c->session, c->session_len);
+        free(c->session);
+    }
+    c->session = bld_take(&b, &c->session_len);
+    session_cache_put(c->cfg, c->server_name, c->session, c->session_len);
+    if (c->cfg->cache.cap && c->server_name[0]) conn_trace(c, "  session kept for resumption");
     return 0;
 }
 

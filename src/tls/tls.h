@@ -78,6 +78,13 @@ enum {
     ALERT_NONE = 255,
 };
 
+#define MAX_EXTENSIONS 128
+typedef struct ext_list {
+    uint16_t types[MAX_EXTENSIONS];
+    cursor bodies[MAX_EXTENSIONS];
+    size_t count;
+} ext_list;
+
 /* Which certificate key a TLS 1.2 suite needs (TLS 1.3 suites: any). */
 typedef enum suite_auth { AUTH_ANY = 0, AUTH_ECDSA, AUTH_RSA } suite_auth;
 
@@ -85,8 +92,8 @@ typedef struct cipher_suite {
     uint16_t id;
     const char *name;
     aead_alg aead;
-    hash_alg hash;     /* TLS 1.3: HKDF and transcript; TLS 1.2: PRF and transcript */
-    uint16_t version;  /* CERTA_TLS13 or CERTA_TLS12 */
+    hash_alg hash;    /* TLS 1.3: HKDF and transcript; TLS 1.2: PRF and transcript */
+    uint16_t version; /* CERTA_TLS13 or CERTA_TLS12 */
     suite_auth auth;
 } cipher_suite;
 
@@ -138,6 +145,7 @@ typedef struct session_state {
     uint8_t psk_len;
     char server_name[256];
     certa_peer_identity peer; /* server: the client's; client: the server's */
+    bool ems;                 /* TLS 1.2: made with the extended master secret */
     const uint8_t *ticket;    /* client only: the ticket to offer */
     size_t ticket_len;
 } session_state;
@@ -165,7 +173,7 @@ typedef struct session_cache {
 
 struct certa_config {
     atomic_int refs;
-    atomic_bool frozen; /* set by the first connection: no more changes */
+    atomic_bool frozen;         /* set by the first connection: no more changes */
     uint16_t ciphers[MAX_LIST]; /* TLS 1.3 suites */
     size_t cipher_count;
     uint16_t ciphers12[MAX_CIPHERS]; /* TLS 1.2 suites */
@@ -225,6 +233,9 @@ bool identity_complete(const identity *id);
  * those issuers (falling back to any fitting identity). */
 const identity *identity_choose(const certa_config *cfg, cursor peer_schemes,
                                 const cursor *ca_names, uint16_t *scheme);
+/* The same with TLS 1.2's reading of the schemes (ECDSA of any curve, PKCS#1). */
+const identity *identity_choose_tls12(const certa_config *cfg, cursor peer_schemes,
+                                      const cursor *ca_names, uint16_t *scheme);
 /* The trust set for peer validation (loading the system bundle once). */
 const certa_trust *config_trust(certa_config *cfg);
 
@@ -252,12 +263,24 @@ typedef enum conn_state {
     ST_SERVER_WAIT_CERT, /* client certificate requested */
     ST_SERVER_WAIT_CV,
     ST_SERVER_WAIT_FINISHED,
+    /* TLS 1.2 (tls12_client.c / tls12_server.c); WAIT_CCS is left by a
+     * ChangeCipherSpec record, not a handshake message. */
+    ST12_CLIENT_WAIT_CERT,
+    ST12_CLIENT_WAIT_SKE,
+    ST12_CLIENT_WAIT_CR_SHD,
+    ST12_CLIENT_WAIT_SHD,
+    ST12_CLIENT_WAIT_CCS, /* NewSessionTicket may come first */
+    ST12_CLIENT_WAIT_FINISHED,
+    ST12_SERVER_WAIT_CERT,
+    ST12_SERVER_WAIT_CKE,
+    ST12_SERVER_WAIT_CV,
+    ST12_SERVER_WAIT_CCS,
+    ST12_SERVER_WAIT_FINISHED,
     ST_CONNECTED,
     ST_FAILED,
 } conn_state;
 
 #define MAX_PEER_CERTS 16
-#define MAX_EXTENSIONS 128
 
 struct certa_conn {
     certa_config *cfg;
@@ -336,6 +359,23 @@ struct certa_conn {
 
     unsigned idle_records; /* consecutive records without application data */
 
+    /* TLS 1.2 (the master secret is master_secret[0..48)) */
+    uint16_t version; /* negotiated: CERTA_TLS13 or CERTA_TLS12; 0 before */
+    uint8_t server_random[32];
+    bool ems;          /* extended master secret in use */
+    bool secure_reneg; /* the peer signalled RFC 5746 */
+    bool ticket_ext;   /* a NewSessionTicket is (server) / may be (client) sent */
+    bool hs_log_on;    /* keep the handshake messages: a CertificateVerify signs them */
+    builder hs_log;
+    /* client write key, server write key, client IV, server IV (RFC 5246
+     * §6.3), from ClientKeyExchange until both ChangeCipherSpecs */
+    uint8_t key_block[2 * 32 + 2 * 12];
+    uint8_t *peer_share; /* client: the server's ECDHE point, until ClientKeyExchange */
+    size_t peer_share_len;
+    uint8_t *new_ticket; /* client: a NewSessionTicket kept until Finished verifies */
+    size_t new_ticket_len;
+    uint32_t new_ticket_lifetime;
+
     /* status */
     bool close_sent;
     bool peer_closed;
@@ -411,6 +451,73 @@ int on_new_session_ticket(certa_conn *c, cursor *body);
 /* ---- signatures over the transcript (cert_verify.c) ---- */
 int cv_content(certa_conn *c, bool server_side, uint8_t *out, size_t *len);
 
+/* ---- TLS 1.2 (tls12_key_schedule.c, tls12_common.c) ---- */
+#define TLS12_MASTER_LEN 48
+#define TLS12_FINISHED_LEN 12
+#define EXT_EXTENDED_MASTER_SECRET 23
+#define EXT_SESSION_TICKET 35
+#define EXT_RENEGOTIATION_INFO 0xff01
+#define TLS_EMPTY_RENEGOTIATION_INFO_SCSV 0x00ff
+#define HS_HELLO_REQUEST 0
+#define HS_SERVER_KEY_EXCHANGE 12
+#define HS_SERVER_HELLO_DONE 14
+#define HS_CLIENT_KEY_EXCHANGE 16
+/* The signature schemes certa offers and accepts in TLS 1.2. */
+extern const uint16_t tls12_sig_schemes[];
+extern const size_t tls12_sig_schemes_count;
+/* Does the scheme sign with the key type a suite's authentication needs? */
+bool tls12_scheme_matches_auth(uint16_t scheme, suite_auth auth);
+/* Master secret from the pre-master secret: extended (RFC 7627, over the
+ * transcript through ClientKeyExchange) or classic (over the randoms). */
+int tls12_master_secret(certa_conn *c, const uint8_t *pms, size_t pms_len);
+/* The key block from the master secret and the randoms. */
+int tls12_key_block(certa_conn *c);
+int tls12_set_tx(certa_conn *c);
+int tls12_set_rx(certa_conn *c);
+/* verify_data over the transcript so far (RFC 5246 §7.4.9). */
+int tls12_finished_data(certa_conn *c, bool client, uint8_t out[TLS12_FINISHED_LEN]);
+int tls12_send_finished(certa_conn *c);
+int tls12_check_finished(certa_conn *c, const uint8_t *msg, size_t len);
+/* A plaintext ChangeCipherSpec, then our keys are on. */
+int tls12_send_ccs(certa_conn *c);
+/* The peer's ChangeCipherSpec: its keys are on from the next record. */
+int tls12_on_ccs(certa_conn *c, const uint8_t *data, size_t len);
+/* Certificate message (RFC 5246 §7.4.2) with our chain, or empty. */
+int tls12_build_certificate(certa_conn *c, builder *b);
+/* Signs / verifies a CertificateVerify over the handshake log. */
+int tls12_send_certificate_verify(certa_conn *c);
+int tls12_verify_certificate_verify(certa_conn *c, const uint8_t *msg, size_t len);
+/* Why a TLS 1.2 session cannot resume this connection, or NULL. */
+const char *tls12_ticket_unusable(const certa_conn *c, const session_state *s);
+/* Server: a NewSessionTicket (RFC 5077) for this session. */
+int tls12_send_ticket(certa_conn *c);
+/* Client: a TLS 1.2 NewSessionTicket, kept until the server's Finished
+ * verifies, then stored as a session. */
+int tls12_on_new_session_ticket(certa_conn *c, const uint8_t *msg, size_t len);
+int tls12_store_session(certa_conn *c);
+/* Both sides: the handshake completed. */
+void tls12_connected(certa_conn *c);
+int tls12_client_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len);
+int tls12_server_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len);
+/* Client: a ServerHello that chose TLS 1.2 (parsed by tls13_client.c). */
+typedef struct server_hello {
+    uint16_t legacy_version;
+    const uint8_t *random;
+    cursor session_id;
+    uint16_t suite;
+    uint8_t compression;
+    ext_list exts;
+} server_hello;
+int tls12_client_server_hello(certa_conn *c, const server_hello *sh, const uint8_t *msg,
+                              size_t len);
+
+/* Client: an ALPN extension from the server (EncryptedExtensions in 1.3,
+ * ServerHello in 1.2) checked against what we offered, into c->alpn. */
+int client_read_alpn(certa_conn *c, cursor e);
+/* The versions a client offers. */
+bool client_offers_tls13(const certa_conn *c);
+bool client_offers_tls12(const certa_conn *c);
+
 /* ---- the state tables (client.c / server.c) ---- */
 typedef int (*message_handler)(certa_conn *c, const uint8_t *msg, size_t len);
 typedef struct transition {
@@ -435,11 +542,6 @@ int server_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len);
 int post_handshake_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len);
 
 /* ---- extensions.c ---- */
-typedef struct ext_list {
-    uint16_t types[MAX_EXTENSIONS];
-    cursor bodies[MAX_EXTENSIONS];
-    size_t count;
-} ext_list;
 /* Splits an extensions block (the contents of the vector); duplicates ->
  * illegal_parameter; malformed or too many -> decode_error. Fails the
  * connection with a sentence naming the message. */
@@ -453,5 +555,32 @@ int build_certificate(certa_conn *c, builder *b, const uint8_t *context, size_t 
 int send_certificate_verify(certa_conn *c);
 int send_finished(certa_conn *c, const uint8_t *base_secret);
 int check_finished(certa_conn *c, const uint8_t *base_secret, const uint8_t *msg, size_t len);
+
+/* ---- client_hello.c: the server's first look at a ClientHello ---- */
+/* What the server learned from one ClientHello. */
+typedef struct client_hello {
+    uint16_t legacy_version;
+    const uint8_t *random;
+    cursor session_id;
+    cursor suites;
+    cursor compression;
+    ext_list exts;
+    cursor groups; /* supported_groups list */
+    cursor shares; /* key_share client_shares */
+    cursor share_for_choice;
+} client_hello;
+bool list_has_u16(cursor list, uint16_t v);
+/* A vector (1- or 2-byte length) of u16 values: non-empty, even-sized. */
+bool u16_list(cursor ext, int prefix_width, cursor *out);
+int parse_client_hello(certa_conn *c, const uint8_t *msg, size_t len, client_hello *ch);
+int read_server_name(certa_conn *c, const client_hello *ch);
+int choose_alpn(certa_conn *c, const client_hello *ch);
+/* Chooses the version and hands the hello to the TLS 1.3 or 1.2 server. */
+int server_on_first_client_hello(certa_conn *c, const uint8_t *msg, size_t len);
+int tls13_server_hello(certa_conn *c, client_hello *ch, const uint8_t *msg, size_t len);
+int tls12_server_hello(certa_conn *c, client_hello *ch, const uint8_t *msg, size_t len);
+/* DistinguishedName vector of the trust anchors (empty vector, or nothing
+ * unless always, when they do not fit in 8 KiB). */
+void put_ca_names(certa_conn *c, builder *b, bool always);
 
 #endif

@@ -20,8 +20,57 @@ static hash_alg offered_hash(const certa_conn *c) {
     return cipher_suite_find(c->offered->suite)->hash; /* known: session_decode checked it */
 }
 
+bool client_offers_tls13(const certa_conn *c) {
+    return c->cfg->max_version >= CERTA_TLS13;
+}
+
+bool client_offers_tls12(const certa_conn *c) {
+    return c->cfg->min_version <= CERTA_TLS12;
+}
+
+static bool offered_is_tls12(const certa_conn *c) {
+    return c->offered && cipher_suite_find(c->offered->suite)->version == CERTA_TLS12;
+}
+
+/* A TLS 1.3 session goes in pre_shared_key; a 1.2 one in session_ticket. */
 static bool offering(const certa_conn *c) {
-    return c->offered && (!c->suite || c->suite->hash == offered_hash(c));
+    return c->offered && !offered_is_tls12(c) && (!c->suite || c->suite->hash == offered_hash(c));
+}
+
+static void put_u16_list(builder *b, const uint16_t *list, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        bld_u16(b, list[i]);
+}
+
+/* signature_algorithms: 1.3's schemes, then what only 1.2 uses. */
+static void put_sig_schemes(const certa_conn *c, builder *b) {
+    bool v13 = client_offers_tls13(c), v12 = client_offers_tls12(c);
+    if (v13) put_u16_list(b, tls13_sig_schemes, tls13_sig_schemes_count);
+    for (size_t i = 0; v12 && i < tls12_sig_schemes_count; i++) {
+        bool dup = false;
+        for (size_t j = 0; v13 && j < tls13_sig_schemes_count; j++)
+            dup = dup || tls13_sig_schemes[j] == tls12_sig_schemes[i];
+        if (!dup) bld_u16(b, tls12_sig_schemes[i]);
+    }
+}
+
+/* What a TLS 1.2 server needs to see: extended_master_secret,
+ * renegotiation_info, ec_point_formats, session_ticket (with the stored
+ * 1.2 session's ticket, if one is offered). */
+static void put_tls12_extensions(const certa_conn *c, builder *b) {
+    bld_u16(b, EXT_EXTENDED_MASTER_SECRET);
+    bld_u16(b, 0);
+    bld_u16(b, EXT_RENEGOTIATION_INFO);
+    bld_u16(b, 1);
+    bld_u8(b, 0);
+    bld_u16(b, EXT_EC_POINT_FORMATS);
+    bld_u16(b, 2);
+    bld_u8(b, 1);
+    bld_u8(b, 0); /* uncompressed */
+    bld_u16(b, EXT_SESSION_TICKET);
+    bld_open(b, 2);
+    if (offered_is_tls12(c)) bld_bytes(b, c->offered->ticket, c->offered->ticket_len);
+    bld_close(b);
 }
 
 /* psk_key_exchange_modes (psk_dhe_ke only) and pre_shared_key, which must
@@ -81,9 +130,10 @@ static int send_client_hello(certa_conn *c) {
     const certa_config *cfg = c->cfg;
     uint8_t pub[CRYPTO_MAX_PUBKEY];
     size_t pub_len = sizeof pub;
+    bool v13 = client_offers_tls13(c), v12 = client_offers_tls12(c);
     key_free(c->kex_key);
     c->kex_key = NULL;
-    if (kex_generate(c->group, &c->kex_key, pub, &pub_len) != 0)
+    if (v13 && kex_generate(c->group, &c->kex_key, pub, &pub_len) != 0)
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_NONE, "generating a %s key share failed",
                          certa_group_name(c->group));
     builder b;
@@ -93,8 +143,8 @@ static int send_client_hello(certa_conn *c) {
     bld_u8(&b, (uint8_t)c->session_id_len);
     bld_bytes(&b, c->session_id, c->session_id_len);
     bld_open(&b, 2);
-    for (size_t i = 0; i < cfg->cipher_count; i++)
-        bld_u16(&b, cfg->ciphers[i]);
+    if (v13) put_u16_list(&b, cfg->ciphers, cfg->cipher_count);
+    if (v12) put_u16_list(&b, cfg->ciphers12, cfg->cipher12_count);
     bld_close(&b);
     bld_u8(&b, 1);
     bld_u8(&b, 0); /* null compression */
@@ -120,16 +170,19 @@ static int send_client_hello(certa_conn *c) {
     bld_u16(&b, EXT_SIGNATURE_ALGORITHMS);
     bld_open(&b, 2);
     bld_open(&b, 2);
-    for (size_t i = 0; i < tls13_sig_schemes_count; i++)
-        bld_u16(&b, tls13_sig_schemes[i]);
+    put_sig_schemes(c, &b);
     bld_close(&b);
     bld_close(&b);
-    bld_u16(&b, EXT_SUPPORTED_VERSIONS);
-    bld_open(&b, 2);
-    bld_open(&b, 1);
-    bld_u16(&b, CERTA_TLS13);
-    bld_close(&b);
-    bld_close(&b);
+    if (v13) { /* a 1.2-only hello says 1.2 with legacy_version alone */
+        bld_u16(&b, EXT_SUPPORTED_VERSIONS);
+        bld_open(&b, 2);
+        bld_open(&b, 1);
+        bld_u16(&b, CERTA_TLS13);
+        if (v12) bld_u16(&b, CERTA_TLS12);
+        bld_close(&b);
+        bld_close(&b);
+    }
+    if (v12) put_tls12_extensions(c, &b);
     if (cfg->alpn_wire_len) {
         bld_u16(&b, EXT_ALPN);
         bld_open(&b, 2);
@@ -146,15 +199,17 @@ static int send_client_hello(certa_conn *c) {
         bld_close(&b);
         bld_close(&b);
     }
-    bld_u16(&b, EXT_KEY_SHARE);
-    bld_open(&b, 2);
-    bld_open(&b, 2);
-    bld_u16(&b, c->group);
-    bld_open(&b, 2);
-    bld_bytes(&b, pub, pub_len);
-    bld_close(&b);
-    bld_close(&b);
-    bld_close(&b);
+    if (v13) {
+        bld_u16(&b, EXT_KEY_SHARE);
+        bld_open(&b, 2);
+        bld_open(&b, 2);
+        bld_u16(&b, c->group);
+        bld_open(&b, 2);
+        bld_bytes(&b, pub, pub_len);
+        bld_close(&b);
+        bld_close(&b);
+        bld_close(&b);
+    }
     bool psk = offering(c);
     if (psk) put_psk_extensions(c, &b);
     bld_close(&b); /* extensions */
@@ -163,9 +218,14 @@ static int send_client_hello(certa_conn *c) {
     if (!r) r = conn_send_handshake(c, HS_CLIENT_HELLO, b.buf, b.len);
     bld_free(&b);
     if (r) return conn_fail(c, r, ALERT_NONE, NULL);
-    conn_trace(c, "> ClientHello (%zu suites, key share %s%s%s%s)", cfg->cipher_count,
-               certa_group_name(c->group), sends_sni(c) ? ", SNI " : "",
-               sends_sni(c) ? c->server_name : "", psk ? ", offers a session ticket" : "");
+    conn_trace(c, "> ClientHello (%s, %zu suites, %s%s%s%s%s)",
+               v13 && v12 ? "TLS 1.3 and 1.2"
+               : v13      ? "TLS 1.3"
+                          : "TLS 1.2",
+               (v13 ? cfg->cipher_count : 0) + (v12 ? cfg->cipher12_count : 0),
+               v13 ? "key share " : "groups from ", certa_group_name(c->group),
+               sends_sni(c) ? ", SNI " : "", sends_sni(c) ? c->server_name : "",
+               psk || offered_is_tls12(c) ? ", offers a session ticket" : "");
     return 0;
 }
 
@@ -174,8 +234,15 @@ static const char *session_unusable(const certa_conn *c, const session_state *s)
     const certa_config *cfg = c->cfg;
     int64_t t = cfg->time_fn(cfg->time_arg);
     bool suite_ok = false;
-    for (size_t i = 0; i < cfg->cipher_count; i++)
-        suite_ok = suite_ok || cfg->ciphers[i] == s->suite;
+    const cipher_suite *suite = cipher_suite_find(s->suite);
+    bool v12 = suite->version == CERTA_TLS12;
+    const uint16_t *list = v12 ? cfg->ciphers12 : cfg->ciphers;
+    size_t n = v12 ? cfg->cipher12_count : cfg->cipher_count;
+    for (size_t i = 0; i < n; i++)
+        suite_ok = suite_ok || list[i] == s->suite;
+    if (v12 ? !client_offers_tls12(c) : !client_offers_tls13(c))
+        return v12 ? "it is a TLS 1.2 session and TLS 1.2 is not allowed"
+                   : "it is a TLS 1.3 session and TLS 1.3 is not allowed";
     if (!s->ticket_len) return "it has no ticket";
     if (strcasecmp(s->server_name, c->server_name)) return "it is for another server name";
     if (!suite_ok) return "its cipher suite is no longer allowed";
@@ -314,18 +381,41 @@ static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     ext_list exts;
     if (ext_parse(c, "ServerHello", &ext_block, &exts) != 0) return c->error;
     const cursor *sv = ext_find(&exts, EXT_SUPPORTED_VERSIONS);
+    bool sentinel =
+        !memcmp(random + 24, downgrade_tls12, 8) || !memcmp(random + 24, downgrade_tls11, 8);
+    if (!sv && legacy_version == CERTA_TLS12 && client_offers_tls12(c) &&
+        c->state == ST_CLIENT_WAIT_SH && !c->hello_retry) {
+        /* RFC 8446 §4.1.3: a server that could do 1.3 but answers 1.2 marks
+         * its random; if we offered 1.3, someone removed it on the way. */
+        if (sentinel && client_offers_tls13(c))
+            return conn_fail(c, CERTA_E_DOWNGRADE, ALERT_ILLEGAL_PARAMETER,
+                             "the server answered with TLS 1.2 but its random carries the TLS 1.3 "
+                             "downgrade sentinel: something on the path removed TLS 1.3 from our "
+                             "ClientHello — do not trust this network path");
+        server_hello sh = {legacy_version, random, session_id, suite_id, compression, exts};
+        return tls12_client_server_hello(c, &sh, msg, len);
+    }
+    if (sv && !client_offers_tls13(c))
+        return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
+                         "the server answered with supported_versions (TLS 1.3), which we did not "
+                         "offer: this client allows TLS 1.2 only");
     if (!sv) {
-        if (!memcmp(random + 24, downgrade_tls12, 8) || !memcmp(random + 24, downgrade_tls11, 8))
+        if (sentinel)
             return conn_fail(c, CERTA_E_DOWNGRADE, ALERT_ILLEGAL_PARAMETER,
                              "the server answered with TLS version 0x%04x but its random carries "
                              "the TLS 1.3 downgrade sentinel: something on the path is forcing an "
                              "older version — do not trust this network path",
                              legacy_version);
         return conn_fail(c, CERTA_E_PROTOCOL_VERSION, ALERT_PROTOCOL_VERSION,
-                         "the server chose TLS version 0x%04x (%s): certa speaks TLS 1.3 only — "
-                         "enable TLS 1.3 on the server",
+                         "the server chose TLS version 0x%04x (%s), and this client allows %s — "
+                         "%s",
                          legacy_version,
-                         legacy_version == 0x0303 ? "TLS 1.2" : "older than TLS 1.2");
+                         legacy_version == 0x0303 ? "TLS 1.2" : "older than TLS 1.2",
+                         client_offers_tls12(c) ? "TLS 1.2 and 1.3" : "TLS 1.3 only",
+                         legacy_version == 0x0303 && !client_offers_tls12(c)
+                             ? "enable TLS 1.3 on the server, or allow TLS 1.2 here "
+                               "(--min-version 1.2)"
+                             : "enable TLS 1.2 or 1.3 on the server");
     }
     uint16_t version;
     cursor svc = *sv;
@@ -348,6 +438,7 @@ static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                          "the server selected compression method %u", compression);
     c->suite = suite;
+    c->version = CERTA_TLS13;
     if (!memcmp(random, hello_retry_random, 32)) return on_hello_retry(c, msg, len, &exts);
 
     for (size_t i = 0; i < exts.count; i++) {
@@ -426,6 +517,22 @@ static bool alpn_offered(const certa_config *cfg, const uint8_t *name, size_t le
     return false;
 }
 
+int client_read_alpn(certa_conn *c, cursor e) {
+    cursor list, name;
+    if (!c->cfg->alpn_wire_len)
+        return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
+                         "the server selected an ALPN protocol but we offered none");
+    if (!cur_vec16(&e, &list) || !cur_vec8(&list, &name) || name.len == 0 || !cur_empty(&list) ||
+        !cur_empty(&e))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed ALPN from the server");
+    if (!alpn_offered(c->cfg, name.data, name.len))
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the server selected an ALPN protocol we did not offer");
+    memcpy(c->alpn, name.data, name.len);
+    c->alpn[name.len] = 0;
+    return 0;
+}
+
 static int on_encrypted_extensions(certa_conn *c, const uint8_t *msg, size_t len) {
     cursor body, block;
     cur_init(&body, msg + 4, len - 4);
@@ -444,22 +551,9 @@ static int on_encrypted_extensions(certa_conn *c, const uint8_t *msg, size_t len
                 return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                                  "the server acknowledged a server_name we did not send");
             break;
-        case EXT_ALPN: {
-            cursor list, name;
-            if (!c->cfg->alpn_wire_len)
-                return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
-                                 "the server selected an ALPN protocol but we offered none");
-            if (!cur_vec16(&e, &list) || !cur_vec8(&list, &name) || name.len == 0 ||
-                !cur_empty(&list) || !cur_empty(&e))
-                return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
-                                 "malformed ALPN in EncryptedExtensions");
-            if (!alpn_offered(c->cfg, name.data, name.len))
-                return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
-                                 "the server selected an ALPN protocol we did not offer");
-            memcpy(c->alpn, name.data, name.len);
-            c->alpn[name.len] = 0;
+        case EXT_ALPN:
+            if (client_read_alpn(c, e) != 0) return c->error;
             break;
-        }
         case EXT_KEY_SHARE:
         case EXT_SUPPORTED_VERSIONS:
         case EXT_SIGNATURE_ALGORITHMS:

@@ -9,32 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* What the server learned from one ClientHello. */
-typedef struct client_hello {
-    uint16_t legacy_version;
-    const uint8_t *random;
-    cursor session_id;
-    cursor suites;
-    cursor compression;
-    ext_list exts;
-    cursor groups; /* supported_groups list */
-    cursor shares; /* key_share client_shares */
-    cursor share_for_choice;
-} client_hello;
-
-static bool list_has_u16(cursor list, uint16_t v) {
-    uint16_t x;
-    while (cur_u16(&list, &x))
-        if (x == v) return true;
-    return false;
-}
-
-/* Reads a vector of u16 values that must be non-empty and even-sized. */
-static bool u16_list(cursor ext, int prefix_width, cursor *out) {
-    bool ok = prefix_width == 1 ? cur_vec8(&ext, out) : cur_vec16(&ext, out);
-    return ok && cur_empty(&ext) && out->len >= 2 && out->len % 2 == 0;
-}
-
 /* SHA-256 over what ClientHello2 must repeat from ClientHello1 (§4.1.2):
  * everything but key_share, cookie, early_data, pre_shared_key, padding. */
 static int hello_fingerprint(const client_hello *ch, uint8_t out[32]) {
@@ -60,27 +34,6 @@ static int hello_fingerprint(const client_hello *ch, uint8_t out[32]) {
     int r = bld_ok(&b) && hash_oneshot(HASH_SHA256, b.buf, b.len, out) == 0 ? 0 : CERTA_E_NOMEM;
     bld_free(&b);
     return r;
-}
-
-static int parse_client_hello(certa_conn *c, const uint8_t *msg, size_t len, client_hello *ch) {
-    cursor body, ext_block = {NULL, 0};
-    cur_init(&body, msg + 4, len - 4);
-    if (!cur_u16(&body, &ch->legacy_version) || !cur_bytes(&body, 32, &ch->random) ||
-        !cur_vec8(&body, &ch->session_id) || !cur_vec16(&body, &ch->suites) ||
-        !cur_vec8(&body, &ch->compression) ||
-        (!cur_empty(&body) && (!cur_vec16(&body, &ext_block) || !cur_empty(&body))) ||
-        ch->suites.len < 2 || ch->suites.len % 2 || ch->compression.len < 1)
-        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
-                         "the client's ClientHello is malformed");
-    if (ch->session_id.len > 32)
-        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
-                         "the client's legacy_session_id is longer than 32 bytes");
-    if (ext_parse(c, "ClientHello", &ext_block, &ch->exts) != 0) return c->error;
-    for (size_t i = 0; i + 1 < ch->exts.count; i++)
-        if (ch->exts.types[i] == EXT_PRE_SHARED_KEY)
-            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
-                             "pre_shared_key is not the last extension of the ClientHello");
-    return 0;
 }
 
 static int check_version(certa_conn *c, const client_hello *ch) {
@@ -155,29 +108,17 @@ static int send_certificate_request(certa_conn *c) {
         bld_u16(&b, tls13_sig_schemes[i]);
     bld_close(&b);
     bld_close(&b);
-    const certa_trust *trust = config_trust(c->cfg);
-    size_t n = trust ? trust_anchor_count(trust) : 0, total = 0;
-    for (size_t i = 0; i < n; i++) {
-        size_t len;
-        const uint8_t *der = trust_anchor_der(trust, i, &len);
-        x509_cert cert;
-        if (der && x509_parse(&cert, der, len) == 0) total += cert.subject.len + 2;
-    }
-    if (n > 0 && total <= 8192) {
-        bld_u16(&b, EXT_CERTIFICATE_AUTHORITIES);
-        bld_open(&b, 2);
-        bld_open(&b, 2);
-        for (size_t i = 0; i < n; i++) {
-            size_t len;
-            const uint8_t *der = trust_anchor_der(trust, i, &len);
-            x509_cert cert;
-            if (!der || x509_parse(&cert, der, len) != 0) continue;
+    if (config_trust(c->cfg) && certa_trust_count(config_trust(c->cfg)) > 0) {
+        builder names;
+        bld_init_alloc(&names, 1024);
+        put_ca_names(c, &names, false);
+        if (names.len > 2) {
+            bld_u16(&b, EXT_CERTIFICATE_AUTHORITIES);
             bld_open(&b, 2);
-            bld_bytes(&b, cert.subject.data, cert.subject.len);
+            bld_bytes(&b, names.buf, names.len);
             bld_close(&b);
         }
-        bld_close(&b);
-        bld_close(&b);
+        bld_free(&names);
     }
     bld_close(&b);
     int r =
@@ -252,66 +193,6 @@ static int choose_group(certa_conn *c, client_hello *ch, bool *need_retry) {
                      "allow more groups on one side",
                      certa_group_name(cfg->groups[0]), cfg->group_count > 1 ? ", " : "",
                      cfg->group_count > 1 ? certa_group_name(cfg->groups[1]) : "");
-}
-
-static int read_server_name(certa_conn *c, const client_hello *ch) {
-    const cursor *sn = ext_find(&ch->exts, EXT_SERVER_NAME);
-    if (!sn) return 0;
-    cursor e = *sn, list;
-    if (!cur_vec16(&e, &list) || !cur_empty(&e) || cur_empty(&list))
-        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed server_name");
-    while (!cur_empty(&list)) {
-        uint8_t type;
-        cursor name;
-        if (!cur_u8(&list, &type) || !cur_vec16(&list, &name))
-            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed server_name");
-        if (type != 0 || c->server_name[0]) continue;
-        if (name.len == 0 || name.len >= sizeof c->server_name || memchr(name.data, 0, name.len))
-            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
-                             "the client's server_name is empty, too long or contains NUL");
-        memcpy(c->server_name, name.data, name.len);
-        c->server_name[name.len] = 0;
-    }
-    return 0;
-}
-
-static int choose_alpn(certa_conn *c, const client_hello *ch) {
-    const cursor *al = ext_find(&ch->exts, EXT_ALPN);
-    if (!al) return 0;
-    cursor e = *al, list, name;
-    if (!cur_vec16(&e, &list) || !cur_empty(&e) || cur_empty(&list))
-        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed ALPN in ClientHello");
-    cursor check = list;
-    while (!cur_empty(&check))
-        if (!cur_vec8(&check, &name) || name.len == 0)
-            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
-                             "malformed ALPN protocol list in ClientHello");
-    if (!c->cfg->alpn_wire_len) return 0; /* this server does not negotiate ALPN */
-    cursor ours;
-    cur_init(&ours, c->cfg->alpn_wire, c->cfg->alpn_wire_len);
-    cursor mine;
-    while (cur_vec8(&ours, &mine)) {
-        cursor theirs = list;
-        while (cur_vec8(&theirs, &name))
-            if (name.len == mine.len && memcmp(name.data, mine.data, mine.len) == 0) {
-                memcpy(c->alpn, mine.data, mine.len);
-                c->alpn[mine.len] = 0;
-                return 0;
-            }
-    }
-    char offered[128] = "";
-    size_t used = 0;
-    cursor theirs = list;
-    while (cur_vec8(&theirs, &name) && used + name.len + 3 < sizeof offered) {
-        if (used) offered[used++] = ',';
-        memcpy(offered + used, name.data, name.len);
-        used += name.len;
-        offered[used] = 0;
-    }
-    return conn_fail(c, CERTA_E_NO_ALPN, ALERT_NO_APPLICATION_PROTOCOL,
-                     "the client's application protocols (%s) and this server's do not "
-                     "overlap: make the ALPN lists share a protocol",
-                     offered);
 }
 
 /* Why a ticket this server sealed cannot resume this connection, or NULL. */
@@ -559,14 +440,14 @@ fail:
     return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
 }
 
-static int on_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
-    client_hello ch;
-    memset(&ch, 0, sizeof ch);
+/* A ClientHello that chose TLS 1.3 (the first, via client_hello.c, or the
+ * second after HelloRetryRequest). */
+int tls13_server_hello(certa_conn *c, client_hello *chp, const uint8_t *msg, size_t len) {
+    client_hello ch = *chp;
     bool second = c->state == ST_SERVER_WAIT_CH2;
     const cipher_suite *retry_suite = c->suite;
     uint16_t retry_group = c->group;
-    if (parse_client_hello(c, msg, len, &ch) != 0 || check_version(c, &ch) != 0 ||
-        choose_suite(c, &ch) != 0 || choose_identity(c, &ch) != 0)
+    if (check_version(c, &ch) != 0 || choose_suite(c, &ch) != 0 || choose_identity(c, &ch) != 0)
         return c->error;
     bool need_retry = false;
     if (choose_group(c, &ch, &need_retry) != 0) return c->error;
@@ -614,6 +495,13 @@ static int on_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     return send_server_flight(c, &ch);
 }
 
+static int on_second_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
+    client_hello ch;
+    memset(&ch, 0, sizeof ch);
+    if (parse_client_hello(c, msg, len, &ch) != 0) return c->error;
+    return tls13_server_hello(c, &ch, msg, len);
+}
+
 static int on_client_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
     cursor body;
     cur_init(&body, msg + 4, len - 4);
@@ -659,8 +547,8 @@ static int on_client_finished(certa_conn *c, const uint8_t *msg, size_t len) {
 }
 
 static const transition server_table[] = {
-    {ST_SERVER_WAIT_CH, HS_CLIENT_HELLO, on_client_hello},
-    {ST_SERVER_WAIT_CH2, HS_CLIENT_HELLO, on_client_hello},
+    {ST_SERVER_WAIT_CH, HS_CLIENT_HELLO, server_on_first_client_hello},
+    {ST_SERVER_WAIT_CH2, HS_CLIENT_HELLO, on_second_client_hello},
     {ST_SERVER_WAIT_CERT, HS_CERTIFICATE, on_client_certificate},
     {ST_SERVER_WAIT_CV, HS_CERTIFICATE_VERIFY, on_client_certificate_verify},
     {ST_SERVER_WAIT_FINISHED, HS_FINISHED, on_client_finished},

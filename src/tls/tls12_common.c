@@ -1,0 +1,158 @@
+/* TLS 1.2 pieces both sides share: signature schemes, Certificate,
+ * CertificateVerify over the handshake log, ChangeCipherSpec, Finished,
+ * and the end of a handshake. */
+#include "tls/tls.h"
+#include "x509/cert.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ECDSA with any curve (1.2 binds only the hash), RSA-PSS, then PKCS#1
+ * v1.5, which TLS 1.2 still needs; never SHA-1. */
+const uint16_t tls12_sig_schemes[] = {
+    CERTA_SIG_ECDSA_SECP256R1_SHA256,
+    CERTA_SIG_ECDSA_SECP384R1_SHA384,
+    0x0603,
+    CERTA_SIG_RSA_PSS_RSAE_SHA256,
+    CERTA_SIG_RSA_PSS_RSAE_SHA384,
+    CERTA_SIG_RSA_PSS_RSAE_SHA512,
+    CERTA_SIG_RSA_PKCS1_SHA256,
+    CERTA_SIG_RSA_PKCS1_SHA384,
+    CERTA_SIG_RSA_PKCS1_SHA512,
+};
+const size_t tls12_sig_schemes_count = sizeof tls12_sig_schemes / sizeof tls12_sig_schemes[0];
+
+static bool scheme_known(uint16_t scheme) {
+    for (size_t i = 0; i < tls12_sig_schemes_count; i++)
+        if (tls12_sig_schemes[i] == scheme) return true;
+    return false;
+}
+
+bool tls12_scheme_matches_auth(uint16_t scheme, suite_auth auth) {
+    bool ecdsa = (scheme & 0xff) == 0x03 && scheme >> 8 >= 4 && scheme >> 8 <= 6;
+    bool rsa = ((scheme & 0xff) == 0x01 && scheme >> 8 >= 4 && scheme >> 8 <= 6) ||
+               (scheme >= 0x0804 && scheme <= 0x0806);
+    return auth == AUTH_ANY || (auth == AUTH_ECDSA ? ecdsa : rsa);
+}
+
+int tls12_send_ccs(certa_conn *c) {
+    static const uint8_t one = 1;
+    int r = record_write(&c->tx, &c->out, CONTENT_CHANGE_CIPHER_SPEC, &one, 1);
+    if (!r) r = tls12_set_tx(c);
+    if (!r) conn_trace(c, "> ChangeCipherSpec");
+    return r;
+}
+
+int tls12_on_ccs(certa_conn *c, const uint8_t *data, size_t len) {
+    if (len != 1 || data[0] != 1)
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "the peer sent a malformed ChangeCipherSpec");
+    if (c->state != ST12_CLIENT_WAIT_CCS && c->state != ST12_SERVER_WAIT_CCS)
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the peer sent ChangeCipherSpec before the keys were agreed (or twice)");
+    int r = tls12_set_rx(c);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    conn_trace(c, "< ChangeCipherSpec");
+    c->state = c->is_server ? ST12_SERVER_WAIT_FINISHED : ST12_CLIENT_WAIT_FINISHED;
+    return 0;
+}
+
+int tls12_send_finished(certa_conn *c) {
+    uint8_t data[TLS12_FINISHED_LEN];
+    int r = tls12_finished_data(c, !c->is_server, data);
+    if (!r) r = conn_send_handshake(c, HS_FINISHED, data, sizeof data);
+    crypto_zero(data, sizeof data);
+    if (!r) conn_trace(c, "> Finished");
+    return r;
+}
+
+int tls12_check_finished(certa_conn *c, const uint8_t *msg, size_t len) {
+    if (len != 4 + TLS12_FINISHED_LEN)
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "the peer's Finished has the wrong length (%zu, expected %d)", len - 4,
+                         TLS12_FINISHED_LEN);
+    uint8_t data[TLS12_FINISHED_LEN];
+    if (tls12_finished_data(c, c->is_server, data) != 0)
+        return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, NULL);
+    bool ok = crypto_equal_ct(data, msg + 4, sizeof data);
+    crypto_zero(data, sizeof data);
+    if (!ok)
+        return conn_fail(c, CERTA_E_BAD_FINISHED, ALERT_DECRYPT_ERROR,
+                         "the peer's Finished does not match the transcript: the handshake was "
+                         "altered in transit or the peer derived different keys");
+    conn_trace(c, "< Finished (verified)");
+    return transcript_add(c, msg, len) == 0
+               ? 0
+               : conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, NULL);
+}
+
+int tls12_build_certificate(certa_conn *c, builder *b) {
+    bld_open(b, 3);
+    for (size_t i = 0; c->id && i < c->id->count; i++) {
+        bld_open(b, 3);
+        bld_bytes(b, c->id->chain[i], c->id->lens[i]);
+        bld_close(b);
+    }
+    bld_close(b);
+    return bld_ok(b) ? 0 : CERTA_E_NOMEM;
+}
+
+/* The log holds every handshake message so far, CertificateVerify's input. */
+int tls12_send_certificate_verify(certa_conn *c) {
+    uint8_t sig[CRYPTO_MAX_SIG];
+    size_t sig_len = sizeof sig;
+    if (!bld_ok(&c->hs_log) ||
+        sig_sign_tls12(c->sig_scheme, c->id->key, c->hs_log.buf, c->hs_log.len, sig, &sig_len) != 0)
+        return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR,
+                         "signing CertificateVerify with %s failed in libcrypto",
+                         certa_sig_scheme_name(c->sig_scheme));
+    uint8_t body[4 + CRYPTO_MAX_SIG];
+    body[0] = (uint8_t)(c->sig_scheme >> 8);
+    body[1] = (uint8_t)c->sig_scheme;
+    body[2] = (uint8_t)(sig_len >> 8);
+    body[3] = (uint8_t)sig_len;
+    memcpy(body + 4, sig, sig_len);
+    int r = conn_send_handshake(c, HS_CERTIFICATE_VERIFY, body, 4 + sig_len);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    conn_trace(c, "> CertificateVerify (%s)", certa_sig_scheme_name(c->sig_scheme));
+    return 0;
+}
+
+int tls12_verify_certificate_verify(certa_conn *c, const uint8_t *msg, size_t len) {
+    cursor body, sig;
+    uint16_t scheme;
+    cur_init(&body, msg + 4, len - 4);
+    if (!cur_u16(&body, &scheme) || !cur_vec16(&body, &sig) || !cur_empty(&body))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "the peer's CertificateVerify is malformed");
+    if (!scheme_known(scheme) || !sig_scheme_fits_key_tls12(scheme, c->peer_key))
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the peer signed with %s (0x%04x), which was not offered or does not "
+                         "fit its certificate's key",
+                         certa_sig_scheme_name(scheme), scheme);
+    if (!bld_ok(&c->hs_log) ||
+        sig_verify_tls12(scheme, c->peer_key, c->hs_log.buf, c->hs_log.len, sig.data, sig.len) != 0)
+        return conn_fail(c, CERTA_E_BAD_SIGNATURE, ALERT_DECRYPT_ERROR,
+                         "the peer's CertificateVerify (%s) does not verify with its "
+                         "certificate's key: the peer does not hold that key, or the handshake "
+                         "was altered",
+                         certa_sig_scheme_name(scheme));
+    c->peer_sig_scheme = scheme;
+    conn_trace(c, "< CertificateVerify (%s, valid)", certa_sig_scheme_name(scheme));
+    return transcript_add(c, msg, len) == 0
+               ? 0
+               : conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, NULL);
+}
+
+void tls12_connected(certa_conn *c) {
+    bld_free(&c->hs_log);
+    bld_init_alloc(&c->hs_log, 0);
+    c->hs_log_on = false;
+    crypto_zero(c->key_block, sizeof c->key_block);
+    conn_handshake_finished(c);
+    c->state = ST_CONNECTED;
+    conn_trace(c, "handshake complete: TLS 1.2, %s, %s%s%s%s%s", c->suite->name,
+               certa_group_name(c->group), c->alpn[0] ? ", ALPN " : "", c->alpn,
+               c->resumed ? ", resumed" : "",
+               c->ems ? "" : ", WITHOUT extended master secret (allowed for a legacy peer)");
+}
