@@ -168,6 +168,8 @@ int certa_config_set_private_key_pem(certa_config *cfg, const char *pem, size_t 
  * downgrade sentinel. CERTA_E_INVALID_ARGUMENT for min > max or unknown
  * versions. */
 int certa_config_set_versions(certa_config *cfg, uint16_t min, uint16_t max);
+/* The range a config allows now (after a profile or set_versions). */
+void certa_config_get_versions(const certa_config *cfg, uint16_t *min, uint16_t *max);
 /* TLS 1.2: require the extended master secret (RFC 7627; default true). A
  * peer without it is refused with a sentence saying so; turning this off
  * lets legacy peers in (and the trace says so on every such handshake). */

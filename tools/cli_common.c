@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -254,4 +255,113 @@ void cli_link_linger(cli_link *l, int max_ms) {
         if (n == 0) return;
         if (n < 0 && errno != EINTR && errno != EAGAIN) return;
     }
+}
+
+/* ---- protocol versions and profiles ---- */
+
+/* "1.2", "TLSv1.2", "tls1.2" (any case) and the same for 1.3; 0 if none. */
+static uint16_t parse_version(const char *s) {
+    if (!strncasecmp(s, "tlsv", 4))
+        s += 4;
+    else if (!strncasecmp(s, "tls", 3))
+        s += 3;
+    if (!strcmp(s, "1.2")) return CERTA_TLS12;
+    if (!strcmp(s, "1.3")) return CERTA_TLS13;
+    return 0;
+}
+
+int cli_tls_opt(int argc, char **argv, int *i, const char *cmd, cli_tls_opts *o) {
+    const char *a = argv[*i], *v = NULL;
+    if (!strcmp(a, "--allow-no-ems")) {
+        o->allow_no_ems = true;
+        return 1;
+    }
+    int m;
+    if ((m = cli_opt(argc, argv, i, "--profile", &v)) != 0) {
+        if (m < 0) return -1;
+        if (!*v) {
+            cli_err("%s: --profile needs a name", cmd);
+            return -1;
+        }
+        o->profile = v;
+        return 1;
+    }
+    bool is_min = true;
+    m = cli_opt(argc, argv, i, "--min-version", &v);
+    if (m == 0) {
+        is_min = false;
+        m = cli_opt(argc, argv, i, "--max-version", &v);
+    }
+    if (m <= 0) return m;
+    uint16_t ver = parse_version(v);
+    if (!ver) {
+        cli_err("%s: %s wants 1.2 or 1.3 (also written TLSv1.2, tls1.2), not '%s'", cmd,
+                is_min ? "--min-version" : "--max-version", v);
+        return -1;
+    }
+    if (is_min)
+        o->min_version = ver;
+    else
+        o->max_version = ver;
+    return 1;
+}
+
+bool cli_tls_finish(const char *cmd, const cli_tls_opts *o) {
+    if (o->min_version && o->max_version && o->min_version > o->max_version) {
+        cli_err("%s: --min-version %s is above --max-version %s: swap them", cmd,
+                cli_version_name(o->min_version), cli_version_name(o->max_version));
+        return false;
+    }
+    if (o->allow_no_ems)
+        cli_err("%s: WARNING: --allow-no-ems: TLS 1.2 peers without the extended master secret "
+                "(RFC 7627) will be accepted; such sessions are open to the triple-handshake "
+                "attack. Use it only for a legacy peer that cannot be upgraded",
+                cmd);
+    return true;
+}
+
+int cli_tls_apply(certa_config *cfg, const cli_tls_opts *o, char *why, size_t cap) {
+    int r;
+    if (o->profile) {
+        /* certa_config_set_profile comes with the profile table (next step). */
+        snprintf(why, cap, "--profile %s: profiles are not part of this build of certa yet",
+                 o->profile);
+        return CERTA_E_UNKNOWN_NAME;
+    }
+    if (o->min_version || o->max_version) {
+        uint16_t min, max;
+        certa_config_get_versions(cfg, &min, &max);
+        /* One end given: the other is the profile's (or the default),
+         * moved along if the range would be empty. */
+        if (o->min_version) min = o->min_version;
+        if (o->max_version) max = o->max_version;
+        if (min > max) {
+            if (o->min_version && !o->max_version)
+                max = min;
+            else if (o->max_version && !o->min_version)
+                min = max;
+        }
+        if ((r = certa_config_set_versions(cfg, min, max)) != CERTA_OK) {
+            const char *t = certa_config_error_text(cfg);
+            snprintf(why, cap, "--min-version/--max-version: %s (%s)", *t ? t : certa_error_text(r),
+                     certa_error_name(r));
+            return r;
+        }
+    }
+    if (o->allow_no_ems) certa_config_set_require_ems(cfg, false);
+    return CERTA_OK;
+}
+
+void cli_tls_usage(FILE *out, int indent) {
+    static const char *const lines[][2] = {
+        {"--profile NAME", "a configuration profile (versions, suites, groups, key sizes);"},
+        {"", "explicit options override it, whatever their order"},
+        {"--min-version V", "lowest TLS version: 1.2 or 1.3 (also TLSv1.2, tls1.2)"},
+        {"--max-version V", "highest TLS version (default: TLS 1.3 only; --max-version"},
+        {"", "1.2 alone means TLS 1.2 only)"},
+        {"--allow-no-ems", "TLS 1.2: accept peers without the extended master secret"},
+        {"", "(RFC 7627). For legacy peers only: prints a warning"},
+    };
+    for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++)
+        fprintf(out, "  %-*s%s\n", indent - 2, lines[k][0], lines[k][1]);
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #define CERTA_CLI_VERSION "0.1.0-dev"
@@ -84,5 +85,32 @@ void cli_link_drain_out(cli_link *l, int max_ms);
 /* After our close_notify: half-close, then read and drop what the peer still
  * sends for up to max_ms so close() does not reset the connection. */
 void cli_link_linger(cli_link *l, int max_ms);
+
+/* ---- protocol versions and profiles (serve, connect, proxy) ---- */
+
+/* What --profile, --min-version, --max-version and --allow-no-ems asked for. */
+typedef struct cli_tls_opts {
+    const char *profile;  /* NULL: the library defaults */
+    uint16_t min_version; /* 0: not given */
+    uint16_t max_version; /* 0: not given */
+    bool allow_no_ems;    /* --allow-no-ems */
+} cli_tls_opts;
+
+/* If argv[*i] is one of these options, parses it into o (advancing *i past
+ * its value) and returns 1; a bad or missing value is reported (with the
+ * command's name) and returns -1: exit with CLI_EXIT_USAGE; any other
+ * argument returns 0. */
+int cli_tls_opt(int argc, char **argv, int *i, const char *cmd, cli_tls_opts *o);
+/* Checks what cli_tls_opt gathered once all arguments are read (min above
+ * max), and prints the --allow-no-ems warning. false: exit with
+ * CLI_EXIT_USAGE (reported). */
+bool cli_tls_finish(const char *cmd, const cli_tls_opts *o);
+/* Applies the options to cfg: the profile first, then the explicit flags,
+ * whatever their order on the command line. Returns CERTA_OK, or the
+ * failing call's code with a sentence in why. */
+int cli_tls_apply(certa_config *cfg, const cli_tls_opts *o, char *why, size_t cap);
+/* The options' lines for a command's --help (indent: the column of the
+ * descriptions). */
+void cli_tls_usage(FILE *out, int indent);
 
 #endif

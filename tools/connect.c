@@ -40,6 +40,7 @@ typedef struct connect_opts {
     int timeout_ms;
     bool quiet;
     const char *session_file; /* --session: offered if stored, rewritten after */
+    cli_tls_opts tls;         /* --profile, --min-version, --max-version, --allow-no-ems */
 } connect_opts;
 
 /* A --session file: this line, then the session bytes (certa_conn_session).
@@ -78,8 +79,10 @@ static void connect_usage(FILE *out) {
           "  --alpn LIST         protocols to offer, e.g. h2,http/1.1\n"
           "  --groups LIST       key exchange groups; the first gets a key share\n"
           "                      (x25519, secp256r1, secp384r1)\n"
-          "  --ciphers LIST      TLS 1.3 cipher suites in preference order\n"
-          "  --timeout SEC       limit for connect + handshake, and for the server to\n"
+          "  --ciphers LIST      cipher suites in preference order (TLS 1.3 and 1.2 names)\n",
+          out);
+    cli_tls_usage(out, 22);
+    fputs("  --timeout SEC       limit for connect + handshake, and for the server to\n"
           "                      close after the end of stdin (default 10)\n"
           "  --session FILE      resume: offer the session stored in FILE (if there is\n"
           "                      one and it is still usable), and store the newest session\n"
@@ -108,6 +111,10 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
         }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o->quiet = true;
+            continue;
+        }
+        if ((m = cli_tls_opt(argc, argv, &i, "connect", &o->tls)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
             continue;
         }
         if ((m = cli_opt(argc, argv, &i, "--pin", &v)) != 0) {
@@ -224,6 +231,7 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
         cli_err("connect: a client certificate needs both --cert FILE and --key FILE");
         return CLI_EXIT_USAGE;
     }
+    if (!cli_tls_finish("connect", &o->tls)) return CLI_EXIT_USAGE;
     return -1;
 }
 
@@ -682,6 +690,14 @@ static certa_config *build_config(const connect_opts *o, certa_trust **trust_out
     }
     int r = 0;
     const char *what = NULL, *arg = NULL;
+    char why[400];
+    /* The profile and versions first: the explicit options below override it. */
+    if ((r = cli_tls_apply(cfg, &o->tls, why, sizeof why)) != 0) {
+        cli_err("connect: %s", why);
+        certa_config_free(cfg);
+        *usage = true;
+        return NULL;
+    }
     for (int i = 0; i < o->pin_count && !r; i++) {
         what = "--pin";
         r = certa_config_add_pin(cfg, o->pins[i]);

@@ -48,6 +48,7 @@ typedef struct proxy_opts {
     bool insecure;   /* bridge: --insecure (development only) */
     int client_auth; /* certa_client_auth, or -1 = default */
     const char *alpn, *ciphers, *groups;
+    cli_tls_opts tls; /* --profile, --min-version, --max-version, --allow-no-ems */
     long workers;
     long max_conns, max_handshakes;
     int handshake_timeout_ms, idle_timeout_ms, drain_timeout_ms;

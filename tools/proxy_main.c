@@ -58,8 +58,10 @@ static void proxy_usage(FILE *out) {
           "  --handshake-timeout SEC  (default 10; also the outbound connect timeout)\n"
           "  --idle-timeout SEC       no data either way (default 300)\n"
           "  --drain-timeout SEC      on SIGTERM/SIGINT, wait for connections (default 10)\n"
-          "  --alpn LIST --ciphers LIST --groups LIST\n"
-          "  --log-format text|json   one line per connection on stderr (default text;\n"
+          "  --alpn LIST --ciphers LIST --groups LIST\n",
+          out);
+    cli_tls_usage(out, 27);
+    fputs("  --log-format text|json   one line per connection on stderr (default text;\n"
           "                           resumed=true when the handshake resumed a session)\n"
           "  --quiet                  no per-connection lines\n"
           "\n"
@@ -85,7 +87,9 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
         snprintf(why, cap, "out of memory");
         return NULL;
     }
-    bool ok = true;
+    /* The profile and versions first: the explicit options below override it. */
+    int r = cli_tls_apply(cfg, &o->tls, why, cap);
+    bool ok = r == CERTA_OK;
     if (ok && o->cert)
         ok = cfg_step(cfg, certa_config_load_cert_chain(cfg, o->cert), "certificate", o->cert, why,
                       cap);
@@ -250,6 +254,8 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
             o->insecure = true;
             continue;
         }
+        if ((r = cli_tls_opt(argc, argv, &i, "proxy", &o->tls)) < 0) return CLI_EXIT_USAGE;
+        if (r > 0) continue;
         if (!strcmp(a, "--quiet")) {
             o->quiet = true;
             continue;
@@ -382,6 +388,7 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
         return CLI_EXIT_USAGE;
     }
     o->connect_timeout_ms = o->handshake_timeout_ms;
+    if (!cli_tls_finish("proxy", &o->tls)) return CLI_EXIT_USAGE;
     if (!o->listen) {
         cli_err("--listen ADDR:PORT is required");
         return CLI_EXIT_USAGE;

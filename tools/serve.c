@@ -40,6 +40,7 @@ typedef struct serve_opts {
     long max_conns;       /* 0 = no limit */
     long tickets;         /* session tickets per handshake (0 = no resumption) */
     long ticket_lifetime; /* seconds; 0 = the library default */
+    cli_tls_opts tls;     /* --profile, --min-version, --max-version, --allow-no-ems */
 } serve_opts;
 
 typedef struct serve_ctx {
@@ -110,9 +111,11 @@ static void serve_usage(FILE *out) {
           "                     none of them is refused with no_application_protocol\n"
           "  --http             answer HTTP/1.1 requests with the negotiated parameters\n"
           "                     (default: echo the bytes back)\n"
-          "  --ciphers LIST     TLS 1.3 cipher suites in preference order\n"
-          "  --groups LIST      key exchange groups in preference order\n"
-          "  --tickets N        session tickets sent after each handshake (0 to 8, default\n"
+          "  --ciphers LIST     cipher suites in preference order (TLS 1.3 and 1.2 names)\n"
+          "  --groups LIST      key exchange groups in preference order\n",
+          out);
+    cli_tls_usage(out, 21);
+    fputs("  --tickets N        session tickets sent after each handshake (0 to 8, default\n"
           "                     2; 0 = no resumption); a client that comes back with one\n"
           "                     skips the certificate exchange (still a fresh key\n"
           "                     exchange, never 0-RTT) and keeps the identity verified\n"
@@ -151,6 +154,10 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         }
         if (!strcmp(a, "--trace")) {
             o->trace = true;
+            continue;
+        }
+        if ((m = cli_tls_opt(argc, argv, &i, "serve", &o->tls)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
             continue;
         }
         if ((m = cli_opt(argc, argv, &i, "--allow", &v)) != 0) {
@@ -243,6 +250,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         cli_err("serve: --host is empty");
         return CLI_EXIT_USAGE;
     }
+    if (!cli_tls_finish("serve", &o->tls)) return CLI_EXIT_USAGE;
     return -1;
 }
 
@@ -639,6 +647,14 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
     }
     int r;
     const char *what;
+    char why[400];
+    /* The profile and versions first: the explicit options below override it. */
+    if ((r = cli_tls_apply(cfg, &o->tls, why, sizeof why)) != 0) {
+        cli_err("serve: %s", why);
+        certa_config_free(cfg);
+        *usage = true;
+        return NULL;
+    }
     if ((r = certa_config_load_cert_chain(cfg, o->cert)) != 0)
         what = "--cert";
     else if ((r = certa_config_load_private_key(cfg, o->key)) != 0)

@@ -259,6 +259,11 @@ int certa_config_set_versions(certa_config *cfg, uint16_t min, uint16_t max) {
     return CERTA_OK;
 }
 
+void certa_config_get_versions(const certa_config *cfg, uint16_t *min, uint16_t *max) {
+    if (min) *min = cfg ? cfg->min_version : 0;
+    if (max) *max = cfg ? cfg->max_version : 0;
+}
+
 void certa_config_set_require_ems(certa_config *cfg, bool require) {
     if (cfg && !atomic_load(&cfg->frozen)) cfg->require_ems = require;
 }
