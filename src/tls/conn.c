@@ -384,11 +384,20 @@ static int handle_alert(certa_conn *c, const uint8_t *data, size_t len) {
     const char *hint = "";
     switch (desc) {
     case ALERT_HANDSHAKE_FAILURE:
-        hint = ": the peer found no acceptable parameters — compare cipher suites, groups and "
-               "signature schemes (certa offers TLS 1.3 only)";
+        hint = c->cfg->min_version <= CERTA_TLS12
+                   ? ": the peer found no acceptable parameters — compare versions, cipher suites, "
+                     "groups and signature schemes (and, in TLS 1.2, extended master secret)"
+                   : ": the peer found no acceptable parameters — compare cipher suites, groups "
+                     "and signature schemes (certa offers TLS 1.3 only unless 1.2 is allowed)";
         break;
     case ALERT_PROTOCOL_VERSION:
-        hint = ": the peer does not accept TLS 1.3";
+        hint = c->cfg->min_version <= CERTA_TLS12
+                   ? ": the peer accepts neither TLS 1.3 nor TLS 1.2"
+                   : ": the peer does not accept TLS 1.3 — if it speaks only TLS 1.2, allow that "
+                     "here (--min-version 1.2)";
+        break;
+    case ALERT_INAPPROPRIATE_FALLBACK:
+        hint = ": the peer supports a newer TLS version than we offered";
         break;
     case ALERT_BAD_CERTIFICATE:
     case 46: /* certificate_unknown */
@@ -666,8 +675,8 @@ int certa_conn_recv_eof(certa_conn *c) {
         return conn_fail(c, CERTA_E_PEER_CLOSED, ALERT_NONE,
                          "the peer closed the connection during the handshake%s",
                          c->is_server ? ""
-                                      : ": it may not speak TLS 1.3 or may have rejected "
-                                        "our ClientHello without an alert");
+                                      : ": it may not speak the TLS versions we offer or may "
+                                        "have rejected our ClientHello without an alert");
     return conn_fail(c, CERTA_E_PEER_CLOSED, ALERT_NONE,
                      "the peer closed the connection without close_notify: the data may be "
                      "truncated");
