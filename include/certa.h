@@ -1,5 +1,5 @@
 /*
- * certa — TLS 1.3 for machine identity.
+ * certa — TLS 1.3 (and, when asked for, TLS 1.2) for machine identity.
  *
  * The whole public API. The engine is sans-I/O: it never touches a socket,
  * a clock or a file during a connection. The caller moves bytes:

@@ -149,6 +149,8 @@ void tls12_connected(certa_conn *c) {
     bld_init_alloc(&c->hs_log, 0);
     c->hs_log_on = false;
     crypto_zero(c->key_block, sizeof c->key_block);
+    free(c->peer_share);
+    c->peer_share = NULL;
     conn_handshake_finished(c);
     c->state = ST_CONNECTED;
     conn_trace(c, "handshake complete: TLS 1.2, %s, %s%s%s%s%s", c->suite->name,
