@@ -108,6 +108,10 @@ setup_args() {
     mtls-rsa) setup_args rsa && SETUP_ARGS+=(--client-ca "$TMP/ca.crt" --client-auth require) ;;
     mtls-optional) setup_args ecdsa && SETUP_ARGS+=(--client-ca "$TMP/ca.crt" --client-auth optional) ;;
     mtls-no-ems-required) setup_args mtls && SETUP_ARGS+=(--allow-no-ems) ;;
+    mtls-rsa-optional) setup_args rsa && SETUP_ARGS+=(--client-ca "$TMP/ca.crt" --client-auth optional) ;;
+    mtls-rsa-no-ems-required) setup_args mtls-rsa && SETUP_ARGS+=(--allow-no-ems) ;;
+    ecdsa-echo | rsa-echo) # echo mode: the scripts that expect their data back
+      setup_args "${1%-echo}" && SETUP_ARGS=("${SETUP_ARGS[@]:1}") ;;
     tls13) SETUP_ARGS=(--http --cert "$TMP/server-ec.crt" --key "$TMP/server-ec.key") ;;
     tls13-rsa) SETUP_ARGS=(--http --cert "$TMP/server-rsa.crt" --key "$TMP/server-rsa.key") ;;
     *) return 1 ;;
@@ -157,7 +161,7 @@ tf() {
   if [ "${1:-}" = --timeout ]; then t=$2 && shift 2; fi
   [ "$t" -gt "$TF_MAX" ] && TF_MAX=$t
   E_SETUP+=("$setup") E_SCRIPT+=("$script") E_TIMEOUT+=("$t")
-  E_ARGS+=("$(printf '%q ' "$@")")
+  if [ $# -gt 0 ]; then E_ARGS+=("$(printf '%q ' "$@")"); else E_ARGS+=(""); fi
 }
 # shellcheck source=scripts.conf
 . "$HERE/scripts.conf"
@@ -213,6 +217,7 @@ for i in "${!E_SCRIPT[@]}"; do
   [ "$alive" = no ] && why="${why:+$why; }certa serve died during the script (status $SERVE_RC)"
   grep -Eq 'Sanitizer|runtime error:' "$slog" && why="${why:+$why; }sanitizer report in the server log"
   if [ -z "$why" ] && [ -z "$summary" ]; then why="no summary from the script"; fi
+  if [ -z "$why" ] && [[ "$summary" =~ ^TOTAL\ 0\  ]]; then why="the script ran no probe"; fi
   if [ -z "$why" ]; then
     pass=$((pass + 1))
     echo "ok - $name (${secs} s; $summary)"
