@@ -54,10 +54,12 @@ bail() { # a harness problem: one failure line, then the totals
 # ---- prerequisites ------------------------------------------------------------
 
 [ -x "$CERTA" ] || bail "certa binary not found at $CERTA (build it with make, or set CERTA)"
-[ -d "$TF_ROOT/tlsfuzzer/tlsfuzzer/_apps" ] && [ -d "$TF_ROOT/tlslite-ng/tlslite" ] ||
+if ! [ -d "$TF_ROOT/tlsfuzzer/tlsfuzzer/_apps" ] || ! [ -d "$TF_ROOT/tlslite-ng/tlslite" ]; then
   bail "no tlsfuzzer at $TF_ROOT (expected ../shared/tlsfuzzer beside the repository; or set CERTA_TLSFUZZER)"
+fi
 TF_DIR=$(cd "$TF_ROOT/tlsfuzzer" && pwd)
-export PYTHONPATH=$TF_DIR:$(cd "$TF_ROOT/tlslite-ng" && pwd)
+TLSLITE_DIR=$(cd "$TF_ROOT/tlslite-ng" && pwd)
+export PYTHONPATH=$TF_DIR:$TLSLITE_DIR
 "$PY" -c 'import ecdsa, tlsfuzzer.runner' >"$TMP/py.log" 2>&1 ||
   bail "$PY cannot import ecdsa and tlsfuzzer (apt-get install python3-ecdsa; make deps): $(tail -n 1 "$TMP/py.log")"
 command -v openssl >/dev/null || bail "openssl is not installed (make deps)"
@@ -163,7 +165,7 @@ tf() {
   E_SETUP+=("$setup") E_SCRIPT+=("$script") E_TIMEOUT+=("$t")
   if [ $# -gt 0 ]; then E_ARGS+=("$(printf '%q ' "$@")"); else E_ARGS+=(""); fi
 }
-# shellcheck source=scripts.conf
+# shellcheck source=tests/conformance/tlsfuzzer/scripts.conf
 . "$HERE/scripts.conf"
 
 # ---- running ----------------------------------------------------------------------------
@@ -189,6 +191,7 @@ for i in "${!E_SCRIPT[@]}"; do
   tag=$(printf '%s' "${script%.py}-$setup" | tr -c 'A-Za-z0-9_.-' '_')
   log=$TF_LOGS/$tag.log slog=$TF_LOGS/$tag.server.log
   module=tlsfuzzer._apps.$(basename "$script" .py | tr '-' '_')
+  raw=()
   eval "raw=(${E_ARGS[$i]})"
   args=()
   for a in "${raw[@]}"; do args+=("$(subst "$a")"); done
