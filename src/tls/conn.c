@@ -391,7 +391,11 @@ static int handle_alert(certa_conn *c, const uint8_t *data, size_t len) {
                      "and signature schemes (certa offers TLS 1.3 only unless 1.2 is allowed)";
         break;
     case ALERT_PROTOCOL_VERSION:
-        hint = c->cfg->min_version <= CERTA_TLS12
+        /* What we offered decides what to suggest. */
+        hint = c->cfg->max_version < CERTA_TLS13
+                   ? ": the peer does not accept TLS 1.2 — it may require TLS 1.3: allow that "
+                     "here (--max-version 1.3)"
+               : c->cfg->min_version <= CERTA_TLS12
                    ? ": the peer accepts neither TLS 1.3 nor TLS 1.2"
                    : ": the peer does not accept TLS 1.3 — if it speaks only TLS 1.2, allow that "
                      "here (--min-version 1.2)";
