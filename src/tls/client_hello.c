@@ -147,6 +147,7 @@ static uint16_t choose_version(certa_conn *c, const client_hello *ch) {
 }
 
 int server_on_first_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
+    if (own_key_size_check(c) != 0) return c->error; /* below the profile's key minimum */
     client_hello ch;
     memset(&ch, 0, sizeof ch);
     if (parse_client_hello(c, msg, len, &ch) != 0) return c->error;

@@ -180,6 +180,8 @@ struct certa_config {
     size_t cipher12_count;
     uint16_t min_version, max_version;
     bool require_ems;
+    unsigned min_rsa_bits, min_ec_bits; /* peer's and our own leaf keys (profile.c) */
+    const char *profile; /* the profile that set the key minimums, NULL if none/overridden */
     uint16_t groups[MAX_LIST];
     size_t group_count;
     uint8_t alpn_wire[ALPN_WIRE_MAX]; /* ProtocolNameList contents */
@@ -250,6 +252,15 @@ bool policy_allows(const certa_config *cfg, const certa_peer_identity *id);
 const char *identity_label(const certa_peer_identity *id);
 /* Does "sha256:BASE64" name one of the config's pins? */
 bool pins_match(const certa_config *cfg, const char *spki_sha256);
+
+/* ---- profile.c ---- */
+#define DEFAULT_MIN_RSA_BITS 2048
+#define DEFAULT_MIN_EC_BITS 256
+/* Our own certificates' keys against the config's minimums: fails the
+ * connection (CERTA_E_CONFIG) with a sentence naming the key and the fix. */
+int own_key_size_check(certa_conn *c);
+/* The peer's leaf key (c->peer_key) against them: insufficient_security. */
+int peer_key_size_check(certa_conn *c);
 
 typedef enum conn_state {
     ST_CLIENT_WAIT_SH,
