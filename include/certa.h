@@ -208,6 +208,11 @@ const char *certa_profile_description(const char *name);
  * is not checked against them; the server's check of it applies). Smaller
  * minimums than the defaults are refused (CERTA_E_INVALID_ARGUMENT). */
 int certa_config_set_min_key_bits(certa_config *cfg, unsigned rsa_bits, unsigned ec_bits);
+/* Checks the certificates loaded so far against those minimums (a
+ * profile's, or set_min_key_bits'): CERTA_E_CONFIG with a sentence
+ * (certa_config_error_text) naming the first key below them, so a program
+ * can refuse at start-up what the server would refuse per connection. */
+int certa_config_check_key_sizes(certa_config *cfg);
 
 /* Comma-separated lists, in preference order. Unknown names are refused.
  * Cipher suites: TLS 1.3 names (TLS_AES_128_GCM_SHA256, ...) and TLS 1.2

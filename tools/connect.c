@@ -733,6 +733,10 @@ static certa_config *build_config(const connect_opts *o, certa_trust **trust_out
             what = "--key";
             r = certa_config_load_private_key(cfg, o->key);
         }
+        if (!r) {
+            what = "--cert";
+            r = certa_config_check_key_sizes(cfg);
+        }
         if (r) {
             const char *t = certa_config_error_text(cfg);
             cli_err("%s: %s (%s)", what, *t ? t : certa_error_text(r), certa_error_name(r));

@@ -667,6 +667,8 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
         what = "--alpn";
     else if (o->client_ca && (r = certa_config_load_trust(cfg, o->client_ca)) != 0)
         what = "--client-ca";
+    else if ((r = certa_config_check_key_sizes(cfg)) != 0)
+        what = "--cert";
     else {
         for (int k = 0; k < o->allow_count; k++)
             if ((r = certa_config_add_allow(cfg, o->allow[k])) != 0) break;

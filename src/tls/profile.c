@@ -239,20 +239,36 @@ static void requirer(const certa_config *cfg, char *out, size_t cap) {
         snprintf(out, cap, "this configuration");
 }
 
-int own_key_size_check(certa_conn *c) {
-    const certa_config *cfg = c->cfg;
+/* The first of our complete identities below the minimums: the sentence
+ * into out (side: "server", "client" or NULL for "this"), true if one is. */
+static bool own_key_too_small(const certa_config *cfg, const char *side, char *out, size_t cap) {
     for (size_t i = 0; i < cfg->id_count; i++) {
         const identity *id = &cfg->ids[i];
         if (!identity_complete(id)) continue;
         char have[48], need[64], who[48];
         if (!key_too_small(cfg, id->key, have, sizeof have, need, sizeof need)) continue;
         requirer(cfg, who, sizeof who);
-        return conn_fail(c, CERTA_E_CONFIG, ALERT_HANDSHAKE_FAILURE,
-                         "this %s's certificate has an %s key; %s requires %s: reissue it with "
-                         "a larger key",
-                         c->is_server ? "server" : "client", have, who, need);
+        char whose[32] = "the";
+        if (side) snprintf(whose, sizeof whose, "this %s's", side);
+        snprintf(out, cap,
+                 "%s certificate has an %s key; %s requires %s: reissue it with a larger key",
+                 whose, have, who, need);
+        return true;
     }
-    return 0;
+    return false;
+}
+
+int own_key_size_check(certa_conn *c) {
+    char why[240];
+    if (!own_key_too_small(c->cfg, c->is_server ? "server" : "client", why, sizeof why)) return 0;
+    return conn_fail(c, CERTA_E_CONFIG, ALERT_HANDSHAKE_FAILURE, "%s", why);
+}
+
+int certa_config_check_key_sizes(certa_config *cfg) {
+    if (!cfg) return CERTA_E_INVALID_ARGUMENT;
+    char why[240];
+    if (!own_key_too_small(cfg, NULL, why, sizeof why)) return CERTA_OK;
+    return config_err(cfg, CERTA_E_CONFIG, "%s", why);
 }
 
 int peer_key_size_check(certa_conn *c) {

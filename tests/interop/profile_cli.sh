@@ -130,16 +130,28 @@ start_certa_serve public --profile public "${srv[@]}" && {
   stop_certa_serve public
 }
 
-start_certa_serve hs-rsa --profile high-security --cert "$T_TMP/rsa.crt" --key "$T_TMP/rsa.key" && {
-  connect_to hs-rsa "$SERVE_PORT" --insecure
-  if [ "$RC" -eq 1 ] &&
-    wait_for "$SERVE_LOG" "CERTA_E_CONFIG.*this server's certificate has an RSA 2048 key; the high-security profile requires at least 3072 bits: reissue it with a larger key" 5; then
-    ok "serve --profile high-security with an RSA 2048 certificate: CERTA_E_CONFIG and the sentence"
+# Our own certificate below the profile's minimum: refused at start-up (the
+# engine refuses each connection too: test_profile).
+expect_exit "serve --profile high-security with an RSA 2048 certificate refuses to start" 1 \
+  "serve: --cert: the certificate has an RSA 2048 key; the high-security profile requires at least 3072 bits: reissue it with a larger key \(CERTA_E_CONFIG\)" \
+  serve --profile high-security --cert "$T_TMP/rsa.crt" --key "$T_TMP/rsa.key"
+expect_exit "proxy --profile high-security with a P-256 certificate refuses to start" 1 \
+  "the certificate has an ECDSA P-256 key; the high-security profile requires a curve of at least 384 bits" \
+  proxy --listen 127.0.0.1:1 --backend 127.0.0.1:2 --profile high-security "${srv[@]}"
+expect_exit "connect --profile high-security with a P-256 client certificate" 1 \
+  "certa: --cert: the certificate has an ECDSA P-256 key" \
+  connect 127.0.0.1:1 --insecure --profile high-security "${srv[@]}"
+start_certa_serve legacy --profile legacy --cert "$T_TMP/rsa.crt" --key "$T_TMP/rsa.key" && {
+  connect_to legacy "$SERVE_PORT" --pin "$(pin_of "$T_TMP/rsa.crt")" --max-version 1.2 \
+    --ciphers ECDHE-RSA-CHACHA20-POLY1305
+  if [ "$RC" -eq 0 ] && grep -qx -- "$TOKEN" "$OUT" &&
+    wait_for "$SERVE_LOG" '^conn #1 .*TLSv1.2 TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256' 5; then
+    ok "serve --profile legacy with RSA 2048 serves ECDHE-RSA-CHACHA20 over TLS 1.2"
   else
-    not_ok "high-security server with RSA 2048 (exit $RC)"
+    not_ok "legacy RSA server (exit $RC)"
     show "$ERR" "$SERVE_LOG"
   fi
-  stop_certa_serve hs-rsa
+  stop_certa_serve legacy
 }
 
 start_certa_serve hs --profile high-security --cert "$T_TMP/srv384.crt" --key "$T_TMP/srv384.key" && {

@@ -304,6 +304,21 @@ static void test_handshakes(void) {
     CHECK(!certa_conn_handshake_done(p.client), "and its client gets no handshake");
     done(&p, c, s);
 
+    /* The same check, asked of the config (for start-up). */
+    s = server_with("high-security", &rsa2048);
+    CHECK(certa_config_check_key_sizes(s) == CERTA_E_CONFIG &&
+              strstr(certa_config_error_text(s),
+                     "the certificate has an RSA 2048 key; the high-security profile requires at "
+                     "least 3072 bits"),
+          "check_key_sizes: %s", certa_config_error_text(s));
+    certa_config_free(s);
+    s = server_with("high-security", &rsa3072);
+    CHECK(certa_config_check_key_sizes(s) == CERTA_OK, "check_key_sizes accepts RSA 3072");
+    certa_config_free(s);
+    s = server_with(NULL, &rsa2048);
+    CHECK(certa_config_check_key_sizes(s) == CERTA_OK, "check_key_sizes: RSA 2048 by default");
+    certa_config_free(s);
+
     /* Versions on the wire. */
     c = client_insecure("internal");
     s = server_with("internal", &p256);
