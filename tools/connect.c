@@ -1,4 +1,4 @@
-/* certa connect: a TLS 1.3 client with a readable handshake trace. After
+/* certa connect: a TLS 1.3 (or 1.2) client with a readable handshake trace. After
  * the handshake, stdin goes to the server and the server's data to stdout;
  * at the end of stdin certa sends close_notify and prints what the server
  * still sends until it closes. */

@@ -42,7 +42,7 @@ static const command *commands(size_t *count) {
 static void usage(FILE *out) {
     size_t n;
     const command *t = commands(&n);
-    fputs("certa " CERTA_CLI_VERSION " - TLS 1.3 for machine identity\n"
+    fputs("certa " CERTA_CLI_VERSION " - TLS 1.3 (and 1.2) for machine identity\n"
           "\n"
           "usage: certa <command> [options]     (certa <command> --help for its options)\n"
           "\n"

@@ -1,4 +1,4 @@
-/* certa serve: a TLS 1.3 server for trying and debugging. One thread per
+/* certa serve: a TLS 1.3 (or 1.2) server for trying and debugging. One thread per
  * connection (bounded), each running the sans-I/O loop over a non-blocking
  * socket; echo mode or a small HTTP/1.1 responder; one summary line per
  * connection on stderr. */
