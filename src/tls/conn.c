@@ -324,18 +324,23 @@ static int dispatch_handshake(certa_conn *c, uint8_t type, const uint8_t *msg, s
 static int handle_handshake_record(certa_conn *c, const uint8_t *data, size_t len) {
     if (len == 0)
         return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
-                         "the peer sent an empty handshake record, which TLS 1.3 forbids");
+                         "the peer sent an empty handshake record, which TLS forbids");
     bld_bytes(&c->hs_in, data, len);
     if (!bld_ok(&c->hs_in)) return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
     size_t off = 0;
     while (c->hs_in.len - off >= 4 && c->state != ST_FAILED) {
         const uint8_t *h = c->hs_in.buf + off;
         size_t body_len = (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
-        if (body_len > c->cfg->max_handshake)
+        /* A ClientHello may carry a full 64 KiB extensions block whatever
+         * the cap on certificate chains. */
+        size_t cap = c->cfg->max_handshake;
+        if (h[0] == HS_CLIENT_HELLO && c->is_server && cap < CLIENT_HELLO_MAX)
+            cap = CLIENT_HELLO_MAX;
+        if (body_len > cap)
             return conn_fail(c, CERTA_E_HANDSHAKE_TOO_BIG, ALERT_DECODE_ERROR,
                              "the peer's %s is %zu bytes, over the %zu-byte cap: raise "
                              "max_handshake_size if a chain this large is legitimate",
-                             hs_message_name(h[0]), body_len, c->cfg->max_handshake);
+                             hs_message_name(h[0]), body_len, cap);
         if (c->hs_in.len - off < 4 + body_len) break;
         /* Messages that precede a key change must end their record (§5.1):
          * refuse before acting on them. */

@@ -111,6 +111,9 @@ uint8_t alert_for_error(int code);
 #define MAX_PINS 16
 #define ALPN_WIRE_MAX 512
 #define DEFAULT_MAX_HANDSHAKE (64 * 1024)
+/* version, random, session id, suites, compression and a full 2^16 - 1
+ * extensions block, with room for long suite lists */
+#define CLIENT_HELLO_MAX (65535 + 1024)
 /* Records in a row that carry no application data (KeyUpdate, empty
  * records, warning alerts, tickets) before the peer counts as flooding. */
 #define DEFAULT_MAX_IDLE_RECORDS 32

@@ -45,8 +45,8 @@ int tls12_send_ccs(certa_conn *c) {
 
 int tls12_on_ccs(certa_conn *c, const uint8_t *data, size_t len) {
     if (len != 1 || data[0] != 1)
-        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
-                         "the peer sent a malformed ChangeCipherSpec");
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the peer sent a malformed ChangeCipherSpec (%zu bytes)", len);
     if (c->state != ST12_CLIENT_WAIT_CCS && c->state != ST12_SERVER_WAIT_CCS)
         return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                          "the peer sent ChangeCipherSpec before the keys were agreed (or twice)");
