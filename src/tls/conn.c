@@ -23,7 +23,6 @@ static certa_conn *conn_new(certa_config *cfg, bool is_server) {
     c->tx.aead.encrypt = true;
     bld_init_alloc(&c->out, 0);
     bld_init_alloc(&c->hs_in, 0);
-    bld_init_alloc(&c->hs_log, 0);
     return c;
 }
 
@@ -107,9 +106,7 @@ void certa_conn_free(certa_conn *c) {
     }
     bld_free(&c->out);
     bld_free(&c->hs_in);
-    bld_free(&c->hs_log);
-    free(c->peer_share);
-    if (c->new_ticket) free(c->new_ticket); /* a ticket is sealed: no secret */
+    tls12_handshake_free(c);
     certa_config_free(c->cfg);
     crypto_zero(c, sizeof *c);
     free(c);
@@ -183,9 +180,9 @@ int conn_fail(certa_conn *c, int code, uint8_t alert, const char *fmt, ...) {
 /* ---- transcript ---- */
 
 int transcript_add(certa_conn *c, const uint8_t *msg, size_t len) {
-    if (c->hs_log_on) {
-        bld_bytes(&c->hs_log, msg, len);
-        if (!bld_ok(&c->hs_log)) return CERTA_E_NOMEM;
+    if (c->t12 && c->t12->hs_log_on) {
+        bld_bytes(&c->t12->hs_log, msg, len);
+        if (!bld_ok(&c->t12->hs_log)) return CERTA_E_NOMEM;
     }
     if (c->th_started) return transcript_update(&c->th, msg, len) == 0 ? 0 : CERTA_E_CRYPTO;
     /* Before the suite (and so the hash) is known, only ClientHello can be

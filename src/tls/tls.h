@@ -374,21 +374,11 @@ struct certa_conn {
     unsigned idle_records; /* consecutive records without application data */
 
     /* TLS 1.2 (the master secret is master_secret[0..48)) */
-    uint16_t version; /* negotiated: CERTA_TLS13 or CERTA_TLS12; 0 before */
-    uint8_t server_random[32];
-    bool ems;          /* extended master secret in use */
-    bool secure_reneg; /* the peer signalled RFC 5746 */
-    bool ticket_ext;   /* a NewSessionTicket is (server) / may be (client) sent */
-    bool hs_log_on;    /* keep the handshake messages: a CertificateVerify signs them */
-    builder hs_log;
-    /* client write key, server write key, client IV, server IV (RFC 5246
-     * §6.3), from ClientKeyExchange until both ChangeCipherSpecs */
-    uint8_t key_block[2 * 32 + 2 * 12];
-    uint8_t *peer_share; /* client: the server's ECDHE point, until ClientKeyExchange */
-    size_t peer_share_len;
-    uint8_t *new_ticket; /* client: a NewSessionTicket kept until Finished verifies */
-    size_t new_ticket_len;
-    uint32_t new_ticket_lifetime;
+    uint16_t version;            /* negotiated: CERTA_TLS13 or CERTA_TLS12; 0 before */
+    bool ems;                    /* extended master secret in use */
+    bool secure_reneg;           /* the peer signalled RFC 5746 */
+    bool ticket_ext;             /* a NewSessionTicket is (server) / may be (client) sent */
+    struct tls12_handshake *t12; /* only during a TLS 1.2 handshake */
 
     /* status */
     bool close_sent;
@@ -466,6 +456,25 @@ int on_new_session_ticket(certa_conn *c, cursor *body);
 int cv_content(certa_conn *c, bool server_side, uint8_t *out, size_t *len);
 
 /* ---- TLS 1.2 (tls12_key_schedule.c, tls12_common.c) ---- */
+/* What only a TLS 1.2 handshake needs, allocated when 1.2 is chosen and
+ * dropped when it completes, so a connection does not carry it. */
+typedef struct tls12_handshake {
+    uint8_t server_random[32];
+    /* client write key, server write key, client IV, server IV (RFC 5246
+     * §6.3), from ClientKeyExchange until both ChangeCipherSpecs */
+    uint8_t key_block[2 * 32 + 2 * 12];
+    bool hs_log_on; /* keep the handshake messages: a CertificateVerify signs them */
+    builder hs_log;
+    uint8_t *peer_share; /* client: the server's ECDHE point, until ClientKeyExchange */
+    size_t peer_share_len;
+    uint8_t *new_ticket; /* client: a NewSessionTicket kept until Finished verifies */
+    size_t new_ticket_len;
+    uint32_t new_ticket_lifetime;
+} tls12_handshake;
+/* Allocates c->t12 (0, or CERTA_E_NOMEM after failing the connection). */
+int tls12_handshake_start(certa_conn *c);
+/* Zeroizes and frees c->t12. */
+void tls12_handshake_free(certa_conn *c);
 #define TLS12_MASTER_LEN 48
 #define TLS12_FINISHED_LEN 12
 #define EXT_EXTENDED_MASTER_SECRET 23
