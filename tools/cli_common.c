@@ -321,11 +321,23 @@ bool cli_tls_finish(const char *cmd, const cli_tls_opts *o) {
                 cli_version_name(o->min_version), cli_version_name(o->max_version));
         return false;
     }
-    if (o->allow_no_ems)
+    if (o->allow_no_ems) {
         cli_err("%s: WARNING: --allow-no-ems: TLS 1.2 peers without the extended master secret "
                 "(RFC 7627) will be accepted; such sessions are open to the triple-handshake "
                 "attack. Use it only for a legacy peer that cannot be upgraded",
                 cmd);
+        /* Said once here, not at each (re)build of the config. */
+        certa_config *probe = certa_config_new();
+        char why[400];
+        uint16_t min = 0, max = 0;
+        if (probe && cli_tls_apply(probe, o, why, sizeof why) == CERTA_OK)
+            certa_config_get_versions(probe, &min, &max);
+        if (min > CERTA_TLS12)
+            cli_err("%s: note: --allow-no-ems has no effect while TLS 1.2 is not enabled "
+                    "(--min-version 1.2, or a profile with TLS 1.2)",
+                    cmd);
+        certa_config_free(probe);
+    }
     return true;
 }
 

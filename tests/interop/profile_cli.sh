@@ -127,6 +127,14 @@ start_certa_serve public --profile public "${srv[@]}" && {
     not_ok "--allow-no-ems (exit $RC)"
     show "$ERR"
   fi
+  connect_to ems13 "$SERVE_PORT" --pin "$pin" --allow-no-ems
+  if [ "$RC" -eq 0 ] && grep -q 'no effect while TLS 1.2 is not enabled' "$ERR" &&
+    ! grep -q 'no effect' "$T_TMP/ems.err"; then
+    ok "--allow-no-ems without TLS 1.2 says it has no effect (and not with --max-version 1.2)"
+  else
+    not_ok "--allow-no-ems note (exit $RC)"
+    show "$ERR"
+  fi
   stop_certa_serve public
 }
 
