@@ -208,7 +208,7 @@ for i in "${!E_SCRIPT[@]}"; do
   rc=$?
   alive=yes
   kill -0 "$SERVE_PID" 2>/dev/null || alive=no
-  stop_server
+  stop_server # certa serve exits 0 on SIGTERM; anything else is worth a look
   secs=$(($(date +%s) - t0))
   summary=$(sed -n 's/^\(TOTAL\|PASS\|FAIL\|SKIP\|XFAIL\|XPASS\): *\([0-9]*\)$/\1 \2/p' "$log" | paste -sd ' ' -)
   why=
@@ -217,7 +217,11 @@ for i in "${!E_SCRIPT[@]}"; do
   elif [ "$rc" -ne 0 ]; then
     why="exit $rc"
   fi
-  [ "$alive" = no ] && why="${why:+$why; }certa serve died during the script (status $SERVE_RC)"
+  if [ "$alive" = no ]; then
+    why="${why:+$why; }certa serve died during the script (status $SERVE_RC)"
+  elif [ "$SERVE_RC" -ne 0 ]; then
+    why="${why:+$why; }certa serve exited with status $SERVE_RC on SIGTERM"
+  fi
   grep -Eq 'Sanitizer|runtime error:' "$slog" && why="${why:+$why; }sanitizer report in the server log"
   if [ -z "$why" ] && [ -z "$summary" ]; then why="no summary from the script"; fi
   if [ -z "$why" ] && [[ "$summary" =~ ^TOTAL\ 0\  ]]; then why="the script ran no probe"; fi
