@@ -130,7 +130,7 @@ start_server() {
   SERVE_PID=$!
   PORT=
   for i in $(seq 100); do
-    PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
+    PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$log" 2>/dev/null | head -n 1)
     [ -n "$PORT" ] && return 0
     kill -0 "$SERVE_PID" 2>/dev/null || break
     sleep 0.1
