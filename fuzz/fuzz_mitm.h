@@ -15,7 +15,7 @@
  * input runs out, every record passes: an empty program is a clean handshake.
  *
  * TLS 1.2 (variants 4-8) has no traffic secrets: each side's key block
- * (c->key_block, from ClientKeyExchange or a resumed ServerHello until the
+ * (c->t12->key_block, from ClientKeyExchange or a resumed ServerHello until the
  * handshake completes) is copied as soon as it exists, and every record a
  * side sends after its ChangeCipherSpec is opened with the sender's keys and
  * sealed again with the receiver's (RFC 5246 AEAD framing: the outer type is
@@ -146,19 +146,19 @@ typedef struct fz_dir {
 /* TLS 1.2 key blocks, [0] the client's and [1] the server's, copied the
  * first time each is seen (the engine wipes it when the handshake ends). */
 static struct fz_kb {
-    uint8_t block[sizeof(((certa_conn *)0)->key_block)];
+    uint8_t block[sizeof(((tls12_handshake *)0)->key_block)];
     const cipher_suite *suite;
     bool ok;
 } fz_kb[2];
 
 static void fz_capture_key_block(const certa_conn *c) {
     struct fz_kb *k = &fz_kb[c->is_server];
-    if (k->ok || c->version != CERTA_TLS12 || c->suite == NULL) return;
+    if (k->ok || c->version != CERTA_TLS12 || c->suite == NULL || c->t12 == NULL) return;
     uint8_t acc = 0;
-    for (size_t i = 0; i < sizeof c->key_block; i++)
-        acc |= c->key_block[i];
+    for (size_t i = 0; i < sizeof c->t12->key_block; i++)
+        acc |= c->t12->key_block[i];
     if (acc == 0) return;
-    memcpy(k->block, c->key_block, sizeof k->block);
+    memcpy(k->block, c->t12->key_block, sizeof k->block);
     k->suite = c->suite;
     k->ok = true;
 }

@@ -556,8 +556,9 @@ static void resumption_check(void) {
  * (unarmed) and added. A free inside the very call that derived a secret is
  * therefore not checked for that secret; every later free is, on both sides.
  * The pre-master secret (the ECDHE shared secret) is computed here from the
- * server's ephemeral key and the client's ClientKeyExchange key before the
- * server derives it. */
+ * server's ephemeral key and the point in the client's ClientKeyExchange,
+ * before the server reads it (the client derives it and frees its ECDHE key
+ * in one call, so on the client side only later frees are checked). */
 static struct { bool master[2], key_block[2], pms, eph[2]; } t12;
 
 static bool nonzero(const uint8_t *p, size_t n) {
@@ -567,7 +568,7 @@ static bool nonzero(const uint8_t *p, size_t n) {
     return acc != 0;
 }
 
-static void capture12(const certa_conn *c, const certa_conn *peer, const char *round) {
+static void capture12(const certa_conn *c, const char *round) {
     static char names[2][8][96];
     int side = c->is_server;
     const char *who = side ? "server" : "client";
@@ -578,38 +579,53 @@ static void capture12(const certa_conn *c, const certa_conn *peer, const char *r
         add_needle(names[side][0], c->master_secret, TLS12_MASTER_LEN);
         t12.master[side] = true;
     }
-    if (!t12.key_block[side] && nonzero(c->key_block, kbl)) {
+    if (!t12.key_block[side] && c->t12 && nonzero(c->t12->key_block, kbl)) {
+        const uint8_t *kb = c->t12->key_block;
         snprintf(names[side][1], sizeof names[0][1], "the %s's TLS 1.2 key block (%s)", who, round);
         snprintf(names[side][2], sizeof names[0][2], "the client write key (%s, %s's)", round, who);
         snprintf(names[side][3], sizeof names[0][3], "the server write key (%s, %s's)", round, who);
-        add_needle(names[side][1], c->key_block, kbl);
-        add_needle(names[side][2], c->key_block, 16);
-        add_needle(names[side][3], c->key_block + 16, 16);
+        add_needle(names[side][1], kb, kbl);
+        add_needle(names[side][2], kb, 16);
+        add_needle(names[side][3], kb + 16, 16);
         t12.key_block[side] = true;
     }
     uint8_t raw[32];
     size_t raw_len = sizeof raw;
     if (!t12.eph[side] && c->kex_key && c->state != ST_CLIENT_WAIT_SH &&
         EVP_PKEY_get_raw_private_key(c->kex_key, raw, &raw_len) == 1 && raw_len == 32) {
-        snprintf(names[side][4], sizeof names[0][4], "the %s's ECDHE x25519 key (%s)", who, round);
+        snprintf(names[side][4], sizeof names[0][4], "the %s's x25519 key (%s)", who, round);
         add_needle(names[side][4], raw, 32);
         t12.eph[side] = true;
     }
     OPENSSL_cleanse(raw, sizeof raw);
-    /* the client has sent ClientKeyExchange, the server has not read it */
-    if (!t12.pms && !side && c->state == ST12_CLIENT_WAIT_CCS && peer->kex_key && c->kex_key &&
-        peer->state == ST12_SERVER_WAIT_CKE) {
-        EVP_PKEY_CTX *dc = EVP_PKEY_CTX_new(peer->kex_key, NULL);
-        uint8_t pms[32];
-        size_t pms_len = sizeof pms;
-        if (dc && EVP_PKEY_derive_init(dc) == 1 && EVP_PKEY_derive_set_peer(dc, c->kex_key) == 1 &&
-            EVP_PKEY_derive(dc, pms, &pms_len) == 1 && pms_len == 32) {
-            snprintf(names[0][5], sizeof names[0][5], "the TLS 1.2 pre-master secret (%s)", round);
-            add_needle(names[0][5], pms, 32);
-            t12.pms = true;
+}
+
+/* The pre-master secret from a client record holding ClientKeyExchange,
+ * with the server's ECDHE key, before the server reads it. */
+static void pms_from_cke(const certa_conn *server, const uint8_t *rec, size_t len) {
+    if (t12.pms || server->state != ST12_SERVER_WAIT_CKE || !server->kex_key || len < 5 ||
+        rec[0] != CONTENT_HANDSHAKE)
+        return;
+    for (size_t off = 5; off + 4 <= len;) {
+        size_t n = (size_t)rec[off + 1] << 16 | (size_t)rec[off + 2] << 8 | rec[off + 3];
+        if (off + 4 + n > len) return;
+        if (rec[off] == HS_CLIENT_KEY_EXCHANGE && n == 33 && rec[off + 4] == 32) {
+            EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, rec + off + 5, 32);
+            EVP_PKEY_CTX *dc = EVP_PKEY_CTX_new(server->kex_key, NULL);
+            uint8_t pms[32];
+            size_t pms_len = sizeof pms;
+            if (peer && dc && EVP_PKEY_derive_init(dc) == 1 &&
+                EVP_PKEY_derive_set_peer(dc, peer) == 1 &&
+                EVP_PKEY_derive(dc, pms, &pms_len) == 1 && pms_len == 32) {
+                add_needle("the TLS 1.2 pre-master secret", pms, 32);
+                t12.pms = true;
+            }
+            EVP_PKEY_CTX_free(dc);
+            EVP_PKEY_free(peer);
+            OPENSSL_cleanse(pms, sizeof pms);
+            return;
         }
-        EVP_PKEY_CTX_free(dc);
-        OPENSSL_cleanse(pms, sizeof pms);
+        off += 4 + n;
     }
 }
 
@@ -633,10 +649,15 @@ static void pump12(pair *p, const char *round) {
                 if (one >= RECORD_HEADER_LEN)
                     one = RECORD_HEADER_LEN + ((size_t)buf[off + 3] << 8 | buf[off + 4]);
                 if (one > n - off) one = n - off;
+                if (dir == 0) {
+                    armed = false;
+                    pms_from_cke(p->server, buf + off, one);
+                    armed = true;
+                }
                 certa_conn_recv(d, buf + off, one, &used);
                 armed = false;
-                capture12(p->client, p->server, round);
-                capture12(p->server, p->client, round);
+                capture12(p->client, round);
+                capture12(p->server, round);
                 armed = true;
                 if (used == 0) break;
                 off += used;
@@ -685,9 +706,10 @@ static void tls12_round(certa_config *ccfg, certa_config *scfg, const char *roun
               round);
     CHECK(!nonzero(p.client->master_secret, sizeof p.client->master_secret) &&
               !nonzero(p.server->master_secret, sizeof p.server->master_secret) &&
-              !nonzero(p.client->key_block, sizeof p.client->key_block) &&
-              !nonzero(p.server->key_block, sizeof p.server->key_block),
-          "TLS 1.2 %s: neither connection still holds the master secret or key block", round);
+              p.client->t12 == NULL && p.server->t12 == NULL,
+          "TLS 1.2 %s: neither connection still holds the master secret or the 1.2 handshake "
+          "state (key block)",
+          round);
     OPENSSL_cleanse(got, sizeof got);
     armed = true;
     pair_free(&p);
