@@ -21,7 +21,6 @@ raw_peer.py); the server cases sign ServerKeyExchange and need `cryptography`.
 import hashlib
 import hmac
 import os
-import socket
 import struct
 import sys
 import time
@@ -30,8 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import raw_peer as rp  # noqa: E402
 from raw_peer import (CT_ALERT, CT_APPDATA, CT_CCS, CT_HANDSHAKE, CaseResult,  # noqa: E402
                       ClientHello, Peer, X25519Key, alert_name, describe_records, expect_alert,
-                      ext, fail, handshake, observe, parse_handshake_msgs, record, u8, u16,
-                      u16list, vec8, vec16, vec24)
+                      ext, fail, handshake, observe, parse_handshake_msgs, record, u8, u16, vec8,
+                      vec16, vec24)
 
 rp.ALERTS.update({86: "inappropriate_fallback", 100: "no_renegotiation"})
 
