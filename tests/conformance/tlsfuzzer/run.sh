@@ -12,6 +12,7 @@
 #        TLSFUZZER_PYTHON       a Python 3 with the ecdsa module (default: Debian's)
 #        TF_ONLY                a regex: run only the scripts whose name matches
 #        TF_TIMEOUT             seconds per script unless scripts.conf says (300)
+#        TF_CONF                another script list in the scripts.conf format
 #        TF_LOGS                where the per-script logs go
 #                               (default $REPO/$BUILD/conformance/tlsfuzzer)
 set -u
@@ -166,7 +167,7 @@ tf() {
   if [ $# -gt 0 ]; then E_ARGS+=("$(printf '%q ' "$@")"); else E_ARGS+=(""); fi
 }
 # shellcheck source=tests/conformance/tlsfuzzer/scripts.conf
-. "$HERE/scripts.conf"
+. "${TF_CONF:-$HERE/scripts.conf}"
 
 # ---- running ----------------------------------------------------------------------------
 
