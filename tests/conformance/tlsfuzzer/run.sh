@@ -13,6 +13,9 @@
 #        TF_ONLY                a regex: run only the scripts whose name matches
 #        TF_TIMEOUT             seconds per script unless scripts.conf says (300)
 #        TF_CONF                another script list in the scripts.conf format
+#        TF_BUDGET              seconds for the whole run (900): a script that
+#                               would start later fails unrun, and no script
+#                               runs past it
 #        TF_LOGS                where the per-script logs go
 #                               (default $REPO/$BUILD/conformance/tlsfuzzer)
 set -u
@@ -24,6 +27,7 @@ CERTA=${CERTA:-$BUILD/certa}
 TF_ROOT=${CERTA_TLSFUZZER:-$REPO/../shared/tlsfuzzer}
 TF_ONLY=${TF_ONLY:-}
 TF_TIMEOUT=${TF_TIMEOUT:-300}
+TF_BUDGET=${TF_BUDGET:-900}
 TF_LOGS=${TF_LOGS:-$BUILD/conformance/tlsfuzzer}
 if [ -n "${TLSFUZZER_PYTHON:-}" ]; then
   PY=$TLSFUZZER_PYTHON
@@ -197,6 +201,13 @@ for i in "${!E_SCRIPT[@]}"; do
   args=()
   for a in "${raw[@]}"; do args+=("$(subst "$a")"); done
   t0=$(date +%s)
+  left=$((TF_BUDGET - (t0 - t_all)))
+  if [ "$left" -le 0 ]; then
+    fail=$((fail + 1)) failed+=("$script [$setup]")
+    echo "not ok - $name: not run, the run's budget of $TF_BUDGET s is spent (TF_BUDGET)"
+    continue
+  fi
+  [ "$limit" -gt "$left" ] && limit=$left
   if ! start_server "${setup%%/*}" "$slog"; then
     fail=$((fail + 1)) failed+=("$script [$setup]")
     echo "not ok - $name: certa serve did not start"
