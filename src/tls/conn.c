@@ -382,6 +382,13 @@ static int handle_alert(certa_conn *c, const uint8_t *data, size_t len) {
         conn_trace(c, "< alert user_canceled");
         return 0;
     }
+    /* TLS 1.2 lets a warning alert pass (RFC 5246 §7.2); TLS 1.3 makes
+     * every other alert fatal. Warnings count as idle records (a flood of
+     * them is refused). */
+    if (c->version == CERTA_TLS12 && data[0] == 1) {
+        conn_trace(c, "< alert %s (warning, ignored)", certa_alert_name(desc));
+        return 0;
+    }
     c->alert_received = desc;
     const char *hint = "";
     switch (desc) {
