@@ -46,19 +46,27 @@ static int choose_suite_and_identity(certa_conn *c, const client_hello *ch, curs
             const identity *id = &cfg->ids[k];
             if (!identity_complete(id)) continue;
             if (suite->auth == AUTH_ECDSA && !curve_acceptable(id->key, ch)) continue;
-            cursor list = schemes;
-            uint16_t s;
-            while (cur_u16(&list, &s)) {
+            /* An ECDSA key signs with its own curve's hash when the client
+             * allows it (P-256 with SHA-256), else with the client's first fit. */
+            uint16_t chosen = 0, s;
+            for (cursor list = schemes; cur_u16(&list, &s);) {
                 bool ours = false;
                 for (size_t j = 0; j < tls12_sig_schemes_count; j++)
                     ours = ours || tls12_sig_schemes[j] == s;
-                if (ours && tls12_scheme_matches_auth(s, suite->auth) &&
-                    sig_scheme_fits_key_tls12(s, id->key)) {
-                    c->suite = suite;
-                    c->id = id;
-                    c->sig_scheme = s;
-                    return 0;
+                if (!ours || !tls12_scheme_matches_auth(s, suite->auth) ||
+                    !sig_scheme_fits_key_tls12(s, id->key))
+                    continue;
+                if (!chosen) chosen = s;
+                if (suite->auth == AUTH_ECDSA && sig_scheme_fits_key(s, id->key)) {
+                    chosen = s;
+                    break;
                 }
+            }
+            if (chosen) {
+                c->suite = suite;
+                c->id = id;
+                c->sig_scheme = chosen;
+                return 0;
             }
         }
     }
