@@ -162,6 +162,10 @@ static void try_ticket(certa_conn *c, const client_hello *ch) {
             why = "the client no longer offers its suite";
         if (!why && s.ems != c->ems) why = "its extended master secret use differs (RFC 7627)";
         if (!why) {
+            /* A ticket younger than half its lifetime stays in use: no new
+             * one (and no session_ticket in ServerHello, RFC 5077 §3.2). */
+            int64_t age = c->cfg->time_fn(c->cfg->time_arg) - s.issued;
+            if (age < (int64_t)s.lifetime / 2) c->ticket_ext = false;
             c->resumed = true;
             c->suite = cipher_suite_find(s.suite);
             memcpy(c->master_secret, s.psk, TLS12_MASTER_LEN);
