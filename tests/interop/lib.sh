@@ -202,6 +202,42 @@ pin_of() {
     openssl dgst -sha256 -binary | base64 -w0)"
 }
 
+# ---- TLS 1.2 -------------------------------------------------------------------
+
+# The TLS 1.2 suites certa has (ECDHE + AEAD only): IANA name -> OpenSSL name.
+declare -A TLS12_OSSL=(
+  [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]=ECDHE-ECDSA-AES128-GCM-SHA256
+  [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]=ECDHE-ECDSA-AES256-GCM-SHA384
+  [TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]=ECDHE-ECDSA-CHACHA20-POLY1305
+  [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]=ECDHE-RSA-AES128-GCM-SHA256
+  [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]=ECDHE-RSA-AES256-GCM-SHA384
+  [TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256]=ECDHE-RSA-CHACHA20-POLY1305
+)
+# tls12_suites KIND: the IANA names of the TLS 1.2 suites for a certificate
+# kind (ecdsa or rsa), one per line, AES-128-GCM, AES-256-GCM, ChaCha20.
+tls12_suites() {
+  local auth
+  case $1 in ecdsa) auth=ECDSA ;; rsa) auth=RSA ;; *) return 1 ;; esac
+  printf 'TLS_ECDHE_%s_WITH_%s\n' "$auth" AES_128_GCM_SHA256 "$auth" AES_256_GCM_SHA384 \
+    "$auth" CHACHA20_POLY1305_SHA256
+}
+# no_ems_openssl_conf: prints the path of an OPENSSL_CONF file whose system
+# default turns the extended master secret off (RFC 7627) for every OpenSSL
+# 3 peer started with it in the environment (s_client, s_server, Python ssl).
+no_ems_openssl_conf() {
+  local f=$T_TMP/no-ems.cnf
+  [ -f "$f" ] || printf '%s\n' 'openssl_conf = openssl_init' '[openssl_init]' 'ssl_conf = ssl_sect' \
+    '[ssl_sect]' 'system_default = system_default_sect' '[system_default_sect]' \
+    'Options = -ExtendedMasterSecret' >"$f"
+  echo "$f"
+}
+# conn_line LOG N: certa serve's line for connection N, once it has ended
+# (waits up to 5 s).
+conn_line() {
+  wait_for "$1" "^conn #$2 from .*ended" 5
+  grep "^conn #$2 from " "$1" | head -n1
+}
+
 # ---- servers ----------------------------------------------------------------
 
 # start_certa_serve NAME ARGS...: starts `certa serve --port 0 ARGS` on

@@ -30,11 +30,6 @@ sc() {
   SC_RC=$?
   grep -qx -- "$tok" "$SC_OUT"
 }
-# conn_line LOG N: certa serve's line for connection N (waits up to 5 s).
-conn_line() {
-  wait_for "$1" "^conn #$2 from .*ended" 5
-  grep "^conn #$2 from " "$1" | head -n1
-}
 
 # ---- openssl s_client -> certa serve ------------------------------------------
 start_certa_serve serve-a "${SRV_ARGS[@]}" && {
