@@ -2,7 +2,9 @@
 # TLS 1.2 against OpenSSL, both directions, over loopback:
 #   certa connect --min-version 1.2 -> openssl s_server -tls1_2 -rev and
 #   openssl s_client -tls1_2 -> certa serve --min-version 1.2, for every TLS 1.2
-#   suite x {ECDSA P-256, RSA-2048} x {x25519, secp256r1, secp384r1};
+#   suite x {ECDSA P-256, RSA-2048} x {x25519, secp256r1, secp384r1} (an
+#   ECDSA P-256 server needs secp256r1 among the client's groups in TLS 1.2,
+#   RFC 8422 section 5.1: checked both ways too);
 # mutual TLS both ways (and an allow rule refusing); resumption by RFC 5077
 # ticket (-sess_out/-sess_in, certa connect --session) and no session-ID
 # cache; renegotiation refused both ways (s_client "R", s_server "r"); a peer
@@ -21,6 +23,14 @@ declare -A OSSL_GROUP=([x25519]=X25519 [secp256r1]=P-256 [secp384r1]=P-384)
 declare -A TEMP_KEY=([x25519]="X25519" [secp256r1]="ECDH, prime256v1" [secp384r1]="ECDH, secp384r1")
 declare -A SIG=([ecdsa]=ecdsa_secp256r1_sha256 [rsa]=rsa_pss_rsae_sha256)
 declare -A KEYTYPE=([ecdsa]="ECDSA P-256" [rsa]="RSA 2048")
+# groups_for CERT GROUP: the client's group list for a case. In TLS 1.2 the
+# supported_groups extension also names the curves the client accepts in the
+# server's ECDSA certificate (RFC 8422 section 5.1), so an ECDSA P-256 case
+# lists secp256r1 after the group it wants (the server follows the client's
+# order, or its own that starts with secp384r1, then x25519).
+groups_for() {
+  if [ "$1" = ecdsa ] && [ "$2" != secp256r1 ]; then echo "$2,secp256r1"; else echo "$2"; fi
+}
 SENTINEL=444F574E47524401
 V12=(--min-version 1.2 --max-version 1.2)
 
@@ -74,20 +84,37 @@ for cert in "${CERTS[@]}"; do
       name=$suite
       [ $((i % 2)) -eq 0 ] && name=${TLS12_OSSL[$suite]}
       if connect_rev "connect-$cert-$suite-$group" --pin "$pin" --min-version 1.2 \
-        --ciphers "$name" --groups "$group" &&
+        --ciphers "$name" --groups "$(groups_for "$cert" "$group")" &&
         grep -q "^\* protocol: *TLSv1.2\$" "$CONNECT_ERR" &&
         grep -q "^\* cipher suite: *$suite\$" "$CONNECT_ERR" &&
         grep -q "^\* key exchange: *$group\$" "$CONNECT_ERR" &&
         grep -q "^\* server signature: *${SIG[$cert]}\$" "$CONNECT_ERR" &&
-        grep -q "^\* key type: *${KEYTYPE[$cert]}\$" "$CONNECT_ERR" &&
+        grep -q "^\*   key type: *${KEYTYPE[$cert]}\$" "$CONNECT_ERR" &&
         grep -q "^\* < ServerHello (TLS 1.2, $suite, extended master secret)" "$CONNECT_ERR"; then
-        ok "certa connect --ciphers $name --groups $group -> s_server -tls1_2 ($cert): TLSv1.2, EMS, round trip"
+        ok "certa connect --ciphers $name --groups $(groups_for "$cert" "$group") -> s_server -tls1_2 ($cert): TLSv1.2 $group, EMS, round trip"
       else
         not_ok "certa connect -> s_server -tls1_2: $cert $suite $group (exit $CONNECT_RC)"
         show "$CONNECT_ERR" "$SRV_LOG"
       fi
     done
   done
+  if [ "$cert" = ecdsa ]; then
+    connect_rev "connect-ecdsa-x25519-only" --pin "$pin" --min-version 1.2 --max-version 1.2 --groups x25519
+    if [ "$CONNECT_RC" -eq 1 ] && grep -q "handshake failed: .*alert handshake_failure" "$CONNECT_ERR" &&
+      grep -q "no shared cipher" "$SRV_LOG"; then
+      ok "certa connect --groups x25519 -> ECDSA P-256 s_server -tls1_2: no usable ECDSA suite (RFC 8422), handshake_failure"
+    else
+      not_ok "certa connect --groups x25519 -> ECDSA P-256 s_server -tls1_2 (exit $CONNECT_RC)"
+      show "$CONNECT_ERR" "$SRV_LOG"
+    fi
+    # certa offered TLS 1.2 only here: its explanation must not say otherwise.
+    if ! grep -q "certa offers TLS 1.3 only" "$CONNECT_ERR"; then
+      ok "certa connect --max-version 1.2: the peer's handshake_failure is explained without 'certa offers TLS 1.3 only'"
+    else
+      not_ok "certa connect --max-version 1.2: the explanation of the peer's handshake_failure says 'certa offers TLS 1.3 only'"
+      show "$CONNECT_ERR"
+    fi
+  fi
   stop "$SRV_PID"
 done
 
@@ -115,21 +142,21 @@ start_openssl_server s_server-default -tls1_2 -rev -cert "$T_TMP/srv-ecdsa.crt" 
 
 # ---- openssl s_client -tls1_2 -> certa serve --min-version 1.2 ---------------------
 for cert in "${CERTS[@]}"; do
-  start_certa_serve "serve-$cert" --min-version 1.2 --cert "$T_TMP/srv-$cert.crt" \
-    --key "$T_TMP/srv-$cert.key" || continue
+  start_certa_serve "serve-$cert" --min-version 1.2 --groups secp384r1,x25519,secp256r1 \
+    --cert "$T_TMP/srv-$cert.crt" --key "$T_TMP/srv-$cert.key" || continue
   n=0
   for suite in $(tls12_suites "$cert"); do
     for group in "${GROUPS_[@]}"; do
       n=$((n + 1))
       osuite=${TLS12_OSSL[$suite]}
-      if s_client_echo "sclient-$cert-$suite-$group" -tls1_2 -cipher "$osuite" \
-        -groups "${OSSL_GROUP[$group]}" &&
+      og=$(groups_for "$cert" "$group" | sed 's/x25519/X25519/; s/secp256r1/P-256/; s/secp384r1/P-384/; s/,/:/')
+      if s_client_echo "sclient-$cert-$suite-$group" -tls1_2 -cipher "$osuite" -groups "$og" &&
         grep -q "^New, TLSv1.2, Cipher is $osuite\$" "$SC_OUT" &&
         grep -q "Server Temp Key: ${TEMP_KEY[$group]}" "$SC_OUT" &&
         grep -q "Extended master secret: yes" "$SC_OUT" &&
         grep -q "^Secure Renegotiation IS supported" "$SC_OUT" &&
         [[ $(conn_line "$SERVE_LOG" $n) == *": TLSv1.2 $suite $group "*"ended: closed by the client"* ]]; then
-        ok "openssl s_client -tls1_2 -cipher $osuite -groups ${OSSL_GROUP[$group]} -> certa serve ($cert): echo, EMS, secure renegotiation"
+        ok "openssl s_client -tls1_2 -cipher $osuite -groups $og -> certa serve ($cert): $group, echo, EMS, secure renegotiation"
       else
         not_ok "openssl s_client -tls1_2 -> certa serve: $cert $suite $group (exit $SC_RC)"
         show "$SC_OUT" "$SERVE_LOG"
@@ -148,6 +175,27 @@ for cert in "${CERTS[@]}"; do
     not_ok "s_client with only a suite for the other key type -> $cert certa serve (exit $SC_RC)"
     show "$SC_OUT" "$SERVE_LOG"
   fi
+  if [ "$cert" = ecdsa ]; then
+    # RFC 8422 section 5.1: the client accepts no curve of this certificate.
+    s_client_echo sclient-ecdsa-x25519-only -tls1_2 -groups X25519
+    n=$((n + 1))
+    line=$(conn_line "$SERVE_LOG" $n)
+    if [ "$SC_RC" -ne 0 ] && grep -q "alert handshake failure" "$SC_OUT" &&
+      [[ $line == *"handshake failed"*"alert handshake_failure"* ]]; then
+      ok "openssl s_client -tls1_2 -groups X25519 -> ECDSA P-256 certa serve: refused (RFC 8422: no P-256 in supported_groups)"
+    else
+      not_ok "s_client -tls1_2 -groups X25519 -> ECDSA P-256 certa serve (exit $SC_RC)"
+      show "$SC_OUT" "$SERVE_LOG"
+    fi
+    # The client did offer ECDHE-ECDSA AEAD suites and ecdsa_secp256r1_sha256:
+    # the explanation must point at the groups (the certificate's curve).
+    if [[ $line == *"handshake failed"* && $line =~ (group|curve|secp256r1|P-256.*supported) &&
+      $line != *"allow an ECDHE-ECDSA AEAD suite on the client"* ]]; then
+      ok "certa serve: the refusal of a client without P-256 in supported_groups names the groups"
+    else
+      not_ok "certa serve: a client offering ECDHE-ECDSA suites but no P-256 group is told to allow an ECDHE-ECDSA suite (wrong cause): ${line#*: }"
+    fi
+  fi
   stop_certa_serve "serve-$cert"
 done
 
@@ -163,9 +211,11 @@ start_certa_serve serve-mtls "${V12[@]}" --cert "$T_TMP/leaf.crt" --key "$T_TMP/
     not_ok "mTLS 1.2: s_client -cert -> certa serve --client-ca (exit $SC_RC)"
     show "$SC_OUT" "$SERVE_LOG"
   fi
+  # In TLS 1.2 the client's flight ends before the server can object: s_client
+  # prints its session, then reads the alert.
   s_client_echo sclient-mtls-nocert "${M[@]}"
-  if [ "$SC_RC" -ne 0 ] && ! grep -q '^New, TLSv1.2' "$SC_OUT" &&
-    [[ $(conn_line "$SERVE_LOG" 2) == *"handshake failed"* ]]; then
+  if [ "$SC_RC" -ne 0 ] && grep -q "alert handshake failure" "$SC_OUT" &&
+    [[ $(conn_line "$SERVE_LOG" 2) == *"handshake failed"*"CERTA_E_CERTIFICATE_REQUIRED"* ]]; then
     ok "mTLS 1.2: s_client without a certificate -> certa serve --client-ca: refused, logged"
   else
     not_ok "mTLS 1.2: s_client without a certificate (exit $SC_RC)"
@@ -219,13 +269,16 @@ start_certa_serve serve-resume "${V12[@]}" --cert "$T_TMP/srv-ecdsa.crt" --key "
     not_ok "s_client -tls1_2 -sess_in -> certa serve: not resumed (exit $SC_RC)"
     show "$SC_OUT" "$SERVE_LOG"
   fi
-  # No session-ID cache: a session without a ticket is not resumed.
-  s_client_echo sc-noticket1 -tls1_2 -no_ticket -sess_out "$T_TMP/noticket.sess"
-  if s_client_echo sc-noticket2 -tls1_2 -no_ticket -sess_in "$T_TMP/noticket.sess" &&
-    grep -q '^New, TLSv1.2' "$SC_OUT" && [[ $(conn_line "$SERVE_LOG" 4) == *" resumed=no "* ]]; then
-    ok "s_client -tls1_2 -no_ticket -sess_in (session ID only) -> certa serve: New (no session-ID cache)"
+  # No session-ID cache: without a ticket the server gives no session ID,
+  # so there is no session to resume (s_client -sess_out writes nothing).
+  rm -f "$T_TMP/noticket.sess"
+  if s_client_echo sc-noticket -tls1_2 -no_ticket -sess_out "$T_TMP/noticket.sess" &&
+    grep -q '^New, TLSv1.2' "$SC_OUT" && grep -q '^ *Session-ID: *$' "$SC_OUT" &&
+    ! grep -q 'TLS session ticket' "$SC_OUT" && [ ! -e "$T_TMP/noticket.sess" ] &&
+    [[ $(conn_line "$SERVE_LOG" 3) == *" resumed=no "* ]]; then
+    ok "s_client -tls1_2 -no_ticket -> certa serve: empty session ID, no ticket, nothing to resume (no session-ID cache)"
   else
-    not_ok "s_client -no_ticket -sess_in -> certa serve (exit $SC_RC)"
+    not_ok "s_client -no_ticket -> certa serve (exit $SC_RC)"
     show "$SC_OUT" "$SERVE_LOG"
   fi
   # certa connect --session against certa serve in 1.2.
@@ -239,7 +292,7 @@ start_certa_serve serve-resume "${V12[@]}" --cert "$T_TMP/srv-ecdsa.crt" --key "
     grep -q '^\* resumed: *no$' "$T_TMP/self12-1.err" &&
     grep -q '^\* resumed: *yes (session ticket)$' "$T_TMP/self12-2.err" &&
     grep -q '^\* protocol: *TLSv1.2$' "$T_TMP/self12-2.err" &&
-    [[ $(conn_line "$SERVE_LOG" 6) == *": TLSv1.2 "*" resumed=yes "* ]]; then
+    [[ $(conn_line "$SERVE_LOG" 5) == *": TLSv1.2 "*" resumed=yes "* ]]; then
     ok "certa connect --session -> certa serve (TLS 1.2): full, then resumed by ticket"
   else
     not_ok "certa connect --session -> certa serve in TLS 1.2 (exit $rc1/$rc2)"
@@ -276,10 +329,13 @@ start_certa_serve serve-reneg "${V12[@]}" --cert "$T_TMP/srv-ecdsa.crt" --key "$
     wait_for "$out" "RENEGOTIATING" 10
     wait_for "$SERVE_LOG" '^conn #1 .*ended' 10
   } | timeout 30 openssl s_client -connect "127.0.0.1:$SERVE_PORT" -tls1_2 >"$out" 2>&1
-  line=$(conn_line "$SERVE_LOG" 1)
+  # certa answers the ClientHello with a no_renegotiation warning; OpenSSL
+  # then gives up the connection itself (ssl3_read_bytes: no renegotiation).
   if grep -qx -- "$t1" "$out" && grep -q RENEGOTIATING "$out" &&
-    grep -qi "no renegotiation" "$out" && [[ $line == *"CERTA_E_RENEGOTIATION"* || $line == *"no_renegotiation"* ]]; then
-    ok "s_client -tls1_2 'R' (renegotiate) -> certa serve: refused with no_renegotiation, logged"
+    grep -q "no renegotiation" "$out" &&
+    grep -q '^\* \[#1\] < ClientHello: renegotiation refused (no_renegotiation)' "$SERVE_LOG" &&
+    [[ $(conn_line "$SERVE_LOG" 1) == *": TLSv1.2 "* ]]; then
+    ok "s_client -tls1_2 'R' (renegotiate) -> certa serve: refused with no_renegotiation, traced"
   else
     not_ok "renegotiation from s_client not refused with no_renegotiation"
     show "$out" "$SERVE_LOG"
@@ -303,21 +359,20 @@ BG_STDIN=$fifo start_openssl_server s_server-reneg -tls1_2 -cert "$T_TMP/srv-ecd
   cpid=$!
   wait_for "$SRV_LOG" "^$tc\$" 10 # s_server printed what certa sent
   printf 'r\n' >&7                 # s_server: HelloRequest
+  # OpenSSL treats the no_renegotiation answer to its HelloRequest as the
+  # end of the connection (ssl3_read_bytes: no renegotiation, then a fatal
+  # handshake_failure): no data can follow, whatever the client.
   wait_for "$SRV_LOG" "no renegotiation" 10
-  printf '%s\n' "$ts" >&7          # data after the refused renegotiation
+  printf '%s\n' "$ts" >&7
   wait "$cpid"
   rc=$?
-  if grep -qi "SSL3 alert read:warning:no renegotiation" "$SRV_LOG" && grep -qi "HelloRequest" "$err"; then
-    ok "openssl s_server 'r' (HelloRequest) -> certa connect: answered with a no_renegotiation warning"
+  if grep -q "ssl3_read_bytes:no renegotiation" "$SRV_LOG" &&
+    grep -q '^\* < HelloRequest: renegotiation refused (no_renegotiation)' "$err" &&
+    grep -q '^\* protocol: *TLSv1.2$' "$err"; then
+    ok "openssl s_server 'r' (HelloRequest) -> certa connect: refused with a no_renegotiation alert"
   else
     not_ok "HelloRequest from s_server not answered with no_renegotiation (exit $rc)"
     show "$err" "$SRV_LOG"
-  fi
-  if [ "$rc" -eq 0 ] && grep -qx -- "$ts" "$out"; then
-    ok "certa connect: the connection carries data after refusing the renegotiation"
-  else
-    not_ok "certa connect: no data after refusing the renegotiation (exit $rc)"
-    show "$out" "$err"
   fi
   stop "$SRV_PID"
 }
@@ -328,8 +383,7 @@ NOEMS=$(no_ems_openssl_conf)
 start_certa_serve serve-ems "${V12[@]}" --cert "$T_TMP/srv-ecdsa.crt" --key "$T_TMP/srv-ecdsa.key" && {
   OPENSSL_CONF=$NOEMS s_client_echo sclient-noems -tls1_2
   if [ "$SC_RC" -ne 0 ] && ! grep -q '^New, TLSv1.2' "$SC_OUT" &&
-    [[ $(conn_line "$SERVE_LOG" 1) == *"extended master secret"*"CERTA_E_NO_EXTENDED_MASTER_SECRET"* ]] &&
-    grep -q -- "--allow-no-ems" "$SERVE_LOG"; then
+    [[ $(conn_line "$SERVE_LOG" 1) == *"CERTA_E_NO_EXTENDED_MASTER_SECRET"*"extended master secret"*"--allow-no-ems"* ]]; then
     ok "s_client -tls1_2 without EMS -> certa serve: refused, the log explains (CERTA_E_NO_EXTENDED_MASTER_SECRET, --allow-no-ems)"
   else
     not_ok "s_client without EMS -> certa serve (exit $SC_RC)"
