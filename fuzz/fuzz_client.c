@@ -1,17 +1,26 @@
 /* The client engine, after its ClientHello, fed arbitrary bytes as if from a
  * server (insecure mode so certificate checks do not stop it early). The first
- * input byte picks a chunk size so record and message reassembly across
- * transport reads is exercised too. */
+ * input byte picks a chunk size (byte + 1) so record and message reassembly
+ * across transport reads is exercised too, and the configuration (byte % 3):
+ * 0 TLS 1.3 only (the default), 1 TLS 1.2 and 1.3 offered (a 1.2 ServerHello
+ * goes to the 1.2 client, which checks the downgrade sentinel), 2 TLS 1.2
+ * only without requiring the extended master secret. */
 #include "certa.h"
 #include "fuzz_fixed.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static certa_config *client_config(void) {
-    static certa_config *cfg;
+static certa_config *client_config(int variant) {
+    static certa_config *cfgs[3];
+    certa_config *cfg = cfgs[variant];
     if (!cfg) {
-        cfg = certa_config_new();
+        cfg = cfgs[variant] = certa_config_new();
+        if (variant == 1) certa_config_set_versions(cfg, CERTA_TLS12, CERTA_TLS13);
+        if (variant == 2) {
+            certa_config_set_versions(cfg, CERTA_TLS12, CERTA_TLS12);
+            certa_config_set_require_ems(cfg, false);
+        }
         certa_config_set_insecure(cfg, true);
         certa_config_set_alpn(cfg, "h2,http/1.1");
         certa_config_set_random_fn(cfg, fixed_random, NULL);
@@ -23,9 +32,10 @@ static certa_config *client_config(void) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     size_t chunk = (size_t)data[0] + 1;
+    int variant = data[0] % 3;
     data++;
     size--;
-    certa_conn *c = certa_client_new(client_config(), "fuzz.example");
+    certa_conn *c = certa_client_new(client_config(variant), "fuzz.example");
     const uint8_t *hello;
     certa_conn_outgoing_done(c, certa_conn_outgoing(c, &hello));
     size_t off = 0;

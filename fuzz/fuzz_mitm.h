@@ -14,6 +14,15 @@
  * it will decrypt with, which is the one the sender encrypted with. When the
  * input runs out, every record passes: an empty program is a clean handshake.
  *
+ * TLS 1.2 (variants 4-8) has no traffic secrets: each side's key block
+ * (c->t12->key_block, from ClientKeyExchange or a resumed ServerHello until the
+ * handshake completes) is copied as soon as it exists, and every record a
+ * side sends after its ChangeCipherSpec is opened with the sender's keys and
+ * sealed again with the receiver's (RFC 5246 AEAD framing: the outer type is
+ * the real type, AES-GCM carries an 8-byte explicit nonce), so the fuzzer
+ * edits ClientKeyExchange, CertificateVerify, Finished, ServerKeyExchange,
+ * NewSessionTicket and ChangeCipherSpec in plaintext too.
+ *
  * Randomness and time are deterministic (rand.c under CERTA_FUZZ, a fixed
  * time_fn), and the stream restarts for every input, so a crash reproduces
  * from its input alone. */
@@ -64,11 +73,17 @@ static int64_t fz_time(void *arg) {
     return 1790000000; /* inside the fuzz certificate's validity */
 }
 
-enum { FZ_VARIANTS = 4 };
+enum { FZ_VARIANTS = 9, FZ_RESUME12 = 7 };
 
-/* Four config pairs: 0 default; 1 the server takes only P-256 (the client's
- * x25519 share draws a HelloRetryRequest); 2 mutual TLS (the server requires
- * a client certificate); 3 ChaCha20/AES-256 and P-384 only. */
+/* Config pairs. TLS 1.3: 0 default; 1 the server takes only P-256 (the
+ * client's x25519 share draws a HelloRetryRequest); 2 mutual TLS (the server
+ * requires a client certificate); 3 ChaCha20/AES-256 and P-384 only.
+ * TLS 1.2 (the client offers 1.2 and 1.3, the server only 1.2): 4 ECDHE_ECDSA
+ * AES-128-GCM; 5 ECDHE_RSA ChaCha20-Poly1305 with an RSA certificate; 6 mutual
+ * TLS (client Certificate and CertificateVerify); 7 resumption of a 1.2 ticket
+ * (abbreviated handshake, see fz_session12); 8 a 1.2-only client against a
+ * 1.2+1.3 server (downgrade sentinel written, not checked) with
+ * AES-256-GCM-SHA384 (the SHA-384 PRF) over P-384. */
 static void fz_configs(int v, certa_config **client, certa_config **server) {
     static certa_config *cc[FZ_VARIANTS], *sc[FZ_VARIANTS];
     if (!cc[v]) {
@@ -78,10 +93,28 @@ static void fz_configs(int v, certa_config **client, certa_config **server) {
         certa_config_set_alpn(s, "http/1.1");
         certa_config_set_time_fn(c, fz_time, NULL);
         certa_config_set_time_fn(s, fz_time, NULL);
-        certa_config_set_cert_chain_pem(s, fuzz_cert_pem, strlen(fuzz_cert_pem));
-        certa_config_set_private_key_pem(s, fuzz_key_pem, strlen(fuzz_key_pem));
+        if (v == 5) {
+            certa_config_set_cert_chain_pem(s, fuzz_rsa_cert_pem, strlen(fuzz_rsa_cert_pem));
+            certa_config_set_private_key_pem(s, fuzz_rsa_key_pem, strlen(fuzz_rsa_key_pem));
+        } else {
+            certa_config_set_cert_chain_pem(s, fuzz_cert_pem, strlen(fuzz_cert_pem));
+            certa_config_set_private_key_pem(s, fuzz_key_pem, strlen(fuzz_key_pem));
+        }
+        if (v >= 4) {
+            certa_config_set_versions(c, CERTA_TLS12, CERTA_TLS13);
+            certa_config_set_versions(s, CERTA_TLS12, CERTA_TLS12);
+        }
+        if (v == 4) certa_config_set_ciphers(s, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+        if (v == 5) certa_config_set_ciphers(s, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+        if (v == 8) {
+            certa_config_set_versions(c, CERTA_TLS12, CERTA_TLS12);
+            certa_config_set_versions(s, CERTA_TLS12, CERTA_TLS13);
+            certa_config_set_ciphers(c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384");
+            certa_config_set_groups(c, "secp384r1,secp256r1"); /* P-256: the certificate */
+            certa_config_set_groups(s, "secp384r1");
+        }
         if (v == 1) certa_config_set_groups(s, "secp256r1");
-        if (v == 2) {
+        if (v == 2 || v == 6) {
             certa_config_set_client_auth(s, CERTA_CLIENT_AUTH_REQUIRE);
             certa_config_set_insecure(s, true);
             certa_config_set_cert_chain_pem(c, fuzz_cert_pem, strlen(fuzz_cert_pem));
@@ -105,7 +138,41 @@ typedef struct fz_dir {
     bool keyed;
     record_protection open, seal;
     size_t records; /* records seen from the sender */
+    /* TLS 1.2: the sender has sent its ChangeCipherSpec (what follows is
+     * protected); open/seal keyed from the key blocks */
+    bool ccs12, open12, seal12;
 } fz_dir;
+
+/* TLS 1.2 key blocks, [0] the client's and [1] the server's, copied the
+ * first time each is seen (the engine wipes it when the handshake ends). */
+static struct fz_kb {
+    uint8_t block[sizeof(((tls12_handshake *)0)->key_block)];
+    const cipher_suite *suite;
+    bool ok;
+} fz_kb[2];
+
+static void fz_capture_key_block(const certa_conn *c) {
+    struct fz_kb *k = &fz_kb[c->is_server];
+    if (k->ok || c->version != CERTA_TLS12 || c->suite == NULL || c->t12 == NULL) return;
+    uint8_t acc = 0;
+    for (size_t i = 0; i < sizeof c->t12->key_block; i++)
+        acc |= c->t12->key_block[i];
+    if (acc == 0) return;
+    memcpy(k->block, c->t12->key_block, sizeof k->block);
+    k->suite = c->suite;
+    k->ok = true;
+}
+
+/* Keys rp with the write keys of the client (client_write) or the server
+ * from key block k (RFC 5246 §6.3 order: keys, then IVs). */
+static bool fz_key12(record_protection *rp, const struct fz_kb *k, bool client_write,
+                     bool encrypt) {
+    if (!k->ok) return false;
+    size_t kl = aead_key_len(k->suite->aead), il = record_tls12_iv_len(k->suite->aead);
+    rp->aead.encrypt = encrypt;
+    return record_set_keys_tls12(rp, k->suite->aead, k->block + (client_write ? 0 : kl),
+                                 k->block + 2 * kl + (client_write ? 0 : il)) == 0;
+}
 
 static void fz_dir_clear(fz_dir *d) {
     record_protection_clear(&d->open);
@@ -114,7 +181,7 @@ static void fz_dir_clear(fz_dir *d) {
 
 /* The secret the receiver decrypts with now, or NULL if it reads plaintext. */
 static const uint8_t *fz_receiver_secret(const certa_conn *r) {
-    if (!r->rx.on || r->suite == NULL) return NULL;
+    if (!r->rx.on || r->suite == NULL || r->version == CERTA_TLS12) return NULL;
     switch (r->state) {
     case ST_SERVER_WAIT_CERT:
     case ST_SERVER_WAIT_CV:
@@ -194,15 +261,46 @@ static void fz_send_record(fz_dir *d, certa_conn *r, bool protect, uint8_t type,
 
 enum { FZ_CONTENT_MAX = RECORD_MAX_PLAINTEXT + 512 };
 
+/* TLS 1.2: after the sender's ChangeCipherSpec, opens with the sender's
+ * keys; seals with the receiver's (the sender's if the receiver has none).
+ * Keyed then, not before: the receiver's key block exists once it has had
+ * the records before that ChangeCipherSpec (a tampered ClientKeyExchange
+ * gives the two sides different ones). */
+static bool fz_open12(fz_dir *d, const certa_conn *s, const certa_conn *r, const uint8_t *rec,
+                      uint8_t *content, size_t *len) {
+    fz_capture_key_block(s);
+    fz_capture_key_block(r);
+    if (!d->ccs12) return false;
+    if (!d->seal12)
+        d->seal12 =
+            fz_key12(&d->seal, fz_kb[r->is_server].ok ? &fz_kb[r->is_server] : &fz_kb[s->is_server],
+                     !s->is_server, true);
+    if (!d->open12) d->open12 = fz_key12(&d->open, &fz_kb[s->is_server], !s->is_server, false);
+    if (!d->open12) return false;
+    uint8_t inner;
+    size_t plain;
+    uint64_t seq = d->open.seq;
+    if (record_open(&d->open, rec, content, *len, &inner, &plain) == 0) {
+        *len = plain;
+        return true;
+    }
+    d->open.seq = seq;
+    memcpy(content, rec + RECORD_HEADER_LEN, *len); /* pass the ciphertext as is */
+    return false;
+}
+
 /* One record from the sender, tampered by the program and delivered. */
-static void fz_forward_record(fz_dir *d, certa_conn *r, const uint8_t *rec, size_t rec_len,
-                              bool tamper, fz_input *in, size_t chunk) {
+static void fz_forward_record(fz_dir *d, const certa_conn *s, certa_conn *r, const uint8_t *rec,
+                              size_t rec_len, bool tamper, fz_input *in, size_t chunk) {
     static uint8_t content[FZ_CONTENT_MAX], extra[FZ_CONTENT_MAX];
     uint8_t type = rec[0];
     size_t len = rec_len - RECORD_HEADER_LEN;
     bool protect = false;
     memcpy(content, rec + RECORD_HEADER_LEN, len);
-    if (type == CONTENT_APPLICATION_DATA && fz_dir_sync(d, r)) {
+    if (s->version == CERTA_TLS12) {
+        if (type != CONTENT_CHANGE_CIPHER_SPEC) protect = fz_open12(d, s, r, rec, content, &len);
+        if (type == CONTENT_CHANGE_CIPHER_SPEC) d->ccs12 = true;
+    } else if (type == CONTENT_APPLICATION_DATA && fz_dir_sync(d, r)) {
         uint8_t inner;
         size_t plain;
         uint64_t seq = d->open.seq;
@@ -295,7 +393,7 @@ static bool fz_pump(certa_conn *s, certa_conn *r, fz_dir *d, bool tamper, size_t
     while (off + RECORD_HEADER_LEN <= n && !certa_conn_failed(r)) {
         size_t rl = RECORD_HEADER_LEN + ((size_t)copy[off + 3] << 8 | copy[off + 4]);
         if (off + rl > n) break;
-        fz_forward_record(d, r, copy + off, rl, tamper && d->records >= skip_records, in, chunk);
+        fz_forward_record(d, s, r, copy + off, rl, tamper && d->records >= skip_records, in, chunk);
         off += rl;
     }
     if (off < n && !certa_conn_failed(r)) fz_deliver(r, copy + off, n - off, chunk);
@@ -303,20 +401,68 @@ static bool fz_pump(certa_conn *s, certa_conn *r, fz_dir *d, bool tamper, size_t
     return true;
 }
 
+static void fz_reset_run(fz_dir *to_server, fz_dir *to_client) {
+    memset(to_server, 0, sizeof *to_server);
+    memset(to_client, 0, sizeof *to_client);
+    memset(fz_kb, 0, sizeof fz_kb);
+}
+
+/* Variant 7's TLS 1.2 session: one clean full handshake, made once (then
+ * the random stream restarts, so every input still replays alone). */
+static const uint8_t *fz_session12(size_t *len) {
+    static uint8_t blob[CERTA_SESSION_MAX];
+    static size_t blob_len;
+    static bool done;
+    if (!done) {
+        done = true;
+        certa_config *ccfg, *scfg;
+        fz_configs(FZ_RESUME12, &ccfg, &scfg);
+        crypto_fuzz_reset_random(0);
+        certa_conn *client = certa_client_new(ccfg, "fuzz.example");
+        certa_conn *server = certa_server_new(scfg);
+        fz_dir a, b;
+        fz_reset_run(&a, &b);
+        fz_input none = {NULL, 0};
+        for (int round = 0; round < 16; round++) {
+            bool moved = fz_pump(client, server, &a, false, 0, &none, 65536);
+            moved |= fz_pump(server, client, &b, false, 0, &none, 65536);
+            if (!moved) break;
+        }
+        if (certa_conn_session(client, blob, sizeof blob, &blob_len) != 0) blob_len = 0;
+        if (blob_len == 0) fprintf(stderr, "fuzz_mitm: no TLS 1.2 session for variant 7\n");
+        certa_conn_free(client);
+        certa_conn_free(server);
+        fz_dir_clear(&a);
+        fz_dir_clear(&b);
+        crypto_fuzz_reset_random(0);
+    }
+    *len = blob_len;
+    return blob;
+}
+
 /* The whole run: handshake, one message each way, close. tamper_server_bound
- * picks the direction the program edits; the ClientHello is never edited. */
+ * picks the direction the program edits; the ClientHello is never edited.
+ * The first byte is setup: variant = setup % FZ_VARIANTS, and the rest picks
+ * the chunk size records are delivered in. */
 static int fz_run(const uint8_t *data, size_t size, bool tamper_server_bound) {
+    size_t session_len;
+    const uint8_t *session = fz_session12(&session_len);
     crypto_fuzz_reset_random(0);
     fz_input in = {data, size};
     uint8_t setup = fz_u8(&in);
-    size_t chunk = (setup >> 2) == 0 ? 65536 : (size_t)(setup >> 2) * 97;
+    size_t rest = setup / FZ_VARIANTS;
+    size_t chunk = rest == 0 ? 65536 : rest * 211;
+    int variant = setup % FZ_VARIANTS;
     certa_config *ccfg, *scfg;
-    fz_configs(setup % FZ_VARIANTS, &ccfg, &scfg);
-    certa_conn *client = certa_client_new(ccfg, "fuzz.example");
+    fz_configs(variant, &ccfg, &scfg);
+    /* No ticket from an earlier input: the input alone decides the run. */
+    session_cache_clear(&ccfg->cache);
+    certa_conn *client = variant == FZ_RESUME12
+                             ? certa_client_new_resume(ccfg, "fuzz.example", session, session_len)
+                             : certa_client_new(ccfg, "fuzz.example");
     certa_conn *server = certa_server_new(scfg);
     fz_dir to_server, to_client;
-    memset(&to_server, 0, sizeof to_server);
-    memset(&to_client, 0, sizeof to_client);
+    fz_reset_run(&to_server, &to_client);
     bool sent_app = false, closed = false;
     fz_echoed = 0;
     fz_client_read = false;
@@ -334,7 +480,8 @@ static int fz_run(const uint8_t *data, size_t size, bool tamper_server_bound) {
         if (!moved) break;
     }
     if (getenv("FUZZ_MITM_DEBUG"))
-        fprintf(stderr, "variant %d: client %s%s %s | server %s%s %s\n", setup % FZ_VARIANTS,
+        fprintf(stderr, "variant %d (TLS %s%s): client %s%s %s | server %s%s %s\n", variant,
+                client->version == CERTA_TLS12 ? "1.2" : "1.3", client->resumed ? ", resumed" : "",
                 certa_conn_handshake_done(client) ? "done" : "-", sent_app ? "+app" : "",
                 certa_conn_error_text(client), certa_conn_handshake_done(server) ? "done" : "-",
                 certa_conn_peer_closed(server) ? "+closed"

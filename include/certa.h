@@ -1,5 +1,5 @@
 /*
- * certa — TLS 1.3 for machine identity.
+ * certa — TLS 1.3 (and, when asked for, TLS 1.2) for machine identity.
  *
  * The whole public API. The engine is sans-I/O: it never touches a socket,
  * a clock or a file during a connection. The caller moves bytes:
@@ -174,6 +174,45 @@ void certa_config_get_versions(const certa_config *cfg, uint16_t *min, uint16_t 
  * peer without it is refused with a sentence saying so; turning this off
  * lets legacy peers in (and the trace says so on every such handshake). */
 void certa_config_set_require_ems(certa_config *cfg, bool require);
+
+/* Configuration profiles: one call sets the versions, the TLS 1.3 and 1.2
+ * cipher suites, the groups and the minimum certificate key sizes (and
+ * requires the extended master secret again). Without a profile the
+ * defaults apply (TLS 1.3 only). Setters called after the profile override
+ * what it set. The profiles:
+ *   public        TLS 1.2 and 1.3, AEAD only; TLS 1.2 suites ECDSA first
+ *                 (then ECDHE-RSA with AES-GCM); groups x25519, secp256r1,
+ *                 secp384r1; RSA >= 2048, EC >= 256
+ *   internal      TLS 1.3 only, otherwise the defaults
+ *   legacy        TLS 1.2 and 1.3 with all six ECDHE+AEAD TLS 1.2 suites,
+ *                 ECDHE-RSA included; RSA 2048 accepted
+ *   iot           TLS 1.3 only, ChaCha20-Poly1305 first, groups x25519 and
+ *                 secp256r1. CCM would be allowed, but certa has no CCM
+ *                 suite yet (TLS_AES_128_CCM_SHA256 is a later addition)
+ *   high-security TLS 1.3 only, TLS_AES_256_GCM_SHA384 only, secp384r1
+ *                 only, RSA keys >= 3072 bits and EC keys >= P-384
+ * certa_profile_description() says the same, generated from the table the
+ * profiles are applied from. An unknown name is CERTA_E_UNKNOWN_NAME with a
+ * sentence listing the known profiles (certa_config_error_text). */
+int certa_config_set_profile(certa_config *cfg, const char *name);
+/* Profile names by index (0, 1, ...); NULL past the last one. */
+const char *certa_profile_name(size_t index);
+/* What the named profile sets, as one paragraph; NULL if unknown. */
+const char *certa_profile_description(const char *name);
+/* Minimum key sizes of certificate leaf keys, ours and the peer's (default
+ * RSA 2048, EC 256; Ed25519 counts as EC 256, Ed448 as 448). A peer below
+ * them fails the handshake with insufficient_security and a sentence
+ * (CERTA_E_CERT_WEAK_ALGORITHM). A server whose own certificate is below
+ * them fails each connection with CERTA_E_CONFIG and a sentence when the
+ * ClientHello arrives, before anything is sent (a client's own certificate
+ * is not checked against them; the server's check of it applies). Smaller
+ * minimums than the defaults are refused (CERTA_E_INVALID_ARGUMENT). */
+int certa_config_set_min_key_bits(certa_config *cfg, unsigned rsa_bits, unsigned ec_bits);
+/* Checks the certificates loaded so far against those minimums (a
+ * profile's, or set_min_key_bits'): CERTA_E_CONFIG with a sentence
+ * (certa_config_error_text) naming the first key below them, so a program
+ * can refuse at start-up what the server would refuse per connection. */
+int certa_config_check_key_sizes(certa_config *cfg);
 
 /* Comma-separated lists, in preference order. Unknown names are refused.
  * Cipher suites: TLS 1.3 names (TLS_AES_128_GCM_SHA256, ...) and TLS 1.2

@@ -283,6 +283,15 @@ int cli_tls_opt(int argc, char **argv, int *i, const char *cmd, cli_tls_opts *o)
             cli_err("%s: --profile needs a name", cmd);
             return -1;
         }
+        if (!certa_profile_description(v)) {
+            /* The library's sentence, which lists the known profiles. */
+            certa_config *probe = certa_config_new();
+            int r = probe ? certa_config_set_profile(probe, v) : CERTA_E_NOMEM;
+            cli_err("%s: --profile: %s (%s)", cmd,
+                    probe ? certa_config_error_text(probe) : "out of memory", certa_error_name(r));
+            certa_config_free(probe);
+            return -1;
+        }
         o->profile = v;
         return 1;
     }
@@ -312,21 +321,32 @@ bool cli_tls_finish(const char *cmd, const cli_tls_opts *o) {
                 cli_version_name(o->min_version), cli_version_name(o->max_version));
         return false;
     }
-    if (o->allow_no_ems)
+    if (o->allow_no_ems) {
         cli_err("%s: WARNING: --allow-no-ems: TLS 1.2 peers without the extended master secret "
                 "(RFC 7627) will be accepted; such sessions are open to the triple-handshake "
                 "attack. Use it only for a legacy peer that cannot be upgraded",
                 cmd);
+        /* Said once here, not at each (re)build of the config. */
+        certa_config *probe = certa_config_new();
+        char why[400];
+        uint16_t min = 0, max = 0;
+        if (probe && cli_tls_apply(probe, o, why, sizeof why) == CERTA_OK)
+            certa_config_get_versions(probe, &min, &max);
+        if (min > CERTA_TLS12)
+            cli_err("%s: note: --allow-no-ems has no effect while TLS 1.2 is not enabled "
+                    "(--min-version 1.2, or a profile with TLS 1.2)",
+                    cmd);
+        certa_config_free(probe);
+    }
     return true;
 }
 
 int cli_tls_apply(certa_config *cfg, const cli_tls_opts *o, char *why, size_t cap) {
     int r;
-    if (o->profile) {
-        /* certa_config_set_profile comes with the profile table (next step). */
-        snprintf(why, cap, "--profile %s: profiles are not part of this build of certa yet",
-                 o->profile);
-        return CERTA_E_UNKNOWN_NAME;
+    if (o->profile && (r = certa_config_set_profile(cfg, o->profile)) != CERTA_OK) {
+        const char *t = certa_config_error_text(cfg);
+        snprintf(why, cap, "--profile: %s (%s)", *t ? t : certa_error_text(r), certa_error_name(r));
+        return r;
     }
     if (o->min_version || o->max_version) {
         uint16_t min, max;
@@ -364,4 +384,39 @@ void cli_tls_usage(FILE *out, int indent) {
     };
     for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++)
         fprintf(out, "  %-*s%s\n", indent - 2, lines[k][0], lines[k][1]);
+    fprintf(out, "%*s", indent, "");
+    for (size_t i = 0; certa_profile_name(i); i++)
+        fprintf(out, "%s%s", i ? ", " : "profiles: ", certa_profile_name(i));
+    fprintf(out, "\n%*s(certa help profiles says what each sets)\n", indent, "");
+}
+
+/* Prints text from column indent, wrapped before column width. */
+static void print_wrapped(FILE *out, const char *text, int indent, int width) {
+    int col = indent;
+    fprintf(out, "%*s", indent, "");
+    while (*text) {
+        while (*text == ' ')
+            text++;
+        size_t word = strcspn(text, " ");
+        if (word == 0) break;
+        if (col > indent && col + 1 + (int)word > width) {
+            fprintf(out, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(text, 1, word, out);
+        col += (int)word;
+        text += word;
+    }
+    fputc('\n', out);
+}
+
+void cli_profiles_usage(FILE *out) {
+    for (size_t i = 0; certa_profile_name(i); i++) {
+        const char *name = certa_profile_name(i);
+        fprintf(out, "  %s\n", name);
+        print_wrapped(out, certa_profile_description(name), 6, 80);
+    }
 }

@@ -112,5 +112,7 @@ int cli_tls_apply(certa_config *cfg, const cli_tls_opts *o, char *why, size_t ca
 /* The options' lines for a command's --help (indent: the column of the
  * descriptions). */
 void cli_tls_usage(FILE *out, int indent);
+/* Each profile's name and what it sets (from the library's table). */
+void cli_profiles_usage(FILE *out);
 
 #endif

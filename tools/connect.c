@@ -1,4 +1,4 @@
-/* certa connect: a TLS 1.3 client with a readable handshake trace. After
+/* certa connect: a TLS 1.3 (or 1.2) client with a readable handshake trace. After
  * the handshake, stdin goes to the server and the server's data to stdout;
  * at the end of stdin certa sends close_notify and prints what the server
  * still sends until it closes. */
@@ -732,6 +732,10 @@ static certa_config *build_config(const connect_opts *o, certa_trust **trust_out
         if (!r) {
             what = "--key";
             r = certa_config_load_private_key(cfg, o->key);
+        }
+        if (!r) {
+            what = "--cert";
+            r = certa_config_check_key_sizes(cfg);
         }
         if (r) {
             const char *t = certa_config_error_text(cfg);

@@ -22,10 +22,11 @@ static const command *commands(size_t *count) {
     static command table[8];
     static size_t n;
     if (n == 0) {
+        table[n++] = (command){"serve", cmd_serve,
+                               "a TLS 1.3 (and 1.2) server: echo, or a small HTTP/1.1 responder"};
         table[n++] =
-            (command){"serve", cmd_serve, "a TLS 1.3 server (echo, or a small HTTP/1.1 responder)"};
-        table[n++] = (command){"connect", cmd_connect,
-                               "a TLS 1.3 client with a handshake trace; relays stdin/stdout"};
+            (command){"connect", cmd_connect,
+                      "a TLS 1.3 (and 1.2) client with a handshake trace; relays stdin/stdout"};
         table[n++] = (command){"proxy", cmd_proxy,
                                "a mutual-TLS sidecar in front of a service, or for a client"};
         table[n++] =
@@ -41,7 +42,7 @@ static const command *commands(size_t *count) {
 static void usage(FILE *out) {
     size_t n;
     const command *t = commands(&n);
-    fputs("certa " CERTA_CLI_VERSION " - TLS 1.3 for machine identity\n"
+    fputs("certa " CERTA_CLI_VERSION " - TLS 1.3 (and 1.2) for machine identity\n"
           "\n"
           "usage: certa <command> [options]     (certa <command> --help for its options)\n"
           "\n"
@@ -50,7 +51,7 @@ static void usage(FILE *out) {
     for (size_t i = 0; i < n; i++)
         if (t[i].run) fprintf(out, "  %-9s %s\n", t[i].name, t[i].summary);
     fputs("  version   print the version\n"
-          "  help      this text\n"
+          "  help      this text (help profiles: what each --profile sets)\n"
           "\n"
           "examples:\n"
           "  certa serve --cert server.crt --key server.key --port 8443\n"
@@ -72,10 +73,18 @@ static void usage(FILE *out) {
           "  default: TLS 1.3 only. A profile is applied first, then the explicit options.\n"
           "  --allow-no-ems lets TLS 1.2 peers without the extended master secret in:\n"
           "  for legacy peers only (a warning is printed)\n"
+          "  certa help profiles says what each profile sets\n",
+          out);
+    for (size_t i = 0; certa_profile_name(i); i++)
+        fprintf(out, "%s%s", i ? ", " : "  profiles: ", certa_profile_name(i));
+    fputs("\n"
           "\n"
           "lists are comma-separated, in preference order:\n"
           "  ciphers: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
-          "TLS_CHACHA20_POLY1305_SHA256\n"
+          "TLS_CHACHA20_POLY1305_SHA256;\n"
+          "           TLS 1.2 (ECDHE + AEAD): ECDHE-ECDSA-AES128-GCM-SHA256,\n"
+          "           ECDHE-ECDSA-AES256-GCM-SHA384, ECDHE-ECDSA-CHACHA20-POLY1305 and the\n"
+          "           same three with ECDHE-RSA (or their TLS_ECDHE_... names)\n"
           "  groups:  x25519, secp256r1 (P-256), secp384r1 (P-384)\n"
           "  alpn:    e.g. h2,http/1.1\n",
           out);
@@ -92,6 +101,13 @@ int main(int argc, char **argv) {
         return CLI_EXIT_OK;
     }
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        if (argc > 2 && !strcmp(argv[2], "profiles")) {
+            fputs("profiles for --profile NAME (certa serve, connect, proxy); explicit options\n"
+                  "given with one override what it sets:\n",
+                  stdout);
+            cli_profiles_usage(stdout);
+            return CLI_EXIT_OK;
+        }
         usage(stdout);
         return CLI_EXIT_OK;
     }

@@ -96,6 +96,8 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
     if (ok && o->key)
         ok = cfg_step(cfg, certa_config_load_private_key(cfg, o->key), "private key", o->key, why,
                       cap);
+    if (ok && o->cert)
+        ok = cfg_step(cfg, certa_config_check_key_sizes(cfg), "certificate", o->cert, why, cap);
     if (ok && o->ciphers)
         ok = cfg_step(cfg, certa_config_set_ciphers(cfg, o->ciphers), "ciphers", o->ciphers, why,
                       cap);

@@ -1,4 +1,4 @@
-/* certa serve: a TLS 1.3 server for trying and debugging. One thread per
+/* certa serve: a TLS 1.3 (or 1.2) server for trying and debugging. One thread per
  * connection (bounded), each running the sans-I/O loop over a non-blocking
  * socket; echo mode or a small HTTP/1.1 responder; one summary line per
  * connection on stderr. */
@@ -667,6 +667,8 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
         what = "--alpn";
     else if (o->client_ca && (r = certa_config_load_trust(cfg, o->client_ca)) != 0)
         what = "--client-ca";
+    else if ((r = certa_config_check_key_sizes(cfg)) != 0)
+        what = "--cert";
     else {
         for (int k = 0; k < o->allow_count; k++)
             if ((r = certa_config_add_allow(cfg, o->allow[k])) != 0) break;

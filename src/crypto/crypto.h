@@ -155,6 +155,12 @@ crypto_key *key_from_spki(const uint8_t *spki, size_t len);
 bool key_pair_matches(const crypto_key *priv, const crypto_key *pub);
 /* "ECDSA P-256", "RSA 2048", "Ed25519", ... */
 void key_describe(const crypto_key *key, char *out, size_t cap);
+/* Families for key size policies (certa_config_set_min_key_bits). */
+typedef enum key_family { KEY_FAMILY_OTHER = 0, KEY_FAMILY_RSA, KEY_FAMILY_EC } key_family;
+/* The key's size for those policies: the modulus for RSA and RSA-PSS; the
+ * curve size for ECDSA (256, 384, 521) and EdDSA, which counts as EC at its
+ * comparable curve size (Ed25519 256, Ed448 448). 0 if unknown. */
+int key_size_bits(const crypto_key *key, key_family *family);
 void key_free(crypto_key *key);
 
 /* Base64 (standard alphabet, padded). Returns output length or -1. */

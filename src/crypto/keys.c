@@ -542,6 +542,29 @@ void key_describe(const crypto_key *key, char *out, size_t cap) {
     ERR_clear_error();
 }
 
+int key_size_bits(const crypto_key *key, key_family *family) {
+    key_family f = KEY_FAMILY_OTHER;
+    int bits = 0;
+    if (key == NULL) {
+        /* nothing */
+    } else if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS")) {
+        f = KEY_FAMILY_RSA;
+        bits = EVP_PKEY_get_bits(key);
+    } else if (EVP_PKEY_is_a(key, "EC")) {
+        f = KEY_FAMILY_EC;
+        bits = EVP_PKEY_get_bits(key);
+    } else if (EVP_PKEY_is_a(key, "ED25519")) {
+        f = KEY_FAMILY_EC;
+        bits = 256;
+    } else if (EVP_PKEY_is_a(key, "ED448")) {
+        f = KEY_FAMILY_EC;
+        bits = 448;
+    }
+    ERR_clear_error();
+    if (family) *family = f;
+    return bits > 0 ? bits : 0;
+}
+
 void key_free(crypto_key *key) {
     if (key == NULL) return;
     /* Whoever frees a key is its last user, so its extras need no lock. */

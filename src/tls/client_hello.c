@@ -135,7 +135,8 @@ static uint16_t choose_version(certa_conn *c, const client_hello *ch) {
         conn_fail(c, CERTA_E_PROTOCOL_VERSION, ALERT_PROTOCOL_VERSION,
                   "the client offers %s, and this server allows %s: %s",
                   offers13 ? "TLS 1.3" : "TLS 1.2", ours,
-                  allow13 ? "enable TLS 1.3 on the client"
+                  allow13 ? "upgrade the client to TLS 1.3, or allow TLS 1.2 on this server "
+                            "(--min-version 1.2)"
                           : "allow TLS 1.3 on this server (--max-version 1.3)");
     else
         conn_fail(c, CERTA_E_PROTOCOL_VERSION, ALERT_PROTOCOL_VERSION,
@@ -146,6 +147,7 @@ static uint16_t choose_version(certa_conn *c, const client_hello *ch) {
 }
 
 int server_on_first_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
+    if (own_key_size_check(c) != 0) return c->error; /* below the profile's key minimum */
     client_hello ch;
     memset(&ch, 0, sizeof ch);
     if (parse_client_hello(c, msg, len, &ch) != 0) return c->error;

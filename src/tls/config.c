@@ -45,6 +45,8 @@ certa_config *certa_config_new(void) {
     cfg->min_version = CERTA_TLS13;
     cfg->max_version = CERTA_TLS13;
     cfg->require_ems = true;
+    cfg->min_rsa_bits = DEFAULT_MIN_RSA_BITS;
+    cfg->min_ec_bits = DEFAULT_MIN_EC_BITS;
     memcpy(cfg->groups, default_groups, sizeof default_groups);
     cfg->group_count = 3;
     cfg->max_handshake = DEFAULT_MAX_HANDSHAKE;

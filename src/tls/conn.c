@@ -23,7 +23,6 @@ static certa_conn *conn_new(certa_config *cfg, bool is_server) {
     c->tx.aead.encrypt = true;
     bld_init_alloc(&c->out, 0);
     bld_init_alloc(&c->hs_in, 0);
-    bld_init_alloc(&c->hs_log, 0);
     return c;
 }
 
@@ -107,9 +106,7 @@ void certa_conn_free(certa_conn *c) {
     }
     bld_free(&c->out);
     bld_free(&c->hs_in);
-    bld_free(&c->hs_log);
-    free(c->peer_share);
-    if (c->new_ticket) free(c->new_ticket); /* a ticket is sealed: no secret */
+    tls12_handshake_free(c);
     certa_config_free(c->cfg);
     crypto_zero(c, sizeof *c);
     free(c);
@@ -183,9 +180,9 @@ int conn_fail(certa_conn *c, int code, uint8_t alert, const char *fmt, ...) {
 /* ---- transcript ---- */
 
 int transcript_add(certa_conn *c, const uint8_t *msg, size_t len) {
-    if (c->hs_log_on) {
-        bld_bytes(&c->hs_log, msg, len);
-        if (!bld_ok(&c->hs_log)) return CERTA_E_NOMEM;
+    if (c->t12 && c->t12->hs_log_on) {
+        bld_bytes(&c->t12->hs_log, msg, len);
+        if (!bld_ok(&c->t12->hs_log)) return CERTA_E_NOMEM;
     }
     if (c->th_started) return transcript_update(&c->th, msg, len) == 0 ? 0 : CERTA_E_CRYPTO;
     /* Before the suite (and so the hash) is known, only ClientHello can be
@@ -324,18 +321,23 @@ static int dispatch_handshake(certa_conn *c, uint8_t type, const uint8_t *msg, s
 static int handle_handshake_record(certa_conn *c, const uint8_t *data, size_t len) {
     if (len == 0)
         return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
-                         "the peer sent an empty handshake record, which TLS 1.3 forbids");
+                         "the peer sent an empty handshake record, which TLS forbids");
     bld_bytes(&c->hs_in, data, len);
     if (!bld_ok(&c->hs_in)) return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
     size_t off = 0;
     while (c->hs_in.len - off >= 4 && c->state != ST_FAILED) {
         const uint8_t *h = c->hs_in.buf + off;
         size_t body_len = (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
-        if (body_len > c->cfg->max_handshake)
+        /* A ClientHello may carry a full 64 KiB extensions block whatever
+         * the cap on certificate chains. */
+        size_t cap = c->cfg->max_handshake;
+        if (h[0] == HS_CLIENT_HELLO && c->is_server && cap < CLIENT_HELLO_MAX)
+            cap = CLIENT_HELLO_MAX;
+        if (body_len > cap)
             return conn_fail(c, CERTA_E_HANDSHAKE_TOO_BIG, ALERT_DECODE_ERROR,
                              "the peer's %s is %zu bytes, over the %zu-byte cap: raise "
                              "max_handshake_size if a chain this large is legitimate",
-                             hs_message_name(h[0]), body_len, c->cfg->max_handshake);
+                             hs_message_name(h[0]), body_len, cap);
         if (c->hs_in.len - off < 4 + body_len) break;
         /* Messages that precede a key change must end their record (§5.1):
          * refuse before acting on them. */
@@ -380,15 +382,35 @@ static int handle_alert(certa_conn *c, const uint8_t *data, size_t len) {
         conn_trace(c, "< alert user_canceled");
         return 0;
     }
+    /* TLS 1.2 lets a warning alert pass (RFC 5246 §7.2); TLS 1.3 makes
+     * every other alert fatal. Warnings count as idle records (a flood of
+     * them is refused). */
+    if (c->version == CERTA_TLS12 && data[0] == 1) {
+        conn_trace(c, "< alert %s (warning, ignored)", certa_alert_name(desc));
+        return 0;
+    }
     c->alert_received = desc;
     const char *hint = "";
     switch (desc) {
     case ALERT_HANDSHAKE_FAILURE:
-        hint = ": the peer found no acceptable parameters — compare cipher suites, groups and "
-               "signature schemes (certa offers TLS 1.3 only)";
+        hint = c->cfg->min_version <= CERTA_TLS12
+                   ? ": the peer found no acceptable parameters — compare versions, cipher suites, "
+                     "groups and signature schemes (and, in TLS 1.2, extended master secret)"
+                   : ": the peer found no acceptable parameters — compare cipher suites, groups "
+                     "and signature schemes (certa offers TLS 1.3 only unless 1.2 is allowed)";
         break;
     case ALERT_PROTOCOL_VERSION:
-        hint = ": the peer does not accept TLS 1.3";
+        /* What we offered decides what to suggest. */
+        hint = c->cfg->max_version < CERTA_TLS13
+                   ? ": the peer does not accept TLS 1.2 — it may require TLS 1.3: allow that "
+                     "here (--max-version 1.3)"
+               : c->cfg->min_version <= CERTA_TLS12
+                   ? ": the peer accepts neither TLS 1.3 nor TLS 1.2"
+                   : ": the peer does not accept TLS 1.3 — if it speaks only TLS 1.2, allow that "
+                     "here (--min-version 1.2)";
+        break;
+    case ALERT_INAPPROPRIATE_FALLBACK:
+        hint = ": the peer supports a newer TLS version than we offered";
         break;
     case ALERT_BAD_CERTIFICATE:
     case 46: /* certificate_unknown */
@@ -666,8 +688,8 @@ int certa_conn_recv_eof(certa_conn *c) {
         return conn_fail(c, CERTA_E_PEER_CLOSED, ALERT_NONE,
                          "the peer closed the connection during the handshake%s",
                          c->is_server ? ""
-                                      : ": it may not speak TLS 1.3 or may have rejected "
-                                        "our ClientHello without an alert");
+                                      : ": it may not speak the TLS versions we offer or may "
+                                        "have rejected our ClientHello without an alert");
     return conn_fail(c, CERTA_E_PEER_CLOSED, ALERT_NONE,
                      "the peer closed the connection without close_notify: the data may be "
                      "truncated");

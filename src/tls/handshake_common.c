@@ -164,6 +164,7 @@ int peer_certificate_check(certa_conn *c) {
         x509_spki_pin(&leaf, pin, sizeof pin) != 0 ||
         peer_identity_fill(c->peer_certs[0], c->peer_cert_lens[0], &c->peer) != 0)
         return conn_fail(c, CERTA_E_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE, NULL);
+    if (peer_key_size_check(c) != 0) return c->error; /* even when pinned or insecure */
     if (cfg->pin_count > 0) {
         uint8_t hash[32];
         if (hash_oneshot(HASH_SHA256, leaf.spki.data, leaf.spki.len, hash) != 0)

@@ -415,7 +415,7 @@ int tls12_on_new_session_ticket(certa_conn *c, const uint8_t *msg, size_t len) {
     cursor body, ticket;
     uint32_t lifetime;
     cur_init(&body, msg + 4, len - 4);
-    if (!c->ticket_ext || c->new_ticket)
+    if (!c->ticket_ext || c->t12->new_ticket)
         return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                          "the server sent a NewSessionTicket it had not announced");
     if (!cur_u32(&body, &lifetime) || !cur_vec16(&body, &ticket) || !cur_empty(&body))
@@ -427,31 +427,32 @@ int tls12_on_new_session_ticket(certa_conn *c, const uint8_t *msg, size_t len) {
                    ticket.len ? "ticket over 4 KiB" : "empty");
         return 0;
     }
-    if (!(c->new_ticket = malloc(ticket.len)))
+    if (!(c->t12->new_ticket = malloc(ticket.len)))
         return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
-    memcpy(c->new_ticket, ticket.data, ticket.len);
-    c->new_ticket_len = ticket.len;
+    memcpy(c->t12->new_ticket, ticket.data, ticket.len);
+    c->t12->new_ticket_len = ticket.len;
     /* RFC 5077 §3.3: 0 means unspecified; keep it no longer than the 1.3 cap. */
-    c->new_ticket_lifetime = lifetime == 0 || lifetime > MAX_TICKET_LIFETIME
-                                 ? (lifetime == 0 ? DEFAULT_TICKET_LIFETIME : MAX_TICKET_LIFETIME)
-                                 : lifetime;
+    c->t12->new_ticket_lifetime =
+        lifetime == 0 || lifetime > MAX_TICKET_LIFETIME
+            ? (lifetime == 0 ? DEFAULT_TICKET_LIFETIME : MAX_TICKET_LIFETIME)
+            : lifetime;
     conn_trace(c, "< NewSessionTicket (lifetime %us)", (unsigned)lifetime);
     return 0;
 }
 
 /* Client, once the server's Finished verified: the session to resume. */
 int tls12_store_session(certa_conn *c) {
-    if (!c->new_ticket) return 0;
+    if (!c->t12->new_ticket) return 0;
     session_state s;
-    tls12_session_fill(c, &s, now(c), c->new_ticket_lifetime);
-    s.ticket = c->new_ticket;
-    s.ticket_len = c->new_ticket_len;
+    tls12_session_fill(c, &s, now(c), c->t12->new_ticket_lifetime);
+    s.ticket = c->t12->new_ticket;
+    s.ticket_len = c->t12->new_ticket_len;
     builder b;
-    bld_init_alloc(&b, 512 + c->new_ticket_len);
+    bld_init_alloc(&b, 512 + c->t12->new_ticket_len);
     session_encode(&b, &s);
     crypto_zero(&s, sizeof s);
-    free(c->new_ticket);
-    c->new_ticket = NULL;
+    free(c->t12->new_ticket);
+    c->t12->new_ticket = NULL;
     if (!bld_ok(&b)) {
         bld_free(&b);
         return CERTA_E_NOMEM;

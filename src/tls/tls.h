@@ -111,6 +111,9 @@ uint8_t alert_for_error(int code);
 #define MAX_PINS 16
 #define ALPN_WIRE_MAX 512
 #define DEFAULT_MAX_HANDSHAKE (64 * 1024)
+/* version, random, session id, suites, compression and a full 2^16 - 1
+ * extensions block, with room for long suite lists */
+#define CLIENT_HELLO_MAX (65535 + 1024)
 /* Records in a row that carry no application data (KeyUpdate, empty
  * records, warning alerts, tickets) before the peer counts as flooding. */
 #define DEFAULT_MAX_IDLE_RECORDS 32
@@ -180,6 +183,8 @@ struct certa_config {
     size_t cipher12_count;
     uint16_t min_version, max_version;
     bool require_ems;
+    unsigned min_rsa_bits, min_ec_bits; /* peer's and our own leaf keys (profile.c) */
+    const char *profile; /* the profile that set the key minimums, NULL if none/overridden */
     uint16_t groups[MAX_LIST];
     size_t group_count;
     uint8_t alpn_wire[ALPN_WIRE_MAX]; /* ProtocolNameList contents */
@@ -250,6 +255,15 @@ bool policy_allows(const certa_config *cfg, const certa_peer_identity *id);
 const char *identity_label(const certa_peer_identity *id);
 /* Does "sha256:BASE64" name one of the config's pins? */
 bool pins_match(const certa_config *cfg, const char *spki_sha256);
+
+/* ---- profile.c ---- */
+#define DEFAULT_MIN_RSA_BITS 2048
+#define DEFAULT_MIN_EC_BITS 256
+/* Our own certificates' keys against the config's minimums: fails the
+ * connection (CERTA_E_CONFIG) with a sentence naming the key and the fix. */
+int own_key_size_check(certa_conn *c);
+/* The peer's leaf key (c->peer_key) against them: insufficient_security. */
+int peer_key_size_check(certa_conn *c);
 
 typedef enum conn_state {
     ST_CLIENT_WAIT_SH,
@@ -360,21 +374,11 @@ struct certa_conn {
     unsigned idle_records; /* consecutive records without application data */
 
     /* TLS 1.2 (the master secret is master_secret[0..48)) */
-    uint16_t version; /* negotiated: CERTA_TLS13 or CERTA_TLS12; 0 before */
-    uint8_t server_random[32];
-    bool ems;          /* extended master secret in use */
-    bool secure_reneg; /* the peer signalled RFC 5746 */
-    bool ticket_ext;   /* a NewSessionTicket is (server) / may be (client) sent */
-    bool hs_log_on;    /* keep the handshake messages: a CertificateVerify signs them */
-    builder hs_log;
-    /* client write key, server write key, client IV, server IV (RFC 5246
-     * §6.3), from ClientKeyExchange until both ChangeCipherSpecs */
-    uint8_t key_block[2 * 32 + 2 * 12];
-    uint8_t *peer_share; /* client: the server's ECDHE point, until ClientKeyExchange */
-    size_t peer_share_len;
-    uint8_t *new_ticket; /* client: a NewSessionTicket kept until Finished verifies */
-    size_t new_ticket_len;
-    uint32_t new_ticket_lifetime;
+    uint16_t version;            /* negotiated: CERTA_TLS13 or CERTA_TLS12; 0 before */
+    bool ems;                    /* extended master secret in use */
+    bool secure_reneg;           /* the peer signalled RFC 5746 */
+    bool ticket_ext;             /* a NewSessionTicket is (server) / may be (client) sent */
+    struct tls12_handshake *t12; /* only during a TLS 1.2 handshake */
 
     /* status */
     bool close_sent;
@@ -452,6 +456,25 @@ int on_new_session_ticket(certa_conn *c, cursor *body);
 int cv_content(certa_conn *c, bool server_side, uint8_t *out, size_t *len);
 
 /* ---- TLS 1.2 (tls12_key_schedule.c, tls12_common.c) ---- */
+/* What only a TLS 1.2 handshake needs, allocated when 1.2 is chosen and
+ * dropped when it completes, so a connection does not carry it. */
+typedef struct tls12_handshake {
+    uint8_t server_random[32];
+    /* client write key, server write key, client IV, server IV (RFC 5246
+     * §6.3), from ClientKeyExchange until both ChangeCipherSpecs */
+    uint8_t key_block[2 * 32 + 2 * 12];
+    bool hs_log_on; /* keep the handshake messages: a CertificateVerify signs them */
+    builder hs_log;
+    uint8_t *peer_share; /* client: the server's ECDHE point, until ClientKeyExchange */
+    size_t peer_share_len;
+    uint8_t *new_ticket; /* client: a NewSessionTicket kept until Finished verifies */
+    size_t new_ticket_len;
+    uint32_t new_ticket_lifetime;
+} tls12_handshake;
+/* Allocates c->t12 (0, or CERTA_E_NOMEM after failing the connection). */
+int tls12_handshake_start(certa_conn *c);
+/* Zeroizes and frees c->t12. */
+void tls12_handshake_free(certa_conn *c);
 #define TLS12_MASTER_LEN 48
 #define TLS12_FINISHED_LEN 12
 #define EXT_EXTENDED_MASTER_SECRET 23

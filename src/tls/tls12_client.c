@@ -95,6 +95,7 @@ static int read_extensions(certa_conn *c, const server_hello *sh) {
 int tls12_client_server_hello(certa_conn *c, const server_hello *sh, const uint8_t *msg,
                               size_t len) {
     c->version = CERTA_TLS12;
+    if (tls12_handshake_start(c) != 0) return c->error;
     const cipher_suite *suite = cipher_suite_find(sh->suite);
     if (!suite || suite->version != CERTA_TLS12 || !offered_suite12(c->cfg, sh->suite))
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
@@ -105,7 +106,7 @@ int tls12_client_server_hello(certa_conn *c, const server_hello *sh, const uint8
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                          "the server selected compression method %u", sh->compression);
     c->suite = suite;
-    memcpy(c->server_random, sh->random, 32);
+    memcpy(c->t12->server_random, sh->random, 32);
     if (read_extensions(c, sh) != 0) return c->error;
     /* RFC 5077 §3.4: the server echoes our session ID to accept the ticket. */
     bool echoed = sh->session_id.len == c->session_id_len && c->session_id_len > 0 &&
@@ -126,8 +127,8 @@ int tls12_client_server_hello(certa_conn *c, const server_hello *sh, const uint8
     } else if (!c->resumed) {
         /* Until ServerHelloDone we do not know if a CertificateRequest
          * comes: keep the messages a CertificateVerify would sign. */
-        c->hs_log_on = true;
-        if (c->first_hello) bld_bytes(&c->hs_log, c->first_hello, c->first_hello_len);
+        c->t12->hs_log_on = true;
+        if (c->first_hello) bld_bytes(&c->t12->hs_log, c->first_hello, c->first_hello_len);
     }
     int r = transcript_start(c);
     if (!r) r = transcript_add(c, msg, len);
@@ -195,7 +196,7 @@ static int on_server_key_exchange(certa_conn *c, const uint8_t *msg, size_t len)
     builder signed_data;
     bld_init_alloc(&signed_data, 64 + params_len);
     bld_bytes(&signed_data, c->client_random, 32);
-    bld_bytes(&signed_data, c->server_random, 32);
+    bld_bytes(&signed_data, c->t12->server_random, 32);
     bld_bytes(&signed_data, msg + 4, params_len);
     int v = bld_ok(&signed_data) ? sig_verify_tls12(scheme, c->peer_key, signed_data.buf,
                                                     signed_data.len, sig.data, sig.len)
@@ -209,10 +210,10 @@ static int on_server_key_exchange(certa_conn *c, const uint8_t *msg, size_t len)
                          certa_sig_scheme_name(scheme));
     c->peer_sig_scheme = scheme;
     c->group = group;
-    if (!(c->peer_share = malloc(point.len)))
+    if (!(c->t12->peer_share = malloc(point.len)))
         return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
-    memcpy(c->peer_share, point.data, point.len);
-    c->peer_share_len = point.len;
+    memcpy(c->t12->peer_share, point.data, point.len);
+    c->t12->peer_share_len = point.len;
     conn_trace(c, "< ServerKeyExchange (%s, %s, valid)", certa_group_name(group),
                certa_sig_scheme_name(scheme));
     if (policy_check(c) != 0) return c->error;
@@ -262,9 +263,11 @@ static int on_server_hello_done(certa_conn *c, const uint8_t *msg, size_t len) {
     }
     uint8_t pub[CRYPTO_MAX_PUBKEY], pms[CRYPTO_MAX_SHARED];
     size_t pub_len = sizeof pub, pms_len = sizeof pms;
+    key_free(c->kex_key); /* the TLS 1.3 key share, if 1.3 was offered too */
+    c->kex_key = NULL;
     if (!r && kex_generate(c->group, &c->kex_key, pub, &pub_len) != 0) r = CERTA_E_CRYPTO;
-    if (!r &&
-        kex_derive(c->group, c->kex_key, c->peer_share, c->peer_share_len, pms, &pms_len) != 0) {
+    if (!r && kex_derive(c->group, c->kex_key, c->t12->peer_share, c->t12->peer_share_len, pms,
+                         &pms_len) != 0) {
         bld_free(&b);
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                          "the server's %s public key is not valid", certa_group_name(c->group));
@@ -282,13 +285,15 @@ static int on_server_hello_done(certa_conn *c, const uint8_t *msg, size_t len) {
     crypto_zero(pms, sizeof pms);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     if (c->cert_requested && c->id && tls12_send_certificate_verify(c) != 0) return c->error;
+    key_free(c->kex_key);
+    c->kex_key = NULL;
     r = tls12_key_block(c);
     if (!r) r = tls12_send_ccs(c);
     if (!r) r = tls12_send_finished(c);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
-    c->hs_log_on = false;
-    bld_free(&c->hs_log);
-    bld_init_alloc(&c->hs_log, 0);
+    c->t12->hs_log_on = false;
+    bld_free(&c->t12->hs_log);
+    bld_init_alloc(&c->t12->hs_log, 0);
     c->state = ST12_CLIENT_WAIT_CCS;
     return 0;
 }

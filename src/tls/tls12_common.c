@@ -45,8 +45,8 @@ int tls12_send_ccs(certa_conn *c) {
 
 int tls12_on_ccs(certa_conn *c, const uint8_t *data, size_t len) {
     if (len != 1 || data[0] != 1)
-        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
-                         "the peer sent a malformed ChangeCipherSpec");
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the peer sent a malformed ChangeCipherSpec (%zu bytes)", len);
     if (c->state != ST12_CLIENT_WAIT_CCS && c->state != ST12_SERVER_WAIT_CCS)
         return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                          "the peer sent ChangeCipherSpec before the keys were agreed (or twice)");
@@ -101,8 +101,8 @@ int tls12_build_certificate(certa_conn *c, builder *b) {
 int tls12_send_certificate_verify(certa_conn *c) {
     uint8_t sig[CRYPTO_MAX_SIG];
     size_t sig_len = sizeof sig;
-    if (!bld_ok(&c->hs_log) ||
-        sig_sign_tls12(c->sig_scheme, c->id->key, c->hs_log.buf, c->hs_log.len, sig, &sig_len) != 0)
+    if (!bld_ok(&c->t12->hs_log) || sig_sign_tls12(c->sig_scheme, c->id->key, c->t12->hs_log.buf,
+                                                   c->t12->hs_log.len, sig, &sig_len) != 0)
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR,
                          "signing CertificateVerify with %s failed in libcrypto",
                          certa_sig_scheme_name(c->sig_scheme));
@@ -130,8 +130,8 @@ int tls12_verify_certificate_verify(certa_conn *c, const uint8_t *msg, size_t le
                          "the peer signed with %s (0x%04x), which was not offered or does not "
                          "fit its certificate's key",
                          certa_sig_scheme_name(scheme), scheme);
-    if (!bld_ok(&c->hs_log) ||
-        sig_verify_tls12(scheme, c->peer_key, c->hs_log.buf, c->hs_log.len, sig.data, sig.len) != 0)
+    if (!bld_ok(&c->t12->hs_log) || sig_verify_tls12(scheme, c->peer_key, c->t12->hs_log.buf,
+                                                     c->t12->hs_log.len, sig.data, sig.len) != 0)
         return conn_fail(c, CERTA_E_BAD_SIGNATURE, ALERT_DECRYPT_ERROR,
                          "the peer's CertificateVerify (%s) does not verify with its "
                          "certificate's key: the peer does not hold that key, or the handshake "
@@ -144,11 +144,27 @@ int tls12_verify_certificate_verify(certa_conn *c, const uint8_t *msg, size_t le
                : conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, NULL);
 }
 
+int tls12_handshake_start(certa_conn *c) {
+    if (c->t12) return 0;
+    if (!(c->t12 = calloc(1, sizeof *c->t12)))
+        return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
+    bld_init_alloc(&c->t12->hs_log, 0);
+    return 0;
+}
+
+void tls12_handshake_free(certa_conn *c) {
+    tls12_handshake *t = c->t12;
+    if (!t) return;
+    bld_free(&t->hs_log);
+    free(t->peer_share);
+    free(t->new_ticket); /* a ticket is sealed: no secret in it */
+    crypto_zero(t, sizeof *t);
+    free(t);
+    c->t12 = NULL;
+}
+
 void tls12_connected(certa_conn *c) {
-    bld_free(&c->hs_log);
-    bld_init_alloc(&c->hs_log, 0);
-    c->hs_log_on = false;
-    crypto_zero(c->key_block, sizeof c->key_block);
+    tls12_handshake_free(c);
     conn_handshake_finished(c);
     c->state = ST_CONNECTED;
     conn_trace(c, "handshake complete: TLS 1.2, %s, %s%s%s%s%s", c->suite->name,

@@ -14,8 +14,8 @@ int tls12_master_secret(certa_conn *c, const uint8_t *pms, size_t pms_len) {
         r = tls12_prf(h, pms, pms_len, "extended master secret", session_hash, hash_len(h), NULL, 0,
                       c->master_secret, TLS12_MASTER_LEN);
     } else {
-        r = tls12_prf(h, pms, pms_len, "master secret", c->client_random, 32, c->server_random, 32,
-                      c->master_secret, TLS12_MASTER_LEN);
+        r = tls12_prf(h, pms, pms_len, "master secret", c->client_random, 32, c->t12->server_random,
+                      32, c->master_secret, TLS12_MASTER_LEN);
     }
     return r == 0 ? 0 : CERTA_E_CRYPTO;
 }
@@ -31,7 +31,7 @@ static size_t iv_len(const certa_conn *c) {
 int tls12_key_block(certa_conn *c) {
     size_t n = 2 * key_len(c) + 2 * iv_len(c);
     return tls12_prf(c->suite->hash, c->master_secret, TLS12_MASTER_LEN, "key expansion",
-                     c->server_random, 32, c->client_random, 32, c->key_block, n) == 0
+                     c->t12->server_random, 32, c->client_random, 32, c->t12->key_block, n) == 0
                ? 0
                : CERTA_E_CRYPTO;
 }
@@ -39,8 +39,8 @@ int tls12_key_block(certa_conn *c) {
 /* client_write_key, server_write_key, client_write_IV, server_write_IV. */
 static int set_keys(certa_conn *c, record_protection *rp, bool client_side) {
     size_t kl = key_len(c), il = iv_len(c);
-    const uint8_t *key = c->key_block + (client_side ? 0 : kl);
-    const uint8_t *iv = c->key_block + 2 * kl + (client_side ? 0 : il);
+    const uint8_t *key = c->t12->key_block + (client_side ? 0 : kl);
+    const uint8_t *iv = c->t12->key_block + 2 * kl + (client_side ? 0 : il);
     return record_set_keys_tls12(rp, c->suite->aead, key, iv);
 }
 

@@ -175,7 +175,7 @@ static int send_server_hello(certa_conn *c, const client_hello *ch) {
     builder b;
     bld_init_alloc(&b, 256);
     bld_u16(&b, CERTA_TLS12);
-    bld_bytes(&b, c->server_random, 32);
+    bld_bytes(&b, c->t12->server_random, 32);
     /* Resuming: echo the client's session ID (RFC 5077 §3.4); otherwise none
      * (no session cache: resumption is by ticket only). */
     size_t sid_len = c->resumed ? ch->session_id.len : 0;
@@ -236,7 +236,7 @@ static int send_server_key_exchange(certa_conn *c) {
     builder b;
     bld_init_alloc(&b, 1024);
     bld_bytes(&b, c->client_random, 32);
-    bld_bytes(&b, c->server_random, 32);
+    bld_bytes(&b, c->t12->server_random, 32);
     size_t params = b.len;
     bld_u8(&b, 3); /* named_curve */
     bld_u16(&b, c->group);
@@ -312,6 +312,7 @@ static int send_resumed_flight(certa_conn *c) {
 }
 
 int tls12_server_hello(certa_conn *c, client_hello *ch, const uint8_t *msg, size_t len) {
+    if (tls12_handshake_start(c) != 0) return c->error;
     memcpy(c->client_random, ch->random, 32);
     if (read_server_name(c, ch) != 0 || choose_alpn(c, ch) != 0 ||
         check_hello_extensions(c, ch) != 0)
@@ -329,14 +330,14 @@ int tls12_server_hello(certa_conn *c, client_hello *ch, const uint8_t *msg, size
     conn_trace(c, "< ClientHello (TLS 1.2, %zu suites%s%s)", ch->suites.len / 2,
                c->server_name[0] ? ", SNI " : "", c->server_name);
     try_ticket(c, ch);
-    if (config_random(c->cfg, c->server_random, 32) != 0)
+    if (config_random(c->cfg, c->t12->server_random, 32) != 0)
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, "no randomness available");
-    if (c->cfg->max_version >= CERTA_TLS13) memcpy(c->server_random + 24, downgrade_tls12, 8);
+    if (c->cfg->max_version >= CERTA_TLS13) memcpy(c->t12->server_random + 24, downgrade_tls12, 8);
     /* The ClientHello joins the transcript now that the suite fixes its hash. */
     int r = transcript_add(c, msg, len);
     if (!r && !c->resumed && c->cfg->client_auth != CERTA_CLIENT_AUTH_NONE) {
-        c->hs_log_on = true;
-        bld_bytes(&c->hs_log, msg, len);
+        c->t12->hs_log_on = true;
+        bld_bytes(&c->t12->hs_log, msg, len);
     }
     if (!r) r = transcript_start(c);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);

@@ -223,7 +223,7 @@ static int send_client_hello(certa_conn *c) {
                : v13      ? "TLS 1.3"
                           : "TLS 1.2",
                (v13 ? cfg->cipher_count : 0) + (v12 ? cfg->cipher12_count : 0),
-               v13 ? "key share " : "groups from ", certa_group_name(c->group),
+               v13 ? "key share " : "first group ", certa_group_name(c->group),
                sends_sni(c) ? ", SNI " : "", sends_sni(c) ? c->server_name : "",
                psk || offered_is_tls12(c) ? ", offers a session ticket" : "");
     return 0;

@@ -111,4 +111,5 @@ void ks_wipe(certa_conn *c) {
     crypto_zero(c->server_app_secret, sizeof c->server_app_secret);
     crypto_zero(c->psk, sizeof c->psk);
     crypto_zero(c->resumption_secret, sizeof c->resumption_secret);
+    if (c->t12) crypto_zero(c->t12->key_block, sizeof c->t12->key_block); /* TLS 1.2 */
 }

@@ -27,6 +27,8 @@ int test_make_cert(const char *kind, const char *cn, char **cert_pem, char **key
         key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
     else if (!strcmp(kind, "rsa2048"))
         key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    else if (!strcmp(kind, "rsa3072"))
+        key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
     else if (!strcmp(kind, "ed25519")) {
         key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
         md = NULL;

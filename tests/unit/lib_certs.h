@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* kind: "p256", "p384", "rsa2048", "ed25519". Returns malloc'd PEM strings. */
+/* kind: "p256", "p384", "rsa2048", "rsa3072", "ed25519". Returns malloc'd PEM strings. */
 int test_make_cert(const char *kind, const char *cn, char **cert_pem, char **key_pem);
 
 #endif

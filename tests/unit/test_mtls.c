@@ -1,6 +1,7 @@
 /* Mutual TLS in memory: client certificates validated for clientAuth,
  * require/optional modes, allow rules on SPIFFE IDs, server validation by
- * trust bundle and name, certificate choice by certificate_authorities. */
+ * trust bundle and name, certificate choice by certificate_authorities —
+ * all of it once in TLS 1.3 and once in TLS 1.2, which must behave alike. */
 #include "certa.h"
 #include "lib_chain.h"
 #include "lib_pair.h"
@@ -8,6 +9,14 @@
 
 static test_cert root, other_root, server_leaf, billing, web, expired, other_client;
 static certa_trust *trust, *other_trust;
+/* The version every config of the current pass is pinned to. */
+static uint16_t version;
+
+static certa_config *new_cfg(void) {
+    certa_config *cfg = certa_config_new();
+    certa_config_set_versions(cfg, version, version);
+    return cfg;
+}
 
 static void make_pki(void) {
     chain_opts ca = chain_ca_opts("mTLS Test Root");
@@ -37,7 +46,7 @@ static void make_pki(void) {
 }
 
 static certa_config *server_cfg(certa_client_auth mode, const char *allow) {
-    certa_config *cfg = certa_config_new();
+    certa_config *cfg = new_cfg();
     certa_config_set_cert_chain_pem(cfg, server_leaf.pem, strlen(server_leaf.pem));
     char *k = tc_key_pem(&server_leaf);
     certa_config_set_private_key_pem(cfg, k, strlen(k));
@@ -49,7 +58,7 @@ static certa_config *server_cfg(certa_client_auth mode, const char *allow) {
 }
 
 static certa_config *client_cfg(const test_cert *id, const char *expect) {
-    certa_config *cfg = certa_config_new();
+    certa_config *cfg = new_cfg();
     certa_config_set_trust(cfg, trust);
     if (id) pair_use_identity(cfg, id);
     if (expect) certa_config_add_allow(cfg, expect);
@@ -59,6 +68,10 @@ static certa_config *client_cfg(const test_cert *id, const char *expect) {
 static pair run(certa_config *ccfg, certa_config *scfg, const char *name) {
     pair p = {certa_client_new(ccfg, name), certa_server_new(scfg)};
     pair_pump(&p);
+    certa_info info;
+    if (certa_conn_handshake_done(p.server) && certa_conn_info(p.server, &info) == 0 &&
+        info.version != version)
+        printf("not ok - negotiated 0x%04x, expected 0x%04x\n", info.version, version);
     return p;
 }
 
@@ -68,8 +81,8 @@ static void done(pair *p, certa_config *a, certa_config *b) {
     certa_config_free(b);
 }
 
-int main(void) {
-    make_pki();
+static void handshakes(void) {
+    printf("# pass: %s\n", version == CERTA_TLS12 ? "TLS 1.2" : "TLS 1.3");
     const char *api_rule = "spiffe://prod.example/api/*";
 
     certa_config *s = server_cfg(CERTA_CLIENT_AUTH_REQUIRE, api_rule);
@@ -105,7 +118,9 @@ int main(void) {
     p = run(c, s, "localhost");
     CHECK(certa_conn_error(p.server) == CERTA_E_CERTIFICATE_REQUIRED,
           "no client certificate: CERTA_E_CERTIFICATE_REQUIRED");
-    CHECK(certa_conn_alert_received(p.client) == 116, "client got certificate_required");
+    /* TLS 1.2 has no certificate_required alert: handshake_failure (RFC 5246 §7.4.6). */
+    CHECK(certa_conn_alert_received(p.client) == (version == CERTA_TLS12 ? 40 : 116),
+          "client got %s", version == CERTA_TLS12 ? "handshake_failure" : "certificate_required");
     done(&p, c, s);
 
     s = server_cfg(CERTA_CLIENT_AUTH_OPTIONAL, NULL);
@@ -147,7 +162,7 @@ int main(void) {
           certa_conn_error_text(p.client));
     done(&p, c, s);
     s = server_cfg(CERTA_CLIENT_AUTH_NONE, NULL);
-    c = certa_config_new();
+    c = new_cfg();
     certa_config_set_trust(c, other_trust);
     p = run(c, s, "localhost");
     CHECK(certa_conn_error(p.client) == CERTA_E_CERT_UNKNOWN_ISSUER,
@@ -175,6 +190,14 @@ int main(void) {
               !strcmp(id.spiffe_id, "spiffe://prod.example/api/web"),
           "client picked the identity issued by the CA the server named: '%s'", id.spiffe_id);
     done(&p, c, s);
+}
+
+int main(void) {
+    make_pki();
+    version = CERTA_TLS13;
+    handshakes();
+    version = CERTA_TLS12;
+    handshakes();
 
     certa_config *bad = certa_config_new();
     CHECK(certa_config_add_allow(bad, "spiffe://Prod/x") == CERTA_E_BAD_RULE,

@@ -10,6 +10,9 @@
  * entries, c->session, c->offered, the server's c->psk), the early secret and
  * binder key the PSK derives, the resumed handshake's secrets and the
  * server's ticket key as needles, through certa_config_free of both configs.
+ * TLS 1.2 too (tls12_check): a full handshake with a NewSessionTicket and a
+ * resumption from it, with both sides' master secrets, key blocks, record
+ * keys and ECDHE keys, the pre-master secret, the ticket key and data.
  *
  * How frees are seen: in a plain build this binary defines malloc, free,
  * calloc and realloc (glibc lets the executable interpose them; libcerta.a is
@@ -57,7 +60,7 @@
 #endif
 
 /* ---- needles and the scanner (no heap use in here) ---- */
-#define MAX_NEEDLES 24
+#define MAX_NEEDLES 32
 #define MAX_HITS 16
 typedef struct needle {
     const char *name;
@@ -546,11 +549,221 @@ static void resumption_check(void) {
         hit_count, needle_count, frees_seen);
 }
 
+/* ---- TLS 1.2: master secret, key block, pre-master secret, ticket ---- */
+
+/* The TLS 1.2 secrets become needles the moment they exist: the pair is
+ * moved one record at a time and, after each, whatever is new is copied
+ * (unarmed) and added. A free inside the very call that derived a secret is
+ * therefore not checked for that secret; every later free is, on both sides.
+ * The pre-master secret (the ECDHE shared secret) is computed here from the
+ * server's ephemeral key and the point in the client's ClientKeyExchange,
+ * before the server reads it (the client derives it and frees its ECDHE key
+ * in one call, so on the client side only later frees are checked). */
+static struct { bool master[2], key_block[2], pms, eph[2]; } t12;
+
+static bool nonzero(const uint8_t *p, size_t n) {
+    uint8_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= p[i];
+    return acc != 0;
+}
+
+static void capture12(const certa_conn *c, const char *round) {
+    static char names[2][8][96];
+    int side = c->is_server;
+    const char *who = side ? "server" : "client";
+    size_t kbl = 2 * 16 + 2 * 4; /* AES-128-GCM */
+    if (!t12.master[side] && nonzero(c->master_secret, TLS12_MASTER_LEN)) {
+        snprintf(names[side][0], sizeof names[0][0], "the %s's TLS 1.2 master secret (%s)", who,
+                 round);
+        add_needle(names[side][0], c->master_secret, TLS12_MASTER_LEN);
+        t12.master[side] = true;
+    }
+    if (!t12.key_block[side] && c->t12 && nonzero(c->t12->key_block, kbl)) {
+        const uint8_t *kb = c->t12->key_block;
+        snprintf(names[side][1], sizeof names[0][1], "the %s's TLS 1.2 key block (%s)", who, round);
+        snprintf(names[side][2], sizeof names[0][2], "the client write key (%s, %s's)", round, who);
+        snprintf(names[side][3], sizeof names[0][3], "the server write key (%s, %s's)", round, who);
+        add_needle(names[side][1], kb, kbl);
+        add_needle(names[side][2], kb, 16);
+        add_needle(names[side][3], kb + 16, 16);
+        t12.key_block[side] = true;
+    }
+    uint8_t raw[32];
+    size_t raw_len = sizeof raw;
+    if (!t12.eph[side] && c->kex_key && c->state != ST_CLIENT_WAIT_SH &&
+        EVP_PKEY_get_raw_private_key(c->kex_key, raw, &raw_len) == 1 && raw_len == 32) {
+        snprintf(names[side][4], sizeof names[0][4], "the %s's x25519 key (%s)", who, round);
+        add_needle(names[side][4], raw, 32);
+        t12.eph[side] = true;
+    }
+    OPENSSL_cleanse(raw, sizeof raw);
+}
+
+/* The pre-master secret from a client record holding ClientKeyExchange,
+ * with the server's ECDHE key, before the server reads it. */
+static void pms_from_cke(const certa_conn *server, const uint8_t *rec, size_t len) {
+    if (t12.pms || server->state != ST12_SERVER_WAIT_CKE || !server->kex_key || len < 5 ||
+        rec[0] != CONTENT_HANDSHAKE)
+        return;
+    for (size_t off = 5; off + 4 <= len;) {
+        size_t n = (size_t)rec[off + 1] << 16 | (size_t)rec[off + 2] << 8 | rec[off + 3];
+        if (off + 4 + n > len) return;
+        if (rec[off] == HS_CLIENT_KEY_EXCHANGE && n == 33 && rec[off + 4] == 32) {
+            EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, rec + off + 5, 32);
+            EVP_PKEY_CTX *dc = EVP_PKEY_CTX_new(server->kex_key, NULL);
+            uint8_t pms[32];
+            size_t pms_len = sizeof pms;
+            if (peer && dc && EVP_PKEY_derive_init(dc) == 1 &&
+                EVP_PKEY_derive_set_peer(dc, peer) == 1 &&
+                EVP_PKEY_derive(dc, pms, &pms_len) == 1 && pms_len == 32) {
+                add_needle("the TLS 1.2 pre-master secret", pms, 32);
+                t12.pms = true;
+            }
+            EVP_PKEY_CTX_free(dc);
+            EVP_PKEY_free(peer);
+            OPENSSL_cleanse(pms, sizeof pms);
+            return;
+        }
+        off += 4 + n;
+    }
+}
+
+/* Moves records one at a time both ways, capturing after each. */
+static void pump12(pair *p, const char *round) {
+    static uint8_t buf[65536];
+    for (int r = 0; r < 40; r++) {
+        bool moved = false;
+        for (int dir = 0; dir < 2; dir++) {
+            certa_conn *s = dir ? p->server : p->client, *d = dir ? p->client : p->server;
+            const uint8_t *out;
+            size_t n = certa_conn_outgoing(s, &out);
+            if (n == 0) continue;
+            if (n > sizeof buf) n = sizeof buf;
+            memcpy(buf, out, n);
+            certa_conn_outgoing_done(s, n);
+            moved = true;
+            size_t off = 0;
+            while (off < n && !certa_conn_failed(d)) {
+                size_t one = n - off, used = 0;
+                if (one >= RECORD_HEADER_LEN)
+                    one = RECORD_HEADER_LEN + ((size_t)buf[off + 3] << 8 | buf[off + 4]);
+                if (one > n - off) one = n - off;
+                if (dir == 0) {
+                    armed = false;
+                    pms_from_cke(p->server, buf + off, one);
+                    armed = true;
+                }
+                certa_conn_recv(d, buf + off, one, &used);
+                armed = false;
+                capture12(p->client, round);
+                capture12(p->server, round);
+                armed = true;
+                if (used == 0) break;
+                off += used;
+            }
+        }
+        if (!moved) break;
+    }
+    crypto_zero(buf, sizeof buf);
+}
+
+static void tls12_round(certa_config *ccfg, certa_config *scfg, const char *round, bool resume,
+                        const char *c2s, const char *s2c) {
+    memset(&t12, 0, sizeof t12);
+    armed = true;
+    pair p = {certa_client_new(ccfg, "localhost"), certa_server_new(scfg)};
+    pump12(&p, round);
+    certa_conn_write(p.client, (const uint8_t *)c2s, strlen(c2s));
+    pump12(&p, round);
+    static uint8_t got[256];
+    size_t n = certa_conn_read(p.server, got, sizeof got);
+    bool c2s_ok = n == strlen(c2s) && memcmp(got, c2s, n) == 0;
+    certa_conn_write(p.server, (const uint8_t *)s2c, strlen(s2c));
+    pump12(&p, round);
+    n = certa_conn_read(p.client, got, sizeof got);
+    bool s2c_ok = n == strlen(s2c) && memcmp(got, s2c, n) == 0;
+    certa_conn_close(p.client);
+    pump12(&p, round);
+    armed = false;
+    certa_info ci, si;
+    certa_conn_info(p.client, &ci);
+    certa_conn_info(p.server, &si);
+    CHECK(certa_conn_handshake_done(p.client) && certa_conn_handshake_done(p.server) &&
+              ci.version == CERTA_TLS12 && si.version == CERTA_TLS12 && ci.resumed == resume &&
+              si.resumed == resume && c2s_ok && s2c_ok,
+          "TLS 1.2 %s: handshake (%s) and data both ways (%s / %s)", round,
+          resume ? "resumed with the ticket" : "full", certa_conn_error_text(p.client),
+          certa_conn_error_text(p.server));
+    if (resume)
+        CHECK(t12.key_block[0] && t12.key_block[1],
+              "TLS 1.2 %s: captured both sides' key blocks as needles", round);
+    else
+        CHECK(t12.master[0] && t12.master[1] && t12.key_block[0] && t12.key_block[1] && t12.pms &&
+                  t12.eph[0] && t12.eph[1],
+              "TLS 1.2 %s: captured both sides' master secret, key block and ECDHE key, and the "
+              "pre-master secret, as needles",
+              round);
+    CHECK(!nonzero(p.client->master_secret, sizeof p.client->master_secret) &&
+              !nonzero(p.server->master_secret, sizeof p.server->master_secret) &&
+              p.client->t12 == NULL && p.server->t12 == NULL,
+          "TLS 1.2 %s: neither connection still holds the master secret or the 1.2 handshake "
+          "state (key block)",
+          round);
+    OPENSSL_cleanse(got, sizeof got);
+    armed = true;
+    pair_free(&p);
+    armed = false;
+}
+
+static void tls12_check(void) {
+    needle_count = 0;
+    hit_count = 0;
+    frees_seen = 0;
+    armed = false;
+    certa_config *scfg = certa_config_new(), *ccfg = certa_config_new();
+    certa_config_set_cert_chain_pem(scfg, cert_pem_copy, strlen(cert_pem_copy));
+    certa_config_set_private_key_pem(scfg, key_pem_copy, strlen(key_pem_copy));
+    certa_config_set_versions(scfg, CERTA_TLS12, CERTA_TLS12);
+    certa_config_set_versions(ccfg, CERTA_TLS12, CERTA_TLS13);
+    certa_config_set_insecure(ccfg, true);
+    /* x25519 for ECDHE; P-256 listed for the certificate's curve (RFC 8422) */
+    certa_config_set_groups(ccfg, "x25519,secp256r1");
+    certa_config_set_ciphers(ccfg, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+    add_needle("the server's ticket key (TLS 1.2)", scfg->ticket_key, 32);
+    static const char c2s[] = "TLS12-CLIENT-TO-SERVER-CANARY-57721";
+    static const char s2c[] = "TLS12-SERVER-TO-CLIENT-CANARY-69314";
+    add_needle("TLS 1.2 client application data", c2s, sizeof c2s - 1);
+    add_needle("TLS 1.2 server application data", s2c, sizeof s2c - 1);
+    /* full handshake: the server's NewSessionTicket lands in the client cache */
+    tls12_round(ccfg, scfg, "full handshake", false, c2s, s2c);
+    size_t full_needles = needle_count;
+    /* resumed from the cached ticket (its secret is the master secret above) */
+    tls12_round(ccfg, scfg, "resumption", true, c2s, s2c);
+    armed = true;
+    certa_config_free(ccfg);
+    certa_config_free(scfg);
+    armed = false;
+    report_hits("TLS 1.2");
+    /* 3 + 11 (2 masters, 2 x 3 key block pieces, 2 ECDHE keys, the
+     * pre-master secret); resumption: the 2 masters from the ticket, 2 x 3
+     * key block pieces, the client's unused TLS 1.3 key share */
+    CHECK(full_needles == 14 && needle_count == 23,
+          "TLS 1.2: %zu needles after the full handshake (14), %zu after resumption (23)",
+          full_needles, needle_count);
+    CHECK(hit_count == 0,
+          "TLS 1.2: no freed block held the master secret, a key block or record key, the "
+          "pre-master secret, an ECDHE key, application data or the ticket key, through "
+          "certa_config_free (%zu found, %zu needles, %zu frees)",
+          hit_count, needle_count, frees_seen);
+}
+
 int main(void) {
     install();
     self_check();
     handshake_check();
     resumption_check();
+    tls12_check();
     OPENSSL_cleanse(key_pem_copy, sizeof key_pem_copy);
     TEST_EXIT();
 }
