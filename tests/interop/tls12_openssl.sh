@@ -53,14 +53,15 @@ connect_rev() {
   [ "$CONNECT_RC" -eq 0 ] && grep -qxF -- "$(rev_str "$tok")" "$T_TMP/$name.out"
 }
 # s_client_echo NAME ARGS...: openssl s_client to certa serve at $SERVE_PORT
-# sends a unique line and waits (bounded) for the echo. Output in $SC_OUT.
+# sends a unique line and waits (bounded) for the echo, or for an OpenSSL
+# error line (a refused handshake). Output in $SC_OUT.
 s_client_echo() {
   local name=$1 tok
   shift
   tok=$(uniq_token)
   SC_OUT=$T_TMP/$name.out
   : >"$SC_OUT"
-  feed_until "$SC_OUT" "^$tok\$" 10 "$tok" |
+  feed_until "$SC_OUT" "^$tok\$|:error:[0-9A-F]{8}:" 10 "$tok" |
     timeout 20 openssl s_client -connect "127.0.0.1:$SERVE_PORT" "$@" >"$SC_OUT" 2>&1
   SC_RC=$?
   grep -qx -- "$tok" "$SC_OUT"
