@@ -8,7 +8,8 @@
 #   verified), and refused by a TLS 1.3-only certa serve;
 #   Python ssl with maximum_version = TLSv1_2 both ways (verified, ALPN,
 #   close_notify both ways, resumption by session=);
-#   stunnel4 (sslVersionMax = TLSv1.2) both ways with mutual TLS.
+#   stunnel4 (sslVersionMax = TLSv1.2) both ways with mutual TLS, against
+#   certa serve/connect and certa proxy (terminate and bridge).
 . "$(dirname "$0")/lib.sh"
 need openssl python3
 need_certa
@@ -254,6 +255,23 @@ start_port_server py-server '^ready' python3 -u "$T_TMP/py_server.py" @PORT@ "$T
 }
 
 # ---- stunnel4, sslVersionMax = TLSv1.2, mutual TLS ----------------------------------
+# echo_through PORT LINE: sends LINE over plain TCP to 127.0.0.1:PORT and
+# prints the first line that comes back (bounded).
+echo_through() {
+  timeout 20 python3 - "$1" "$2" <<'EOF'
+import socket, sys
+with socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10) as s:
+    s.settimeout(10)
+    s.sendall(sys.argv[2].encode() + b"\n")
+    buf = b""
+    while not buf.endswith(b"\n"):
+        d = s.recv(100)
+        if not d:
+            break
+        buf += d
+    print(buf.decode().strip())
+EOF
+}
 STUNNEL=$(command -v stunnel4 || command -v stunnel || true)
 if [ -n "$STUNNEL" ]; then
   # start_stunnel NAME CONFIG-BODY: foreground stunnel on a free port (%PORT%
@@ -289,26 +307,7 @@ sslVersionMax = TLSv1.2" && {
     }
     stop_certa_serve serve-stunnel
   }
-  cat >"$T_TMP/echo.py" <<'EOF'
-import asyncio
-async def handle(r, w):
-    while True:
-        b = await r.read(65536)
-        if not b:
-            break
-        w.write(b)
-        await w.drain()
-    w.close()
-async def main():
-    srv = await asyncio.start_server(handle, "127.0.0.1", 0)
-    print("echo on", srv.sockets[0].getsockname()[1], flush=True)
-    await srv.serve_forever()
-asyncio.run(main())
-EOF
-  bg "$T_TMP/echo.log" python3 "$T_TMP/echo.py"
-  ECHO_PID=$BG_PID
-  if wait_for "$T_TMP/echo.log" '^echo on [0-9]+' 10; then
-    ECHO_PORT=$(sed -n 's/^echo on //p' "$T_TMP/echo.log")
+  if start_echo_backend; then
     start_stunnel stunnel-server "[s]
 accept = 127.0.0.1:%PORT%
 connect = 127.0.0.1:$ECHO_PORT
@@ -342,7 +341,48 @@ sslVersionMax = TLSv1.2" && {
         not_ok "certa connect without a certificate -> stunnel (exit $rc)"
         show "$T_TMP/to-stunnel-nocert.err" "$SRV_LOG"
       fi
+      # certa proxy (bridge, TLS 1.2 only, client certificate) -> this stunnel server.
+      start_proxy proxy-bridge "${V12[@]}" --upstream "localhost:$SRV_PORT" --trust "$T_TMP/ca.crt" \
+        --cert "$T_TMP/client.crt" --key "$T_TMP/client.key" && {
+        tok=$(uniq_token)
+        echo_through "$PROXY_PORT" "$tok" >"$T_TMP/bridge.out" 2>&1
+        if grep -qx -- "$tok" "$T_TMP/bridge.out" &&
+          [ "$(grep -c 'TLSv1.2 ciphersuite: ECDHE-ECDSA-' "$SRV_LOG")" -ge 2 ]; then
+          ok "plaintext -> certa proxy --upstream --max-version 1.2 --cert -> stunnel server (TLS 1.2, requireCert) -> echo: data"
+        else
+          not_ok "certa proxy bridge (TLS 1.2) -> stunnel server"
+          show "$T_TMP/bridge.out" "$PROXY_LOG" "$SRV_LOG"
+        fi
+        stop_proxy proxy-bridge
+      }
       stop "$SRV_PID"
+    }
+    # stunnel as the client in front of certa proxy (terminate), TLS 1.2 only.
+    start_proxy proxy-term "${V12[@]}" --backend "127.0.0.1:$ECHO_PORT" --cert "$T_TMP/leaf.crt" \
+      --key "$T_TMP/leaf.key" --client-ca "$T_TMP/ca.crt" && {
+      start_stunnel stunnel-to-proxy "[c]
+client = yes
+accept = 127.0.0.1:%PORT%
+connect = 127.0.0.1:$PROXY_PORT
+cert = $T_TMP/client.crt
+key = $T_TMP/client.key
+CAfile = $T_TMP/ca.crt
+verifyChain = yes
+checkHost = localhost
+sslVersionMax = TLSv1.2" && {
+        tok=$(uniq_token)
+        echo_through "$SRV_PORT" "$tok" >"$T_TMP/stunnel-proxy.out" 2>&1
+        if grep -qx -- "$tok" "$T_TMP/stunnel-proxy.out" &&
+          grep -q 'TLSv1.2 ciphersuite: ECDHE-ECDSA-' "$SRV_LOG" &&
+          wait_for "$PROXY_LOG" 'identity=dns:localhost verified=true version=TLSv1.2 suite=TLS_ECDHE_ECDSA_' 5; then
+          ok "stunnel client (TLS 1.2, client certificate) -> certa proxy --max-version 1.2 --client-ca -> echo backend: data, identity verified"
+        else
+          not_ok "stunnel client (TLS 1.2) -> certa proxy terminate"
+          show "$T_TMP/stunnel-proxy.out" "$SRV_LOG" "$PROXY_LOG"
+        fi
+        stop "$SRV_PID"
+      }
+      stop_proxy proxy-term
     }
   else
     not_ok "python echo backend did not start"
