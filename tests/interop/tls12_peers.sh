@@ -2,8 +2,8 @@
 # TLS 1.2 against the other peers, both directions, over loopback:
 #   gnutls-cli -> certa serve --http and certa connect -> gnutls-serv --echo
 #   (TLS 1.2 forced with --priority) for every suite x {ECDSA P-256, RSA};
-#   gnutls-cli --resume (tickets) and a gnutls-cli without the extended
-#   master secret (%NO_SESSION_HASH);
+#   gnutls-cli --resume (tickets); a gnutls-cli and a gnutls-serv without the
+#   extended master secret (%NO_SESSION_HASH), and certa connect --allow-no-ems;
 #   curl --tlsv1.2 --tls-max 1.2 -> certa serve --http (suite forced, ALPN,
 #   verified), and refused by a TLS 1.3-only certa serve;
 #   Python ssl with maximum_version = TLSv1_2 both ways (verified, ALPN,
@@ -108,6 +108,32 @@ if command -v gnutls-cli >/dev/null && command -v gnutls-serv >/dev/null; then
     done
     stop "$SRV_PID"
   done
+  # A gnutls-serv without the extended master secret.
+  pin=$(pin_of "$T_TMP/srv-ecdsa.crt")
+  start_gnutls_server gnutls-serv-noems --echo --disable-client-cert --priority "$TLS12_ONLY:%NO_SESSION_HASH" \
+    --x509certfile "$T_TMP/srv-ecdsa.crt" --x509keyfile "$T_TMP/srv-ecdsa.key" && {
+    (echo ping; sleep 0.3) | timeout 20 "$CERTA" connect "127.0.0.1:$SRV_PORT" --pin "$pin" --min-version 1.2 \
+      >"$T_TMP/gnutls-noems.out" 2>"$T_TMP/gnutls-noems.err"
+    rc=$?
+    if [ "$rc" -eq 1 ] && grep -q "handshake failed: .*--allow-no-ems.*(CERTA_E_NO_EXTENDED_MASTER_SECRET" "$T_TMP/gnutls-noems.err"; then
+      ok "certa connect -> gnutls-serv %NO_SESSION_HASH (no EMS): refused with the sentence"
+    else
+      not_ok "certa connect -> gnutls-serv without EMS (exit $rc)"
+      show "$T_TMP/gnutls-noems.err" "$SRV_LOG"
+    fi
+    (echo ping; sleep 0.3) | timeout 20 "$CERTA" connect "127.0.0.1:$SRV_PORT" --pin "$pin" --min-version 1.2 \
+      --allow-no-ems >"$T_TMP/gnutls-allownoems.out" 2>"$T_TMP/gnutls-allownoems.err"
+    rc=$?
+    if [ "$rc" -eq 0 ] && grep -qx ping "$T_TMP/gnutls-allownoems.out" &&
+      grep -q '^\* protocol: *TLSv1.2$' "$T_TMP/gnutls-allownoems.err" &&
+      ! grep -q "ServerHello (TLS 1.2, .*extended master secret" "$T_TMP/gnutls-allownoems.err"; then
+      ok "certa connect --allow-no-ems -> gnutls-serv without EMS: accepted, round trip"
+    else
+      not_ok "certa connect --allow-no-ems -> gnutls-serv without EMS (exit $rc)"
+      show "$T_TMP/gnutls-allownoems.err" "$SRV_LOG"
+    fi
+    stop "$SRV_PID"
+  }
 else
   not_ok "gnutls-cli / gnutls-serv not installed (scripts/deps.sh installs gnutls-bin)"
 fi
