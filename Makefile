@@ -26,7 +26,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TESTLIB_SRC := $(sort $(wildcard tests/unit/lib_*.c))
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all lib test test-asan unit demo deps clean format fuzz bench
+.PHONY: all lib test test-asan unit demo deps clean format fuzz bench conformance
 all: lib $(BUILD)/certa $(UNIT_BIN)
 lib: $(BUILD)/libcerta.a $(BUILD)/libcerta.so
 
@@ -63,6 +63,12 @@ test-asan: deps
 demo: deps
 	$(MAKE) all
 	bash scripts/demo.sh $(BUILD)
+
+# tlsfuzzer's TLS 1.2 (and a few 1.3) scripts against certa serve
+# (tests/conformance/tlsfuzzer; needs ../shared/tlsfuzzer or CERTA_TLSFUZZER).
+conformance: deps
+	$(MAKE) all
+	bash tests/conformance/tlsfuzzer/run.sh $(BUILD)
 
 # Each fuzz/fuzz_*.c target for FUZZ_SECONDS seconds (libFuzzer, clang).
 FUZZ_SECONDS ?= 10

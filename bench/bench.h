@@ -23,6 +23,12 @@ typedef struct bench_setup {
     certa_config *certa_cli; /* the pin (cheap peer authentication) */
     SSL_CTX *ossl_srv;
     SSL_CTX *ossl_cli; /* SSL_VERIFY_NONE */
+    bool tls12;        /* bench_setup_tls12 was called */
+    /* handshake_resumed*: the newest session each client holds (per setup,
+     * so one case's session is never offered in another). */
+    uint8_t *certa_session;
+    size_t certa_session_len;
+    SSL_SESSION *ossl_session;
 } bench_setup;
 
 int bench_setup_init(bench_setup *b, const char *kind, const char *group, const char *suite);
@@ -30,6 +36,12 @@ void bench_setup_free(bench_setup *b);
 /* Before any connection: servers of both libraries send one session ticket
  * per handshake (stateless tickets), for handshake_resumed. */
 void bench_setup_resumption(bench_setup *b);
+/* Before any connection: both libraries' clients and servers speak TLS 1.2
+ * only, with the one TLS 1.2 suite named (OpenSSL name, e.g.
+ * ECDHE-ECDSA-AES128-GCM-SHA256, which certa also accepts). libssl's server
+ * keeps no session cache (certa has none: TLS 1.2 resumption is by ticket
+ * only on both sides). */
+int bench_setup_tls12(bench_setup *b, const char *suite12);
 
 /* certa client + server driven in memory until both finished the handshake
  * (true) or one failed (false). */

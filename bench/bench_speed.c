@@ -2,8 +2,10 @@
  * one thread over in-memory transports, each next to the rate libcrypto's
  * unavoidable operations allow (the bound).
  *
- *   bench_speed handshake   handshake_full{,_secp256r1,_rsa2048}, handshake_resumed
- *   bench_speed resumed     handshake_resumed only
+ *   bench_speed handshake   handshake_full{,_secp256r1,_rsa2048}, handshake_resumed,
+ *                           handshake_full_tls12, handshake_resumed_tls12
+ *   bench_speed resumed     handshake_resumed, handshake_resumed_tls12
+ *   bench_speed tls12       handshake_full_tls12, handshake_resumed_tls12
  *   bench_speed bulk        bulk_16k_{aes128gcm,chacha20poly1305}
  *
  * Duration per measurement: BENCH_SECONDS (default 2), split into
@@ -13,11 +15,15 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The TLS 1.2 cases' suite (OpenSSL's name; certa takes it too). */
+#define TLS12_SUITE "ECDHE-ECDSA-AES128-GCM-SHA256"
 
 static double secs;
 /* Each case alternates the libraries (and its bound) over BENCH_ROUNDS
@@ -35,7 +41,7 @@ static void best_of(bench_setup *b, rate_fn certa, rate_fn ossl, bound_fn bound,
     secs = save / rounds;
     out[0] = out[1] = out[2] = 0;
     for (int r = 0; r < rounds; r++) {
-        double c = certa(b), o = ossl(b), p[4] = {0}, k = bound(b, bound_arg, p);
+        double c = certa(b), o = ossl(b), p[4] = {0}, k = bound ? bound(b, bound_arg, p) : 0;
         if (c > out[0]) out[0] = c;
         if (o > out[1]) out[1] = o;
         if (k > out[2]) {
@@ -234,9 +240,49 @@ static double resumed_bound(bench_setup *b, const void *arg, double *parts) {
     return 1.0 / (2 * parts[0] + 2 * parts[1]);
 }
 
-static void handshake_case(const char *name, const char *kind, const char *group) {
+/* The setting of a handshake case: TLS 1.3 with TLS_AES_128_GCM_SHA256, or
+ * TLS 1.2 only with suite12. */
+static void case_setup(bench_setup *b, const char *kind, const char *group, const char *suite12) {
+    if (bench_setup_init(b, kind, group, "TLS_AES_128_GCM_SHA256") != 0) die("setup");
+    if (suite12 && bench_setup_tls12(b, suite12) != 0) die("setup (TLS 1.2)");
+}
+
+/* One handshake of each library, before a case is measured: it negotiates
+ * the version the case is named for. Writes the suites to certa_suite and
+ * ossl_suite (for the details line). */
+static void check_version(bench_setup *b, const char **certa_suite, const char **ossl_suite) {
+    uint16_t want = b->tls12 ? CERTA_TLS12 : CERTA_TLS13;
+    certa_conn *cli = certa_client_new(b->certa_cli, "localhost");
+    certa_conn *srv = certa_server_new(b->certa_srv);
+    certa_info info;
+    if (!cli || !srv || !certa_pair_handshake(cli, srv) || certa_conn_info(cli, &info) != 0)
+        die("certa handshake (version check)");
+    if (info.version != want) die("certa did not negotiate the case's TLS version");
+    if (strcmp(certa_group_name(info.group), b->group) != 0)
+        die("certa did not use the case's key-exchange group");
+    *certa_suite = certa_cipher_suite_name(info.cipher_suite);
+    certa_conn_free(cli);
+    certa_conn_free(srv);
+    ossl_pair p;
+    if (ossl_pair_new(&p, b->ossl_cli, b->ossl_srv) != 0 || !ossl_pair_handshake(&p))
+        die("libssl handshake (version check)");
+    if (SSL_version(p.cli) != (b->tls12 ? TLS1_2_VERSION : TLS1_3_VERSION))
+        die("libssl did not negotiate the case's TLS version");
+    int nid = !strcmp(b->group, "x25519")      ? NID_X25519
+              : !strcmp(b->group, "secp256r1") ? NID_X9_62_prime256v1
+                                               : NID_secp384r1;
+    if (SSL_get_negotiated_group(p.cli) != nid)
+        die("libssl did not use the case's key-exchange group");
+    *ossl_suite = SSL_CIPHER_get_name(SSL_get_current_cipher(p.cli));
+    ossl_pair_free(&p);
+}
+
+static void handshake_case(const char *name, const char *kind, const char *group,
+                           const char *suite12) {
     bench_setup b;
-    if (bench_setup_init(&b, kind, group, "TLS_AES_128_GCM_SHA256") != 0) die("setup");
+    case_setup(&b, kind, group, suite12);
+    const char *cs, *os;
+    check_version(&b, &cs, &os);
     /* Warm up both (first-use fetches, caches). */
     double save = secs;
     secs = 0.1;
@@ -250,9 +296,10 @@ static void handshake_case(const char *name, const char *kind, const char *group
            "openssl_of_bound=%.1f%%\n",
            name, c, o, c / o, bound, 100 * c / bound, 100 * o / bound);
     fprintf(stderr,
-            "  %s: handshakes/s, %s cert, %s, AES-128-GCM; bound parts (us): keygen %.1f x2, "
-            "agree %.1f x2, sign %.1f, verify %.1f\n",
-            name, kind, group, parts[0] * 1e6, parts[1] * 1e6, parts[2] * 1e6, parts[3] * 1e6);
+            "  %s: handshakes/s, %s, %s cert, %s, certa %s, libssl %s; bound parts (us): "
+            "keygen %.1f x2, agree %.1f x2, sign %.1f, verify %.1f\n",
+            name, b.tls12 ? "TLS 1.2" : "TLS 1.3", kind, group, cs, os, parts[0] * 1e6,
+            parts[1] * 1e6, parts[2] * 1e6, parts[3] * 1e6);
     fflush(stdout);
     bench_setup_free(&b);
 }
@@ -263,8 +310,9 @@ static void handshake_case(const char *name, const char *kind, const char *group
  * client reconnecting over and over would. */
 
 static double certa_resumed_rate(bench_setup *b) {
-    static uint8_t session[CERTA_SESSION_MAX];
-    static size_t session_len;
+    if (!b->certa_session && !(b->certa_session = malloc(CERTA_SESSION_MAX))) die("malloc");
+    uint8_t *session = b->certa_session;
+    size_t session_len = b->certa_session_len;
     long n = 0;
     double t0 = now_seconds(), t;
     do {
@@ -277,18 +325,19 @@ static double certa_resumed_rate(bench_setup *b) {
             certa_info info;
             certa_conn_info(cli, &info);
             if (session_len && !info.resumed) die("certa did not resume");
-            if (certa_conn_session(cli, session, sizeof session, &session_len) != 0)
+            if (certa_conn_session(cli, session, CERTA_SESSION_MAX, &session_len) != 0)
                 die("certa: no session ticket");
             certa_conn_free(cli);
             certa_conn_free(srv);
         }
         t = now_seconds();
     } while (t - t0 < secs);
+    b->certa_session_len = session_len;
     return (double)n / (t - t0);
 }
 
 static double ossl_resumed_rate(bench_setup *b) {
-    static SSL_SESSION *session;
+    SSL_SESSION *session = b->ossl_session;
     long n = 0;
     double t0 = now_seconds(), t;
     do {
@@ -298,8 +347,10 @@ static double ossl_resumed_rate(bench_setup *b) {
             if (session && SSL_set_session(p.cli, session) != 1) die("SSL_set_session");
             if (!ossl_pair_handshake(&p)) die("libssl resumed handshake");
             if (session && !SSL_session_reused(p.cli)) die("libssl did not resume");
+            /* TLS 1.3: takes in the NewSessionTicket, which follows the
+             * handshake (in TLS 1.2 it came before the server's Finished). */
             uint8_t byte;
-            SSL_read(p.cli, &byte, 1); /* takes in the NewSessionTicket */
+            if (!b->tls12) SSL_read(p.cli, &byte, 1);
             SSL_SESSION *next = SSL_get1_session(p.cli);
             if (!next) die("libssl: no session");
             SSL_SESSION_free(session);
@@ -310,28 +361,45 @@ static double ossl_resumed_rate(bench_setup *b) {
         }
         t = now_seconds();
     } while (t - t0 < secs);
+    b->ossl_session = session;
     return (double)n / (t - t0);
 }
 
-static void resumed_case(const char *name, const char *kind, const char *group) {
+/* TLS 1.2 resumption (RFC 5077 abbreviated handshake) has no key exchange
+ * and no signature: none of the bound's operations, so that case prints no
+ * bound. */
+static void resumed_case(const char *name, const char *kind, const char *group,
+                         const char *suite12) {
     bench_setup b;
-    if (bench_setup_init(&b, kind, group, "TLS_AES_128_GCM_SHA256") != 0) die("setup");
+    case_setup(&b, kind, group, suite12);
     bench_setup_resumption(&b);
+    const char *cs, *os;
+    check_version(&b, &cs, &os);
     double save = secs;
     secs = 0.1;
     certa_resumed_rate(&b);
     ossl_resumed_rate(&b);
     secs = save;
     double r[3];
-    best_of(&b, certa_resumed_rate, ossl_resumed_rate, resumed_bound, NULL, r, NULL);
+    best_of(&b, certa_resumed_rate, ossl_resumed_rate, b.tls12 ? NULL : resumed_bound, NULL, r,
+            NULL);
     double c = r[0], o = r[1], bound = r[2];
-    printf("%s certa=%.0f openssl=%.0f ratio=%.2f bound=%.0f of_bound=%.1f%% "
-           "openssl_of_bound=%.1f%%\n",
-           name, c, o, c / o, bound, 100 * c / bound, 100 * o / bound);
-    fprintf(stderr,
-            "  %s: resumed handshakes/s (PSK + %s, one ticket per handshake taken in by the "
-            "client); bound = 2 keygen + 2 agreement\n",
-            name, group);
+    if (b.tls12) {
+        printf("%s certa=%.0f openssl=%.0f ratio=%.2f\n", name, c, o, c / o);
+        fprintf(stderr,
+                "  %s: resumed handshakes/s (TLS 1.2 session ticket, abbreviated handshake, "
+                "certa %s, libssl %s; the client offers the newest session it holds); no "
+                "bound: no key exchange or signature\n",
+                name, cs, os);
+    } else {
+        printf("%s certa=%.0f openssl=%.0f ratio=%.2f bound=%.0f of_bound=%.1f%% "
+               "openssl_of_bound=%.1f%%\n",
+               name, c, o, c / o, bound, 100 * c / bound, 100 * o / bound);
+        fprintf(stderr,
+                "  %s: resumed handshakes/s (PSK + %s, one ticket per handshake taken in by the "
+                "client); bound = 2 keygen + 2 agreement\n",
+                name, group);
+    }
     fflush(stdout);
     bench_setup_free(&b);
 }
@@ -462,9 +530,10 @@ static void bulk_case(const char *name, const char *suite, const char *evp_name)
 }
 
 /* For profilers: a fixed number of handshakes of one library. */
-static void profile_handshakes(const char *lib, int n, const char *kind, const char *group) {
+static void profile_handshakes(const char *lib, int n, const char *kind, const char *group,
+                               const char *suite12) {
     bench_setup b;
-    if (bench_setup_init(&b, kind, group, "TLS_AES_128_GCM_SHA256") != 0) die("setup");
+    case_setup(&b, kind, group, suite12);
     for (int i = 0; i < n; i++) {
         if (!strcmp(lib, "certa")) {
             certa_conn *cli = certa_client_new(b.certa_cli, "localhost");
@@ -487,10 +556,14 @@ int main(int argc, char **argv) {
     const char *env_rounds = getenv("BENCH_ROUNDS");
     rounds = env_rounds && atoi(env_rounds) > 0 ? atoi(env_rounds) : 5;
     const char *what = argc > 1 ? argv[1] : "all";
-    if (!strcmp(what, "profile-resumed")) { /* profile-resumed certa|openssl N */
-        if (argc < 4) die("usage: bench_speed profile-resumed certa|openssl N");
+    /* TLS 1.2 variants: profile12, profile-resumed12. */
+    bool p12 = !strcmp(what, "profile12") || !strcmp(what, "profile-resumed12");
+    const char *suite12 = p12 ? TLS12_SUITE : NULL;
+    if (!strcmp(what, "profile-resumed") || !strcmp(what, "profile-resumed12")) {
+        /* profile-resumed[12] certa|openssl N */
+        if (argc < 4) die("usage: bench_speed profile-resumed[12] certa|openssl N");
         bench_setup b;
-        if (bench_setup_init(&b, "p256", "x25519", "TLS_AES_128_GCM_SHA256") != 0) die("setup");
+        case_setup(&b, "p256", "x25519", suite12);
         bench_setup_resumption(&b);
         secs = 0;
         for (int i = 0; i < atoi(argv[3]); i++) /* 16 resumed handshakes each */
@@ -498,20 +571,25 @@ int main(int argc, char **argv) {
         bench_setup_free(&b);
         return 0;
     }
-    if (!strcmp(what, "profile")) { /* profile certa|openssl N [kind group] */
-        if (argc < 4) die("usage: bench_speed profile certa|openssl N [p256|rsa2048 group]");
+    if (!strcmp(what, "profile") || !strcmp(what, "profile12")) {
+        /* profile[12] certa|openssl N [kind group] */
+        if (argc < 4) die("usage: bench_speed profile[12] certa|openssl N [p256|rsa2048 group]");
         profile_handshakes(argv[2], atoi(argv[3]), argc > 4 ? argv[4] : "p256",
-                           argc > 5 ? argv[5] : "x25519");
+                           argc > 5 ? argv[5] : "x25519", suite12);
         return 0;
     }
     bool all = !strcmp(what, "all");
     if (all || !strcmp(what, "handshake")) {
-        handshake_case("handshake_full", "p256", "x25519");
-        handshake_case("handshake_full_secp256r1", "p256", "secp256r1");
-        handshake_case("handshake_full_rsa2048", "rsa2048", "x25519");
+        handshake_case("handshake_full", "p256", "x25519", NULL);
+        handshake_case("handshake_full_secp256r1", "p256", "secp256r1", NULL);
+        handshake_case("handshake_full_rsa2048", "rsa2048", "x25519", NULL);
     }
     if (all || !strcmp(what, "handshake") || !strcmp(what, "resumed"))
-        resumed_case("handshake_resumed", "p256", "x25519");
+        resumed_case("handshake_resumed", "p256", "x25519", NULL);
+    if (all || !strcmp(what, "handshake") || !strcmp(what, "tls12"))
+        handshake_case("handshake_full_tls12", "p256", "x25519", TLS12_SUITE);
+    if (all || !strcmp(what, "handshake") || !strcmp(what, "resumed") || !strcmp(what, "tls12"))
+        resumed_case("handshake_resumed_tls12", "p256", "x25519", TLS12_SUITE);
     if (all || !strcmp(what, "bulk")) {
         bulk_case("bulk_16k_aes128gcm", "TLS_AES_128_GCM_SHA256", "AES-128-GCM");
         bulk_case("bulk_16k_chacha20poly1305", "TLS_CHACHA20_POLY1305_SHA256", "ChaCha20-Poly1305");

@@ -110,7 +110,42 @@ void bench_setup_resumption(bench_setup *b) {
     SSL_CTX_set_session_cache_mode(b->ossl_cli, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
 }
 
+int bench_setup_tls12(bench_setup *b, const char *suite12) {
+    if (certa_config_set_versions(b->certa_srv, CERTA_TLS12, CERTA_TLS12) ||
+        certa_config_set_versions(b->certa_cli, CERTA_TLS12, CERTA_TLS12) ||
+        certa_config_set_ciphers(b->certa_srv, suite12) ||
+        certa_config_set_ciphers(b->certa_cli, suite12))
+        return -1;
+    SSL_CTX *ctx[2] = {b->ossl_srv, b->ossl_cli};
+    for (int i = 0; i < 2; i++)
+        if (SSL_CTX_set_min_proto_version(ctx[i], TLS1_2_VERSION) != 1 ||
+            SSL_CTX_set_max_proto_version(ctx[i], TLS1_2_VERSION) != 1 ||
+            SSL_CTX_set_cipher_list(ctx[i], suite12) != 1)
+            return -1;
+    /* In TLS 1.2 the client's supported_groups also names the curves it
+     * accepts in the server's ECDSA certificate (RFC 8422 §5.1): both
+     * clients list the key-share group, then P-256 for the certificate; the
+     * servers keep the case's group alone, so ECDHE is still that group. */
+    if (strcmp(b->group, "secp256r1") != 0) {
+        char list[64];
+        snprintf(list, sizeof list, "%s,secp256r1", b->group);
+        if (certa_config_set_groups(b->certa_cli, list)) return -1;
+        snprintf(list, sizeof list, "%s:P-256", ossl_group_name(b->group));
+        if (SSL_CTX_set1_groups_list(b->ossl_cli, list) != 1) return -1;
+    }
+    /* In TLS 1.2 libssl's server would otherwise put every session in its
+     * internal cache (with SSL_OP_NO_TICKET: a session ID per full
+     * handshake; with tickets: as well as the ticket), work certa does not
+     * do. Off, libssl resumes from its stateless tickets only, like certa. */
+    SSL_CTX_set_session_cache_mode(b->ossl_srv, SSL_SESS_CACHE_OFF);
+    b->suite = suite12;
+    b->tls12 = true;
+    return 0;
+}
+
 void bench_setup_free(bench_setup *b) {
+    free(b->certa_session);
+    SSL_SESSION_free(b->ossl_session);
     certa_config_free(b->certa_srv);
     certa_config_free(b->certa_cli);
     SSL_CTX_free(b->ossl_srv);

@@ -3,7 +3,8 @@
 # something is missing (so repeated runs are quick and need no network).
 set -euo pipefail
 pkgs=(build-essential libssl-dev openssl gnutls-bin curl python3 ca-certificates clang
-      libclang-rt-dev procps iproute2 netcat-openbsd stunnel4)
+      libclang-rt-dev procps iproute2 netcat-openbsd stunnel4
+      python3-ecdsa python3-gmpy2) # the last two: tlsfuzzer (make conformance)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

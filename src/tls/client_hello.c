@@ -38,12 +38,21 @@ int parse_client_hello(certa_conn *c, const uint8_t *msg, size_t len, client_hel
     if (ch->session_id.len > 32)
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                          "the client's legacy_session_id is longer than 32 bytes");
-    if (ext_parse(c, "ClientHello", &ext_block, &ch->exts) != 0) return c->error;
-    for (size_t i = 0; i + 1 < ch->exts.count; i++)
-        if (ch->exts.types[i] == EXT_PRE_SHARED_KEY)
-            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
-                             "pre_shared_key is not the last extension of the ClientHello");
+    ch->ext_block = ext_block;
+    if (ext_parse_client_hello(c, &ext_block, &ch->exts) != 0) return c->error;
+    if (ext_find(&ch->exts, EXT_PRE_SHARED_KEY) && ch->exts.last_type != EXT_PRE_SHARED_KEY)
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "pre_shared_key is not the last extension of the ClientHello");
     return 0;
+}
+
+/* RFC 6066 §3: one host_name, an ASCII DNS name. Bytes outside printable
+ * ASCII (NUL, control characters, escapes, raw UTF-8) are refused: they
+ * cannot name a certificate and only confuse logs. */
+static bool host_name_ok(cursor name) {
+    for (size_t i = 0; i < name.len; i++)
+        if (name.data[i] <= 0x20 || name.data[i] >= 0x7f) return false;
+    return true;
 }
 
 int read_server_name(certa_conn *c, const client_hello *ch) {
@@ -52,15 +61,24 @@ int read_server_name(certa_conn *c, const client_hello *ch) {
     cursor e = *sn, list;
     if (!cur_vec16(&e, &list) || !cur_empty(&e) || cur_empty(&list))
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed server_name");
+    bool have_host = false;
     while (!cur_empty(&list)) {
         uint8_t type;
         cursor name;
         if (!cur_u8(&list, &type) || !cur_vec16(&list, &name))
             return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR, "malformed server_name");
-        if (type != 0 || c->server_name[0]) continue;
-        if (name.len == 0 || name.len >= sizeof c->server_name || memchr(name.data, 0, name.len))
+        if (type != 0) continue; /* other name types are ignored */
+        if (have_host)
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "the client's server_name lists more than one host_name (RFC 6066)");
+        have_host = true;
+        if (name.len == 0 || name.len >= sizeof c->server_name)
             return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
-                             "the client's server_name is empty, too long or contains NUL");
+                             "the client's server_name is empty or longer than 255 bytes");
+        if (!host_name_ok(name))
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "the client's server_name is not an ASCII host name (it holds "
+                             "bytes such as NUL, control characters or UTF-8)");
         memcpy(c->server_name, name.data, name.len);
         c->server_name[name.len] = 0;
     }

@@ -45,6 +45,53 @@ int ext_parse(certa_conn *c, const char *message, cursor *block, ext_list *out) 
         out->types[out->count] = type;
         out->bodies[out->count] = body;
         out->count++;
+        out->last_type = type;
+    }
+    return 0;
+}
+
+/* The extension types a server looks at in a ClientHello. */
+static bool hello_extension_read(uint16_t type) {
+    switch (type) {
+    case EXT_SERVER_NAME:
+    case EXT_SUPPORTED_GROUPS:
+    case EXT_EC_POINT_FORMATS:
+    case EXT_SIGNATURE_ALGORITHMS:
+    case EXT_ALPN:
+    case EXT_EXTENDED_MASTER_SECRET:
+    case EXT_SESSION_TICKET:
+    case EXT_PRE_SHARED_KEY:
+    case EXT_EARLY_DATA:
+    case EXT_SUPPORTED_VERSIONS:
+    case EXT_COOKIE:
+    case EXT_PSK_KEY_EXCHANGE_MODES:
+    case EXT_KEY_SHARE:
+    case EXT_RENEGOTIATION_INFO:
+        return true;
+    default:
+        return false;
+    }
+}
+
+int ext_parse_client_hello(certa_conn *c, cursor *block, ext_list *out) {
+    uint64_t seen[65536 / 64] = {0}; /* 8 KiB: one bit per extension type */
+    out->count = 0;
+    while (!cur_empty(block)) {
+        uint16_t type;
+        cursor body;
+        if (!cur_u16(block, &type) || !cur_vec16(block, &body))
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "the peer's ClientHello has a malformed extension list");
+        uint64_t bit = (uint64_t)1 << (type % 64);
+        if (seen[type / 64] & bit)
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "the peer's ClientHello carries extension %u twice", type);
+        seen[type / 64] |= bit;
+        out->last_type = type;
+        if (!hello_extension_read(type)) continue;
+        out->types[out->count] = type; /* fewer known types than MAX_EXTENSIONS */
+        out->bodies[out->count] = body;
+        out->count++;
     }
     return 0;
 }

@@ -442,7 +442,24 @@ int tls12_on_new_session_ticket(certa_conn *c, const uint8_t *msg, size_t len) {
 
 /* Client, once the server's Finished verified: the session to resume. */
 int tls12_store_session(certa_conn *c) {
-    if (!c->t12->new_ticket) return 0;
+    if (!c->t12->new_ticket) {
+        /* A resumption without a new ticket: the one offered stays good
+         * (RFC 5077 §3.4; a TLS 1.2 ticket is reusable, it travels in clear
+         * anyway), so it goes back where it came from. */
+        if (!c->resumed || !c->offered) return 0;
+        const uint8_t *blob = (const uint8_t *)(c->offered + 1);
+        uint8_t *copy = malloc(c->offered_len);
+        if (!copy) return CERTA_E_NOMEM;
+        memcpy(copy, blob, c->offered_len);
+        if (c->session) {
+            crypto_zero(c->session, c->session_len);
+            free(c->session);
+        }
+        c->session = copy;
+        c->session_len = c->offered_len;
+        session_cache_put(c->cfg, c->server_name, c->session, c->session_len);
+        return 0;
+    }
     session_state s;
     tls12_session_fill(c, &s, now(c), c->t12->new_ticket_lifetime);
     s.ticket = c->t12->new_ticket;

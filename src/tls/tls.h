@@ -83,6 +83,7 @@ typedef struct ext_list {
     uint16_t types[MAX_EXTENSIONS];
     cursor bodies[MAX_EXTENSIONS];
     size_t count;
+    uint16_t last_type; /* of the whole block, kept or not */
 } ext_list;
 
 /* Which certificate key a TLS 1.2 suite needs (TLS 1.3 suites: any). */
@@ -111,9 +112,9 @@ uint8_t alert_for_error(int code);
 #define MAX_PINS 16
 #define ALPN_WIRE_MAX 512
 #define DEFAULT_MAX_HANDSHAKE (64 * 1024)
-/* version, random, session id, suites, compression and a full 2^16 - 1
- * extensions block, with room for long suite lists */
-#define CLIENT_HELLO_MAX (65535 + 1024)
+/* version, random, session id, a full 2^16 - 2 suites list, compression
+ * and a full 2^16 - 1 extensions block */
+#define CLIENT_HELLO_MAX (2 * 65535 + 1024)
 /* Records in a row that carry no application data (KeyUpdate, empty
  * records, warning alerts, tickets) before the peer counts as flooding. */
 #define DEFAULT_MAX_IDLE_RECORDS 32
@@ -569,6 +570,10 @@ int post_handshake_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_
  * illegal_parameter; malformed or too many -> decode_error. Fails the
  * connection with a sentence naming the message. */
 int ext_parse(certa_conn *c, const char *message, cursor *block, ext_list *out);
+/* A ClientHello's block, which may hold any number of extensions (up to
+ * the 64 KiB block): every one is checked for duplicates, but only the
+ * types the server reads are kept in out. */
+int ext_parse_client_hello(certa_conn *c, cursor *block, ext_list *out);
 const cursor *ext_find(const ext_list *l, uint16_t type);
 int peer_certificate_parse(certa_conn *c, cursor *body);
 int peer_certificate_check(certa_conn *c);
@@ -582,6 +587,7 @@ int check_finished(certa_conn *c, const uint8_t *base_secret, const uint8_t *msg
 /* ---- client_hello.c: the server's first look at a ClientHello ---- */
 /* What the server learned from one ClientHello. */
 typedef struct client_hello {
+    cursor ext_block; /* the raw extensions, for the HelloRetryRequest fingerprint */
     uint16_t legacy_version;
     const uint8_t *random;
     cursor session_id;

@@ -46,19 +46,27 @@ static int choose_suite_and_identity(certa_conn *c, const client_hello *ch, curs
             const identity *id = &cfg->ids[k];
             if (!identity_complete(id)) continue;
             if (suite->auth == AUTH_ECDSA && !curve_acceptable(id->key, ch)) continue;
-            cursor list = schemes;
-            uint16_t s;
-            while (cur_u16(&list, &s)) {
+            /* An ECDSA key signs with its own curve's hash when the client
+             * allows it (P-256 with SHA-256), else with the client's first fit. */
+            uint16_t chosen = 0, s;
+            for (cursor list = schemes; cur_u16(&list, &s);) {
                 bool ours = false;
                 for (size_t j = 0; j < tls12_sig_schemes_count; j++)
                     ours = ours || tls12_sig_schemes[j] == s;
-                if (ours && tls12_scheme_matches_auth(s, suite->auth) &&
-                    sig_scheme_fits_key_tls12(s, id->key)) {
-                    c->suite = suite;
-                    c->id = id;
-                    c->sig_scheme = s;
-                    return 0;
+                if (!ours || !tls12_scheme_matches_auth(s, suite->auth) ||
+                    !sig_scheme_fits_key_tls12(s, id->key))
+                    continue;
+                if (!chosen) chosen = s;
+                if (suite->auth == AUTH_ECDSA && sig_scheme_fits_key(s, id->key)) {
+                    chosen = s;
+                    break;
                 }
+            }
+            if (chosen) {
+                c->suite = suite;
+                c->id = id;
+                c->sig_scheme = chosen;
+                return 0;
             }
         }
     }
@@ -154,6 +162,10 @@ static void try_ticket(certa_conn *c, const client_hello *ch) {
             why = "the client no longer offers its suite";
         if (!why && s.ems != c->ems) why = "its extended master secret use differs (RFC 7627)";
         if (!why) {
+            /* A ticket younger than half its lifetime stays in use: no new
+             * one (and no session_ticket in ServerHello, RFC 5077 §3.2). */
+            int64_t age = c->cfg->time_fn(c->cfg->time_arg) - s.issued;
+            if (age < (int64_t)s.lifetime / 2) c->ticket_ext = false;
             c->resumed = true;
             c->suite = cipher_suite_find(s.suite);
             memcpy(c->master_secret, s.psk, TLS12_MASTER_LEN);

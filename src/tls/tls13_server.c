@@ -22,14 +22,15 @@ static int hello_fingerprint(const client_hello *ch, uint8_t out[32]) {
     bld_bytes(&b, ch->suites.data, ch->suites.len);
     bld_u8(&b, (uint8_t)ch->compression.len);
     bld_bytes(&b, ch->compression.data, ch->compression.len);
-    for (size_t i = 0; i < ch->exts.count; i++) {
-        uint16_t t = ch->exts.types[i];
+    cursor block = ch->ext_block, body; /* well-formed: parse_client_hello checked it */
+    uint16_t t;
+    while (cur_u16(&block, &t) && cur_vec16(&block, &body)) {
         if (t == EXT_KEY_SHARE || t == EXT_COOKIE || t == EXT_EARLY_DATA ||
             t == EXT_PRE_SHARED_KEY || t == EXT_PADDING)
             continue;
         bld_u16(&b, t);
-        bld_u16(&b, (uint16_t)ch->exts.bodies[i].len);
-        bld_bytes(&b, ch->exts.bodies[i].data, ch->exts.bodies[i].len);
+        bld_u16(&b, (uint16_t)body.len);
+        bld_bytes(&b, body.data, body.len);
     }
     int r = bld_ok(&b) && hash_oneshot(HASH_SHA256, b.buf, b.len, out) == 0 ? 0 : CERTA_E_NOMEM;
     bld_free(&b);

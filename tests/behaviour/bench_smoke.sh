@@ -58,7 +58,7 @@ if [ -x "$D/bench_speed" ]; then
   rc=$?
   [ "$rc" -eq 0 ] || bad "bench smoke: bench_speed exited with $rc: $(tail -n 5 "$D/speed.out" | tr '\n' ' ')"
   for c in handshake_full handshake_full_secp256r1 handshake_full_rsa2048 handshake_resumed \
-    bulk_16k_aes128gcm bulk_16k_chacha20poly1305; do
+    handshake_full_tls12 handshake_resumed_tls12 bulk_16k_aes128gcm bulk_16k_chacha20poly1305; do
     case_line "$D/speed.out" "$c"
   done
 fi

@@ -44,7 +44,7 @@ static const struct {
 static bool ossl_prf(hash_alg h, const uint8_t *secret, size_t secret_len, const char *label,
                      const uint8_t *seed1, size_t seed1_len, const uint8_t *seed2, size_t seed2_len,
                      uint8_t *out, size_t out_len) {
-    uint8_t seed[512];
+    uint8_t seed[1024];
     size_t ll = strlen(label), n = ll + seed1_len + seed2_len;
     if (n > sizeof seed) return false;
     memcpy(seed, label, ll);
@@ -117,9 +117,18 @@ static void prf_known_answers(void) {
         CHECK(bad == 0, "tls12_prf %s equals libcrypto's TLS1-PRF at %zu lengths (1..500 bytes)",
               h ? "SHA-384" : "SHA-256", sizeof lens / sizeof lens[0]);
     }
-    uint8_t big[600];
-    CHECK(tls12_prf(HASH_SHA256, secret, sizeof secret, "x", r1, 200, r2, 200, big, 16) != 0,
-          "tls12_prf refuses a seed longer than its buffer instead of overflowing it");
+    /* The PRF gathers label and seeds without a buffer: long seeds work. */
+    uint8_t long1[400], long2[300], big[100], ref[100];
+    for (size_t i = 0; i < sizeof long1; i++)
+        long1[i] = (uint8_t)(i * 7);
+    for (size_t i = 0; i < sizeof long2; i++)
+        long2[i] = (uint8_t)(i * 13 + 1);
+    CHECK(tls12_prf(HASH_SHA256, secret, sizeof secret, "x", long1, sizeof long1, long2,
+                    sizeof long2, big, sizeof big) == 0 &&
+              ossl_prf(HASH_SHA256, secret, sizeof secret, "x", long1, sizeof long1, long2,
+                       sizeof long2, ref, sizeof ref) &&
+              memcmp(big, ref, sizeof big) == 0,
+          "tls12_prf with 700 bytes of seed equals libcrypto's");
 }
 
 /* ---- the AEAD record layer ---- */
