@@ -5,9 +5,10 @@
 #   suite x {ECDSA P-256, RSA-2048} x {x25519, secp256r1, secp384r1} (an
 #   ECDSA P-256 server needs secp256r1 among the client's groups in TLS 1.2,
 #   RFC 8422 section 5.1: checked both ways too);
-# mutual TLS both ways (and an allow rule refusing); resumption by RFC 5077
-# ticket (-sess_out/-sess_in, certa connect --session) and no session-ID
-# cache; renegotiation refused both ways (s_client "R", s_server "r"); a peer
+# mutual TLS both ways (and allow rules refusing, on either side), resumed
+# with the client identity kept; ALPN and SNI; resumption by RFC 5077 ticket
+# (-sess_out/-sess_in, certa connect --session), declined after a restart,
+# and no session-ID cache; renegotiation refused both ways (s_client "R", s_server "r"); a peer
 # without the extended master secret refused with the sentence, accepted with
 # --allow-no-ems; TLS_FALLBACK_SCSV; the downgrade sentinel: a 1.3-capable
 # certa serve forced to 1.2 puts it in ServerHello.random, a 1.2-only one does
@@ -230,6 +231,17 @@ start_certa_serve serve-mtls "${V12[@]}" --cert "$T_TMP/leaf.crt" --key "$T_TMP/
     not_ok "mTLS 1.2: client not allowed (exit $SC_RC)"
     show "$SC_OUT" "$SERVE_LOG"
   fi
+  # Resumption keeps the client identity the full handshake verified.
+  s_client_echo sclient-mtls-full "${M[@]}" -cert "$T_TMP/client.crt" -key "$T_TMP/client.key" \
+    -sess_out "$T_TMP/mtls12.sess"
+  if s_client_echo sclient-mtls-resumed "${M[@]}" -cert "$T_TMP/client.crt" -key "$T_TMP/client.key" \
+    -sess_in "$T_TMP/mtls12.sess" && grep -q '^Reused, TLSv1.2' "$SC_OUT" &&
+    [[ $(conn_line "$SERVE_LOG" 5) == *": TLSv1.2 "*" resumed=yes "*"client=localhost (verified)"* ]]; then
+    ok "mTLS 1.2: s_client -cert -sess_in -> certa serve --client-ca: Reused, the log keeps client=localhost (verified)"
+  else
+    not_ok "mTLS 1.2 resumption (exit $SC_RC)"
+    show "$SC_OUT" "$SERVE_LOG"
+  fi
   stop_certa_serve serve-mtls
 }
 start_openssl_server s_server-mtls -tls1_2 -rev -cert "$T_TMP/leaf.crt" -key "$T_TMP/leaf.key" \
@@ -314,6 +326,61 @@ start_openssl_server s_server-resume -tls1_2 -rev -cert "$T_TMP/srv-ecdsa.crt" -
   else
     not_ok "certa connect --session -> s_server -tls1_2 (exit $rc1/$rc2)"
     show "$T_TMP/to-ossl12-1.err" "$T_TMP/to-ossl12-2.err" "$SRV_LOG"
+  fi
+  stop "$SRV_PID"
+}
+
+# A restarted certa serve (new random ticket key) declines the old ticket.
+start_certa_serve serve-restarted "${V12[@]}" --cert "$T_TMP/srv-ecdsa.crt" --key "$T_TMP/srv-ecdsa.key" && {
+  if s_client_echo sc-restarted -tls1_2 -sess_in "$T_TMP/t12.sess" && grep -q '^New, TLSv1.2' "$SC_OUT" &&
+    [[ $(conn_line "$SERVE_LOG" 1) == *" resumed=no "* ]]; then
+    ok "s_client -tls1_2 -sess_in with a ticket from before a certa serve restart: New (full handshake), echo"
+  else
+    not_ok "s_client -tls1_2 -sess_in after a certa serve restart (exit $SC_RC)"
+    show "$SC_OUT" "$SERVE_LOG"
+  fi
+  stop_certa_serve serve-restarted
+}
+
+# ---- ALPN and the client's allow rules in 1.2 ------------------------------------------
+start_certa_serve serve-alpn "${V12[@]}" --alpn h2,http/1.1 --cert "$T_TMP/srv-ecdsa.crt" \
+  --key "$T_TMP/srv-ecdsa.key" && {
+  if s_client_echo sclient-alpn -tls1_2 -alpn foo,http/1.1 -servername foo.example &&
+    grep -q "ALPN protocol: http/1.1" "$SC_OUT" &&
+    [[ $(conn_line "$SERVE_LOG" 1) == *": TLSv1.2 "*"alpn=http/1.1 sni=foo.example"* ]]; then
+    ok "s_client -tls1_2 -alpn foo,http/1.1 -servername -> certa serve --alpn h2,http/1.1: http/1.1, SNI logged"
+  else
+    not_ok "certa serve ALPN/SNI in TLS 1.2 (exit $SC_RC)"
+    show "$SC_OUT" "$SERVE_LOG"
+  fi
+  s_client_echo sclient-noalpn -tls1_2 -alpn foo
+  if [ "$SC_RC" -ne 0 ] && grep -q "no application protocol" "$SC_OUT" &&
+    [[ $(conn_line "$SERVE_LOG" 2) == *"CERTA_E_NO_ALPN, alert no_application_protocol"* ]]; then
+    ok "s_client -tls1_2 -alpn foo -> certa serve --alpn h2,http/1.1: no_application_protocol"
+  else
+    not_ok "certa serve ALPN mismatch in TLS 1.2 (exit $SC_RC)"
+    show "$SC_OUT" "$SERVE_LOG"
+  fi
+  stop_certa_serve serve-alpn
+}
+start_openssl_server s_server-expect -tls1_2 -rev -cert "$T_TMP/leaf.crt" -key "$T_TMP/leaf.key" \
+  -alpn http/1.1 && {
+  if connect_rev expect-ok --min-version 1.2 --trust "$T_TMP/ca.crt" --servername localhost \
+    --expect dns:localhost --alpn h2,http/1.1 && grep -q '^\* protocol: *TLSv1.2$' "$CONNECT_ERR" &&
+    grep -q "ALPN: *http/1.1" "$CONNECT_ERR"; then
+    ok "certa connect --min-version 1.2 --expect dns:localhost --alpn h2,http/1.1 -> s_server -tls1_2 -alpn http/1.1: accepted, http/1.1"
+  else
+    not_ok "certa connect --expect dns:localhost in TLS 1.2 (exit $CONNECT_RC)"
+    show "$CONNECT_ERR"
+  fi
+  connect_rev expect-wrong --min-version 1.2 --trust "$T_TMP/ca.crt" --servername localhost \
+    --expect dns:other.example
+  if [ "$CONNECT_RC" -eq 1 ] && grep -q "handshake failed: .*(CERTA_E_IDENTITY_NOT_ALLOWED" "$CONNECT_ERR" &&
+    ! [ -s "$T_TMP/expect-wrong.out" ]; then
+    ok "certa connect --min-version 1.2 --expect dns:other.example: CERTA_E_IDENTITY_NOT_ALLOWED, no data"
+  else
+    not_ok "certa connect --expect mismatch in TLS 1.2 (exit $CONNECT_RC)"
+    show "$CONNECT_ERR"
   fi
   stop "$SRV_PID"
 }
