@@ -151,7 +151,9 @@ for cert in "${CERTS[@]}"; do
     for group in "${GROUPS_[@]}"; do
       n=$((n + 1))
       osuite=${TLS12_OSSL[$suite]}
-      og=$(groups_for "$cert" "$group" | sed 's/x25519/X25519/; s/secp256r1/P-256/; s/secp384r1/P-384/; s/,/:/')
+      og=""
+      IFS=, read -ra glist <<<"$(groups_for "$cert" "$group")"
+      for g in "${glist[@]}"; do og+="${og:+:}${OSSL_GROUP[$g]}"; done
       if s_client_echo "sclient-$cert-$suite-$group" -tls1_2 -cipher "$osuite" -groups "$og" &&
         grep -q "^New, TLSv1.2, Cipher is $osuite\$" "$SC_OUT" &&
         grep -q "Server Temp Key: ${TEMP_KEY[$group]}" "$SC_OUT" &&
