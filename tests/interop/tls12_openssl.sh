@@ -410,6 +410,15 @@ start_certa_serve serve-reneg "${V12[@]}" --cert "$T_TMP/srv-ecdsa.crt" --key "$
     not_ok "renegotiation from s_client not refused with no_renegotiation"
     show "$out" "$SERVE_LOG"
   fi
+  # OpenSSL answers the refusal with a fatal handshake_failure: the line that
+  # ends the connection must say it followed a refused renegotiation, not
+  # send the reader to compare suites and groups of a handshake that worked.
+  line=$(conn_line "$SERVE_LOG" 1)
+  if [[ ${line#*ended: } == *renegotiat* ]]; then
+    ok "certa serve: the connection's end after a refused renegotiation names the renegotiation"
+  else
+    not_ok "certa serve: after refusing s_client's renegotiation the log blames handshake parameters: ${line#*ended: }"
+  fi
   stop_certa_serve serve-reneg
 }
 fifo=$T_TMP/s_server.in
@@ -443,6 +452,12 @@ BG_STDIN=$fifo start_openssl_server s_server-reneg -tls1_2 -cert "$T_TMP/srv-ecd
   else
     not_ok "HelloRequest from s_server not answered with no_renegotiation (exit $rc)"
     show "$err" "$SRV_LOG"
+  fi
+  last=$(grep '^certa: ' "$err" | tail -n1)
+  if [[ $last == *renegotiat* ]]; then
+    ok "certa connect: the error ending the connection after a refused renegotiation names the renegotiation"
+  else
+    not_ok "certa connect: after refusing s_server's HelloRequest the error blames handshake parameters: $last"
   fi
   stop "$SRV_PID"
 }
