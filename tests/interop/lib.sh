@@ -202,6 +202,42 @@ pin_of() {
     openssl dgst -sha256 -binary | base64 -w0)"
 }
 
+# ---- TLS 1.2 -------------------------------------------------------------------
+
+# The TLS 1.2 suites certa has (ECDHE + AEAD only): IANA name -> OpenSSL name.
+declare -A TLS12_OSSL=(
+  [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]=ECDHE-ECDSA-AES128-GCM-SHA256
+  [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]=ECDHE-ECDSA-AES256-GCM-SHA384
+  [TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]=ECDHE-ECDSA-CHACHA20-POLY1305
+  [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]=ECDHE-RSA-AES128-GCM-SHA256
+  [TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384]=ECDHE-RSA-AES256-GCM-SHA384
+  [TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256]=ECDHE-RSA-CHACHA20-POLY1305
+)
+# tls12_suites KIND: the IANA names of the TLS 1.2 suites for a certificate
+# kind (ecdsa or rsa), one per line, AES-128-GCM, AES-256-GCM, ChaCha20.
+tls12_suites() {
+  local auth
+  case $1 in ecdsa) auth=ECDSA ;; rsa) auth=RSA ;; *) return 1 ;; esac
+  printf 'TLS_ECDHE_%s_WITH_%s\n' "$auth" AES_128_GCM_SHA256 "$auth" AES_256_GCM_SHA384 \
+    "$auth" CHACHA20_POLY1305_SHA256
+}
+# no_ems_openssl_conf: prints the path of an OPENSSL_CONF file whose system
+# default turns the extended master secret off (RFC 7627) for every OpenSSL
+# 3 peer started with it in the environment (s_client, s_server, Python ssl).
+no_ems_openssl_conf() {
+  local f=$T_TMP/no-ems.cnf
+  [ -f "$f" ] || printf '%s\n' 'openssl_conf = openssl_init' '[openssl_init]' 'ssl_conf = ssl_sect' \
+    '[ssl_sect]' 'system_default = system_default_sect' '[system_default_sect]' \
+    'Options = -ExtendedMasterSecret' >"$f"
+  echo "$f"
+}
+# conn_line LOG N: certa serve's line for connection N, once it has ended
+# (waits up to 5 s).
+conn_line() {
+  wait_for "$1" "^conn #$2 from .*ended" 5
+  grep "^conn #$2 from " "$1" | head -n1
+}
+
 # ---- servers ----------------------------------------------------------------
 
 # start_certa_serve NAME ARGS...: starts `certa serve --port 0 ARGS` on
@@ -271,6 +307,53 @@ start_gnutls_server() {
   local name=$1
   shift
   start_port_server "$name" 'listening' gnutls-serv -p @PORT@ "$@"
+}
+
+# start_echo_backend: a plaintext TCP echo service (Python asyncio) on
+# 127.0.0.1, for proxies and stunnel to forward to; sets ECHO_PID, ECHO_PORT.
+start_echo_backend() {
+  cat >"$T_TMP/echo.py" <<'EOF'
+import asyncio
+async def handle(r, w):
+    while True:
+        b = await r.read(65536)
+        if not b:
+            break
+        w.write(b)
+        await w.drain()
+    w.close()
+async def main():
+    srv = await asyncio.start_server(handle, "127.0.0.1", 0)
+    print("echo on", srv.sockets[0].getsockname()[1], flush=True)
+    await srv.serve_forever()
+asyncio.run(main())
+EOF
+  bg "$T_TMP/echo.log" python3 "$T_TMP/echo.py"
+  ECHO_PID=$BG_PID
+  wait_for "$T_TMP/echo.log" '^echo on [0-9]+' 10 || return 1
+  ECHO_PORT=$(sed -n 's/^echo on //p' "$T_TMP/echo.log")
+}
+# start_proxy NAME ARGS...: certa proxy --listen 127.0.0.1:0 ARGS; waits for
+# "listening on"; sets PROXY_PID, PROXY_PORT, PROXY_LOG ($T_TMP/NAME.log).
+start_proxy() {
+  local name=$1
+  shift
+  PROXY_LOG=$T_TMP/$name.log
+  bg "$PROXY_LOG" "$CERTA" proxy --listen 127.0.0.1:0 "$@"
+  PROXY_PID=$BG_PID
+  wait_for "$PROXY_LOG" 'listening on 127\.0\.0\.1:[0-9]+' 10 || return 1
+  PROXY_PORT=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$PROXY_LOG" | head -n1 | sed 's/.*://')
+  [ -n "$PROXY_PORT" ]
+}
+# stop_proxy NAME: SIGTERM; reports whether it exited cleanly.
+stop_proxy() {
+  stop "$PROXY_PID"
+  if [ "$STOP_RC" -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error:' "$PROXY_LOG"; then
+    ok "$1: certa proxy stopped cleanly on SIGTERM"
+  else
+    not_ok "$1: certa proxy exit status $STOP_RC or sanitizer report"
+    show "$PROXY_LOG"
+  fi
 }
 
 # ---- clients ----------------------------------------------------------------

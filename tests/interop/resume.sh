@@ -30,11 +30,6 @@ sc() {
   SC_RC=$?
   grep -qx -- "$tok" "$SC_OUT"
 }
-# conn_line LOG N: certa serve's line for connection N (waits up to 5 s).
-conn_line() {
-  wait_for "$1" "^conn #$2 from .*ended" 5
-  grep "^conn #$2 from " "$1" | head -n1
-}
 
 # ---- openssl s_client -> certa serve ------------------------------------------
 start_certa_serve serve-a "${SRV_ARGS[@]}" && {
@@ -288,46 +283,7 @@ else
 fi
 
 # ---- certa proxy: tickets survive a certificate rotation ----------------------------
-cat >"$T_TMP/echo.py" <<'EOF'
-import asyncio, sys
-async def handle(r, w):
-    while True:
-        b = await r.read(65536)
-        if not b:
-            break
-        w.write(b)
-        await w.drain()
-    w.close()
-async def main():
-    srv = await asyncio.start_server(handle, "127.0.0.1", 0)
-    print("echo on", srv.sockets[0].getsockname()[1], flush=True)
-    await srv.serve_forever()
-asyncio.run(main())
-EOF
-bg "$T_TMP/echo.log" python3 "$T_TMP/echo.py"
-ECHO_PID=$BG_PID
-# start_proxy NAME ARGS...: certa proxy on a free port; PROXY_PID, PROXY_PORT, PROXY_LOG.
-start_proxy() {
-  local name=$1
-  shift
-  PROXY_LOG=$T_TMP/$name.log
-  bg "$PROXY_LOG" "$CERTA" proxy --listen 127.0.0.1:0 "$@"
-  PROXY_PID=$BG_PID
-  wait_for "$PROXY_LOG" 'listening on 127\.0\.0\.1:[0-9]+' 10 || return 1
-  PROXY_PORT=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$PROXY_LOG" | head -n1 | sed 's/.*://')
-  [ -n "$PROXY_PORT" ]
-}
-stop_proxy() {
-  stop "$PROXY_PID"
-  if [ "$STOP_RC" -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error:' "$PROXY_LOG"; then
-    ok "$1: certa proxy stopped cleanly on SIGTERM"
-  else
-    not_ok "$1: certa proxy exit status $STOP_RC or sanitizer report"
-    show "$PROXY_LOG"
-  fi
-}
-if wait_for "$T_TMP/echo.log" '^echo on [0-9]+' 10; then
-  ECHO_PORT=$(sed -n 's/^echo on //p' "$T_TMP/echo.log")
+if start_echo_backend; then
   cp "$T_TMP/srv.crt" "$T_TMP/live.crt"
   cp "$T_TMP/srv.key" "$T_TMP/live.key"
   if start_proxy proxy-term --backend "127.0.0.1:$ECHO_PORT" --cert "$T_TMP/live.crt" \
