@@ -390,6 +390,12 @@ static int handle_alert(certa_conn *c, const uint8_t *data, size_t len) {
         return 0;
     }
     c->alert_received = desc;
+    if (c->reneg_refused) /* the peer gives up on its renegotiation: say so */
+        return conn_fail(c, CERTA_E_RENEGOTIATION, ALERT_NONE,
+                         "the peer tried to renegotiate, certa refused (no_renegotiation: it "
+                         "never renegotiates), and the peer then ended the connection with %s "
+                         "(%u): open a new connection instead of renegotiating",
+                         certa_alert_name(desc), desc);
     const char *hint = "";
     switch (desc) {
     case ALERT_HANDSHAKE_FAILURE:
@@ -785,6 +791,7 @@ static int tls12_post_handshake(certa_conn *c, uint8_t type) {
         conn_trace(c, "< %s: renegotiation refused (no_renegotiation)",
                    c->is_server ? "ClientHello" : "HelloRequest");
         if (!c->close_sent) send_alert(c, 1, ALERT_NO_RENEGOTIATION);
+        c->reneg_refused = true;
         return 0;
     }
     return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,

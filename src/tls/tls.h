@@ -379,6 +379,7 @@ struct certa_conn {
     bool ems;                    /* extended master secret in use */
     bool secure_reneg;           /* the peer signalled RFC 5746 */
     bool ticket_ext;             /* a NewSessionTicket is (server) / may be (client) sent */
+    bool reneg_refused;          /* we answered a renegotiation attempt with no_renegotiation */
     struct tls12_handshake *t12; /* only during a TLS 1.2 handshake */
 
     /* status */

@@ -39,13 +39,17 @@ static bool curve_acceptable(const crypto_key *key, const client_hello *ch) {
  * identities can sign for with a scheme the client accepts. */
 static int choose_suite_and_identity(certa_conn *c, const client_hello *ch, cursor schemes) {
     const certa_config *cfg = c->cfg;
+    bool curve_missing = false; /* an ECDSA identity fit but for its curve */
     for (size_t i = 0; i < cfg->cipher12_count; i++) {
         if (!list_has_u16(ch->suites, cfg->ciphers12[i])) continue;
         const cipher_suite *suite = cipher_suite_find(cfg->ciphers12[i]);
         for (size_t k = 0; k < cfg->id_count; k++) {
             const identity *id = &cfg->ids[k];
             if (!identity_complete(id)) continue;
-            if (suite->auth == AUTH_ECDSA && !curve_acceptable(id->key, ch)) continue;
+            if (suite->auth == AUTH_ECDSA && !curve_acceptable(id->key, ch)) {
+                curve_missing = true;
+                continue;
+            }
             /* An ECDSA key signs with its own curve's hash when the client
              * allows it (P-256 with SHA-256), else with the client's first fit. */
             uint16_t chosen = 0, s;
@@ -76,6 +80,13 @@ static int choose_suite_and_identity(certa_conn *c, const client_hello *ch, curs
             key_describe(cfg->ids[i].key, key, sizeof key);
             break;
         }
+    if (curve_missing)
+        return conn_fail(c, CERTA_E_NO_COMMON_GROUP, ALERT_HANDSHAKE_FAILURE,
+                         "the client's supported_groups leave out the curve of this server's %s "
+                         "certificate, which in TLS 1.2 it must list to accept an ECDSA "
+                         "signature (RFC 8422 §5.1): add that curve (e.g. P-256 / secp256r1) to "
+                         "the client's groups",
+                         key);
     return conn_fail(c, CERTA_E_NO_COMMON_CIPHER, ALERT_HANDSHAKE_FAILURE,
                      "the client offers no TLS 1.2 ECDHE+AEAD cipher suite and signature scheme "
                      "that this server's %s key can serve (certa has no CBC or RSA key "
