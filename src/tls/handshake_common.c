@@ -290,13 +290,7 @@ int send_certificate_verify(certa_conn *c) {
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR,
                          "signing CertificateVerify with %s failed in libcrypto",
                          certa_sig_scheme_name(c->sig_scheme));
-    uint8_t body[4 + CRYPTO_MAX_SIG];
-    body[0] = (uint8_t)(c->sig_scheme >> 8);
-    body[1] = (uint8_t)c->sig_scheme;
-    body[2] = (uint8_t)(sig_len >> 8);
-    body[3] = (uint8_t)sig_len;
-    memcpy(body + 4, sig, sig_len);
-    int r = conn_send_handshake(c, HS_CERTIFICATE_VERIFY, body, 4 + sig_len);
+    int r = send_signature_message(c, HS_CERTIFICATE_VERIFY, c->sig_scheme, sig, sig_len);
     if (!r) conn_trace(c, "> CertificateVerify (%s)", certa_sig_scheme_name(c->sig_scheme));
     return r;
 }
@@ -327,4 +321,43 @@ int check_finished(certa_conn *c, const uint8_t *base_secret, const uint8_t *msg
                          "altered in transit or the peer derived different keys");
     conn_trace(c, "< Finished (verified)");
     return 0;
+}
+
+int client_on_server_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
+    cursor body;
+    cur_init(&body, msg + 4, len - 4);
+    if (peer_certificate_parse(c, &body) != 0) return c->error;
+    if (c->peer_cert_count == 0)
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "the server sent an empty Certificate message");
+    if (peer_certificate_check(c) != 0) return c->error;
+    int r = transcript_add(c, msg, len);
+    return r ? conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL) : 0;
+}
+
+void trace_certificate_request(certa_conn *c) {
+    if (c->id)
+        conn_trace(c, "< CertificateRequest (will answer with our certificate, %s)",
+                   certa_sig_scheme_name(c->sig_scheme));
+    else
+        conn_trace(c, "< CertificateRequest (no suitable client certificate configured: will send "
+                      "none)");
+}
+
+void trace_resumed_server(certa_conn *c) {
+    conn_trace(c, "  resumed: server identity %s from the session (verified %lld s ago)",
+               identity_label(&c->peer),
+               (long long)(c->cfg->time_fn(c->cfg->time_arg) - c->auth_time));
+}
+
+int send_signature_message(certa_conn *c, uint8_t type, uint16_t scheme, const uint8_t *sig,
+                           size_t sig_len) {
+    uint8_t body[4 + CRYPTO_MAX_SIG];
+    if (sig_len > CRYPTO_MAX_SIG) return CERTA_E_INTERNAL;
+    body[0] = (uint8_t)(scheme >> 8);
+    body[1] = (uint8_t)scheme;
+    body[2] = (uint8_t)(sig_len >> 8);
+    body[3] = (uint8_t)sig_len;
+    memcpy(body + 4, sig, sig_len);
+    return conn_send_handshake(c, type, body, 4 + sig_len);
 }

@@ -582,6 +582,14 @@ bool is_ip_literal(const char *name);
 int verify_peer_cv(certa_conn *c, cursor *body);
 int build_certificate(certa_conn *c, builder *b, const uint8_t *context, size_t context_len);
 int send_certificate_verify(certa_conn *c);
+/* A message of scheme || signature (CertificateVerify in both versions). */
+int send_signature_message(certa_conn *c, uint8_t type, uint16_t scheme, const uint8_t *sig,
+                           size_t sig_len);
+/* Client: the server's Certificate (either version): parsed, non-empty,
+ * checked (pins, trust, name), into the transcript. */
+int client_on_server_certificate(certa_conn *c, const uint8_t *msg, size_t len);
+void trace_certificate_request(certa_conn *c);
+void trace_resumed_server(certa_conn *c);
 int send_finished(certa_conn *c, const uint8_t *base_secret);
 int check_finished(certa_conn *c, const uint8_t *base_secret, const uint8_t *msg, size_t len);
 

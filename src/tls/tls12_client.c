@@ -140,9 +140,7 @@ int tls12_client_server_hello(certa_conn *c, const server_hello *sh, const uint8
                             : "",
                c->ems ? ", extended master secret" : "");
     if (c->resumed) {
-        conn_trace(c, "  resumed: server identity %s from the session (verified %lld s ago)",
-                   identity_label(&c->peer),
-                   (long long)(c->cfg->time_fn(c->cfg->time_arg) - c->auth_time));
+        trace_resumed_server(c);
         c->state = ST12_CLIENT_WAIT_CCS;
     } else {
         c->state = ST12_CLIENT_WAIT_CERT;
@@ -151,15 +149,7 @@ int tls12_client_server_hello(certa_conn *c, const server_hello *sh, const uint8
 }
 
 static int on_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
-    cursor body;
-    cur_init(&body, msg + 4, len - 4);
-    if (peer_certificate_parse(c, &body) != 0) return c->error;
-    if (c->peer_cert_count == 0)
-        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
-                         "the server sent an empty Certificate message");
-    if (peer_certificate_check(c) != 0) return c->error;
-    int r = transcript_add(c, msg, len);
-    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    if (client_on_server_certificate(c, msg, len) != 0) return c->error;
     c->state = ST12_CLIENT_WAIT_SKE;
     return 0;
 }
@@ -233,12 +223,7 @@ static int on_certificate_request(certa_conn *c, const uint8_t *msg, size_t len)
     c->id = identity_choose_tls12(c->cfg, schemes, &cas, &c->sig_scheme);
     int r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
-    if (c->id)
-        conn_trace(c, "< CertificateRequest (will answer with our certificate, %s)",
-                   certa_sig_scheme_name(c->sig_scheme));
-    else
-        conn_trace(c, "< CertificateRequest (no suitable client certificate configured: will send "
-                      "none)");
+    trace_certificate_request(c);
     c->state = ST12_CLIENT_WAIT_SHD;
     return 0;
 }

@@ -106,13 +106,7 @@ int tls12_send_certificate_verify(certa_conn *c) {
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR,
                          "signing CertificateVerify with %s failed in libcrypto",
                          certa_sig_scheme_name(c->sig_scheme));
-    uint8_t body[4 + CRYPTO_MAX_SIG];
-    body[0] = (uint8_t)(c->sig_scheme >> 8);
-    body[1] = (uint8_t)c->sig_scheme;
-    body[2] = (uint8_t)(sig_len >> 8);
-    body[3] = (uint8_t)sig_len;
-    memcpy(body + 4, sig, sig_len);
-    int r = conn_send_handshake(c, HS_CERTIFICATE_VERIFY, body, 4 + sig_len);
+    int r = send_signature_message(c, HS_CERTIFICATE_VERIFY, c->sig_scheme, sig, sig_len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     conn_trace(c, "> CertificateVerify (%s)", certa_sig_scheme_name(c->sig_scheme));
     return 0;

@@ -579,9 +579,7 @@ static int on_encrypted_extensions(certa_conn *c, const uint8_t *msg, size_t len
     if (c->resumed) {
         /* The server proved its identity in the handshake the ticket came
          * from: no Certificate now (§2.2). */
-        conn_trace(c, "  resumed: server identity %s from the session (verified %lld s ago)",
-                   identity_label(&c->peer),
-                   (long long)(c->cfg->time_fn(c->cfg->time_arg) - c->auth_time));
+        trace_resumed_server(c);
         c->state = ST_CLIENT_WAIT_FINISHED;
         return 0;
     }
@@ -618,26 +616,13 @@ static int on_certificate_request(certa_conn *c, const uint8_t *msg, size_t len)
     c->id = identity_choose(c->cfg, schemes, ca ? &cas : NULL, &c->sig_scheme);
     int r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
-    if (c->id)
-        conn_trace(c, "< CertificateRequest (will answer with our certificate, %s)",
-                   certa_sig_scheme_name(c->sig_scheme));
-    else
-        conn_trace(c, "< CertificateRequest (no suitable client certificate configured: will send "
-                      "none)");
+    trace_certificate_request(c);
     c->state = ST_CLIENT_WAIT_CERT;
     return 0;
 }
 
 static int on_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
-    cursor body;
-    cur_init(&body, msg + 4, len - 4);
-    if (peer_certificate_parse(c, &body) != 0) return c->error;
-    if (c->peer_cert_count == 0)
-        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
-                         "the server sent an empty Certificate message");
-    if (peer_certificate_check(c) != 0) return c->error;
-    int r = transcript_add(c, msg, len);
-    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    if (client_on_server_certificate(c, msg, len) != 0) return c->error;
     c->state = ST_CLIENT_WAIT_CV;
     return 0;
 }

@@ -4,17 +4,12 @@
  * plus HelloRetryRequest both ways, ALPN and KeyUpdate. */
 #include "certa.h"
 #include "lib_certs.h"
+#include "lib_ossl.h"
 #include "testlib.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
-
-typedef struct peer {
-    SSL *ssl;
-    BIO *to_ssl;   /* we write what certa sent */
-    BIO *from_ssl; /* we read what libssl sent */
-} peer;
 
 static SSL_CTX *ossl_ctx(bool server, const char *cert, const char *key, const char *suite,
                          const char *groups) {
@@ -37,55 +32,7 @@ static SSL_CTX *ossl_ctx(bool server, const char *cert, const char *key, const c
     return ctx;
 }
 
-static peer ossl_peer(SSL_CTX *ctx, bool server) {
-    peer p;
-    p.ssl = SSL_new(ctx);
-    p.to_ssl = BIO_new(BIO_s_mem());
-    p.from_ssl = BIO_new(BIO_s_mem());
-    BIO_up_ref(p.to_ssl);
-    BIO_up_ref(p.from_ssl);
-    SSL_set_bio(p.ssl, p.to_ssl, p.from_ssl);
-    if (server)
-        SSL_set_accept_state(p.ssl);
-    else
-        SSL_set_connect_state(p.ssl);
-    return p;
-}
-
-static void peer_free(peer *p) {
-    SSL_free(p->ssl);
-    BIO_free(p->to_ssl);
-    BIO_free(p->from_ssl);
-}
-
 /* Runs both engines until neither has anything to say. */
-static void pump(certa_conn *c, peer *p) {
-    uint8_t buf[32768];
-    for (int round = 0; round < 50; round++) {
-        bool moved = false;
-        if (!SSL_is_init_finished(p->ssl)) SSL_do_handshake(p->ssl);
-        int n;
-        while ((n = BIO_read(p->from_ssl, buf, sizeof buf)) > 0) {
-            size_t off = 0;
-            while (off < (size_t)n) {
-                size_t used = 0;
-                if (certa_conn_recv(c, buf + off, (size_t)n - off, &used) != 0) break;
-                off += used;
-                if (!used) break;
-            }
-            moved = true;
-        }
-        const uint8_t *out;
-        size_t len = certa_conn_outgoing(c, &out);
-        if (len) {
-            BIO_write(p->to_ssl, out, (int)len);
-            certa_conn_outgoing_done(c, len);
-            moved = true;
-        }
-        if (!moved) break;
-    }
-}
-
 static bool echo_through(certa_conn *c, peer *p, const char *msg) {
     uint8_t buf[256];
     if (certa_conn_write(c, (const uint8_t *)msg, strlen(msg)) != 0) return false;

@@ -7,6 +7,7 @@
 #include "certa.h"
 #include "crypto/crypto.h"
 #include "lib_certs.h"
+#include "lib_ossl.h"
 #include "record/record.h"
 #include "testlib.h"
 #include "tls/tls.h"
@@ -260,45 +261,6 @@ static void record_round_trip(void) {
 
 /* ---- against libssl ---- */
 
-typedef struct peer {
-    SSL *ssl;
-    BIO *to_ssl, *from_ssl;
-} peer;
-
-static void use_pem(SSL_CTX *ctx, const char *cert, const char *key) {
-    BIO *cb = BIO_new_mem_buf(cert, -1), *kb = BIO_new_mem_buf(key, -1);
-    X509 *x = PEM_read_bio_X509(cb, NULL, NULL, NULL);
-    EVP_PKEY *k = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
-    SSL_CTX_use_certificate(ctx, x);
-    SSL_CTX_use_PrivateKey(ctx, k);
-    X509_free(x);
-    EVP_PKEY_free(k);
-    BIO_free(cb);
-    BIO_free(kb);
-}
-
-static peer ossl_peer(SSL_CTX *ctx, bool server) {
-    peer p;
-    p.ssl = SSL_new(ctx);
-    p.to_ssl = BIO_new(BIO_s_mem());
-    p.from_ssl = BIO_new(BIO_s_mem());
-    BIO_up_ref(p.to_ssl);
-    BIO_up_ref(p.from_ssl);
-    SSL_set_bio(p.ssl, p.to_ssl, p.from_ssl);
-    if (server)
-        SSL_set_accept_state(p.ssl);
-    else
-        SSL_set_connect_state(p.ssl);
-    return p;
-}
-
-static void peer_free(peer *p) {
-    SSL_set_shutdown(p->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
-    SSL_free(p->ssl);
-    BIO_free(p->to_ssl);
-    BIO_free(p->from_ssl);
-}
-
 /* What certa derived, copied while it exists (the engine wipes the master
  * secret and key block when the handshake completes). */
 typedef struct captured {
@@ -328,7 +290,7 @@ static void capture(const certa_conn *c, captured *k) {
 
 /* Moves bytes both ways, one record at a time into certa, capturing its
  * secrets after each. */
-static void pump(certa_conn *c, peer *p, captured *k) {
+static void pump_capturing(certa_conn *c, peer *p, captured *k) {
     uint8_t buf[32768];
     for (int round = 0; round < 50; round++) {
         bool moved = false;
@@ -396,7 +358,7 @@ static void versus_libssl(bool certa_client, const char *suite, bool ems, const 
     }
     captured k;
     memset(&k, 0, sizeof k);
-    pump(c, &p, &k);
+    pump_capturing(c, &p, &k);
     bool done = certa_conn_handshake_done(c) && SSL_is_init_finished(p.ssl) &&
                 SSL_version(p.ssl) == TLS1_2_VERSION;
     CHECK(done && c->ems == ems && SSL_get_extms_support(p.ssl) == (ems ? 1 : 0),

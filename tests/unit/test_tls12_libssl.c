@@ -4,28 +4,12 @@
  * sentinel; RFC 5077 tickets both ways; mutual TLS; renegotiation refused. */
 #include "certa.h"
 #include "lib_certs.h"
+#include "lib_ossl.h"
 #include "testlib.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
-
-typedef struct peer {
-    SSL *ssl;
-    BIO *to_ssl, *from_ssl;
-} peer;
-
-static void use_pem(SSL_CTX *ctx, const char *cert, const char *key) {
-    BIO *cb = BIO_new_mem_buf(cert, -1), *kb = BIO_new_mem_buf(key, -1);
-    X509 *x = PEM_read_bio_X509(cb, NULL, NULL, NULL);
-    EVP_PKEY *k = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
-    SSL_CTX_use_certificate(ctx, x);
-    SSL_CTX_use_PrivateKey(ctx, k);
-    X509_free(x);
-    EVP_PKEY_free(k);
-    BIO_free(cb);
-    BIO_free(kb);
-}
 
 static SSL_CTX *ossl_ctx(bool server, int max_version, const char *cipher) {
     SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
@@ -33,56 +17,6 @@ static SSL_CTX *ossl_ctx(bool server, int max_version, const char *cipher) {
     SSL_CTX_set_max_proto_version(ctx, max_version);
     if (cipher) SSL_CTX_set_cipher_list(ctx, cipher);
     return ctx;
-}
-
-static peer ossl_peer(SSL_CTX *ctx, bool server) {
-    peer p;
-    p.ssl = SSL_new(ctx);
-    p.to_ssl = BIO_new(BIO_s_mem());
-    p.from_ssl = BIO_new(BIO_s_mem());
-    BIO_up_ref(p.to_ssl);
-    BIO_up_ref(p.from_ssl);
-    SSL_set_bio(p.ssl, p.to_ssl, p.from_ssl);
-    if (server)
-        SSL_set_accept_state(p.ssl);
-    else
-        SSL_set_connect_state(p.ssl);
-    return p;
-}
-
-static void peer_free(peer *p) {
-    /* A session freed without shutdown is marked not resumable. */
-    SSL_set_shutdown(p->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
-    SSL_free(p->ssl);
-    BIO_free(p->to_ssl);
-    BIO_free(p->from_ssl);
-}
-
-static void pump(certa_conn *c, peer *p) {
-    uint8_t buf[32768];
-    for (int round = 0; round < 50; round++) {
-        bool moved = false;
-        if (!SSL_is_init_finished(p->ssl)) SSL_do_handshake(p->ssl);
-        int n;
-        while ((n = BIO_read(p->from_ssl, buf, sizeof buf)) > 0) {
-            size_t off = 0;
-            while (off < (size_t)n) {
-                size_t used = 0;
-                if (certa_conn_recv(c, buf + off, (size_t)n - off, &used) != 0) break;
-                off += used;
-                if (!used) break;
-            }
-            moved = true;
-        }
-        const uint8_t *out;
-        size_t len = certa_conn_outgoing(c, &out);
-        if (len) {
-            BIO_write(p->to_ssl, out, (int)len);
-            certa_conn_outgoing_done(c, len);
-            moved = true;
-        }
-        if (!moved) break;
-    }
 }
 
 /* certa writes, libssl reads and answers, certa reads. */
