@@ -353,22 +353,28 @@ int on_new_session_ticket(certa_conn *c, cursor *body) {
 
 /* ---- TLS 1.2 (RFC 5077): the ticket carries the master secret ---- */
 
-const char *tls12_ticket_unusable(const certa_conn *c, const session_state *s) {
+/* Why a ticket this server sealed cannot resume this connection in
+ * version, or NULL: the same identity rules for TLS 1.3 PSKs and TLS 1.2
+ * tickets, so a session never crosses versions. */
+const char *ticket_unusable(const certa_conn *c, const session_state *s, uint16_t version) {
     const certa_config *cfg = c->cfg;
     int64_t t = now(c);
     const cipher_suite *suite = cipher_suite_find(s->suite);
-    bool allowed = false;
-    for (size_t i = 0; i < cfg->cipher12_count; i++)
-        allowed = allowed || cfg->ciphers12[i] == s->suite;
-    if (!suite || suite->version != CERTA_TLS12) return "it is not a TLS 1.2 session";
-    if (!allowed) return "its cipher suite is no longer allowed";
+    if (!suite || suite->version != version) return "it was made for another TLS version";
+    if (version == CERTA_TLS13 && suite->hash != c->suite->hash)
+        return "it was made with another hash";
+    if (version == CERTA_TLS12) {
+        bool allowed = false;
+        for (size_t i = 0; i < cfg->cipher12_count; i++)
+            allowed = allowed || cfg->ciphers12[i] == s->suite;
+        if (!allowed) return "its cipher suite is no longer allowed";
+    }
     if (t >= s->issued + (int64_t)s->lifetime || t >= s->auth_time + (int64_t)cfg->ticket_lifetime)
         return "it expired";
     if (strcasecmp(s->server_name, c->server_name)) return "it was issued for another server name";
-    if (c->is_server && cfg->client_auth == CERTA_CLIENT_AUTH_REQUIRE &&
-        !(s->peer.present && s->peer.verified))
+    if (cfg->client_auth == CERTA_CLIENT_AUTH_REQUIRE && !(s->peer.present && s->peer.verified))
         return "it carries no verified client certificate, which this server requires";
-    if (s->peer.present && t >= s->peer.not_after) return "the peer's certificate has expired";
+    if (s->peer.present && t >= s->peer.not_after) return "the client's certificate has expired";
     if (!policy_allows(cfg, &s->peer)) return "the allow rules refuse the identity it carries";
     return NULL;
 }

@@ -512,8 +512,9 @@ int tls12_build_certificate(certa_conn *c, builder *b);
 /* Signs / verifies a CertificateVerify over the handshake log. */
 int tls12_send_certificate_verify(certa_conn *c);
 int tls12_verify_certificate_verify(certa_conn *c, const uint8_t *msg, size_t len);
-/* Why a TLS 1.2 session cannot resume this connection, or NULL. */
-const char *tls12_ticket_unusable(const certa_conn *c, const session_state *s);
+/* Server: why a ticket it sealed cannot resume this connection in version
+ * (CERTA_TLS13 or CERTA_TLS12), or NULL; one set of rules for both. */
+const char *ticket_unusable(const certa_conn *c, const session_state *s, uint16_t version);
 /* Server: a NewSessionTicket (RFC 5077) for this session. */
 int tls12_send_ticket(certa_conn *c);
 /* Client: a TLS 1.2 NewSessionTicket, kept until the server's Finished

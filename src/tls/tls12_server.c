@@ -168,7 +168,7 @@ static void try_ticket(certa_conn *c, const client_hello *ch) {
     session_state s;
     const char *why = "it is not one of this server's tickets";
     if (ticket_open(c->cfg, st->data, st->len, &s) == 0) {
-        why = tls12_ticket_unusable(c, &s);
+        why = ticket_unusable(c, &s, CERTA_TLS12);
         if (!why && !list_has_u16(ch->suites, s.suite))
             why = "the client no longer offers its suite";
         if (!why && s.ems != c->ems) why = "its extended master secret use differs (RFC 7627)";

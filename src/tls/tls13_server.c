@@ -196,22 +196,6 @@ static int choose_group(certa_conn *c, client_hello *ch, bool *need_retry) {
                      cfg->group_count > 1 ? certa_group_name(cfg->groups[1]) : "");
 }
 
-/* Why a ticket this server sealed cannot resume this connection, or NULL. */
-static const char *ticket_unusable(const certa_conn *c, const session_state *s) {
-    const certa_config *cfg = c->cfg;
-    int64_t t = cfg->time_fn(cfg->time_arg);
-    const cipher_suite *suite = cipher_suite_find(s->suite);
-    if (!suite || suite->hash != c->suite->hash) return "it was made with another hash";
-    if (t >= s->issued + (int64_t)s->lifetime || t >= s->auth_time + (int64_t)cfg->ticket_lifetime)
-        return "it expired";
-    if (strcasecmp(s->server_name, c->server_name)) return "it was issued for another server name";
-    if (cfg->client_auth == CERTA_CLIENT_AUTH_REQUIRE && !(s->peer.present && s->peer.verified))
-        return "it carries no verified client certificate, which this server requires";
-    if (s->peer.present && t >= s->peer.not_after) return "the client's certificate has expired";
-    if (!policy_allows(cfg, &s->peer)) return "the allow rules refuse the identity it carries";
-    return NULL;
-}
-
 /* pre_shared_key (§4.2.11): resume with the first offered ticket that is
  * ours and still good, once its binder proves the client holds its PSK.
  * Anything else is a full handshake; a bad binder fails (decrypt_error). */
@@ -261,7 +245,7 @@ static int try_resume(certa_conn *c, const client_hello *ch, const uint8_t *msg)
     uint32_t age;
     for (; cur_vec16(&ids, &ticket) && cur_u32(&ids, &age); index++) {
         if (ticket_open(c->cfg, ticket.data, ticket.len, &s) != 0) continue;
-        if (!(why = ticket_unusable(c, &s))) break;
+        if (!(why = ticket_unusable(c, &s, CERTA_TLS13))) break;
         crypto_zero(&s, sizeof s);
     }
     if (index == n_ids) {
