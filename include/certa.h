@@ -398,6 +398,20 @@ typedef struct certa_info {
     bool session_offered;     /* client: a stored session was offered (resumed says if taken) */
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
+
+/* Keying-material exporter: RFC 8446 §7.5 in TLS 1.3, RFC 5705 in TLS 1.2
+ * (with or without extended master secret). Fills out[0..out_len) from the
+ * label (label_len bytes, no NUL inside, 1..249 bytes) and, if use_context,
+ * the context (up to 65535 bytes; in TLS 1.3 no context equals an empty one).
+ * CERTA_E_STATE before the handshake is complete or after a failure;
+ * CERTA_E_INVALID_ARGUMENT for a reserved label (client finished, server
+ * finished, master secret, extended master secret, key expansion), an empty
+ * or oversized label, or out_len 0 or over 255 hash lengths. Both peers get
+ * the same bytes for the same label and context. */
+int certa_conn_export_keying_material(certa_conn *conn, uint8_t *out, size_t out_len,
+                                      const char *label, size_t label_len,
+                                      const uint8_t *context, size_t context_len,
+                                      bool use_context);
 /* The peer's identity as established by the handshake. */
 typedef struct certa_peer_identity {
     bool present;        /* the peer sent a certificate */

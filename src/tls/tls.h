@@ -396,6 +396,9 @@ struct certa_conn {
      * sends its ClientHello from certa_client_new): replayed on attach. */
     char (*early_trace)[200]; /* 2 lines, allocated only while they are needed */
     unsigned early_trace_count;
+    /* exporter.c: exporter_master_secret (1.3) or the master secret (1.2) */
+    uint8_t exporter_secret[CRYPTO_MAX_HASH];
+    uint8_t exporter_server_random[32]; /* TLS 1.2 */
 };
 
 /* ---- conn.c: shared machinery ---- */
@@ -434,6 +437,11 @@ int ks_resumption_secret(certa_conn *c, uint8_t *out);
 /* The PSK a ticket stands for: HKDF-Expand-Label(rms, "resumption", nonce). */
 int ks_ticket_psk(hash_alg h, const uint8_t *rms, const uint8_t *nonce, size_t nonce_len,
                   uint8_t *psk);
+
+/* ---- exporter.c ---- */
+/* Keep what the exporters need once the handshake state goes. */
+void exporter_keep_tls12(certa_conn *c);
+int exporter_keep_tls13(certa_conn *c, const uint8_t *transcript_hash);
 
 /* ---- session.c: tickets, stored sessions, the client cache ---- */
 /* Encodes s (with its ticket, if any) into b. */

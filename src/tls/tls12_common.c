@@ -158,6 +158,7 @@ void tls12_handshake_free(certa_conn *c) {
 }
 
 void tls12_connected(certa_conn *c) {
+    exporter_keep_tls12(c);
     tls12_handshake_free(c);
     conn_handshake_finished(c);
     c->state = ST_CONNECTED;

@@ -72,7 +72,8 @@ int ks_application_secrets(certa_conn *c) {
     uint8_t th[CRYPTO_MAX_HASH];
     if (transcript_hash(c, th) != 0 ||
         derive_secret(h, c->master_secret, "c ap traffic", th, c->client_app_secret) != 0 ||
-        derive_secret(h, c->master_secret, "s ap traffic", th, c->server_app_secret) != 0)
+        derive_secret(h, c->master_secret, "s ap traffic", th, c->server_app_secret) != 0 ||
+        exporter_keep_tls13(c, th) != 0)
         return CERTA_E_CRYPTO;
     /* Only the traffic secrets are needed from here on. */
     crypto_zero(c->handshake_secret, sizeof c->handshake_secret);
@@ -111,5 +112,6 @@ void ks_wipe(certa_conn *c) {
     crypto_zero(c->server_app_secret, sizeof c->server_app_secret);
     crypto_zero(c->psk, sizeof c->psk);
     crypto_zero(c->resumption_secret, sizeof c->resumption_secret);
+    crypto_zero(c->exporter_secret, sizeof c->exporter_secret);
     if (c->t12) crypto_zero(c->t12->key_block, sizeof c->t12->key_block); /* TLS 1.2 */
 }
