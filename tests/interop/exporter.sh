@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Keying-material exporters: certa connect --export-keying-material against
+# openssl s_server -keymatexport, TLS 1.3 and TLS 1.2: the same bytes.
+. "$(dirname "$0")/lib.sh"
+need openssl
+need_certa
+gen_cert ecdsa srv
+for v in 1.3 1.2; do
+  # s_server prints the exported bytes only in its interactive mode: keep its
+  # stdin open (a FIFO held by a bounded sleep, stopped by PID below).
+  rm -f "$T_TMP/stdin"
+  mkfifo "$T_TMP/stdin"
+  sleep 60 >"$T_TMP/stdin" &
+  HOLD=$!
+  T_PIDS+=("$HOLD")
+  BG_STDIN=$T_TMP/stdin start_openssl_server "s$v" -tls${v/./_} -cert "$T_TMP/srv.crt" -key "$T_TMP/srv.key" \
+    -keymatexport EXPERIMENTAL-certa -keymatexportlen 32 || continue
+  echo | timeout 20 "$CERTA" connect "127.0.0.1:$SRV_PORT" --insecure --timeout 10 --min-version 1.2 \
+    --export-keying-material EXPERIMENTAL-certa:32 >/dev/null 2>"$T_TMP/c$v.err"
+  wait_for "$SRV_LOG" 'Keying material: [0-9A-F]{64}' 5
+  theirs=$(grep -oE 'Keying material: [0-9A-F]{64}' "$SRV_LOG" | head -1)
+  ours=$(grep -oE 'Keying material: [0-9A-F]{64}' "$T_TMP/c$v.err" | head -1)
+  if [ -n "$ours" ] && [ "$ours" = "$theirs" ]; then
+    ok "TLS $v: certa connect exports what openssl s_server exports"
+  else
+    not_ok "TLS $v: exporter mismatch (certa '$ours', openssl '$theirs')"
+    show "$T_TMP/c$v.err" "$SRV_LOG"
+  fi
+  stop "$SRV_PID"
+  kill "$HOLD" 2>/dev/null
+  wait "$HOLD" 2>/dev/null
+done
+finish
