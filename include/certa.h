@@ -409,9 +409,8 @@ int certa_conn_info(const certa_conn *conn, certa_info *info);
  * or oversized label, or out_len 0 or over 255 hash lengths. Both peers get
  * the same bytes for the same label and context. */
 int certa_conn_export_keying_material(certa_conn *conn, uint8_t *out, size_t out_len,
-                                      const char *label, size_t label_len,
-                                      const uint8_t *context, size_t context_len,
-                                      bool use_context);
+                                      const char *label, size_t label_len, const uint8_t *context,
+                                      size_t context_len, bool use_context);
 /* The peer's identity as established by the handshake. */
 typedef struct certa_peer_identity {
     bool present;        /* the peer sent a certificate */
