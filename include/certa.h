@@ -127,6 +127,8 @@ const char *certa_alert_name(uint8_t alert);
 #define CERTA_GROUP_SECP256R1 0x0017
 #define CERTA_GROUP_SECP384R1 0x0018
 #define CERTA_GROUP_X25519 0x001d
+#define CERTA_GROUP_SECP521R1 0x0019
+#define CERTA_GROUP_X448 0x001e
 
 #define CERTA_SIG_ECDSA_SECP256R1_SHA256 0x0403
 #define CERTA_SIG_ECDSA_SECP384R1_SHA384 0x0503
@@ -220,7 +222,9 @@ int certa_config_check_key_sizes(certa_config *cfg);
  * ECDHE-ECDSA-AES128-GCM-SHA256, ...) may be mixed; a list that names no
  * suite of one version leaves that version's suites as they were. */
 int certa_config_set_ciphers(certa_config *cfg, const char *list);
-int certa_config_set_groups(certa_config *cfg, const char *list); /* x25519,secp256r1,secp384r1 */
+/* Default x25519,secp256r1,secp384r1; also secp521r1 (P-521) and x448 when
+ * configured. */
+int certa_config_set_groups(certa_config *cfg, const char *list);
 int certa_config_set_alpn(certa_config *cfg, const char *list);   /* h2,http/1.1 */
 
 /* Peer authentication for the client (full chain validation comes later):

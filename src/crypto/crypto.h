@@ -107,7 +107,7 @@ bool kex_group_supported(uint16_t group);
 int kex_generate(uint16_t group, crypto_key **priv, uint8_t *pub, size_t *pub_len);
 /* Shared secret with the peer's key_share; rejects invalid points.
  * secret must hold CRYPTO_MAX_SHARED bytes; *secret_len is set (output only). */
-#define CRYPTO_MAX_SHARED 48
+#define CRYPTO_MAX_SHARED 66 /* P-521 */
 int kex_derive(uint16_t group, crypto_key *priv, const uint8_t *peer, size_t peer_len,
                uint8_t *secret, size_t *secret_len);
 /* An x25519 private key from its 32 raw bytes (for known-answer tests). */

@@ -21,20 +21,26 @@
 
 #define GROUP_SECP256R1 0x0017
 #define GROUP_SECP384R1 0x0018
+#define GROUP_SECP521R1 0x0019
 #define GROUP_X25519 0x001d
+#define GROUP_X448 0x001e
 
 typedef struct group_info {
     uint16_t id;
-    bool ec; /* NIST curve (else X25519) */
+    bool ec;             /* NIST curve (else X25519 / X448, named by keytype) */
+    const char *keytype; /* "EC", "X25519" or "X448" */
     const char *name;
     size_t pub_len;
     size_t secret_len;
 } group_info;
 
 static const group_info groups[] = {
-    {GROUP_X25519, false, "X25519", 32, 32},
-    {GROUP_SECP256R1, true, "P-256", 65, 32},
-    {GROUP_SECP384R1, true, "P-384", 97, 48},
+    {GROUP_X25519, false, "X25519", "X25519", 32, 32},
+    {GROUP_SECP256R1, true, "EC", "P-256", 65, 32},
+    {GROUP_SECP384R1, true, "EC", "P-384", 97, 48},
+    /* P-521: coordinates are 66 bytes; the shared x-coordinate too (RFC 8446 7.4.2). */
+    {GROUP_SECP521R1, true, "EC", "P-521", 133, 66},
+    {GROUP_X448, false, "X448", "X448", 56, 56},
 };
 
 static const group_info *group_find(uint16_t id) {
@@ -77,7 +83,7 @@ static void kex_once_init(void) {
 }
 
 static EVP_PKEY_CTX *keygen_new(const group_info *g) {
-    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, g->ec ? "EC" : "X25519", NULL);
+    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, g->keytype, NULL);
     if (pctx == NULL || EVP_PKEY_keygen_init(pctx) != 1 ||
         (g->ec && EVP_PKEY_CTX_set_group_name(pctx, g->name) != 1)) {
         EVP_PKEY_CTX_free(pctx);
@@ -228,7 +234,7 @@ int kex_derive(uint16_t group, crypto_key *priv, const uint8_t *peer, size_t pee
                uint8_t *secret, size_t *secret_len) {
     const group_info *g = group_find(group);
     if (g == NULL || priv == NULL || secret == NULL || secret_len == NULL) return -1;
-    if (g->ec ? !EVP_PKEY_is_a(priv, "EC") : !EVP_PKEY_is_a(priv, "X25519")) return -1;
+    if (!EVP_PKEY_is_a(priv, g->keytype)) return -1;
 
     uint8_t buf[CRYPTO_MAX_PUBKEY];
     size_t n = sizeof buf;
@@ -245,8 +251,8 @@ int kex_derive(uint16_t group, crypto_key *priv, const uint8_t *peer, size_t pee
         goto out;
     if (!g->ec) {
         /* A low-order peer point gives all zeros; libcrypto refuses it too. */
-        static const uint8_t zeros[32];
-        if (crypto_equal_ct(buf, zeros, 32)) goto out;
+        static const uint8_t zeros[56];
+        if (crypto_equal_ct(buf, zeros, n)) goto out;
     }
     memcpy(secret, buf, n);
     *secret_len = n;

@@ -159,10 +159,18 @@ static const name_value cipher_names[] = {
 };
 
 static const name_value group_names[] = {
-    {"x25519", CERTA_GROUP_X25519},        {"X25519", CERTA_GROUP_X25519},
-    {"secp256r1", CERTA_GROUP_SECP256R1},  {"P-256", CERTA_GROUP_SECP256R1},
-    {"prime256v1", CERTA_GROUP_SECP256R1}, {"secp384r1", CERTA_GROUP_SECP384R1},
-    {"P-384", CERTA_GROUP_SECP384R1},      {NULL, 0},
+    {"x25519", CERTA_GROUP_X25519},
+    {"X25519", CERTA_GROUP_X25519},
+    {"secp256r1", CERTA_GROUP_SECP256R1},
+    {"P-256", CERTA_GROUP_SECP256R1},
+    {"prime256v1", CERTA_GROUP_SECP256R1},
+    {"secp384r1", CERTA_GROUP_SECP384R1},
+    {"P-384", CERTA_GROUP_SECP384R1},
+    {"secp521r1", CERTA_GROUP_SECP521R1},
+    {"P-521", CERTA_GROUP_SECP521R1},
+    {"x448", CERTA_GROUP_X448},
+    {"X448", CERTA_GROUP_X448},
+    {NULL, 0},
 };
 
 typedef struct list_builder {

@@ -53,6 +53,10 @@ const char *certa_group_name(uint16_t group) {
         return "secp256r1";
     case CERTA_GROUP_SECP384R1:
         return "secp384r1";
+    case CERTA_GROUP_SECP521R1:
+        return "secp521r1";
+    case CERTA_GROUP_X448:
+        return "x448";
     default:
         return "unknown";
     }
