@@ -80,7 +80,7 @@ static void connect_usage(FILE *out) {
           "  --cert FILE --key FILE  client certificate and key, if the server asks\n"
           "  --alpn LIST         protocols to offer, e.g. h2,http/1.1\n"
           "  --groups LIST       key exchange groups; the first gets a key share\n"
-          "                      (x25519, secp256r1, secp384r1)\n"
+          "                      (x25519, secp256r1, secp384r1, secp521r1, x448)\n"
           "  --ciphers LIST      cipher suites in preference order (TLS 1.3 and 1.2 names)\n"
           "  --export-keying-material LABEL:LEN  print LEN exported bytes (RFC 8446 7.5 /\n"
           "                      RFC 5705, no context) as 'Keying material: HEX' on stderr,\n"

@@ -85,7 +85,8 @@ static void usage(FILE *out) {
           "           TLS 1.2 (ECDHE + AEAD): ECDHE-ECDSA-AES128-GCM-SHA256,\n"
           "           ECDHE-ECDSA-AES256-GCM-SHA384, ECDHE-ECDSA-CHACHA20-POLY1305 and the\n"
           "           same three with ECDHE-RSA (or their TLS_ECDHE_... names)\n"
-          "  groups:  x25519, secp256r1 (P-256), secp384r1 (P-384)\n"
+          "  groups:  x25519, secp256r1 (P-256), secp384r1 (P-384); on request also\n"
+          "           secp521r1 (P-521) and x448\n"
           "  alpn:    e.g. h2,http/1.1\n",
           out);
 }

@@ -56,7 +56,7 @@ static const error_entry error_table[CERTA_E_COUNT] = {
                                   "the peers share no cipher suite: allow more suites on one side"},
     [CERTA_E_NO_COMMON_GROUP] = {"CERTA_E_NO_COMMON_GROUP",
                                  "the peers share no key-exchange group: allow more groups on one "
-                                 "side (x25519, secp256r1, secp384r1)"},
+                                 "side (x25519, secp256r1, secp384r1, secp521r1, x448)"},
     [CERTA_E_NO_COMMON_SIGALG] = {"CERTA_E_NO_COMMON_SIGALG",
                                   "the peer accepts no signature scheme that fits this "
                                   "certificate's key: use an ECDSA, RSA or Ed25519 certificate the "

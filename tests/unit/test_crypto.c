@@ -336,9 +336,29 @@ static void test_kex(void) {
               "RFC 7748 6.1 shared secret");
     key_free(k);
 
-    CHECK(!kex_group_supported(0x0019) && !kex_group_supported(0x001e) && !kex_group_supported(0),
+    /* secp521r1 and x448: both sides of an exchange agree, and a share of
+     * the wrong length is refused. */
+    static const uint16_t more_groups[] = {0x0019, 0x001e};
+    for (size_t g = 0; g < sizeof more_groups / sizeof more_groups[0]; g++) {
+        crypto_key *ka = NULL, *kb = NULL;
+        uint8_t pa[CRYPTO_MAX_PUBKEY], pb[CRYPTO_MAX_PUBKEY], sa[CRYPTO_MAX_SHARED],
+            sb[CRYPTO_MAX_SHARED];
+        size_t pal = 0, pbl = 0, sal = 0, sbl = 0;
+        CHECK(kex_generate(more_groups[g], &ka, pa, &pal) == 0 &&
+                  kex_generate(more_groups[g], &kb, pb, &pbl) == 0,
+              "group 0x%04x: two key shares", more_groups[g]);
+        CHECK(kex_derive(more_groups[g], ka, pb, pbl, sa, &sal) == 0 &&
+                  kex_derive(more_groups[g], kb, pa, pal, sb, &sbl) == 0 && sal == sbl &&
+                  sal == (more_groups[g] == 0x0019 ? 66u : 56u) && memcmp(sa, sb, sal) == 0,
+              "group 0x%04x: both sides derive the same %zu-byte secret", more_groups[g], sal);
+        CHECK(kex_derive(more_groups[g], ka, pb, pbl - 1, sa, &sal) != 0,
+              "group 0x%04x: a share one byte short is refused", more_groups[g]);
+        key_free(ka);
+        key_free(kb);
+    }
+    CHECK(!kex_group_supported(0x001a) && !kex_group_supported(0x0100) && !kex_group_supported(0),
           "unsupported groups are reported as such");
-    CHECK(kex_generate(0x0019, &k, pub, &pl) != 0, "unsupported group: no key");
+    CHECK(kex_generate(0x001a, &k, pub, &pl) != 0, "unsupported group: no key");
 }
 
 /* ------------------------------------------------------------ signatures */
