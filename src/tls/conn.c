@@ -491,6 +491,23 @@ static int check_header(certa_conn *c, const uint8_t *h) {
     return 0;
 }
 
+/* Early data certa refused (RFC 8446 §4.2.10) is dropped unread, within a
+ * budget: SKIPPED when this record is one to skip, 0 when not, or an error. */
+enum { SKIPPED = -1 };
+static int skip_refused_early_data(certa_conn *c, const uint8_t *h, size_t body_len,
+                                   bool failed_to_open) {
+    if (!c->is_server || c->early_skip_left == 0 || h[0] != CONTENT_APPLICATION_DATA) return 0;
+    if (c->rx.on && !failed_to_open) return 0;
+    if (body_len > c->early_skip_left)
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the client sent more than %u bytes of early data, which certa does "
+                         "not accept (it sent no early_data in EncryptedExtensions)",
+                         (unsigned)EARLY_DATA_SKIP_MAX);
+    c->early_skip_left -= (uint32_t)body_len;
+    c->in_len = 0;
+    return SKIPPED;
+}
+
 /* Opens the record whose header is at c->in and whose body is at src
  * (either c->in + 5, or still in the caller's buffer), leaving the
  * plaintext at c->in + 5. */
@@ -507,7 +524,17 @@ static int process_record(certa_conn *c, const uint8_t *src) {
         type = CONTENT_ALERT;
         plain_len = 2;
     } else {
+        /* After a HelloRetryRequest the early data comes before any keys. */
+        if (!c->rx.on && (r = skip_refused_early_data(c, h, body_len, false)) != 0)
+            return r == SKIPPED ? 0 : r;
         r = record_open_from(&c->rx, h, src, body_len, h + RECORD_HEADER_LEN, &type, &plain_len);
+        if (r == CERTA_E_BAD_RECORD_MAC) {
+            int skip = skip_refused_early_data(c, h, body_len, true);
+            if (skip) return skip == SKIPPED ? 0 : skip;
+        }
+        /* A record that opens with the handshake keys begins the client's
+         * flight: no early data after it (a clear ChangeCipherSpec does not). */
+        if (!r && c->rx.on && h[0] == CONTENT_APPLICATION_DATA) c->early_skip_left = 0;
         if (r == CERTA_E_BAD_RECORD_MAC)
             return conn_fail(c, r, ALERT_BAD_RECORD_MAC,
                              "a record from the peer failed authentication: it was corrupted or "

@@ -399,6 +399,9 @@ struct certa_conn {
     /* exporter.c: exporter_master_secret (1.3) or the master secret (1.2) */
     uint8_t exporter_secret[CRYPTO_MAX_HASH];
     uint8_t exporter_server_random[32]; /* TLS 1.2 */
+    /* Bytes of the client's early data still to skip unread (RFC 8446
+     * §4.2.10): certa accepts no 0-RTT data; nonzero while it may come. */
+    uint32_t early_skip_left;
 };
 
 /* ---- conn.c: shared machinery ---- */
@@ -420,6 +423,10 @@ int transcript_hash(certa_conn *c, uint8_t *out);
 int conn_set_rx(certa_conn *c, const uint8_t *secret);
 int conn_set_tx(certa_conn *c, const uint8_t *secret);
 const char *hs_message_name(uint8_t type);
+
+/* How much refused early data a server skips before it gives up: the
+ * 2^14 bytes most clients send, in records of any size, with room. */
+#define EARLY_DATA_SKIP_MAX (4 * RECORD_MAX_WIRE)
 
 /* ---- key_schedule.c ---- */
 int ks_handshake_secrets(certa_conn *c, const uint8_t *shared, size_t shared_len);

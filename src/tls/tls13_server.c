@@ -469,6 +469,10 @@ int tls13_server_hello(certa_conn *c, client_hello *chp, const uint8_t *msg, siz
         memcpy(c->session_id, ch.session_id.data, ch.session_id.len);
     }
     if (!need_retry && try_resume(c, &ch, msg) != 0) return c->error;
+    /* certa accepts no early data: what the client sends is skipped
+     * (§4.2.10), until a record opens with the handshake keys, or, after a
+     * HelloRetryRequest, until the second ClientHello (which may offer none). */
+    c->early_skip_left = !second && ext_find(&ch.exts, EXT_EARLY_DATA) ? EARLY_DATA_SKIP_MAX : 0;
     int r = transcript_add(c, msg, len);
     if (!r) r = transcript_start(c);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
