@@ -6,14 +6,8 @@ need openssl
 need_certa
 gen_cert ecdsa srv
 for v in 1.3 1.2; do
-  # s_server prints the exported bytes only in its interactive mode: keep its
-  # stdin open (a FIFO held by a bounded sleep, stopped by PID below).
-  rm -f "$T_TMP/stdin"
-  mkfifo "$T_TMP/stdin"
-  sleep 60 >"$T_TMP/stdin" &
-  HOLD=$!
-  T_PIDS+=("$HOLD")
-  BG_STDIN=$T_TMP/stdin start_openssl_server "s$v" -tls${v/./_} -cert "$T_TMP/srv.crt" -key "$T_TMP/srv.key" \
+  # s_server prints the exported bytes only in its interactive mode
+  start_held_openssl_server "s$v" -tls${v/./_} -cert "$T_TMP/srv.crt" -key "$T_TMP/srv.key" \
     -keymatexport EXPERIMENTAL-certa -keymatexportlen 32 || continue
   echo | timeout 20 "$CERTA" connect "127.0.0.1:$SRV_PORT" --insecure --timeout 10 --min-version 1.2 \
     --export-keying-material EXPERIMENTAL-certa:32 >/dev/null 2>"$T_TMP/c$v.err"
@@ -26,8 +20,6 @@ for v in 1.3 1.2; do
     not_ok "TLS $v: exporter mismatch (certa '$ours', openssl '$theirs')"
     show "$T_TMP/c$v.err" "$SRV_LOG"
   fi
-  stop "$SRV_PID"
-  kill "$HOLD" 2>/dev/null
-  wait "$HOLD" 2>/dev/null
+  stop_held_openssl_server
 done
 finish

@@ -26,13 +26,7 @@ for g in secp521r1 x448; do
   done
   stop_certa_serve "serve-$g"
   for v in 1.3 1.2; do
-    # s_server quits at EOF on stdin: hold it open (bounded, stopped by PID)
-    rm -f "$T_TMP/stdin"
-    mkfifo "$T_TMP/stdin"
-    sleep 60 >"$T_TMP/stdin" &
-    HOLD=$!
-    T_PIDS+=("$HOLD")
-    BG_STDIN=$T_TMP/stdin start_openssl_server "s-$g-$v" -tls${v/./_} -groups "$g" -cert "$T_TMP/srv.crt" \
+    start_held_openssl_server "s-$g-$v" -tls${v/./_} -groups "$g" -cert "$T_TMP/srv.crt" \
       -key "$T_TMP/srv.key" || continue
     echo | timeout 20 "$CERTA" connect "127.0.0.1:$SRV_PORT" --insecure --timeout 10 \
       --min-version 1.2 --groups "$g,secp256r1" >/dev/null 2>"$T_TMP/c-$g-$v.err"
@@ -43,9 +37,7 @@ for g in secp521r1 x448; do
       not_ok "certa connect -> openssl s_server, TLS $v, $g (rc $rc)"
       show "$T_TMP/c-$g-$v.err" "$SRV_LOG"
     fi
-    stop "$SRV_PID"
-    kill "$HOLD" 2>/dev/null
-    wait "$HOLD" 2>/dev/null
+    stop_held_openssl_server
   done
 done
 finish

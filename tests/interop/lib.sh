@@ -301,6 +301,23 @@ start_openssl_server() {
   shift
   start_port_server "$name" '^ACCEPT' openssl s_server -accept "127.0.0.1:@PORT@" "$@"
 }
+# start_held_openssl_server NAME ARGS...: openssl s_server with its stdin
+# held open by a bounded writer (s_server quits at EOF on stdin, and prints
+# some things, e.g. exported keying material, only while it reads stdin).
+# stop_held_openssl_server stops both.
+start_held_openssl_server() {
+  rm -f "$T_TMP/held-stdin"
+  mkfifo "$T_TMP/held-stdin" || return 1
+  sleep 60 >"$T_TMP/held-stdin" &
+  HOLD_PID=$!
+  T_PIDS+=("$HOLD_PID")
+  BG_STDIN=$T_TMP/held-stdin start_openssl_server "$@"
+}
+stop_held_openssl_server() {
+  stop "$SRV_PID"
+  kill "$HOLD_PID" 2>/dev/null
+  wait "$HOLD_PID" 2>/dev/null
+}
 # start_gnutls_server NAME ARGS...: gnutls-serv (it listens on every address;
 # the tests only connect to 127.0.0.1).
 start_gnutls_server() {
