@@ -200,8 +200,10 @@ int record_open_from(record_protection *rp, const uint8_t header[RECORD_HEADER_L
     if (r == -1) return CERTA_E_BAD_RECORD_MAC;
     if (r != 0) return CERTA_E_CRYPTO;
     rp->seq++;
-    /* Strip zero padding; the last non-zero byte is the real type. */
+    /* Strip zero padding; the last non-zero byte is the real type. The
+     * padding counts too: TLSInnerPlaintext is at most 2^14 + 1 (§5.4). */
     size_t n = body_len - CRYPTO_AEAD_TAG;
+    if (n > RECORD_MAX_PLAINTEXT + 1) return CERTA_E_RECORD_OVERFLOW;
     while (n > 0 && body[n - 1] == 0)
         n--;
     if (n == 0) return CERTA_E_UNEXPECTED_MESSAGE; /* all padding, no type */

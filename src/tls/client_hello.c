@@ -129,6 +129,15 @@ static uint16_t choose_version(certa_conn *c, const client_hello *ch) {
     const certa_config *cfg = c->cfg;
     const cursor *sv = ext_find(&ch->exts, EXT_SUPPORTED_VERSIONS);
     bool offers13 = false, offers12 = false;
+    /* RFC 8446 D.5: a hello with legacy_version 0x0300 (SSL 3.0) or less is
+     * refused with protocol_version, whatever supported_versions says. */
+    if (ch->legacy_version <= 0x0300) {
+        conn_fail(c, CERTA_E_PROTOCOL_VERSION, ALERT_PROTOCOL_VERSION,
+                  "the client's ClientHello has legacy_version 0x%04x (SSL 3.0 or older), which "
+                  "RFC 8446 requires a server to refuse: upgrade the client",
+                  ch->legacy_version);
+        return 0;
+    }
     if (sv) {
         cursor versions;
         if (!u16_list(*sv, 1, &versions)) {

@@ -369,6 +369,11 @@ static int handle_handshake_record(certa_conn *c, const uint8_t *data, size_t le
 }
 
 static int handle_alert(certa_conn *c, const uint8_t *data, size_t len) {
+    /* RFC 8446 §5.1 forbids zero-length alert fragments: not a malformed
+     * alert but a record that should not exist (unexpected_message). */
+    if (len == 0 && !c->rx.tls12)
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the peer sent an empty alert record, which TLS 1.3 forbids");
     if (len != 2)
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                          "the peer sent a malformed alert record (%zu bytes, expected 2)", len);
