@@ -14,7 +14,7 @@
 #define CRYPTO_MAX_KEY 32
 #define CRYPTO_AEAD_NONCE 12
 #define CRYPTO_AEAD_TAG 16
-#define CRYPTO_MAX_PUBKEY 133 /* P-521 uncompressed; we use up to P-384 (97) */
+#define CRYPTO_MAX_PUBKEY 512 /* a key share: ffdhe4096 (P-521 uncompressed: 133) */
 #define CRYPTO_MAX_SIG 1024   /* RSA-8192 */
 
 typedef enum { HASH_SHA256 = 0, HASH_SHA384, HASH_SHA512, HASH_SHA1, HASH_COUNT } hash_alg;
@@ -102,12 +102,14 @@ void aead_free(aead_ctx *a);
 
 /* ---- key exchange (TLS NamedGroup values) ---- */
 bool kex_group_supported(uint16_t group);
-/* Generates an ephemeral key; writes the key_share encoding (x25519: 32 raw
- * bytes; NIST curves: uncompressed point). */
+/* An RFC 7919 finite-field group (TLS 1.3 only: certa has no TLS 1.2 DHE suites). */
+bool kex_group_is_ffdhe(uint16_t group);
+/* Generates an ephemeral key; writes the key_share encoding (x25519/x448:
+ * raw bytes; NIST curves: uncompressed point; FFDHE: Y padded to p). */
 int kex_generate(uint16_t group, crypto_key **priv, uint8_t *pub, size_t *pub_len);
 /* Shared secret with the peer's key_share; rejects invalid points.
  * secret must hold CRYPTO_MAX_SHARED bytes; *secret_len is set (output only). */
-#define CRYPTO_MAX_SHARED 66 /* P-521 */
+#define CRYPTO_MAX_SHARED 512 /* ffdhe4096 (P-521: 66) */
 int kex_derive(uint16_t group, crypto_key *priv, const uint8_t *peer, size_t peer_len,
                uint8_t *secret, size_t *secret_len);
 /* An x25519 private key from its 32 raw bytes (for known-answer tests). */

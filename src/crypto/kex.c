@@ -1,7 +1,10 @@
-/* Ephemeral key exchange for TLS NamedGroups: x25519 (0x001d), secp256r1
- * (0x0017), secp384r1 (0x0018). Peer shares are checked strictly: exact
- * length, uncompressed form, point on the curve; an all-zero x25519 result
- * is refused (RFC 8446 §7.4.2).
+/* Ephemeral key exchange for TLS NamedGroups: x25519 (0x001d), x448
+ * (0x001e), secp256r1/384r1/521r1 (0x0017-0x0019) and the RFC 7919 finite
+ * field groups ffdhe2048/3072/4096 (0x0100-0x0102). Peer shares are checked
+ * strictly: exact length, uncompressed form, point on the curve; an all-zero
+ * x25519/x448 result is refused (RFC 8446 §7.4.2); an FFDHE share must be
+ * 1 < Y < p-1 (RFC 8446 §4.2.8.1) and its secret keeps its leading zeros
+ * (§7.4.1).
  *
  * Cost notes (OpenSSL 3.0): creating an EVP_PKEY_CTX by name or from a key
  * fetches the key manager from the provider store (~15k instructions), so
@@ -14,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/dh.h>
 #include <openssl/err.h>
 
 #include "crypto/internal.h"
@@ -24,23 +29,36 @@
 #define GROUP_SECP521R1 0x0019
 #define GROUP_X25519 0x001d
 #define GROUP_X448 0x001e
+#define GROUP_FFDHE2048 0x0100
+#define GROUP_FFDHE3072 0x0101
+#define GROUP_FFDHE4096 0x0102
+
+typedef enum group_kind {
+    KIND_ECX,  /* X25519 / X448, named by keytype, raw public keys */
+    KIND_EC,   /* NIST curve, uncompressed point */
+    KIND_FFDHE /* RFC 7919 group, Y padded to the size of p */
+} group_kind;
 
 typedef struct group_info {
     uint16_t id;
-    bool ec;             /* NIST curve (else X25519 / X448, named by keytype) */
-    const char *keytype; /* "EC", "X25519" or "X448" */
-    const char *name;
+    group_kind kind;
+    const char *keytype; /* "X25519", "X448", "EC" or "DH" */
+    const char *name;    /* the curve or FFDHE group name libcrypto knows */
     size_t pub_len;
     size_t secret_len;
 } group_info;
 
 static const group_info groups[] = {
-    {GROUP_X25519, false, "X25519", "X25519", 32, 32},
-    {GROUP_SECP256R1, true, "EC", "P-256", 65, 32},
-    {GROUP_SECP384R1, true, "EC", "P-384", 97, 48},
+    {GROUP_X25519, KIND_ECX, "X25519", "X25519", 32, 32},
+    {GROUP_SECP256R1, KIND_EC, "EC", "P-256", 65, 32},
+    {GROUP_SECP384R1, KIND_EC, "EC", "P-384", 97, 48},
     /* P-521: coordinates are 66 bytes; the shared x-coordinate too (RFC 8446 7.4.2). */
-    {GROUP_SECP521R1, true, "EC", "P-521", 133, 66},
-    {GROUP_X448, false, "X448", "X448", 56, 56},
+    {GROUP_SECP521R1, KIND_EC, "EC", "P-521", 133, 66},
+    {GROUP_X448, KIND_ECX, "X448", "X448", 56, 56},
+    /* FFDHE: share and secret are both the size of p (RFC 8446 4.2.8.1, 7.4.1). */
+    {GROUP_FFDHE2048, KIND_FFDHE, "DH", "ffdhe2048", 256, 256},
+    {GROUP_FFDHE3072, KIND_FFDHE, "DH", "ffdhe3072", 384, 384},
+    {GROUP_FFDHE4096, KIND_FFDHE, "DH", "ffdhe4096", 512, 512},
 };
 
 static const group_info *group_find(uint16_t id) {
@@ -51,6 +69,11 @@ static const group_info *group_find(uint16_t id) {
 
 bool kex_group_supported(uint16_t group) {
     return group_find(group) != NULL;
+}
+
+bool kex_group_is_ffdhe(uint16_t group) {
+    const group_info *g = group_find(group);
+    return g != NULL && g->kind == KIND_FFDHE;
 }
 
 /* ---- per-thread prepared keygen contexts ----
@@ -85,7 +108,7 @@ static void kex_once_init(void) {
 static EVP_PKEY_CTX *keygen_new(const group_info *g) {
     EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, g->keytype, NULL);
     if (pctx == NULL || EVP_PKEY_keygen_init(pctx) != 1 ||
-        (g->ec && EVP_PKEY_CTX_set_group_name(pctx, g->name) != 1)) {
+        (g->kind != KIND_ECX && EVP_PKEY_CTX_set_group_name(pctx, g->name) != 1)) {
         EVP_PKEY_CTX_free(pctx);
         return NULL;
     }
@@ -134,7 +157,7 @@ int kex_generate(uint16_t group, crypto_key **priv, uint8_t *pub, size_t *pub_le
     /* Fuzz builds: the x25519 key comes straight from the deterministic
      * crypto_random stream; EC keys come from libcrypto's keygen, whose RAND
      * is that same stream in fuzz builds (rand.c), so both reproduce. */
-    if (!g->ec) {
+    if (g->id == GROUP_X25519) {
         uint8_t raw[32];
         if (crypto_random(raw, sizeof raw) != 0) goto fail;
         key = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, raw, sizeof raw);
@@ -162,12 +185,13 @@ int kex_generate(uint16_t group, crypto_key **priv, uint8_t *pub, size_t *pub_le
     }
 
     size_t n = 0;
-    if (g->ec) {
-        /* EC public keys encode uncompressed unless told otherwise. */
+    if (g->kind != KIND_ECX) {
+        /* EC public keys encode uncompressed unless told otherwise; DH ones
+         * as Y left-padded with zeros to the size of p. */
         if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub,
                                             CRYPTO_MAX_PUBKEY, &n) != 1)
             goto fail;
-        if (n != g->pub_len || pub[0] != 0x04) goto fail;
+        if (n != g->pub_len || (g->kind == KIND_EC && pub[0] != 0x04)) goto fail;
     } else {
         n = g->pub_len;
         if (EVP_PKEY_get_raw_public_key(key, pub, &n) != 1 || n != g->pub_len) goto fail;
@@ -191,6 +215,21 @@ int kex_x25519_from_raw(const uint8_t priv[32], crypto_key **out) {
     return 0;
 }
 
+/* RFC 8446 4.2.8.1: 1 < Y < p-1, so Y is neither 0, 1 nor p-1 (the values
+ * that confine the secret to {1, p-1}) nor out of the field. The RFC 7919
+ * primes are safe primes, so every other Y has order q or 2q and no
+ * subgroup check is needed. Y is public: a variable-time compare is fine. */
+static bool ffdhe_share_in_range(EVP_PKEY *priv, const uint8_t *y, size_t len) {
+    BIGNUM *p = NULL, *yv = BN_bin2bn(y, (int)len, NULL);
+    bool ok = false;
+    if (yv != NULL && EVP_PKEY_get_bn_param(priv, OSSL_PKEY_PARAM_FFC_P, &p) == 1 &&
+        BN_sub_word(p, 1) == 1)
+        ok = BN_cmp(yv, BN_value_one()) > 0 && BN_cmp(yv, p) < 0;
+    BN_free(yv);
+    BN_free(p);
+    return ok;
+}
+
 /* The peer's share as an EVP_PKEY with our key's parameters (a new
  * reference: the caller frees it), or NULL if it is malformed or invalid.
  * For the NIST curves, setting the encoded point (EC_POINT_oct2point)
@@ -207,7 +246,8 @@ int kex_x25519_from_raw(const uint8_t priv[32], crypto_key **out) {
 static EVP_PKEY *peer_key(const group_info *g, EVP_PKEY *priv, const uint8_t *peer,
                           size_t peer_len) {
     if (peer == NULL || peer_len != g->pub_len) return NULL;
-    if (g->ec && peer[0] != 0x04) return NULL; /* TLS 1.3 allows only the uncompressed form */
+    if (g->kind == KIND_EC && peer[0] != 0x04) return NULL; /* TLS 1.3: uncompressed only */
+    if (g->kind == KIND_FFDHE && !ffdhe_share_in_range(priv, peer, peer_len)) return NULL;
     kex_thread *t = kex_thread_get();
     size_t i = (size_t)(g - groups);
     if (t != NULL && t->peer[i] != NULL) {
@@ -244,12 +284,14 @@ int kex_derive(uint16_t group, crypto_key *priv, const uint8_t *peer, size_t pee
     if (pk == NULL) goto out;
     pctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL);
     /* validate_peer = 0: peer_key() has validated the point (for x25519
-     * libcrypto's check only asks whether a public key is present). */
+     * libcrypto's check only asks whether a public key is present). DH
+     * keeps the secret's leading zeros only when asked (RFC 8446 7.4.1). */
     if (pctx == NULL || EVP_PKEY_derive_init(pctx) != 1 ||
+        (g->kind == KIND_FFDHE && EVP_PKEY_CTX_set_dh_pad(pctx, 1) != 1) ||
         EVP_PKEY_derive_set_peer_ex(pctx, pk, 0) != 1 || EVP_PKEY_derive(pctx, buf, &n) != 1 ||
         n != g->secret_len)
         goto out;
-    if (!g->ec) {
+    if (g->kind == KIND_ECX) {
         /* A low-order peer point gives all zeros; libcrypto refuses it too. */
         static const uint8_t zeros[56];
         if (crypto_equal_ct(buf, zeros, n)) goto out;

@@ -170,6 +170,9 @@ static const name_value group_names[] = {
     {"P-521", CERTA_GROUP_SECP521R1},
     {"x448", CERTA_GROUP_X448},
     {"X448", CERTA_GROUP_X448},
+    {"ffdhe2048", CERTA_GROUP_FFDHE2048},
+    {"ffdhe3072", CERTA_GROUP_FFDHE3072},
+    {"ffdhe4096", CERTA_GROUP_FFDHE4096},
     {NULL, 0},
 };
 

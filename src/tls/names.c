@@ -57,6 +57,12 @@ const char *certa_group_name(uint16_t group) {
         return "secp521r1";
     case CERTA_GROUP_X448:
         return "x448";
+    case CERTA_GROUP_FFDHE2048:
+        return "ffdhe2048";
+    case CERTA_GROUP_FFDHE3072:
+        return "ffdhe3072";
+    case CERTA_GROUP_FFDHE4096:
+        return "ffdhe4096";
     default:
         return "unknown";
     }

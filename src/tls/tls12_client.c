@@ -21,7 +21,10 @@ static bool offered_suite12(const certa_config *cfg, uint16_t id) {
     return false;
 }
 
+/* An ECDHE group we offered: a named-curve ServerKeyExchange cannot carry
+ * an FFDHE group (RFC 8422 5.4, RFC 7919 4). */
 static bool offered_group(const certa_config *cfg, uint16_t g) {
+    if (kex_group_is_ffdhe(g)) return false;
     for (size_t i = 0; i < cfg->group_count; i++)
         if (cfg->groups[i] == g) return true;
     return false;

@@ -98,15 +98,19 @@ static int choose_group(certa_conn *c, const client_hello *ch) {
     const certa_config *cfg = c->cfg;
     const cursor *sg = ext_find(&ch->exts, EXT_SUPPORTED_GROUPS);
     if (!sg) { /* RFC 8422 §4: the server may pick any curve */
-        c->group = cfg->groups[0];
-        return 0;
+        for (size_t i = 0; i < cfg->group_count; i++)
+            if (!kex_group_is_ffdhe(cfg->groups[i])) {
+                c->group = cfg->groups[i];
+                return 0;
+            }
     }
     cursor groups;
-    if (!u16_list(*sg, 2, &groups))
+    if (sg && !u16_list(*sg, 2, &groups))
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                          "malformed supported_groups in ClientHello");
-    for (size_t i = 0; i < cfg->group_count; i++)
-        if (list_has_u16(groups, cfg->groups[i])) {
+    /* The FFDHE groups need DHE suites in TLS 1.2 (RFC 7919), which certa lacks. */
+    for (size_t i = 0; sg && i < cfg->group_count; i++)
+        if (!kex_group_is_ffdhe(cfg->groups[i]) && list_has_u16(groups, cfg->groups[i])) {
             c->group = cfg->groups[i];
             return 0;
         }

@@ -487,7 +487,7 @@ static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     int r = transcript_start(c);
     if (!r) r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
-    uint8_t shared[CRYPTO_MAX_PUBKEY];
+    uint8_t shared[CRYPTO_MAX_SHARED];
     size_t shared_len = sizeof shared;
     if (kex_derive(group, c->kex_key, share.data, share.len, shared, &shared_len) != 0)
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,

@@ -328,7 +328,7 @@ static int send_hello_retry(certa_conn *c, const client_hello *ch) {
 /* ServerHello, then the encrypted flight: EncryptedExtensions,
  * Certificate, CertificateVerify, Finished. */
 static int send_server_flight(certa_conn *c, const client_hello *ch) {
-    uint8_t pub[CRYPTO_MAX_PUBKEY], shared[CRYPTO_MAX_PUBKEY], random[32];
+    uint8_t pub[CRYPTO_MAX_PUBKEY], shared[CRYPTO_MAX_SHARED], random[32];
     size_t pub_len = sizeof pub, shared_len = sizeof shared;
     if (kex_generate(c->group, &c->kex_key, pub, &pub_len) != 0)
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, NULL);

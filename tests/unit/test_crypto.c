@@ -5,6 +5,7 @@
  * signature (which the library verifies but never makes). */
 #include <pthread.h>
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -249,6 +250,95 @@ static void test_aead(void) {
 }
 
 /* ---------------------------------------------------------- key exchange */
+/* The FFDHE secret as plain modular arithmetic: peer_y ^ x mod p, padded to
+ * the size of p — an independent check of kex_derive's padding. */
+static bool ffdhe_secret_by_bn(crypto_key *k, const uint8_t *peer, size_t len, uint8_t *out) {
+    BIGNUM *x = NULL, *p = NULL, *y = BN_bin2bn(peer, (int)len, NULL), *s = BN_new();
+    BN_CTX *bc = BN_CTX_new();
+    bool ok = y && s && bc && EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY, &x) == 1 &&
+              EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_FFC_P, &p) == 1 &&
+              BN_mod_exp(s, y, x, p, bc) == 1 && BN_bn2binpad(s, out, (int)len) == (int)len;
+    BN_clear_free(x);
+    BN_free(p);
+    BN_free(y);
+    BN_clear_free(s);
+    BN_CTX_free(bc);
+    return ok;
+}
+
+/* RFC 7919 groups in TLS 1.3 (RFC 8446 4.2.8.1, 7.4.1). */
+static void test_ffdhe(void) {
+    static const struct {
+        uint16_t id;
+        size_t len;
+    } ff[] = {{0x0100, 256}, {0x0101, 384}, {0x0102, 512}};
+    for (size_t g = 0; g < 3; g++) {
+        uint16_t id = ff[g].id;
+        size_t n = ff[g].len;
+        crypto_key *a = NULL, *b = NULL;
+        uint8_t pa[CRYPTO_MAX_PUBKEY], pb[CRYPTO_MAX_PUBKEY], sa[CRYPTO_MAX_SHARED],
+            sb[CRYPTO_MAX_SHARED], bn[CRYPTO_MAX_SHARED];
+        size_t la = 0, lb = 0, na = 0, nb = 0;
+        CHECK(kex_group_supported(id) && kex_group_is_ffdhe(id), "ffdhe 0x%04x supported", id);
+        CHECK(kex_generate(id, &a, pa, &la) == 0 && kex_generate(id, &b, pb, &lb) == 0,
+              "ffdhe 0x%04x: two key pairs", id);
+        CHECK(la == n && lb == n, "ffdhe 0x%04x: the share is the size of p (%zu bytes)", id, n);
+        CHECK(kex_derive(id, a, pb, lb, sa, &na) == 0 && kex_derive(id, b, pa, la, sb, &nb) == 0 &&
+                  na == n && nb == n && memcmp(sa, sb, n) == 0,
+              "ffdhe 0x%04x: both sides derive the same %zu-byte secret", id, n);
+        CHECK(ffdhe_secret_by_bn(a, pb, lb, bn) && memcmp(bn, sa, n) == 0,
+              "ffdhe 0x%04x: the secret is y^x mod p", id);
+
+        /* 1 < Y < p-1, and exactly the size of p. */
+        uint8_t y[CRYPTO_MAX_PUBKEY];
+        memset(y, 0, n);
+        CHECK(kex_derive(id, a, y, n, sa, &na) != 0, "ffdhe 0x%04x: Y = 0 refused", id);
+        y[n - 1] = 1;
+        CHECK(kex_derive(id, a, y, n, sa, &na) != 0, "ffdhe 0x%04x: Y = 1 refused", id);
+        y[n - 1] = 2;
+        CHECK(kex_derive(id, a, y, n, sa, &na) == 0, "ffdhe 0x%04x: Y = 2 accepted", id);
+        memset(y, 0xff, n);
+        CHECK(kex_derive(id, a, y, n, sa, &na) != 0, "ffdhe 0x%04x: Y = 2^k - 1 > p refused", id);
+        BIGNUM *p = NULL;
+        CHECK(EVP_PKEY_get_bn_param(a, OSSL_PKEY_PARAM_FFC_P, &p) == 1 &&
+                  BN_bn2binpad(p, y, (int)n) == (int)n && y[n - 1] == 0xff,
+              "ffdhe 0x%04x: p read back (it ends in 64 one bits)", id);
+        BN_free(p);
+        CHECK(kex_derive(id, a, y, n, sa, &na) != 0, "ffdhe 0x%04x: Y = p refused", id);
+        y[n - 1] = 0xfe;
+        CHECK(kex_derive(id, a, y, n, sa, &na) != 0, "ffdhe 0x%04x: Y = p - 1 refused", id);
+        y[n - 1] = 0xfd;
+        CHECK(kex_derive(id, a, y, n, sa, &na) == 0, "ffdhe 0x%04x: Y = p - 2 accepted", id);
+        CHECK(kex_derive(id, a, pb + 1, lb - 1, sa, &na) != 0,
+              "ffdhe 0x%04x: an unpadded (short) share refused", id);
+        CHECK(kex_derive(0x001d, a, pb, lb, sa, &na) != 0,
+              "ffdhe 0x%04x: its key used as x25519 refused", id);
+        key_free(a);
+        key_free(b);
+    }
+
+    /* A secret whose first byte is zero keeps it (TLS 1.2's DH strips it;
+     * TLS 1.3 does not). About 1 in 256 exchanges has one: try up to 4096. */
+    crypto_key *peer = NULL, *k = NULL;
+    uint8_t pp[CRYPTO_MAX_PUBKEY], pk[CRYPTO_MAX_PUBKEY], s[CRYPTO_MAX_SHARED],
+        bn[CRYPTO_MAX_SHARED];
+    size_t lp = 0, lk = 0, ls = 0;
+    bool found = false, all_ok = kex_generate(0x0100, &peer, pp, &lp) == 0;
+    for (int i = 0; all_ok && !found && i < 4096; i++) {
+        all_ok =
+            kex_generate(0x0100, &k, pk, &lk) == 0 && kex_derive(0x0100, k, pp, lp, s, &ls) == 0;
+        if (all_ok && s[0] == 0) {
+            found = true;
+            CHECK(ls == 256 && ffdhe_secret_by_bn(k, pp, lp, bn) && memcmp(bn, s, 256) == 0,
+                  "ffdhe2048: a secret with a leading zero byte is kept at 256 bytes");
+        }
+        key_free(k);
+        k = NULL;
+    }
+    CHECK(all_ok && found, "ffdhe2048: an exchange with a leading zero byte was seen");
+    key_free(peer);
+}
+
 static void test_kex(void) {
     static const struct {
         uint16_t id;
@@ -356,7 +446,8 @@ static void test_kex(void) {
         key_free(ka);
         key_free(kb);
     }
-    CHECK(!kex_group_supported(0x001a) && !kex_group_supported(0x0100) && !kex_group_supported(0),
+    test_ffdhe();
+    CHECK(!kex_group_supported(0x001a) && !kex_group_supported(0x0103) && !kex_group_supported(0),
           "unsupported groups are reported as such");
     CHECK(kex_generate(0x001a, &k, pub, &pl) != 0, "unsupported group: no key");
 }
