@@ -133,6 +133,8 @@ const char *certa_alert_name(uint8_t alert);
 #define CERTA_GROUP_FFDHE2048 0x0100
 #define CERTA_GROUP_FFDHE3072 0x0101
 #define CERTA_GROUP_FFDHE4096 0x0102
+#define CERTA_GROUP_FFDHE6144 0x0103
+#define CERTA_GROUP_FFDHE8192 0x0104
 
 #define CERTA_SIG_ECDSA_SECP256R1_SHA256 0x0403
 #define CERTA_SIG_ECDSA_SECP384R1_SHA384 0x0503
@@ -227,7 +229,7 @@ int certa_config_check_key_sizes(certa_config *cfg);
  * suite of one version leaves that version's suites as they were. */
 int certa_config_set_ciphers(certa_config *cfg, const char *list);
 /* Default x25519,secp256r1,secp384r1; also secp521r1 (P-521), x448 and
- * ffdhe2048/ffdhe3072/ffdhe4096 when configured. The FFDHE groups are used
+ * ffdhe2048/3072/4096/6144/8192 when configured. The FFDHE groups are used
  * in TLS 1.3 only (a TLS 1.2 handshake skips them: certa has no DHE suites)
  * and cost far more than ECDHE (a 2048-bit share is 256 bytes, its key
  * agreement about 9 times the CPU of x25519's; 4096-bit: 48 times). */

@@ -14,7 +14,7 @@
 #define CRYPTO_MAX_KEY 32
 #define CRYPTO_AEAD_NONCE 12
 #define CRYPTO_AEAD_TAG 16
-#define CRYPTO_MAX_PUBKEY 512 /* a key share: ffdhe4096 (P-521 uncompressed: 133) */
+#define CRYPTO_MAX_PUBKEY 1024 /* a key share: ffdhe8192 (P-521 uncompressed: 133) */
 #define CRYPTO_MAX_SIG 1024   /* RSA-8192 */
 
 typedef enum { HASH_SHA256 = 0, HASH_SHA384, HASH_SHA512, HASH_SHA1, HASH_COUNT } hash_alg;
@@ -109,7 +109,7 @@ bool kex_group_is_ffdhe(uint16_t group);
 int kex_generate(uint16_t group, crypto_key **priv, uint8_t *pub, size_t *pub_len);
 /* Shared secret with the peer's key_share; rejects invalid points.
  * secret must hold CRYPTO_MAX_SHARED bytes; *secret_len is set (output only). */
-#define CRYPTO_MAX_SHARED 512 /* ffdhe4096 (P-521: 66) */
+#define CRYPTO_MAX_SHARED 1024 /* ffdhe8192 (P-521: 66) */
 int kex_derive(uint16_t group, crypto_key *priv, const uint8_t *peer, size_t peer_len,
                uint8_t *secret, size_t *secret_len);
 /* An x25519 private key from its 32 raw bytes (for known-answer tests). */

@@ -1,6 +1,6 @@
 /* Ephemeral key exchange for TLS NamedGroups: x25519 (0x001d), x448
  * (0x001e), secp256r1/384r1/521r1 (0x0017-0x0019) and the RFC 7919 finite
- * field groups ffdhe2048/3072/4096 (0x0100-0x0102). Peer shares are checked
+ * field groups ffdhe2048 to ffdhe8192 (0x0100-0x0104). Peer shares are checked
  * strictly: exact length, uncompressed form, point on the curve; an all-zero
  * x25519/x448 result is refused (RFC 8446 §7.4.2); an FFDHE share must be
  * 1 < Y < p-1 (RFC 8446 §4.2.8.1) and its secret keeps its leading zeros
@@ -32,6 +32,8 @@
 #define GROUP_FFDHE2048 0x0100
 #define GROUP_FFDHE3072 0x0101
 #define GROUP_FFDHE4096 0x0102
+#define GROUP_FFDHE6144 0x0103
+#define GROUP_FFDHE8192 0x0104
 
 typedef enum group_kind {
     KIND_ECX,  /* X25519 / X448, named by keytype, raw public keys */
@@ -59,6 +61,8 @@ static const group_info groups[] = {
     {GROUP_FFDHE2048, KIND_FFDHE, "DH", "ffdhe2048", 256, 256},
     {GROUP_FFDHE3072, KIND_FFDHE, "DH", "ffdhe3072", 384, 384},
     {GROUP_FFDHE4096, KIND_FFDHE, "DH", "ffdhe4096", 512, 512},
+    {GROUP_FFDHE6144, KIND_FFDHE, "DH", "ffdhe6144", 768, 768},
+    {GROUP_FFDHE8192, KIND_FFDHE, "DH", "ffdhe8192", 1024, 1024},
 };
 
 static const group_info *group_find(uint16_t id) {

@@ -173,6 +173,8 @@ static const name_value group_names[] = {
     {"ffdhe2048", CERTA_GROUP_FFDHE2048},
     {"ffdhe3072", CERTA_GROUP_FFDHE3072},
     {"ffdhe4096", CERTA_GROUP_FFDHE4096},
+    {"ffdhe6144", CERTA_GROUP_FFDHE6144},
+    {"ffdhe8192", CERTA_GROUP_FFDHE8192},
     {NULL, 0},
 };
 
@@ -205,7 +207,7 @@ static int set_named_list(certa_config *cfg, const char *list, const name_value 
     CHECK_MUTABLE(cfg);
     if (!list) return CERTA_E_INVALID_ARGUMENT;
     uint16_t tmp[MAX_CIPHERS];
-    list_builder lb = {names, tmp, 0, dst == cfg->groups ? MAX_LIST : MAX_CIPHERS, NULL, 0};
+    list_builder lb = {names, tmp, 0, dst == cfg->groups ? MAX_GROUPS : MAX_CIPHERS, NULL, 0};
     int r = for_each_item(list, add_named, &lb);
     if (r == CERTA_E_UNKNOWN_NAME) {
         char known[200] = "";

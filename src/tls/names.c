@@ -63,6 +63,10 @@ const char *certa_group_name(uint16_t group) {
         return "ffdhe3072";
     case CERTA_GROUP_FFDHE4096:
         return "ffdhe4096";
+    case CERTA_GROUP_FFDHE6144:
+        return "ffdhe6144";
+    case CERTA_GROUP_FFDHE8192:
+        return "ffdhe8192";
     default:
         return "unknown";
     }

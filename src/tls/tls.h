@@ -106,6 +106,7 @@ extern const size_t tls13_sig_schemes_count;
 uint8_t alert_for_error(int code);
 
 #define MAX_LIST 8
+#define MAX_GROUPS 16
 #define MAX_CIPHERS 16
 #define MAX_IDENTITIES 4
 #define MAX_RULES 32
@@ -186,7 +187,7 @@ struct certa_config {
     bool require_ems;
     unsigned min_rsa_bits, min_ec_bits; /* peer's and our own leaf keys (profile.c) */
     const char *profile; /* the profile that set the key minimums, NULL if none/overridden */
-    uint16_t groups[MAX_LIST];
+    uint16_t groups[MAX_GROUPS];
     size_t group_count;
     uint8_t alpn_wire[ALPN_WIRE_MAX]; /* ProtocolNameList contents */
     size_t alpn_wire_len;

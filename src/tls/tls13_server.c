@@ -146,34 +146,43 @@ static int choose_group(certa_conn *c, client_hello *ch, bool *need_retry) {
     if (!u16_list(*sg, 2, &ch->groups) || !cur_vec16(&k, &ch->shares) || !cur_empty(&k))
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                          "malformed supported_groups or key_share in ClientHello");
-    /* Validate every share: in supported_groups, no group twice. */
+    /* Validate every share: in supported_groups, no group twice. A legal
+     * hello may carry thousands of each (2^16 bytes of 5-byte shares), so
+     * both checks use a bitmap over all 2^16 group values (16 KiB of stack,
+     * linear time) instead of a cap or a quadratic search. */
+    uint64_t offered[65536 / 64], seen[65536 / 64];
+    memset(offered, 0, sizeof offered);
+    memset(seen, 0, sizeof seen);
+    cursor list = ch->groups;
+    uint16_t g;
+    while (cur_u16(&list, &g))
+        offered[g / 64] |= (uint64_t)1 << (g % 64);
     cursor shares = ch->shares;
-    uint16_t seen[32];
-    size_t n_seen = 0;
     while (!cur_empty(&shares)) {
-        uint16_t g;
         cursor key;
-        if (!cur_u16(&shares, &g) || !cur_vec16(&shares, &key) || key.len == 0)
+        if (!cur_u16(&shares, &g) || !cur_vec16(&shares, &key))
             return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                              "malformed key_share entry in ClientHello");
-        if (!list_has_u16(ch->groups, g))
+        /* Well-formed framing around a share no group accepts: a bad
+         * parameter (as for any other invalid share), not a decode error. */
+        if (key.len == 0)
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "the client sent an empty key share for group %s (0x%04x)",
+                             certa_group_name(g), g);
+        uint64_t bit = (uint64_t)1 << (g % 64);
+        if (!(offered[g / 64] & bit))
             return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                              "the client sent a key share for group 0x%04x that is not in its "
                              "supported_groups",
                              g);
-        for (size_t i = 0; i < n_seen; i++)
-            if (seen[i] == g)
-                return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
-                                 "the client sent two key shares for group 0x%04x", g);
-        if (n_seen == sizeof seen / sizeof seen[0])
-            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
-                             "the client sent too many key shares");
-        seen[n_seen++] = g;
+        if (seen[g / 64] & bit)
+            return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                             "the client sent two key shares for group 0x%04x", g);
+        seen[g / 64] |= bit;
     }
     const certa_config *cfg = c->cfg;
     for (size_t i = 0; i < cfg->group_count; i++) {
         shares = ch->shares;
-        uint16_t g;
         cursor key;
         while (cur_u16(&shares, &g) && cur_vec16(&shares, &key))
             if (g == cfg->groups[i]) {

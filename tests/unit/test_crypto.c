@@ -271,8 +271,8 @@ static void test_ffdhe(void) {
     static const struct {
         uint16_t id;
         size_t len;
-    } ff[] = {{0x0100, 256}, {0x0101, 384}, {0x0102, 512}};
-    for (size_t g = 0; g < 3; g++) {
+    } ff[] = {{0x0100, 256}, {0x0101, 384}, {0x0102, 512}, {0x0103, 768}, {0x0104, 1024}};
+    for (size_t g = 0; g < 5; g++) {
         uint16_t id = ff[g].id;
         size_t n = ff[g].len;
         crypto_key *a = NULL, *b = NULL;
@@ -447,7 +447,7 @@ static void test_kex(void) {
         key_free(kb);
     }
     test_ffdhe();
-    CHECK(!kex_group_supported(0x001a) && !kex_group_supported(0x0103) && !kex_group_supported(0),
+    CHECK(!kex_group_supported(0x001a) && !kex_group_supported(0x0105) && !kex_group_supported(0),
           "unsupported groups are reported as such");
     CHECK(kex_generate(0x001a, &k, pub, &pl) != 0, "unsupported group: no key");
 }

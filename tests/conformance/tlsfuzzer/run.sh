@@ -121,6 +121,11 @@ setup_args() {
       setup_args "${1%-echo}" && SETUP_ARGS=("${SETUP_ARGS[@]:1}") ;;
     tls13) SETUP_ARGS=(--http --cert "$TMP/server-ec.crt" --key "$TMP/server-ec.key") ;;
     tls13-rsa) SETUP_ARGS=(--http --cert "$TMP/server-rsa.crt" --key "$TMP/server-rsa.key") ;;
+    tls13-all-groups) # every group certa has, the opt-in ones too
+      setup_args tls13-rsa && SETUP_ARGS+=(--groups
+        x25519,secp256r1,secp384r1,secp521r1,x448,ffdhe2048,ffdhe3072,ffdhe4096,ffdhe6144,ffdhe8192) ;;
+    tls13-ffdhe) # FFDHE only: a client must use it or get a HelloRetryRequest
+      setup_args tls13-rsa && SETUP_ARGS+=(--groups ffdhe2048,ffdhe3072,ffdhe4096,ffdhe6144,ffdhe8192) ;;
     *) return 1 ;;
   esac
 }
