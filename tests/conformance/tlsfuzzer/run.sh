@@ -117,7 +117,7 @@ setup_args() {
     mtls-no-ems-required) setup_args mtls && SETUP_ARGS+=(--allow-no-ems) ;;
     mtls-rsa-optional) setup_args rsa && SETUP_ARGS+=(--client-ca "$TMP/ca.crt" --client-auth optional) ;;
     mtls-rsa-no-ems-required) setup_args mtls-rsa && SETUP_ARGS+=(--allow-no-ems) ;;
-    ecdsa-echo | rsa-echo) # echo mode: the scripts that expect their data back
+    ecdsa-echo | rsa-echo | tls13-rsa-echo) # echo mode: the scripts that expect their data back
       setup_args "${1%-echo}" && SETUP_ARGS=("${SETUP_ARGS[@]:1}") ;;
     tls13) SETUP_ARGS=(--http --cert "$TMP/server-ec.crt" --key "$TMP/server-ec.key") ;;
     tls13-rsa) SETUP_ARGS=(--http --cert "$TMP/server-rsa.crt" --key "$TMP/server-rsa.key") ;;
