@@ -277,6 +277,18 @@ int cli_tls_opt(int argc, char **argv, int *i, const char *cmd, cli_tls_opts *o)
         return 1;
     }
     int m;
+    if ((m = cli_opt(argc, argv, i, "--record-size-limit", &v)) != 0) {
+        if (m < 0) return -1;
+        char *end = NULL;
+        unsigned long n = strtoul(v, &end, 10);
+        if (!*v || *end || n < 64 || n > 16384) {
+            cli_err("%s: --record-size-limit wants a number of bytes from 64 to 16384, not '%s'",
+                    cmd, v);
+            return -1;
+        }
+        o->record_size_limit = (unsigned)n;
+        return 1;
+    }
     if ((m = cli_opt(argc, argv, i, "--profile", &v)) != 0) {
         if (m < 0) return -1;
         if (!*v) {
@@ -369,11 +381,19 @@ int cli_tls_apply(certa_config *cfg, const cli_tls_opts *o, char *why, size_t ca
         }
     }
     if (o->allow_no_ems) certa_config_set_require_ems(cfg, false);
+    if (o->record_size_limit &&
+        (r = certa_config_set_record_size_limit(cfg, o->record_size_limit)) != CERTA_OK) {
+        snprintf(why, cap, "--record-size-limit: %s (%s)", certa_error_text(r),
+                 certa_error_name(r));
+        return r;
+    }
     return CERTA_OK;
 }
 
 void cli_tls_usage(FILE *out, int indent) {
     static const char *const lines[][2] = {
+        {"--record-size-limit N", "largest record plaintext to receive, 64..16384 bytes"},
+        {"", "(RFC 8449; a peer's own limit is always honoured)"},
         {"--profile NAME", "a configuration profile (versions, suites, groups, key sizes);"},
         {"", "explicit options override it, whatever their order"},
         {"--min-version V", "lowest TLS version: 1.2 or 1.3 (also TLSv1.2, tls1.2)"},

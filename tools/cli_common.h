@@ -94,6 +94,7 @@ typedef struct cli_tls_opts {
     uint16_t min_version; /* 0: not given */
     uint16_t max_version; /* 0: not given */
     bool allow_no_ems;    /* --allow-no-ems */
+    unsigned record_size_limit; /* --record-size-limit N (RFC 8449); 0: not given */
 } cli_tls_opts;
 
 /* If argv[*i] is one of these options, parses it into o (advancing *i past

@@ -138,8 +138,9 @@ static int write_one(record_protection *rp, builder *out, uint8_t type, const ui
 
 int record_write(record_protection *rp, builder *out, uint8_t type, const uint8_t *data,
                  size_t len) {
+    size_t max = rp->on && rp->limit ? rp->limit : RECORD_MAX_PLAINTEXT;
     do {
-        size_t n = len > RECORD_MAX_PLAINTEXT ? RECORD_MAX_PLAINTEXT : len;
+        size_t n = len > max ? max : len;
         int err = write_one(rp, out, type, data, n);
         if (err) return err;
         data += n;
@@ -172,7 +173,7 @@ static int open_tls12(record_protection *rp, const uint8_t header[RECORD_HEADER_
     if (r != 0) return CERTA_E_CRYPTO;
     if (out != body) memmove(body, out, n);
     rp->seq++;
-    if (n > RECORD_MAX_PLAINTEXT) return CERTA_E_RECORD_OVERFLOW;
+    if (n > (rp->limit ? rp->limit : RECORD_MAX_PLAINTEXT)) return CERTA_E_RECORD_OVERFLOW;
     *type = header[0];
     *plain_len = n;
     return 0;
@@ -203,7 +204,8 @@ int record_open_from(record_protection *rp, const uint8_t header[RECORD_HEADER_L
     /* Strip zero padding; the last non-zero byte is the real type. The
      * padding counts too: TLSInnerPlaintext is at most 2^14 + 1 (§5.4). */
     size_t n = body_len - CRYPTO_AEAD_TAG;
-    if (n > RECORD_MAX_PLAINTEXT + 1) return CERTA_E_RECORD_OVERFLOW;
+    if (n > (size_t)(rp->limit ? rp->limit : RECORD_MAX_PLAINTEXT) + 1)
+        return CERTA_E_RECORD_OVERFLOW; /* RFC 8449: the limit counts type and padding */
     while (n > 0 && body[n - 1] == 0)
         n--;
     if (n == 0) return CERTA_E_UNEXPECTED_MESSAGE; /* all padding, no type */

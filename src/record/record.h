@@ -28,6 +28,9 @@ typedef struct record_protection {
     bool on;
     bool tls12;          /* TLS 1.2 framing: outer type is the real type */
     uint8_t explicit_iv; /* TLS 1.2 AES-GCM: 8 explicit nonce bytes per record */
+    /* record_size_limit (RFC 8449), in content bytes per protected record
+     * (the TLS 1.3 type byte not counted); 0 = 2^14. Kept across rekeys. */
+    uint16_t limit;
 } record_protection;
 
 /* Keys the direction from a traffic secret: key and iv by
@@ -42,7 +45,7 @@ int record_set_keys_tls12(record_protection *rp, aead_alg aead, const uint8_t *k
 size_t record_tls12_iv_len(aead_alg aead);
 
 /* Appends records carrying data of the given content type to out,
- * fragmenting at 2^14 bytes. Returns 0 or a CERTA_E_* code. */
+ * fragmenting at 2^14 bytes (at rp->limit for protected records). Returns 0 or a CERTA_E_* code. */
 int record_write(record_protection *rp, builder *out, uint8_t type, const uint8_t *data,
                  size_t len);
 

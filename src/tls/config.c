@@ -354,6 +354,15 @@ void certa_config_set_max_verify_work(certa_config *cfg, unsigned max) {
     if (cfg && !atomic_load(&cfg->frozen) && max >= 1) cfg->max_verify_work = max;
 }
 
+int certa_config_set_record_size_limit(certa_config *cfg, unsigned bytes) {
+    CHECK_MUTABLE(cfg);
+    if (bytes < 64 || bytes > RECORD_MAX_PLAINTEXT)
+        return config_err(cfg, CERTA_E_INVALID_ARGUMENT,
+                          "record_size_limit %u is outside 64 to 16384 bytes (RFC 8449)", bytes);
+    cfg->record_size_limit = (uint16_t)bytes;
+    return CERTA_OK;
+}
+
 void certa_config_set_max_idle_records(certa_config *cfg, unsigned max) {
     if (cfg && !atomic_load(&cfg->frozen) && max >= 1) cfg->max_idle_records = max;
 }

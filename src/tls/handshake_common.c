@@ -67,6 +67,7 @@ static bool hello_extension_read(uint16_t type) {
     case EXT_PSK_KEY_EXCHANGE_MODES:
     case EXT_KEY_SHARE:
     case EXT_RENEGOTIATION_INFO:
+    case EXT_RECORD_SIZE_LIMIT:
         return true;
     default:
         return false;

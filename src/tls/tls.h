@@ -191,6 +191,7 @@ struct certa_config {
     size_t group_count;
     uint8_t alpn_wire[ALPN_WIRE_MAX]; /* ProtocolNameList contents */
     size_t alpn_wire_len;
+    uint16_t record_size_limit; /* RFC 8449, content bytes; 0 = 2^14, not offered by a client */
     identity ids[MAX_IDENTITIES]; /* ids[0] from load_cert_chain/private_key */
     size_t id_count;
     const certa_trust *trust; /* borrowed, or owned_trust */
@@ -377,6 +378,7 @@ struct certa_conn {
 
     /* TLS 1.2 (the master secret is master_secret[0..48)) */
     uint16_t version;            /* negotiated: CERTA_TLS13 or CERTA_TLS12; 0 before */
+    uint16_t peer_record_limit;  /* the peer's record_size_limit value, 0 if none */
     bool ems;                    /* extended master secret in use */
     bool secure_reneg;           /* the peer signalled RFC 5746 */
     bool ticket_ext;             /* a NewSessionTicket is (server) / may be (client) sent */
@@ -624,6 +626,15 @@ typedef struct client_hello {
     cursor shares; /* key_share client_shares */
     cursor share_for_choice;
 } client_hello;
+
+/* record_size_limit (record_size_limit.c, RFC 8449). */
+uint16_t rsl_content_limit(uint16_t value, uint16_t version);
+uint16_t rsl_own_value(const certa_config *cfg, uint16_t version);
+int rsl_read(certa_conn *c, cursor body, const char *message, uint16_t *value);
+void rsl_put(builder *b, uint16_t value);
+int rsl_server_read(certa_conn *c, const client_hello *ch);
+void rsl_server_apply(certa_conn *c); /* both directions, once the answer is sent */
+int rsl_client_read(certa_conn *c, cursor body, const char *message);
 bool list_has_u16(cursor list, uint16_t v);
 /* A vector (1- or 2-byte length) of u16 values: non-empty, even-sized. */
 bool u16_list(cursor ext, int prefix_width, cursor *out);

@@ -72,6 +72,9 @@ static int read_extensions(certa_conn *c, const server_hello *sh) {
         case EXT_ALPN:
             if (client_read_alpn(c, e) != 0) return c->error;
             break;
+        case EXT_RECORD_SIZE_LIMIT:
+            if (rsl_client_read(c, e, "ServerHello") != 0) return c->error;
+            break;
         case EXT_SERVER_NAME:
             if (e.len != 0 || !c->server_name[0])
                 return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,

@@ -244,7 +244,9 @@ static int send_server_hello(certa_conn *c, const client_hello *ch) {
         bld_u16(&b, EXT_SERVER_NAME);
         bld_u16(&b, 0);
     }
+    if (c->peer_record_limit) rsl_put(&b, rsl_own_value(c->cfg, CERTA_TLS12));
     bld_close(&b);
+    rsl_server_apply(c); /* from the first protected record on */
     int r = bld_ok(&b) ? conn_send_handshake(c, HS_SERVER_HELLO, b.buf, b.len) : CERTA_E_NOMEM;
     bld_free(&b);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);

@@ -183,6 +183,8 @@ static int send_client_hello(certa_conn *c) {
         bld_close(&b);
     }
     if (v12) put_tls12_extensions(c, &b);
+    if (cfg->record_size_limit)
+        rsl_put(&b, rsl_own_value(cfg, v13 ? CERTA_TLS13 : CERTA_TLS12));
     if (cfg->alpn_wire_len) {
         bld_u16(&b, EXT_ALPN);
         bld_open(&b, 2);
@@ -553,6 +555,9 @@ static int on_encrypted_extensions(certa_conn *c, const uint8_t *msg, size_t len
             break;
         case EXT_ALPN:
             if (client_read_alpn(c, e) != 0) return c->error;
+            break;
+        case EXT_RECORD_SIZE_LIMIT:
+            if (rsl_client_read(c, e, "EncryptedExtensions") != 0) return c->error;
             break;
         case EXT_KEY_SHARE:
         case EXT_SUPPORTED_VERSIONS:

@@ -376,6 +376,9 @@ static int send_server_flight(certa_conn *c, const client_hello *ch) {
     if (!r) r = conn_set_tx(c, c->server_hs_secret);
     if (!r) r = conn_set_rx(c, c->client_hs_secret);
     if (r) goto fail;
+    /* The client's limit binds our first encrypted record; ours binds the
+     * client once it has read EncryptedExtensions, i.e. from its Finished. */
+    rsl_server_apply(c);
     conn_trace(c, "> ServerHello (TLS 1.3, %s, %s%s)", c->suite->name, certa_group_name(c->group),
                c->resumed ? ", resumed" : "");
 
@@ -395,6 +398,7 @@ static int send_server_flight(certa_conn *c, const client_hello *ch) {
         bld_u16(&b, EXT_SERVER_NAME);
         bld_u16(&b, 0);
     }
+    if (c->peer_record_limit) rsl_put(&b, rsl_own_value(c->cfg, CERTA_TLS13));
     bld_close(&b);
     r = bld_ok(&b) ? conn_send_handshake(c, HS_ENCRYPTED_EXTENSIONS, b.buf, b.len) : CERTA_E_NOMEM;
     if (r) goto fail;
