@@ -294,9 +294,10 @@ void certa_config_set_max_verify_work(certa_config *cfg, unsigned max);
 void certa_config_set_max_idle_records(certa_config *cfg, unsigned max);
 /* record_size_limit (RFC 8449): the largest record plaintext this side
  * accepts, 64 to 16384 bytes (CERTA_E_INVALID_ARGUMENT otherwise), for
- * constrained peers. A client then offers the extension; a server always
- * answers a client that offers it (with 16384 unless set). Whatever is set,
- * a peer's own limit is honoured: records sent to it are cut to its size. */
+ * constrained peers. A client always offers the extension (16384 unless
+ * set), so that a server may answer with its own limit; a server answers
+ * every client that offers it. Whatever is set, a peer's own limit is
+ * honoured: records sent to it are cut to its size. */
 int certa_config_set_record_size_limit(certa_config *cfg, unsigned bytes);
 
 /* ---- session resumption (TLS 1.3 PSK with (EC)DHE, RFC 8446 §2.2) ----

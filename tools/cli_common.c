@@ -392,7 +392,8 @@ int cli_tls_apply(certa_config *cfg, const cli_tls_opts *o, char *why, size_t ca
 
 void cli_tls_usage(FILE *out, int indent) {
     static const char *const lines[][2] = {
-        {"--record-size-limit N", "largest record plaintext to receive, 64..16384 bytes"},
+        {"--record-size-limit N", ""},
+        {"", "largest record plaintext to receive, 64..16384 bytes"},
         {"", "(RFC 8449; a peer's own limit is always honoured)"},
         {"--profile NAME", "a configuration profile (versions, suites, groups, key sizes);"},
         {"", "explicit options override it, whatever their order"},
@@ -403,7 +404,10 @@ void cli_tls_usage(FILE *out, int indent) {
         {"", "(RFC 7627). For legacy peers only: prints a warning"},
     };
     for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++)
-        fprintf(out, "  %-*s%s\n", indent - 2, lines[k][0], lines[k][1]);
+        if (!*lines[k][1]) /* an option too long for its column: alone on its line */
+            fprintf(out, "  %s\n", lines[k][0]);
+        else
+            fprintf(out, "  %-*s%s\n", indent - 2, lines[k][0], lines[k][1]);
     fprintf(out, "%*s", indent, "");
     for (size_t i = 0; certa_profile_name(i); i++)
         fprintf(out, "%s%s", i ? ", " : "profiles: ", certa_profile_name(i));

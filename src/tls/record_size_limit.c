@@ -51,10 +51,6 @@ void rsl_server_apply(certa_conn *c) {
 }
 
 int rsl_client_read(certa_conn *c, cursor body, const char *message) {
-    if (!c->cfg->record_size_limit)
-        return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
-                         "the server's %s carries record_size_limit, which was not offered",
-                         message);
     if (rsl_read(c, body, message, &c->peer_record_limit) != 0) return c->error;
     c->tx.limit = rsl_content_limit(c->peer_record_limit, c->version);
     /* What we sent was written for TLS 1.3 when we offered it; read with

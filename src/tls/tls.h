@@ -191,7 +191,7 @@ struct certa_config {
     size_t group_count;
     uint8_t alpn_wire[ALPN_WIRE_MAX]; /* ProtocolNameList contents */
     size_t alpn_wire_len;
-    uint16_t record_size_limit; /* RFC 8449, content bytes; 0 = 2^14, not offered by a client */
+    uint16_t record_size_limit; /* RFC 8449, content bytes; 0 = 2^14 */
     identity ids[MAX_IDENTITIES]; /* ids[0] from load_cert_chain/private_key */
     size_t id_count;
     const certa_trust *trust; /* borrowed, or owned_trust */

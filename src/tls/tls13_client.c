@@ -183,8 +183,9 @@ static int send_client_hello(certa_conn *c) {
         bld_close(&b);
     }
     if (v12) put_tls12_extensions(c, &b);
-    if (cfg->record_size_limit)
-        rsl_put(&b, rsl_own_value(cfg, v13 ? CERTA_TLS13 : CERTA_TLS12));
+    /* Always offered (6 bytes), so that a constrained server can tell us
+     * its limit (RFC 8449 allows it only in answer to the client). */
+    rsl_put(&b, rsl_own_value(cfg, v13 ? CERTA_TLS13 : CERTA_TLS12));
     if (cfg->alpn_wire_len) {
         bld_u16(&b, EXT_ALPN);
         bld_open(&b, 2);
