@@ -98,6 +98,8 @@ typedef enum certa_error {
     CERTA_E_NO_EXTENDED_MASTER_SECRET, /* peer lacks RFC 7627 extended master secret */
     CERTA_E_RENEGOTIATION,             /* peer tried to renegotiate (refused: no_renegotiation) */
     CERTA_E_INAPPROPRIATE_FALLBACK,    /* TLS_FALLBACK_SCSV from a client that could do better */
+    /* server name indication */
+    CERTA_E_UNRECOGNIZED_NAME, /* SNI-strict server has no certificate for the name asked */
     CERTA_E_COUNT
 } certa_error;
 
@@ -225,7 +227,7 @@ int certa_config_set_ciphers(certa_config *cfg, const char *list);
 /* Default x25519,secp256r1,secp384r1; also secp521r1 (P-521) and x448 when
  * configured. */
 int certa_config_set_groups(certa_config *cfg, const char *list);
-int certa_config_set_alpn(certa_config *cfg, const char *list);   /* h2,http/1.1 */
+int certa_config_set_alpn(certa_config *cfg, const char *list); /* h2,http/1.1 */
 
 /* Peer authentication for the client (full chain validation comes later):
  * an SPKI pin "sha256:BASE64" (SHA-256 of the DER SubjectPublicKeyInfo),
@@ -400,6 +402,10 @@ typedef struct certa_info {
     size_t peer_cert_count;   /* certificates the peer sent */
     bool resumed;             /* a session ticket (PSK) was used: no certificates exchanged */
     bool session_offered;     /* client: a stored session was offered (resumed says if taken) */
+    /* Server: the DNS name of our certificate that server_name matched
+     * ("*.example.com" for "a.example.com"), NULL when no name matched and
+     * the default certificate (the first usable one) was chosen. */
+    const char *cert_name;
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
 
