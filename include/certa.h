@@ -236,14 +236,35 @@ int certa_config_set_alpn(certa_config *cfg, const char *list); /* h2,http/1.1 *
 int certa_config_add_pin(certa_config *cfg, const char *pin);
 void certa_config_set_insecure(certa_config *cfg, bool insecure);
 
-/* Additional certificate/key pairs: when several are configured, each
- * handshake uses the first whose key fits what the peer accepts (signature
- * schemes, and certificate_authorities for client certificates). The pair
- * loaded by certa_config_load_cert_chain/private_key is the first. */
+/* Additional certificate/key pairs (up to 1024 per config): when several
+ * are configured, each handshake uses the first whose key fits what the
+ * peer accepts (signature schemes, and certificate_authorities for client
+ * certificates). The pair loaded by certa_config_load_cert_chain/private_key
+ * is the first.
+ *
+ * A server picks by the client's server_name (SNI) first: among the pairs
+ * whose leaf has a DNS subjectAltName matching it — exactly (ignoring case)
+ * or as a wildcard "*.example.com", which stands for one whole left-most
+ * label ("a.example.com", not "a.b.example.com" or "example.com") — the
+ * first that fits the client; if none is for that name, or none of those
+ * fits, or no server_name was sent, the first usable pair (the default).
+ * The names are read when the pair is loaded (certificates without DNS
+ * SANs can only be the default; the subject CN is not used). Each
+ * configured pair costs about 50 bytes in the config plus its DER chain,
+ * its names and its key. A resumed session skips the certificate: a ticket
+ * issued under a certificate for its server name is declined (full
+ * handshake) once no certificate for that name fits any more. */
 int certa_config_add_identity_pem(certa_config *cfg, const char *chain_pem, size_t chain_len,
                                   const char *key_pem, size_t key_len);
 int certa_config_add_identity_files(certa_config *cfg, const char *chain_path,
                                     const char *key_path);
+/* Server: refuse a client whose server_name no certificate is for (default
+ * false: such a client gets the default certificate). The handshake fails
+ * with the unrecognized_name alert and CERTA_E_UNRECOGNIZED_NAME ("no
+ * certificate for 'x.example': the server has certificates for a.example,
+ * b.example"); resumption is refused the same way. A client that sends no
+ * server_name still gets the default certificate. */
+void certa_config_set_sni_strict(certa_config *cfg, bool strict);
 
 /* Peer chain validation (the default for clients; for servers when client
  * certificates are requested). The trust set is borrowed: it must outlive

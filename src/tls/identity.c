@@ -160,11 +160,11 @@ int certa_config_load_private_key(certa_config *cfg, const char *path) {
 int certa_config_add_identity_pem(certa_config *cfg, const char *chain_pem, size_t chain_len,
                                   const char *key_pem, size_t key_len) {
     CHECK_MUTABLE(cfg);
-    if (cfg->id_count == MAX_IDENTITIES)
-        return config_err(cfg, CERTA_E_INVALID_ARGUMENT, "at most %d identities per config",
+    if (cfg->id_count > MAX_IDENTITIES) /* slot 0 and MAX_IDENTITIES added ones */
+        return config_err(cfg, CERTA_E_INVALID_ARGUMENT, "at most %d added identities per config",
                           MAX_IDENTITIES);
     if (cfg->id_count == cfg->id_cap) { /* grow by doubling: a server may hold many names */
-        size_t cap = cfg->id_cap * 2 > MAX_IDENTITIES ? MAX_IDENTITIES : cfg->id_cap * 2;
+        size_t cap = cfg->id_cap * 2 > MAX_IDENTITIES + 1 ? MAX_IDENTITIES + 1 : cfg->id_cap * 2;
         identity *grown = realloc(cfg->ids, cap * sizeof *grown);
         if (!grown) return CERTA_E_NOMEM;
         memset(grown + cfg->id_cap, 0, (cap - cfg->id_cap) * sizeof *grown);

@@ -108,8 +108,8 @@ uint8_t alert_for_error(int code);
 
 #define MAX_LIST 8
 #define MAX_CIPHERS 16
-/* Certificate/key pairs per config: grown as added; a server in front of
- * many names (SNI) may hold this many. */
+/* Certificate/key pairs a config may add (besides slot 0): grown as added;
+ * a server in front of many names (SNI) may hold this many. */
 #define MAX_IDENTITIES 1024
 #define MAX_RULES 32
 #define MAX_PINS 16
