@@ -289,14 +289,14 @@ static void log_connection(const conn_job *job, bool hs_done, int64_t hs_ms, con
         certa_conn_info(conn, &info);
         n +=
             snprintf(line + n, sizeof line - (size_t)n,
-                     "%s %s %s alpn=%s sni=%s cert=%s hrr=%s resumed=%s handshake=%lld ms; in=%llu "
+                     "%s %s %s alpn=%s sni=%s hrr=%s resumed=%s cert=%s handshake=%lld ms; in=%llu "
                      "out=%llu bytes; ",
                      cli_version_name(info.version), certa_cipher_suite_name(info.cipher_suite),
                      certa_group_name(info.group), info.alpn ? info.alpn : "none",
-                     info.server_name ? info.server_name : "none",
-                     info.cert_name ? info.cert_name : "default", info.hello_retry ? "yes" : "no",
-                     info.resumed ? "yes" : "no", (long long)hs_ms,
-                     (unsigned long long)job->bytes_in, (unsigned long long)job->bytes_out);
+                     info.server_name ? info.server_name : "none", info.hello_retry ? "yes" : "no",
+                     info.resumed ? "yes" : "no", info.cert_name ? info.cert_name : "default",
+                     (long long)hs_ms, (unsigned long long)job->bytes_in,
+                     (unsigned long long)job->bytes_out);
         certa_peer_identity id;
         if (certa_conn_peer_identity(conn, &id) == 0 && id.present && n > 0 &&
             (size_t)n < sizeof line)

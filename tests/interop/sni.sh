@@ -106,9 +106,9 @@ check "s_client -tls1_2 -servername q.wild.example.test: $s" test "$s" = wild.ex
 s=$(subject_for "$SERVE_PORT" other.example.test -tls1_2)
 check "s_client -tls1_2 -servername other.example.test: $s (the default)" test "$s" = default.example.test
 
-if [[ $(conn_line "$SERVE_LOG" 1) == *" sni=a.example.test cert=a.example.test "* ]] &&
-  [[ $(conn_line "$SERVE_LOG" 2) == *" sni=x.wild.example.test cert=*.wild.example.test "* ]] &&
-  [[ $(conn_line "$SERVE_LOG" 4) == *" sni=unknown.example.test cert=default "* ]]; then
+if [[ $(conn_line "$SERVE_LOG" 1) == *" sni=a.example.test hrr=no resumed=no cert=a.example.test "* ]] &&
+  [[ $(conn_line "$SERVE_LOG" 2) == *" sni=x.wild.example.test hrr=no resumed=no cert=*.wild.example.test "* ]] &&
+  [[ $(conn_line "$SERVE_LOG" 4) == *" sni=unknown.example.test hrr=no resumed=no cert=default "* ]]; then
   ok "the connection lines say which certificate each name got (cert=NAME / default)"
 else
   not_ok "connection lines"
