@@ -232,17 +232,35 @@ static bool scheme_known(uint16_t s, bool tls12) {
     return false;
 }
 
-const char *identity_name_match(const identity *id, const char *host) {
-    if (!host || !host[0]) return NULL;
+/* host already valid: the names were checked when loaded, so matching is a
+ * length test and a case-insensitive compare per name. */
+const char *identity_name_match_valid(const identity *id, const char *host, size_t hn) {
     const char *name = id->names;
-    for (size_t i = 0; i < id->name_count; i++, name += strlen(name) + 1)
-        if (dns_name_match((const uint8_t *)name, strlen(name), host)) return name;
+    for (size_t i = 0; i < id->name_count; i++) {
+        size_t n = strlen(name);
+        if (dns_name_match_valid((const uint8_t *)name, n, (const uint8_t *)host, hn)) return name;
+        name += n + 1;
+    }
     return NULL;
 }
 
+bool sni_host_valid(const char *host, size_t *hn) {
+    if (!host) return false;
+    *hn = strlen(host);
+    return dns_name_valid((const uint8_t *)host, *hn, false);
+}
+
+const char *identity_name_match(const identity *id, const char *host) {
+    size_t hn;
+    return sni_host_valid(host, &hn) ? identity_name_match_valid(id, host, hn) : NULL;
+}
+
 bool identities_know_name(const certa_config *cfg, const char *host) {
+    size_t hn;
+    if (!sni_host_valid(host, &hn)) return false;
     for (size_t i = 0; i < cfg->id_count; i++)
-        if (identity_complete(&cfg->ids[i]) && identity_name_match(&cfg->ids[i], host)) return true;
+        if (identity_complete(&cfg->ids[i]) && identity_name_match_valid(&cfg->ids[i], host, hn))
+            return true;
     return false;
 }
 
@@ -300,14 +318,15 @@ void identity_choice_note(const certa_conn *c, char *out, size_t cap) {
 }
 
 /* One pass over the identities; by_name: only those with a certificate for
- * server_name. */
+ * that (valid) host name. */
 static const identity *choose_pass(const certa_config *cfg, cursor peer_schemes,
                                    const cursor *ca_names, const char *by_name, uint16_t *scheme,
                                    bool tls12) {
+    size_t by_len = by_name ? strlen(by_name) : 0;
     for (size_t i = 0; i < cfg->id_count; i++) {
         const identity *id = &cfg->ids[i];
         if (!identity_complete(id)) continue;
-        if (by_name && !identity_name_match(id, by_name)) continue;
+        if (by_name && !identity_name_match_valid(id, by_name, by_len)) continue;
         if (ca_names && !chain_matches_cas(id, *ca_names)) continue;
         cursor list = peer_schemes;
         uint16_t s;

@@ -254,8 +254,12 @@ const identity *identity_choose(const certa_config *cfg, cursor peer_schemes,
 const identity *identity_choose_tls12(const certa_config *cfg, cursor peer_schemes,
                                       const cursor *ca_names, uint16_t *scheme);
 /* The DNS name of id's certificate that host matches (exactly, or by a
- * one-label wildcard), NULL if none or host is NULL/empty. */
+ * one-label wildcard), NULL if none or host is NULL or not a valid host
+ * name. The _valid form skips checking host (sni_host_valid said yes, and
+ * set hn): for loops over many identities. */
 const char *identity_name_match(const identity *id, const char *host);
+const char *identity_name_match_valid(const identity *id, const char *host, size_t hn);
+bool sni_host_valid(const char *host, size_t *hn);
 /* Does any complete identity have a certificate for host? */
 bool identities_know_name(const certa_config *cfg, const char *host);
 /* Server, after reading SNI: in strict mode a name no certificate is for

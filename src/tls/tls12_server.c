@@ -41,13 +41,14 @@ static bool curve_acceptable(const crypto_key *key, const client_hello *ch) {
 static bool choose_pass(certa_conn *c, const client_hello *ch, cursor schemes, const char *by_name,
                         bool *curve_missing) {
     const certa_config *cfg = c->cfg;
+    size_t by_len = by_name ? strlen(by_name) : 0; /* valid: identities_know_name said so */
     for (size_t i = 0; i < cfg->cipher12_count; i++) {
         if (!list_has_u16(ch->suites, cfg->ciphers12[i])) continue;
         const cipher_suite *suite = cipher_suite_find(cfg->ciphers12[i]);
         for (size_t k = 0; k < cfg->id_count; k++) {
             const identity *id = &cfg->ids[k];
             if (!identity_complete(id)) continue;
-            if (by_name && !identity_name_match(id, by_name)) continue;
+            if (by_name && !identity_name_match_valid(id, by_name, by_len)) continue;
             if (suite->auth == AUTH_ECDSA && !curve_acceptable(id->key, ch)) {
                 *curve_missing = true;
                 continue;
