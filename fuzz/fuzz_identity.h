@@ -74,4 +74,28 @@ static const char fuzz_rsa_key_pem[] =
     "CA4tJR1/fhUswOV0wXD7o+GB\n"
     "-----END PRIVATE KEY-----\n";
 
+/* A P-256 identity for *.sni.fuzz.example and other.fuzz.example (not the
+ * seeds' fuzz.example, so their flights still get the default): server
+ * targets add it to exercise certificate selection by SNI. */
+static const char fuzz_sni_cert_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBwTCCAWigAwIBAgIUQmXXd7WKLG4Z7LQAA+JuewzXHnEwCgYIKoZIzj0EAwIw\n"
+    "GzEZMBcGA1UEAwwQc25pLmZ1enouZXhhbXBsZTAgFw0yNjEyMDMwODUyNTJaGA8y\n"
+    "MTI2MTEwOTA4NTI1MlowGzEZMBcGA1UEAwwQc25pLmZ1enouZXhhbXBsZTBZMBMG\n"
+    "ByqGSM49AgEGCCqGSM49AwEHA0IABDNEK9I/CGtDvCSbf+22wK+STE9KZLS7Mogv\n"
+    "u9aSlJR8Tts5oyAeOoStAzgJlYeIdB0As+zrFyMt6IjAcpeFfyOjgYcwgYQwHQYD\n"
+    "VR0OBBYEFMKuefqAgUPF3rQxlhmnCduXyItBMB8GA1UdIwQYMBaAFMKuefqAgUPF\n"
+    "3rQxlhmnCduXyItBMA8GA1UdEwEB/wQFMAMBAf8wMQYDVR0RBCowKIISKi5zbmku\n"
+    "ZnV6ei5leGFtcGxlghJvdGhlci5mdXp6LmV4YW1wbGUwCgYIKoZIzj0EAwIDRwAw\n"
+    "RAIgLuf9eXpMW3UP4RSPHTsIgF3TlvNL3FHEqqifQnw6Em8CIEmI5MmnawPjgaZ9\n"
+    "oS1IOXBBaDDGlkelZUivTUelwcEh\n"
+    "-----END CERTIFICATE-----\n";
+
+static const char fuzz_sni_key_pem[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgjHgOyQDLvfrm0XQ6\n"
+    "LuJmiFjINIcemMhpkoMxMMnSWCmhRANCAAQzRCvSPwhrQ7wkm3/ttsCvkkxPSmS0\n"
+    "uzKIL7vWkpSUfE7bOaMgHjqErQM4CZWHiHQdALPs6xcjLeiIwHKXhX8j\n"
+    "-----END PRIVATE KEY-----\n";
+
 #endif

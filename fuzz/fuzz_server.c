@@ -3,7 +3,8 @@
  * across transport reads is exercised too, and the configuration (byte % 3):
  * 0 TLS 1.3 only (the default), 1 TLS 1.2 and 1.3 (a 1.2 ClientHello gets
  * the 1.2 server and the downgrade sentinel), 2 TLS 1.2 only without
- * requiring the extended master secret (the classic master secret too). */
+ * requiring the extended master secret (the classic master secret too).
+ * Configurations 1 and 2 hold a second certificate, chosen by SNI. */
 #include "certa.h"
 #include "fuzz_fixed.h"
 #include "fuzz_identity.h"
@@ -23,6 +24,9 @@ static certa_config *server_config(int variant) {
         }
         certa_config_set_cert_chain_pem(cfg, fuzz_cert_pem, strlen(fuzz_cert_pem));
         certa_config_set_private_key_pem(cfg, fuzz_key_pem, strlen(fuzz_key_pem));
+        if (variant > 0)
+            certa_config_add_identity_pem(cfg, fuzz_sni_cert_pem, strlen(fuzz_sni_cert_pem),
+                                          fuzz_sni_key_pem, strlen(fuzz_sni_key_pem));
         certa_config_set_alpn(cfg, "h2,http/1.1");
         certa_config_set_random_fn(cfg, fixed_random, NULL);
         certa_config_set_time_fn(cfg, fixed_time, NULL);

@@ -98,6 +98,8 @@ typedef enum certa_error {
     CERTA_E_NO_EXTENDED_MASTER_SECRET, /* peer lacks RFC 7627 extended master secret */
     CERTA_E_RENEGOTIATION,             /* peer tried to renegotiate (refused: no_renegotiation) */
     CERTA_E_INAPPROPRIATE_FALLBACK,    /* TLS_FALLBACK_SCSV from a client that could do better */
+    /* server name indication */
+    CERTA_E_UNRECOGNIZED_NAME, /* SNI-strict server has no certificate for the name asked */
     CERTA_E_COUNT
 } certa_error;
 
@@ -234,7 +236,7 @@ int certa_config_set_ciphers(certa_config *cfg, const char *list);
  * and cost far more than ECDHE (a 2048-bit share is 256 bytes, its key
  * agreement about 9 times the CPU of x25519's; 4096-bit: 48 times). */
 int certa_config_set_groups(certa_config *cfg, const char *list);
-int certa_config_set_alpn(certa_config *cfg, const char *list);   /* h2,http/1.1 */
+int certa_config_set_alpn(certa_config *cfg, const char *list); /* h2,http/1.1 */
 
 /* Peer authentication for the client (full chain validation comes later):
  * an SPKI pin "sha256:BASE64" (SHA-256 of the DER SubjectPublicKeyInfo),
@@ -243,14 +245,37 @@ int certa_config_set_alpn(certa_config *cfg, const char *list);   /* h2,http/1.1
 int certa_config_add_pin(certa_config *cfg, const char *pin);
 void certa_config_set_insecure(certa_config *cfg, bool insecure);
 
-/* Additional certificate/key pairs: when several are configured, each
- * handshake uses the first whose key fits what the peer accepts (signature
- * schemes, and certificate_authorities for client certificates). The pair
- * loaded by certa_config_load_cert_chain/private_key is the first. */
+/* Additional certificate/key pairs (up to 1024 added per config): when several
+ * are configured, each handshake uses the first whose key fits what the
+ * peer accepts (signature schemes, and certificate_authorities for client
+ * certificates). The pair loaded by certa_config_load_cert_chain/private_key
+ * is the first.
+ *
+ * A server picks by the client's server_name (SNI) first: among the pairs
+ * whose leaf has a DNS subjectAltName matching it — exactly (ignoring case)
+ * or as a wildcard "*.example.com", which stands for one whole left-most
+ * label ("a.example.com", not "a.b.example.com" or "example.com") — the
+ * first that fits the client; if none is for that name, or none of those
+ * fits, or no server_name was sent, the first usable pair (the default).
+ * The names are read when the pair is loaded (certificates without DNS
+ * SANs can only be the default; the subject CN is not used). Each pair
+ * costs 48 bytes in the config's table plus its DER chain, names and key:
+ * about 3.6 KB of heap for an ECDSA P-256 leaf, once per config. A resumed
+ * session skips the certificate: a ticket issued under a certificate for
+ * its server name is declined (full handshake) once no certificate for
+ * that name is chosen any more. certa_info.cert_name says which name
+ * matched. */
 int certa_config_add_identity_pem(certa_config *cfg, const char *chain_pem, size_t chain_len,
                                   const char *key_pem, size_t key_len);
 int certa_config_add_identity_files(certa_config *cfg, const char *chain_path,
                                     const char *key_path);
+/* Server: refuse a client whose server_name no certificate is for (default
+ * false: such a client gets the default certificate). The handshake fails
+ * with the unrecognized_name alert and CERTA_E_UNRECOGNIZED_NAME ("no
+ * certificate for 'x.example': the server has certificates for a.example,
+ * b.example"); resumption is refused the same way. A client that sends no
+ * server_name still gets the default certificate. */
+void certa_config_set_sni_strict(certa_config *cfg, bool strict);
 
 /* Peer chain validation (the default for clients; for servers when client
  * certificates are requested). The trust set is borrowed: it must outlive
@@ -416,6 +441,10 @@ typedef struct certa_info {
     size_t peer_cert_count;   /* certificates the peer sent */
     bool resumed;             /* a session ticket (PSK) was used: no certificates exchanged */
     bool session_offered;     /* client: a stored session was offered (resumed says if taken) */
+    /* Server: the DNS name of our certificate that server_name matched
+     * ("*.example.com" for "a.example.com"), NULL when no name matched and
+     * the default certificate (the first usable one) was chosen. */
+    const char *cert_name;
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
 

@@ -444,3 +444,58 @@ void cli_profiles_usage(FILE *out) {
         print_wrapped(out, certa_profile_description(name), 6, 80);
     }
 }
+
+/* ---- certificate/key pairs ---- */
+
+int cli_pair_opt(int argc, char **argv, int *i, const char *cmd, cli_pairs *p) {
+    const char *v = NULL;
+    bool is_cert = true;
+    int m = cli_opt(argc, argv, i, "--cert", &v);
+    if (m == 0) {
+        is_cert = false;
+        m = cli_opt(argc, argv, i, "--key", &v);
+    }
+    if (m <= 0) return m;
+    const char *name = is_cert ? "--cert" : "--key";
+    if (!*v) {
+        cli_err("%s: %s needs a file", cmd, name);
+        return -1;
+    }
+    size_t *n = is_cert ? &p->certs : &p->keys;
+    if (*n == CLI_MAX_PAIRS) {
+        cli_err("%s: at most %d %s options", cmd, CLI_MAX_PAIRS, name);
+        return -1;
+    }
+    (is_cert ? p->cert : p->key)[(*n)++] = v;
+    return 1;
+}
+
+bool cli_pairs_finish(const char *cmd, const cli_pairs *p) {
+    if (p->certs == p->keys) return true;
+    cli_err("%s: %zu --cert but %zu --key: give them in pairs (--cert FILE --key FILE, the "
+            "first pair is the default certificate)",
+            cmd, p->certs, p->keys);
+    return false;
+}
+
+static int pair_failed(certa_config *cfg, int r, const char *what, char *why, size_t cap) {
+    const char *t = certa_config_error_text(cfg);
+    snprintf(why, cap, "%s: %s (%s)", what, *t ? t : certa_error_text(r), certa_error_name(r));
+    return r;
+}
+
+int cli_pairs_load(certa_config *cfg, const cli_pairs *p, char *why, size_t cap) {
+    int r;
+    if (p->certs == 0) return CERTA_OK;
+    if ((r = certa_config_load_cert_chain(cfg, p->cert[0])) != CERTA_OK)
+        return pair_failed(cfg, r, "--cert", why, cap);
+    if ((r = certa_config_load_private_key(cfg, p->key[0])) != CERTA_OK)
+        return pair_failed(cfg, r, "--key", why, cap);
+    for (size_t k = 1; k < p->certs; k++)
+        if ((r = certa_config_add_identity_files(cfg, p->cert[k], p->key[k])) != CERTA_OK) {
+            char what[600];
+            snprintf(what, sizeof what, "--cert %.250s --key %.250s", p->cert[k], p->key[k]);
+            return pair_failed(cfg, r, what, why, cap);
+        }
+    return CERTA_OK;
+}

@@ -116,4 +116,30 @@ void cli_tls_usage(FILE *out, int indent);
 /* Each profile's name and what it sets (from the library's table). */
 void cli_profiles_usage(FILE *out);
 
+/* ---- certificate/key pairs (serve, proxy) ---- */
+
+#define CLI_MAX_PAIRS 256
+
+/* Repeated --cert FILE and --key FILE: the n-th --key goes with the n-th
+ * --cert; the first pair is the default certificate, the others are chosen
+ * by the client's server_name (SNI). */
+typedef struct cli_pairs {
+    const char *cert[CLI_MAX_PAIRS];
+    const char *key[CLI_MAX_PAIRS];
+    size_t certs, keys;
+} cli_pairs;
+
+/* If argv[*i] is --cert or --key, records it in p (advancing *i past its
+ * value) and returns 1; a missing or empty value, or too many, is reported
+ * (with the command's name) and returns -1; any other argument returns 0. */
+int cli_pair_opt(int argc, char **argv, int *i, const char *cmd, cli_pairs *p);
+/* As many --key as --cert? false: reported, exit with CLI_EXIT_USAGE. */
+bool cli_pairs_finish(const char *cmd, const cli_pairs *p);
+/* Loads every pair into cfg (the first with certa_config_load_cert_chain /
+ * load_private_key, the others with certa_config_add_identity_files).
+ * Returns CERTA_OK, or the failing call's code with why = "--cert FILE:
+ * sentence (CODE)" (for the first pair "--cert: ..." / "--key: ..." as
+ * before several were possible). */
+int cli_pairs_load(certa_config *cfg, const cli_pairs *p, char *why, size_t cap);
+
 #endif

@@ -36,8 +36,9 @@ typedef struct proxy_addr {
 typedef struct proxy_opts {
     proxy_mode mode;
     const char *listen;
-    const char *target; /* --backend or --upstream, as given */
-    const char *cert, *key;
+    const char *target;     /* --backend or --upstream, as given */
+    cli_pairs pairs;        /* --cert/--key, repeatable: the first is the default */
+    bool sni_strict;        /* terminate: refuse a server_name no certificate is for */
     const char *client_ca;  /* terminate: trust for client certificates */
     const char *trust;      /* bridge: trust for the upstream's certificate */
     const char *servername; /* bridge: SNI and name to verify (default: the host) */
@@ -121,6 +122,8 @@ typedef struct proxy_conn_record {
     const char *version;  /* "TLSv1.3" or NULL */
     const char *suite;    /* cipher suite name or NULL */
     bool resumed;         /* the handshake resumed a session (no certificates) */
+    char sni[256];        /* terminate: the client's server_name, "" if none */
+    char cert[256];       /* terminate: our certificate's DNS name it matched, "" = default */
     int64_t handshake_ms; /* -1 if the handshake did not finish */
     int64_t duration_ms;
     uint64_t bytes_in;      /* application bytes from the accepted peer */

@@ -208,6 +208,10 @@ void proxy_log_conn(const proxy_conn_record *r) {
     field_str(&l, "version", r->version ? r->version : "-");
     field_str(&l, "suite", r->suite ? r->suite : "-");
     if (r->handshake_done) field_bool(&l, "resumed", r->resumed);
+    if (r->sni[0]) { /* which certificate the client's server name got */
+        field_str(&l, "sni", r->sni);
+        field_str(&l, "cert", r->cert[0] ? r->cert : "default");
+    }
     field_num(&l, "handshake_ms", (long long)r->handshake_ms);
     field_num(&l, "duration_ms", (long long)r->duration_ms);
     field_num(&l, "bytes_in", (long long)r->bytes_in);

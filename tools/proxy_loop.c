@@ -540,6 +540,10 @@ static void on_handshake_done(pconn *c) {
         c->rec.version = cli_version_name(info.version);
         c->rec.suite = certa_cipher_suite_name(info.cipher_suite);
         c->rec.resumed = info.resumed;
+        if (w->sh->opts->mode == PROXY_TERMINATE && info.server_name) {
+            snprintf(c->rec.sni, sizeof c->rec.sni, "%s", info.server_name);
+            snprintf(c->rec.cert, sizeof c->rec.cert, "%s", info.cert_name ? info.cert_name : "");
+        }
     }
     proxy_identity_string(c->conn, c->rec.identity, sizeof c->rec.identity,
                           &c->rec.identity_verified);

@@ -28,7 +28,12 @@ static void proxy_usage(FILE *out) {
           "\n"
           "terminate mode:\n"
           "  --backend ADDR:PORT      plaintext service to forward to\n"
-          "  --cert FILE --key FILE   the proxy's certificate chain and key (required)\n"
+          "  --cert FILE --key FILE   the proxy's certificate chain and key (required);\n"
+          "                           repeat the pair for more names: a client gets the\n"
+          "                           one whose DNS SAN matches its server_name (SNI),\n"
+          "                           else the first pair. All are watched and reloaded\n"
+          "  --sni-strict             refuse a server_name no certificate is for (alert\n"
+          "                           unrecognized_name); no SNI still gets the first pair\n"
           "  --client-ca FILE         trust for client certificates (file or directory)\n"
           "  --client-auth MODE       require | optional | none (default: require with\n"
           "                           --client-ca, else none)\n"
@@ -90,14 +95,18 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
     /* The profile and versions first: the explicit options below override it. */
     int r = cli_tls_apply(cfg, &o->tls, why, cap);
     bool ok = r == CERTA_OK;
-    if (ok && o->cert)
-        ok = cfg_step(cfg, certa_config_load_cert_chain(cfg, o->cert), "certificate", o->cert, why,
-                      cap);
-    if (ok && o->key)
-        ok = cfg_step(cfg, certa_config_load_private_key(cfg, o->key), "private key", o->key, why,
-                      cap);
-    if (ok && o->cert)
-        ok = cfg_step(cfg, certa_config_check_key_sizes(cfg), "certificate", o->cert, why, cap);
+    const cli_pairs *pp = &o->pairs;
+    /* Every pair, each reload: a rotation of any of them is picked up. */
+    for (size_t i = 0; ok && i < pp->certs; i++)
+        ok = i == 0 ? cfg_step(cfg, certa_config_load_cert_chain(cfg, pp->cert[0]), "certificate",
+                               pp->cert[0], why, cap) &&
+                          cfg_step(cfg, certa_config_load_private_key(cfg, pp->key[0]),
+                                   "private key", pp->key[0], why, cap)
+                    : cfg_step(cfg, certa_config_add_identity_files(cfg, pp->cert[i], pp->key[i]),
+                               "certificate and key", pp->cert[i], why, cap);
+    if (ok && pp->certs)
+        ok = cfg_step(cfg, certa_config_check_key_sizes(cfg), "certificate", pp->cert[0], why, cap);
+    certa_config_set_sni_strict(cfg, o->sni_strict);
     if (ok && o->ciphers)
         ok = cfg_step(cfg, certa_config_set_ciphers(cfg, o->ciphers), "ciphers", o->ciphers, why,
                       cap);
@@ -139,7 +148,8 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
 
 /* ---- watching files ---- */
 
-#define WATCH_MAX 4
+/* Every --cert and --key, and the trust file or directory. */
+#define WATCH_MAX (2 * CLI_MAX_PAIRS + 1)
 
 typedef struct watch_set {
     const char *path[WATCH_MAX];
@@ -175,18 +185,22 @@ static void watch_snapshot(watch_set *ws) {
         ws->seen[i] = stamp_of(ws->path[i]);
 }
 
-/* Which watched files changed since the last snapshot (which is updated):
- * bit i for path[i], 0 if none. */
-static unsigned watch_changed(watch_set *ws, char *which, size_t cap) {
-    unsigned changed = 0;
+/* How many watched files changed since the last snapshot (which is
+ * updated), their names in which; *watched_changed says whether path[watched]
+ * was one of them. */
+static size_t watch_changed(watch_set *ws, char *which, size_t cap, size_t watched,
+                            bool *watched_changed) {
+    size_t changed = 0;
     which[0] = 0;
+    *watched_changed = false;
     for (size_t i = 0; i < ws->count; i++) {
         proxy_stamp now = stamp_of(ws->path[i]);
         if (!stamp_eq(&now, &ws->seen[i])) {
             size_t len = strlen(which);
             snprintf(which + len, cap - len, "%s%s", len ? ", " : "", ws->path[i]);
             ws->seen[i] = now;
-            changed |= 1u << i;
+            changed++;
+            if (i == watched) *watched_changed = true;
         }
     }
     return changed;
@@ -262,6 +276,12 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
             o->quiet = true;
             continue;
         }
+        if (!strcmp(a, "--sni-strict")) {
+            o->sni_strict = true;
+            continue;
+        }
+        if ((r = cli_pair_opt(argc, argv, &i, "proxy", &o->pairs)) < 0) return CLI_EXIT_USAGE;
+        if (r > 0) continue;
 #define OPT(name)                                                                                  \
     if ((r = cli_opt(argc, argv, &i, name, &v)) < 0) return CLI_EXIT_USAGE;                        \
     if (r > 0)
@@ -275,14 +295,6 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
         }
         OPT("--upstream") {
             upstream = v;
-            continue;
-        }
-        OPT("--cert") {
-            o->cert = v;
-            continue;
-        }
-        OPT("--key") {
-            o->key = v;
             continue;
         }
         OPT("--client-ca") {
@@ -401,12 +413,13 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
     }
     o->mode = backend ? PROXY_TERMINATE : PROXY_BRIDGE;
     o->target = backend ? backend : upstream;
-    if (!!o->cert != !!o->key) {
-        cli_err("--cert and --key go together");
+    if (o->pairs.certs != o->pairs.keys) {
+        cli_err("--cert and --key go together (%zu --cert, %zu --key): give them in pairs",
+                o->pairs.certs, o->pairs.keys);
         return CLI_EXIT_USAGE;
     }
     if (o->mode == PROXY_TERMINATE) {
-        if (!o->cert) {
+        if (!o->pairs.certs) {
             cli_err("terminate mode needs --cert and --key");
             return CLI_EXIT_USAGE;
         }
@@ -429,6 +442,11 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
         if (o->client_ca || o->client_auth >= 0) {
             cli_err("--client-ca and --client-auth are for terminate mode (--backend); bridge "
                     "mode uses --trust");
+            return CLI_EXIT_USAGE;
+        }
+        if (o->sni_strict) {
+            cli_err("--sni-strict is for terminate mode (--backend): it refuses clients by the "
+                    "server name they ask for");
             return CLI_EXIT_USAGE;
         }
         if (tickets_given) {
@@ -544,8 +562,10 @@ int cmd_proxy(int argc, char **argv) {
 
     watch_set ws;
     memset(&ws, 0, sizeof ws);
-    watch_add(&ws, o.cert);
-    watch_add(&ws, o.key);
+    for (size_t i = 0; i < o.pairs.certs; i++) {
+        watch_add(&ws, o.pairs.cert[i]);
+        watch_add(&ws, o.pairs.key[i]);
+    }
     size_t trust_idx = ws.count;
     const char *trust_path = o.mode == PROXY_TERMINATE ? o.client_ca : o.trust;
     watch_add(&ws, trust_path);
@@ -606,12 +626,12 @@ int cmd_proxy(int argc, char **argv) {
         }
         if (sig < 0 && errno != EAGAIN && errno != EINTR) break;
         char which[600];
-        unsigned changed = watch_changed(&ws, which, sizeof which);
-        if (!changed) continue;
+        bool trust_changed;
+        if (!watch_changed(&ws, which, sizeof which, trust_idx, &trust_changed)) continue;
         /* A certificate rotation keeps the ticket key: clients resume. New
          * client trust does not: a client identity verified under the old
          * anchors must not come back through a ticket. */
-        if (trust_path && (changed >> trust_idx & 1u) && !new_ticket_key(o.ticket_key))
+        if (trust_path && trust_changed && !new_ticket_key(o.ticket_key))
             proxy_log_event("error", "cannot make a new session ticket key; keeping the old one",
                             (const char *)NULL);
         try_reload(&sh, which);

@@ -28,7 +28,8 @@
 #define HTTP_MAX_HEAD 8192
 
 typedef struct serve_opts {
-    const char *cert, *key;
+    cli_pairs pairs; /* --cert/--key, repeatable: the first is the default */
+    bool sni_strict; /* refuse a server_name no certificate is for */
     const char *host;
     const char *port;
     const char *alpn, *ciphers, *groups;
@@ -95,10 +96,15 @@ static void on_signal(int sig) {
 }
 
 static void serve_usage(FILE *out) {
-    fputs("usage: certa serve --cert FILE --key FILE [options]\n"
+    fputs("usage: certa serve --cert FILE --key FILE [--cert FILE --key FILE ...] [options]\n"
           "\n"
           "  --cert FILE        certificate chain, PEM, leaf first\n"
           "  --key FILE         private key, PEM (PKCS#8, SEC1 EC, PKCS#1 RSA, Ed25519)\n"
+          "                     Repeat the pair for more names: each client gets the\n"
+          "                     certificate whose DNS SAN matches its server_name (SNI;\n"
+          "                     \"*.example.com\" covers one label), else the first pair\n"
+          "  --sni-strict       refuse a client whose server_name no certificate is for\n"
+          "                     (alert unrecognized_name); without SNI, the first pair\n"
           "  --host ADDR        address to listen on, IPv4 or IPv6 (default 127.0.0.1)\n"
           "  --port N           port (default 8443; 0 picks a free one)\n"
           "  --client-ca FILE   ask for client certificates and validate them (clientAuth)\n"
@@ -156,6 +162,14 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
             o->trace = true;
             continue;
         }
+        if (!strcmp(a, "--sni-strict")) {
+            o->sni_strict = true;
+            continue;
+        }
+        if ((m = cli_pair_opt(argc, argv, &i, "serve", &o->pairs)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            continue;
+        }
         if ((m = cli_tls_opt(argc, argv, &i, "serve", &o->tls)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
             continue;
@@ -174,8 +188,6 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
             const char **dst;
         } opts[] = {{"--client-ca", &o->client_ca},
                     {"--client-auth", &o->client_auth},
-                    {"--cert", &o->cert},
-                    {"--key", &o->key},
                     {"--host", &o->host},
                     {"--port", &o->port},
                     {"--alpn", &o->alpn},
@@ -222,11 +234,12 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
             cli_err("serve: unexpected argument '%s' (see certa serve --help)", a);
         return CLI_EXIT_USAGE;
     }
-    if (!o->cert || !o->key) {
+    if (!o->pairs.certs || !o->pairs.keys) {
         cli_err("serve: --cert FILE and --key FILE are required");
         serve_usage(stderr);
         return CLI_EXIT_USAGE;
     }
+    if (!cli_pairs_finish("serve", &o->pairs)) return CLI_EXIT_USAGE;
     if (o->client_auth && strcmp(o->client_auth, "require") && strcmp(o->client_auth, "optional") &&
         strcmp(o->client_auth, "none")) {
         cli_err("serve: --client-auth wants require, optional or none, not '%s'", o->client_auth);
@@ -274,15 +287,16 @@ static void log_connection(const conn_job *job, bool hs_done, int64_t hs_ms, con
     if (hs_done) {
         certa_info info;
         certa_conn_info(conn, &info);
-        n += snprintf(
-            line + n, sizeof line - (size_t)n,
-            "%s %s %s alpn=%s sni=%s hrr=%s resumed=%s handshake=%lld ms; in=%llu out=%llu "
-            "bytes; ",
-            cli_version_name(info.version), certa_cipher_suite_name(info.cipher_suite),
-            certa_group_name(info.group), info.alpn ? info.alpn : "none",
-            info.server_name ? info.server_name : "none", info.hello_retry ? "yes" : "no",
-            info.resumed ? "yes" : "no", (long long)hs_ms, (unsigned long long)job->bytes_in,
-            (unsigned long long)job->bytes_out);
+        n +=
+            snprintf(line + n, sizeof line - (size_t)n,
+                     "%s %s %s alpn=%s sni=%s hrr=%s resumed=%s cert=%s handshake=%lld ms; in=%llu "
+                     "out=%llu bytes; ",
+                     cli_version_name(info.version), certa_cipher_suite_name(info.cipher_suite),
+                     certa_group_name(info.group), info.alpn ? info.alpn : "none",
+                     info.server_name ? info.server_name : "none", info.hello_retry ? "yes" : "no",
+                     info.resumed ? "yes" : "no", info.cert_name ? info.cert_name : "default",
+                     (long long)hs_ms, (unsigned long long)job->bytes_in,
+                     (unsigned long long)job->bytes_out);
         certa_peer_identity id;
         if (certa_conn_peer_identity(conn, &id) == 0 && id.present && n > 0 &&
             (size_t)n < sizeof line)
@@ -655,11 +669,13 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
         *usage = true;
         return NULL;
     }
-    if ((r = certa_config_load_cert_chain(cfg, o->cert)) != 0)
-        what = "--cert";
-    else if ((r = certa_config_load_private_key(cfg, o->key)) != 0)
-        what = "--key";
-    else if (o->ciphers && (r = certa_config_set_ciphers(cfg, o->ciphers)) != 0)
+    if ((r = cli_pairs_load(cfg, &o->pairs, why, sizeof why)) != 0) {
+        cli_err("serve: %s", why);
+        certa_config_free(cfg);
+        return NULL;
+    }
+    certa_config_set_sni_strict(cfg, o->sni_strict);
+    if (o->ciphers && (r = certa_config_set_ciphers(cfg, o->ciphers)) != 0)
         what = "--ciphers";
     else if (o->groups && (r = certa_config_set_groups(cfg, o->groups)) != 0)
         what = "--groups";
@@ -721,7 +737,12 @@ int cmd_serve(int argc, char **argv) {
         return CLI_EXIT_FAIL;
     }
     serve_ctx ctx = {cfg, o.http, o.quiet, o.trace};
-    fprintf(stderr, "listening on %s (%s mode)\n", where, o.http ? "HTTP/1.1" : "echo");
+    char certs[400] = "";
+    if (o.pairs.certs > 1 || o.sni_strict)
+        snprintf(certs, sizeof certs, "; %zu certificate%s chosen by SNI, default %.200s%s",
+                 o.pairs.certs, o.pairs.certs == 1 ? "" : "s", o.pairs.cert[0],
+                 o.sni_strict ? ", strict: unknown names refused" : "");
+    fprintf(stderr, "listening on %s (%s mode%s)\n", where, o.http ? "HTTP/1.1" : "echo", certs);
 
     pthread_attr_t attr;
     pthread_attr_init(&attr);

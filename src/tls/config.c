@@ -23,6 +23,12 @@ static int default_random(void *arg, uint8_t *out, size_t len) {
 certa_config *certa_config_new(void) {
     certa_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg) return NULL;
+    cfg->ids = calloc(1, sizeof *cfg->ids); /* grows as identities are added */
+    if (!cfg->ids) {
+        free(cfg);
+        return NULL;
+    }
+    cfg->id_cap = 1;
     atomic_init(&cfg->refs, 1);
     atomic_init(&cfg->frozen, false);
     static const uint16_t default_ciphers[] = {CERTA_TLS_AES_128_GCM_SHA256,
@@ -68,8 +74,9 @@ certa_config *certa_config_new(void) {
 void certa_config_free(certa_config *cfg) {
     if (!cfg) return;
     if (atomic_fetch_sub(&cfg->refs, 1) != 1) return;
-    for (size_t i = 0; i < MAX_IDENTITIES; i++)
+    for (size_t i = 0; i < cfg->id_count; i++)
         identity_clear(&cfg->ids[i]);
+    free(cfg->ids);
     certa_trust_free(cfg->owned_trust);
     pthread_mutex_destroy(&cfg->trust_lock);
     session_cache_clear(&cfg->cache);

@@ -444,7 +444,7 @@ static int handle_alert(certa_conn *c, const uint8_t *data, size_t len) {
     case ALERT_NO_APPLICATION_PROTOCOL:
         hint = ": the peer supports none of our ALPN protocols — make the lists overlap";
         break;
-    case 112:
+    case ALERT_UNRECOGNIZED_NAME:
         hint = ": the peer does not serve this server name — check --servername";
         break;
     case ALERT_DECRYPT_ERROR:
@@ -897,6 +897,7 @@ int certa_conn_info(const certa_conn *c, certa_info *info) {
     info->peer_cert_count = c->peer_cert_count;
     info->resumed = c->resumed;
     info->session_offered = c->session_offered;
+    info->cert_name = c->is_server ? c->cert_name : NULL;
     return 0;
 }
 

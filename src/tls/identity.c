@@ -2,8 +2,11 @@
  * and the trust set used to validate the peer's. */
 #include "tls/tls.h"
 #include "x509/cert.h"
+#include "x509/extensions.h"
+#include "x509/names.h"
 #include "x509/pem.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +15,7 @@ void identity_clear(identity *id) {
         free(id->chain[i]);
     free(id->chain);
     free(id->lens);
+    free(id->names);
     key_free(id->key);
     memset(id, 0, sizeof *id);
 }
@@ -49,6 +53,38 @@ static int chain_append(identity *id, uint8_t *der, size_t len) {
     return 0;
 }
 
+/* The leaf's DNS SANs that are valid host names or wildcard patterns, kept
+ * so a handshake matches SNI without parsing the certificate again. */
+static int read_leaf_names(identity *id) {
+    x509_cert leaf;
+    x509_exts exts;
+    if (x509_parse(&leaf, id->chain[0], id->lens[0]) != 0 ||
+        x509_parse_extensions(&leaf, &exts, NULL, 0) != X509_EXT_OK || !exts.has_san)
+        return 0; /* no names: the identity can still be the default */
+    size_t total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        cursor names = exts.san, value;
+        uint8_t tag;
+        size_t used = 0;
+        while (x509_next_general_name(&names, &tag, &value)) {
+            if (tag != GN_DNS || !dns_name_valid(value.data, value.len, true)) continue;
+            if (pass == 1) {
+                memcpy(id->names + used, value.data, value.len);
+                id->names[used + value.len] = 0;
+                id->name_count++;
+            }
+            used += value.len + 1;
+        }
+        if (pass == 0) {
+            if (used == 0) return 0;
+            total = used;
+            id->names = malloc(total);
+            if (!id->names) return -1;
+        }
+    }
+    return 0;
+}
+
 /* Parses every CERTIFICATE block into out (which starts empty). */
 static int parse_chain(certa_config *cfg, const char *pem, size_t len, identity *out) {
     size_t pos = 0;
@@ -75,6 +111,10 @@ static int parse_chain(certa_config *cfg, const char *pem, size_t len, identity 
                           "no CERTIFICATE PEM block found: the file must contain "
                           "-----BEGIN CERTIFICATE----- blocks, leaf first");
     }
+    if (read_leaf_names(out) != 0) {
+        identity_clear(out);
+        return CERTA_E_NOMEM;
+    }
     return CERTA_OK;
 }
 
@@ -88,7 +128,7 @@ int certa_config_set_cert_chain_pem(certa_config *cfg, const char *pem, size_t l
         identity_clear(&fresh);
         return r;
     }
-    fresh.key = cfg->ids[0].key;
+    fresh.key = cfg->ids[0].key; /* a config always has slot 0 (config.c) */
     cfg->ids[0].key = NULL;
     identity_clear(&cfg->ids[0]);
     cfg->ids[0] = fresh;
@@ -120,9 +160,17 @@ int certa_config_load_private_key(certa_config *cfg, const char *path) {
 int certa_config_add_identity_pem(certa_config *cfg, const char *chain_pem, size_t chain_len,
                                   const char *key_pem, size_t key_len) {
     CHECK_MUTABLE(cfg);
-    if (cfg->id_count == MAX_IDENTITIES)
-        return config_err(cfg, CERTA_E_INVALID_ARGUMENT, "at most %d identities per config",
+    if (cfg->id_count > MAX_IDENTITIES) /* slot 0 and MAX_IDENTITIES added ones */
+        return config_err(cfg, CERTA_E_INVALID_ARGUMENT, "at most %d added identities per config",
                           MAX_IDENTITIES);
+    if (cfg->id_count == cfg->id_cap) { /* grow by doubling: a server may hold many names */
+        size_t cap = cfg->id_cap * 2 > MAX_IDENTITIES + 1 ? MAX_IDENTITIES + 1 : cfg->id_cap * 2;
+        identity *grown = realloc(cfg->ids, cap * sizeof *grown);
+        if (!grown) return CERTA_E_NOMEM;
+        memset(grown + cfg->id_cap, 0, (cap - cfg->id_cap) * sizeof *grown);
+        cfg->ids = grown;
+        cfg->id_cap = cap;
+    }
     identity fresh = {0};
     int r = parse_chain(cfg, chain_pem, chain_len, &fresh);
     if (r) return r;
@@ -184,11 +232,101 @@ static bool scheme_known(uint16_t s, bool tls12) {
     return false;
 }
 
-static const identity *choose_pass(const certa_config *cfg, cursor peer_schemes,
-                                   const cursor *ca_names, uint16_t *scheme, bool tls12) {
+/* host already valid: the names were checked when loaded, so matching is a
+ * length test and a case-insensitive compare per name. */
+const char *identity_name_match_valid(const identity *id, const char *host, size_t hn) {
+    const char *name = id->names;
+    for (size_t i = 0; i < id->name_count; i++) {
+        size_t n = strlen(name);
+        if (dns_name_match_valid((const uint8_t *)name, n, (const uint8_t *)host, hn)) return name;
+        name += n + 1;
+    }
+    return NULL;
+}
+
+bool sni_host_valid(const char *host, size_t *hn) {
+    if (!host) return false;
+    *hn = strlen(host);
+    return dns_name_valid((const uint8_t *)host, *hn, false);
+}
+
+const char *identity_name_match(const identity *id, const char *host) {
+    size_t hn;
+    return sni_host_valid(host, &hn) ? identity_name_match_valid(id, host, hn) : NULL;
+}
+
+bool identities_know_name(const certa_config *cfg, const char *host) {
+    size_t hn;
+    if (!sni_host_valid(host, &hn)) return false;
+    for (size_t i = 0; i < cfg->id_count; i++)
+        if (identity_complete(&cfg->ids[i]) && identity_name_match_valid(&cfg->ids[i], host, hn))
+            return true;
+    return false;
+}
+
+/* "a.example, b.example, and 3 more" into out: what the server has. */
+static void list_names(const certa_config *cfg, char *out, size_t cap) {
+    size_t used = 0, left_out = 0;
+    out[0] = 0;
     for (size_t i = 0; i < cfg->id_count; i++) {
         const identity *id = &cfg->ids[i];
         if (!identity_complete(id)) continue;
+        const char *name = id->names;
+        for (size_t k = 0; k < id->name_count; k++, name += strlen(name) + 1) {
+            size_t n = strlen(name);
+            if (left_out || used + n + 24 >= cap) {
+                left_out++;
+                continue;
+            }
+            used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", name);
+        }
+    }
+    if (left_out) snprintf(out + used, cap - used, " and %zu more", left_out);
+    if (!out[0]) snprintf(out, cap, "no DNS names at all");
+}
+
+int sni_strict_check(certa_conn *c) {
+    if (!c->cfg->sni_strict || !c->server_name[0] || identities_know_name(c->cfg, c->server_name))
+        return 0;
+    char names[200];
+    list_names(c->cfg, names, sizeof names);
+    return conn_fail(c, CERTA_E_UNRECOGNIZED_NAME, ALERT_UNRECOGNIZED_NAME,
+                     "no certificate for '%.64s': the server has certificates for %s",
+                     c->server_name, names);
+}
+
+const identity *identity_first(const certa_config *cfg, const char *server_name) {
+    const identity *any = NULL;
+    for (size_t i = 0; i < cfg->id_count; i++) {
+        const identity *id = &cfg->ids[i];
+        if (!identity_complete(id)) continue;
+        if (identity_name_match(id, server_name)) return id;
+        if (!any) any = id;
+    }
+    return any;
+}
+
+void identity_choice_note(const certa_conn *c, char *out, size_t cap) {
+    out[0] = 0;
+    if (!c->server_name[0]) return;
+    if (c->cert_name)
+        snprintf(out, cap, ", DNS %s matches SNI %s", c->cert_name, c->server_name);
+    else
+        snprintf(out, cap, ", the default%s%s%s: none is for SNI %s",
+                 c->id->name_count ? " (DNS " : "", c->id->name_count ? c->id->names : "",
+                 c->id->name_count ? ")" : "", c->server_name);
+}
+
+/* One pass over the identities; by_name: only those with a certificate for
+ * that (valid) host name. */
+static const identity *choose_pass(const certa_config *cfg, cursor peer_schemes,
+                                   const cursor *ca_names, const char *by_name, uint16_t *scheme,
+                                   bool tls12) {
+    size_t by_len = by_name ? strlen(by_name) : 0;
+    for (size_t i = 0; i < cfg->id_count; i++) {
+        const identity *id = &cfg->ids[i];
+        if (!identity_complete(id)) continue;
+        if (by_name && !identity_name_match_valid(id, by_name, by_len)) continue;
         if (ca_names && !chain_matches_cas(id, *ca_names)) continue;
         cursor list = peer_schemes;
         uint16_t s;
@@ -202,21 +340,39 @@ static const identity *choose_pass(const certa_config *cfg, cursor peer_schemes,
     return NULL;
 }
 
-static const identity *choose(const certa_config *cfg, cursor peer_schemes, const cursor *ca_names,
-                              uint16_t *scheme, bool tls12) {
+static const identity *choose_among(const certa_config *cfg, cursor peer_schemes,
+                                    const cursor *ca_names, const char *by_name, uint16_t *scheme,
+                                    bool tls12) {
     const identity *id = NULL;
-    if (ca_names && ca_names->len) id = choose_pass(cfg, peer_schemes, ca_names, scheme, tls12);
-    return id ? id : choose_pass(cfg, peer_schemes, NULL, scheme, tls12);
+    if (ca_names && ca_names->len)
+        id = choose_pass(cfg, peer_schemes, ca_names, by_name, scheme, tls12);
+    return id ? id : choose_pass(cfg, peer_schemes, NULL, by_name, scheme, tls12);
+}
+
+static const identity *choose(const certa_config *cfg, cursor peer_schemes, const cursor *ca_names,
+                              const char *server_name, uint16_t *scheme, bool tls12) {
+    bool by_name = server_name && server_name[0] && identities_know_name(cfg, server_name);
+    if (by_name) {
+        const identity *id = choose_among(cfg, peer_schemes, ca_names, server_name, scheme, tls12);
+        /* Strict: never a certificate for another name, even when the ones
+         * for this name do not fit the client. */
+        if (id || cfg->sni_strict) return id;
+    }
+    return choose_among(cfg, peer_schemes, ca_names, NULL, scheme, tls12);
 }
 
 const identity *identity_choose(const certa_config *cfg, cursor peer_schemes,
-                                const cursor *ca_names, uint16_t *scheme) {
-    return choose(cfg, peer_schemes, ca_names, scheme, false);
+                                const cursor *ca_names, const char *server_name, uint16_t *scheme) {
+    return choose(cfg, peer_schemes, ca_names, server_name, scheme, false);
 }
 
 const identity *identity_choose_tls12(const certa_config *cfg, cursor peer_schemes,
                                       const cursor *ca_names, uint16_t *scheme) {
-    return choose(cfg, peer_schemes, ca_names, scheme, true);
+    return choose(cfg, peer_schemes, ca_names, NULL, scheme, true);
+}
+
+void certa_config_set_sni_strict(certa_config *cfg, bool strict) {
+    if (cfg && !atomic_load(&cfg->frozen)) cfg->sni_strict = strict;
 }
 
 void certa_config_set_trust(certa_config *cfg, const certa_trust *trust) {

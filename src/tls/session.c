@@ -54,7 +54,8 @@ void session_encode(builder *b, const session_state *s) {
     bld_u8(b, s->psk_len);
     bld_bytes(b, s->psk, s->psk_len);
     put_str8(b, s->server_name);
-    bld_u8(b, (uint8_t)((p->present ? 1 : 0) | (p->verified ? 2 : 0) | (s->ems ? 4 : 0)));
+    bld_u8(b, (uint8_t)((p->present ? 1 : 0) | (p->verified ? 2 : 0) | (s->ems ? 4 : 0) |
+                        (s->name_matched ? 8 : 0)));
     bld_u64(b, (uint64_t)p->not_after);
     put_str8(b, p->spiffe_id);
     put_str16(b, p->dns_names);
@@ -88,7 +89,7 @@ int session_decode(const uint8_t *data, size_t len, session_state *s) {
     size_t secret_len = suite && suite->version == CERTA_TLS12 ? TLS12_MASTER_LEN
                         : suite                                ? hash_len(suite->hash)
                                                                : 0;
-    if (!suite || psk.len != secret_len || flags > 7 || s->lifetime == 0 ||
+    if (!suite || psk.len != secret_len || flags > 15 || s->lifetime == 0 ||
         s->lifetime > MAX_TICKET_LIFETIME || auth_time > SESSION_MAX_TIME ||
         issued > SESSION_MAX_TIME)
         goto bad;
@@ -100,6 +101,7 @@ int session_decode(const uint8_t *data, size_t len, session_state *s) {
     p->verified = (flags & 2) != 0;
     p->not_after = (int64_t)not_after;
     s->ems = (flags & 4) != 0;
+    s->name_matched = (flags & 8) != 0;
     s->ticket = ticket.len ? ticket.data : NULL;
     s->ticket_len = ticket.len;
     return 0;
@@ -265,6 +267,7 @@ int send_session_tickets(certa_conn *c) {
     s.lifetime = lifetime;
     s.psk_len = (uint8_t)hash_len(h);
     snprintf(s.server_name, sizeof s.server_name, "%s", c->server_name);
+    s.name_matched = c->cert_name != NULL;
     s.peer = c->peer;
     builder msg;
     bld_init_alloc(&msg, 512);
@@ -372,6 +375,10 @@ const char *ticket_unusable(const certa_conn *c, const session_state *s, uint16_
     if (t >= s->issued + (int64_t)s->lifetime || t >= s->auth_time + (int64_t)cfg->ticket_lifetime)
         return "it expired";
     if (strcasecmp(s->server_name, c->server_name)) return "it was issued for another server name";
+    /* Resuming skips our certificate, so it must still be one for the name:
+     * a session made under a certificate for this SNI does not outlive it. */
+    if (s->name_matched && !c->cert_name)
+        return "this server no longer has a certificate for its server name";
     if (cfg->client_auth == CERTA_CLIENT_AUTH_REQUIRE && !(s->peer.present && s->peer.verified))
         return "it carries no verified client certificate, which this server requires";
     if (s->peer.present && t >= s->peer.not_after) return "the client's certificate has expired";
@@ -389,6 +396,7 @@ static void tls12_session_fill(certa_conn *c, session_state *s, int64_t t, uint3
     memcpy(s->psk, c->master_secret, TLS12_MASTER_LEN);
     s->ems = c->ems;
     snprintf(s->server_name, sizeof s->server_name, "%s", c->server_name);
+    s->name_matched = c->is_server && c->cert_name != NULL;
     s->peer = c->peer;
 }
 

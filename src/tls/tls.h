@@ -74,6 +74,7 @@ enum {
     ALERT_NO_RENEGOTIATION = 100,
     ALERT_MISSING_EXTENSION = 109,
     ALERT_UNSUPPORTED_EXTENSION = 110,
+    ALERT_UNRECOGNIZED_NAME = 112,
     ALERT_NO_APPLICATION_PROTOCOL = 120,
     ALERT_NONE = 255,
 };
@@ -108,7 +109,9 @@ uint8_t alert_for_error(int code);
 #define MAX_LIST 8
 #define MAX_GROUPS 16
 #define MAX_CIPHERS 16
-#define MAX_IDENTITIES 4
+/* Certificate/key pairs a config may add (besides slot 0): grown as added;
+ * a server in front of many names (SNI) may hold this many. */
+#define MAX_IDENTITIES 1024
 #define MAX_RULES 32
 #define MAX_PINS 16
 #define ALPN_WIRE_MAX 512
@@ -122,12 +125,15 @@ uint8_t alert_for_error(int code);
 #define DEFAULT_MAX_CHAIN 10
 #define DEFAULT_MAX_VERIFY_WORK 1000
 
-/* A certificate chain (leaf first, DER) with its private key. */
+/* A certificate chain (leaf first, DER) with its private key, and the
+ * leaf's DNS SANs, read once at load time for choosing by SNI. */
 typedef struct identity {
     uint8_t **chain;
     size_t *lens;
     size_t count;
     crypto_key *key;
+    char *names; /* valid DNS SANs, each NUL-terminated, back to back */
+    size_t name_count;
 } identity;
 
 typedef enum rule_kind { RULE_SPIFFE_EXACT, RULE_SPIFFE_PREFIX, RULE_DNS, RULE_PIN } rule_kind;
@@ -151,6 +157,7 @@ typedef struct session_state {
     char server_name[256];
     certa_peer_identity peer; /* server: the client's; client: the server's */
     bool ems;                 /* TLS 1.2: made with the extended master secret */
+    bool name_matched;        /* server: our certificate was chosen for server_name (SNI) */
     const uint8_t *ticket;    /* client only: the ticket to offer */
     size_t ticket_len;
 } session_state;
@@ -192,8 +199,9 @@ struct certa_config {
     uint8_t alpn_wire[ALPN_WIRE_MAX]; /* ProtocolNameList contents */
     size_t alpn_wire_len;
     uint16_t record_size_limit; /* RFC 8449, content bytes; 0 = 2^14 */
-    identity ids[MAX_IDENTITIES]; /* ids[0] from load_cert_chain/private_key */
-    size_t id_count;
+    identity *ids; /* ids[0] from load_cert_chain/private_key, then add_identity's */
+    size_t id_count, id_cap;
+    bool sni_strict;          /* server: refuse a server_name no certificate is for */
     const certa_trust *trust; /* borrowed, or owned_trust */
     certa_trust *owned_trust;
     pthread_mutex_t trust_lock; /* the system bundle is loaded on first use */
@@ -238,12 +246,34 @@ void identity_clear(identity *id);
 bool identity_complete(const identity *id);
 /* The first complete identity whose key fits one of the peer's schemes
  * (in the peer's order) and, if ca_names is given, whose chain names one of
- * those issuers (falling back to any fitting identity). */
+ * those issuers (falling back to any fitting identity). With server_name
+ * (a server's SNI, else NULL), identities with a certificate for that name
+ * come first; the others only when none of those fits and the config is not
+ * SNI-strict. */
 const identity *identity_choose(const certa_config *cfg, cursor peer_schemes,
-                                const cursor *ca_names, uint16_t *scheme);
+                                const cursor *ca_names, const char *server_name, uint16_t *scheme);
 /* The same with TLS 1.2's reading of the schemes (ECDSA of any curve, PKCS#1). */
 const identity *identity_choose_tls12(const certa_config *cfg, cursor peer_schemes,
                                       const cursor *ca_names, uint16_t *scheme);
+/* The DNS name of id's certificate that host matches (exactly, or by a
+ * one-label wildcard), NULL if none or host is NULL or not a valid host
+ * name. The _valid form skips checking host (sni_host_valid said yes, and
+ * set hn): for loops over many identities. */
+const char *identity_name_match(const identity *id, const char *host);
+const char *identity_name_match_valid(const identity *id, const char *host, size_t hn);
+bool sni_host_valid(const char *host, size_t *hn);
+/* Does any complete identity have a certificate for host? */
+bool identities_know_name(const certa_config *cfg, const char *host);
+/* Server, after reading SNI: in strict mode a name no certificate is for
+ * fails the handshake with unrecognized_name (and a sentence listing the
+ * names there are). 0 or the error. */
+int sni_strict_check(certa_conn *c);
+/* The first complete identity, preferring one for server_name (for naming
+ * its key in an error); NULL if there is none. */
+const identity *identity_first(const certa_config *cfg, const char *server_name);
+/* For the server's Certificate trace line: ", DNS *.example.com matches SNI
+ * a.example.com", ", the default (DNS ...): none is for SNI x", or "". */
+void identity_choice_note(const certa_conn *c, char *out, size_t cap);
 /* The trust set for peer validation (loading the system bundle once). */
 const certa_trust *config_trust(certa_config *cfg);
 
@@ -344,6 +374,7 @@ struct certa_conn {
     char alpn[256];
     uint8_t hello_fingerprint[32]; /* server: what of ClientHello1 must not change */
     const identity *id;            /* our certificate and key for this handshake */
+    const char *cert_name;         /* server: id's DNS name that matched SNI, or NULL */
     uint16_t sig_scheme;           /* our CertificateVerify */
     uint16_t peer_sig_scheme;      /* peer's CertificateVerify */
     bool ccs_sent;

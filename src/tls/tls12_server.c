@@ -36,18 +36,21 @@ static bool curve_acceptable(const crypto_key *key, const client_hello *ch) {
 }
 
 /* The first of our suites (our order) the client offers that one of our
- * identities can sign for with a scheme the client accepts. */
-static int choose_suite_and_identity(certa_conn *c, const client_hello *ch, cursor schemes) {
+ * identities can sign for with a scheme the client accepts. by_name: only
+ * identities with a certificate for that server name. */
+static bool choose_pass(certa_conn *c, const client_hello *ch, cursor schemes, const char *by_name,
+                        bool *curve_missing) {
     const certa_config *cfg = c->cfg;
-    bool curve_missing = false; /* an ECDSA identity fit but for its curve */
+    size_t by_len = by_name ? strlen(by_name) : 0; /* valid: identities_know_name said so */
     for (size_t i = 0; i < cfg->cipher12_count; i++) {
         if (!list_has_u16(ch->suites, cfg->ciphers12[i])) continue;
         const cipher_suite *suite = cipher_suite_find(cfg->ciphers12[i]);
         for (size_t k = 0; k < cfg->id_count; k++) {
             const identity *id = &cfg->ids[k];
             if (!identity_complete(id)) continue;
+            if (by_name && !identity_name_match_valid(id, by_name, by_len)) continue;
             if (suite->auth == AUTH_ECDSA && !curve_acceptable(id->key, ch)) {
-                curve_missing = true;
+                *curve_missing = true;
                 continue;
             }
             /* An ECDSA key signs with its own curve's hash when the client
@@ -70,16 +73,27 @@ static int choose_suite_and_identity(certa_conn *c, const client_hello *ch, curs
                 c->suite = suite;
                 c->id = id;
                 c->sig_scheme = chosen;
-                return 0;
+                return true;
             }
         }
     }
+    return false;
+}
+
+/* Identities for the client's server name first; the others only when none
+ * of those fits and the config is not SNI-strict (identity.c's rule). */
+static int choose_suite_and_identity(certa_conn *c, const client_hello *ch, cursor schemes) {
+    const certa_config *cfg = c->cfg;
+    bool curve_missing = false; /* an ECDSA identity fit but for its curve */
+    bool by_name = c->server_name[0] && identities_know_name(cfg, c->server_name);
+    if ((by_name && choose_pass(c, ch, schemes, c->server_name, &curve_missing)) ||
+        ((!by_name || !cfg->sni_strict) && choose_pass(c, ch, schemes, NULL, &curve_missing))) {
+        c->cert_name = identity_name_match(c->id, c->server_name);
+        return 0;
+    }
     char key[40] = "?";
-    for (size_t i = 0; i < cfg->id_count; i++)
-        if (identity_complete(&cfg->ids[i])) {
-            key_describe(cfg->ids[i].key, key, sizeof key);
-            break;
-        }
+    const identity *first = identity_first(cfg, c->server_name);
+    if (first) key_describe(first->key, key, sizeof key);
     if (curve_missing)
         return conn_fail(c, CERTA_E_NO_COMMON_GROUP, ALERT_HANDSHAKE_FAILURE,
                          "the client's supported_groups leave out the curve of this server's %s "
@@ -318,7 +332,10 @@ static int send_full_flight(certa_conn *c) {
     if (!r) r = conn_send_handshake(c, HS_CERTIFICATE, b.buf, b.len);
     bld_free(&b);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
-    conn_trace(c, "> Certificate (%zu certificate%s)", c->id->count, c->id->count == 1 ? "" : "s");
+    char why[320];
+    identity_choice_note(c, why, sizeof why);
+    conn_trace(c, "> Certificate (%zu certificate%s%s)", c->id->count, c->id->count == 1 ? "" : "s",
+               why);
     if (send_server_key_exchange(c) != 0) return c->error;
     bool ask = c->cfg->client_auth != CERTA_CLIENT_AUTH_NONE;
     if (ask && send_certificate_request(c) != 0) return c->error;
@@ -343,7 +360,7 @@ static int send_resumed_flight(certa_conn *c) {
 int tls12_server_hello(certa_conn *c, client_hello *ch, const uint8_t *msg, size_t len) {
     if (tls12_handshake_start(c) != 0) return c->error;
     memcpy(c->client_random, ch->random, 32);
-    if (read_server_name(c, ch) != 0 || choose_alpn(c, ch) != 0 ||
+    if (read_server_name(c, ch) != 0 || sni_strict_check(c) != 0 || choose_alpn(c, ch) != 0 ||
         check_hello_extensions(c, ch) != 0)
         return c->error;
     const cursor *sa = ext_find(&ch->exts, EXT_SIGNATURE_ALGORITHMS);

@@ -619,7 +619,7 @@ static int on_certificate_request(certa_conn *c, const uint8_t *msg, size_t len)
     memcpy(c->cr_context, context.data, context.len);
     c->cr_context_len = (uint8_t)context.len;
     c->cert_requested = true;
-    c->id = identity_choose(c->cfg, schemes, ca ? &cas : NULL, &c->sig_scheme);
+    c->id = identity_choose(c->cfg, schemes, ca ? &cas : NULL, NULL, &c->sig_scheme);
     int r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     trace_certificate_request(c);

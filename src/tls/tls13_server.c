@@ -81,14 +81,15 @@ static int choose_identity(certa_conn *c, const client_hello *ch) {
     if (!u16_list(*sa, 2, &schemes))
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                          "malformed signature_algorithms in ClientHello");
-    c->id = identity_choose(c->cfg, schemes, NULL, &c->sig_scheme);
-    if (c->id) return 0;
+    if (sni_strict_check(c) != 0) return c->error;
+    c->id = identity_choose(c->cfg, schemes, NULL, c->server_name, &c->sig_scheme);
+    if (c->id) {
+        c->cert_name = identity_name_match(c->id, c->server_name);
+        return 0;
+    }
     char key[40] = "?";
-    for (size_t i = 0; i < c->cfg->id_count; i++)
-        if (identity_complete(&c->cfg->ids[i])) {
-            key_describe(c->cfg->ids[i].key, key, sizeof key);
-            break;
-        }
+    const identity *first = identity_first(c->cfg, c->server_name);
+    if (first) key_describe(first->key, key, sizeof key);
     return conn_fail(c, CERTA_E_NO_COMMON_SIGALG, ALERT_HANDSHAKE_FAILURE,
                      "the client accepts no signature scheme that fits this server's %s key: "
                      "use a certificate type the client supports",
@@ -422,7 +423,10 @@ static int send_server_flight(certa_conn *c, const client_hello *ch) {
     r = build_certificate(c, &b, NULL, 0);
     if (!r) r = conn_send_handshake(c, HS_CERTIFICATE, b.buf, b.len);
     if (r) goto fail;
-    conn_trace(c, "> Certificate (%zu certificate%s)", c->id->count, c->id->count == 1 ? "" : "s");
+    char why[320];
+    identity_choice_note(c, why, sizeof why);
+    conn_trace(c, "> Certificate (%zu certificate%s%s)", c->id->count, c->id->count == 1 ? "" : "s",
+               why);
     bld_free(&b);
     if (send_certificate_verify(c) != 0 || send_finished(c, c->server_hs_secret) != 0)
         return c->state == ST_FAILED ? c->error
@@ -445,13 +449,14 @@ int tls13_server_hello(certa_conn *c, client_hello *chp, const uint8_t *msg, siz
     bool second = c->state == ST_SERVER_WAIT_CH2;
     const cipher_suite *retry_suite = c->suite;
     uint16_t retry_group = c->group;
-    if (check_version(c, &ch) != 0 || choose_suite(c, &ch) != 0 || choose_identity(c, &ch) != 0)
+    /* SNI first: it picks the certificate (the second ClientHello repeats
+     * the first's, which the fingerprint below holds it to). */
+    if (check_version(c, &ch) != 0 || choose_suite(c, &ch) != 0 ||
+        (!second && read_server_name(c, &ch) != 0) || choose_identity(c, &ch) != 0)
         return c->error;
     bool need_retry = false;
     if (choose_group(c, &ch, &need_retry) != 0) return c->error;
-    if (!second) {
-        if (read_server_name(c, &ch) != 0 || choose_alpn(c, &ch) != 0) return c->error;
-    }
+    if (!second && choose_alpn(c, &ch) != 0) return c->error;
     conn_trace(c, "< ClientHello%s (%zu suites, %zu groups%s%s)", second ? " (second)" : "",
                ch.suites.len / 2, ch.groups.len / 2, c->server_name[0] ? ", SNI " : "",
                c->server_name);

@@ -51,6 +51,10 @@ bool dns_name_match(const uint8_t *pattern, size_t pn, const char *host) {
     size_t hn = strlen(host);
     const uint8_t *h = (const uint8_t *)host;
     if (!dns_name_valid(pattern, pn, true) || !dns_name_valid(h, hn, false)) return false;
+    return dns_name_match_valid(pattern, pn, h, hn);
+}
+
+bool dns_name_match_valid(const uint8_t *pattern, size_t pn, const uint8_t *h, size_t hn) {
     if (pattern[0] == '*') {
         /* "*.rest" matches "label.rest" with exactly one whole label. */
         const uint8_t *dot = memchr(h, '.', hn);

@@ -18,6 +18,9 @@ bool dns_name_valid(const uint8_t *s, size_t n, bool allow_wildcard);
  * match the reference host name? Case-insensitive; a wildcard stands for
  * exactly one whole left-most label. Both must be valid. */
 bool dns_name_match(const uint8_t *pattern, size_t pn, const char *host);
+/* The same for a pattern and host already known valid (checked once, e.g.
+ * a server's names at load time and the SNI once per handshake). */
+bool dns_name_match_valid(const uint8_t *pattern, size_t pn, const uint8_t *host, size_t hn);
 
 /* An IPv4 dotted quad (no leading zeros) or an IPv6 literal. Returns 4 or
  * 16 (bytes written to out), 0 if s is not an address. */
