@@ -257,6 +257,42 @@ void cli_link_linger(cli_link *l, int max_ms) {
     }
 }
 
+/* ---- exporters ---- */
+
+int cli_ekm_opt(int argc, char **argv, int *i, const char *cmd, cli_ekm *e) {
+    const char *v = NULL;
+    int m = cli_opt(argc, argv, i, "--export-keying-material", &v);
+    if (m <= 0) return m;
+    const char *colon = strrchr(v, ':');
+    char *end = NULL;
+    unsigned long n = colon ? strtoul(colon + 1, &end, 10) : 0;
+    if (!colon || colon == v || !end || *end || n < 1 || n > 1024) {
+        cli_err("%s: --export-keying-material wants LABEL:LEN with LEN 1 to 1024, not '%s'", cmd,
+                v);
+        return -1;
+    }
+    e->label = v;
+    e->label_len = (size_t)(colon - v);
+    e->len = n;
+    return 1;
+}
+
+void cli_ekm_print(FILE *out, const char *prefix, certa_conn *conn, const cli_ekm *e) {
+    uint8_t km[1024];
+    int r =
+        certa_conn_export_keying_material(conn, km, e->len, e->label, e->label_len, NULL, 0, false);
+    if (r != CERTA_OK) {
+        fprintf(out, "%s--export-keying-material: %s (%s)\n", prefix, certa_error_text(r),
+                certa_error_name(r));
+        return;
+    }
+    char hex[2 * sizeof km + 1];
+    for (size_t k = 0; k < e->len; k++)
+        snprintf(hex + 2 * k, 3, "%02X", km[k]);
+    fprintf(out, "%sKeying material: %s\n", prefix, hex);
+    memset(km, 0, sizeof km);
+}
+
 /* ---- protocol versions and profiles ---- */
 
 /* "1.2", "TLSv1.2", "tls1.2" (any case) and the same for 1.3; 0 if none. */

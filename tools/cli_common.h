@@ -89,6 +89,16 @@ void cli_link_linger(cli_link *l, int max_ms);
 /* ---- protocol versions and profiles (serve, connect, proxy) ---- */
 
 /* What --profile, --min-version, --max-version and --allow-no-ems asked for. */
+/* --export-keying-material LABEL:LEN (RFC 8446 7.5 / RFC 5705). */
+typedef struct cli_ekm {
+    const char *label; /* NULL: not asked for; the label is label[0 .. label_len) */
+    size_t label_len, len;
+} cli_ekm;
+/* Parses the option like cli_opt (1 taken, 0 not this option, -1 reported). */
+int cli_ekm_opt(int argc, char **argv, int *i, const char *cmd, cli_ekm *e);
+/* Writes "PREFIXKeying material: HEX" to out, as openssl prints it. */
+void cli_ekm_print(FILE *out, const char *prefix, certa_conn *conn, const cli_ekm *e);
+
 typedef struct cli_tls_opts {
     const char *profile;  /* NULL: the library defaults */
     uint16_t min_version; /* 0: not given */

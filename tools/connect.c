@@ -41,8 +41,7 @@ typedef struct connect_opts {
     bool quiet;
     const char *session_file; /* --session: offered if stored, rewritten after */
     cli_tls_opts tls;         /* --profile, --min-version, --max-version, --allow-no-ems */
-    const char *ekm_label;    /* --export-keying-material LABEL:LEN */
-    size_t ekm_label_len, ekm_len;
+    cli_ekm ekm;              /* --export-keying-material LABEL:LEN */
 } connect_opts;
 
 /* A --session file: this line, then the session bytes (certa_conn_session).
@@ -159,18 +158,8 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
             o->key = v;
             continue;
         }
-        if ((m = cli_opt(argc, argv, &i, "--export-keying-material", &v)) != 0) {
+        if ((m = cli_ekm_opt(argc, argv, &i, "connect", &o->ekm)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
-            const char *colon = strrchr(v, ':');
-            char *end = NULL;
-            unsigned long n = colon ? strtoul(colon + 1, &end, 10) : 0;
-            if (!colon || colon == v || !end || *end || n < 1 || n > 1024) {
-                cli_err("--export-keying-material wants LABEL:LEN with LEN 1 to 1024, not '%s'", v);
-                return CLI_EXIT_USAGE;
-            }
-            o->ekm_label = v;
-            o->ekm_label_len = (size_t)(colon - v);
-            o->ekm_len = n;
             continue;
         }
         if ((m = cli_opt(argc, argv, &i, "--servername", &v)) != 0) {
@@ -697,22 +686,6 @@ static int relay(certa_conn *conn, int fd, const connect_opts *o) {
     return rc;
 }
 
-/* --export-keying-material: "Keying material: HEX" on stderr, as openssl prints it. */
-static void print_keying_material(certa_conn *conn, const connect_opts *o) {
-    uint8_t out[1024];
-    int r = certa_conn_export_keying_material(conn, out, o->ekm_len, o->ekm_label, o->ekm_label_len,
-                                              NULL, 0, false);
-    if (r != CERTA_OK) {
-        cli_err("--export-keying-material: %s (%s)", certa_error_text(r), certa_error_name(r));
-        return;
-    }
-    fprintf(stderr, "* Keying material: ");
-    for (size_t i = 0; i < o->ekm_len; i++)
-        fprintf(stderr, "%02X", out[i]);
-    fprintf(stderr, "\n");
-    memset(out, 0, sizeof out);
-}
-
 /* Builds the client config; returns NULL after printing why (*usage set
  * when the arguments were at fault rather than a file). */
 static certa_config *build_config(const connect_opts *o, certa_trust **trust_out, bool *usage) {
@@ -869,7 +842,7 @@ int cmd_connect(int argc, char **argv) {
         rc = CLI_EXIT_FAIL;
     } else {
         if (!o.quiet) print_summary(conn, hs_ms, name_is_ip);
-        if (o.ekm_label) print_keying_material(conn, &o);
+        if (o.ekm.label) cli_ekm_print(stderr, "* ", conn, &o.ekm);
         /* The relay reads until the server closes: tickets come with its
          * first records after the handshake. */
         rc = relay(conn, fd, &o);

@@ -42,11 +42,13 @@ typedef struct serve_opts {
     long tickets;         /* session tickets per handshake (0 = no resumption) */
     long ticket_lifetime; /* seconds; 0 = the library default */
     cli_tls_opts tls;     /* --profile, --min-version, --max-version, --allow-no-ems */
+    cli_ekm ekm;          /* --export-keying-material LABEL:LEN, per connection */
 } serve_opts;
 
 typedef struct serve_ctx {
     certa_config *cfg;
     bool http, quiet, trace;
+    cli_ekm ekm;
 } serve_ctx;
 
 typedef struct http_state {
@@ -115,6 +117,9 @@ static void serve_usage(FILE *out) {
           "                     spiffe://td/path, spiffe://td/prefix/*, dns:NAME, sha256:PIN\n"
           "  --alpn LIST        protocols to accept, e.g. h2,http/1.1; a client offering\n"
           "                     none of them is refused with no_application_protocol\n"
+          "  --export-keying-material LABEL:LEN\n"
+          "                     print LEN exported bytes per connection (RFC 8446 7.5 /\n"
+          "                     RFC 5705), like openssl's -keymatexport/-keymatexportlen\n"
           "  --http             answer HTTP/1.1 requests with the negotiated parameters\n"
           "                     (default: echo the bytes back)\n"
           "  --ciphers LIST     cipher suites in preference order (TLS 1.3 and 1.2 names)\n"
@@ -167,6 +172,10 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
             continue;
         }
         if ((m = cli_pair_opt(argc, argv, &i, "serve", &o->pairs)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            continue;
+        }
+        if ((m = cli_ekm_opt(argc, argv, &i, "serve", &o->ekm)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
             continue;
         }
@@ -497,6 +506,11 @@ static void run_connection(conn_job *job) {
             hs_done = true;
             hs_ms = cli_now_ms() - start;
             last_activity = cli_now_ms();
+            if (job->ctx->ekm.label) {
+                char prefix[48];
+                snprintf(prefix, sizeof prefix, "conn #%lu: ", job->id);
+                cli_ekm_print(stderr, prefix, conn, &job->ctx->ekm);
+            }
         }
         if (r || certa_conn_failed(conn)) {
             cli_link_drain_out(l, 1000); /* deliver the alert */
@@ -736,7 +750,7 @@ int cmd_serve(int argc, char **argv) {
         certa_config_free(cfg);
         return CLI_EXIT_FAIL;
     }
-    serve_ctx ctx = {cfg, o.http, o.quiet, o.trace};
+    serve_ctx ctx = {cfg, o.http, o.quiet, o.trace, o.ekm};
     char certs[400] = "";
     if (o.pairs.certs > 1 || o.sni_strict)
         snprintf(certs, sizeof certs, "; %zu certificate%s chosen by SNI, default %.200s%s",

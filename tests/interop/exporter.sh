@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Keying-material exporters: certa connect --export-keying-material against
-# openssl s_server -keymatexport, TLS 1.3 and TLS 1.2: the same bytes.
+# Keying-material exporters against openssl, TLS 1.3 and TLS 1.2, both
+# sides: certa connect --export-keying-material against s_server
+# -keymatexport, and certa serve --export-keying-material against s_client
+# -keymatexport: the same bytes.
 . "$(dirname "$0")/lib.sh"
 need openssl
 need_certa
@@ -22,4 +24,20 @@ for v in 1.3 1.2; do
   fi
   stop_held_openssl_server
 done
+start_certa_serve serve-ekm --cert "$T_TMP/srv.crt" --key "$T_TMP/srv.key" --min-version 1.2 \
+  --export-keying-material EXPERIMENTAL-certa:48 || finish
+for v in 1.3 1.2; do
+  theirs=$(echo | timeout 20 openssl s_client -connect "127.0.0.1:$SERVE_PORT" -tls${v/./_} \
+    -keymatexport EXPERIMENTAL-certa -keymatexportlen 48 2>/dev/null |
+    grep -oE 'Keying material: [0-9A-F]{96}' | head -1)
+  wait_for "$SERVE_LOG" "Keying material: [0-9A-F]{96}" 5
+  ours=$(grep -oE 'Keying material: [0-9A-F]{96}' "$SERVE_LOG" | grep -F "${theirs:-none}" | head -1)
+  if [ -n "$theirs" ] && [ "$ours" = "$theirs" ]; then
+    ok "TLS $v: certa serve exports what openssl s_client exports"
+  else
+    not_ok "TLS $v: serve exporter mismatch (openssl '$theirs')"
+    show "$SERVE_LOG"
+  fi
+done
+stop_certa_serve serve-ekm
 finish
