@@ -3,6 +3,7 @@
  * unavoidable operations allow (the bound).
  *
  *   bench_speed handshake   handshake_full{,_secp256r1,_rsa2048}, handshake_resumed,
+ *                           handshake_full_{secp521r1,x448,ffdhe2048} (also: groups),
  *                           handshake_full_tls12, handshake_resumed_tls12
  *   bench_speed resumed     handshake_resumed, handshake_resumed_tls12
  *   bench_speed tls12       handshake_full_tls12, handshake_resumed_tls12
@@ -104,49 +105,62 @@ static double ossl_handshake_rate(bench_setup *b) {
  * precomputed digest), so the bound is a true ceiling. */
 
 typedef struct kex_bench {
-    bool ec;
-    const char *curve;
+    const char *keytype; /* "X25519", "X448", "EC" or "DH" */
+    const char *group;   /* curve or FFDHE group; NULL for X25519/X448 */
     EVP_PKEY_CTX *gen;
+    EVP_PKEY *peer; /* one object, its public value replaced per agreement */
 } kex_bench;
+
+static void kex_bench_init(kex_bench *k, const char *group) {
+    memset(k, 0, sizeof *k);
+    if (!strcmp(group, "x25519") || !strcmp(group, "x448")) {
+        k->keytype = !strcmp(group, "x25519") ? "X25519" : "X448";
+    } else {
+        k->keytype = !strncmp(group, "ffdhe", 5) ? "DH" : "EC";
+        k->group = ossl_group_name(group);
+    }
+    k->gen = EVP_PKEY_CTX_new_from_name(NULL, k->keytype, NULL);
+    if (!k->gen || EVP_PKEY_keygen_init(k->gen) != 1 ||
+        (k->group && EVP_PKEY_CTX_set_group_name(k->gen, k->group) != 1))
+        die("keygen init");
+}
+
+static void kex_bench_free(kex_bench *k) {
+    EVP_PKEY_CTX_free(k->gen);
+    EVP_PKEY_free(k->peer);
+}
 
 static EVP_PKEY *kex_gen(kex_bench *k, uint8_t *pub, size_t *pub_len) {
     EVP_PKEY *key = NULL;
     if (EVP_PKEY_keygen(k->gen, &key) != 1) die("keygen");
     size_t n = 0;
-    if (k->ec) {
-        if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, 133,
-                                            &n) != 1)
-            die("encode");
-    } else {
-        n = 32;
-        if (EVP_PKEY_get_raw_public_key(key, pub, &n) != 1) die("encode");
-    }
+    if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, 1024, &n) !=
+        1)
+        die("encode");
     *pub_len = n;
     return key;
 }
 
-static EVP_PKEY *kex_peer(kex_bench *k, const uint8_t *pub, size_t len) {
-    if (!k->ec) return EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, pub, len);
-    EVP_PKEY *key = NULL;
-    EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)k->curve, 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub, len),
-        OSSL_PARAM_construct_end(),
-    };
-    if (!pctx || EVP_PKEY_fromdata_init(pctx) != 1 ||
-        EVP_PKEY_fromdata(pctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+/* The peer's share in the cheapest form EVP allows: one key object with our
+ * key's parameters, reused, only its public value set per agreement (what
+ * both libraries may do at best). A new reference each call. */
+static EVP_PKEY *kex_peer(kex_bench *k, EVP_PKEY *ours, const uint8_t *pub, size_t len) {
+    if (!k->peer) {
+        k->peer = EVP_PKEY_new();
+        if (!k->peer || EVP_PKEY_copy_parameters(k->peer, ours) != 1) die("peer key");
+    }
+    if (EVP_PKEY_set1_encoded_public_key(k->peer, pub, len) != 1 || EVP_PKEY_up_ref(k->peer) != 1)
         die("peer key");
-    EVP_PKEY_CTX_free(pctx);
-    return key;
+    return k->peer;
 }
 
-static void kex_agree(EVP_PKEY *priv, EVP_PKEY *peer) {
-    uint8_t secret[66];
+static void kex_agree(kex_bench *k, EVP_PKEY *priv, EVP_PKEY *peer) {
+    uint8_t secret[1024];
     size_t n = sizeof secret;
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL);
-    if (!ctx || EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer(ctx, peer) != 1 ||
-        EVP_PKEY_derive(ctx, secret, &n) != 1)
+    if (!ctx || EVP_PKEY_derive_init(ctx) != 1 ||
+        (!strcmp(k->keytype, "DH") && EVP_PKEY_CTX_set_dh_pad(ctx, 1) != 1) ||
+        EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) != 1 || EVP_PKEY_derive(ctx, secret, &n) != 1)
         die("derive");
     EVP_PKEY_CTX_free(ctx);
 }
@@ -166,26 +180,21 @@ static void kex_agree(EVP_PKEY *priv, EVP_PKEY *peer) {
     } while (0)
 
 static double handshake_bound(bench_setup *b, double *parts) {
-    kex_bench k = {0};
-    k.ec = strcmp(b->group, "x25519") != 0;
-    k.curve = ossl_group_name(b->group);
-    k.gen = EVP_PKEY_CTX_new_from_name(NULL, k.ec ? "EC" : "X25519", NULL);
-    if (!k.gen || EVP_PKEY_keygen_init(k.gen) != 1 ||
-        (k.ec && EVP_PKEY_CTX_set_group_name(k.gen, k.curve) != 1))
-        die("keygen init");
-    uint8_t pub[133], pub2[133];
+    kex_bench k;
+    kex_bench_init(&k, b->group);
+    uint8_t pub[1024], pub2[1024];
     size_t pub_len, pub2_len;
     double t_gen, t_agree, t_sign, t_verify;
     TIME_OP(t_gen, EVP_PKEY_free(kex_gen(&k, pub, &pub_len)));
     EVP_PKEY *a = kex_gen(&k, pub, &pub_len), *bk = kex_gen(&k, pub2, &pub2_len);
     TIME_OP(t_agree, {
-        EVP_PKEY *peer = kex_peer(&k, pub2, pub2_len);
-        kex_agree(a, peer);
+        EVP_PKEY *peer = kex_peer(&k, a, pub2, pub2_len);
+        kex_agree(&k, a, peer);
         EVP_PKEY_free(peer);
     });
     EVP_PKEY_free(a);
     EVP_PKEY_free(bk);
-    EVP_PKEY_CTX_free(k.gen);
+    kex_bench_free(&k);
 
     /* Signature over a precomputed SHA-256 digest (the CertificateVerify
      * content is ~130 bytes; hashing it is negligible). */
@@ -269,7 +278,10 @@ static void check_version(bench_setup *b, const char **certa_suite, const char *
     if (SSL_version(p.cli) != (b->tls12 ? TLS1_2_VERSION : TLS1_3_VERSION))
         die("libssl did not negotiate the case's TLS version");
     int nid = !strcmp(b->group, "x25519")      ? NID_X25519
+              : !strcmp(b->group, "x448")      ? NID_X448
               : !strcmp(b->group, "secp256r1") ? NID_X9_62_prime256v1
+              : !strcmp(b->group, "secp521r1") ? NID_secp521r1
+              : !strcmp(b->group, "ffdhe2048") ? NID_ffdhe2048
                                                : NID_secp384r1;
     if (SSL_get_negotiated_group(p.cli) != nid)
         die("libssl did not use the case's key-exchange group");
@@ -583,6 +595,12 @@ int main(int argc, char **argv) {
         handshake_case("handshake_full", "p256", "x25519", NULL);
         handshake_case("handshake_full_secp256r1", "p256", "secp256r1", NULL);
         handshake_case("handshake_full_rsa2048", "rsa2048", "x25519", NULL);
+    }
+    if (all || !strcmp(what, "handshake") || !strcmp(what, "groups")) {
+        /* the opt-in groups (README "Key-exchange groups") */
+        handshake_case("handshake_full_secp521r1", "p256", "secp521r1", NULL);
+        handshake_case("handshake_full_x448", "p256", "x448", NULL);
+        handshake_case("handshake_full_ffdhe2048", "p256", "ffdhe2048", NULL);
     }
     if (all || !strcmp(what, "handshake") || !strcmp(what, "resumed"))
         resumed_case("handshake_resumed", "p256", "x25519", NULL);
