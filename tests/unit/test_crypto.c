@@ -343,8 +343,10 @@ static void test_kex(void) {
     static const struct {
         uint16_t id;
         size_t pub_len, secret_len;
-    } groups[] = {{0x001d, 32, 32}, {0x0017, 65, 32}, {0x0018, 97, 48}};
-    for (size_t g = 0; g < 3; g++) {
+    } groups[] = {{0x001d, 32, 32}, {0x0017, 65, 32}, {0x0018, 97, 48},
+                  {0x0019, 133, 66}, {0x001e, 56, 56}};
+    const size_t ngroups = sizeof groups / sizeof groups[0];
+    for (size_t g = 0; g < ngroups; g++) {
         uint16_t id = groups[g].id;
         crypto_key *a = NULL, *b = NULL;
         uint8_t pa[CRYPTO_MAX_PUBKEY], pb[CRYPTO_MAX_PUBKEY];
@@ -355,7 +357,8 @@ static void test_kex(void) {
               "group 0x%04x: two key pairs", id);
         CHECK(la == groups[g].pub_len && lb == groups[g].pub_len,
               "group 0x%04x: key_share is %zu bytes", id, groups[g].pub_len);
-        CHECK(id == 0x001d || (pa[0] == 0x04 && pb[0] == 0x04),
+        bool ecx = id == 0x001d || id == 0x001e;
+        CHECK(ecx || (pa[0] == 0x04 && pb[0] == 0x04),
               "group 0x%04x: uncompressed point form", id);
         CHECK(memcmp(pa, pb, la) != 0, "group 0x%04x: the two shares differ", id);
         CHECK(kex_derive(id, a, pb, lb, sa, &na) == 0 && kex_derive(id, b, pa, la, sb, &nb) == 0,
@@ -371,7 +374,7 @@ static void test_kex(void) {
         CHECK(kex_derive(id, a, bad, lb + 1, sa, &na) != 0, "group 0x%04x: long share", id);
         CHECK(kex_derive(id, a, bad, 0, sa, &na) != 0, "group 0x%04x: empty share", id);
         CHECK(kex_derive(id, a, NULL, lb, sa, &na) != 0, "group 0x%04x: NULL share", id);
-        if (id != 0x001d) {
+        if (!ecx) {
             bad[lb - 1] ^= 1; /* y no longer matches x */
             CHECK(kex_derive(id, a, bad, lb, sa, &na) != 0, "group 0x%04x: point not on the curve",
                   id);
@@ -390,7 +393,7 @@ static void test_kex(void) {
             CHECK(kex_derive(id, a, bad, 1, sa, &na) != 0, "group 0x%04x: point at infinity", id);
         }
         /* A key of another group is refused. */
-        uint16_t other = groups[(g + 1) % 3].id;
+        uint16_t other = groups[(g + 1) % ngroups].id;
         CHECK(kex_derive(other, a, pb, lb, sa, &na) != 0,
               "group 0x%04x: key used with group 0x%04x refused", id, other);
         key_free(a);
@@ -414,6 +417,17 @@ static void test_kex(void) {
         memset(s, 0xaa, sizeof s);
         CHECK(kex_derive(0x001d, k, p.b, p.n, s, &sl) != 0, "x25519 low-order point %zu refused",
               i);
+    }
+    key_free(k);
+
+    /* x448: u = 0 and u = 1 give an all-zero secret: refused too. */
+    uint8_t pub448[56], low448[56];
+    CHECK(kex_generate(0x001e, &k, pub448, &pl) == 0 && pl == 56, "x448 key for low-order tests");
+    for (int u = 0; u < 2; u++) {
+        memset(low448, 0, sizeof low448);
+        low448[0] = (uint8_t)u;
+        CHECK(kex_derive(0x001e, k, low448, sizeof low448, s, &sl) != 0,
+              "x448 low-order point u=%d refused", u);
     }
     key_free(k);
 
