@@ -3,7 +3,7 @@
  * unavoidable operations allow (the bound).
  *
  *   bench_speed handshake   handshake_full{,_secp256r1,_rsa2048}, handshake_resumed,
- *                           handshake_full_{secp521r1,x448,ffdhe2048} (also: groups),
+ *                           handshake_full_{p521,x448,ffdhe2048} (also: groups),
  *                           handshake_full_tls12, handshake_resumed_tls12
  *   bench_speed resumed     handshake_resumed, handshake_resumed_tls12
  *   bench_speed tls12       handshake_full_tls12, handshake_resumed_tls12
@@ -598,7 +598,7 @@ int main(int argc, char **argv) {
     }
     if (all || !strcmp(what, "handshake") || !strcmp(what, "groups")) {
         /* the opt-in groups (README "Key-exchange groups") */
-        handshake_case("handshake_full_secp521r1", "p256", "secp521r1", NULL);
+        handshake_case("handshake_full_p521", "p256", "secp521r1", NULL);
         handshake_case("handshake_full_x448", "p256", "x448", NULL);
         handshake_case("handshake_full_ffdhe2048", "p256", "ffdhe2048", NULL);
     }
