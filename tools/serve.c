@@ -121,7 +121,8 @@ static void serve_usage(FILE *out) {
           "                     print LEN exported bytes per connection (RFC 8446 7.5 /\n"
           "                     RFC 5705), like openssl's -keymatexport/-keymatexportlen\n"
           "  --http             answer HTTP/1.1 requests with the negotiated parameters\n"
-          "                     (default: echo the bytes back)\n"
+          "                     (default: echo the bytes back); GET /keyupdate first\n"
+          "                     sends a KeyUpdate asking the client to update too\n"
           "  --ciphers LIST     cipher suites in preference order (TLS 1.3 and 1.2 names)\n"
           "  --groups LIST      key exchange groups in preference order\n",
           out);
@@ -432,6 +433,13 @@ static int http_request(conn_job *job, const char *head, size_t len) {
         p = nl ? nl + 1 : end;
     }
     job->http.body_left = body;
+    /* A debugging aid (tlsfuzzer's test-tls13-keyupdate-from-server uses
+     * it, as with tlslite's server): GET /keyupdate makes the server update
+     * its keys, asking the client to update too, before it answers. */
+    if (!strcmp(target, "/keyupdate")) {
+        int r = certa_conn_key_update(job->link.conn, true);
+        if (r) return r;
+    }
     return http_respond(job, 200, "OK", !strcmp(method, "HEAD"), keep_alive);
 }
 
