@@ -297,6 +297,8 @@ const char *hs_message_name(uint8_t type) {
         return "Finished";
     case HS_KEY_UPDATE:
         return "KeyUpdate";
+    case HS_COMPRESSED_CERTIFICATE:
+        return "CompressedCertificate";
     case HS_HELLO_REQUEST:
         return "HelloRequest";
     case HS_SERVER_KEY_EXCHANGE:
@@ -897,6 +899,9 @@ int certa_conn_info(const certa_conn *c, certa_info *info) {
     info->peer_cert_count = c->peer_cert_count;
     info->resumed = c->resumed;
     info->session_offered = c->session_offered;
+    info->peer_cert_compression = c->peer_cert_alg;
+    info->peer_cert_compressed_len = c->peer_cert_compressed_len;
+    info->peer_cert_uncompressed_len = c->peer_cert_uncompressed_len;
     return 0;
 }
 
