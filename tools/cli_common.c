@@ -277,6 +277,18 @@ int cli_tls_opt(int argc, char **argv, int *i, const char *cmd, cli_tls_opts *o)
         return 1;
     }
     int m;
+    if ((m = cli_opt(argc, argv, i, "--cert-compression", &v)) != 0) {
+        if (m < 0) return -1;
+        certa_config *probe = certa_config_new();
+        int r = probe ? certa_config_set_cert_compression(probe, v) : CERTA_E_NOMEM;
+        if (r != CERTA_OK)
+            cli_err("%s: --cert-compression: %s (%s)", cmd,
+                    probe ? certa_config_error_text(probe) : "out of memory", certa_error_name(r));
+        certa_config_free(probe);
+        if (r != CERTA_OK) return -1;
+        o->cert_compression = v;
+        return 1;
+    }
     if ((m = cli_opt(argc, argv, i, "--profile", &v)) != 0) {
         if (m < 0) return -1;
         if (!*v) {
@@ -369,6 +381,12 @@ int cli_tls_apply(certa_config *cfg, const cli_tls_opts *o, char *why, size_t ca
         }
     }
     if (o->allow_no_ems) certa_config_set_require_ems(cfg, false);
+    if (o->cert_compression &&
+        (r = certa_config_set_cert_compression(cfg, o->cert_compression)) != CERTA_OK) {
+        snprintf(why, cap, "--cert-compression: %s (%s)", certa_config_error_text(cfg),
+                 certa_error_name(r));
+        return r;
+    }
     return CERTA_OK;
 }
 
@@ -381,6 +399,8 @@ void cli_tls_usage(FILE *out, int indent) {
         {"", "1.2 alone means TLS 1.2 only)"},
         {"--allow-no-ems", "TLS 1.2: accept peers without the extended master secret"},
         {"", "(RFC 7627). For legacy peers only: prints a warning"},
+        {"--cert-compression L", "TLS 1.3 certificate compression (RFC 8879): brotli,zlib"},
+        {"", "(the default), a subset in preference order, or off"},
     };
     for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++)
         fprintf(out, "  %-*s%s\n", indent - 2, lines[k][0], lines[k][1]);

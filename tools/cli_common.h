@@ -88,12 +88,14 @@ void cli_link_linger(cli_link *l, int max_ms);
 
 /* ---- protocol versions and profiles (serve, connect, proxy) ---- */
 
-/* What --profile, --min-version, --max-version and --allow-no-ems asked for. */
+/* What --profile, --min-version, --max-version, --allow-no-ems and
+ * --cert-compression asked for. */
 typedef struct cli_tls_opts {
-    const char *profile;  /* NULL: the library defaults */
-    uint16_t min_version; /* 0: not given */
-    uint16_t max_version; /* 0: not given */
-    bool allow_no_ems;    /* --allow-no-ems */
+    const char *profile;          /* NULL: the library defaults */
+    uint16_t min_version;         /* 0: not given */
+    uint16_t max_version;         /* 0: not given */
+    bool allow_no_ems;            /* --allow-no-ems */
+    const char *cert_compression; /* --cert-compression LIST|off; NULL: the default */
 } cli_tls_opts;
 
 /* If argv[*i] is one of these options, parses it into o (advancing *i past
