@@ -399,8 +399,6 @@ void cli_tls_usage(FILE *out, int indent) {
         {"", "1.2 alone means TLS 1.2 only)"},
         {"--allow-no-ems", "TLS 1.2: accept peers without the extended master secret"},
         {"", "(RFC 7627). For legacy peers only: prints a warning"},
-        {"--cert-compression L", "TLS 1.3 certificate compression (RFC 8879): brotli,zlib"},
-        {"", "(the default), a subset in preference order, or off"},
     };
     for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++)
         fprintf(out, "  %-*s%s\n", indent - 2, lines[k][0], lines[k][1]);
@@ -408,6 +406,9 @@ void cli_tls_usage(FILE *out, int indent) {
     for (size_t i = 0; certa_profile_name(i); i++)
         fprintf(out, "%s%s", i ? ", " : "profiles: ", certa_profile_name(i));
     fprintf(out, "\n%*s(certa help profiles says what each sets)\n", indent, "");
+    fprintf(out, "  --cert-compression LIST\n");
+    fprintf(out, "%*sTLS 1.3 certificate compression (RFC 8879): brotli,zlib\n", indent, "");
+    fprintf(out, "%*s(the default), a subset in preference order, or off\n", indent, "");
 }
 
 /* Prints text from column indent, wrapped before column width. */
