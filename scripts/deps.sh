@@ -2,7 +2,8 @@
 # Installs the Debian packages certa's build, tests and demo need, only when
 # something is missing (so repeated runs are quick and need no network).
 set -euo pipefail
-pkgs=(build-essential libssl-dev openssl gnutls-bin curl python3 ca-certificates clang
+pkgs=(build-essential libssl-dev zlib1g-dev libbrotli-dev openssl gnutls-bin curl python3
+      ca-certificates clang chromium
       libclang-rt-dev procps iproute2 netcat-openbsd stunnel4
       python3-ecdsa python3-gmpy2) # the last two: tlsfuzzer (make conformance)
 missing=()
