@@ -241,9 +241,10 @@ int certa_config_set_alpn(certa_config *cfg, const char *list); /* h2,http/1.1 *
  * (set_max_handshake_size), the stream must produce exactly that many bytes
  * (else bad_certificate), and an algorithm that was not offered is
  * illegal_parameter; with compression off a CompressedCertificate is
- * unexpected_message. Our own certificate is compressed only when the peer
- * offered an algorithm (the first of this list that it offered) and when
- * it comes out smaller; a server compresses each identity's certificate
+ * unexpected_message. The list's order is our preference as the receiver.
+ * Our own certificate is compressed only when the peer offered an
+ * algorithm this list allows (the peer's first such choice: it
+ * decompresses) and when it comes out smaller; a server compresses each identity's certificate
  * once per algorithm and keeps it in the config. certa_conn_info says
  * whether the peer's certificate came compressed. Unknown names are
  * CERTA_E_UNKNOWN_NAME. */

@@ -242,14 +242,13 @@ bool cert_compression_choose(cursor ext, const uint16_t *ours, size_t n, uint16_
     cursor list;
     *chosen = 0;
     if (!cur_vec8(&ext, &list) || !cur_empty(&ext) || list.len < 2 || list.len % 2) return false;
-    for (size_t i = 0; i < n; i++) {
-        cursor l = list;
-        uint16_t alg;
-        while (cur_u16(&l, &alg))
-            if (alg == ours[i]) {
-                *chosen = alg;
-                return true;
-            }
-    }
+    /* The peer decompresses: its order of preference wins (as tlslite-ng
+     * and tlsfuzzer expect), among the algorithms we allow. */
+    uint16_t alg;
+    while (cur_u16(&list, &alg))
+        if (listed(ours, n, alg)) {
+            *chosen = alg;
+            break;
+        }
     return true;
 }

@@ -67,8 +67,9 @@ cert_decompress_status compressed_certificate_open(const uint16_t *offered, size
 int compressed_certificate_build(const cert_codec *codec, const uint8_t *body, size_t len,
                                  uint8_t **out, size_t *out_len);
 
-/* The first of ours[0..n) that the peer's compress_certificate extension
- * lists (0 if none); false if the extension is malformed (decode_error). */
+/* The first algorithm in the peer's compress_certificate extension (its
+ * order of preference) that ours[0..n) allows (0 if none); false if the
+ * extension is malformed (decode_error). */
 bool cert_compression_choose(cursor ext, const uint16_t *ours, size_t n, uint16_t *chosen);
 
 #endif

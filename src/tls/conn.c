@@ -335,6 +335,15 @@ static int handle_handshake_record(certa_conn *c, const uint8_t *data, size_t le
         size_t cap = c->cfg->max_handshake;
         if (h[0] == HS_CLIENT_HELLO && c->is_server && cap < CLIENT_HELLO_MAX)
             cap = CLIENT_HELLO_MAX;
+        /* A CompressedCertificate cannot hold a certificate within the cap
+         * in more bytes than the cap: bad_certificate, as RFC 8879 §4 has
+         * for one that declares too much. */
+        if (body_len > cap && h[0] == HS_COMPRESSED_CERTIFICATE)
+            return conn_fail(c, CERTA_E_HANDSHAKE_TOO_BIG, ALERT_BAD_CERTIFICATE,
+                             "the peer's CompressedCertificate is %zu bytes, over the %zu-byte "
+                             "cap on the certificate it may hold: raise max_handshake_size if a "
+                             "chain this large is legitimate",
+                             body_len, cap);
         if (body_len > cap)
             return conn_fail(c, CERTA_E_HANDSHAKE_TOO_BIG, ALERT_DECODE_ERROR,
                              "the peer's %s is %zu bytes, over the %zu-byte cap: raise "

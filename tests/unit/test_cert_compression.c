@@ -192,8 +192,12 @@ static void codec_tests(void) {
     uint8_t peer_lists[] = {4, 0, 1, 0, 2};
     cursor e;
     cur_init(&e, peer_lists, sizeof peer_lists);
+    CHECK(cert_compression_choose(e, both, 2, &chosen) && chosen == CERTA_CERT_COMPRESSION_ZLIB,
+          "peer lists zlib,brotli; we allow brotli,zlib: the peer's first, zlib");
+    uint8_t unknown_first[] = {4, 0x40, 0, 0, 2};
+    cur_init(&e, unknown_first, sizeof unknown_first);
     CHECK(cert_compression_choose(e, both, 2, &chosen) && chosen == CERTA_CERT_COMPRESSION_BROTLI,
-          "peer lists zlib,brotli; we prefer brotli: brotli");
+          "peer lists 16384,brotli: the unknown one skipped, brotli");
     uint8_t only_zstd[] = {2, 0, 3};
     cur_init(&e, only_zstd, sizeof only_zstd);
     CHECK(cert_compression_choose(e, both, 2, &chosen) && chosen == 0,
@@ -238,8 +242,8 @@ static void handshake_tests(void) {
 
     certa_config *c = client_cfg("zlib,brotli", false);
     pair p = handshake(c, s);
-    CHECK(peer_alg(p.client, NULL, NULL) == CERTA_CERT_COMPRESSION_BROTLI,
-          "client zlib,brotli, server brotli,zlib (default): the server's preference, brotli");
+    CHECK(peer_alg(p.client, NULL, NULL) == CERTA_CERT_COMPRESSION_ZLIB,
+          "client zlib,brotli, server brotli,zlib (default): the client's preference, zlib");
     pair_free(&p);
     certa_config *s_zlib = server_cfg("zlib", CERTA_CLIENT_AUTH_NONE);
     p = handshake(c, s_zlib);
@@ -327,6 +331,7 @@ enum {
     E_DECLARE_SHORTER,
     E_DECLARE_OVER_CAP,
     E_GARBAGE,
+    E_HUGE, /* a 70000-byte stream: the message itself is over the cap */
     E_ZLIB_UNOFFERED,
     E_ZSTD,
     E_TO_PLAIN,      /* CompressedCertificate -> the same certificate, uncompressed */
@@ -339,7 +344,7 @@ static void rewrite(const edit *e, const uint8_t *msg, size_t len, builder *out)
         bld_bytes(out, msg, len);
         return;
     }
-    static uint8_t body[65536], stream[65536];
+    static uint8_t body[65536], stream[70000];
     size_t body_len;
     uint16_t alg = CERTA_CERT_COMPRESSION_BROTLI;
     if (msg[0] == HS_CERTIFICATE) {
@@ -383,6 +388,11 @@ static void rewrite(const edit *e, const uint8_t *msg, size_t len, builder *out)
             stream[k] = (uint8_t)(k * 37 + 11);
         data = stream;
         data_len = 200;
+        break;
+    case E_HUGE:
+        memset(stream, 0, sizeof stream);
+        data = stream;
+        data_len = sizeof stream;
         break;
     case E_ZSTD:
         alg = 3;
@@ -503,6 +513,9 @@ static void hostile_tests(void) {
                        "server declares 70000 bytes (cap 64 KiB)");
     server_flight_case(c, s, (edit){E_GARBAGE, cc}, CERTA_E_BAD_CERTIFICATE, 42,
                        "server sends a garbage brotli stream");
+    server_flight_case(c, s, (edit){E_HUGE, cc}, CERTA_E_HANDSHAKE_TOO_BIG, 42,
+                       "server sends a 70000-byte CompressedCertificate (cap 64 KiB): refused "
+                       "from its header");
     server_flight_case(c, s, (edit){E_ZLIB_UNOFFERED, cc}, CERTA_E_ILLEGAL_PARAMETER, 47,
                        "server uses zlib, the client offered brotli only");
     server_flight_case(c, s, (edit){E_ZSTD, cc}, CERTA_E_ILLEGAL_PARAMETER, 47,
