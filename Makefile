@@ -14,7 +14,7 @@ ifeq ($(SAN),1)
 endif
 CPPFLAGS := -Iinclude -Isrc -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 CFLAGS := -std=c11 $(WARN) $(OPT) -fPIC -MMD -MP $(EXTRA_CFLAGS)
-LDLIBS := -lcrypto -lpthread
+LDLIBS := -lcrypto -lz -lbrotlienc -lbrotlidec -lpthread
 LDFLAGS := $(SAN_LDFLAGS) $(EXTRA_LDFLAGS)
 
 LIB_SRC := $(shell find src -name '*.c' | sort)

@@ -149,11 +149,17 @@ const char *certa_alert_name(uint8_t alert);
 #define CERTA_SIG_RSA_PKCS1_SHA384 0x0501
 #define CERTA_SIG_RSA_PKCS1_SHA512 0x0601
 
+/* Certificate compression algorithms (RFC 8879). */
+#define CERTA_CERT_COMPRESSION_ZLIB 1
+#define CERTA_CERT_COMPRESSION_BROTLI 2
+
 /* Human names ("TLS_AES_128_GCM_SHA256", "x25519", "ecdsa_secp256r1_sha256");
  * "unknown" for values certa does not know. */
 const char *certa_cipher_suite_name(uint16_t suite);
 const char *certa_group_name(uint16_t group);
 const char *certa_sig_scheme_name(uint16_t scheme);
+/* "zlib", "brotli" ("zstd" is known by name only; "unknown" otherwise). */
+const char *certa_cert_compression_name(uint16_t alg);
 
 /* ---- config ------------------------------------------------------------- */
 
@@ -237,6 +243,23 @@ int certa_config_set_ciphers(certa_config *cfg, const char *list);
  * agreement about 9 times the CPU of x25519's; 4096-bit: 48 times). */
 int certa_config_set_groups(certa_config *cfg, const char *list);
 int certa_config_set_alpn(certa_config *cfg, const char *list); /* h2,http/1.1 */
+/* TLS certificate compression (RFC 8879, TLS 1.3 only): "brotli,zlib" (the
+ * default), any order or subset of zlib and brotli, or "off" (also "none"
+ * or ""). A client offers these algorithms in its ClientHello and a server
+ * in its CertificateRequest: the peer may then send its certificate as a
+ * CompressedCertificate, which is decompressed within bounds — the
+ * declared length must be at most the handshake message cap
+ * (set_max_handshake_size), the stream must produce exactly that many bytes
+ * (else bad_certificate), and an algorithm that was not offered is
+ * illegal_parameter; with compression off a CompressedCertificate is
+ * unexpected_message. The list's order is our preference as the receiver.
+ * Our own certificate is compressed only when the peer offered an
+ * algorithm this list allows (the peer's first such choice: it
+ * decompresses) and when it comes out smaller; a server compresses each identity's certificate
+ * once per algorithm and keeps it in the config. certa_conn_info says
+ * whether the peer's certificate came compressed. Unknown names are
+ * CERTA_E_UNKNOWN_NAME. */
+int certa_config_set_cert_compression(certa_config *cfg, const char *list);
 
 /* Peer authentication for the client (full chain validation comes later):
  * an SPKI pin "sha256:BASE64" (SHA-256 of the DER SubjectPublicKeyInfo),
@@ -445,6 +468,12 @@ typedef struct certa_info {
      * ("*.example.com" for "a.example.com"), NULL when no name matched and
      * the default certificate (the first usable one) was chosen. */
     const char *cert_name;
+    /* The peer's certificate came as a CompressedCertificate (RFC 8879):
+     * the algorithm (CERTA_CERT_COMPRESSION_*, 0 if it came uncompressed),
+     * the compressed message body's size and the Certificate body's. */
+    uint16_t peer_cert_compression;
+    size_t peer_cert_compressed_len;
+    size_t peer_cert_uncompressed_len;
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
 

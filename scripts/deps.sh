@@ -2,9 +2,10 @@
 # Installs the Debian packages certa's build, tests and demo need, only when
 # something is missing (so repeated runs are quick and need no network).
 set -euo pipefail
-pkgs=(build-essential libssl-dev openssl gnutls-bin curl python3 ca-certificates clang
+pkgs=(build-essential libssl-dev zlib1g-dev libbrotli-dev openssl gnutls-bin curl python3
+      ca-certificates clang chromium
       libclang-rt-dev procps iproute2 netcat-openbsd stunnel4
-      python3-ecdsa python3-gmpy2) # the last two: tlsfuzzer (make conformance)
+      python3-ecdsa python3-gmpy2 python3-brotli) # the last three: tlsfuzzer (make conformance)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -325,6 +325,18 @@ int cli_tls_opt(int argc, char **argv, int *i, const char *cmd, cli_tls_opts *o)
         o->record_size_limit = (unsigned)n;
         return 1;
     }
+    if ((m = cli_opt(argc, argv, i, "--cert-compression", &v)) != 0) {
+        if (m < 0) return -1;
+        certa_config *probe = certa_config_new();
+        int r = probe ? certa_config_set_cert_compression(probe, v) : CERTA_E_NOMEM;
+        if (r != CERTA_OK)
+            cli_err("%s: --cert-compression: %s (%s)", cmd,
+                    probe ? certa_config_error_text(probe) : "out of memory", certa_error_name(r));
+        certa_config_free(probe);
+        if (r != CERTA_OK) return -1;
+        o->cert_compression = v;
+        return 1;
+    }
     if ((m = cli_opt(argc, argv, i, "--profile", &v)) != 0) {
         if (m < 0) return -1;
         if (!*v) {
@@ -423,6 +435,12 @@ int cli_tls_apply(certa_config *cfg, const cli_tls_opts *o, char *why, size_t ca
                  certa_error_name(r));
         return r;
     }
+    if (o->cert_compression &&
+        (r = certa_config_set_cert_compression(cfg, o->cert_compression)) != CERTA_OK) {
+        snprintf(why, cap, "--cert-compression: %s (%s)", certa_config_error_text(cfg),
+                 certa_error_name(r));
+        return r;
+    }
     return CERTA_OK;
 }
 
@@ -448,6 +466,9 @@ void cli_tls_usage(FILE *out, int indent) {
     for (size_t i = 0; certa_profile_name(i); i++)
         fprintf(out, "%s%s", i ? ", " : "profiles: ", certa_profile_name(i));
     fprintf(out, "\n%*s(certa help profiles says what each sets)\n", indent, "");
+    fprintf(out, "  --cert-compression LIST\n");
+    fprintf(out, "%*sTLS 1.3 certificate compression (RFC 8879): brotli,zlib\n", indent, "");
+    fprintf(out, "%*s(the default), a subset in preference order, or off\n", indent, "");
 }
 
 /* Prints text from column indent, wrapped before column width. */

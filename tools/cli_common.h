@@ -88,7 +88,6 @@ void cli_link_linger(cli_link *l, int max_ms);
 
 /* ---- protocol versions and profiles (serve, connect, proxy) ---- */
 
-/* What --profile, --min-version, --max-version and --allow-no-ems asked for. */
 /* --export-keying-material LABEL:LEN (RFC 8446 7.5 / RFC 5705). */
 typedef struct cli_ekm {
     const char *label; /* NULL: not asked for; the label is label[0 .. label_len) */
@@ -99,12 +98,15 @@ int cli_ekm_opt(int argc, char **argv, int *i, const char *cmd, cli_ekm *e);
 /* Writes "PREFIXKeying material: HEX" to out, as openssl prints it. */
 void cli_ekm_print(FILE *out, const char *prefix, certa_conn *conn, const cli_ekm *e);
 
+/* What --profile, --min-version, --max-version, --allow-no-ems,
+ * --cert-compression and --record-size-limit asked for. */
 typedef struct cli_tls_opts {
-    const char *profile;  /* NULL: the library defaults */
-    uint16_t min_version; /* 0: not given */
-    uint16_t max_version; /* 0: not given */
-    bool allow_no_ems;    /* --allow-no-ems */
-    unsigned record_size_limit; /* --record-size-limit N (RFC 8449); 0: not given */
+    const char *profile;          /* NULL: the library defaults */
+    uint16_t min_version;         /* 0: not given */
+    uint16_t max_version;         /* 0: not given */
+    bool allow_no_ems;            /* --allow-no-ems */
+    const char *cert_compression; /* --cert-compression LIST|off; NULL: the default */
+    unsigned record_size_limit;   /* --record-size-limit N (RFC 8449); 0: not given */
 } cli_tls_opts;
 
 /* If argv[*i] is one of these options, parses it into o (advancing *i past

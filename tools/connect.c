@@ -520,6 +520,12 @@ static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip
         fprintf(e, "*   not after:       %s (%s)\n", na, rel);
         fprintf(e, "*   key type:        %s\n", s.key_type);
         fprintf(e, "*   SPKI pin:        %s\n", s.spki_sha256);
+        if (info.peer_cert_compression)
+            fprintf(e, "*   compressed:      certificate %zu bytes, compressed to %zu with %s\n",
+                    info.peer_cert_uncompressed_len, info.peer_cert_compressed_len,
+                    certa_cert_compression_name(info.peer_cert_compression));
+        else
+            fprintf(e, "*   compressed:      no (sent as a plain Certificate)\n");
     } else {
         fprintf(e, "* certificate:       %zu in the chain (the leaf could not be summarized)\n",
                 info.peer_cert_count);

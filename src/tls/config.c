@@ -68,6 +68,15 @@ certa_config *certa_config_new(void) {
     cfg->ticket_key_ok = crypto_random(cfg->ticket_key, sizeof cfg->ticket_key) == 0;
     cfg->cache.cap = DEFAULT_SESSION_CACHE;
     pthread_mutex_init(&cfg->cache.lock, NULL);
+    /* Offering to decompress costs nothing until a peer compresses; brotli
+     * compresses certificates best. */
+    cfg->cert_comp[0] = CERTA_CERT_COMPRESSION_BROTLI;
+    cfg->cert_comp[1] = CERTA_CERT_COMPRESSION_ZLIB;
+    cfg->cert_comp_count = 2;
+    for (size_t i = 0; i < MAX_IDENTITIES; i++)
+        for (size_t j = 0; j < CERT_CODECS; j++)
+            atomic_init(&cfg->cert_cache[i][j].ready, false);
+    pthread_mutex_init(&cfg->cert_cache_lock, NULL);
     return cfg;
 }
 
@@ -81,6 +90,10 @@ void certa_config_free(certa_config *cfg) {
     pthread_mutex_destroy(&cfg->trust_lock);
     session_cache_clear(&cfg->cache);
     pthread_mutex_destroy(&cfg->cache.lock);
+    for (size_t i = 0; i < MAX_IDENTITIES; i++)
+        for (size_t j = 0; j < CERT_CODECS; j++)
+            free(cfg->cert_cache[i][j].msg);
+    pthread_mutex_destroy(&cfg->cert_cache_lock);
     crypto_zero(cfg, sizeof *cfg);
     free(cfg);
 }
@@ -325,6 +338,42 @@ int certa_config_set_alpn(certa_config *cfg, const char *list) {
                           list);
     memcpy(cfg->alpn_wire, tmp, ab.b.len);
     cfg->alpn_wire_len = ab.b.len;
+    return CERTA_OK;
+}
+
+typedef struct codec_list {
+    uint16_t algs[CERT_CODECS];
+    size_t count;
+    const char *bad;
+    size_t bad_len;
+} codec_list;
+
+static int add_codec(void *arg, const char *item, size_t len) {
+    codec_list *l = arg;
+    const cert_codec *codec = cert_codec_by_name(item, len);
+    if (!codec) {
+        l->bad = item;
+        l->bad_len = len;
+        return CERTA_E_UNKNOWN_NAME;
+    }
+    for (size_t i = 0; i < l->count; i++)
+        if (l->algs[i] == codec->id) return 0; /* repeated: keep first */
+    l->algs[l->count++] = codec->id;           /* at most CERT_CODECS distinct ones */
+    return 0;
+}
+
+int certa_config_set_cert_compression(certa_config *cfg, const char *list) {
+    CHECK_MUTABLE(cfg);
+    if (!list) return CERTA_E_INVALID_ARGUMENT;
+    codec_list l = {{0}, 0, NULL, 0};
+    if (strcmp(list, "off") != 0 && strcmp(list, "none") != 0 &&
+        for_each_item(list, add_codec, &l) != 0)
+        return config_err(cfg, CERTA_E_UNKNOWN_NAME,
+                          "unknown certificate compression algorithm '%.*s': known are zlib and "
+                          "brotli (or off)",
+                          (int)(l.bad_len > 60 ? 60 : l.bad_len), l.bad);
+    memcpy(cfg->cert_comp, l.algs, sizeof l.algs);
+    cfg->cert_comp_count = l.count;
     return CERTA_OK;
 }
 

@@ -297,6 +297,8 @@ const char *hs_message_name(uint8_t type) {
         return "Finished";
     case HS_KEY_UPDATE:
         return "KeyUpdate";
+    case HS_COMPRESSED_CERTIFICATE:
+        return "CompressedCertificate";
     case HS_HELLO_REQUEST:
         return "HelloRequest";
     case HS_SERVER_KEY_EXCHANGE:
@@ -333,6 +335,15 @@ static int handle_handshake_record(certa_conn *c, const uint8_t *data, size_t le
         size_t cap = c->cfg->max_handshake;
         if (h[0] == HS_CLIENT_HELLO && c->is_server && cap < CLIENT_HELLO_MAX)
             cap = CLIENT_HELLO_MAX;
+        /* A CompressedCertificate cannot hold a certificate within the cap
+         * in more bytes than the cap: bad_certificate, as RFC 8879 §4 has
+         * for one that declares too much. */
+        if (body_len > cap && h[0] == HS_COMPRESSED_CERTIFICATE)
+            return conn_fail(c, CERTA_E_HANDSHAKE_TOO_BIG, ALERT_BAD_CERTIFICATE,
+                             "the peer's CompressedCertificate is %zu bytes, over the %zu-byte "
+                             "cap on the certificate it may hold: raise max_handshake_size if a "
+                             "chain this large is legitimate",
+                             body_len, cap);
         if (body_len > cap)
             return conn_fail(c, CERTA_E_HANDSHAKE_TOO_BIG, ALERT_DECODE_ERROR,
                              "the peer's %s is %zu bytes, over the %zu-byte cap: raise "
@@ -898,6 +909,9 @@ int certa_conn_info(const certa_conn *c, certa_info *info) {
     info->resumed = c->resumed;
     info->session_offered = c->session_offered;
     info->cert_name = c->is_server ? c->cert_name : NULL;
+    info->peer_cert_compression = c->peer_cert_alg;
+    info->peer_cert_compressed_len = c->peer_cert_compressed_len;
+    info->peer_cert_uncompressed_len = c->peer_cert_uncompressed_len;
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "x509/cert.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,7 @@ static bool hello_extension_read(uint16_t type) {
     case EXT_KEY_SHARE:
     case EXT_RENEGOTIATION_INFO:
     case EXT_RECORD_SIZE_LIMIT:
+    case EXT_COMPRESS_CERTIFICATE:
         return true;
     default:
         return false;
@@ -325,8 +327,13 @@ int check_finished(certa_conn *c, const uint8_t *base_secret, const uint8_t *msg
 }
 
 int client_on_server_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
+    return client_on_server_certificate_body(c, msg + 4, len - 4, msg, len);
+}
+
+int client_on_server_certificate_body(certa_conn *c, const uint8_t *body_bytes, size_t body_len,
+                                      const uint8_t *msg, size_t len) {
     cursor body;
-    cur_init(&body, msg + 4, len - 4);
+    cur_init(&body, body_bytes, body_len);
     if (peer_certificate_parse(c, &body) != 0) return c->error;
     if (c->peer_cert_count == 0)
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
@@ -361,4 +368,168 @@ int send_signature_message(certa_conn *c, uint8_t type, uint16_t scheme, const u
     body[3] = (uint8_t)sig_len;
     memcpy(body + 4, sig, sig_len);
     return conn_send_handshake(c, type, body, 4 + sig_len);
+}
+
+/* ---- certificate compression (RFC 8879; the codecs are in cert_compression.c) ---- */
+
+void put_cert_compression(const certa_config *cfg, builder *b) {
+    if (!cfg->cert_comp_count) return;
+    bld_u16(b, EXT_COMPRESS_CERTIFICATE);
+    bld_open(b, 2);
+    bld_open(b, 1);
+    for (size_t i = 0; i < cfg->cert_comp_count; i++)
+        bld_u16(b, cfg->cert_comp[i]);
+    bld_close(b);
+    bld_close(b);
+}
+
+int read_cert_compression(certa_conn *c, const ext_list *exts, const char *message) {
+    const cursor *e = ext_find(exts, EXT_COMPRESS_CERTIFICATE);
+    if (!e || !c->cfg->cert_comp_count) return 0;
+    if (!cert_compression_choose(*e, c->cfg->cert_comp, c->cfg->cert_comp_count,
+                                 &c->cert_compress_alg))
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "malformed compress_certificate in the peer's %s", message);
+    return 0;
+}
+
+/* The identity's empty-context Certificate compressed with codec index,
+ * from the config's cache (made on first use, under the lock, by whichever
+ * connection comes first); NULL when compressing does not make it smaller
+ * or failed. */
+static const uint8_t *cached_compressed(certa_config *cfg, const identity *id, int index,
+                                        const uint8_t *body, size_t len, size_t *out_len) {
+    cert_cache_entry *e = &cfg->cert_cache[id - cfg->ids][index];
+    if (!atomic_load_explicit(&e->ready, memory_order_acquire)) {
+        pthread_mutex_lock(&cfg->cert_cache_lock);
+        if (!atomic_load_explicit(&e->ready, memory_order_relaxed)) {
+            uint8_t *msg;
+            size_t n;
+            if (compressed_certificate_build(cert_codec_at(index), body, len, &msg, &n) == 0) {
+                if (n < len) {
+                    e->msg = msg;
+                    e->msg_len = n;
+                } else {
+                    free(msg);
+                }
+                atomic_store_explicit(&e->ready, true, memory_order_release);
+            } /* else not ready: a later handshake tries again */
+        }
+        pthread_mutex_unlock(&cfg->cert_cache_lock);
+    }
+    if (!atomic_load_explicit(&e->ready, memory_order_acquire)) return NULL;
+    *out_len = e->msg_len;
+    return e->msg;
+}
+
+int send_own_certificate(certa_conn *c, const uint8_t *context, size_t context_len) {
+    builder b;
+    bld_init_alloc(&b, 4096);
+    int r = build_certificate(c, &b, context, context_len);
+    int index = cert_codec_index(c->cert_compress_alg);
+    const uint8_t *packed = NULL;
+    uint8_t *fresh = NULL;
+    size_t packed_len = 0;
+    if (!r && c->id && index >= 0) {
+        if (context_len == 0) {
+            packed = cached_compressed(c->cfg, c->id, index, b.buf, b.len, &packed_len);
+        } else if (compressed_certificate_build(cert_codec_at(index), b.buf, b.len, &fresh,
+                                                &packed_len) == 0 &&
+                   packed_len < b.len) {
+            packed = fresh;
+        }
+    }
+    size_t count = c->id ? c->id->count : 0;
+    char why[320] = "";
+    if (c->is_server) identity_choice_note(c, why, sizeof why); /* which one SNI chose */
+    if (!r && packed) {
+        r = conn_send_handshake(c, HS_COMPRESSED_CERTIFICATE, packed, packed_len);
+        if (!r)
+            conn_trace(c,
+                       "> CompressedCertificate (%zu certificate%s%s; certificate %zu bytes, "
+                       "compressed to %zu with %s)",
+                       count, count == 1 ? "" : "s", why, b.len, packed_len,
+                       certa_cert_compression_name(c->cert_compress_alg));
+    } else if (!r) {
+        r = conn_send_handshake(c, HS_CERTIFICATE, b.buf, b.len);
+        if (!r)
+            conn_trace(c, "> Certificate (%zu certificate%s%s)", count, count == 1 ? "" : "s",
+                       why);
+    }
+    free(fresh);
+    bld_free(&b);
+    return r ? conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL) : 0;
+}
+
+/* "brotli, zlib" */
+static void list_algorithms(const certa_config *cfg, char *out, size_t cap) {
+    out[0] = 0;
+    for (size_t i = 0; i < cfg->cert_comp_count; i++) {
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "%s%s", i ? ", " : "",
+                 certa_cert_compression_name(cfg->cert_comp[i]));
+    }
+}
+
+int open_peer_compressed_certificate(certa_conn *c, const uint8_t *msg, size_t len, uint8_t **body,
+                                     size_t *body_len) {
+    const certa_config *cfg = c->cfg;
+    const char *whose = c->is_server ? "client" : "server";
+    if (!cfg->cert_comp_count)
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the %s sent a CompressedCertificate, but certificate compression is off "
+                         "here and was not offered",
+                         whose);
+    cert_decompressed d;
+    cert_decompress_status st = compressed_certificate_open(
+        cfg->cert_comp, cfg->cert_comp_count, cfg->max_handshake, msg + 4, len - 4, &d);
+    const char *alg = certa_cert_compression_name(d.alg);
+    char offered[64];
+    switch (st) {
+    case CD_OK:
+        break;
+    case CD_MALFORMED:
+        return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                         "the %s's CompressedCertificate is malformed", whose);
+    case CD_NOT_OFFERED:
+        list_algorithms(cfg, offered, sizeof offered);
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the %s compressed its certificate with %s (algorithm %u), which was not "
+                         "offered (offered: %s)",
+                         whose, alg, d.alg, offered);
+    case CD_TOO_LARGE:
+        return conn_fail(c, CERTA_E_HANDSHAKE_TOO_BIG, ALERT_BAD_CERTIFICATE,
+                         "the %s's CompressedCertificate declares a %u-byte certificate, over the "
+                         "%zu-byte cap: raise max_handshake_size if a chain this large is "
+                         "legitimate",
+                         whose, d.uncompressed_len, cfg->max_handshake);
+    case CD_TOO_LONG:
+    case CD_TOO_SHORT:
+        return conn_fail(c, CERTA_E_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE,
+                         "the %s's CompressedCertificate (%s) decompresses to %s than the %u "
+                         "bytes it declares: the peer's compression is broken, or the message was "
+                         "altered",
+                         whose, alg, st == CD_TOO_LONG ? "more" : "fewer", d.uncompressed_len);
+    case CD_CORRUPT:
+        return conn_fail(c, CERTA_E_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE,
+                         "the %s's CompressedCertificate is not a valid %s stream (corrupt, cut "
+                         "short, or followed by other bytes)",
+                         whose, alg);
+    case CD_OVER_BUDGET:
+        return conn_fail(c, CERTA_E_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE,
+                         "the %s's CompressedCertificate (%s) asks for more decoder memory than "
+                         "a %u-byte certificate needs: refused",
+                         whose, alg, d.uncompressed_len);
+    case CD_NOMEM:
+    default:
+        return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
+    }
+    c->peer_cert_alg = d.alg;
+    c->peer_cert_compressed_len = len - 4;
+    c->peer_cert_uncompressed_len = d.body_len;
+    conn_trace(c, "< CompressedCertificate (certificate %zu bytes, compressed to %zu with %s)",
+               d.body_len, len - 4, alg);
+    *body = d.body;
+    *body_len = d.body_len;
+    return 0;
 }

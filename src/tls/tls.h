@@ -6,6 +6,7 @@
 #include "certa.h"
 #include "crypto/crypto.h"
 #include "record/record.h"
+#include "tls/cert_compression.h"
 #include "wire/cursor.h"
 
 #include <pthread.h>
@@ -176,6 +177,15 @@ typedef struct session_cache_entry {
     uint64_t seq; /* age: higher is newer */
 } session_cache_entry;
 
+/* One identity's Certificate compressed with one algorithm (RFC 8879),
+ * made the first time a handshake needs it and kept for the config's
+ * life: a frozen config's identities do not change. */
+typedef struct cert_cache_entry {
+    atomic_bool ready; /* msg is final (NULL: compressing does not pay) */
+    uint8_t *msg;      /* CompressedCertificate body */
+    size_t msg_len;
+} cert_cache_entry;
+
 typedef struct session_cache {
     pthread_mutex_t lock;
     session_cache_entry *entries; /* allocated on first use */
@@ -225,6 +235,12 @@ struct certa_config {
     uint8_t ticket_key[32];
     bool ticket_key_ok;
     session_cache cache;
+    /* certificate compression: algorithms in preference order (both what
+     * we offer to decompress and what we compress with) */
+    uint16_t cert_comp[CERT_CODECS];
+    size_t cert_comp_count;
+    cert_cache_entry cert_cache[MAX_IDENTITIES][CERT_CODECS];
+    pthread_mutex_t cert_cache_lock;
     char error[256];
 };
 
@@ -381,7 +397,11 @@ struct certa_conn {
     bool ccs_received;
     uint8_t *cookie; /* from HelloRetryRequest, echoed in ClientHello2 */
     size_t cookie_len;
-    bool cert_requested; /* client: the server sent CertificateRequest */
+    bool cert_requested;        /* client: the server sent CertificateRequest */
+    uint16_t cert_compress_alg; /* our Certificate may go compressed with it (peer offered); 0 no */
+    /* the peer's CompressedCertificate, if it sent one (certa_conn_info) */
+    uint16_t peer_cert_alg;
+    size_t peer_cert_compressed_len, peer_cert_uncompressed_len;
     uint8_t cr_context[255];
     uint8_t cr_context_len;
 
@@ -638,6 +658,28 @@ int send_signature_message(certa_conn *c, uint8_t type, uint16_t scheme, const u
 /* Client: the server's Certificate (either version): parsed, non-empty,
  * checked (pins, trust, name), into the transcript. */
 int client_on_server_certificate(certa_conn *c, const uint8_t *msg, size_t len);
+/* The same for a Certificate body that came compressed: msg (the
+ * CompressedCertificate as received) is what goes into the transcript. */
+int client_on_server_certificate_body(certa_conn *c, const uint8_t *body, size_t body_len,
+                                      const uint8_t *msg, size_t len);
+/* Our Certificate (c->id's chain, or none) with the request context: a
+ * CompressedCertificate when c->cert_compress_alg is set and compression
+ * makes it smaller (with an empty context, compressed once per identity
+ * and algorithm and kept in the config). Fails the connection on error. */
+int send_own_certificate(certa_conn *c, const uint8_t *context, size_t context_len);
+/* The peer's CompressedCertificate (msg: the whole message): checked
+ * against what we offered and the handshake message cap, decompressed
+ * into *body (malloc'd, the caller frees it). Fails the connection with
+ * unexpected_message (compression off here), illegal_parameter (an
+ * algorithm not offered), decode_error or bad_certificate. */
+int open_peer_compressed_certificate(certa_conn *c, const uint8_t *msg, size_t len, uint8_t **body,
+                                     size_t *body_len);
+/* The compress_certificate extension (ClientHello, CertificateRequest)
+ * with the config's algorithms; nothing when compression is off. */
+void put_cert_compression(const certa_config *cfg, builder *b);
+/* The peer's compress_certificate extension, if any, into
+ * c->cert_compress_alg (ignored when compression is off here). */
+int read_cert_compression(certa_conn *c, const ext_list *exts, const char *message);
 void trace_certificate_request(certa_conn *c);
 void trace_resumed_server(certa_conn *c);
 int send_finished(certa_conn *c, const uint8_t *base_secret);

@@ -194,6 +194,7 @@ static int send_client_hello(certa_conn *c) {
         bld_close(&b);
         bld_close(&b);
     }
+    if (v13) put_cert_compression(cfg, &b); /* RFC 8879 is TLS 1.3 only */
     if (c->cookie) {
         bld_u16(&b, EXT_COOKIE);
         bld_open(&b, 2);
@@ -616,6 +617,7 @@ static int on_certificate_request(certa_conn *c, const uint8_t *msg, size_t len)
             return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                              "malformed certificate_authorities in CertificateRequest");
     }
+    if (read_cert_compression(c, &exts, "CertificateRequest") != 0) return c->error;
     memcpy(c->cr_context, context.data, context.len);
     c->cr_context_len = (uint8_t)context.len;
     c->cert_requested = true;
@@ -629,6 +631,17 @@ static int on_certificate_request(certa_conn *c, const uint8_t *msg, size_t len)
 
 static int on_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
     if (client_on_server_certificate(c, msg, len) != 0) return c->error;
+    c->state = ST_CLIENT_WAIT_CV;
+    return 0;
+}
+
+static int on_compressed_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
+    uint8_t *body;
+    size_t body_len;
+    if (open_peer_compressed_certificate(c, msg, len, &body, &body_len) != 0) return c->error;
+    int r = client_on_server_certificate_body(c, body, body_len, msg, len);
+    free(body);
+    if (r) return c->error;
     c->state = ST_CLIENT_WAIT_CV;
     return 0;
 }
@@ -651,15 +664,8 @@ static int on_finished(certa_conn *c, const uint8_t *msg, size_t len) {
     if (!r) r = conn_send_ccs(c);
     if (!r && c->cert_requested) {
         /* Our chain, or an empty list when no identity fits. */
-        builder b;
-        bld_init_alloc(&b, 4096);
-        r = build_certificate(c, &b, c->cr_context, c->cr_context_len);
-        if (!r) r = conn_send_handshake(c, HS_CERTIFICATE, b.buf, b.len);
-        bld_free(&b);
-        if (!r)
-            conn_trace(c, "> Certificate (%zu certificate%s)", c->id ? c->id->count : 0,
-                       c->id && c->id->count == 1 ? "" : "s");
-        if (!r && c->id && send_certificate_verify(c) != 0) return c->error;
+        if (send_own_certificate(c, c->cr_context, c->cr_context_len) != 0) return c->error;
+        if (c->id && send_certificate_verify(c) != 0) return c->error;
     }
     if (!r) r = send_finished(c, c->client_hs_secret);
     if (!r) r = conn_set_tx(c, c->client_app_secret);
@@ -679,6 +685,8 @@ static const transition client_table[] = {
     {ST_CLIENT_WAIT_CERT_CR, HS_CERTIFICATE_REQUEST, on_certificate_request},
     {ST_CLIENT_WAIT_CERT_CR, HS_CERTIFICATE, on_certificate},
     {ST_CLIENT_WAIT_CERT, HS_CERTIFICATE, on_certificate},
+    {ST_CLIENT_WAIT_CERT_CR, HS_COMPRESSED_CERTIFICATE, on_compressed_certificate},
+    {ST_CLIENT_WAIT_CERT, HS_COMPRESSED_CERTIFICATE, on_compressed_certificate},
     {ST_CLIENT_WAIT_CV, HS_CERTIFICATE_VERIFY, on_certificate_verify},
     {ST_CLIENT_WAIT_FINISHED, HS_FINISHED, on_finished},
 };

@@ -6,6 +6,7 @@
 #include "x509/cert.h"
 #include "x509/trust.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -122,6 +123,7 @@ static int send_certificate_request(certa_conn *c) {
         }
         bld_free(&names);
     }
+    put_cert_compression(c->cfg, &b); /* we decompress a client certificate too */
     bld_close(&b);
     int r =
         bld_ok(&b) ? conn_send_handshake(c, HS_CERTIFICATE_REQUEST, b.buf, b.len) : CERTA_E_NOMEM;
@@ -419,15 +421,8 @@ static int send_server_flight(certa_conn *c, const client_hello *ch) {
         bld_free(&b);
         return c->error;
     }
-    b.len = 0;
-    r = build_certificate(c, &b, NULL, 0);
-    if (!r) r = conn_send_handshake(c, HS_CERTIFICATE, b.buf, b.len);
-    if (r) goto fail;
-    char why[320];
-    identity_choice_note(c, why, sizeof why);
-    conn_trace(c, "> Certificate (%zu certificate%s%s)", c->id->count, c->id->count == 1 ? "" : "s",
-               why);
     bld_free(&b);
+    if (send_own_certificate(c, NULL, 0) != 0) return c->error;
     if (send_certificate_verify(c) != 0 || send_finished(c, c->server_hs_secret) != 0)
         return c->state == ST_FAILED ? c->error
                                      : conn_fail(c, CERTA_E_INTERNAL, ALERT_INTERNAL_ERROR, NULL);
@@ -456,6 +451,7 @@ int tls13_server_hello(certa_conn *c, client_hello *chp, const uint8_t *msg, siz
         return c->error;
     bool need_retry = false;
     if (choose_group(c, &ch, &need_retry) != 0) return c->error;
+    if (read_cert_compression(c, &ch.exts, "ClientHello") != 0) return c->error;
     if (!second && choose_alpn(c, &ch) != 0) return c->error;
     conn_trace(c, "< ClientHello%s (%zu suites, %zu groups%s%s)", second ? " (second)" : "",
                ch.suites.len / 2, ch.groups.len / 2, c->server_name[0] ? ", SNI " : "",
@@ -509,9 +505,12 @@ static int on_second_client_hello(certa_conn *c, const uint8_t *msg, size_t len)
     return tls13_server_hello(c, &ch, msg, len);
 }
 
-static int on_client_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
+/* The client's Certificate body (from msg, or decompressed from it); msg
+ * goes into the transcript as received. */
+static int on_client_certificate_body(certa_conn *c, const uint8_t *body_bytes, size_t body_len,
+                                      const uint8_t *msg, size_t len) {
     cursor body;
-    cur_init(&body, msg + 4, len - 4);
+    cur_init(&body, body_bytes, body_len);
     if (peer_certificate_parse(c, &body) != 0) return c->error;
     if (c->peer_cert_count == 0) {
         if (c->cfg->client_auth == CERTA_CLIENT_AUTH_REQUIRE)
@@ -527,6 +526,19 @@ static int on_client_certificate(certa_conn *c, const uint8_t *msg, size_t len) 
     }
     int r = transcript_add(c, msg, len);
     return r ? conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL) : 0;
+}
+
+static int on_client_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
+    return on_client_certificate_body(c, msg + 4, len - 4, msg, len);
+}
+
+static int on_client_compressed_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
+    uint8_t *body;
+    size_t body_len;
+    if (open_peer_compressed_certificate(c, msg, len, &body, &body_len) != 0) return c->error;
+    int r = on_client_certificate_body(c, body, body_len, msg, len);
+    free(body);
+    return r;
 }
 
 static int on_client_certificate_verify(certa_conn *c, const uint8_t *msg, size_t len) {
@@ -557,6 +569,7 @@ static const transition server_table[] = {
     {ST_SERVER_WAIT_CH, HS_CLIENT_HELLO, server_on_first_client_hello},
     {ST_SERVER_WAIT_CH2, HS_CLIENT_HELLO, on_second_client_hello},
     {ST_SERVER_WAIT_CERT, HS_CERTIFICATE, on_client_certificate},
+    {ST_SERVER_WAIT_CERT, HS_COMPRESSED_CERTIFICATE, on_client_compressed_certificate},
     {ST_SERVER_WAIT_CV, HS_CERTIFICATE_VERIFY, on_client_certificate_verify},
     {ST_SERVER_WAIT_FINISHED, HS_FINISHED, on_client_finished},
 };

@@ -23,7 +23,7 @@ flags=(-std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude -Isrc -Itests/unit -D_DEF
   -D_POSIX_C_SOURCE=200809L "${san[@]}")
 for b in bench_speed bench_mem; do
   if cc "${flags[@]}" -o "$D/$b" "bench/$b.c" bench/bench_util.c tests/unit/lib_certs.c "$lib" \
-    -lssl -lcrypto -lpthread 2>"$D/$b.cc"; then
+    -lssl -lcrypto -lz -lbrotlienc -lbrotlidec -lpthread 2>"$D/$b.cc"; then
     ok "bench smoke: $b builds against this build's libcerta"
   else
     bad "bench smoke: $b does not build: $(head -c 400 "$D/$b.cc")"

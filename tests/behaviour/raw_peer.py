@@ -1842,6 +1842,79 @@ def _(srv):
     return srv.close_notify()
 
 
+# ---- certificate compression (RFC 8879), compressed here with Python's zlib --
+
+HS_COMPRESSED_CERT, EXT_COMPRESS_CERT = 25, 27
+
+
+def compressed_certificate(srv, alg=1, declared=None, stream=None):
+    """The server's Certificate as a CompressedCertificate (RFC 8879 §4):
+    algorithm, uncompressed_length of the Certificate body, the zlib
+    (RFC 1950) stream of that body."""
+    import zlib
+    body = srv.certificate()[4:]
+    data = zlib.compress(body, 9) if stream is None else stream
+    return handshake(HS_COMPRESSED_CERT,
+                     u16(alg) + u24(len(body) if declared is None else declared) + vec24(data))
+
+
+def compressed_flight(srv, **kw):
+    """EncryptedExtensions, CompressedCertificate, CertificateVerify and
+    Finished over the transcript with the compressed message as sent. A
+    client that did not offer zlib in compress_certificate gets an alert
+    instead, so the case fails."""
+    offered = srv.ch["exts"].get(EXT_COMPRESS_CERT, b"")
+    algs = [int.from_bytes(offered[i:i + 2], "big") for i in range(1, len(offered) - 1, 2)]
+    if 1 not in algs:
+        fail("the client offered no zlib in compress_certificate: %r" % algs)
+    srv.send_enc(handshake(HS_EE, vec16(b"")))
+    srv.send_enc(compressed_certificate(srv, **kw))
+    srv.send_enc(srv.cert_verify())
+    srv.send_enc(srv.finished())
+
+
+@server_case("CompressedCertificate (zlib, from Python) in place of Certificate", None)
+def _(srv):
+    srv.hello()
+    srv.key_exchange()
+    compressed_flight(srv)
+    return srv.close_notify()
+
+
+@server_case("CompressedCertificate declaring one byte more than it decompresses to",
+             "CERTA_E_BAD_CERTIFICATE", "bad_certificate")
+def _(srv):
+    srv.hello()
+    srv.key_exchange()
+    compressed_flight(srv, declared=len(srv.certificate()) - 4 + 1)
+
+
+@server_case("CompressedCertificate declaring 70000 bytes (over the 64 KiB cap)",
+             "CERTA_E_HANDSHAKE_TOO_BIG", "bad_certificate")
+def _(srv):
+    srv.hello()
+    srv.key_exchange()
+    compressed_flight(srv, declared=70000)
+
+
+@server_case("CompressedCertificate with a corrupt zlib stream", "CERTA_E_BAD_CERTIFICATE",
+             "bad_certificate")
+def _(srv):
+    import zlib
+    good = zlib.compress(srv.certificate()[4:], 9)
+    srv.hello()
+    srv.key_exchange()
+    compressed_flight(srv, stream=good[:20] + bytes(b ^ 0x5a for b in good[20:40]) + good[40:])
+
+
+@server_case("CompressedCertificate with zstd (3), which the client did not offer",
+             "CERTA_E_ILLEGAL_PARAMETER", "illegal_parameter")
+def _(srv):
+    srv.hello()
+    srv.key_exchange()
+    compressed_flight(srv, alg=3)
+
+
 @server_case("ServerHello selecting TLS 1.2 in supported_versions",
              "CERTA_E_ILLEGAL_PARAMETER|CERTA_E_PROTOCOL_VERSION", "illegal_parameter|protocol_version")
 def _(srv):

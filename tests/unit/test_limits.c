@@ -36,12 +36,28 @@ int main(void) {
     certa_config *small = certa_config_new();
     certa_config_set_insecure(small, true);
     certa_config_set_max_handshake_size(small, 1024);
+    certa_config_set_cert_compression(small, "off"); /* the plain Certificate */
     pair p = run(small, s3);
     CHECK(certa_conn_error(p.client) == CERTA_E_HANDSHAKE_TOO_BIG &&
               certa_conn_alert_sent(p.client) == 50,
           "Certificate over a 1 KiB cap: CERTA_E_HANDSHAKE_TOO_BIG, decode_error: %s",
           certa_conn_error_text(p.client));
     pair_free(&p);
+    /* Compressed (the repeated chain shrinks well under 1 KiB), the
+     * declared uncompressed length meets the same cap: bad_certificate
+     * (RFC 8879 §4). */
+    certa_config *small_zip = certa_config_new();
+    certa_config_set_insecure(small_zip, true);
+    certa_config_set_max_handshake_size(small_zip, 1024);
+    p = run(small_zip, s3);
+    CHECK(certa_conn_error(p.client) == CERTA_E_HANDSHAKE_TOO_BIG &&
+              certa_conn_alert_sent(p.client) == 42 &&
+              strstr(certa_conn_error_text(p.client), "CompressedCertificate") != NULL,
+          "CompressedCertificate declaring more than a 1 KiB cap: CERTA_E_HANDSHAKE_TOO_BIG, "
+          "bad_certificate: %s",
+          certa_conn_error_text(p.client));
+    pair_free(&p);
+    certa_config_free(small_zip);
     certa_config *roomy = certa_config_new();
     certa_config_set_insecure(roomy, true);
     certa_config_set_max_handshake_size(roomy, 8192);
