@@ -40,8 +40,8 @@ for alg in brotli zlib; do
     show "$T_TMP/connect-$alg.err"
   fi
 done
-if grep -q "> CompressedCertificate (1 certificate; certificate [0-9]* bytes, compressed to [0-9]* with brotli)" "$SERVE_LOG" &&
-  grep -q "> CompressedCertificate (1 certificate; certificate [0-9]* bytes, compressed to [0-9]* with zlib)" "$SERVE_LOG"; then
+if grep -q "> CompressedCertificate (1 certificate[^;]*; certificate [0-9]* bytes, compressed to [0-9]* with brotli)" "$SERVE_LOG" &&
+  grep -q "> CompressedCertificate (1 certificate[^;]*; certificate [0-9]* bytes, compressed to [0-9]* with zlib)" "$SERVE_LOG"; then
   ok "certa serve's trace shows a brotli and a zlib CompressedCertificate"
 else
   not_ok "certa serve's trace lacks the CompressedCertificate lines"
