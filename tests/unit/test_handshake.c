@@ -265,7 +265,8 @@ static void config_cases(void) {
           "unknown cipher refused");
     CHECK(strstr(certa_config_error_text(cfg), "RC4") != NULL, "error names it: %s",
           certa_config_error_text(cfg));
-    CHECK(certa_config_set_groups(cfg, "brainpoolP256r1") == CERTA_E_UNKNOWN_NAME, "unknown group refused");
+    CHECK(certa_config_set_groups(cfg, "brainpoolP256r1") == CERTA_E_UNKNOWN_NAME,
+          "unknown group refused");
     CHECK(certa_config_load_cert_chain(cfg, "/nonexistent/cert.pem") == CERTA_E_FILE,
           "missing file: CERTA_E_FILE");
     CHECK(certa_config_set_cert_chain_pem(cfg, "garbage", 7) == CERTA_E_BAD_PEM, "not PEM refused");
