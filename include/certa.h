@@ -235,7 +235,8 @@ int certa_config_set_min_key_bits(certa_config *cfg, unsigned rsa_bits, unsigned
 int certa_config_check_key_sizes(certa_config *cfg);
 
 /* Comma-separated lists, in preference order. Unknown names are refused.
- * Cipher suites: TLS 1.3 names (TLS_AES_128_GCM_SHA256, ...) and TLS 1.2
+ * Cipher suites: TLS 1.3 names (TLS_AES_128_GCM_SHA256, ...; also
+ * TLS_AES_128_CCM_SHA256, which is in no default list) and TLS 1.2
  * names (IANA TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 or OpenSSL
  * ECDHE-ECDSA-AES128-GCM-SHA256, ...) may be mixed; a list that names no
  * suite of one version leaves that version's suites as they were. */
