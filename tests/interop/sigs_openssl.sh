@@ -11,6 +11,8 @@
 # TLS 1.2 where the scheme exists there (all of these do). Refusals: an
 # RSA-PSS key restricted to SHA-384 never signs SHA-256, and rsa_pkcs1 is
 # never a TLS 1.3 CertificateVerify (handshake_failure).
+# certa verify accepts chains openssl signed with P-521, Ed448 and RSA-PSS
+# keys, and refuses them under a same-name CA with another key.
 # CCM: certa serve --ciphers / --profile iot and certa connect --ciphers with
 # openssl -ciphersuites TLS_AES_128_CCM_SHA256, data both ways; a default
 # certa serve refuses a CCM-only client.
@@ -143,6 +145,52 @@ start_held_openssl_server s-pkcs1 -tls1_2 -sigalgs RSA+SHA384 -cert "$T_TMP/rsa.
   fi
   stop_held_openssl_server
 }
+
+# ---- certa verify: chains openssl signed with these keys ---------------------------
+# chain_case CA_KIND LEAF_KIND: a CA of one kind issues a leaf of the other
+# (openssl x509 -req: RSASSA-PSS signatures for an RSA-PSS CA, Ed448 for an
+# Ed448 CA, ecdsa-with-SHA256 for P-521); certa verify must accept it, and
+# refuse it against another CA of the same kind.
+chain_case() {
+  local ca=$1 leaf=$2 name=chain-$1-$2 c alg
+  # CA:TRUE certificates for two keys of the kind, with the same name: the
+  # second differs only in its key, so the leaf's signature is what fails
+  # under it.
+  for c in ca other; do
+    gen_cert "$ca" "$name-$c" &&
+      openssl req -x509 -key "$T_TMP/$name-$c.key" -out "$T_TMP/$name-$c.crt" -days 2 \
+        -subj "/CN=certa sigs CA $ca" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign" >>"$T_TMP/$name.gen.log" 2>&1 ||
+      { not_ok "$name: CA"; show "$T_TMP/$name.gen.log"; return; }
+  done
+  gen_cert "$leaf" "$name-leaf" && openssl x509 -x509toreq -in "$T_TMP/$name-leaf.crt" \
+    -signkey "$T_TMP/$name-leaf.key" -out "$T_TMP/$name.csr" >>"$T_TMP/$name.gen.log" 2>&1 &&
+    printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+      "extendedKeyUsage=serverAuth" "subjectAltName=DNS:localhost" >"$T_TMP/$name.ext" &&
+    openssl x509 -req -in "$T_TMP/$name.csr" -CA "$T_TMP/$name-ca.crt" -CAkey "$T_TMP/$name-ca.key" \
+      -CAcreateserial -days 2 -extfile "$T_TMP/$name.ext" -out "$T_TMP/$name-issued.crt" \
+      >>"$T_TMP/$name.gen.log" 2>&1 || { not_ok "$name: issue"; show "$T_TMP/$name.gen.log"; return; }
+  alg=$(openssl x509 -in "$T_TMP/$name-issued.crt" -noout -text |
+    sed -n 's/^ *Signature Algorithm: *\([^ ]*\).*/\1/p' | head -n1)
+  if "$CERTA" verify --trust "$T_TMP/$name-ca.crt" --host localhost "$T_TMP/$name-issued.crt" \
+    >"$T_TMP/$name.out" 2>&1; then
+    ok "certa verify: $ca CA -> $leaf leaf ($alg) accepted"
+  else
+    not_ok "certa verify: $ca CA -> $leaf leaf ($alg)"
+    show "$T_TMP/$name.out"
+  fi
+  if ! "$CERTA" verify --trust "$T_TMP/$name-other.crt" --host localhost "$T_TMP/$name-issued.crt" \
+    >"$T_TMP/$name.bad" 2>&1 && grep -q CERTA_E_CERT_BAD_SIGNATURE "$T_TMP/$name.bad"; then
+    ok "certa verify: $ca CA -> $leaf leaf refused under a same-name $ca CA (bad signature)"
+  else
+    not_ok "certa verify: $ca CA -> $leaf leaf under the wrong CA"
+    show "$T_TMP/$name.bad"
+  fi
+}
+chain_case ed448 rsapss
+chain_case rsapss ecdsa521
+chain_case rsapss384 ed448
+chain_case ecdsa521 rsapss384
 
 # ---- TLS_AES_128_CCM_SHA256 ----------------------------------------------------
 CCM=TLS_AES_128_CCM_SHA256
