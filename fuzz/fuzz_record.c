@@ -59,6 +59,7 @@ static const struct {
     {AEAD_AES128GCM, HASH_SHA256},
     {AEAD_AES256GCM, HASH_SHA384},
     {AEAD_CHACHA20POLY1305, HASH_SHA256},
+    {AEAD_AES128CCM, HASH_SHA256},
 };
 
 enum { BIG = 3 * RECORD_MAX_PLAINTEXT + 100 };
@@ -86,7 +87,7 @@ static size_t forge(aead_ctx *a, const uint8_t iv[CRYPTO_AEAD_NONCE], uint64_t s
 int LLVMFuzzerTestOneInput(const uint8_t *buf, size_t size) {
     input in = {buf, size};
     uint8_t setup = in_u8(&in);
-    size_t si = (setup & 0x7f) % 3;
+    size_t si = (setup & 0x7f) % (sizeof suites / sizeof suites[0]);
     bool protect = !(setup & 0x80);
     uint8_t secret[48];
     in_fill(&in, secret, sizeof secret);

@@ -118,6 +118,9 @@ const char *certa_alert_name(uint8_t alert);
 #define CERTA_TLS_AES_128_GCM_SHA256 0x1301
 #define CERTA_TLS_AES_256_GCM_SHA384 0x1302
 #define CERTA_TLS_CHACHA20_POLY1305_SHA256 0x1303
+/* AES-128-CCM with a 16-byte tag (RFC 8446 B.4): never offered by default;
+ * certa_config_set_ciphers or the iot profile turns it on. */
+#define CERTA_TLS_AES_128_CCM_SHA256 0x1304
 /* TLS 1.2: ECDHE and AEAD only (RFC 5289, RFC 7905). */
 #define CERTA_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 0xc02b
 #define CERTA_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 0xc02c
@@ -138,13 +141,26 @@ const char *certa_alert_name(uint8_t alert);
 #define CERTA_GROUP_FFDHE6144 0x0103
 #define CERTA_GROUP_FFDHE8192 0x0104
 
+/* Signature schemes (RFC 8446 §4.2.3). All of them sign and verify in TLS
+ * 1.3 and TLS 1.2 (where ECDSA names only the hash, and EdDSA comes with the
+ * ECDHE_ECDSA suites and rsa_pss_pss with ECDHE_RSA). rsa_pss_pss_* need an
+ * RSASSA-PSS key (id-RSASSA-PSS SubjectPublicKeyInfo); one with parameters
+ * fits only the scheme of its hash. */
 #define CERTA_SIG_ECDSA_SECP256R1_SHA256 0x0403
 #define CERTA_SIG_ECDSA_SECP384R1_SHA384 0x0503
+#define CERTA_SIG_ECDSA_SECP521R1_SHA512 0x0603
 #define CERTA_SIG_RSA_PSS_RSAE_SHA256 0x0804
 #define CERTA_SIG_RSA_PSS_RSAE_SHA384 0x0805
 #define CERTA_SIG_RSA_PSS_RSAE_SHA512 0x0806
 #define CERTA_SIG_ED25519 0x0807
-/* TLS 1.2 only (ServerKeyExchange, CertificateVerify); never in TLS 1.3. */
+#define CERTA_SIG_ED448 0x0808
+#define CERTA_SIG_RSA_PSS_PSS_SHA256 0x0809
+#define CERTA_SIG_RSA_PSS_PSS_SHA384 0x080a
+#define CERTA_SIG_RSA_PSS_PSS_SHA512 0x080b
+/* TLS 1.2 only (ServerKeyExchange, CertificateVerify); never in a TLS 1.3
+ * CertificateVerify (RFC 8446 §4.4.3: refused with illegal_parameter). In
+ * TLS 1.3 they name certificate signatures, and certa's ClientHello and
+ * CertificateRequest list them after the schemes it signs with. */
 #define CERTA_SIG_RSA_PKCS1_SHA256 0x0401
 #define CERTA_SIG_RSA_PKCS1_SHA384 0x0501
 #define CERTA_SIG_RSA_PKCS1_SHA512 0x0601
@@ -170,8 +186,9 @@ certa_config *certa_config_new(void);
 /* Drops the caller's reference; connections keep their own. */
 void certa_config_free(certa_config *cfg);
 
-/* Certificate chain (leaf first) and private key, PEM. Keys: PKCS#8,
- * SEC1 EC, PKCS#1 RSA, Ed25519. */
+/* Certificate chain (leaf first) and private key, PEM. Keys: PKCS#8 (RSA,
+ * RSA-PSS with or without parameters, ECDSA P-256/P-384/P-521, Ed25519,
+ * Ed448), SEC1 EC, PKCS#1 RSA. */
 int certa_config_load_cert_chain(certa_config *cfg, const char *path);
 int certa_config_load_private_key(certa_config *cfg, const char *path);
 int certa_config_set_cert_chain_pem(certa_config *cfg, const char *pem, size_t len);
@@ -202,9 +219,10 @@ void certa_config_set_require_ems(certa_config *cfg, bool require);
  *   internal      TLS 1.3 only, otherwise the defaults
  *   legacy        TLS 1.2 and 1.3 with all six ECDHE+AEAD TLS 1.2 suites,
  *                 ECDHE-RSA included; RSA 2048 accepted
- *   iot           TLS 1.3 only, ChaCha20-Poly1305 first, groups x25519 and
- *                 secp256r1. CCM would be allowed, but certa has no CCM
- *                 suite yet (TLS_AES_128_CCM_SHA256 is a later addition)
+ *   iot           TLS 1.3 only, ChaCha20-Poly1305 first, then AES-GCM and,
+ *                 last, TLS_AES_128_CCM_SHA256 (for devices with AES-CCM
+ *                 hardware; the only profile that allows it); groups
+ *                 x25519 and secp256r1
  *   high-security TLS 1.3 only, TLS_AES_256_GCM_SHA384 only, secp384r1
  *                 only, RSA keys >= 3072 bits and EC keys >= P-384
  * certa_profile_description() says the same, generated from the table the
@@ -231,7 +249,8 @@ int certa_config_set_min_key_bits(certa_config *cfg, unsigned rsa_bits, unsigned
 int certa_config_check_key_sizes(certa_config *cfg);
 
 /* Comma-separated lists, in preference order. Unknown names are refused.
- * Cipher suites: TLS 1.3 names (TLS_AES_128_GCM_SHA256, ...) and TLS 1.2
+ * Cipher suites: TLS 1.3 names (TLS_AES_128_GCM_SHA256, ...; also
+ * TLS_AES_128_CCM_SHA256, which is in no default list) and TLS 1.2
  * names (IANA TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 or OpenSSL
  * ECDHE-ECDSA-AES128-GCM-SHA256, ...) may be mixed; a list that names no
  * suite of one version leaves that version's suites as they were. */

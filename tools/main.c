@@ -82,11 +82,15 @@ static void usage(FILE *out) {
           "lists are comma-separated, in preference order:\n"
           "  ciphers: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
           "TLS_CHACHA20_POLY1305_SHA256;\n"
+          "           on request (or with --profile iot) TLS_AES_128_CCM_SHA256;\n"
           "           TLS 1.2 (ECDHE + AEAD): ECDHE-ECDSA-AES128-GCM-SHA256,\n"
           "           ECDHE-ECDSA-AES256-GCM-SHA384, ECDHE-ECDSA-CHACHA20-POLY1305 and the\n"
           "           same three with ECDHE-RSA (or their TLS_ECDHE_... names)\n"
           "  groups:  x25519, secp256r1 (P-256), secp384r1 (P-384); on request also\n"
           "           secp521r1 (P-521) and x448\n"
+          "  certificate keys (--cert/--key): ECDSA P-256/P-384/P-521, Ed25519, Ed448,\n"
+          "           RSA and RSA-PSS (rsa_pss_pss_*; one with PSS parameters signs only\n"
+          "           with their hash)\n"
           "  alpn:    e.g. h2,http/1.1\n",
           out);
 }

@@ -3,7 +3,14 @@
  * the tag. in and out may be the same buffer. aead_seal_gather seals two
  * pieces (the record content from the caller's buffer and the inner content
  * type byte) as one plaintext, out of place, so the sender never copies the
- * plaintext before encrypting it. */
+ * plaintext before encrypting it.
+ *
+ * AES-CCM (RFC 3610, SP 800-38C) is not a stream AEAD in libcrypto: the tag
+ * length must be fixed before the key, the message length must be given
+ * before the AAD, the payload must go in one update, and a decryption's
+ * tag is checked by that update (Final does nothing). So CCM records take
+ * their own path (ccm_seal, ccm_open), and a gathered CCM plaintext is
+ * assembled in the output buffer first. */
 #include <limits.h>
 #include <string.h>
 
@@ -14,6 +21,7 @@
 size_t aead_key_len(aead_alg a) {
     switch (a) {
     case AEAD_AES128GCM:
+    case AEAD_AES128CCM:
         return 16;
     case AEAD_AES256GCM:
     case AEAD_CHACHA20POLY1305:
@@ -34,6 +42,9 @@ int aead_init(aead_ctx *a, aead_alg alg, const uint8_t *key, bool encrypt) {
     a->ctx = EVP_CIPHER_CTX_new();
     if (a->ctx == NULL || EVP_CipherInit_ex(a->ctx, cipher, NULL, NULL, NULL, enc) != 1 ||
         EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_IVLEN, CRYPTO_AEAD_NONCE, NULL) != 1 ||
+        /* CCM: the tag length is part of the key setup (M in B0) */
+        (alg == AEAD_AES128CCM &&
+         EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, CRYPTO_AEAD_TAG, NULL) != 1) ||
         EVP_CipherInit_ex(a->ctx, NULL, NULL, key, NULL, enc) != 1) {
         EVP_CIPHER_CTX_free(a->ctx);
         a->ctx = NULL;
@@ -67,6 +78,35 @@ static int aead_start(aead_ctx *a, const uint8_t *nonce, const uint8_t *aad, siz
     return 0;
 }
 
+/* CCM: nonce, then the message length, then the AAD (all before the data). */
+static int ccm_start(aead_ctx *a, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
+                     size_t msg_len) {
+    int outl = 0;
+    if (EVP_CipherInit_ex(a->ctx, NULL, NULL, NULL, nonce, -1) != 1) return -1;
+    if (EVP_CipherUpdate(a->ctx, NULL, &outl, NULL, (int)msg_len) != 1) return -1;
+    if (aad_len > 0 && EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len) != 1) return -1;
+    return 0;
+}
+
+/* The plaintext in || tail is first laid out in out (in may be out), then
+ * encrypted there in one update. Lengths are checked by the caller. */
+static int ccm_seal(aead_ctx *a, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
+                    const uint8_t *in, size_t in_len, const uint8_t *tail, size_t tail_len,
+                    uint8_t *out) {
+    size_t pt_len = in_len + tail_len;
+    if (in_len > 0 && in != out) memmove(out, in, in_len);
+    if (tail_len > 0) memmove(out + in_len, tail, tail_len);
+    int outl = 0;
+    if (ccm_start(a, nonce, aad, aad_len, pt_len) != 0 ||
+        EVP_CipherUpdate(a->ctx, out, &outl, out, (int)pt_len) != 1 || (size_t)outl != pt_len ||
+        EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, CRYPTO_AEAD_TAG, out + pt_len) != 1) {
+        crypto_zero(out, pt_len); /* plaintext was laid out there */
+        ERR_clear_error();
+        return -1;
+    }
+    return 0;
+}
+
 int aead_seal_gather(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t *aad,
                      size_t aad_len, const uint8_t *in, size_t in_len, const uint8_t *tail,
                      size_t tail_len, uint8_t *out) {
@@ -77,6 +117,8 @@ int aead_seal_gather(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const 
     if (aad_len > INT_MAX || in_len > INT_MAX - CRYPTO_AEAD_TAG ||
         tail_len > INT_MAX - CRYPTO_AEAD_TAG - in_len)
         return -1;
+    if (a->alg == AEAD_AES128CCM)
+        return ccm_seal(a, nonce, aad, aad_len, in, in_len, tail, tail_len, out);
     size_t pt_len = in_len + tail_len;
     int outl = 0, taill = 0, finl = 0;
     if (aead_start(a, nonce, aad, aad_len) != 0) goto fail;
@@ -115,6 +157,21 @@ int aead_open(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t
     uint8_t tag[CRYPTO_AEAD_TAG];
     memcpy(tag, in + ct_len, CRYPTO_AEAD_TAG); /* before an in-place write can reach it */
     int outl = 0, finl = 0;
+    if (a->alg == AEAD_AES128CCM) {
+        /* The tag goes in first; the one update over the data checks it. */
+        if (EVP_CipherInit_ex(a->ctx, NULL, NULL, NULL, nonce, -1) != 1 ||
+            EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, CRYPTO_AEAD_TAG, tag) != 1 ||
+            EVP_CipherUpdate(a->ctx, NULL, &outl, NULL, (int)ct_len) != 1 ||
+            (aad_len > 0 && EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aad_len) != 1))
+            goto error;
+        if (EVP_CipherUpdate(a->ctx, out, &outl, in, (int)ct_len) != 1) {
+            if (ct_len > 0) crypto_zero(out, ct_len);
+            ERR_clear_error();
+            return -1;
+        }
+        if ((size_t)outl != ct_len) goto error;
+        return 0;
+    }
     if (aead_start(a, nonce, aad, aad_len) != 0) goto error;
     if (ct_len > 0 && EVP_CipherUpdate(a->ctx, out, &outl, in, (int)ct_len) != 1) goto error;
     if (EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_SET_TAG, CRYPTO_AEAD_TAG, tag) != 1) goto error;

@@ -20,6 +20,7 @@ static void algs_fetch(void) {
         [AEAD_AES128GCM] = "AES-128-GCM",
         [AEAD_AES256GCM] = "AES-256-GCM",
         [AEAD_CHACHA20POLY1305] = "ChaCha20-Poly1305",
+        [AEAD_AES128CCM] = "AES-128-CCM",
     };
     for (int i = 0; i < HASH_COUNT; i++)
         mds[i] = EVP_MD_fetch(NULL, md_names[i], NULL);

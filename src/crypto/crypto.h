@@ -18,7 +18,15 @@
 #define CRYPTO_MAX_SIG 1024   /* RSA-8192 */
 
 typedef enum { HASH_SHA256 = 0, HASH_SHA384, HASH_SHA512, HASH_SHA1, HASH_COUNT } hash_alg;
-typedef enum { AEAD_AES128GCM = 0, AEAD_AES256GCM, AEAD_CHACHA20POLY1305, AEAD_COUNT } aead_alg;
+/* AEAD_AES128CCM is AES-128-CCM with a 16-byte tag (RFC 8446's
+ * TLS_AES_128_CCM_SHA256; not the 8-byte-tag CCM_8). */
+typedef enum {
+    AEAD_AES128GCM = 0,
+    AEAD_AES256GCM,
+    AEAD_CHACHA20POLY1305,
+    AEAD_AES128CCM,
+    AEAD_COUNT
+} aead_alg;
 
 /* Opaque handles to libcrypto objects. */
 typedef struct evp_pkey_st crypto_key;   /* EVP_PKEY */
@@ -136,20 +144,23 @@ int sig_verify_tls12(uint16_t scheme, crypto_key *pub, const uint8_t *msg, size_
 /* Verifies sig over msg under pub with the algorithm named by an
  * AlgorithmIdentifier (its SEQUENCE contents, as in x509_cert.sig_alg):
  * sha256/384/512WithRSAEncryption, RSASSA-PSS (SHA-2, MGF1 with the same
- * hash), ecdsa-with-SHA256/384/512, Ed25519. Returns 0 = valid, -1 =
- * invalid signature or key of the wrong type, -2 = unsupported or malformed
- * algorithm, -3 = weak algorithm (SHA-1). */
+ * hash, within an RSASSA-PSS key's own parameters), ecdsa-with-SHA256/384/
+ * 512, Ed25519, Ed448. Returns 0 = valid, -1 = invalid signature or key of
+ * the wrong type (or whose parameters forbid it), -2 = unsupported or
+ * malformed algorithm, -3 = weak algorithm (SHA-1). */
 int sig_verify_x509(const uint8_t *alg_id, size_t alg_len, crypto_key *pub, const uint8_t *msg,
                     size_t len, const uint8_t *sig, size_t sig_len);
 /* Key policy for certificate public keys (a DER SubjectPublicKeyInfo): RSA
- * of at least 2048 bits and a multiple of 8, EC on a named P-256/384/521
- * curve, Ed25519. 0 = acceptable, -1 = refused as weak/unsupported, -2 =
+ * (rsaEncryption or RSASSA-PSS, with parameters that allow SHA-2) of at
+ * least 2048 bits and a multiple of 8, EC on a named P-256/384/521 curve,
+ * Ed25519, Ed448. 0 = acceptable, -1 = refused as weak/unsupported, -2 =
  * malformed; why (if not NULL) gets a phrase such as "a weak RSA key (1024
  * bits; ...)". */
 int x509_key_policy(const uint8_t *spki, size_t len, char *why, size_t cap);
 
 /* ---- keys ---- */
-/* Private key from PEM (PKCS#8, SEC1, PKCS#1, Ed25519); NULL on failure. */
+/* Private key from PEM (PKCS#8 — RSA, RSA-PSS, EC, Ed25519, Ed448 — or the
+ * traditional SEC1 and PKCS#1 forms); NULL on failure. */
 crypto_key *key_from_pem(const char *pem, size_t len);
 /* Public key from a DER SubjectPublicKeyInfo; NULL on failure. */
 crypto_key *key_from_spki(const uint8_t *spki, size_t len);

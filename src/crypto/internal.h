@@ -8,6 +8,7 @@
 #include <openssl/sha.h>
 
 #include "crypto/crypto.h"
+#include "wire/cursor.h"
 
 /* Fetched once per process (pthread_once) and never freed; NULL if the
  * provider does not offer the algorithm or h/a is out of range. */
@@ -66,10 +67,27 @@ typedef enum {
     KEY_X25519,
     KEY_OTHER
 } key_type;
+/* RSASSA-PSS-params (RFC 4055 §3.1; pss_params.c). */
+typedef struct pss_params {
+    hash_alg hash, mgf_hash;
+    int salt; /* in a key's parameters: the minimum salt length */
+} pss_params;
+/* params: the DER SEQUENCE, tag included. Absent fields take RFC 4055's
+ * defaults (SHA-1, MGF1 with SHA-1, salt 20); the trailer field must be 1.
+ * 0 = ok, -2 = malformed or a hash other than SHA-1 and SHA-2. */
+int pss_params_parse(cursor params, pss_params *out);
+bool pss_params_weak(const pss_params *p); /* SHA-1 anywhere */
+
 typedef struct key_info {
     key_type type;
     const char *curve; /* KEY_EC: "P-256", "P-384", "P-521"; NULL for other curves */
     int bits;          /* EVP_PKEY_get_bits */
+    /* KEY_RSA_PSS whose SubjectPublicKeyInfo carries parameters: it signs
+     * only with pss.hash, MGF1 with pss.mgf_hash and a salt of at least
+     * pss.salt bytes (RFC 4055 §3.1, RFC 8446 §4.2.3). pss_bad: parameters
+     * certa cannot read; the key fits no scheme. */
+    bool pss_restricted, pss_bad;
+    pss_params pss;
 } key_info;
 void key_info_get(const EVP_PKEY *key, key_info *out);
 

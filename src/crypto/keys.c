@@ -118,15 +118,33 @@ static key_extra *extra_get_locked(const EVP_PKEY *key, bool create) {
 static const char *const ec_curves[] = {"P-256", "P-384", "P-521"};
 #define EC_CURVES (sizeof ec_curves / sizeof ec_curves[0])
 
+/* An RSA-PSS key's restrictions: the parameters of its SubjectPublicKeyInfo
+ * (absent = none). libcrypto keeps them inside the key; its encoding of
+ * the public key is the one place they can be read without provider
+ * specifics. */
+static void pss_restrictions(const EVP_PKEY *key, key_info *out) {
+    unsigned char *der = NULL;
+    int n = i2d_PUBKEY((EVP_PKEY *)key, &der);
+    cursor all, spki, alg, oid;
+    out->pss_bad = true;
+    if (n > 0) {
+        cur_init(&all, der, (size_t)n);
+        if (der_get(&all, DER_SEQUENCE, &spki) && der_get(&spki, DER_SEQUENCE, &alg) &&
+            der_get(&alg, DER_OID, &oid)) {
+            out->pss_restricted = !cur_empty(&alg);
+            out->pss_bad = out->pss_restricted && pss_params_parse(alg, &out->pss) != 0;
+        }
+    }
+    OPENSSL_free(der);
+}
+
 static void info_compute(const EVP_PKEY *key, key_info *out) {
     static const struct {
         const char *name;
         key_type type;
     } types[] = {{"EC", KEY_EC},           {"RSA", KEY_RSA},     {"RSA-PSS", KEY_RSA_PSS},
                  {"ED25519", KEY_ED25519}, {"ED448", KEY_ED448}, {"X25519", KEY_X25519}};
-    out->type = KEY_OTHER;
-    out->curve = NULL;
-    out->bits = EVP_PKEY_get_bits(key);
+    *out = (key_info){.type = KEY_OTHER, .bits = EVP_PKEY_get_bits(key)};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (EVP_PKEY_is_a(key, types[i].name)) {
             out->type = types[i].type;
@@ -143,12 +161,13 @@ static void info_compute(const EVP_PKEY *key, key_info *out) {
                     out->curve = ec_curves[i];
         }
     }
+    if (out->type == KEY_RSA_PSS) pss_restrictions(key, out);
     ERR_clear_error();
 }
 
 void key_info_get(const EVP_PKEY *key, key_info *out) {
     if (key == NULL) {
-        *out = (key_info){KEY_UNKNOWN, NULL, 0};
+        *out = (key_info){.type = KEY_UNKNOWN};
         return;
     }
     if (!extra_ready()) {
@@ -311,7 +330,7 @@ static void pool_mark(EVP_PKEY *key, size_t curve) {
     if (!extra_ready()) return;
     key_extra *x = calloc(1, sizeof *x);
     if (x == NULL) return;
-    x->info = (key_info){KEY_EC, ec_curves[curve], EVP_PKEY_get_bits(key)};
+    x->info = (key_info){.type = KEY_EC, .curve = ec_curves[curve], .bits = EVP_PKEY_get_bits(key)};
     x->info_known = true;
     x->pooled = true;
     atomic_init(&x->verify_busy, false);
@@ -345,6 +364,7 @@ static const uint8_t OID_P256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x0
 static const uint8_t OID_P384[] = {0x2b, 0x81, 0x04, 0x00, 0x22};
 static const uint8_t OID_P521[] = {0x2b, 0x81, 0x04, 0x00, 0x23};
 static const uint8_t OID_ED25519[] = {0x2b, 0x65, 0x70};
+static const uint8_t OID_ED448[] = {0x2b, 0x65, 0x71};
 static const uint8_t OID_X25519[] = {0x2b, 0x65, 0x6e};
 static const uint8_t OID_RSA[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
 
@@ -474,6 +494,10 @@ static EVP_PKEY *spki_fast(const uint8_t *spki, size_t len) {
         return EVP_PKEY_new_raw_public_key_ex(NULL, OID_IS(oid, OID_ED25519) ? "ED25519" : "X25519",
                                               NULL, bits.data, bits.len);
     }
+    if (OID_IS(oid, OID_ED448)) {
+        if (!cur_empty(&alg) || bits.len != 57) return NULL;
+        return EVP_PKEY_new_raw_public_key_ex(NULL, "ED448", NULL, bits.data, bits.len);
+    }
     if (OID_IS(oid, OID_RSA)) {
         cursor null;
         if (!der_get(&alg, DER_NULL, &null) || null.len != 0 || !cur_empty(&alg)) return NULL;
@@ -513,7 +537,13 @@ void key_describe(const crypto_key *key, char *out, size_t cap) {
     if (EVP_PKEY_is_a(key, "RSA")) {
         snprintf(out, cap, "RSA %d", EVP_PKEY_get_bits(key));
     } else if (EVP_PKEY_is_a(key, "RSA-PSS")) {
-        snprintf(out, cap, "RSA-PSS %d", EVP_PKEY_get_bits(key));
+        key_info info;
+        key_info_get(key, &info);
+        static const char *const hash_names[] = {"SHA-256", "SHA-384", "SHA-512", "SHA-1"};
+        if (info.pss_restricted && !info.pss_bad && info.pss.hash < HASH_COUNT)
+            snprintf(out, cap, "RSA-PSS %d (%s only)", info.bits, hash_names[info.pss.hash]);
+        else
+            snprintf(out, cap, "RSA-PSS %d", EVP_PKEY_get_bits(key));
     } else if (EVP_PKEY_is_a(key, "EC")) {
         char name[64];
         size_t n = 0;

@@ -7,7 +7,13 @@
  *   0x0401/0x0501/0x0601 rsa_pkcs1_sha256/384/512: certificate signatures,
  *   and TLS 1.2 ServerKeyExchange/CertificateVerify only (never TLS 1.3)
  * RSA-PSS always uses MGF1 with the signature hash and salt length = hash
- * length (RFC 8446 §4.2.3), for signing and verifying. */
+ * length (RFC 8446 §4.2.3), for signing and verifying. An RSASSA-PSS key
+ * whose SubjectPublicKeyInfo has parameters fits only the rsa_pss_pss scheme
+ * of its hash, and only if its MGF1 hash is the same and its minimum salt
+ * length is at most the hash length (RFC 4055 §3.1).
+ * TLS 1.2 takes the same schemes, but ECDSA binds only the hash there, and
+ * EdDSA (RFC 8422 §5.1) and rsa_pss_pss (RFC 8446 §4.2.3) come with the
+ * ECDHE_ECDSA and ECDHE_RSA suites. */
 #include <string.h>
 
 #include <openssl/err.h>
@@ -67,6 +73,10 @@ static bool key_fits_curve(const scheme_info *s, const EVP_PKEY *key, bool curve
         if (info.type != (s->kind == KIND_RSA_PSS_RSAE ? KEY_RSA : KEY_RSA_PSS)) return false;
         /* EMSA-PSS needs emLen >= hLen + sLen + 2 with sLen = hLen. */
         size_t hl = hash_len(s->hash);
+        if (info.pss_bad) return false;
+        if (info.pss_restricted && (info.pss.hash != s->hash || info.pss.mgf_hash != s->hash ||
+                                    (size_t)info.pss.salt > hl))
+            return false;
         return info.bits > 0 && ((size_t)info.bits - 1 + 7) / 8 >= 2 * hl + 2;
     }
     }
@@ -84,8 +94,7 @@ bool sig_scheme_fits_key(uint16_t scheme, const crypto_key *key) {
 
 bool sig_scheme_fits_key_tls12(uint16_t scheme, const crypto_key *key) {
     const scheme_info *s = scheme_find(scheme);
-    return s != NULL && s->kind != KIND_EDDSA && s->kind != KIND_RSA_PSS_PSS &&
-           key_fits_curve(s, key, false);
+    return s != NULL && key_fits_curve(s, key, false);
 }
 
 /* A DigestSign/DigestVerify context for the scheme, padding set. */

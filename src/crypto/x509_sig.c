@@ -4,9 +4,11 @@
  *
  *   sha256/384/512WithRSAEncryption   parameters NULL (or absent)
  *   RSASSA-PSS                        hash SHA-256/384/512, MGF1 with the
- *                                     same hash, any salt length, trailer 1
+ *                                     same hash, any salt length, trailer 1;
+ *                                     within the issuer key's restrictions
+ *                                     if its SPKI has RSASSA-PSS parameters
  *   ecdsa-with-SHA256/384/512         no parameters
- *   Ed25519                           no parameters
+ *   Ed25519, Ed448                    no parameters
  *   sha1WithRSAEncryption, ecdsa-with-SHA1: recognised, refused as weak. */
 #include <stdio.h>
 #include <string.h>
@@ -22,83 +24,30 @@ static const uint8_t OID_RSA_SHA256[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x0
 static const uint8_t OID_RSA_SHA384[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c};
 static const uint8_t OID_RSA_SHA512[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d};
 static const uint8_t OID_RSA_PSS[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a};
-static const uint8_t OID_MGF1[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08};
 static const uint8_t OID_RSA_ENC[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01};
 static const uint8_t OID_ECDSA_SHA1[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01};
 static const uint8_t OID_ECDSA_SHA256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
 static const uint8_t OID_ECDSA_SHA384[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03};
 static const uint8_t OID_ECDSA_SHA512[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04};
 static const uint8_t OID_ED25519[] = {0x2b, 0x65, 0x70};
+static const uint8_t OID_ED448[] = {0x2b, 0x65, 0x71};
 static const uint8_t OID_EC_PUBKEY[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
 static const uint8_t OID_P256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
 static const uint8_t OID_P384[] = {0x2b, 0x81, 0x04, 0x00, 0x22};
 static const uint8_t OID_P521[] = {0x2b, 0x81, 0x04, 0x00, 0x23};
-static const uint8_t OID_SHA256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01};
-static const uint8_t OID_SHA384[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02};
-static const uint8_t OID_SHA512[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03};
 
 #define OID_IS(oid, known) der_oid_equal(&(oid), known, sizeof known)
 
-typedef enum { X_RSA_PKCS1, X_RSA_PSS, X_ECDSA, X_ED25519 } x_kind;
+typedef enum { X_RSA_PKCS1, X_RSA_PSS, X_ECDSA, X_ED25519, X_ED448 } x_kind;
 
-/* A hash AlgorithmIdentifier (SEQUENCE contents): SHA-2 only, parameters
- * NULL or absent. */
-static bool hash_algid(cursor seq, hash_alg *out) {
-    cursor oid, null;
-    if (!der_get(&seq, DER_OID, &oid)) return false;
-    if (!cur_empty(&seq) && (!der_get(&seq, DER_NULL, &null) || null.len != 0)) return false;
-    if (!cur_empty(&seq)) return false;
-    if (OID_IS(oid, OID_SHA256))
-        *out = HASH_SHA256;
-    else if (OID_IS(oid, OID_SHA384))
-        *out = HASH_SHA384;
-    else if (OID_IS(oid, OID_SHA512))
-        *out = HASH_SHA512;
-    else
-        return false;
-    return true;
-}
-
-/* RSASSA-PSS-params (RFC 4055 §3.1). Defaults (SHA-1) are refused as weak
- * by the caller through *weak. */
-static int pss_params(cursor params, hash_alg *hash, int *salt, bool *weak) {
-    cursor seq, f;
-    bool present;
-    if (!der_get(&params, DER_SEQUENCE, &seq) || !cur_empty(&params)) return -2;
-    *hash = HASH_SHA1;
-    *salt = 20;
-    hash_alg mgf_hash = HASH_SHA1;
-    if (!der_get_optional(&seq, DER_CONTEXT_CONS(0), &f, &present)) return -2;
-    if (present) {
-        cursor h;
-        if (!der_get(&f, DER_SEQUENCE, &h) || !cur_empty(&f) || !hash_algid(h, hash)) return -2;
-    }
-    if (!der_get_optional(&seq, DER_CONTEXT_CONS(1), &f, &present)) return -2;
-    if (present) {
-        cursor m, oid, h;
-        if (!der_get(&f, DER_SEQUENCE, &m) || !cur_empty(&f)) return -2;
-        if (!der_get(&m, DER_OID, &oid) || !OID_IS(oid, OID_MGF1)) return -2;
-        if (!der_get(&m, DER_SEQUENCE, &h) || !cur_empty(&m) || !hash_algid(h, &mgf_hash))
-            return -2;
-    }
-    if (!der_get_optional(&seq, DER_CONTEXT_CONS(2), &f, &present)) return -2;
-    if (present) {
-        int64_t v;
-        if (!der_get_int64(&f, &v) || !cur_empty(&f) || v < 0 || v > 1024) return -2;
-        *salt = (int)v;
-    }
-    if (!der_get_optional(&seq, DER_CONTEXT_CONS(3), &f, &present)) return -2;
-    if (present) {
-        int64_t v;
-        if (!der_get_int64(&f, &v) || !cur_empty(&f) || v != 1) return -2;
-    }
-    if (!cur_empty(&seq)) return -2;
-    if (*hash == HASH_SHA1 || mgf_hash == HASH_SHA1) {
-        *weak = true;
-        return 0;
-    }
-    if (mgf_hash != *hash) return -2;
-    return 0;
+/* An RSASSA-PSS issuer key with parameters allows only signatures with its
+ * hash, its MGF1 hash and at least its salt length (RFC 4055 §3.1, §3.3). */
+static bool pss_key_allows(const EVP_PKEY *pub, const pss_params *sig) {
+    key_info info;
+    key_info_get(pub, &info);
+    if (info.type != KEY_RSA_PSS || !info.pss_restricted) return true;
+    return !info.pss_bad && info.pss.hash == sig->hash && info.pss.mgf_hash == sig->mgf_hash &&
+           sig->salt >= info.pss.salt;
 }
 
 int sig_verify_x509(const uint8_t *alg_id, size_t alg_len, crypto_key *pub, const uint8_t *msg,
@@ -125,9 +74,13 @@ int sig_verify_x509(const uint8_t *alg_id, size_t alg_len, crypto_key *pub, cons
                : OID_IS(oid, OID_RSA_SHA384) ? HASH_SHA384
                                              : HASH_SHA512;
     } else if (OID_IS(oid, OID_RSA_PSS)) {
-        bool weak = false;
-        if (!has_params || pss_params(params, &hash, &salt, &weak) != 0) return -2;
-        if (weak) return -3;
+        pss_params pss;
+        if (!has_params || pss_params_parse(params, &pss) != 0) return -2;
+        if (pss_params_weak(&pss)) return -3;
+        if (pss.mgf_hash != pss.hash) return -2;
+        if (!pss_key_allows(pub, &pss)) return -1;
+        hash = pss.hash;
+        salt = pss.salt;
         kind = X_RSA_PSS;
     } else if (OID_IS(oid, OID_ECDSA_SHA256) || OID_IS(oid, OID_ECDSA_SHA384) ||
                OID_IS(oid, OID_ECDSA_SHA512)) {
@@ -136,9 +89,9 @@ int sig_verify_x509(const uint8_t *alg_id, size_t alg_len, crypto_key *pub, cons
         hash = OID_IS(oid, OID_ECDSA_SHA256)   ? HASH_SHA256
                : OID_IS(oid, OID_ECDSA_SHA384) ? HASH_SHA384
                                                : HASH_SHA512;
-    } else if (OID_IS(oid, OID_ED25519)) {
+    } else if (OID_IS(oid, OID_ED25519) || OID_IS(oid, OID_ED448)) {
         if (has_params) return -2;
-        kind = X_ED25519;
+        kind = OID_IS(oid, OID_ED25519) ? X_ED25519 : X_ED448;
     } else {
         return -2;
     }
@@ -155,14 +108,17 @@ int sig_verify_x509(const uint8_t *alg_id, size_t alg_len, crypto_key *pub, cons
     case X_ECDSA:
         fits = EVP_PKEY_is_a(pub, "EC");
         break;
-    default:
+    case X_ED25519:
         fits = EVP_PKEY_is_a(pub, "ED25519");
+        break;
+    default:
+        fits = EVP_PKEY_is_a(pub, "ED448");
         break;
     }
     if (!fits) return -1;
 
     const EVP_MD *md = NULL;
-    if (kind != X_ED25519) {
+    if (kind != X_ED25519 && kind != X_ED448) {
         md = crypto_md(hash);
         if (md == NULL) return -2;
     }
@@ -206,15 +162,26 @@ int x509_key_policy(const uint8_t *spki, size_t len, char *why, size_t cap) {
             WHY("an EC key on a curve other than P-256, P-384 or P-521");
             return -1;
         }
-    } else if (OID_IS(oid, OID_RSA_ENC) || OID_IS(oid, OID_RSA_PSS)) {
+    } else if (OID_IS(oid, OID_RSA_ENC)) {
         /* checked below through libcrypto for the modulus size */
-    } else if (OID_IS(oid, OID_ED25519)) {
+    } else if (OID_IS(oid, OID_RSA_PSS)) {
+        pss_params pss; /* parameters are optional: absent = no restriction */
+        if (!cur_empty(&alg) && pss_params_parse(alg, &pss) != 0) {
+            WHY("an RSA-PSS key with malformed or unsupported parameters");
+            return -2;
+        }
+        if (!cur_empty(&alg) && pss_params_weak(&pss)) {
+            WHY("an RSA-PSS key restricted to SHA-1 signatures");
+            return -1;
+        }
+    } else if (OID_IS(oid, OID_ED25519) || OID_IS(oid, OID_ED448)) {
         if (!cur_empty(&alg)) {
-            WHY("an Ed25519 key with parameters");
+            WHY("an %s key with parameters", OID_IS(oid, OID_ED25519) ? "Ed25519" : "Ed448");
             return -2;
         }
     } else {
-        WHY("a public key of an unsupported type (only RSA, ECDSA P-256/384/521, Ed25519)");
+        WHY("a public key of an unsupported type (only RSA, RSA-PSS, ECDSA P-256/384/521, "
+            "Ed25519, Ed448)");
         return -1;
     }
     crypto_key *key = key_from_spki(spki, len);

@@ -328,14 +328,24 @@ static const identity *choose_pass(const certa_config *cfg, cursor peer_schemes,
         if (!identity_complete(id)) continue;
         if (by_name && !identity_name_match_valid(id, by_name, by_len)) continue;
         if (ca_names && !chain_matches_cas(id, *ca_names)) continue;
+        /* The peer's first scheme that fits; in TLS 1.2, where ECDSA names
+         * only the hash, the one of the key's own curve first (P-521 signs
+         * with SHA-512 when the peer allows it, as in TLS 1.3). */
         cursor list = peer_schemes;
-        uint16_t s;
-        while (cur_u16(&list, &s))
-            if (scheme_known(s, tls12) &&
-                (tls12 ? sig_scheme_fits_key_tls12(s, id->key) : sig_scheme_fits_key(s, id->key))) {
+        uint16_t s, first = 0;
+        while (cur_u16(&list, &s)) {
+            if (!scheme_known(s, tls12)) continue;
+            bool own = sig_scheme_fits_key(s, id->key);
+            if (tls12 && !first && sig_scheme_fits_key_tls12(s, id->key)) first = s;
+            if (own) {
                 *scheme = s;
                 return id;
             }
+        }
+        if (first) {
+            *scheme = first;
+            return id;
+        }
     }
     return NULL;
 }

@@ -8,6 +8,8 @@ static const cipher_suite suites[] = {
      CERTA_TLS13, AUTH_ANY},
     {CERTA_TLS_CHACHA20_POLY1305_SHA256, "TLS_CHACHA20_POLY1305_SHA256", AEAD_CHACHA20POLY1305,
      HASH_SHA256, CERTA_TLS13, AUTH_ANY},
+    {CERTA_TLS_AES_128_CCM_SHA256, "TLS_AES_128_CCM_SHA256", AEAD_AES128CCM, HASH_SHA256,
+     CERTA_TLS13, AUTH_ANY},
     {CERTA_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
      AEAD_AES128GCM, HASH_SHA256, CERTA_TLS12, AUTH_ECDSA},
     {CERTA_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
@@ -30,15 +32,39 @@ const cipher_suite *cipher_suite_find(uint16_t id) {
     return NULL;
 }
 
+/* The schemes a TLS 1.3 CertificateVerify may use, in the order certa
+ * offers them: the ones most certificates have first (P-256, P-384,
+ * Ed25519, RSA-PSS with rsaEncryption keys), each new one beside its
+ * family (P-521 after P-384, Ed448 after Ed25519), and rsa_pss_pss after
+ * rsa_pss_rsae, whose keys are far more common. A peer picks the first of
+ * its own preference that fits its key, so the order only decides between
+ * schemes of one key. */
 const uint16_t tls13_sig_schemes[] = {
     CERTA_SIG_ECDSA_SECP256R1_SHA256,
     CERTA_SIG_ECDSA_SECP384R1_SHA384,
+    CERTA_SIG_ECDSA_SECP521R1_SHA512,
     CERTA_SIG_ED25519,
+    CERTA_SIG_ED448,
     CERTA_SIG_RSA_PSS_RSAE_SHA256,
     CERTA_SIG_RSA_PSS_RSAE_SHA384,
     CERTA_SIG_RSA_PSS_RSAE_SHA512,
+    CERTA_SIG_RSA_PSS_PSS_SHA256,
+    CERTA_SIG_RSA_PSS_PSS_SHA384,
+    CERTA_SIG_RSA_PSS_PSS_SHA512,
 };
 const size_t tls13_sig_schemes_count = sizeof tls13_sig_schemes / sizeof tls13_sig_schemes[0];
+
+/* Listed after those in a TLS 1.3 signature_algorithms (ClientHello,
+ * CertificateRequest) because they name certificate signatures — most CAs
+ * still sign with PKCS#1 v1.5 — but never a CertificateVerify (RFC 8446
+ * §4.2.3; certa sends no separate signature_algorithms_cert). */
+const uint16_t tls13_cert_only_schemes[] = {
+    CERTA_SIG_RSA_PKCS1_SHA256,
+    CERTA_SIG_RSA_PKCS1_SHA384,
+    CERTA_SIG_RSA_PKCS1_SHA512,
+};
+const size_t tls13_cert_only_schemes_count =
+    sizeof tls13_cert_only_schemes / sizeof tls13_cert_only_schemes[0];
 
 const char *certa_cipher_suite_name(uint16_t id) {
     const cipher_suite *s = cipher_suite_find(id);
@@ -78,7 +104,7 @@ const char *certa_sig_scheme_name(uint16_t scheme) {
         return "ecdsa_secp256r1_sha256";
     case CERTA_SIG_ECDSA_SECP384R1_SHA384:
         return "ecdsa_secp384r1_sha384";
-    case 0x0603:
+    case CERTA_SIG_ECDSA_SECP521R1_SHA512:
         return "ecdsa_secp521r1_sha512";
     case CERTA_SIG_RSA_PSS_RSAE_SHA256:
         return "rsa_pss_rsae_sha256";
@@ -86,13 +112,21 @@ const char *certa_sig_scheme_name(uint16_t scheme) {
         return "rsa_pss_rsae_sha384";
     case CERTA_SIG_RSA_PSS_RSAE_SHA512:
         return "rsa_pss_rsae_sha512";
+    case CERTA_SIG_RSA_PSS_PSS_SHA256:
+        return "rsa_pss_pss_sha256";
+    case CERTA_SIG_RSA_PSS_PSS_SHA384:
+        return "rsa_pss_pss_sha384";
+    case CERTA_SIG_RSA_PSS_PSS_SHA512:
+        return "rsa_pss_pss_sha512";
     case CERTA_SIG_ED25519:
         return "ed25519";
-    case 0x0401:
+    case CERTA_SIG_ED448:
+        return "ed448";
+    case CERTA_SIG_RSA_PKCS1_SHA256:
         return "rsa_pkcs1_sha256";
-    case 0x0501:
+    case CERTA_SIG_RSA_PKCS1_SHA384:
         return "rsa_pkcs1_sha384";
-    case 0x0601:
+    case CERTA_SIG_RSA_PKCS1_SHA512:
         return "rsa_pkcs1_sha512";
     default:
         return "unknown";

@@ -22,6 +22,7 @@ typedef struct profile {
 #define S13_AES128 CERTA_TLS_AES_128_GCM_SHA256
 #define S13_AES256 CERTA_TLS_AES_256_GCM_SHA384
 #define S13_CHACHA CERTA_TLS_CHACHA20_POLY1305_SHA256
+#define S13_CCM CERTA_TLS_AES_128_CCM_SHA256
 #define S12_EC_AES128 CERTA_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
 #define S12_EC_AES256 CERTA_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
 #define S12_EC_CHACHA CERTA_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
@@ -78,17 +79,17 @@ static const profile profiles[] = {
     },
     {
         .name = "iot",
-        .purpose = "constrained devices without AES hardware",
+        .purpose = "constrained devices",
         .min_version = CERTA_TLS13,
         .max_version = CERTA_TLS13,
-        .ciphers13 = {S13_CHACHA, S13_AES128, S13_AES256},
+        .ciphers13 = {S13_CHACHA, S13_AES128, S13_AES256, S13_CCM},
         .ciphers12 = {S12_EC_CHACHA, S12_RSA_CHACHA, S12_EC_AES128, S12_RSA_AES128},
         .groups = {G_X25519, G_P256},
         .min_rsa_bits = 2048,
         .min_ec_bits = 256,
-        .note = "CCM would be allowed, but certa has no CCM suite yet (TLS_AES_128_CCM_SHA256 "
-                "is a later addition): until then this profile offers ChaCha20-Poly1305 first, "
-                "then AES-GCM",
+        .note = "ChaCha20-Poly1305 first, for devices without AES hardware; "
+                "TLS_AES_128_CCM_SHA256 (TLS 1.3 only, off in every other profile) last, for "
+                "devices whose radio or MCU does AES-CCM in hardware and offers nothing else",
     },
     {
         .name = "high-security",

@@ -104,6 +104,8 @@ const cipher_suite *cipher_suite_find(uint16_t id);
 /* The signature schemes certa offers and accepts, in preference order. */
 extern const uint16_t tls13_sig_schemes[];
 extern const size_t tls13_sig_schemes_count;
+extern const uint16_t tls13_cert_only_schemes[]; /* rsa_pkcs1_*: certificates only */
+extern const size_t tls13_cert_only_schemes_count;
 /* The alert a locally detected error is reported with. */
 uint8_t alert_for_error(int code);
 

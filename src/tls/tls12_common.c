@@ -7,15 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ECDSA with any curve (1.2 binds only the hash), RSA-PSS, then PKCS#1
- * v1.5, which TLS 1.2 still needs; never SHA-1. */
+/* TLS 1.3's schemes in the same order — ECDSA with any curve here (1.2
+ * binds only the hash), EdDSA (RFC 8422), RSA-PSS with either key type —
+ * then PKCS#1 v1.5, which TLS 1.2 still signs with; never SHA-1. One
+ * ClientHello offering both versions lists exactly this. */
 const uint16_t tls12_sig_schemes[] = {
     CERTA_SIG_ECDSA_SECP256R1_SHA256,
     CERTA_SIG_ECDSA_SECP384R1_SHA384,
-    0x0603,
+    CERTA_SIG_ECDSA_SECP521R1_SHA512,
+    CERTA_SIG_ED25519,
+    CERTA_SIG_ED448,
     CERTA_SIG_RSA_PSS_RSAE_SHA256,
     CERTA_SIG_RSA_PSS_RSAE_SHA384,
     CERTA_SIG_RSA_PSS_RSAE_SHA512,
+    CERTA_SIG_RSA_PSS_PSS_SHA256,
+    CERTA_SIG_RSA_PSS_PSS_SHA384,
+    CERTA_SIG_RSA_PSS_PSS_SHA512,
     CERTA_SIG_RSA_PKCS1_SHA256,
     CERTA_SIG_RSA_PKCS1_SHA384,
     CERTA_SIG_RSA_PKCS1_SHA512,
@@ -28,10 +35,15 @@ static bool scheme_known(uint16_t scheme) {
     return false;
 }
 
+/* ECDHE_ECDSA suites take ECDSA and EdDSA (RFC 8422 §5.1); ECDHE_RSA
+ * suites take PKCS#1 v1.5 and RSA-PSS with either key type. */
 bool tls12_scheme_matches_auth(uint16_t scheme, suite_auth auth) {
-    bool ecdsa = (scheme & 0xff) == 0x03 && scheme >> 8 >= 4 && scheme >> 8 <= 6;
-    bool rsa = ((scheme & 0xff) == 0x01 && scheme >> 8 >= 4 && scheme >> 8 <= 6) ||
-               (scheme >= 0x0804 && scheme <= 0x0806);
+    bool ecdsa = ((scheme & 0xff) == 0x03 && scheme >> 8 >= 4 && scheme >> 8 <= 6) ||
+                 scheme == CERTA_SIG_ED25519 || scheme == CERTA_SIG_ED448;
+    bool rsa =
+        ((scheme & 0xff) == 0x01 && scheme >> 8 >= 4 && scheme >> 8 <= 6) ||
+        (scheme >= CERTA_SIG_RSA_PSS_RSAE_SHA256 && scheme <= CERTA_SIG_RSA_PSS_RSAE_SHA512) ||
+        (scheme >= CERTA_SIG_RSA_PSS_PSS_SHA256 && scheme <= CERTA_SIG_RSA_PSS_PSS_SHA512);
     return auth == AUTH_ANY || (auth == AUTH_ECDSA ? ecdsa : rsa);
 }
 

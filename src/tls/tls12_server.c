@@ -26,7 +26,7 @@ static bool curve_acceptable(const crypto_key *key, const client_hello *ch) {
     static const uint16_t by_scheme[][2] = {
         {CERTA_SIG_ECDSA_SECP256R1_SHA256, CERTA_GROUP_SECP256R1},
         {CERTA_SIG_ECDSA_SECP384R1_SHA384, CERTA_GROUP_SECP384R1},
-        {0x0603, 0x0019}};
+        {CERTA_SIG_ECDSA_SECP521R1_SHA512, CERTA_GROUP_SECP521R1}};
     const cursor *sg = ext_find(&ch->exts, EXT_SUPPORTED_GROUPS);
     cursor groups;
     if (!sg || !u16_list(*sg, 2, &groups)) return true; /* no list: any curve */

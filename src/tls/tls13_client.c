@@ -42,11 +42,16 @@ static void put_u16_list(builder *b, const uint16_t *list, size_t n) {
         bld_u16(b, list[i]);
 }
 
-/* signature_algorithms: 1.3's schemes, then what only 1.2 uses. */
+/* signature_algorithms: 1.3's schemes, then what only 1.2 signs with (or,
+ * 1.3 only, the rsa_pkcs1 schemes certificates are signed with). */
 static void put_sig_schemes(const certa_conn *c, builder *b) {
     bool v13 = client_offers_tls13(c), v12 = client_offers_tls12(c);
     if (v13) put_u16_list(b, tls13_sig_schemes, tls13_sig_schemes_count);
-    for (size_t i = 0; v12 && i < tls12_sig_schemes_count; i++) {
+    if (!v12) {
+        put_u16_list(b, tls13_cert_only_schemes, tls13_cert_only_schemes_count);
+        return;
+    }
+    for (size_t i = 0; i < tls12_sig_schemes_count; i++) {
         bool dup = false;
         for (size_t j = 0; v13 && j < tls13_sig_schemes_count; j++)
             dup = dup || tls13_sig_schemes[j] == tls12_sig_schemes[i];

@@ -109,6 +109,8 @@ static int send_certificate_request(certa_conn *c) {
     bld_open(&b, 2);
     for (size_t i = 0; i < tls13_sig_schemes_count; i++)
         bld_u16(&b, tls13_sig_schemes[i]);
+    for (size_t i = 0; i < tls13_cert_only_schemes_count; i++)
+        bld_u16(&b, tls13_cert_only_schemes[i]);
     bld_close(&b);
     bld_close(&b);
     if (config_trust(c->cfg) && certa_trust_count(config_trust(c->cfg)) > 0) {

@@ -64,6 +64,7 @@ while IFS=$'\t' read -r name codes alerts; do
   err=$(tr '\n' ' ' <"$TMP/err" | cut -c1-400)
   srv=$(grep '^# server' "$TMP/srv.out" | head -n 1 | cut -c1-200)
   why=""
+  matched=""
   if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$TMP/err"; then
     why="sanitizer report: $(grep -m1 -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$TMP/err")"
   elif [ "$rc" -eq 124 ]; then

@@ -1760,16 +1760,25 @@ class ServerSide:
             self.transcript += msg
         self.peer.send(self.tx.seal(CT_HANDSHAKE, msg))
 
-    def certificate(self):
-        c = server_identity()
+    def certificate(self, kind="ec"):
+        c = server_identity(kind)
         return handshake(HS_CERT, b"\x00" + vec24(vec24(c["der"]) + u16(0)))
 
-    def cert_verify(self, transcript=None, scheme=0x0403, corrupt=False):
+    def cert_verify(self, transcript=None, scheme=0x0403, corrupt=False, kind="ec"):
+        """kind "ec": ECDSA P-256 with SHA-256; "rsa": RSA-2048 with SHA-256,
+        PKCS#1 v1.5 padding for the rsa_pkcs1 schemes (0x0401), else PSS."""
         from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric import ec, padding
         th = hashlib.sha256(self.transcript if transcript is None else transcript).digest()
         content = b"\x20" * 64 + b"TLS 1.3, server CertificateVerify\x00" + th
-        sig = server_identity()["key"].sign(content, ec.ECDSA(hashes.SHA256()))
+        key = server_identity(kind)["key"]
+        if kind == "rsa" and scheme & 0xff == 0x01:
+            sig = key.sign(content, padding.PKCS1v15(), hashes.SHA256())
+        elif kind == "rsa":
+            sig = key.sign(content, padding.PSS(mgf=padding.MGF1(hashes.SHA256()),
+                                                salt_length=32), hashes.SHA256())
+        else:
+            sig = key.sign(content, ec.ECDSA(hashes.SHA256()))
         if corrupt:
             sig = sig[:-1] + bytes([sig[-1] ^ 1])
         return handshake(HS_CV, u16(scheme) + vec16(sig))
@@ -1811,17 +1820,22 @@ def vec24(b):
     return u24(len(b)) + b
 
 
-_IDENTITY = {}
+_IDENTITIES = {}
 
 
-def server_identity():
-    if not _IDENTITY:
+def server_identity(kind="ec"):
+    """A self-signed localhost certificate and its key: ECDSA P-256 ("ec")
+    or RSA-2048 ("rsa"), made once per kind."""
+    if kind not in _IDENTITIES:
         import datetime
         from cryptography import x509
         from cryptography.x509.oid import NameOID
         from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        key = ec.generate_private_key(ec.SECP256R1())
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+        if kind == "rsa":
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        else:
+            key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
         now = datetime.datetime.now(datetime.timezone.utc)
         cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
@@ -1830,8 +1844,8 @@ def server_identity():
                 .not_valid_after(now + datetime.timedelta(days=2))
                 .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
                 .sign(key, hashes.SHA256()))
-        _IDENTITY.update(key=key, der=cert.public_bytes(serialization.Encoding.DER))
-    return _IDENTITY
+        _IDENTITIES[kind] = dict(key=key, der=cert.public_bytes(serialization.Encoding.DER))
+    return _IDENTITIES[kind]
 
 
 @server_case("good handshake (control)", None)
@@ -2075,6 +2089,34 @@ def _(srv):
     srv.hello()
     srv.key_exchange()
     srv.full_flight(cv=srv.cert_verify(scheme=0x0201))
+
+
+@server_case("RSA certificate, CertificateVerify rsa_pss_rsae_sha256 (control)", None)
+def _(srv):
+    srv.hello()
+    srv.key_exchange()
+    srv.send_enc(handshake(HS_EE, vec16(b"")))
+    srv.send_enc(srv.certificate("rsa"))
+    srv.send_enc(srv.cert_verify(scheme=0x0804, kind="rsa"))
+    srv.send_enc(srv.finished())
+    return srv.close_notify()
+
+
+# The client lists rsa_pkcs1_sha256 in signature_algorithms (for certificate
+# signatures), but RFC 8446 4.4.3 never allows it in a CertificateVerify:
+# a valid PKCS#1 v1.5 signature over the right content must still be refused.
+@server_case("RSA certificate, CertificateVerify rsa_pkcs1_sha256 in TLS 1.3 (valid signature)",
+             "CERTA_E_ILLEGAL_PARAMETER", "illegal_parameter")
+def _(srv):
+    srv.hello()
+    sa = srv.ch["exts"].get(EXT_SIGALGS, b"")[2:]
+    if 0x0401 not in [int.from_bytes(sa[i:i + 2], "big") for i in range(0, len(sa), 2)]:
+        fail("the client did not list rsa_pkcs1_sha256 in signature_algorithms")
+    srv.key_exchange()
+    srv.send_enc(handshake(HS_EE, vec16(b"")))
+    srv.send_enc(srv.certificate("rsa"))
+    srv.send_enc(srv.cert_verify(scheme=0x0401, kind="rsa"))
+    srv.send_enc(srv.finished())
 
 
 @server_case("wrong server Finished", "CERTA_E_BAD_FINISHED", "decrypt_error")

@@ -159,16 +159,23 @@ free_port() {
 
 # ---- certificates ---------------------------------------------------------
 
-# gen_cert KIND NAME [DAYS]: KIND is ecdsa (P-256), rsa (2048), ed25519 or
-# ecdsa384; writes $T_TMP/NAME.crt and NAME.key, a self-signed CN=localhost
+# gen_cert KIND NAME [DAYS]: KIND is ecdsa (P-256), rsa (2048), ed25519,
+# ecdsa384, ecdsa521, ed448, rsapss (RSASSA-PSS 2048, no parameters) or
+# rsapss384 (RSASSA-PSS 2048 restricted to SHA-384, MGF1 SHA-384, salt >=
+# 48); writes $T_TMP/NAME.crt and NAME.key, a self-signed CN=localhost
 # with SAN DNS:localhost, IP:127.0.0.1 and IP:::1.
 gen_cert() {
   local kind=$1 name=$2 days=${3:-2} newkey
   case $kind in
     ecdsa) newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
     ecdsa384) newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-384) ;;
+    ecdsa521) newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-521) ;;
     rsa) newkey=(-newkey rsa:2048) ;;
     ed25519) newkey=(-newkey ed25519) ;;
+    ed448) newkey=(-newkey ed448) ;;
+    rsapss) newkey=(-newkey rsa-pss -pkeyopt rsa_keygen_bits:2048) ;;
+    rsapss384) newkey=(-newkey rsa-pss -pkeyopt rsa_keygen_bits:2048 -pkeyopt rsa_pss_keygen_md:sha384
+      -pkeyopt rsa_pss_keygen_mgf1_md:sha384 -pkeyopt rsa_pss_keygen_saltlen:48 -sha384) ;;
     *) echo "gen_cert: unknown kind $kind" >&2; return 1 ;;
   esac
   openssl req -x509 "${newkey[@]}" -nodes -keyout "$T_TMP/$name.key" -out "$T_TMP/$name.crt" \

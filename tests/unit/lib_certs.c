@@ -18,21 +18,40 @@ static char *bio_to_string(BIO *bio) {
     return out;
 }
 
-int test_make_cert(const char *kind, const char *cn, char **cert_pem, char **key_pem) {
+static EVP_PKEY *rsa_pss_key(const char *md, int salt) {
     EVP_PKEY *key = NULL;
-    const EVP_MD *md = EVP_sha256();
-    if (!strcmp(kind, "p256"))
-        key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    else if (!strcmp(kind, "p384"))
-        key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-    else if (!strcmp(kind, "rsa2048"))
-        key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
-    else if (!strcmp(kind, "rsa3072"))
-        key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
-    else if (!strcmp(kind, "ed25519")) {
-        key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-        md = NULL;
-    }
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA-PSS", NULL);
+    if (ctx && EVP_PKEY_keygen_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048) == 1 &&
+        (!md || (EVP_PKEY_CTX_set_rsa_pss_keygen_md_name(ctx, md, NULL) == 1 &&
+                 EVP_PKEY_CTX_set_rsa_pss_keygen_mgf1_md_name(ctx, md) == 1 &&
+                 EVP_PKEY_CTX_set_rsa_pss_keygen_saltlen(ctx, salt) == 1)))
+        EVP_PKEY_keygen(ctx, &key);
+    EVP_PKEY_CTX_free(ctx);
+    return key;
+}
+
+void *test_make_key(const char *kind) {
+    if (!strcmp(kind, "p256")) return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    if (!strcmp(kind, "p384")) return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+    if (!strcmp(kind, "p521")) return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
+    if (!strcmp(kind, "rsa2048")) return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    if (!strcmp(kind, "rsa3072")) return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+    if (!strcmp(kind, "ed25519")) return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    if (!strcmp(kind, "ed448")) return EVP_PKEY_Q_keygen(NULL, NULL, "ED448");
+    if (!strcmp(kind, "rsapss")) return rsa_pss_key(NULL, 0);
+    if (!strcmp(kind, "rsapss384")) return rsa_pss_key("SHA384", 48);
+    return NULL;
+}
+
+const char *test_cert_md(const char *kind) {
+    if (!strcmp(kind, "ed25519") || !strcmp(kind, "ed448")) return NULL;
+    return !strcmp(kind, "rsapss384") ? "SHA384" : "SHA256";
+}
+
+int test_make_cert(const char *kind, const char *cn, char **cert_pem, char **key_pem) {
+    EVP_PKEY *key = test_make_key(kind);
+    const char *md_name = test_cert_md(kind);
+    const EVP_MD *md = md_name ? EVP_get_digestbyname(md_name) : NULL;
     if (!key) return -1;
     X509 *x = X509_new();
     X509_set_version(x, 2);

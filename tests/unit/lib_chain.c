@@ -1,5 +1,6 @@
 /* Test helper: certificate hierarchies made with libcrypto's X509 API. */
 #include "lib_chain.h"
+#include "lib_certs.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -63,7 +64,8 @@ static char *to_pem(X509 *x) {
 int tc_make(test_cert *out, const chain_opts *o, const test_cert *issuer) {
     static long serial = 1000;
     memset(out, 0, sizeof *out);
-    EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    const char *kind = o->key ? o->key : "p256";
+    EVP_PKEY *key = test_make_key(kind);
     X509 *x = X509_new();
     if (!key || !x) goto fail;
     bool self = o->self_signed || !issuer;
@@ -106,7 +108,9 @@ int tc_make(test_cert *out, const chain_opts *o, const test_cert *issuer) {
         goto fail;
     if (!self && add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")) goto fail;
 
-    if (X509_sign(x, ikey, o->sha1 ? EVP_sha1() : EVP_sha256()) <= 0) goto fail;
+    const char *md = test_cert_md(self ? kind : issuer->kind);
+    if (X509_sign(x, ikey, o->sha1 ? EVP_sha1() : md ? EVP_get_digestbyname(md) : NULL) <= 0)
+        goto fail;
 
     int dl = i2d_X509(x, NULL);
     if (dl <= 0) goto fail;
@@ -126,6 +130,7 @@ int tc_make(test_cert *out, const chain_opts *o, const test_cert *issuer) {
     }
     out->x509 = x;
     out->key = key;
+    out->kind = kind;
     return 0;
 fail:
     fprintf(stderr, "lib_chain: cannot make the certificate for %s\n", o->cn ? o->cn : "?");

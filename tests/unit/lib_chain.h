@@ -1,5 +1,6 @@
 /* Test helper: certificate hierarchies (root -> intermediate -> leaf) made
- * with libcrypto's X509 API, ECDSA P-256 keys, for path validation tests. */
+ * with libcrypto's X509 API, ECDSA P-256 keys unless asked otherwise, for
+ * path validation tests. */
 #ifndef CERTA_TEST_LIB_CHAIN_H
 #define CERTA_TEST_LIB_CHAIN_H
 
@@ -24,14 +25,19 @@ typedef struct chain_opts {
     const char *eku;
     const char *san;
     const char *name_constraints;
-    bool sha1;        /* sign with ecdsa-with-SHA1 instead of SHA-256 */
+    bool sha1; /* sign with ecdsa-with-SHA1 instead of SHA-256 */
+    /* The certificate's key, a test_make_key kind; NULL = "p256". The
+     * issuer signs with test_cert_md of its own kind (SHA-256; none for
+     * EdDSA; SHA-384 for rsapss384). */
+    const char *key;
     bool self_signed; /* issuer = subject, signed with its own key */
 } chain_opts;
 
 typedef struct test_cert {
-    void *x509;   /* X509 * */
-    void *key;    /* EVP_PKEY * */
-    uint8_t *der; /* malloc'd DER */
+    void *x509;       /* X509 * */
+    void *key;        /* EVP_PKEY * */
+    const char *kind; /* its test_make_key kind */
+    uint8_t *der;     /* malloc'd DER */
     size_t der_len;
     char *pem;         /* malloc'd PEM */
     char subject[256]; /* "CN=..., O=..." as OpenSSL prints it (RFC 2253) */

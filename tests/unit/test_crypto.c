@@ -209,6 +209,52 @@ static void test_aead(void) {
              "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
              "76fc6ece0f4e1768cddf8853bb2d551b");
 
+    /* AES-128-CCM, 12-byte nonce, 16-byte tag: Wycheproof aes_ccm_test.json
+     * (ivSize 96, tagSize 128), tcId 2, 9, 11 and 34. */
+    aead_kat("AES-128-CCM Wycheproof 2", AEAD_AES128CCM, "384ea416ac3c2f51a76e7d8226346d4e",
+             "b30c084727ad1c592ac21d12", "", "35", "d7", "6be3fd13b7065afc19e3b8a3b96b39fb");
+    aead_kat("AES-128-CCM Wycheproof 9", AEAD_AES128CCM, "42e38abef2dd7573248c5aefb3ecca54",
+             "064b3cfbe04d94d4d5c19b30", "",
+             "2c763b9ec84903bcbb8aec15e678a3a955e4870edbf62d9d3c81c4f9ed6154877875779ca33cce8f"
+             "73a55ca7af1d8d817fc6baac00ef962c5a0da339ce81427a3d59",
+             "4ca01b5b2a5e57bcc1a4b7f63f049dc477e3ee2e5c268efb346ff95b7dcd67f86ed0f11bb17c1dd7"
+             "fb511d2f37b9684550c0d84be0f10030ccc4e0de5b74ef92ea54",
+             "c5a57dd6fa16aa9de8de20e6bd321396");
+    aead_kat("AES-128-CCM Wycheproof 11", AEAD_AES128CCM, "9415f925bcb41dc25e86c826dbc8bf68",
+             "bdffaa763b916ff0ee3f3ce4", "705d676cd8a94451", "feb36167eafc02c8e2bd6e13817686ba",
+             "08db327a88be7b48f430fd7bfccdf502", "b7c249f810adacf99abded1f3b9130f2");
+    aead_kat("AES-128-CCM Wycheproof 34", AEAD_AES128CCM, "875b0b4a84150524eb1f50f9d8de1388",
+             "fdc5014ed1ad706129d57322", "35a6d9829c8449c4402e385cc5c6fe98",
+             "2f575dfb2dbe9d238de576fc63e4ac32", "3469c3ff738aa32aacc1ac48d89b1d75",
+             "fa68720a3171a54c4b3690bffde7b610");
+    /* ... and tcId 1 and 10: an empty message, the tag alone. */
+    static const struct {
+        const char *key, *nonce, *aad, *tag;
+    } ccm_empty[] = {
+        {"bedcfb5a011ebc84600fcb296c15af0d", "438a547a94ea88dce46c6c85", "",
+         "25d1a38495a7dea45bda049705627d10"},
+        {"59ab7ec1c02bb206af5a9131f1134311", "5508f5cea197386986d92dbe", "a43d39f78a2e9a8a",
+         "09ec70faae333537a7314929ddfb525b"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        test_buf k = test_hex(ccm_empty[i].key), n = test_hex(ccm_empty[i].nonce);
+        test_buf ad = test_hex(ccm_empty[i].aad), tag = test_hex(ccm_empty[i].tag);
+        aead_ctx e, d;
+        uint8_t out[16];
+        CHECK(aead_init(&e, AEAD_AES128CCM, k.b, true) == 0 &&
+                  aead_init(&d, AEAD_AES128CCM, k.b, false) == 0 &&
+                  aead_seal(&e, n.b, ad.b, ad.n, NULL, 0, out) == 0 && memcmp(out, tag.b, 16) == 0,
+              "AES-128-CCM Wycheproof %s: empty message, the tag is the known answer",
+              i ? "10" : "1");
+        CHECK(aead_open(&d, n.b, ad.b, ad.n, tag.b, 16, NULL) == 0,
+              "AES-128-CCM Wycheproof %s: the tag opens", i ? "10" : "1");
+        tag.b[0] ^= 0x40;
+        CHECK(aead_open(&d, n.b, ad.b, ad.n, tag.b, 16, NULL) == -1,
+              "AES-128-CCM Wycheproof %s: a flipped tag bit -> -1", i ? "10" : "1");
+        aead_free(&e);
+        aead_free(&d);
+    }
+
     /* Empty plaintext (a record with only a tag) and many records on one
      * keyed context, for each algorithm. */
     for (aead_alg alg = 0; alg < AEAD_COUNT; alg++) {
@@ -237,13 +283,32 @@ static void test_aead(void) {
                 ok = 0;
         }
         CHECK(ok, "alg %d: 50 records of growing size round-trip on one context", (int)alg);
+        /* A gathered plaintext (record content + content type byte, as the
+         * record layer seals it) is the same record as the contiguous one. */
+        static const uint8_t type = 0x17;
+        uint8_t joined[301], one[317], two[317];
+        memcpy(joined, msg, 200);
+        joined[200] = type;
+        CHECK(aead_seal(&e, nonce, NULL, 0, joined, 201, one) == 0 &&
+                  aead_seal_gather(&e, nonce, NULL, 0, msg, 200, &type, 1, two) == 0 &&
+                  memcmp(one, two, 217) == 0,
+              "alg %d: seal_gather(in, tail) = seal(in || tail)", (int)alg);
+        memcpy(two, msg, 200); /* in place: in is out */
+        CHECK(aead_seal_gather(&e, nonce, NULL, 0, two, 200, &type, 1, two) == 0 &&
+                  memcmp(one, two, 217) == 0,
+              "alg %d: seal_gather in place", (int)alg);
+        CHECK(aead_rekey(&d, alg, key, false) == 0 &&
+                  aead_open(&d, nonce, NULL, 0, two, 217, back) == 0 &&
+                  memcmp(back, joined, 201) == 0,
+              "alg %d: rekeyed context opens it", (int)alg);
         aead_free(&e);
         aead_free(&d);
     }
     aead_ctx bad;
     uint8_t key[32] = {0};
     CHECK(aead_key_len(AEAD_AES128GCM) == 16 && aead_key_len(AEAD_AES256GCM) == 32 &&
-              aead_key_len(AEAD_CHACHA20POLY1305) == 32 && aead_key_len(AEAD_COUNT) == 0,
+              aead_key_len(AEAD_CHACHA20POLY1305) == 32 && aead_key_len(AEAD_AES128CCM) == 16 &&
+              aead_key_len(AEAD_COUNT) == 0,
           "AEAD key lengths");
     CHECK(aead_init(&bad, AEAD_COUNT, key, true) != 0, "unknown AEAD refused");
     CHECK(aead_init(&bad, AEAD_AES128GCM, NULL, true) != 0, "AEAD without a key refused");
@@ -718,6 +783,308 @@ static void test_signatures(void) {
     EVP_PKEY_free(other);
 }
 
+/* -------------------------- P-521, Ed448, RSA-PSS keys: against libcrypto */
+/* A signature made by libcrypto itself (EVP_DigestSign; RSA-PSS with MGF1
+ * of the same hash and salt length = hash length, as RFC 8446 says). */
+static size_t libcrypto_sign(EVP_PKEY *key, const char *md, int salt, const uint8_t *msg,
+                             size_t len, uint8_t *sig, size_t cap) {
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *p = NULL;
+    size_t n = cap;
+    bool pss = EVP_PKEY_is_a(key, "RSA-PSS") || (EVP_PKEY_is_a(key, "RSA") && salt >= 0);
+    bool ok = m != NULL && EVP_DigestSignInit_ex(m, &p, md, NULL, NULL, key, NULL) == 1 &&
+              (!pss || (EVP_PKEY_CTX_set_rsa_padding(p, RSA_PKCS1_PSS_PADDING) == 1 &&
+                        EVP_PKEY_CTX_set_rsa_pss_saltlen(p, salt) == 1)) &&
+              EVP_DigestSign(m, sig, &n, msg, len) == 1;
+    EVP_MD_CTX_free(m);
+    return ok ? n : 0;
+}
+
+/* Does libcrypto accept it: RSA-PSS with the given salt length. */
+static bool libcrypto_accepts(EVP_PKEY *key, const char *md, int salt, const uint8_t *msg,
+                              size_t len, const uint8_t *sig, size_t sl) {
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *p = NULL;
+    bool pss = EVP_PKEY_is_a(key, "RSA-PSS");
+    bool ok = m != NULL && EVP_DigestVerifyInit_ex(m, &p, md, NULL, NULL, key, NULL) == 1 &&
+              (!pss || EVP_PKEY_CTX_set_rsa_pss_saltlen(p, salt) == 1) &&
+              EVP_DigestVerify(m, sig, sl, msg, len) == 1;
+    EVP_MD_CTX_free(m);
+    return ok;
+}
+
+/* An RSA-PSS key with the same modulus as key, restricted to md (and MGF1
+ * with md) and a salt of at least salt bytes, through the key manager. */
+static EVP_PKEY *restricted_copy(EVP_PKEY *key, const char *md, const char *mgf_md, int salt) {
+    OSSL_PARAM *have = NULL, *all = NULL;
+    EVP_PKEY *out = NULL;
+    OSSL_PARAM extra[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_RSA_DIGEST, (char *)md, 0),
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_RSA_MGF1_DIGEST, (char *)mgf_md, 0),
+        OSSL_PARAM_construct_int(OSSL_PKEY_PARAM_RSA_PSS_SALTLEN, &salt),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA-PSS", NULL);
+    if (ctx && EVP_PKEY_todata(key, EVP_PKEY_KEYPAIR, &have) == 1 &&
+        (all = OSSL_PARAM_merge(have, extra)) != NULL && EVP_PKEY_fromdata_init(ctx) == 1)
+        EVP_PKEY_fromdata(ctx, &out, EVP_PKEY_KEYPAIR, all);
+    OSSL_PARAM_free(have);
+    OSSL_PARAM_free(all);
+    EVP_PKEY_CTX_free(ctx);
+    return out;
+}
+
+/* The AlgorithmIdentifier contents of RSASSA-PSS with SHA-2 (hash_id 1 =
+ * SHA-256, 2 = SHA-384, 3 = SHA-512), MGF1 with the same hash, salt < 128. */
+static size_t pss_algid(uint8_t hash_id, uint8_t salt, uint8_t out[61]) {
+    static const uint8_t head[] = {
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a, /* rsassaPss */
+        0x30, 0x30,                                                       /* params */
+        0xa0, 0x0d, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+        0x04, 0x02, 0x00, 0xa1, 0x1a, 0x30, 0x18, 0x06, 0x09, 0x2a, 0x86, 0x48,
+        0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86,
+        0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x00, 0xa2, 0x03, 0x02, 0x01, 0x00};
+    memcpy(out, head, sizeof head);
+    out[27] = hash_id; /* [0] hashAlgorithm */
+    out[55] = hash_id; /* [1] MGF1's hash */
+    out[60] = salt;
+    return sizeof head;
+}
+
+static void test_new_schemes(void) {
+    static const uint8_t msg[] = "signed by libcrypto, checked by certa";
+    static const struct {
+        const char *kind, *md;
+        uint16_t scheme;
+        int salt; /* RSA-PSS */
+    } cases[] = {
+        {"P-521", "SHA512", 0x0603, 0},    {"Ed448", NULL, 0x0808, 0},
+        {"RSA-PSS", "SHA256", 0x0809, 32}, {"RSA-PSS", "SHA384", 0x080a, 48},
+        {"RSA-PSS", "SHA512", 0x080b, 64},
+    };
+    EVP_PKEY *p521 = make_key("EC", "P-521", 0), *ed448 = make_key("ED448", NULL, 0);
+    EVP_PKEY *pss = make_key("RSA-PSS", NULL, 2048);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        EVP_PKEY *raw = cases[i].kind[0] == 'P' ? p521 : cases[i].kind[0] == 'E' ? ed448 : pss;
+        char pem[8192];
+        size_t pl = raw ? to_pem(raw, false, pem, sizeof pem) : 0;
+        crypto_key *priv = pl ? key_from_pem(pem, pl) : NULL, *pub = spki_of(raw, NULL, NULL);
+        uint16_t sc = cases[i].scheme;
+        uint8_t sig[CRYPTO_MAX_SIG];
+        size_t sl =
+            libcrypto_sign(raw, cases[i].md, cases[i].salt, msg, sizeof msg, sig, sizeof sig);
+        CHECK(sl > 0 && priv && pub, "%s/0x%04x: libcrypto signs", cases[i].kind, sc);
+        CHECK(sig_verify(sc, pub, msg, sizeof msg, sig, sl) == 0 &&
+                  sig_verify_tls12(sc, pub, msg, sizeof msg, sig, sl) == 0,
+              "%s/0x%04x: certa verifies libcrypto's signature (TLS 1.3 and 1.2)", cases[i].kind,
+              sc);
+        sig[sl - 2] ^= 0x04;
+        CHECK(sig_verify(sc, pub, msg, sizeof msg, sig, sl) == -1 &&
+                  sig_verify_tls12(sc, pub, msg, sizeof msg, sig, sl) == -1,
+              "%s/0x%04x: libcrypto's signature with a flipped bit -> -1", cases[i].kind, sc);
+        sl = sizeof sig;
+        CHECK(sig_sign(sc, priv, msg, sizeof msg, sig, &sl) == 0 &&
+                  libcrypto_accepts(raw, cases[i].md, cases[i].salt, msg, sizeof msg, sig, sl),
+              "%s/0x%04x: libcrypto verifies certa's signature", cases[i].kind, sc);
+        sl = sizeof sig;
+        CHECK(sig_sign_tls12(sc, priv, msg, sizeof msg, sig, &sl) == 0 &&
+                  libcrypto_accepts(raw, cases[i].md, cases[i].salt, msg, sizeof msg, sig, sl),
+              "%s/0x%04x: ... and its TLS 1.2 signature", cases[i].kind, sc);
+        CHECK(sig_scheme_fits_key_tls12(sc, priv), "%s/0x%04x: fits in TLS 1.2 too", cases[i].kind,
+              sc);
+        key_free(priv);
+        key_free(pub);
+    }
+    /* TLS 1.2: ECDSA binds only the hash, so a P-521 key may sign
+     * ecdsa_secp256r1_sha256 there, never in TLS 1.3. */
+    {
+        char pem[8192];
+        size_t pl = to_pem(p521, false, pem, sizeof pem);
+        crypto_key *priv = key_from_pem(pem, pl), *pub = spki_of(p521, NULL, NULL);
+        uint8_t sig[CRYPTO_MAX_SIG];
+        size_t sl = sizeof sig;
+        CHECK(!sig_scheme_fits_key(0x0403, priv) && sig_scheme_fits_key_tls12(0x0403, priv),
+              "P-521: 0x0403 fits in TLS 1.2 only");
+        CHECK(sig_sign_tls12(0x0403, priv, msg, sizeof msg, sig, &sl) == 0 &&
+                  libcrypto_accepts(p521, "SHA256", 0, msg, sizeof msg, sig, sl) &&
+                  sig_verify(0x0403, pub, msg, sizeof msg, sig, sl) == -1,
+              "P-521 + SHA-256: a TLS 1.2 signature libcrypto accepts, refused as TLS 1.3");
+        key_free(priv);
+        key_free(pub);
+    }
+
+    /* RSA-PSS keys with parameters (RFC 4055 3.1): only their hash. */
+    static const struct {
+        const char *md, *mgf;
+        int salt;
+        uint16_t fits; /* the one scheme that fits, 0 = none */
+        const char *describe;
+    } restricted[] = {
+        {"SHA384", "SHA384", 48, 0x080a, "RSA-PSS 2048 (SHA-384 only)"},
+        {"SHA256", "SHA256", 32, 0x0809, "RSA-PSS 2048 (SHA-256 only)"},
+        {"SHA512", "SHA512", 20, 0x080b, "RSA-PSS 2048 (SHA-512 only)"},
+        {"SHA256", "SHA256", 40, 0, "RSA-PSS 2048 (SHA-256 only)"}, /* salt > hash length */
+        {"SHA256", "SHA1", 32, 0, "RSA-PSS 2048 (SHA-256 only)"},   /* MGF1 with SHA-1 */
+    };
+    for (size_t i = 0; i < sizeof restricted / sizeof restricted[0]; i++) {
+        EVP_PKEY *rk =
+            restricted_copy(pss, restricted[i].md, restricted[i].mgf, restricted[i].salt);
+        char pem[8192], desc[64] = "";
+        size_t pl = rk ? to_pem(rk, false, pem, sizeof pem) : 0;
+        uint8_t spki[1024];
+        size_t spki_len = sizeof spki;
+        crypto_key *priv = pl ? key_from_pem(pem, pl) : NULL,
+                   *pub = rk ? spki_of(rk, spki, &spki_len) : NULL;
+        CHECK(priv && pub, "restricted %s/%s/%d: key from PEM and SPKI", restricted[i].md,
+              restricted[i].mgf, restricted[i].salt);
+        key_describe(priv, desc, sizeof desc);
+        CHECK(!strcmp(desc, restricted[i].describe), "restricted %s/%s/%d: described as \"%s\"",
+              restricted[i].md, restricted[i].mgf, restricted[i].salt, desc);
+        bool table = true;
+        for (size_t s = 0; s < N_SCHEMES; s++) {
+            bool want = restricted[i].fits != 0 && schemes[s] == restricted[i].fits;
+            table = table && sig_scheme_fits_key(schemes[s], priv) == want &&
+                    sig_scheme_fits_key(schemes[s], pub) == want &&
+                    sig_scheme_fits_key_tls12(schemes[s], priv) == want;
+        }
+        CHECK(table, "restricted %s/%s/%d: fits scheme 0x%04x alone (0: none)", restricted[i].md,
+              restricted[i].mgf, restricted[i].salt, restricted[i].fits);
+        if (restricted[i].fits) {
+            uint8_t sig[CRYPTO_MAX_SIG];
+            size_t sl = sizeof sig;
+            int hl = restricted[i].md[3] == '2' ? 32 : restricted[i].md[3] == '3' ? 48 : 64;
+            CHECK(sig_sign(restricted[i].fits, priv, msg, sizeof msg, sig, &sl) == 0 &&
+                      libcrypto_accepts(rk, restricted[i].md, hl, msg, sizeof msg, sig, sl) &&
+                      sig_verify(restricted[i].fits, pub, msg, sizeof msg, sig, sl) == 0,
+                  "restricted %s: certa's signature verifies (libcrypto and certa)",
+                  restricted[i].md);
+            uint16_t other = restricted[i].fits == 0x0809 ? 0x080a : 0x0809;
+            sl = sizeof sig;
+            CHECK(sig_sign(other, priv, msg, sizeof msg, sig, &sl) != 0,
+                  "restricted %s: signing 0x%04x is refused", restricted[i].md, other);
+        }
+        char why[160];
+        int pol = x509_key_policy(spki, spki_len, why, sizeof why);
+        bool sha1 = !strcmp(restricted[i].mgf, "SHA1");
+        CHECK(sha1 ? pol == -1 && strstr(why, "SHA-1") : pol == 0,
+              "restricted %s/%s: certificate key policy %s (%s)", restricted[i].md,
+              restricted[i].mgf, sha1 ? "refuses it as SHA-1" : "accepts it", why);
+        key_free(priv);
+        key_free(pub);
+        EVP_PKEY_free(rk);
+    }
+
+    /* X.509 signatures under an issuer key with parameters: the signature's
+     * hash and salt must be within them (RFC 4055 3.3). pss signs; the same
+     * modulus as a SHA-384 (salt >= 48) key is the restricted issuer. */
+    {
+        EVP_PKEY *r384 = restricted_copy(pss, "SHA384", "SHA384", 48);
+        crypto_key *free_pub = spki_of(pss, NULL, NULL),
+                   *r_pub = r384 ? spki_of(r384, NULL, NULL) : NULL;
+        static const struct {
+            uint8_t hash_id, salt;
+            const char *md;
+            bool restricted_ok;
+        } xs[] = {{1, 32, "SHA256", false},
+                  {2, 48, "SHA384", true},
+                  {2, 40, "SHA384", false},
+                  {2, 64, "SHA384", true},
+                  {3, 64, "SHA512", false}};
+        for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+            uint8_t alg[61], sig[CRYPTO_MAX_SIG];
+            size_t al = pss_algid(xs[i].hash_id, xs[i].salt, alg);
+            size_t sl = libcrypto_sign(pss, xs[i].md, xs[i].salt, msg, sizeof msg, sig, sizeof sig);
+            CHECK(sl > 0 && r_pub &&
+                      sig_verify_x509(alg, al, free_pub, msg, sizeof msg, sig, sl) == 0,
+                  "X.509 RSASSA-PSS %s salt %d: verifies under a key without parameters", xs[i].md,
+                  xs[i].salt);
+            int r = sig_verify_x509(alg, al, r_pub, msg, sizeof msg, sig, sl);
+            CHECK(r == (xs[i].restricted_ok ? 0 : -1),
+                  "X.509 RSASSA-PSS %s salt %d under a SHA-384/salt>=48 issuer key: %s (%d)",
+                  xs[i].md, xs[i].salt, xs[i].restricted_ok ? "valid" : "refused", r);
+        }
+        /* and a valid signature altered */
+        uint8_t alg[61], sig[CRYPTO_MAX_SIG];
+        size_t al = pss_algid(2, 48, alg);
+        size_t sl = libcrypto_sign(pss, "SHA384", 48, msg, sizeof msg, sig, sizeof sig);
+        sig[10] ^= 1;
+        CHECK(sig_verify_x509(alg, al, r_pub, msg, sizeof msg, sig, sl) == -1,
+              "X.509 RSASSA-PSS: an altered signature -> -1");
+        key_free(free_pub);
+        key_free(r_pub);
+        EVP_PKEY_free(r384);
+    }
+
+    /* X.509 Ed448 and ecdsa-with-SHA512 on P-521 (RFC 8410, RFC 5758). */
+    {
+        static const uint8_t alg_ed448[] = {0x06, 0x03, 0x2b, 0x65, 0x71};
+        static const uint8_t alg_ecdsa512[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+                                               0xce, 0x3d, 0x04, 0x03, 0x04};
+        crypto_key *ed_pub = spki_of(ed448, NULL, NULL), *ec_pub = spki_of(p521, NULL, NULL);
+        uint8_t sig[CRYPTO_MAX_SIG];
+        size_t sl = libcrypto_sign(ed448, NULL, 0, msg, sizeof msg, sig, sizeof sig);
+        CHECK(sig_verify_x509(alg_ed448, sizeof alg_ed448, ed_pub, msg, sizeof msg, sig, sl) == 0,
+              "X.509 Ed448 signature verifies");
+        CHECK(sig_verify_x509(alg_ed448, sizeof alg_ed448, ec_pub, msg, sizeof msg, sig, sl) == -1,
+              "X.509 Ed448 algorithm with a P-521 key -> -1");
+        sig[0] ^= 1;
+        CHECK(sig_verify_x509(alg_ed448, sizeof alg_ed448, ed_pub, msg, sizeof msg, sig, sl) == -1,
+              "X.509 Ed448: altered -> -1");
+        sl = libcrypto_sign(p521, "SHA512", 0, msg, sizeof msg, sig, sizeof sig);
+        CHECK(sig_verify_x509(alg_ecdsa512, sizeof alg_ecdsa512, ec_pub, msg, sizeof msg, sig,
+                              sl) == 0,
+              "X.509 ecdsa-with-SHA512 on P-521 verifies");
+        uint8_t spki[200];
+        size_t spki_len = sizeof spki;
+        crypto_key *again = spki_of(ed448, spki, &spki_len);
+        char why[160];
+        CHECK(x509_key_policy(spki, spki_len, why, sizeof why) == 0,
+              "certificate key policy accepts Ed448 (%s)", why);
+        key_free(again);
+        key_free(ed_pub);
+        key_free(ec_pub);
+    }
+    EVP_PKEY_free(p521);
+    EVP_PKEY_free(ed448);
+    EVP_PKEY_free(pss);
+}
+
+/* RFC 8032 §7.4 "blank": Ed448 over the empty message, a known answer. */
+static void test_ed448_kat(void) {
+    test_buf der = test_hex("3047020100300506032b6571043b0439"
+                            "6c82a562cb808d10d632be89c8513ebf6c929f34ddfa8c9f63c9960ef6e348a3"
+                            "528c8a3fcc2f044e39a3fc5b94492f8f032e7549a20098f95b");
+    char b64[128], pem[256];
+    int n = base64_encode(der.b, der.n, b64, sizeof b64);
+    int len = snprintf(pem, sizeof pem,
+                       "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n", b64);
+    crypto_key *k = n > 0 ? key_from_pem(pem, (size_t)len) : NULL;
+    char desc[32] = "";
+    key_describe(k, desc, sizeof desc);
+    CHECK(k != NULL && !strcmp(desc, "Ed448"), "RFC 8032 7.4 key from PKCS#8 PEM (%s)", desc);
+    uint8_t sig[CRYPTO_MAX_SIG];
+    size_t sig_len = sizeof sig;
+    CHECK(sig_sign(0x0808, k, NULL, 0, sig, &sig_len) == 0, "Ed448: sign the empty message");
+    CHECK_HEX(sig, sig_len,
+              "533a37f6bbe457251f023c0d88f976ae2dfb504a843e34d2074fd823d41a591f"
+              "2b233f034f628281f2fd7a22ddd47d7828c59bd0a21bfd3980ff0d2028d4b18a"
+              "9df63e006c5d1c2d345b925d8dc00b4104852db99ac5c7cdda8530a113a0f4db"
+              "b61149f05a7363268c71d95808ff2e652600",
+              "RFC 8032 7.4 blank signature");
+    test_buf spki = test_hex("3043300506032b6571033a00"
+                             "5fd7449b59b461fd2ce787ec616ad46a1da1342485a70e1f8a0ea75d80e96778"
+                             "edf124769b46c7061bd6783df1e50f6cd1fa1abeafe8256180");
+    crypto_key *pub = key_from_spki(spki.b, spki.n);
+    CHECK(pub != NULL && key_pair_matches(k, pub), "RFC 8032 7.4 public key (SPKI) matches");
+    CHECK(sig_verify(0x0808, pub, NULL, 0, sig, sig_len) == 0, "RFC 8032 7.4 signature verifies");
+    CHECK(sig_verify(0x0807, pub, NULL, 0, sig, sig_len) == -1, "... not as ed25519");
+    sig[113] ^= 0x01;
+    CHECK(sig_verify(0x0808, pub, NULL, 0, sig, sig_len) == -1, "... and not altered");
+    CHECK(key_from_spki(spki.b, spki.n - 1) == NULL, "a truncated Ed448 SPKI is refused");
+    key_free(pub);
+    key_free(k);
+}
+
 /* RFC 8032 §7.1 test 1: Ed25519 is deterministic, so signing is a known
  * answer. The key goes in as PKCS#8 PEM built here with our base64. */
 static void test_ed25519_kat(void) {
@@ -992,6 +1359,8 @@ int main(void) {
     test_aead();
     test_kex();
     test_signatures();
+    test_new_schemes();
+    test_ed448_kat();
     test_key_reuse();
     test_ed25519_kat();
     test_bad_keys();

@@ -38,6 +38,7 @@ static void handshake_case(const char *kind, const char *suite, const char *clie
     certa_config *ccfg = certa_config_new();
     certa_config_set_insecure(ccfg, true);
     certa_config_set_ciphers(ccfg, suite);
+    certa_config_set_ciphers(scfg, suite); /* TLS_AES_128_CCM_SHA256 is off by default */
     if (client_groups) certa_config_set_groups(ccfg, client_groups);
     if (server_groups) certa_config_set_groups(scfg, server_groups);
     pair p = {certa_client_new(ccfg, "localhost"), certa_server_new(scfg)};
@@ -265,7 +266,8 @@ static void config_cases(void) {
           "unknown cipher refused");
     CHECK(strstr(certa_config_error_text(cfg), "RC4") != NULL, "error names it: %s",
           certa_config_error_text(cfg));
-    CHECK(certa_config_set_groups(cfg, "brainpoolP256r1") == CERTA_E_UNKNOWN_NAME, "unknown group refused");
+    CHECK(certa_config_set_groups(cfg, "brainpoolP256r1") == CERTA_E_UNKNOWN_NAME,
+          "unknown group refused");
     CHECK(certa_config_load_cert_chain(cfg, "/nonexistent/cert.pem") == CERTA_E_FILE,
           "missing file: CERTA_E_FILE");
     CHECK(certa_config_set_cert_chain_pem(cfg, "garbage", 7) == CERTA_E_BAD_PEM, "not PEM refused");
@@ -286,16 +288,91 @@ static void config_cases(void) {
     free(k2);
 }
 
+/* Each certificate key signs with the scheme it fits, in TLS 1.3 and 1.2,
+ * as the server and as a client certificate (the server verifies it). */
+static void scheme_case(const char *kind, uint16_t want, uint16_t version) {
+    certa_config *scfg = server_config(kind), *ccfg = server_config(kind);
+    certa_config_set_insecure(ccfg, true);
+    certa_config_set_insecure(scfg, true); /* accepts the client's self-signed certificate */
+    certa_config_set_client_auth(scfg, CERTA_CLIENT_AUTH_REQUIRE);
+    certa_config_set_versions(ccfg, version, version);
+    certa_config_set_versions(scfg, version, version);
+    /* RFC 8422 5.1.1: a TLS 1.2 ECDSA certificate's curve must be a group the
+     * client names, so a P-521 server needs a client offering secp521r1. */
+    if (!strcmp(kind, "p521")) certa_config_set_groups(ccfg, "x25519,secp521r1");
+    pair p = {certa_client_new(ccfg, "localhost"), certa_server_new(scfg)};
+    pair_pump_rounds(&p, 20, PAIR_ACK_USED);
+    bool done = certa_conn_handshake_done(p.client) && certa_conn_handshake_done(p.server);
+    const char *v = version == CERTA_TLS12 ? "TLS 1.2" : "TLS 1.3";
+    CHECK(done, "%s %s mutual: %s / %s", v, kind, certa_conn_error_text(p.client),
+          certa_conn_error_text(p.server));
+    certa_info ci, si;
+    certa_conn_info(p.client, &ci);
+    certa_conn_info(p.server, &si);
+    CHECK(done && ci.peer_sig_scheme == want && si.peer_sig_scheme == want,
+          "%s %s: both sign with %s (server %s, client %s)", v, kind, certa_sig_scheme_name(want),
+          certa_sig_scheme_name(ci.peer_sig_scheme), certa_sig_scheme_name(si.peer_sig_scheme));
+    CHECK(done && roundtrip(&p, "signed"), "%s %s: data round trip", v, kind);
+    pair_free(&p);
+    certa_config_free(ccfg);
+    certa_config_free(scfg);
+}
+
+/* TLS_AES_128_CCM_SHA256: chosen only when both sides allow it. */
+static void ccm_cases(void) {
+    handshake_case("p256", "TLS_AES_128_CCM_SHA256", NULL, NULL, false);
+    handshake_case("ed448", "TLS_AES_128_CCM_SHA256", "secp256r1", NULL, false);
+    /* a server with the defaults does not take a CCM-only client */
+    certa_config *scfg = server_config("p256"), *ccfg = certa_config_new();
+    certa_config_set_insecure(ccfg, true);
+    certa_config_set_ciphers(ccfg, "TLS_AES_128_CCM_SHA256");
+    pair p = {certa_client_new(ccfg, "localhost"), certa_server_new(scfg)};
+    pair_pump_rounds(&p, 20, PAIR_ACK_USED);
+    CHECK(certa_conn_error(p.server) == CERTA_E_NO_COMMON_CIPHER,
+          "CCM-only client vs default server: %s", certa_error_name(certa_conn_error(p.server)));
+    pair_free(&p);
+    certa_config_free(scfg);
+    /* the iot profile takes it */
+    scfg = server_config("p256");
+    certa_config_set_profile(scfg, "iot");
+    p = (pair){certa_client_new(ccfg, "localhost"), certa_server_new(scfg)};
+    pair_pump_rounds(&p, 20, PAIR_ACK_USED);
+    certa_info si;
+    CHECK(certa_conn_handshake_done(p.server) && certa_conn_info(p.server, &si) == 0 &&
+              si.cipher_suite == CERTA_TLS_AES_128_CCM_SHA256 && roundtrip(&p, "ccm"),
+          "CCM-only client vs iot server: TLS_AES_128_CCM_SHA256 (%s)",
+          certa_conn_error_text(p.server));
+    pair_free(&p);
+    certa_config_free(scfg);
+    certa_config_free(ccfg);
+}
+
 int main(void) {
+    static const struct {
+        const char *kind;
+        uint16_t scheme13, scheme12;
+    } schemes[] = {
+        {"p521", CERTA_SIG_ECDSA_SECP521R1_SHA512, CERTA_SIG_ECDSA_SECP521R1_SHA512},
+        {"ed25519", CERTA_SIG_ED25519, CERTA_SIG_ED25519},
+        {"ed448", CERTA_SIG_ED448, CERTA_SIG_ED448},
+        {"rsapss", CERTA_SIG_RSA_PSS_PSS_SHA256, CERTA_SIG_RSA_PSS_PSS_SHA256},
+        {"rsapss384", CERTA_SIG_RSA_PSS_PSS_SHA384, CERTA_SIG_RSA_PSS_PSS_SHA384},
+        {"rsa2048", CERTA_SIG_RSA_PSS_RSAE_SHA256, CERTA_SIG_RSA_PSS_RSAE_SHA256},
+    };
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        scheme_case(schemes[i].kind, schemes[i].scheme13, CERTA_TLS13);
+        scheme_case(schemes[i].kind, schemes[i].scheme12, CERTA_TLS12);
+    }
+    ccm_cases();
     pin_cases();
     alpn_cases();
     post_handshake_cases();
     config_cases();
     const char *kinds[] = {"p256", "p384", "rsa2048", "ed25519"};
     const char *suites[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
-                            "TLS_CHACHA20_POLY1305_SHA256"};
+                            "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256"};
     for (size_t k = 0; k < 4; k++)
-        for (size_t s = 0; s < 3; s++)
+        for (size_t s = 0; s < 4; s++)
             handshake_case(kinds[k], suites[s], NULL, NULL, false);
     handshake_case("p256", "TLS_AES_128_GCM_SHA256", "secp256r1", NULL, false);
     handshake_case("p256", "TLS_AES_128_GCM_SHA256", "secp384r1", NULL, false);

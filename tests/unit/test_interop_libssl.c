@@ -88,6 +88,7 @@ static void certa_server_case(const char *kind, const char *suite, const char *g
     certa_config_set_cert_chain_pem(cfg, cert, strlen(cert));
     certa_config_set_private_key_pem(cfg, key, strlen(key));
     if (server_groups) certa_config_set_groups(cfg, server_groups);
+    certa_config_set_ciphers(cfg, suite);
     certa_conn *s = certa_server_new(cfg);
     pump(s, &p);
     certa_info info;
@@ -157,7 +158,84 @@ static void alpn_and_key_update(void) {
     free(key);
 }
 
+/* The new signature schemes against libssl, TLS 1.3 and 1.2: a libssl
+ * client that offers only the scheme (SSL_CTX_set1_sigalgs_list) and a
+ * certa server with such a key; then certa's client against a libssl
+ * server with it that signs only with that scheme, checking the scheme
+ * certa saw. */
+static void sig_case(const char *kind, const char *scheme, uint16_t id, int version) {
+    char *cert, *key;
+    const char *v = version == TLS1_3_VERSION ? "TLS 1.3" : "TLS 1.2";
+    uint16_t cv = version == TLS1_3_VERSION ? CERTA_TLS13 : CERTA_TLS12;
+    test_make_cert(kind, "localhost", &cert, &key);
+
+    SSL_CTX *ctx = ossl_ctx(false, NULL, NULL, NULL, NULL);
+    SSL_CTX_set_min_proto_version(ctx, version);
+    SSL_CTX_set_max_proto_version(ctx, version);
+    CHECK(SSL_CTX_set1_sigalgs_list(ctx, scheme) == 1, "libssl knows %s", scheme);
+    peer p = ossl_peer(ctx, false);
+    certa_config *cfg = certa_config_new();
+    certa_config_set_cert_chain_pem(cfg, cert, strlen(cert));
+    certa_config_set_private_key_pem(cfg, key, strlen(key));
+    certa_config_set_versions(cfg, cv, cv);
+    certa_conn *s = certa_server_new(cfg);
+    pump(s, &p);
+    int nid = 0;
+    bool ok = certa_conn_handshake_done(s) && SSL_is_init_finished(p.ssl);
+    CHECK(ok && SSL_get_peer_signature_type_nid(p.ssl, &nid) == 1,
+          "%s: libssl client offering only %s -> certa server (%s): %s", v, scheme, kind,
+          certa_conn_error_text(s));
+    certa_conn_free(s);
+    certa_config_free(cfg);
+    peer_free(&p);
+    SSL_CTX_free(ctx);
+
+    ctx = ossl_ctx(true, cert, key, NULL, NULL);
+    SSL_CTX_set_min_proto_version(ctx, version);
+    SSL_CTX_set_max_proto_version(ctx, version);
+    /* TLS 1.2 ECDSA binds only the hash: without this libssl would sign
+     * with P-521 and SHA-256, the first hash certa lists. */
+    SSL_CTX_set1_sigalgs_list(ctx, scheme);
+    p = ossl_peer(ctx, true);
+    cfg = certa_config_new();
+    certa_config_set_insecure(cfg, true);
+    certa_config_set_versions(cfg, cv, cv);
+    if (!strcmp(kind, "p521")) certa_config_set_groups(cfg, "x25519,secp521r1"); /* RFC 8422 */
+    certa_conn *c = certa_client_new(cfg, "localhost");
+    pump(c, &p);
+    certa_info info;
+    certa_conn_info(c, &info);
+    ok = certa_conn_handshake_done(c) && SSL_is_init_finished(p.ssl);
+    CHECK(ok && info.peer_sig_scheme == id, "%s: certa client -> libssl server (%s) signs %s (%s)",
+          v, kind, scheme,
+          ok ? certa_sig_scheme_name(info.peer_sig_scheme) : certa_conn_error_text(c));
+    CHECK(ok && echo_through(c, &p, "signed by libssl"), "%s %s: data round trip", v, scheme);
+    certa_conn_free(c);
+    certa_config_free(cfg);
+    peer_free(&p);
+    SSL_CTX_free(ctx);
+    free(cert);
+    free(key);
+}
+
 int main(void) {
+    static const struct {
+        const char *kind, *scheme;
+        uint16_t id;
+    } sigs[] = {
+        {"p521", "ecdsa_secp521r1_sha512", CERTA_SIG_ECDSA_SECP521R1_SHA512},
+        {"ed448", "ed448", CERTA_SIG_ED448},
+        {"ed25519", "ed25519", CERTA_SIG_ED25519},
+        {"rsapss", "rsa_pss_pss_sha256", CERTA_SIG_RSA_PSS_PSS_SHA256},
+        {"rsapss384", "rsa_pss_pss_sha384", CERTA_SIG_RSA_PSS_PSS_SHA384},
+    };
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        sig_case(sigs[i].kind, sigs[i].scheme, sigs[i].id, TLS1_3_VERSION);
+        sig_case(sigs[i].kind, sigs[i].scheme, sigs[i].id, TLS1_2_VERSION);
+    }
+    /* TLS_AES_128_CCM_SHA256 both ways (certa allows it when asked). */
+    certa_client_case("p256", "TLS_AES_128_CCM_SHA256", "x25519", NULL, false);
+    certa_server_case("p256", "TLS_AES_128_CCM_SHA256", "x25519", NULL, false);
     const char *kinds[] = {"p256", "rsa2048", "ed25519"};
     const char *suites[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
                             "TLS_CHACHA20_POLY1305_SHA256"};

@@ -84,10 +84,33 @@ static void test_tables(void) {
     CHECK(cfg->min_version == CERTA_TLS13 && cfg->max_version == CERTA_TLS13 &&
               cfg->ciphers[0] == CERTA_TLS_CHACHA20_POLY1305_SHA256,
           "iot: TLS 1.3 only, ChaCha20-Poly1305 first");
+    CHECK(cfg->cipher_count == 4 && cfg->ciphers[3] == CERTA_TLS_AES_128_CCM_SHA256,
+          "iot: TLS_AES_128_CCM_SHA256 allowed, last");
     certa_config_free(cfg);
     const char *iot = certa_profile_description("iot");
-    CHECK(iot && strstr(iot, "no CCM suite yet"), "iot: the description says CCM is not there: %s",
-          iot ? iot : "(null)");
+    CHECK(iot && strstr(iot, "TLS 1.3 suites: TLS_CHACHA20_POLY1305_SHA256, "
+                             "TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
+                             "TLS_AES_128_CCM_SHA256;"),
+          "iot: the description lists CCM among the suites: %s", iot ? iot : "(null)");
+    /* CCM is in no other profile, and not in the defaults. */
+    bool ccm_elsewhere = false;
+    for (size_t i = 0; certa_profile_name(i); i++) {
+        if (!strcmp(certa_profile_name(i), "iot")) continue;
+        cfg = profiled(certa_profile_name(i));
+        ccm_elsewhere =
+            ccm_elsewhere || has(cfg->ciphers, cfg->cipher_count, CERTA_TLS_AES_128_CCM_SHA256);
+        certa_config_free(cfg);
+    }
+    cfg = certa_config_new();
+    ccm_elsewhere =
+        ccm_elsewhere || has(cfg->ciphers, cfg->cipher_count, CERTA_TLS_AES_128_CCM_SHA256);
+    CHECK(!ccm_elsewhere, "CCM is off by default and in every profile but iot");
+    CHECK(certa_config_set_ciphers(cfg, "TLS_AES_128_CCM_SHA256,TLS_AES_128_GCM_SHA256") == 0 &&
+              cfg->cipher_count == 2 && cfg->ciphers[0] == CERTA_TLS_AES_128_CCM_SHA256,
+          "--ciphers turns CCM on (first when named first)");
+    CHECK(certa_config_set_ciphers(cfg, "aes128ccm") == 0 && cfg->cipher_count == 1,
+          "short name aes128ccm");
+    certa_config_free(cfg);
 
     cfg = profiled("high-security");
     CHECK(cfg->min_version == CERTA_TLS13 && cfg->max_version == CERTA_TLS13,

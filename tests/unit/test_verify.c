@@ -501,8 +501,49 @@ static void test_malformed(void) {
     chain_free(&c);
 }
 
+/* Chains whose keys and signatures are P-521, Ed448 and RSA-PSS (with
+ * and without parameters), signed by libcrypto: they validate, and a
+ * signature altered in any of them fails. */
+static void key_types_case(const char *root, const char *inter, const char *leaf) {
+    chain_opts r = chain_ca_opts("Test Root CA"), i = chain_ca_opts("Test Intermediate CA");
+    chain_opts l = chain_leaf_opts("leaf.example.com", "DNS:leaf.example.com");
+    r.key = root;
+    i.key = inter;
+    l.key = leaf;
+    test_chain c;
+    if (chain_make(&c, &r, &i, &l)) {
+        CHECK(0, "%s -> %s -> %s: make chain", root, inter, leaf);
+        return;
+    }
+    certa_trust *t = trust_of(&c.root);
+    const test_cert *certs[] = {&c.leaf, &c.inter};
+    certa_verify_params p = params_host("leaf.example.com");
+    certa_verify_result res;
+    char what[96];
+    snprintf(what, sizeof what, "root %s -> intermediate %s -> leaf %s", root, inter, leaf);
+    int rc = run(t, certs, 2, &p, &res);
+    expect(what, rc, &res, CERTA_OK, NULL);
+    CHECK(rc != CERTA_OK || res.path_len == 3, "%s: path_len 3", what);
+    /* The last byte of each certificate is in its signature. */
+    for (int k = 0; k < 2; k++) {
+        test_cert *tc = k == 0 ? &c.leaf : &c.inter;
+        tc->der[tc->der_len - 1] ^= 0x01;
+        rc = run(t, certs, 2, &p, &res);
+        snprintf(what, sizeof what, "%s signature on the %s (%s) altered", k == 0 ? inter : root,
+                 k == 0 ? "leaf" : "intermediate", k == 0 ? leaf : inter);
+        CHECK(rc != CERTA_OK, "%s: refused (%s)", what, rc >= 0 ? certa_error_name(rc) : "?");
+        tc->der[tc->der_len - 1] ^= 0x01;
+    }
+    certa_trust_free(t);
+    chain_free(&c);
+}
+
 int main(void) {
     T = (int64_t)time(NULL);
+    key_types_case("p521", "ed448", "rsapss");
+    key_types_case("rsapss", "rsapss384", "ed448");
+    key_types_case("ed448", "p521", "p521");
+    key_types_case("rsapss384", "ed25519", "rsapss384");
     test_valid();
     test_expired_leaf();
     test_not_yet_valid_intermediate();
