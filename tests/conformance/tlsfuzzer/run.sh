@@ -78,6 +78,10 @@ key() {
   case $1 in
     ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$2" ;;
     rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$2" ;;
+    p384) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$2" ;;
+    p521) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521 -out "$2" ;;
+    ed25519 | ed448) openssl genpkey -algorithm "$1" -out "$2" ;;
+    rsapss) openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out "$2" ;;
   esac
 }
 # leaf NAME KIND PURPOSE: $TMP/NAME.key and NAME.crt, issued by $TMP/ca for
@@ -98,7 +102,9 @@ leaf() {
       -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
       -out "$TMP/ca.crt" &&
     leaf server-ec ec serverAuth && leaf server-rsa rsa serverAuth &&
-    leaf client-ec ec clientAuth && leaf client-rsa rsa clientAuth
+    leaf client-ec ec clientAuth && leaf client-rsa rsa clientAuth &&
+    for k in p384 p521 ed25519 ed448 rsapss; do leaf "server-$k" "$k" serverAuth || exit 1; done &&
+    for k in p384 p521 ed25519 ed448; do leaf "client-$k" "$k" clientAuth || exit 1; done
 } >"$TMP/certs.log" 2>&1 || bail "making certificates failed: $(tail -n 3 "$TMP/certs.log")"
 
 # ---- server setups ----------------------------------------------------------------
@@ -121,6 +127,25 @@ setup_args() {
       setup_args "${1%-echo}" && SETUP_ARGS=("${SETUP_ARGS[@]:1}") ;;
     tls13) SETUP_ARGS=(--http --cert "$TMP/server-ec.crt" --key "$TMP/server-ec.key") ;;
     tls13-rsa) SETUP_ARGS=(--http --cert "$TMP/server-rsa.crt" --key "$TMP/server-rsa.key") ;;
+    tls13-p384 | tls13-p521 | tls13-ed25519 | tls13-ed448 | tls13-rsapss) # other key types
+      SETUP_ARGS=(--http --cert "$TMP/server-${1#tls13-}.crt" --key "$TMP/server-${1#tls13-}.key") ;;
+    tls13-ecdsa-all) # P-256, P-384 and P-521 certificates: a client's scheme picks one
+      SETUP_ARGS=(--http)
+      for k in ec p384 p521; do SETUP_ARGS+=(--cert "$TMP/server-$k.crt" --key "$TMP/server-$k.key"); done ;;
+    tls13-mtls | tls13-mtls-rsa) # TLS 1.3 only, client certificate required
+      setup_args "tls13${1#tls13-mtls}" && SETUP_ARGS+=(--client-ca "$TMP/ca.crt" --client-auth require) ;;
+    tls13-mtls-optional | tls13-mtls-optional-rsa) # ... or optional
+      setup_args "tls13${1#tls13-mtls-optional}" &&
+        SETUP_ARGS+=(--client-ca "$TMP/ca.crt" --client-auth optional) ;;
+    tls13-eddsa) # Ed25519 and Ed448 certificates: the client's scheme picks one
+      SETUP_ARGS=(--http --cert "$TMP/server-ed25519.crt" --key "$TMP/server-ed25519.key"
+        --cert "$TMP/server-ed448.crt" --key "$TMP/server-ed448.key") ;;
+    tls13-rsa-and-rsapss) # rsaEncryption and RSASSA-PSS keys (rsapss-signatures -b)
+      SETUP_ARGS=(--http --cert "$TMP/server-rsa.crt" --key "$TMP/server-rsa.key"
+        --cert "$TMP/server-rsapss.crt" --key "$TMP/server-rsapss.key") ;;
+    tls13-rsa-all-ciphers) # TLS_AES_128_CCM_SHA256 too (off by default)
+      setup_args tls13-rsa && SETUP_ARGS+=(--ciphers
+        TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384,TLS_CHACHA20_POLY1305_SHA256,TLS_AES_128_CCM_SHA256) ;;
     tls13-all-groups) # every group certa has, the opt-in ones too
       setup_args tls13-rsa && SETUP_ARGS+=(--groups
         x25519,secp256r1,secp384r1,secp521r1,x448,ffdhe2048,ffdhe3072,ffdhe4096,ffdhe6144,ffdhe8192) ;;
@@ -187,6 +212,11 @@ subst() {
   a=${a//@CLIENT_EC_CRT@/$TMP/client-ec.crt}
   a=${a//@CLIENT_RSA_KEY@/$TMP/client-rsa.key}
   a=${a//@CLIENT_RSA_CRT@/$TMP/client-rsa.crt}
+  for k in p384 p521 ed25519 ed448; do
+    K=$(echo "$k" | tr a-z A-Z)
+    a=${a//@CLIENT_${K}_KEY@/$TMP/client-$k.key}
+    a=${a//@CLIENT_${K}_CRT@/$TMP/client-$k.crt}
+  done
   a=${a//@SERVER_EC_CRT@/$TMP/server-ec.crt}
   a=${a//@SERVER_RSA_CRT@/$TMP/server-rsa.crt}
   a=${a//@SERVER_RSA_KEY@/$TMP/server-rsa.key}
