@@ -60,7 +60,8 @@ test-asan: deps
 	$(MAKE) SAN=1 all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 bash tests/run.sh $(BUILD)-asan
 
-demo: deps
+demo:
+	@bash scripts/deps.sh demo
 	$(MAKE) all
 	bash scripts/demo.sh $(BUILD)
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages certa's build, tests and demo need, only when
 # something is missing (so repeated runs are quick and need no network).
+# `deps.sh demo`: only what the build and `make demo` need (no test peers,
+# no Chromium).
 set -euo pipefail
-pkgs=(build-essential libssl-dev zlib1g-dev libbrotli-dev openssl gnutls-bin curl python3
-      ca-certificates clang chromium
-      libclang-rt-dev procps iproute2 netcat-openbsd stunnel4
-      python3-ecdsa python3-gmpy2 python3-brotli) # the last three: tlsfuzzer (make conformance)
+pkgs=(build-essential libssl-dev zlib1g-dev libbrotli-dev openssl curl python3 ca-certificates)
+if [ "${1:-}" != demo ]; then
+  pkgs+=(gnutls-bin clang chromium libclang-rt-dev procps iproute2 netcat-openbsd stunnel4
+         python3-ecdsa python3-gmpy2 python3-brotli) # the last three: tlsfuzzer (make conformance)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
