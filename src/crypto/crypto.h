@@ -14,8 +14,7 @@
 #define CRYPTO_MAX_KEY 32
 #define CRYPTO_AEAD_NONCE 12
 #define CRYPTO_AEAD_TAG 16
-#define CRYPTO_MAX_PUBKEY 1024 /* a key share: ffdhe8192 (P-521 uncompressed: 133) */
-#define CRYPTO_MAX_SIG 1024   /* RSA-8192 */
+#define CRYPTO_MAX_SIG 1024 /* RSA-8192 */
 
 typedef enum { HASH_SHA256 = 0, HASH_SHA384, HASH_SHA512, HASH_SHA1, HASH_COUNT } hash_alg;
 /* AEAD_AES128CCM is AES-128-CCM with a 16-byte tag (RFC 8446's
@@ -109,19 +108,32 @@ int aead_open(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t
 void aead_free(aead_ctx *a);
 
 /* ---- key exchange (TLS NamedGroup values) ---- */
+/* One side's private half of an exchange in progress (an (EC)DH key). */
+typedef struct kex_state kex_state;
 bool kex_group_supported(uint16_t group);
 /* An RFC 7919 finite-field group (TLS 1.3 only: certa has no TLS 1.2 DHE suites). */
 bool kex_group_is_ffdhe(uint16_t group);
 /* Generates an ephemeral key; writes the key_share encoding (x25519/x448:
  * raw bytes; NIST curves: uncompressed point; FFDHE: Y padded to p). */
-int kex_generate(uint16_t group, crypto_key **priv, uint8_t *pub, size_t *pub_len);
-/* Shared secret with the peer's key_share; rejects invalid points.
+#define CRYPTO_MAX_PUBKEY 1024 /* a key share: ffdhe8192 (P-521 uncompressed: 133) */
+int kex_generate(uint16_t group, kex_state **st, uint8_t *pub, size_t *pub_len);
+/* Shared secret with the peer's key_share; rejects invalid shares.
  * secret must hold CRYPTO_MAX_SHARED bytes; *secret_len is set (output only). */
 #define CRYPTO_MAX_SHARED 1024 /* ffdhe8192 (P-521: 66) */
-int kex_derive(uint16_t group, crypto_key *priv, const uint8_t *peer, size_t peer_len,
-               uint8_t *secret, size_t *secret_len);
+int kex_derive(uint16_t group, kex_state *st, const uint8_t *peer, size_t peer_len, uint8_t *secret,
+               size_t *secret_len);
+/* The answering side (a TLS 1.3 server) in one step: our share for the
+ * peer's, and the secret. Returns 0, KEX_BAD_PEER (the peer's share is
+ * invalid: illegal_parameter) or KEX_FAILED (ours could not be made). */
+#define KEX_BAD_PEER (-1)
+#define KEX_FAILED (-2)
+int kex_respond(uint16_t group, const uint8_t *peer, size_t peer_len, uint8_t *pub, size_t *pub_len,
+                uint8_t *secret, size_t *secret_len);
+void kex_free(kex_state *st);
+/* The (EC)DH private key inside (for tests that look for it in memory). */
+crypto_key *kex_state_dh_key(const kex_state *st);
 /* An x25519 private key from its 32 raw bytes (for known-answer tests). */
-int kex_x25519_from_raw(const uint8_t priv[32], crypto_key **out);
+int kex_x25519_from_raw(const uint8_t priv[32], kex_state **out);
 
 /* ---- signatures (TLS SignatureScheme values) ---- */
 /* Does this key type/size fit the scheme (for choosing what to sign with)? */

@@ -152,9 +152,8 @@ static void keygen_discard(const group_info *g, EVP_PKEY_CTX *pctx) {
     EVP_PKEY_CTX_free(pctx);
 }
 
-int kex_generate(uint16_t group, crypto_key **priv, uint8_t *pub, size_t *pub_len) {
-    const group_info *g = group_find(group);
-    if (g == NULL || priv == NULL || pub == NULL || pub_len == NULL) return -1;
+/* An (EC)DH key pair of group g; its public encoding in pub. */
+static int dh_generate(const group_info *g, EVP_PKEY **priv, uint8_t *pub, size_t *pub_len) {
     *priv = NULL;
     EVP_PKEY *key = NULL;
 #ifdef CERTA_FUZZ
@@ -209,15 +208,7 @@ fail:
     return -1;
 }
 
-int kex_x25519_from_raw(const uint8_t priv[32], crypto_key **out) {
-    if (priv == NULL || out == NULL) return -1;
-    *out = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, 32);
-    if (*out == NULL) {
-        ERR_clear_error();
-        return -1;
-    }
-    return 0;
-}
+/* (The public kex_x25519_from_raw is with the kex_state functions below.) */
 
 /* RFC 8446 4.2.8.1: 1 < Y < p-1, so Y is neither 0, 1 nor p-1 (the values
  * that confine the secret to {1, p-1}) nor out of the field. The RFC 7919
@@ -274,10 +265,9 @@ static EVP_PKEY *peer_key(const group_info *g, EVP_PKEY *priv, const uint8_t *pe
     return key;
 }
 
-int kex_derive(uint16_t group, crypto_key *priv, const uint8_t *peer, size_t peer_len,
-               uint8_t *secret, size_t *secret_len) {
-    const group_info *g = group_find(group);
-    if (g == NULL || priv == NULL || secret == NULL || secret_len == NULL) return -1;
+/* The (EC)DH secret of our key priv and the peer's share. */
+static int dh_derive(const group_info *g, EVP_PKEY *priv, const uint8_t *peer, size_t peer_len,
+                     uint8_t *secret, size_t *secret_len) {
     if (!EVP_PKEY_is_a(priv, g->keytype)) return -1;
 
     uint8_t buf[CRYPTO_MAX_PUBKEY];
@@ -309,4 +299,70 @@ out:
     EVP_PKEY_free(pk);
     ERR_clear_error();
     return rc;
+}
+
+/* ---- the key exchange state and the public operations ---- */
+
+struct kex_state {
+    uint16_t group;
+    EVP_PKEY *dh; /* our (EC)DH private key */
+};
+
+int kex_generate(uint16_t group, kex_state **st, uint8_t *pub, size_t *pub_len) {
+    const group_info *g = group_find(group);
+    if (st == NULL) return -1;
+    *st = NULL;
+    if (g == NULL || pub == NULL || pub_len == NULL) return -1;
+    kex_state *k = calloc(1, sizeof *k);
+    if (k == NULL) return -1;
+    k->group = group;
+    if (dh_generate(g, &k->dh, pub, pub_len) != 0) {
+        kex_free(k);
+        return -1;
+    }
+    *st = k;
+    return 0;
+}
+
+int kex_derive(uint16_t group, kex_state *st, const uint8_t *peer, size_t peer_len, uint8_t *secret,
+               size_t *secret_len) {
+    const group_info *g = group_find(group);
+    if (g == NULL || st == NULL || st->group != group || st->dh == NULL || secret == NULL ||
+        secret_len == NULL)
+        return -1;
+    return dh_derive(g, st->dh, peer, peer_len, secret, secret_len);
+}
+
+int kex_respond(uint16_t group, const uint8_t *peer, size_t peer_len, uint8_t *pub, size_t *pub_len,
+                uint8_t *secret, size_t *secret_len) {
+    kex_state *st = NULL;
+    int r = kex_generate(group, &st, pub, pub_len) == 0 ? 0 : KEX_FAILED;
+    if (r == 0 && kex_derive(group, st, peer, peer_len, secret, secret_len) != 0) r = KEX_BAD_PEER;
+    kex_free(st);
+    return r;
+}
+
+void kex_free(kex_state *st) {
+    if (st == NULL) return;
+    EVP_PKEY_free(st->dh);
+    free(st);
+}
+
+crypto_key *kex_state_dh_key(const kex_state *st) {
+    return st ? st->dh : NULL;
+}
+
+int kex_x25519_from_raw(const uint8_t priv[32], kex_state **out) {
+    if (priv == NULL || out == NULL) return -1;
+    *out = calloc(1, sizeof **out);
+    if (*out == NULL) return -1;
+    (*out)->group = GROUP_X25519;
+    (*out)->dh = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, priv, 32);
+    if ((*out)->dh == NULL) {
+        ERR_clear_error();
+        kex_free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
 }

@@ -381,7 +381,7 @@ struct certa_conn {
 
     /* key exchange */
     uint16_t group;
-    crypto_key *kex_key;
+    kex_state *kex_key; /* our ephemeral key exchange half, during the handshake */
     bool hello_retry;
 
     /* hello state */

@@ -254,7 +254,7 @@ static int on_server_hello_done(certa_conn *c, const uint8_t *msg, size_t len) {
     }
     uint8_t pub[CRYPTO_MAX_PUBKEY], pms[CRYPTO_MAX_SHARED];
     size_t pub_len = sizeof pub, pms_len = sizeof pms;
-    key_free(c->kex_key); /* the TLS 1.3 key share, if 1.3 was offered too */
+    kex_free(c->kex_key); /* the TLS 1.3 key share, if 1.3 was offered too */
     c->kex_key = NULL;
     if (!r && kex_generate(c->group, &c->kex_key, pub, &pub_len) != 0) r = CERTA_E_CRYPTO;
     if (!r && kex_derive(c->group, c->kex_key, c->t12->peer_share, c->t12->peer_share_len, pms,
@@ -276,7 +276,7 @@ static int on_server_hello_done(certa_conn *c, const uint8_t *msg, size_t len) {
     crypto_zero(pms, sizeof pms);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     if (c->cert_requested && c->id && tls12_send_certificate_verify(c) != 0) return c->error;
-    key_free(c->kex_key);
+    kex_free(c->kex_key);
     c->kex_key = NULL;
     r = tls12_key_block(c);
     if (!r) r = tls12_send_ccs(c);

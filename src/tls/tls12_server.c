@@ -422,7 +422,7 @@ static int on_client_key_exchange(certa_conn *c, const uint8_t *msg, size_t len)
     if (kex_derive(c->group, c->kex_key, point.data, point.len, pms, &pms_len) != 0)
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                          "the client's %s public key is not valid", certa_group_name(c->group));
-    key_free(c->kex_key);
+    kex_free(c->kex_key);
     c->kex_key = NULL;
     conn_trace(c, "< ClientKeyExchange (%s)", certa_group_name(c->group));
     int r = transcript_add(c, msg, len);

@@ -136,7 +136,7 @@ static int send_client_hello(certa_conn *c) {
     uint8_t pub[CRYPTO_MAX_PUBKEY];
     size_t pub_len = sizeof pub;
     bool v13 = client_offers_tls13(c), v12 = client_offers_tls12(c);
-    key_free(c->kex_key);
+    kex_free(c->kex_key);
     c->kex_key = NULL;
     if (v13 && kex_generate(c->group, &c->kex_key, pub, &pub_len) != 0)
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_NONE, "generating a %s key share failed",
@@ -504,7 +504,7 @@ static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
                          certa_group_name(group));
     r = ks_handshake_secrets(c, shared, shared_len);
     crypto_zero(shared, sizeof shared);
-    key_free(c->kex_key);
+    kex_free(c->kex_key);
     c->kex_key = NULL;
     if (!r) r = conn_set_rx(c, c->server_hs_secret);
     if (!r) r = conn_set_tx(c, c->client_hs_secret);

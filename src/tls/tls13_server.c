@@ -344,15 +344,13 @@ static int send_hello_retry(certa_conn *c, const client_hello *ch) {
 static int send_server_flight(certa_conn *c, const client_hello *ch) {
     uint8_t pub[CRYPTO_MAX_PUBKEY], shared[CRYPTO_MAX_SHARED], random[32];
     size_t pub_len = sizeof pub, shared_len = sizeof shared;
-    if (kex_generate(c->group, &c->kex_key, pub, &pub_len) != 0)
-        return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, NULL);
-    if (kex_derive(c->group, c->kex_key, ch->share_for_choice.data, ch->share_for_choice.len,
-                   shared, &shared_len) != 0)
+    int kr = kex_respond(c->group, ch->share_for_choice.data, ch->share_for_choice.len, pub,
+                         &pub_len, shared, &shared_len);
+    if (kr == KEX_BAD_PEER)
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                          "the client's %s key share is not a valid public key",
                          certa_group_name(c->group));
-    key_free(c->kex_key);
-    c->kex_key = NULL;
+    if (kr != 0) return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, NULL);
     if (config_random(c->cfg, random, sizeof random) != 0)
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, "no randomness available");
 

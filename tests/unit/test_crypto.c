@@ -317,11 +317,12 @@ static void test_aead(void) {
 /* ---------------------------------------------------------- key exchange */
 /* The FFDHE secret as plain modular arithmetic: peer_y ^ x mod p, padded to
  * the size of p — an independent check of kex_derive's padding. */
-static bool ffdhe_secret_by_bn(crypto_key *k, const uint8_t *peer, size_t len, uint8_t *out) {
+static bool ffdhe_secret_by_bn(kex_state *k, const uint8_t *peer, size_t len, uint8_t *out) {
     BIGNUM *x = NULL, *p = NULL, *y = BN_bin2bn(peer, (int)len, NULL), *s = BN_new();
     BN_CTX *bc = BN_CTX_new();
-    bool ok = y && s && bc && EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY, &x) == 1 &&
-              EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_FFC_P, &p) == 1 &&
+    bool ok = y && s && bc &&
+              EVP_PKEY_get_bn_param(kex_state_dh_key(k), OSSL_PKEY_PARAM_PRIV_KEY, &x) == 1 &&
+              EVP_PKEY_get_bn_param(kex_state_dh_key(k), OSSL_PKEY_PARAM_FFC_P, &p) == 1 &&
               BN_mod_exp(s, y, x, p, bc) == 1 && BN_bn2binpad(s, out, (int)len) == (int)len;
     BN_clear_free(x);
     BN_free(p);
@@ -340,7 +341,7 @@ static void test_ffdhe(void) {
     for (size_t g = 0; g < 5; g++) {
         uint16_t id = ff[g].id;
         size_t n = ff[g].len;
-        crypto_key *a = NULL, *b = NULL;
+        kex_state *a = NULL, *b = NULL;
         uint8_t pa[CRYPTO_MAX_PUBKEY], pb[CRYPTO_MAX_PUBKEY], sa[CRYPTO_MAX_SHARED],
             sb[CRYPTO_MAX_SHARED], bn[CRYPTO_MAX_SHARED];
         size_t la = 0, lb = 0, na = 0, nb = 0;
@@ -365,7 +366,7 @@ static void test_ffdhe(void) {
         memset(y, 0xff, n);
         CHECK(kex_derive(id, a, y, n, sa, &na) != 0, "ffdhe 0x%04x: Y = 2^k - 1 > p refused", id);
         BIGNUM *p = NULL;
-        CHECK(EVP_PKEY_get_bn_param(a, OSSL_PKEY_PARAM_FFC_P, &p) == 1 &&
+        CHECK(EVP_PKEY_get_bn_param(kex_state_dh_key(a), OSSL_PKEY_PARAM_FFC_P, &p) == 1 &&
                   BN_bn2binpad(p, y, (int)n) == (int)n && y[n - 1] == 0xff,
               "ffdhe 0x%04x: p read back (it ends in 64 one bits)", id);
         BN_free(p);
@@ -378,13 +379,13 @@ static void test_ffdhe(void) {
               "ffdhe 0x%04x: an unpadded (short) share refused", id);
         CHECK(kex_derive(0x001d, a, pb, lb, sa, &na) != 0,
               "ffdhe 0x%04x: its key used as x25519 refused", id);
-        key_free(a);
-        key_free(b);
+        kex_free(a);
+        kex_free(b);
     }
 
     /* A secret whose first byte is zero keeps it (TLS 1.2's DH strips it;
      * TLS 1.3 does not). About 1 in 256 exchanges has one: try up to 4096. */
-    crypto_key *peer = NULL, *k = NULL;
+    kex_state *peer = NULL, *k = NULL;
     uint8_t pp[CRYPTO_MAX_PUBKEY], pk[CRYPTO_MAX_PUBKEY], s[CRYPTO_MAX_SHARED],
         bn[CRYPTO_MAX_SHARED];
     size_t lp = 0, lk = 0, ls = 0;
@@ -397,23 +398,23 @@ static void test_ffdhe(void) {
             CHECK(ls == 256 && ffdhe_secret_by_bn(k, pp, lp, bn) && memcmp(bn, s, 256) == 0,
                   "ffdhe2048: a secret with a leading zero byte is kept at 256 bytes");
         }
-        key_free(k);
+        kex_free(k);
         k = NULL;
     }
     CHECK(all_ok && found, "ffdhe2048: an exchange with a leading zero byte was seen");
-    key_free(peer);
+    kex_free(peer);
 }
 
 static void test_kex(void) {
     static const struct {
         uint16_t id;
         size_t pub_len, secret_len;
-    } groups[] = {{0x001d, 32, 32}, {0x0017, 65, 32}, {0x0018, 97, 48},
-                  {0x0019, 133, 66}, {0x001e, 56, 56}};
+    } groups[] = {
+        {0x001d, 32, 32}, {0x0017, 65, 32}, {0x0018, 97, 48}, {0x0019, 133, 66}, {0x001e, 56, 56}};
     const size_t ngroups = sizeof groups / sizeof groups[0];
     for (size_t g = 0; g < ngroups; g++) {
         uint16_t id = groups[g].id;
-        crypto_key *a = NULL, *b = NULL;
+        kex_state *a = NULL, *b = NULL;
         uint8_t pa[CRYPTO_MAX_PUBKEY], pb[CRYPTO_MAX_PUBKEY];
         uint8_t sa[CRYPTO_MAX_SHARED], sb[CRYPTO_MAX_SHARED];
         size_t la = 0, lb = 0, na = 0, nb = 0;
@@ -423,8 +424,7 @@ static void test_kex(void) {
         CHECK(la == groups[g].pub_len && lb == groups[g].pub_len,
               "group 0x%04x: key_share is %zu bytes", id, groups[g].pub_len);
         bool ecx = id == 0x001d || id == 0x001e;
-        CHECK(ecx || (pa[0] == 0x04 && pb[0] == 0x04),
-              "group 0x%04x: uncompressed point form", id);
+        CHECK(ecx || (pa[0] == 0x04 && pb[0] == 0x04), "group 0x%04x: uncompressed point form", id);
         CHECK(memcmp(pa, pb, la) != 0, "group 0x%04x: the two shares differ", id);
         CHECK(kex_derive(id, a, pb, lb, sa, &na) == 0 && kex_derive(id, b, pa, la, sb, &nb) == 0,
               "group 0x%04x: both sides derive", id);
@@ -461,8 +461,8 @@ static void test_kex(void) {
         uint16_t other = groups[(g + 1) % ngroups].id;
         CHECK(kex_derive(other, a, pb, lb, sa, &na) != 0,
               "group 0x%04x: key used with group 0x%04x refused", id, other);
-        key_free(a);
-        key_free(b);
+        kex_free(a);
+        kex_free(b);
     }
 
     /* x25519 points of small order give an all-zero secret: refused.
@@ -473,7 +473,7 @@ static void test_kex(void) {
         "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
         "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
     };
-    crypto_key *k = NULL;
+    kex_state *k = NULL;
     uint8_t pub[32], s[CRYPTO_MAX_SHARED];
     size_t pl = 0, sl = 0;
     CHECK(kex_generate(0x001d, &k, pub, &pl) == 0, "x25519 key for low-order tests");
@@ -483,7 +483,7 @@ static void test_kex(void) {
         CHECK(kex_derive(0x001d, k, p.b, p.n, s, &sl) != 0, "x25519 low-order point %zu refused",
               i);
     }
-    key_free(k);
+    kex_free(k);
 
     /* x448: u = 0 and u = 1 give an all-zero secret: refused too. */
     uint8_t pub448[56], low448[56];
@@ -494,7 +494,7 @@ static void test_kex(void) {
         CHECK(kex_derive(0x001e, k, low448, sizeof low448, s, &sl) != 0,
               "x448 low-order point u=%d refused", u);
     }
-    key_free(k);
+    kex_free(k);
 
     /* RFC 7748 §6.1 Diffie-Hellman known answer. */
     test_buf alice = test_hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
@@ -503,13 +503,13 @@ static void test_kex(void) {
     CHECK(kex_derive(0x001d, k, bob_pub.b, bob_pub.n, s, &sl) == 0, "RFC 7748 derive");
     CHECK_HEX(s, sl, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
               "RFC 7748 6.1 shared secret");
-    key_free(k);
+    kex_free(k);
 
     /* secp521r1 and x448: both sides of an exchange agree, and a share of
      * the wrong length is refused. */
     static const uint16_t more_groups[] = {0x0019, 0x001e};
     for (size_t g = 0; g < sizeof more_groups / sizeof more_groups[0]; g++) {
-        crypto_key *ka = NULL, *kb = NULL;
+        kex_state *ka = NULL, *kb = NULL;
         uint8_t pa[CRYPTO_MAX_PUBKEY], pb[CRYPTO_MAX_PUBKEY], sa[CRYPTO_MAX_SHARED],
             sb[CRYPTO_MAX_SHARED];
         size_t pal = 0, pbl = 0, sal = 0, sbl = 0;
@@ -522,8 +522,8 @@ static void test_kex(void) {
               "group 0x%04x: both sides derive the same %zu-byte secret", more_groups[g], sal);
         CHECK(kex_derive(more_groups[g], ka, pb, pbl - 1, sa, &sal) != 0,
               "group 0x%04x: a share one byte short is refused", more_groups[g]);
-        key_free(ka);
-        key_free(kb);
+        kex_free(ka);
+        kex_free(kb);
     }
     test_ffdhe();
     CHECK(!kex_group_supported(0x001a) && !kex_group_supported(0x0105) && !kex_group_supported(0),

@@ -216,7 +216,7 @@ int main(void) {
     /* x25519, both directions. */
     test_buf cpriv = test_hex(CLIENT_PRIV), spriv = test_hex(SERVER_PRIV);
     test_buf cpub = test_hex(CLIENT_PUB), spub = test_hex(SERVER_PUB);
-    crypto_key *ck = NULL, *sk = NULL;
+    kex_state *ck = NULL, *sk = NULL;
     CHECK(kex_x25519_from_raw(cpriv.b, &ck) == 0, "client x25519 key from raw bytes");
     CHECK(kex_x25519_from_raw(spriv.b, &sk) == 0, "server x25519 key from raw bytes");
     uint8_t ecdhe[CRYPTO_MAX_SHARED], ecdhe2[CRYPTO_MAX_SHARED];
@@ -227,8 +227,8 @@ int main(void) {
     CHECK(kex_derive(0x001d, sk, cpub.b, cpub.n, ecdhe2, &ecdhe2_len) == 0,
           "server derives the shared secret");
     CHECK_HEX(ecdhe2, ecdhe2_len, ECDHE, "server's x25519 shared secret equals the trace's");
-    key_free(ck);
-    key_free(sk);
+    kex_free(ck);
+    kex_free(sk);
 
     /* Early secret and the "derived" secret. */
     CHECK(hkdf_extract(H, NULL, 0, zeros, 32, early) == 0, "extract early secret");

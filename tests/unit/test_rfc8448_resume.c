@@ -358,7 +358,7 @@ static void section4(certa_config *cfg) {
     for (size_t i = 0; i + 32 <= sh.n; i++)
         spub_in = spub_in || !memcmp(sh.b + i, spub.b, 32);
     CHECK(cpub_in && spub_in, "§4: the key shares carry the trace's public keys");
-    crypto_key *ck = NULL, *sk = NULL;
+    kex_state *ck = NULL, *sk = NULL;
     uint8_t ecdhe[CRYPTO_MAX_SHARED], ecdhe2[CRYPTO_MAX_SHARED];
     size_t ecdhe_len = 0, ecdhe2_len = 0;
     CHECK(kex_x25519_from_raw(cpriv.b, &ck) == 0 && kex_x25519_from_raw(spriv.b, &sk) == 0,
@@ -368,8 +368,8 @@ static void section4(certa_config *cfg) {
           "§4: both sides derive the shared secret");
     CHECK_HEX(ecdhe, ecdhe_len, ECDHE, "§4: client's x25519 shared secret");
     CHECK_HEX(ecdhe2, ecdhe2_len, ECDHE, "§4: server's x25519 shared secret");
-    key_free(ck);
-    key_free(sk);
+    kex_free(ck);
+    kex_free(sk);
 
     /* The key schedule of a connection that resumed with the PSK. */
     certa_conn *c = bare_conn(cfg);

@@ -344,9 +344,10 @@ static void handshake_check(void) {
     uint8_t eph[32];
     size_t eph_len = sizeof eph;
     armed = false;
-    bool have_eph = p.client->kex_key != NULL &&
-                    EVP_PKEY_get_raw_private_key(p.client->kex_key, eph, &eph_len) == 1 &&
-                    eph_len == 32;
+    bool have_eph =
+        p.client->kex_key != NULL &&
+        EVP_PKEY_get_raw_private_key(kex_state_dh_key(p.client->kex_key), eph, &eph_len) == 1 &&
+        eph_len == 32;
     CHECK(have_eph, "captured the client's ephemeral x25519 private key");
     if (have_eph) add_needle("the client's ephemeral x25519 key", eph, 32);
     OPENSSL_cleanse(eph, sizeof eph);
@@ -592,7 +593,8 @@ static void capture12(const certa_conn *c, const char *round) {
     uint8_t raw[32];
     size_t raw_len = sizeof raw;
     if (!t12.eph[side] && c->kex_key && c->state != ST_CLIENT_WAIT_SH &&
-        EVP_PKEY_get_raw_private_key(c->kex_key, raw, &raw_len) == 1 && raw_len == 32) {
+        EVP_PKEY_get_raw_private_key(kex_state_dh_key(c->kex_key), raw, &raw_len) == 1 &&
+        raw_len == 32) {
         snprintf(names[side][4], sizeof names[0][4], "the %s's x25519 key (%s)", who, round);
         add_needle(names[side][4], raw, 32);
         t12.eph[side] = true;
@@ -611,7 +613,7 @@ static void pms_from_cke(const certa_conn *server, const uint8_t *rec, size_t le
         if (off + 4 + n > len) return;
         if (rec[off] == HS_CLIENT_KEY_EXCHANGE && n == 33 && rec[off + 4] == 32) {
             EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, rec + off + 5, 32);
-            EVP_PKEY_CTX *dc = EVP_PKEY_CTX_new(server->kex_key, NULL);
+            EVP_PKEY_CTX *dc = EVP_PKEY_CTX_new(kex_state_dh_key(server->kex_key), NULL);
             uint8_t pms[32];
             size_t pms_len = sizeof pms;
             if (peer && dc && EVP_PKEY_derive_init(dc) == 1 &&
