@@ -140,6 +140,11 @@ const char *certa_alert_name(uint8_t alert);
 #define CERTA_GROUP_FFDHE4096 0x0102
 #define CERTA_GROUP_FFDHE6144 0x0103
 #define CERTA_GROUP_FFDHE8192 0x0104
+/* Post-quantum hybrids (draft-ietf-tls-ecdhe-mlkem), TLS 1.3 only:
+ * ML-KEM (FIPS 203, written in src/pq/) with an ECDH group. */
+#define CERTA_GROUP_SECP256R1MLKEM768 0x11eb
+#define CERTA_GROUP_X25519MLKEM768 0x11ec
+#define CERTA_GROUP_SECP384R1MLKEM1024 0x11ed
 
 /* Signature schemes (RFC 8446 §4.2.3). All of them sign and verify in TLS
  * 1.3 and TLS 1.2 (where ECDSA names only the hash, and EdDSA comes with the
