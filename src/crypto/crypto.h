@@ -138,8 +138,10 @@ int kex_derive(uint16_t group, kex_state *st, const uint8_t *peer, size_t peer_l
 int kex_respond(uint16_t group, const uint8_t *peer, size_t peer_len, uint8_t *pub, size_t *pub_len,
                 uint8_t *secret, size_t *secret_len);
 void kex_free(kex_state *st);
-/* The (EC)DH private key inside (for tests that look for it in memory). */
+/* The (EC)DH private key, and a hybrid's ML-KEM decapsulation key, inside
+ * (for tests that check the halves or look for them in memory). */
 crypto_key *kex_state_dh_key(const kex_state *st);
+const uint8_t *kex_state_kem_dk(const kex_state *st);
 /* An x25519 private key from its 32 raw bytes (for known-answer tests). */
 int kex_x25519_from_raw(const uint8_t priv[32], kex_state **out);
 

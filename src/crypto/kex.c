@@ -54,30 +54,28 @@ typedef struct group_info {
     size_t pub_len;      /* hybrid: of the ECDH part */
     size_t secret_len;   /* hybrid: of the ECDH part */
     /* hybrid only */
-    uint16_t ecdh;     /* the ECDH group */
-    mlkem_kind kem;    /* the ML-KEM parameter set */
-    bool kem_first;    /* X25519MLKEM768 puts ML-KEM first in shares and secret */
+    uint16_t ecdh;  /* the ECDH group */
+    mlkem_kind kem; /* the ML-KEM parameter set */
+    bool kem_first; /* X25519MLKEM768 puts ML-KEM first in shares and secret */
 } group_info;
 
 static const group_info groups[] = {
-    {GROUP_X25519, KIND_ECX, "X25519", "X25519", 32, 32},
-    {GROUP_SECP256R1, KIND_EC, "EC", "P-256", 65, 32},
-    {GROUP_SECP384R1, KIND_EC, "EC", "P-384", 97, 48},
+    {GROUP_X25519, KIND_ECX, "X25519", "X25519", 32, 32, 0, MLKEM768, false},
+    {GROUP_SECP256R1, KIND_EC, "EC", "P-256", 65, 32, 0, MLKEM768, false},
+    {GROUP_SECP384R1, KIND_EC, "EC", "P-384", 97, 48, 0, MLKEM768, false},
     /* P-521: coordinates are 66 bytes; the shared x-coordinate too (RFC 8446 7.4.2). */
-    {GROUP_SECP521R1, KIND_EC, "EC", "P-521", 133, 66},
-    {GROUP_X448, KIND_ECX, "X448", "X448", 56, 56},
+    {GROUP_SECP521R1, KIND_EC, "EC", "P-521", 133, 66, 0, MLKEM768, false},
+    {GROUP_X448, KIND_ECX, "X448", "X448", 56, 56, 0, MLKEM768, false},
     /* FFDHE: share and secret are both the size of p (RFC 8446 4.2.8.1, 7.4.1). */
-    {GROUP_FFDHE2048, KIND_FFDHE, "DH", "ffdhe2048", 256, 256},
-    {GROUP_FFDHE3072, KIND_FFDHE, "DH", "ffdhe3072", 384, 384},
-    {GROUP_FFDHE4096, KIND_FFDHE, "DH", "ffdhe4096", 512, 512},
-    {GROUP_FFDHE6144, KIND_FFDHE, "DH", "ffdhe6144", 768, 768},
-    {GROUP_FFDHE8192, KIND_FFDHE, "DH", "ffdhe8192", 1024, 1024},
+    {GROUP_FFDHE2048, KIND_FFDHE, "DH", "ffdhe2048", 256, 256, 0, MLKEM768, false},
+    {GROUP_FFDHE3072, KIND_FFDHE, "DH", "ffdhe3072", 384, 384, 0, MLKEM768, false},
+    {GROUP_FFDHE4096, KIND_FFDHE, "DH", "ffdhe4096", 512, 512, 0, MLKEM768, false},
+    {GROUP_FFDHE6144, KIND_FFDHE, "DH", "ffdhe6144", 768, 768, 0, MLKEM768, false},
+    {GROUP_FFDHE8192, KIND_FFDHE, "DH", "ffdhe8192", 1024, 1024, 0, MLKEM768, false},
     /* Hybrids: shares and secret are the concatenation of the two parts, the
      * ECDH part first except in X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem 3). */
-    {GROUP_X25519MLKEM768, KIND_HYBRID, "X25519", "X25519", 32, 32, GROUP_X25519, MLKEM768,
-     true},
-    {GROUP_SECP256R1MLKEM768, KIND_HYBRID, "EC", "P-256", 65, 32, GROUP_SECP256R1, MLKEM768,
-     false},
+    {GROUP_X25519MLKEM768, KIND_HYBRID, "X25519", "X25519", 32, 32, GROUP_X25519, MLKEM768, true},
+    {GROUP_SECP256R1MLKEM768, KIND_HYBRID, "EC", "P-256", 65, 32, GROUP_SECP256R1, MLKEM768, false},
     {GROUP_SECP384R1MLKEM1024, KIND_HYBRID, "EC", "P-384", 97, 48, GROUP_SECP384R1, MLKEM1024,
      false},
 };
@@ -332,7 +330,7 @@ out:
 
 struct kex_state {
     uint16_t group;
-    EVP_PKEY *dh;   /* our (EC)DH private key (a hybrid's ECDH part) */
+    EVP_PKEY *dh;    /* our (EC)DH private key (a hybrid's ECDH part) */
     uint8_t *kem_dk; /* a hybrid client's ML-KEM decapsulation key (heap, zeroized) */
 };
 
@@ -406,8 +404,8 @@ static int hybrid_respond(const group_info *g, const uint8_t *peer, size_t peer_
     int r = crypto_random(m, sizeof m) == 0 ? 0 : KEX_FAILED;
     uint8_t *ct = g->kem_first ? pub : pub + g->pub_len;
     if (r == 0 && mlkem_encaps(g->kem, ek, m, ct, ss) != 0) r = KEX_BAD_PEER;
-    if (r == 0 && (dh_generate(ecdh_part(g), &ours, ecdh_pub, &ecdh_len) != 0 ||
-                   ecdh_len != g->pub_len))
+    if (r == 0 &&
+        (dh_generate(ecdh_part(g), &ours, ecdh_pub, &ecdh_len) != 0 || ecdh_len != g->pub_len))
         r = KEX_FAILED;
     if (r == 0 && dh_derive(ecdh_part(g), ours, peer_ecdh, g->pub_len, dh, &dh_len) != 0)
         r = KEX_BAD_PEER;
@@ -444,8 +442,8 @@ int kex_generate(uint16_t group, kex_state **st, uint8_t *pub, size_t *pub_len) 
     return 0;
 }
 
-int kex_derive(uint16_t group, kex_state *st, const uint8_t *peer, size_t peer_len,
-               uint8_t *secret, size_t *secret_len) {
+int kex_derive(uint16_t group, kex_state *st, const uint8_t *peer, size_t peer_len, uint8_t *secret,
+               size_t *secret_len) {
     const group_info *g = group_find(group);
     if (g == NULL || st == NULL || st->group != group || st->dh == NULL || secret == NULL ||
         secret_len == NULL)
@@ -454,8 +452,8 @@ int kex_derive(uint16_t group, kex_state *st, const uint8_t *peer, size_t peer_l
     return dh_derive(g, st->dh, peer, peer_len, secret, secret_len);
 }
 
-int kex_respond(uint16_t group, const uint8_t *peer, size_t peer_len, uint8_t *pub,
-                size_t *pub_len, uint8_t *secret, size_t *secret_len) {
+int kex_respond(uint16_t group, const uint8_t *peer, size_t peer_len, uint8_t *pub, size_t *pub_len,
+                uint8_t *secret, size_t *secret_len) {
     const group_info *g = group_find(group);
     if (g == NULL || pub == NULL || pub_len == NULL || secret == NULL || secret_len == NULL)
         return KEX_FAILED;
@@ -481,6 +479,10 @@ void kex_free(kex_state *st) {
 
 crypto_key *kex_state_dh_key(const kex_state *st) {
     return st ? st->dh : NULL;
+}
+
+const uint8_t *kex_state_kem_dk(const kex_state *st) {
+    return st ? st->kem_dk : NULL;
 }
 
 int kex_x25519_from_raw(const uint8_t priv[32], kex_state **out) {

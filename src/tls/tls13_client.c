@@ -255,10 +255,12 @@ static int send_client_hello(certa_conn *c) {
                : v13      ? "TLS 1.3"
                           : "TLS 1.2",
                (v13 ? cfg->cipher_count : 0) + (v12 ? cfg->cipher12_count : 0),
-               !v13 ? "first group " : c->group2 ? "key shares " : "key share ",
+               !v13        ? "first group "
+               : c->group2 ? "key shares "
+                           : "key share ",
                certa_group_name(c->group), c->group2 ? " and " : "",
-               c->group2 ? certa_group_name(c->group2) : "",
-               sends_sni(c) ? ", SNI " : "", sends_sni(c) ? c->server_name : "",
+               c->group2 ? certa_group_name(c->group2) : "", sends_sni(c) ? ", SNI " : "",
+               sends_sni(c) ? c->server_name : "",
                psk || offered_is_tls12(c) ? ", offers a session ticket" : "");
     return 0;
 }
