@@ -19,46 +19,110 @@ static const uint64_t round_constants[24] = {
     0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
 };
 
-/* ρ offsets of lane x + 5y (FIPS 202 Table 2, reduced mod 64). */
-static const unsigned rho_offsets[25] = {
-    0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14,
-};
-
 static inline uint64_t rotl64(uint64_t v, unsigned n) {
     return (v << (n & 63)) | (v >> ((64 - n) & 63));
 }
 
-void keccak_f1600(uint64_t a[25]) {
-    uint64_t c[5], b[25];
+/* One round per loop pass on 25 lanes held in locals (registers or a
+ * compact spill area); the 24-iteration loop stays rolled. The rotation of
+ * each lane is its ρ offset from FIPS 202 Table 2 (mod 64), the lane order
+ * π's. */
+void keccak_f1600(uint64_t s[25]) {
+    uint64_t a0 = s[0], a1 = s[1], a2 = s[2], a3 = s[3], a4 = s[4], a5 = s[5], a6 = s[6], a7 = s[7],
+             a8 = s[8], a9 = s[9], a10 = s[10], a11 = s[11], a12 = s[12], a13 = s[13], a14 = s[14],
+             a15 = s[15], a16 = s[16], a17 = s[17], a18 = s[18], a19 = s[19], a20 = s[20],
+             a21 = s[21], a22 = s[22], a23 = s[23], a24 = s[24];
     for (int round = 0; round < 24; round++) {
         /* θ: each lane takes the parity of two neighbouring columns. */
-#pragma GCC unroll 5
-        for (int x = 0; x < 5; x++)
-            c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
-#pragma GCC unroll 5
-        for (int x = 0; x < 5; x++) {
-            uint64_t d = c[(x + 4) % 5] ^ rotl64(c[(x + 1) % 5], 1);
-#pragma GCC unroll 5
-            for (int y = 0; y < 25; y += 5)
-                a[x + y] ^= d;
-        }
-        /* ρ and π: lane (x, y) moves to (y, 2x + 3y), rotated; gathered here
-         * from the destination: position (x', y') comes from (x' + 3y', x'). */
-#pragma GCC unroll 25
-        for (int i = 0; i < 25; i++) {
-            int xd = i % 5, yd = i / 5;
-            int src = (xd + 3 * yd) % 5 + 5 * xd;
-            b[i] = rotl64(a[src], rho_offsets[src]);
-        }
-        /* χ: the only non-linear step, along rows. */
-#pragma GCC unroll 5
-        for (int y = 0; y < 25; y += 5) {
-#pragma GCC unroll 5
-            for (int x = 0; x < 5; x++)
-                a[y + x] = b[y + x] ^ (~b[y + (x + 1) % 5] & b[y + (x + 2) % 5]);
-        }
-        a[0] ^= round_constants[round]; /* ι */
+        uint64_t c0 = a0 ^ a5 ^ a10 ^ a15 ^ a20;
+        uint64_t c1 = a1 ^ a6 ^ a11 ^ a16 ^ a21;
+        uint64_t c2 = a2 ^ a7 ^ a12 ^ a17 ^ a22;
+        uint64_t c3 = a3 ^ a8 ^ a13 ^ a18 ^ a23;
+        uint64_t c4 = a4 ^ a9 ^ a14 ^ a19 ^ a24;
+        uint64_t d0 = c4 ^ rotl64(c1, 1);
+        uint64_t d1 = c0 ^ rotl64(c2, 1);
+        uint64_t d2 = c1 ^ rotl64(c3, 1);
+        uint64_t d3 = c2 ^ rotl64(c4, 1);
+        uint64_t d4 = c3 ^ rotl64(c0, 1);
+        /* ρ and π: lane (x, y) moves to (y, 2x + 3y), rotated by its offset. */
+        uint64_t b0 = rotl64(a0 ^ d0, 0);
+        uint64_t b1 = rotl64(a6 ^ d1, 44);
+        uint64_t b2 = rotl64(a12 ^ d2, 43);
+        uint64_t b3 = rotl64(a18 ^ d3, 21);
+        uint64_t b4 = rotl64(a24 ^ d4, 14);
+        uint64_t b5 = rotl64(a3 ^ d3, 28);
+        uint64_t b6 = rotl64(a9 ^ d4, 20);
+        uint64_t b7 = rotl64(a10 ^ d0, 3);
+        uint64_t b8 = rotl64(a16 ^ d1, 45);
+        uint64_t b9 = rotl64(a22 ^ d2, 61);
+        uint64_t b10 = rotl64(a1 ^ d1, 1);
+        uint64_t b11 = rotl64(a7 ^ d2, 6);
+        uint64_t b12 = rotl64(a13 ^ d3, 25);
+        uint64_t b13 = rotl64(a19 ^ d4, 8);
+        uint64_t b14 = rotl64(a20 ^ d0, 18);
+        uint64_t b15 = rotl64(a4 ^ d4, 27);
+        uint64_t b16 = rotl64(a5 ^ d0, 36);
+        uint64_t b17 = rotl64(a11 ^ d1, 10);
+        uint64_t b18 = rotl64(a17 ^ d2, 15);
+        uint64_t b19 = rotl64(a23 ^ d3, 56);
+        uint64_t b20 = rotl64(a2 ^ d2, 62);
+        uint64_t b21 = rotl64(a8 ^ d3, 55);
+        uint64_t b22 = rotl64(a14 ^ d4, 39);
+        uint64_t b23 = rotl64(a15 ^ d0, 41);
+        uint64_t b24 = rotl64(a21 ^ d1, 2);
+        /* χ along rows, then ι. */
+        a0 = b0 ^ (~b1 & b2);
+        a1 = b1 ^ (~b2 & b3);
+        a2 = b2 ^ (~b3 & b4);
+        a3 = b3 ^ (~b4 & b0);
+        a4 = b4 ^ (~b0 & b1);
+        a5 = b5 ^ (~b6 & b7);
+        a6 = b6 ^ (~b7 & b8);
+        a7 = b7 ^ (~b8 & b9);
+        a8 = b8 ^ (~b9 & b5);
+        a9 = b9 ^ (~b5 & b6);
+        a10 = b10 ^ (~b11 & b12);
+        a11 = b11 ^ (~b12 & b13);
+        a12 = b12 ^ (~b13 & b14);
+        a13 = b13 ^ (~b14 & b10);
+        a14 = b14 ^ (~b10 & b11);
+        a15 = b15 ^ (~b16 & b17);
+        a16 = b16 ^ (~b17 & b18);
+        a17 = b17 ^ (~b18 & b19);
+        a18 = b18 ^ (~b19 & b15);
+        a19 = b19 ^ (~b15 & b16);
+        a20 = b20 ^ (~b21 & b22);
+        a21 = b21 ^ (~b22 & b23);
+        a22 = b22 ^ (~b23 & b24);
+        a23 = b23 ^ (~b24 & b20);
+        a24 = b24 ^ (~b20 & b21);
+        a0 ^= round_constants[round];
     }
+    s[0] = a0;
+    s[1] = a1;
+    s[2] = a2;
+    s[3] = a3;
+    s[4] = a4;
+    s[5] = a5;
+    s[6] = a6;
+    s[7] = a7;
+    s[8] = a8;
+    s[9] = a9;
+    s[10] = a10;
+    s[11] = a11;
+    s[12] = a12;
+    s[13] = a13;
+    s[14] = a14;
+    s[15] = a15;
+    s[16] = a16;
+    s[17] = a17;
+    s[18] = a18;
+    s[19] = a19;
+    s[20] = a20;
+    s[21] = a21;
+    s[22] = a22;
+    s[23] = a23;
+    s[24] = a24;
 }
 
 static inline uint64_t load64_le(const uint8_t *p) {

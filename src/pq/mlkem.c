@@ -96,8 +96,13 @@ static inline int16_t mont_reduce(int32_t a) {
     return (int16_t)((a - (int32_t)t * Q) >> 16);        /* exact: a ≡ t·q mod 2^16 */
 }
 
+/* The same for a product of two int16: the high half of a·b minus the high
+ * half of t·q (their low halves are equal), a form compilers turn into
+ * 16-bit multiply-high vector instructions. */
 static inline int16_t mont_mul(int16_t a, int16_t b) {
-    return mont_reduce((int32_t)a * b);
+    int32_t p = (int32_t)a * b;
+    int16_t t = (int16_t)(uint16_t)((uint32_t)p * QINV);
+    return (int16_t)((p >> 16) - (((int32_t)t * Q) >> 16));
 }
 
 /* a mod q, centred: |result| <= (q + 1) / 2. */
@@ -146,35 +151,50 @@ static void poly_add(poly *r, const poly *a) {
 
 /* In: |c| < q. Out: NTT(p), centred (Barrett). Each layer adds less than q
  * to the magnitude, so seven layers stay below 8q < 2^15 without reducing. */
-static void poly_ntt(poly *p) {
-    unsigned z = 1;
-    for (unsigned len = 128; len >= 2; len >>= 1) {
-        for (unsigned start = 0; start < N; start += 2 * len) {
-            int16_t zeta = zetas[z++];
-            for (unsigned j = start; j < start + len; j++) {
-                int16_t t = mont_mul(zeta, p->c[j + len]);
-                p->c[j + len] = (int16_t)(p->c[j] - t);
-                p->c[j] = (int16_t)(p->c[j] + t);
-            }
+static inline void ntt_layer(int16_t *c, unsigned len, unsigned z) {
+    for (unsigned start = 0; start < N; start += 2 * len) {
+        int16_t zeta = zetas[z++];
+        for (unsigned j = start; j < start + len; j++) {
+            int16_t t = mont_mul(zeta, c[j + len]);
+            c[j + len] = (int16_t)(c[j] - t);
+            c[j] = (int16_t)(c[j] + t);
         }
     }
+}
+
+/* Layer by layer with constant lengths, so the inner loops vectorise. */
+static void poly_ntt(poly *p) {
+    ntt_layer(p->c, 128, 1);
+    ntt_layer(p->c, 64, 2);
+    ntt_layer(p->c, 32, 4);
+    ntt_layer(p->c, 16, 8);
+    ntt_layer(p->c, 8, 16);
+    ntt_layer(p->c, 4, 32);
+    ntt_layer(p->c, 2, 64);
     poly_reduce(p);
 }
 
 /* In: a row sum (factor R^-1), |c| < q. Out: NTT^-1 without that factor,
  * |c| < q. Sums are reduced at once so every input stays below q. */
-static void poly_invntt(poly *p) {
-    unsigned z = 127;
-    for (unsigned len = 2; len <= 128; len <<= 1) {
-        for (unsigned start = 0; start < N; start += 2 * len) {
-            int16_t zeta = zetas[z--];
-            for (unsigned j = start; j < start + len; j++) {
-                int16_t t = p->c[j];
-                p->c[j] = barrett_reduce((int16_t)(t + p->c[j + len]));
-                p->c[j + len] = mont_mul(zeta, (int16_t)(p->c[j + len] - t));
-            }
+static inline void invntt_layer(int16_t *c, unsigned len, unsigned z) {
+    for (unsigned start = 0; start < N; start += 2 * len) {
+        int16_t zeta = zetas[z--];
+        for (unsigned j = start; j < start + len; j++) {
+            int16_t t = c[j];
+            c[j] = barrett_reduce((int16_t)(t + c[j + len]));
+            c[j + len] = mont_mul(zeta, (int16_t)(c[j + len] - t));
         }
     }
+}
+
+static void poly_invntt(poly *p) {
+    invntt_layer(p->c, 2, 127);
+    invntt_layer(p->c, 4, 63);
+    invntt_layer(p->c, 8, 31);
+    invntt_layer(p->c, 16, 15);
+    invntt_layer(p->c, 32, 7);
+    invntt_layer(p->c, 64, 3);
+    invntt_layer(p->c, 128, 1);
     for (int i = 0; i < N; i++)
         p->c[i] = mont_mul(p->c[i], INVNTT_SCALE);
 }
