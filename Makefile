@@ -30,6 +30,13 @@ TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 all: lib $(BUILD)/certa $(UNIT_BIN)
 lib: $(BUILD)/libcerta.a $(BUILD)/libcerta.so
 
+# ML-KEM's loops (NTT layers, sampling, packing) want the vectoriser and
+# unroller at full strength, as BoringSSL's -O3 build has them; not under
+# the sanitizers, which keep their own -O1.
+ifneq ($(SAN),1)
+$(BUILD)/obj/src/pq/%.o: CFLAGS += -O3
+endif
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@

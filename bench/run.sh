@@ -12,7 +12,10 @@
 # OpenSSL 3 turns "no tickets" alone into stateful tickets).
 # PROXY_SECONDS (per wrk run, default 5), PROXY_CONNS (wrk connections,
 # default 50), PROXY_ROUNDS (default 3, best kept per proxy),
-# BENCH_ONLY=speed|mem|proxy (one group).
+# BENCH_ONLY=speed|mem|mlkem|proxy (one group).
+# mlkem: src/pq's ML-KEM (bench_mlkem) next to ../shared/peers/mlkem-anchor
+# (MLKEM_ANCHOR overrides; BoringSSL, mlkem-native C and AVX2), one line per
+# operation with ops/s and certa's ratio to each, then SHAKE128 vs EVP.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -24,7 +27,7 @@ flags=(-std=c11 -Wall -Wextra -Werror -O2 -g -Iinclude -Isrc -Itests/unit -D_DEF
        -D_POSIX_C_SOURCE=200809L)
 common=(bench/bench_util.c tests/unit/lib_certs.c)
 libs=("$BUILD/libcerta.a" -lssl -lcrypto -lz -lbrotlienc -lbrotlidec -lpthread)
-for b in bench_speed bench_mem; do
+for b in bench_speed bench_mem bench_mlkem; do
   "$CC" "${flags[@]}" -o "$OUT/$b" "bench/$b.c" "${common[@]}" "${libs[@]}" || {
     echo "bench: building $b failed" >&2
     exit 1
@@ -38,6 +41,42 @@ if [ -z "$only" ] || [ "$only" = speed ]; then
 fi
 if [ -z "$only" ] || [ "$only" = mem ]; then
   "$OUT/bench_mem" 1000
+fi
+if [ -z "$only" ] || [ "$only" = mlkem ]; then
+  # certa before and after the anchor (best kept per operation): a burst of
+  # load elsewhere then costs one run, not the comparison.
+  anchor=${MLKEM_ANCHOR:-../shared/peers/mlkem-anchor/mlkem-anchor}
+  "$OUT/bench_mlkem" kem >"$OUT/mlkem.certa" || { echo "bench: bench_mlkem failed" >&2; exit 1; }
+  if [ -x "$anchor" ]; then
+    "$anchor" -t "$(awk -v s="${BENCH_SECONDS:-1}" 'BEGIN { print (s > 0 ? s : 1) }')" \
+      >"$OUT/mlkem.anchor" 2>&1 || echo "mlkem: $anchor failed: $(tail -n 2 "$OUT/mlkem.anchor")" >&2
+  else
+    echo "mlkem: no anchor at $anchor (../shared/peers/mlkem-anchor)" >&2
+    : >"$OUT/mlkem.anchor"
+  fi
+  "$OUT/bench_mlkem" kem >>"$OUT/mlkem.certa"
+  grep '^#' "$OUT/mlkem.anchor" >&2
+  awk '
+    FNR == 1 { file++ }
+    /^mlkem[0-9]+ (keygen|encaps|decaps) impl=/ {
+      split($3, i, "="); split($4, v, "=")
+      k = $1 "_" $2
+      if (v[2] + 0 > r[k, i[2]]) r[k, i[2]] = v[2] + 0
+      if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+    }
+    END {
+      for (j = 1; j <= n; j++) {
+        k = order[j]; c = r[k, "certa"]
+        line = sprintf("%s certa=%.0f", k, c)
+        split("boringssl mlkem-native-c mlkem-native-avx2", impls, " ")
+        for (m = 1; m <= 3; m++) {
+          o = r[k, impls[m]]; name = impls[m]; gsub("-", "_", name)
+          if (o > 0) line = line sprintf(" %s=%.0f ratio_%s=%.2f", name, o, name, c / o)
+        }
+        print line
+      }
+    }' "$OUT/mlkem.certa" "$OUT/mlkem.anchor"
+  "$OUT/bench_mlkem" shake
 fi
 [ -z "$only" ] || [ "$only" = proxy ] || exit 0
 

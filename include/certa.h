@@ -140,6 +140,11 @@ const char *certa_alert_name(uint8_t alert);
 #define CERTA_GROUP_FFDHE4096 0x0102
 #define CERTA_GROUP_FFDHE6144 0x0103
 #define CERTA_GROUP_FFDHE8192 0x0104
+/* Post-quantum hybrids (draft-ietf-tls-ecdhe-mlkem), TLS 1.3 only:
+ * ML-KEM (FIPS 203, written in src/pq/) with an ECDH group. */
+#define CERTA_GROUP_SECP256R1MLKEM768 0x11eb
+#define CERTA_GROUP_X25519MLKEM768 0x11ec
+#define CERTA_GROUP_SECP384R1MLKEM1024 0x11ed
 
 /* Signature schemes (RFC 8446 §4.2.3). All of them sign and verify in TLS
  * 1.3 and TLS 1.2 (where ECDSA names only the hash, and EdDSA comes with the
@@ -255,8 +260,12 @@ int certa_config_check_key_sizes(certa_config *cfg);
  * ECDHE-ECDSA-AES128-GCM-SHA256, ...) may be mixed; a list that names no
  * suite of one version leaves that version's suites as they were. */
 int certa_config_set_ciphers(certa_config *cfg, const char *list);
-/* Default x25519,secp256r1,secp384r1; also secp521r1 (P-521), x448 and
- * ffdhe2048/3072/4096/6144/8192 when configured. The FFDHE groups are used
+/* Default X25519MLKEM768,x25519,secp256r1,secp384r1: post-quantum first (a
+ * client whose first group is a hybrid also sends a share for its first
+ * classical group, so a server without the hybrid needs no
+ * HelloRetryRequest). Also SecP256r1MLKEM768, SecP384r1MLKEM1024 (TLS 1.3
+ * only), secp521r1 (P-521), x448 and ffdhe2048/3072/4096/6144/8192 when
+ * configured. The FFDHE groups are used
  * in TLS 1.3 only (a TLS 1.2 handshake skips them: certa has no DHE suites)
  * and cost far more than ECDHE (a 2048-bit share is 256 bytes, its key
  * agreement about 9 times the CPU of x25519's; 4096-bit: 48 times). */

@@ -109,6 +109,8 @@ echo "bridge log (the server it verified):"
 grep -v "listening on" "$WORK/bridge.log" | sed 's/^/  /'
 echo "terminating proxy log (the client it verified):"
 grep -v "listening on" "$WORK/terminate.log" | sed 's/^/  /'
+echo "Both logs say group=X25519MLKEM768: the key exchange is post-quantum by default (ML-KEM-768"
+echo "with x25519), so traffic recorded today stays private against a future quantum computer."
 echo "The same request again: the bridge offers the session ticket it was given, so no"
 echo "certificates or signatures are exchanged, and both sides keep the identity verified above:"
 run curl -sS --max-time 10 "http://127.0.0.1:$BRIDGE_PORT/"
@@ -162,8 +164,10 @@ grep "TLSv1.2" "$WORK/legacy.log" | tail -n 1 | sed 's/^/  /'
 
 step "Done"
 if [ "$status" -ne 0 ] && grep -q "not allowed" "$WORK/terminate.log" &&
+  grep -q "group=X25519MLKEM768" "$WORK/terminate.log" &&
   [ "$legacy_status" -ne 0 ] && [ "$legacy_ok" -eq 0 ] && grep -q "TLSv1.2" "$WORK/legacy.log"; then
-  echo "web was let in with its verified identity; billing was refused, with the reason;"
+  echo "web was let in with its verified identity, over a post-quantum key exchange; billing"
+  echo "was refused, with the reason;"
   echo "a TLS 1.2-only client was refused by the TLS 1.3-only listener and let in, still"
   echo "by its verified identity, where TLS 1.2 is allowed."
 else

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every unit test binary and every interop/behaviour script, counting
+# Runs every unit test binary and every interop/behaviour/ct script, counting
 # TAP-style "ok" / "not ok" lines. A binary or script that exits non-zero
 # without reporting a failure counts as one failure (a crash, a sanitizer
 # report). Last line: "N passed, N failed, N skipped".
@@ -37,7 +37,7 @@ for t in "$BUILD"/tests/test_*; do
   [ -x "$t" ] || continue
   run_one "$(basename "$t")" "$t"
 done
-for s in tests/interop/*.sh tests/behaviour/*.sh; do
+for s in tests/interop/*.sh tests/behaviour/*.sh tests/ct/*.sh; do
   [ -f "$s" ] || continue
   run_one "$(basename "$s")" bash "$s"
 done

@@ -121,6 +121,7 @@ typedef struct proxy_conn_record {
     bool identity_verified;
     const char *version;  /* "TLSv1.3" or NULL */
     const char *suite;    /* cipher suite name or NULL */
+    const char *group;    /* key-exchange group name or NULL */
     bool resumed;         /* the handshake resumed a session (no certificates) */
     char sni[256];        /* terminate: the client's server_name, "" if none */
     char cert[256];       /* terminate: our certificate's DNS name it matched, "" = default */

@@ -207,6 +207,7 @@ void proxy_log_conn(const proxy_conn_record *r) {
     if (r->identity[0]) field_bool(&l, "verified", r->identity_verified);
     field_str(&l, "version", r->version ? r->version : "-");
     field_str(&l, "suite", r->suite ? r->suite : "-");
+    field_str(&l, "group", r->group ? r->group : "-");
     if (r->handshake_done) field_bool(&l, "resumed", r->resumed);
     if (r->sni[0]) { /* which certificate the client's server name got */
         field_str(&l, "sni", r->sni);

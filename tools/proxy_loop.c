@@ -290,6 +290,7 @@ static void finish(pconn *c, const char *reason, int code, const char *detail) {
         if (certa_conn_info(c->conn, &info) == CERTA_OK && info.version) {
             r->version = cli_version_name(info.version);
             r->suite = certa_cipher_suite_name(info.cipher_suite);
+            r->group = certa_group_name(info.group);
         }
     }
     if (c->conn && !r->identity[0])
@@ -539,6 +540,7 @@ static void on_handshake_done(pconn *c) {
     if (certa_conn_info(c->conn, &info) == CERTA_OK) {
         c->rec.version = cli_version_name(info.version);
         c->rec.suite = certa_cipher_suite_name(info.cipher_suite);
+        c->rec.group = certa_group_name(info.group);
         c->rec.resumed = info.resumed;
         if (w->sh->opts->mode == PROXY_TERMINATE && info.server_name) {
             snprintf(c->rec.sni, sizeof c->rec.sni, "%s", info.server_name);

@@ -108,14 +108,22 @@ int aead_open(aead_ctx *a, const uint8_t nonce[CRYPTO_AEAD_NONCE], const uint8_t
 void aead_free(aead_ctx *a);
 
 /* ---- key exchange (TLS NamedGroup values) ---- */
-/* One side's private half of an exchange in progress (an (EC)DH key). */
+/* One side's private half of an exchange in progress (an (EC)DH key, and
+ * for a hybrid client its ML-KEM decapsulation key). */
 typedef struct kex_state kex_state;
 bool kex_group_supported(uint16_t group);
 /* An RFC 7919 finite-field group (TLS 1.3 only: certa has no TLS 1.2 DHE suites). */
 bool kex_group_is_ffdhe(uint16_t group);
+/* A post-quantum hybrid: ML-KEM with an ECDH group (TLS 1.3 only). */
+bool kex_group_is_hybrid(uint16_t group);
+/* FFDHE or hybrid: not for a TLS 1.2 ECDHE handshake. */
+bool kex_group_tls13_only(uint16_t group);
 /* Generates an ephemeral key; writes the key_share encoding (x25519/x448:
  * raw bytes; NIST curves: uncompressed point; FFDHE: Y padded to p). */
-#define CRYPTO_MAX_PUBKEY 1024 /* a key share: ffdhe8192 (P-521 uncompressed: 133) */
+/* A key share: SecP384r1MLKEM1024's (97 + 1568; ffdhe8192: 1024). */
+#define CRYPTO_MAX_PUBKEY 1665
+#define CRYPTO_MAX_ECDH_PUBKEY 133 /* P-521 uncompressed */
+#define CRYPTO_MAX_ECDH_SECRET 66  /* P-521 */
 int kex_generate(uint16_t group, kex_state **st, uint8_t *pub, size_t *pub_len);
 /* Shared secret with the peer's key_share; rejects invalid shares.
  * secret must hold CRYPTO_MAX_SHARED bytes; *secret_len is set (output only). */
@@ -130,8 +138,10 @@ int kex_derive(uint16_t group, kex_state *st, const uint8_t *peer, size_t peer_l
 int kex_respond(uint16_t group, const uint8_t *peer, size_t peer_len, uint8_t *pub, size_t *pub_len,
                 uint8_t *secret, size_t *secret_len);
 void kex_free(kex_state *st);
-/* The (EC)DH private key inside (for tests that look for it in memory). */
+/* The (EC)DH private key, and a hybrid's ML-KEM decapsulation key, inside
+ * (for tests that check the halves or look for them in memory). */
 crypto_key *kex_state_dh_key(const kex_state *st);
+const uint8_t *kex_state_kem_dk(const kex_state *st);
 /* An x25519 private key from its 32 raw bytes (for known-answer tests). */
 int kex_x25519_from_raw(const uint8_t priv[32], kex_state **out);
 

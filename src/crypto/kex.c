@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 
 #include "crypto/internal.h"
+#include "pq/mlkem.h"
 
 #define GROUP_SECP256R1 0x0017
 #define GROUP_SECP384R1 0x0018
@@ -34,35 +35,49 @@
 #define GROUP_FFDHE4096 0x0102
 #define GROUP_FFDHE6144 0x0103
 #define GROUP_FFDHE8192 0x0104
+#define GROUP_SECP256R1MLKEM768 0x11eb
+#define GROUP_X25519MLKEM768 0x11ec
+#define GROUP_SECP384R1MLKEM1024 0x11ed
 
 typedef enum group_kind {
-    KIND_ECX,  /* X25519 / X448, named by keytype, raw public keys */
-    KIND_EC,   /* NIST curve, uncompressed point */
-    KIND_FFDHE /* RFC 7919 group, Y padded to the size of p */
+    KIND_ECX,   /* X25519 / X448, named by keytype, raw public keys */
+    KIND_EC,    /* NIST curve, uncompressed point */
+    KIND_FFDHE, /* RFC 7919 group, Y padded to the size of p */
+    KIND_HYBRID /* ML-KEM with an (EC)DH group (draft-ietf-tls-ecdhe-mlkem) */
 } group_kind;
 
 typedef struct group_info {
     uint16_t id;
     group_kind kind;
-    const char *keytype; /* "X25519", "X448", "EC" or "DH" */
+    const char *keytype; /* "X25519", "X448", "EC" or "DH" (hybrid: its ECDH part's) */
     const char *name;    /* the curve or FFDHE group name libcrypto knows */
-    size_t pub_len;
-    size_t secret_len;
+    size_t pub_len;      /* hybrid: of the ECDH part */
+    size_t secret_len;   /* hybrid: of the ECDH part */
+    /* hybrid only */
+    uint16_t ecdh;  /* the ECDH group */
+    mlkem_kind kem; /* the ML-KEM parameter set */
+    bool kem_first; /* X25519MLKEM768 puts ML-KEM first in shares and secret */
 } group_info;
 
 static const group_info groups[] = {
-    {GROUP_X25519, KIND_ECX, "X25519", "X25519", 32, 32},
-    {GROUP_SECP256R1, KIND_EC, "EC", "P-256", 65, 32},
-    {GROUP_SECP384R1, KIND_EC, "EC", "P-384", 97, 48},
+    {GROUP_X25519, KIND_ECX, "X25519", "X25519", 32, 32, 0, MLKEM768, false},
+    {GROUP_SECP256R1, KIND_EC, "EC", "P-256", 65, 32, 0, MLKEM768, false},
+    {GROUP_SECP384R1, KIND_EC, "EC", "P-384", 97, 48, 0, MLKEM768, false},
     /* P-521: coordinates are 66 bytes; the shared x-coordinate too (RFC 8446 7.4.2). */
-    {GROUP_SECP521R1, KIND_EC, "EC", "P-521", 133, 66},
-    {GROUP_X448, KIND_ECX, "X448", "X448", 56, 56},
+    {GROUP_SECP521R1, KIND_EC, "EC", "P-521", 133, 66, 0, MLKEM768, false},
+    {GROUP_X448, KIND_ECX, "X448", "X448", 56, 56, 0, MLKEM768, false},
     /* FFDHE: share and secret are both the size of p (RFC 8446 4.2.8.1, 7.4.1). */
-    {GROUP_FFDHE2048, KIND_FFDHE, "DH", "ffdhe2048", 256, 256},
-    {GROUP_FFDHE3072, KIND_FFDHE, "DH", "ffdhe3072", 384, 384},
-    {GROUP_FFDHE4096, KIND_FFDHE, "DH", "ffdhe4096", 512, 512},
-    {GROUP_FFDHE6144, KIND_FFDHE, "DH", "ffdhe6144", 768, 768},
-    {GROUP_FFDHE8192, KIND_FFDHE, "DH", "ffdhe8192", 1024, 1024},
+    {GROUP_FFDHE2048, KIND_FFDHE, "DH", "ffdhe2048", 256, 256, 0, MLKEM768, false},
+    {GROUP_FFDHE3072, KIND_FFDHE, "DH", "ffdhe3072", 384, 384, 0, MLKEM768, false},
+    {GROUP_FFDHE4096, KIND_FFDHE, "DH", "ffdhe4096", 512, 512, 0, MLKEM768, false},
+    {GROUP_FFDHE6144, KIND_FFDHE, "DH", "ffdhe6144", 768, 768, 0, MLKEM768, false},
+    {GROUP_FFDHE8192, KIND_FFDHE, "DH", "ffdhe8192", 1024, 1024, 0, MLKEM768, false},
+    /* Hybrids: shares and secret are the concatenation of the two parts, the
+     * ECDH part first except in X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem 3). */
+    {GROUP_X25519MLKEM768, KIND_HYBRID, "X25519", "X25519", 32, 32, GROUP_X25519, MLKEM768, true},
+    {GROUP_SECP256R1MLKEM768, KIND_HYBRID, "EC", "P-256", 65, 32, GROUP_SECP256R1, MLKEM768, false},
+    {GROUP_SECP384R1MLKEM1024, KIND_HYBRID, "EC", "P-384", 97, 48, GROUP_SECP384R1, MLKEM1024,
+     false},
 };
 
 static const group_info *group_find(uint16_t id) {
@@ -78,6 +93,16 @@ bool kex_group_supported(uint16_t group) {
 bool kex_group_is_ffdhe(uint16_t group) {
     const group_info *g = group_find(group);
     return g != NULL && g->kind == KIND_FFDHE;
+}
+
+bool kex_group_is_hybrid(uint16_t group) {
+    const group_info *g = group_find(group);
+    return g != NULL && g->kind == KIND_HYBRID;
+}
+
+bool kex_group_tls13_only(uint16_t group) {
+    const group_info *g = group_find(group);
+    return g != NULL && (g->kind == KIND_FFDHE || g->kind == KIND_HYBRID);
 }
 
 /* ---- per-thread prepared keygen contexts ----
@@ -305,8 +330,99 @@ out:
 
 struct kex_state {
     uint16_t group;
-    EVP_PKEY *dh; /* our (EC)DH private key */
+    EVP_PKEY *dh;    /* our (EC)DH private key (a hybrid's ECDH part) */
+    uint8_t *kem_dk; /* a hybrid client's ML-KEM decapsulation key (heap, zeroized) */
 };
+
+/* A hybrid's ECDH group entry (keygen contexts and peer objects are shared
+ * with the plain group). */
+static const group_info *ecdh_part(const group_info *g) {
+    return g->kind == KIND_HYBRID ? group_find(g->ecdh) : g;
+}
+
+/* The hybrid share sizes: ours as a client (ek), the server's (ct). */
+static size_t hybrid_client_share_len(const group_info *g) {
+    return mlkem_ek_bytes(g->kem) + g->pub_len;
+}
+static size_t hybrid_server_share_len(const group_info *g) {
+    return mlkem_ct_bytes(g->kem) + g->pub_len;
+}
+
+/* Client: ML-KEM keygen from a fresh 64-byte seed, and the ECDH key. */
+static int hybrid_generate(const group_info *g, kex_state *k, uint8_t *pub, size_t *pub_len) {
+    size_t ek_len = mlkem_ek_bytes(g->kem);
+    if (hybrid_client_share_len(g) > CRYPTO_MAX_PUBKEY) return -1;
+    k->kem_dk = malloc(mlkem_dk_bytes(g->kem));
+    if (k->kem_dk == NULL) return -1;
+    uint8_t seed[MLKEM_SEED_BYTES], ecdh_pub[CRYPTO_MAX_ECDH_PUBKEY];
+    size_t ecdh_len = 0;
+    int r = crypto_random(seed, sizeof seed);
+    uint8_t *ek = g->kem_first ? pub : pub + g->pub_len;
+    if (r == 0) mlkem_keygen(g->kem, seed, ek, k->kem_dk);
+    crypto_zero(seed, sizeof seed);
+    if (r == 0) r = dh_generate(ecdh_part(g), &k->dh, ecdh_pub, &ecdh_len);
+    if (r != 0 || ecdh_len != g->pub_len) return -1;
+    memcpy(g->kem_first ? pub + ek_len : pub, ecdh_pub, ecdh_len);
+    *pub_len = hybrid_client_share_len(g);
+    return 0;
+}
+
+/* Client: the server's ct ‖ ECDH share (or ECDH ‖ ct) into the secret. */
+static int hybrid_derive(const group_info *g, kex_state *k, const uint8_t *peer, size_t peer_len,
+                         uint8_t *secret, size_t *secret_len) {
+    size_t ct_len = mlkem_ct_bytes(g->kem);
+    if (peer == NULL || peer_len != hybrid_server_share_len(g) || k->kem_dk == NULL) return -1;
+    const uint8_t *ct = g->kem_first ? peer : peer + g->pub_len;
+    const uint8_t *ecdh = g->kem_first ? peer + ct_len : peer;
+    uint8_t ss[MLKEM_SS_BYTES], dh[CRYPTO_MAX_ECDH_SECRET];
+    size_t dh_len = 0;
+    int r = mlkem_decaps(g->kem, k->kem_dk, ct, ss);
+    if (r == 0) r = dh_derive(ecdh_part(g), k->dh, ecdh, g->pub_len, dh, &dh_len);
+    if (r == 0) {
+        memcpy(secret, g->kem_first ? ss : dh, g->kem_first ? sizeof ss : dh_len);
+        memcpy(secret + (g->kem_first ? sizeof ss : dh_len), g->kem_first ? dh : ss,
+               g->kem_first ? dh_len : sizeof ss);
+        *secret_len = sizeof ss + dh_len;
+    }
+    crypto_zero(ss, sizeof ss);
+    crypto_zero(dh, sizeof dh);
+    return r;
+}
+
+/* Server: encapsulate to the client's ek (refused if it fails FIPS 203's
+ * modulus check), answer its ECDH share with our own. */
+static int hybrid_respond(const group_info *g, const uint8_t *peer, size_t peer_len, uint8_t *pub,
+                          size_t *pub_len, uint8_t *secret, size_t *secret_len) {
+    size_t ek_len = mlkem_ek_bytes(g->kem), ct_len = mlkem_ct_bytes(g->kem);
+    if (peer == NULL || peer_len != hybrid_client_share_len(g)) return KEX_BAD_PEER;
+    if (hybrid_server_share_len(g) > CRYPTO_MAX_PUBKEY) return KEX_FAILED;
+    const uint8_t *ek = g->kem_first ? peer : peer + g->pub_len;
+    const uint8_t *peer_ecdh = g->kem_first ? peer + ek_len : peer;
+    uint8_t m[32], ss[MLKEM_SS_BYTES], dh[CRYPTO_MAX_ECDH_SECRET], ecdh_pub[CRYPTO_MAX_ECDH_PUBKEY];
+    size_t dh_len = 0, ecdh_len = 0;
+    EVP_PKEY *ours = NULL;
+    int r = crypto_random(m, sizeof m) == 0 ? 0 : KEX_FAILED;
+    uint8_t *ct = g->kem_first ? pub : pub + g->pub_len;
+    if (r == 0 && mlkem_encaps(g->kem, ek, m, ct, ss) != 0) r = KEX_BAD_PEER;
+    if (r == 0 &&
+        (dh_generate(ecdh_part(g), &ours, ecdh_pub, &ecdh_len) != 0 || ecdh_len != g->pub_len))
+        r = KEX_FAILED;
+    if (r == 0 && dh_derive(ecdh_part(g), ours, peer_ecdh, g->pub_len, dh, &dh_len) != 0)
+        r = KEX_BAD_PEER;
+    if (r == 0) {
+        memcpy(g->kem_first ? pub + ct_len : pub, ecdh_pub, ecdh_len);
+        *pub_len = hybrid_server_share_len(g);
+        memcpy(secret, g->kem_first ? ss : dh, g->kem_first ? sizeof ss : dh_len);
+        memcpy(secret + (g->kem_first ? sizeof ss : dh_len), g->kem_first ? dh : ss,
+               g->kem_first ? dh_len : sizeof ss);
+        *secret_len = sizeof ss + dh_len;
+    }
+    EVP_PKEY_free(ours);
+    crypto_zero(m, sizeof m);
+    crypto_zero(ss, sizeof ss);
+    crypto_zero(dh, sizeof dh);
+    return r;
+}
 
 int kex_generate(uint16_t group, kex_state **st, uint8_t *pub, size_t *pub_len) {
     const group_info *g = group_find(group);
@@ -316,7 +432,9 @@ int kex_generate(uint16_t group, kex_state **st, uint8_t *pub, size_t *pub_len) 
     kex_state *k = calloc(1, sizeof *k);
     if (k == NULL) return -1;
     k->group = group;
-    if (dh_generate(g, &k->dh, pub, pub_len) != 0) {
+    int r = g->kind == KIND_HYBRID ? hybrid_generate(g, k, pub, pub_len)
+                                   : dh_generate(g, &k->dh, pub, pub_len);
+    if (r != 0) {
         kex_free(k);
         return -1;
     }
@@ -330,11 +448,17 @@ int kex_derive(uint16_t group, kex_state *st, const uint8_t *peer, size_t peer_l
     if (g == NULL || st == NULL || st->group != group || st->dh == NULL || secret == NULL ||
         secret_len == NULL)
         return -1;
+    if (g->kind == KIND_HYBRID) return hybrid_derive(g, st, peer, peer_len, secret, secret_len);
     return dh_derive(g, st->dh, peer, peer_len, secret, secret_len);
 }
 
 int kex_respond(uint16_t group, const uint8_t *peer, size_t peer_len, uint8_t *pub, size_t *pub_len,
                 uint8_t *secret, size_t *secret_len) {
+    const group_info *g = group_find(group);
+    if (g == NULL || pub == NULL || pub_len == NULL || secret == NULL || secret_len == NULL)
+        return KEX_FAILED;
+    if (g->kind == KIND_HYBRID)
+        return hybrid_respond(g, peer, peer_len, pub, pub_len, secret, secret_len);
     kex_state *st = NULL;
     int r = kex_generate(group, &st, pub, pub_len) == 0 ? 0 : KEX_FAILED;
     if (r == 0 && kex_derive(group, st, peer, peer_len, secret, secret_len) != 0) r = KEX_BAD_PEER;
@@ -345,11 +469,20 @@ int kex_respond(uint16_t group, const uint8_t *peer, size_t peer_len, uint8_t *p
 void kex_free(kex_state *st) {
     if (st == NULL) return;
     EVP_PKEY_free(st->dh);
+    if (st->kem_dk) {
+        const group_info *g = group_find(st->group);
+        crypto_zero(st->kem_dk, g ? mlkem_dk_bytes(g->kem) : 0);
+        free(st->kem_dk);
+    }
     free(st);
 }
 
 crypto_key *kex_state_dh_key(const kex_state *st) {
     return st ? st->dh : NULL;
+}
+
+const uint8_t *kex_state_kem_dk(const kex_state *st) {
+    return st ? st->kem_dk : NULL;
 }
 
 int kex_x25519_from_raw(const uint8_t priv[32], kex_state **out) {

@@ -34,8 +34,9 @@ certa_config *certa_config_new(void) {
     static const uint16_t default_ciphers[] = {CERTA_TLS_AES_128_GCM_SHA256,
                                                CERTA_TLS_AES_256_GCM_SHA384,
                                                CERTA_TLS_CHACHA20_POLY1305_SHA256};
-    static const uint16_t default_groups[] = {CERTA_GROUP_X25519, CERTA_GROUP_SECP256R1,
-                                              CERTA_GROUP_SECP384R1};
+    /* Post-quantum first (a client sends its share and an x25519 one). */
+    static const uint16_t default_groups[] = {CERTA_GROUP_X25519MLKEM768, CERTA_GROUP_X25519,
+                                              CERTA_GROUP_SECP256R1, CERTA_GROUP_SECP384R1};
     memcpy(cfg->ciphers, default_ciphers, sizeof default_ciphers);
     cfg->cipher_count = 3;
     /* TLS 1.2 (when enabled): ECDSA before RSA, AES-GCM before ChaCha20. */
@@ -54,7 +55,7 @@ certa_config *certa_config_new(void) {
     cfg->min_rsa_bits = DEFAULT_MIN_RSA_BITS;
     cfg->min_ec_bits = DEFAULT_MIN_EC_BITS;
     memcpy(cfg->groups, default_groups, sizeof default_groups);
-    cfg->group_count = 3;
+    cfg->group_count = sizeof default_groups / sizeof default_groups[0];
     cfg->max_handshake = DEFAULT_MAX_HANDSHAKE;
     cfg->max_chain = DEFAULT_MAX_CHAIN;
     cfg->max_verify_work = DEFAULT_MAX_VERIFY_WORK;
@@ -192,6 +193,12 @@ static const name_value group_names[] = {
     {"P-521", CERTA_GROUP_SECP521R1},
     {"x448", CERTA_GROUP_X448},
     {"X448", CERTA_GROUP_X448},
+    {"X25519MLKEM768", CERTA_GROUP_X25519MLKEM768},
+    {"x25519mlkem768", CERTA_GROUP_X25519MLKEM768},
+    {"SecP256r1MLKEM768", CERTA_GROUP_SECP256R1MLKEM768},
+    {"secp256r1mlkem768", CERTA_GROUP_SECP256R1MLKEM768},
+    {"SecP384r1MLKEM1024", CERTA_GROUP_SECP384R1MLKEM1024},
+    {"secp384r1mlkem1024", CERTA_GROUP_SECP384R1MLKEM1024},
     {"ffdhe2048", CERTA_GROUP_FFDHE2048},
     {"ffdhe3072", CERTA_GROUP_FFDHE3072},
     {"ffdhe4096", CERTA_GROUP_FFDHE4096},

@@ -86,6 +86,7 @@ void certa_conn_free(certa_conn *c) {
     if (c->th_started) transcript_free(&c->th);
     ks_wipe(c);
     kex_free(c->kex_key);
+    kex_free(c->kex_key2);
     key_free(c->peer_key);
     for (size_t i = 0; i < c->peer_cert_count; i++)
         free(c->peer_certs[i]);

@@ -83,6 +83,12 @@ const char *certa_group_name(uint16_t group) {
         return "secp521r1";
     case CERTA_GROUP_X448:
         return "x448";
+    case CERTA_GROUP_X25519MLKEM768:
+        return "X25519MLKEM768";
+    case CERTA_GROUP_SECP256R1MLKEM768:
+        return "SecP256r1MLKEM768";
+    case CERTA_GROUP_SECP384R1MLKEM1024:
+        return "SecP384r1MLKEM1024";
     case CERTA_GROUP_FFDHE2048:
         return "ffdhe2048";
     case CERTA_GROUP_FFDHE3072:

@@ -32,6 +32,8 @@ typedef struct profile {
 #define G_X25519 CERTA_GROUP_X25519
 #define G_P256 CERTA_GROUP_SECP256R1
 #define G_P384 CERTA_GROUP_SECP384R1
+#define G_X25519MLKEM768 CERTA_GROUP_X25519MLKEM768
+#define G_P384MLKEM1024 CERTA_GROUP_SECP384R1MLKEM1024
 
 /* Every profile sets every field here, so one profile after another leaves
  * nothing of the first. The TLS 1.2 list of a TLS 1.3-only profile is what
@@ -44,7 +46,7 @@ static const profile profiles[] = {
         .max_version = CERTA_TLS13,
         .ciphers13 = {S13_AES128, S13_AES256, S13_CHACHA},
         .ciphers12 = {S12_EC_AES128, S12_EC_AES256, S12_EC_CHACHA, S12_RSA_AES128, S12_RSA_AES256},
-        .groups = {G_X25519, G_P256, G_P384},
+        .groups = {G_X25519MLKEM768, G_X25519, G_P256, G_P384},
         .min_rsa_bits = 2048,
         .min_ec_bits = 256,
         .note = "AEAD suites only; ECDSA (P-256) certificates preferred: TLS 1.2 lists the "
@@ -58,7 +60,7 @@ static const profile profiles[] = {
         .ciphers13 = {S13_AES128, S13_AES256, S13_CHACHA},
         .ciphers12 = {S12_EC_AES128, S12_EC_AES256, S12_EC_CHACHA, S12_RSA_AES128, S12_RSA_AES256,
                       S12_RSA_CHACHA},
-        .groups = {G_X25519, G_P256, G_P384},
+        .groups = {G_X25519MLKEM768, G_X25519, G_P256, G_P384},
         .min_rsa_bits = 2048,
         .min_ec_bits = 256,
     },
@@ -70,7 +72,7 @@ static const profile profiles[] = {
         .ciphers13 = {S13_AES128, S13_AES256, S13_CHACHA},
         .ciphers12 = {S12_EC_AES128, S12_EC_AES256, S12_EC_CHACHA, S12_RSA_AES128, S12_RSA_AES256,
                       S12_RSA_CHACHA},
-        .groups = {G_X25519, G_P256, G_P384},
+        .groups = {G_X25519MLKEM768, G_X25519, G_P256, G_P384},
         .min_rsa_bits = 2048,
         .min_ec_bits = 256,
         .note = "All six certa TLS 1.2 suites, ECDHE-RSA included; RSA 2048 accepted. Still "
@@ -84,7 +86,9 @@ static const profile profiles[] = {
         .max_version = CERTA_TLS13,
         .ciphers13 = {S13_CHACHA, S13_AES128, S13_AES256, S13_CCM},
         .ciphers12 = {S12_EC_CHACHA, S12_RSA_CHACHA, S12_EC_AES128, S12_RSA_AES128},
-        .groups = {G_X25519, G_P256},
+        /* the hybrid's 1.2 KB share is costly on a constrained link:
+         * accepted, never sent first */
+        .groups = {G_X25519, G_P256, G_X25519MLKEM768},
         .min_rsa_bits = 2048,
         .min_ec_bits = 256,
         .note = "ChaCha20-Poly1305 first, for devices without AES hardware; "
@@ -98,10 +102,10 @@ static const profile profiles[] = {
         .max_version = CERTA_TLS13,
         .ciphers13 = {S13_AES256},
         .ciphers12 = {S12_EC_AES256, S12_RSA_AES256},
-        .groups = {G_P384},
+        .groups = {G_P384MLKEM1024, G_P384},
         .min_rsa_bits = 3072,
         .min_ec_bits = 384,
-        .note = "AES-256-GCM only, P-384 only",
+        .note = "AES-256-GCM only; P-384, with ML-KEM-1024 first (SecP384r1MLKEM1024)",
     },
 };
 #define PROFILE_COUNT (sizeof profiles / sizeof profiles[0])

@@ -382,6 +382,10 @@ struct certa_conn {
     /* key exchange */
     uint16_t group;
     kex_state *kex_key; /* our ephemeral key exchange half, during the handshake */
+    /* client: a second share, classical, next to a hybrid one (so a server
+     * without post-quantum groups needs no HelloRetryRequest) */
+    kex_state *kex_key2;
+    uint16_t group2; /* its group; 0 if none was sent */
     bool hello_retry;
 
     /* hello state */

@@ -22,9 +22,9 @@ static bool offered_suite12(const certa_config *cfg, uint16_t id) {
 }
 
 /* An ECDHE group we offered: a named-curve ServerKeyExchange cannot carry
- * an FFDHE group (RFC 8422 5.4, RFC 7919 4). */
+ * an FFDHE group (RFC 8422 5.4, RFC 7919 4) or a hybrid (TLS 1.3 only). */
 static bool offered_group(const certa_config *cfg, uint16_t g) {
-    if (kex_group_is_ffdhe(g)) return false;
+    if (kex_group_tls13_only(g)) return false;
     for (size_t i = 0; i < cfg->group_count; i++)
         if (cfg->groups[i] == g) return true;
     return false;
@@ -254,8 +254,10 @@ static int on_server_hello_done(certa_conn *c, const uint8_t *msg, size_t len) {
     }
     uint8_t pub[CRYPTO_MAX_PUBKEY], pms[CRYPTO_MAX_SHARED];
     size_t pub_len = sizeof pub, pms_len = sizeof pms;
-    kex_free(c->kex_key); /* the TLS 1.3 key share, if 1.3 was offered too */
+    kex_free(c->kex_key); /* the TLS 1.3 key shares, if 1.3 was offered too */
     c->kex_key = NULL;
+    kex_free(c->kex_key2);
+    c->kex_key2 = NULL;
     if (!r && kex_generate(c->group, &c->kex_key, pub, &pub_len) != 0) r = CERTA_E_CRYPTO;
     if (!r && kex_derive(c->group, c->kex_key, c->t12->peer_share, c->t12->peer_share_len, pms,
                          &pms_len) != 0) {

@@ -113,7 +113,7 @@ static int choose_group(certa_conn *c, const client_hello *ch) {
     const cursor *sg = ext_find(&ch->exts, EXT_SUPPORTED_GROUPS);
     if (!sg) { /* RFC 8422 §4: the server may pick any curve */
         for (size_t i = 0; i < cfg->group_count; i++)
-            if (!kex_group_is_ffdhe(cfg->groups[i])) {
+            if (!kex_group_tls13_only(cfg->groups[i])) {
                 c->group = cfg->groups[i];
                 return 0;
             }
@@ -122,9 +122,10 @@ static int choose_group(certa_conn *c, const client_hello *ch) {
     if (sg && !u16_list(*sg, 2, &groups))
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                          "malformed supported_groups in ClientHello");
-    /* The FFDHE groups need DHE suites in TLS 1.2 (RFC 7919), which certa lacks. */
+    /* FFDHE needs DHE suites in TLS 1.2 (RFC 7919), which certa lacks; the
+     * hybrids are TLS 1.3 only. */
     for (size_t i = 0; sg && i < cfg->group_count; i++)
-        if (!kex_group_is_ffdhe(cfg->groups[i]) && list_has_u16(groups, cfg->groups[i])) {
+        if (!kex_group_tls13_only(cfg->groups[i]) && list_has_u16(groups, cfg->groups[i])) {
             c->group = cfg->groups[i];
             return 0;
         }

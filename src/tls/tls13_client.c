@@ -130,17 +130,34 @@ static int write_binder(certa_conn *c, builder *b) {
     return r ? CERTA_E_CRYPTO : 0;
 }
 
-/* Builds and sends ClientHello for the current c->group (a fresh key). */
+/* The classical group a first ClientHello also sends a share for when its
+ * first group is a hybrid: the first ECDHE group of the list (0 if none). */
+static uint16_t second_share_group(const certa_conn *c) {
+    const certa_config *cfg = c->cfg;
+    if (c->hello_retry || !kex_group_is_hybrid(c->group)) return 0;
+    for (size_t i = 0; i < cfg->group_count; i++)
+        if (!kex_group_tls13_only(cfg->groups[i])) return cfg->groups[i];
+    return 0;
+}
+
+/* Builds and sends ClientHello for the current c->group (a fresh key; and
+ * a second, classical one next to a hybrid in the first ClientHello). */
 static int send_client_hello(certa_conn *c) {
     const certa_config *cfg = c->cfg;
-    uint8_t pub[CRYPTO_MAX_PUBKEY];
-    size_t pub_len = sizeof pub;
+    uint8_t pub[CRYPTO_MAX_PUBKEY], pub2[CRYPTO_MAX_ECDH_PUBKEY];
+    size_t pub_len = sizeof pub, pub2_len = sizeof pub2;
     bool v13 = client_offers_tls13(c), v12 = client_offers_tls12(c);
     kex_free(c->kex_key);
     c->kex_key = NULL;
+    kex_free(c->kex_key2);
+    c->kex_key2 = NULL;
+    c->group2 = v13 ? second_share_group(c) : 0;
     if (v13 && kex_generate(c->group, &c->kex_key, pub, &pub_len) != 0)
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_NONE, "generating a %s key share failed",
                          certa_group_name(c->group));
+    if (c->group2 && kex_generate(c->group2, &c->kex_key2, pub2, &pub2_len) != 0)
+        return conn_fail(c, CERTA_E_CRYPTO, ALERT_NONE, "generating a %s key share failed",
+                         certa_group_name(c->group2));
     builder b;
     bld_init_alloc(&b, 512);
     bld_u16(&b, 0x0303);
@@ -216,6 +233,12 @@ static int send_client_hello(certa_conn *c) {
         bld_open(&b, 2);
         bld_bytes(&b, pub, pub_len);
         bld_close(&b);
+        if (c->group2) {
+            bld_u16(&b, c->group2);
+            bld_open(&b, 2);
+            bld_bytes(&b, pub2, pub2_len);
+            bld_close(&b);
+        }
         bld_close(&b);
         bld_close(&b);
     }
@@ -227,13 +250,17 @@ static int send_client_hello(certa_conn *c) {
     if (!r) r = conn_send_handshake(c, HS_CLIENT_HELLO, b.buf, b.len);
     bld_free(&b);
     if (r) return conn_fail(c, r, ALERT_NONE, NULL);
-    conn_trace(c, "> ClientHello (%s, %zu suites, %s%s%s%s%s)",
+    conn_trace(c, "> ClientHello (%s, %zu suites, %s%s%s%s%s%s%s)",
                v13 && v12 ? "TLS 1.3 and 1.2"
                : v13      ? "TLS 1.3"
                           : "TLS 1.2",
                (v13 ? cfg->cipher_count : 0) + (v12 ? cfg->cipher12_count : 0),
-               v13 ? "key share " : "first group ", certa_group_name(c->group),
-               sends_sni(c) ? ", SNI " : "", sends_sni(c) ? c->server_name : "",
+               !v13        ? "first group "
+               : c->group2 ? "key shares "
+                           : "key share ",
+               certa_group_name(c->group), c->group2 ? " and " : "",
+               c->group2 ? certa_group_name(c->group2) : "", sends_sni(c) ? ", SNI " : "",
+               sends_sni(c) ? c->server_name : "",
                psk || offered_is_tls12(c) ? ", offers a session ticket" : "");
     return 0;
 }
@@ -340,7 +367,8 @@ static int on_hello_retry(certa_conn *c, const uint8_t *msg, size_t len, const e
         if (!cur_u16(&k, &selected) || !cur_empty(&k))
             return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                              "malformed key_share in HelloRetryRequest");
-        if (!offered_group(c->cfg, selected) || selected == c->group)
+        if (!offered_group(c->cfg, selected) || selected == c->group ||
+            (c->group2 && selected == c->group2))
             return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                              "the server's HelloRetryRequest asks for group %s (0x%04x), which "
                              "was not offered or already sent",
@@ -489,10 +517,17 @@ static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     if (!cur_u16(&k, &group) || !cur_vec16(&k, &share) || !cur_empty(&k))
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                          "malformed key_share in ServerHello");
-    if (group != c->group)
+    if (group != c->group && (!c->group2 || group != c->group2))
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
-                         "the server's key share is for %s, but we sent %s",
-                         certa_group_name(group), certa_group_name(c->group));
+                         "the server's key share is for %s, but we sent %s%s%s",
+                         certa_group_name(group), certa_group_name(c->group),
+                         c->group2 ? " and " : "", c->group2 ? certa_group_name(c->group2) : "");
+    if (group == c->group2) { /* the classical share was taken */
+        kex_free(c->kex_key);
+        c->kex_key = c->kex_key2;
+        c->kex_key2 = NULL;
+        c->group = group;
+    }
     int r = transcript_start(c);
     if (!r) r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
@@ -506,6 +541,8 @@ static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     crypto_zero(shared, sizeof shared);
     kex_free(c->kex_key);
     c->kex_key = NULL;
+    kex_free(c->kex_key2);
+    c->kex_key2 = NULL;
     if (!r) r = conn_set_rx(c, c->server_hs_secret);
     if (!r) r = conn_set_tx(c, c->client_hs_secret);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);

@@ -1173,6 +1173,45 @@ def _(peer):
     return expect_alert(peer, {47, 40})
 
 
+# X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem): ML-KEM-768 ek (1,184 bytes)
+# then an x25519 key. A share of the wrong length, an ek that fails FIPS
+# 203's modulus check, and a valid ek with an all-zero x25519 half are each
+# illegal_parameter (RFC 8446 4.2.8). The all-zero ek passes the modulus
+# check (every coefficient 0 < q), which isolates the x25519 half.
+X25519MLKEM768 = 0x11ec
+
+
+def _hybrid_ch(share):
+    ch = ClientHello()
+    ch.groups = [X25519MLKEM768, 0x001d]
+    ch.key_shares = [(X25519MLKEM768, share)]
+    return ch
+
+
+@case("ClientHello with an X25519MLKEM768 share one byte short")
+def _(peer):
+    _send_ch(peer, _hybrid_ch(b"\x00" * 1184 + X25519Key().public[:31]))
+    return expect_alert(peer, {47})
+
+
+@case("ClientHello with an X25519MLKEM768 share one byte long")
+def _(peer):
+    _send_ch(peer, _hybrid_ch(b"\x00" * 1184 + X25519Key().public + b"\x00"))
+    return expect_alert(peer, {47})
+
+
+@case("ClientHello with an X25519MLKEM768 ek failing the modulus check")
+def _(peer):
+    _send_ch(peer, _hybrid_ch(b"\xff" * 1184 + X25519Key().public))
+    return expect_alert(peer, {47})
+
+
+@case("ClientHello with an X25519MLKEM768 share whose x25519 half is all zero")
+def _(peer):
+    _send_ch(peer, _hybrid_ch(b"\x00" * 1184 + b"\x00" * 32))
+    return expect_alert(peer, {47})
+
+
 @case("ClientHello with two key_share entries for the same group")
 def _(peer):
     ch = ClientHello()

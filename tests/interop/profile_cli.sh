@@ -55,7 +55,7 @@ grep -q -- '--allow-no-ems' "$T_TMP/usage.out" && grep -q -- '--min-version V' "
   ok "serve --help shows --min-version and --allow-no-ems" || not_ok "serve --help misses the version flags"
 expect_exit "connect --help lists the profiles" 0 "profiles: $profiles_re" connect --help
 expect_exit "proxy --help lists the profiles" 0 "profiles: $profiles_re" proxy --help
-expect_exit "certa help profiles says what high-security sets" 0 'TLS_AES_256_GCM_SHA384; groups: secp384r1' help profiles
+expect_exit "certa help profiles says what high-security sets" 0 'TLS_AES_256_GCM_SHA384; groups: SecP384r1MLKEM1024,' help profiles
 tr -s ' \n' ' ' <"$T_TMP/usage.out" | grep -q 'TLS_AES_256_GCM_SHA384, TLS_AES_128_CCM_SHA256;' && grep -q '^  legacy$' "$T_TMP/usage.out" &&
   ok "certa help profiles: every profile, iot's CCM suite said" || not_ok "certa help profiles"
 
@@ -165,8 +165,8 @@ start_certa_serve legacy --profile legacy --cert "$T_TMP/rsa.crt" --key "$T_TMP/
 start_certa_serve hs --profile high-security --cert "$T_TMP/srv384.crt" --key "$T_TMP/srv384.key" && {
   connect_to hs-ok "$SERVE_PORT" --pin "$pin384" --profile high-security
   if [ "$RC" -eq 0 ] && grep -qx -- "$TOKEN" "$OUT" && grep -Eq 'TLS_AES_256_GCM_SHA384' "$ERR" &&
-    wait_for "$SERVE_LOG" '^conn #1 .*TLSv1.3 TLS_AES_256_GCM_SHA384 secp384r1' 5; then
-    ok "high-security on both sides with P-384: TLS 1.3, AES-256-GCM, secp384r1"
+    wait_for "$SERVE_LOG" '^conn #1 .*TLSv1.3 TLS_AES_256_GCM_SHA384 SecP384r1MLKEM1024' 5; then
+    ok "high-security on both sides with P-384: TLS 1.3, AES-256-GCM, SecP384r1MLKEM1024"
   else
     not_ok "high-security <-> high-security (exit $RC)"
     show "$ERR" "$SERVE_LOG"

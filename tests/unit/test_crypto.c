@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "crypto/crypto.h"
+#include "pq/mlkem.h"
 #include "testlib.h"
 
 /* ------------------------------------------------------------------ misc */
@@ -405,6 +406,101 @@ static void test_ffdhe(void) {
     kex_free(peer);
 }
 
+/* The post-quantum hybrids (draft-ietf-tls-ecdhe-mlkem): sizes, the order
+ * of the halves (checked against ML-KEM decapsulation and libcrypto's own
+ * ECDH on the parts), and each malformed share refused. */
+static void test_hybrid(void) {
+    static const struct {
+        uint16_t id;
+        const char *name;
+        mlkem_kind kem;
+        size_t ecdh_len, ecdh_secret, client_len, server_len, secret_len;
+        bool kem_first;
+    } hy[] = {
+        {0x11ec, "X25519MLKEM768", MLKEM768, 32, 32, 1216, 1120, 64, true},
+        {0x11eb, "SecP256r1MLKEM768", MLKEM768, 65, 32, 1249, 1153, 64, false},
+        {0x11ed, "SecP384r1MLKEM1024", MLKEM1024, 97, 48, 1665, 1665, 80, false},
+    };
+    for (size_t g = 0; g < sizeof hy / sizeof hy[0]; g++) {
+        uint16_t id = hy[g].id;
+        const char *nm = hy[g].name;
+        size_t ek_len = mlkem_ek_bytes(hy[g].kem), ct_len = mlkem_ct_bytes(hy[g].kem);
+        kex_state *cl = NULL;
+        uint8_t cs[CRYPTO_MAX_PUBKEY], ss_[CRYPTO_MAX_PUBKEY], s1[CRYPTO_MAX_SHARED],
+            s2[CRYPTO_MAX_SHARED], bad[CRYPTO_MAX_PUBKEY + 1];
+        size_t cl_len = 0, sv_len = 0, n1 = 0, n2 = 0;
+        CHECK(kex_group_supported(id) && kex_group_is_hybrid(id) && kex_group_tls13_only(id),
+              "%s: a TLS 1.3-only hybrid", nm);
+        CHECK(kex_generate(id, &cl, cs, &cl_len) == 0 && cl_len == hy[g].client_len,
+              "%s: client share %zu bytes", nm, cl_len);
+        CHECK(kex_respond(id, cs, cl_len, ss_, &sv_len, s1, &n1) == 0 &&
+                  sv_len == hy[g].server_len && n1 == hy[g].secret_len,
+              "%s: server share %zu bytes, secret %zu bytes", nm, sv_len, n1);
+        CHECK(kex_derive(id, cl, ss_, sv_len, s2, &n2) == 0 && n2 == n1 && !memcmp(s1, s2, n1),
+              "%s: both sides derive the same secret", nm);
+
+        /* The ML-KEM half: decapsulating the server's ciphertext with the
+         * client's dk gives the secret's ML-KEM part. */
+        const uint8_t *ct = hy[g].kem_first ? ss_ : ss_ + hy[g].ecdh_len;
+        uint8_t k[32];
+        CHECK(mlkem_decaps(hy[g].kem, kex_state_kem_dk(cl), ct, k) == 0 &&
+                  !memcmp(k, hy[g].kem_first ? s1 : s1 + hy[g].ecdh_secret, 32),
+              "%s: ML-KEM part of the secret = Decaps(dk, ct), %s", nm,
+              hy[g].kem_first ? "first" : "after the ECDH part");
+        /* The ECDH half, with libcrypto directly. */
+        const uint8_t *srv_ecdh = hy[g].kem_first ? ss_ + ct_len : ss_;
+        EVP_PKEY *ours = kex_state_dh_key(cl), *peer = EVP_PKEY_new();
+        uint8_t dh[66];
+        size_t dh_len = sizeof dh;
+        EVP_PKEY_CTX *dc = EVP_PKEY_CTX_new(ours, NULL);
+        bool dh_ok = peer && EVP_PKEY_copy_parameters(peer, ours) == 1 &&
+                     EVP_PKEY_set1_encoded_public_key(peer, srv_ecdh, hy[g].ecdh_len) == 1 && dc &&
+                     EVP_PKEY_derive_init(dc) == 1 && EVP_PKEY_derive_set_peer(dc, peer) == 1 &&
+                     EVP_PKEY_derive(dc, dh, &dh_len) == 1 && dh_len == hy[g].ecdh_secret;
+        CHECK(dh_ok && !memcmp(dh, hy[g].kem_first ? s1 + 32 : s1, dh_len),
+              "%s: ECDH part of the secret matches libcrypto's, %s", nm,
+              hy[g].kem_first ? "last" : "first");
+        EVP_PKEY_CTX_free(dc);
+        EVP_PKEY_free(peer);
+
+        /* Malformed client shares: the server refuses (illegal_parameter). */
+        memcpy(bad, cs, cl_len);
+        CHECK(kex_respond(id, bad, cl_len - 1, ss_, &sv_len, s1, &n1) == KEX_BAD_PEER &&
+                  kex_respond(id, bad, cl_len + 1, ss_, &sv_len, s1, &n1) == KEX_BAD_PEER &&
+                  kex_respond(id, bad, 0, ss_, &sv_len, s1, &n1) == KEX_BAD_PEER,
+              "%s: client shares one byte short, one long, empty: refused", nm);
+        uint8_t *ek = hy[g].kem_first ? bad : bad + hy[g].ecdh_len;
+        ek[0] = 0xff; /* the first 12-bit coefficient of t-hat becomes 0x?ff / 4095 >= q */
+        ek[1] |= 0x0f;
+        CHECK(kex_respond(id, bad, cl_len, ss_, &sv_len, s1, &n1) == KEX_BAD_PEER,
+              "%s: an encapsulation key failing the FIPS 203 7.2 modulus check: refused", nm);
+        memcpy(bad, cs, cl_len);
+        uint8_t *ec = hy[g].kem_first ? bad + ek_len : bad;
+        memset(ec, 0, hy[g].ecdh_len);
+        if (!hy[g].kem_first) ec[0] = 0x04; /* (0, 0): not on the curve */
+        CHECK(kex_respond(id, bad, cl_len, ss_, &sv_len, s1, &n1) == KEX_BAD_PEER,
+              "%s: an all-zero ECDH half: refused", nm);
+
+        /* Malformed server shares: the client refuses, except a tampered
+         * ciphertext, which implicit rejection turns into another secret. */
+        CHECK(kex_respond(id, cs, cl_len, ss_, &sv_len, s1, &n1) == 0, "%s: a new answer", nm);
+        memcpy(bad, ss_, sv_len);
+        CHECK(kex_derive(id, cl, bad, sv_len - 1, s2, &n2) != 0 &&
+                  kex_derive(id, cl, bad, sv_len + 1, s2, &n2) != 0,
+              "%s: server shares of the wrong length: refused", nm);
+        bad[hy[g].kem_first ? 5 : hy[g].ecdh_len + 5] ^= 1;
+        CHECK(kex_derive(id, cl, bad, sv_len, s2, &n2) == 0 && n2 == n1 && memcmp(s1, s2, n1) != 0,
+              "%s: a tampered ciphertext derives another secret (implicit rejection)", nm);
+        memcpy(bad, ss_, sv_len);
+        ec = hy[g].kem_first ? bad + ct_len : bad;
+        memset(ec, 0, hy[g].ecdh_len);
+        if (!hy[g].kem_first) ec[0] = 0x04;
+        CHECK(kex_derive(id, cl, bad, sv_len, s2, &n2) != 0,
+              "%s: an all-zero ECDH half in the server's share: refused", nm);
+        kex_free(cl);
+    }
+}
+
 static void test_kex(void) {
     static const struct {
         uint16_t id;
@@ -526,6 +622,7 @@ static void test_kex(void) {
         kex_free(kb);
     }
     test_ffdhe();
+    test_hybrid();
     CHECK(!kex_group_supported(0x001a) && !kex_group_supported(0x0105) && !kex_group_supported(0),
           "unsupported groups are reported as such");
     CHECK(kex_generate(0x001a, &k, pub, &pl) != 0, "unsupported group: no key");

@@ -63,6 +63,51 @@ static void handshake_case(const char *kind, const char *suite, const char *clie
     certa_config_free(scfg);
 }
 
+/* The post-quantum defaults and the hybrids: which group each pairing
+ * settles on, and whether it took a HelloRetryRequest. */
+static void hybrid_cases(void) {
+    static const struct {
+        const char *client, *server;
+        uint16_t group;
+        bool hrr;
+        const char *what;
+    } cases[] = {
+        {NULL, NULL, CERTA_GROUP_X25519MLKEM768, false, "defaults: X25519MLKEM768"},
+        {"SecP256r1MLKEM768,secp256r1", "SecP256r1MLKEM768", CERTA_GROUP_SECP256R1MLKEM768, false,
+         "SecP256r1MLKEM768"},
+        {"SecP384r1MLKEM1024,secp384r1", "SecP384r1MLKEM1024", CERTA_GROUP_SECP384R1MLKEM1024,
+         false, "SecP384r1MLKEM1024"},
+        {NULL, "x25519", CERTA_GROUP_X25519, false,
+         "a classical server takes the client's second (x25519) share"},
+        {"x25519", NULL, CERTA_GROUP_X25519, false,
+         "a classical client: the server does not force the hybrid by HelloRetryRequest"},
+        {"x25519,X25519MLKEM768", "X25519MLKEM768", CERTA_GROUP_X25519MLKEM768, true,
+         "a hybrid-only server asks for the hybrid"},
+        {NULL, "secp256r1", CERTA_GROUP_SECP256R1, true,
+         "a P-256-only server asks for P-256 (neither share fits)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        certa_config *scfg = server_config("p256"), *ccfg = certa_config_new();
+        certa_config_set_insecure(ccfg, true);
+        if (cases[i].client) certa_config_set_groups(ccfg, cases[i].client);
+        if (cases[i].server) certa_config_set_groups(scfg, cases[i].server);
+        pair p = {certa_client_new(ccfg, "localhost"), certa_server_new(scfg)};
+        pair_pump_rounds(&p, 20, PAIR_ACK_USED);
+        certa_info ci, si;
+        bool done = certa_conn_handshake_done(p.client) && certa_conn_handshake_done(p.server) &&
+                    certa_conn_info(p.client, &ci) == 0 && certa_conn_info(p.server, &si) == 0;
+        CHECK(done && ci.group == cases[i].group && si.group == cases[i].group &&
+                  ci.hello_retry == cases[i].hrr && si.hello_retry == cases[i].hrr,
+              "%s: %s%s (%s)", cases[i].what, done ? certa_group_name(ci.group) : "failed",
+              done && ci.hello_retry ? " after a HelloRetryRequest" : "",
+              done ? "" : certa_conn_error_text(p.client));
+        CHECK(done && roundtrip(&p, "post-quantum"), "%s: data round trip", cases[i].what);
+        pair_free(&p);
+        certa_config_free(ccfg);
+        certa_config_free(scfg);
+    }
+}
+
 /* A fresh connected pair over a P-256 server; the client trusts by pin or
  * insecure as the caller configured ccfg. */
 static pair connect_pair(certa_config *ccfg, certa_config *scfg) {
@@ -375,6 +420,7 @@ int main(void) {
         for (size_t s = 0; s < 4; s++)
             handshake_case(kinds[k], suites[s], NULL, NULL, false);
     handshake_case("p256", "TLS_AES_128_GCM_SHA256", "secp256r1", NULL, false);
+    hybrid_cases();
     handshake_case("p256", "TLS_AES_128_GCM_SHA256", "secp384r1", NULL, false);
     handshake_case("p256", "TLS_AES_256_GCM_SHA384", "x25519,secp256r1", "secp256r1", true);
     handshake_case("rsa2048", "TLS_AES_128_GCM_SHA256", "x25519,secp384r1", "secp384r1", true);

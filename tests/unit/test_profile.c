@@ -57,9 +57,10 @@ static void test_tables(void) {
     }
     CHECK(ecdsa_first && cipher_suite_find(cfg->ciphers12[0])->auth == AUTH_ECDSA,
           "public: TLS 1.2 suites ECDSA first (%zu suites)", cfg->cipher12_count);
-    CHECK(cfg->group_count == 3 && cfg->groups[0] == CERTA_GROUP_X25519 &&
-              cfg->groups[1] == CERTA_GROUP_SECP256R1 && cfg->groups[2] == CERTA_GROUP_SECP384R1,
-          "public: groups x25519, secp256r1, secp384r1");
+    CHECK(cfg->group_count == 4 && cfg->groups[0] == CERTA_GROUP_X25519MLKEM768 &&
+              cfg->groups[1] == CERTA_GROUP_X25519 && cfg->groups[2] == CERTA_GROUP_SECP256R1 &&
+              cfg->groups[3] == CERTA_GROUP_SECP384R1,
+          "public: groups X25519MLKEM768, x25519, secp256r1, secp384r1");
     CHECK(cfg->cipher_count == 3 && cfg->min_rsa_bits == 2048 && cfg->min_ec_bits == 256,
           "public: three TLS 1.3 AEAD suites, RSA >= 2048, EC >= 256");
     certa_config_free(cfg);
@@ -117,8 +118,9 @@ static void test_tables(void) {
           "high-security: TLS 1.3 only");
     CHECK(cfg->cipher_count == 1 && cfg->ciphers[0] == CERTA_TLS_AES_256_GCM_SHA384,
           "high-security: TLS_AES_256_GCM_SHA384 only");
-    CHECK(cfg->group_count == 1 && cfg->groups[0] == CERTA_GROUP_SECP384R1,
-          "high-security: secp384r1 only");
+    CHECK(cfg->group_count == 2 && cfg->groups[0] == CERTA_GROUP_SECP384R1MLKEM1024 &&
+              cfg->groups[1] == CERTA_GROUP_SECP384R1,
+          "high-security: SecP384r1MLKEM1024, then secp384r1");
     CHECK(cfg->min_rsa_bits == 3072 && cfg->min_ec_bits == 384,
           "high-security: RSA >= 3072, EC >= 384");
     certa_config_free(cfg);
@@ -151,10 +153,11 @@ static void test_overrides(void) {
     certa_config_set_groups(cfg, "x25519");
     certa_config_set_require_ems(cfg, false);
     certa_config_set_profile(cfg, "high-security");
-    CHECK(cfg->groups[0] == CERTA_GROUP_SECP384R1 && cfg->group_count == 1 && cfg->require_ems,
+    CHECK(cfg->groups[0] == CERTA_GROUP_SECP384R1MLKEM1024 && cfg->group_count == 2 &&
+              cfg->require_ems,
           "a profile set after a setter replaces what the setter set");
     certa_config_set_profile(cfg, "public");
-    CHECK(cfg->cipher_count == 3 && cfg->min_rsa_bits == 2048 && cfg->group_count == 3,
+    CHECK(cfg->cipher_count == 3 && cfg->min_rsa_bits == 2048 && cfg->group_count == 4,
           "a second profile leaves nothing of the first");
     CHECK(certa_config_set_min_key_bits(cfg, 1024, 256) == CERTA_E_INVALID_ARGUMENT &&
               cfg->min_rsa_bits == 2048,

@@ -1,0 +1,42 @@
+/* Keccak-f[1600] and the FIPS 202 functions ML-KEM needs: SHA3-256,
+ * SHA3-512 and the SHAKE128/SHAKE256 extendable-output functions with
+ * incremental absorb and squeeze. Written from FIPS 202; no allocation, the
+ * state is 200 bytes plus bookkeeping and lives wherever the caller puts it.
+ * Callers that absorbed secrets wipe the state with keccak_wipe(). */
+#ifndef CERTA_PQ_KECCAK_H
+#define CERTA_PQ_KECCAK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHA3_256_RATE 136
+#define SHA3_512_RATE 72
+#define SHAKE128_RATE 168
+#define SHAKE256_RATE 136
+
+typedef struct keccak_sponge {
+    uint64_t lanes[25]; /* lane (x, y) at x + 5y, bytes little-endian (FIPS 202 §3.1.2) */
+    unsigned rate;      /* bytes absorbed or squeezed per permutation */
+    unsigned pos;       /* byte offset in the current block */
+    uint8_t suffix;     /* domain bits and the first padding bit: 0x06 SHA-3, 0x1f SHAKE */
+    uint8_t squeezing;  /* padded already: further calls squeeze */
+} keccak_sponge;
+
+void keccak_f1600(uint64_t lanes[25]);
+
+void shake128_init(keccak_sponge *s);
+void shake256_init(keccak_sponge *s);
+/* Absorb may be called any number of times before the first squeeze. */
+void keccak_absorb(keccak_sponge *s, const uint8_t *in, size_t len);
+/* Pads on the first call; then returns the output stream in any split. */
+void keccak_squeeze(keccak_sponge *s, uint8_t *out, size_t len);
+/* Whole rate-sized blocks straight from the state (SHAKE128 matrix sampling);
+ * only right after the last absorb or another squeeze_blocks. */
+void keccak_squeeze_blocks(keccak_sponge *s, uint8_t *out, size_t blocks);
+void keccak_wipe(keccak_sponge *s);
+
+void sha3_256(const uint8_t *in, size_t len, uint8_t out[32]);
+void sha3_512(const uint8_t *in, size_t len, uint8_t out[64]);
+void shake256(const uint8_t *in, size_t len, uint8_t *out, size_t out_len);
+
+#endif

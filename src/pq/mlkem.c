@@ -1,0 +1,555 @@
+/* ML-KEM-768 and ML-KEM-1024, written from FIPS 203 (August 2024).
+ *
+ * Arithmetic in Z_q, q = 3329, on int16 coefficients. Products go through
+ * Montgomery reduction (R = 2^16) and sums through Barrett reduction, both
+ * branch-free; a value is brought to [0, q) only where it is encoded or
+ * compressed. The NTT follows Algorithms 9 and 10 with ζ = 17; its twiddles
+ * are stored times R so that one Montgomery product yields ζ·x. MultiplyNTTs
+ * (Algorithms 11 and 12) accumulates a whole row of the matrix-vector product
+ * in 32 bits and reduces once, with each odd coefficient of the fixed vector
+ * premultiplied by its γ (the "cache"), so each row costs one reduction per
+ * coefficient. Domains: a row sum carries a factor R^-1; the inverse NTT's
+ * final scaling (by 128^-1·R^2) removes it, and KeyGen's t-hat removes it by
+ * a product with R^2.
+ *
+ * The matrix A-hat is never stored: each entry is sampled where it is used
+ * (rejection sampling from SHAKE128 branches, but only on the public ρ).
+ *
+ * Secrets (the seed, σ, s-hat, e, r, e1, e2, m', K', r', the re-encryption)
+ * stay out of branches and memory indices; decapsulation selects between K'
+ * and J(z || c) with a mask. tests/ct/ checks this under valgrind with
+ * CERTA_CT_VALGRIND defined, which makes DECLASSIFY tell memcheck that ρ is
+ * public. */
+#include "pq/mlkem.h"
+
+#include "crypto/crypto.h"
+#include "pq/keccak.h"
+
+#include <string.h>
+
+#ifdef CERTA_CT_VALGRIND
+#include <valgrind/memcheck.h>
+#define DECLASSIFY(p, n) VALGRIND_MAKE_MEM_DEFINED(p, n)
+#else
+#define DECLASSIFY(p, n) ((void)(p), (void)(n))
+#endif
+
+#define Q 3329
+#define N 256
+#define MAX_K 4
+#define POLY_BYTES 384    /* ByteEncode_12 of one polynomial */
+#define QINV 62209        /* q^-1 mod 2^16 */
+#define R2_MOD_Q 1353     /* 2^32 mod q: a Montgomery product with it multiplies by R */
+#define INVNTT_SCALE 1441 /* 128^-1 · 2^32 mod q */
+#define BARRETT_V 20159   /* round(2^26 / q) */
+
+typedef struct poly {
+    int16_t c[N];
+} poly;
+
+/* γ·b[2i+1] for each pair of an NTT-domain polynomial b (Algorithm 12's
+ * b1·γ), computed once per vector and reused by every matrix row. */
+typedef struct poly_cache {
+    int16_t c[N / 2];
+} poly_cache;
+
+typedef struct params {
+    unsigned k, du, dv; /* η1 = η2 = 2 for both parameter sets */
+} params;
+
+static params params_of(mlkem_kind kind) {
+    if (kind == MLKEM1024) return (params){4, 11, 5};
+    return (params){3, 10, 4};
+}
+
+size_t mlkem_ek_bytes(mlkem_kind k) {
+    return k == MLKEM1024 ? MLKEM1024_EK_BYTES : MLKEM768_EK_BYTES;
+}
+
+size_t mlkem_dk_bytes(mlkem_kind k) {
+    return k == MLKEM1024 ? MLKEM1024_DK_BYTES : MLKEM768_DK_BYTES;
+}
+
+size_t mlkem_ct_bytes(mlkem_kind k) {
+    return k == MLKEM1024 ? MLKEM1024_CT_BYTES : MLKEM768_CT_BYTES;
+}
+
+/* ζ^BitRev7(i) · R mod q, centred in (-q/2, q/2): computed from ζ = 17. */
+static const int16_t zetas[128] = {
+    -1044, -758,  -359,  -1517, 1493,  1422,  287,   202,   -171,  622,   1577,  182,   962,
+    -1202, -1474, 1468,  573,   -1325, 264,   383,   -829,  1458,  -1602, -130,  -681,  1017,
+    732,   608,   -1542, 411,   -205,  -1571, 1223,  652,   -552,  1015,  -1293, 1491,  -282,
+    -1544, 516,   -8,    -320,  -666,  -1618, -1162, 126,   1469,  -853,  -90,   -271,  830,
+    107,   -1421, -247,  -951,  -398,  961,   -1508, -725,  448,   -1065, 677,   -1275, -1103,
+    430,   555,   843,   -1251, 871,   1550,  105,   422,   587,   177,   -235,  -291,  -460,
+    1574,  1653,  -246,  778,   1159,  -147,  -777,  1483,  -602,  1119,  -1590, 644,   -872,
+    349,   418,   329,   -156,  -75,   817,   1097,  603,   610,   1322,  -1285, -1465, 384,
+    -1215, -136,  1218,  -1335, -874,  220,   -1187, -1659, -1185, -1530, -1278, 794,   -1510,
+    -854,  -870,  478,   -108,  -308,  996,   991,   958,   -1460, 1522,  1628,
+};
+
+/* ---- arithmetic mod q ---- */
+
+/* a · 2^-16 mod q, |result| < q, for |a| < q · 2^15. */
+static inline int16_t mont_reduce(int32_t a) {
+    int16_t t = (int16_t)(uint16_t)((uint32_t)a * QINV); /* a · q^-1 mod 2^16 */
+    return (int16_t)((a - (int32_t)t * Q) >> 16);        /* exact: a ≡ t·q mod 2^16 */
+}
+
+/* The same for a product of two int16: the high half of a·b minus the high
+ * half of t·q (their low halves are equal), a form compilers turn into
+ * 16-bit multiply-high vector instructions. */
+static inline int16_t mont_mul(int16_t a, int16_t b) {
+    int32_t p = (int32_t)a * b;
+    int16_t t = (int16_t)(uint16_t)((uint32_t)p * QINV);
+    return (int16_t)((p >> 16) - (((int32_t)t * Q) >> 16));
+}
+
+/* a mod q, centred: |result| <= (q + 1) / 2. */
+static inline int16_t barrett_reduce(int16_t a) {
+    int16_t t = (int16_t)((BARRETT_V * (int32_t)a + (1 << 25)) >> 26);
+    return (int16_t)(a - t * Q);
+}
+
+/* [0, q) from (-q, q), without a branch: add q when the sign bit is set. */
+static inline uint16_t to_unsigned(int16_t a) {
+    return (uint16_t)(a + ((a >> 15) & Q));
+}
+
+/* Hides a value from the optimiser so that mask arithmetic stays arithmetic. */
+static inline uint32_t value_barrier(uint32_t v) {
+#if defined(__GNUC__) || defined(__clang__)
+    __asm__("" : "+r"(v));
+#endif
+    return v;
+}
+
+/* Compress_d (§4.2.1): round(2^d · x / q) mod 2^d for x in [0, q), as
+ * floor((2^(d+1)·x + q) / 2q) with the division done by a multiplication
+ * (exact for every numerator below 2^24; tests/unit/test_mlkem checks all). */
+static inline uint32_t compress(uint16_t x, unsigned d) {
+    uint64_t n = ((uint64_t)x << (d + 1)) + Q;
+    return (uint32_t)((n * 10321340u) >> 36) & ((1u << d) - 1);
+}
+
+/* Decompress_d: round(q · y / 2^d). */
+static inline int16_t decompress(uint32_t y, unsigned d) {
+    return (int16_t)((y * Q + (1u << (d - 1))) >> d);
+}
+
+static void poly_reduce(poly *p) {
+    for (int i = 0; i < N; i++)
+        p->c[i] = barrett_reduce(p->c[i]);
+}
+
+static void poly_add(poly *r, const poly *a) {
+    for (int i = 0; i < N; i++)
+        r->c[i] = (int16_t)(r->c[i] + a->c[i]);
+}
+
+/* ---- NTT (Algorithms 9 and 10) ---- */
+
+/* In: |c| < q. Out: NTT(p), centred (Barrett). Each layer adds less than q
+ * to the magnitude, so seven layers stay below 8q < 2^15 without reducing. */
+static inline void ntt_layer(int16_t *c, unsigned len, unsigned z) {
+    for (unsigned start = 0; start < N; start += 2 * len) {
+        int16_t zeta = zetas[z++];
+        for (unsigned j = start; j < start + len; j++) {
+            int16_t t = mont_mul(zeta, c[j + len]);
+            c[j + len] = (int16_t)(c[j] - t);
+            c[j] = (int16_t)(c[j] + t);
+        }
+    }
+}
+
+/* Layer by layer with constant lengths, so the inner loops vectorise. */
+static void poly_ntt(poly *p) {
+    ntt_layer(p->c, 128, 1);
+    ntt_layer(p->c, 64, 2);
+    ntt_layer(p->c, 32, 4);
+    ntt_layer(p->c, 16, 8);
+    ntt_layer(p->c, 8, 16);
+    ntt_layer(p->c, 4, 32);
+    ntt_layer(p->c, 2, 64);
+    poly_reduce(p);
+}
+
+/* In: a row sum (factor R^-1), |c| < q. Out: NTT^-1 without that factor,
+ * |c| < q. Sums are reduced at once so every input stays below q. */
+static inline void invntt_layer(int16_t *c, unsigned len, unsigned z) {
+    for (unsigned start = 0; start < N; start += 2 * len) {
+        int16_t zeta = zetas[z--];
+        for (unsigned j = start; j < start + len; j++) {
+            int16_t t = c[j];
+            c[j] = barrett_reduce((int16_t)(t + c[j + len]));
+            c[j + len] = mont_mul(zeta, (int16_t)(c[j + len] - t));
+        }
+    }
+}
+
+static void poly_invntt(poly *p) {
+    invntt_layer(p->c, 2, 127);
+    invntt_layer(p->c, 4, 63);
+    invntt_layer(p->c, 8, 31);
+    invntt_layer(p->c, 16, 15);
+    invntt_layer(p->c, 32, 7);
+    invntt_layer(p->c, 64, 3);
+    invntt_layer(p->c, 128, 1);
+    for (int i = 0; i < N; i++)
+        p->c[i] = mont_mul(p->c[i], INVNTT_SCALE);
+}
+
+/* ---- MultiplyNTTs, a row at a time (Algorithms 11 and 12) ---- */
+
+/* Pair i's γ is ζ^(2·BitRev7(i)+1): +zetas[64 + i/2] for even i, minus it
+ * for odd i. */
+static void poly_make_cache(poly_cache *cache, const poly *b) {
+    for (int i = 0; i < N / 4; i++) {
+        cache->c[2 * i] = mont_mul(b->c[4 * i + 1], zetas[64 + i]);
+        cache->c[2 * i + 1] = mont_mul(b->c[4 * i + 3], (int16_t)-zetas[64 + i]);
+    }
+}
+
+/* acc += a ∘ b. Bounds: a in [0, 4096) (sampled or decoded), |b| <= (q+1)/2,
+ * |cache| < q: each term below 2^24.3, four of them below q · 2^15. */
+static void acc_basemul(int32_t acc[N], const poly *a, const poly *b, const poly_cache *cache) {
+    for (int i = 0; i < N / 2; i++) {
+        int32_t a0 = a->c[2 * i], a1 = a->c[2 * i + 1];
+        int32_t b0 = b->c[2 * i], b1 = b->c[2 * i + 1];
+        acc[2 * i] += a0 * b0 + a1 * cache->c[i];
+        acc[2 * i + 1] += a0 * b1 + a1 * b0;
+    }
+}
+
+static void acc_reduce(poly *r, const int32_t acc[N]) {
+    for (int i = 0; i < N; i++)
+        r->c[i] = mont_reduce(acc[i]);
+}
+
+/* ---- sampling (Algorithms 7 and 8) ---- */
+
+/* SampleNTT(ρ || x || y): rejection sampling of 12-bit values from SHAKE128.
+ * Public data only: branches are fine. 168-byte blocks are 56 triples, so no
+ * triple straddles two blocks. */
+static void sample_ntt(poly *p, const uint8_t rho[32], uint8_t x, uint8_t y) {
+    uint8_t seed[34], buf[3 * SHAKE128_RATE];
+    keccak_sponge s;
+    memcpy(seed, rho, 32);
+    seed[32] = x;
+    seed[33] = y;
+    shake128_init(&s);
+    keccak_absorb(&s, seed, sizeof seed);
+    keccak_squeeze_blocks(&s, buf, 3); /* 504 bytes give 256 values ~97 % of the time */
+    size_t len = sizeof buf, pos = 0;
+    int n = 0;
+    while (n < N) {
+        if (pos == len) {
+            keccak_squeeze_blocks(&s, buf, 1);
+            len = SHAKE128_RATE;
+            pos = 0;
+        }
+        uint16_t d1 = (uint16_t)(buf[pos] | (buf[pos + 1] & 0x0f) << 8);
+        uint16_t d2 = (uint16_t)(buf[pos + 1] >> 4 | buf[pos + 2] << 4);
+        pos += 3;
+        if (d1 < Q) p->c[n++] = (int16_t)d1;
+        if (d2 < Q && n < N) p->c[n++] = (int16_t)d2;
+    }
+}
+
+/* SamplePolyCBD_2(PRF_2(seed, nonce)): each coefficient is (b0 + b1) - (b2 + b3)
+ * of one nibble, taken eight at a time from a 32-bit word. */
+static void sample_cbd2(poly *p, const uint8_t seed[32], uint8_t nonce) {
+    uint8_t buf[128];
+    keccak_sponge s;
+    shake256_init(&s);
+    keccak_absorb(&s, seed, 32);
+    keccak_absorb(&s, &nonce, 1);
+    keccak_squeeze(&s, buf, sizeof buf);
+    keccak_wipe(&s);
+    for (int i = 0; i < N / 8; i++) {
+        uint32_t w = (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
+                     (uint32_t)buf[4 * i + 2] << 16 | (uint32_t)buf[4 * i + 3] << 24;
+        uint32_t pairs = (w & 0x55555555u) + ((w >> 1) & 0x55555555u);
+        for (int j = 0; j < 8; j++) {
+            int16_t a = (int16_t)((pairs >> (4 * j)) & 3),
+                    b = (int16_t)((pairs >> (4 * j + 2)) & 3);
+            p->c[8 * i + j] = (int16_t)(a - b);
+        }
+    }
+    crypto_zero(buf, sizeof buf);
+}
+
+/* ---- encodings (Algorithms 5 and 6, with Compress/Decompress) ---- */
+
+/* ByteEncode_12 of p reduced to [0, q). */
+static void poly_encode12(uint8_t out[POLY_BYTES], const poly *p) {
+    for (int i = 0; i < N / 2; i++) {
+        uint16_t a = to_unsigned(barrett_reduce(p->c[2 * i]));
+        uint16_t b = to_unsigned(barrett_reduce(p->c[2 * i + 1]));
+        out[3 * i] = (uint8_t)a;
+        out[3 * i + 1] = (uint8_t)(a >> 8 | b << 4);
+        out[3 * i + 2] = (uint8_t)(b >> 4);
+    }
+}
+
+/* ByteDecode_12: values in [0, 4096); the caller checks them against q. */
+static void poly_decode12(poly *p, const uint8_t in[POLY_BYTES]) {
+    for (int i = 0; i < N / 2; i++) {
+        p->c[2 * i] = (int16_t)(in[3 * i] | (in[3 * i + 1] & 0x0f) << 8);
+        p->c[2 * i + 1] = (int16_t)(in[3 * i + 1] >> 4 | in[3 * i + 2] << 4);
+    }
+}
+
+/* 1 when some 12-bit value of the encoding is >= q, else 0; no branch. */
+static uint32_t encoding_unreduced(const uint8_t *in, size_t polys) {
+    uint32_t bad = 0;
+    for (size_t i = 0; i < polys * N / 2; i++) {
+        uint32_t d1 = in[3 * i] | (uint32_t)(in[3 * i + 1] & 0x0f) << 8;
+        uint32_t d2 = (uint32_t)in[3 * i + 1] >> 4 | (uint32_t)in[3 * i + 2] << 4;
+        bad |= ((Q - 1) - d1) | ((Q - 1) - d2); /* wraps (top bit set) when >= q */
+    }
+    return bad >> 31;
+}
+
+/* ByteEncode_d(Compress_d(p)): 32·d bytes. Shifts and the flush test depend
+ * on d and the index only. */
+static void poly_compress_encode(uint8_t *out, const poly *p, unsigned d) {
+    uint64_t acc = 0;
+    unsigned bits = 0;
+    for (int i = 0; i < N; i++) {
+        acc |= (uint64_t)compress(to_unsigned(barrett_reduce(p->c[i])), d) << bits;
+        bits += d;
+        while (bits >= 8) {
+            *out++ = (uint8_t)acc;
+            acc >>= 8;
+            bits -= 8;
+        }
+    }
+}
+
+/* Decompress_d(ByteDecode_d(in)): every d-bit value is valid for d < 12. */
+static void poly_decode_decompress(poly *p, const uint8_t *in, unsigned d) {
+    uint64_t acc = 0;
+    unsigned bits = 0;
+    for (int i = 0; i < N; i++) {
+        while (bits < d) {
+            acc |= (uint64_t)*in++ << bits;
+            bits += 8;
+        }
+        p->c[i] = decompress((uint32_t)acc & ((1u << d) - 1), d);
+        acc >>= d;
+        bits -= d;
+    }
+}
+
+/* Decompress_1(ByteDecode_1(m)): bit → 0 or (q+1)/2 by a mask. */
+static void poly_from_message(poly *p, const uint8_t m[32]) {
+    for (int i = 0; i < N; i++) {
+        int16_t bit = (int16_t)((m[i / 8] >> (i % 8)) & 1);
+        p->c[i] = (int16_t)(-bit & ((Q + 1) / 2));
+    }
+}
+
+/* ByteEncode_1(Compress_1(p)). */
+static void poly_to_message(uint8_t m[32], const poly *p) {
+    memset(m, 0, 32);
+    for (int i = 0; i < N; i++)
+        m[i / 8] |= (uint8_t)(compress(to_unsigned(barrett_reduce(p->c[i])), 1) << (i % 8));
+}
+
+/* ---- K-PKE (Algorithms 13 to 15) ---- */
+
+/* K-PKE.KeyGen: ek = ByteEncode_12(t-hat) || ρ, dk_pke = ByteEncode_12(s-hat). */
+static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8_t *dk_pke) {
+    const unsigned k = pr->k;
+    uint8_t g_in[33], rho_sigma[64];
+    poly s[MAX_K], e, t, a;
+    poly_cache s_cache[MAX_K];
+    int32_t acc[N];
+
+    memcpy(g_in, d, 32);
+    g_in[32] = (uint8_t)k; /* domain separation by k (FIPS 203 final) */
+    sha3_512(g_in, sizeof g_in, rho_sigma);
+    const uint8_t *rho = rho_sigma, *sigma = rho_sigma + 32;
+    DECLASSIFY(rho_sigma, 32); /* ρ is published in ek */
+
+    for (unsigned i = 0; i < k; i++) {
+        sample_cbd2(&s[i], sigma, (uint8_t)i);
+        poly_ntt(&s[i]);
+        poly_make_cache(&s_cache[i], &s[i]);
+    }
+    for (unsigned i = 0; i < k; i++) {
+        memset(acc, 0, sizeof acc);
+        for (unsigned j = 0; j < k; j++) {
+            sample_ntt(&a, rho, (uint8_t)j, (uint8_t)i); /* A-hat[i][j] */
+            acc_basemul(acc, &a, &s[j], &s_cache[j]);
+        }
+        acc_reduce(&t, acc);
+        for (int c = 0; c < N; c++)
+            t.c[c] = mont_mul(t.c[c], R2_MOD_Q);
+        sample_cbd2(&e, sigma, (uint8_t)(k + i));
+        poly_ntt(&e);
+        poly_add(&t, &e);
+        poly_encode12(ek + POLY_BYTES * i, &t);
+    }
+    memcpy(ek + POLY_BYTES * k, rho, 32);
+    for (unsigned i = 0; i < k; i++)
+        poly_encode12(dk_pke + POLY_BYTES * i, &s[i]);
+
+    crypto_zero(g_in, sizeof g_in);
+    crypto_zero(rho_sigma, sizeof rho_sigma);
+    crypto_zero(s, sizeof s);
+    crypto_zero(s_cache, sizeof s_cache);
+    crypto_zero(&e, sizeof e);
+    crypto_zero(&t, sizeof t);
+    crypto_zero(acc, sizeof acc);
+}
+
+/* K-PKE.Encrypt(ek, m, r) -> ct; ek passed the modulus check. */
+static void pke_encrypt(const params *pr, const uint8_t *ek, const uint8_t m[32],
+                        const uint8_t r[32], uint8_t *ct) {
+    const unsigned k = pr->k;
+    const uint8_t *rho = ek + POLY_BYTES * k;
+    poly r_hat[MAX_K], a, u, e;
+    poly_cache r_cache[MAX_K];
+    int32_t acc[N];
+
+    for (unsigned i = 0; i < k; i++) {
+        sample_cbd2(&r_hat[i], r, (uint8_t)i);
+        poly_ntt(&r_hat[i]);
+        poly_make_cache(&r_cache[i], &r_hat[i]);
+    }
+    /* u = NTT^-1(A-hat^T ∘ r-hat) + e1 */
+    for (unsigned i = 0; i < k; i++) {
+        memset(acc, 0, sizeof acc);
+        for (unsigned j = 0; j < k; j++) {
+            sample_ntt(&a, rho, (uint8_t)i, (uint8_t)j); /* A-hat[j][i] */
+            acc_basemul(acc, &a, &r_hat[j], &r_cache[j]);
+        }
+        acc_reduce(&u, acc);
+        poly_invntt(&u);
+        sample_cbd2(&e, r, (uint8_t)(k + i));
+        poly_add(&u, &e);
+        poly_compress_encode(ct + 32 * pr->du * i, &u, pr->du);
+    }
+    /* v = NTT^-1(t-hat^T ∘ r-hat) + e2 + Decompress_1(m) */
+    memset(acc, 0, sizeof acc);
+    for (unsigned j = 0; j < k; j++) {
+        poly_decode12(&a, ek + POLY_BYTES * j);
+        acc_basemul(acc, &a, &r_hat[j], &r_cache[j]);
+    }
+    acc_reduce(&u, acc);
+    poly_invntt(&u);
+    sample_cbd2(&e, r, (uint8_t)(2 * k));
+    poly_add(&u, &e);
+    poly_from_message(&e, m);
+    poly_add(&u, &e);
+    poly_compress_encode(ct + 32 * pr->du * k, &u, pr->dv);
+
+    crypto_zero(r_hat, sizeof r_hat);
+    crypto_zero(r_cache, sizeof r_cache);
+    crypto_zero(&u, sizeof u);
+    crypto_zero(&e, sizeof e);
+    crypto_zero(acc, sizeof acc);
+}
+
+/* K-PKE.Decrypt(dk_pke, ct) -> m. */
+static void pke_decrypt(const params *pr, const uint8_t *dk_pke, const uint8_t *ct, uint8_t m[32]) {
+    const unsigned k = pr->k;
+    poly u, s, w;
+    poly_cache u_cache;
+    int32_t acc[N];
+
+    memset(acc, 0, sizeof acc);
+    for (unsigned i = 0; i < k; i++) {
+        poly_decode_decompress(&u, ct + 32 * pr->du * i, pr->du);
+        poly_ntt(&u);
+        poly_make_cache(&u_cache, &u);
+        poly_decode12(&s, dk_pke + POLY_BYTES * i);
+        acc_basemul(acc, &s, &u, &u_cache);
+    }
+    acc_reduce(&w, acc);
+    poly_invntt(&w);
+    poly_decode_decompress(&u, ct + 32 * pr->du * k, pr->dv);
+    for (int i = 0; i < N; i++)
+        w.c[i] = (int16_t)(u.c[i] - w.c[i]); /* v' - s^T u' */
+    poly_to_message(m, &w);
+
+    crypto_zero(&s, sizeof s);
+    crypto_zero(&w, sizeof w);
+    crypto_zero(acc, sizeof acc);
+}
+
+/* ---- ML-KEM (Algorithms 16 to 18) ---- */
+
+void mlkem_keygen(mlkem_kind kind, const uint8_t seed[64], uint8_t *ek, uint8_t *dk) {
+    const params pr = params_of(kind);
+    const size_t ek_len = POLY_BYTES * pr.k + 32;
+    pke_keygen(&pr, seed, ek, dk);
+    memcpy(dk + POLY_BYTES * pr.k, ek, ek_len);
+    sha3_256(ek, ek_len, dk + POLY_BYTES * pr.k + ek_len);       /* H(ek) */
+    memcpy(dk + POLY_BYTES * pr.k + ek_len + 32, seed + 32, 32); /* z */
+}
+
+int mlkem_encaps(mlkem_kind kind, const uint8_t *ek, const uint8_t m[32], uint8_t *ct,
+                 uint8_t ss[32]) {
+    const params pr = params_of(kind);
+    const size_t ek_len = POLY_BYTES * pr.k + 32;
+    if (encoding_unreduced(ek, pr.k)) { /* §7.2 modulus check; ek is public */
+        memset(ct, 0, mlkem_ct_bytes(kind));
+        memset(ss, 0, 32);
+        return -1;
+    }
+    uint8_t g_in[64], k_r[64];
+    memcpy(g_in, m, 32);
+    sha3_256(ek, ek_len, g_in + 32);
+    sha3_512(g_in, sizeof g_in, k_r); /* (K, r) = G(m || H(ek)) */
+    pke_encrypt(&pr, ek, m, k_r + 32, ct);
+    memcpy(ss, k_r, 32);
+    crypto_zero(g_in, sizeof g_in);
+    crypto_zero(k_r, sizeof k_r);
+    return 0;
+}
+
+int mlkem_decaps(mlkem_kind kind, const uint8_t *dk, const uint8_t *ct, uint8_t ss[32]) {
+    const params pr = params_of(kind);
+    const size_t ek_len = POLY_BYTES * pr.k + 32, ct_len = mlkem_ct_bytes(kind);
+    const uint8_t *dk_pke = dk, *ek = dk + POLY_BYTES * pr.k;
+    const uint8_t *h = ek + ek_len, *z = h + 32;
+    uint8_t ek_hash[32], g_in[64], k_r[64], k_bar[32], ct_again[MLKEM1024_CT_BYTES];
+
+    /* §7.3: H(ek) = h, and (beyond §7.3) s-hat reduced; both without a branch. */
+    DECLASSIFY(ek + POLY_BYTES * pr.k, 32); /* ρ, public: the matrix sampling branches on it */
+    sha3_256(ek, ek_len, ek_hash);
+    uint32_t diff = 0;
+    for (int i = 0; i < 32; i++)
+        diff |= ek_hash[i] ^ h[i];
+    uint32_t bad = ((0u - diff) >> 31) | encoding_unreduced(dk_pke, pr.k);
+
+    pke_decrypt(&pr, dk_pke, ct, g_in); /* m' */
+    memcpy(g_in + 32, h, 32);
+    sha3_512(g_in, sizeof g_in, k_r); /* (K', r') = G(m' || h) */
+
+    keccak_sponge j;
+    shake256_init(&j); /* K-bar = J(z || c) */
+    keccak_absorb(&j, z, 32);
+    keccak_absorb(&j, ct, ct_len);
+    keccak_squeeze(&j, k_bar, 32);
+    keccak_wipe(&j);
+
+    pke_encrypt(&pr, ek, g_in, k_r + 32, ct_again);
+    diff = 0;
+    for (size_t i = 0; i < ct_len; i++)
+        diff |= ct[i] ^ ct_again[i];
+    /* reject = 0xff..ff when c != c'; fail = 0xff..ff when dk is bad. */
+    uint32_t reject = value_barrier(0u - ((0u - diff) >> 31));
+    uint32_t fail = value_barrier(0u - bad);
+    for (int i = 0; i < 32; i++)
+        ss[i] = (uint8_t)(((k_r[i] & ~reject) | (k_bar[i] & reject)) & ~fail);
+
+    crypto_zero(g_in, sizeof g_in);
+    crypto_zero(k_r, sizeof k_r);
+    crypto_zero(k_bar, sizeof k_bar);
+    crypto_zero(ct_again, sizeof ct_again);
+    return (int)(0u - (fail & 1)); /* 0 or -1 */
+}
