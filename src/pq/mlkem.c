@@ -128,8 +128,8 @@ static inline uint32_t value_barrier(uint32_t v) {
  * floor((2^(d+1)·x + q) / 2q) with the division done by a multiplication
  * (exact for every numerator below 2^24; tests/unit/test_mlkem checks all). */
 static inline uint32_t compress(uint16_t x, unsigned d) {
-    uint64_t n = ((uint64_t)x << (d + 1)) + Q;
-    return (uint32_t)((n * 10321340u) >> 36) & ((1u << d) - 1);
+    uint32_t n = ((uint32_t)x << (d + 1)) + Q; /* below 2^24 */
+    return (uint32_t)(((uint64_t)n * 10321340u) >> 36) & ((1u << d) - 1);
 }
 
 /* Decompress_d: round(q · y / 2^d). */
@@ -323,10 +323,13 @@ static uint32_t encoding_unreduced(const uint8_t *in, size_t polys) {
 /* ByteEncode_d(Compress_d(p)): 32·d bytes. Shifts and the flush test depend
  * on d and the index only. */
 static inline void compress_encode_d(uint8_t *out, const poly *p, unsigned d) {
+    uint16_t t[N];
+    for (int i = 0; i < N; i++)
+        t[i] = (uint16_t)compress(to_unsigned(barrett_reduce(p->c[i])), d);
     uint64_t acc = 0;
     unsigned bits = 0;
     for (int i = 0; i < N; i++) {
-        acc |= (uint64_t)compress(to_unsigned(barrett_reduce(p->c[i])), d) << bits;
+        acc |= (uint64_t)t[i] << bits;
         bits += d;
         while (bits >= 8) {
             *out++ = (uint8_t)acc;
@@ -336,7 +339,8 @@ static inline void compress_encode_d(uint8_t *out, const poly *p, unsigned d) {
     }
 }
 
-/* One copy per d, so that the packing loop is unrolled for it. */
+/* One copy per d, so that its loops are specialised (compression first,
+ * in a loop that vectorises, then the packing). */
 static void poly_compress_encode(uint8_t *out, const poly *p, unsigned d) {
     switch (d) {
     case 4:
