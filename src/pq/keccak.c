@@ -1,8 +1,7 @@
 /* Keccak-f[1600] (FIPS 202 §3) and the sponge (§4) with its SHA-3/SHAKE
  * instances (§6). Lanes are 64-bit words; the byte order of the state is
  * little-endian, so loads and stores go byte by byte (portable, no alignment
- * needs). Every loop bound is a constant: the permutation unrolls and has no
- * data-dependent branch or index. */
+ * needs). The permutation has no data-dependent branch or index. */
 #include "pq/keccak.h"
 
 #include "crypto/crypto.h"
@@ -23,106 +22,148 @@ static inline uint64_t rotl64(uint64_t v, unsigned n) {
     return (v << (n & 63)) | (v >> ((64 - n) & 63));
 }
 
-/* One round per loop pass on 25 lanes held in locals (registers or a
- * compact spill area); the 24-iteration loop stays rolled. The rotation of
- * each lane is its ρ offset from FIPS 202 Table 2 (mod 64), the lane order
- * π's. */
-void keccak_f1600(uint64_t s[25]) {
-    uint64_t a0 = s[0], a1 = s[1], a2 = s[2], a3 = s[3], a4 = s[4], a5 = s[5], a6 = s[6], a7 = s[7],
-             a8 = s[8], a9 = s[9], a10 = s[10], a11 = s[11], a12 = s[12], a13 = s[13], a14 = s[14],
-             a15 = s[15], a16 = s[16], a17 = s[17], a18 = s[18], a19 = s[19], a20 = s[20],
-             a21 = s[21], a22 = s[22], a23 = s[23], a24 = s[24];
-    for (int round = 0; round < 24; round++) {
-        /* θ: each lane takes the parity of two neighbouring columns. */
-        uint64_t c0 = a0 ^ a5 ^ a10 ^ a15 ^ a20;
-        uint64_t c1 = a1 ^ a6 ^ a11 ^ a16 ^ a21;
-        uint64_t c2 = a2 ^ a7 ^ a12 ^ a17 ^ a22;
-        uint64_t c3 = a3 ^ a8 ^ a13 ^ a18 ^ a23;
-        uint64_t c4 = a4 ^ a9 ^ a14 ^ a19 ^ a24;
-        uint64_t d0 = c4 ^ rotl64(c1, 1);
-        uint64_t d1 = c0 ^ rotl64(c2, 1);
-        uint64_t d2 = c1 ^ rotl64(c3, 1);
-        uint64_t d3 = c2 ^ rotl64(c4, 1);
-        uint64_t d4 = c3 ^ rotl64(c0, 1);
-        /* ρ and π: lane (x, y) moves to (y, 2x + 3y), rotated by its offset. */
-        uint64_t b0 = rotl64(a0 ^ d0, 0);
-        uint64_t b1 = rotl64(a6 ^ d1, 44);
-        uint64_t b2 = rotl64(a12 ^ d2, 43);
-        uint64_t b3 = rotl64(a18 ^ d3, 21);
-        uint64_t b4 = rotl64(a24 ^ d4, 14);
-        uint64_t b5 = rotl64(a3 ^ d3, 28);
-        uint64_t b6 = rotl64(a9 ^ d4, 20);
-        uint64_t b7 = rotl64(a10 ^ d0, 3);
-        uint64_t b8 = rotl64(a16 ^ d1, 45);
-        uint64_t b9 = rotl64(a22 ^ d2, 61);
-        uint64_t b10 = rotl64(a1 ^ d1, 1);
-        uint64_t b11 = rotl64(a7 ^ d2, 6);
-        uint64_t b12 = rotl64(a13 ^ d3, 25);
-        uint64_t b13 = rotl64(a19 ^ d4, 8);
-        uint64_t b14 = rotl64(a20 ^ d0, 18);
-        uint64_t b15 = rotl64(a4 ^ d4, 27);
-        uint64_t b16 = rotl64(a5 ^ d0, 36);
-        uint64_t b17 = rotl64(a11 ^ d1, 10);
-        uint64_t b18 = rotl64(a17 ^ d2, 15);
-        uint64_t b19 = rotl64(a23 ^ d3, 56);
-        uint64_t b20 = rotl64(a2 ^ d2, 62);
-        uint64_t b21 = rotl64(a8 ^ d3, 55);
-        uint64_t b22 = rotl64(a14 ^ d4, 39);
-        uint64_t b23 = rotl64(a15 ^ d0, 41);
-        uint64_t b24 = rotl64(a21 ^ d1, 2);
-        /* χ along rows, then ι. */
-        a0 = b0 ^ (~b1 & b2);
-        a1 = b1 ^ (~b2 & b3);
-        a2 = b2 ^ (~b3 & b4);
-        a3 = b3 ^ (~b4 & b0);
-        a4 = b4 ^ (~b0 & b1);
-        a5 = b5 ^ (~b6 & b7);
-        a6 = b6 ^ (~b7 & b8);
-        a7 = b7 ^ (~b8 & b9);
-        a8 = b8 ^ (~b9 & b5);
-        a9 = b9 ^ (~b5 & b6);
-        a10 = b10 ^ (~b11 & b12);
-        a11 = b11 ^ (~b12 & b13);
-        a12 = b12 ^ (~b13 & b14);
-        a13 = b13 ^ (~b14 & b10);
-        a14 = b14 ^ (~b10 & b11);
-        a15 = b15 ^ (~b16 & b17);
-        a16 = b16 ^ (~b17 & b18);
-        a17 = b17 ^ (~b18 & b19);
-        a18 = b18 ^ (~b19 & b15);
-        a19 = b19 ^ (~b15 & b16);
-        a20 = b20 ^ (~b21 & b22);
-        a21 = b21 ^ (~b22 & b23);
-        a22 = b22 ^ (~b23 & b24);
-        a23 = b23 ^ (~b24 & b20);
-        a24 = b24 ^ (~b20 & b21);
-        a0 ^= round_constants[round];
+/* Two rounds per loop pass, the state going from a to e and back. Each
+ * round computes θ's column parities, then one output plane (row y) at a
+ * time: its five lanes gathered through π (lane (x, y) of the output comes
+ * from (x + 3y, x)), with θ's D and ρ's rotation (FIPS 202 Table 2, mod 64),
+ * then χ. Only D and one plane are live: few enough values for the
+ * registers of a 64-bit CPU, so little spilling. */
+void keccak_f1600(uint64_t a[25]) {
+    uint64_t e[25];
+    for (int round = 0; round < 24; round += 2) {
+        {
+            uint64_t c0 = a[0] ^ a[5] ^ a[10] ^ a[15] ^ a[20];
+            uint64_t c1 = a[1] ^ a[6] ^ a[11] ^ a[16] ^ a[21];
+            uint64_t c2 = a[2] ^ a[7] ^ a[12] ^ a[17] ^ a[22];
+            uint64_t c3 = a[3] ^ a[8] ^ a[13] ^ a[18] ^ a[23];
+            uint64_t c4 = a[4] ^ a[9] ^ a[14] ^ a[19] ^ a[24];
+            uint64_t d0 = c4 ^ rotl64(c1, 1);
+            uint64_t d1 = c0 ^ rotl64(c2, 1);
+            uint64_t d2 = c1 ^ rotl64(c3, 1);
+            uint64_t d3 = c2 ^ rotl64(c4, 1);
+            uint64_t d4 = c3 ^ rotl64(c0, 1);
+            uint64_t b0_0 = rotl64(a[0] ^ d0, 0);
+            uint64_t b1_0 = rotl64(a[6] ^ d1, 44);
+            uint64_t b2_0 = rotl64(a[12] ^ d2, 43);
+            uint64_t b3_0 = rotl64(a[18] ^ d3, 21);
+            uint64_t b4_0 = rotl64(a[24] ^ d4, 14);
+            e[0] = b0_0 ^ (~b1_0 & b2_0);
+            e[1] = b1_0 ^ (~b2_0 & b3_0);
+            e[2] = b2_0 ^ (~b3_0 & b4_0);
+            e[3] = b3_0 ^ (~b4_0 & b0_0);
+            e[4] = b4_0 ^ (~b0_0 & b1_0);
+            uint64_t b0_1 = rotl64(a[3] ^ d3, 28);
+            uint64_t b1_1 = rotl64(a[9] ^ d4, 20);
+            uint64_t b2_1 = rotl64(a[10] ^ d0, 3);
+            uint64_t b3_1 = rotl64(a[16] ^ d1, 45);
+            uint64_t b4_1 = rotl64(a[22] ^ d2, 61);
+            e[5] = b0_1 ^ (~b1_1 & b2_1);
+            e[6] = b1_1 ^ (~b2_1 & b3_1);
+            e[7] = b2_1 ^ (~b3_1 & b4_1);
+            e[8] = b3_1 ^ (~b4_1 & b0_1);
+            e[9] = b4_1 ^ (~b0_1 & b1_1);
+            uint64_t b0_2 = rotl64(a[1] ^ d1, 1);
+            uint64_t b1_2 = rotl64(a[7] ^ d2, 6);
+            uint64_t b2_2 = rotl64(a[13] ^ d3, 25);
+            uint64_t b3_2 = rotl64(a[19] ^ d4, 8);
+            uint64_t b4_2 = rotl64(a[20] ^ d0, 18);
+            e[10] = b0_2 ^ (~b1_2 & b2_2);
+            e[11] = b1_2 ^ (~b2_2 & b3_2);
+            e[12] = b2_2 ^ (~b3_2 & b4_2);
+            e[13] = b3_2 ^ (~b4_2 & b0_2);
+            e[14] = b4_2 ^ (~b0_2 & b1_2);
+            uint64_t b0_3 = rotl64(a[4] ^ d4, 27);
+            uint64_t b1_3 = rotl64(a[5] ^ d0, 36);
+            uint64_t b2_3 = rotl64(a[11] ^ d1, 10);
+            uint64_t b3_3 = rotl64(a[17] ^ d2, 15);
+            uint64_t b4_3 = rotl64(a[23] ^ d3, 56);
+            e[15] = b0_3 ^ (~b1_3 & b2_3);
+            e[16] = b1_3 ^ (~b2_3 & b3_3);
+            e[17] = b2_3 ^ (~b3_3 & b4_3);
+            e[18] = b3_3 ^ (~b4_3 & b0_3);
+            e[19] = b4_3 ^ (~b0_3 & b1_3);
+            uint64_t b0_4 = rotl64(a[2] ^ d2, 62);
+            uint64_t b1_4 = rotl64(a[8] ^ d3, 55);
+            uint64_t b2_4 = rotl64(a[14] ^ d4, 39);
+            uint64_t b3_4 = rotl64(a[15] ^ d0, 41);
+            uint64_t b4_4 = rotl64(a[21] ^ d1, 2);
+            e[20] = b0_4 ^ (~b1_4 & b2_4);
+            e[21] = b1_4 ^ (~b2_4 & b3_4);
+            e[22] = b2_4 ^ (~b3_4 & b4_4);
+            e[23] = b3_4 ^ (~b4_4 & b0_4);
+            e[24] = b4_4 ^ (~b0_4 & b1_4);
+            e[0] ^= round_constants[round];
+        }
+        {
+            uint64_t c0 = e[0] ^ e[5] ^ e[10] ^ e[15] ^ e[20];
+            uint64_t c1 = e[1] ^ e[6] ^ e[11] ^ e[16] ^ e[21];
+            uint64_t c2 = e[2] ^ e[7] ^ e[12] ^ e[17] ^ e[22];
+            uint64_t c3 = e[3] ^ e[8] ^ e[13] ^ e[18] ^ e[23];
+            uint64_t c4 = e[4] ^ e[9] ^ e[14] ^ e[19] ^ e[24];
+            uint64_t d0 = c4 ^ rotl64(c1, 1);
+            uint64_t d1 = c0 ^ rotl64(c2, 1);
+            uint64_t d2 = c1 ^ rotl64(c3, 1);
+            uint64_t d3 = c2 ^ rotl64(c4, 1);
+            uint64_t d4 = c3 ^ rotl64(c0, 1);
+            uint64_t b0_0 = rotl64(e[0] ^ d0, 0);
+            uint64_t b1_0 = rotl64(e[6] ^ d1, 44);
+            uint64_t b2_0 = rotl64(e[12] ^ d2, 43);
+            uint64_t b3_0 = rotl64(e[18] ^ d3, 21);
+            uint64_t b4_0 = rotl64(e[24] ^ d4, 14);
+            a[0] = b0_0 ^ (~b1_0 & b2_0);
+            a[1] = b1_0 ^ (~b2_0 & b3_0);
+            a[2] = b2_0 ^ (~b3_0 & b4_0);
+            a[3] = b3_0 ^ (~b4_0 & b0_0);
+            a[4] = b4_0 ^ (~b0_0 & b1_0);
+            uint64_t b0_1 = rotl64(e[3] ^ d3, 28);
+            uint64_t b1_1 = rotl64(e[9] ^ d4, 20);
+            uint64_t b2_1 = rotl64(e[10] ^ d0, 3);
+            uint64_t b3_1 = rotl64(e[16] ^ d1, 45);
+            uint64_t b4_1 = rotl64(e[22] ^ d2, 61);
+            a[5] = b0_1 ^ (~b1_1 & b2_1);
+            a[6] = b1_1 ^ (~b2_1 & b3_1);
+            a[7] = b2_1 ^ (~b3_1 & b4_1);
+            a[8] = b3_1 ^ (~b4_1 & b0_1);
+            a[9] = b4_1 ^ (~b0_1 & b1_1);
+            uint64_t b0_2 = rotl64(e[1] ^ d1, 1);
+            uint64_t b1_2 = rotl64(e[7] ^ d2, 6);
+            uint64_t b2_2 = rotl64(e[13] ^ d3, 25);
+            uint64_t b3_2 = rotl64(e[19] ^ d4, 8);
+            uint64_t b4_2 = rotl64(e[20] ^ d0, 18);
+            a[10] = b0_2 ^ (~b1_2 & b2_2);
+            a[11] = b1_2 ^ (~b2_2 & b3_2);
+            a[12] = b2_2 ^ (~b3_2 & b4_2);
+            a[13] = b3_2 ^ (~b4_2 & b0_2);
+            a[14] = b4_2 ^ (~b0_2 & b1_2);
+            uint64_t b0_3 = rotl64(e[4] ^ d4, 27);
+            uint64_t b1_3 = rotl64(e[5] ^ d0, 36);
+            uint64_t b2_3 = rotl64(e[11] ^ d1, 10);
+            uint64_t b3_3 = rotl64(e[17] ^ d2, 15);
+            uint64_t b4_3 = rotl64(e[23] ^ d3, 56);
+            a[15] = b0_3 ^ (~b1_3 & b2_3);
+            a[16] = b1_3 ^ (~b2_3 & b3_3);
+            a[17] = b2_3 ^ (~b3_3 & b4_3);
+            a[18] = b3_3 ^ (~b4_3 & b0_3);
+            a[19] = b4_3 ^ (~b0_3 & b1_3);
+            uint64_t b0_4 = rotl64(e[2] ^ d2, 62);
+            uint64_t b1_4 = rotl64(e[8] ^ d3, 55);
+            uint64_t b2_4 = rotl64(e[14] ^ d4, 39);
+            uint64_t b3_4 = rotl64(e[15] ^ d0, 41);
+            uint64_t b4_4 = rotl64(e[21] ^ d1, 2);
+            a[20] = b0_4 ^ (~b1_4 & b2_4);
+            a[21] = b1_4 ^ (~b2_4 & b3_4);
+            a[22] = b2_4 ^ (~b3_4 & b4_4);
+            a[23] = b3_4 ^ (~b4_4 & b0_4);
+            a[24] = b4_4 ^ (~b0_4 & b1_4);
+            a[0] ^= round_constants[round + 1];
+        }
     }
-    s[0] = a0;
-    s[1] = a1;
-    s[2] = a2;
-    s[3] = a3;
-    s[4] = a4;
-    s[5] = a5;
-    s[6] = a6;
-    s[7] = a7;
-    s[8] = a8;
-    s[9] = a9;
-    s[10] = a10;
-    s[11] = a11;
-    s[12] = a12;
-    s[13] = a13;
-    s[14] = a14;
-    s[15] = a15;
-    s[16] = a16;
-    s[17] = a17;
-    s[18] = a18;
-    s[19] = a19;
-    s[20] = a20;
-    s[21] = a21;
-    s[22] = a22;
-    s[23] = a23;
-    s[24] = a24;
+    /* e holds the state one round before the output, from which the output
+     * follows: wipe it, as it may be the sponge's secret. */
+    memset(e, 0, sizeof e);
+#if defined(__GNUC__) || defined(__clang__)
+    __asm__ __volatile__("" : : "r"(e) : "memory");
+#endif
 }
 
 static inline uint64_t load64_le(const uint8_t *p) {

@@ -128,8 +128,8 @@ static inline uint32_t value_barrier(uint32_t v) {
  * floor((2^(d+1)·x + q) / 2q) with the division done by a multiplication
  * (exact for every numerator below 2^24; tests/unit/test_mlkem checks all). */
 static inline uint32_t compress(uint16_t x, unsigned d) {
-    uint64_t n = ((uint64_t)x << (d + 1)) + Q;
-    return (uint32_t)((n * 10321340u) >> 36) & ((1u << d) - 1);
+    uint32_t n = ((uint32_t)x << (d + 1)) + Q; /* below 2^24 */
+    return (uint32_t)(((uint64_t)n * 10321340u) >> 36) & ((1u << d) - 1);
 }
 
 /* Decompress_d: round(q · y / 2^d). */
@@ -174,29 +174,33 @@ static void poly_ntt(poly *p) {
     poly_reduce(p);
 }
 
-/* In: a row sum (factor R^-1), |c| < q. Out: NTT^-1 without that factor,
- * |c| < q. Sums are reduced at once so every input stays below q. */
-static inline void invntt_layer(int16_t *c, unsigned len, unsigned z) {
+/* reduce: Barrett-reduce the sums. Without it they double, so it is done
+ * every other layer: inputs below q give sums below 2q, then 4q, reduced;
+ * differences below 4q stay within int16 and Montgomery's bound. */
+static inline void invntt_layer(int16_t *c, unsigned len, unsigned z, int reduce) {
     for (unsigned start = 0; start < N; start += 2 * len) {
         int16_t zeta = zetas[z--];
         for (unsigned j = start; j < start + len; j++) {
             int16_t t = c[j];
-            c[j] = barrett_reduce((int16_t)(t + c[j + len]));
+            int16_t sum = (int16_t)(t + c[j + len]);
+            c[j] = reduce ? barrett_reduce(sum) : sum;
             c[j + len] = mont_mul(zeta, (int16_t)(c[j + len] - t));
         }
     }
 }
 
+/* In: a row sum (factor R^-1), |c| < q. Out: NTT^-1 without that factor,
+ * |c| < q. */
 static void poly_invntt(poly *p) {
-    invntt_layer(p->c, 2, 127);
-    invntt_layer(p->c, 4, 63);
-    invntt_layer(p->c, 8, 31);
-    invntt_layer(p->c, 16, 15);
-    invntt_layer(p->c, 32, 7);
-    invntt_layer(p->c, 64, 3);
-    invntt_layer(p->c, 128, 1);
+    invntt_layer(p->c, 2, 127, 0);
+    invntt_layer(p->c, 4, 63, 1);
+    invntt_layer(p->c, 8, 31, 0);
+    invntt_layer(p->c, 16, 15, 1);
+    invntt_layer(p->c, 32, 7, 0);
+    invntt_layer(p->c, 64, 3, 1);
+    invntt_layer(p->c, 128, 1, 0);
     for (int i = 0; i < N; i++)
-        p->c[i] = mont_mul(p->c[i], INVNTT_SCALE);
+        p->c[i] = mont_mul(p->c[i], INVNTT_SCALE); /* |c| < 2q in */
 }
 
 /* ---- MultiplyNTTs, a row at a time (Algorithms 11 and 12) ---- */
@@ -229,18 +233,19 @@ static void acc_reduce(poly *r, const int32_t acc[N]) {
 /* ---- sampling (Algorithms 7 and 8) ---- */
 
 /* SampleNTT(ρ || x || y): rejection sampling of 12-bit values from SHAKE128.
- * Public data only: branches are fine. 168-byte blocks are 56 triples, so no
- * triple straddles two blocks. */
+ * Public data only (branching would be fine; a branch-free loop is faster).
+ * 168-byte blocks are 56 triples, so no triple straddles two blocks. */
 static void sample_ntt(poly *p, const uint8_t rho[32], uint8_t x, uint8_t y) {
-    uint8_t seed[34], buf[3 * SHAKE128_RATE];
+    uint8_t seed[34], buf[2 * SHAKE128_RATE];
     keccak_sponge s;
     memcpy(seed, rho, 32);
     seed[32] = x;
     seed[33] = y;
     shake128_init(&s);
     keccak_absorb(&s, seed, sizeof seed);
-    keccak_squeeze_blocks(&s, buf, 3); /* 504 bytes give 256 values ~97 % of the time */
-    size_t len = sizeof buf, pos = 0;
+    keccak_squeeze_blocks(&s, buf, 2); /* 336 bytes: 256 values need ~472 on average */
+    size_t len = 2 * SHAKE128_RATE, pos = 0;
+    int16_t got[N + 2]; /* room for the pair that overshoots */
     int n = 0;
     while (n < N) {
         if (pos == len) {
@@ -248,12 +253,16 @@ static void sample_ntt(poly *p, const uint8_t rho[32], uint8_t x, uint8_t y) {
             len = SHAKE128_RATE;
             pos = 0;
         }
+        /* Store each candidate, keep it by advancing n: no unpredictable branch. */
         uint16_t d1 = (uint16_t)(buf[pos] | (buf[pos + 1] & 0x0f) << 8);
         uint16_t d2 = (uint16_t)(buf[pos + 1] >> 4 | buf[pos + 2] << 4);
         pos += 3;
-        if (d1 < Q) p->c[n++] = (int16_t)d1;
-        if (d2 < Q && n < N) p->c[n++] = (int16_t)d2;
+        got[n] = (int16_t)d1;
+        n += d1 < Q;
+        got[n] = (int16_t)d2;
+        n += d2 < Q;
     }
+    memcpy(p->c, got, sizeof p->c);
 }
 
 /* SamplePolyCBD_2(PRF_2(seed, nonce)): each coefficient is (b0 + b1) - (b2 + b3)
@@ -313,11 +322,14 @@ static uint32_t encoding_unreduced(const uint8_t *in, size_t polys) {
 
 /* ByteEncode_d(Compress_d(p)): 32·d bytes. Shifts and the flush test depend
  * on d and the index only. */
-static void poly_compress_encode(uint8_t *out, const poly *p, unsigned d) {
+static inline void compress_encode_d(uint8_t *out, const poly *p, unsigned d) {
+    uint16_t t[N];
+    for (int i = 0; i < N; i++)
+        t[i] = (uint16_t)compress(to_unsigned(barrett_reduce(p->c[i])), d);
     uint64_t acc = 0;
     unsigned bits = 0;
     for (int i = 0; i < N; i++) {
-        acc |= (uint64_t)compress(to_unsigned(barrett_reduce(p->c[i])), d) << bits;
+        acc |= (uint64_t)t[i] << bits;
         bits += d;
         while (bits >= 8) {
             *out++ = (uint8_t)acc;
@@ -327,8 +339,27 @@ static void poly_compress_encode(uint8_t *out, const poly *p, unsigned d) {
     }
 }
 
+/* One copy per d, so that its loops are specialised (compression first,
+ * in a loop that vectorises, then the packing). */
+static void poly_compress_encode(uint8_t *out, const poly *p, unsigned d) {
+    switch (d) {
+    case 4:
+        compress_encode_d(out, p, 4);
+        break;
+    case 5:
+        compress_encode_d(out, p, 5);
+        break;
+    case 10:
+        compress_encode_d(out, p, 10);
+        break;
+    default:
+        compress_encode_d(out, p, 11);
+        break;
+    }
+}
+
 /* Decompress_d(ByteDecode_d(in)): every d-bit value is valid for d < 12. */
-static void poly_decode_decompress(poly *p, const uint8_t *in, unsigned d) {
+static inline void decode_decompress_d(poly *p, const uint8_t *in, unsigned d) {
     uint64_t acc = 0;
     unsigned bits = 0;
     for (int i = 0; i < N; i++) {
@@ -339,6 +370,23 @@ static void poly_decode_decompress(poly *p, const uint8_t *in, unsigned d) {
         p->c[i] = decompress((uint32_t)acc & ((1u << d) - 1), d);
         acc >>= d;
         bits -= d;
+    }
+}
+
+static void poly_decode_decompress(poly *p, const uint8_t *in, unsigned d) {
+    switch (d) {
+    case 4:
+        decode_decompress_d(p, in, 4);
+        break;
+    case 5:
+        decode_decompress_d(p, in, 5);
+        break;
+    case 10:
+        decode_decompress_d(p, in, 10);
+        break;
+    default:
+        decode_decompress_d(p, in, 11);
+        break;
     }
 }
 
