@@ -137,6 +137,11 @@ int kex_derive(uint16_t group, kex_state *st, const uint8_t *peer, size_t peer_l
 #define KEX_FAILED (-2)
 int kex_respond(uint16_t group, const uint8_t *peer, size_t peer_len, uint8_t *pub, size_t *pub_len,
                 uint8_t *secret, size_t *secret_len);
+/* The classical share sent beside a hybrid one: when group is the hybrid's
+ * own ECDH group, its ECDH key is reused (no second keygen); otherwise a
+ * fresh key as kex_generate. */
+int kex_generate_beside(uint16_t group, const kex_state *hybrid, kex_state **st, uint8_t *pub,
+                        size_t *pub_len);
 void kex_free(kex_state *st);
 /* The (EC)DH private key, and a hybrid's ML-KEM decapsulation key, inside
  * (for tests that check the halves or look for them in memory). */

@@ -155,7 +155,7 @@ static int send_client_hello(certa_conn *c) {
     if (v13 && kex_generate(c->group, &c->kex_key, pub, &pub_len) != 0)
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_NONE, "generating a %s key share failed",
                          certa_group_name(c->group));
-    if (c->group2 && kex_generate(c->group2, &c->kex_key2, pub2, &pub2_len) != 0)
+    if (c->group2 && kex_generate_beside(c->group2, c->kex_key, &c->kex_key2, pub2, &pub2_len) != 0)
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_NONE, "generating a %s key share failed",
                          certa_group_name(c->group2));
     builder b;

@@ -463,6 +463,28 @@ static void test_hybrid(void) {
         EVP_PKEY_CTX_free(dc);
         EVP_PKEY_free(peer);
 
+        /* The classical share beside it: the hybrid's own ECDH key, reused,
+         * still usable once the hybrid state is gone. */
+        uint16_t ecdh = id == 0x11ec ? 0x001d : id == 0x11eb ? 0x0017 : 0x0018;
+        kex_state *side = NULL;
+        uint8_t sp[CRYPTO_MAX_PUBKEY], sa[CRYPTO_MAX_PUBKEY], x1[CRYPTO_MAX_SHARED],
+            x2[CRYPTO_MAX_SHARED];
+        size_t sp_len = 0, sa_len = 0, x1_len = 0, x2_len = 0;
+        CHECK(kex_generate_beside(ecdh, cl, &side, sp, &sp_len) == 0 && side != NULL &&
+                  sp_len == hy[g].ecdh_len &&
+                  !memcmp(sp, hy[g].kem_first ? cs + ek_len : cs, sp_len) &&
+                  kex_state_dh_key(side) == kex_state_dh_key(cl),
+              "%s: the share beside it (0x%04x) reuses its ECDH key", nm, ecdh);
+        CHECK(kex_respond(ecdh, sp, sp_len, sa, &sa_len, x1, &x1_len) == 0 &&
+                  kex_derive(ecdh, side, sa, sa_len, x2, &x2_len) == 0 && x1_len == x2_len &&
+                  !memcmp(x1, x2, x1_len),
+              "%s: the share beside it makes a working exchange", nm);
+        kex_state *other = NULL;
+        CHECK(kex_generate_beside(0x001e, cl, &other, sp, &sp_len) == 0 && sp_len == 56 &&
+                  kex_state_dh_key(other) != kex_state_dh_key(cl),
+              "%s: a share of another group beside it gets a fresh key", nm);
+        kex_free(other);
+
         /* Malformed client shares: the server refuses (illegal_parameter). */
         memcpy(bad, cs, cl_len);
         CHECK(kex_respond(id, bad, cl_len - 1, ss_, &sv_len, s1, &n1) == KEX_BAD_PEER &&
@@ -498,6 +520,9 @@ static void test_hybrid(void) {
         CHECK(kex_derive(id, cl, bad, sv_len, s2, &n2) != 0,
               "%s: an all-zero ECDH half in the server's share: refused", nm);
         kex_free(cl);
+        CHECK(kex_derive(ecdh, side, sa, sa_len, x2, &x2_len) == 0 && !memcmp(x1, x2, x1_len),
+              "%s: the share beside it outlives the hybrid state", nm);
+        kex_free(side);
     }
 }
 
