@@ -718,6 +718,10 @@ int certa_conn_recv(certa_conn *c, const uint8_t *data, size_t len, size_t *used
         bld_free(&c->hs_in);
         bld_init_alloc(&c->hs_in, 0);
     }
+    /* A server's flight went out before the client's Finished made it
+     * connected: its buffer (sealed records only; a hybrid's is over 2 KB)
+     * is not kept for an idle connection. */
+    if (c->state == ST_CONNECTED && c->out.len == 0 && c->out.cap) bld_release(&c->out);
     return 0;
 }
 
