@@ -37,11 +37,12 @@
 #define Q 3329
 #define N 256
 #define MAX_K 4
-#define POLY_BYTES 384    /* ByteEncode_12 of one polynomial */
-#define QINV 62209        /* q^-1 mod 2^16 */
-#define R2_MOD_Q 1353     /* 2^32 mod q: a Montgomery product with it multiplies by R */
-#define INVNTT_SCALE 1441 /* 128^-1 · 2^32 mod q */
-#define BARRETT_V 20159   /* round(2^26 / q) */
+#define POLY_BYTES 384        /* ByteEncode_12 of one polynomial */
+#define QINV 62209            /* q^-1 mod 2^16 */
+#define R2_MOD_Q 1353         /* 2^32 mod q: a Montgomery product with it multiplies by R */
+#define INVNTT_SCALE 1441     /* 128^-1 · 2^32 mod q */
+#define BARRETT_V 20159       /* round(2^26 / q) */
+#define INVNTT_LAST_ZETA 1397 /* zetas[1] · INVNTT_SCALE · R^-1 mod q, centred */
 
 typedef struct poly {
     int16_t c[N];
@@ -198,9 +199,13 @@ static void poly_invntt(poly *p) {
     invntt_layer(p->c, 16, 15, 1);
     invntt_layer(p->c, 32, 7, 0);
     invntt_layer(p->c, 64, 3, 1);
-    invntt_layer(p->c, 128, 1, 0);
-    for (int i = 0; i < N; i++)
-        p->c[i] = mont_mul(p->c[i], INVNTT_SCALE); /* |c| < 2q in */
+    /* The last layer (ζ = zetas[1]) with the scaling folded in: sums times
+     * the scale, differences times ζ·scale (one Montgomery product each). */
+    for (int j = 0; j < N / 2; j++) {
+        int16_t t = p->c[j], u = p->c[j + N / 2];
+        p->c[j] = mont_mul((int16_t)(t + u), INVNTT_SCALE);
+        p->c[j + N / 2] = mont_mul((int16_t)(u - t), INVNTT_LAST_ZETA);
+    }
 }
 
 /* ---- MultiplyNTTs, a row at a time (Algorithms 11 and 12) ---- */
