@@ -328,18 +328,21 @@ static uint32_t encoding_unreduced(const uint8_t *in, size_t polys) {
 /* ByteEncode_d(Compress_d(p)): 32·d bytes. Shifts and the flush test depend
  * on d and the index only. */
 static inline void compress_encode_d(uint8_t *out, const poly *p, unsigned d) {
-    uint16_t t[N];
-    for (int i = 0; i < N; i++)
-        t[i] = (uint16_t)compress(to_unsigned(barrett_reduce(p->c[i])), d);
-    uint64_t acc = 0;
-    unsigned bits = 0;
-    for (int i = 0; i < N; i++) {
-        acc |= (uint64_t)t[i] << bits;
-        bits += d;
-        while (bits >= 8) {
-            *out++ = (uint8_t)acc;
-            acc >>= 8;
-            bits -= 8;
+    /* 64 coefficients at a time: 8·d whole bytes, so each chunk packs alone. */
+    for (int base = 0; base < N; base += 64) {
+        uint16_t t[64];
+        for (int i = 0; i < 64; i++)
+            t[i] = (uint16_t)compress(to_unsigned(barrett_reduce(p->c[base + i])), d);
+        uint64_t acc = 0;
+        unsigned bits = 0;
+        for (int i = 0; i < 64; i++) {
+            acc |= (uint64_t)t[i] << bits;
+            bits += d;
+            while (bits >= 8) {
+                *out++ = (uint8_t)acc;
+                acc >>= 8;
+                bits -= 8;
+            }
         }
     }
 }
