@@ -607,5 +607,5 @@ int mlkem_decaps(mlkem_kind kind, const uint8_t *dk, const uint8_t *ct, uint8_t 
     crypto_zero(k_r, sizeof k_r);
     crypto_zero(k_bar, sizeof k_bar);
     crypto_zero(ct_again, sizeof ct_again);
-    return (int)(0u - (fail & 1)); /* 0 or -1 */
+    return -(int)(fail & 1); /* 0 or -1 */
 }
