@@ -297,12 +297,16 @@ static void sample_cbd2(poly *p, const uint8_t seed[32], uint8_t nonce) {
 
 /* ByteEncode_12 of p reduced to [0, q). */
 static void poly_encode12(uint8_t out[POLY_BYTES], const poly *p) {
-    for (int i = 0; i < N / 2; i++) {
-        uint16_t a = to_unsigned(barrett_reduce(p->c[2 * i]));
-        uint16_t b = to_unsigned(barrett_reduce(p->c[2 * i + 1]));
-        out[3 * i] = (uint8_t)a;
-        out[3 * i + 1] = (uint8_t)(a >> 8 | b << 4);
-        out[3 * i + 2] = (uint8_t)(b >> 4);
+    for (int base = 0; base < N; base += 64) { /* reduce in a loop that vectorises, then pack */
+        uint16_t t[64];
+        for (int i = 0; i < 64; i++)
+            t[i] = to_unsigned(barrett_reduce(p->c[base + i]));
+        for (int i = 0; i < 32; i++) {
+            out[3 * i] = (uint8_t)t[2 * i];
+            out[3 * i + 1] = (uint8_t)(t[2 * i] >> 8 | t[2 * i + 1] << 4);
+            out[3 * i + 2] = (uint8_t)(t[2 * i + 1] >> 4);
+        }
+        out += 96;
     }
 }
 
