@@ -138,11 +138,6 @@ static inline int16_t decompress(uint32_t y, unsigned d) {
     return (int16_t)((y * Q + (1u << (d - 1))) >> d);
 }
 
-static void poly_reduce(poly *p) {
-    for (int i = 0; i < N; i++)
-        p->c[i] = barrett_reduce(p->c[i]);
-}
-
 static void poly_add(poly *r, const poly *a) {
     for (int i = 0; i < N; i++)
         r->c[i] = (int16_t)(r->c[i] + a->c[i]);
@@ -170,9 +165,24 @@ static void poly_ntt(poly *p) {
     ntt_layer(p->c, 32, 4);
     ntt_layer(p->c, 16, 8);
     ntt_layer(p->c, 8, 16);
-    ntt_layer(p->c, 4, 32);
-    ntt_layer(p->c, 2, 64);
-    poly_reduce(p);
+    /* The last two layers work within 8 coefficients: done per group in
+     * registers, with the final reduction. */
+    for (int g = 0; g < N / 8; g++) {
+        int16_t *c = p->c + 8 * g, x[8];
+        int16_t z4 = zetas[32 + g], z2a = zetas[64 + 2 * g], z2b = zetas[65 + 2 * g];
+        for (int j = 0; j < 4; j++) {
+            int16_t t = mont_mul(z4, c[j + 4]);
+            x[j + 4] = (int16_t)(c[j] - t);
+            x[j] = (int16_t)(c[j] + t);
+        }
+        for (int j = 0; j < 2; j++) {
+            int16_t t = mont_mul(z2a, x[j + 2]), u = mont_mul(z2b, x[j + 6]);
+            c[j + 2] = barrett_reduce((int16_t)(x[j] - t));
+            c[j] = barrett_reduce((int16_t)(x[j] + t));
+            c[j + 6] = barrett_reduce((int16_t)(x[j + 4] - u));
+            c[j + 4] = barrett_reduce((int16_t)(x[j + 4] + u));
+        }
+    }
 }
 
 /* reduce: Barrett-reduce the sums. Without it they double, so it is done
@@ -193,8 +203,21 @@ static inline void invntt_layer(int16_t *c, unsigned len, unsigned z, int reduce
 /* In: a row sum (factor R^-1), |c| < q. Out: NTT^-1 without that factor,
  * |c| < q. */
 static void poly_invntt(poly *p) {
-    invntt_layer(p->c, 2, 127, 0);
-    invntt_layer(p->c, 4, 63, 1);
+    /* The first two layers work within 8 coefficients: per group in registers. */
+    for (int g = 0; g < N / 8; g++) {
+        int16_t *c = p->c + 8 * g, x[8];
+        int16_t z2a = zetas[127 - 2 * g], z2b = zetas[126 - 2 * g], z4 = zetas[63 - g];
+        for (int j = 0; j < 2; j++) {
+            x[j] = (int16_t)(c[j] + c[j + 2]);
+            x[j + 2] = mont_mul(z2a, (int16_t)(c[j + 2] - c[j]));
+            x[j + 4] = (int16_t)(c[j + 4] + c[j + 6]);
+            x[j + 6] = mont_mul(z2b, (int16_t)(c[j + 6] - c[j + 4]));
+        }
+        for (int j = 0; j < 4; j++) {
+            c[j] = barrett_reduce((int16_t)(x[j] + x[j + 4]));
+            c[j + 4] = mont_mul(z4, (int16_t)(x[j + 4] - x[j]));
+        }
+    }
     invntt_layer(p->c, 8, 31, 0);
     invntt_layer(p->c, 16, 15, 1);
     invntt_layer(p->c, 32, 7, 0);
