@@ -27,9 +27,24 @@ static inline uint64_t rotl64(uint64_t v, unsigned n) {
  * time: its five lanes gathered through π (lane (x, y) of the output comes
  * from (x + 3y, x)), with θ's D and ρ's rotation (FIPS 202 Table 2, mod 64),
  * then χ. Only D and one plane are live: few enough values for the
- * registers of a 64-bit CPU, so little spilling. */
+ * registers of a 64-bit CPU, so little spilling.
+ *
+ * Lane complementing: lanes 1, 2, 8, 12, 17 and 20 are kept complemented
+ * between rounds (flipped on entry and exit). θ turns that into a known
+ * pattern on χ's inputs, and each χ output b0 ^ (~b1 & b2) is then computed
+ * as b0 ^ (B1 op B2) with op AND or OR on the stored (possibly complemented)
+ * values, so that it lands in the pattern again; a NOT is left only where no
+ * such choice exists — 8 per round instead of 25. The choice per lane was
+ * made by checking every candidate's truth table (a small search, run once
+ * when writing this; test_keccak holds the result to FIPS 202 and EVP). */
 void keccak_f1600(uint64_t a[25]) {
     uint64_t e[25];
+    a[1] = ~a[1];
+    a[2] = ~a[2];
+    a[8] = ~a[8];
+    a[12] = ~a[12];
+    a[17] = ~a[17];
+    a[20] = ~a[20];
     for (int round = 0; round < 24; round += 2) {
         {
             uint64_t c0 = a[0] ^ a[5] ^ a[10] ^ a[15] ^ a[20];
@@ -47,51 +62,56 @@ void keccak_f1600(uint64_t a[25]) {
             uint64_t b2_0 = rotl64(a[12] ^ d2, 43);
             uint64_t b3_0 = rotl64(a[18] ^ d3, 21);
             uint64_t b4_0 = rotl64(a[24] ^ d4, 14);
-            e[0] = b0_0 ^ (~b1_0 & b2_0);
-            e[1] = b1_0 ^ (~b2_0 & b3_0);
-            e[2] = b2_0 ^ (~b3_0 & b4_0);
-            e[3] = b3_0 ^ (~b4_0 & b0_0);
-            e[4] = b4_0 ^ (~b0_0 & b1_0);
+            uint64_t n2_0 = ~b2_0;
+            e[0] = b0_0 ^ (b1_0 | b2_0);
+            e[1] = b1_0 ^ (n2_0 | b3_0);
+            e[2] = b2_0 ^ (b3_0 & b4_0);
+            e[3] = b3_0 ^ (b4_0 | b0_0);
+            e[4] = b4_0 ^ (b0_0 & b1_0);
             uint64_t b0_1 = rotl64(a[3] ^ d3, 28);
             uint64_t b1_1 = rotl64(a[9] ^ d4, 20);
             uint64_t b2_1 = rotl64(a[10] ^ d0, 3);
             uint64_t b3_1 = rotl64(a[16] ^ d1, 45);
             uint64_t b4_1 = rotl64(a[22] ^ d2, 61);
-            e[5] = b0_1 ^ (~b1_1 & b2_1);
-            e[6] = b1_1 ^ (~b2_1 & b3_1);
-            e[7] = b2_1 ^ (~b3_1 & b4_1);
-            e[8] = b3_1 ^ (~b4_1 & b0_1);
-            e[9] = b4_1 ^ (~b0_1 & b1_1);
+            uint64_t n4_1 = ~b4_1;
+            e[5] = b0_1 ^ (b1_1 | b2_1);
+            e[6] = b1_1 ^ (b2_1 & b3_1);
+            e[7] = b2_1 ^ (b3_1 | n4_1);
+            e[8] = b3_1 ^ (b4_1 | b0_1);
+            e[9] = b4_1 ^ (b0_1 & b1_1);
             uint64_t b0_2 = rotl64(a[1] ^ d1, 1);
             uint64_t b1_2 = rotl64(a[7] ^ d2, 6);
             uint64_t b2_2 = rotl64(a[13] ^ d3, 25);
             uint64_t b3_2 = rotl64(a[19] ^ d4, 8);
             uint64_t b4_2 = rotl64(a[20] ^ d0, 18);
-            e[10] = b0_2 ^ (~b1_2 & b2_2);
-            e[11] = b1_2 ^ (~b2_2 & b3_2);
-            e[12] = b2_2 ^ (~b3_2 & b4_2);
-            e[13] = b3_2 ^ (~b4_2 & b0_2);
-            e[14] = b4_2 ^ (~b0_2 & b1_2);
+            uint64_t n3_2 = ~b3_2;
+            e[10] = b0_2 ^ (b1_2 | b2_2);
+            e[11] = b1_2 ^ (b2_2 & b3_2);
+            e[12] = b2_2 ^ (n3_2 & b4_2);
+            e[13] = ~(b3_2 ^ (b4_2 | b0_2));
+            e[14] = b4_2 ^ (b0_2 & b1_2);
             uint64_t b0_3 = rotl64(a[4] ^ d4, 27);
             uint64_t b1_3 = rotl64(a[5] ^ d0, 36);
             uint64_t b2_3 = rotl64(a[11] ^ d1, 10);
             uint64_t b3_3 = rotl64(a[17] ^ d2, 15);
             uint64_t b4_3 = rotl64(a[23] ^ d3, 56);
-            e[15] = b0_3 ^ (~b1_3 & b2_3);
-            e[16] = b1_3 ^ (~b2_3 & b3_3);
-            e[17] = b2_3 ^ (~b3_3 & b4_3);
-            e[18] = b3_3 ^ (~b4_3 & b0_3);
-            e[19] = b4_3 ^ (~b0_3 & b1_3);
+            uint64_t n3_3 = ~b3_3;
+            e[15] = b0_3 ^ (b1_3 & b2_3);
+            e[16] = b1_3 ^ (b2_3 | b3_3);
+            e[17] = b2_3 ^ (n3_3 | b4_3);
+            e[18] = ~(b3_3 ^ (b4_3 & b0_3));
+            e[19] = b4_3 ^ (b0_3 | b1_3);
             uint64_t b0_4 = rotl64(a[2] ^ d2, 62);
             uint64_t b1_4 = rotl64(a[8] ^ d3, 55);
             uint64_t b2_4 = rotl64(a[14] ^ d4, 39);
             uint64_t b3_4 = rotl64(a[15] ^ d0, 41);
             uint64_t b4_4 = rotl64(a[21] ^ d1, 2);
-            e[20] = b0_4 ^ (~b1_4 & b2_4);
-            e[21] = b1_4 ^ (~b2_4 & b3_4);
-            e[22] = b2_4 ^ (~b3_4 & b4_4);
-            e[23] = b3_4 ^ (~b4_4 & b0_4);
-            e[24] = b4_4 ^ (~b0_4 & b1_4);
+            uint64_t n1_4 = ~b1_4;
+            e[20] = b0_4 ^ (n1_4 & b2_4);
+            e[21] = ~(b1_4 ^ (b2_4 | b3_4));
+            e[22] = b2_4 ^ (b3_4 & b4_4);
+            e[23] = b3_4 ^ (b4_4 | b0_4);
+            e[24] = b4_4 ^ (b0_4 & b1_4);
             e[0] ^= round_constants[round];
         }
         {
@@ -110,54 +130,65 @@ void keccak_f1600(uint64_t a[25]) {
             uint64_t b2_0 = rotl64(e[12] ^ d2, 43);
             uint64_t b3_0 = rotl64(e[18] ^ d3, 21);
             uint64_t b4_0 = rotl64(e[24] ^ d4, 14);
-            a[0] = b0_0 ^ (~b1_0 & b2_0);
-            a[1] = b1_0 ^ (~b2_0 & b3_0);
-            a[2] = b2_0 ^ (~b3_0 & b4_0);
-            a[3] = b3_0 ^ (~b4_0 & b0_0);
-            a[4] = b4_0 ^ (~b0_0 & b1_0);
+            uint64_t n2_0 = ~b2_0;
+            a[0] = b0_0 ^ (b1_0 | b2_0);
+            a[1] = b1_0 ^ (n2_0 | b3_0);
+            a[2] = b2_0 ^ (b3_0 & b4_0);
+            a[3] = b3_0 ^ (b4_0 | b0_0);
+            a[4] = b4_0 ^ (b0_0 & b1_0);
             uint64_t b0_1 = rotl64(e[3] ^ d3, 28);
             uint64_t b1_1 = rotl64(e[9] ^ d4, 20);
             uint64_t b2_1 = rotl64(e[10] ^ d0, 3);
             uint64_t b3_1 = rotl64(e[16] ^ d1, 45);
             uint64_t b4_1 = rotl64(e[22] ^ d2, 61);
-            a[5] = b0_1 ^ (~b1_1 & b2_1);
-            a[6] = b1_1 ^ (~b2_1 & b3_1);
-            a[7] = b2_1 ^ (~b3_1 & b4_1);
-            a[8] = b3_1 ^ (~b4_1 & b0_1);
-            a[9] = b4_1 ^ (~b0_1 & b1_1);
+            uint64_t n4_1 = ~b4_1;
+            a[5] = b0_1 ^ (b1_1 | b2_1);
+            a[6] = b1_1 ^ (b2_1 & b3_1);
+            a[7] = b2_1 ^ (b3_1 | n4_1);
+            a[8] = b3_1 ^ (b4_1 | b0_1);
+            a[9] = b4_1 ^ (b0_1 & b1_1);
             uint64_t b0_2 = rotl64(e[1] ^ d1, 1);
             uint64_t b1_2 = rotl64(e[7] ^ d2, 6);
             uint64_t b2_2 = rotl64(e[13] ^ d3, 25);
             uint64_t b3_2 = rotl64(e[19] ^ d4, 8);
             uint64_t b4_2 = rotl64(e[20] ^ d0, 18);
-            a[10] = b0_2 ^ (~b1_2 & b2_2);
-            a[11] = b1_2 ^ (~b2_2 & b3_2);
-            a[12] = b2_2 ^ (~b3_2 & b4_2);
-            a[13] = b3_2 ^ (~b4_2 & b0_2);
-            a[14] = b4_2 ^ (~b0_2 & b1_2);
+            uint64_t n3_2 = ~b3_2;
+            a[10] = b0_2 ^ (b1_2 | b2_2);
+            a[11] = b1_2 ^ (b2_2 & b3_2);
+            a[12] = b2_2 ^ (n3_2 & b4_2);
+            a[13] = ~(b3_2 ^ (b4_2 | b0_2));
+            a[14] = b4_2 ^ (b0_2 & b1_2);
             uint64_t b0_3 = rotl64(e[4] ^ d4, 27);
             uint64_t b1_3 = rotl64(e[5] ^ d0, 36);
             uint64_t b2_3 = rotl64(e[11] ^ d1, 10);
             uint64_t b3_3 = rotl64(e[17] ^ d2, 15);
             uint64_t b4_3 = rotl64(e[23] ^ d3, 56);
-            a[15] = b0_3 ^ (~b1_3 & b2_3);
-            a[16] = b1_3 ^ (~b2_3 & b3_3);
-            a[17] = b2_3 ^ (~b3_3 & b4_3);
-            a[18] = b3_3 ^ (~b4_3 & b0_3);
-            a[19] = b4_3 ^ (~b0_3 & b1_3);
+            uint64_t n3_3 = ~b3_3;
+            a[15] = b0_3 ^ (b1_3 & b2_3);
+            a[16] = b1_3 ^ (b2_3 | b3_3);
+            a[17] = b2_3 ^ (n3_3 | b4_3);
+            a[18] = ~(b3_3 ^ (b4_3 & b0_3));
+            a[19] = b4_3 ^ (b0_3 | b1_3);
             uint64_t b0_4 = rotl64(e[2] ^ d2, 62);
             uint64_t b1_4 = rotl64(e[8] ^ d3, 55);
             uint64_t b2_4 = rotl64(e[14] ^ d4, 39);
             uint64_t b3_4 = rotl64(e[15] ^ d0, 41);
             uint64_t b4_4 = rotl64(e[21] ^ d1, 2);
-            a[20] = b0_4 ^ (~b1_4 & b2_4);
-            a[21] = b1_4 ^ (~b2_4 & b3_4);
-            a[22] = b2_4 ^ (~b3_4 & b4_4);
-            a[23] = b3_4 ^ (~b4_4 & b0_4);
-            a[24] = b4_4 ^ (~b0_4 & b1_4);
+            uint64_t n1_4 = ~b1_4;
+            a[20] = b0_4 ^ (n1_4 & b2_4);
+            a[21] = ~(b1_4 ^ (b2_4 | b3_4));
+            a[22] = b2_4 ^ (b3_4 & b4_4);
+            a[23] = b3_4 ^ (b4_4 | b0_4);
+            a[24] = b4_4 ^ (b0_4 & b1_4);
             a[0] ^= round_constants[round + 1];
         }
     }
+    a[1] = ~a[1];
+    a[2] = ~a[2];
+    a[8] = ~a[8];
+    a[12] = ~a[12];
+    a[17] = ~a[17];
+    a[20] = ~a[20];
     /* e holds the state one round before the output, from which the output
      * follows: wipe it, as it may be the sponge's secret. */
     memset(e, 0, sizeof e);

@@ -37,11 +37,12 @@
 #define Q 3329
 #define N 256
 #define MAX_K 4
-#define POLY_BYTES 384    /* ByteEncode_12 of one polynomial */
-#define QINV 62209        /* q^-1 mod 2^16 */
-#define R2_MOD_Q 1353     /* 2^32 mod q: a Montgomery product with it multiplies by R */
-#define INVNTT_SCALE 1441 /* 128^-1 · 2^32 mod q */
-#define BARRETT_V 20159   /* round(2^26 / q) */
+#define POLY_BYTES 384        /* ByteEncode_12 of one polynomial */
+#define QINV 62209            /* q^-1 mod 2^16 */
+#define R2_MOD_Q 1353         /* 2^32 mod q: a Montgomery product with it multiplies by R */
+#define INVNTT_SCALE 1441     /* 128^-1 · 2^32 mod q */
+#define BARRETT_V 20159       /* round(2^26 / q) */
+#define INVNTT_LAST_ZETA 1397 /* zetas[1] · INVNTT_SCALE · R^-1 mod q, centred */
 
 typedef struct poly {
     int16_t c[N];
@@ -137,11 +138,6 @@ static inline int16_t decompress(uint32_t y, unsigned d) {
     return (int16_t)((y * Q + (1u << (d - 1))) >> d);
 }
 
-static void poly_reduce(poly *p) {
-    for (int i = 0; i < N; i++)
-        p->c[i] = barrett_reduce(p->c[i]);
-}
-
 static void poly_add(poly *r, const poly *a) {
     for (int i = 0; i < N; i++)
         r->c[i] = (int16_t)(r->c[i] + a->c[i]);
@@ -169,9 +165,24 @@ static void poly_ntt(poly *p) {
     ntt_layer(p->c, 32, 4);
     ntt_layer(p->c, 16, 8);
     ntt_layer(p->c, 8, 16);
-    ntt_layer(p->c, 4, 32);
-    ntt_layer(p->c, 2, 64);
-    poly_reduce(p);
+    /* The last two layers work within 8 coefficients: done per group in
+     * registers, with the final reduction. */
+    for (int g = 0; g < N / 8; g++) {
+        int16_t *c = p->c + 8 * g, x[8];
+        int16_t z4 = zetas[32 + g], z2a = zetas[64 + 2 * g], z2b = zetas[65 + 2 * g];
+        for (int j = 0; j < 4; j++) {
+            int16_t t = mont_mul(z4, c[j + 4]);
+            x[j + 4] = (int16_t)(c[j] - t);
+            x[j] = (int16_t)(c[j] + t);
+        }
+        for (int j = 0; j < 2; j++) {
+            int16_t t = mont_mul(z2a, x[j + 2]), u = mont_mul(z2b, x[j + 6]);
+            c[j + 2] = barrett_reduce((int16_t)(x[j] - t));
+            c[j] = barrett_reduce((int16_t)(x[j] + t));
+            c[j + 6] = barrett_reduce((int16_t)(x[j + 4] - u));
+            c[j + 4] = barrett_reduce((int16_t)(x[j + 4] + u));
+        }
+    }
 }
 
 /* reduce: Barrett-reduce the sums. Without it they double, so it is done
@@ -192,15 +203,32 @@ static inline void invntt_layer(int16_t *c, unsigned len, unsigned z, int reduce
 /* In: a row sum (factor R^-1), |c| < q. Out: NTT^-1 without that factor,
  * |c| < q. */
 static void poly_invntt(poly *p) {
-    invntt_layer(p->c, 2, 127, 0);
-    invntt_layer(p->c, 4, 63, 1);
+    /* The first two layers work within 8 coefficients: per group in registers. */
+    for (int g = 0; g < N / 8; g++) {
+        int16_t *c = p->c + 8 * g, x[8];
+        int16_t z2a = zetas[127 - 2 * g], z2b = zetas[126 - 2 * g], z4 = zetas[63 - g];
+        for (int j = 0; j < 2; j++) {
+            x[j] = (int16_t)(c[j] + c[j + 2]);
+            x[j + 2] = mont_mul(z2a, (int16_t)(c[j + 2] - c[j]));
+            x[j + 4] = (int16_t)(c[j + 4] + c[j + 6]);
+            x[j + 6] = mont_mul(z2b, (int16_t)(c[j + 6] - c[j + 4]));
+        }
+        for (int j = 0; j < 4; j++) {
+            c[j] = barrett_reduce((int16_t)(x[j] + x[j + 4]));
+            c[j + 4] = mont_mul(z4, (int16_t)(x[j + 4] - x[j]));
+        }
+    }
     invntt_layer(p->c, 8, 31, 0);
     invntt_layer(p->c, 16, 15, 1);
     invntt_layer(p->c, 32, 7, 0);
     invntt_layer(p->c, 64, 3, 1);
-    invntt_layer(p->c, 128, 1, 0);
-    for (int i = 0; i < N; i++)
-        p->c[i] = mont_mul(p->c[i], INVNTT_SCALE); /* |c| < 2q in */
+    /* The last layer (ζ = zetas[1]) with the scaling folded in: sums times
+     * the scale, differences times ζ·scale (one Montgomery product each). */
+    for (int j = 0; j < N / 2; j++) {
+        int16_t t = p->c[j], u = p->c[j + N / 2];
+        p->c[j] = mont_mul((int16_t)(t + u), INVNTT_SCALE);
+        p->c[j + N / 2] = mont_mul((int16_t)(u - t), INVNTT_LAST_ZETA);
+    }
 }
 
 /* ---- MultiplyNTTs, a row at a time (Algorithms 11 and 12) ---- */
@@ -292,12 +320,16 @@ static void sample_cbd2(poly *p, const uint8_t seed[32], uint8_t nonce) {
 
 /* ByteEncode_12 of p reduced to [0, q). */
 static void poly_encode12(uint8_t out[POLY_BYTES], const poly *p) {
-    for (int i = 0; i < N / 2; i++) {
-        uint16_t a = to_unsigned(barrett_reduce(p->c[2 * i]));
-        uint16_t b = to_unsigned(barrett_reduce(p->c[2 * i + 1]));
-        out[3 * i] = (uint8_t)a;
-        out[3 * i + 1] = (uint8_t)(a >> 8 | b << 4);
-        out[3 * i + 2] = (uint8_t)(b >> 4);
+    for (int base = 0; base < N; base += 64) { /* reduce in a loop that vectorises, then pack */
+        uint16_t t[64];
+        for (int i = 0; i < 64; i++)
+            t[i] = to_unsigned(barrett_reduce(p->c[base + i]));
+        for (int i = 0; i < 32; i++) {
+            out[3 * i] = (uint8_t)t[2 * i];
+            out[3 * i + 1] = (uint8_t)(t[2 * i] >> 8 | t[2 * i + 1] << 4);
+            out[3 * i + 2] = (uint8_t)(t[2 * i + 1] >> 4);
+        }
+        out += 96;
     }
 }
 
@@ -323,18 +355,21 @@ static uint32_t encoding_unreduced(const uint8_t *in, size_t polys) {
 /* ByteEncode_d(Compress_d(p)): 32·d bytes. Shifts and the flush test depend
  * on d and the index only. */
 static inline void compress_encode_d(uint8_t *out, const poly *p, unsigned d) {
-    uint16_t t[N];
-    for (int i = 0; i < N; i++)
-        t[i] = (uint16_t)compress(to_unsigned(barrett_reduce(p->c[i])), d);
-    uint64_t acc = 0;
-    unsigned bits = 0;
-    for (int i = 0; i < N; i++) {
-        acc |= (uint64_t)t[i] << bits;
-        bits += d;
-        while (bits >= 8) {
-            *out++ = (uint8_t)acc;
-            acc >>= 8;
-            bits -= 8;
+    /* 64 coefficients at a time: 8·d whole bytes, so each chunk packs alone. */
+    for (int base = 0; base < N; base += 64) {
+        uint16_t t[64];
+        for (int i = 0; i < 64; i++)
+            t[i] = (uint16_t)compress(to_unsigned(barrett_reduce(p->c[base + i])), d);
+        uint64_t acc = 0;
+        unsigned bits = 0;
+        for (int i = 0; i < 64; i++) {
+            acc |= (uint64_t)t[i] << bits;
+            bits += d;
+            while (bits >= 8) {
+                *out++ = (uint8_t)acc;
+                acc >>= 8;
+                bits -= 8;
+            }
         }
     }
 }
@@ -599,5 +634,5 @@ int mlkem_decaps(mlkem_kind kind, const uint8_t *dk, const uint8_t *ct, uint8_t 
     crypto_zero(k_r, sizeof k_r);
     crypto_zero(k_bar, sizeof k_bar);
     crypto_zero(ct_again, sizeof ct_again);
-    return (int)(0u - (fail & 1)); /* 0 or -1 */
+    return -(int)(fail & 1); /* 0 or -1 */
 }

@@ -4,8 +4,8 @@
  *
  * Deterministic and allocation-free: the caller supplies the randomness
  * (crypto_random()) as the keygen seed d||z and the encapsulation entropy m.
- * Everything lives on the stack — about 7 KiB for keygen and for encaps and
- * 10.5 KiB for decaps, for either set (buffers are sized for k = 4; measured
+ * Everything lives on the stack — about 7.5 KiB for keygen and for encaps
+ * and 11 KiB for decaps, for either set (buffers are sized for k = 4; measured
  * with Keccak and libc frames by tests/unit/test_mlkem_stack) — and secrets
  * are wiped before returning. Constant time in the secrets: no branch or memory
  * index depends on the seed, dk, m or the decrypted message (tests/ct/). */

@@ -2,7 +2,8 @@
 # The benchmarks still build and run to the end: every case prints its line
 # with both libraries' figures (bench_speed dies if, say, a resumed handshake
 # did not resume, or a library's handshake fails). Values are only checked to
-# be positive numbers: no timing assertions (DESIGN.md).
+# be positive numbers: no timing assertions (DESIGN.md). bench_mlkem (ML-KEM
+# ops/s, SHAKE128 vs EVP) likewise.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD_DIR=${CERTA_BUILD:-$PWD/build}
@@ -21,7 +22,7 @@ trap 'rm -rf "$D"' EXIT
 
 flags=(-std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude -Isrc -Itests/unit -D_DEFAULT_SOURCE
   -D_POSIX_C_SOURCE=200809L "${san[@]}")
-for b in bench_speed bench_mem; do
+for b in bench_speed bench_mem bench_mlkem; do
   if cc "${flags[@]}" -o "$D/$b" "bench/$b.c" bench/bench_util.c tests/unit/lib_certs.c "$lib" \
     -lssl -lcrypto -lz -lbrotlienc -lbrotlidec -lpthread 2>"$D/$b.cc"; then
     ok "bench smoke: $b builds against this build's libcerta"
@@ -61,6 +62,18 @@ if [ -x "$D/bench_speed" ]; then
     handshake_full_tls12 handshake_resumed_tls12 bulk_16k_aes128gcm bulk_16k_chacha20poly1305; do
     case_line "$D/speed.out" "$c"
   done
+fi
+if [ -x "$D/bench_mlkem" ]; then
+  BENCH_SECONDS=0.05 timeout 120 "$D/bench_mlkem" >"$D/mlkem.out" 2>&1
+  rc=$?
+  [ "$rc" -eq 0 ] || bad "bench smoke: bench_mlkem exited with $rc: $(tail -n 3 "$D/mlkem.out" | tr '\n' ' ')"
+  n=$(awk '/^mlkem(768|1024) (keygen|encaps|decaps) impl=certa ops_per_s=/ {
+        split($4, v, "="); if (v[2] + 0 > 0) n++ } END { print n + 0 }' "$D/mlkem.out")
+  if [ "$n" -eq 6 ] && grep -q '^shake128_entry_per_block certa_ns=[1-9]' "$D/mlkem.out"; then
+    ok "bench smoke: bench_mlkem measured the six ML-KEM operations and SHAKE128"
+  else
+    bad "bench smoke: bench_mlkem printed $n of 6 operations: $(head -c 300 "$D/mlkem.out")"
+  fi
 fi
 if [ ${#san[@]} -gt 0 ]; then
   # bench_mem replaces malloc to count certa's bytes, which AddressSanitizer
