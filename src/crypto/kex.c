@@ -348,6 +348,16 @@ static size_t hybrid_server_share_len(const group_info *g) {
     return mlkem_ct_bytes(g->kem) + g->pub_len;
 }
 
+/* The hybrid secret: the two halves' secrets in the group's order. */
+static void hybrid_secret(const group_info *g, const uint8_t ss[MLKEM_SS_BYTES], const uint8_t *dh,
+                          size_t dh_len, uint8_t *secret, size_t *secret_len) {
+    const uint8_t *first = g->kem_first ? ss : dh, *second = g->kem_first ? dh : ss;
+    size_t first_len = g->kem_first ? MLKEM_SS_BYTES : dh_len;
+    memcpy(secret, first, first_len);
+    memcpy(secret + first_len, second, MLKEM_SS_BYTES + dh_len - first_len);
+    *secret_len = MLKEM_SS_BYTES + dh_len;
+}
+
 /* Client: ML-KEM keygen from a fresh 64-byte seed, and the ECDH key. */
 static int hybrid_generate(const group_info *g, kex_state *k, uint8_t *pub, size_t *pub_len) {
     size_t ek_len = mlkem_ek_bytes(g->kem);
@@ -379,10 +389,7 @@ static int hybrid_derive(const group_info *g, kex_state *k, const uint8_t *peer,
     int r = mlkem_decaps(g->kem, k->kem_dk, ct, ss);
     if (r == 0) r = dh_derive(ecdh_part(g), k->dh, ecdh, g->pub_len, dh, &dh_len);
     if (r == 0) {
-        memcpy(secret, g->kem_first ? ss : dh, g->kem_first ? sizeof ss : dh_len);
-        memcpy(secret + (g->kem_first ? sizeof ss : dh_len), g->kem_first ? dh : ss,
-               g->kem_first ? dh_len : sizeof ss);
-        *secret_len = sizeof ss + dh_len;
+        hybrid_secret(g, ss, dh, dh_len, secret, secret_len);
     }
     crypto_zero(ss, sizeof ss);
     crypto_zero(dh, sizeof dh);
@@ -412,10 +419,7 @@ static int hybrid_respond(const group_info *g, const uint8_t *peer, size_t peer_
     if (r == 0) {
         memcpy(g->kem_first ? pub + ct_len : pub, ecdh_pub, ecdh_len);
         *pub_len = hybrid_server_share_len(g);
-        memcpy(secret, g->kem_first ? ss : dh, g->kem_first ? sizeof ss : dh_len);
-        memcpy(secret + (g->kem_first ? sizeof ss : dh_len), g->kem_first ? dh : ss,
-               g->kem_first ? dh_len : sizeof ss);
-        *secret_len = sizeof ss + dh_len;
+        hybrid_secret(g, ss, dh, dh_len, secret, secret_len);
     }
     EVP_PKEY_free(ours);
     crypto_zero(m, sizeof m);
