@@ -27,6 +27,10 @@ static const uint8_t OID_EKU_ANY[] = {0x55, 0x1d, 0x25, 0x00};
 static const uint8_t OID_EKU_SERVER[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01};
 static const uint8_t OID_EKU_CLIENT[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02};
 static const uint8_t OID_CN[] = {0x55, 0x04, 0x03};
+static const uint8_t OID_EKU_OCSP_SIGNING[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x09};
+static const uint8_t OID_TLS_FEATURE[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x18};
+static const uint8_t OID_AD_OCSP[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01};
+static const uint8_t OID_OCSP_NOCHECK[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x05};
 
 #define OID_IS(oid, known) der_oid_equal(&(oid), known, sizeof known)
 
@@ -187,6 +191,7 @@ static bool parse_eku(cursor v, x509_exts *e) {
         if (OID_IS(oid, OID_EKU_ANY)) e->eku_any = true;
         if (OID_IS(oid, OID_EKU_SERVER)) e->eku_server = true;
         if (OID_IS(oid, OID_EKU_CLIENT)) e->eku_client = true;
+        if (OID_IS(oid, OID_EKU_OCSP_SIGNING)) e->eku_ocsp_signing = true;
     }
     return true;
 }
@@ -268,7 +273,7 @@ static bool parse_inhibit_any(cursor v) {
 
 /* AuthorityInfoAccessSyntax ::= SEQUENCE SIZE (1..MAX) OF AccessDescription
  * AccessDescription ::= SEQUENCE { accessMethod OID, accessLocation GeneralName } */
-static bool parse_aia(cursor v) {
+static bool parse_aia(cursor v, x509_exts *e) {
     cursor seq, ad, oid, loc;
     uint8_t tag;
     if (!der_get(&v, DER_SEQUENCE, &seq) || !cur_empty(&v) || cur_empty(&seq)) return false;
@@ -276,6 +281,19 @@ static bool parse_aia(cursor v) {
         if (!der_get(&seq, DER_SEQUENCE, &ad) || !der_get(&ad, DER_OID, &oid) || !oid_ok(&oid) ||
             !x509_next_general_name(&ad, &tag, &loc) || !cur_empty(&ad))
             return false;
+        if (OID_IS(oid, OID_AD_OCSP) && tag == GN_URI && e->ocsp_url.len == 0) e->ocsp_url = loc;
+    }
+    return true;
+}
+
+/* Features ::= SEQUENCE OF INTEGER (TLS extension types, RFC 7633 §6) */
+static bool parse_tls_feature(cursor v, x509_exts *e) {
+    cursor seq;
+    if (!der_get(&v, DER_SEQUENCE, &seq) || !cur_empty(&v)) return false;
+    while (!cur_empty(&seq)) {
+        int64_t n;
+        if (!der_get_int64(&seq, &n) || n < 0 || n > 65535) return false;
+        if (n == 5) e->must_staple = true; /* status_request */
     }
     return true;
 }
@@ -410,7 +428,16 @@ int x509_parse_extensions(const x509_cert *cert, x509_exts *e, char *why, size_t
             what = "authorityInfoAccess";
             e->has_aia = true;
             e->aia_critical = critical;
-            ok = parse_aia(value);
+            ok = parse_aia(value, e);
+        } else if (OID_IS(oid, OID_TLS_FEATURE)) {
+            what = "TLS Feature";
+            e->has_tls_feature = true;
+            ok = parse_tls_feature(value, e);
+        } else if (OID_IS(oid, OID_OCSP_NOCHECK)) {
+            what = "id-pkix-ocsp-nocheck";
+            e->ocsp_nocheck = true;
+            cursor null;
+            ok = der_get(&value, DER_NULL, &null) && null.len == 0 && cur_empty(&value);
         } else if (OID_IS(oid, OID_CRLDP) || OID_IS(oid, OID_FRESHEST_CRL)) {
             what = "cRLDistributionPoints";
             e->has_crldp = true;

@@ -36,6 +36,7 @@ typedef struct x509_exts {
 
     bool has_eku, eku_critical;
     bool eku_any, eku_server, eku_client;
+    bool eku_ocsp_signing; /* id-kp-OCSPSigning: a delegated OCSP responder (RFC 6960 §4.2.2.2) */
 
     bool has_san, san_critical;
     cursor san; /* GeneralNames contents: a sequence of GeneralName elements */
@@ -54,6 +55,11 @@ typedef struct x509_exts {
 
     bool has_policies, has_policy_constraints, has_policy_mappings, has_inhibit_any;
     bool has_aia, aia_critical;
+    cursor ocsp_url; /* the first id-ad-ocsp URI of authorityInfoAccess; len 0 if none */
+    /* TLS Feature (RFC 7633): status_request (5) listed = must-staple */
+    bool has_tls_feature, must_staple;
+    /* id-pkix-ocsp-nocheck: a delegated responder's own status is not checked */
+    bool ocsp_nocheck;
     bool has_crldp;
 } x509_exts;
 

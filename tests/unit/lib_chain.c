@@ -104,6 +104,8 @@ int tc_make(test_cert *out, const chain_opts *o, const test_cert *issuer) {
         add_ext(x, &ctx, NID_ext_key_usage, o->eku) ||
         add_ext(x, &ctx, NID_subject_alt_name, o->san) ||
         add_ext(x, &ctx, NID_name_constraints, o->name_constraints) ||
+        add_ext(x, &ctx, NID_tlsfeature, o->tls_feature) ||
+        add_ext(x, &ctx, NID_info_access, o->aia) ||
         add_ext(x, &ctx, NID_subject_key_identifier, "hash"))
         goto fail;
     if (!self && add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always")) goto fail;

@@ -31,6 +31,10 @@ typedef struct chain_opts {
      * EdDSA; SHA-384 for rsapss384). */
     const char *key;
     bool self_signed; /* issuer = subject, signed with its own key */
+    /* TLS Feature ("status_request" = must-staple) and authorityInfoAccess
+     * ("OCSP;URI:http://...") in openssl.cnf syntax, NULL = absent. */
+    const char *tls_feature;
+    const char *aia;
 } chain_opts;
 
 typedef struct test_cert {
