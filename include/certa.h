@@ -100,6 +100,8 @@ typedef enum certa_error {
     CERTA_E_INAPPROPRIATE_FALLBACK,    /* TLS_FALLBACK_SCSV from a client that could do better */
     /* server name indication */
     CERTA_E_UNRECOGNIZED_NAME, /* SNI-strict server has no certificate for the name asked */
+    /* OCSP (RFC 6960, stapling RFC 6066 / RFC 8446, must-staple RFC 7633) */
+    CERTA_E_CERT_STATUS, /* OCSP response missing (must-staple), invalid, stale or unknown */
     CERTA_E_COUNT
 } certa_error;
 
@@ -327,6 +329,34 @@ int certa_config_add_identity_files(certa_config *cfg, const char *chain_path,
  * b.example"); resumption is refused the same way. A client that sends no
  * server_name still gets the default certificate. */
 void certa_config_set_sni_strict(certa_config *cfg, bool strict);
+
+/* OCSP stapling (RFC 6066; TLS 1.3: RFC 8446 §4.4.2.1).
+ *
+ * Server: der is a DER OCSPResponse (RFC 6960) for the leaf of the pair
+ * loaded by certa_config_load_cert_chain (index 0) or of the index-th pair
+ * added with certa_config_add_identity_* (1, 2, ...). It is stapled to
+ * every handshake whose client sends status_request — in TLS 1.3 in the
+ * leaf's CertificateEntry, in TLS 1.2 as a CertificateStatus message —
+ * until its nextUpdate (or 7 days after thisUpdate when it has none):
+ * an expired response is never stapled. When the chain holds the issuer,
+ * the response is checked first (its signer, CertID and freshness) and
+ * refused with CERTA_E_CERT_STATUS and a sentence. Unlike other setters
+ * these may be called on a config in use (a fetcher refreshing the
+ * response): new handshakes staple the new one. der NULL clears it.
+ *
+ * Client: certa always sends status_request (as browsers do; 9 bytes) and
+ * validates a stapled response after the chain: signed by the leaf's
+ * issuer or by a responder certificate the issuer gave id-kp-OCSPSigning,
+ * naming the leaf, thisUpdate no more than 5 minutes ahead, not past
+ * nextUpdate. A staple saying revoked fails with CERTA_E_CERT_REVOKED
+ * (certificate_revoked); one that is invalid, stale or unknown fails with
+ * CERTA_E_CERT_STATUS (bad_certificate_status_response). A leaf with the
+ * TLS Feature extension status_request (must-staple, RFC 7633) and no
+ * valid staple is refused the same way. The trace says what the staple
+ * said ("OCSP staple: good, per ..."). */
+int certa_config_set_ocsp_response(certa_config *cfg, const uint8_t *der, size_t len);
+int certa_config_set_identity_ocsp_response(certa_config *cfg, size_t index, const uint8_t *der,
+                                            size_t len);
 
 /* Peer chain validation (the default for clients; for servers when client
  * certificates are requested). The trust set is borrowed: it must outlive

@@ -90,6 +90,7 @@ void certa_conn_free(certa_conn *c) {
     key_free(c->peer_key);
     for (size_t i = 0; i < c->peer_cert_count; i++)
         free(c->peer_certs[i]);
+    free(c->peer_ocsp);
     free(c->cookie);
     drop_offered_session(c);
     drop_early_trace(c);
@@ -306,6 +307,8 @@ const char *hs_message_name(uint8_t type) {
         return "ServerKeyExchange";
     case HS_SERVER_HELLO_DONE:
         return "ServerHelloDone";
+    case HS_CERTIFICATE_STATUS:
+        return "CertificateStatus";
     case HS_CLIENT_KEY_EXCHANGE:
         return "ClientKeyExchange";
     default:

@@ -2,6 +2,7 @@
  * message, CertificateVerify over the transcript, and Finished. */
 #include "tls/tls.h"
 #include "x509/cert.h"
+#include "x509/trust.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -70,6 +71,7 @@ static bool hello_extension_read(uint16_t type) {
     case EXT_RENEGOTIATION_INFO:
     case EXT_RECORD_SIZE_LIMIT:
     case EXT_COMPRESS_CERTIFICATE:
+    case EXT_STATUS_REQUEST:
         return true;
     default:
         return false;
@@ -115,7 +117,16 @@ int build_certificate(certa_conn *c, builder *b, const uint8_t *context, size_t 
         bld_open(b, 3);
         bld_bytes(b, c->id->chain[i], c->id->lens[i]);
         bld_close(b);
-        bld_u16(b, 0); /* no per-certificate extensions */
+        bld_open(b, 2);
+        if (i == 0 && c->is_server && c->status_requested) { /* RFC 8446 §4.4.2.1 */
+            size_t at = b->len;
+            bld_u16(b, EXT_STATUS_REQUEST);
+            bld_open(b, 2);
+            c->staple_sent = staple_put(c, b);
+            bld_close(b);
+            if (!c->staple_sent) b->len = at; /* nothing to staple: no extension */
+        }
+        bld_close(b);
     }
     bld_close(b);
     return bld_ok(b) ? 0 : CERTA_E_NOMEM;
@@ -139,10 +150,20 @@ int peer_certificate_parse(certa_conn *c, cursor *body) {
         if (!cur_vec24(&list, &der) || der.len == 0 || (!tls12 && !cur_vec16(&list, &exts)))
             return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                              "the peer's Certificate message has a malformed entry");
-        if (exts.len != 0) /* we never ask for OCSP or SCT per certificate */
-            return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
-                             "the peer's certificate entry carries extensions that were not "
-                             "requested");
+        while (!cur_empty(&exts)) { /* we ask for OCSP (status_request) only, as a client */
+            uint16_t type;
+            cursor ext;
+            if (!cur_u16(&exts, &type) || !cur_vec16(&exts, &ext))
+                return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                                 "the peer's Certificate has a malformed entry extension list");
+            if (type != EXT_STATUS_REQUEST || c->is_server)
+                return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
+                                 "the peer's certificate entry carries extension %u, which was "
+                                 "not requested",
+                                 type);
+            if (c->peer_cert_count == 0 && staple_receive(c, ext, "stapled OCSP response") != 0)
+                return c->error; /* intermediates' staples are ignored */
+        }
         if (c->peer_cert_count == c->cfg->max_chain)
             return conn_fail(c, CERTA_E_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE,
                              "the peer sent more than %u certificates, the configured limit: "
@@ -170,6 +191,36 @@ int peer_certificate_parse(certa_conn *c, cursor *body) {
     conn_trace(c, "< Certificate (%zu certificate%s; leaf subject: %s)", c->peer_cert_count,
                c->peer_cert_count == 1 ? "" : "s", subject);
     return 0;
+}
+
+/* The leaf's issuer on the validated path, for checking an OCSP staple:
+ * a certificate the peer sent, or the trust anchor whose subject it names. */
+static void find_issuer(certa_conn *c, const certa_trust *trust, const certa_verify_result *res) {
+    c->peer_issuer = NULL;
+    if (res->path_len < 2) return; /* the leaf is itself trusted */
+    size_t idx = res->path_index[1];
+    if (idx < c->peer_cert_count) {
+        c->peer_issuer = c->peer_certs[idx];
+        c->peer_issuer_len = c->peer_cert_lens[idx];
+        return;
+    }
+    x509_cert leaf, a;
+    if (x509_parse(&leaf, c->peer_certs[0], c->peer_cert_lens[0]) != 0) return;
+    for (size_t i = 0; i < trust_anchor_count(trust); i++) {
+        size_t len;
+        const uint8_t *der = trust_anchor_der(trust, i, &len);
+        char subject[256];
+        if (!der || x509_parse(&a, der, len) != 0 || a.subject.len != leaf.issuer.len ||
+            memcmp(a.subject.data, leaf.issuer.data, a.subject.len) != 0)
+            continue;
+        /* several anchors may share the name: the one path validation used prints the same */
+        if (x509_name_to_string(&a.subject, subject, sizeof subject) == 0 &&
+            strcmp(subject, res->path_subject[1]) != 0)
+            continue;
+        c->peer_issuer = der;
+        c->peer_issuer_len = len;
+        return;
+    }
 }
 
 /* Chain validation against the trust set (for the server name, on the
@@ -201,6 +252,7 @@ static int validate_chain(certa_conn *c) {
         return conn_fail(c, code, alert_for_error(code), "the %s's certificate was refused: %s",
                          whose, res.text);
     c->peer.verified = true;
+    find_issuer(c, trust, &res);
     for (size_t i = 0; i < res.path_len; i++)
         conn_trace(c, "  %s %s", i == 0 ? "verified:" : "   issued by", res.path_subject[i]);
     return 0;
@@ -339,6 +391,7 @@ int client_on_server_certificate_body(certa_conn *c, const uint8_t *body_bytes, 
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                          "the server sent an empty Certificate message");
     if (peer_certificate_check(c) != 0) return c->error;
+    if (c->version == CERTA_TLS13 && staple_check(c) != 0) return c->error; /* 1.2: later */
     int r = transcript_add(c, msg, len);
     return r ? conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL) : 0;
 }
@@ -431,7 +484,7 @@ int send_own_certificate(certa_conn *c, const uint8_t *context, size_t context_l
     uint8_t *fresh = NULL;
     size_t packed_len = 0;
     if (!r && c->id && index >= 0) {
-        if (context_len == 0) {
+        if (context_len == 0 && !c->staple_sent) { /* a staple changes: never cached */
             packed = cached_compressed(c->cfg, c->id, index, b.buf, b.len, &packed_len);
         } else if (compressed_certificate_build(cert_codec_at(index), b.buf, b.len, &fresh,
                                                 &packed_len) == 0 &&

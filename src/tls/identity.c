@@ -16,6 +16,7 @@ void identity_clear(identity *id) {
     free(id->chain);
     free(id->lens);
     free(id->names);
+    free(id->ocsp);
     key_free(id->key);
     memset(id, 0, sizeof *id);
 }

@@ -190,6 +190,8 @@ uint8_t alert_for_error(int code) {
         return 48; /* unknown_ca */
     case CERTA_E_CERT_REVOKED:
         return 44; /* certificate_revoked */
+    case CERTA_E_CERT_STATUS:
+        return ALERT_BAD_CERTIFICATE_STATUS_RESPONSE;
     case CERTA_E_CERT_PURPOSE:
     case CERTA_E_CERT_WEAK_ALGORITHM:
     case CERTA_E_CERT_UNKNOWN_CRITICAL:

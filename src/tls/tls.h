@@ -23,6 +23,7 @@ enum {
     HS_CERTIFICATE = 11,
     HS_CERTIFICATE_REQUEST = 13,
     HS_CERTIFICATE_VERIFY = 15,
+    HS_CERTIFICATE_STATUS = 22, /* TLS 1.2 (RFC 6066 §8) */
     HS_FINISHED = 20,
     HS_KEY_UPDATE = 24,
     HS_MESSAGE_HASH = 254,
@@ -76,6 +77,7 @@ enum {
     ALERT_MISSING_EXTENSION = 109,
     ALERT_UNSUPPORTED_EXTENSION = 110,
     ALERT_UNRECOGNIZED_NAME = 112,
+    ALERT_BAD_CERTIFICATE_STATUS_RESPONSE = 113,
     ALERT_NO_APPLICATION_PROTOCOL = 120,
     ALERT_NONE = 255,
 };
@@ -137,6 +139,11 @@ typedef struct identity {
     crypto_key *key;
     char *names; /* valid DNS SANs, each NUL-terminated, back to back */
     size_t name_count;
+    /* The OCSP response stapled for the leaf (ocsp_staple.c): replaced
+     * under that file's lock, even in a config in use. */
+    uint8_t *ocsp;
+    size_t ocsp_len;
+    int64_t ocsp_expiry; /* nextUpdate (or the maximum age): not stapled after it */
 } identity;
 
 typedef enum rule_kind { RULE_SPIFFE_EXACT, RULE_SPIFFE_PREFIX, RULE_DNS, RULE_PIN } rule_kind;
@@ -295,6 +302,24 @@ void identity_choice_note(const certa_conn *c, char *out, size_t cap);
 /* The trust set for peer validation (loading the system bundle once). */
 const certa_trust *config_trust(certa_config *cfg);
 
+/* ---- ocsp_staple.c: OCSP stapling (RFC 6066, RFC 8446 §4.4.2.1, RFC 7633) ---- */
+/* Server: appends a CertificateStatus (status_type ocsp, the response) for
+ * c->id when the client asked and a fresh response is configured; returns
+ * whether it did. */
+bool staple_put(certa_conn *c, builder *b);
+/* Server: will staple_put write anything (decided once per handshake)? */
+bool staple_available(const certa_conn *c);
+/* Client: a CertificateStatus body (1.3 CertificateEntry extension or the
+ * 1.2 message): kept for staple_check. Fails on malformed input. */
+int staple_receive(certa_conn *c, cursor status, const char *where);
+/* Client, after the chain validated (and in 1.2 after CertificateStatus, or
+ * where it could have come): judges the staple and must-staple. */
+int staple_check(certa_conn *c);
+/* The status_request extension of a ClientHello (type and body). */
+void staple_put_request(builder *b);
+/* TLS 1.2 server: the CertificateStatus message, after Certificate. */
+int tls12_send_certificate_status(certa_conn *c);
+
 /* ---- policy.c ---- */
 /* Fills the peer identity from the leaf; 0 or -1 if unparseable. */
 int peer_identity_fill(const uint8_t *der, size_t len, certa_peer_identity *id);
@@ -417,6 +442,15 @@ struct certa_conn {
     size_t peer_cert_count;
     crypto_key *peer_key;
     certa_peer_identity peer;
+    /* OCSP stapling (ocsp_staple.c) */
+    bool status_requested;   /* server: the client sent status_request */
+    bool staple_sent;        /* server: we staple (1.2: echoed in ServerHello) */
+    bool staple_expected;    /* client, 1.2: the server echoed status_request */
+    bool staple_checked;     /* client: the staple (or its absence) was judged */
+    uint8_t *peer_ocsp;      /* client: the stapled OCSPResponse, DER */
+    size_t peer_ocsp_len;
+    const uint8_t *peer_issuer; /* client: the leaf's issuer on the validated path */
+    size_t peer_issuer_len;
 
     /* resumption */
     session_state *offered; /* client: the session offered in ClientHello */

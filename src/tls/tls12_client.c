@@ -75,6 +75,12 @@ static int read_extensions(certa_conn *c, const server_hello *sh) {
         case EXT_RECORD_SIZE_LIMIT:
             if (rsl_client_read(c, e, "ServerHello") != 0) return c->error;
             break;
+        case EXT_STATUS_REQUEST: /* a CertificateStatus may follow Certificate */
+            if (e.len != 0)
+                return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                                 "the server's status_request extension is not empty");
+            c->staple_expected = true;
+            break;
         case EXT_SERVER_NAME:
             if (e.len != 0 || !c->server_name[0])
                 return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
@@ -160,12 +166,29 @@ static int on_certificate(certa_conn *c, const uint8_t *msg, size_t len) {
     return 0;
 }
 
+/* The stapled OCSP response (RFC 6066 §8): only after the server echoed
+ * status_request, at most once. */
+static int on_certificate_status(certa_conn *c, const uint8_t *msg, size_t len) {
+    if (!c->staple_expected || c->peer_ocsp)
+        return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                         "the server sent CertificateStatus without acknowledging "
+                         "status_request in its ServerHello");
+    cursor body;
+    cur_init(&body, msg + 4, len - 4);
+    if (staple_receive(c, body, "CertificateStatus") != 0) return c->error;
+    int r = transcript_add(c, msg, len);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    conn_trace(c, "< CertificateStatus (OCSP response, %zu bytes)", c->peer_ocsp_len);
+    return staple_check(c);
+}
+
 /* ECParameters + point, signed over the randoms with the certificate key:
  * this is where a TLS 1.2 server proves it holds its key. */
 static int on_server_key_exchange(certa_conn *c, const uint8_t *msg, size_t len) {
     cursor body, point, sig;
     uint8_t curve_type;
     uint16_t group, scheme;
+    if (staple_check(c) != 0) return c->error; /* no CertificateStatus came */
     cur_init(&body, msg + 4, len - 4);
     if (!cur_u8(&body, &curve_type) || curve_type != 3 || !cur_u16(&body, &group) ||
         !cur_vec8(&body, &point) || point.len == 0)
@@ -306,6 +329,7 @@ static int on_finished(certa_conn *c, const uint8_t *msg, size_t len) {
 
 static const transition tls12_client_table[] = {
     {ST12_CLIENT_WAIT_CERT, HS_CERTIFICATE, on_certificate},
+    {ST12_CLIENT_WAIT_SKE, HS_CERTIFICATE_STATUS, on_certificate_status},
     {ST12_CLIENT_WAIT_SKE, HS_SERVER_KEY_EXCHANGE, on_server_key_exchange},
     {ST12_CLIENT_WAIT_CR_SHD, HS_CERTIFICATE_REQUEST, on_certificate_request},
     {ST12_CLIENT_WAIT_CR_SHD, HS_SERVER_HELLO_DONE, on_server_hello_done},

@@ -260,6 +260,10 @@ static int send_server_hello(certa_conn *c, const client_hello *ch) {
         bld_u16(&b, 0);
     }
     if (c->peer_record_limit) rsl_put(&b, rsl_own_value(c->cfg, CERTA_TLS12));
+    if (c->staple_sent) { /* a CertificateStatus follows Certificate */
+        bld_u16(&b, EXT_STATUS_REQUEST);
+        bld_u16(&b, 0);
+    }
     bld_close(&b);
     rsl_server_apply(c); /* from the first protected record on */
     int r = bld_ok(&b) ? conn_send_handshake(c, HS_SERVER_HELLO, b.buf, b.len) : CERTA_E_NOMEM;
@@ -337,6 +341,7 @@ static int send_full_flight(certa_conn *c) {
     identity_choice_note(c, why, sizeof why);
     conn_trace(c, "> Certificate (%zu certificate%s%s)", c->id->count, c->id->count == 1 ? "" : "s",
                why);
+    if (c->staple_sent && tls12_send_certificate_status(c) != 0) return c->error;
     if (send_server_key_exchange(c) != 0) return c->error;
     bool ask = c->cfg->client_auth != CERTA_CLIENT_AUTH_NONE;
     if (ask && send_certificate_request(c) != 0) return c->error;
@@ -388,6 +393,7 @@ int tls12_server_hello(certa_conn *c, client_hello *ch, const uint8_t *msg, size
     }
     if (!r) r = transcript_start(c);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    c->staple_sent = !c->resumed && staple_available(c);
     if (send_server_hello(c, ch) != 0) return c->error;
     return c->resumed ? send_resumed_flight(c) : send_full_flight(c);
 }

@@ -205,6 +205,9 @@ static int send_client_hello(certa_conn *c) {
         bld_close(&b);
     }
     if (v12) put_tls12_extensions(c, &b);
+    /* Always asked for (as browsers do): a staple costs nothing to ask for,
+     * and must-staple certificates need one (ocsp_staple.c). */
+    staple_put_request(&b);
     /* Always offered (6 bytes), so that a constrained server can tell us
      * its limit (RFC 8449 allows it only in answer to the client). */
     rsl_put(&b, rsl_own_value(cfg, v13 ? CERTA_TLS13 : CERTA_TLS12));

@@ -438,10 +438,10 @@ ocsp_outcome ocsp_check(const uint8_t *der, size_t len, const x509_cert *leaf,
     if (found.has_next_update) {
         when_text(found.next_update, t2, sizeof t2);
         snprintf(res->text, sizeof res->text,
-                 "OCSP: %s is good, per %s'%s' (made %s ago, valid until %s)", who,
+                 "%s is good, per %s'%s' (made %s ago, valid until %s)", who,
                  res->delegated ? "the delegated responder of " : "", issuer_name, ago, t2);
     } else {
-        snprintf(res->text, sizeof res->text, "OCSP: %s is good, per %s'%s' (made %s ago)", who,
+        snprintf(res->text, sizeof res->text, "%s is good, per %s'%s' (made %s ago)", who,
                  res->delegated ? "the delegated responder of " : "", issuer_name, ago);
     }
     res->outcome = OCSP_OK;
