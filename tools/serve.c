@@ -3,6 +3,7 @@
  * socket; echo mode or a small HTTP/1.1 responder; one summary line per
  * connection on stderr. */
 #include "cli_common.h"
+#include "ocsp_stapler.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +44,7 @@ typedef struct serve_opts {
     long ticket_lifetime; /* seconds; 0 = the library default */
     cli_tls_opts tls;     /* --profile, --min-version, --max-version, --allow-no-ems */
     cli_ekm ekm;          /* --export-keying-material LABEL:LEN, per connection */
+    cli_ocsp_opts ocsp;   /* --ocsp FILE, --ocsp-fetch */
 } serve_opts;
 
 typedef struct serve_ctx {
@@ -127,6 +129,7 @@ static void serve_usage(FILE *out) {
           "  --ciphers LIST     cipher suites in preference order (TLS 1.3 and 1.2 names)\n"
           "  --groups LIST      key exchange groups in preference order\n",
           out);
+    cli_ocsp_usage(out);
     cli_tls_usage(out, 21);
     fputs("  --tickets N        session tickets sent after each handshake (0 to 8, default\n"
           "                     2; 0 = no resumption); a client that comes back with one\n"
@@ -174,6 +177,10 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
             continue;
         }
         if ((m = cli_pair_opt(argc, argv, &i, "serve", &o->pairs)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            continue;
+        }
+        if ((m = cli_ocsp_opt(argc, argv, &i, "serve", &o->ocsp)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
             continue;
         }
@@ -733,6 +740,15 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
     return NULL;
 }
 
+/* Where the stapler's responses go: the one config, in use or not. */
+static int set_staple(void *arg, size_t index, const uint8_t *der, size_t len, char *why,
+                      size_t cap) {
+    certa_config *cfg = arg;
+    int r = certa_config_set_identity_ocsp_response(cfg, index, der, len);
+    if (r) snprintf(why, cap, "%s (%s)", certa_config_error_text(cfg), certa_error_name(r));
+    return r ? -1 : 0;
+}
+
 int cmd_serve(int argc, char **argv) {
     serve_opts o;
     int rc = parse_args(argc, argv, &o);
@@ -741,6 +757,13 @@ int cmd_serve(int argc, char **argv) {
     bool usage = false;
     certa_config *cfg = build_config(&o, &usage);
     if (!cfg) return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+    char owhy[600];
+    if (cli_ocsp_start(&o.ocsp, &o.pairs, set_staple, cfg, "serve", owhy, sizeof owhy) != 0) {
+        cli_err("serve: %s", owhy);
+        cli_ocsp_stop();
+        certa_config_free(cfg);
+        return CLI_EXIT_FAIL;
+    }
     if (o.http && o.alpn && contains_token(o.alpn, strlen(o.alpn), "h2"))
         cli_err("serve: note: --http speaks HTTP/1.1 only; clients that negotiate h2 will not "
                 "understand the answers");
@@ -756,6 +779,7 @@ int cmd_serve(int argc, char **argv) {
     char where[128];
     int lfd = open_listener(&o, where, sizeof where);
     if (lfd < 0) {
+        cli_ocsp_stop();
         certa_config_free(cfg);
         return CLI_EXIT_FAIL;
     }
@@ -842,6 +866,7 @@ int cmd_serve(int argc, char **argv) {
         pthread_cond_wait(&g_cond, &g_lock);
     pthread_mutex_unlock(&g_lock);
     reap_threads(); /* every thread has fully exited before the process does */
+    cli_ocsp_stop();
     certa_config_free(cfg);
     if (!o.quiet || g_stop)
         fprintf(stderr, "certa serve: stopped after %lu connection%s%s\n", accepted,
