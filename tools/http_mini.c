@@ -41,8 +41,7 @@ static int wait_fd(int fd, short events, int64_t deadline) {
     }
 }
 
-static int connect_to(const char *host, const char *port, int64_t deadline, char *why,
-                      size_t cap) {
+static int connect_to(const char *host, const char *port, int64_t deadline, char *why, size_t cap) {
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_socktype = SOCK_STREAM;
@@ -214,8 +213,10 @@ int http_read_request(int fd, int timeout_ms, size_t max, char method[8], char *
                     char num[24];
                     size_t k = 0;
                     const char *p = l + 17;
-                    while (*p == ' ') p++;
-                    while (*p >= '0' && *p <= '9' && k + 1 < sizeof num) num[k++] = *p++;
+                    while (*p == ' ')
+                        p++;
+                    while (*p >= '0' && *p <= '9' && k + 1 < sizeof num)
+                        num[k++] = *p++;
                     num[k] = '\0';
                     if (!cli_parse_long(num, 0, (long)max, &v)) goto fail;
                     clen = (size_t)v;

@@ -18,9 +18,9 @@
 #include "x509/pem.h"
 
 #define FETCH_TIMEOUT_MS 5000
-#define RETRY_MIN 30        /* seconds after a failed fetch */
-#define RETRY_MAX 600       /* backoff ceiling */
-#define REFRESH_MAX 86400   /* refresh at least daily, whatever the validity */
+#define RETRY_MIN 30      /* seconds after a failed fetch */
+#define RETRY_MAX 600     /* backoff ceiling */
+#define REFRESH_MAX 86400 /* refresh at least daily, whatever the validity */
 
 typedef struct held {
     const char *cert_path;
@@ -162,8 +162,8 @@ static void fetch_one(size_t i) {
             ocsp_result res;
             ocsp_outcome o = ocsp_check(resp, rl, &leaf, &issuer, now, &res);
             if (o == OCSP_OK || o == OCSP_E_REVOKED) {
-                int64_t until = res.has_next_update ? res.next_update
-                                                    : res.this_update + OCSP_MAX_AGE_NO_NEXT;
+                int64_t until =
+                    res.has_next_update ? res.next_update : res.this_update + OCSP_MAX_AGE_NO_NEXT;
                 int64_t refresh = res.this_update + (until - res.this_update) / 2;
                 if (refresh > now + REFRESH_MAX) refresh = now + REFRESH_MAX;
                 if (refresh < now + RETRY_MIN) refresh = now + RETRY_MIN;

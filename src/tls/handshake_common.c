@@ -506,8 +506,7 @@ int send_own_certificate(certa_conn *c, const uint8_t *context, size_t context_l
     } else if (!r) {
         r = conn_send_handshake(c, HS_CERTIFICATE, b.buf, b.len);
         if (!r)
-            conn_trace(c, "> Certificate (%zu certificate%s%s)", count, count == 1 ? "" : "s",
-                       why);
+            conn_trace(c, "> Certificate (%zu certificate%s%s)", count, count == 1 ? "" : "s", why);
     }
     free(fresh);
     bld_free(&b);

@@ -34,8 +34,9 @@ int certa_config_set_identity_ocsp_response(certa_config *cfg, size_t index, con
     int64_t expiry = 0;
     if (der) {
         if (len == 0 || len >= (1u << 24))
-            return config_err(cfg, CERTA_E_CERT_STATUS, "an OCSP response of %zu bytes cannot be "
-                                                        "stapled",
+            return config_err(cfg, CERTA_E_CERT_STATUS,
+                              "an OCSP response of %zu bytes cannot be "
+                              "stapled",
                               len);
         expiry = ocsp_expiry(der, len);
         if (expiry < 0)
@@ -46,7 +47,8 @@ int certa_config_set_identity_ocsp_response(certa_config *cfg, size_t index, con
         if (id->count > 1 && x509_parse(&leaf, id->chain[0], id->lens[0]) == 0 &&
             x509_parse(&issuer, id->chain[1], id->lens[1]) == 0) {
             ocsp_result res;
-            ocsp_outcome o = ocsp_check(der, len, &leaf, &issuer, cfg->time_fn(cfg->time_arg), &res);
+            ocsp_outcome o =
+                ocsp_check(der, len, &leaf, &issuer, cfg->time_fn(cfg->time_arg), &res);
             if (o != OCSP_OK && o != OCSP_E_REVOKED && o != OCSP_E_UNKNOWN)
                 return config_err(cfg, CERTA_E_CERT_STATUS, "cannot staple it: %s", res.text);
         }
@@ -132,8 +134,9 @@ int staple_check(certa_conn *c) {
     if (!c->peer.verified || !c->peer_issuer) {
         /* Pinned, insecure or self-issued: there is no issuer to check a staple against. */
         if (c->peer_ocsp)
-            conn_trace(c, "  OCSP staple: %zu bytes, not checked (the %s's key is pinned or not "
-                          "verified)",
+            conn_trace(c,
+                       "  OCSP staple: %zu bytes, not checked (the %s's key is pinned or not "
+                       "verified)",
                        c->peer_ocsp_len, whose);
         return 0;
     }
@@ -157,8 +160,8 @@ int staple_check(certa_conn *c) {
         return 0;
     }
     if (o == OCSP_E_REVOKED)
-        return conn_fail(c, CERTA_E_CERT_REVOKED, 44, "the %s's certificate was refused: %s",
-                         whose, res.text);
+        return conn_fail(c, CERTA_E_CERT_REVOKED, 44, "the %s's certificate was refused: %s", whose,
+                         res.text);
     return conn_fail(c, CERTA_E_CERT_STATUS, ALERT_BAD_CERTIFICATE_STATUS_RESPONSE,
                      "the %s's OCSP staple was refused: %s", whose, res.text);
 }
@@ -167,8 +170,9 @@ int tls12_send_certificate_status(certa_conn *c) {
     builder b;
     bld_init_alloc(&b, 2048);
     bool put = staple_put(c, &b);
-    int r = !put ? 0 : bld_ok(&b) ? conn_send_handshake(c, HS_CERTIFICATE_STATUS, b.buf, b.len)
-                                  : CERTA_E_NOMEM;
+    int r = !put         ? 0
+            : bld_ok(&b) ? conn_send_handshake(c, HS_CERTIFICATE_STATUS, b.buf, b.len)
+                         : CERTA_E_NOMEM;
     size_t n = b.len;
     bld_free(&b);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);

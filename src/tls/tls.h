@@ -218,7 +218,7 @@ struct certa_config {
     uint8_t alpn_wire[ALPN_WIRE_MAX]; /* ProtocolNameList contents */
     size_t alpn_wire_len;
     uint16_t record_size_limit; /* RFC 8449, content bytes; 0 = 2^14 */
-    identity *ids; /* ids[0] from load_cert_chain/private_key, then add_identity's */
+    identity *ids;              /* ids[0] from load_cert_chain/private_key, then add_identity's */
     size_t id_count, id_cap;
     bool sni_strict;          /* server: refuse a server_name no certificate is for */
     const certa_trust *trust; /* borrowed, or owned_trust */
@@ -443,11 +443,11 @@ struct certa_conn {
     crypto_key *peer_key;
     certa_peer_identity peer;
     /* OCSP stapling (ocsp_staple.c) */
-    bool status_requested;   /* server: the client sent status_request */
-    bool staple_sent;        /* server: we staple (1.2: echoed in ServerHello) */
-    bool staple_expected;    /* client, 1.2: the server echoed status_request */
-    bool staple_checked;     /* client: the staple (or its absence) was judged */
-    uint8_t *peer_ocsp;      /* client: the stapled OCSPResponse, DER */
+    bool status_requested; /* server: the client sent status_request */
+    bool staple_sent;      /* server: we staple (1.2: echoed in ServerHello) */
+    bool staple_expected;  /* client, 1.2: the server echoed status_request */
+    bool staple_checked;   /* client: the staple (or its absence) was judged */
+    uint8_t *peer_ocsp;    /* client: the stapled OCSPResponse, DER */
     size_t peer_ocsp_len;
     const uint8_t *peer_issuer; /* client: the leaf's issuer on the validated path */
     size_t peer_issuer_len;
