@@ -79,6 +79,15 @@ static void when(int64_t t, char *out, size_t cap) {
     strftime(out, cap, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
+/* Reasons quote paths, URLs and the checker's sentence; a long one is cut, on purpose. */
+static void say(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *out, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+}
+
 static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void log_line(const char *fmt, ...) {
     char msg[1200];
@@ -108,7 +117,7 @@ static int read_chain(const char *path, uint8_t **leaf, size_t *ll, uint8_t **is
     size_t len, pos = 0;
     *leaf = *issuer = NULL;
     if (read_file(path, &text, &len) != 0) {
-        snprintf(why, cap, "cannot read '%s'", path);
+        say(why, cap, "cannot read '%s'", path);
         return -1;
     }
     int r = pem_next(text, len, &pos, "CERTIFICATE", leaf, ll);
@@ -117,10 +126,10 @@ static int read_chain(const char *path, uint8_t **leaf, size_t *ll, uint8_t **is
     if (r != 1) {
         free(*leaf);
         *leaf = NULL;
-        snprintf(why, cap,
-                 "'%s' must hold the leaf followed by its issuer's certificate (needed to ask "
-                 "for and check the OCSP response)",
-                 path);
+        say(why, cap,
+            "'%s' must hold the leaf followed by its issuer's certificate (needed to ask "
+            "for and check the OCSP response)",
+            path);
         return -1;
     }
     return 0;
@@ -130,7 +139,7 @@ static int read_chain(const char *path, uint8_t **leaf, size_t *ll, uint8_t **is
 static void fetch_one(size_t i) {
     held *h = &S.items[i];
     int64_t now = (int64_t)time(NULL);
-    char why[600] = "", url[512] = "";
+    char why[1024] = "", url[512] = "";
     uint8_t *leaf_der = NULL, *issuer_der = NULL, *resp = NULL;
     size_t ll, il, rl = 0;
     x509_cert leaf, issuer;
@@ -143,21 +152,21 @@ static void fetch_one(size_t i) {
         /* why set */
     } else if (x509_parse(&leaf, leaf_der, ll) != 0 || x509_parse(&issuer, issuer_der, il) != 0 ||
                x509_parse_extensions(&leaf, &e, ewhy, sizeof ewhy) != X509_EXT_OK) {
-        snprintf(why, sizeof why, "the certificates in '%s' cannot be read", h->cert_path);
+        say(why, sizeof why, "the certificates in '%s' cannot be read", h->cert_path);
     } else if (e.ocsp_url.len == 0 || e.ocsp_url.len >= sizeof url) {
-        snprintf(why, sizeof why,
-                 "the certificate in '%s' names no OCSP responder (authorityInfoAccess OCSP "
-                 "URI): use --ocsp FILE instead",
-                 h->cert_path);
+        say(why, sizeof why,
+            "the certificate in '%s' names no OCSP responder (authorityInfoAccess OCSP "
+            "URI): use --ocsp FILE instead",
+            h->cert_path);
     } else {
         memcpy(url, e.ocsp_url.data, e.ocsp_url.len);
         url[e.ocsp_url.len] = '\0';
         char hw[300];
         if (ocsp_build_request(&req, &leaf, &issuer, NULL, 0) != 0 || !bld_ok(&req)) {
-            snprintf(why, sizeof why, "cannot build the OCSP request");
+            say(why, sizeof why, "cannot build the OCSP request");
         } else if (http_post(url, "application/ocsp-request", req.buf, req.len, FETCH_TIMEOUT_MS,
                              HTTP_MINI_MAX_BODY, &resp, &rl, hw, sizeof hw) != 0) {
-            snprintf(why, sizeof why, "fetch from %s failed: %s", url, hw);
+            say(why, sizeof why, "fetch from %s failed: %s", url, hw);
         } else {
             ocsp_result res;
             ocsp_outcome o = ocsp_check(resp, rl, &leaf, &issuer, now, &res);
@@ -181,7 +190,7 @@ static void fetch_one(size_t i) {
                 h->backoff = 0;
                 ok = true;
             } else {
-                snprintf(why, sizeof why, "the answer from %s was refused: %s", url, res.text);
+                say(why, sizeof why, "the answer from %s was refused: %s", url, res.text);
             }
         }
     }
@@ -241,7 +250,7 @@ int cli_ocsp_start(const cli_ocsp_opts *o, const cli_pairs *pairs, cli_ocsp_sink
     S.cmd = cmd;
     S.count = pairs->certs;
     if (o->files > pairs->certs) {
-        snprintf(why, cap, "%zu --ocsp files for %zu --cert pairs", o->files, pairs->certs);
+        say(why, cap, "%zu --ocsp files for %zu --cert pairs", o->files, pairs->certs);
         return -1;
     }
     for (size_t i = 0; i < pairs->certs; i++)
@@ -250,16 +259,16 @@ int cli_ocsp_start(const cli_ocsp_opts *o, const cli_pairs *pairs, cli_ocsp_sink
         char *text;
         size_t len;
         if (read_file(o->file[i], &text, &len) != 0) {
-            snprintf(why, cap, "--ocsp %s: cannot read the file", o->file[i]);
+            say(why, cap, "--ocsp %s: cannot read the file", o->file[i]);
             return -1;
         }
         int64_t until = ocsp_expiry((const uint8_t *)text, len);
         if (until < 0) {
             free(text);
-            snprintf(why, cap,
-                     "--ocsp %s: not a successful DER OCSP response (RFC 6960); make one with "
-                     "openssl ocsp ... -respout FILE",
-                     o->file[i]);
+            say(why, cap,
+                "--ocsp %s: not a successful DER OCSP response (RFC 6960); make one with "
+                "openssl ocsp ... -respout FILE",
+                o->file[i]);
             return -1;
         }
         char t[40];
@@ -268,7 +277,7 @@ int cli_ocsp_start(const cli_ocsp_opts *o, const cli_pairs *pairs, cli_ocsp_sink
             log_line("--ocsp %s expired on %s: it will not be stapled", o->file[i], t);
         char sw[300];
         if (keep(i, (uint8_t *)text, len, until, sw, sizeof sw) != 0) {
-            snprintf(why, cap, "--ocsp %s: %s", o->file[i], sw);
+            say(why, cap, "--ocsp %s: %s", o->file[i], sw);
             return -1;
         }
     }
@@ -277,7 +286,7 @@ int cli_ocsp_start(const cli_ocsp_opts *o, const cli_pairs *pairs, cli_ocsp_sink
         fetch_one(i); /* at start: a failure is logged and retried */
     S.stop = false;
     if (pthread_create(&S.thread, NULL, refresher, NULL) != 0) {
-        snprintf(why, cap, "--ocsp-fetch: cannot start the refresher thread");
+        say(why, cap, "--ocsp-fetch: cannot start the refresher thread");
         return -1;
     }
     S.running = true;

@@ -2,6 +2,7 @@
  * builder, and the check of a response for one certificate. */
 #include "x509/ocsp.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,10 +294,19 @@ static int verify_under(const x509_cert *signer, const uint8_t *alg, size_t alg_
     return r == 0 ? 0 : r == -1 ? -1 : -2;
 }
 
+/* Names in the sentence are bounded but long ones may be cut: that is intended,
+ * so the text goes through vsnprintf rather than a checked snprintf. */
+__attribute__((format(printf, 2, 3))) static void set_text(ocsp_result *res, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->text, sizeof res->text, fmt, ap);
+    va_end(ap);
+}
+
 #define OUT(o, ...)                                                                                \
     do {                                                                                           \
         res->outcome = (o);                                                                        \
-        snprintf(res->text, sizeof res->text, __VA_ARGS__);                                        \
+        set_text(res, __VA_ARGS__);                                                                \
         return (o);                                                                                \
     } while (0)
 
@@ -437,11 +447,10 @@ ocsp_outcome ocsp_check(const uint8_t *der, size_t len, const x509_cert *leaf,
     span_text(now - found.this_update, ago, sizeof ago);
     if (found.has_next_update) {
         when_text(found.next_update, t2, sizeof t2);
-        snprintf(res->text, sizeof res->text,
-                 "%s is good, per %s'%s' (made %s ago, valid until %s)", who,
+        set_text(res, "%s is good, per %s'%s' (made %s ago, valid until %s)", who,
                  res->delegated ? "the delegated responder of " : "", issuer_name, ago, t2);
     } else {
-        snprintf(res->text, sizeof res->text, "%s is good, per %s'%s' (made %s ago)", who,
+        set_text(res, "%s is good, per %s'%s' (made %s ago)", who,
                  res->delegated ? "the delegated responder of " : "", issuer_name, ago);
     }
     res->outcome = OCSP_OK;

@@ -91,7 +91,7 @@ typedef enum {
 
 typedef struct ocsp_result {
     ocsp_outcome outcome;
-    char text[512];                   /* the sentence: cause and fix */
+    char text[768];                   /* the sentence: cause and fix (fits both names) */
     int64_t this_update, next_update; /* of the matching SingleResponse */
     bool has_next_update;
     int64_t produced_at;
