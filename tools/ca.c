@@ -48,9 +48,16 @@ static void ca_usage(FILE *out) {
           "      create a CA: DIR/ca.key (ECDSA P-256), DIR/ca.crt (self-signed root)\n"
           "  issue DIR --out NAME (--spiffe ID | --dns NAME | --ip ADDR)...\n"
           "        [--client | --server] [--ttl 24h] [--key-type p256|p384|ed25519|rsa2048]\n"
-          "        [--cn NAME | --empty-subject] [--crl-url URL] [--force]\n"
+          "        [--cn NAME | --empty-subject] [--crl-url URL] [--ocsp-url URL]\n"
+          "        [--must-staple] [--force]\n"
           "      issue a workload identity: NAME.key and NAME.crt (both purposes unless\n"
-          "      --client or --server); at most one --spiffe ID\n"
+          "      --client or --server); at most one --spiffe ID. --ocsp-url puts the\n"
+          "      OCSP responder in authorityInfoAccess (what serve --ocsp-fetch asks);\n"
+          "      --must-staple adds the TLS Feature status_request (RFC 7633): clients\n"
+          "      refuse the certificate without a valid stapled OCSP response\n"
+          "  issue DIR --out NAME --ocsp-signing [--cn NAME] [--ttl 24h]\n"
+          "      a delegated OCSP responder certificate (RFC 6960 §4.2.2.2):\n"
+          "      extKeyUsage OCSPSigning only and id-pkix-ocsp-nocheck; keep it short\n"
           "  revoke DIR SERIAL [--reason keyCompromise|superseded|cessationOfOperation|\n"
           "        affiliationChanged|unspecified]\n"
           "      mark a certificate revoked (SERIAL in hex, as printed by issue)\n"
@@ -502,7 +509,7 @@ done:
 /* ---- issue ---- */
 
 typedef struct issue_opts {
-    const char *dir, *out, *ttl_s, *key_type, *cn, *crl_url;
+    const char *dir, *out, *ttl_s, *key_type, *cn, *crl_url, *ocsp_url;
     const char *spiffe;
     const char *dns[MAX_SANS];
     size_t n_dns;
@@ -510,6 +517,7 @@ typedef struct issue_opts {
     const char *ip_text[MAX_SANS];
     size_t n_ips;
     bool client, server, force, empty_subject;
+    bool must_staple, ocsp_signing;
 } issue_opts;
 
 /* Last path segment of a (checked) SPIFFE ID. */
@@ -581,6 +589,13 @@ static int parse_issue_args(int argc, char **argv, issue_opts *o) {
         } else if ((m = cli_opt(argc, argv, &i, "--crl-url", &v)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
             o->crl_url = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--ocsp-url", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            o->ocsp_url = v;
+        } else if (!strcmp(argv[i], "--must-staple")) {
+            o->must_staple = true;
+        } else if (!strcmp(argv[i], "--ocsp-signing")) {
+            o->ocsp_signing = true;
         } else if (!strcmp(argv[i], "--client")) {
             o->client = true;
         } else if (!strcmp(argv[i], "--server")) {
@@ -616,7 +631,14 @@ static int parse_issue_args(int argc, char **argv, issue_opts *o) {
             return CLI_EXIT_USAGE;
         }
     }
-    if (!o->spiffe && o->n_dns == 0 && o->n_ips == 0) {
+    if (o->ocsp_signing &&
+        (o->spiffe || o->n_dns || o->n_ips || o->client || o->server || o->must_staple)) {
+        cli_err("ca issue: --ocsp-signing makes an OCSP responder certificate: it takes no "
+                "--spiffe/--dns/--ip, --client/--server or --must-staple");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->ocsp_signing && !o->cn && !o->empty_subject) o->cn = "certa OCSP responder";
+    if (!o->ocsp_signing && !o->spiffe && o->n_dns == 0 && o->n_ips == 0) {
         cli_err("ca issue: give the identity: --spiffe ID, --dns NAME and/or --ip ADDR");
         return CLI_EXIT_USAGE;
     }
@@ -631,6 +653,11 @@ static int parse_issue_args(int argc, char **argv, issue_opts *o) {
     if (o->crl_url && (strncmp(o->crl_url, "http://", 7) != 0 || strlen(o->crl_url) > 1024 ||
                        !der_is_ia5(o->crl_url, strlen(o->crl_url)))) {
         cli_err("ca issue: --crl-url must be an http:// URL (RFC 5280 §4.2.1.13)");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->ocsp_url && (strncmp(o->ocsp_url, "http://", 7) != 0 || strlen(o->ocsp_url) > 1024 ||
+                        !der_is_ia5(o->ocsp_url, strlen(o->ocsp_url)))) {
+        cli_err("ca issue: --ocsp-url must be an http:// URL (RFC 6960 §A.1: OCSP over HTTP)");
         return CLI_EXIT_USAGE;
     }
     if (!o->client && !o->server) o->client = o->server = true;
@@ -743,6 +770,9 @@ static int ca_issue(int argc, char **argv) {
     p.issuer_key_id = ca.key_id;
     p.issuer_key_id_len = ca.key_id_len;
     p.crl_url = o.crl_url;
+    p.ocsp_url = o.ocsp_url;
+    p.must_staple = o.must_staple;
+    p.ocsp_signing = o.ocsp_signing;
     if (x509_issue(&p, key, ca.key, &der, &der_len) != 0 ||
         x509_pem_encode("CERTIFICATE", der, der_len, &pem, &pem_len) != 0) {
         cli_err("cannot build the certificate (is the CA key a supported type?)");
@@ -804,17 +834,24 @@ static int ca_issue(int argc, char **argv) {
            "  usage:       %s\n"
            "  issuer:      %s\n"
            "  not after:   %s (expires in %s)\n",
-           o.spiffe ? "an X509-SVID" : "a certificate",
-           o.spiffe  ? o.spiffe
-           : o.n_dns ? o.dns[0]
-                     : o.ip_text[0],
+           o.ocsp_signing ? "an OCSP responder certificate"
+           : o.spiffe     ? "an X509-SVID"
+                          : "a certificate",
+           o.ocsp_signing ? ca.subject
+           : o.spiffe     ? o.spiffe
+           : o.n_dns      ? o.dns[0]
+                          : o.ip_text[0],
            crt_path, key_path, kdesc, hex,
-           *subject ? subject : "(empty; the SAN extension is critical)", sans,
-           *subject ? "" : " [critical]",
-           o.server && o.client ? "TLS server and client (serverAuth, clientAuth)"
-           : o.server           ? "TLS server (serverAuth)"
-                                : "TLS client (clientAuth)",
+           *subject ? subject : "(empty; the SAN extension is critical)", sl ? sans : "(none)",
+           *subject || !sl ? "" : " [critical]",
+           o.ocsp_signing         ? "OCSP responses for the CA (OCSPSigning, ocsp-nocheck)"
+           : o.server && o.client ? "TLS server and client (serverAuth, clientAuth)"
+           : o.server             ? "TLS server (serverAuth)"
+                                  : "TLS client (clientAuth)",
            ca.subject, when, left);
+    if (o.ocsp_url) printf("  OCSP:        %s\n", o.ocsp_url);
+    if (o.must_staple)
+        printf("  must-staple: yes (TLS Feature status_request: staple an OCSP response)\n");
     rc = CLI_EXIT_OK;
 done:
     if (key_pem) {

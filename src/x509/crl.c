@@ -9,6 +9,7 @@ static const uint8_t OID_CRL_NUMBER[] = {0x55, 0x1d, 0x14};
 static const uint8_t OID_AKI[] = {0x55, 0x1d, 0x23};
 static const uint8_t OID_REASON[] = {0x55, 0x1d, 0x15};
 static const uint8_t OID_INVALIDITY_DATE[] = {0x55, 0x1d, 0x18};
+#define DER_ENUMERATED_TAG 0x0a
 
 static bool algid(cursor *c, cursor *contents) {
     cursor seq, oid;
@@ -102,16 +103,42 @@ int x509_crl_parse(x509_crl *crl, const uint8_t *der, size_t len) {
     return cur_empty(&tbs) ? 0 : -1;
 }
 
-bool x509_crl_lists(const x509_crl *crl, const cursor *serial, int64_t *when) {
+/* reasonCode (RFC 5280 §5.3.1) among an entry's extensions; -1 if absent. */
+static int entry_reason(cursor entry) {
+    cursor exts, ext, oid, value, e;
+    uint8_t tag;
+    if (!der_get(&entry, DER_SEQUENCE, &exts)) return -1;
+    while (der_get(&exts, DER_SEQUENCE, &ext)) {
+        if (!der_get(&ext, DER_OID, &oid)) return -1;
+        if (der_peek_tag(&ext, &tag) && tag == DER_BOOLEAN) {
+            bool critical;
+            if (!der_get_bool(&ext, &critical)) return -1;
+        }
+        if (!der_get(&ext, DER_OCTET_STRING, &value)) return -1;
+        if (!der_oid_equal(&oid, OID_REASON, sizeof OID_REASON)) continue;
+        if (!der_get(&value, DER_ENUMERATED_TAG, &e) || e.len != 1 || (e.data[0] & 0x80))
+            return -1;
+        return e.data[0];
+    }
+    return -1;
+}
+
+bool x509_crl_find(const x509_crl *crl, const cursor *serial, int64_t *when, int *reason) {
     cursor list = crl->revoked, entry, s;
     while (!cur_empty(&list)) {
         if (!der_get(&list, DER_SEQUENCE, &entry) || !der_get(&entry, DER_INTEGER, &s))
             return false;
         if (s.len == serial->len && memcmp(s.data, serial->data, s.len) == 0) {
             int64_t t = 0;
-            if (when) *when = der_get_time(&entry, &t) ? t : 0;
+            bool timed = der_get_time(&entry, &t);
+            if (when) *when = timed ? t : 0;
+            if (reason) *reason = timed ? entry_reason(entry) : -1;
             return true;
         }
     }
     return false;
+}
+
+bool x509_crl_lists(const x509_crl *crl, const cursor *serial, int64_t *when) {
+    return x509_crl_find(crl, serial, when, NULL);
 }

@@ -25,5 +25,7 @@ int x509_crl_parse(x509_crl *crl, const uint8_t *der, size_t len);
 /* Is serial (INTEGER contents, as x509_cert.serial) listed? If so and
  * when is not NULL, *when gets the revocation date. */
 bool x509_crl_lists(const x509_crl *crl, const cursor *serial, int64_t *when);
+/* The same, also giving the entry's reasonCode (CRLReason, -1 if none). */
+bool x509_crl_find(const x509_crl *crl, const cursor *serial, int64_t *when, int *reason);
 
 #endif

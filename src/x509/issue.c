@@ -23,6 +23,13 @@ static const uint8_t OID_AKI[] = {0x55, 0x1d, 0x23};
 static const uint8_t OID_EKU[] = {0x55, 0x1d, 0x25};
 static const uint8_t OID_SERVER_AUTH[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01};
 static const uint8_t OID_CLIENT_AUTH[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02};
+static const uint8_t OID_OCSP_SIGNING[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x09};
+static const uint8_t OID_AIA[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x01};
+static const uint8_t OID_AD_OCSP[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01};
+static const uint8_t OID_TLS_FEATURE[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x18};
+static const uint8_t OID_OCSP_NOCHECK[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x05};
+
+#define TLS_EXT_STATUS_REQUEST 5 /* the TLS Feature that means must-staple */
 
 /* keyUsage bits (RFC 5280 §4.2.1.3). */
 #define KU_DIGITAL_SIGNATURE (1u << 0)
@@ -147,13 +154,21 @@ static void put_cert_extensions(builder *b, const x509_issue_params *p,
     /* keyUsage, critical. */
     uint32_t ku =
         p->is_ca ? (KU_KEY_CERT_SIGN | KU_CRL_SIGN)
-                 : (KU_DIGITAL_SIGNATURE | (key_is_rsa(subject_key) ? KU_KEY_ENCIPHERMENT : 0));
+        : p->ocsp_signing
+            ? KU_DIGITAL_SIGNATURE
+            : (KU_DIGITAL_SIGNATURE | (key_is_rsa(subject_key) ? KU_KEY_ENCIPHERMENT : 0));
     bld_init_alloc(&v, 16);
     der_put_named_bits(&v, ku);
     put_ext(b, OID_KU, sizeof OID_KU, true, &v);
 
-    /* extKeyUsage (leaves). */
-    if (!p->is_ca && (p->server_auth || p->client_auth)) {
+    /* extKeyUsage (leaves; a delegated OCSP responder has OCSPSigning only). */
+    if (p->ocsp_signing) {
+        bld_init_alloc(&v, 16);
+        der_open(&v, DER_SEQUENCE);
+        der_put_oid(&v, OID_OCSP_SIGNING, sizeof OID_OCSP_SIGNING);
+        der_close(&v);
+        put_ext(b, OID_EKU, sizeof OID_EKU, false, &v);
+    } else if (!p->is_ca && (p->server_auth || p->client_auth)) {
         bld_init_alloc(&v, 32);
         der_open(&v, DER_SEQUENCE);
         if (p->server_auth) der_put_oid(&v, OID_SERVER_AUTH, sizeof OID_SERVER_AUTH);
@@ -195,6 +210,35 @@ static void put_cert_extensions(builder *b, const x509_issue_params *p,
         der_close(&v);
         put_ext(b, OID_CRLDP, sizeof OID_CRLDP, false, &v);
     }
+
+    /* authorityInfoAccess: one AccessDescription, id-ad-ocsp with a URI. */
+    if (has(p->ocsp_url)) {
+        bld_init_alloc(&v, 64);
+        der_open(&v, DER_SEQUENCE); /* AuthorityInfoAccessSyntax */
+        der_open(&v, DER_SEQUENCE); /* AccessDescription */
+        der_put_oid(&v, OID_AD_OCSP, sizeof OID_AD_OCSP);
+        der_put_ia5_tagged(&v, DER_CONTEXT(6), p->ocsp_url, strlen(p->ocsp_url));
+        der_close(&v);
+        der_close(&v);
+        put_ext(b, OID_AIA, sizeof OID_AIA, false, &v);
+    }
+
+    /* TLS Feature (RFC 7633): Features ::= SEQUENCE OF INTEGER; not critical,
+     * as RFC 7633 §4.2 recommends (clients that know it enforce it). */
+    if (p->must_staple) {
+        bld_init_alloc(&v, 8);
+        der_open(&v, DER_SEQUENCE);
+        der_put_integer_u64(&v, TLS_EXT_STATUS_REQUEST);
+        der_close(&v);
+        put_ext(b, OID_TLS_FEATURE, sizeof OID_TLS_FEATURE, false, &v);
+    }
+
+    /* id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): extnValue is NULL. */
+    if (p->ocsp_signing) {
+        bld_init_alloc(&v, 4);
+        der_put_null(&v);
+        put_ext(b, OID_OCSP_NOCHECK, sizeof OID_OCSP_NOCHECK, false, &v);
+    }
 }
 
 /* Certificate / CertificateList: SEQUENCE { tbs, algid, BIT STRING sig }. */
@@ -231,6 +275,7 @@ int x509_issue(const x509_issue_params *p, const crypto_key *subject_key, crypto
     *der_len = 0;
     if (!serial_ok(p->serial, p->serial_len) || p->not_after < p->not_before) return -1;
     if ((p->n_dns && !p->dns) || (p->n_ips && !p->ips) || (p->n_uris && !p->uris)) return -1;
+    if (p->ocsp_signing && p->is_ca) return -1;
     if (p->issuer_key_id && (p->issuer_key_id_len == 0 || p->issuer_key_id_len > X509_MAX_KEY_ID))
         return -1;
 

@@ -59,6 +59,17 @@ typedef struct x509_issue_params {
     size_t issuer_key_id_len;
     /* Optional cRLDistributionPoints URI. */
     const char *crl_url;
+    /* Optional authorityInfoAccess id-ad-ocsp URI: where a relying party or a
+     * stapling server asks for this certificate's status (RFC 6960). */
+    const char *ocsp_url;
+    /* TLS Feature extension listing status_request (RFC 7633 "must-staple"):
+     * clients refuse the certificate without a valid stapled response. */
+    bool must_staple;
+    /* A delegated OCSP responder (RFC 6960 §4.2.2.2) instead of a TLS leaf:
+     * extKeyUsage id-kp-OCSPSigning only (server_auth/client_auth ignored),
+     * keyUsage digitalSignature, and id-pkix-ocsp-nocheck (its own status
+     * is not checked: keep it short-lived). Not with is_ca. */
+    bool ocsp_signing;
 } x509_issue_params;
 
 /* 16 random bytes, high bit clear and first byte non-zero: a positive

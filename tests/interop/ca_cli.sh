@@ -174,6 +174,9 @@ bad_issue "TTL without unit" "ttl" --dns a.test --ttl 10
 bad_issue "TTL zero" "ttl" --dns a.test --ttl 0s
 bad_issue "unknown key type" "key-type" --dns a.test --key-type dsa
 bad_issue "no identity" "identity" --ttl 1h
+bad_issue "--ocsp-url that is not http://" "http:// URL" --dns a.test --ocsp-url ftp://ocsp.test/
+bad_issue "--ocsp-signing with a TLS identity" "OCSP responder certificate" --ocsp-signing --dns a.test
+bad_issue "--ocsp-signing with --must-staple" "must-staple" --ocsp-signing --must-staple
 check "refused issues write no files" test ! -e "$T/bad.crt" -a ! -e "$T/bad.key"
 run ca issue "$CA" --dns a.test
 expect_rc 2 "issue without --out is a usage error"

@@ -188,4 +188,72 @@ if start_certa_serve serve-down --cert "$D/leaf.chain" --key "$D/leaf.key" --ocs
   stop_certa_serve serve-down
 fi
 
+# ---- the CA side: certa ca issue --ocsp-url --must-staple, a delegated responder
+# certificate from certa ca issue --ocsp-signing signing openssl ocsp's answers ----
+RPORT2=$(free_port)
+C="$D/certa-ca"
+if "$CERTA" ca init "$C" --name "certa OCSP test CA" >"$D/cinit.log" 2>&1 &&
+  "$CERTA" ca issue "$C" --out "$D/web" --dns localhost --ip 127.0.0.1 --server \
+    --ocsp-url "http://127.0.0.1:$RPORT2/" --must-staple >"$D/cweb.log" 2>&1 &&
+  "$CERTA" ca issue "$C" --out "$D/cresp" --ocsp-signing --ttl 2h >"$D/cresp.log" 2>&1; then
+  ok "certa ca issue --ocsp-url --must-staple and --ocsp-signing"
+else
+  not_ok "certa ca issue with OCSP options"
+  show "$D/cinit.log" "$D/cweb.log" "$D/cresp.log"
+fi
+if openssl x509 -in "$D/web.crt" -noout -text >"$D/web.txt" 2>&1 &&
+  grep -q "OCSP - URI:http://127.0.0.1:$RPORT2/" "$D/web.txt" &&
+  grep -A1 "TLS Feature" "$D/web.txt" | grep -q status_request; then
+  ok "openssl reads the AIA OCSP URL and the TLS Feature status_request certa ca wrote"
+else
+  not_ok "AIA/TLS Feature in the issued certificate"
+  show "$D/web.txt"
+fi
+if openssl x509 -in "$D/cresp.crt" -noout -text >"$D/cresp.txt" 2>&1 &&
+  grep -A1 "Extended Key Usage" "$D/cresp.txt" | grep -q "OCSP Signing" &&
+  grep -q "OCSP No Check" "$D/cresp.txt" &&
+  openssl verify -CAfile "$C/ca.crt" -purpose ocsphelper "$D/cresp.crt" >>"$D/cresp.txt" 2>&1; then
+  ok "the responder certificate has OCSPSigning and ocsp-nocheck, and openssl verifies it"
+else
+  not_ok "responder certificate"
+  show "$D/cresp.txt"
+fi
+wserial=$(awk '/serial:/ {print $2}' "$D/cweb.log")
+wexp=$(date -u -d "$(openssl x509 -in "$D/web.crt" -noout -enddate | cut -d= -f2)" +%y%m%d%H%M%SZ)
+printf 'V\t%s\t\t%s\tunknown\t/CN=localhost\n' "$wexp" "$wserial" >"$D/cindex"
+echo "unique_subject = no" >"$D/cindex.attr"
+cat "$D/web.crt" "$C/ca.crt" >"$D/web.chain"
+bg "$D/cresponder.log" openssl ocsp -index "$D/cindex" -port "$RPORT2" -rsigner "$D/cresp.crt" \
+  -rkey "$D/cresp.key" -CA "$C/ca.crt" -nmin 30
+CRESP_PID=$BG_PID
+if wait_for "$D/cresponder.log" 'waiting for OCSP client connections' 10 &&
+  start_certa_serve serve-ca --cert "$D/web.chain" --key "$D/web.key" --ocsp-fetch; then
+  SRV_PORT=$SERVE_PORT
+  if echo | timeout 20 "$CERTA" connect "127.0.0.1:$SRV_PORT" --servername localhost \
+    --trust "$C/ca.crt" --timeout 10 >"$D/ca-fetched.out" 2>"$D/ca-fetched.err" &&
+    grep -q "OCSP staple: .* is good, per the delegated responder of" "$D/ca-fetched.err"; then
+    ok "must-staple certificate from certa ca, stapled by serve --ocsp-fetch, delegated responder: accepted"
+  else
+    not_ok "certa ca must-staple + delegated responder"
+    show "$D/ca-fetched.err" "$SERVE_LOG" "$D/cresponder.log"
+  fi
+  stop_certa_serve serve-ca
+else
+  not_ok "responder with the certa-issued delegated certificate, or serve, did not start"
+  show "$D/cresponder.log"
+fi
+stop "$CRESP_PID"
+if start_certa_serve serve-ca-nostaple --cert "$D/web.chain" --key "$D/web.key"; then
+  SRV_PORT=$SERVE_PORT
+  if ! echo | timeout 20 "$CERTA" connect "127.0.0.1:$SRV_PORT" --servername localhost \
+    --trust "$C/ca.crt" --timeout 10 >"$D/ca-nostaple.out" 2>"$D/ca-nostaple.err" &&
+    grep -q "must-staple" "$D/ca-nostaple.err"; then
+    ok "the same certificate served without a staple: refused (must-staple)"
+  else
+    not_ok "certa ca must-staple without a staple"
+    show "$D/ca-nostaple.err"
+  fi
+  stop_certa_serve serve-ca-nostaple
+fi
+
 finish
