@@ -116,8 +116,7 @@ static int entry_reason(cursor entry) {
         }
         if (!der_get(&ext, DER_OCTET_STRING, &value)) return -1;
         if (!der_oid_equal(&oid, OID_REASON, sizeof OID_REASON)) continue;
-        if (!der_get(&value, DER_ENUMERATED_TAG, &e) || e.len != 1 || (e.data[0] & 0x80))
-            return -1;
+        if (!der_get(&value, DER_ENUMERATED_TAG, &e) || e.len != 1 || (e.data[0] & 0x80)) return -1;
         return e.data[0];
     }
     return -1;
