@@ -23,7 +23,8 @@
 static void verify_usage(FILE *out) {
     fputs("usage: certa verify [--trust FILE|DIR]... [--untrusted FILE]...\n"
           "                    [--host NAME | --ip ADDR | --spiffe ID]\n"
-          "                    [--purpose server|client] [--at TIME] [--cn-fallback] LEAF.pem\n"
+          "                    [--purpose server|client] [--at TIME] [--cn-fallback]\n"
+          "                    [--crl FILE]... LEAF.pem\n"
           "\n"
           "Validates the certificate chain in LEAF.pem (the leaf first, then any\n"
           "intermediates; or one DER certificate) against trust anchors, and explains\n"
@@ -42,6 +43,10 @@ static void verify_usage(FILE *out) {
           "                     2026-11-23T10:00:00Z or 2026-11-23T12:00:00+02:00\n"
           "  --cn-fallback      match --host against the subject CN when the leaf has\n"
           "                     no subjectAltName (legacy certificates)\n"
+          "  --crl FILE         CRLs (PEM \"X509 CRL\" blocks, or one DER CRL; repeatable):\n"
+          "                     a certificate on the path that its issuer's CRL lists is\n"
+          "                     refused, with serial, time and reason; so is one whose\n"
+          "                     issuer's CRL is unusable (stale, malformed)\n"
           "\n"
           "exit status: 0 valid (the verified path is printed), 1 not valid (the\n"
           "reason is printed), 2 usage error or unreadable input\n",
@@ -142,6 +147,8 @@ static bool parse_rfc3339(const char *s, int64_t *out, const char **why) {
 
 /* ---- input --------------------------------------------------------------- */
 
+#define MAX_CRL_ARGS 16
+
 typedef struct cert_list {
     uint8_t *der[MAX_INPUT_CERTS];
     size_t len[MAX_INPUT_CERTS];
@@ -195,6 +202,48 @@ static int read_certs(cert_list *l, const char *path) {
         } else {
             cli_err("%s: no \"-----BEGIN CERTIFICATE-----\" block found (nor a DER certificate)",
                     path);
+            rc = -1;
+        }
+    }
+    free(text);
+    return rc;
+}
+
+/* Appends every X509 CRL block of path (or the file itself when it is one
+ * DER CRL). Returns 0 or -1 (reported). */
+static int read_crls(cert_list *l, const char *path) {
+    char *text = NULL;
+    size_t len = 0;
+    if (read_file(path, &text, &len) != 0) {
+        cli_err("cannot read --crl %s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t pos = 0, found = 0;
+    int rc = 0;
+    for (;;) {
+        uint8_t *der = NULL;
+        size_t der_len = 0;
+        int r = pem_next(text, len, &pos, "X509 CRL", &der, &der_len);
+        if (r == 0) break;
+        if (r < 0 || l->count == MAX_INPUT_CERTS) {
+            free(der);
+            cli_err(r < 0 ? "--crl %s: X509 CRL block %zu is malformed PEM"
+                          : "--crl %s: too many CRLs (block %zu)",
+                    path, found + 1);
+            rc = -1;
+            break;
+        }
+        l->der[l->count] = der;
+        l->len[l->count++] = der_len;
+        found++;
+    }
+    if (rc == 0 && found == 0) {
+        if (len >= 2 && (uint8_t)text[0] == 0x30 && l->count < MAX_INPUT_CERTS &&
+            (l->der[l->count] = malloc(len)) != NULL) {
+            memcpy(l->der[l->count], text, len);
+            l->len[l->count++] = len;
+        } else {
+            cli_err("--crl %s: no \"-----BEGIN X509 CRL-----\" block found (nor a DER CRL)", path);
             rc = -1;
         }
     }
@@ -258,7 +307,8 @@ static void print_path(const certa_verify_result *r, const cert_list *chain,
 
 int cmd_verify(int argc, char **argv) {
     const char *trust_paths[MAX_TRUST_ARGS], *untrusted[MAX_UNTRUSTED_ARGS];
-    size_t ntrust = 0, nuntrusted = 0;
+    size_t ntrust = 0, nuntrusted = 0, ncrl_args = 0;
+    const char *crl_paths[MAX_CRL_ARGS];
     const char *host = NULL, *ip = NULL, *spiffe = NULL, *purpose = "server", *at_arg = NULL;
     const char *leaf_path = NULL;
     bool cn_fallback = false;
@@ -281,6 +331,15 @@ int cmd_verify(int argc, char **argv) {
                 return CLI_EXIT_USAGE;
             }
             trust_paths[ntrust++] = v;
+            continue;
+        }
+        if ((r = cli_opt(argc, argv, &i, "--crl", &v)) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (ncrl_args == MAX_CRL_ARGS) {
+                cli_err("too many --crl options (at most %d)", MAX_CRL_ARGS);
+                return CLI_EXIT_USAGE;
+            }
+            crl_paths[ncrl_args++] = v;
             continue;
         }
         if ((r = cli_opt(argc, argv, &i, "--untrusted", &v)) != 0) {
@@ -372,7 +431,7 @@ int cmd_verify(int argc, char **argv) {
 
     /* Inputs: the leaf (and whatever follows it), then --untrusted. */
     int rc = CLI_EXIT_USAGE;
-    cert_list chain = {0};
+    cert_list chain = {0}, crls = {0};
     certa_trust *trust = certa_trust_new();
     if (!trust) {
         cli_err("out of memory");
@@ -381,6 +440,14 @@ int cmd_verify(int argc, char **argv) {
     if (read_certs(&chain, leaf_path) != 0) goto out;
     for (size_t i = 0; i < nuntrusted; i++)
         if (read_certs(&chain, untrusted[i]) != 0) goto out;
+    for (size_t i = 0; i < ncrl_args; i++)
+        if (read_crls(&crls, crl_paths[i]) != 0) goto out;
+    const uint8_t *crl_ders[MAX_INPUT_CERTS];
+    for (size_t i = 0; i < crls.count; i++)
+        crl_ders[i] = crls.der[i];
+    params.crls = crl_ders;
+    params.crl_lens = crls.len;
+    params.crl_count = crls.count;
 
     if (ntrust == 0) {
         int r = certa_trust_load_system(trust);
@@ -415,6 +482,9 @@ int cmd_verify(int argc, char **argv) {
         printf("checked: %s%s%spurpose %s, at %s, against %zu trust anchor%s\n", what, name,
                *name ? ", " : "", purpose, when, certa_trust_count(trust),
                certa_trust_count(trust) == 1 ? "" : "s");
+        if (crls.count)
+            printf("revocation: not listed by %zu CRL%s (issuers without one are not checked)\n",
+                   crls.count, crls.count == 1 ? "" : "s");
         rc = CLI_EXIT_OK;
     } else {
         cli_err("verification failed: %s (%s)",
@@ -423,6 +493,7 @@ int cmd_verify(int argc, char **argv) {
     }
 out:
     cert_list_free(&chain);
+    cert_list_free(&crls);
     certa_trust_free(trust);
     return rc;
 }

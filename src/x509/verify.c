@@ -23,6 +23,7 @@
 #include "wire/der.h"
 #include "x509/cert.h"
 #include "x509/crl.h"
+#include "x509/ocsp.h"
 #include "x509/extensions.h"
 #include "x509/names.h"
 #include "x509/trust.h"
@@ -739,6 +740,21 @@ bad:
 
 static crypto_key *node_key(node *nd);
 
+/* A serial number as hex, shortened to its first 16 digits and "..." when longer. */
+static void serial_text(const cursor *serial, char *out, size_t cap) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0, shown = serial->len > 8 ? 8 : serial->len;
+    for (size_t i = 0; i < shown && n + 3 < cap; i++) {
+        out[n++] = hex[serial->data[i] >> 4];
+        out[n++] = hex[serial->data[i] & 15];
+    }
+    if (serial->len > shown && n + 4 < cap) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+}
+
 /* Revocation of path[i] (i < len - 1) against the CRLs of its issuer. */
 static int crl_check(vctx *v, size_t i, int depth) {
     node *c = &v->nodes[v->path[i]], *is = &v->nodes[v->path[i + 1]];
@@ -774,13 +790,18 @@ static int crl_check(vctx *v, size_t i, int depth) {
             return -1;
         }
         int64_t t = 0;
-        if (x509_crl_lists(crl, &c->cert.serial, &t)) {
+        int reason = -1;
+        if (x509_crl_find(crl, &c->cert.serial, &t, &reason)) {
+            char serial[2 * 20 + 4], age[32];
+            serial_text(&c->cert.serial, serial, sizeof serial);
             civil(t, when, sizeof when);
             span(v->now > t ? v->now - t : 0, rel, sizeof rel);
+            span(v->now > crl->this_update ? v->now - crl->this_update : 0, age, sizeof age);
             fail(v, depth, CERTA_E_CERT_REVOKED,
-                 "%s '%s' was revoked on %s (%s ago) by its issuer '%s': it needs a new "
-                 "certificate",
-                 role_of(v, c), subject_of(c), when, rel, subject_of(is));
+                 "%s '%s' (serial %s) was revoked on %s (%s ago, %s), per the CRL from '%s' "
+                 "issued %s ago: it needs a new certificate",
+                 role_of(v, c), subject_of(c), serial, when, rel,
+                 reason >= 0 ? ocsp_reason_name(reason) : "no reason given", subject_of(is), age);
             return -1;
         }
     }

@@ -243,6 +243,21 @@ if timeout 10 "$CERTA" verify --help 2>&1 | grep -q -- "--spiffe"; then
   cverify "client cert refused for purpose server" 1 --purpose server "$T/client-p384.crt"
   cverify "empty-subject SVID (critical SAN)" 0 --purpose client --spiffe spiffe://example.org/workload "$T/svid.crt"
   cverify "IPv6 SAN" 0 --ip ::1 "$T/both.crt"
+  # revocation: the CRL certa ca wrote, read by certa's own validator
+  cverify "the revoked client cert is refused with --crl" 1 --purpose client --crl "$CA/ca.crl" "$T/client-p256.crt"
+  expect_out "leaf '.*' \(serial $(echo "$serial" | cut -c1-16).*\) was revoked on .* keyCompromise\), per the CRL from 'CN=.*' issued .* ago" \
+    "certa verify --crl: the refusal names serial, time, reason and the CRL's issuer and age"
+  expect_out "CERTA_E_CERT_REVOKED" "certa verify --crl: CERTA_E_CERT_REVOKED"
+  cverify "another cert of the same CA passes with --crl" 0 --purpose client --crl "$CA/ca.crl" "$T/client-p384.crt"
+  expect_out "revocation: not listed by 1 CRL" "certa verify --crl says the CRL was checked"
+  ossl crl -in "$CA/ca.crl" -outform DER -out "$T/ca.crl.der" 2>/dev/null
+  cverify "a DER CRL works too" 1 --purpose client --crl "$T/ca.crl.der" "$T/client-p256.crt"
+  cverify "the revoked cert is not refused without --crl" 0 --purpose client "$T/client-p256.crt"
+  cverify "a stale CRL (--at past its nextUpdate) is refused" 1 --purpose client --crl "$CA/ca.crl" \
+    --at "$(date -u -d '+13 hours' +%Y-%m-%dT%H:%M:%SZ)" "$T/client-p384.crt"
+  expect_out "out of date" "stale CRL: the sentence says it is out of date"
+  echo garbage >"$T/bad.crl"
+  cverify "an unreadable --crl is a usage error" 2 --crl "$T/bad.crl" "$T/client-p384.crt"
 else
   echo "skip - certa verify is not part of this build"
 fi
