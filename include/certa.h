@@ -101,7 +101,8 @@ typedef enum certa_error {
     /* server name indication */
     CERTA_E_UNRECOGNIZED_NAME, /* SNI-strict server has no certificate for the name asked */
     /* OCSP (RFC 6960, stapling RFC 6066 / RFC 8446, must-staple RFC 7633) */
-    CERTA_E_CERT_STATUS, /* OCSP response missing (must-staple), invalid, stale or unknown */
+    CERTA_E_CERT_STATUS, /* revocation status not established: staple missing (must-staple),
+                            invalid or stale; no fresh CRL under REVOCATION_REQUIRE */
     CERTA_E_COUNT
 } certa_error;
 
@@ -349,14 +350,53 @@ void certa_config_set_sni_strict(certa_config *cfg, bool strict);
  * issuer or by a responder certificate the issuer gave id-kp-OCSPSigning,
  * naming the leaf, thisUpdate no more than 5 minutes ahead, not past
  * nextUpdate. A staple saying revoked fails with CERTA_E_CERT_REVOKED
- * (certificate_revoked); one that is invalid, stale or unknown fails with
- * CERTA_E_CERT_STATUS (bad_certificate_status_response). A leaf with the
- * TLS Feature extension status_request (must-staple, RFC 7633) and no
- * valid staple is refused the same way. The trace says what the staple
- * said ("OCSP staple: good, per ..."). */
+ * (certificate_revoked); one that is invalid (wrong signer, CertID,
+ * signature) fails with CERTA_E_CERT_STATUS (bad_certificate_status_response);
+ * one that is stale or "unknown" does too under CERTA_REVOCATION_REQUIRE,
+ * and is only noted under PREFER (see certa_conn_revocation_note). A leaf
+ * with the TLS Feature extension status_request (must-staple, RFC 7633)
+ * and no valid fresh staple is refused in every mode, even OFF: the
+ * certificate itself demands it. The trace says what the staple said
+ * ("OCSP staple: good, per ..."). */
 int certa_config_set_ocsp_response(certa_config *cfg, const uint8_t *der, size_t len);
 int certa_config_set_identity_ocsp_response(certa_config *cfg, size_t index, const uint8_t *der,
                                             size_t len);
+
+/* Revocation policy for the peer's chain (leaf and intermediates; TLS 1.3
+ * and 1.2; client and server certificates alike).
+ *   OFF      nothing is checked (must-staple leaves still need their staple)
+ *   PREFER   what is available is checked: a certificate a CRL (or the OCSP
+ *            staple) says is revoked is refused (CERTA_E_CERT_REVOKED,
+ *            certificate_revoked, naming serial, time, reason and source);
+ *            a status that cannot be established (no CRL from the issuer,
+ *            a CRL past its nextUpdate or unusable, a stale staple) is
+ *            noted (certa_conn_revocation_note, the trace), not fatal
+ *   REQUIRE  as PREFER, and a certificate whose status cannot be
+ *            established from fresh data is refused (CERTA_E_CERT_STATUS,
+ *            certificate_unknown); a server's leaf may be vouched for by
+ *            its OCSP staple instead of a CRL
+ *   DEFAULT  PREFER when CRLs are configured, or on a client (which always
+ *            asks for a staple); OFF otherwise (a server without CRLs). */
+typedef enum certa_revocation {
+    CERTA_REVOCATION_DEFAULT = 0,
+    CERTA_REVOCATION_OFF,
+    CERTA_REVOCATION_PREFER,
+    CERTA_REVOCATION_REQUIRE,
+} certa_revocation;
+int certa_config_set_revocation(certa_config *cfg, certa_revocation mode);
+/* CRLs (RFC 5280 §5) the peer's chain is checked against: a CRL counts for
+ * the certificates of the CA whose name it bears and whose key signed it.
+ * add_crl_der takes one DER CRL, add_crl_pem every "X509 CRL" block;
+ * load_crls reads a file (PEM blocks or one DER CRL) or a directory (its
+ * *.crl, *.pem and *.der files) and REPLACES the config's CRLs with what
+ * it read. All three may be called on a config in use (a reload): the new
+ * set is swapped in atomically, new handshakes see it, handshakes under
+ * way keep the one they started with; on error nothing changes. */
+int certa_config_add_crl_der(certa_config *cfg, const uint8_t *der, size_t len);
+int certa_config_add_crl_pem(certa_config *cfg, const char *pem, size_t len);
+int certa_config_load_crls(certa_config *cfg, const char *path);
+/* How many CRLs the config holds now. */
+size_t certa_config_crl_count(const certa_config *cfg);
 
 /* Peer chain validation (the default for clients; for servers when client
  * certificates are requested). The trust set is borrowed: it must outlive
@@ -507,6 +547,10 @@ bool certa_conn_failed(const certa_conn *conn);
 int certa_conn_error(const certa_conn *conn);
 /* The sentence for the failure: cause and fix. */
 const char *certa_conn_error_text(const certa_conn *conn);
+/* A non-fatal revocation finding about the peer's chain under
+ * CERTA_REVOCATION_PREFER ("the revocation status of leaf 'CN=x' is
+ * unknown: the CRL of 'CN=ca' is out of date ..."), or "" if there was none. */
+const char *certa_conn_revocation_note(const certa_conn *conn);
 /* Alert sent or received with the failure; 255 if none. */
 uint8_t certa_conn_alert_sent(const certa_conn *conn);
 uint8_t certa_conn_alert_received(const certa_conn *conn);
@@ -610,6 +654,11 @@ typedef struct certa_verify_params {
     const uint8_t *const *crls;
     const size_t *crl_lens;
     size_t crl_count;
+    /* DEFAULT: PREFER when crls are given, else OFF. PREFER: a listed
+     * certificate is refused; one whose issuer has no usable fresh CRL here
+     * is marked in result->revocation_unknown. REQUIRE: that is refused too
+     * (CERTA_E_CERT_STATUS). */
+    certa_revocation revocation;
 } certa_verify_params;
 
 #define CERTA_MAX_PATH 16
@@ -620,6 +669,10 @@ typedef struct certa_verify_result {
     size_t path_len;                   /* verified path, leaf first, anchor last */
     size_t path_index[CERTA_MAX_PATH]; /* index into the input chain, or SIZE_MAX for anchors */
     char path_subject[CERTA_MAX_PATH][256];
+    /* Revocation: bit i set = the status of path[i] could not be established
+     * (anchors never are checked); revocation_text explains the first. */
+    uint32_t revocation_unknown;
+    char revocation_text[384];
 } certa_verify_result;
 
 /* Validates chain[0] (the leaf) using chain[1..count) as untrusted

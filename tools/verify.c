@@ -24,7 +24,7 @@ static void verify_usage(FILE *out) {
     fputs("usage: certa verify [--trust FILE|DIR]... [--untrusted FILE]...\n"
           "                    [--host NAME | --ip ADDR | --spiffe ID]\n"
           "                    [--purpose server|client] [--at TIME] [--cn-fallback]\n"
-          "                    [--crl FILE]... LEAF.pem\n"
+          "                    [--crl FILE]... [--revocation off|prefer|require] LEAF.pem\n"
           "\n"
           "Validates the certificate chain in LEAF.pem (the leaf first, then any\n"
           "intermediates; or one DER certificate) against trust anchors, and explains\n"
@@ -45,8 +45,10 @@ static void verify_usage(FILE *out) {
           "                     no subjectAltName (legacy certificates)\n"
           "  --crl FILE         CRLs (PEM \"X509 CRL\" blocks, or one DER CRL; repeatable):\n"
           "                     a certificate on the path that its issuer's CRL lists is\n"
-          "                     refused, with serial, time and reason; so is one whose\n"
-          "                     issuer's CRL is unusable (stale, malformed)\n"
+          "                     refused, with serial, time and reason\n"
+          "  --revocation MODE  prefer (the default with --crl): a certificate whose\n"
+          "                     issuer has no usable fresh CRL is warned about; require:\n"
+          "                     it is refused; off: CRLs are not consulted\n"
           "\n"
           "exit status: 0 valid (the verified path is printed), 1 not valid (the\n"
           "reason is printed), 2 usage error or unreadable input\n",
@@ -310,7 +312,7 @@ int cmd_verify(int argc, char **argv) {
     size_t ntrust = 0, nuntrusted = 0, ncrl_args = 0;
     const char *crl_paths[MAX_CRL_ARGS];
     const char *host = NULL, *ip = NULL, *spiffe = NULL, *purpose = "server", *at_arg = NULL;
-    const char *leaf_path = NULL;
+    const char *leaf_path = NULL, *revocation = NULL;
     bool cn_fallback = false;
 
     for (int i = 1; i < argc; i++) {
@@ -362,6 +364,8 @@ int cmd_verify(int argc, char **argv) {
             slot = &purpose;
         else if ((r = cli_opt(argc, argv, &i, "--at", &v)) != 0)
             slot = &at_arg;
+        else if ((r = cli_opt(argc, argv, &i, "--revocation", &v)) != 0)
+            slot = &revocation;
         if (slot) {
             if (r < 0) return CLI_EXIT_USAGE;
             *slot = v;
@@ -428,6 +432,18 @@ int cmd_verify(int argc, char **argv) {
     params.spiffe_id = spiffe;
     params.time = at;
     params.cn_fallback = cn_fallback;
+    if (revocation) {
+        if (!strcmp(revocation, "off"))
+            params.revocation = CERTA_REVOCATION_OFF;
+        else if (!strcmp(revocation, "prefer"))
+            params.revocation = CERTA_REVOCATION_PREFER;
+        else if (!strcmp(revocation, "require"))
+            params.revocation = CERTA_REVOCATION_REQUIRE;
+        else {
+            cli_err("verify: --revocation must be off, prefer or require, not '%s'", revocation);
+            return CLI_EXIT_USAGE;
+        }
+    }
 
     /* Inputs: the leaf (and whatever follows it), then --untrusted. */
     int rc = CLI_EXIT_USAGE;
@@ -482,7 +498,9 @@ int cmd_verify(int argc, char **argv) {
         printf("checked: %s%s%spurpose %s, at %s, against %zu trust anchor%s\n", what, name,
                *name ? ", " : "", purpose, when, certa_trust_count(trust),
                certa_trust_count(trust) == 1 ? "" : "s");
-        if (crls.count)
+        if (result.revocation_text[0])
+            printf("revocation: warning: %s\n", result.revocation_text);
+        else if (crls.count && params.revocation != CERTA_REVOCATION_OFF)
             printf("revocation: not listed by %zu CRL%s (issuers without one are not checked)\n",
                    crls.count, crls.count == 1 ? "" : "s");
         rc = CLI_EXIT_OK;

@@ -167,9 +167,10 @@ static const error_entry error_table[CERTA_E_COUNT] = {
                                         "the server supports a newer one: something on the path "
                                         "interfered with the first attempt"},
     [CERTA_E_CERT_STATUS] = {"CERTA_E_CERT_STATUS",
-                             "the certificate's OCSP status could not be established: the "
-                             "stapled response is missing (must-staple), invalid or stale — "
-                             "have the server staple a fresh response"},
+                             "the certificate's revocation status could not be established: "
+                             "the stapled OCSP response is missing (must-staple), invalid or "
+                             "stale, or (revocation require) no fresh CRL covers it — staple a "
+                             "fresh response, or publish and load a fresh CRL"},
     [CERTA_E_UNRECOGNIZED_NAME] = {"CERTA_E_UNRECOGNIZED_NAME",
                                    "the server has no certificate for the server name the client "
                                    "asked for (SNI): connect with one of its names, or add a "

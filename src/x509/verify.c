@@ -71,6 +71,8 @@ typedef struct vctx {
     x509_crl *crls; /* params->crl_count, parsed */
     bool *crl_ok;
     bool leaf_is_anchor; /* the leaf is itself trusted (directly pinned by the user) */
+    uint32_t unknown;    /* path positions whose revocation status is unknown */
+    char unknown_text[384];
 } vctx;
 
 /* ---- text ---------------------------------------------------------------- */
@@ -755,10 +757,25 @@ static void serial_text(const cursor *serial, char *out, size_t cap) {
     out[n] = '\0';
 }
 
-/* Revocation of path[i] (i < len - 1) against the CRLs of its issuer. */
+/* Subjects may be long: the note is cut to its buffer, on purpose. */
+__attribute__((format(printf, 2, 3))) static void note_unknown(vctx *v, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->unknown_text, sizeof v->unknown_text, fmt, ap);
+    va_end(ap);
+}
+
+/* Revocation of path[i] (i < len - 1) against the CRLs of its issuer: -1 if
+ * a CRL from it lists the certificate (refused whatever the mode, even from
+ * a stale CRL: a revocation is never undone); otherwise 0, with path[i]
+ * marked in v->unknown (and the first such reason in v->unknown_text) when
+ * no usable fresh CRL from the issuer vouches for it. */
 static int crl_check(vctx *v, size_t i, int depth) {
     node *c = &v->nodes[v->path[i]], *is = &v->nodes[v->path[i + 1]];
     char when[64], rel[32];
+    const char *why = NULL;
+    char stale[96] = "";
+    bool vouched = false;
     for (size_t k = 0; k < v->p->crl_count; k++) {
         x509_crl *crl = &v->crls[k];
         if (!v->crl_ok[k] || !names_equal(&crl->issuer, &c->cert.issuer)) continue;
@@ -781,17 +798,9 @@ static int crl_check(vctx *v, size_t i, int depth) {
             bad = "is signed by a key whose keyUsage lacks cRLSign";
         else if (crl->this_update > v->now)
             bad = "is not yet valid (thisUpdate is in the future)";
-        else if (crl->has_next_update && crl->next_update < v->now)
-            bad = "is out of date (nextUpdate has passed)";
-        if (bad) {
-            fail(v, depth, CERTA_E_CERT_REVOKED,
-                 "the revocation status of %s '%s' is unknown: the CRL of %s '%s' %s",
-                 role_of(v, c), subject_of(c), role_of(v, is), subject_of(is), bad);
-            return -1;
-        }
         int64_t t = 0;
         int reason = -1;
-        if (x509_crl_find(crl, &c->cert.serial, &t, &reason)) {
+        if (!bad && x509_crl_find(crl, &c->cert.serial, &t, &reason)) {
             char serial[2 * 20 + 4], age[32];
             serial_text(&c->cert.serial, serial, sizeof serial);
             civil(t, when, sizeof when);
@@ -804,13 +813,45 @@ static int crl_check(vctx *v, size_t i, int depth) {
                  reason >= 0 ? ocsp_reason_name(reason) : "no reason given", subject_of(is), age);
             return -1;
         }
+        if (!bad && crl->has_next_update && crl->next_update < v->now) {
+            span(v->now - crl->next_update, rel, sizeof rel);
+            snprintf(stale, sizeof stale, "is out of date (its nextUpdate passed %s ago)", rel);
+            bad = stale;
+        }
+        if (bad)
+            why = bad;
+        else
+            vouched = true;
+    }
+    if (vouched) return 0;
+    if (i < 32) v->unknown |= 1u << i;
+    if (v->unknown_text[0] == '\0') {
+        if (why)
+            note_unknown(v,
+                         "the revocation status of %s '%s' is unknown: the CRL of '%s' %s: publish "
+                         "a fresh CRL (certa ca crl) and reload it",
+                         role_of(v, c), subject_of(c), subject_of(is), why);
+        else
+            note_unknown(
+                v,
+                "the revocation status of %s '%s' is unknown: no CRL from its issuer '%s' is "
+                "loaded (--crl)",
+                role_of(v, c), subject_of(c), subject_of(is));
     }
     return 0;
 }
 
+/* The mode a verification runs in: DEFAULT is PREFER with CRLs, else OFF. */
+static certa_revocation revocation_mode(const certa_verify_params *p) {
+    if (p->revocation != CERTA_REVOCATION_DEFAULT) return p->revocation;
+    return p->crl_count ? CERTA_REVOCATION_PREFER : CERTA_REVOCATION_OFF;
+}
+
 /* Checks that apply to a complete path path[0..len). */
 static int final_checks(vctx *v, size_t len) {
-    for (size_t i = 0; i + 1 < len && v->p->crl_count; i++)
+    v->unknown = 0;
+    v->unknown_text[0] = '\0';
+    for (size_t i = 0; i + 1 < len && revocation_mode(v->p) != CERTA_REVOCATION_OFF; i++)
         if (crl_check(v, i, (int)len) != 0) return -1;
     for (size_t j = 1; j < len; j++) {
         node *ca = &v->nodes[v->path[j]];
@@ -1109,6 +1150,14 @@ int certa_verify_chain(const certa_trust *trust, const uint8_t *const *chain, co
                 result->path_index[k] = nd->index;
                 snprintf(result->path_subject[k], sizeof result->path_subject[k], "%s",
                          subject_of(nd));
+            }
+            result->revocation_unknown = v.unknown;
+            snprintf(result->revocation_text, sizeof result->revocation_text, "%s", v.unknown_text);
+            if (v.unknown && revocation_mode(params) == CERTA_REVOCATION_REQUIRE) {
+                char why[sizeof v.unknown_text + 64];
+                snprintf(why, sizeof why, "%s (revocation is required)", v.unknown_text);
+                code = finish(result, CERTA_E_CERT_STATUS, why);
+                goto out;
             }
             code = finish(result, CERTA_OK, "");
             char sub[200];

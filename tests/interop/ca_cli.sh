@@ -253,9 +253,19 @@ if timeout 10 "$CERTA" verify --help 2>&1 | grep -q -- "--spiffe"; then
   ossl crl -in "$CA/ca.crl" -outform DER -out "$T/ca.crl.der" 2>/dev/null
   cverify "a DER CRL works too" 1 --purpose client --crl "$T/ca.crl.der" "$T/client-p256.crt"
   cverify "the revoked cert is not refused without --crl" 0 --purpose client "$T/client-p256.crt"
-  cverify "a stale CRL (--at past its nextUpdate) is refused" 1 --purpose client --crl "$CA/ca.crl" \
-    --at "$(date -u -d '+13 hours' +%Y-%m-%dT%H:%M:%SZ)" "$T/client-p384.crt"
-  expect_out "out of date" "stale CRL: the sentence says it is out of date"
+  later=$(date -u -d '+13 hours' +%Y-%m-%dT%H:%M:%SZ)
+  cverify "a stale CRL (--at past its nextUpdate) is only warned about under prefer" 0 --purpose client \
+    --crl "$CA/ca.crl" --at "$later" "$T/client-p384.crt"
+  expect_out "revocation: warning: .* is unknown: the CRL of .* is out of date" "stale CRL under prefer: the warning says why"
+  cverify "a stale CRL is refused under --revocation require" 1 --purpose client --crl "$CA/ca.crl" \
+    --revocation require --at "$later" "$T/client-p384.crt"
+  expect_out "out of date .*revocation is required.*CERTA_E_CERT_STATUS" "stale CRL under require: CERTA_E_CERT_STATUS, saying why"
+  cverify "a revoked cert is refused even from a stale CRL" 1 --purpose client --crl "$CA/ca.crl" \
+    --at "$later" "$T/client-p256.crt"
+  cverify "require without any CRL is refused" 1 --purpose client --revocation require "$T/client-p384.crt"
+  expect_out "no CRL from its issuer" "require without a CRL: the sentence says none is loaded"
+  cverify "--revocation off ignores the CRL" 0 --purpose client --crl "$CA/ca.crl" --revocation off "$T/client-p256.crt"
+  cverify "--revocation sometimes is a usage error" 2 --revocation sometimes "$T/client-p384.crt"
   echo garbage >"$T/bad.crl"
   cverify "an unreadable --crl is a usage error" 2 --crl "$T/bad.crl" "$T/client-p384.crt"
 else

@@ -58,6 +58,7 @@ PROFILE_SKIPS = {
     "rfc5280::nc::permitted-dns-match-noncritical": "conflicts with webpki::nc::permitted-dns-match-noncritical: certa honours non-critical name constraints (Web PKI)",
 }
 SERVER, CLIENT = 0, 1
+REVOCATION_REQUIRE = 3  # certa_revocation
 
 
 class Params(ctypes.Structure):
@@ -74,6 +75,7 @@ class Params(ctypes.Structure):
         ("crls", ctypes.POINTER(ctypes.c_char_p)),
         ("crl_lens", ctypes.POINTER(ctypes.c_size_t)),
         ("crl_count", ctypes.c_size_t),
+        ("revocation", ctypes.c_int),
     ]
 
 
@@ -84,6 +86,8 @@ class Result(ctypes.Structure):
         ("path_len", ctypes.c_size_t),
         ("path_index", ctypes.c_size_t * 16),
         ("path_subject", (ctypes.c_char * 256) * 16),
+        ("revocation_unknown", ctypes.c_uint32),
+        ("revocation_text", ctypes.c_char * 384),
     ]
 
 
@@ -198,6 +202,7 @@ def run_one(lib, tc, names):
             p.crls = carr
             p.crl_lens = clens
             p.crl_count = len(crls)
+            p.revocation = REVOCATION_REQUIRE  # has-crl: the CRLs given decide
         r = Result()
         code = lib.certa_verify_chain(trust, arr, lens, n, ctypes.byref(p), ctypes.byref(r))
         return code, r.text.decode("utf-8", "replace")
