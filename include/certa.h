@@ -386,15 +386,16 @@ typedef enum certa_revocation {
 int certa_config_set_revocation(certa_config *cfg, certa_revocation mode);
 /* CRLs (RFC 5280 §5) the peer's chain is checked against: a CRL counts for
  * the certificates of the CA whose name it bears and whose key signed it.
- * add_crl_der takes one DER CRL, add_crl_pem every "X509 CRL" block;
- * load_crls reads a file (PEM blocks or one DER CRL) or a directory (its
- * *.crl, *.pem and *.der files) and REPLACES the config's CRLs with what
- * it read. All three may be called on a config in use (a reload): the new
- * set is swapped in atomically, new handshakes see it, handshakes under
- * way keep the one they started with; on error nothing changes. */
+ * add_crl_der adds one DER CRL, add_crl_pem every "X509 CRL" block,
+ * load_crls what a file holds (PEM blocks or one DER CRL) or a directory's
+ * *.crl, *.pem and *.der files. reload_crls REPLACES the config's CRLs with
+ * what the paths hold (count 0: none). All may be called on a config in use:
+ * the new set is swapped in atomically, new handshakes see it, handshakes
+ * under way keep the one they started with; on error nothing changes. */
 int certa_config_add_crl_der(certa_config *cfg, const uint8_t *der, size_t len);
 int certa_config_add_crl_pem(certa_config *cfg, const char *pem, size_t len);
 int certa_config_load_crls(certa_config *cfg, const char *path);
+int certa_config_reload_crls(certa_config *cfg, const char *const *paths, size_t count);
 /* How many CRLs the config holds now. */
 size_t certa_config_crl_count(const certa_config *cfg);
 

@@ -313,6 +313,29 @@ int cli_tls_opt(int argc, char **argv, int *i, const char *cmd, cli_tls_opts *o)
         return 1;
     }
     int m;
+    if ((m = cli_opt(argc, argv, i, "--crl", &v)) != 0) {
+        if (m < 0) return -1;
+        if (!*v || o->crls == CLI_MAX_CRLS) {
+            cli_err("%s: --crl wants a file or directory (at most %d)", cmd, CLI_MAX_CRLS);
+            return -1;
+        }
+        o->crl[o->crls++] = v;
+        return 1;
+    }
+    if ((m = cli_opt(argc, argv, i, "--revocation", &v)) != 0) {
+        if (m < 0) return -1;
+        if (!strcmp(v, "off"))
+            o->revocation = CERTA_REVOCATION_OFF;
+        else if (!strcmp(v, "prefer"))
+            o->revocation = CERTA_REVOCATION_PREFER;
+        else if (!strcmp(v, "require"))
+            o->revocation = CERTA_REVOCATION_REQUIRE;
+        else {
+            cli_err("%s: --revocation must be off, prefer or require, not '%s'", cmd, v);
+            return -1;
+        }
+        return 1;
+    }
     if ((m = cli_opt(argc, argv, i, "--record-size-limit", &v)) != 0) {
         if (m < 0) return -1;
         char *end = NULL;
@@ -441,6 +464,18 @@ int cli_tls_apply(certa_config *cfg, const cli_tls_opts *o, char *why, size_t ca
                  certa_error_name(r));
         return r;
     }
+    for (size_t k = 0; k < o->crls; k++)
+        if ((r = certa_config_load_crls(cfg, o->crl[k])) != CERTA_OK) {
+            snprintf(why, cap, "--crl %s: %s (%s)", o->crl[k], certa_config_error_text(cfg),
+                     certa_error_name(r));
+            return r;
+        }
+    if (o->revocation &&
+        (r = certa_config_set_revocation(cfg, (certa_revocation)o->revocation)) != CERTA_OK) {
+        snprintf(why, cap, "--revocation: %s (%s)", certa_config_error_text(cfg),
+                 certa_error_name(r));
+        return r;
+    }
     return CERTA_OK;
 }
 
@@ -456,6 +491,12 @@ void cli_tls_usage(FILE *out, int indent) {
         {"", "1.2 alone means TLS 1.2 only)"},
         {"--allow-no-ems", "TLS 1.2: accept peers without the extended master secret"},
         {"", "(RFC 7627). For legacy peers only: prints a warning"},
+        {"--crl FILE|DIR", "CRLs the peer's chain is checked against (PEM or DER;"},
+        {"", "a directory's *.crl/*.pem/*.der; repeatable): a revoked"},
+        {"", "leaf or intermediate is refused, naming serial and reason"},
+        {"--revocation MODE", "prefer (default with --crl, and on a client for the OCSP"},
+        {"", "staple): unknown status is logged; require: refused;"},
+        {"", "off: nothing is checked (must-staple still applies)"},
     };
     for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++)
         if (!*lines[k][1]) /* an option too long for its column: alone on its line */

@@ -98,15 +98,20 @@ int cli_ekm_opt(int argc, char **argv, int *i, const char *cmd, cli_ekm *e);
 /* Writes "PREFIXKeying material: HEX" to out, as openssl prints it. */
 void cli_ekm_print(FILE *out, const char *prefix, certa_conn *conn, const cli_ekm *e);
 
+#define CLI_MAX_CRLS 16
+
 /* What --profile, --min-version, --max-version, --allow-no-ems,
- * --cert-compression and --record-size-limit asked for. */
+ * --cert-compression, --record-size-limit, --crl and --revocation asked for. */
 typedef struct cli_tls_opts {
-    const char *profile;          /* NULL: the library defaults */
-    uint16_t min_version;         /* 0: not given */
-    uint16_t max_version;         /* 0: not given */
-    bool allow_no_ems;            /* --allow-no-ems */
-    const char *cert_compression; /* --cert-compression LIST|off; NULL: the default */
-    unsigned record_size_limit;   /* --record-size-limit N (RFC 8449); 0: not given */
+    const char *profile;           /* NULL: the library defaults */
+    uint16_t min_version;          /* 0: not given */
+    uint16_t max_version;          /* 0: not given */
+    bool allow_no_ems;             /* --allow-no-ems */
+    const char *cert_compression;  /* --cert-compression LIST|off; NULL: the default */
+    unsigned record_size_limit;    /* --record-size-limit N (RFC 8449); 0: not given */
+    const char *crl[CLI_MAX_CRLS]; /* --crl FILE|DIR, repeatable */
+    size_t crls;
+    int revocation; /* --revocation off|prefer|require as certa_revocation; 0: not given */
 } cli_tls_opts;
 
 /* If argv[*i] is one of these options, parses it into o (advancing *i past

@@ -483,6 +483,8 @@ static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip
         fprintf(e, "* server identity:   %s%s\n",
                 id.verified ? "verified" : "NOT verified (--insecure)",
                 info.resumed ? " (in the full handshake the session came from)" : "");
+        const char *note = certa_conn_revocation_note(conn);
+        if (*note) fprintf(e, "* revocation:        WARNING: %s\n", note);
         if (id.spiffe_id[0]) fprintf(e, "*   SPIFFE ID:       %s\n", id.spiffe_id);
         if (id.dns_names[0]) fprintf(e, "*   DNS names:       %s\n", id.dns_names);
         if (info.resumed) {

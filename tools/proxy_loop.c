@@ -23,6 +23,7 @@
 #include "proxy.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -549,6 +550,16 @@ static void on_handshake_done(pconn *c) {
     }
     proxy_identity_string(c->conn, c->rec.identity, sizeof c->rec.identity,
                           &c->rec.identity_verified);
+    const char *note = certa_conn_revocation_note(c->conn);
+    if (*note) {
+        /* prefer mode with a stale or missing CRL says so on every handshake:
+         * one line per 10 s in the whole process is enough to be seen. */
+        static _Atomic int64_t last_ms;
+        int64_t prev = atomic_load(&last_ms);
+        if (w->now - prev >= 10000 && atomic_compare_exchange_strong(&last_ms, &prev, w->now))
+            proxy_log_event("revocation-warning", note, "peer", c->rec.identity,
+                            (const char *)NULL);
+    }
     if (w->sh->opts->mode == PROXY_TERMINATE) {
         /* Only an authenticated client reaches the backend. */
         c->addr_idx = 0;

@@ -70,7 +70,7 @@ static void proxy_usage(FILE *out) {
           "                           resumed=true when the handshake resumed a session)\n"
           "  --quiet                  no per-connection lines\n"
           "\n"
-          "Certificate, key and trust files are checked every second and reloaded when\n"
+          "Certificate, key, trust and --crl files are checked every second and reloaded when\n"
           "they change; a file that does not load is refused and the old config kept.\n",
           out);
 }
@@ -148,8 +148,8 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
 
 /* ---- watching files ---- */
 
-/* Every --cert and --key, and the trust file or directory. */
-#define WATCH_MAX (2 * CLI_MAX_PAIRS + 1)
+/* Every --cert and --key, the trust file or directory, and every --crl. */
+#define WATCH_MAX (2 * CLI_MAX_PAIRS + 1 + CLI_MAX_CRLS)
 
 typedef struct watch_set {
     const char *path[WATCH_MAX];
@@ -569,6 +569,8 @@ int cmd_proxy(int argc, char **argv) {
     size_t trust_idx = ws.count;
     const char *trust_path = o.mode == PROXY_TERMINATE ? o.client_ca : o.trust;
     watch_add(&ws, trust_path);
+    for (size_t i = 0; i < o.tls.crls; i++) /* a new CRL is picked up like a new certificate */
+        watch_add(&ws, o.tls.crl[i]);
     watch_snapshot(&ws);
 
     /* Signals go to this thread only (sigtimedwait); workers inherit the mask. */

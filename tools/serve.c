@@ -323,6 +323,9 @@ static void log_connection(const conn_job *job, bool hs_done, int64_t hs_ms, con
                           : id.dns_names[0] ? id.dns_names
                                             : id.subject,
                           id.verified ? "verified" : "NOT verified");
+        const char *note = certa_conn_revocation_note(conn);
+        if (*note && n > 0 && (size_t)n < sizeof line)
+            n += snprintf(line + n, sizeof line - (size_t)n, "revocation warning: %s; ", note);
     } else {
         n += snprintf(line + n, sizeof line - (size_t)n,
                       "handshake failed after %lld ms: ", (long long)hs_ms);

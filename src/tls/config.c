@@ -78,6 +78,7 @@ certa_config *certa_config_new(void) {
         for (size_t j = 0; j < CERT_CODECS; j++)
             atomic_init(&cfg->cert_cache[i][j].ready, false);
     pthread_mutex_init(&cfg->cert_cache_lock, NULL);
+    pthread_mutex_init(&cfg->crl_lock, NULL);
     return cfg;
 }
 
@@ -95,6 +96,7 @@ void certa_config_free(certa_config *cfg) {
         for (size_t j = 0; j < CERT_CODECS; j++)
             free(cfg->cert_cache[i][j].msg);
     pthread_mutex_destroy(&cfg->cert_cache_lock);
+    config_crls_free(cfg);
     crypto_zero(cfg, sizeof *cfg);
     free(cfg);
 }

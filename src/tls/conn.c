@@ -91,6 +91,8 @@ void certa_conn_free(certa_conn *c) {
     for (size_t i = 0; i < c->peer_cert_count; i++)
         free(c->peer_certs[i]);
     free(c->peer_ocsp);
+    free(c->revocation_note);
+    free(c->leaf_status_pending);
     free(c->cookie);
     drop_offered_session(c);
     drop_early_trace(c);

@@ -245,9 +245,22 @@ static int validate_chain(certa_conn *c) {
     }
     params.time = cfg->time_fn(cfg->time_arg);
     params.max_work = cfg->max_verify_work;
+    /* The CRLs as they are now: a reload during this validation waits for the next one. */
+    crl_set *crls = config_crls_acquire(cfg);
+    params.crl_count = crl_set_items(crls, &params.crls, &params.crl_lens);
+    certa_revocation mode = conn_revocation_mode(c, params.crl_count);
+    /* The verifier never refuses an unknown status here: a client's leaf may
+     * still be vouched for by its OCSP staple, judged after the chain. */
+    params.revocation =
+        mode == CERTA_REVOCATION_OFF ? CERTA_REVOCATION_OFF : CERTA_REVOCATION_PREFER;
+    /* prefer without CRLs (a client's default): only the staple speaks, and
+     * "no CRL loaded" for every certificate would be noise. */
+    if (mode == CERTA_REVOCATION_PREFER && params.crl_count == 0)
+        params.revocation = CERTA_REVOCATION_OFF;
     certa_verify_result res;
     int code = certa_verify_chain(trust, (const uint8_t *const *)c->peer_certs, c->peer_cert_lens,
                                   c->peer_cert_count, &params, &res);
+    crl_set_release(crls);
     if (code != CERTA_OK)
         return conn_fail(c, code, alert_for_error(code), "the %s's certificate was refused: %s",
                          whose, res.text);
@@ -255,6 +268,23 @@ static int validate_chain(certa_conn *c) {
     find_issuer(c, trust, &res);
     for (size_t i = 0; i < res.path_len; i++)
         conn_trace(c, "  %s %s", i == 0 ? "verified:" : "   issued by", res.path_subject[i]);
+    if (res.revocation_unknown) {
+        bool staple_may_vouch = !c->is_server && res.revocation_unknown == 1u;
+        if (mode != CERTA_REVOCATION_REQUIRE) {
+            if (!staple_may_vouch)
+                conn_revocation_note(c, "%s", res.revocation_text);
+            else if (!(c->leaf_status_pending = strdup(res.revocation_text)))
+                return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
+        } else if (!staple_may_vouch) {
+            return conn_fail(c, CERTA_E_CERT_STATUS, ALERT_CERTIFICATE_UNKNOWN,
+                             "the %s's certificate was refused: %s (revocation is required)", whose,
+                             res.revocation_text);
+        } else if (!(c->leaf_status_pending = strdup(res.revocation_text))) {
+            return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
+        }
+    } else if (mode != CERTA_REVOCATION_OFF && params.crl_count && res.path_len > 1) {
+        conn_trace(c, "  revocation: not revoked per the CRLs of every issuer on the path");
+    }
     return 0;
 }
 

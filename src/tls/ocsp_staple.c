@@ -120,6 +120,24 @@ int staple_receive(certa_conn *c, cursor status, const char *where) {
     return 0;
 }
 
+/* The leaf's status is still unknown after the CRLs (leaf_status_pending)
+ * and the staple did not settle it: require refuses, prefer notes. */
+static int leaf_unvouched(certa_conn *c, const char *whose, certa_revocation mode,
+                          const char *staple) {
+    if (!c->leaf_status_pending) return 0;
+    char *why = c->leaf_status_pending;
+    c->leaf_status_pending = NULL;
+    int r = 0;
+    if (mode == CERTA_REVOCATION_REQUIRE)
+        r = conn_fail(c, CERTA_E_CERT_STATUS, ALERT_CERTIFICATE_UNKNOWN,
+                      "the %s's certificate was refused: %s, and %s (revocation is required)",
+                      whose, why, staple);
+    else
+        conn_revocation_note(c, "%s", why);
+    free(why);
+    return r;
+}
+
 int staple_check(certa_conn *c) {
     if (c->staple_checked) return 0;
     c->staple_checked = true;
@@ -131,6 +149,7 @@ int staple_check(certa_conn *c) {
         x509_parse_extensions(&leaf, &e, why, sizeof why) != X509_EXT_OK)
         e.must_staple = false; /* validation already judged the certificate */
     const char *whose = c->is_server ? "client" : "server";
+    certa_revocation mode = conn_revocation_mode(c, 0);
     if (!c->peer.verified || !c->peer_issuer) {
         /* Pinned, insecure or self-issued: there is no issuer to check a staple against. */
         if (c->peer_ocsp)
@@ -148,6 +167,10 @@ int staple_check(certa_conn *c) {
                              "%s staple a fresh OCSP response (e.g. certa serve --ocsp-fetch)",
                              whose, whose);
         conn_trace(c, "  OCSP staple: none");
+        return leaf_unvouched(c, whose, mode, "no OCSP staple was sent");
+    }
+    if (mode == CERTA_REVOCATION_OFF && !e.must_staple) {
+        conn_trace(c, "  OCSP staple: %zu bytes, not checked (revocation off)", c->peer_ocsp_len);
         return 0;
     }
     if (x509_parse(&issuer, c->peer_issuer, c->peer_issuer_len) != 0)
@@ -157,11 +180,23 @@ int staple_check(certa_conn *c) {
                                 c->cfg->time_fn(c->cfg->time_arg), &res);
     if (o == OCSP_OK) {
         conn_trace(c, "  OCSP staple: %s", res.text);
+        if (c->leaf_status_pending) {
+            conn_trace(c, "  revocation: the %s's leaf is vouched for by its OCSP staple", whose);
+            free(c->leaf_status_pending);
+            c->leaf_status_pending = NULL;
+        }
         return 0;
     }
     if (o == OCSP_E_REVOKED)
-        return conn_fail(c, CERTA_E_CERT_REVOKED, 44, "the %s's certificate was refused: %s", whose,
-                         res.text);
+        return conn_fail(c, CERTA_E_CERT_REVOKED, ALERT_CERTIFICATE_REVOKED,
+                         "the %s's certificate was refused: %s", whose, res.text);
+    /* Stale or "unknown": no status, which prefer notes and require refuses;
+     * a must-staple certificate demands a good one whatever the mode. */
+    if ((o == OCSP_E_STALE || o == OCSP_E_UNKNOWN) && !e.must_staple &&
+        mode != CERTA_REVOCATION_REQUIRE) {
+        conn_revocation_note(c, "the OCSP staple gives no status: %s", res.text);
+        return leaf_unvouched(c, whose, mode, "its OCSP staple gave no status");
+    }
     return conn_fail(c, CERTA_E_CERT_STATUS, ALERT_BAD_CERTIFICATE_STATUS_RESPONSE,
                      "the %s's OCSP staple was refused: %s", whose, res.text);
 }

@@ -66,6 +66,8 @@ enum {
     ALERT_HANDSHAKE_FAILURE = 40,
     ALERT_BAD_CERTIFICATE = 42,
     ALERT_UNSUPPORTED_CERTIFICATE = 43,
+    ALERT_CERTIFICATE_REVOKED = 44,
+    ALERT_CERTIFICATE_UNKNOWN = 46,
     ALERT_ILLEGAL_PARAMETER = 47,
     ALERT_DECODE_ERROR = 50,
     ALERT_DECRYPT_ERROR = 51,
@@ -202,6 +204,8 @@ typedef struct session_cache {
     uint64_t seq;
 } session_cache;
 
+typedef struct crl_set crl_set; /* revocation.c */
+
 struct certa_config {
     atomic_int refs;
     atomic_bool frozen;         /* set by the first connection: no more changes */
@@ -250,6 +254,10 @@ struct certa_config {
     size_t cert_comp_count;
     cert_cache_entry cert_cache[MAX_IDENTITIES][CERT_CODECS];
     pthread_mutex_t cert_cache_lock;
+    /* revocation (revocation.c): the mode and the current CRL set */
+    certa_revocation revocation;
+    crl_set *crls;
+    pthread_mutex_t crl_lock;
     char error[256];
 };
 
@@ -449,6 +457,8 @@ struct certa_conn {
     bool staple_checked;   /* client: the staple (or its absence) was judged */
     uint8_t *peer_ocsp;    /* client: the stapled OCSPResponse, DER */
     size_t peer_ocsp_len;
+    char *revocation_note;      /* the first non-fatal revocation finding, malloc'd */
+    char *leaf_status_pending;  /* client, require: why only a staple can vouch for the leaf */
     const uint8_t *peer_issuer; /* client: the leaf's issuer on the validated path */
     size_t peer_issuer_len;
 
@@ -688,6 +698,18 @@ int ext_parse_client_hello(certa_conn *c, cursor *block, ext_list *out);
 const cursor *ext_find(const ext_list *l, uint16_t type);
 int peer_certificate_parse(certa_conn *c, cursor *body);
 int peer_certificate_check(certa_conn *c);
+
+/* ---- revocation.c ---- */
+/* The config's CRL set now, with a reference (NULL if none). */
+crl_set *config_crls_acquire(certa_config *cfg);
+void crl_set_release(crl_set *s);
+size_t crl_set_items(const crl_set *s, const uint8_t *const **der, const size_t **lens);
+void config_crls_free(certa_config *cfg);
+/* The mode that applies to c's peer (DEFAULT resolved). */
+certa_revocation conn_revocation_mode(const certa_conn *c, size_t crl_count);
+/* Traces a non-fatal finding and keeps the first for certa_conn_revocation_note. */
+void conn_revocation_note(certa_conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 bool is_ip_literal(const char *name);
 int verify_peer_cv(certa_conn *c, cursor *body);
 int build_certificate(certa_conn *c, builder *b, const uint8_t *context, size_t context_len);

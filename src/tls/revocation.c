@@ -1,0 +1,320 @@
+/* Revocation policy of a config: its mode and its CRLs, and the handshake's
+ * judgement of the peer's chain (both sides, TLS 1.3 and 1.2).
+ *
+ * The CRLs form an immutable, reference-counted set. Adding or reloading
+ * builds a new set and swaps the pointer under crl_lock; a handshake takes
+ * a reference for the length of its chain validation, so a reload never
+ * changes a list under a validation in progress and the old set goes away
+ * with its last user. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tls/tls.h"
+#include "x509/crl.h"
+#include "x509/pem.h"
+
+#define MAX_CRLS 1024 /* CRLs in one set */
+#define MAX_CRL_DIR_FILES 4096
+
+struct crl_set {
+    atomic_int refs;
+    size_t count;
+    uint8_t **der;
+    size_t *lens;
+};
+
+static void set_free(crl_set *s) {
+    if (!s) return;
+    for (size_t i = 0; i < s->count; i++)
+        free(s->der[i]);
+    free(s->der);
+    free(s->lens);
+    free(s);
+}
+
+void crl_set_release(crl_set *s) {
+    if (s && atomic_fetch_sub(&s->refs, 1) == 1) set_free(s);
+}
+
+crl_set *config_crls_acquire(certa_config *cfg) {
+    pthread_mutex_lock(&cfg->crl_lock);
+    crl_set *s = cfg->crls;
+    if (s) atomic_fetch_add(&s->refs, 1);
+    pthread_mutex_unlock(&cfg->crl_lock);
+    return s;
+}
+
+size_t crl_set_items(const crl_set *s, const uint8_t *const **der, const size_t **lens) {
+    *der = s ? (const uint8_t *const *)s->der : NULL;
+    *lens = s ? s->lens : NULL;
+    return s ? s->count : 0;
+}
+
+/* A new empty set with room for cap CRLs. */
+static crl_set *set_new(size_t cap) {
+    crl_set *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    atomic_init(&s->refs, 1);
+    s->der = calloc(cap ? cap : 1, sizeof *s->der);
+    s->lens = calloc(cap ? cap : 1, sizeof *s->lens);
+    if (!s->der || !s->lens) {
+        set_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Takes ownership of der (freed on failure). */
+static int set_push(certa_config *cfg, crl_set *s, size_t cap, uint8_t *der, size_t len,
+                    const char *where) {
+    x509_crl crl;
+    if (x509_crl_parse(&crl, der, len) != 0) {
+        free(der);
+        return config_err(cfg, CERTA_E_CONFIG,
+                          "%s is not a DER CertificateList (RFC 5280 §5): fetch the CRL again, or "
+                          "check the file",
+                          where);
+    }
+    if (s->count == cap) {
+        free(der);
+        return config_err(cfg, CERTA_E_CONFIG, "more than %d CRLs", MAX_CRLS);
+    }
+    s->der[s->count] = der;
+    s->lens[s->count++] = len;
+    return CERTA_OK;
+}
+
+/* Swaps next in as the config's set (next's reference passes to the config). */
+static void set_install(certa_config *cfg, crl_set *next) {
+    pthread_mutex_lock(&cfg->crl_lock);
+    crl_set *old = cfg->crls;
+    cfg->crls = next;
+    pthread_mutex_unlock(&cfg->crl_lock);
+    crl_set_release(old);
+}
+
+/* A new set holding the config's current CRLs, with room for extra more. */
+static crl_set *set_copy(certa_config *cfg, size_t extra, size_t *cap) {
+    crl_set *cur = config_crls_acquire(cfg);
+    size_t have = cur ? cur->count : 0;
+    *cap = have + extra > MAX_CRLS ? MAX_CRLS : have + extra;
+    crl_set *s = set_new(*cap);
+    for (size_t i = 0; s && i < have && i < *cap; i++) {
+        if (!(s->der[i] = malloc(cur->lens[i]))) {
+            set_free(s);
+            s = NULL;
+            break;
+        }
+        memcpy(s->der[i], cur->der[i], cur->lens[i]);
+        s->lens[i] = cur->lens[i];
+        s->count++;
+    }
+    crl_set_release(cur);
+    return s;
+}
+
+/* Every "X509 CRL" block of text, or text itself as one DER CRL when it
+ * has none and allow_der. */
+static int set_add_text(certa_config *cfg, crl_set *s, size_t cap, const char *text, size_t len,
+                        bool allow_der, const char *where) {
+    size_t pos = 0, found = 0;
+    for (;;) {
+        uint8_t *der = NULL;
+        size_t der_len = 0;
+        int r = pem_next(text, len, &pos, "X509 CRL", &der, &der_len);
+        if (r == 0) break;
+        if (r < 0)
+            return config_err(
+                cfg, CERTA_E_CONFIG,
+                "%s: X509 CRL block %zu is malformed PEM (bad base64, or no END line)", where,
+                found + 1);
+        int rc = set_push(cfg, s, cap, der, der_len, where);
+        if (rc != CERTA_OK) return rc;
+        found++;
+    }
+    if (found) return CERTA_OK;
+    if (allow_der && len >= 2 && (uint8_t)text[0] == 0x30) {
+        uint8_t *der = malloc(len);
+        if (!der) return CERTA_E_NOMEM;
+        memcpy(der, text, len);
+        return set_push(cfg, s, cap, der, len, where);
+    }
+    return config_err(cfg, CERTA_E_CONFIG, "%s holds no \"-----BEGIN X509 CRL-----\" block%s",
+                      where, allow_der ? " (nor a DER CRL)" : "");
+}
+
+int certa_config_set_revocation(certa_config *cfg, certa_revocation mode) {
+    if (!cfg || mode < CERTA_REVOCATION_DEFAULT || mode > CERTA_REVOCATION_REQUIRE)
+        return CERTA_E_INVALID_ARGUMENT;
+    CHECK_MUTABLE(cfg);
+    cfg->revocation = mode;
+    return CERTA_OK;
+}
+
+int certa_config_add_crl_der(certa_config *cfg, const uint8_t *der, size_t len) {
+    if (!cfg || !der || len == 0) return CERTA_E_INVALID_ARGUMENT;
+    size_t cap;
+    crl_set *s = set_copy(cfg, 1, &cap);
+    uint8_t *copy = malloc(len);
+    if (!s || !copy) {
+        free(copy);
+        set_free(s);
+        return CERTA_E_NOMEM;
+    }
+    memcpy(copy, der, len);
+    int rc = set_push(cfg, s, cap, copy, len, "the CRL");
+    if (rc != CERTA_OK) {
+        set_free(s);
+        return rc;
+    }
+    set_install(cfg, s);
+    return CERTA_OK;
+}
+
+int certa_config_add_crl_pem(certa_config *cfg, const char *pem, size_t len) {
+    if (!cfg || !pem) return CERTA_E_INVALID_ARGUMENT;
+    size_t cap;
+    crl_set *s = set_copy(cfg, MAX_CRLS, &cap);
+    if (!s) return CERTA_E_NOMEM;
+    int rc = set_add_text(cfg, s, cap, pem, len, false, "the PEM text");
+    if (rc != CERTA_OK) {
+        set_free(s);
+        return rc;
+    }
+    set_install(cfg, s);
+    return CERTA_OK;
+}
+
+static bool has_crl_ext(const char *name) {
+    size_t n = strlen(name);
+    return (n > 4 && (!strcmp(name + n - 4, ".crl") || !strcmp(name + n - 4, ".pem") ||
+                      !strcmp(name + n - 4, ".der")));
+}
+
+static int add_file(certa_config *cfg, crl_set *s, size_t cap, const char *path) {
+    char *text;
+    size_t len;
+    if (read_file(path, &text, &len) != 0)
+        return config_err(cfg, CERTA_E_FILE, "cannot read the CRL file '%.200s': %s", path,
+                          strerror(errno));
+    int rc = set_add_text(cfg, s, cap, text, len, true, path);
+    free(text);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int add_dir(certa_config *cfg, crl_set *s, size_t cap, const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return config_err(cfg, CERTA_E_FILE, "cannot open the CRL directory '%.200s': %s", dir,
+                          strerror(errno));
+    char **names = calloc(MAX_CRL_DIR_FILES, sizeof *names);
+    size_t n = 0;
+    int rc = names ? CERTA_OK : CERTA_E_NOMEM;
+    struct dirent *e;
+    while (rc == CERTA_OK && n < MAX_CRL_DIR_FILES && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || !has_crl_ext(e->d_name)) continue;
+        if (!(names[n] = strdup(e->d_name)))
+            rc = CERTA_E_NOMEM;
+        else
+            n++;
+    }
+    closedir(d);
+    if (rc == CERTA_OK) qsort(names, n, sizeof *names, cmp_str); /* a stable order */
+    for (size_t i = 0; rc == CERTA_OK && i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        rc = add_file(cfg, s, cap, path);
+    }
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+    if (rc == CERTA_OK && n == 0)
+        rc = config_err(cfg, CERTA_E_CONFIG,
+                        "the CRL directory '%.200s' has no *.crl, *.pem or "
+                        "*.der file",
+                        dir);
+    return rc;
+}
+
+/* Adds what path holds (a file, or a directory's CRL files) to s. */
+static int add_path(certa_config *cfg, crl_set *s, size_t cap, const char *path) {
+    struct stat st;
+    if (!path || stat(path, &st) != 0)
+        return config_err(cfg, CERTA_E_FILE, "cannot read the CRLs at '%.200s': %s",
+                          path ? path : "(none)", strerror(errno));
+    return S_ISDIR(st.st_mode) ? add_dir(cfg, s, cap, path) : add_file(cfg, s, cap, path);
+}
+
+int certa_config_load_crls(certa_config *cfg, const char *path) {
+    if (!cfg || !path) return CERTA_E_INVALID_ARGUMENT;
+    size_t cap;
+    crl_set *s = set_copy(cfg, MAX_CRLS, &cap);
+    if (!s) return CERTA_E_NOMEM;
+    int rc = add_path(cfg, s, cap, path);
+    if (rc != CERTA_OK) {
+        set_free(s);
+        return rc;
+    }
+    set_install(cfg, s);
+    return CERTA_OK;
+}
+
+int certa_config_reload_crls(certa_config *cfg, const char *const *paths, size_t count) {
+    if (!cfg || (count && !paths)) return CERTA_E_INVALID_ARGUMENT;
+    crl_set *s = set_new(MAX_CRLS);
+    if (!s) return CERTA_E_NOMEM;
+    for (size_t i = 0; i < count; i++) {
+        int rc = add_path(cfg, s, MAX_CRLS, paths[i]);
+        if (rc != CERTA_OK) {
+            set_free(s);
+            return rc;
+        }
+    }
+    set_install(cfg, s);
+    return CERTA_OK;
+}
+
+size_t certa_config_crl_count(const certa_config *cfg) {
+    if (!cfg) return 0;
+    crl_set *s = config_crls_acquire((certa_config *)cfg);
+    size_t n = s ? s->count : 0;
+    crl_set_release(s);
+    return n;
+}
+
+void config_crls_free(certa_config *cfg) {
+    crl_set_release(cfg->crls);
+    cfg->crls = NULL;
+    pthread_mutex_destroy(&cfg->crl_lock);
+}
+
+certa_revocation conn_revocation_mode(const certa_conn *c, size_t crl_count) {
+    if (c->cfg->revocation != CERTA_REVOCATION_DEFAULT) return c->cfg->revocation;
+    return crl_count || !c->is_server ? CERTA_REVOCATION_PREFER : CERTA_REVOCATION_OFF;
+}
+
+void conn_revocation_note(certa_conn *c, const char *fmt, ...) {
+    char text[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    conn_trace(c, "  revocation: %s (not fatal: revocation prefer)", text);
+    if (c->revocation_note) return; /* the first finding is the one kept */
+    size_t n = strlen(text);
+    if ((c->revocation_note = malloc(n + 1)) != NULL) memcpy(c->revocation_note, text, n + 1);
+}
+
+const char *certa_conn_revocation_note(const certa_conn *conn) {
+    return conn && conn->revocation_note ? conn->revocation_note : "";
+}
