@@ -96,6 +96,7 @@ static void set_install(certa_config *cfg, crl_set *next) {
     crl_set *old = cfg->crls;
     cfg->crls = next;
     pthread_mutex_unlock(&cfg->crl_lock);
+    atomic_store(&cfg->crls_changed, cfg->time_fn(cfg->time_arg));
     crl_set_release(old);
 }
 

@@ -382,6 +382,11 @@ const char *ticket_unusable(const certa_conn *c, const session_state *s, uint16_
     if (cfg->client_auth == CERTA_CLIENT_AUTH_REQUIRE && !(s->peer.present && s->peer.verified))
         return "it carries no verified client certificate, which this server requires";
     if (s->peer.present && t >= s->peer.not_after) return "the client's certificate has expired";
+    /* A session skips the client's chain: once the CRLs change, the
+     * certificate it was made with must be checked against them again. */
+    if (s->peer.present && cfg->revocation != CERTA_REVOCATION_OFF &&
+        atomic_load(&((certa_config *)cfg)->crls_changed) > s->auth_time)
+        return "the CRLs changed since the client's certificate was checked";
     if (!policy_allows(cfg, &s->peer)) return "the allow rules refuse the identity it carries";
     return NULL;
 }

@@ -258,6 +258,7 @@ struct certa_config {
     certa_revocation revocation;
     crl_set *crls;
     pthread_mutex_t crl_lock;
+    _Atomic int64_t crls_changed; /* config time the CRL set last changed; 0: never */
     char error[256];
 };
 

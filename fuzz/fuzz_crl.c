@@ -1,0 +1,35 @@
+/* libFuzzer target: CRLs (RFC 5280 §5) — the CertificateList parse, the
+ * search of every revoked entry (serial, date, reasonCode) for the serials
+ * the input itself lists and for absent ones, and the config's CRL intake
+ * (DER and the same bytes as PEM text). */
+#include <stdint.h>
+#include <string.h>
+
+#include "certa.h"
+#include "wire/der.h"
+#include "x509/crl.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    x509_crl crl;
+    if (x509_crl_parse(&crl, data, size) == 0) {
+        cursor list = crl.revoked, entry, serial;
+        int64_t when;
+        int reason;
+        while (der_get(&list, DER_SEQUENCE, &entry) && der_get(&entry, DER_INTEGER, &serial))
+            (void)x509_crl_find(&crl, &serial, &when, &reason);
+        static const uint8_t absent[] = {0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe};
+        cursor none;
+        cur_init(&none, absent, sizeof absent);
+        (void)x509_crl_find(&crl, &none, &when, &reason);
+    }
+    certa_config *cfg = certa_config_new();
+    if (cfg) {
+        if (size) (void)certa_config_add_crl_der(cfg, data, size);
+        (void)certa_config_add_crl_pem(cfg, (const char *)data, size);
+        (void)certa_config_crl_count(cfg);
+        certa_config_free(cfg);
+    }
+    return 0;
+}
