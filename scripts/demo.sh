@@ -13,6 +13,9 @@
 #      reason
 #   5. a TLS 1.2-only client is refused by the default (TLS 1.3-only)
 #      listener, with the reason, and let in by one that allows TLS 1.2
+#   6. the web identity is revoked (certa ca revoke + crl): the terminating
+#      proxy picks up the new CRL by itself and refuses web, naming the
+#      serial, the time, the reason and the CRL
 # Every process it starts is stopped and every file removed on exit.
 # Usage: scripts/demo.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
@@ -68,9 +71,11 @@ step "1. A development CA and short-lived workload identities (certa ca)"
 run "$CERTA" ca init "$CA" --name "certa demo CA" --ttl 24h
 run "$CERTA" ca issue "$CA" --out "$WORK/api" --spiffe spiffe://demo.example/api \
   --dns localhost --ip 127.0.0.1 --server --ttl 1h
-run "$CERTA" ca issue "$CA" --out "$WORK/web" --spiffe spiffe://demo.example/web --client --ttl 1h
+run "$CERTA" ca issue "$CA" --out "$WORK/web" --spiffe spiffe://demo.example/web --client --ttl 1h |
+  tee "$WORK/web.issue"
 run "$CERTA" ca issue "$CA" --out "$WORK/billing" --spiffe spiffe://demo.example/billing \
   --client --ttl 1h
+run "$CERTA" ca crl "$CA" --ttl 1h
 
 step "2. A plaintext backend, and certa proxy terminating mTLS in front of it"
 BACKEND_PORT=$(free_port)
@@ -81,9 +86,10 @@ python3 -m http.server "$BACKEND_PORT" --bind 127.0.0.1 --directory "$WORK/www" 
 PIDS+=($!)
 TLS_PORT=$(free_port)
 echo "${dim}\$ certa proxy --listen 127.0.0.1:$TLS_PORT --backend 127.0.0.1:$BACKEND_PORT \\"
-echo "    --cert api.crt --key api.key --client-ca ca.crt --allow spiffe://demo.example/web${plain}"
+echo "    --cert api.crt --key api.key --client-ca ca.crt --crl ca.crl \\"
+echo "    --allow spiffe://demo.example/web${plain}"
 "$CERTA" proxy --listen "127.0.0.1:$TLS_PORT" --backend "127.0.0.1:$BACKEND_PORT" \
-  --cert "$WORK/api.crt" --key "$WORK/api.key" --client-ca "$CA/ca.crt" \
+  --cert "$WORK/api.crt" --key "$WORK/api.key" --client-ca "$CA/ca.crt" --crl "$CA/ca.crl" \
   --allow spiffe://demo.example/web --workers 1 >"$WORK/terminate.log" 2>&1 &
 PIDS+=($!)
 wait_listening "$WORK/terminate.log" "the terminating proxy"
@@ -162,14 +168,37 @@ sleep 0.3
 echo "its log (the version, and the identity verified in TLS 1.2):"
 grep "TLSv1.2" "$WORK/legacy.log" | tail -n 1 | sed 's/^/  /'
 
+step "6. web's key leaks: revoke it, and the proxy refuses it from the new CRL"
+web_serial=$(awk '/serial:/ {print $2}' "$WORK/web.issue")
+sleep 1 # the CRL must be newer than the sessions made above, which it then invalidates
+run "$CERTA" ca revoke "$CA" "$web_serial" --reason keyCompromise
+run "$CERTA" ca crl "$CA" --ttl 1h
+for _ in $(seq 100); do
+  grep -q "reloaded the config" "$WORK/terminate.log" && break
+  sleep 0.05
+done
+echo "the terminating proxy noticed the new CRL:"
+grep "reloaded the config" "$WORK/terminate.log" | tail -n 1 | sed 's/^/  /'
+set +e
+printf 'GET / HTTP/1.0\r\n\r\n' |
+  run "$CERTA" connect "127.0.0.1:$TLS_PORT" --servername localhost --trust "$CA/ca.crt" \
+    --cert "$WORK/web.crt" --key "$WORK/web.key" --quiet --timeout 5
+revoked_status=$?
+set -e
+sleep 0.3
+echo "certa connect exited with status $revoked_status; the terminating proxy logged:"
+grep "CERTA_E_CERT_REVOKED" "$WORK/terminate.log" | tail -n 1 | sed 's/^/  /'
+
 step "Done"
 if [ "$status" -ne 0 ] && grep -q "not allowed" "$WORK/terminate.log" &&
+  [ "$revoked_status" -ne 0 ] && grep -q "was revoked on .*keyCompromise" "$WORK/terminate.log" &&
   grep -q "group=X25519MLKEM768" "$WORK/terminate.log" &&
   [ "$legacy_status" -ne 0 ] && [ "$legacy_ok" -eq 0 ] && grep -q "TLSv1.2" "$WORK/legacy.log"; then
   echo "web was let in with its verified identity, over a post-quantum key exchange; billing"
   echo "was refused, with the reason;"
   echo "a TLS 1.2-only client was refused by the TLS 1.3-only listener and let in, still"
-  echo "by its verified identity, where TLS 1.2 is allowed."
+  echo "by its verified identity, where TLS 1.2 is allowed; once revoked, web was refused"
+  echo "from the CRL the proxy reloaded by itself."
 else
   echo "demo: a client was not refused or let in as expected" >&2
   exit 1
