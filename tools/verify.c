@@ -163,9 +163,10 @@ static void cert_list_free(cert_list *l) {
     l->count = 0;
 }
 
-/* Appends every CERTIFICATE block of path (or the file itself when it is
- * one DER certificate). Returns 0 or -1 (reported). */
-static int read_certs(cert_list *l, const char *path) {
+/* Appends every PEM block labelled label ("CERTIFICATE", "X509 CRL") of
+ * path, or the file itself when it has none and is DER (a SEQUENCE); what
+ * names the items in messages. Returns 0 or -1 (reported). */
+static int read_der_items(cert_list *l, const char *path, const char *label, const char *what) {
     char *text = NULL;
     size_t len = 0;
     if (read_file(path, &text, &len) != 0) {
@@ -177,61 +178,17 @@ static int read_certs(cert_list *l, const char *path) {
     for (;;) {
         uint8_t *der = NULL;
         size_t der_len = 0;
-        int r = pem_next(text, len, &pos, "CERTIFICATE", &der, &der_len);
+        int r = pem_next(text, len, &pos, label, &der, &der_len);
         if (r == 0) break;
         if (r < 0) {
-            cli_err("%s: CERTIFICATE block %zu is malformed PEM (bad base64, or no END line)", path,
+            cli_err("%s: %s block %zu is malformed PEM (bad base64, or no END line)", path, label,
                     found + 1);
             rc = -1;
             break;
         }
         if (l->count == MAX_INPUT_CERTS) {
             free(der);
-            cli_err("%s: too many certificates (at most %d in all)", path, MAX_INPUT_CERTS);
-            rc = -1;
-            break;
-        }
-        l->der[l->count] = der;
-        l->len[l->count++] = der_len;
-        found++;
-    }
-    if (rc == 0 && found == 0) {
-        /* Not PEM: one DER certificate (a SEQUENCE) is accepted as is. */
-        if (len >= 2 && (uint8_t)text[0] == 0x30 && l->count < MAX_INPUT_CERTS &&
-            (l->der[l->count] = malloc(len)) != NULL) {
-            memcpy(l->der[l->count], text, len);
-            l->len[l->count++] = len;
-        } else {
-            cli_err("%s: no \"-----BEGIN CERTIFICATE-----\" block found (nor a DER certificate)",
-                    path);
-            rc = -1;
-        }
-    }
-    free(text);
-    return rc;
-}
-
-/* Appends every X509 CRL block of path (or the file itself when it is one
- * DER CRL). Returns 0 or -1 (reported). */
-static int read_crls(cert_list *l, const char *path) {
-    char *text = NULL;
-    size_t len = 0;
-    if (read_file(path, &text, &len) != 0) {
-        cli_err("cannot read --crl %s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t pos = 0, found = 0;
-    int rc = 0;
-    for (;;) {
-        uint8_t *der = NULL;
-        size_t der_len = 0;
-        int r = pem_next(text, len, &pos, "X509 CRL", &der, &der_len);
-        if (r == 0) break;
-        if (r < 0 || l->count == MAX_INPUT_CERTS) {
-            free(der);
-            cli_err(r < 0 ? "--crl %s: X509 CRL block %zu is malformed PEM"
-                          : "--crl %s: too many CRLs (block %zu)",
-                    path, found + 1);
+            cli_err("%s: too many %ss (at most %d in all)", path, what, MAX_INPUT_CERTS);
             rc = -1;
             break;
         }
@@ -245,7 +202,7 @@ static int read_crls(cert_list *l, const char *path) {
             memcpy(l->der[l->count], text, len);
             l->len[l->count++] = len;
         } else {
-            cli_err("--crl %s: no \"-----BEGIN X509 CRL-----\" block found (nor a DER CRL)", path);
+            cli_err("%s: no \"-----BEGIN %s-----\" block found (nor a DER %s)", path, label, what);
             rc = -1;
         }
     }
@@ -453,11 +410,11 @@ int cmd_verify(int argc, char **argv) {
         cli_err("out of memory");
         return CLI_EXIT_USAGE;
     }
-    if (read_certs(&chain, leaf_path) != 0) goto out;
+    if (read_der_items(&chain, leaf_path, "CERTIFICATE", "certificate") != 0) goto out;
     for (size_t i = 0; i < nuntrusted; i++)
-        if (read_certs(&chain, untrusted[i]) != 0) goto out;
+        if (read_der_items(&chain, untrusted[i], "CERTIFICATE", "certificate") != 0) goto out;
     for (size_t i = 0; i < ncrl_args; i++)
-        if (read_crls(&crls, crl_paths[i]) != 0) goto out;
+        if (read_der_items(&crls, crl_paths[i], "X509 CRL", "CRL") != 0) goto out;
     const uint8_t *crl_ders[MAX_INPUT_CERTS];
     for (size_t i = 0; i < crls.count; i++)
         crl_ders[i] = crls.der[i];
