@@ -269,18 +269,16 @@ static int validate_chain(certa_conn *c) {
     for (size_t i = 0; i < res.path_len; i++)
         conn_trace(c, "  %s %s", i == 0 ? "verified:" : "   issued by", res.path_subject[i]);
     if (res.revocation_unknown) {
-        bool staple_may_vouch = !c->is_server && res.revocation_unknown == 1u;
-        if (mode != CERTA_REVOCATION_REQUIRE) {
-            if (!staple_may_vouch)
-                conn_revocation_note(c, "%s", res.revocation_text);
-            else if (!(c->leaf_status_pending = strdup(res.revocation_text)))
+        /* Only a client's leaf may still be vouched for, by its staple: staple_check decides. */
+        if (!c->is_server && res.revocation_unknown == 1u) {
+            if (!(c->leaf_status_pending = strdup(res.revocation_text)))
                 return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
-        } else if (!staple_may_vouch) {
+        } else if (mode == CERTA_REVOCATION_REQUIRE) {
             return conn_fail(c, CERTA_E_CERT_STATUS, ALERT_CERTIFICATE_UNKNOWN,
                              "the %s's certificate was refused: %s (revocation is required)", whose,
                              res.revocation_text);
-        } else if (!(c->leaf_status_pending = strdup(res.revocation_text))) {
-            return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
+        } else {
+            conn_revocation_note(c, "%s", res.revocation_text);
         }
     } else if (mode != CERTA_REVOCATION_OFF && params.crl_count && res.path_len > 1) {
         conn_trace(c, "  revocation: not revoked per the CRLs of every issuer on the path");
