@@ -11,6 +11,7 @@
  * issued certificate: serial, not-after, file, identities), revoked.txt
  * (serial, revocation time, reason), crlnumber and ca.crl. Commands that
  * change the state take an exclusive lock on DIR. */
+#include "ca_store.h"
 #include "cli_common.h"
 
 #include <errno.h>
@@ -34,10 +35,8 @@
 
 int cmd_ca(int argc, char **argv);
 
-#define SKEW_SECONDS 300              /* notBefore this far in the past */
-#define MAX_TTL (100LL * 366 * 86400) /* a century */
+#define SKEW_SECONDS 300 /* notBefore this far in the past */
 #define MAX_SANS 64
-#define PATH_CAP 4096
 
 /* ---- small helpers ---- */
 
@@ -69,68 +68,6 @@ static void ca_usage(FILE *out) {
           out);
 }
 
-/* "90s", "15m", "24h", "7d", "1h30m" -> seconds (1 .. MAX_TTL). */
-static bool parse_ttl(const char *s, int64_t *out) {
-    if (!s || !*s) return false;
-    int64_t total = 0;
-    while (*s) {
-        if (*s < '0' || *s > '9') return false;
-        int64_t v = 0;
-        while (*s >= '0' && *s <= '9') {
-            v = v * 10 + (*s - '0');
-            if (v > MAX_TTL) return false;
-            s++;
-        }
-        int64_t unit;
-        switch (*s) {
-        case 's':
-            unit = 1;
-            break;
-        case 'm':
-            unit = 60;
-            break;
-        case 'h':
-            unit = 3600;
-            break;
-        case 'd':
-            unit = 86400;
-            break;
-        default:
-            return false;
-        }
-        s++;
-        if (v > MAX_TTL / unit) return false;
-        total += v * unit;
-        if (total > MAX_TTL) return false;
-    }
-    if (total <= 0) return false;
-    *out = total;
-    return true;
-}
-
-/* "365 days", "23h 59m", "4m 30s", "12s"; negative values read "... ago". */
-static void fmt_duration(int64_t secs, char *out, size_t cap) {
-    bool ago = secs < 0;
-    int64_t s = ago ? -secs : secs;
-    if (s >= 2 * 86400) {
-        int64_t d = s / 86400, h = s % 86400 / 3600;
-        if (d < 30 && h)
-            snprintf(out, cap, "%lld days %lldh", (long long)d, (long long)h);
-        else
-            snprintf(out, cap, "%lld days", (long long)d);
-    } else if (s >= 3600) {
-        snprintf(out, cap, "%lldh %02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
-    } else if (s >= 60) {
-        snprintf(out, cap, "%lldm %02llds", (long long)(s / 60), (long long)(s % 60));
-    } else {
-        snprintf(out, cap, "%llds", (long long)s);
-    }
-    if (ago) {
-        size_t n = strlen(out);
-        snprintf(out + n, cap > n ? cap - n : 0, " ago");
-    }
-}
-
 static void hex_upper(const uint8_t *p, size_t n, char *out, size_t cap) {
     static const char digits[] = "0123456789ABCDEF";
     size_t o = 0;
@@ -139,55 +76,6 @@ static void hex_upper(const uint8_t *p, size_t n, char *out, size_t cap) {
         out[o++] = digits[p[i] & 15];
     }
     if (cap) out[o < cap ? o : cap - 1] = 0;
-}
-
-/* Serial text -> canonical uppercase hex: whole bytes without leading zero
- * bytes, as OpenSSL prints serials ("0E4F..."); colons, spaces and a 0x
- * prefix allowed. false if not hex, zero or over 20 bytes. */
-static bool normalize_serial(const char *in, char *out, size_t cap) {
-    if (!in) return false;
-    if (in[0] == '0' && (in[1] == 'x' || in[1] == 'X')) in += 2;
-    size_t n = 0;
-    bool leading = true;
-    for (; *in; in++) {
-        char c = *in;
-        if (c == ':' || c == ' ') continue;
-        int v;
-        if (c >= '0' && c <= '9')
-            v = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v = c - 'A' + 10;
-        else
-            return false;
-        if (leading && v == 0) continue;
-        leading = false;
-        if (n + 1 >= cap || n >= 40) return false;
-        out[n++] = "0123456789ABCDEF"[v];
-    }
-    if (n == 0) return false;
-    if (n % 2) { /* an odd digit count: the first byte's high nibble is 0 */
-        if (n + 1 >= cap) return false;
-        memmove(out + 1, out, n);
-        out[0] = '0';
-        n++;
-    }
-    out[n] = 0;
-    return true;
-}
-
-/* Hex (canonical, from normalize_serial) -> big-endian bytes. */
-static size_t serial_bytes(const char *hex, uint8_t *out, size_t cap) {
-    size_t len = strlen(hex), n = (len + 1) / 2;
-    if (n > cap) return 0;
-    memset(out, 0, n);
-    for (size_t i = 0; i < len; i++) {
-        char c = hex[len - 1 - i];
-        int v = c <= '9' ? c - '0' : c - 'A' + 10;
-        out[n - 1 - i / 2] |= (uint8_t)(v << (4 * (i % 2)));
-    }
-    return n;
 }
 
 /* snprintf at *len, clamping *len to the buffer (output truncated). */
@@ -201,169 +89,6 @@ static void appendf(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
     va_end(ap);
     if (n < 0) return;
     *len = *len + (size_t)n >= cap ? cap - 1 : *len + (size_t)n;
-}
-
-static bool path_join(char *out, size_t cap, const char *dir, const char *name) {
-    int n = snprintf(out, cap, "%s/%s", dir, name);
-    return n > 0 && (size_t)n < cap;
-}
-
-static bool exists(const char *path) {
-    struct stat st;
-    return lstat(path, &st) == 0;
-}
-
-/* Writes a whole file with the given mode. exclusive: refuse an existing
- * file; otherwise replace it atomically (temporary file + rename). */
-static bool write_file(const char *path, const void *data, size_t len, mode_t mode,
-                       bool exclusive) {
-    char tmp[PATH_CAP + 16];
-    const char *target = path;
-    if (!exclusive) {
-        int n = snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-        if (n < 0 || (size_t)n >= sizeof tmp) {
-            cli_err("path too long: %s", path);
-            return false;
-        }
-        target = tmp;
-        unlink(tmp);
-    }
-    int fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) {
-        cli_err("cannot create %s: %s", target, strerror(errno));
-        return false;
-    }
-    bool ok = fchmod(fd, mode) == 0;
-    const uint8_t *p = data;
-    size_t left = len;
-    while (ok && left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            ok = false;
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (ok && fsync(fd) != 0) ok = false;
-    int saved = errno;
-    if (close(fd) != 0) ok = false;
-    if (ok && !exclusive && rename(tmp, path) != 0) ok = false;
-    if (!ok) {
-        cli_err("cannot write %s: %s", path, strerror(errno ? errno : saved));
-        unlink(target);
-    }
-    return ok;
-}
-
-/* Appends one line to a state file (created 0600 if missing). */
-static bool append_line(const char *path, const char *line) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        cli_err("cannot open %s: %s", path, strerror(errno));
-        return false;
-    }
-    size_t len = strlen(line);
-    ssize_t w = write(fd, line, len);
-    bool ok = w == (ssize_t)len && fsync(fd) == 0;
-    if (close(fd) != 0) ok = false;
-    if (!ok) cli_err("cannot append to %s: %s", path, strerror(errno));
-    return ok;
-}
-
-/* ---- the CA on disk ---- */
-
-typedef struct ca_state {
-    const char *dir;
-    int lock_fd;
-    char *cert_pem;
-    size_t cert_pem_len;
-    uint8_t *cert_der;
-    size_t cert_der_len;
-    x509_cert cert;
-    crypto_key *key;
-    uint8_t key_id[X509_MAX_KEY_ID];
-    size_t key_id_len;
-    char subject[512];
-} ca_state;
-
-static void ca_close(ca_state *ca) {
-    free(ca->cert_pem);
-    free(ca->cert_der);
-    key_free(ca->key);
-    if (ca->lock_fd >= 0) close(ca->lock_fd); /* releases the lock */
-    memset(ca, 0, sizeof *ca);
-    ca->lock_fd = -1;
-}
-
-/* Exclusive lock on the CA directory (serializes issue/revoke/crl). */
-static bool ca_lock(ca_state *ca) {
-    ca->lock_fd = open(ca->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (ca->lock_fd < 0) {
-        cli_err("cannot open the CA directory %s: %s", ca->dir, strerror(errno));
-        return false;
-    }
-    if (flock(ca->lock_fd, LOCK_EX) != 0) {
-        cli_err("cannot lock %s: %s", ca->dir, strerror(errno));
-        return false;
-    }
-    return true;
-}
-
-static bool ca_open(ca_state *ca, const char *dir) {
-    memset(ca, 0, sizeof *ca);
-    ca->lock_fd = -1;
-    ca->dir = dir;
-    char crt[PATH_CAP], keyp[PATH_CAP];
-    if (!path_join(crt, sizeof crt, dir, "ca.crt") ||
-        !path_join(keyp, sizeof keyp, dir, "ca.key")) {
-        cli_err("path too long: %s", dir);
-        return false;
-    }
-    if (!exists(crt)) {
-        cli_err("no CA in %s (%s is missing): create one with 'certa ca init %s'", dir, crt, dir);
-        return false;
-    }
-    if (!ca_lock(ca)) return false;
-    if (read_file(crt, &ca->cert_pem, &ca->cert_pem_len) != 0) {
-        cli_err("cannot read %s", crt);
-        return false;
-    }
-    size_t pos = 0;
-    if (pem_next(ca->cert_pem, ca->cert_pem_len, &pos, "CERTIFICATE", &ca->cert_der,
-                 &ca->cert_der_len) != 1 ||
-        x509_parse(&ca->cert, ca->cert_der, ca->cert_der_len) != 0) {
-        cli_err("%s does not hold a readable PEM certificate", crt);
-        return false;
-    }
-    char *key_pem = NULL;
-    size_t key_len = 0;
-    if (read_file(keyp, &key_pem, &key_len) != 0) {
-        cli_err("cannot read the CA key %s", keyp);
-        return false;
-    }
-    ca->key = key_from_pem(key_pem, key_len);
-    crypto_zero(key_pem, key_len);
-    free(key_pem);
-    if (!ca->key) {
-        cli_err("%s is not a usable private key (unencrypted PKCS#8, SEC1 or PKCS#1 PEM)", keyp);
-        return false;
-    }
-    crypto_key *pub = key_from_spki(ca->cert.spki.data, ca->cert.spki.len);
-    bool match = pub && key_pair_matches(ca->key, pub);
-    key_free(pub);
-    if (!match) {
-        cli_err("%s does not belong to %s: the CA directory is inconsistent", keyp, crt);
-        return false;
-    }
-    if (x509_cert_key_id(&ca->cert, ca->key_id, &ca->key_id_len) != 0) {
-        cli_err("cannot read the key identifier of %s", crt);
-        return false;
-    }
-    if (x509_name_to_string(&ca->cert.subject, ca->subject, sizeof ca->subject) != 0)
-        snprintf(ca->subject, sizeof ca->subject, "(unprintable name)");
-    return true;
 }
 
 /* ---- init ---- */
@@ -406,7 +131,7 @@ static int ca_init(int argc, char **argv) {
         return CLI_EXIT_USAGE;
     }
 
-    char crt[PATH_CAP], keyp[PATH_CAP], serials[PATH_CAP], revoked[PATH_CAP];
+    char crt[CA_PATH_CAP], keyp[CA_PATH_CAP], serials[CA_PATH_CAP], revoked[CA_PATH_CAP];
     if (!path_join(crt, sizeof crt, dir, "ca.crt") ||
         !path_join(keyp, sizeof keyp, dir, "ca.key") ||
         !path_join(serials, sizeof serials, dir, "serials.txt") ||
@@ -681,7 +406,7 @@ static int ca_issue(int argc, char **argv) {
                 o.key_type);
         return CLI_EXIT_USAGE;
     }
-    char crt_path[PATH_CAP], key_path[PATH_CAP], serials[PATH_CAP];
+    char crt_path[CA_PATH_CAP], key_path[CA_PATH_CAP], serials[CA_PATH_CAP];
     if (snprintf(crt_path, sizeof crt_path, "%s.crt", o.out) >= (int)sizeof crt_path ||
         snprintf(key_path, sizeof key_path, "%s.key", o.out) >= (int)sizeof key_path ||
         !path_join(serials, sizeof serials, o.dir, "serials.txt")) {
@@ -802,7 +527,7 @@ static int ca_issue(int argc, char **argv) {
         appendf(sans, sizeof sans, &sl, "%sIP:%s", sl ? ", " : "", o.ip_text[i]);
     if (o.spiffe) appendf(sans, sizeof sans, &sl, "%sURI:%s", sl ? ", " : "", o.spiffe);
 
-    char hex[64], line[PATH_CAP + 4400];
+    char hex[64], line[CA_PATH_CAP + 4400];
     hex_upper(serial, sizeof serial, hex, sizeof hex);
     int ln = snprintf(line, sizeof line, "%s\t%lld\t%s\t%s\n", hex, (long long)not_after, crt_path,
                       sans);
@@ -867,45 +592,6 @@ done:
 
 /* ---- revoke ---- */
 
-static const struct {
-    const char *name;
-    int code;
-} reasons[] = {
-    {"unspecified", 0},        {"keyCompromise", 1},      {"cACompromise", 2},
-    {"affiliationChanged", 3}, {"superseded", 4},         {"cessationOfOperation", 5},
-    {"certificateHold", 6},    {"privilegeWithdrawn", 9},
-};
-
-static const char *reason_name(int code) {
-    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
-        if (reasons[i].code == code) return reasons[i].name;
-    return "unspecified";
-}
-
-/* Finds the serial (canonical hex) in a state file; copies the line. */
-static bool find_serial(const char *path, const char *hex, char *line_out, size_t cap) {
-    FILE *f = fopen(path, "r");
-    if (!f) return false;
-    char line[8192];
-    bool found = false;
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] == '#') continue;
-        char first[64];
-        size_t n = strcspn(line, "\t \n");
-        if (n == 0 || n >= sizeof first) continue;
-        memcpy(first, line, n);
-        first[n] = 0;
-        char canon[64];
-        if (normalize_serial(first, canon, sizeof canon) && !strcmp(canon, hex)) {
-            if (line_out) snprintf(line_out, cap, "%s", line);
-            found = true;
-            break;
-        }
-    }
-    fclose(f);
-    return found;
-}
-
 static int ca_revoke(int argc, char **argv) {
     const char *dir = NULL, *serial_s = NULL, *reason_s = NULL;
     for (int i = 1; i < argc; i++) {
@@ -941,14 +627,7 @@ static int ca_revoke(int argc, char **argv) {
     }
     int reason = 0;
     if (reason_s) {
-        bool known = false;
-        for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
-            if (!strcasecmp(reason_s, reasons[i].name)) {
-                reason = reasons[i].code;
-                known = true;
-            }
-        }
-        if (!known) {
+        if (!ca_reason_code(reason_s, &reason)) {
             cli_err("ca revoke: unknown --reason '%s': use keyCompromise, superseded, "
                     "cessationOfOperation, affiliationChanged or unspecified",
                     reason_s);
@@ -961,7 +640,7 @@ static int ca_revoke(int argc, char **argv) {
         return CLI_EXIT_FAIL;
     }
     int rc = CLI_EXIT_FAIL;
-    char serials[PATH_CAP], revoked[PATH_CAP], issued[8192], prev[256];
+    char serials[CA_PATH_CAP], revoked[CA_PATH_CAP], issued[8192], prev[256];
     if (!path_join(serials, sizeof serials, dir, "serials.txt") ||
         !path_join(revoked, sizeof revoked, dir, "revoked.txt")) {
         cli_err("path too long: %s", dir);
@@ -981,10 +660,10 @@ static int ca_revoke(int argc, char **argv) {
     }
     int64_t now = (int64_t)time(NULL);
     char line[256];
-    snprintf(line, sizeof line, "%s\t%lld\t%s\n", hex, (long long)now, reason_name(reason));
+    snprintf(line, sizeof line, "%s\t%lld\t%s\n", hex, (long long)now, ca_reason_name(reason));
     if (!append_line(revoked, line)) goto done;
     /* The record: serial, not_after, file, identities. */
-    char file[PATH_CAP] = "?", ids[4096] = "";
+    char file[CA_PATH_CAP] = "?", ids[4096] = "";
     {
         char *save = NULL;
         strtok_r(issued, "\t", &save);
@@ -1001,7 +680,7 @@ static int ca_revoke(int argc, char **argv) {
            "  identities:  %s\n"
            "  revoked at:  %s\n"
            "next: certa ca crl %s  (publish the new CRL to the verifiers)\n",
-           hex, reason_name(reason), file, ids, when, dir);
+           hex, ca_reason_name(reason), file, ids, when, dir);
     rc = CLI_EXIT_OK;
 done:
     ca_close(&ca);
@@ -1009,8 +688,6 @@ done:
 }
 
 /* ---- crl ---- */
-
-#define MAX_REVOKED 100000
 
 static int ca_crl(int argc, char **argv) {
     const char *dir = NULL, *ttl_s = "24h";
@@ -1048,16 +725,14 @@ static int ca_crl(int argc, char **argv) {
         return CLI_EXIT_FAIL;
     }
     int rc = CLI_EXIT_FAIL;
+    ca_revocation *records = NULL;
     x509_revoked *list = NULL;
-    uint8_t(*serial_store)[20] = NULL;
-    size_t n = 0, cap = 0;
+    size_t n = 0;
     uint8_t *der = NULL;
     char *pem = NULL;
     size_t der_len = 0, pem_len = 0;
-    FILE *f = NULL;
-    char revoked[PATH_CAP], numpath[PATH_CAP], crlpath[PATH_CAP];
-    if (!path_join(revoked, sizeof revoked, dir, "revoked.txt") ||
-        !path_join(numpath, sizeof numpath, dir, "crlnumber") ||
+    char numpath[CA_PATH_CAP], crlpath[CA_PATH_CAP];
+    if (!path_join(numpath, sizeof numpath, dir, "crlnumber") ||
         !path_join(crlpath, sizeof crlpath, dir, "ca.crl")) {
         cli_err("path too long: %s", dir);
         goto done;
@@ -1072,53 +747,17 @@ static int ca_crl(int argc, char **argv) {
         goto done;
     }
 
-    f = fopen(revoked, "r");
-    if (!f && errno != ENOENT) {
-        cli_err("cannot read %s: %s", revoked, strerror(errno));
+    if (!ca_read_revoked(&ca, &records, &n)) goto done;
+    if (n > 0 && !(list = calloc(n, sizeof *list))) {
+        cli_err("out of memory");
         goto done;
     }
-    char line[512];
-    unsigned long lineno = 0;
-    while (f && fgets(line, sizeof line, f)) {
-        lineno++;
-        if (line[0] == '#' || line[0] == '\n') continue;
-        char s_hex[64], reason_s[64] = "unspecified", canon[64];
-        long long at;
-        int got = sscanf(line, "%63s %lld %63s", s_hex, &at, reason_s);
-        if (got < 2 || !normalize_serial(s_hex, canon, sizeof canon)) {
-            cli_err("%s line %lu is malformed: expected 'SERIAL<TAB>EPOCH<TAB>REASON'", revoked,
-                    lineno);
-            goto done;
-        }
-        if (n == cap) {
-            if (cap >= MAX_REVOKED) {
-                cli_err("%s lists more than %d certificates", revoked, MAX_REVOKED);
-                goto done;
-            }
-            size_t ncap = cap ? cap * 2 : 16;
-            x509_revoked *nl = realloc(list, ncap * sizeof *nl);
-            if (!nl) goto nomem;
-            list = nl;
-            uint8_t(*ns)[20] = realloc(serial_store, ncap * sizeof *ns);
-            if (!ns) goto nomem;
-            serial_store = ns;
-            cap = ncap;
-        }
-        int reason = 0;
-        for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
-            if (!strcasecmp(reason_s, reasons[i].name)) reason = reasons[i].code;
-        size_t sl = serial_bytes(canon, serial_store[n], sizeof serial_store[n]);
-        if (sl == 0) {
-            cli_err("%s line %lu: serial too long", revoked, lineno);
-            goto done;
-        }
-        list[n].serial_len = sl;
-        list[n].revoked_at = at;
-        list[n].reason = reason;
-        n++;
+    for (size_t i = 0; i < n; i++) {
+        list[i].serial = records[i].serial;
+        list[i].serial_len = records[i].serial_len;
+        list[i].revoked_at = records[i].revoked_at;
+        list[i].reason = records[i].reason;
     }
-    for (size_t i = 0; i < n; i++)
-        list[i].serial = serial_store[i]; /* after the last realloc */
 
     /* CRL number: one more than the last. */
     unsigned long long number = 1;
@@ -1160,13 +799,9 @@ static int ca_crl(int argc, char **argv) {
            "  next update: %s (in %s: run certa ca crl again before then)\n",
            crlpath, ca.subject, number, n, n == 1 ? "" : "s", when, left);
     rc = CLI_EXIT_OK;
-    goto done;
-nomem:
-    cli_err("out of memory");
 done:
-    if (f) fclose(f);
+    free(records);
     free(list);
-    free(serial_store);
     free(der);
     free(pem);
     ca_close(&ca);
