@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -596,4 +597,58 @@ int cli_pairs_load(certa_config *cfg, const cli_pairs *p, char *why, size_t cap)
             return pair_failed(cfg, r, what, why, cap);
         }
     return CERTA_OK;
+}
+
+int cli_listen(const char *host, const char *port, int backlog, bool reuse_port, char *bound,
+               size_t bound_cap, char *why, size_t why_cap) {
+    char buf[256];
+    size_t hl = host ? strlen(host) : 0;
+    const char *name = host && *host ? host : NULL;
+    if (name && host[0] == '[' && hl > 2 && host[hl - 1] == ']' && hl - 2 < sizeof buf) {
+        memcpy(buf, host + 1, hl - 2); /* accept [::1] too */
+        buf[hl - 2] = 0;
+        name = buf;
+    }
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int gai = getaddrinfo(name, port, &hints, &res);
+    if (gai != 0) {
+        snprintf(why, why_cap, "cannot use the address '%s' port '%s': %s", host ? host : "*", port,
+                 gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1, err = 0;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        int s =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (s < 0) {
+            err = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (reuse_port) setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        if (bind(s, ai->ai_addr, ai->ai_addrlen) < 0 || listen(s, backlog) < 0) {
+            err = errno;
+            close(s);
+            continue;
+        }
+        fd = s;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        snprintf(why, why_cap, "cannot listen on %s port %s: %s", host ? host : "*", port,
+                 err ? strerror(err) : "no usable address");
+        return -1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+        cli_format_addr((struct sockaddr *)&ss, sl, bound, bound_cap);
+    else
+        snprintf(bound, bound_cap, "%s:%s", host ? host : "*", port);
+    return fd;
 }

@@ -20,6 +20,7 @@
 /* Subcommands (one file each). */
 int cmd_serve(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
+int cmd_ca_ocsp(int argc, char **argv); /* certa ca ocsp: the OCSP responder */
 
 /* Option parsing: if argv[*i] is "--name VALUE" or "--name=VALUE", sets
  * *val (advancing *i past VALUE) and returns 1; a missing value is reported
@@ -58,6 +59,13 @@ const char *cli_version_name(uint16_t version);
 void cli_describe_alert(const certa_conn *conn, char *out, size_t cap);
 
 int cli_set_nonblocking(int fd);
+
+/* A non-blocking listening TCP socket on host ("127.0.0.1", "::1", "[::1]")
+ * and port ("0": any free one), SO_REUSEADDR (and SO_REUSEPORT if asked);
+ * bound gets the address actually bound ("127.0.0.1:40123"). The fd, or
+ * -1 with why ("cannot listen on 127.0.0.1 port 80: Permission denied"). */
+int cli_listen(const char *host, const char *port, int backlog, bool reuse_port, char *bound,
+               size_t bound_cap, char *why, size_t why_cap);
 
 /* A connection over a non-blocking socket: the sans-I/O loop's buffers. */
 typedef struct cli_link {

@@ -942,40 +942,11 @@ static void *worker_main(void *arg) {
 /* ---- set-up ---- */
 
 static int open_listener(const proxy_shared *sh, const char *port, char *bound, size_t bound_cap) {
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    const char *host = sh->listen_host[0] ? sh->listen_host : NULL;
-    int gr = getaddrinfo(host, port, &hints, &res);
-    if (gr != 0) {
-        cli_err("cannot resolve listen address %s: %s", sh->opts->listen, gai_strerror(gr));
-        return -1;
-    }
-    int fd = -1, err = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            err = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0) {
-            struct sockaddr_storage ss;
-            socklen_t len = sizeof ss;
-            if (bound && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-                cli_format_addr((struct sockaddr *)&ss, len, bound, bound_cap);
-            break;
-        }
-        err = errno;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0) cli_err("cannot listen on %s: %s", sh->opts->listen, strerror(err ? err : EINVAL));
+    char why[512], ignored[128];
+    int fd =
+        cli_listen(sh->listen_host[0] ? sh->listen_host : NULL, port, 1024, true,
+                   bound ? bound : ignored, bound ? bound_cap : sizeof ignored, why, sizeof why);
+    if (fd < 0) cli_err("%s (--listen %s)", why, sh->opts->listen);
     return fd;
 }
 

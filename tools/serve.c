@@ -636,53 +636,9 @@ static void *conn_thread(void *arg) {
 /* ---- listening ---- */
 
 static int open_listener(const serve_opts *o, char *where, size_t where_cap) {
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    const char *host = o->host;
-    char buf[256];
-    size_t hl = strlen(host);
-    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']' && hl - 2 < sizeof buf) {
-        memcpy(buf, host + 1, hl - 2); /* accept [::1] too */
-        buf[hl - 2] = 0;
-        host = buf;
-    }
-    int gai = getaddrinfo(host, o->port, &hints, &res);
-    if (gai != 0) {
-        cli_err("serve: cannot use --host '%s': %s", o->host, gai_strerror(gai));
-        return -1;
-    }
-    int fd = -1, err = 0;
-    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-        int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (s < 0) {
-            err = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(s, ai->ai_addr, ai->ai_addrlen) < 0 || listen(s, 128) < 0) {
-            err = errno;
-            close(s);
-            continue;
-        }
-        fd = s;
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        cli_err("serve: cannot listen on %s port %s: %s", o->host, o->port,
-                err ? strerror(err) : "no usable address");
-        return -1;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-        cli_format_addr((struct sockaddr *)&ss, sl, where, where_cap);
-    else
-        snprintf(where, where_cap, "%s:%s", o->host, o->port);
-    cli_set_nonblocking(fd);
+    char why[512];
+    int fd = cli_listen(o->host, o->port, 128, false, where, where_cap, why, sizeof why);
+    if (fd < 0) cli_err("serve: %s", why);
     return fd;
 }
 

@@ -57,7 +57,7 @@ expect_exit "serve missing files" 1 'CERTA_E_FILE' serve --cert "$T_TMP/none.crt
 expect_exit "serve key mismatch" 1 'CERTA_E_KEY_MISMATCH' serve --cert "$T_TMP/srv.crt" --key "$T_TMP/rsa.key"
 expect_exit "serve cert as key" 1 'CERTA_E_BAD' serve --cert "$T_TMP/srv.crt" --key "$T_TMP/srv.crt"
 expect_exit "serve bad port" 2 '--port wants' serve --cert "$T_TMP/srv.crt" --key "$T_TMP/srv.key" --port 70000
-expect_exit "serve bad host" 1 'cannot use --host' serve --cert "$T_TMP/srv.crt" --key "$T_TMP/srv.key" --host 300.1.1.1
+expect_exit "serve bad host" 1 "cannot use the address '300.1.1.1'" serve --cert "$T_TMP/srv.crt" --key "$T_TMP/srv.key" --host 300.1.1.1
 expect_exit "serve bad cipher" 2 'unknown cipher suite' serve --cert "$T_TMP/srv.crt" --key "$T_TMP/srv.key" --ciphers nope
 expect_exit "serve bad max-conns" 2 '--max-conns wants' serve --cert "$T_TMP/srv.crt" --key "$T_TMP/srv.key" --max-conns 0
 expect_exit "serve stray argument" 2 "unexpected argument" serve --cert "$T_TMP/srv.crt" --key "$T_TMP/srv.key" extra
