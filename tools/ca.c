@@ -6,6 +6,7 @@
  *                  [--client | --server] [--ttl 24h] [--key-type p256]
  *   certa ca revoke DIR SERIAL [--reason REASON]
  *   certa ca crl DIR [--ttl 24h]
+ *   certa ca ocsp DIR --port N [--signer NAME]   (the responder: ca_ocsp.c)
  *
  * DIR holds ca.key (PKCS#8 PEM, 0600), ca.crt, serials.txt (one line per
  * issued certificate: serial, not-after, file, identities), revoked.txt
@@ -62,6 +63,10 @@ static void ca_usage(FILE *out) {
           "      mark a certificate revoked (SERIAL in hex, as printed by issue)\n"
           "  crl DIR [--ttl 24h]\n"
           "      write DIR/ca.crl (PEM) listing every revoked certificate\n"
+          "  ocsp DIR --port N [--bind 127.0.0.1] [--signer NAME] [--ttl 1h]\n"
+          "      an OCSP responder over HTTP answering from DIR's records (see\n"
+          "      certa ca ocsp --help); --signer NAME signs with a delegated responder\n"
+          "      certificate made by issue --ocsp-signing\n"
           "\n"
           "TTLs: a number and a unit (s, m, h, d), optionally combined: 90s, 15m, 24h,\n"
           "7d, 1h30m.\n",
@@ -820,6 +825,7 @@ int cmd_ca(int argc, char **argv) {
     if (!strcmp(sub, "issue")) return ca_issue(argc - 1, argv + 1);
     if (!strcmp(sub, "revoke")) return ca_revoke(argc - 1, argv + 1);
     if (!strcmp(sub, "crl")) return ca_crl(argc - 1, argv + 1);
+    if (!strcmp(sub, "ocsp")) return cmd_ca_ocsp(argc - 1, argv + 1);
     if (!strcmp(sub, "help") || !strcmp(sub, "--help") || !strcmp(sub, "-h")) {
         ca_usage(stdout);
         return CLI_EXIT_OK;

@@ -41,6 +41,9 @@ static struct {
     cli_ocsp_sink sink;
     void *arg;
     const char *cmd;
+    const char *file[CLI_MAX_PAIRS]; /* --ocsp, per pair */
+    size_t files;
+    bool fetch;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
 int cli_ocsp_opt(int argc, char **argv, int *i, const char *cmd, cli_ocsp_opts *o) {
@@ -243,6 +246,35 @@ static void *refresher(void *unused) {
     return NULL;
 }
 
+/* Reads --ocsp file i and keeps it; 0 or -1 with why. */
+static int load_file(size_t i, const char *path, char *why, size_t cap) {
+    char *text;
+    size_t len;
+    if (read_file(path, &text, &len) != 0) {
+        say(why, cap, "--ocsp %s: cannot read the file", path);
+        return -1;
+    }
+    int64_t until = ocsp_expiry((const uint8_t *)text, len);
+    if (until < 0) {
+        free(text);
+        say(why, cap,
+            "--ocsp %s: not a successful DER OCSP response (RFC 6960); make one with "
+            "openssl ocsp ... -respout FILE",
+            path);
+        return -1;
+    }
+    char t[40];
+    when(until, t, sizeof t);
+    if (until < (int64_t)time(NULL))
+        log_line("--ocsp %s expired on %s: it will not be stapled", path, t);
+    char sw[300];
+    if (keep(i, (uint8_t *)text, len, until, sw, sizeof sw) != 0) {
+        say(why, cap, "--ocsp %s: %s", path, sw);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_ocsp_start(const cli_ocsp_opts *o, const cli_pairs *pairs, cli_ocsp_sink sink, void *arg,
                    const char *cmd, char *why, size_t cap) {
     S.sink = sink;
@@ -255,32 +287,12 @@ int cli_ocsp_start(const cli_ocsp_opts *o, const cli_pairs *pairs, cli_ocsp_sink
     }
     for (size_t i = 0; i < pairs->certs; i++)
         S.items[i].cert_path = pairs->cert[i];
+    S.files = o->files;
     for (size_t i = 0; i < o->files; i++) {
-        char *text;
-        size_t len;
-        if (read_file(o->file[i], &text, &len) != 0) {
-            say(why, cap, "--ocsp %s: cannot read the file", o->file[i]);
-            return -1;
-        }
-        int64_t until = ocsp_expiry((const uint8_t *)text, len);
-        if (until < 0) {
-            free(text);
-            say(why, cap,
-                "--ocsp %s: not a successful DER OCSP response (RFC 6960); make one with "
-                "openssl ocsp ... -respout FILE",
-                o->file[i]);
-            return -1;
-        }
-        char t[40];
-        when(until, t, sizeof t);
-        if (until < (int64_t)time(NULL))
-            log_line("--ocsp %s expired on %s: it will not be stapled", o->file[i], t);
-        char sw[300];
-        if (keep(i, (uint8_t *)text, len, until, sw, sizeof sw) != 0) {
-            say(why, cap, "--ocsp %s: %s", o->file[i], sw);
-            return -1;
-        }
+        S.file[i] = o->file[i];
+        if (load_file(i, o->file[i], why, cap) != 0) return -1;
     }
+    S.fetch = o->fetch;
     if (!o->fetch) return 0;
     for (size_t i = 0; i < S.count; i++)
         fetch_one(i); /* at start: a failure is logged and retried */
@@ -303,6 +315,22 @@ void cli_ocsp_apply(certa_config *cfg) {
     pthread_mutex_unlock(&S.lock);
 }
 
+void cli_ocsp_files_changed(void) {
+    for (size_t i = 0; i < S.files; i++) {
+        char why[600];
+        if (load_file(i, S.file[i], why, sizeof why) != 0)
+            log_line("%s; keeping the response read before", why);
+    }
+    if (!S.running) return;
+    pthread_mutex_lock(&S.lock);
+    for (size_t i = 0; i < S.count; i++) {
+        S.items[i].next_attempt = 0; /* the leaf may be new: ask for it now */
+        S.items[i].backoff = 0;
+    }
+    pthread_cond_signal(&S.wake);
+    pthread_mutex_unlock(&S.lock);
+}
+
 void cli_ocsp_stop(void) {
     if (S.running) {
         pthread_mutex_lock(&S.lock);
@@ -317,4 +345,5 @@ void cli_ocsp_stop(void) {
         S.items[i].der = NULL;
     }
     S.count = 0;
+    S.files = 0;
 }

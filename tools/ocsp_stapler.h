@@ -33,6 +33,11 @@ int cli_ocsp_start(const cli_ocsp_opts *o, const cli_pairs *pairs, cli_ocsp_sink
                    const char *cmd, char *why, size_t cap);
 /* Sets the responses held now on cfg (a config built after a reload). */
 void cli_ocsp_apply(certa_config *cfg);
+/* The watched files changed (a rotation): re-reads the --ocsp files
+ * (keeping a response that no longer reads, with a log line) and, with
+ * --ocsp-fetch, fetches for every certificate now. The caller then builds
+ * its new config and calls cli_ocsp_apply on it. */
+void cli_ocsp_files_changed(void);
 /* Stops the refresher (if any) and forgets the responses. */
 void cli_ocsp_stop(void);
 

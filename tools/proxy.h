@@ -7,6 +7,7 @@
 #define CERTA_PROXY_H
 
 #include "cli_common.h"
+#include "ocsp_stapler.h"
 
 #include <netdb.h>
 #include <pthread.h>
@@ -49,7 +50,8 @@ typedef struct proxy_opts {
     bool insecure;   /* bridge: --insecure (development only) */
     int client_auth; /* certa_client_auth, or -1 = default */
     const char *alpn, *ciphers, *groups;
-    cli_tls_opts tls; /* --profile, --min-version, --max-version, --allow-no-ems */
+    cli_tls_opts tls;   /* --profile, --min-version, --max-version, --allow-no-ems */
+    cli_ocsp_opts ocsp; /* terminate mode: --ocsp FILE, --ocsp-fetch */
     long workers;
     long max_conns, max_handshakes;
     int handshake_timeout_ms, idle_timeout_ms, drain_timeout_ms;

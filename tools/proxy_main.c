@@ -42,6 +42,7 @@ static void proxy_usage(FILE *out) {
           "                           at start-up and kept across reloads, so clients\n"
           "                           resume after a certificate rotation (and not after\n"
           "                           a restart; a change of --client-ca makes a new key)\n"
+          "  --ocsp FILE, --ocsp-fetch  staple OCSP responses (below)\n"
           "  --allow RULE             accept only clients matching a rule (repeatable):\n"
           "                           spiffe://td/path, spiffe://td/prefix/*, dns:NAME,\n"
           "                           sha256:PIN\n"
@@ -66,12 +67,15 @@ static void proxy_usage(FILE *out) {
           "  --alpn LIST --ciphers LIST --groups LIST\n",
           out);
     cli_tls_usage(out, 27);
+    fputs("OCSP stapling (terminate mode):\n", out);
+    cli_ocsp_usage(out);
     fputs("  --log-format text|json   one line per connection on stderr (default text;\n"
           "                           resumed=true when the handshake resumed a session)\n"
           "  --quiet                  no per-connection lines\n"
           "\n"
-          "Certificate, key, trust and --crl files are checked every second and reloaded when\n"
-          "they change; a file that does not load is refused and the old config kept.\n",
+          "Certificate, key, trust, --crl and --ocsp files are checked every second and\n"
+          "reloaded when they change; a file that does not load is refused and the old\n"
+          "config kept. A rotated certificate gets its OCSP response fetched anew.\n",
           out);
 }
 
@@ -206,6 +210,17 @@ static size_t watch_changed(watch_set *ws, char *which, size_t cap, size_t watch
     return changed;
 }
 
+/* Where the stapler's responses go: the config in use, under its lock. */
+static int set_staple(void *arg, size_t index, const uint8_t *der, size_t len, char *why,
+                      size_t cap) {
+    proxy_shared *sh = arg;
+    pthread_mutex_lock(&sh->cfg_lock);
+    int r = sh->cfg ? certa_config_set_identity_ocsp_response(sh->cfg, index, der, len) : 0;
+    if (r) snprintf(why, cap, "%s (%s)", certa_config_error_text(sh->cfg), certa_error_name(r));
+    pthread_mutex_unlock(&sh->cfg_lock);
+    return r ? -1 : 0;
+}
+
 static void try_reload(proxy_shared *sh, const char *which) {
     char why[700];
     certa_config *cfg = proxy_build_config(sh->opts, why, sizeof why);
@@ -216,6 +231,8 @@ static void try_reload(proxy_shared *sh, const char *which) {
         return;
     }
     pthread_mutex_lock(&sh->cfg_lock);
+    /* Under the lock: a response the stapler keeps meanwhile goes to the new config. */
+    cli_ocsp_apply(cfg);
     certa_config *old = sh->cfg;
     sh->cfg = cfg;
     unsigned long gen = ++sh->cfg_generation;
@@ -281,6 +298,8 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
             continue;
         }
         if ((r = cli_pair_opt(argc, argv, &i, "proxy", &o->pairs)) < 0) return CLI_EXIT_USAGE;
+        if (r > 0) continue;
+        if ((r = cli_ocsp_opt(argc, argv, &i, "proxy", &o->ocsp)) < 0) return CLI_EXIT_USAGE;
         if (r > 0) continue;
 #define OPT(name)                                                                                  \
     if ((r = cli_opt(argc, argv, &i, name, &v)) < 0) return CLI_EXIT_USAGE;                        \
@@ -413,6 +432,11 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
     }
     o->mode = backend ? PROXY_TERMINATE : PROXY_BRIDGE;
     o->target = backend ? backend : upstream;
+    if (o->mode == PROXY_BRIDGE && (o->ocsp.files || o->ocsp.fetch)) {
+        cli_err("--ocsp and --ocsp-fetch staple a response to the proxy's own server certificate: "
+                "they need terminate mode (--backend)");
+        return CLI_EXIT_USAGE;
+    }
     if (o->pairs.certs != o->pairs.keys) {
         cli_err("--cert and --key go together (%zu --cert, %zu --key): give them in pairs",
                 o->pairs.certs, o->pairs.keys);
@@ -558,6 +582,13 @@ int cmd_proxy(int argc, char **argv) {
         return CLI_EXIT_FAIL;
     }
 
+    if (cli_ocsp_start(&o.ocsp, &o.pairs, set_staple, &sh, "proxy", why, sizeof why) != 0) {
+        cli_err("%s", why);
+        cli_ocsp_stop();
+        certa_config_free(sh.cfg);
+        return CLI_EXIT_FAIL;
+    }
+
     raise_fd_limit(&o);
 
     watch_set ws;
@@ -571,6 +602,8 @@ int cmd_proxy(int argc, char **argv) {
     watch_add(&ws, trust_path);
     for (size_t i = 0; i < o.tls.crls; i++) /* a new CRL is picked up like a new certificate */
         watch_add(&ws, o.tls.crl[i]);
+    for (size_t i = 0; i < o.ocsp.files; i++)
+        watch_add(&ws, o.ocsp.file[i]);
     watch_snapshot(&ws);
 
     /* Signals go to this thread only (sigtimedwait); workers inherit the mask. */
@@ -589,6 +622,7 @@ int cmd_proxy(int argc, char **argv) {
     proxy_worker *workers = NULL;
     char bound[96] = "";
     if (proxy_workers_create(&sh, o.workers, &workers, bound, sizeof bound) < 0) {
+        cli_ocsp_stop();
         certa_config_free(sh.cfg);
         return CLI_EXIT_FAIL;
     }
@@ -607,6 +641,7 @@ int cmd_proxy(int argc, char **argv) {
         atomic_store(&sh.stopping, 1);
         proxy_workers_join(workers, o.workers);
         proxy_workers_free(workers, o.workers);
+        cli_ocsp_stop();
         certa_config_free(sh.cfg);
         return CLI_EXIT_FAIL;
     }
@@ -637,9 +672,11 @@ int cmd_proxy(int argc, char **argv) {
             proxy_log_event("error", "cannot make a new session ticket key; keeping the old one",
                             (const char *)NULL);
         try_reload(&sh, which);
+        cli_ocsp_files_changed(); /* new --ocsp files; a rotated leaf is fetched for anew */
     }
     proxy_workers_join(workers, o.workers);
     proxy_workers_free(workers, o.workers);
+    cli_ocsp_stop();
     pthread_mutex_lock(&sh.cfg_lock);
     certa_config_free(sh.cfg);
     sh.cfg = NULL;

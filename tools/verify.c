@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "x509/cert.h"
+#include "x509/ocsp.h"
 #include "x509/pem.h"
 #include "x509/trust.h"
 
@@ -24,7 +26,8 @@ static void verify_usage(FILE *out) {
     fputs("usage: certa verify [--trust FILE|DIR]... [--untrusted FILE]...\n"
           "                    [--host NAME | --ip ADDR | --spiffe ID]\n"
           "                    [--purpose server|client] [--at TIME] [--cn-fallback]\n"
-          "                    [--crl FILE]... [--revocation off|prefer|require] LEAF.pem\n"
+          "                    [--crl FILE]... [--ocsp FILE] [--revocation off|prefer|require]\n"
+          "                    LEAF.pem\n"
           "\n"
           "Validates the certificate chain in LEAF.pem (the leaf first, then any\n"
           "intermediates; or one DER certificate) against trust anchors, and explains\n"
@@ -46,9 +49,14 @@ static void verify_usage(FILE *out) {
           "  --crl FILE         CRLs (PEM \"X509 CRL\" blocks, or one DER CRL; repeatable):\n"
           "                     a certificate on the path that its issuer's CRL lists is\n"
           "                     refused, with serial, time and reason\n"
-          "  --revocation MODE  prefer (the default with --crl): a certificate whose\n"
-          "                     issuer has no usable fresh CRL is warned about; require:\n"
-          "                     it is refused; off: CRLs are not consulted\n"
+          "  --ocsp FILE        a DER OCSP response (RFC 6960) for the leaf, e.g. from\n"
+          "                     openssl ocsp -respout: checked against the leaf and its\n"
+          "                     issuer on the verified path (signer, CertID, freshness);\n"
+          "                     revoked or invalid is refused\n"
+          "  --revocation MODE  prefer (the default with --crl or --ocsp): a certificate\n"
+          "                     with no usable fresh CRL (or, for the leaf, no good\n"
+          "                     --ocsp) is warned about; require: it is refused; off:\n"
+          "                     neither is consulted\n"
           "\n"
           "exit status: 0 valid (the verified path is printed), 1 not valid (the\n"
           "reason is printed), 2 usage error or unreadable input\n",
@@ -228,20 +236,59 @@ static void describe_expiry(int64_t not_after, int64_t at, char *out, size_t cap
 
 /* Finds the DER of path element i: the input certificate it came from, or
  * the trust anchor with that subject. */
-static bool path_summary(const certa_verify_result *r, size_t i, const cert_list *chain,
-                         const certa_trust *trust, certa_cert_summary *s) {
+/* The DER of path[i]: from the input chain, or the trust anchor with its subject. */
+static const uint8_t *path_der(const certa_verify_result *r, size_t i, const cert_list *chain,
+                               const certa_trust *trust, size_t *len) {
     size_t idx = r->path_index[i];
-    if (idx < chain->count)
-        return certa_cert_summarize(chain->der[idx], chain->len[idx], s) == CERTA_OK;
+    if (idx < chain->count) {
+        *len = chain->len[idx];
+        return chain->der[idx];
+    }
     size_t n = trust_anchor_count(trust);
     for (size_t k = 0; k < n; k++) {
-        size_t len = 0;
-        const uint8_t *der = trust_anchor_der(trust, k, &len);
-        if (der && certa_cert_summarize(der, len, s) == CERTA_OK &&
-            strcmp(s->subject, r->path_subject[i]) == 0)
-            return true;
+        const uint8_t *der = trust_anchor_der(trust, k, len);
+        certa_cert_summary s;
+        if (der && certa_cert_summarize(der, *len, &s) == CERTA_OK &&
+            strcmp(s.subject, r->path_subject[i]) == 0)
+            return der;
     }
-    return false;
+    return NULL;
+}
+
+static bool path_summary(const certa_verify_result *r, size_t i, const cert_list *chain,
+                         const certa_trust *trust, certa_cert_summary *s) {
+    size_t len = 0;
+    const uint8_t *der = path_der(r, i, chain, trust, &len);
+    return der && certa_cert_summarize(der, len, s) == CERTA_OK;
+}
+
+/* --ocsp FILE against the verified leaf and its issuer at time at:
+ * 0 good, 1 no status to rely on (stale, unknown, or for another
+ * certificate), -1 refused (revoked, or not a valid answer). */
+static int check_ocsp(const char *path, const certa_verify_result *r, const cert_list *chain,
+                      const certa_trust *trust, int64_t at, char *text, size_t cap) {
+    char *der = NULL;
+    size_t len = 0, ilen = 0;
+    if (read_file(path, &der, &len) != 0) {
+        snprintf(text, cap, "--ocsp %s: cannot read the file", path);
+        return -1;
+    }
+    const uint8_t *issuer_der = r->path_len >= 2 ? path_der(r, 1, chain, trust, &ilen) : NULL;
+    x509_cert leaf, issuer;
+    int rc = -1;
+    if (!issuer_der || x509_parse(&leaf, chain->der[0], chain->len[0]) != 0 ||
+        x509_parse(&issuer, issuer_der, ilen) != 0) {
+        snprintf(text, cap, "--ocsp %s: the leaf's issuer is not on the verified path", path);
+    } else {
+        ocsp_result res;
+        ocsp_outcome o = ocsp_check((const uint8_t *)der, len, &leaf, &issuer, at, &res);
+        snprintf(text, cap, "%s", res.text);
+        rc = o == OCSP_OK                                                     ? 0
+             : o == OCSP_E_STALE || o == OCSP_E_UNKNOWN || o == OCSP_E_FUTURE ? 1
+                                                                              : -1;
+    }
+    free(der);
+    return rc;
 }
 
 static void print_path(const certa_verify_result *r, const cert_list *chain,
@@ -262,6 +309,48 @@ static void print_path(const certa_verify_result *r, const cert_list *chain,
     }
 }
 
+/* Decides the revocation outcome of a valid chain: CLI_EXIT_OK with the
+ * lines to print after the path in out, or CLI_EXIT_FAIL (reported). */
+static int check_revocation(const certa_verify_result *r, const cert_list *chain,
+                            const certa_trust *trust, int64_t at, certa_revocation mode,
+                            const char *ocsp_path, size_t crl_count, char *out, size_t cap) {
+    out[0] = 0;
+    if (mode == CERTA_REVOCATION_OFF) return CLI_EXIT_OK;
+    size_t used = 0;
+    int ocsp = 1; /* no OCSP status */
+    char text[800] = "";
+    if (ocsp_path) {
+        ocsp = check_ocsp(ocsp_path, r, chain, trust, at, text, sizeof text);
+        if (ocsp < 0) {
+            cli_err("verification failed: %s", text);
+            return CLI_EXIT_FAIL;
+        }
+        used = (size_t)snprintf(out, cap, "ocsp: %s%s\n", ocsp == 0 ? "" : "warning: ", text);
+        if (used >= cap) used = cap - 1;
+    }
+    uint32_t unknown = r->revocation_unknown;
+    if (ocsp == 0) unknown &= ~1u; /* a good OCSP answer vouches for the leaf */
+    if (mode == CERTA_REVOCATION_REQUIRE && unknown) {
+        size_t i = 0;
+        while (!(unknown & (1u << i)))
+            i++;
+        bool leaf_ocsp = i == 0 && ocsp_path;
+        cli_err("verification failed: revocation status required: %s'%s' has %s%s%s",
+                i == 0 ? "the leaf " : "", r->path_subject[i],
+                leaf_ocsp ? "neither a fresh CRL from its issuer nor a good --ocsp answer"
+                          : "no fresh CRL from its issuer (give it with --crl)",
+                leaf_ocsp ? ": " : "", leaf_ocsp ? text : "");
+        return CLI_EXIT_FAIL;
+    }
+    if (unknown && r->revocation_text[0])
+        snprintf(out + used, cap - used, "revocation: warning: %s\n", r->revocation_text);
+    else if (crl_count)
+        snprintf(out + used, cap - used, "revocation: not listed by %zu CRL%s%s\n", crl_count,
+                 crl_count == 1 ? "" : "s",
+                 unknown ? " (issuers without one are not checked)" : "");
+    return CLI_EXIT_OK;
+}
+
 /* ---- command ------------------------------------------------------------- */
 
 int cmd_verify(int argc, char **argv) {
@@ -269,7 +358,7 @@ int cmd_verify(int argc, char **argv) {
     size_t ntrust = 0, nuntrusted = 0, ncrl_args = 0;
     const char *crl_paths[MAX_CRL_ARGS];
     const char *host = NULL, *ip = NULL, *spiffe = NULL, *purpose = "server", *at_arg = NULL;
-    const char *leaf_path = NULL, *revocation = NULL;
+    const char *leaf_path = NULL, *revocation = NULL, *ocsp_path = NULL;
     bool cn_fallback = false;
 
     for (int i = 1; i < argc; i++) {
@@ -323,6 +412,8 @@ int cmd_verify(int argc, char **argv) {
             slot = &at_arg;
         else if ((r = cli_opt(argc, argv, &i, "--revocation", &v)) != 0)
             slot = &revocation;
+        else if ((r = cli_opt(argc, argv, &i, "--ocsp", &v)) != 0)
+            slot = &ocsp_path;
         if (slot) {
             if (r < 0) return CLI_EXIT_USAGE;
             *slot = v;
@@ -421,6 +512,12 @@ int cmd_verify(int argc, char **argv) {
     params.crls = crl_ders;
     params.crl_lens = crls.len;
     params.crl_count = crls.count;
+    /* Under require the leaf may be vouched for by --ocsp instead of a CRL:
+     * the validator reports what is unknown, and the mode is applied here. */
+    certa_revocation mode = params.revocation;
+    if (mode == CERTA_REVOCATION_DEFAULT)
+        mode = crls.count || ocsp_path ? CERTA_REVOCATION_PREFER : CERTA_REVOCATION_OFF;
+    if (ocsp_path && mode == CERTA_REVOCATION_REQUIRE) params.revocation = CERTA_REVOCATION_PREFER;
 
     if (ntrust == 0) {
         int r = certa_trust_load_system(trust);
@@ -446,7 +543,12 @@ int cmd_verify(int argc, char **argv) {
     certa_verify_result result;
     memset(&result, 0, sizeof result);
     int code = certa_verify_chain(trust, ders, chain.len, chain.count, &params, &result);
-    if (code == CERTA_OK) {
+    char revocation_lines[1800];
+    if (code == CERTA_OK &&
+        check_revocation(&result, &chain, trust, at, mode, ocsp_path, crls.count, revocation_lines,
+                         sizeof revocation_lines) != CLI_EXIT_OK) {
+        rc = CLI_EXIT_FAIL;
+    } else if (code == CERTA_OK) {
         print_path(&result, &chain, trust, at);
         char when[64];
         cli_format_time(at, when, sizeof when);
@@ -455,11 +557,7 @@ int cmd_verify(int argc, char **argv) {
         printf("checked: %s%s%spurpose %s, at %s, against %zu trust anchor%s\n", what, name,
                *name ? ", " : "", purpose, when, certa_trust_count(trust),
                certa_trust_count(trust) == 1 ? "" : "s");
-        if (result.revocation_text[0])
-            printf("revocation: warning: %s\n", result.revocation_text);
-        else if (crls.count && params.revocation != CERTA_REVOCATION_OFF)
-            printf("revocation: not listed by %zu CRL%s (issuers without one are not checked)\n",
-                   crls.count, crls.count == 1 ? "" : "s");
+        fputs(revocation_lines, stdout);
         rc = CLI_EXIT_OK;
     } else {
         cli_err("verification failed: %s (%s)",
