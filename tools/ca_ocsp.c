@@ -10,6 +10,7 @@
  * a responder for a development CA on loopback, not for the Internet. */
 #include "ca_store.h"
 #include "cli_common.h"
+#include "file_watch.h"
 #include "http_mini.h"
 
 #include <errno.h>
@@ -45,8 +46,7 @@ typedef struct records {
     size_t n_revoked;
     ca_issued *issued;
     size_t n_issued;
-    struct timespec revoked_mtime, issued_mtime;
-    off_t revoked_size, issued_size;
+    file_stamp revoked_stamp, issued_stamp;
     bool loaded;
 } records;
 
@@ -67,31 +67,19 @@ typedef struct responder {
     unsigned long answered;
 } responder;
 
-static void file_stamp(const char *dir, const char *name, struct timespec *mtime, off_t *size) {
+static file_stamp record_stamp(const char *dir, const char *name) {
     char path[CA_PATH_CAP];
-    struct stat st;
-    memset(mtime, 0, sizeof *mtime);
-    *size = -1;
-    if (path_join(path, sizeof path, dir, name) && stat(path, &st) == 0) {
-        *mtime = st.st_mtim;
-        *size = st.st_size;
-    }
-}
-
-static bool same_stamp(const struct timespec *a, const struct timespec *b) {
-    return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+    return file_stamp_of(path_join(path, sizeof path, dir, name) ? path : NULL);
 }
 
 /* Re-reads the records if they changed; on a read error keeps the last
  * good ones (and says so) rather than answering from nothing. */
 static void refresh_records(responder *r) {
-    struct timespec rm, im;
-    off_t rs, is;
-    file_stamp(r->ca.dir, "revoked.txt", &rm, &rs);
-    file_stamp(r->ca.dir, "serials.txt", &im, &is);
+    file_stamp rs = record_stamp(r->ca.dir, "revoked.txt");
+    file_stamp is = record_stamp(r->ca.dir, "serials.txt");
     records *rec = &r->rec;
-    if (rec->loaded && same_stamp(&rm, &rec->revoked_mtime) && rs == rec->revoked_size &&
-        same_stamp(&im, &rec->issued_mtime) && is == rec->issued_size)
+    if (rec->loaded && file_stamp_eq(&rs, &rec->revoked_stamp) &&
+        file_stamp_eq(&is, &rec->issued_stamp))
         return;
     ca_revocation *rv;
     ca_issued *iv;
@@ -112,10 +100,8 @@ static void refresh_records(responder *r) {
     rec->n_revoked = nr;
     rec->issued = iv;
     rec->n_issued = ni;
-    rec->revoked_mtime = rm;
-    rec->revoked_size = rs;
-    rec->issued_mtime = im;
-    rec->issued_size = is;
+    rec->revoked_stamp = rs;
+    rec->issued_stamp = is;
     rec->loaded = true;
     printf("ocsp: %s the CA's records: %zu issued, %zu revoked\n", reload ? "re-read" : "read", ni,
            nr);

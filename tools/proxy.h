@@ -64,15 +64,6 @@ typedef struct proxy_opts {
     uint8_t ticket_key[32];
 } proxy_opts;
 
-/* The identity of one watched file, to notice replacement. */
-typedef struct proxy_stamp {
-    bool ok;
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-} proxy_stamp;
-
 /* State shared by all workers. */
 typedef struct proxy_shared {
     const proxy_opts *opts;

@@ -8,6 +8,8 @@
  * SIGTERM/SIGINT: stop accepting, drain up to --drain-timeout, exit 0. */
 #include "proxy.h"
 
+#include "file_watch.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -148,66 +150,6 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
         return NULL;
     }
     return cfg;
-}
-
-/* ---- watching files ---- */
-
-/* Every --cert and --key, the trust file or directory, and every --crl. */
-#define WATCH_MAX (2 * CLI_MAX_PAIRS + 1 + CLI_MAX_CRLS)
-
-typedef struct watch_set {
-    const char *path[WATCH_MAX];
-    proxy_stamp seen[WATCH_MAX];
-    size_t count;
-} watch_set;
-
-static proxy_stamp stamp_of(const char *path) {
-    proxy_stamp s;
-    memset(&s, 0, sizeof s);
-    struct stat st;
-    if (stat(path, &st) == 0) {
-        s.ok = true;
-        s.dev = st.st_dev;
-        s.ino = st.st_ino;
-        s.size = st.st_size;
-        s.mtime = st.st_mtim;
-    }
-    return s;
-}
-
-static bool stamp_eq(const proxy_stamp *a, const proxy_stamp *b) {
-    return a->ok == b->ok && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
-static void watch_add(watch_set *ws, const char *path) {
-    if (path && ws->count < WATCH_MAX) ws->path[ws->count++] = path;
-}
-
-static void watch_snapshot(watch_set *ws) {
-    for (size_t i = 0; i < ws->count; i++)
-        ws->seen[i] = stamp_of(ws->path[i]);
-}
-
-/* How many watched files changed since the last snapshot (which is
- * updated), their names in which; *watched_changed says whether path[watched]
- * was one of them. */
-static size_t watch_changed(watch_set *ws, char *which, size_t cap, size_t watched,
-                            bool *watched_changed) {
-    size_t changed = 0;
-    which[0] = 0;
-    *watched_changed = false;
-    for (size_t i = 0; i < ws->count; i++) {
-        proxy_stamp now = stamp_of(ws->path[i]);
-        if (!stamp_eq(&now, &ws->seen[i])) {
-            size_t len = strlen(which);
-            snprintf(which + len, cap - len, "%s%s", len ? ", " : "", ws->path[i]);
-            ws->seen[i] = now;
-            changed++;
-            if (i == watched) *watched_changed = true;
-        }
-    }
-    return changed;
 }
 
 /* Where the stapler's responses go: the config in use, under its lock. */
@@ -599,7 +541,10 @@ int cmd_proxy(int argc, char **argv) {
     }
     size_t trust_idx = ws.count;
     const char *trust_path = o.mode == PROXY_TERMINATE ? o.client_ca : o.trust;
-    watch_add(&ws, trust_path);
+    if (trust_path)
+        watch_add(&ws, trust_path);
+    else
+        trust_idx = WATCH_MAX - 1;          /* never a path: nothing to notice */
     for (size_t i = 0; i < o.tls.crls; i++) /* a new CRL is picked up like a new certificate */
         watch_add(&ws, o.tls.crl[i]);
     for (size_t i = 0; i < o.ocsp.files; i++)
@@ -663,8 +608,8 @@ int cmd_proxy(int argc, char **argv) {
         }
         if (sig < 0 && errno != EAGAIN && errno != EINTR) break;
         char which[600];
-        bool trust_changed;
-        if (!watch_changed(&ws, which, sizeof which, trust_idx, &trust_changed)) continue;
+        if (!watch_changed(&ws, which, sizeof which)) continue;
+        bool trust_changed = ws.changed[trust_idx];
         /* A certificate rotation keeps the ticket key: clients resume. New
          * client trust does not: a client identity verified under the old
          * anchors must not come back through a ticket. */
@@ -684,3 +629,4 @@ int cmd_proxy(int argc, char **argv) {
     proxy_log_event("stopped", "all connections closed; exiting", (const char *)NULL);
     return CLI_EXIT_OK;
 }
+_Static_assert(WATCH_MAX >= 3 * CLI_MAX_PAIRS + CLI_MAX_CRLS + 1, "every watched file fits");

@@ -3,6 +3,7 @@
  * socket; echo mode or a small HTTP/1.1 responder; one summary line per
  * connection on stderr. */
 #include "cli_common.h"
+#include "file_watch.h"
 #include "ocsp_stapler.h"
 
 #include <errno.h>
@@ -699,6 +700,17 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
     return NULL;
 }
 
+/* Swaps in the --crl files' new contents, or keeps the old set and says why. */
+static void reload_crls(certa_config *cfg, const serve_opts *o, const char *which) {
+    int r = certa_config_reload_crls(cfg, o->tls.crl, o->tls.crls);
+    if (r == CERTA_OK)
+        fprintf(stderr, "serve: %s changed: reloaded the CRLs (%zu) for new connections\n", which,
+                certa_config_crl_count(cfg));
+    else
+        fprintf(stderr, "serve: %s changed but does not load, keeping the previous CRLs: %s (%s)\n",
+                which, certa_config_error_text(cfg), certa_error_name(r));
+}
+
 /* Where the stapler's responses go: the one config, in use or not. */
 static int set_staple(void *arg, size_t index, const uint8_t *der, size_t len, char *why,
                       size_t cap) {
@@ -759,9 +771,23 @@ int cmd_serve(int argc, char **argv) {
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
 
+    /* --crl files and directories are polled once a second and swapped in
+     * when they change (handshakes under way keep the set they started with). */
+    watch_set crl_watch;
+    memset(&crl_watch, 0, sizeof crl_watch);
+    for (size_t i = 0; i < o.tls.crls; i++)
+        watch_add(&crl_watch, o.tls.crl[i]);
+    watch_snapshot(&crl_watch);
+    int64_t next_crl_check = cli_now_ms() + 1000;
+
     unsigned long accepted = 0;
     while (!g_stop && (o.max_conns == 0 || accepted < (unsigned long)o.max_conns)) {
         reap_threads();
+        if (crl_watch.count && cli_now_ms() >= next_crl_check) {
+            next_crl_check = cli_now_ms() + 1000;
+            char which[600];
+            if (watch_changed(&crl_watch, which, sizeof which)) reload_crls(cfg, &o, which);
+        }
         pthread_mutex_lock(&g_lock);
         bool full = g_active >= MAX_ACTIVE;
         pthread_mutex_unlock(&g_lock);

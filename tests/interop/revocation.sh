@@ -217,6 +217,43 @@ if start_echo_backend; then
   stop "$ECHO_PID"
 fi
 
+# ---- certa serve: a new CRL picked up without restart; a broken one keeps the old ----
+cp "$D/empty.crl" "$D/serve.crl"
+if start_certa_serve serve-reload --cert "$D/web.crt" --key "$D/web.key" --client-ca "$C/ca.crt" \
+  --crl "$D/serve.crl"; then
+  if client sv-before "$SERVE_PORT" bad && grep -q hello "$D/sv-before.out"; then
+    ok "serve with an empty CRL: the (not yet revoked) client gets through"
+  else
+    not_ok "serve before revocation"
+    show "$D/sv-before.err" "$SERVE_LOG"
+  fi
+  cp "$D/revoked.crl" "$D/serve.crl.new" && mv "$D/serve.crl.new" "$D/serve.crl"
+  if wait_for "$SERVE_LOG" "serve.crl changed: reloaded the CRLs \(1\) for new connections" 10; then
+    ok "serve reloads when the --crl file changes"
+  else
+    not_ok "serve CRL reload"
+    show "$SERVE_LOG"
+  fi
+  client sv-after "$SERVE_PORT" bad
+  if grep -q "alert certificate_revoked" "$D/sv-after.err" && ! grep -q hello "$D/sv-after.out"; then
+    ok "serve: after the reload the revoked client is refused (certificate_revoked)"
+  else
+    not_ok "serve after revocation"
+    show "$D/sv-after.err" "$SERVE_LOG"
+  fi
+  echo "not a crl any more" >"$D/serve.crl.new" && mv "$D/serve.crl.new" "$D/serve.crl"
+  wait_for "$SERVE_LOG" "does not load, keeping the previous CRLs" 10
+  client sv-kept "$SERVE_PORT" bad
+  if grep -q "does not load, keeping the previous CRLs" "$SERVE_LOG" &&
+    grep -q "alert certificate_revoked" "$D/sv-kept.err"; then
+    ok "serve: a --crl file that no longer loads is reported, and the previous CRLs stay in force"
+  else
+    not_ok "serve broken CRL reload"
+    show "$D/sv-kept.err" "$SERVE_LOG"
+  fi
+  stop_certa_serve serve-reload
+fi
+
 # ---- bad input ----
 echo "not a crl" >"$D/junk.crl"
 if ! timeout 10 "$CERTA" serve --port 0 --cert "$D/web.crt" --key "$D/web.key" --crl "$D/junk.crl" \
