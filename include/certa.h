@@ -357,7 +357,10 @@ void certa_config_set_sni_strict(certa_config *cfg, bool strict);
  * with the TLS Feature extension status_request (must-staple, RFC 7633)
  * and no valid fresh staple is refused in every mode, even OFF: the
  * certificate itself demands it. The trace says what the staple said
- * ("OCSP staple: good, per ..."). */
+ * ("OCSP staple: good, per ..."). A client config remembers the staple
+ * signatures it verified (the same staple comes on each connection to a
+ * server until it is refreshed): a later check skips only that public-key
+ * verification; signer, CertID, freshness and status are checked each time. */
 int certa_config_set_ocsp_response(certa_config *cfg, const uint8_t *der, size_t len);
 int certa_config_set_identity_ocsp_response(certa_config *cfg, size_t index, const uint8_t *der,
                                             size_t len);

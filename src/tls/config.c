@@ -78,6 +78,7 @@ certa_config *certa_config_new(void) {
         for (size_t j = 0; j < CERT_CODECS; j++)
             atomic_init(&cfg->cert_cache[i][j].ready, false);
     pthread_mutex_init(&cfg->cert_cache_lock, NULL);
+    ocsp_sig_cache_init(&cfg->ocsp_cache);
     pthread_mutex_init(&cfg->crl_lock, NULL);
     return cfg;
 }
@@ -93,9 +94,12 @@ void certa_config_free(certa_config *cfg) {
     session_cache_clear(&cfg->cache);
     pthread_mutex_destroy(&cfg->cache.lock);
     for (size_t i = 0; i < MAX_IDENTITIES; i++)
-        for (size_t j = 0; j < CERT_CODECS; j++)
+        for (size_t j = 0; j < CERT_CODECS; j++) {
             free(cfg->cert_cache[i][j].msg);
+            free(cfg->cert_cache[i][j].stapled);
+        }
     pthread_mutex_destroy(&cfg->cert_cache_lock);
+    ocsp_sig_cache_destroy(&cfg->ocsp_cache);
     config_crls_free(cfg);
     crypto_zero(cfg, sizeof *cfg);
     free(cfg);

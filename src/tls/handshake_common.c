@@ -503,6 +503,56 @@ static const uint8_t *cached_compressed(certa_config *cfg, const identity *id, i
     return e->msg;
 }
 
+/* The identity's stapled Certificate (body, len) compressed with codec
+ * index: a copy of the cached compression when the last stapled body was
+ * these bytes, else compressed now and cached in place of it. Compressing
+ * (brotli above all) costs more than the rest of a handshake, and the
+ * staple changes only when the response is refreshed. 0 with *out (NULL
+ * when compressing does not pay), or -1. */
+static int stapled_compressed(certa_config *cfg, const identity *id, int index, const uint8_t *body,
+                              size_t len, uint8_t **out, size_t *out_len) {
+    cert_cache_entry *e = &cfg->cert_cache[id - cfg->ids][index];
+    *out = NULL;
+    *out_len = 0;
+    pthread_mutex_lock(&cfg->cert_cache_lock);
+    stapled_pack *p = e->stapled;
+    if (p && p->body_len == len && memcmp(p->bytes, body, len) == 0) {
+        int r = 0;
+        if (p->msg_len && (*out = malloc(p->msg_len)) != NULL) {
+            memcpy(*out, p->bytes + len, p->msg_len);
+            *out_len = p->msg_len;
+        } else if (p->msg_len) {
+            r = -1;
+        }
+        pthread_mutex_unlock(&cfg->cert_cache_lock);
+        return r;
+    }
+    pthread_mutex_unlock(&cfg->cert_cache_lock);
+    uint8_t *msg;
+    size_t n;
+    if (compressed_certificate_build(cert_codec_at(index), body, len, &msg, &n) != 0) return -1;
+    if (n >= len) { /* does not pay: remembered as such */
+        free(msg);
+        msg = NULL;
+        n = 0;
+    }
+    stapled_pack *fresh = malloc(sizeof *fresh + len + n);
+    if (fresh) {
+        fresh->body_len = len;
+        fresh->msg_len = n;
+        memcpy(fresh->bytes, body, len);
+        if (n) memcpy(fresh->bytes + len, msg, n);
+        pthread_mutex_lock(&cfg->cert_cache_lock);
+        stapled_pack *old = e->stapled;
+        e->stapled = fresh;
+        pthread_mutex_unlock(&cfg->cert_cache_lock);
+        free(old);
+    }
+    *out = msg;
+    *out_len = n;
+    return 0;
+}
+
 int send_own_certificate(certa_conn *c, const uint8_t *context, size_t context_len) {
     builder b;
     bld_init_alloc(&b, 4096);
@@ -512,8 +562,11 @@ int send_own_certificate(certa_conn *c, const uint8_t *context, size_t context_l
     uint8_t *fresh = NULL;
     size_t packed_len = 0;
     if (!r && c->id && index >= 0) {
-        if (context_len == 0 && !c->staple_sent) { /* a staple changes: never cached */
+        if (context_len == 0 && !c->staple_sent) {
             packed = cached_compressed(c->cfg, c->id, index, b.buf, b.len, &packed_len);
+        } else if (context_len == 0) { /* stapled: cached while the staple stays the same */
+            if (stapled_compressed(c->cfg, c->id, index, b.buf, b.len, &fresh, &packed_len) == 0)
+                packed = fresh;
         } else if (compressed_certificate_build(cert_codec_at(index), b.buf, b.len, &fresh,
                                                 &packed_len) == 0 &&
                    packed_len < b.len) {

@@ -176,8 +176,11 @@ int staple_check(certa_conn *c) {
     if (x509_parse(&issuer, c->peer_issuer, c->peer_issuer_len) != 0)
         return conn_fail(c, CERTA_E_INTERNAL, ALERT_INTERNAL_ERROR, NULL);
     ocsp_result res;
-    ocsp_outcome o = ocsp_check(c->peer_ocsp, c->peer_ocsp_len, &leaf, &issuer,
-                                c->cfg->time_fn(c->cfg->time_arg), &res);
+    /* The same staple comes on every connection to a server until it is
+     * refreshed: its signature is verified once per config (ocsp.h). */
+    ocsp_outcome o =
+        ocsp_check_cached(c->peer_ocsp, c->peer_ocsp_len, &leaf, &issuer,
+                          c->cfg->time_fn(c->cfg->time_arg), &c->cfg->ocsp_cache, &res);
     if (o == OCSP_OK) {
         conn_trace(c, "  OCSP staple: %s", res.text);
         if (c->leaf_status_pending) {

@@ -8,6 +8,7 @@
 #include "record/record.h"
 #include "tls/cert_compression.h"
 #include "wire/cursor.h"
+#include "x509/ocsp.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -188,13 +189,25 @@ typedef struct session_cache_entry {
     uint64_t seq; /* age: higher is newer */
 } session_cache_entry;
 
+/* The last stapled Certificate body of an identity (it carries the OCSP
+ * response, which may be replaced while the config is in use) and its
+ * compression, in one allocation: body[0..body_len) then msg. */
+typedef struct stapled_pack {
+    size_t body_len;
+    size_t msg_len; /* 0: compressing it does not pay */
+    uint8_t bytes[];
+} stapled_pack;
+
 /* One identity's Certificate compressed with one algorithm (RFC 8879),
  * made the first time a handshake needs it and kept for the config's
- * life: a frozen config's identities do not change. */
+ * life: a frozen config's identities do not change. With a staple the
+ * Certificate is kept in stapled (under cert_cache_lock), reused while
+ * the stapled body is byte for byte the same and replaced when not. */
 typedef struct cert_cache_entry {
     atomic_bool ready; /* msg is final (NULL: compressing does not pay) */
     uint8_t *msg;      /* CompressedCertificate body */
     size_t msg_len;
+    stapled_pack *stapled;
 } cert_cache_entry;
 
 typedef struct session_cache {
@@ -254,6 +267,9 @@ struct certa_config {
     size_t cert_comp_count;
     cert_cache_entry cert_cache[MAX_IDENTITIES][CERT_CODECS];
     pthread_mutex_t cert_cache_lock;
+    /* OCSP response signatures found valid (a client meets the same staple
+     * again on each connection to a server): ocsp.h */
+    ocsp_sig_cache ocsp_cache;
     /* revocation (revocation.c): the mode and the current CRL set */
     certa_revocation revocation;
     crl_set *crls;

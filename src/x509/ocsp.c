@@ -284,13 +284,76 @@ static bool responder_is(const ocsp_response *r, const x509_cert *cert) {
            memcmp(h, r->responder_key_hash.data, 20) == 0;
 }
 
-/* 0 valid, -1 not, -2 the key or algorithm is unusable. */
+void ocsp_sig_cache_init(ocsp_sig_cache *cache) {
+    memset(cache, 0, sizeof *cache);
+    pthread_mutex_init(&cache->lock, NULL);
+}
+
+void ocsp_sig_cache_destroy(ocsp_sig_cache *cache) {
+    pthread_mutex_destroy(&cache->lock);
+    memset(cache->digest, 0, sizeof cache->digest);
+    cache->count = cache->next = 0;
+}
+
+/* SHA-256 over the four parts, each preceded by its length (8 bytes, big
+ * endian), so that no two different inputs run together the same way. */
+static int sig_digest(const x509_cert *signer, const uint8_t *alg, size_t alg_len,
+                      const uint8_t *msg, size_t len, const uint8_t *sig, size_t sig_len,
+                      uint8_t out[32]) {
+    const uint8_t *part[4] = {signer->spki.data, alg, msg, sig};
+    size_t part_len[4] = {signer->spki.len, alg_len, len, sig_len};
+    size_t total = 0;
+    for (int i = 0; i < 4; i++)
+        total += 8 + part_len[i];
+    uint8_t stack[2048], *buf = total <= sizeof stack ? stack : malloc(total);
+    if (!buf) return -1;
+    size_t at = 0;
+    for (int i = 0; i < 4; i++) {
+        for (int b = 7; b >= 0; b--)
+            buf[at++] = (uint8_t)((uint64_t)part_len[i] >> (8 * b));
+        if (part_len[i]) memcpy(buf + at, part[i], part_len[i]);
+        at += part_len[i];
+    }
+    int r = hash_oneshot(HASH_SHA256, buf, total, out);
+    if (buf != stack) free(buf);
+    return r;
+}
+
+static bool cache_has(ocsp_sig_cache *cache, const uint8_t d[32]) {
+    bool hit = false;
+    pthread_mutex_lock(&cache->lock);
+    for (unsigned i = 0; i < cache->count && !hit; i++)
+        hit = memcmp(cache->digest[i], d, 32) == 0;
+    pthread_mutex_unlock(&cache->lock);
+    return hit;
+}
+
+static void cache_add(ocsp_sig_cache *cache, const uint8_t d[32]) {
+    pthread_mutex_lock(&cache->lock);
+    bool known = false;
+    for (unsigned i = 0; i < cache->count && !known; i++)
+        known = memcmp(cache->digest[i], d, 32) == 0;
+    if (!known) {
+        unsigned slot = cache->count < OCSP_SIG_CACHE_SLOTS ? cache->count++ : cache->next;
+        if (cache->count == OCSP_SIG_CACHE_SLOTS) cache->next = (slot + 1) % OCSP_SIG_CACHE_SLOTS;
+        memcpy(cache->digest[slot], d, 32);
+    }
+    pthread_mutex_unlock(&cache->lock);
+}
+
+/* 0 valid, -1 not, -2 the key or algorithm is unusable. With a cache, a
+ * signature it holds is valid without being verified again. */
 static int verify_under(const x509_cert *signer, const uint8_t *alg, size_t alg_len,
-                        const uint8_t *msg, size_t len, const uint8_t *sig, size_t sig_len) {
+                        const uint8_t *msg, size_t len, const uint8_t *sig, size_t sig_len,
+                        ocsp_sig_cache *cache) {
+    uint8_t d[32];
+    bool keyed = cache && sig_digest(signer, alg, alg_len, msg, len, sig, sig_len, d) == 0;
+    if (keyed && cache_has(cache, d)) return 0;
     crypto_key *key = key_from_spki(signer->spki.data, signer->spki.len);
     if (!key) return -2;
     int r = sig_verify_x509(alg, alg_len, key, msg, len, sig, sig_len);
     key_free(key);
+    if (r == 0 && keyed) cache_add(cache, d);
     return r == 0 ? 0 : r == -1 ? -1 : -2;
 }
 
@@ -312,6 +375,12 @@ __attribute__((format(printf, 2, 3))) static void set_text(ocsp_result *res, con
 
 ocsp_outcome ocsp_check(const uint8_t *der, size_t len, const x509_cert *leaf,
                         const x509_cert *issuer, int64_t now, ocsp_result *res) {
+    return ocsp_check_cached(der, len, leaf, issuer, now, NULL, res);
+}
+
+ocsp_outcome ocsp_check_cached(const uint8_t *der, size_t len, const x509_cert *leaf,
+                               const x509_cert *issuer, int64_t now, ocsp_sig_cache *cache,
+                               ocsp_result *res) {
     memset(res, 0, sizeof *res);
     res->reason = -1;
     char who[300], issuer_name[200];
@@ -346,7 +415,7 @@ ocsp_outcome ocsp_check(const uint8_t *der, size_t len, const x509_cert *leaf,
                 strcpy(dname, "?");
             if (!same(&delegate.issuer, &issuer->subject) ||
                 verify_under(issuer, delegate.sig_alg.data, delegate.sig_alg.len, delegate.tbs.data,
-                             delegate.tbs.len, delegate.sig.data, delegate.sig.len) != 0)
+                             delegate.tbs.len, delegate.sig.data, delegate.sig.len, cache) != 0)
                 OUT(OCSP_E_WRONG_SIGNER,
                     "the OCSP response for %s is signed by responder '%s', which '%s' did not "
                     "issue: only the issuer or a responder it certified may answer for its "
@@ -383,7 +452,7 @@ ocsp_outcome ocsp_check(const uint8_t *der, size_t len, const x509_cert *leaf,
                 who, issuer_name);
     }
     int v = verify_under(signer, r.sig_alg.data, r.sig_alg.len, r.tbs.data, r.tbs.len, r.sig.data,
-                         r.sig.len);
+                         r.sig.len, cache);
     if (v != 0)
         OUT(OCSP_E_BAD_SIGNATURE,
             v == -1 ? "the OCSP response for %s has a signature that does not verify under its "

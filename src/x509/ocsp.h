@@ -6,6 +6,8 @@
 #ifndef CERTA_X509_OCSP_H
 #define CERTA_X509_OCSP_H
 
+#include <pthread.h>
+
 #include "crypto/crypto.h"
 #include "wire/cursor.h"
 #include "x509/cert.h"
@@ -101,6 +103,26 @@ typedef struct ocsp_result {
     cursor single_extensions; /* the matching SingleResponse's extensions */
 } ocsp_result;
 
+/* Signatures ocsp_check_cached found valid, so that the same response
+ * seen again (a client reconnecting to a server gets the same staple until
+ * the server refreshes it, hours or days later) costs no second public-key
+ * verification. An entry is SHA-256 over the signer's SPKI, the signature
+ * algorithm, the signed bytes and the signature: a fact about those bytes,
+ * true at any time and under any trust set, so it may be shared by
+ * connections and configs. Nothing else is remembered: who the signer is
+ * (issuer or delegated responder, its EKU and validity), the CertID, the
+ * times and the status are checked on every call. Only successes are kept;
+ * a fixed number of the newest. Thread-safe (its own lock). */
+#define OCSP_SIG_CACHE_SLOTS 16
+typedef struct ocsp_sig_cache {
+    pthread_mutex_t lock;
+    uint8_t digest[OCSP_SIG_CACHE_SLOTS][32];
+    unsigned count; /* slots in use */
+    unsigned next;  /* the slot the next entry replaces once all are used */
+} ocsp_sig_cache;
+void ocsp_sig_cache_init(ocsp_sig_cache *cache);
+void ocsp_sig_cache_destroy(ocsp_sig_cache *cache);
+
 /* Checks der as the status of leaf (issued by issuer) at time now: signed
  * by the issuer, or by a certificate the issuer signed that carries
  * id-kp-OCSPSigning and is valid at now; a SingleResponse whose CertID
@@ -109,6 +131,11 @@ typedef struct ocsp_result {
  * status good. Returns the outcome (also in res->outcome). */
 ocsp_outcome ocsp_check(const uint8_t *der, size_t len, const x509_cert *leaf,
                         const x509_cert *issuer, int64_t now, ocsp_result *res);
+/* The same, verifying each signature only if cache (may be NULL) does not
+ * hold it yet, and adding it when it verifies. */
+ocsp_outcome ocsp_check_cached(const uint8_t *der, size_t len, const x509_cert *leaf,
+                               const x509_cert *issuer, int64_t now, ocsp_sig_cache *cache,
+                               ocsp_result *res);
 
 /* Name of a CRLReason (RFC 5280 §5.3.1): "keyCompromise", ... */
 const char *ocsp_reason_name(int reason);

@@ -23,6 +23,7 @@
 
 #include "crypto/ca_crypto.h"
 #include "lib_chain.h"
+#include "lib_pair.h"
 #include "testlib.h"
 #include "x509/ocsp.h"
 
@@ -71,6 +72,10 @@ static uint8_t *make_resp(const test_cert *leaf, const test_cert *issuer, const 
     return der;
 }
 
+/* One signature cache for every check below: whatever good responses it
+ * holds, each case must come out as it does without it. */
+static ocsp_sig_cache shared_cache;
+
 static ocsp_outcome check(const uint8_t *der, size_t len, const test_cert *leaf,
                           const test_cert *issuer, ocsp_result *res) {
     x509_cert l, i;
@@ -79,6 +84,14 @@ static ocsp_outcome check(const uint8_t *der, size_t len, const test_cert *leaf,
         return (ocsp_outcome)-1;
     ocsp_outcome o = ocsp_check(der, len, &l, &i, T, res);
     printf("# %s\n", res->text);
+    /* With the cache, twice (the second time from it if it verified): the
+     * same outcome and sentence. */
+    for (int k = 0; k < 2; k++) {
+        ocsp_result again;
+        ocsp_outcome c = ocsp_check_cached(der, len, &l, &i, T, &shared_cache, &again);
+        CHECK(c == o && strcmp(again.text, res->text) == 0,
+              "the signature cache changes nothing (pass %d): %d / %d", k + 1, c, o);
+    }
     return o;
 }
 
@@ -94,8 +107,133 @@ static void expect(const char *what, const test_cert *leaf, const test_cert *iss
     OPENSSL_free(der);
 }
 
+/* The signature cache: what it keeps and what it never spares. */
+static void cache_cases(const test_cert *leaf, const test_cert *ca, const test_cert *delegate) {
+    x509_cert l, i;
+    x509_parse(&l, leaf->der, leaf->der_len);
+    x509_parse(&i, ca->der, ca->der_len);
+    ocsp_sig_cache cache;
+    ocsp_sig_cache_init(&cache);
+    ocsp_result res;
+    resp_opts good = {.status = V_OCSP_CERTSTATUS_GOOD, .reason = -1};
+    size_t len;
+    uint8_t *der = make_resp(leaf, ca, ca, &good, &len);
+    CHECK(ocsp_check_cached(der, len, &l, &i, T, &cache, &res) == OCSP_OK && cache.count == 1,
+          "cache: a good response's signature is kept (%u)", cache.count);
+    CHECK(ocsp_check_cached(der, len, &l, &i, T, &cache, &res) == OCSP_OK && cache.count == 1,
+          "cache: the same response again: good, nothing added");
+    CHECK(ocsp_check_cached(der, len, &l, &i, T + 3 * 86400, &cache, &res) == OCSP_E_STALE,
+          "cache: a cached response past its nextUpdate is stale: %s", res.text);
+    x509_cert other_leaf;
+    x509_parse(&other_leaf, ca->der, ca->der_len); /* a certificate the response is not about */
+    CHECK(ocsp_check_cached(der, len, &other_leaf, &i, T, &cache, &res) == OCSP_E_WRONG_CERT_ID,
+          "cache: a cached response for another certificate holds no status: %s", res.text);
+    /* the signed bytes altered (thisUpdate's last digit), then the signature */
+    uint8_t *bad = malloc(len);
+    memcpy(bad, der, len);
+    for (size_t k = 0; k + 1 < len; k++)
+        if (bad[k] == 0x18 && bad[k + 1] == 0x0f) { /* GeneralizedTime YYYYMMDDHHMMSSZ */
+            bad[k + 15] = bad[k + 15] == '0' ? '1' : '0';
+            break;
+        }
+    CHECK(ocsp_check_cached(bad, len, &l, &i, T, &cache, &res) == OCSP_E_BAD_SIGNATURE &&
+              cache.count == 1,
+          "cache: altered signed bytes are verified, refused, not kept: %s", res.text);
+    memcpy(bad, der, len);
+    bad[len - 3] ^= 0x01;
+    CHECK(ocsp_check_cached(bad, len, &l, &i, T, &cache, &res) == OCSP_E_BAD_SIGNATURE &&
+              cache.count == 1,
+          "cache: an altered signature is refused, not kept: %s", res.text);
+    free(bad);
+    OPENSSL_free(der);
+
+    /* delegated: both signatures kept; the responder's validity still checked */
+    resp_opts o = good;
+    o.embed = delegate;
+    der = make_resp(leaf, ca, delegate, &o, &len);
+    CHECK(ocsp_check_cached(der, len, &l, &i, T, &cache, &res) == OCSP_OK && cache.count == 3,
+          "cache: a delegated response keeps its two signatures (%u)", cache.count);
+    CHECK(ocsp_check_cached(der, len, &l, &i, T + 40 * 86400, &cache, &res) ==
+                  OCSP_E_RESPONDER_INVALID &&
+              strstr(res.text, "expired on"),
+          "cache: a cached delegated responder past its notAfter is refused: %s", res.text);
+    OPENSSL_free(der);
+
+    /* full: the oldest entry goes */
+    for (unsigned k = 0; k < OCSP_SIG_CACHE_SLOTS + 2; k++) {
+        o = good;
+        o.this_update = T - 100 - k;
+        der = make_resp(leaf, ca, ca, &o, &len);
+        CHECK(ocsp_check_cached(der, len, &l, &i, T, &cache, &res) == OCSP_OK,
+              "cache: response %u good", k);
+        OPENSSL_free(der);
+    }
+    CHECK(cache.count == OCSP_SIG_CACHE_SLOTS, "cache: bounded at %u entries (%u)",
+          OCSP_SIG_CACHE_SLOTS, cache.count);
+    ocsp_sig_cache_destroy(&cache);
+}
+
+/* A TLS 1.3 handshake with a staple (the Certificate brotli-compressed, as
+ * by default): the server keeps the compressed stapled Certificate while
+ * the staple stays the same, and a replaced staple reaches the next client. */
+static void staple_handshakes(const test_chain *ch) {
+    certa_trust *trust = certa_trust_new();
+    certa_trust_add_pem(trust, ch->root.pem, strlen(ch->root.pem));
+    certa_config *srv = certa_config_new(), *cli = certa_config_new();
+    certa_config_set_trust(cli, trust);
+    certa_config_set_session_cache(cli, 0); /* full handshakes: each one sees the staple */
+    size_t chain_len = strlen(ch->leaf.pem) + strlen(ch->inter.pem);
+    char *chain = malloc(chain_len + 1), *key = tc_key_pem(&ch->leaf);
+    strcpy(chain, ch->leaf.pem);
+    strcat(chain, ch->inter.pem);
+    CHECK(certa_config_set_cert_chain_pem(srv, chain, chain_len) == 0 &&
+              certa_config_set_private_key_pem(srv, key, strlen(key)) == 0,
+          "staple: server identity");
+    resp_opts good = {.status = V_OCSP_CERTSTATUS_GOOD, .reason = -1}, revoked = good;
+    revoked.status = V_OCSP_CERTSTATUS_REVOKED;
+    revoked.reason = OCSP_REVOKED_STATUS_KEYCOMPROMISE;
+    size_t glen, rlen;
+    uint8_t *gder = make_resp(&ch->leaf, &ch->inter, &ch->inter, &good, &glen);
+    uint8_t *rder = make_resp(&ch->leaf, &ch->inter, &ch->inter, &revoked, &rlen);
+    struct {
+        const uint8_t *der;
+        size_t len;
+        int want;
+        const char *what;
+    } steps[] = {{gder, glen, CERTA_OK, "good"},
+                 {gder, glen, CERTA_OK, "good again (the cached compressed Certificate)"},
+                 {rder, rlen, CERTA_E_CERT_REVOKED, "replaced by a revoked one"},
+                 {gder, glen, CERTA_OK, "good once more"}};
+    const uint8_t *set = NULL;
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        if (steps[k].der != set) {
+            CHECK(certa_config_set_ocsp_response(srv, steps[k].der, steps[k].len) == 0,
+                  "staple: set the response (%s): %s", steps[k].what, certa_config_error_text(srv));
+            set = steps[k].der;
+        }
+        pair p = {certa_client_new(cli, "leaf.example.com"), certa_server_new(srv)};
+        pair_pump(&p);
+        certa_info info;
+        int err = certa_conn_error(p.client);
+        bool compressed = certa_conn_info(p.client, &info) == 0 &&
+                          info.peer_cert_compression == CERTA_CERT_COMPRESSION_BROTLI;
+        CHECK(err == steps[k].want && (err != CERTA_OK || compressed),
+              "staple: %s: error %d (want %d), compressed %d: %s", steps[k].what, err,
+              steps[k].want, compressed, certa_conn_error_text(p.client));
+        pair_free(&p);
+    }
+    OPENSSL_free(gder);
+    OPENSSL_free(rder);
+    free(chain);
+    free(key);
+    certa_config_free(srv);
+    certa_config_free(cli);
+    certa_trust_free(trust);
+}
+
 int main(void) {
     T = (int64_t)time(NULL);
+    ocsp_sig_cache_init(&shared_cache);
     test_chain ch, other;
     if (chain_make(&ch, NULL, NULL, NULL) || chain_make(&other, NULL, NULL, NULL)) return 1;
     const test_cert *leaf = &ch.leaf, *ca = &ch.inter;
@@ -313,6 +451,10 @@ int main(void) {
         CHECK(!e.must_staple && e.ocsp_url.len == 0, "an ordinary leaf is not must-staple");
         tc_free(&c);
     }
+
+    cache_cases(leaf, ca, &delegate);
+    staple_handshakes(&ch);
+    ocsp_sig_cache_destroy(&shared_cache);
 
     tc_free(&delegate);
     tc_free(&no_eku);
