@@ -7,11 +7,14 @@
  *                           handshake_full_tls12, handshake_resumed_tls12
  *   bench_speed resumed     handshake_resumed, handshake_resumed_tls12
  *   bench_speed tls12       handshake_full_tls12, handshake_resumed_tls12
+ *   bench_speed ocsp        handshake_full_ocsp (also in handshake): the server
+ *                           staples an OCSP response, the client validates it
  *   bench_speed bulk        bulk_16k_{aes128gcm,chacha20poly1305}
  *
  * Duration per measurement: BENCH_SECONDS (default 2), split into
  * BENCH_ROUNDS (default 5) alternating rounds, best round kept. */
 #include "bench.h"
+#include "lib_chain.h"
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -22,6 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "crypto/crypto.h"
+#include "x509/cert.h"
+#include "x509/ocsp.h"
 
 /* The TLS 1.2 cases' suite (OpenSSL's name; certa takes it too). */
 #define TLS12_SUITE "ECDHE-ECDSA-AES128-GCM-SHA256"
@@ -466,6 +474,268 @@ static void resumed_case(const char *name, const char *kind, const char *group,
     bench_setup_free(&b);
 }
 
+/* ---- OCSP stapling: the staple check's cost ----------------------------- */
+/* handshake_full authenticates the server by its pinned key, so a client
+ * there has no issuer to check a staple against (it traces "not checked").
+ * The OCSP case therefore has its own hierarchy: a CA (P-256) that issued
+ * the server's leaf (P-256, "localhost") and signs its OCSP response
+ * (responderID byKey, SHA-1 CertID, as CAs' responders answer); the client
+ * trusts the CA. Three certa settings in alternating rounds, same suite and
+ * group as handshake_full:
+ *   full   handshake_full itself (pinned key)
+ *   chain  the CA hierarchy, the server staples nothing ("OCSP staple: none")
+ *   ocsp   the same, the server staples the response, the client validates it
+ * chain -> ocsp is the staple (sent, parsed, its signature verified, CertID
+ * and freshness checked); full -> chain is the path validation. */
+
+typedef struct ocsp_bench {
+    test_cert ca, leaf;
+    certa_trust *trust;
+    bench_setup full, chain, ocsp; /* chain and ocsp: certa configs only */
+    uint8_t *resp;
+    size_t resp_len;
+} ocsp_bench;
+
+/* A malloc'd PKCS#8 PEM of an EVP_PKEY (exits on failure). */
+static char *key_pem(void *pkey) {
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data, *out = NULL;
+    long len = 0;
+    if (b && PEM_write_bio_PrivateKey(b, pkey, NULL, NULL, 0, NULL, NULL))
+        len = BIO_get_mem_data(b, &data);
+    if (len > 0 && (out = malloc((size_t)len + 1)) != NULL) {
+        memcpy(out, data, (size_t)len);
+        out[len] = '\0';
+    }
+    BIO_free(b);
+    if (!out) die("OCSP case: a key as PEM");
+    return out;
+}
+
+static certa_config *ocsp_bench_config(bool server, const ocsp_bench *o) {
+    certa_config *cfg = certa_config_new();
+    if (!cfg || certa_config_set_ciphers(cfg, "TLS_AES_128_GCM_SHA256") ||
+        certa_config_set_groups(cfg, "x25519"))
+        die("OCSP case config");
+    if (server) {
+        char *key = key_pem(o->leaf.key);
+        if (certa_config_set_cert_chain_pem(cfg, o->leaf.pem, strlen(o->leaf.pem)) ||
+            certa_config_set_private_key_pem(cfg, key, strlen(key)))
+            die(certa_config_error_text(cfg));
+        free(key);
+        certa_config_set_tickets(cfg, 0);
+    } else {
+        certa_config_set_trust(cfg, o->trust);
+        certa_config_set_session_cache(cfg, 0);
+    }
+    return cfg;
+}
+
+/* A good OCSP response for the leaf, signed by the CA with certa's builder:
+ * thisUpdate a minute ago, nextUpdate in a day. */
+static void ocsp_bench_response(ocsp_bench *o) {
+    x509_cert leaf, ca;
+    if (x509_parse(&leaf, o->leaf.der, o->leaf.der_len) != 0 ||
+        x509_parse(&ca, o->ca.der, o->ca.der_len) != 0)
+        die("OCSP case: parse the certificates");
+    char *pem = key_pem(o->ca.key);
+    crypto_key *key = key_from_pem(pem, strlen(pem));
+    free(pem);
+    if (!key) die("OCSP case: CA key as a certa key");
+    uint8_t name_hash[20], key_hash[20];
+    if (hash_oneshot(HASH_SHA1, leaf.issuer.data, leaf.issuer.len, name_hash) != 0 ||
+        ocsp_issuer_key_hash(&ca, HASH_SHA1, key_hash) != 0)
+        die("OCSP case: CertID hashes");
+    int64_t now = (int64_t)time(NULL);
+    ocsp_build_single s = {.hash = HASH_SHA1,
+                           .name_hash = name_hash,
+                           .key_hash = key_hash,
+                           .serial = leaf.serial.data,
+                           .serial_len = leaf.serial.len,
+                           .status = OCSP_GOOD,
+                           .reason = -1,
+                           .this_update = now - 60,
+                           .next_update = now + 86400};
+    builder b;
+    bld_init_alloc(&b, 1024);
+    if (ocsp_build_response(&b, &ca, key, &s, 1, now - 60, NULL, NULL, 0, NULL, 0) != 0 ||
+        !bld_ok(&b) || !(o->resp = malloc(b.len)))
+        die("OCSP case: build the response");
+    memcpy(o->resp, b.buf, b.len);
+    o->resp_len = b.len;
+    bld_free(&b);
+    key_free(key);
+}
+
+static void ocsp_bench_init(ocsp_bench *o) {
+    memset(o, 0, sizeof *o);
+    chain_opts ca = chain_ca_opts("certa bench CA");
+    ca.self_signed = true;
+    chain_opts leaf = chain_leaf_opts("localhost", "DNS:localhost");
+    if (tc_make(&o->ca, &ca, NULL) != 0 || tc_make(&o->leaf, &leaf, &o->ca) != 0)
+        die("OCSP case: certificates");
+    if (!(o->trust = certa_trust_new()) ||
+        certa_trust_add_pem(o->trust, o->ca.pem, strlen(o->ca.pem)) != 0)
+        die("OCSP case: trust set");
+    ocsp_bench_response(o);
+    case_setup(&o->full, "p256", "x25519", NULL);
+    o->chain.certa_srv = ocsp_bench_config(true, o);
+    o->chain.certa_cli = ocsp_bench_config(false, o);
+    o->ocsp.certa_srv = ocsp_bench_config(true, o);
+    o->ocsp.certa_cli = ocsp_bench_config(false, o);
+    if (certa_config_set_ocsp_response(o->ocsp.certa_srv, o->resp, o->resp_len) != 0)
+        die(certa_config_error_text(o->ocsp.certa_srv));
+}
+
+static void ocsp_bench_free(ocsp_bench *o) {
+    bench_setup_free(&o->full);
+    certa_config_free(o->chain.certa_srv);
+    certa_config_free(o->chain.certa_cli);
+    certa_config_free(o->ocsp.certa_srv);
+    certa_config_free(o->ocsp.certa_cli);
+    certa_trust_free(o->trust);
+    tc_free(&o->leaf);
+    tc_free(&o->ca);
+    free(o->resp);
+}
+
+typedef struct trace_buf {
+    char text[8192];
+    size_t len;
+} trace_buf;
+
+static void trace_collect(void *arg, const char *line) {
+    trace_buf *t = arg;
+    int n = snprintf(t->text + t->len, sizeof t->text - t->len, "%s\n", line);
+    if (n > 0)
+        t->len = t->len + (size_t)n < sizeof t->text ? t->len + (size_t)n : sizeof t->text - 1;
+}
+
+/* One traced handshake of setting b before it is timed: the client verified
+ * the server's chain, and its trace says "OCSP staple: " followed by want. */
+static void ocsp_bench_check(bench_setup *b, const char *what, const char *want) {
+    certa_conn *cli = certa_client_new(b->certa_cli, "localhost");
+    certa_conn *srv = certa_server_new(b->certa_srv);
+    trace_buf t = {.len = 0};
+    if (cli) certa_conn_set_trace(cli, trace_collect, &t);
+    certa_peer_identity id;
+    certa_info info;
+    if (!cli || !srv || !certa_pair_handshake(cli, srv)) {
+        fprintf(stderr, "bench_speed: %s handshake failed: %s / %s\n", what,
+                cli ? certa_conn_error_text(cli) : "-", srv ? certa_conn_error_text(srv) : "-");
+        exit(1);
+    }
+    if (certa_conn_info(cli, &info) != 0 || info.version != CERTA_TLS13 ||
+        info.group != CERTA_GROUP_X25519 || certa_conn_peer_identity(cli, &id) != 0 || !id.verified)
+        die("OCSP case: not a verified TLS 1.3 x25519 handshake");
+    const char *line = strstr(t.text, "OCSP staple: ");
+    if (!line || strncmp(line + 13, want, strlen(want)) != 0 ||
+        (!strcmp(want, "'") && !strstr(line, " is good, per ")) ||
+        *certa_conn_revocation_note(cli)) {
+        fprintf(stderr, "bench_speed: %s: the client's trace does not say the staple was %s:\n%s",
+                what, !strcmp(want, "'") ? "checked and good" : "absent", t.text);
+        exit(1);
+    }
+    const char *end = strchr(line, '\n');
+    fprintf(stderr, "  %s: client trace: %.*s\n", what, end ? (int)(end - line) : (int)strlen(line),
+            line);
+    certa_conn_free(cli);
+    certa_conn_free(srv);
+}
+
+/* Seconds per ocsp_check_cached of the case's response, with no cache
+ * (what the first handshake to meet a staple pays: a P-256 verification)
+ * or a warm one (what each handshake after it pays). */
+static double ocsp_check_seconds(const ocsp_bench *o, bool warm) {
+    x509_cert leaf, ca;
+    if (x509_parse(&leaf, o->leaf.der, o->leaf.der_len) != 0 ||
+        x509_parse(&ca, o->ca.der, o->ca.der_len) != 0)
+        die("OCSP case: parse the certificates");
+    ocsp_sig_cache cache;
+    ocsp_sig_cache_init(&cache);
+    ocsp_result res;
+    int64_t now = (int64_t)time(NULL);
+    if (warm && ocsp_check_cached(o->resp, o->resp_len, &leaf, &ca, now, &cache, &res) != OCSP_OK)
+        die("OCSP case: the response is not good");
+    double best = 0;
+    for (int r = 0; r < rounds; r++) {
+        long n = 0;
+        double t0 = now_seconds(), t;
+        do {
+            for (int i = 0; i < 16; i++, n++)
+                if (ocsp_check_cached(o->resp, o->resp_len, &leaf, &ca, now, warm ? &cache : NULL,
+                                      &res) != OCSP_OK)
+                    die("OCSP case: the response is not good");
+            t = now_seconds();
+        } while (t - t0 < 0.05);
+        double per = (t - t0) / (double)n;
+        if (best == 0 || per < best) best = per;
+    }
+    ocsp_sig_cache_destroy(&cache);
+    return best;
+}
+
+static void ocsp_case(const char *name) {
+    ocsp_bench o;
+    ocsp_bench_init(&o);
+    ocsp_bench_check(&o.chain, "chain (no staple)", "none");
+    ocsp_bench_check(&o.ocsp, "ocsp", "'");
+    bench_setup *set[3] = {&o.full, &o.chain, &o.ocsp};
+    double save = secs, best[3] = {0, 0, 0};
+    secs = 0.1;
+    for (int i = 0; i < 3; i++)
+        certa_handshake_rate(set[i]);
+    secs = save / rounds;
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < 3; i++) {
+            double v = certa_handshake_rate(set[i]);
+            if (v > best[i]) best[i] = v;
+        }
+    secs = save;
+    double full = best[0], chain = best[1], ocsp = best[2];
+    /* The staple's own time (ocsp - chain, per handshake) as a share of
+     * handshake_full's. */
+    double staple = (1 / ocsp - 1 / chain) * full;
+    /* The first handshake to meet a staple verifies its signature: that
+     * handshake's staple time, estimated as the above plus the difference
+     * between an uncached and a cached ocsp_check. */
+    double cold = ocsp_check_seconds(&o, false), warm = ocsp_check_seconds(&o, true);
+    double first = staple + (cold - warm) * full;
+    printf("%s certa=%.0f handshake_full=%.0f handshake_full_chain=%.0f cost_vs_full=%.2f "
+           "cost_vs_chain=%.3f staple_of_full=%.1f%% first_staple_of_full=%.1f%%\n",
+           name, ocsp, full, chain, full / ocsp, chain / ocsp, 100 * staple, 100 * first);
+    fprintf(stderr,
+            "  %s: handshakes/s, TLS 1.3, x25519, P-256 leaf; certa only (best of %d "
+            "alternating rounds): full = handshake_full (pinned key), chain = leaf issued by a "
+            "trusted P-256 CA, nothing stapled, ocsp = the same with a %zu-byte OCSP response "
+            "stapled and validated (CA-signed, byKey, SHA-1 CertID); cost_vs_full = "
+            "handshake_full/ocsp rate, cost_vs_chain = chain/ocsp rate, staple_of_full = "
+            "(1/ocsp - 1/chain) * full (the staple's time per handshake, limit 10%%); "
+            "ocsp_check %.1f us uncached, %.1f us with its signature cached: "
+            "first_staple_of_full adds the difference (the first handshake to meet a staple "
+            "verifies its signature; the next ones until it is refreshed do not)\n",
+            name, rounds, o.resp_len, cold * 1e6, warm * 1e6);
+    fflush(stdout);
+    ocsp_bench_free(&o);
+}
+
+/* For profilers: n handshakes of the OCSP case (staple validated), or of
+ * its chain setting without a staple (ocsp false). */
+static void profile_ocsp(int n, bool ocsp) {
+    ocsp_bench o;
+    ocsp_bench_init(&o);
+    bench_setup *b = ocsp ? &o.ocsp : &o.chain;
+    ocsp_bench_check(b, ocsp ? "ocsp" : "chain (no staple)", ocsp ? "'" : "none");
+    for (int i = 0; i < n; i++) {
+        certa_conn *cli = certa_client_new(b->certa_cli, "localhost");
+        certa_conn *srv = certa_server_new(b->certa_srv);
+        if (!certa_pair_handshake(cli, srv)) die("certa handshake");
+        certa_conn_free(cli);
+        certa_conn_free(srv);
+    }
+    ocsp_bench_free(&o);
+}
+
 /* ---- bulk data ----------------------------------------------------------- */
 
 #define CHUNK 16384
@@ -640,12 +910,20 @@ int main(int argc, char **argv) {
                            argc > 5 ? argv[5] : "x25519", suite12);
         return 0;
     }
+    if (!strcmp(what, "profile-ocsp") || !strcmp(what, "profile-chain")) {
+        /* profile-ocsp|profile-chain N: the OCSP case with / without its staple */
+        if (argc < 3) die("usage: bench_speed profile-ocsp|profile-chain N");
+        profile_ocsp(atoi(argv[2]), !strcmp(what, "profile-ocsp"));
+        return 0;
+    }
     bool all = !strcmp(what, "all");
     if (all || !strcmp(what, "handshake")) {
         handshake_case("handshake_full", "p256", "x25519", NULL);
         handshake_case("handshake_full_secp256r1", "p256", "secp256r1", NULL);
         handshake_case("handshake_full_rsa2048", "rsa2048", "x25519", NULL);
     }
+    if (all || !strcmp(what, "handshake") || !strcmp(what, "ocsp"))
+        ocsp_case("handshake_full_ocsp");
     if (all || !strcmp(what, "handshake") || !strcmp(what, "pq")) {
         hybrid_case("handshake_full_x25519mlkem768", false);
         hybrid_case("handshake_resumed_x25519mlkem768", true);

@@ -25,7 +25,7 @@ mkdir -p "$OUT"
 
 flags=(-std=c11 -Wall -Wextra -Werror -O2 -g -Iinclude -Isrc -Itests/unit -D_DEFAULT_SOURCE
        -D_POSIX_C_SOURCE=200809L)
-common=(bench/bench_util.c tests/unit/lib_certs.c)
+common=(bench/bench_util.c tests/unit/lib_certs.c tests/unit/lib_chain.c)
 libs=("$BUILD/libcerta.a" -lssl -lcrypto -lz -lbrotlienc -lbrotlidec -lpthread)
 for b in bench_speed bench_mem bench_mlkem; do
   "$CC" "${flags[@]}" -o "$OUT/$b" "bench/$b.c" "${common[@]}" "${libs[@]}" || {
