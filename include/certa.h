@@ -399,6 +399,10 @@ int certa_config_add_crl_der(certa_config *cfg, const uint8_t *der, size_t len);
 int certa_config_add_crl_pem(certa_config *cfg, const char *pem, size_t len);
 int certa_config_load_crls(certa_config *cfg, const char *path);
 int certa_config_reload_crls(certa_config *cfg, const char *const *paths, size_t count);
+/* reload_crls plus DER CRLs held in memory (e.g. fetched from a CRL
+ * distribution point by the application), in one atomic replacement. */
+int certa_config_replace_crls(certa_config *cfg, const char *const *paths, size_t count,
+                              const uint8_t *const *ders, const size_t *lens, size_t der_count);
 /* How many CRLs the config holds now. */
 size_t certa_config_crl_count(const certa_config *cfg);
 
@@ -580,6 +584,9 @@ typedef struct certa_info {
     uint16_t peer_cert_compression;
     size_t peer_cert_compressed_len;
     size_t peer_cert_uncompressed_len;
+    /* The peer's OCSP staple was checked and says good (its leaf's status
+     * is established by it). */
+    bool peer_staple_good;
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
 

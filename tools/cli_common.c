@@ -313,6 +313,10 @@ int cli_tls_opt(int argc, char **argv, int *i, const char *cmd, cli_tls_opts *o)
         o->allow_no_ems = true;
         return 1;
     }
+    if (!strcmp(a, "--crl-fetch")) {
+        o->crl_fetch = true;
+        return 1;
+    }
     int m;
     if ((m = cli_opt(argc, argv, i, "--crl", &v)) != 0) {
         if (m < 0) return -1;
@@ -471,8 +475,10 @@ int cli_tls_apply(certa_config *cfg, const cli_tls_opts *o, char *why, size_t ca
                      certa_error_name(r));
             return r;
         }
-    if (o->revocation &&
-        (r = certa_config_set_revocation(cfg, (certa_revocation)o->revocation)) != CERTA_OK) {
+    /* --crl-fetch with nothing fetched yet must still notice unknown status
+     * (the library's default is off for a server without CRLs). */
+    int mode = o->revocation ? o->revocation : o->crl_fetch ? CERTA_REVOCATION_PREFER : 0;
+    if (mode && (r = certa_config_set_revocation(cfg, (certa_revocation)mode)) != CERTA_OK) {
         snprintf(why, cap, "--revocation: %s (%s)", certa_config_error_text(cfg),
                  certa_error_name(r));
         return r;
@@ -495,6 +501,10 @@ void cli_tls_usage(FILE *out, int indent) {
         {"--crl FILE|DIR", "CRLs the peer's chain is checked against (PEM or DER;"},
         {"", "a directory's *.crl/*.pem/*.der; repeatable): a revoked"},
         {"", "leaf or intermediate is refused, naming serial and reason"},
+        {"--crl-fetch", "also fetch CRLs from the cRLDistributionPoints (HTTP) of"},
+        {"", "our own chain and of peers whose status is unknown; kept"},
+        {"", "fresh in the background (connect: fetched after the"},
+        {"", "handshake, before any data is sent)"},
         {"--revocation MODE", "prefer (default with --crl, and on a client for the OCSP"},
         {"", "staple): unknown status is logged; require: refused;"},
         {"", "off: nothing is checked (must-staple still applies)"},

@@ -3,6 +3,7 @@
  * at the end of stdin certa sends close_notify and prints what the server
  * still sends until it closes. */
 #include "cli_common.h"
+#include "crl_fetcher.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -694,6 +695,81 @@ static int relay(certa_conn *conn, int fd, const connect_opts *o) {
     return rc;
 }
 
+/* Under require: is a certificate's status established by neither the
+ * fetched CRLs (res), nor the staple (the leaf), nor the --crl files (the
+ * engine checked those and noted nothing)? */
+static bool still_unknown(const certa_verify_result *res, const certa_info *info,
+                          const connect_opts *o, const certa_conn *conn) {
+    uint32_t unknown = res->revocation_unknown;
+    if (info->peer_staple_good) unknown &= ~1u;
+    if (o->tls.crls && !certa_conn_revocation_note(conn)[0]) unknown = 0;
+    return unknown != 0;
+}
+
+/* --crl-fetch, after the handshake and before any data: the CRLs the
+ * server's chain names are fetched and the chain checked against them
+ * (and the trust) again. true to go on; false (said why) to refuse. */
+static bool check_fetched_crls(certa_conn *conn, const connect_opts *o, const char *name,
+                               bool name_is_ip) {
+    certa_info info;
+    if (certa_conn_info(conn, &info) != CERTA_OK || info.resumed) {
+        if (!o->quiet)
+            fprintf(stderr, "* crl-fetch:         skipped (resumed: the chain was checked in the "
+                            "full handshake)\n");
+        return true;
+    }
+    if (o->pin_count || o->insecure) {
+        fprintf(stderr, "certa: note: --crl-fetch checks a validated chain; with --pin or "
+                        "--insecure there is none\n");
+        return true;
+    }
+    const uint8_t *certs[CERTA_MAX_PATH];
+    size_t lens[CERTA_MAX_PATH], n = 0;
+    while (n < CERTA_MAX_PATH && (certs[n] = certa_conn_peer_cert(conn, n, &lens[n])) != NULL)
+        n++;
+    uint8_t **crls = NULL;
+    size_t *crl_lens = NULL;
+    size_t got = cli_crl_fetch_chain("connect", certs, lens, n, &crls, &crl_lens);
+    certa_trust *trust = certa_trust_new();
+    int r = !trust ? CERTA_E_NOMEM : o->trust_count ? CERTA_OK : certa_trust_load_system(trust);
+    for (int i = 0; r == CERTA_OK && i < o->trust_count; i++)
+        r = certa_trust_load(trust, o->trust[i]);
+    certa_verify_params p;
+    memset(&p, 0, sizeof p);
+    p.purpose = CERTA_PURPOSE_SERVER;
+    if (name_is_ip)
+        p.ip = name;
+    else
+        p.dns_name = name;
+    p.crls = (const uint8_t *const *)crls;
+    p.crl_lens = crl_lens;
+    p.crl_count = got;
+    p.revocation = CERTA_REVOCATION_PREFER;
+    certa_verify_result res;
+    memset(&res, 0, sizeof res);
+    if (r == CERTA_OK) r = certa_verify_chain(trust, certs, lens, n, &p, &res);
+    bool go_on = true;
+    if (r != CERTA_OK) {
+        cli_err("the server's certificate was refused after the handshake (--crl-fetch): %s (%s)",
+                res.text[0] ? res.text : certa_error_text(r), certa_error_name(r));
+        go_on = false;
+    } else if (o->tls.revocation == CERTA_REVOCATION_REQUIRE &&
+               still_unknown(&res, &info, o, conn)) {
+        cli_err("the server's certificate was refused after the handshake (--crl-fetch): %s "
+                "(revocation is required) (CERTA_E_CERT_STATUS)",
+                res.revocation_text[0] ? res.revocation_text
+                                       : "no CRL could be fetched for its chain");
+        go_on = false;
+    } else if (!o->quiet) {
+        fprintf(stderr, "* crl-fetch:         %zu CRL%s fetched; the chain is not listed%s\n", got,
+                got == 1 ? "" : "s",
+                res.revocation_unknown ? " (certificates without a fetched CRL not checked)" : "");
+    }
+    cli_crl_free_list(crls, crl_lens, got);
+    certa_trust_free(trust);
+    return go_on;
+}
+
 /* Builds the client config; returns NULL after printing why (*usage set
  * when the arguments were at fault rather than a file). */
 static certa_config *build_config(const connect_opts *o, certa_trust **trust_out, bool *usage) {
@@ -707,8 +783,13 @@ static certa_config *build_config(const connect_opts *o, certa_trust **trust_out
     int r = 0;
     const char *what = NULL, *arg = NULL;
     char why[400];
-    /* The profile and versions first: the explicit options below override it. */
-    if ((r = cli_tls_apply(cfg, &o->tls, why, sizeof why)) != 0) {
+    /* The profile and versions first: the explicit options below override it.
+     * With --crl-fetch the CRLs come after the handshake, so a required
+     * status is enforced then (check_fetched_crls), not by the engine. */
+    cli_tls_opts tls = o->tls;
+    if (tls.crl_fetch && tls.revocation == CERTA_REVOCATION_REQUIRE)
+        tls.revocation = CERTA_REVOCATION_PREFER;
+    if ((r = cli_tls_apply(cfg, &tls, why, sizeof why)) != 0) {
         cli_err("connect: %s", why);
         certa_config_free(cfg);
         *usage = true;
@@ -847,6 +928,10 @@ int cmd_connect(int argc, char **argv) {
     int64_t hs_ms = cli_now_ms() - tcp_done;
     if (r != CERTA_OK) {
         report_handshake_failure(conn, r, &o, io_errno);
+        rc = CLI_EXIT_FAIL;
+    } else if (o.tls.crl_fetch && !check_fetched_crls(conn, &o, name, name_is_ip)) {
+        certa_conn_close(conn); /* nothing was sent: the connection ends here */
+        certa_fd_flush(conn, fd);
         rc = CLI_EXIT_FAIL;
     } else {
         if (!o.quiet) print_summary(conn, hs_ms, name_is_ip);

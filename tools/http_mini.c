@@ -103,8 +103,10 @@ static int recv_all(int fd, uint8_t *buf, size_t cap, size_t *len, int64_t deadl
     }
 }
 
-int http_post(const char *url, const char *content_type, const uint8_t *body, size_t len,
-              int timeout_ms, size_t max, uint8_t **out, size_t *out_len, char *why, size_t cap) {
+/* One request (POST with a body, or GET without) and its answer's body. */
+static int http_exchange(const char *method, const char *url, const char *content_type,
+                         const uint8_t *body, size_t len, int timeout_ms, size_t max, uint8_t **out,
+                         size_t *out_len, char *why, size_t cap) {
     char host[256], port[16];
     const char *path;
     *out = NULL;
@@ -115,12 +117,15 @@ int http_post(const char *url, const char *content_type, const uint8_t *body, si
     int64_t deadline = cli_now_ms() + timeout_ms;
     int fd = connect_to(host, port, deadline, why, cap);
     if (fd < 0) return -1;
-    char head[1024];
+    char head[1536], entity[128] = "";
+    if (body)
+        snprintf(entity, sizeof entity, "Content-Type: %s\r\nContent-Length: %zu\r\n", content_type,
+                 len);
     int hn = snprintf(head, sizeof head,
-                      "POST %s HTTP/1.1\r\nHost: %s%s%s\r\nContent-Type: %s\r\n"
-                      "Content-Length: %zu\r\nConnection: close\r\nUser-Agent: certa\r\n\r\n",
-                      path, host, strcmp(port, "80") ? ":" : "", strcmp(port, "80") ? port : "",
-                      content_type, len);
+                      "%s %s HTTP/1.1\r\nHost: %s%s%s\r\n%s"
+                      "Connection: close\r\nUser-Agent: certa\r\n\r\n",
+                      method, path, host, strcmp(port, "80") ? ":" : "",
+                      strcmp(port, "80") ? port : "", entity);
     size_t cap_in = max + HEAD_MAX;
     uint8_t *in = malloc(cap_in);
     size_t got = 0;
@@ -129,7 +134,7 @@ int http_post(const char *url, const char *content_type, const uint8_t *body, si
         snprintf(why, cap, "out of memory");
     } else if (hn < 0 || (size_t)hn >= sizeof head ||
                send_all(fd, (const uint8_t *)head, (size_t)hn, deadline) != 0 ||
-               send_all(fd, body, len, deadline) != 0) {
+               (body && send_all(fd, body, len, deadline) != 0)) {
         snprintf(why, cap, "cannot send the request to %s:%s", host, port);
     } else if ((r = recv_all(fd, in, cap_in, &got, deadline)) != 0) {
         if (r == -2)
@@ -166,6 +171,17 @@ int http_post(const char *url, const char *content_type, const uint8_t *body, si
     free(in);
     close(fd);
     return r;
+}
+
+int http_post(const char *url, const char *content_type, const uint8_t *body, size_t len,
+              int timeout_ms, size_t max, uint8_t **out, size_t *out_len, char *why, size_t cap) {
+    return http_exchange("POST", url, content_type, body ? body : (const uint8_t *)"", len,
+                         timeout_ms, max, out, out_len, why, cap);
+}
+
+int http_get(const char *url, int timeout_ms, size_t max, uint8_t **out, size_t *out_len, char *why,
+             size_t cap) {
+    return http_exchange("GET", url, NULL, NULL, 0, timeout_ms, max, out, out_len, why, cap);
 }
 
 int http_read_request(int fd, int timeout_ms, size_t max, char method[8], char **path,

@@ -1,5 +1,6 @@
-/* The little plain HTTP/1.1 the OCSP tools need (RFC 6960 Appendix A):
- * a client POST with a bounded answer and a deadline, and a server-side
+/* The little plain HTTP/1.1 the OCSP and CRL tools need (RFC 6960
+ * Appendix A, RFC 5280 §4.2.1.13): a client POST or GET with a bounded
+ * answer and a deadline, and a server-side
  * reader of one request. Not a general HTTP implementation: one request
  * per connection, Content-Length bodies only, no chunking. */
 #ifndef CERTA_TOOLS_HTTP_MINI_H
@@ -16,6 +17,10 @@
  * "the answer is larger than 65536 bytes", "no answer within 5 s"). */
 int http_post(const char *url, const char *content_type, const uint8_t *body, size_t len,
               int timeout_ms, size_t max, uint8_t **out, size_t *out_len, char *why, size_t cap);
+
+/* GETs url the same way (a CRL from its distribution point). */
+int http_get(const char *url, int timeout_ms, size_t max, uint8_t **out, size_t *out_len, char *why,
+             size_t cap);
 
 /* Server side: reads one request from fd (blocking, timeout_ms for all of
  * it): *method ("GET"/"POST"), *path (malloc'd), body (malloc'd, POST) at

@@ -22,6 +22,8 @@
 #define _GNU_SOURCE /* accept4 */
 #include "proxy.h"
 
+#include "crl_fetcher.h"
+
 #include <errno.h>
 #include <stdatomic.h>
 #include <fcntl.h>
@@ -317,6 +319,7 @@ static void finish(pconn *c, const char *reason, int code, const char *detail) {
 /* The engine failed: handshake failure before the handshake completed,
  * a TLS error after it. */
 static void finish_tls_error(pconn *c, int code) {
+    if (!c->hs_done) cli_crl_fetch_learn_conn(c->conn); /* status unknown: fetch for the next */
     char detail[600];
     char alert[96];
     cli_describe_alert(c->conn, alert, sizeof alert);
@@ -559,6 +562,7 @@ static void on_handshake_done(pconn *c) {
         if (w->now - prev >= 10000 && atomic_compare_exchange_strong(&last_ms, &prev, w->now))
             proxy_log_event("revocation-warning", note, "peer", c->rec.identity,
                             (const char *)NULL);
+        cli_crl_fetch_learn_conn(c->conn);
     }
     if (w->sh->opts->mode == PROXY_TERMINATE) {
         /* Only an authenticated client reaches the backend. */

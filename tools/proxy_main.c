@@ -8,6 +8,7 @@
  * SIGTERM/SIGINT: stop accepting, drain up to --drain-timeout, exit 0. */
 #include "proxy.h"
 
+#include "crl_fetcher.h"
 #include "file_watch.h"
 
 #include <errno.h>
@@ -140,6 +141,9 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
     }
     for (size_t i = 0; ok && i < o->rule_count; i++)
         ok = cfg_step(cfg, certa_config_add_allow(cfg, o->rules[i]), "rule", o->rules[i], why, cap);
+    /* CRLs fetched from distribution points join the --crl files. */
+    if (ok && o->tls.crl_fetch)
+        ok = cfg_step(cfg, cli_crl_install(cfg, &o->tls), "fetched CRLs", "--crl-fetch", why, cap);
     /* The process's ticket key, on every config (reloads too): tickets
      * issued before a certificate rotation still resume after it. */
     if (ok)
@@ -161,6 +165,20 @@ static int set_staple(void *arg, size_t index, const uint8_t *der, size_t len, c
     if (r) snprintf(why, cap, "%s (%s)", certa_config_error_text(sh->cfg), certa_error_name(r));
     pthread_mutex_unlock(&sh->cfg_lock);
     return r ? -1 : 0;
+}
+
+/* The fetcher got a new CRL: onto the config in use, under its lock. */
+static void crls_fetched(void *arg) {
+    proxy_shared *sh = arg;
+    pthread_mutex_lock(&sh->cfg_lock);
+    int r = sh->cfg ? cli_crl_install(sh->cfg, &sh->opts->tls) : CERTA_OK;
+    if (r != CERTA_OK) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "fetched CRLs not installed: %s (%s)",
+                 certa_config_error_text(sh->cfg), certa_error_name(r));
+        proxy_log_event("error", msg, (const char *)NULL);
+    }
+    pthread_mutex_unlock(&sh->cfg_lock);
 }
 
 static void try_reload(proxy_shared *sh, const char *which) {
@@ -527,6 +545,17 @@ int cmd_proxy(int argc, char **argv) {
     if (cli_ocsp_start(&o.ocsp, &o.pairs, set_staple, &sh, "proxy", why, sizeof why) != 0) {
         cli_err("%s", why);
         cli_ocsp_stop();
+        cli_crl_fetch_stop();
+        certa_config_free(sh.cfg);
+        return CLI_EXIT_FAIL;
+    }
+
+    if (o.tls.crl_fetch &&
+        cli_crl_fetch_start("proxy", (const char *const *)o.pairs.cert, o.pairs.certs, crls_fetched,
+                            &sh, why, sizeof why) != 0) {
+        cli_err("%s", why);
+        cli_ocsp_stop();
+        cli_crl_fetch_stop();
         certa_config_free(sh.cfg);
         return CLI_EXIT_FAIL;
     }
@@ -568,6 +597,7 @@ int cmd_proxy(int argc, char **argv) {
     char bound[96] = "";
     if (proxy_workers_create(&sh, o.workers, &workers, bound, sizeof bound) < 0) {
         cli_ocsp_stop();
+        cli_crl_fetch_stop();
         certa_config_free(sh.cfg);
         return CLI_EXIT_FAIL;
     }
@@ -587,6 +617,7 @@ int cmd_proxy(int argc, char **argv) {
         proxy_workers_join(workers, o.workers);
         proxy_workers_free(workers, o.workers);
         cli_ocsp_stop();
+        cli_crl_fetch_stop();
         certa_config_free(sh.cfg);
         return CLI_EXIT_FAIL;
     }
@@ -622,6 +653,7 @@ int cmd_proxy(int argc, char **argv) {
     proxy_workers_join(workers, o.workers);
     proxy_workers_free(workers, o.workers);
     cli_ocsp_stop();
+    cli_crl_fetch_stop();
     pthread_mutex_lock(&sh.cfg_lock);
     certa_config_free(sh.cfg);
     sh.cfg = NULL;

@@ -3,6 +3,7 @@
  * socket; echo mode or a small HTTP/1.1 responder; one summary line per
  * connection on stderr. */
 #include "cli_common.h"
+#include "crl_fetcher.h"
 #include "file_watch.h"
 #include "ocsp_stapler.h"
 
@@ -622,6 +623,7 @@ static void *conn_thread(void *arg) {
     } else {
         if (job->ctx->trace) certa_conn_set_trace(job->link.conn, trace_line, job);
         run_connection(job);
+        cli_crl_fetch_learn_conn(job->link.conn); /* status unknown: fetch for the next */
         certa_conn_free(job->link.conn);
     }
     close(job->fd);
@@ -702,13 +704,27 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
 
 /* Swaps in the --crl files' new contents, or keeps the old set and says why. */
 static void reload_crls(certa_config *cfg, const serve_opts *o, const char *which) {
-    int r = certa_config_reload_crls(cfg, o->tls.crl, o->tls.crls);
+    int r = cli_crl_install(cfg, &o->tls); /* the files, and what --crl-fetch holds */
     if (r == CERTA_OK)
         fprintf(stderr, "serve: %s changed: reloaded the CRLs (%zu) for new connections\n", which,
                 certa_config_crl_count(cfg));
     else
         fprintf(stderr, "serve: %s changed but does not load, keeping the previous CRLs: %s (%s)\n",
                 which, certa_config_error_text(cfg), certa_error_name(r));
+}
+
+/* The fetcher got a new CRL: onto the one config (in use). */
+typedef struct crl_target {
+    certa_config *cfg;
+    const serve_opts *o;
+} crl_target;
+
+static void crls_fetched(void *arg) {
+    crl_target *t = arg;
+    int r = cli_crl_install(t->cfg, &t->o->tls);
+    if (r != CERTA_OK)
+        fprintf(stderr, "serve: fetched CRLs not installed: %s (%s)\n",
+                certa_config_error_text(t->cfg), certa_error_name(r));
 }
 
 /* Where the stapler's responses go: the one config, in use or not. */
@@ -735,6 +751,15 @@ int cmd_serve(int argc, char **argv) {
         certa_config_free(cfg);
         return CLI_EXIT_FAIL;
     }
+    crl_target crl_to = {cfg, &o};
+    if (o.tls.crl_fetch &&
+        cli_crl_fetch_start("serve", (const char *const *)o.pairs.cert, o.pairs.certs, crls_fetched,
+                            &crl_to, owhy, sizeof owhy) != 0) {
+        cli_err("serve: %s", owhy);
+        cli_ocsp_stop();
+        certa_config_free(cfg);
+        return CLI_EXIT_FAIL;
+    }
     if (o.http && o.alpn && contains_token(o.alpn, strlen(o.alpn), "h2"))
         cli_err("serve: note: --http speaks HTTP/1.1 only; clients that negotiate h2 will not "
                 "understand the answers");
@@ -751,6 +776,7 @@ int cmd_serve(int argc, char **argv) {
     int lfd = open_listener(&o, where, sizeof where);
     if (lfd < 0) {
         cli_ocsp_stop();
+        cli_crl_fetch_stop();
         certa_config_free(cfg);
         return CLI_EXIT_FAIL;
     }
@@ -852,6 +878,7 @@ int cmd_serve(int argc, char **argv) {
     pthread_mutex_unlock(&g_lock);
     reap_threads(); /* every thread has fully exited before the process does */
     cli_ocsp_stop();
+    cli_crl_fetch_stop();
     certa_config_free(cfg);
     if (!o.quiet || g_stop)
         fprintf(stderr, "certa serve: stopped after %lu connection%s%s\n", accepted,

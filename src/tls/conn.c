@@ -922,6 +922,7 @@ int certa_conn_info(const certa_conn *c, certa_info *info) {
     info->peer_cert_compression = c->peer_cert_alg;
     info->peer_cert_compressed_len = c->peer_cert_compressed_len;
     info->peer_cert_uncompressed_len = c->peer_cert_uncompressed_len;
+    info->peer_staple_good = c->staple_good;
     return 0;
 }
 

@@ -183,6 +183,7 @@ int staple_check(certa_conn *c) {
                           c->cfg->time_fn(c->cfg->time_arg), &c->cfg->ocsp_cache, &res);
     if (o == OCSP_OK) {
         conn_trace(c, "  OCSP staple: %s", res.text);
+        c->staple_good = true;
         if (c->leaf_status_pending) {
             conn_trace(c, "  revocation: the %s's leaf is vouched for by its OCSP staple", whose);
             free(c->leaf_status_pending);

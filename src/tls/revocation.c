@@ -270,19 +270,34 @@ int certa_config_load_crls(certa_config *cfg, const char *path) {
     return CERTA_OK;
 }
 
-int certa_config_reload_crls(certa_config *cfg, const char *const *paths, size_t count) {
-    if (!cfg || (count && !paths)) return CERTA_E_INVALID_ARGUMENT;
+int certa_config_replace_crls(certa_config *cfg, const char *const *paths, size_t count,
+                              const uint8_t *const *ders, const size_t *lens, size_t der_count) {
+    if (!cfg || (count && !paths) || (der_count && (!ders || !lens)))
+        return CERTA_E_INVALID_ARGUMENT;
     crl_set *s = set_new(MAX_CRLS);
     if (!s) return CERTA_E_NOMEM;
-    for (size_t i = 0; i < count; i++) {
-        int rc = add_path(cfg, s, MAX_CRLS, paths[i]);
-        if (rc != CERTA_OK) {
-            set_free(s);
-            return rc;
+    int rc = CERTA_OK;
+    for (size_t i = 0; rc == CERTA_OK && i < count; i++)
+        rc = add_path(cfg, s, MAX_CRLS, paths[i]);
+    for (size_t i = 0; rc == CERTA_OK && i < der_count; i++) {
+        uint8_t *copy = ders[i] && lens[i] ? malloc(lens[i]) : NULL;
+        if (!copy) {
+            rc = ders[i] && lens[i] ? CERTA_E_NOMEM : CERTA_E_INVALID_ARGUMENT;
+            break;
         }
+        memcpy(copy, ders[i], lens[i]);
+        rc = set_push(cfg, s, MAX_CRLS, copy, lens[i], "a CRL given in memory");
+    }
+    if (rc != CERTA_OK) {
+        set_free(s);
+        return rc;
     }
     set_install(cfg, s);
     return CERTA_OK;
+}
+
+int certa_config_reload_crls(certa_config *cfg, const char *const *paths, size_t count) {
+    return certa_config_replace_crls(cfg, paths, count, NULL, NULL, 0);
 }
 
 size_t certa_config_crl_count(const certa_config *cfg) {

@@ -471,6 +471,7 @@ struct certa_conn {
     bool status_requested; /* server: the client sent status_request */
     bool staple_sent;      /* server: we staple (1.2: echoed in ServerHello) */
     bool staple_expected;  /* client, 1.2: the server echoed status_request */
+    bool staple_good;      /* the peer's OCSP staple was checked: good */
     bool staple_checked;   /* client: the staple (or its absence) was judged */
     uint8_t *peer_ocsp;    /* client: the stapled OCSPResponse, DER */
     size_t peer_ocsp_len;

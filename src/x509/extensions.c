@@ -300,11 +300,29 @@ static bool parse_tls_feature(cursor v, x509_exts *e) {
 
 /* CRLDistributionPoints ::= SEQUENCE SIZE (1..MAX) OF DistributionPoint;
  * checked for shape only. */
-static bool parse_crldp(cursor v) {
+/* CRLDistributionPoints ::= SEQUENCE SIZE (1..MAX) OF DistributionPoint
+ * DistributionPoint ::= SEQUENCE { distributionPoint [0] DistributionPointName
+ *     OPTIONAL, reasons [1] OPTIONAL, cRLIssuer [2] OPTIONAL }
+ * DistributionPointName ::= CHOICE { fullName [0] GeneralNames, ... }
+ * The first http:// URI of a fullName is kept (where --crl-fetch asks). */
+static bool parse_crldp(cursor v, x509_exts *e, bool keep_url) {
     cursor seq, dp;
     if (!der_get(&v, DER_SEQUENCE, &seq) || !cur_empty(&v) || cur_empty(&seq)) return false;
-    while (!cur_empty(&seq))
+    while (!cur_empty(&seq)) {
         if (!der_get(&seq, DER_SEQUENCE, &dp)) return false;
+        cursor name, full, loc;
+        bool present, is_full;
+        uint8_t tag;
+        if (!der_get_optional(&dp, DER_CONTEXT_CONS(0), &name, &present)) return false;
+        if (!present || !keep_url || e->crldp_url.len) continue;
+        if (!der_get_optional(&name, DER_CONTEXT_CONS(0), &full, &is_full)) return false;
+        while (is_full && !cur_empty(&full)) {
+            if (!x509_next_general_name(&full, &tag, &loc)) return false;
+            if (tag == GN_URI && e->crldp_url.len == 0 && loc.len > 7 &&
+                !memcmp(loc.data, "http://", 7))
+                e->crldp_url = loc;
+        }
+    }
     return true;
 }
 
@@ -441,7 +459,7 @@ int x509_parse_extensions(const x509_cert *cert, x509_exts *e, char *why, size_t
         } else if (OID_IS(oid, OID_CRLDP) || OID_IS(oid, OID_FRESHEST_CRL)) {
             what = "cRLDistributionPoints";
             e->has_crldp = true;
-            ok = parse_crldp(value);
+            ok = parse_crldp(value, e, OID_IS(oid, OID_CRLDP));
         } else {
             if (critical) {
                 char d[96];

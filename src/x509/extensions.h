@@ -61,6 +61,7 @@ typedef struct x509_exts {
     /* id-pkix-ocsp-nocheck: a delegated responder's own status is not checked */
     bool ocsp_nocheck;
     bool has_crldp;
+    cursor crldp_url; /* the first http:// URI of cRLDistributionPoints' fullNames; len 0 if none */
 } x509_exts;
 
 #define X509_EXT_OK 0
