@@ -16,6 +16,9 @@
 #   6. the web identity is revoked (certa ca revoke + crl): the terminating
 #      proxy picks up the new CRL by itself and refuses web, naming the
 #      serial, the time, the reason and the CRL
+#   7. the CA's own OCSP responder (certa ca ocsp) answers for a must-staple
+#      server identity; certa serve --ocsp-fetch staples its answer and the
+#      client checks it ("OCSP staple: ... is good")
 # Every process it starts is stopped and every file removed on exit.
 # Usage: scripts/demo.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
@@ -189,8 +192,36 @@ sleep 0.3
 echo "certa connect exited with status $revoked_status; the terminating proxy logged:"
 grep "CERTA_E_CERT_REVOKED" "$WORK/terminate.log" | tail -n 1 | sed 's/^/  /'
 
+step "7. OCSP: the CA answers for a must-staple identity, the server staples it"
+OCSP_PORT=$(free_port)
+run "$CERTA" ca issue "$CA" --out "$WORK/status" --dns localhost --ip 127.0.0.1 --server \
+  --ttl 1h --ocsp-url "http://127.0.0.1:$OCSP_PORT/" --must-staple >/dev/null
+cat "$WORK/status.crt" "$CA/ca.crt" >"$WORK/status.chain"
+echo "${dim}\$ certa ca ocsp ca --port $OCSP_PORT &${plain}"
+"$CERTA" ca ocsp "$CA" --port "$OCSP_PORT" >"$WORK/responder.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do
+  grep -q "OCSP responder for" "$WORK/responder.log" 2>/dev/null && break
+  sleep 0.05
+done
+echo "${dim}\$ certa serve --cert status.chain --key status.key --ocsp-fetch &${plain}"
+"$CERTA" serve --port 0 --cert "$WORK/status.chain" --key "$WORK/status.key" --ocsp-fetch \
+  >"$WORK/stapler.log" 2>&1 &
+PIDS+=($!)
+wait_listening "$WORK/stapler.log" "the stapling server"
+STAPLE_PORT=$(sed -n 's/^listening on .*:\([0-9][0-9]*\) .*/\1/p' "$WORK/stapler.log" | head -n1)
+grep "ocsp: fetched" "$WORK/stapler.log" | sed 's/^/  /'
+echo "${dim}\$ certa connect 127.0.0.1:$STAPLE_PORT --trust ca.crt${plain}"
+set +e
+echo | "$CERTA" connect "127.0.0.1:$STAPLE_PORT" --servername localhost --trust "$CA/ca.crt" \
+  --timeout 5 2>"$WORK/staple.err" >/dev/null
+staple_status=$?
+set -e
+grep -E "OCSP staple:|handshake complete" "$WORK/staple.err" | sed 's/^\* */  /'
+
 step "Done"
 if [ "$status" -ne 0 ] && grep -q "not allowed" "$WORK/terminate.log" &&
+  [ "$staple_status" -eq 0 ] && grep -q "OCSP staple: .* is good" "$WORK/staple.err" &&
   [ "$revoked_status" -ne 0 ] && grep -q "was revoked on .*keyCompromise" "$WORK/terminate.log" &&
   grep -q "group=X25519MLKEM768" "$WORK/terminate.log" &&
   [ "$legacy_status" -ne 0 ] && [ "$legacy_ok" -eq 0 ] && grep -q "TLSv1.2" "$WORK/legacy.log"; then
@@ -198,7 +229,8 @@ if [ "$status" -ne 0 ] && grep -q "not allowed" "$WORK/terminate.log" &&
   echo "was refused, with the reason;"
   echo "a TLS 1.2-only client was refused by the TLS 1.3-only listener and let in, still"
   echo "by its verified identity, where TLS 1.2 is allowed; once revoked, web was refused"
-  echo "from the CRL the proxy reloaded by itself."
+  echo "from the CRL the proxy reloaded by itself; a must-staple server was accepted with"
+  echo "the good OCSP answer the CA's own responder gave it."
 else
   echo "demo: a client was not refused or let in as expected" >&2
   exit 1

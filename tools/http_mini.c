@@ -2,6 +2,7 @@
 #include "http_mini.h"
 
 #include "cli_common.h"
+#include "http_parse.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -12,8 +13,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#define HEAD_MAX 8192
 
 /* "http://host[:port]/path" -> host, port (default 80), path (default "/"). */
 static int split_url(const char *url, char *host, size_t hcap, char *port, size_t pcap,
@@ -126,7 +125,7 @@ static int http_exchange(const char *method, const char *url, const char *conten
                       "Connection: close\r\nUser-Agent: certa\r\n\r\n",
                       method, path, host, strcmp(port, "80") ? ":" : "",
                       strcmp(port, "80") ? port : "", entity);
-    size_t cap_in = max + HEAD_MAX;
+    size_t cap_in = max + HTTP_HEAD_MAX;
     uint8_t *in = malloc(cap_in);
     size_t got = 0;
     int r = -1;
@@ -144,25 +143,23 @@ static int http_exchange(const char *method, const char *url, const char *conten
         r = -1;
     } else {
         r = -1;
-        const uint8_t *end = NULL;
-        for (size_t i = 0; i + 3 < got; i++)
-            if (!memcmp(in + i, "\r\n\r\n", 4)) {
-                end = in + i + 4;
-                break;
-            }
-        int status = 0;
-        if (!end || sscanf((const char *)in, "HTTP/1.%*d %d", &status) != 1) {
-            snprintf(why, cap, "the answer is not HTTP");
-        } else if (status != 200) {
-            snprintf(why, cap, "HTTP %d", status);
+        http_response_head h;
+        int hr = http_parse_response_head(in, got, &h);
+        size_t n = hr == 1 ? got - h.head_len : 0;
+        if (hr != 1) {
+            snprintf(why, cap, "the answer is not HTTP/1.x");
+        } else if (h.status != 200) {
+            snprintf(why, cap, "HTTP %d", h.status);
+        } else if (h.has_length && h.content_length > n) {
+            snprintf(why, cap, "the answer ended after %zu of its %zu bytes", n, h.content_length);
         } else {
-            size_t n = got - (size_t)(end - in);
+            if (h.has_length) n = h.content_length; /* anything after it is not the body */
             if (n > max) {
                 snprintf(why, cap, "the answer is larger than %zu bytes", max);
             } else if ((*out = malloc(n ? n : 1)) == NULL) {
                 snprintf(why, cap, "out of memory");
             } else {
-                memcpy(*out, end, n);
+                memcpy(*out, in + h.head_len, n);
                 *out_len = n;
                 r = 0;
             }
@@ -187,17 +184,17 @@ int http_get(const char *url, int timeout_ms, size_t max, uint8_t **out, size_t 
 int http_read_request(int fd, int timeout_ms, size_t max, char method[8], char **path,
                       uint8_t **body, size_t *body_len) {
     int64_t deadline = cli_now_ms() + timeout_ms;
-    size_t cap = HEAD_MAX + max, got = 0;
-    uint8_t *buf = malloc(cap + 1);
+    size_t cap = HTTP_HEAD_MAX + max, got = 0;
+    uint8_t *buf = malloc(cap);
     *path = NULL;
     *body = NULL;
     *body_len = 0;
     if (!buf) return -1;
     cli_set_nonblocking(fd);
-    size_t head_end = 0, need = 0;
-    bool have_head = false;
+    http_request_head h;
+    int hr = 0;
     for (;;) {
-        if (have_head && got >= need) break;
+        if (hr == 1 && got >= h.head_len + h.content_length) break;
         if (got == cap) goto fail;
         ssize_t r = recv(fd, buf + got, cap - got, 0);
         if (r > 0) {
@@ -210,45 +207,15 @@ int http_read_request(int fd, int timeout_ms, size_t max, char method[8], char *
         } else {
             goto fail;
         }
-        if (!have_head) {
-            for (size_t i = 0; i + 3 < got; i++)
-                if (!memcmp(buf + i, "\r\n\r\n", 4)) {
-                    head_end = i + 4;
-                    have_head = true;
-                    break;
-                }
-            if (!have_head) {
-                if (got > HEAD_MAX) goto fail;
-                continue;
-            }
-            buf[head_end - 1] = '\0';
-            size_t clen = 0;
-            for (char *l = strstr((char *)buf, "\r\n"); l; l = strstr(l + 2, "\r\n"))
-                if (!strncasecmp(l + 2, "Content-Length:", 15)) {
-                    long v;
-                    char num[24];
-                    size_t k = 0;
-                    const char *p = l + 17;
-                    while (*p == ' ')
-                        p++;
-                    while (*p >= '0' && *p <= '9' && k + 1 < sizeof num)
-                        num[k++] = *p++;
-                    num[k] = '\0';
-                    if (!cli_parse_long(num, 0, (long)max, &v)) goto fail;
-                    clen = (size_t)v;
-                }
-            need = head_end + clen;
-        }
+        if (hr == 0 && (hr = http_parse_request_head(buf, got, max, &h)) < 0) goto fail;
     }
-    char m[8] = "", p[2048] = "";
-    if (sscanf((char *)buf, "%7s %2047s HTTP/1.", m, p) != 2) goto fail;
-    memcpy(method, m, 8);
-    *path = strdup(p);
+    memcpy(method, h.method, 8);
+    *path = strdup(h.path);
     if (!*path) goto fail;
-    *body_len = need - head_end;
+    *body_len = h.content_length;
     *body = malloc(*body_len ? *body_len : 1);
     if (!*body) goto fail;
-    memcpy(*body, buf + head_end, *body_len);
+    memcpy(*body, buf + h.head_len, *body_len);
     free(buf);
     return 0;
 fail:

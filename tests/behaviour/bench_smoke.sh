@@ -23,7 +23,7 @@ trap 'rm -rf "$D"' EXIT
 flags=(-std=c11 -Wall -Wextra -Werror -O1 -g -Iinclude -Isrc -Itests/unit -D_DEFAULT_SOURCE
   -D_POSIX_C_SOURCE=200809L "${san[@]}")
 for b in bench_speed bench_mem bench_mlkem; do
-  if cc "${flags[@]}" -o "$D/$b" "bench/$b.c" bench/bench_util.c tests/unit/lib_certs.c "$lib" \
+  if cc "${flags[@]}" -o "$D/$b" "bench/$b.c" bench/bench_util.c tests/unit/lib_certs.c tests/unit/lib_chain.c "$lib" \
     -lssl -lcrypto -lz -lbrotlienc -lbrotlidec -lpthread 2>"$D/$b.cc"; then
     ok "bench smoke: $b builds against this build's libcerta"
   else
@@ -62,6 +62,15 @@ if [ -x "$D/bench_speed" ]; then
     handshake_full_tls12 handshake_resumed_tls12 bulk_16k_aes128gcm bulk_16k_chacha20poly1305; do
     case_line "$D/speed.out" "$c"
   done
+fi
+if [ -x "$D/bench_speed" ]; then
+  # the OCSP case asserts from the trace that the staple was checked and good
+  BENCH_SECONDS=0.05 BENCH_ROUNDS=1 timeout 120 "$D/bench_speed" ocsp >"$D/ocsp.out" 2>&1
+  if [ $? -eq 0 ] && grep -Eq '^handshake_full_ocsp certa=[1-9][0-9]* handshake_full=[1-9][0-9]* .*staple_of_full=' "$D/ocsp.out"; then
+    ok "bench smoke: handshake_full_ocsp ran with a checked staple, next to handshake_full"
+  else
+    bad "bench smoke: bench_speed ocsp: $(tail -n 3 "$D/ocsp.out" | tr '\n' ' ')"
+  fi
 fi
 if [ -x "$D/bench_mlkem" ]; then
   BENCH_SECONDS=0.05 timeout 120 "$D/bench_mlkem" >"$D/mlkem.out" 2>&1
