@@ -90,13 +90,25 @@ static int set_push(certa_config *cfg, crl_set *s, size_t cap, uint8_t *der, siz
     return CERTA_OK;
 }
 
-/* Swaps next in as the config's set (next's reference passes to the config). */
+static bool same_crls(const crl_set *a, const crl_set *b) {
+    size_t na = a ? a->count : 0, nb = b ? b->count : 0;
+    if (na != nb) return false;
+    for (size_t i = 0; i < na; i++)
+        if (a->lens[i] != b->lens[i] || memcmp(a->der[i], b->der[i], a->lens[i]) != 0)
+            return false;
+    return true;
+}
+
+/* Swaps next in as the config's set (next's reference passes to the
+ * config). New contents mark the time: sessions authenticated before it
+ * are not resumed (their peer is checked against the new CRLs); the same
+ * CRLs loaded again (a reload, a refetch) change nothing. */
 static void set_install(certa_config *cfg, crl_set *next) {
     pthread_mutex_lock(&cfg->crl_lock);
     crl_set *old = cfg->crls;
     cfg->crls = next;
     pthread_mutex_unlock(&cfg->crl_lock);
-    atomic_store(&cfg->crls_changed, cfg->time_fn(cfg->time_arg));
+    if (!same_crls(old, next)) atomic_store(&cfg->crls_changed, cfg->time_fn(cfg->time_arg));
     crl_set_release(old);
 }
 

@@ -292,6 +292,11 @@ static const char *session_unusable(const certa_conn *c, const session_state *s)
     } else if (!cfg->insecure && !s->peer.verified) {
         return "the server was not verified when it was stored";
     }
+    /* Resuming skips the server's chain: once the CRLs change, the
+     * certificate the session was made with must be checked against them. */
+    if (s->peer.present && cfg->revocation != CERTA_REVOCATION_OFF &&
+        atomic_load(&((certa_config *)cfg)->crls_changed) > s->auth_time)
+        return "the CRLs changed since the server's certificate was checked";
     if (!policy_allows(cfg, &s->peer)) return "the allow rules refuse the server's identity";
     return NULL;
 }

@@ -261,6 +261,56 @@ static void resumption_rechecks(void) {
     certa_config_free(s);
 }
 
+/* The client side: a stored session skips the server's chain, so it is not
+ * offered once the client's CRLs change; the same CRLs loaded again change
+ * nothing. */
+static void client_resumption_rechecks(void) {
+    fake_now = (int64_t)time(NULL);
+    char *none = make_crl(NULL, 0, -60, 3600);
+    certa_config *s = server_cfg(NULL, CERTA_REVOCATION_OFF);
+    char path[] = "/tmp/certa-client-crl-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (f) {
+        fputs(none, f);
+        fclose(f);
+    }
+    certa_config *c = client_cfg(&web, NULL, CERTA_REVOCATION_PREFER);
+    certa_config_set_time_fn(c, fake_time, NULL);
+    CHECK(f && certa_config_load_crls(c, path) == CERTA_OK, "TLS %s: client: a CRL file loaded",
+          vname());
+    pair p = run(c, s);
+    pair_pump(&p); /* the tickets */
+    CHECK(certa_conn_handshake_done(p.client), "TLS %s: client: full handshake, session stored",
+          vname());
+    pair_free(&p);
+    fake_now += 10;
+    const char *paths[] = {path};
+    CHECK(certa_config_reload_crls(c, paths, 1) == CERTA_OK && certa_config_crl_count(c) == 1,
+          "TLS %s: client: the unchanged CRL file reloaded", vname());
+    p = run(c, s);
+    certa_info info;
+    CHECK(certa_conn_info(p.client, &info) == 0 && info.resumed,
+          "TLS %s: client: ... the session still resumes (the CRL set did not change since)",
+          vname());
+    pair_free(&p);
+    fake_now += 10;
+    char *revoke_server = make_crl(&server_leaf, 1, -60, 3600);
+    certa_config_add_crl_pem(c, revoke_server, strlen(revoke_server));
+    p = run(c, s);
+    CHECK(certa_conn_error(p.client) == CERTA_E_CERT_REVOKED &&
+              certa_conn_info(p.client, &info) == 0 && !info.session_offered,
+          "TLS %s: client: after a CRL revoking the server is loaded, the session is not offered "
+          "and the full handshake refuses the server: %s",
+          vname(), certa_conn_error_text(p.client));
+    pair_free(&p);
+    unlink(path);
+    free(none);
+    free(revoke_server);
+    certa_config_free(c);
+    certa_config_free(s);
+}
+
 static void config_api(void) {
     certa_config *cfg = certa_config_new();
     static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
@@ -313,9 +363,11 @@ int main(void) {
     version = CERTA_TLS13;
     handshakes();
     resumption_rechecks();
+    client_resumption_rechecks();
     version = CERTA_TLS12;
     handshakes();
     resumption_rechecks();
+    client_resumption_rechecks();
     config_api();
     tc_free(&root);
     tc_free(&server_leaf);
