@@ -474,13 +474,7 @@ int cmd_ca_ocsp(int argc, char **argv) {
         cli_err("ca ocsp: %s", why);
         goto done;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    sa.sa_handler = on_signal; /* no SA_RESTART: poll() wakes up */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_catch_stop_signals(on_signal);
     char ttl_text[64];
     fmt_duration(r.ttl, ttl_text, sizeof ttl_text);
     printf("OCSP responder for '%s' on http://%s/\n"

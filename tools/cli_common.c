@@ -9,6 +9,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -661,4 +662,14 @@ int cli_listen(const char *host, const char *port, int backlog, bool reuse_port,
     else
         snprintf(bound, bound_cap, "%s:%s", host ? host : "*", port);
     return fd;
+}
+
+void cli_catch_stop_signals(void (*on_stop)(int)) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

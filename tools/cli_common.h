@@ -60,6 +60,10 @@ void cli_describe_alert(const certa_conn *conn, char *out, size_t cap);
 
 int cli_set_nonblocking(int fd);
 
+/* For the servers' accept loops: SIGPIPE ignored, SIGINT and SIGTERM to
+ * on_stop without SA_RESTART (so that poll() wakes up to see it). */
+void cli_catch_stop_signals(void (*on_stop)(int));
+
 /* A non-blocking listening TCP socket on host ("127.0.0.1", "::1", "[::1]")
  * and port ("0": any free one), SO_REUSEADDR (and SO_REUSEPORT if asked);
  * bound gets the address actually bound ("127.0.0.1:40123"). The fd, or

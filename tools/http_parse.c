@@ -101,17 +101,25 @@ static bool read_fields(cursor *c, size_t max, bool *has_length, size_t *length)
     return false;
 }
 
+/* The head (whole, once it is there) in *c and its first line in *line:
+ * 1, or 0 / -1 as head_end says. */
+static int first_line(const uint8_t *buf, size_t len, size_t *hl, cursor *c, cursor *line) {
+    int e = head_end(buf, len, hl);
+    if (e <= 0) return e;
+    cur_init(c, buf, *hl);
+    return next_line(c, line) ? 1 : -1;
+}
+
 int http_parse_request_head(const uint8_t *buf, size_t len, size_t max_body,
                             http_request_head *out) {
     memset(out, 0, sizeof *out);
     size_t hl;
-    int e = head_end(buf, len, &hl);
-    if (e <= 0) return e;
     cursor c, line;
-    cur_init(&c, buf, hl);
-    if (!next_line(&c, &line) || !take_word(&line, out->method, sizeof out->method) ||
-        !take_literal(&line, " ") || !take_word(&line, out->path, sizeof out->path) ||
-        !take_literal(&line, " ") || !take_version(&line) || !cur_empty(&line))
+    int e = first_line(buf, len, &hl, &c, &line);
+    if (e <= 0) return e;
+    if (!take_word(&line, out->method, sizeof out->method) || !take_literal(&line, " ") ||
+        !take_word(&line, out->path, sizeof out->path) || !take_literal(&line, " ") ||
+        !take_version(&line) || !cur_empty(&line))
         return -1;
     for (const char *m = out->method; *m; m++)
         if (*m < 'A' || *m > 'Z') return -1;
@@ -124,14 +132,11 @@ int http_parse_request_head(const uint8_t *buf, size_t len, size_t max_body,
 int http_parse_response_head(const uint8_t *buf, size_t len, http_response_head *out) {
     memset(out, 0, sizeof *out);
     size_t hl;
-    int e = head_end(buf, len, &hl);
-    if (e <= 0) return e;
     cursor c, line;
-    cur_init(&c, buf, hl);
+    int e = first_line(buf, len, &hl, &c, &line);
+    if (e <= 0) return e;
     uint8_t d[3];
-    if (!next_line(&c, &line) || !take_version(&line) || !take_literal(&line, " ") ||
-        !cur_copy(&line, d, 3))
-        return -1;
+    if (!take_version(&line) || !take_literal(&line, " ") || !cur_copy(&line, d, 3)) return -1;
     for (int i = 0; i < 3; i++)
         if (d[i] < '0' || d[i] > '9') return -1;
     out->status = (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');

@@ -764,13 +764,7 @@ int cmd_serve(int argc, char **argv) {
         cli_err("serve: note: --http speaks HTTP/1.1 only; clients that negotiate h2 will not "
                 "understand the answers");
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    sa.sa_handler = on_signal; /* no SA_RESTART: poll() wakes up */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_catch_stop_signals(on_signal);
 
     char where[128];
     int lfd = open_listener(&o, where, sizeof where);
