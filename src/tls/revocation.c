@@ -6,7 +6,6 @@
  * a reference for the length of its chain validation, so a reload never
  * changes a list under a validation in progress and the old set goes away
  * with its last user. */
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -15,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io/dir_list.h"
 #include "tls/tls.h"
 #include "x509/crl.h"
 #include "x509/pem.h"
@@ -94,8 +94,7 @@ static bool same_crls(const crl_set *a, const crl_set *b) {
     size_t na = a ? a->count : 0, nb = b ? b->count : 0;
     if (na != nb) return false;
     for (size_t i = 0; i < na; i++)
-        if (a->lens[i] != b->lens[i] || memcmp(a->der[i], b->der[i], a->lens[i]) != 0)
-            return false;
+        if (a->lens[i] != b->lens[i] || memcmp(a->der[i], b->der[i], a->lens[i]) != 0) return false;
     return true;
 }
 
@@ -204,12 +203,6 @@ int certa_config_add_crl_pem(certa_config *cfg, const char *pem, size_t len) {
     return CERTA_OK;
 }
 
-static bool has_crl_ext(const char *name) {
-    size_t n = strlen(name);
-    return (n > 4 && (!strcmp(name + n - 4, ".crl") || !strcmp(name + n - 4, ".pem") ||
-                      !strcmp(name + n - 4, ".der")));
-}
-
 static int add_file(certa_config *cfg, crl_set *s, size_t cap, const char *path) {
     char *text;
     size_t len;
@@ -221,41 +214,21 @@ static int add_file(certa_config *cfg, crl_set *s, size_t cap, const char *path)
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int add_dir(certa_config *cfg, crl_set *s, size_t cap, const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d)
+    static const char *const exts[] = {".crl", ".pem", ".der", NULL};
+    dir_list files;
+    int lr = dir_list_read(&files, dir, exts, MAX_CRL_DIR_FILES);
+    if (lr == -1)
         return config_err(cfg, CERTA_E_FILE, "cannot open the CRL directory '%.200s': %s", dir,
                           strerror(errno));
-    char **names = calloc(MAX_CRL_DIR_FILES, sizeof *names);
-    size_t n = 0;
-    int rc = names ? CERTA_OK : CERTA_E_NOMEM;
-    struct dirent *e;
-    while (rc == CERTA_OK && n < MAX_CRL_DIR_FILES && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || !has_crl_ext(e->d_name)) continue;
-        if (!(names[n] = strdup(e->d_name)))
-            rc = CERTA_E_NOMEM;
-        else
-            n++;
-    }
-    closedir(d);
-    if (rc == CERTA_OK) qsort(names, n, sizeof *names, cmp_str); /* a stable order */
-    for (size_t i = 0; rc == CERTA_OK && i < n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        rc = add_file(cfg, s, cap, path);
-    }
-    for (size_t i = 0; names && i < n; i++)
-        free(names[i]);
-    free(names);
-    if (rc == CERTA_OK && n == 0)
-        rc = config_err(cfg, CERTA_E_CONFIG,
-                        "the CRL directory '%.200s' has no *.crl, *.pem or "
-                        "*.der file",
-                        dir);
+    if (lr != 0) return CERTA_E_NOMEM;
+    int rc = files.count
+                 ? CERTA_OK
+                 : config_err(cfg, CERTA_E_CONFIG,
+                              "the CRL directory '%.200s' has no *.crl, *.pem or *.der file", dir);
+    for (size_t i = 0; rc == CERTA_OK && i < files.count; i++)
+        rc = add_file(cfg, s, cap, files.paths[i]);
+    dir_list_free(&files);
     return rc;
 }
 

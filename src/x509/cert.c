@@ -388,3 +388,18 @@ int x509_spki_pin(const x509_cert *cert, char *out, size_t cap) {
     out[plen + (size_t)n] = '\0';
     return 0;
 }
+
+void x509_serial_short(const cursor *serial, char *out, size_t cap) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0, shown = serial->len > 8 ? 8 : serial->len;
+    if (cap == 0) return;
+    for (size_t i = 0; i < shown && n + 3 < cap; i++) {
+        out[n++] = hex[serial->data[i] >> 4];
+        out[n++] = hex[serial->data[i] & 15];
+    }
+    if (serial->len > shown && n + 4 < cap) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+}

@@ -25,6 +25,10 @@ typedef struct x509_cert {
  * Returns 0 or -1 (malformed). */
 int x509_parse(x509_cert *cert, const uint8_t *der, size_t len);
 
+/* A serial for sentences: its first 8 bytes in hex, "..." when longer
+ * ("2F698EF7B66E7EC9..."). serial is INTEGER contents, as in x509_cert. */
+void x509_serial_short(const cursor *serial, char *out, size_t cap);
+
 /* RFC 4514-style one-line rendering, e.g. "CN=api.internal, O=Example".
  * name is a Name element as in x509_cert.subject. Returns 0 or -1. */
 int x509_name_to_string(const cursor *name, char *out, size_t cap);

@@ -231,19 +231,8 @@ static void span_text(int64_t secs, char *out, size_t cap) {
 /* "leaf 'CN=web' (serial 7B00...)" */
 static void leaf_label(const x509_cert *leaf, char *out, size_t cap) {
     char subject[200], serial[48];
-    static const char hex[] = "0123456789ABCDEF";
     if (x509_name_to_string(&leaf->subject, subject, sizeof subject) != 0) strcpy(subject, "?");
-    size_t n = 0;
-    for (size_t i = 0; i < leaf->serial.len && n + 5 < sizeof serial; i++) {
-        if (i == 8 && leaf->serial.len > 9) {
-            memcpy(serial + n, "...", 3);
-            n += 3;
-            break;
-        }
-        serial[n++] = hex[leaf->serial.data[i] >> 4];
-        serial[n++] = hex[leaf->serial.data[i] & 15];
-    }
-    serial[n] = '\0';
+    x509_serial_short(&leaf->serial, serial, sizeof serial);
     snprintf(out, cap, "'%s' (serial %s)", subject, serial);
 }
 

@@ -18,7 +18,8 @@
  */
 #include "x509/trust.h"
 
-#include <dirent.h>
+#include "io/dir_list.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -241,78 +242,29 @@ static int trust_load_file(certa_trust *t, const char *path, bool lenient, size_
     return rc;
 }
 
-static bool has_trust_ext(const char *name) {
-    static const char *const exts[] = {".pem", ".crt", ".cer"};
-    size_t n = strlen(name);
-    for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
-        if (n > 4 && strcmp(name + n - 4, exts[i]) == 0) return true;
-    return false;
-}
-
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int trust_load_dir(certa_trust *t, const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) {
+    static const char *const exts[] = {".pem", ".crt", ".cer", NULL};
+    dir_list files;
+    int lr = dir_list_read(&files, dir, exts, TRUST_MAX_DIR_FILES);
+    if (lr == -1) {
         err_set(t, "cannot open directory %s: %s", dir, strerror(errno));
         return CERTA_E_FILE;
     }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = CERTA_OK;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || !has_trust_ext(e->d_name)) continue;
-        if (n == TRUST_MAX_DIR_FILES) break;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 32;
-            char **nn = realloc(names, ncap * sizeof *nn);
-            if (!nn) {
-                rc = CERTA_E_NOMEM;
-                break;
-            }
-            names = nn;
-            cap = ncap;
-        }
-        if (!(names[n] = strdup(e->d_name))) {
-            rc = CERTA_E_NOMEM;
-            break;
-        }
-        n++;
-    }
-    closedir(d);
-    if (rc != CERTA_OK) {
+    if (lr != 0) {
         err_set(t, "out of memory listing %s", dir);
-        goto done;
+        return CERTA_E_NOMEM;
     }
-    if (n == 0) {
+    int rc = CERTA_OK;
+    if (files.count == 0) {
         err_set(t, "no *.pem, *.crt or *.cer files in directory %s", dir);
         rc = CERTA_E_TRUST_EMPTY;
         goto done;
     }
-    qsort(names, n, sizeof *names, cmp_str);
-
     size_t loaded = 0, failed = 0;
     char problems[sizeof t->err] = "";
-    for (size_t i = 0; i < n; i++) {
-        size_t plen = strlen(dir) + 1 + strlen(names[i]) + 1;
-        char *path = malloc(plen);
-        if (!path) {
-            rc = CERTA_E_NOMEM;
-            err_set(t, "out of memory loading %s", dir);
-            goto done;
-        }
-        snprintf(path, plen, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
-        struct stat st;
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) { /* dangling link, subdirectory */
-            free(path);
-            continue;
-        }
+    for (size_t i = 0; i < files.count; i++) {
         size_t parsed = 0;
-        int r = trust_load_file(t, path, false, &parsed);
-        free(path);
+        int r = trust_load_file(t, files.paths[i], false, &parsed);
         if (r == CERTA_E_NOMEM) {
             rc = r;
             goto done;
@@ -334,9 +286,7 @@ static int trust_load_dir(certa_trust *t, const char *dir) {
         t->err[0] = '\0';
     }
 done:
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    dir_list_free(&files);
     return rc;
 }
 

@@ -743,20 +743,6 @@ bad:
 static crypto_key *node_key(node *nd);
 
 /* A serial number as hex, shortened to its first 16 digits and "..." when longer. */
-static void serial_text(const cursor *serial, char *out, size_t cap) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0, shown = serial->len > 8 ? 8 : serial->len;
-    for (size_t i = 0; i < shown && n + 3 < cap; i++) {
-        out[n++] = hex[serial->data[i] >> 4];
-        out[n++] = hex[serial->data[i] & 15];
-    }
-    if (serial->len > shown && n + 4 < cap) {
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
-}
-
 /* Subjects may be long: the note is cut to its buffer, on purpose. */
 __attribute__((format(printf, 2, 3))) static void note_unknown(vctx *v, const char *fmt, ...) {
     va_list ap;
@@ -802,7 +788,7 @@ static int crl_check(vctx *v, size_t i, int depth) {
         int reason = -1;
         if (!bad && x509_crl_find(crl, &c->cert.serial, &t, &reason)) {
             char serial[2 * 20 + 4], age[32];
-            serial_text(&c->cert.serial, serial, sizeof serial);
+            x509_serial_short(&c->cert.serial, serial, sizeof serial);
             civil(t, when, sizeof when);
             span(v->now > t ? v->now - t : 0, rel, sizeof rel);
             span(v->now > crl->this_update ? v->now - crl->this_update : 0, age, sizeof age);
