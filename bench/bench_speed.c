@@ -29,6 +29,7 @@
 
 #include "crypto/crypto.h"
 #include "x509/cert.h"
+#include "x509/issue.h"
 #include "x509/ocsp.h"
 
 /* The TLS 1.2 cases' suite (OpenSSL's name; certa takes it too). */
@@ -736,6 +737,89 @@ static void profile_ocsp(int n, bool ocsp) {
     ocsp_bench_free(&o);
 }
 
+/* ---- CRLs ---------------------------------------------------------------- */
+
+#define CRL_ENTRIES 10000
+
+/* A CRL of the OCSP case's CA listing CRL_ENTRIES serials, none the leaf's
+ * (a big CA's CRL: every check is a miss, the costly case). */
+static void crl_bench_build(const ocsp_bench *o, uint8_t **der, size_t *len) {
+    x509_cert ca;
+    if (x509_parse(&ca, o->ca.der, o->ca.der_len) != 0) die("CRL case: parse the CA");
+    char *pem = key_pem(o->ca.key);
+    crypto_key *key = key_from_pem(pem, strlen(pem));
+    free(pem);
+    uint8_t key_id[X509_MAX_KEY_ID];
+    size_t key_id_len;
+    if (!key || x509_cert_key_id(&ca, key_id, &key_id_len) != 0) die("CRL case: CA key");
+    static uint8_t serials[CRL_ENTRIES][16];
+    static x509_revoked list[CRL_ENTRIES];
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < CRL_ENTRIES; i++) {
+        if (crypto_random(serials[i], sizeof serials[i]) != 0) die("CRL case: random");
+        serials[i][0] = (uint8_t)(0x40 | (serials[i][0] & 0x3f)); /* 16 bytes, positive */
+        list[i] = (x509_revoked){serials[i], sizeof serials[i], now - 3600, 1};
+    }
+    x509_crl_params p = {.issuer = ca.subject.data,
+                         .issuer_len = ca.subject.len,
+                         .issuer_key_id = key_id,
+                         .issuer_key_id_len = key_id_len,
+                         .this_update = now - 60,
+                         .next_update = now + 86400,
+                         .crl_number = 1,
+                         .revoked = list,
+                         .n_revoked = CRL_ENTRIES};
+    if (x509_crl_build(&p, key, der, len) != 0) die("CRL case: build the CRL");
+    key_free(key);
+}
+
+/* A full handshake whose client checks the server's chain against a CRL of
+ * CRL_ENTRIES entries (handshake_full_crl), next to the same chain without
+ * a CRL (handshake_full_chain): the CRL's cost per handshake. */
+static void crl_case(const char *name) {
+    ocsp_bench o;
+    ocsp_bench_init(&o);
+    uint8_t *crl;
+    size_t crl_len;
+    crl_bench_build(&o, &crl, &crl_len);
+    bench_setup with;
+    memset(&with, 0, sizeof with);
+    with.certa_srv = ocsp_bench_config(true, &o);
+    with.certa_cli = ocsp_bench_config(false, &o);
+    if (certa_config_add_crl_der(with.certa_cli, crl, crl_len) != 0 ||
+        certa_config_set_revocation(with.certa_cli, CERTA_REVOCATION_REQUIRE) != 0)
+        die(certa_config_error_text(with.certa_cli));
+    /* require: the handshake fails unless the CRL was found, checked and fresh */
+    ocsp_bench_check(&with, "crl (require)", "none");
+    bench_setup *set[3] = {&o.full, &o.chain, &with};
+    double save = secs, best[3] = {0, 0, 0};
+    secs = 0.1;
+    for (int i = 0; i < 3; i++)
+        certa_handshake_rate(set[i]);
+    secs = save / rounds;
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < 3; i++) {
+            double v = certa_handshake_rate(set[i]);
+            if (v > best[i]) best[i] = v;
+        }
+    secs = save;
+    double full = best[0], chain = best[1], rate = best[2];
+    printf("%s certa=%.0f handshake_full=%.0f handshake_full_chain=%.0f cost_vs_chain=%.3f "
+           "crl_of_full=%.1f%%\n",
+           name, rate, full, chain, chain / rate, 100 * (1 / rate - 1 / chain) * full);
+    fprintf(stderr,
+            "  %s: handshakes/s, TLS 1.3, x25519, P-256 leaf from a trusted P-256 CA; the "
+            "client checks the chain against a %zu-byte CRL of %d entries (revocation "
+            "require); crl_of_full = (1/crl - 1/chain) * handshake_full: the CRL's time per "
+            "handshake as a share of a pinned full handshake\n",
+            name, crl_len, CRL_ENTRIES);
+    fflush(stdout);
+    certa_config_free(with.certa_srv);
+    certa_config_free(with.certa_cli);
+    free(crl);
+    ocsp_bench_free(&o);
+}
+
 /* ---- bulk data ----------------------------------------------------------- */
 
 #define CHUNK 16384
@@ -924,6 +1008,7 @@ int main(int argc, char **argv) {
     }
     if (all || !strcmp(what, "handshake") || !strcmp(what, "ocsp"))
         ocsp_case("handshake_full_ocsp");
+    if (all || !strcmp(what, "handshake") || !strcmp(what, "crl")) crl_case("handshake_full_crl");
     if (all || !strcmp(what, "handshake") || !strcmp(what, "pq")) {
         hybrid_case("handshake_full_x25519mlkem768", false);
         hybrid_case("handshake_resumed_x25519mlkem768", true);

@@ -1,6 +1,7 @@
 /* Handshake pieces both sides share: extension blocks, the Certificate
  * message, CertificateVerify over the transcript, and Finished. */
 #include "tls/tls.h"
+#include "x509/verify.h"
 #include "x509/cert.h"
 #include "x509/trust.h"
 
@@ -258,8 +259,9 @@ static int validate_chain(certa_conn *c) {
     if (mode == CERTA_REVOCATION_PREFER && params.crl_count == 0)
         params.revocation = CERTA_REVOCATION_OFF;
     certa_verify_result res;
-    int code = certa_verify_chain(trust, (const uint8_t *const *)c->peer_certs, c->peer_cert_lens,
-                                  c->peer_cert_count, &params, &res);
+    int code =
+        x509_verify_chain_indexed(trust, (const uint8_t *const *)c->peer_certs, c->peer_cert_lens,
+                                  c->peer_cert_count, &params, crl_set_indexes(crls), &res);
     crl_set_release(crls);
     if (code != CERTA_OK)
         return conn_fail(c, code, alert_for_error(code), "the %s's certificate was refused: %s",

@@ -17,6 +17,7 @@
 #include "io/dir_list.h"
 #include "tls/tls.h"
 #include "x509/crl.h"
+#include "x509/crl_index.h"
 #include "x509/pem.h"
 
 #define MAX_CRLS 1024 /* CRLs in one set */
@@ -27,14 +28,19 @@ struct crl_set {
     size_t count;
     uint8_t **der;
     size_t *lens;
+    crl_index **ix; /* each CRL parsed, sorted and its signature remembered (crl_index.h) */
 };
 
 static void set_free(crl_set *s) {
     if (!s) return;
-    for (size_t i = 0; i < s->count; i++)
+    for (size_t i = 0; i < s->count; i++) {
         free(s->der[i]);
+        if (s->ix[i]) crl_index_destroy(s->ix[i]);
+        free(s->ix[i]);
+    }
     free(s->der);
     free(s->lens);
+    free(s->ix);
     free(s);
 }
 
@@ -56,6 +62,10 @@ size_t crl_set_items(const crl_set *s, const uint8_t *const **der, const size_t 
     return s ? s->count : 0;
 }
 
+crl_index *const *crl_set_indexes(const crl_set *s) {
+    return s ? s->ix : NULL;
+}
+
 /* A new empty set with room for cap CRLs. */
 static crl_set *set_new(size_t cap) {
     crl_set *s = calloc(1, sizeof *s);
@@ -63,7 +73,8 @@ static crl_set *set_new(size_t cap) {
     atomic_init(&s->refs, 1);
     s->der = calloc(cap ? cap : 1, sizeof *s->der);
     s->lens = calloc(cap ? cap : 1, sizeof *s->lens);
-    if (!s->der || !s->lens) {
+    s->ix = calloc(cap ? cap : 1, sizeof *s->ix);
+    if (!s->der || !s->lens || !s->ix) {
         set_free(s);
         return NULL;
     }
@@ -73,8 +84,13 @@ static crl_set *set_new(size_t cap) {
 /* Takes ownership of der (freed on failure). */
 static int set_push(certa_config *cfg, crl_set *s, size_t cap, uint8_t *der, size_t len,
                     const char *where) {
-    x509_crl crl;
-    if (x509_crl_parse(&crl, der, len) != 0) {
+    crl_index *ix = malloc(sizeof *ix);
+    if (!ix) {
+        free(der);
+        return CERTA_E_NOMEM;
+    }
+    if (crl_index_init(ix, der, len) != 0) {
+        free(ix);
         free(der);
         return config_err(cfg, CERTA_E_CONFIG,
                           "%s is not a DER CertificateList (RFC 5280 §5): fetch the CRL again, or "
@@ -82,10 +98,13 @@ static int set_push(certa_config *cfg, crl_set *s, size_t cap, uint8_t *der, siz
                           where);
     }
     if (s->count == cap) {
+        crl_index_destroy(ix);
+        free(ix);
         free(der);
         return config_err(cfg, CERTA_E_CONFIG, "more than %d CRLs", MAX_CRLS);
     }
     s->der[s->count] = der;
+    s->ix[s->count] = ix;
     s->lens[s->count++] = len;
     return CERTA_OK;
 }
@@ -118,14 +137,12 @@ static crl_set *set_copy(certa_config *cfg, size_t extra, size_t *cap) {
     *cap = have + extra > MAX_CRLS ? MAX_CRLS : have + extra;
     crl_set *s = set_new(*cap);
     for (size_t i = 0; s && i < have && i < *cap; i++) {
-        if (!(s->der[i] = malloc(cur->lens[i]))) {
+        uint8_t *der = malloc(cur->lens[i]);
+        if (der) memcpy(der, cur->der[i], cur->lens[i]);
+        if (!der || set_push(cfg, s, *cap, der, cur->lens[i], "a CRL") != CERTA_OK) {
             set_free(s);
             s = NULL;
-            break;
         }
-        memcpy(s->der[i], cur->der[i], cur->lens[i]);
-        s->lens[i] = cur->lens[i];
-        s->count++;
     }
     crl_set_release(cur);
     return s;

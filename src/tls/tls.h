@@ -722,6 +722,8 @@ int peer_certificate_check(certa_conn *c);
 crl_set *config_crls_acquire(certa_config *cfg);
 void crl_set_release(crl_set *s);
 size_t crl_set_items(const crl_set *s, const uint8_t *const **der, const size_t **lens);
+/* The set's prepared CRLs, in the order of crl_set_items (x509/crl_index.h). */
+struct crl_index *const *crl_set_indexes(const crl_set *s);
 void config_crls_free(certa_config *cfg);
 /* The mode that applies to c's peer (DEFAULT resolved). */
 certa_revocation conn_revocation_mode(const certa_conn *c, size_t crl_count);

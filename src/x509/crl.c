@@ -122,16 +122,26 @@ static int entry_reason(cursor entry) {
     return -1;
 }
 
+bool x509_crl_next_entry(cursor *list, cursor *serial, cursor *rest) {
+    cursor tmp = *list, entry;
+    if (!der_get(&tmp, DER_SEQUENCE, &entry) || !der_get(&entry, DER_INTEGER, serial)) return false;
+    *rest = entry;
+    *list = tmp;
+    return true;
+}
+
+void x509_crl_entry_details(cursor rest, int64_t *when, int *reason) {
+    int64_t t = 0;
+    bool timed = der_get_time(&rest, &t);
+    if (when) *when = timed ? t : 0;
+    if (reason) *reason = timed ? entry_reason(rest) : -1;
+}
+
 bool x509_crl_find(const x509_crl *crl, const cursor *serial, int64_t *when, int *reason) {
-    cursor list = crl->revoked, entry, s;
-    while (!cur_empty(&list)) {
-        if (!der_get(&list, DER_SEQUENCE, &entry) || !der_get(&entry, DER_INTEGER, &s))
-            return false;
+    cursor list = crl->revoked, s, rest;
+    while (x509_crl_next_entry(&list, &s, &rest)) {
         if (s.len == serial->len && memcmp(s.data, serial->data, s.len) == 0) {
-            int64_t t = 0;
-            bool timed = der_get_time(&entry, &t);
-            if (when) *when = timed ? t : 0;
-            if (reason) *reason = timed ? entry_reason(entry) : -1;
+            x509_crl_entry_details(rest, when, reason);
             return true;
         }
     }

@@ -28,4 +28,11 @@ bool x509_crl_lists(const x509_crl *crl, const cursor *serial, int64_t *when);
 /* The same, also giving the entry's reasonCode (CRLReason, -1 if none). */
 bool x509_crl_find(const x509_crl *crl, const cursor *serial, int64_t *when, int *reason);
 
+/* The next revokedCertificates entry of list (crl.revoked contents): its
+ * serial (INTEGER contents) and the rest of the entry (revocationDate and
+ * extensions); false at the end or on a malformed entry. */
+bool x509_crl_next_entry(cursor *list, cursor *serial, cursor *rest);
+/* The revocation date and reasonCode (-1 if none) of an entry's rest. */
+void x509_crl_entry_details(cursor rest, int64_t *when, int *reason);
+
 #endif

@@ -27,6 +27,7 @@
 #include "x509/extensions.h"
 #include "x509/names.h"
 #include "x509/trust.h"
+#include "x509/verify.h"
 
 #define DEFAULT_MAX_DEPTH 10
 #define DEFAULT_MAX_WORK 1000
@@ -70,8 +71,9 @@ typedef struct vctx {
     char best[512];
     x509_crl *crls; /* params->crl_count, parsed */
     bool *crl_ok;
-    bool leaf_is_anchor; /* the leaf is itself trusted (directly pinned by the user) */
-    uint32_t unknown;    /* path positions whose revocation status is unknown */
+    crl_index *const *ix; /* prepared CRLs (a config's set), or NULL */
+    bool leaf_is_anchor;  /* the leaf is itself trusted (directly pinned by the user) */
+    uint32_t unknown;     /* path positions whose revocation status is unknown */
     char unknown_text[384];
 } vctx;
 
@@ -768,8 +770,9 @@ static int crl_check(vctx *v, size_t i, int depth) {
         crypto_key *key = node_key(is);
         if (key == NULL || v->work >= v->max_work) continue;
         v->work++;
-        if (sig_verify_x509(crl->sig_alg.data, crl->sig_alg.len, key, crl->tbs.data, crl->tbs.len,
-                            crl->sig.data, crl->sig.len) != 0)
+        if (v->ix ? crl_index_verify(v->ix[k], &is->cert, key) != 0
+                  : sig_verify_x509(crl->sig_alg.data, crl->sig_alg.len, key, crl->tbs.data,
+                                    crl->tbs.len, crl->sig.data, crl->sig.len) != 0)
             continue; /* another CA's CRL under the same name, or a forged one */
         const char *bad = NULL;
         if (!same_bytes(&crl->tbs_sig_alg, &crl->sig_alg))
@@ -786,7 +789,9 @@ static int crl_check(vctx *v, size_t i, int depth) {
             bad = "is not yet valid (thisUpdate is in the future)";
         int64_t t = 0;
         int reason = -1;
-        if (!bad && x509_crl_find(crl, &c->cert.serial, &t, &reason)) {
+        bool listed = v->ix ? crl_index_find(v->ix[k], &c->cert.serial, &t, &reason)
+                            : x509_crl_find(crl, &c->cert.serial, &t, &reason);
+        if (!bad && listed) {
             char serial[2 * 20 + 4], age[32];
             x509_serial_short(&c->cert.serial, serial, sizeof serial);
             civil(t, when, sizeof when);
@@ -1032,6 +1037,12 @@ static int finish(certa_verify_result *r, int code, const char *text) {
 int certa_verify_chain(const certa_trust *trust, const uint8_t *const *chain, const size_t *lens,
                        size_t count, const certa_verify_params *params,
                        certa_verify_result *result) {
+    return x509_verify_chain_indexed(trust, chain, lens, count, params, NULL, result);
+}
+
+int x509_verify_chain_indexed(const certa_trust *trust, const uint8_t *const *chain,
+                              const size_t *lens, size_t count, const certa_verify_params *params,
+                              crl_index *const *indexes, certa_verify_result *result) {
     if (result == NULL) return CERTA_E_INVALID_ARGUMENT;
     memset(result, 0, sizeof *result);
     if (trust == NULL || chain == NULL || lens == NULL || count == 0 || params == NULL)
@@ -1067,9 +1078,16 @@ int certa_verify_chain(const certa_trust *trust, const uint8_t *const *chain, co
         code = finish(result, CERTA_E_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t k = 0; k < params->crl_count; k++)
-        v.crl_ok[k] = params->crls[k] != NULL &&
-                      x509_crl_parse(&v.crls[k], params->crls[k], params->crl_lens[k]) == 0;
+    v.ix = indexes;
+    for (size_t k = 0; k < params->crl_count; k++) {
+        if (indexes) { /* parsed when the set was made */
+            v.crl_ok[k] = indexes[k] != NULL;
+            if (indexes[k]) v.crls[k] = indexes[k]->crl;
+        } else {
+            v.crl_ok[k] = params->crls[k] != NULL &&
+                          x509_crl_parse(&v.crls[k], params->crls[k], params->crl_lens[k]) == 0;
+        }
+    }
     for (size_t i = 0; i < v.n; i++) {
         node *nd = &v.nodes[i];
         const uint8_t *der;
