@@ -475,9 +475,35 @@ void certa_config_set_tickets(certa_config *cfg, unsigned count);
 /* Lifetime of a ticket and of a resumable identity check, in seconds
  * (default 7200; at most 604800, RFC 8446 §4.6.1). */
 void certa_config_set_ticket_lifetime(certa_config *cfg, uint32_t seconds);
-/* The 32-byte key tickets are sealed with (AES-256-GCM). Random per config
- * by default; set the same key on several configs (a reload) or processes to
- * let them resume each other's tickets. */
+/* Session-ticket keys (AES-256-GCM) that rotate. A ring seals each new
+ * ticket with its newest key whose epoch has come and opens tickets under
+ * every key it still holds; a key replaced by a newer one is kept until the
+ * tickets it sealed have expired (the newer key's epoch + the ticket
+ * lifetime), then erased (zeroized). By default each config has its own
+ * ring: one random key, a new one every 6 hours (certa_config_set_ticket_rotation
+ * changes that; 0 = never). Share one ring between configs (reloads) or
+ * give several processes the same keys (a key file: certa_ticket_keys_set)
+ * to let them resume each other's tickets. */
+typedef struct certa_ticket_keys certa_ticket_keys;
+/* A ring with one fresh random key, adding a new one every rotate_seconds
+ * when it seals (0: only by certa_ticket_keys_rotate / _set). */
+certa_ticket_keys *certa_ticket_keys_new(uint32_t rotate_seconds);
+/* Drops the caller's reference (configs hold their own). */
+void certa_ticket_keys_free(certa_ticket_keys *keys);
+/* Replaces the keys: key[i] seals from epochs[i] (seconds since the epoch;
+ * a future epoch lets a fleet hold a key before it is used). 1..32 keys. */
+int certa_ticket_keys_set(certa_ticket_keys *keys, const uint8_t (*key)[32], const int64_t *epochs,
+                          size_t count);
+/* Adds a random key sealing from now; the older ones keep opening. */
+int certa_ticket_keys_rotate(certa_ticket_keys *keys);
+size_t certa_ticket_keys_count(const certa_ticket_keys *keys);
+/* The clock certa_ticket_keys_rotate dates keys with (default time()). */
+void certa_ticket_keys_set_time_fn(certa_ticket_keys *keys, int64_t (*fn)(void *arg), void *arg);
+/* The ring the config's tickets use (the config takes a reference). */
+int certa_config_set_ticket_keys(certa_config *cfg, certa_ticket_keys *keys);
+/* How often the config's own ring rotates (seconds, default 21600; 0: never). */
+void certa_config_set_ticket_rotation(certa_config *cfg, uint32_t seconds);
+/* One fixed 32-byte key, not rotating (a ring holding only it). */
 int certa_config_set_ticket_key(certa_config *cfg, const uint8_t key[32]);
 /* Client: remember tickets per server name in the config (default 32
  * tickets, 0 = off); certa_client_new then offers one for its server name.

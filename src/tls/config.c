@@ -1,4 +1,5 @@
 /* The shared, read-only-once-used configuration. */
+#include "tls/ticket_keys.h"
 #include "tls/tls.h"
 #include "x509/cert.h"
 #include "x509/pem.h"
@@ -66,7 +67,7 @@ certa_config *certa_config_new(void) {
     pthread_mutex_init(&cfg->trust_lock, NULL);
     cfg->tickets = DEFAULT_TICKETS;
     cfg->ticket_lifetime = DEFAULT_TICKET_LIFETIME;
-    cfg->ticket_key_ok = crypto_random(cfg->ticket_key, sizeof cfg->ticket_key) == 0;
+    cfg->ticket_keys = ticket_keys_default(); /* its own, rotating every 6 h */
     cfg->cache.cap = DEFAULT_SESSION_CACHE;
     pthread_mutex_init(&cfg->cache.lock, NULL);
     /* Offering to decompress costs nothing until a peer compresses; brotli
@@ -100,6 +101,7 @@ void certa_config_free(certa_config *cfg) {
         }
     pthread_mutex_destroy(&cfg->cert_cache_lock);
     ocsp_sig_cache_destroy(&cfg->ocsp_cache);
+    certa_ticket_keys_free(cfg->ticket_keys);
     config_crls_free(cfg);
     crypto_zero(cfg, sizeof *cfg);
     free(cfg);

@@ -3,6 +3,7 @@
  * client's per-server-name cache, and the NewSessionTicket message both
  * ways. The handshake side (offering and accepting a PSK) is in client.c
  * and server.c. */
+#include "tls/ticket_keys.h"
 #include "tls/tls.h"
 
 #include <stdio.h>
@@ -110,8 +111,13 @@ bad:
     return -1;
 }
 
+/* A ticket: the sealing key's id, a nonce, and the session state sealed
+ * with AES-256-GCM under that key. */
 int ticket_seal(const certa_config *cfg, const session_state *s, builder *b) {
-    if (!cfg->ticket_key_ok) return -1;
+    ticket_key key;
+    if (!cfg->ticket_keys || ticket_keys_sealing(cfg->ticket_keys, cfg->time_fn(cfg->time_arg),
+                                                 cfg->ticket_lifetime, &key) != 0)
+        return -1;
     builder plain;
     bld_init_alloc(&plain, 512);
     session_state copy = *s;
@@ -123,7 +129,8 @@ int ticket_seal(const certa_config *cfg, const session_state *s, builder *b) {
     aead_ctx aead = {0};
     int r = -1;
     if (bld_ok(&plain) && config_random(cfg, nonce, sizeof nonce) == 0 &&
-        aead_init(&aead, AEAD_AES256GCM, cfg->ticket_key, true) == 0) {
+        aead_init(&aead, AEAD_AES256GCM, key.key, true) == 0) {
+        bld_bytes(b, key.id, sizeof key.id);
         bld_bytes(b, nonce, sizeof nonce);
         uint8_t *out = bld_reserve(b, plain.len + CRYPTO_AEAD_TAG);
         if (out &&
@@ -131,24 +138,33 @@ int ticket_seal(const certa_config *cfg, const session_state *s, builder *b) {
             r = 0;
     }
     aead_free(&aead);
+    crypto_zero(&key, sizeof key);
     bld_free(&plain); /* zeroizes: it held the PSK */
     return r;
 }
 
 int ticket_open(const certa_config *cfg, const uint8_t *ticket, size_t len, session_state *s) {
-    if (!cfg->ticket_key_ok || len < CRYPTO_AEAD_NONCE + CRYPTO_AEAD_TAG + 1 || len > 4096)
+    const size_t head = TICKET_KEY_ID + CRYPTO_AEAD_NONCE;
+    ticket_key key;
+    if (!cfg->ticket_keys || len < head + CRYPTO_AEAD_TAG + 1 || len > 4096 ||
+        ticket_keys_find(cfg->ticket_keys, ticket, cfg->time_fn(cfg->time_arg),
+                         cfg->ticket_lifetime, &key) != 0) /* rotated out, or not ours */
         return -1;
-    size_t plain_len = len - CRYPTO_AEAD_NONCE - CRYPTO_AEAD_TAG;
+    size_t plain_len = len - head - CRYPTO_AEAD_TAG;
     uint8_t *plain = malloc(plain_len + CRYPTO_AEAD_TAG);
-    if (!plain) return -1;
+    if (!plain) {
+        crypto_zero(&key, sizeof key);
+        return -1;
+    }
     aead_ctx aead = {0};
     int r = -1;
-    if (aead_init(&aead, AEAD_AES256GCM, cfg->ticket_key, false) == 0 &&
-        aead_open(&aead, ticket, ticket_aad, sizeof ticket_aad, ticket + CRYPTO_AEAD_NONCE,
-                  len - CRYPTO_AEAD_NONCE, plain) == 0 &&
+    if (aead_init(&aead, AEAD_AES256GCM, key.key, false) == 0 &&
+        aead_open(&aead, ticket + TICKET_KEY_ID, ticket_aad, sizeof ticket_aad, ticket + head,
+                  len - head, plain) == 0 &&
         session_decode(plain, plain_len, s) == 0 && s->ticket_len == 0)
         r = 0;
     aead_free(&aead);
+    crypto_zero(&key, sizeof key);
     crypto_zero(plain, plain_len + CRYPTO_AEAD_TAG);
     free(plain);
     if (r) crypto_zero(s, sizeof *s);
@@ -252,7 +268,7 @@ static uint32_t ticket_lifetime(const certa_conn *c, int64_t t) {
 
 int send_session_tickets(certa_conn *c) {
     const certa_config *cfg = c->cfg;
-    if (cfg->tickets == 0 || !cfg->ticket_key_ok) return 0;
+    if (cfg->tickets == 0 || !cfg->ticket_keys) return 0;
     int64_t t = now(c);
     uint32_t lifetime = ticket_lifetime(c, t);
     if (lifetime == 0) return 0;
@@ -519,9 +535,29 @@ void certa_config_set_ticket_lifetime(certa_config *cfg, uint32_t seconds) {
 int certa_config_set_ticket_key(certa_config *cfg, const uint8_t key[32]) {
     CHECK_MUTABLE(cfg);
     if (!key) return CERTA_E_INVALID_ARGUMENT;
-    memcpy(cfg->ticket_key, key, 32);
-    cfg->ticket_key_ok = true;
+    certa_ticket_keys *ring = certa_ticket_keys_new(0); /* that key alone, not rotating */
+    const int64_t epoch = 0;
+    if (!ring) return CERTA_E_NOMEM;
+    int rc = certa_ticket_keys_set(ring, (const uint8_t(*)[32])key, &epoch, 1);
+    if (rc == CERTA_OK) rc = certa_config_set_ticket_keys(cfg, ring);
+    certa_ticket_keys_free(ring); /* the config holds its own reference */
+    return rc;
+}
+
+int certa_config_set_ticket_keys(certa_config *cfg, certa_ticket_keys *keys) {
+    CHECK_MUTABLE(cfg);
+    if (!keys) return CERTA_E_INVALID_ARGUMENT;
+    ticket_keys_retain(keys);
+    certa_ticket_keys_free(cfg->ticket_keys);
+    cfg->ticket_keys = keys;
     return CERTA_OK;
+}
+
+void certa_config_set_ticket_rotation(certa_config *cfg, uint32_t seconds) {
+    if (!cfg || atomic_load(&cfg->frozen) || !cfg->ticket_keys) return;
+    pthread_mutex_lock(&cfg->ticket_keys->lock);
+    cfg->ticket_keys->rotate_every = seconds;
+    pthread_mutex_unlock(&cfg->ticket_keys->lock);
 }
 
 void certa_config_set_session_cache(certa_config *cfg, unsigned tickets) {

@@ -258,8 +258,7 @@ struct certa_config {
     /* resumption */
     unsigned tickets;
     uint32_t ticket_lifetime;
-    uint8_t ticket_key[32];
-    bool ticket_key_ok;
+    certa_ticket_keys *ticket_keys; /* ticket_keys.h; shared, NULL: no tickets */
     session_cache cache;
     /* certificate compression: algorithms in preference order (both what
      * we offer to decompress and what we compress with) */

@@ -182,7 +182,7 @@ static int check_hello_extensions(certa_conn *c, const client_hello *ch) {
  * it is still good for this connection; otherwise a full handshake. */
 static void try_ticket(certa_conn *c, const client_hello *ch) {
     const cursor *st = ext_find(&ch->exts, EXT_SESSION_TICKET);
-    c->ticket_ext = st && c->cfg->tickets > 0 && c->cfg->ticket_key_ok;
+    c->ticket_ext = st && c->cfg->tickets > 0 && c->cfg->ticket_keys != NULL;
     if (!st || st->len == 0 || c->cfg->tickets == 0) return;
     session_state s;
     const char *why = "it is not one of this server's tickets";

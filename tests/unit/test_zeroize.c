@@ -37,6 +37,7 @@
 #include "lib_certs.h"
 #include "lib_pair.h"
 #include "testlib.h"
+#include "tls/ticket_keys.h"
 #include "tls/tls.h"
 #include "wire/cursor.h"
 
@@ -446,9 +447,9 @@ static void resumption_check(void) {
     certa_config_set_private_key_pem(scfg, key_pem_copy, strlen(key_pem_copy));
     certa_config_set_insecure(ccfg, true);
     certa_config_set_ciphers(ccfg, "TLS_AES_128_GCM_SHA256");
-    CHECK(scfg->tickets == 2 && scfg->ticket_key_ok && ccfg->cache.cap > 0,
+    CHECK(scfg->tickets == 2 && scfg->ticket_keys && scfg->ticket_keys->count == 1 && ccfg->cache.cap > 0,
           "resumption: the server sends 2 tickets, has a ticket key; the client caches");
-    add_needle("the server's ticket key", scfg->ticket_key, 32);
+    add_needle("the server's ticket key", scfg->ticket_keys->keys[0].key, 32);
 
     /* A full handshake: the server sends two tickets, the client keeps
      * them in its cache (and the newest as c->session). */
@@ -732,7 +733,7 @@ static void tls12_check(void) {
     /* x25519 for ECDHE; P-256 listed for the certificate's curve (RFC 8422) */
     certa_config_set_groups(ccfg, "x25519,secp256r1");
     certa_config_set_ciphers(ccfg, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
-    add_needle("the server's ticket key (TLS 1.2)", scfg->ticket_key, 32);
+    add_needle("the server's ticket key (TLS 1.2)", scfg->ticket_keys->keys[0].key, 32);
     static const char c2s[] = "TLS12-CLIENT-TO-SERVER-CANARY-57721";
     static const char s2c[] = "TLS12-SERVER-TO-CLIENT-CANARY-69314";
     add_needle("TLS 1.2 client application data", c2s, sizeof c2s - 1);
