@@ -15,13 +15,15 @@ file_stamp file_stamp_of(const char *path) {
         s.ino = st.st_ino;
         s.size = st.st_size;
         s.mtime = st.st_mtim;
+        s.ctime = st.st_ctim;
     }
     return s;
 }
 
 bool file_stamp_eq(const file_stamp *a, const file_stamp *b) {
     return a->ok == b->ok && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+           a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
 bool watch_add(watch_set *ws, const char *path) {

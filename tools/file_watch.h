@@ -2,7 +2,8 @@
  * responses, a CA's records): a stamp per path (device, inode, size,
  * mtime), polled by the commands that reload (proxy, serve, ca ocsp). A
  * replacement by rename shows as a new inode, an edit in place as a new
- * size or mtime; a directory shows files added or removed. */
+ * size or mtime, a change of mode as a new ctime; a directory shows files
+ * added or removed. */
 #ifndef CERTA_TOOLS_FILE_WATCH_H
 #define CERTA_TOOLS_FILE_WATCH_H
 
@@ -17,6 +18,7 @@ typedef struct file_stamp {
     ino_t ino;
     off_t size;
     struct timespec mtime;
+    struct timespec ctime; /* also a chmod (a key file made readable by others) */
 } file_stamp;
 
 file_stamp file_stamp_of(const char *path);

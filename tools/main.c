@@ -11,6 +11,7 @@ int cmd_proxy(int argc, char **argv) __attribute__((weak));
 int cmd_verify(int argc, char **argv) __attribute__((weak));
 int cmd_ca(int argc, char **argv) __attribute__((weak));
 int cmd_diagnose(int argc, char **argv) __attribute__((weak));
+int cmd_ticket_keys(int argc, char **argv) __attribute__((weak));
 
 typedef struct command {
     const char *name;
@@ -19,7 +20,7 @@ typedef struct command {
 } command;
 
 static const command *commands(size_t *count) {
-    static command table[8];
+    static command table[10];
     static size_t n;
     if (n == 0) {
         table[n++] = (command){"serve", cmd_serve,
@@ -34,6 +35,8 @@ static const command *commands(size_t *count) {
         table[n++] = (command){"ca", cmd_ca, "a small development CA: short-lived certificates"};
         table[n++] = (command){"diagnose", cmd_diagnose,
                                "say why a handshake with an endpoint fails, or what is weak"};
+        table[n++] = (command){"ticket-keys", cmd_ticket_keys,
+                               "session-ticket keys a fleet of servers shares, and rotates"};
     }
     *count = n;
     return table;

@@ -59,9 +59,11 @@ typedef struct proxy_opts {
     proxy_log_format log_format;
     bool quiet;   /* no per-connection lines (start-up, reload and errors still logged) */
     long tickets; /* terminate: session tickets per handshake (0 = no resumption) */
-    /* Random at start-up and set on every config built, reloads included,
-     * so that tickets survive a certificate rotation. */
-    uint8_t ticket_key[32];
+    /* Made at start-up (rotating every 6 h) or read from --ticket-keys, and
+     * set on every config built, reloads included, so that tickets survive
+     * a certificate rotation. */
+    certa_ticket_keys *ticket_keys;
+    const char *ticket_key_file; /* --ticket-keys FILE (a fleet's), or NULL */
 } proxy_opts;
 
 /* State shared by all workers. */

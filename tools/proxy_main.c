@@ -10,13 +10,13 @@
 
 #include "crl_fetcher.h"
 #include "file_watch.h"
+#include "ticket_key_file.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,11 +40,15 @@ static void proxy_usage(FILE *out) {
           "  --client-ca FILE         trust for client certificates (file or directory)\n"
           "  --client-auth MODE       require | optional | none (default: require with\n"
           "                           --client-ca, else none)\n"
+          "  --ticket-keys FILE       session-ticket keys shared by a fleet (certa\n"
+          "                           ticket-keys new/rotate FILE; reread on change),\n"
+          "                           instead of the proxy's own, rotating every 6 h\n"
           "  --tickets N              session tickets sent after each handshake (0 to 8,\n"
-          "                           default 2; 0 = no resumption). Their key is made\n"
-          "                           at start-up and kept across reloads, so clients\n"
-          "                           resume after a certificate rotation (and not after\n"
-          "                           a restart; a change of --client-ca makes a new key)\n"
+          "                           default 2; 0 = no resumption). Their keys are made\n"
+          "                           at start-up, rotate every 6 h and are kept across\n"
+          "                           reloads, so clients resume after a certificate\n"
+          "                           rotation (not after a restart, unless --ticket-keys;\n"
+          "                           a change of --client-ca makes new keys)\n"
           "  --ocsp FILE, --ocsp-fetch  staple OCSP responses (below)\n"
           "  --allow RULE             accept only clients matching a rule (repeatable):\n"
           "                           spiffe://td/path, spiffe://td/prefix/*, dns:NAME,\n"
@@ -147,8 +151,8 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
     /* The process's ticket key, on every config (reloads too): tickets
      * issued before a certificate rotation still resume after it. */
     if (ok)
-        ok = cfg_step(cfg, certa_config_set_ticket_key(cfg, o->ticket_key), "ticket key",
-                      "(random)", why, cap);
+        ok = cfg_step(cfg, certa_config_set_ticket_keys(cfg, o->ticket_keys), "ticket keys",
+                      o->ticket_key_file ? o->ticket_key_file : "(random)", why, cap);
     if (!ok) {
         certa_config_free(cfg);
         return NULL;
@@ -334,6 +338,10 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
             o->groups = v;
             continue;
         }
+        OPT("--ticket-keys") {
+            o->ticket_key_file = v;
+            continue;
+        }
         OPT("--tickets") {
             if (!parse_count("--tickets", v, 0, 8, &o->tickets)) return CLI_EXIT_USAGE;
             tickets_given = true;
@@ -466,15 +474,14 @@ static void raise_fd_limit(const proxy_opts *o) {
     }
 }
 
-/* 32 random bytes for certa_config_set_ticket_key. */
-static bool new_ticket_key(uint8_t key[32]) {
-    for (size_t got = 0; got < 32;) {
-        ssize_t n = getrandom(key + got, 32 - got, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        got += (size_t)n;
-    }
-    return true;
+/* The process's ticket keys: --ticket-keys FILE, else a ring of its own
+ * rotating every 6 h. NULL after saying why. */
+static certa_ticket_keys *make_ticket_keys(const proxy_opts *o) {
+    char why[700];
+    certa_ticket_keys *ring = o->ticket_key_file ? tkf_ring(o->ticket_key_file, why, sizeof why)
+                                                 : certa_ticket_keys_new(6 * 3600);
+    if (!ring) cli_err("--ticket-keys: %s", o->ticket_key_file ? why : "out of memory");
+    return ring;
 }
 
 static void on_signal(int sig) {
@@ -529,11 +536,8 @@ int cmd_proxy(int argc, char **argv) {
     }
     freeaddrinfo(res);
 
-    /* One ticket key for the process: every config (reloads too) gets it. */
-    if (!new_ticket_key(o.ticket_key)) {
-        cli_err("cannot make the session ticket key: getrandom: %s", strerror(errno));
-        return CLI_EXIT_FAIL;
-    }
+    /* One ticket-key ring for the process: every config (reloads too) gets it. */
+    if (!(o.ticket_keys = make_ticket_keys(&o))) return CLI_EXIT_FAIL;
 
     char why[700];
     sh.cfg = proxy_build_config(&o, why, sizeof why);
@@ -578,6 +582,11 @@ int cmd_proxy(int argc, char **argv) {
         watch_add(&ws, o.tls.crl[i]);
     for (size_t i = 0; i < o.ocsp.files; i++)
         watch_add(&ws, o.ocsp.file[i]);
+    size_t tk_idx = WATCH_MAX - 1; /* --ticket-keys: reread in place, not a reload */
+    if (o.ticket_key_file) {
+        tk_idx = ws.count;
+        watch_add(&ws, o.ticket_key_file);
+    }
     watch_snapshot(&ws);
 
     /* Signals go to this thread only (sigtimedwait); workers inherit the mask. */
@@ -639,14 +648,32 @@ int cmd_proxy(int argc, char **argv) {
         }
         if (sig < 0 && errno != EAGAIN && errno != EINTR) break;
         char which[600];
-        if (!watch_changed(&ws, which, sizeof which)) continue;
+        size_t changed = watch_changed(&ws, which, sizeof which);
+        if (!changed) continue;
         bool trust_changed = ws.changed[trust_idx];
-        /* A certificate rotation keeps the ticket key: clients resume. New
+        /* A certificate rotation keeps the ticket keys: clients resume. New
          * client trust does not: a client identity verified under the old
-         * anchors must not come back through a ticket. */
-        if (trust_path && trust_changed && !new_ticket_key(o.ticket_key))
-            proxy_log_event("error", "cannot make a new session ticket key; keeping the old one",
-                            (const char *)NULL);
+         * anchors must not come back through a ticket (a fleet's key file is
+         * the fleet's to rotate). */
+        if (trust_path && trust_changed && !o.ticket_key_file) {
+            certa_ticket_keys *fresh = certa_ticket_keys_new(6 * 3600);
+            if (fresh) {
+                certa_ticket_keys_free(o.ticket_keys); /* configs in use keep theirs */
+                o.ticket_keys = fresh;
+            } else {
+                proxy_log_event("error", "cannot make new session ticket keys; keeping the old",
+                                (const char *)NULL);
+            }
+        }
+        if (o.ticket_key_file && ws.changed[tk_idx]) {
+            char kwhy[700];
+            if (tkf_load(o.ticket_key_file, o.ticket_keys, kwhy, sizeof kwhy) == 0)
+                proxy_log_event("ticket-keys", "reread the ticket keys for every connection",
+                                "file", o.ticket_key_file, (const char *)NULL);
+            else
+                proxy_log_event("error", kwhy, "file", o.ticket_key_file, (const char *)NULL);
+        }
+        if (changed == 1 && o.ticket_key_file && ws.changed[tk_idx]) continue; /* keys alone */
         try_reload(&sh, which);
         cli_ocsp_files_changed(); /* new --ocsp files; a rotated leaf is fetched for anew */
     }
@@ -658,6 +685,7 @@ int cmd_proxy(int argc, char **argv) {
     certa_config_free(sh.cfg);
     sh.cfg = NULL;
     pthread_mutex_unlock(&sh.cfg_lock);
+    certa_ticket_keys_free(o.ticket_keys);
     proxy_log_event("stopped", "all connections closed; exiting", (const char *)NULL);
     return CLI_EXIT_OK;
 }

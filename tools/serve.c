@@ -5,6 +5,7 @@
 #include "cli_common.h"
 #include "crl_fetcher.h"
 #include "file_watch.h"
+#include "ticket_key_file.h"
 #include "ocsp_stapler.h"
 
 #include <errno.h>
@@ -41,12 +42,13 @@ typedef struct serve_opts {
     const char *allow[32];   /* allow rules on the client identity */
     int allow_count;
     bool http, quiet, trace;
-    long max_conns;       /* 0 = no limit */
-    long tickets;         /* session tickets per handshake (0 = no resumption) */
-    long ticket_lifetime; /* seconds; 0 = the library default */
-    cli_tls_opts tls;     /* --profile, --min-version, --max-version, --allow-no-ems */
-    cli_ekm ekm;          /* --export-keying-material LABEL:LEN, per connection */
-    cli_ocsp_opts ocsp;   /* --ocsp FILE, --ocsp-fetch */
+    long max_conns;              /* 0 = no limit */
+    long tickets;                /* session tickets per handshake (0 = no resumption) */
+    long ticket_lifetime;        /* seconds; 0 = the library default */
+    cli_tls_opts tls;            /* --profile, --min-version, --max-version, --allow-no-ems */
+    cli_ekm ekm;                 /* --export-keying-material LABEL:LEN, per connection */
+    cli_ocsp_opts ocsp;          /* --ocsp FILE, --ocsp-fetch */
+    const char *ticket_key_file; /* --ticket-keys FILE (a fleet's), or NULL */
 } serve_opts;
 
 typedef struct serve_ctx {
@@ -138,6 +140,9 @@ static void serve_usage(FILE *out) {
           "                     skips the certificate exchange (still a fresh key\n"
           "                     exchange, never 0-RTT) and keeps the identity verified\n"
           "                     by its full handshake\n"
+          "  --ticket-keys FILE session-ticket keys shared by a fleet (certa ticket-keys\n"
+          "                     new/rotate FILE; reread when it changes) instead of this\n"
+          "                     process's own, rotating every 6 h\n"
           "  --ticket-lifetime SEC  how long a ticket, and the identity check behind\n"
           "                     it, may be resumed (default 7200, at most 604800)\n"
           "  --max-conns N      exit after N connections (for tests)\n"
@@ -215,6 +220,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
                     {"--groups", &o->groups},
                     {"--max-conns", NULL},
                     {"--tickets", NULL},
+                    {"--ticket-keys", &o->ticket_key_file},
                     {"--ticket-lifetime", NULL}};
         bool matched = false;
         for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !matched; k++) {
@@ -745,6 +751,18 @@ int cmd_serve(int argc, char **argv) {
     certa_config *cfg = build_config(&o, &usage);
     if (!cfg) return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     char owhy[600];
+    /* --ticket-keys: the config holds the ring, reread in place on change */
+    certa_ticket_keys *fleet_keys = NULL;
+    if (o.ticket_key_file) {
+        fleet_keys = tkf_ring(o.ticket_key_file, owhy, sizeof owhy);
+        int kr = fleet_keys ? certa_config_set_ticket_keys(cfg, fleet_keys) : CERTA_E_FILE;
+        certa_ticket_keys_free(fleet_keys); /* the config's reference stays */
+        if (kr != CERTA_OK) {
+            cli_err("serve: --ticket-keys: %s", fleet_keys ? certa_error_name(kr) : owhy);
+            certa_config_free(cfg);
+            return CLI_EXIT_FAIL;
+        }
+    }
     if (cli_ocsp_start(&o.ocsp, &o.pairs, set_staple, cfg, "serve", owhy, sizeof owhy) != 0) {
         cli_err("serve: %s", owhy);
         cli_ocsp_stop();
@@ -793,20 +811,31 @@ int cmd_serve(int argc, char **argv) {
 
     /* --crl files and directories are polled once a second and swapped in
      * when they change (handshakes under way keep the set they started with). */
-    watch_set crl_watch;
+    watch_set crl_watch, key_watch;
     memset(&crl_watch, 0, sizeof crl_watch);
+    memset(&key_watch, 0, sizeof key_watch);
     for (size_t i = 0; i < o.tls.crls; i++)
         watch_add(&crl_watch, o.tls.crl[i]);
+    watch_add(&key_watch, o.ticket_key_file);
     watch_snapshot(&crl_watch);
+    watch_snapshot(&key_watch);
     int64_t next_crl_check = cli_now_ms() + 1000;
 
     unsigned long accepted = 0;
     while (!g_stop && (o.max_conns == 0 || accepted < (unsigned long)o.max_conns)) {
         reap_threads();
-        if (crl_watch.count && cli_now_ms() >= next_crl_check) {
+        if ((crl_watch.count || key_watch.count) && cli_now_ms() >= next_crl_check) {
             next_crl_check = cli_now_ms() + 1000;
             char which[600];
             if (watch_changed(&crl_watch, which, sizeof which)) reload_crls(cfg, &o, which);
+            if (watch_changed(&key_watch, which, sizeof which)) {
+                if (tkf_load(o.ticket_key_file, fleet_keys, owhy, sizeof owhy) == 0)
+                    fprintf(stderr, "serve: %s changed: reread the ticket keys (%zu)\n", which,
+                            certa_ticket_keys_count(fleet_keys));
+                else
+                    fprintf(stderr, "serve: %s changed but %s; keeping the previous keys\n", which,
+                            owhy);
+            }
         }
         pthread_mutex_lock(&g_lock);
         bool full = g_active >= MAX_ACTIVE;

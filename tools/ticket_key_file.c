@@ -1,0 +1,303 @@
+/* The fleet's ticket-key file and `certa ticket-keys` (see ticket_key_file.h).
+ *
+ *   certa ticket-keys new FILE [--force]
+ *   certa ticket-keys rotate FILE [--in DURATION] [--keep N]
+ *   certa ticket-keys show FILE */
+#include "ticket_key_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto/crypto.h"
+
+#define HEADER "certa-ticket-keys 1"
+
+void tkf_zero(tkf_keys *k) {
+    crypto_zero(k, sizeof *k);
+}
+
+static int hexval(char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+int tkf_read(const char *path, tkf_keys *out, char *why, size_t cap) {
+    memset(out, 0, sizeof *out);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, cap,
+                 "cannot open the ticket-key file %s: %s (make one with certa "
+                 "ticket-keys new %s)",
+                 path, strerror(errno), path);
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(why, cap, "the ticket-key file %s is not a regular file", path);
+        close(fd);
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        snprintf(why, cap,
+                 "the ticket-key file %s is readable by %s (mode %04o): anyone who "
+                 "reads it can decrypt every resumed session; chmod 600 %s",
+                 path, st.st_mode & 044 ? "group or others" : "group or others (write/exec)",
+                 (unsigned)(st.st_mode & 07777), path);
+        close(fd);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        snprintf(why, cap, "cannot read %s", path);
+        return -1;
+    }
+    char line[256];
+    unsigned long lineno = 0;
+    bool header = false;
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\n') line[--n] = 0;
+        if (line[0] == '#' || line[0] == 0) continue;
+        if (!header) {
+            if (strcmp(line, HEADER) != 0) {
+                snprintf(why, cap,
+                         "%s line %lu: expected '" HEADER "' (a ticket-key file made "
+                         "by certa ticket-keys)",
+                         path, lineno);
+                rc = -1;
+            }
+            header = true;
+            continue;
+        }
+        long long epoch;
+        char hex[80];
+        if (sscanf(line, "key %lld %79s", &epoch, hex) != 2 || strlen(hex) != 64 || epoch < 0) {
+            snprintf(why, cap, "%s line %lu: expected 'key EPOCH HEX64'", path, lineno);
+            rc = -1;
+            break;
+        }
+        if (out->count == TKF_MAX) {
+            snprintf(why, cap, "%s holds more than %d keys: certa ticket-keys rotate --keep N",
+                     path, TKF_MAX);
+            rc = -1;
+            break;
+        }
+        for (int i = 0; i < 32 && rc == 0; i++) {
+            int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+            if (hi < 0 || lo < 0) {
+                snprintf(why, cap, "%s line %lu: the key is not hexadecimal", path, lineno);
+                rc = -1;
+            }
+            out->key[out->count][i] = (uint8_t)(hi << 4 | lo);
+        }
+        out->epoch[out->count++] = epoch;
+    }
+    crypto_zero(line, sizeof line);
+    fclose(f);
+    if (rc == 0 && out->count == 0) {
+        snprintf(why, cap, "%s holds no key%s", path, header ? "" : " (nor the header)");
+        rc = -1;
+    }
+    if (rc) tkf_zero(out);
+    return rc;
+}
+
+int tkf_write(const char *path, const tkf_keys *k, char *why, size_t cap) {
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        snprintf(why, cap, "path too long: %s", path);
+        return -1;
+    }
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(why, cap, "cannot create %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    FILE *f = fdopen(fd, "w");
+    bool ok = f && fchmod(fd, 0600) == 0;
+    if (ok)
+        ok = fprintf(f, "# certa session-ticket keys: secret, keep it mode 0600\n" HEADER "\n") > 0;
+    for (size_t i = 0; ok && i < k->count; i++) {
+        char hex[65];
+        for (int b = 0; b < 32; b++)
+            snprintf(hex + 2 * b, 3, "%02x", k->key[i][b]);
+        ok = fprintf(f, "key %lld %s\n", (long long)k->epoch[i], hex) > 0;
+        crypto_zero(hex, sizeof hex);
+    }
+    ok = ok && fflush(f) == 0 && fsync(fd) == 0;
+    if (f)
+        ok = fclose(f) == 0 && ok;
+    else
+        close(fd);
+    if (ok && rename(tmp, path) != 0) ok = false;
+    if (!ok) {
+        snprintf(why, cap, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int tkf_load(const char *path, certa_ticket_keys *ring, char *why, size_t cap) {
+    tkf_keys k;
+    if (tkf_read(path, &k, why, cap) != 0) return -1;
+    int r = certa_ticket_keys_set(ring, (const uint8_t(*)[32])k.key, k.epoch, k.count);
+    tkf_zero(&k);
+    if (r != CERTA_OK) {
+        snprintf(why, cap, "%s: the keys were refused (%s)", path, certa_error_name(r));
+        return -1;
+    }
+    return 0;
+}
+
+certa_ticket_keys *tkf_ring(const char *path, char *why, size_t cap) {
+    certa_ticket_keys *ring = certa_ticket_keys_new(0);
+    if (!ring) {
+        snprintf(why, cap, "out of memory");
+        return NULL;
+    }
+    if (tkf_load(path, ring, why, cap) != 0) {
+        certa_ticket_keys_free(ring);
+        return NULL;
+    }
+    return ring;
+}
+
+/* ---- certa ticket-keys ---- */
+
+static void usage(FILE *out) {
+    fputs("usage: certa ticket-keys <command> FILE [options]\n"
+          "\n"
+          "Session-ticket keys for a fleet: every certa serve / proxy given\n"
+          "--ticket-keys FILE seals new tickets with the newest key whose epoch has come\n"
+          "and opens tickets under any key in the file, so members behind one name\n"
+          "resume each other's sessions. They reread the file when it changes.\n"
+          "\n"
+          "  new FILE [--force]          a file with one fresh random key (mode 0600)\n"
+          "  rotate FILE [--in SECONDS] [--keep N]\n"
+          "                              add a fresh key sealing from now (or SECONDS from\n"
+          "                              now, so every member has it before it is used);\n"
+          "                              keep the newest N keys (default 4: older tickets\n"
+          "                              then fail over to a full handshake)\n"
+          "  show FILE                   the keys' epochs and ids (never the keys)\n"
+          "Run rotate from cron (e.g. every 6 h) and copy the file to every member.\n",
+          out);
+}
+
+static int new_key(tkf_keys *k, int64_t epoch) {
+    if (k->count == TKF_MAX) {
+        memmove(&k->key[0], &k->key[1], (TKF_MAX - 1) * sizeof k->key[0]);
+        memmove(&k->epoch[0], &k->epoch[1], (TKF_MAX - 1) * sizeof k->epoch[0]);
+        k->count--;
+    }
+    if (crypto_random(k->key[k->count], 32) != 0) return -1;
+    k->epoch[k->count++] = epoch;
+    return 0;
+}
+
+int cmd_ticket_keys(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    const char *sub = argv[1], *path = NULL;
+    bool force = false;
+    long in = 0, keep = 4;
+    for (int i = 2; i < argc; i++) {
+        const char *v;
+        int m;
+        if (!strcmp(argv[i], "--force")) {
+            force = true;
+        } else if ((m = cli_opt(argc, argv, &i, "--in", &v)) != 0) {
+            if (m < 0 || !cli_parse_long(v, 0, 7 * 86400, &in)) {
+                cli_err("ticket-keys: --in wants seconds from 0 to 604800");
+                return CLI_EXIT_USAGE;
+            }
+        } else if ((m = cli_opt(argc, argv, &i, "--keep", &v)) != 0) {
+            if (m < 0 || !cli_parse_long(v, 1, TKF_MAX, &keep)) {
+                cli_err("ticket-keys: --keep wants a number from 1 to %d", TKF_MAX);
+                return CLI_EXIT_USAGE;
+            }
+        } else if (argv[i][0] == '-') {
+            cli_err("ticket-keys: unknown option '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            cli_err("ticket-keys: unexpected argument '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!path || (strcmp(sub, "new") && strcmp(sub, "rotate") && strcmp(sub, "show"))) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    char why[600];
+    tkf_keys k;
+    memset(&k, 0, sizeof k);
+    int64_t now = (int64_t)time(NULL);
+    int rc = CLI_EXIT_FAIL;
+    if (!strcmp(sub, "new")) {
+        struct stat st;
+        if (!force && lstat(path, &st) == 0) {
+            cli_err("ticket-keys: %s exists: rotate it (certa ticket-keys rotate %s), or "
+                    "--force to replace every key (all tickets then fail over to a full "
+                    "handshake)",
+                    path, path);
+            return CLI_EXIT_FAIL;
+        }
+        if (new_key(&k, now) == 0 && tkf_write(path, &k, why, sizeof why) == 0) {
+            printf("wrote %s: 1 key, sealing from now (mode 0600)\n", path);
+            rc = CLI_EXIT_OK;
+        } else {
+            cli_err("ticket-keys: %s", why);
+        }
+    } else if (tkf_read(path, &k, why, sizeof why) != 0) {
+        cli_err("ticket-keys: %s", why);
+    } else if (!strcmp(sub, "show")) {
+        for (size_t i = 0; i < k.count; i++) {
+            uint8_t h[32];
+            hash_oneshot(HASH_SHA256, k.key[i], 32, h);
+            char when[64];
+            cli_format_time(k.epoch[i], when, sizeof when);
+            printf("key %zu: seals from %s%s (fingerprint %02x%02x%02x%02x)\n", i + 1, when,
+                   k.epoch[i] > now ? ", not yet" : "", h[0], h[1], h[2], h[3]);
+        }
+        rc = CLI_EXIT_OK;
+    } else {
+        int64_t at = now + in;
+        if (new_key(&k, at) != 0) {
+            cli_err("ticket-keys: no randomness");
+        } else {
+            size_t drop = k.count > (size_t)keep ? k.count - (size_t)keep : 0;
+            memmove(&k.key[0], &k.key[drop], (k.count - drop) * sizeof k.key[0]);
+            memmove(&k.epoch[0], &k.epoch[drop], (k.count - drop) * sizeof k.epoch[0]);
+            k.count -= drop;
+            if (tkf_write(path, &k, why, sizeof why) == 0) {
+                char when[64];
+                cli_format_time(at, when, sizeof when);
+                printf("rotated %s: a new key seals from %s; %zu key%s kept%s\n", path, when,
+                       k.count, k.count == 1 ? "" : "s",
+                       drop ? " (the oldest dropped: their tickets fail over to a full handshake)"
+                            : "");
+                rc = CLI_EXIT_OK;
+            } else {
+                cli_err("ticket-keys: %s", why);
+            }
+        }
+    }
+    tkf_zero(&k);
+    return rc;
+}
