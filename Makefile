@@ -15,6 +15,7 @@ endif
 CPPFLAGS := -Iinclude -Isrc -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 CFLAGS := -std=c11 $(WARN) $(OPT) -fPIC -MMD -MP $(EXTRA_CFLAGS)
 LDLIBS := -lcrypto -lz -lbrotlienc -lbrotlidec -lpthread
+TOOL_LDLIBS := -lhiredis # the tools only (--store): the library stays sans-I/O
 LDFLAGS := $(SAN_LDFLAGS) $(EXTRA_LDFLAGS)
 
 LIB_SRC := $(shell find src -name '*.c' | sort)
@@ -49,7 +50,7 @@ $(BUILD)/libcerta.so: $(LIB_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/certa: $(TOOL_OBJ) $(BUILD)/libcerta.a
-	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libcerta.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libcerta.a $(LDLIBS) $(TOOL_LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJ) $(BUILD)/libcerta.a
 	@mkdir -p $(dir $@)

@@ -494,6 +494,8 @@ void certa_ticket_keys_free(certa_ticket_keys *keys);
  * a future epoch lets a fleet hold a key before it is used). 1..32 keys. */
 int certa_ticket_keys_set(certa_ticket_keys *keys, const uint8_t (*key)[32], const int64_t *epochs,
                           size_t count);
+/* How often the ring adds a key by itself (seconds; 0: never). */
+void certa_ticket_keys_set_rotation(certa_ticket_keys *keys, uint32_t seconds);
 /* Adds a random key sealing from now; the older ones keep opening. */
 int certa_ticket_keys_rotate(certa_ticket_keys *keys);
 size_t certa_ticket_keys_count(const certa_ticket_keys *keys);

@@ -4,10 +4,12 @@
 # `deps.sh demo`: only what the build and `make demo` need (no test peers,
 # no Chromium).
 set -euo pipefail
-pkgs=(build-essential libssl-dev zlib1g-dev libbrotli-dev openssl curl python3 ca-certificates)
+pkgs=(build-essential libssl-dev zlib1g-dev libbrotli-dev openssl curl python3 ca-certificates
+      libhiredis-dev) # hiredis: the tools' --store redis://
 if [ "${1:-}" != demo ]; then
   pkgs+=(gnutls-bin clang chromium libclang-rt-dev procps iproute2 netcat-openbsd stunnel4
-         python3-ecdsa python3-gmpy2 python3-brotli) # the last three: tlsfuzzer (make conformance)
+         python3-ecdsa python3-gmpy2 python3-brotli # these three: tlsfuzzer (make conformance)
+         redis-server) # the fleet tests' store
 fi
 missing=()
 for p in "${pkgs[@]}"; do

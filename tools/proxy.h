@@ -64,6 +64,9 @@ typedef struct proxy_opts {
      * a certificate rotation. */
     certa_ticket_keys *ticket_keys;
     const char *ticket_key_file; /* --ticket-keys FILE (a fleet's), or NULL */
+    const char *store;           /* --store redis://... (a fleet's keys), or NULL */
+    long ticket_rotation;        /* --ticket-rotation SECONDS (default 21600) */
+    long ticket_lifetime;        /* --ticket-lifetime SECONDS (default 7200) */
 } proxy_opts;
 
 /* State shared by all workers. */

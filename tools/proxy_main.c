@@ -11,6 +11,7 @@
 #include "crl_fetcher.h"
 #include "file_watch.h"
 #include "ticket_key_file.h"
+#include "ticket_store_redis.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -43,6 +44,11 @@ static void proxy_usage(FILE *out) {
           "  --ticket-keys FILE       session-ticket keys shared by a fleet (certa\n"
           "                           ticket-keys new/rotate FILE; reread on change),\n"
           "                           instead of the proxy's own, rotating every 6 h\n"
+          "  --store redis://HOST:PORT[/DB] | unix:/PATH\n"
+          "                           share the ticket keys and their rotation with every\n"
+          "                           proxy given the same Redis (Redis down: local keys)\n"
+          "  --ticket-rotation SEC    a new ticket key this often (default 21600)\n"
+          "  --ticket-lifetime SEC    how long a ticket resumes (default 7200)\n"
           "  --tickets N              session tickets sent after each handshake (0 to 8,\n"
           "                           default 2; 0 = no resumption). Their keys are made\n"
           "                           at start-up, rotate every 6 h and are kept across\n"
@@ -136,6 +142,7 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
             certa_config_set_client_auth(cfg, (certa_client_auth)mode);
         }
         certa_config_set_tickets(cfg, (unsigned)o->tickets);
+        certa_config_set_ticket_lifetime(cfg, (uint32_t)o->ticket_lifetime);
     } else {
         if (ok && o->trust)
             ok = cfg_step(cfg, certa_config_load_trust(cfg, o->trust), "trust", o->trust, why, cap);
@@ -237,6 +244,8 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
     o->idle_timeout_ms = 300000;
     o->drain_timeout_ms = 10000;
     o->tickets = 2;
+    o->ticket_rotation = 6 * 3600;
+    o->ticket_lifetime = 7200;
     const char *backend = NULL, *upstream = NULL;
     bool tickets_given = false;
     for (int i = 1; i < argc; i++) {
@@ -342,6 +351,20 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
             o->ticket_key_file = v;
             continue;
         }
+        OPT("--store") {
+            o->store = v;
+            continue;
+        }
+        OPT("--ticket-rotation") {
+            if (!parse_count("--ticket-rotation", v, 1, 604800, &o->ticket_rotation))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        OPT("--ticket-lifetime") {
+            if (!parse_count("--ticket-lifetime", v, 1, 604800, &o->ticket_lifetime))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
         OPT("--tickets") {
             if (!parse_count("--tickets", v, 0, 8, &o->tickets)) return CLI_EXIT_USAGE;
             tickets_given = true;
@@ -400,6 +423,15 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
     }
     o->mode = backend ? PROXY_TERMINATE : PROXY_BRIDGE;
     o->target = backend ? backend : upstream;
+    if (o->ticket_key_file && o->store) {
+        cli_err("--ticket-keys and --store both name the fleet's ticket keys: give one");
+        return CLI_EXIT_USAGE;
+    }
+    char swhy[300];
+    if (o->store && !store_url_ok(o->store, swhy, sizeof swhy)) {
+        cli_err("%s", swhy);
+        return CLI_EXIT_USAGE;
+    }
     if (o->mode == PROXY_BRIDGE && (o->ocsp.files || o->ocsp.fetch)) {
         cli_err("--ocsp and --ocsp-fetch staple a response to the proxy's own server certificate: "
                 "they need terminate mode (--backend)");
@@ -478,8 +510,9 @@ static void raise_fd_limit(const proxy_opts *o) {
  * rotating every 6 h. NULL after saying why. */
 static certa_ticket_keys *make_ticket_keys(const proxy_opts *o) {
     char why[700];
-    certa_ticket_keys *ring = o->ticket_key_file ? tkf_ring(o->ticket_key_file, why, sizeof why)
-                                                 : certa_ticket_keys_new(6 * 3600);
+    certa_ticket_keys *ring = o->ticket_key_file
+                                  ? tkf_ring(o->ticket_key_file, why, sizeof why)
+                                  : certa_ticket_keys_new((uint32_t)o->ticket_rotation);
     if (!ring) cli_err("--ticket-keys: %s", o->ticket_key_file ? why : "out of memory");
     return ring;
 }
@@ -538,11 +571,19 @@ int cmd_proxy(int argc, char **argv) {
 
     /* One ticket-key ring for the process: every config (reloads too) gets it. */
     if (!(o.ticket_keys = make_ticket_keys(&o))) return CLI_EXIT_FAIL;
-
     char why[700];
+    if (o.store && store_start(o.store, o.ticket_keys, (uint32_t)o.ticket_rotation,
+                               (uint32_t)o.ticket_lifetime, "proxy", why, sizeof why) != 0) {
+        cli_err("%s", why);
+        store_stop();
+        certa_ticket_keys_free(o.ticket_keys);
+        return CLI_EXIT_FAIL;
+    }
+
     sh.cfg = proxy_build_config(&o, why, sizeof why);
     if (!sh.cfg) {
         cli_err("%s", why);
+        store_stop();
         return CLI_EXIT_FAIL;
     }
 
@@ -550,6 +591,7 @@ int cmd_proxy(int argc, char **argv) {
         cli_err("%s", why);
         cli_ocsp_stop();
         cli_crl_fetch_stop();
+        store_stop();
         certa_config_free(sh.cfg);
         return CLI_EXIT_FAIL;
     }
@@ -560,6 +602,7 @@ int cmd_proxy(int argc, char **argv) {
         cli_err("%s", why);
         cli_ocsp_stop();
         cli_crl_fetch_stop();
+        store_stop();
         certa_config_free(sh.cfg);
         return CLI_EXIT_FAIL;
     }
@@ -607,6 +650,7 @@ int cmd_proxy(int argc, char **argv) {
     if (proxy_workers_create(&sh, o.workers, &workers, bound, sizeof bound) < 0) {
         cli_ocsp_stop();
         cli_crl_fetch_stop();
+        store_stop();
         certa_config_free(sh.cfg);
         return CLI_EXIT_FAIL;
     }
@@ -627,6 +671,7 @@ int cmd_proxy(int argc, char **argv) {
         proxy_workers_free(workers, o.workers);
         cli_ocsp_stop();
         cli_crl_fetch_stop();
+        store_stop();
         certa_config_free(sh.cfg);
         return CLI_EXIT_FAIL;
     }
@@ -655,8 +700,8 @@ int cmd_proxy(int argc, char **argv) {
          * client trust does not: a client identity verified under the old
          * anchors must not come back through a ticket (a fleet's key file is
          * the fleet's to rotate). */
-        if (trust_path && trust_changed && !o.ticket_key_file) {
-            certa_ticket_keys *fresh = certa_ticket_keys_new(6 * 3600);
+        if (trust_path && trust_changed && !o.ticket_key_file && !o.store) {
+            certa_ticket_keys *fresh = certa_ticket_keys_new((uint32_t)o.ticket_rotation);
             if (fresh) {
                 certa_ticket_keys_free(o.ticket_keys); /* configs in use keep theirs */
                 o.ticket_keys = fresh;
@@ -681,6 +726,7 @@ int cmd_proxy(int argc, char **argv) {
     proxy_workers_free(workers, o.workers);
     cli_ocsp_stop();
     cli_crl_fetch_stop();
+    store_stop();
     pthread_mutex_lock(&sh.cfg_lock);
     certa_config_free(sh.cfg);
     sh.cfg = NULL;

@@ -6,6 +6,7 @@
 #include "crl_fetcher.h"
 #include "file_watch.h"
 #include "ticket_key_file.h"
+#include "ticket_store_redis.h"
 #include "ocsp_stapler.h"
 
 #include <errno.h>
@@ -49,6 +50,8 @@ typedef struct serve_opts {
     cli_ekm ekm;                 /* --export-keying-material LABEL:LEN, per connection */
     cli_ocsp_opts ocsp;          /* --ocsp FILE, --ocsp-fetch */
     const char *ticket_key_file; /* --ticket-keys FILE (a fleet's), or NULL */
+    const char *store;           /* --store redis://... (a fleet's keys), or NULL */
+    long ticket_rotation;        /* --ticket-rotation SECONDS; -1: the default (6 h) */
 } serve_opts;
 
 typedef struct serve_ctx {
@@ -143,6 +146,10 @@ static void serve_usage(FILE *out) {
           "  --ticket-keys FILE session-ticket keys shared by a fleet (certa ticket-keys\n"
           "                     new/rotate FILE; reread when it changes) instead of this\n"
           "                     process's own, rotating every 6 h\n"
+          "  --store redis://HOST:PORT[/DB] | unix:/PATH\n"
+          "                     share the ticket keys (and their rotation) with every\n"
+          "                     server given the same Redis; Redis down: local keys\n"
+          "  --ticket-rotation SEC  a new ticket key this often (default 21600)\n"
           "  --ticket-lifetime SEC  how long a ticket, and the identity check behind\n"
           "                     it, may be resumed (default 7200, at most 604800)\n"
           "  --max-conns N      exit after N connections (for tests)\n"
@@ -160,6 +167,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
     o->host = "127.0.0.1";
     o->port = "8443";
     o->tickets = 2;
+    o->ticket_rotation = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         int m;
@@ -221,6 +229,8 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
                     {"--max-conns", NULL},
                     {"--tickets", NULL},
                     {"--ticket-keys", &o->ticket_key_file},
+                    {"--store", &o->store},
+                    {"--ticket-rotation", NULL},
                     {"--ticket-lifetime", NULL}};
         bool matched = false;
         for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !matched; k++) {
@@ -233,6 +243,13 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
             } else if (!strcmp(opts[k].name, "--tickets")) {
                 if (!cli_parse_long(v, 0, 8, &o->tickets)) {
                     cli_err("--tickets wants a number from 0 to 8, not '%s'", v);
+                    return CLI_EXIT_USAGE;
+                }
+            } else if (!strcmp(opts[k].name, "--ticket-rotation")) {
+                if (!cli_parse_long(v, 1, 604800L, &o->ticket_rotation)) {
+                    cli_err("--ticket-rotation wants a number of seconds from 1 to 604800, not "
+                            "'%s'",
+                            v);
                     return CLI_EXIT_USAGE;
                 }
             } else if (!strcmp(opts[k].name, "--ticket-lifetime")) {
@@ -290,6 +307,15 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         return CLI_EXIT_USAGE;
     }
     if (!cli_tls_finish("serve", &o->tls)) return CLI_EXIT_USAGE;
+    char swhy[300];
+    if (o->ticket_key_file && o->store) {
+        cli_err("serve: --ticket-keys and --store both name the fleet's ticket keys: give one");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->store && !store_url_ok(o->store, swhy, sizeof swhy)) {
+        cli_err("serve: %s", swhy);
+        return CLI_EXIT_USAGE;
+    }
     return -1;
 }
 
@@ -751,6 +777,21 @@ int cmd_serve(int argc, char **argv) {
     certa_config *cfg = build_config(&o, &usage);
     if (!cfg) return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     char owhy[600];
+    uint32_t rotation = o.ticket_rotation > 0 ? (uint32_t)o.ticket_rotation : 6 * 3600;
+    uint32_t lifetime = o.ticket_lifetime > 0 ? (uint32_t)o.ticket_lifetime : 7200;
+    if (o.ticket_rotation > 0) certa_config_set_ticket_rotation(cfg, rotation);
+    if (o.store) { /* the fleet's keys, kept in the config's ring by the store's thread */
+        certa_ticket_keys *ring = certa_ticket_keys_new(rotation);
+        int kr = ring ? certa_config_set_ticket_keys(cfg, ring) : CERTA_E_NOMEM;
+        certa_ticket_keys_free(ring); /* the config's reference stays */
+        if (kr != CERTA_OK ||
+            store_start(o.store, ring, rotation, lifetime, "serve", owhy, sizeof owhy) != 0) {
+            cli_err("serve: %s", kr != CERTA_OK ? certa_error_name(kr) : owhy);
+            store_stop();
+            certa_config_free(cfg);
+            return CLI_EXIT_FAIL;
+        }
+    }
     /* --ticket-keys: the config holds the ring, reread in place on change */
     certa_ticket_keys *fleet_keys = NULL;
     if (o.ticket_key_file) {
@@ -759,6 +800,7 @@ int cmd_serve(int argc, char **argv) {
         certa_ticket_keys_free(fleet_keys); /* the config's reference stays */
         if (kr != CERTA_OK) {
             cli_err("serve: --ticket-keys: %s", fleet_keys ? certa_error_name(kr) : owhy);
+            store_stop();
             certa_config_free(cfg);
             return CLI_EXIT_FAIL;
         }
@@ -766,6 +808,7 @@ int cmd_serve(int argc, char **argv) {
     if (cli_ocsp_start(&o.ocsp, &o.pairs, set_staple, cfg, "serve", owhy, sizeof owhy) != 0) {
         cli_err("serve: %s", owhy);
         cli_ocsp_stop();
+        store_stop();
         certa_config_free(cfg);
         return CLI_EXIT_FAIL;
     }
@@ -775,6 +818,7 @@ int cmd_serve(int argc, char **argv) {
                             &crl_to, owhy, sizeof owhy) != 0) {
         cli_err("serve: %s", owhy);
         cli_ocsp_stop();
+        store_stop();
         certa_config_free(cfg);
         return CLI_EXIT_FAIL;
     }
@@ -789,6 +833,7 @@ int cmd_serve(int argc, char **argv) {
     if (lfd < 0) {
         cli_ocsp_stop();
         cli_crl_fetch_stop();
+        store_stop();
         certa_config_free(cfg);
         return CLI_EXIT_FAIL;
     }
@@ -902,6 +947,7 @@ int cmd_serve(int argc, char **argv) {
     reap_threads(); /* every thread has fully exited before the process does */
     cli_ocsp_stop();
     cli_crl_fetch_stop();
+    store_stop();
     certa_config_free(cfg);
     if (!o.quiet || g_stop)
         fprintf(stderr, "certa serve: stopped after %lu connection%s%s\n", accepted,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "x509/pem.h"
 
 #define HEADER "certa-ticket-keys 1"
 
@@ -29,52 +30,36 @@ static int hexval(char c) {
                                   : -1;
 }
 
-int tkf_read(const char *path, tkf_keys *out, char *why, size_t cap) {
+int tkf_parse(const char *text, size_t len, const char *origin, tkf_keys *out, char *why,
+              size_t cap) {
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(why, cap,
-                 "cannot open the ticket-key file %s: %s (make one with certa "
-                 "ticket-keys new %s)",
-                 path, strerror(errno), path);
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(why, cap, "the ticket-key file %s is not a regular file", path);
-        close(fd);
-        return -1;
-    }
-    if (st.st_mode & 077) {
-        snprintf(why, cap,
-                 "the ticket-key file %s is readable by %s (mode %04o): anyone who "
-                 "reads it can decrypt every resumed session; chmod 600 %s",
-                 path, st.st_mode & 044 ? "group or others" : "group or others (write/exec)",
-                 (unsigned)(st.st_mode & 07777), path);
-        close(fd);
-        return -1;
-    }
-    FILE *f = fdopen(fd, "r");
-    if (!f) {
-        close(fd);
-        snprintf(why, cap, "cannot read %s", path);
-        return -1;
-    }
     char line[256];
     unsigned long lineno = 0;
     bool header = false;
     int rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
+    size_t pos = 0;
+    while (rc == 0 && pos < len) {
+        size_t end = pos;
+        while (end < len && text[end] != '\n')
+            end++;
+        size_t n = end - pos;
         lineno++;
-        size_t n = strlen(line);
-        if (n && line[n - 1] == '\n') line[--n] = 0;
+        if (n >= sizeof line) {
+            snprintf(why, cap, "%s line %lu is too long", origin, lineno);
+            rc = -1;
+            break;
+        }
+        memcpy(line, text + pos, n);
+        line[n] = 0;
+        pos = end < len ? end + 1 : end;
+        if (n && line[n - 1] == '\r') line[--n] = 0;
         if (line[0] == '#' || line[0] == 0) continue;
         if (!header) {
             if (strcmp(line, HEADER) != 0) {
                 snprintf(why, cap,
-                         "%s line %lu: expected '" HEADER "' (a ticket-key file made "
-                         "by certa ticket-keys)",
-                         path, lineno);
+                         "%s line %lu: expected '" HEADER "' (a ticket-key file made by certa "
+                         "ticket-keys)",
+                         origin, lineno);
                 rc = -1;
             }
             header = true;
@@ -83,34 +68,85 @@ int tkf_read(const char *path, tkf_keys *out, char *why, size_t cap) {
         long long epoch;
         char hex[80];
         if (sscanf(line, "key %lld %79s", &epoch, hex) != 2 || strlen(hex) != 64 || epoch < 0) {
-            snprintf(why, cap, "%s line %lu: expected 'key EPOCH HEX64'", path, lineno);
+            snprintf(why, cap, "%s line %lu: expected 'key EPOCH HEX64'", origin, lineno);
             rc = -1;
             break;
         }
         if (out->count == TKF_MAX) {
             snprintf(why, cap, "%s holds more than %d keys: certa ticket-keys rotate --keep N",
-                     path, TKF_MAX);
+                     origin, TKF_MAX);
             rc = -1;
             break;
         }
         for (int i = 0; i < 32 && rc == 0; i++) {
             int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
             if (hi < 0 || lo < 0) {
-                snprintf(why, cap, "%s line %lu: the key is not hexadecimal", path, lineno);
+                snprintf(why, cap, "%s line %lu: the key is not hexadecimal", origin, lineno);
                 rc = -1;
             }
             out->key[out->count][i] = (uint8_t)(hi << 4 | lo);
         }
         out->epoch[out->count++] = epoch;
+        crypto_zero(hex, sizeof hex);
     }
     crypto_zero(line, sizeof line);
-    fclose(f);
     if (rc == 0 && out->count == 0) {
-        snprintf(why, cap, "%s holds no key%s", path, header ? "" : " (nor the header)");
+        snprintf(why, cap, "%s holds no key%s", origin, header ? "" : " (nor the header)");
         rc = -1;
     }
     if (rc) tkf_zero(out);
     return rc;
+}
+
+int tkf_read(const char *path, tkf_keys *out, char *why, size_t cap) {
+    memset(out, 0, sizeof *out);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, cap,
+                 "cannot open the ticket-key file %s: %s (make one with certa ticket-keys new %s)",
+                 path, strerror(errno), path);
+        return -1;
+    }
+    struct stat st;
+    bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    close(fd);
+    if (!regular) {
+        snprintf(why, cap, "the ticket-key file %s is not a regular file", path);
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        snprintf(why, cap,
+                 "the ticket-key file %s is readable by group or others (mode %04o): anyone "
+                 "who reads it can decrypt every resumed session; chmod 600 %s",
+                 path, (unsigned)(st.st_mode & 07777), path);
+        return -1;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    if (st.st_size > 64 * 1024 || read_file(path, &text, &len) != 0) {
+        snprintf(why, cap, "cannot read the ticket-key file %s", path);
+        return -1;
+    }
+    int rc = tkf_parse(text, len, path, out, why, cap);
+    crypto_zero(text, len);
+    free(text);
+    return rc;
+}
+
+char *tkf_format(const tkf_keys *k, size_t *len) {
+    size_t cap = 128 + k->count * 96, n = 0;
+    char *out = malloc(cap);
+    if (!out) return NULL;
+    n += (size_t)snprintf(out + n, cap - n,
+                          "# certa session-ticket keys: secret, keep it mode 0600\n" HEADER "\n");
+    for (size_t i = 0; i < k->count; i++) {
+        n += (size_t)snprintf(out + n, cap - n, "key %lld ", (long long)k->epoch[i]);
+        for (int b = 0; b < 32; b++)
+            n += (size_t)snprintf(out + n, cap - n, "%02x", k->key[i][b]);
+        n += (size_t)snprintf(out + n, cap - n, "\n");
+    }
+    *len = n;
+    return out;
 }
 
 int tkf_write(const char *path, const tkf_keys *k, char *why, size_t cap) {
@@ -125,22 +161,21 @@ int tkf_write(const char *path, const tkf_keys *k, char *why, size_t cap) {
         snprintf(why, cap, "cannot create %s: %s", tmp, strerror(errno));
         return -1;
     }
-    FILE *f = fdopen(fd, "w");
-    bool ok = f && fchmod(fd, 0600) == 0;
-    if (ok)
-        ok = fprintf(f, "# certa session-ticket keys: secret, keep it mode 0600\n" HEADER "\n") > 0;
-    for (size_t i = 0; ok && i < k->count; i++) {
-        char hex[65];
-        for (int b = 0; b < 32; b++)
-            snprintf(hex + 2 * b, 3, "%02x", k->key[i][b]);
-        ok = fprintf(f, "key %lld %s\n", (long long)k->epoch[i], hex) > 0;
-        crypto_zero(hex, sizeof hex);
+    size_t len = 0;
+    char *text = tkf_format(k, &len);
+    bool ok = text && fchmod(fd, 0600) == 0;
+    for (size_t off = 0; ok && off < len;) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        ok = w > 0;
+        if (ok) off += (size_t)w;
     }
-    ok = ok && fflush(f) == 0 && fsync(fd) == 0;
-    if (f)
-        ok = fclose(f) == 0 && ok;
-    else
-        close(fd);
+    if (text) {
+        crypto_zero(text, len);
+        free(text);
+    }
+    ok = ok && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
     if (ok && rename(tmp, path) != 0) ok = false;
     if (!ok) {
         snprintf(why, cap, "cannot write %s: %s", path, strerror(errno));

@@ -25,6 +25,11 @@ typedef struct tkf_keys {
     size_t count;
 } tkf_keys;
 
+/* Parses the format from text (origin names it in sentences): 0, or -1 with why. */
+int tkf_parse(const char *text, size_t len, const char *origin, tkf_keys *out, char *why,
+              size_t cap);
+/* The format for keys, malloc'd (zeroize it after use); NULL if out of memory. */
+char *tkf_format(const tkf_keys *keys, size_t *len);
 /* Reads path: 0, or -1 with why (a sentence naming the file and the fix). */
 int tkf_read(const char *path, tkf_keys *out, char *why, size_t cap);
 /* Writes path atomically, mode 0600: 0 or -1 with why. */

@@ -554,10 +554,8 @@ int certa_config_set_ticket_keys(certa_config *cfg, certa_ticket_keys *keys) {
 }
 
 void certa_config_set_ticket_rotation(certa_config *cfg, uint32_t seconds) {
-    if (!cfg || atomic_load(&cfg->frozen) || !cfg->ticket_keys) return;
-    pthread_mutex_lock(&cfg->ticket_keys->lock);
-    cfg->ticket_keys->rotate_every = seconds;
-    pthread_mutex_unlock(&cfg->ticket_keys->lock);
+    if (!cfg || atomic_load(&cfg->frozen)) return;
+    certa_ticket_keys_set_rotation(cfg->ticket_keys, seconds);
 }
 
 void certa_config_set_session_cache(certa_config *cfg, unsigned tickets) {

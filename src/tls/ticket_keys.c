@@ -121,6 +121,13 @@ int certa_ticket_keys_set(certa_ticket_keys *r, const uint8_t (*keys)[32], const
     return CERTA_OK;
 }
 
+void certa_ticket_keys_set_rotation(certa_ticket_keys *r, uint32_t seconds) {
+    if (!r) return;
+    pthread_mutex_lock(&r->lock);
+    r->rotate_every = seconds;
+    pthread_mutex_unlock(&r->lock);
+}
+
 int certa_ticket_keys_rotate(certa_ticket_keys *r) {
     if (!r) return CERTA_E_INVALID_ARGUMENT;
     pthread_mutex_lock(&r->lock);
