@@ -7,7 +7,8 @@
  *   key 1764806400 3f0c...(64 hex digits)
  *   key 1764828000 9a41...
  *
- * Written atomically (temporary file, fsync, rename) with mode 0600; a
+ * Parsing and formatting are ticket_key_format.c (no I/O); the file is
+ * written atomically (temporary file, fsync, rename) with mode 0600; a
  * file readable by group or others is refused when read. */
 #ifndef CERTA_TOOLS_TICKET_KEY_FILE_H
 #define CERTA_TOOLS_TICKET_KEY_FILE_H

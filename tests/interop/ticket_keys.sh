@@ -152,6 +152,15 @@ else
   not_ok "junk key file"
   show "$D/junk.out"
 fi
+printf 'certa-ticket-keys 1\nkey 1 %064d\nkey 2 %s\n' 0 "$(printf 'zz%.0s' $(seq 32))" >"$D/hex.keys"
+chmod 600 "$D/hex.keys"
+if ! timeout 10 "$CERTA" ticket-keys show "$D/hex.keys" >"$D/hex.out" 2>&1 &&
+  grep -q "hex.keys line 3: the key is not hexadecimal" "$D/hex.out"; then
+  ok "a key that is not hexadecimal: refused, naming the line"
+else
+  not_ok "non-hex key"
+  show "$D/hex.out"
+fi
 cp "$K" "$D/open.keys"
 chmod 640 "$D/open.keys"
 if ! timeout 10 "$CERTA" proxy --listen 127.0.0.1:0 --backend 127.0.0.1:1 --cert "$D/srv.crt" \
