@@ -27,7 +27,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TESTLIB_SRC := $(sort $(wildcard tests/unit/lib_*.c))
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all lib test test-asan unit demo deps clean format fuzz bench conformance
+.PHONY: all lib test test-asan unit demo deps clean format fuzz bench conformance install
 all: lib $(BUILD)/certa $(UNIT_BIN)
 lib: $(BUILD)/libcerta.a $(BUILD)/libcerta.so
 
@@ -46,8 +46,18 @@ $(BUILD)/libcerta.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libcerta.so: $(LIB_OBJ)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The shared library exports certa_* only (src/libcerta.map) under the
+# soname libcerta.so.MAJOR; libcerta.so and libcerta.so.MAJOR are links.
+VERSION := $(shell sed -n 's/^\#define CERTA_VERSION "\(.*\)"/\1/p' include/certa.h)
+MAJOR := $(firstword $(subst ., ,$(VERSION)))
+SONAME := libcerta.so.$(MAJOR)
+$(BUILD)/libcerta.so.$(VERSION): $(LIB_OBJ) src/libcerta.map
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -Wl,--version-script,src/libcerta.map \
+		-o $@ $(LIB_OBJ) $(LDLIBS)
+
+$(BUILD)/libcerta.so: $(BUILD)/libcerta.so.$(VERSION)
+	ln -sf libcerta.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
 
 $(BUILD)/certa: $(TOOL_OBJ) $(BUILD)/libcerta.a
 	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libcerta.a $(LDLIBS) $(TOOL_LDLIBS)
@@ -55,6 +65,30 @@ $(BUILD)/certa: $(TOOL_OBJ) $(BUILD)/libcerta.a
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJ) $(BUILD)/libcerta.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(BUILD)/libcerta.a $(LDLIBS) -lssl
+
+# make install [PREFIX=/usr/local] [LIBDIR=PREFIX/lib] [DESTDIR=]: the header,
+# libcerta.a, libcerta.so.VERSION with its links, certa.pc (pkg-config), the
+# CMake package (find_package(certa) -> certa::certa) and the certa tool.
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+install: lib $(BUILD)/certa
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/certa
+	install -m 0644 include/certa.h $(DESTDIR)$(PREFIX)/include/certa.h
+	install -m 0644 $(BUILD)/libcerta.a $(DESTDIR)$(LIBDIR)/libcerta.a
+	install -m 0755 $(BUILD)/libcerta.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcerta.so.$(VERSION)
+	ln -sf libcerta.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcerta.so
+	install -m 0755 $(BUILD)/certa $(DESTDIR)$(PREFIX)/bin/certa
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@VERSION@|$(VERSION)|' \
+		packaging/certa.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/certa.pc
+	sed -e 's|@REL_PREFIX@|$(shell realpath -m --relative-to=$(LIBDIR)/cmake/certa $(PREFIX))|' \
+		-e 's|@REL_LIBDIR@|$(shell realpath -m --relative-to=$(PREFIX) $(LIBDIR))|' \
+		-e 's|@VERSION@|$(VERSION)|g; s|@MAJOR@|$(MAJOR)|g' \
+		packaging/certaConfig.cmake.in >$(DESTDIR)$(LIBDIR)/cmake/certa/certaConfig.cmake
+	sed -e 's|@VERSION@|$(VERSION)|g; s|@MAJOR@|$(MAJOR)|g' \
+		packaging/certaConfigVersion.cmake.in \
+		>$(DESTDIR)$(LIBDIR)/cmake/certa/certaConfigVersion.cmake
 
 deps:
 	@bash scripts/deps.sh

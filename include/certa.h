@@ -27,6 +27,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The library's version. CERTA_VERSION_MAJOR is the ABI's: a release that
+ * breaks the ABI (a removed or changed function, a struct the caller
+ * allocates changing size or layout other than by fields appended at the
+ * end) raises it, and with it the shared library's soname (libcerta.so.N).
+ * certa_version() is the version of the library actually loaded. */
+#define CERTA_VERSION_MAJOR 0
+#define CERTA_VERSION_MINOR 1
+#define CERTA_VERSION_PATCH 0
+#define CERTA_VERSION "0.1.0"
+const char *certa_version(void);
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -9,7 +9,8 @@ pkgs=(build-essential libssl-dev zlib1g-dev libbrotli-dev openssl curl python3 c
 if [ "${1:-}" != demo ]; then
   pkgs+=(gnutls-bin clang chromium libclang-rt-dev procps iproute2 netcat-openbsd stunnel4
          python3-ecdsa python3-gmpy2 python3-brotli # these three: tlsfuzzer (make conformance)
-         redis-server) # the fleet tests' store
+         redis-server # the fleet tests' store
+         pkg-config cmake) # building the examples against the installed library
 fi
 missing=()
 for p in "${pkgs[@]}"; do

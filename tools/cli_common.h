@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
-#define CERTA_CLI_VERSION "0.1.0-dev"
+#define CERTA_CLI_VERSION CERTA_VERSION
 
 /* Exit codes. */
 #define CLI_EXIT_OK 0
