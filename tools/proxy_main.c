@@ -10,6 +10,7 @@
 
 #include "crl_fetcher.h"
 #include "file_watch.h"
+#include "sd_notify.h"
 #include "ticket_key_file.h"
 #include "ticket_store_redis.h"
 
@@ -86,6 +87,8 @@ static void proxy_usage(FILE *out) {
           "                           resumed=true when the handshake resumed a session)\n"
           "  --quiet                  no per-connection lines\n"
           "\n"
+          "SIGHUP reloads every file at once (systemctl reload; with Type=notify the proxy\n"
+          "reports READY, RELOADING and STOPPING on NOTIFY_SOCKET).\n"
           "Certificate, key, trust, --crl and --ocsp files are checked every second and\n"
           "reloaded when they change; a file that does not load is refused and the old\n"
           "config kept. A rotated certificate gets its OCSP response fetched anew.\n",
@@ -638,11 +641,13 @@ int cmd_proxy(int argc, char **argv) {
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
     proxy_worker *workers = NULL;
@@ -678,6 +683,9 @@ int cmd_proxy(int argc, char **argv) {
     proxy_log_event("listening", msg, "listen", bound,
                     o.mode == PROXY_TERMINATE ? "backend" : "upstream", target, "workers", nworkers,
                     (const char *)NULL);
+    char ready[700];
+    snprintf(ready, sizeof ready, "READY=1\nSTATUS=%s", msg);
+    sd_notify_send(ready); /* systemd Type=notify: accepting now */
 
     for (;;) {
         struct timespec ts = {.tv_sec = 1, .tv_nsec = 0};
@@ -687,6 +695,7 @@ int cmd_proxy(int argc, char **argv) {
                      "%s: no longer accepting; draining connections for up to %d ms",
                      sig == SIGTERM ? "SIGTERM" : "SIGINT", o.drain_timeout_ms);
             proxy_log_event("shutdown", msg, (const char *)NULL);
+            sd_notify_send("STOPPING=1");
             atomic_store(&sh.drain_until, cli_now_ms() + o.drain_timeout_ms);
             atomic_store(&sh.stopping, 1);
             break;
@@ -694,6 +703,13 @@ int cmd_proxy(int argc, char **argv) {
         if (sig < 0 && errno != EAGAIN && errno != EINTR) break;
         char which[600];
         size_t changed = watch_changed(&ws, which, sizeof which);
+        if (sig == SIGHUP) { /* reload everything, changed or not (systemctl reload) */
+            sd_notify_reloading();
+            proxy_log_event("sighup", "SIGHUP: reloading every file", (const char *)NULL);
+            if (o.ticket_key_file) ws.changed[tk_idx] = true;
+            changed = 2; /* not the ticket keys alone */
+            snprintf(which, sizeof which, "(SIGHUP)");
+        }
         if (!changed) continue;
         bool trust_changed = ws.changed[trust_idx];
         /* A certificate rotation keeps the ticket keys: clients resume. New
@@ -721,6 +737,7 @@ int cmd_proxy(int argc, char **argv) {
         if (changed == 1 && o.ticket_key_file && ws.changed[tk_idx]) continue; /* keys alone */
         try_reload(&sh, which);
         cli_ocsp_files_changed(); /* new --ocsp files; a rotated leaf is fetched for anew */
+        if (sig == SIGHUP) sd_notify_send(ready);
     }
     proxy_workers_join(workers, o.workers);
     proxy_workers_free(workers, o.workers);
