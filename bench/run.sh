@@ -343,6 +343,33 @@ done
 for n in certa haproxy stunnel; do
   [ -z "${NOTE[$n]:-}" ] || echo "  note: $n: ${NOTE[$n]}" >&2
 done
+
+# Memory per idle proxied connection: PROXY_IDLE_CONNS (default 2000) TLS
+# connections through each proxy, one keep-alive request each, then idle;
+# RSS per connection in the first wave and after PROXY_IDLE_WAVES waves.
+IDLE_CONNS=${PROXY_IDLE_CONNS:-2000}
+IDLE_WAVES=${PROXY_IDLE_WAVES:-4}
+declare -A MEM
+for name in certa haproxy stunnel; do
+  port=$(free_port)
+  start_proxy "$name" "$port"
+  [ -n "$PROXY_PID" ] || continue
+  sleep 0.5
+  pid=$PROXY_PID
+  [ "$name" = haproxy ] && pid=$(pgrep -n -P "$PROXY_PID" haproxy || echo "$PROXY_PID")
+  MEM[$name]=$(python3 "$(dirname "$0")/proxy_idle.py" 127.0.0.1 "$port" "$pid" "$IDLE_CONNS" \
+    "$IDLE_WAVES" 2>"$D/idle.$name.err" || echo "failed")
+  stop_proxy
+done
+field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$2"; }
+cf=$(field first "${MEM[certa]:-}") cc=$(field churn "${MEM[certa]:-}")
+hf=$(field first "${MEM[haproxy]:-}") hc=$(field churn "${MEM[haproxy]:-}")
+sf=$(field first "${MEM[stunnel]:-}") sc=$(field churn "${MEM[stunnel]:-}")
+printf 'proxy_memory_idle certa_first=%s certa_churn=%s haproxy_first=%s haproxy_churn=%s stunnel_first=%s stunnel_churn=%s ratio_vs_haproxy=%s\n' \
+  "${cf:-?}" "${cc:-?}" "${hf:-?}" "${hc:-?}" "${sf:-?}" "${sc:-?}" "$(ratio "${cc:-0}" "${hc:-0}")"
+echo "  proxy_memory_idle: bytes of proxy RSS per idle proxied TLS 1.3 connection ($IDLE_CONNS connections," \
+  "one keep-alive request each through the proxy to nginx, then idle): first = the first wave," \
+  "churn = after $IDLE_WAVES waves of opening and closing; ratio_vs_haproxy = certa churn / HAProxy churn" >&2
 echo "  proxies: best of $PROXY_ROUNDS rounds of requests/s of a ${PROXY_SECONDS}s wrk run (-t1 -c$PROXY_CONNS) for a 63-byte file from nginx;" \
   "conn_rate adds 'Connection: close' (one TLS handshake per request, resumed when the proxy allows:" \
   "BENCH_RESUMPTION=${BENCH_RESUMPTION:-1}); cores: wrk $CPU_LOAD," \

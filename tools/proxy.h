@@ -121,15 +121,18 @@ typedef struct proxy_conn_record {
     const char *suite;    /* cipher suite name or NULL */
     const char *group;    /* key-exchange group name or NULL */
     bool resumed;         /* the handshake resumed a session (no certificates) */
-    char sni[256];        /* terminate: the client's server_name, "" if none */
-    char cert[256];       /* terminate: our certificate's DNS name it matched, "" = default */
+    /* terminate: the client's server_name and our certificate's DNS name it
+     * matched (NULL = the default), both NULL without SNI; valid while the
+     * line is logged (they point into the connection) */
+    const char *sni;
+    const char *cert;
     int64_t handshake_ms; /* -1 if the handshake did not finish */
     int64_t duration_ms;
     uint64_t bytes_in;      /* application bytes from the accepted peer */
     uint64_t bytes_out;     /* application bytes to the accepted peer */
     const char *reason;     /* "clean", "peer reset", "handshake failure", "timeout", ... */
     const char *error_name; /* "CERTA_E_..." or NULL */
-    char detail[600];       /* the explanation, "" if none */
+    const char *detail;     /* the explanation, NULL if none (valid while logged) */
 } proxy_conn_record;
 
 void proxy_log_init(proxy_log_format fmt);

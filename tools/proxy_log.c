@@ -209,9 +209,9 @@ void proxy_log_conn(const proxy_conn_record *r) {
     field_str(&l, "suite", r->suite ? r->suite : "-");
     field_str(&l, "group", r->group ? r->group : "-");
     if (r->handshake_done) field_bool(&l, "resumed", r->resumed);
-    if (r->sni[0]) { /* which certificate the client's server name got */
+    if (r->sni && r->sni[0]) { /* which certificate the client's server name got */
         field_str(&l, "sni", r->sni);
-        field_str(&l, "cert", r->cert[0] ? r->cert : "default");
+        field_str(&l, "cert", r->cert && r->cert[0] ? r->cert : "default");
     }
     field_num(&l, "handshake_ms", (long long)r->handshake_ms);
     field_num(&l, "duration_ms", (long long)r->duration_ms);
@@ -219,7 +219,7 @@ void proxy_log_conn(const proxy_conn_record *r) {
     field_num(&l, "bytes_out", (long long)r->bytes_out);
     field_str(&l, "reason", r->reason);
     if (r->error_name) field_str(&l, "error", r->error_name);
-    if (r->detail[0]) field_str(&l, "detail", r->detail);
+    if (r->detail && r->detail[0]) field_str(&l, "detail", r->detail);
     line_emit(&l);
 }
 

@@ -183,13 +183,13 @@ static bool pbuf_reserve(pbuf *b, size_t want) {
     return true;
 }
 
+/* An emptied buffer is given back: an idle connection holds none (most
+ * connections are idle most of the time; the allocator reuses the block
+ * for the next one that has data in flight). */
 static void pbuf_consume(pbuf *b, size_t n) {
     b->off += n;
     b->len -= n;
-    if (b->len == 0) {
-        b->off = 0;
-        if (b->cap > 65536) pbuf_free(b); /* do not keep big idle buffers */
-    }
+    if (b->len == 0) pbuf_free(b);
 }
 
 static bool pbuf_append(pbuf *b, const uint8_t *data, size_t n) {
@@ -287,13 +287,17 @@ static void finish(pconn *c, const char *reason, int code, const char *detail) {
     r->bytes_out = tls_is_accepted(sh) ? c->plain_to_tls : c->tls_to_plain;
     r->reason = reason;
     r->error_name = code ? certa_error_name(code) : NULL;
-    if (detail) snprintf(r->detail, sizeof r->detail, "%s", detail);
-    if (c->conn && !r->version) {
-        certa_info info;
-        if (certa_conn_info(c->conn, &info) == CERTA_OK && info.version) {
+    r->detail = detail; /* the caller's, alive until the line is logged below */
+    certa_info info;
+    if (c->conn && certa_conn_info(c->conn, &info) == CERTA_OK) {
+        if (!r->version && info.version) {
             r->version = cli_version_name(info.version);
             r->suite = certa_cipher_suite_name(info.cipher_suite);
             r->group = certa_group_name(info.group);
+        }
+        if (c->hs_done && sh->opts->mode == PROXY_TERMINATE && info.server_name) {
+            r->sni = info.server_name; /* point into the connection, freed after the log */
+            r->cert = info.cert_name;
         }
     }
     if (c->conn && !r->identity[0])
@@ -441,6 +445,7 @@ static bool drain_app(pconn *c) {
         c->tls_to_plain += n;
         moved = true;
     }
+    if (c->plain_out.len == 0) pbuf_free(&c->plain_out); /* reserved, nothing came */
     return moved;
 }
 
@@ -546,10 +551,7 @@ static void on_handshake_done(pconn *c) {
         c->rec.suite = certa_cipher_suite_name(info.cipher_suite);
         c->rec.group = certa_group_name(info.group);
         c->rec.resumed = info.resumed;
-        if (w->sh->opts->mode == PROXY_TERMINATE && info.server_name) {
-            snprintf(c->rec.sni, sizeof c->rec.sni, "%s", info.server_name);
-            snprintf(c->rec.cert, sizeof c->rec.cert, "%s", info.cert_name ? info.cert_name : "");
-        }
+
     }
     proxy_identity_string(c->conn, c->rec.identity, sizeof c->rec.identity,
                           &c->rec.identity_verified);
