@@ -14,6 +14,7 @@
 #include "ticket_key_file.h"
 #include "ticket_store_redis.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -489,7 +490,24 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
 
 /* Each connection needs two descriptors: raise the soft limit to the hard
  * one and say so when --max-conns cannot be reached. */
-static void raise_fd_limit(const proxy_opts *o) {
+/* Descriptors this process has open now. */
+static long open_descriptors(void) {
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return 16; /* a guess: stdio, logs */
+    long n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n - 1; /* the directory's own */
+}
+
+/* Raises the soft descriptor limit to the hard one, and caps --max-conns
+ * to what it allows: a proxied connection takes two descriptors, each
+ * worker a few (epoll, listener), and those already open count too. A
+ * connection the proxy cannot serve is better left in the backlog than
+ * accepted, handshaken and dropped for want of a descriptor. */
+static void raise_fd_limit(proxy_opts *o) {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
     if (rl.rlim_cur < rl.rlim_max) {
@@ -497,15 +515,19 @@ static void raise_fd_limit(const proxy_opts *o) {
         setrlimit(RLIMIT_NOFILE, &rl);
         getrlimit(RLIMIT_NOFILE, &rl);
     }
-    rlim_t need = (rlim_t)o->max_conns * 2;
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
-        char msg[200];
+    if (rl.rlim_cur == RLIM_INFINITY) return;
+    long in_use = open_descriptors(), reserve = 4 * o->workers + 32;
+    long room = (long)rl.rlim_cur - in_use - reserve;
+    long allowed = room > 2 ? room / 2 : 1;
+    char msg[300];
+    if (o->max_conns > allowed) {
         snprintf(msg, sizeof msg,
-                 "the descriptor limit (%llu) allows about %llu connections, fewer than "
-                 "--max-conns %ld: raise ulimit -n",
-                 (unsigned long long)rl.rlim_cur,
-                 (unsigned long long)(rl.rlim_cur > 64 ? (rl.rlim_cur - 64) / 2 : 0), o->max_conns);
+                 "the descriptor limit (%llu, %ld in use) allows %ld proxied connections: "
+                 "--max-conns %ld is capped to %ld (raise ulimit -n for more); clients beyond "
+                 "it wait in the listen backlog",
+                 (unsigned long long)rl.rlim_cur, in_use, allowed, o->max_conns, allowed);
         proxy_log_event("warning", msg, (const char *)NULL);
+        o->max_conns = allowed;
     }
 }
 
