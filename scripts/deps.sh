@@ -10,7 +10,8 @@ if [ "${1:-}" != demo ]; then
   pkgs+=(gnutls-bin clang chromium libclang-rt-dev procps iproute2 netcat-openbsd stunnel4
          python3-ecdsa python3-gmpy2 python3-brotli # these three: tlsfuzzer (make conformance)
          redis-server # the fleet tests' store
-         pkg-config cmake) # building the examples against the installed library
+         pkg-config cmake # building the examples against the installed library
+         nginx-light) # a backend reading PROXY protocol headers
 fi
 missing=()
 for p in "${pkgs[@]}"; do

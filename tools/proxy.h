@@ -54,6 +54,7 @@ typedef struct proxy_opts {
     cli_ocsp_opts ocsp; /* terminate mode: --ocsp FILE, --ocsp-fetch */
     long workers;
     long max_conns, max_handshakes;
+    bool max_conns_given; /* --max-conns was on the command line */
     int handshake_timeout_ms, idle_timeout_ms, drain_timeout_ms;
     int connect_timeout_ms;
     proxy_log_format log_format;
@@ -65,6 +66,7 @@ typedef struct proxy_opts {
     certa_ticket_keys *ticket_keys;
     const char *ticket_key_file; /* --ticket-keys FILE (a fleet's), or NULL */
     const char *store;           /* --store redis://... (a fleet's keys), or NULL */
+    bool proxy_protocol;         /* terminate: --proxy-protocol (v2 header to the backend) */
     long ticket_rotation;        /* --ticket-rotation SECONDS (default 21600) */
     long ticket_lifetime;        /* --ticket-lifetime SECONDS (default 7200) */
 } proxy_opts;
@@ -117,10 +119,10 @@ typedef struct proxy_conn_record {
     bool handshake_done;
     char identity[320]; /* SPIFFE ID, DNS SAN or subject of the TLS peer, "" if none */
     bool identity_verified;
-    const char *version;  /* "TLSv1.3" or NULL */
-    const char *suite;    /* cipher suite name or NULL */
-    const char *group;    /* key-exchange group name or NULL */
-    bool resumed;         /* the handshake resumed a session (no certificates) */
+    const char *version; /* "TLSv1.3" or NULL */
+    const char *suite;   /* cipher suite name or NULL */
+    const char *group;   /* key-exchange group name or NULL */
+    bool resumed;        /* the handshake resumed a session (no certificates) */
     /* terminate: the client's server_name and our certificate's DNS name it
      * matched (NULL = the default), both NULL without SNI; valid while the
      * line is logged (they point into the connection) */

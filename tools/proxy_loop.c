@@ -23,6 +23,7 @@
 #include "proxy.h"
 
 #include "crl_fetcher.h"
+#include "proxy_protocol.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -404,6 +405,27 @@ static bool connect_next(pconn *c) {
     return false;
 }
 
+/* --proxy-protocol: the PROXY v2 header goes first to the backend (queued
+ * ahead of any plaintext). false if the connection was finished. */
+static bool send_proxy_header(pconn *c) {
+    struct sockaddr_storage src, dst;
+    socklen_t sl = sizeof src, dl = sizeof dst;
+    uint8_t hdr[PP2_HEADER_MAX];
+    size_t n = 0;
+    if (getpeername(c->tls.fd, (struct sockaddr *)&src, &sl) == 0 &&
+        getsockname(c->tls.fd, (struct sockaddr *)&dst, &dl) == 0)
+        n = proxy_protocol_v2(hdr, (struct sockaddr *)&src, (struct sockaddr *)&dst, c->conn);
+    if (n == 0) {
+        finish(c, "proxy protocol", 0, "cannot describe the client's address family in PROXY v2");
+        return false;
+    }
+    if (!pbuf_append(&c->plain_out, hdr, n)) {
+        finish(c, "out of memory", CERTA_E_NOMEM, NULL);
+        return false;
+    }
+    return true;
+}
+
 /* EPOLLOUT/ERR on a connecting socket. */
 static void connect_done(pconn *c) {
     endpoint *ep = outbound(c);
@@ -422,6 +444,7 @@ static void connect_done(pconn *c) {
     c->connecting = false;
     touch(c);
     if (c->w->sh->opts->mode == PROXY_TERMINATE) {
+        if (c->w->sh->opts->proxy_protocol && !send_proxy_header(c)) return;
         c->plain_ready = true;
         list_remove(&c->w->deadlines, c, LINK(c, dl_link), DL_OFF);
     }
@@ -551,7 +574,6 @@ static void on_handshake_done(pconn *c) {
         c->rec.suite = certa_cipher_suite_name(info.cipher_suite);
         c->rec.group = certa_group_name(info.group);
         c->rec.resumed = info.resumed;
-
     }
     proxy_identity_string(c->conn, c->rec.identity, sizeof c->rec.identity,
                           &c->rec.identity_verified);

@@ -58,6 +58,9 @@ static void proxy_usage(FILE *out) {
           "                           rotation (not after a restart, unless --ticket-keys;\n"
           "                           a change of --client-ca makes new keys)\n"
           "  --ocsp FILE, --ocsp-fetch  staple OCSP responses (below)\n"
+          "  --proxy-protocol         send the backend a PROXY protocol v2 header first: the\n"
+          "                           client's address, SNI, TLS version, cipher, client\n"
+          "                           certificate CN and verified identity (TLV 0xE0)\n"
           "  --allow RULE             accept only clients matching a rule (repeatable):\n"
           "                           spiffe://td/path, spiffe://td/prefix/*, dns:NAME,\n"
           "                           sha256:PIN\n"
@@ -270,6 +273,10 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
             o->quiet = true;
             continue;
         }
+        if (!strcmp(a, "--proxy-protocol")) {
+            o->proxy_protocol = true;
+            continue;
+        }
         if (!strcmp(a, "--sni-strict")) {
             o->sni_strict = true;
             continue;
@@ -380,6 +387,7 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
         }
         OPT("--max-conns") {
             if (!parse_count("--max-conns", v, 1, 1000000, &o->max_conns)) return CLI_EXIT_USAGE;
+            o->max_conns_given = true;
             continue;
         }
         OPT("--max-handshakes") {
@@ -434,6 +442,11 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
     char swhy[300];
     if (o->store && !store_url_ok(o->store, swhy, sizeof swhy)) {
         cli_err("%s", swhy);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->mode == PROXY_BRIDGE && o->proxy_protocol) {
+        cli_err("--proxy-protocol tells a backend who the TLS client is: it needs terminate mode "
+                "(--backend)");
         return CLI_EXIT_USAGE;
     }
     if (o->mode == PROXY_BRIDGE && (o->ocsp.files || o->ocsp.fetch)) {
@@ -521,12 +534,18 @@ static void raise_fd_limit(proxy_opts *o) {
     long allowed = room > 2 ? room / 2 : 1;
     char msg[300];
     if (o->max_conns > allowed) {
-        snprintf(msg, sizeof msg,
-                 "the descriptor limit (%llu, %ld in use) allows %ld proxied connections: "
-                 "--max-conns %ld is capped to %ld (raise ulimit -n for more); clients beyond "
-                 "it wait in the listen backlog",
-                 (unsigned long long)rl.rlim_cur, in_use, allowed, o->max_conns, allowed);
-        proxy_log_event("warning", msg, (const char *)NULL);
+        if (o->max_conns_given)
+            snprintf(msg, sizeof msg,
+                     "the descriptor limit (%llu, %ld in use) allows %ld proxied connections: "
+                     "--max-conns %ld is capped to %ld (raise ulimit -n for more); clients "
+                     "beyond it wait in the listen backlog",
+                     (unsigned long long)rl.rlim_cur, in_use, allowed, o->max_conns, allowed);
+        else
+            snprintf(msg, sizeof msg,
+                     "at most %ld proxied connections at once (what the descriptor limit %llu "
+                     "allows); clients beyond it wait in the listen backlog",
+                     allowed, (unsigned long long)rl.rlim_cur);
+        proxy_log_event(o->max_conns_given ? "warning" : "limits", msg, (const char *)NULL);
         o->max_conns = allowed;
     }
 }

@@ -20,9 +20,9 @@ PROXY_PID=$!
 T_PIDS+=("$PROXY_PID")
 wait_for "$PROXY_LOG" 'listening on 127\.0\.0\.1:[0-9]+' 10 || not_ok "proxy did not start"
 PROXY_PORT=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$PROXY_LOG" | head -n1 | sed 's/.*://')
-allowed=$(sed -n 's/.*allows \([0-9]*\) proxied connections: --max-conns 10000 is capped to \1 .*/\1/p' "$PROXY_LOG")
+allowed=$(sed -n 's/.*at most \([0-9]*\) proxied connections at once (what the descriptor limit 200 allows).*/\1/p' "$PROXY_LOG")
 if [ -n "$allowed" ] && [ "$allowed" -gt 20 ] && [ "$allowed" -lt 100 ]; then
-  ok "at start: the limit (200) allows $allowed proxied connections; --max-conns capped to it"
+  ok "at start: the limit (200) allows $allowed proxied connections, and the proxy says so"
 else
   not_ok "no cap announced"
   show "$PROXY_LOG"
@@ -71,5 +71,14 @@ else
   not_ok "after the first ones closed: $(tail -n 1 "$D/flood.out")"
 fi
 stop_proxy px
+if ! ( ulimit -n 200 && timeout 5 "$CERTA" proxy --listen 127.0.0.1:0 --backend 127.0.0.1:1 \
+  --cert "$D/srv.crt" --key "$D/srv.key" --max-conns 500 >"$D/capped.log" 2>&1 ); true; then :; fi
+if grep -q "allows [0-9]* proxied connections: --max-conns 500 is capped to [0-9]* (raise ulimit -n" \
+  "$D/capped.log"; then
+  ok "an explicit --max-conns over the limit: a warning names both numbers and the fix"
+else
+  not_ok "explicit --max-conns cap"
+  show "$D/capped.log"
+fi
 stop "$ECHO_PID"
 finish
