@@ -67,11 +67,27 @@ typedef struct proxy_opts {
     const char *ticket_key_file; /* --ticket-keys FILE (a fleet's), or NULL */
     const char *store;           /* --store redis://... (a fleet's keys), or NULL */
     bool proxy_protocol;         /* terminate: --proxy-protocol (v2 header to the backend) */
+    const char *metrics;         /* --metrics HOST:PORT (Prometheus), or NULL */
     long ticket_rotation;        /* --ticket-rotation SECONDS (default 21600) */
     long ticket_lifetime;        /* --ticket-lifetime SECONDS (default 7200) */
 } proxy_opts;
 
 /* State shared by all workers. */
+/* Counters for --metrics (proxy_metrics.c): bumped by the workers, read by
+ * the metrics thread; relaxed atomics (a scrape is a snapshot, not a
+ * transaction). */
+#define PROXY_HS_BUCKETS 10
+#define PROXY_ERROR_SLOTS 128
+typedef struct proxy_metrics {
+    atomic_ulong hs_ok[2], hs_failed[2]; /* [0] TLS 1.3, [1] TLS 1.2 (or unknown) */
+    atomic_ulong hs_resumed;
+    atomic_ulong hs_bucket[PROXY_HS_BUCKETS]; /* by handshake time, cumulative at scrape */
+    atomic_ulong hs_ms_sum;
+    atomic_ulong bytes_in, bytes_out;
+    atomic_ulong reloads_ok, reloads_failed;
+    atomic_ulong refused[PROXY_ERROR_SLOTS]; /* failed handshakes by CERTA_E_* code */
+} proxy_metrics;
+
 typedef struct proxy_shared {
     const proxy_opts *opts;
     char listen_host[256], listen_port[16];
@@ -89,9 +105,21 @@ typedef struct proxy_shared {
     atomic_long conns;      /* open connections, all workers */
     atomic_long handshakes; /* connections still in their handshake */
     atomic_ulong next_id;
-    atomic_int stopping;         /* 1 once SIGTERM/SIGINT arrived */
+    atomic_int stopping; /* 1 once SIGTERM/SIGINT arrived */
+    proxy_metrics metrics;
     _Atomic int64_t drain_until; /* monotonic ms deadline once stopping */
 } proxy_shared;
+
+/* ---- proxy_metrics.c ---- */
+/* Handshake outcomes, bytes, reloads for --metrics. */
+void proxy_metrics_handshake(proxy_shared *sh, bool ok, uint16_t version, bool resumed, int64_t ms,
+                             int code);
+void proxy_metrics_bytes(proxy_shared *sh, uint64_t in, uint64_t out);
+/* --metrics HOST:PORT: serves GET /metrics (Prometheus text format) from a
+ * thread of its own. 0, or -1 with why. */
+int proxy_metrics_start(proxy_shared *sh, const char *addr, char *bound, size_t bound_cap,
+                        char *why, size_t cap);
+void proxy_metrics_stop(void);
 
 /* ---- proxy_main.c ---- */
 int cmd_proxy(int argc, char **argv);

@@ -290,7 +290,11 @@ static void finish(pconn *c, const char *reason, int code, const char *detail) {
     r->error_name = code ? certa_error_name(code) : NULL;
     r->detail = detail; /* the caller's, alive until the line is logged below */
     certa_info info;
-    if (c->conn && certa_conn_info(c->conn, &info) == CERTA_OK) {
+    bool have_info = c->conn && certa_conn_info(c->conn, &info) == CERTA_OK;
+    if (c->conn && !c->hs_done) /* a handshake that did not complete */
+        proxy_metrics_handshake(sh, false, have_info ? info.version : 0, false, 0, code);
+    proxy_metrics_bytes(sh, r->bytes_in, r->bytes_out);
+    if (have_info) {
         if (!r->version && info.version) {
             r->version = cli_version_name(info.version);
             r->suite = certa_cipher_suite_name(info.cipher_suite);
@@ -570,6 +574,7 @@ static void on_handshake_done(pconn *c) {
     list_remove(&w->deadlines, c, LINK(c, dl_link), DL_OFF);
     certa_info info;
     if (certa_conn_info(c->conn, &info) == CERTA_OK) {
+        proxy_metrics_handshake(w->sh, true, info.version, info.resumed, c->handshake_ms, 0);
         c->rec.version = cli_version_name(info.version);
         c->rec.suite = certa_cipher_suite_name(info.cipher_suite);
         c->rec.group = certa_group_name(info.group);

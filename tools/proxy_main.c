@@ -206,6 +206,7 @@ static void try_reload(proxy_shared *sh, const char *which) {
         char msg[900];
         snprintf(msg, sizeof msg, "reload refused, keeping the previous config: %s", why);
         proxy_log_event("reload-failed", msg, "files", which, (const char *)NULL);
+        atomic_fetch_add(&sh->metrics.reloads_failed, 1);
         return;
     }
     pthread_mutex_lock(&sh->cfg_lock);
@@ -215,6 +216,7 @@ static void try_reload(proxy_shared *sh, const char *which) {
     sh->cfg = cfg;
     unsigned long gen = ++sh->cfg_generation;
     pthread_mutex_unlock(&sh->cfg_lock);
+    atomic_fetch_add(&sh->metrics.reloads_ok, 1);
     certa_config_free(old); /* connections made from it keep their own reference */
     char msg[200], genbuf[24];
     snprintf(genbuf, sizeof genbuf, "%lu", gen);
@@ -360,6 +362,10 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
         }
         OPT("--ticket-keys") {
             o->ticket_key_file = v;
+            continue;
+        }
+        OPT("--metrics") {
+            o->metrics = v;
             continue;
         }
         OPT("--store") {
@@ -691,9 +697,24 @@ int cmd_proxy(int argc, char **argv) {
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+    if (o.metrics) { /* before any connection, so that every one is counted */
+        char mbound[128], mwhy[400];
+        if (proxy_metrics_start(&sh, o.metrics, mbound, sizeof mbound, mwhy, sizeof mwhy) != 0) {
+            cli_err("%s", mwhy);
+            cli_ocsp_stop();
+            cli_crl_fetch_stop();
+            store_stop();
+            certa_config_free(sh.cfg);
+            return CLI_EXIT_FAIL;
+        }
+        char mmsg[200];
+        snprintf(mmsg, sizeof mmsg, "metrics on http://%s/metrics", mbound);
+        proxy_log_event("metrics", mmsg, "metrics", mbound, (const char *)NULL);
+    }
     proxy_worker *workers = NULL;
     char bound[96] = "";
     if (proxy_workers_create(&sh, o.workers, &workers, bound, sizeof bound) < 0) {
+        proxy_metrics_stop();
         cli_ocsp_stop();
         cli_crl_fetch_stop();
         store_stop();
@@ -714,6 +735,7 @@ int cmd_proxy(int argc, char **argv) {
         atomic_store(&sh.drain_until, cli_now_ms());
         atomic_store(&sh.stopping, 1);
         proxy_workers_join(workers, o.workers);
+        proxy_metrics_stop();
         proxy_workers_free(workers, o.workers);
         cli_ocsp_stop();
         cli_crl_fetch_stop();
@@ -781,6 +803,7 @@ int cmd_proxy(int argc, char **argv) {
         if (sig == SIGHUP) sd_notify_send(ready);
     }
     proxy_workers_join(workers, o.workers);
+    proxy_metrics_stop();
     proxy_workers_free(workers, o.workers);
     cli_ocsp_stop();
     cli_crl_fetch_stop();
