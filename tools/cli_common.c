@@ -673,3 +673,12 @@ void cli_catch_stop_signals(void (*on_stop)(int)) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
+
+void cli_log(const char *cmd, const char *area, const char *fmt, ...) {
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "certa %s: %s: %s\n", cmd ? cmd : "", area, msg);
+}

@@ -27,6 +27,11 @@ int cmd_ca_ocsp(int argc, char **argv); /* certa ca ocsp: the OCSP responder */
  * and returns -1; another argument returns 0. */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 
+/* "certa CMD: AREA: message" on stderr: the line of a background helper
+ * (the OCSP stapler, the CRL fetcher, the ticket store). */
+void cli_log(const char *cmd, const char *area, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Prints "certa: <message>" to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -47,15 +47,7 @@ static struct {
     const char *cmd;
 } F = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
-static void log_line(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void log_line(const char *cmd, const char *fmt, ...) {
-    char msg[1200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "certa %s: crl: %s\n", cmd ? cmd : "", msg);
-}
+#define log_line(cmd, ...) cli_log(cmd, "crl", __VA_ARGS__)
 
 static void when(int64_t t, char *out, size_t cap) {
     time_t tt = (time_t)t;

@@ -91,15 +91,7 @@ static void say(char *out, size_t cap, const char *fmt, ...) {
     va_end(ap);
 }
 
-static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void log_line(const char *fmt, ...) {
-    char msg[1200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "certa %s: ocsp: %s\n", S.cmd ? S.cmd : "", msg);
-}
+#define log_line(...) cli_log(S.cmd, "ocsp", __VA_ARGS__)
 
 /* Keeps der for item i (taking ownership) and hands it to the sink. */
 static int keep(size_t i, uint8_t *der, size_t len, int64_t until, char *why, size_t cap) {

@@ -290,30 +290,25 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
 #define OPT(name)                                                                                  \
     if ((r = cli_opt(argc, argv, &i, name, &v)) < 0) return CLI_EXIT_USAGE;                        \
     if (r > 0)
-        OPT("--listen") {
-            o->listen = v;
-            continue;
+        /* Options that just name a value. */
+        struct {
+            const char *name;
+            const char **dst;
+        } simple[] = {{"--listen", &o->listen},   {"--backend", &backend},
+                      {"--upstream", &upstream},  {"--client-ca", &o->client_ca},
+                      {"--trust", &o->trust},     {"--servername", &o->servername},
+                      {"--alpn", &o->alpn},       {"--ciphers", &o->ciphers},
+                      {"--groups", &o->groups},   {"--ticket-keys", &o->ticket_key_file},
+                      {"--metrics", &o->metrics}, {"--store", &o->store}};
+        bool taken = false;
+        for (size_t k = 0; k < sizeof simple / sizeof simple[0] && !taken; k++) {
+            if ((r = cli_opt(argc, argv, &i, simple[k].name, &v)) < 0) return CLI_EXIT_USAGE;
+            if (r > 0) {
+                *simple[k].dst = v;
+                taken = true;
+            }
         }
-        OPT("--backend") {
-            backend = v;
-            continue;
-        }
-        OPT("--upstream") {
-            upstream = v;
-            continue;
-        }
-        OPT("--client-ca") {
-            o->client_ca = v;
-            continue;
-        }
-        OPT("--trust") {
-            o->trust = v;
-            continue;
-        }
-        OPT("--servername") {
-            o->servername = v;
-            continue;
-        }
+        if (taken) continue;
         OPT("--client-auth") {
             if (!strcmp(v, "require"))
                 o->client_auth = CERTA_CLIENT_AUTH_REQUIRE;
@@ -346,30 +341,6 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
                 return CLI_EXIT_USAGE;
             }
             o->pins[o->pin_count++] = v;
-            continue;
-        }
-        OPT("--alpn") {
-            o->alpn = v;
-            continue;
-        }
-        OPT("--ciphers") {
-            o->ciphers = v;
-            continue;
-        }
-        OPT("--groups") {
-            o->groups = v;
-            continue;
-        }
-        OPT("--ticket-keys") {
-            o->ticket_key_file = v;
-            continue;
-        }
-        OPT("--metrics") {
-            o->metrics = v;
-            continue;
-        }
-        OPT("--store") {
-            o->store = v;
             continue;
         }
         OPT("--ticket-rotation") {

@@ -134,17 +134,6 @@ static void usage(FILE *out) {
           out);
 }
 
-static int new_key(tkf_keys *k, int64_t epoch) {
-    if (k->count == TKF_MAX) {
-        memmove(&k->key[0], &k->key[1], (TKF_MAX - 1) * sizeof k->key[0]);
-        memmove(&k->epoch[0], &k->epoch[1], (TKF_MAX - 1) * sizeof k->epoch[0]);
-        k->count--;
-    }
-    if (crypto_random(k->key[k->count], 32) != 0) return -1;
-    k->epoch[k->count++] = epoch;
-    return 0;
-}
-
 int cmd_ticket_keys(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(argc < 2 ? stderr : stdout);
@@ -196,7 +185,7 @@ int cmd_ticket_keys(int argc, char **argv) {
                     path, path);
             return CLI_EXIT_FAIL;
         }
-        if (new_key(&k, now) == 0 && tkf_write(path, &k, why, sizeof why) == 0) {
+        if (tkf_add_random(&k, now) == 0 && tkf_write(path, &k, why, sizeof why) == 0) {
             printf("wrote %s: 1 key, sealing from now (mode 0600)\n", path);
             rc = CLI_EXIT_OK;
         } else {
@@ -216,13 +205,11 @@ int cmd_ticket_keys(int argc, char **argv) {
         rc = CLI_EXIT_OK;
     } else {
         int64_t at = now + in;
-        if (new_key(&k, at) != 0) {
+        if (tkf_add_random(&k, at) != 0) {
             cli_err("ticket-keys: no randomness");
         } else {
             size_t drop = k.count > (size_t)keep ? k.count - (size_t)keep : 0;
-            memmove(&k.key[0], &k.key[drop], (k.count - drop) * sizeof k.key[0]);
-            memmove(&k.epoch[0], &k.epoch[drop], (k.count - drop) * sizeof k.epoch[0]);
-            k.count -= drop;
+            tkf_keep_newest(&k, (size_t)keep);
             if (tkf_write(path, &k, why, sizeof why) == 0) {
                 char when[64];
                 cli_format_time(at, when, sizeof when);

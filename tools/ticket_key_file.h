@@ -38,6 +38,11 @@ int tkf_write(const char *path, const tkf_keys *keys, char *why, size_t cap);
 /* Loads path into ring (certa_ticket_keys_set): 0 or -1 with why. */
 int tkf_load(const char *path, certa_ticket_keys *ring, char *why, size_t cap);
 void tkf_zero(tkf_keys *keys);
+/* Appends a fresh random key sealing from epoch (the oldest goes when
+ * full): 0, or -1 without randomness. */
+int tkf_add_random(tkf_keys *keys, int64_t epoch);
+/* Drops (and zeroizes) all but the newest keep keys. */
+void tkf_keep_newest(tkf_keys *keys, size_t keep);
 /* --ticket-keys FILE for a server: a ring holding the file's keys, not
  * rotating by itself (the file rules: certa ticket-keys rotate). NULL with
  * why. */

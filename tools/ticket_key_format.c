@@ -107,3 +107,25 @@ char *tkf_format(const tkf_keys *k, size_t *len) {
     *len = n;
     return out;
 }
+
+int tkf_add_random(tkf_keys *k, int64_t epoch) {
+    if (k->count == TKF_MAX) { /* the oldest makes room */
+        crypto_zero(k->key[0], 32);
+        memmove(&k->key[0], &k->key[1], (TKF_MAX - 1) * sizeof k->key[0]);
+        memmove(&k->epoch[0], &k->epoch[1], (TKF_MAX - 1) * sizeof k->epoch[0]);
+        k->count--;
+    }
+    if (crypto_random(k->key[k->count], 32) != 0) return -1;
+    k->epoch[k->count++] = epoch;
+    return 0;
+}
+
+void tkf_keep_newest(tkf_keys *k, size_t keep) {
+    size_t drop = k->count > keep ? k->count - keep : 0;
+    if (!drop) return;
+    crypto_zero(k->key, drop * sizeof k->key[0]);
+    memmove(&k->key[0], &k->key[drop], (k->count - drop) * sizeof k->key[0]);
+    memmove(&k->epoch[0], &k->epoch[drop], (k->count - drop) * sizeof k->epoch[0]);
+    k->count -= drop;
+    crypto_zero(&k->key[k->count], drop * sizeof k->key[0]);
+}

@@ -36,15 +36,7 @@ static struct {
     bool have_applied;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
-static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void log_line(const char *fmt, ...) {
-    char msg[900];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "certa %s: store: %s\n", S.cmd ? S.cmd : "", msg);
-}
+#define log_line(...) cli_log(S.cmd, "store", __VA_ARGS__)
 
 /* redis://HOST:PORT[/DB] or unix:/PATH[?db=N] into S. */
 static bool parse_url(const char *url, char *why, size_t cap) {
@@ -188,27 +180,13 @@ static int fetch(tkf_keys *k, uint8_t digest[32]) {
     return rc;
 }
 
-static int add_key(tkf_keys *k, int64_t epoch) {
-    if (k->count == TKF_MAX) {
-        memmove(&k->key[0], &k->key[1], (TKF_MAX - 1) * sizeof k->key[0]);
-        memmove(&k->epoch[0], &k->epoch[1], (TKF_MAX - 1) * sizeof k->epoch[0]);
-        k->count--;
-    }
-    if (crypto_random(k->key[k->count], 32) != 0) return -1;
-    k->epoch[k->count++] = epoch;
-    return 0;
-}
-
 /* Drops the keys whose tickets have all expired (their successor's epoch +
  * the lifetime has passed). */
 static void prune(tkf_keys *k, int64_t now) {
     size_t drop = 0;
     while (drop + 1 < k->count && now >= k->epoch[drop + 1] + (int64_t)S.lifetime)
         drop++;
-    memmove(&k->key[0], &k->key[drop], (k->count - drop) * sizeof k->key[0]);
-    memmove(&k->epoch[0], &k->epoch[drop], (k->count - drop) * sizeof k->epoch[0]);
-    crypto_zero(&k->key[k->count - drop], drop * sizeof k->key[0]);
-    k->count -= drop;
+    tkf_keep_newest(k, k->count - drop);
 }
 
 /* Writes k: NX (creating) or within the WATCH (rotating). true if it was written. */
@@ -247,7 +225,7 @@ static void round_trip(void) {
     if (got == 0) { /* the first member: create them */
         tkf_keys fresh;
         memset(&fresh, 0, sizeof fresh);
-        if (add_key(&fresh, now) == 0 && publish(&fresh, true))
+        if (tkf_add_random(&fresh, now) == 0 && publish(&fresh, true))
             log_line("no ticket keys in %s yet: created them", S.url);
         tkf_zero(&fresh);
         got = S.c ? fetch(&k, digest) : -1;
@@ -264,7 +242,7 @@ static void round_trip(void) {
         if (watching && fetch(&cur, d2) == 1 &&
             now - cur.epoch[cur.count - 1] >= (int64_t)S.rotate) {
             prune(&cur, now);
-            if (add_key(&cur, now + AHEAD_SECONDS) == 0 && publish(&cur, false))
+            if (tkf_add_random(&cur, now + AHEAD_SECONDS) == 0 && publish(&cur, false))
                 log_line("rotated the fleet's ticket keys in %s (%zu kept)", S.url, cur.count);
         }
         tkf_zero(&cur);
