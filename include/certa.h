@@ -451,8 +451,7 @@ int certa_config_add_allow(certa_config *cfg, const char *rule);
  * - signature checks path building may spend on one chain: default 1000;
  * - records in a row that carry no data (KeyUpdate, empty records, warning
  *   alerts, tickets, ChangeCipherSpec): default 32.
- * certa never accepts 0-RTT early data (resumption is PSK with (EC)DHE
- * only), so early data has no knob: such records fail the handshake. */
+ * Early data: certa_config_set_max_early_data. */
 void certa_config_set_max_handshake_size(certa_config *cfg, size_t max);
 void certa_config_set_max_chain_length(certa_config *cfg, unsigned max);
 void certa_config_set_max_verify_work(certa_config *cfg, unsigned max);
@@ -470,7 +469,8 @@ int certa_config_set_record_size_limit(certa_config *cfg, unsigned bytes);
  * A server sends session tickets after each handshake; a client that comes
  * back with one skips the certificate exchange (no signature, no chain
  * validation) but still does a fresh key exchange (psk_dhe_ke only: forward
- * secrecy is kept; certa never sends or accepts 0-RTT early data).
+ * secrecy is kept for everything after the ClientHello; 0-RTT early data,
+ * which has none, is off unless enabled: certa_config_set_max_early_data).
  *
  * A resumed connection carries the identity the full handshake verified:
  * certa_conn_peer_identity() returns it (certa_info.resumed is true and no
@@ -524,6 +524,51 @@ int certa_config_set_ticket_key(certa_config *cfg, const uint8_t key[32]);
  * the config's connections and threads. */
 void certa_config_set_session_cache(certa_config *cfg, unsigned tickets);
 
+/* ---- 0-RTT early data (RFC 8446 §2.3, §4.2.10, §8) ----
+ *
+ * Early data is sent before the handshake completes, under a key from the
+ * resumed session only: it has no forward secrecy and an attacker can
+ * replay it. Enable it only for requests that are safe to repeat.
+ *
+ * Server: certa_config_set_max_early_data(cfg, bytes) (0, the default:
+ * off) makes tickets allow up to bytes of early data. A ClientHello's early
+ * data is accepted only when its first PSK identity is the one resumed, the
+ * ticket allows early data, the cipher suite, ALPN protocol and server name
+ * are the ticket's, no HelloRetryRequest was needed, the client's ticket age
+ * is within certa_config_set_early_data_window seconds (default 10) of the
+ * server's, and the anti-replay store says this ticket's early data was not
+ * accepted before. Otherwise it is rejected: its records are skipped and
+ * the handshake goes on as a 1-RTT one (rejection never fails a handshake).
+ * Accepted early data is read with certa_conn_read_early, never with
+ * certa_conn_read: while a record of it is buffered, certa_conn_recv takes
+ * no more input until it is read (as for ordinary data), so a server that
+ * enables early data must call certa_conn_read_early. More than the allowed
+ * bytes fails the connection with unexpected_message.
+ *
+ * Anti-replay. Guarantee: within one process, early data is accepted at
+ * most once per ticket. The key is SHA-256 of the ticket; the record is
+ * kept until the ticket expires. By default a built-in in-memory store is
+ * used (shared by the config's connections and threads): a fixed table of
+ * certa_config_set_replay_capacity entries (default 16384), 40 bytes each,
+ * allocated on the first 0-RTT handshake; expired entries are reused, and
+ * when the table is full early data is rejected (fail closed). A store
+ * shared by several processes (a fleet) is an interface: */
+typedef int (*certa_replay_check_fn)(void *arg, const uint8_t *id, size_t id_len,
+                                     uint32_t keep_seconds);
+/* Returns 1 if id is new (and records it for keep_seconds), 0 if it was
+ * seen, -1 if the store is unavailable (early data is then rejected). It
+ * is called from the thread running the handshake and must not block long.
+ * fn NULL: the built-in store. */
+void certa_config_set_replay_store(certa_config *cfg, certa_replay_check_fn fn, void *arg);
+void certa_config_set_replay_capacity(certa_config *cfg, unsigned entries);
+/* Server: the most early data accepted per connection (and announced in
+ * tickets); client: the most sent. 0 = off (default). At most 2^24. */
+void certa_config_set_max_early_data(certa_config *cfg, uint32_t bytes);
+/* Server: how far the client's ticket age may differ from the server's
+ * (seconds, default 10, at least 1). */
+void certa_config_set_early_data_window(certa_config *cfg, uint32_t seconds);
+/* Reading and writing early data: certa_conn_read_early, certa_conn_write_early. */
+
 /* Time (seconds since the epoch) and randomness; defaults: time(), RAND_bytes. */
 typedef int64_t (*certa_time_fn)(void *arg);
 typedef int (*certa_random_fn)(void *arg, uint8_t *out, size_t len); /* 0 = ok */
@@ -565,6 +610,19 @@ void certa_conn_outgoing_done(certa_conn *conn, size_t n);
 size_t certa_conn_read(certa_conn *conn, uint8_t *buf, size_t cap);
 /* Queue application data (only once the handshake is done). */
 int certa_conn_write(certa_conn *conn, const uint8_t *data, size_t len);
+/* Server: accepted early data, once the ClientHello is processed and until
+ * EndOfEarlyData. Returns bytes copied (0 if none buffered). */
+size_t certa_conn_read_early(certa_conn *conn, uint8_t *buf, size_t cap);
+/* Client (config with certa_config_set_max_early_data): queue early data
+ * right after the ClientHello. Allowed only before the server's answer is
+ * read, when the offered session's ticket allows early data, and within
+ * its (and the config's) maximum; else CERTA_E_STATE (nothing queued).
+ * certa_info.early_data_accepted / early_data_rejected say what the server
+ * did; rejected early data was not delivered: send it again with
+ * certa_conn_write once the handshake is done. */
+int certa_conn_write_early(certa_conn *conn, const uint8_t *data, size_t len);
+/* Client: may early data be written now (and how much)? 0 if not. */
+size_t certa_conn_early_allowed(const certa_conn *conn);
 /* Queue close_notify; no more writes after it. */
 int certa_conn_close(certa_conn *conn);
 /* Send a KeyUpdate; request_peer asks the peer to update its keys too. */
@@ -626,6 +684,13 @@ typedef struct certa_info {
     /* The peer's OCSP staple was checked and says good (its leaf's status
      * is established by it). */
     bool peer_staple_good;
+    /* 0-RTT: the server accepted early data (server: it did); the client
+     * offered (server: sent) early data that was rejected — not delivered,
+     * resend it after the handshake; and how many bytes of it were sent
+     * (client) or received (server). */
+    bool early_data_accepted;
+    bool early_data_rejected;
+    size_t early_data_bytes;
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
 

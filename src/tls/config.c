@@ -81,6 +81,9 @@ certa_config *certa_config_new(void) {
     pthread_mutex_init(&cfg->cert_cache_lock, NULL);
     ocsp_sig_cache_init(&cfg->ocsp_cache);
     pthread_mutex_init(&cfg->crl_lock, NULL);
+    cfg->early_age_window = DEFAULT_EARLY_AGE_WINDOW;
+    cfg->replay_capacity = DEFAULT_REPLAY_CAPACITY;
+    pthread_mutex_init(&cfg->replay_lock, NULL);
     return cfg;
 }
 
@@ -94,6 +97,8 @@ void certa_config_free(certa_config *cfg) {
     pthread_mutex_destroy(&cfg->trust_lock);
     session_cache_clear(&cfg->cache);
     pthread_mutex_destroy(&cfg->cache.lock);
+    early_store_free(cfg);
+    pthread_mutex_destroy(&cfg->replay_lock);
     for (size_t i = 0; i < MAX_IDENTITIES; i++)
         for (size_t j = 0; j < CERT_CODECS; j++) {
             free(cfg->cert_cache[i][j].msg);

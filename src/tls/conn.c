@@ -360,9 +360,9 @@ static int handle_handshake_record(certa_conn *c, const uint8_t *data, size_t le
          * refuse before acting on them. */
         /* A TLS 1.2 ServerHello shares its record with the rest of the flight:
          * whether keys change after a ServerHello is known once it is read. */
-        bool key_change_follows = h[0] == HS_CLIENT_HELLO ||
-                                  (h[0] == HS_SERVER_HELLO && c->version == CERTA_TLS13) ||
-                                  h[0] == HS_FINISHED || h[0] == HS_KEY_UPDATE;
+        bool key_change_follows =
+            h[0] == HS_CLIENT_HELLO || (h[0] == HS_SERVER_HELLO && c->version == CERTA_TLS13) ||
+            h[0] == HS_FINISHED || h[0] == HS_KEY_UPDATE || h[0] == HS_END_OF_EARLY_DATA;
         if (key_change_follows && off + 4 + body_len != c->hs_in.len)
             return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                              "the peer sent more handshake data in the same record as its %s, "
@@ -522,9 +522,9 @@ static int skip_refused_early_data(certa_conn *c, const uint8_t *h, size_t body_
     if (c->rx.on && !failed_to_open) return 0;
     if (body_len > c->early_skip_left)
         return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
-                         "the client sent more than %u bytes of early data, which certa does "
-                         "not accept (it sent no early_data in EncryptedExtensions)",
-                         (unsigned)EARLY_DATA_SKIP_MAX);
+                         "the client sent more early data than the server skips unread "
+                         "(the server rejected its early data: no early_data in "
+                         "EncryptedExtensions)");
     c->early_skip_left -= (uint32_t)body_len;
     c->in_len = 0;
     return SKIPPED;
@@ -600,6 +600,19 @@ static int process_record(certa_conn *c, const uint8_t *src) {
         r = handle_ccs(c, data, plain_len);
         break;
     case CONTENT_APPLICATION_DATA:
+        if (c->state == ST_SERVER_WAIT_EOED) { /* accepted early data (early_data.c) */
+            if (plain_len > c->early_left)
+                return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                                 "the client sent more early data than the %u bytes allowed",
+                                 (unsigned)(c->early_left + c->early_bytes));
+            c->early_left -= (uint32_t)plain_len;
+            c->early_bytes += plain_len;
+            c->app_early = plain_len > 0;
+            c->app_off = RECORD_HEADER_LEN;
+            c->app_len = plain_len;
+            if (plain_len == 0) c->in_len = 0;
+            return 0;
+        }
         if (c->state != ST_CONNECTED)
             return conn_fail(c, CERTA_E_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
                              "the peer sent application data before the handshake finished");
@@ -776,17 +789,27 @@ void certa_conn_outgoing_done(certa_conn *c, size_t n) {
     }
 }
 
-size_t certa_conn_read(certa_conn *c, uint8_t *buf, size_t cap) {
-    if (!c || !c->app_len) return 0;
+/* The buffered plaintext, ordinary data or early data (never one for the other). */
+static size_t read_buffered(certa_conn *c, uint8_t *buf, size_t cap, bool early) {
+    if (!c || !c->app_len || c->app_early != early) return 0;
     size_t n = c->app_len < cap ? c->app_len : cap;
     memcpy(buf, c->in + c->app_off, n);
     c->app_off += n;
     c->app_len -= n;
     if (c->app_len == 0) {
         c->in_len = 0; /* the record is consumed */
+        c->app_early = false;
         release_input(c);
     }
     return n;
+}
+
+size_t certa_conn_read(certa_conn *c, uint8_t *buf, size_t cap) {
+    return read_buffered(c, buf, cap, false);
+}
+
+size_t certa_conn_read_early(certa_conn *c, uint8_t *buf, size_t cap) {
+    return read_buffered(c, buf, cap, true);
 }
 
 int certa_conn_write(certa_conn *c, const uint8_t *data, size_t len) {
@@ -923,6 +946,9 @@ int certa_conn_info(const certa_conn *c, certa_info *info) {
     info->peer_cert_compressed_len = c->peer_cert_compressed_len;
     info->peer_cert_uncompressed_len = c->peer_cert_uncompressed_len;
     info->peer_staple_good = c->staple_good;
+    info->early_data_accepted = c->early_accepted;
+    info->early_data_rejected = c->early_rejected;
+    info->early_data_bytes = c->early_bytes;
     return 0;
 }
 

@@ -13,7 +13,7 @@
 
 /* Format of an encoded session; bumped when the layout changes so an old
  * stored session is refused (a full handshake) rather than misread. */
-#define SESSION_FORMAT 2
+#define SESSION_FORMAT 3
 /* Times in a session are Unix seconds up to the end of year 9999; larger
  * values (or negative ones, read as unsigned) would overflow the age and
  * expiry arithmetic (client.c put_psk_extensions, session_unusable). */
@@ -63,6 +63,8 @@ void session_encode(builder *b, const session_state *s) {
     put_str8(b, p->subject);
     put_str8(b, p->issuer);
     put_str8(b, p->spki_sha256);
+    bld_u32(b, s->max_early_data);
+    put_str8(b, s->alpn);
     bld_u16(b, (uint16_t)s->ticket_len);
     bld_bytes(b, s->ticket, s->ticket_len);
 }
@@ -82,8 +84,9 @@ int session_decode(const uint8_t *data, size_t len, session_state *s) {
         !get_str(&c, true, p->dns_names, sizeof p->dns_names) ||
         !get_str(&c, false, p->subject, sizeof p->subject) ||
         !get_str(&c, false, p->issuer, sizeof p->issuer) ||
-        !get_str(&c, false, p->spki_sha256, sizeof p->spki_sha256) || !cur_vec16(&c, &ticket) ||
-        !cur_empty(&c))
+        !get_str(&c, false, p->spki_sha256, sizeof p->spki_sha256) ||
+        !cur_u32(&c, &s->max_early_data) || !get_str(&c, false, s->alpn, sizeof s->alpn) ||
+        !cur_vec16(&c, &ticket) || !cur_empty(&c))
         goto bad;
     const cipher_suite *suite = cipher_suite_find(s->suite);
     /* TLS 1.3: a PSK of the suite's hash length; TLS 1.2: the master secret. */
@@ -285,6 +288,8 @@ int send_session_tickets(certa_conn *c) {
     snprintf(s.server_name, sizeof s.server_name, "%s", c->server_name);
     s.name_matched = c->cert_name != NULL;
     s.peer = c->peer;
+    s.max_early_data = cfg->max_early_data;
+    snprintf(s.alpn, sizeof s.alpn, "%s", c->alpn);
     builder msg;
     bld_init_alloc(&msg, 512);
     int r = 0;
@@ -311,7 +316,13 @@ int send_session_tickets(certa_conn *c) {
             break;
         }
         bld_close(&msg);
-        bld_u16(&msg, 0); /* no extensions: certa offers no early data */
+        bld_open(&msg, 2);
+        if (cfg->max_early_data) { /* early_data (§4.2.10): max_early_data_size */
+            bld_u16(&msg, EXT_EARLY_DATA);
+            bld_u16(&msg, 4);
+            bld_u32(&msg, cfg->max_early_data);
+        }
+        bld_close(&msg);
         bld_close(&msg);
         r = bld_ok(&msg) ? record_write(&c->tx, &c->out, CONTENT_HANDSHAKE, msg.buf, msg.len)
                          : CERTA_E_NOMEM;
@@ -338,8 +349,18 @@ int on_new_session_ticket(certa_conn *c, cursor *body) {
         return 0;
     }
     if (lifetime > MAX_TICKET_LIFETIME) lifetime = MAX_TICKET_LIFETIME; /* §4.6.1 */
+    uint32_t max_early = 0;
+    const cursor *ed = ext_find(&list, EXT_EARLY_DATA);
+    if (ed) {
+        cursor e = *ed;
+        if (!cur_u32(&e, &max_early) || !cur_empty(&e))
+            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
+                             "malformed early_data in NewSessionTicket");
+    }
     session_state s;
     memset(&s, 0, sizeof s);
+    s.max_early_data = max_early;
+    snprintf(s.alpn, sizeof s.alpn, "%s", c->alpn);
     s.suite = c->suite->id;
     s.auth_time = c->auth_time;
     s.issued = now(c);
@@ -365,7 +386,8 @@ int on_new_session_ticket(certa_conn *c, cursor *body) {
     }
     c->session = bld_take(&b, &c->session_len);
     session_cache_put(c->cfg, c->server_name, c->session, c->session_len);
-    conn_trace(c, "< NewSessionTicket (lifetime %us%s)", lifetime,
+    conn_trace(c, "< NewSessionTicket (lifetime %us%s%s)", lifetime,
+               max_early ? ", allows early data" : "",
                c->cfg->cache.cap && c->server_name[0] ? ", kept for resumption" : "");
     return 0;
 }

@@ -171,6 +171,8 @@ typedef struct session_state {
     certa_peer_identity peer; /* server: the client's; client: the server's */
     bool ems;                 /* TLS 1.2: made with the extended master secret */
     bool name_matched;        /* server: our certificate was chosen for server_name (SNI) */
+    uint32_t max_early_data;  /* 0-RTT bytes the ticket allows (0: none) */
+    char alpn[256];           /* the ALPN protocol of the handshake ("" if none) */
     const uint8_t *ticket;    /* client only: the ticket to offer */
     size_t ticket_len;
 } session_state;
@@ -260,6 +262,15 @@ struct certa_config {
     uint32_t ticket_lifetime;
     certa_ticket_keys *ticket_keys; /* ticket_keys.h; shared, NULL: no tickets */
     session_cache cache;
+    /* 0-RTT early data (early_data.c): server, the most accepted per
+     * connection; client, the most sent (0: off) */
+    uint32_t max_early_data;
+    uint32_t early_age_window;       /* seconds of ticket-age skew accepted */
+    certa_replay_check_fn replay_fn; /* NULL: the built-in store */
+    void *replay_arg;
+    struct replay_store *replay; /* the built-in store, made on first use */
+    unsigned replay_capacity;    /* its entries */
+    pthread_mutex_t replay_lock;
     /* certificate compression: algorithms in preference order (both what
      * we offer to decompress and what we compress with) */
     uint16_t cert_comp[CERT_CODECS];
@@ -377,6 +388,7 @@ typedef enum conn_state {
     ST_SERVER_WAIT_CERT, /* client certificate requested */
     ST_SERVER_WAIT_CV,
     ST_SERVER_WAIT_FINISHED,
+    ST_SERVER_WAIT_EOED, /* accepted early data, until EndOfEarlyData */
     /* TLS 1.2 (tls12_client.c / tls12_server.c); WAIT_CCS is left by a
      * ChangeCipherSpec record, not a handshake message. */
     ST12_CLIENT_WAIT_CERT,
@@ -523,6 +535,15 @@ struct certa_conn {
     /* Bytes of the client's early data still to skip unread (RFC 8446
      * §4.2.10): certa accepts no 0-RTT data; nonzero while it may come. */
     uint32_t early_skip_left;
+    /* 0-RTT (early_data.c) */
+    bool early_offered;  /* client: early_data went into ClientHello */
+    bool early_accepted; /* the server accepted early data */
+    bool early_rejected; /* offered (client) or sent (server saw the extension), not accepted */
+    bool app_early;      /* server: the buffered plaintext is early data */
+    uint32_t early_left; /* bytes of early data still allowed */
+    uint64_t early_seq;  /* client: early records sent (EndOfEarlyData's sequence) */
+    size_t early_bytes;  /* early data bytes sent (client) or received (server) */
+    uint8_t client_early_secret[CRYPTO_MAX_HASH];
 };
 
 /* ---- conn.c: shared machinery ---- */
@@ -565,6 +586,33 @@ int ks_resumption_secret(certa_conn *c, uint8_t *out);
 /* The PSK a ticket stands for: HKDF-Expand-Label(rms, "resumption", nonce). */
 int ks_ticket_psk(hash_alg h, const uint8_t *rms, const uint8_t *nonce, size_t nonce_len,
                   uint8_t *psk);
+
+/* client_early_traffic_secret (§7.1) from the PSK and Hash(ClientHello). */
+int ks_client_early_secret(hash_alg h, const uint8_t *psk, const uint8_t *hello_hash, uint8_t *out);
+
+#define DEFAULT_EARLY_AGE_WINDOW 10
+#define DEFAULT_REPLAY_CAPACITY 16384
+#define MAX_EARLY_DATA (1u << 24)
+/* ---- early_data.c: 0-RTT (RFC 8446 §4.2.10, §8) ---- */
+/* What a server learns from the PSK it accepted, for deciding on early data. */
+typedef struct early_offer {
+    bool offered;            /* the ClientHello carries early_data */
+    uint32_t obfuscated_age; /* of the accepted identity */
+    session_state s;         /* the ticket's state (PSK zeroized) */
+    uint8_t ticket_id[32];   /* SHA-256 of the ticket */
+} early_offer;
+/* Server: accept the early data or say why not (traced; never fails the
+ * handshake unless out of memory). Sets c->early_accepted / early_rejected. */
+int early_server_decide(certa_conn *c, const early_offer *o);
+/* Server: EndOfEarlyData. */
+int early_on_end_of_early_data(certa_conn *c, const uint8_t *msg, size_t len);
+/* Client: early_data in ClientHello when the offered session allows it. */
+bool early_client_offers(const certa_conn *c);
+/* Client: after ClientHello, keys the early direction. */
+int early_client_start(certa_conn *c);
+/* Client: the EndOfEarlyData (with the early keys), before its Finished. */
+int early_client_end(certa_conn *c);
+void early_store_free(certa_config *cfg);
 
 /* ---- exporter.c ---- */
 /* Keep what the exporters need once the handshake state goes. */

@@ -246,6 +246,11 @@ static int send_client_hello(certa_conn *c) {
         bld_close(&b);
     }
     bool psk = offering(c);
+    bool early = psk && early_client_offers(c);
+    if (early) { /* before pre_shared_key, which ends the list */
+        bld_u16(&b, EXT_EARLY_DATA);
+        bld_u16(&b, 0);
+    }
     if (psk) put_psk_extensions(c, &b);
     bld_close(&b); /* extensions */
     int r = bld_ok(&b) ? 0 : CERTA_E_NOMEM;
@@ -253,6 +258,7 @@ static int send_client_hello(certa_conn *c) {
     if (!r) r = conn_send_handshake(c, HS_CLIENT_HELLO, b.buf, b.len);
     bld_free(&b);
     if (r) return conn_fail(c, r, ALERT_NONE, NULL);
+    if (early && early_client_start(c) != 0) return c->error;
     conn_trace(c, "> ClientHello (%s, %zu suites, %s%s%s%s%s%s%s)",
                v13 && v12 ? "TLS 1.3 and 1.2"
                : v13      ? "TLS 1.3"
@@ -265,6 +271,7 @@ static int send_client_hello(certa_conn *c) {
                c->group2 ? certa_group_name(c->group2) : "", sends_sni(c) ? ", SNI " : "",
                sends_sni(c) ? c->server_name : "",
                psk || offered_is_tls12(c) ? ", offers a session ticket" : "");
+    if (early) conn_trace(c, "  offers early data (up to %u bytes)", (unsigned)c->early_left);
     return 0;
 }
 
@@ -403,6 +410,11 @@ static int on_hello_retry(certa_conn *c, const uint8_t *msg, size_t len, const e
     conn_trace(c, "< HelloRetryRequest (%s, wants key share %s)", c->suite->name,
                certa_group_name(selected));
     c->group = selected;
+    if (c->early_offered) { /* the server skips it; the second hello goes in clear */
+        c->early_rejected = true;
+        record_protection_clear(&c->tx);
+        conn_trace(c, "  early data rejected (HelloRetryRequest)");
+    }
     r = conn_send_ccs(c);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     return send_client_hello(c);
@@ -410,6 +422,11 @@ static int on_hello_retry(certa_conn *c, const uint8_t *msg, size_t len, const e
 
 static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     cursor body, session_id, ext_block;
+    /* What follows ServerHello is under its keys, not the early one. */
+    if (c->early_offered && !c->hello_retry) {
+        record_protection_clear(&c->tx);
+        c->early_rejected = true; /* until EncryptedExtensions says otherwise */
+    }
     uint16_t legacy_version, suite_id;
     const uint8_t *random;
     uint8_t compression;
@@ -611,6 +628,14 @@ static int on_encrypted_extensions(certa_conn *c, const uint8_t *msg, size_t len
         case EXT_RECORD_SIZE_LIMIT:
             if (rsl_client_read(c, e, "EncryptedExtensions") != 0) return c->error;
             break;
+        case EXT_EARLY_DATA:
+            if (!c->early_offered || c->hello_retry || !c->resumed || e.len != 0)
+                return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                                 "the server accepted early data we did not send, or for a "
+                                 "session we did not resume");
+            c->early_accepted = true;
+            c->early_rejected = false;
+            break;
         case EXT_KEY_SHARE:
         case EXT_SUPPORTED_VERSIONS:
         case EXT_SIGNATURE_ALGORITHMS:
@@ -628,10 +653,19 @@ static int on_encrypted_extensions(certa_conn *c, const uint8_t *msg, size_t len
                              t);
         }
     }
+    /* §4.2.10: early data went with the ticket's ALPN protocol. */
+    if (c->early_accepted && strcmp(c->alpn, c->offered->alpn))
+        return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
+                         "the server accepted early data under another ALPN protocol than the "
+                         "session's");
+    if (c->early_offered && !c->early_accepted) c->early_rejected = true;
     int r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
-    conn_trace(c, "< EncryptedExtensions%s%s", c->alpn[0] ? " (ALPN " : "",
-               c->alpn[0] ? c->alpn : "");
+    conn_trace(c, "< EncryptedExtensions%s%s%s", c->alpn[0] ? " (ALPN " : "",
+               c->alpn[0] ? c->alpn : "",
+               c->early_accepted   ? ", early data accepted"
+               : c->early_rejected ? ", early data rejected"
+                                   : "");
     if (c->alpn[0]) conn_trace(c, "  ALPN: %s", c->alpn);
     if (c->resumed) {
         /* The server proved its identity in the handshake the ticket came
@@ -717,6 +751,7 @@ static int on_finished(certa_conn *c, const uint8_t *msg, size_t len) {
         if (send_own_certificate(c, c->cr_context, c->cr_context_len) != 0) return c->error;
         if (c->id && send_certificate_verify(c) != 0) return c->error;
     }
+    if (!r && c->early_accepted) r = early_client_end(c);
     if (!r) r = send_finished(c, c->client_hs_secret);
     if (!r) r = conn_set_tx(c, c->client_app_secret);
     /* Tickets may follow: keep what their PSKs derive from. */

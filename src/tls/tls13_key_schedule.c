@@ -33,6 +33,15 @@ int ks_binder(hash_alg h, const uint8_t *psk, const uint8_t *truncated_hash, uin
     return ok ? 0 : CERTA_E_CRYPTO;
 }
 
+int ks_client_early_secret(hash_alg h, const uint8_t *psk, const uint8_t *hello_hash,
+                           uint8_t *out) {
+    uint8_t early[CRYPTO_MAX_HASH];
+    int ok = ks_early_secret(h, psk, early) == 0 &&
+             derive_secret(h, early, "c e traffic", hello_hash, out) == 0;
+    crypto_zero(early, sizeof early);
+    return ok ? 0 : CERTA_E_CRYPTO;
+}
+
 int ks_resumption_secret(certa_conn *c, uint8_t *out) {
     uint8_t th[CRYPTO_MAX_HASH];
     if (transcript_hash(c, th) != 0 ||
@@ -113,5 +122,6 @@ void ks_wipe(certa_conn *c) {
     crypto_zero(c->psk, sizeof c->psk);
     crypto_zero(c->resumption_secret, sizeof c->resumption_secret);
     crypto_zero(c->exporter_secret, sizeof c->exporter_secret);
+    crypto_zero(c->client_early_secret, sizeof c->client_early_secret);
     if (c->t12) crypto_zero(c->t12->key_block, sizeof c->t12->key_block); /* TLS 1.2 */
 }

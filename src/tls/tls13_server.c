@@ -213,7 +213,7 @@ static int choose_group(certa_conn *c, client_hello *ch, bool *need_retry) {
 /* pre_shared_key (§4.2.11): resume with the first offered ticket that is
  * ours and still good, once its binder proves the client holds its PSK.
  * Anything else is a full handshake; a bad binder fails (decrypt_error). */
-static int try_resume(certa_conn *c, const client_hello *ch, const uint8_t *msg) {
+static int try_resume(certa_conn *c, const client_hello *ch, const uint8_t *msg, early_offer *eo) {
     const cursor *pe = ext_find(&ch->exts, EXT_PRE_SHARED_KEY);
     if (!pe) return 0;
     const cursor *me = ext_find(&ch->exts, EXT_PSK_KEY_EXCHANGE_MODES);
@@ -289,6 +289,13 @@ static int try_resume(certa_conn *c, const client_hello *ch, const uint8_t *msg)
     c->resumed = true;
     c->psk_index = (uint16_t)index;
     memcpy(c->psk, s.psk, s.psk_len);
+    if (eo->offered) { /* what early data will be judged by */
+        eo->obfuscated_age = age;
+        eo->s = s;
+        crypto_zero(eo->s.psk, sizeof eo->s.psk);
+        if (hash_oneshot(HASH_SHA256, ticket.data, ticket.len, eo->ticket_id) != 0)
+            eo->offered = false;
+    }
     c->peer = s.peer;
     c->auth_time = s.auth_time;
     crypto_zero(&s, sizeof s);
@@ -402,19 +409,25 @@ static int send_server_flight(certa_conn *c, const client_hello *ch) {
         bld_u16(&b, 0);
     }
     if (c->peer_record_limit) rsl_put(&b, rsl_own_value(c->cfg, CERTA_TLS13));
+    if (c->early_accepted) {
+        bld_u16(&b, EXT_EARLY_DATA);
+        bld_u16(&b, 0);
+    }
     bld_close(&b);
     r = bld_ok(&b) ? conn_send_handshake(c, HS_ENCRYPTED_EXTENSIONS, b.buf, b.len) : CERTA_E_NOMEM;
     if (r) goto fail;
-    conn_trace(c, "> EncryptedExtensions%s%s", c->alpn[0] ? " (ALPN " : "",
-               c->alpn[0] ? c->alpn : "");
+    conn_trace(c, "> EncryptedExtensions%s%s%s", c->alpn[0] ? " (ALPN " : "",
+               c->alpn[0] ? c->alpn : "", c->early_accepted ? ", early data accepted" : "");
 
     if (c->resumed) { /* both sides' identities come from the ticket (§2.2) */
         bld_free(&b);
         if (send_finished(c, c->server_hs_secret) != 0) return c->error;
         r = ks_application_secrets(c);
         if (!r) r = conn_set_tx(c, c->server_app_secret);
+        /* Accepted early data comes first, under its own key. */
+        if (!r && c->early_accepted) r = conn_set_rx(c, c->client_early_secret);
         if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
-        c->state = ST_SERVER_WAIT_FINISHED;
+        c->state = c->early_accepted ? ST_SERVER_WAIT_EOED : ST_SERVER_WAIT_FINISHED;
         return 0;
     }
     if (c->cfg->client_auth != CERTA_CLIENT_AUTH_NONE && send_certificate_request(c) != 0) {
@@ -482,14 +495,25 @@ int tls13_server_hello(certa_conn *c, client_hello *chp, const uint8_t *msg, siz
         c->session_id_len = ch.session_id.len;
         memcpy(c->session_id, ch.session_id.data, ch.session_id.len);
     }
-    if (!need_retry && try_resume(c, &ch, msg) != 0) return c->error;
-    /* certa accepts no early data: what the client sends is skipped
-     * (§4.2.10), until a record opens with the handshake keys, or, after a
-     * HelloRetryRequest, until the second ClientHello (which may offer none). */
-    c->early_skip_left = !second && ext_find(&ch.exts, EXT_EARLY_DATA) ? EARLY_DATA_SKIP_MAX : 0;
+    early_offer eo;
+    memset(&eo, 0, sizeof eo);
+    eo.offered = !second && ext_find(&ch.exts, EXT_EARLY_DATA);
+    if (!need_retry && try_resume(c, &ch, msg, &eo) != 0) return c->error;
+    /* Early data not accepted is skipped (§4.2.10), until a record opens
+     * with the handshake keys, or, after a HelloRetryRequest, until the
+     * second ClientHello (which may offer none). */
+    c->early_skip_left = eo.offered ? EARLY_DATA_SKIP_MAX : 0;
     int r = transcript_add(c, msg, len);
     if (!r) r = transcript_start(c);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    if (eo.offered && need_retry) {
+        c->early_rejected = true;
+        conn_trace(c, "  early data rejected: a HelloRetryRequest is needed: skipping it");
+    } else if (early_server_decide(c, &eo) != 0) {
+        crypto_zero(&eo, sizeof eo);
+        return c->error;
+    }
+    crypto_zero(&eo, sizeof eo);
     if (need_retry) {
         if (send_hello_retry(c, &ch) != 0) return c->error;
         c->state = ST_SERVER_WAIT_CH2;
@@ -572,6 +596,7 @@ static const transition server_table[] = {
     {ST_SERVER_WAIT_CERT, HS_COMPRESSED_CERTIFICATE, on_client_compressed_certificate},
     {ST_SERVER_WAIT_CV, HS_CERTIFICATE_VERIFY, on_client_certificate_verify},
     {ST_SERVER_WAIT_FINISHED, HS_FINISHED, on_client_finished},
+    {ST_SERVER_WAIT_EOED, HS_END_OF_EARLY_DATA, early_on_end_of_early_data},
 };
 
 static const char *server_expects(conn_state s) {
@@ -586,6 +611,8 @@ static const char *server_expects(conn_state s) {
         return "the client's CertificateVerify";
     case ST_SERVER_WAIT_FINISHED:
         return "Finished";
+    case ST_SERVER_WAIT_EOED:
+        return "EndOfEarlyData";
     default:
         return "nothing";
     }
