@@ -41,6 +41,7 @@ typedef struct connect_opts {
     int timeout_ms;
     bool quiet;
     const char *session_file; /* --session: offered if stored, rewritten after */
+    const char *early_file;   /* --early-data: sent as 0-RTT when the session allows */
     cli_tls_opts tls;         /* --profile, --min-version, --max-version, --allow-no-ems */
     cli_ekm ekm;              /* --export-keying-material LABEL:LEN */
 } connect_opts;
@@ -95,6 +96,11 @@ static void connect_usage(FILE *out) {
           "                      A resumed handshake skips the certificates and keeps the\n"
           "                      server identity verified when the session was made; an\n"
           "                      unusable FILE means a full handshake, not a failure\n"
+          "  --early-data FILE   send FILE's content (at most 16 MiB) as 0-RTT early data\n"
+          "                      when the --session ticket allows it, else (or when the\n"
+          "                      server rejects it) right after the handshake; the summary\n"
+          "                      says which. Early data can be replayed: only for requests\n"
+          "                      that are safe to repeat\n"
           "  --quiet             no trace or summary, only data and errors\n",
           out);
 }
@@ -188,6 +194,15 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
                 return CLI_EXIT_USAGE;
             }
             o->session_file = v;
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--early-data", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (!*v) {
+                cli_err("--early-data needs a file name");
+                return CLI_EXIT_USAGE;
+            }
+            o->early_file = v;
             continue;
         }
         if ((m = cli_opt(argc, argv, &i, "--groups", &v)) != 0) {
@@ -452,6 +467,67 @@ static void describe_remaining(int64_t secs, char *out, size_t cap) {
         snprintf(out, cap, "expires in %lld day%s (%lld hours)", days, days == 1 ? "" : "s", hours);
     else
         snprintf(out, cap, "expires in 0 days (%lld minutes)", minutes);
+}
+
+/* The --early-data file and what became of it. */
+typedef struct early_send {
+    uint8_t *data;
+    size_t len;
+    bool sent_early; /* went as 0-RTT after the ClientHello */
+    const char *why_not;
+} early_send;
+
+#define EARLY_FILE_MAX (16u << 20)
+
+/* Reads the --early-data file; false (after saying why) if it cannot. */
+static bool early_load(const char *path, early_send *es) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_err("--early-data %s: %s", path, strerror(errno));
+        return false;
+    }
+    size_t cap = 4096;
+    es->data = malloc(cap);
+    es->len = 0;
+    for (size_t n; es->data && (n = fread(es->data + es->len, 1, cap - es->len, f)) > 0;) {
+        es->len += n;
+        if (es->len == cap && cap <= EARLY_FILE_MAX) {
+            uint8_t *more = realloc(es->data, cap * 2);
+            if (!more) {
+                free(es->data);
+                es->data = NULL;
+            }
+            es->data = more;
+            cap *= 2;
+        }
+    }
+    bool err = ferror(f) != 0;
+    fclose(f);
+    if (!es->data || err || es->len > EARLY_FILE_MAX) {
+        cli_err("--early-data %s: %s", path,
+                !es->data ? "out of memory"
+                : err     ? "read error"
+                          : "over 16 MiB");
+        free(es->data);
+        es->data = NULL;
+        return false;
+    }
+    return true;
+}
+
+static void print_early(const certa_info *info, const early_send *es) {
+    if (!es->data) return;
+    if (es->sent_early && info->early_data_accepted)
+        fprintf(stderr, "* early data:        %zu bytes sent as 0-RTT, accepted\n", es->len);
+    else if (es->sent_early)
+        fprintf(stderr,
+                "* early data:        %zu bytes sent as 0-RTT, rejected by the server: sent "
+                "again after the handshake\n",
+                es->len);
+    else
+        fprintf(stderr,
+                "* early data:        %zu bytes sent after the handshake (not as 0-RTT: %s)\n",
+                es->len, es->why_not);
 }
 
 static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip) {
@@ -786,6 +862,7 @@ static certa_config *build_config(const connect_opts *o, certa_trust **trust_out
     /* The profile and versions first: the explicit options below override it.
      * With --crl-fetch the CRLs come after the handshake, so a required
      * status is enforced then (check_fetched_crls), not by the engine. */
+    if (o->early_file) certa_config_set_max_early_data(cfg, EARLY_FILE_MAX);
     cli_tls_opts tls = o->tls;
     if (tls.crl_fetch && tls.revocation == CERTA_REVOCATION_REQUIRE)
         tls.revocation = CERTA_REVOCATION_PREFER;
@@ -896,6 +973,13 @@ int cmd_connect(int argc, char **argv) {
     int64_t tcp_done = cli_now_ms();
     if (!o.quiet) fprintf(stderr, "* TCP connected in %lld ms\n", (long long)(tcp_done - start));
 
+    early_send es = {0};
+    if (o.early_file && !early_load(o.early_file, &es)) {
+        close(fd);
+        certa_config_free(cfg);
+        certa_trust_free(trust);
+        return CLI_EXIT_FAIL;
+    }
     stored_session ss = {.o = &o};
     if (o.session_file) session_load(&o, &ss);
     certa_conn *conn =
@@ -906,6 +990,7 @@ int cmd_connect(int argc, char **argv) {
         close(fd);
         certa_trust_free(trust);
         free(ss.blob);
+        free(es.data);
         return CLI_EXIT_FAIL;
     }
     if (!o.quiet) {
@@ -919,6 +1004,15 @@ int cmd_connect(int argc, char **argv) {
     }
     /* Replays the ClientHello lines; with --quiet only a refused session is said. */
     if (!o.quiet || ss.blob) certa_conn_set_trace(conn, trace_line, &ss);
+    if (es.data) { /* 0-RTT right behind the ClientHello, when the ticket allows */
+        size_t allowed = certa_conn_early_allowed(conn);
+        es.why_not = !ss.blob           ? "no stored --session"
+                     : allowed == 0     ? "the stored session does not allow early data"
+                     : allowed < es.len ? "the file is larger than the ticket allows"
+                                        : NULL;
+        es.sent_early = !es.why_not && certa_conn_write_early(conn, es.data, es.len) == CERTA_OK;
+        if (!es.why_not && !es.sent_early) es.why_not = "the engine refused it";
+    }
 
     int left = (int)(deadline - cli_now_ms());
     if (left < 1) left = 1;
@@ -935,16 +1029,28 @@ int cmd_connect(int argc, char **argv) {
         rc = CLI_EXIT_FAIL;
     } else {
         if (!o.quiet) print_summary(conn, hs_ms, name_is_ip);
+        certa_info info;
+        certa_conn_info(conn, &info);
+        bool early_failed = false;
+        if (!o.quiet) print_early(&info, &es);
         if (o.ekm.label) cli_ekm_print(stderr, "* ", conn, &o.ekm);
+        /* Early data not delivered goes now, as ordinary data. */
+        if (es.data && !(es.sent_early && info.early_data_accepted) &&
+            (r = certa_conn_write(conn, es.data, es.len)) != CERTA_OK) {
+            cli_err("cannot send the --early-data file: %s (%s)", certa_conn_error_text(conn),
+                    certa_error_name(r));
+            early_failed = true;
+        }
         /* The relay reads until the server closes: tickets come with its
          * first records after the handshake. */
-        rc = relay(conn, fd, &o);
+        rc = early_failed ? CLI_EXIT_FAIL : relay(conn, fd, &o);
         if (o.session_file) session_save(conn, &ss);
     }
     if (ss.blob) {
         memset(ss.blob, 0, ss.len);
         free(ss.blob);
     }
+    free(es.data);
     certa_conn_free(conn);
     close(fd);
     certa_trust_free(trust);

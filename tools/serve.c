@@ -46,6 +46,7 @@ typedef struct serve_opts {
     long max_conns;              /* 0 = no limit */
     long tickets;                /* session tickets per handshake (0 = no resumption) */
     long ticket_lifetime;        /* seconds; 0 = the library default */
+    long early_data;             /* --early-data BYTES: 0-RTT accepted per connection */
     cli_tls_opts tls;            /* --profile, --min-version, --max-version, --allow-no-ems */
     cli_ekm ekm;                 /* --export-keying-material LABEL:LEN, per connection */
     cli_ocsp_opts ocsp;          /* --ocsp FILE, --ocsp-fetch */
@@ -75,6 +76,10 @@ typedef struct conn_job {
     cli_link link;
     http_state http;
     uint64_t bytes_in, bytes_out;
+    /* accepted 0-RTT data, held until the handshake completes (writes wait
+     * for it), then handled like the rest */
+    uint8_t *early;
+    size_t early_len;
 } conn_job;
 
 static volatile sig_atomic_t g_stop;
@@ -152,12 +157,18 @@ static void serve_usage(FILE *out) {
           "  --ticket-rotation SEC  a new ticket key this often (default 21600)\n"
           "  --ticket-lifetime SEC  how long a ticket, and the identity check behind\n"
           "                     it, may be resumed (default 7200, at most 604800)\n"
+          "  --early-data BYTES accept up to BYTES of 0-RTT early data per resumed\n"
+          "                     connection (1 to 16777216; default off), once per ticket\n"
+          "                     in this process (anti-replay), with a fresh ticket age;\n"
+          "                     it is answered (echoed) like ordinary data. Early data can\n"
+          "                     be replayed: only for requests that are safe to repeat\n"
           "  --max-conns N      exit after N connections (for tests)\n"
           "  --trace            print each connection's handshake trace\n"
           "  --quiet            print only failures\n"
           "\n"
           "Prints \"listening on HOST:PORT\" once ready, then one line per connection\n"
-          "(resumed=yes when the client resumed a session).\n"
+          "(resumed=yes when the client resumed a session; early_data=N bytes accepted,\n"
+          "or early_data=rejected).\n"
           "Stops cleanly on SIGINT or SIGTERM.\n",
           out);
 }
@@ -231,7 +242,8 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
                     {"--ticket-keys", &o->ticket_key_file},
                     {"--store", &o->store},
                     {"--ticket-rotation", NULL},
-                    {"--ticket-lifetime", NULL}};
+                    {"--ticket-lifetime", NULL},
+                    {"--early-data", NULL}};
         bool matched = false;
         for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !matched; k++) {
             m = cli_opt(argc, argv, &i, opts[k].name, &v);
@@ -250,6 +262,11 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
                     cli_err("--ticket-rotation wants a number of seconds from 1 to 604800, not "
                             "'%s'",
                             v);
+                    return CLI_EXIT_USAGE;
+                }
+            } else if (!strcmp(opts[k].name, "--early-data")) {
+                if (!cli_parse_long(v, 1, 16777216L, &o->early_data)) {
+                    cli_err("--early-data wants a number of bytes from 1 to 16777216, not '%s'", v);
                     return CLI_EXIT_USAGE;
                 }
             } else if (!strcmp(opts[k].name, "--ticket-lifetime")) {
@@ -339,16 +356,21 @@ static void log_connection(const conn_job *job, bool hs_done, int64_t hs_ms, con
     if (hs_done) {
         certa_info info;
         certa_conn_info(conn, &info);
-        n +=
-            snprintf(line + n, sizeof line - (size_t)n,
-                     "%s %s %s alpn=%s sni=%s hrr=%s resumed=%s cert=%s handshake=%lld ms; in=%llu "
-                     "out=%llu bytes; ",
-                     cli_version_name(info.version), certa_cipher_suite_name(info.cipher_suite),
-                     certa_group_name(info.group), info.alpn ? info.alpn : "none",
-                     info.server_name ? info.server_name : "none", info.hello_retry ? "yes" : "no",
-                     info.resumed ? "yes" : "no", info.cert_name ? info.cert_name : "default",
-                     (long long)hs_ms, (unsigned long long)job->bytes_in,
-                     (unsigned long long)job->bytes_out);
+        char early[40];
+        if (info.early_data_accepted)
+            snprintf(early, sizeof early, "early_data=%zu", info.early_data_bytes);
+        else
+            snprintf(early, sizeof early, "early_data=%s",
+                     info.early_data_rejected ? "rejected" : "no");
+        n += snprintf(line + n, sizeof line - (size_t)n,
+                      "%s %s %s alpn=%s sni=%s hrr=%s resumed=%s cert=%s %s handshake=%lld ms; "
+                      "in=%llu out=%llu bytes; ",
+                      cli_version_name(info.version), certa_cipher_suite_name(info.cipher_suite),
+                      certa_group_name(info.group), info.alpn ? info.alpn : "none",
+                      info.server_name ? info.server_name : "none", info.hello_retry ? "yes" : "no",
+                      info.resumed ? "yes" : "no", info.cert_name ? info.cert_name : "default",
+                      early, (long long)hs_ms, (unsigned long long)job->bytes_in,
+                      (unsigned long long)job->bytes_out);
         certa_peer_identity id;
         if (certa_conn_peer_identity(conn, &id) == 0 && id.present && n > 0 &&
             (size_t)n < sizeof line)
@@ -551,12 +573,29 @@ static void run_connection(conn_job *job) {
 
     for (;;) {
         int r = cli_link_feed(l);
+        for (size_t n; !r && (n = certa_conn_read_early(conn, buf, sizeof buf)) > 0;) {
+            uint8_t *more = realloc(job->early, job->early_len + n);
+            if (!more) {
+                r = CERTA_E_NOMEM;
+                break;
+            }
+            memcpy(more + job->early_len, buf, n);
+            job->early = more;
+            job->early_len += n;
+            r = cli_link_feed(l);
+        }
         for (size_t n; !r && (n = certa_conn_read(conn, buf, sizeof buf)) > 0;) {
             r = app_input(job, buf, n);
             if (!r) r = cli_link_feed(l);
         }
         if (!hs_done && certa_conn_handshake_done(conn)) {
             hs_done = true;
+            if (job->early_len) { /* 0-RTT data first: it came before the rest */
+                r = app_input(job, job->early, job->early_len);
+                free(job->early);
+                job->early = NULL;
+                job->early_len = 0;
+            }
             hs_ms = cli_now_ms() - start;
             last_activity = cli_now_ms();
             if (job->ctx->ekm.label) {
@@ -659,6 +698,7 @@ static void *conn_thread(void *arg) {
         certa_conn_free(job->link.conn);
     }
     close(job->fd);
+    free(job->early);
     free(job);
     pthread_mutex_lock(&g_lock);
     g_active--;
@@ -721,6 +761,7 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
                 mode = CERTA_CLIENT_AUTH_OPTIONAL;
             certa_config_set_client_auth(cfg, mode);
             certa_config_set_tickets(cfg, (unsigned)o->tickets);
+            certa_config_set_max_early_data(cfg, (uint32_t)o->early_data);
             if (o->ticket_lifetime > 0)
                 certa_config_set_ticket_lifetime(cfg, (uint32_t)o->ticket_lifetime);
             return cfg;
