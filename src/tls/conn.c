@@ -655,6 +655,7 @@ void conn_handshake_finished(certa_conn *c) {
     crypto_zero(c->server_hs_secret, sizeof c->server_hs_secret);
     crypto_zero(c->master_secret, sizeof c->master_secret);
     crypto_zero(c->psk, sizeof c->psk);
+    crypto_zero(c->client_early_secret, sizeof c->client_early_secret);
     free(c->cookie);
     c->cookie = NULL;
     drop_offered_session(c);

@@ -654,10 +654,11 @@ static int on_encrypted_extensions(certa_conn *c, const uint8_t *msg, size_t len
         }
     }
     /* §4.2.10: early data went with the ticket's ALPN protocol. */
-    if (c->early_accepted && strcmp(c->alpn, c->offered->alpn))
+    if (c->early_accepted &&
+        (strcmp(c->alpn, c->offered->alpn) || c->suite->id != c->offered->suite))
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
-                         "the server accepted early data under another ALPN protocol than the "
-                         "session's");
+                         "the server accepted early data under another ALPN protocol or cipher "
+                         "suite than the session's");
     if (c->early_offered && !c->early_accepted) c->early_rejected = true;
     int r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
