@@ -124,6 +124,16 @@ static bool roundtrip(pair *p) {
     return g.data_n == 4 && !memcmp(g.data, "ping", 4) && g.early_n == 0;
 }
 
+/* Early data rejected, the handshake resumed 1-RTT, and data flows after it. */
+static bool rejected(pair *p, const got *g, int write_rc) {
+    certa_info ci, si;
+    certa_conn_info(p->client, &ci);
+    certa_conn_info(p->server, &si);
+    return write_rc == CERTA_OK && done(p) && ci.resumed && si.resumed && !ci.early_data_accepted &&
+           !si.early_data_accepted && ci.early_data_rejected && si.early_data_rejected &&
+           g->early_n == 0 && roundtrip(p);
+}
+
 static void accepted_once(void) {
     certa_config *scfg = server_config(4096), *ccfg = client_config(4096);
     uint8_t blob[CERTA_SESSION_MAX];
@@ -149,14 +159,10 @@ static void accepted_once(void) {
 
     /* The same ticket again: a replay. */
     p = resume_early(ccfg, scfg, blob, len, &g, &rc);
-    certa_conn_info(p.client, &ci);
-    certa_conn_info(p.server, &si);
-    CHECK(rc == CERTA_OK && done(&p) && ci.resumed && si.resumed && !ci.early_data_accepted &&
-              ci.early_data_rejected && si.early_data_rejected && g.early_n == 0,
+    CHECK(rejected(&p, &g, rc),
           "the same ticket's early data a second time is rejected, the handshake resumes 1-RTT "
-          "(%s / %s)",
+          "and carries data (the client resends) (%s / %s)",
           certa_conn_error_text(p.client), certa_conn_error_text(p.server));
-    CHECK(roundtrip(&p), "the replayed connection still carries data (the client resends)");
     pair_free(&p);
 
     /* Accepted with no early data written: EndOfEarlyData alone. */
@@ -191,10 +197,8 @@ static void refusals(void) {
     size_t len = first_session(ccfg, scfg, blob);
     clock_now += 60;
     pair p = resume_early(ccfg, scfg, blob, len, &g, &rc);
-    certa_conn_info(p.server, &si);
-    CHECK(rc == CERTA_OK && done(&p) && si.resumed && si.early_data_rejected && g.early_n == 0,
+    CHECK(rejected(&p, &g, rc),
           "a ticket age 60 s off the server's is rejected (skipped), the handshake resumes");
-    CHECK(roundtrip(&p), "and data flows");
     pair_free(&p);
     client_frozen = 0;
 
@@ -218,11 +222,7 @@ static void refusals(void) {
     certa_config_set_alpn(c_http, "http/1.1");
     len = first_session(c_h2, scfg, blob);
     p = resume_early(c_http, scfg, blob, len, &g, &rc);
-    certa_conn_info(p.server, &si);
-    certa_conn_info(p.client, &ci);
-    CHECK(rc == CERTA_OK && done(&p) && si.resumed && si.early_data_rejected &&
-              ci.early_data_rejected && g.early_n == 0,
-          "another ALPN protocol than the ticket's: early data rejected (%s)",
+    CHECK(rejected(&p, &g, rc), "another ALPN protocol than the ticket's: early data rejected (%s)",
           certa_conn_error_text(p.server));
     pair_free(&p);
     len = first_session(c_h2, scfg, blob);
@@ -245,11 +245,9 @@ static void refusals(void) {
     certa_config_set_ciphers(scfg2, "TLS_CHACHA20_POLY1305_SHA256,TLS_AES_128_GCM_SHA256");
     p = resume_early(ccfg2, scfg2, blob, len, &g, &rc);
     certa_conn_info(p.server, &si);
-    CHECK(rc == CERTA_OK && done(&p) && si.resumed && si.early_data_rejected && g.early_n == 0 &&
-              si.cipher_suite == 0x1303,
+    CHECK(si.cipher_suite == 0x1303 && rejected(&p, &g, rc),
           "another cipher suite than the ticket's: early data rejected (%s)",
           certa_conn_error_text(p.server));
-    CHECK(roundtrip(&p), "and data flows");
     pair_free(&p);
     certa_config_free(scfg2);
     certa_config_free(ccfg2);
@@ -264,12 +262,9 @@ static void refusals(void) {
     len = first_session(chrr, scfg, blob);
     p = resume_early(chrr, scfg, blob, len, &g, &rc);
     certa_conn_info(p.server, &si);
-    certa_conn_info(p.client, &ci);
-    CHECK(rc == CERTA_OK && done(&p) && si.hello_retry && si.resumed && si.early_data_rejected &&
-              ci.early_data_rejected && g.early_n == 0,
+    CHECK(si.hello_retry && rejected(&p, &g, rc),
           "early data with a HelloRetryRequest is skipped, the handshake resumes (%s / %s)",
           certa_conn_error_text(p.client), certa_conn_error_text(p.server));
-    CHECK(roundtrip(&p), "and data flows");
     pair_free(&p);
     certa_config_free(chrr);
     certa_config_free(scfg);
