@@ -68,6 +68,7 @@ typedef struct proxy_opts {
     const char *store;           /* --store redis://... (a fleet's keys), or NULL */
     bool proxy_protocol;         /* terminate: --proxy-protocol (v2 header to the backend) */
     const char *metrics;         /* --metrics HOST:PORT (Prometheus), or NULL */
+    long early_data;             /* terminate: --early-data BYTES (0-RTT accepted), 0 = off */
     long ticket_rotation;        /* --ticket-rotation SECONDS (default 21600) */
     long ticket_lifetime;        /* --ticket-lifetime SECONDS (default 7200) */
 } proxy_opts;
@@ -163,6 +164,8 @@ typedef struct proxy_conn_record {
     const char *reason;     /* "clean", "peer reset", "handshake failure", "timeout", ... */
     const char *error_name; /* "CERTA_E_..." or NULL */
     const char *detail;     /* the explanation, NULL if none (valid while logged) */
+    size_t early_data;      /* 0-RTT bytes accepted and forwarded to the backend */
+    bool early_rejected;    /* the client sent early data that was rejected */
 } proxy_conn_record;
 
 void proxy_log_init(proxy_log_format fmt);

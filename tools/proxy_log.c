@@ -209,6 +209,10 @@ void proxy_log_conn(const proxy_conn_record *r) {
     field_str(&l, "suite", r->suite ? r->suite : "-");
     field_str(&l, "group", r->group ? r->group : "-");
     if (r->handshake_done) field_bool(&l, "resumed", r->resumed);
+    if (r->early_data) /* 0-RTT reached the backend: the service must tolerate a replay */
+        field_num(&l, "early_data", (long long)r->early_data);
+    else if (r->early_rejected)
+        field_str(&l, "early_data", "rejected");
     if (r->sni && r->sni[0]) { /* which certificate the client's server name got */
         field_str(&l, "sni", r->sni);
         field_str(&l, "cert", r->cert && r->cert[0] ? r->cert : "default");

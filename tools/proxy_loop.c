@@ -193,6 +193,15 @@ static void pbuf_consume(pbuf *b, size_t n) {
     if (b->len == 0) pbuf_free(b);
 }
 
+/* data goes before what the buffer holds (a PROXY header ahead of early data). */
+static bool pbuf_prepend(pbuf *b, const uint8_t *data, size_t n) {
+    if (!pbuf_reserve(b, n)) return false;
+    memmove(b->p + b->off + n, b->p + b->off, b->len);
+    memcpy(b->p + b->off, data, n);
+    b->len += n;
+    return true;
+}
+
 static bool pbuf_append(pbuf *b, const uint8_t *data, size_t n) {
     if (!pbuf_reserve(b, n)) return false;
     memcpy(b->p + b->off + b->len, data, n);
@@ -300,6 +309,7 @@ static void finish(pconn *c, const char *reason, int code, const char *detail) {
             r->suite = certa_cipher_suite_name(info.cipher_suite);
             r->group = certa_group_name(info.group);
         }
+        r->early_rejected = info.early_data_rejected;
         if (c->hs_done && sh->opts->mode == PROXY_TERMINATE && info.server_name) {
             r->sni = info.server_name; /* point into the connection, freed after the log */
             r->cert = info.cert_name;
@@ -423,7 +433,7 @@ static bool send_proxy_header(pconn *c) {
         finish(c, "proxy protocol", 0, "cannot describe the client's address family in PROXY v2");
         return false;
     }
-    if (!pbuf_append(&c->plain_out, hdr, n)) {
+    if (!pbuf_prepend(&c->plain_out, hdr, n)) { /* ahead of any early data held */
         finish(c, "out of memory", CERTA_E_NOMEM, NULL);
         return false;
     }
@@ -476,6 +486,29 @@ static bool drain_app(pconn *c) {
     return moved;
 }
 
+/* --early-data: accepted 0-RTT data -> plain_out, held until the backend is
+ * connected (after the handshake: only an authenticated client reaches
+ * it). The engine takes no more input while early data waits. */
+static bool drain_early(pconn *c) {
+    if (c->hs_done || c->w->sh->opts->early_data <= 0) return false;
+    bool moved = false;
+    for (;;) {
+        if (!pbuf_reserve(&c->plain_out, READ_CHUNK)) {
+            finish(c, "out of memory", CERTA_E_NOMEM, NULL);
+            return moved;
+        }
+        uint8_t *dst = c->plain_out.p + c->plain_out.off + c->plain_out.len;
+        size_t n = certa_conn_read_early(c->conn, dst, READ_CHUNK);
+        if (n == 0) break;
+        c->plain_out.len += n;
+        c->tls_to_plain += n;
+        c->rec.early_data += n;
+        moved = true;
+    }
+    if (c->plain_out.len == 0) pbuf_free(&c->plain_out);
+    return moved;
+}
+
 /* Feeds bytes to the engine; returns how many it took, or sets *err. */
 static size_t feed(pconn *c, const uint8_t *data, size_t len, int *err) {
     size_t off = 0;
@@ -488,9 +521,10 @@ static size_t feed(pconn *c, const uint8_t *data, size_t len, int *err) {
             *err = r;
             return off;
         }
-        if (used == 0 && !drain_app(c)) break; /* decrypted data waits for room */
+        if (used == 0 && !drain_app(c) && !drain_early(c)) break; /* data waits for room */
         if (c->dead) return off;
     }
+    drain_early(c);
     drain_app(c);
     return off;
 }

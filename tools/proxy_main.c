@@ -58,6 +58,10 @@ static void proxy_usage(FILE *out) {
           "                           rotation (not after a restart, unless --ticket-keys;\n"
           "                           a change of --client-ca makes new keys)\n"
           "  --ocsp FILE, --ocsp-fetch  staple OCSP responses (below)\n"
+          "  --early-data BYTES       accept up to BYTES of 0-RTT early data from resumed\n"
+          "                           clients and forward it to the backend (it can be a\n"
+          "                           replay across processes unless --store is shared:\n"
+          "                           only for idempotent services; log: early_data=N)\n"
           "  --proxy-protocol         send the backend a PROXY protocol v2 header first: the\n"
           "                           client's address, SNI, TLS version, cipher, client\n"
           "                           certificate CN and verified identity (TLV 0xE0)\n"
@@ -150,6 +154,11 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
         }
         certa_config_set_tickets(cfg, (unsigned)o->tickets);
         certa_config_set_ticket_lifetime(cfg, (uint32_t)o->ticket_lifetime);
+        if (o->early_data > 0) {
+            certa_config_set_max_early_data(cfg, (uint32_t)o->early_data);
+            /* A fleet sharing keys shares the replay record too. */
+            if (o->store) certa_config_set_replay_store(cfg, store_replay_check, NULL);
+        }
     } else {
         if (ok && o->trust)
             ok = cfg_step(cfg, certa_config_load_trust(cfg, o->trust), "trust", o->trust, why, cap);
@@ -343,6 +352,10 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
             o->pins[o->pin_count++] = v;
             continue;
         }
+        OPT("--early-data") {
+            if (!parse_count("--early-data", v, 1, 16777216, &o->early_data)) return CLI_EXIT_USAGE;
+            continue;
+        }
         OPT("--ticket-rotation") {
             if (!parse_count("--ticket-rotation", v, 1, 604800, &o->ticket_rotation))
                 return CLI_EXIT_USAGE;
@@ -419,6 +432,10 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
     char swhy[300];
     if (o->store && !store_url_ok(o->store, swhy, sizeof swhy)) {
         cli_err("%s", swhy);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->mode == PROXY_BRIDGE && o->early_data) {
+        cli_err("--early-data accepts 0-RTT from TLS clients: it needs terminate mode (--backend)");
         return CLI_EXIT_USAGE;
     }
     if (o->mode == PROXY_BRIDGE && o->proxy_protocol) {

@@ -762,6 +762,9 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
             certa_config_set_client_auth(cfg, mode);
             certa_config_set_tickets(cfg, (unsigned)o->tickets);
             certa_config_set_max_early_data(cfg, (uint32_t)o->early_data);
+            /* A fleet sharing ticket keys shares the replay record too. */
+            if (o->early_data > 0 && o->store)
+                certa_config_set_replay_store(cfg, store_replay_check, NULL);
             if (o->ticket_lifetime > 0)
                 certa_config_set_ticket_lifetime(cfg, (uint32_t)o->ticket_lifetime);
             return cfg;

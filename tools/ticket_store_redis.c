@@ -36,6 +36,16 @@ static struct {
     bool have_applied;
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
+/* The anti-replay connection (store_replay_check): handshake threads share it. */
+static struct {
+    pthread_mutex_t lock;
+    redisContext *c;
+    int64_t down_until_ms;
+    bool down_logged;
+} R = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+#define REPLAY_TIMEOUT_MS 20
+
 #define log_line(...) cli_log(S.cmd, "store", __VA_ARGS__)
 
 /* redis://HOST:PORT[/DB] or unix:/PATH[?db=N] into S. */
@@ -303,6 +313,10 @@ int store_start(const char *url, certa_ticket_keys *ring, uint32_t rotate_second
 }
 
 void store_stop(void) {
+    pthread_mutex_lock(&R.lock);
+    if (R.c) redisFree(R.c);
+    R.c = NULL;
+    pthread_mutex_unlock(&R.lock);
     if (!S.running) return;
     pthread_mutex_lock(&S.lock);
     S.stop = true;
@@ -312,4 +326,57 @@ void store_stop(void) {
     S.running = false;
     if (S.c) redisFree(S.c);
     S.c = NULL;
+}
+
+/* ---- the fleet's anti-replay record ---- */
+
+static void replay_down(const char *detail) {
+    if (R.c) redisFree(R.c);
+    R.c = NULL;
+    R.down_until_ms = cli_now_ms() + 1000;
+    if (!R.down_logged)
+        log_line("anti-replay on %s unavailable (%s): early data is rejected until it is back",
+                 S.url, detail);
+    R.down_logged = true;
+}
+
+int store_replay_check(void *arg, const uint8_t *id, size_t id_len, uint32_t keep_seconds) {
+    (void)arg;
+    char key[32 + 2 * 64 + 1];
+    size_t n = (size_t)snprintf(key, sizeof key, "certa:replay:");
+    for (size_t i = 0; i < id_len && n + 3 <= sizeof key; i++)
+        n += (size_t)snprintf(key + n, sizeof key - n, "%02x", id[i]);
+    pthread_mutex_lock(&R.lock);
+    int rc = -1;
+    if (cli_now_ms() >= R.down_until_ms) {
+        struct timeval tv = {0, REPLAY_TIMEOUT_MS * 1000};
+        if (!R.c) {
+            R.c = S.unix_path[0] ? redisConnectUnixWithTimeout(S.unix_path, tv)
+                                 : redisConnectWithTimeout(S.host, S.port, tv);
+            if (R.c && !R.c->err) {
+                redisSetTimeout(R.c, tv);
+                if (S.db) {
+                    redisReply *r = redisCommand(R.c, "SELECT %d", S.db);
+                    if (!r || r->type != REDIS_REPLY_STATUS) replay_down("SELECT failed");
+                    freeReplyObject(r);
+                }
+            } else {
+                replay_down(R.c ? R.c->errstr : "out of memory");
+            }
+        }
+        if (R.c) {
+            redisReply *r =
+                redisCommand(R.c, "SET %s 1 NX EX %u", key, keep_seconds ? keep_seconds : 1);
+            if (!r || r->type == REDIS_REPLY_ERROR) {
+                replay_down(r && r->str ? r->str : "no reply");
+            } else {
+                rc = r->type == REDIS_REPLY_STATUS ? 1 : 0; /* OK: first use; nil: seen */
+                if (R.down_logged) log_line("anti-replay on %s is back", S.url);
+                R.down_logged = false;
+            }
+            freeReplyObject(r);
+        }
+    }
+    pthread_mutex_unlock(&R.lock);
+    return rc;
 }

@@ -26,5 +26,11 @@ bool store_url_ok(const char *url, char *why, size_t cap);
 int store_start(const char *url, certa_ticket_keys *ring, uint32_t rotate_seconds,
                 uint32_t lifetime, const char *cmd, char *why, size_t cap);
 void store_stop(void);
+/* certa_replay_check_fn on the same Redis: SET certa:replay:HEX 1 NX EX
+ * keep_seconds, so a ticket's early data is accepted once in the whole
+ * fleet. One connection shared under a lock, 20 ms per call; after a
+ * failure no call for a second (early data is rejected meanwhile: fail
+ * closed, the handshake goes on). */
+int store_replay_check(void *arg, const uint8_t *id, size_t id_len, uint32_t keep_seconds);
 
 #endif
