@@ -150,4 +150,19 @@ if start_held_openssl_server s_server -tls1_3 -early_data -cert "$T_TMP/srv.crt"
   stop_held_openssl_server
 fi
 
+# ---- gnutls-cli --resume --earlydata -> certa serve --early-data ----------------
+if command -v gnutls-cli >/dev/null 2>&1 &&
+  start_certa_serve serve-gnutls "${SRV_ARGS[@]}" --early-data 4096; then
+  echo hello | timeout 20 gnutls-cli --x509cafile "$T_TMP/srv.crt" --resume --earlydata="$EARLY" \
+    -p "$SERVE_PORT" localhost >"$T_TMP/gnutls.out" 2>&1
+  if grep -q "This is a resumed session" "$T_TMP/gnutls.out" &&
+    wait_for "$SERVE_LOG" " resumed=yes cert=[^ ]+ early_data=$EARLY_LEN " 5; then
+    ok "gnutls-cli --resume --earlydata -> certa serve: resumed, its 0-RTT accepted ($EARLY_LEN bytes)"
+  else
+    not_ok "gnutls-cli --earlydata"
+    show "$T_TMP/gnutls.out" "$SERVE_LOG"
+  fi
+  stop_certa_serve serve-gnutls
+fi
+
 finish
