@@ -12,8 +12,11 @@
  * final scaling (by 128^-1·R^2) removes it, and KeyGen's t-hat removes it by
  * a product with R^2.
  *
- * The matrix A-hat is never stored: each entry is sampled where it is used
- * (rejection sampling from SHAKE128 branches, but only on the public ρ).
+ * From the encodings, the matrix A-hat is not stored: a row at a time is
+ * sampled where it is used (rejection sampling from SHAKE128 branches, but
+ * only on the public ρ). A prepared key (mlkem_dkey) keeps keygen's A-hat,
+ * s-hat and t-hat instead, so that its decapsulation samples no matrix and
+ * hashes no ek.
  *
  * Secrets (the seed, σ, s-hat, e, r, e1, e2, m', K', r', the re-encryption)
  * stay out of branches and memory indices; decapsulation selects between K'
@@ -442,11 +445,51 @@ static void poly_to_message(uint8_t m[32], const poly *p) {
 
 /* ---- K-PKE (Algorithms 13 to 15) ---- */
 
-/* K-PKE.KeyGen: ek = ByteEncode_12(t-hat) || ρ, dk_pke = ByteEncode_12(s-hat). */
-static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8_t *dk_pke) {
+/* A prepared key's vectors (mlkem.h), polynomial by polynomial. */
+static inline const int16_t *prep_s(const int16_t *v, unsigned i) {
+    return v + N * i;
+}
+static inline const int16_t *prep_t(const int16_t *v, unsigned k, unsigned i) {
+    return v + N * (k + i);
+}
+static inline const int16_t *prep_a(const int16_t *v, unsigned k, unsigned i, unsigned j) {
+    return v + N * (2 * k + k * i + j); /* A-hat[i][j] */
+}
+
+/* A-hat's row i (keygen: A-hat[i][j] = SampleNTT(ρ || j || i)) or A-hat^T's
+ * (encryption: A-hat[j][i] = SampleNTT(ρ || i || j)), j = 0..k-1: from the
+ * prepared key when there is one, else sampled into buf. */
+static void matrix_row(const params *pr, const uint8_t *rho, const int16_t *prep, unsigned i,
+                       int transposed, poly buf[MAX_K], const poly *row[MAX_K]) {
+    const unsigned k = pr->k;
+    for (unsigned j = 0; j < k; j++) {
+        if (prep != NULL) {
+            row[j] = (const poly *)(transposed ? prep_a(prep, k, j, i) : prep_a(prep, k, i, j));
+            continue;
+        }
+        if (transposed)
+            sample_ntt(&buf[j], rho, (uint8_t)i, (uint8_t)j);
+        else
+            sample_ntt(&buf[j], rho, (uint8_t)j, (uint8_t)i);
+        row[j] = &buf[j];
+    }
+}
+
+/* p reduced to [0, q), as ByteDecode_12(ByteEncode_12(p)) gives it. */
+static void poly_store_reduced(int16_t *out, const poly *p) {
+    for (int i = 0; i < N; i++)
+        out[i] = (int16_t)to_unsigned(barrett_reduce(p->c[i]));
+}
+
+/* K-PKE.KeyGen: ek = ByteEncode_12(t-hat) || ρ, dk_pke = ByteEncode_12(s-hat)
+ * (when dk_pke is not NULL); prep (when not NULL) receives s-hat, t-hat and
+ * A-hat as a prepared key holds them. */
+static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8_t *dk_pke,
+                       int16_t *prep) {
     const unsigned k = pr->k;
     uint8_t g_in[33], rho_sigma[64];
-    poly s[MAX_K], e, t, a;
+    poly s[MAX_K], e, t, a[MAX_K];
+    const poly *row[MAX_K];
     poly_cache s_cache[MAX_K];
     int32_t acc[N];
 
@@ -462,10 +505,11 @@ static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8
         poly_make_cache(&s_cache[i], &s[i]);
     }
     for (unsigned i = 0; i < k; i++) {
+        matrix_row(pr, rho, NULL, i, 0, a, row);
         memset(acc, 0, sizeof acc);
         for (unsigned j = 0; j < k; j++) {
-            sample_ntt(&a, rho, (uint8_t)j, (uint8_t)i); /* A-hat[i][j] */
-            acc_basemul(acc, &a, &s[j], &s_cache[j]);
+            acc_basemul(acc, row[j], &s[j], &s_cache[j]);
+            if (prep != NULL) memcpy(prep + N * (2 * k + k * i + j), row[j]->c, sizeof(poly));
         }
         acc_reduce(&t, acc);
         for (int c = 0; c < N; c++)
@@ -474,10 +518,13 @@ static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8
         poly_ntt(&e);
         poly_add(&t, &e);
         poly_encode12(ek + POLY_BYTES * i, &t);
+        if (prep != NULL) poly_store_reduced(prep + N * (k + i), &t);
     }
     memcpy(ek + POLY_BYTES * k, rho, 32);
-    for (unsigned i = 0; i < k; i++)
-        poly_encode12(dk_pke + POLY_BYTES * i, &s[i]);
+    for (unsigned i = 0; i < k; i++) {
+        if (dk_pke != NULL) poly_encode12(dk_pke + POLY_BYTES * i, &s[i]);
+        if (prep != NULL) poly_store_reduced(prep + N * i, &s[i]);
+    }
 
     crypto_zero(g_in, sizeof g_in);
     crypto_zero(rho_sigma, sizeof rho_sigma);
@@ -488,12 +535,14 @@ static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8
     crypto_zero(acc, sizeof acc);
 }
 
-/* K-PKE.Encrypt(ek, m, r) -> ct; ek passed the modulus check. */
-static void pke_encrypt(const params *pr, const uint8_t *ek, const uint8_t m[32],
-                        const uint8_t r[32], uint8_t *ct) {
+/* K-PKE.Encrypt(ek, m, r) -> ct; ek passed the modulus check. With prep,
+ * t-hat and A-hat come from the prepared key and ek is not read. */
+static void pke_encrypt(const params *pr, const uint8_t *ek, const int16_t *prep,
+                        const uint8_t m[32], const uint8_t r[32], uint8_t *ct) {
     const unsigned k = pr->k;
-    const uint8_t *rho = ek + POLY_BYTES * k;
-    poly r_hat[MAX_K], a, u, e;
+    const uint8_t *rho = prep ? NULL : ek + POLY_BYTES * k;
+    poly r_hat[MAX_K], a[MAX_K], u, e;
+    const poly *row[MAX_K];
     poly_cache r_cache[MAX_K];
     int32_t acc[N];
 
@@ -504,11 +553,10 @@ static void pke_encrypt(const params *pr, const uint8_t *ek, const uint8_t m[32]
     }
     /* u = NTT^-1(A-hat^T ∘ r-hat) + e1 */
     for (unsigned i = 0; i < k; i++) {
+        matrix_row(pr, rho, prep, i, 1, a, row);
         memset(acc, 0, sizeof acc);
-        for (unsigned j = 0; j < k; j++) {
-            sample_ntt(&a, rho, (uint8_t)i, (uint8_t)j); /* A-hat[j][i] */
-            acc_basemul(acc, &a, &r_hat[j], &r_cache[j]);
-        }
+        for (unsigned j = 0; j < k; j++)
+            acc_basemul(acc, row[j], &r_hat[j], &r_cache[j]);
         acc_reduce(&u, acc);
         poly_invntt(&u);
         sample_cbd2(&e, r, (uint8_t)(k + i));
@@ -518,8 +566,12 @@ static void pke_encrypt(const params *pr, const uint8_t *ek, const uint8_t m[32]
     /* v = NTT^-1(t-hat^T ∘ r-hat) + e2 + Decompress_1(m) */
     memset(acc, 0, sizeof acc);
     for (unsigned j = 0; j < k; j++) {
-        poly_decode12(&a, ek + POLY_BYTES * j);
-        acc_basemul(acc, &a, &r_hat[j], &r_cache[j]);
+        const poly *t = (const poly *)(prep ? prep_t(prep, k, j) : NULL);
+        if (t == NULL) {
+            poly_decode12(&a[0], ek + POLY_BYTES * j);
+            t = &a[0];
+        }
+        acc_basemul(acc, t, &r_hat[j], &r_cache[j]);
     }
     acc_reduce(&u, acc);
     poly_invntt(&u);
@@ -536,8 +588,9 @@ static void pke_encrypt(const params *pr, const uint8_t *ek, const uint8_t m[32]
     crypto_zero(acc, sizeof acc);
 }
 
-/* K-PKE.Decrypt(dk_pke, ct) -> m. */
-static void pke_decrypt(const params *pr, const uint8_t *dk_pke, const uint8_t *ct, uint8_t m[32]) {
+/* K-PKE.Decrypt(dk_pke, ct) -> m, s-hat from dk_pke or from prep. */
+static void pke_decrypt(const params *pr, const uint8_t *dk_pke, const int16_t *prep,
+                        const uint8_t *ct, uint8_t m[32]) {
     const unsigned k = pr->k;
     poly u, s, w;
     poly_cache u_cache;
@@ -548,8 +601,12 @@ static void pke_decrypt(const params *pr, const uint8_t *dk_pke, const uint8_t *
         poly_decode_decompress(&u, ct + 32 * pr->du * i, pr->du);
         poly_ntt(&u);
         poly_make_cache(&u_cache, &u);
-        poly_decode12(&s, dk_pke + POLY_BYTES * i);
-        acc_basemul(acc, &s, &u, &u_cache);
+        if (prep != NULL)
+            acc_basemul(acc, (const poly *)prep_s(prep, i), &u, &u_cache);
+        else {
+            poly_decode12(&s, dk_pke + POLY_BYTES * i);
+            acc_basemul(acc, &s, &u, &u_cache);
+        }
     }
     acc_reduce(&w, acc);
     poly_invntt(&w);
@@ -565,13 +622,26 @@ static void pke_decrypt(const params *pr, const uint8_t *dk_pke, const uint8_t *
 
 /* ---- ML-KEM (Algorithms 16 to 18) ---- */
 
+size_t mlkem_dkey_bytes(mlkem_kind kind) {
+    const unsigned k = params_of(kind).k;
+    return sizeof(mlkem_dkey) + sizeof(poly) * (2 * k + k * k);
+}
+
 void mlkem_keygen(mlkem_kind kind, const uint8_t seed[64], uint8_t *ek, uint8_t *dk) {
     const params pr = params_of(kind);
     const size_t ek_len = POLY_BYTES * pr.k + 32;
-    pke_keygen(&pr, seed, ek, dk);
+    pke_keygen(&pr, seed, ek, dk, NULL);
     memcpy(dk + POLY_BYTES * pr.k, ek, ek_len);
     sha3_256(ek, ek_len, dk + POLY_BYTES * pr.k + ek_len);       /* H(ek) */
     memcpy(dk + POLY_BYTES * pr.k + ek_len + 32, seed + 32, 32); /* z */
+}
+
+void mlkem_keygen_prepared(mlkem_kind kind, const uint8_t seed[64], uint8_t *ek, mlkem_dkey *key) {
+    const params pr = params_of(kind);
+    key->kind = kind;
+    pke_keygen(&pr, seed, ek, NULL, key->v);
+    sha3_256(ek, POLY_BYTES * pr.k + 32, key->h);
+    memcpy(key->z, seed + 32, 32);
 }
 
 int mlkem_encaps(mlkem_kind kind, const uint8_t *ek, const uint8_t m[32], uint8_t *ct,
@@ -587,29 +657,36 @@ int mlkem_encaps(mlkem_kind kind, const uint8_t *ek, const uint8_t m[32], uint8_
     memcpy(g_in, m, 32);
     sha3_256(ek, ek_len, g_in + 32);
     sha3_512(g_in, sizeof g_in, k_r); /* (K, r) = G(m || H(ek)) */
-    pke_encrypt(&pr, ek, m, k_r + 32, ct);
+    pke_encrypt(&pr, ek, NULL, m, k_r + 32, ct);
     memcpy(ss, k_r, 32);
     crypto_zero(g_in, sizeof g_in);
     crypto_zero(k_r, sizeof k_r);
     return 0;
 }
 
-int mlkem_decaps(mlkem_kind kind, const uint8_t *dk, const uint8_t *ct, uint8_t ss[32]) {
-    const params pr = params_of(kind);
-    const size_t ek_len = POLY_BYTES * pr.k + 32, ct_len = mlkem_ct_bytes(kind);
-    const uint8_t *dk_pke = dk, *ek = dk + POLY_BYTES * pr.k;
-    const uint8_t *h = ek + ek_len, *z = h + 32;
-    uint8_t ek_hash[32], g_in[64], k_r[64], k_bar[32], ct_again[MLKEM1024_CT_BYTES];
-
-    /* §7.3: H(ek) = h, and (beyond §7.3) s-hat reduced; both without a branch. */
-    DECLASSIFY(ek + POLY_BYTES * pr.k, 32); /* ρ, public: the matrix sampling branches on it */
+/* §7.3 on an encoded dk, without a branch: 1 when H(ek) != h or (beyond
+ * §7.3) s-hat holds a coefficient not below q, else 0. */
+static uint32_t dk_check(const params *pr, const uint8_t *dk) {
+    const size_t ek_len = POLY_BYTES * pr->k + 32;
+    const uint8_t *ek = dk + POLY_BYTES * pr->k, *h = ek + ek_len;
+    uint8_t ek_hash[32];
+    DECLASSIFY(ek + POLY_BYTES * pr->k, 32); /* ρ, public: the matrix sampling branches on it */
     sha3_256(ek, ek_len, ek_hash);
     uint32_t diff = 0;
     for (int i = 0; i < 32; i++)
         diff |= ek_hash[i] ^ h[i];
-    uint32_t bad = ((0u - diff) >> 31) | encoding_unreduced(dk_pke, pr.k);
+    return ((0u - diff) >> 31) | encoding_unreduced(dk, pr->k);
+}
 
-    pke_decrypt(&pr, dk_pke, ct, g_in); /* m' */
+/* Decaps_internal after the key checks (bad: their result, 0 or 1), from the
+ * encodings (dk_pke, ek) or from a prepared key's vectors (prep). */
+static int decaps_core(const params *pr, const uint8_t *dk_pke, const uint8_t *ek,
+                       const int16_t *prep, const uint8_t h[32], const uint8_t z[32],
+                       const uint8_t *ct, uint32_t bad, uint8_t ss[32]) {
+    const size_t ct_len = 32 * (pr->du * pr->k + pr->dv);
+    uint8_t g_in[64], k_r[64], k_bar[32], ct_again[MLKEM1024_CT_BYTES];
+
+    pke_decrypt(pr, dk_pke, prep, ct, g_in); /* m' */
     memcpy(g_in + 32, h, 32);
     sha3_512(g_in, sizeof g_in, k_r); /* (K', r') = G(m' || h) */
 
@@ -620,8 +697,8 @@ int mlkem_decaps(mlkem_kind kind, const uint8_t *dk, const uint8_t *ct, uint8_t 
     keccak_squeeze(&j, k_bar, 32);
     keccak_wipe(&j);
 
-    pke_encrypt(&pr, ek, g_in, k_r + 32, ct_again);
-    diff = 0;
+    pke_encrypt(pr, ek, prep, g_in, k_r + 32, ct_again);
+    uint32_t diff = 0;
     for (size_t i = 0; i < ct_len; i++)
         diff |= ct[i] ^ ct_again[i];
     /* reject = 0xff..ff when c != c'; fail = 0xff..ff when dk is bad. */
@@ -635,4 +712,46 @@ int mlkem_decaps(mlkem_kind kind, const uint8_t *dk, const uint8_t *ct, uint8_t 
     crypto_zero(k_bar, sizeof k_bar);
     crypto_zero(ct_again, sizeof ct_again);
     return -(int)(fail & 1); /* 0 or -1 */
+}
+
+int mlkem_decaps(mlkem_kind kind, const uint8_t *dk, const uint8_t *ct, uint8_t ss[32]) {
+    const params pr = params_of(kind);
+    const size_t ek_len = POLY_BYTES * pr.k + 32;
+    const uint8_t *ek = dk + POLY_BYTES * pr.k, *h = ek + ek_len;
+    return decaps_core(&pr, dk, ek, NULL, h, h + 32, ct, dk_check(&pr, dk), ss);
+}
+
+int mlkem_dkey_from_dk(mlkem_kind kind, const uint8_t *dk, mlkem_dkey *key) {
+    const params pr = params_of(kind);
+    const unsigned k = pr.k;
+    const uint8_t *ek = dk + POLY_BYTES * k, *h = ek + POLY_BYTES * k + 32;
+    uint32_t bad = value_barrier(dk_check(&pr, dk));
+    poly a[MAX_K];
+    const poly *row[MAX_K];
+    key->kind = kind;
+    for (unsigned i = 0; i < k; i++) {
+        poly_decode12((poly *)prep_s(key->v, i), dk + POLY_BYTES * i);
+        poly_decode12((poly *)prep_t(key->v, k, i), ek + POLY_BYTES * i);
+        matrix_row(&pr, ek + POLY_BYTES * k, NULL, i, 0, a, row);
+        for (unsigned j = 0; j < k; j++)
+            memcpy((int16_t *)prep_a(key->v, k, i, j), row[j]->c, sizeof(poly));
+    }
+    memcpy(key->h, h, 32);
+    memcpy(key->z, h + 32, 32);
+    /* A key that failed the checks is not kept: no branch on it (the
+     * result is public, like mlkem_decaps's). */
+    uint8_t *bytes = (uint8_t *)key->v;
+    const uint8_t keep = (uint8_t)(bad - 1); /* 0xff when good */
+    for (size_t i = 0; i < sizeof(poly) * (2 * k + k * k); i++)
+        bytes[i] &= keep;
+    for (int i = 0; i < 32; i++) {
+        key->h[i] &= keep;
+        key->z[i] &= keep;
+    }
+    return -(int)(bad & 1);
+}
+
+int mlkem_decaps_prepared(const mlkem_dkey *key, const uint8_t *ct, uint8_t ss[32]) {
+    const params pr = params_of(key->kind);
+    return decaps_core(&pr, NULL, NULL, key->v, key->h, key->z, ct, 0, ss);
 }

@@ -60,7 +60,7 @@ for cc in "${compilers[@]}"; do
     rc=$?
     n=$(leaks_in "$D/run.log")
     if [ "$rc" -eq 0 ] && [ "$n" -eq 0 ]; then
-      ok "mlkem ct: $cc $opt keygen, encaps, decaps (valid, rejected, bad dk) for 768 and 1024: no branch or index on secrets"
+      ok "mlkem ct: $cc $opt keygen, encaps, decaps (valid, rejected, bad dk), prepared keygen/parse/decaps for 768 and 1024: no branch or index on secrets"
     else
       bad "mlkem ct: $cc $opt: exit $rc, $n reports on secret data"
       grep -A12 -m3 -E 'Conditional jump|Use of uninitialised' "$D/run.log" | sed 's/^/#   /' | head -n 40
