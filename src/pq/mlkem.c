@@ -26,6 +26,7 @@
 #include "pq/mlkem.h"
 
 #include "crypto/crypto.h"
+#include "pq/cpu.h"
 #include "pq/keccak.h"
 
 #include <string.h>
@@ -263,9 +264,31 @@ static void acc_reduce(poly *r, const int32_t acc[N]) {
 
 /* ---- sampling (Algorithms 7 and 8) ---- */
 
-/* SampleNTT(ρ || x || y): rejection sampling of 12-bit values from SHAKE128.
- * Public data only (branching would be fine; a branch-free loop is faster).
- * 168-byte blocks are 56 triples, so no triple straddles two blocks. */
+/* The 12-bit candidates of buf (len a multiple of 3) that are below q,
+ * appended to c[0..n-1] until N: the new count. Public data only (branching
+ * would be fine); while two more fit, each candidate is stored and kept by
+ * advancing n, which has no unpredictable branch. 168-byte blocks are 56
+ * triples, so no triple straddles two blocks. */
+static unsigned rej_sample(int16_t c[N], unsigned n, const uint8_t *buf, size_t len) {
+    size_t pos = 0;
+    for (; n + 2 <= N && pos < len; pos += 3) {
+        uint16_t d1 = (uint16_t)(buf[pos] | (buf[pos + 1] & 0x0f) << 8);
+        uint16_t d2 = (uint16_t)(buf[pos + 1] >> 4 | buf[pos + 2] << 4);
+        c[n] = (int16_t)d1;
+        n += d1 < Q;
+        c[n] = (int16_t)d2;
+        n += d2 < Q;
+    }
+    for (; n < N && pos < len; pos += 3) {
+        uint16_t d1 = (uint16_t)(buf[pos] | (buf[pos + 1] & 0x0f) << 8);
+        uint16_t d2 = (uint16_t)(buf[pos + 1] >> 4 | buf[pos + 2] << 4);
+        if (d1 < Q) c[n++] = (int16_t)d1;
+        if (d2 < Q && n < N) c[n++] = (int16_t)d2;
+    }
+    return n;
+}
+
+/* SampleNTT(ρ || x || y): rejection sampling of 12-bit values from SHAKE128. */
 static void sample_ntt(poly *p, const uint8_t rho[32], uint8_t x, uint8_t y) {
     uint8_t seed[34], buf[2 * SHAKE128_RATE];
     keccak_sponge s;
@@ -275,37 +298,42 @@ static void sample_ntt(poly *p, const uint8_t rho[32], uint8_t x, uint8_t y) {
     shake128_init(&s);
     keccak_absorb(&s, seed, sizeof seed);
     keccak_squeeze_blocks(&s, buf, 2); /* 336 bytes: 256 values need ~472 on average */
-    size_t len = 2 * SHAKE128_RATE, pos = 0;
-    int16_t got[N + 2]; /* room for the pair that overshoots */
-    int n = 0;
+    unsigned n = rej_sample(p->c, 0, buf, sizeof buf);
     while (n < N) {
-        if (pos == len) {
-            keccak_squeeze_blocks(&s, buf, 1);
-            len = SHAKE128_RATE;
-            pos = 0;
-        }
-        /* Store each candidate, keep it by advancing n: no unpredictable branch. */
-        uint16_t d1 = (uint16_t)(buf[pos] | (buf[pos + 1] & 0x0f) << 8);
-        uint16_t d2 = (uint16_t)(buf[pos + 1] >> 4 | buf[pos + 2] << 4);
-        pos += 3;
-        got[n] = (int16_t)d1;
-        n += d1 < Q;
-        got[n] = (int16_t)d2;
-        n += d2 < Q;
+        keccak_squeeze_blocks(&s, buf, 1);
+        n = rej_sample(p->c, n, buf, SHAKE128_RATE);
     }
-    memcpy(p->c, got, sizeof p->c);
 }
 
-/* SamplePolyCBD_2(PRF_2(seed, nonce)): each coefficient is (b0 + b1) - (b2 + b3)
- * of one nibble, taken eight at a time from a 32-bit word. */
-static void sample_cbd2(poly *p, const uint8_t seed[32], uint8_t nonce) {
-    uint8_t buf[128];
-    keccak_sponge s;
-    shake256_init(&s);
-    keccak_absorb(&s, seed, 32);
-    keccak_absorb(&s, &nonce, 1);
-    keccak_squeeze(&s, buf, sizeof buf);
-    keccak_wipe(&s);
+/* SampleNTT for count (1 to 4) entries at once, xy[j] = (x, y) of p[j], on
+ * the four-way SHAKE128; unused lanes repeat entry 0 and are dropped. */
+static void sample_ntt_x4(poly *const p[], unsigned count, const uint8_t rho[32],
+                          const uint8_t xy[][2]) {
+    uint8_t seed[4][34], buf[4][SHAKE128_RATE];
+    const uint8_t *in[4] = {seed[0], seed[1], seed[2], seed[3]};
+    uint8_t *out[4] = {buf[0], buf[1], buf[2], buf[3]};
+    unsigned n[4] = {0, 0, 0, 0};
+    keccak_x4 s;
+    for (unsigned j = 0; j < 4; j++) {
+        memcpy(seed[j], rho, 32);
+        seed[j][32] = xy[j < count ? j : 0][0];
+        seed[j][33] = xy[j < count ? j : 0][1];
+    }
+    keccak_x4_absorb_once(&s, SHAKE128_RATE, in, sizeof seed[0]);
+    for (int more = 1; more;) {
+        keccak_x4_squeeze_block(&s, out);
+        more = 0;
+        for (unsigned j = 0; j < count; j++) {
+            n[j] = rej_sample(p[j]->c, n[j], buf[j], SHAKE128_RATE);
+            more |= n[j] < N;
+        }
+    }
+}
+
+/* SamplePolyCBD_2 of a 128-byte PRF output: each coefficient is
+ * (b0 + b1) - (b2 + b3) of one nibble, taken eight at a time from a 32-bit
+ * word. */
+static void cbd2(poly *p, const uint8_t buf[128]) {
     for (int i = 0; i < N / 8; i++) {
         uint32_t w = (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
                      (uint32_t)buf[4 * i + 2] << 16 | (uint32_t)buf[4 * i + 3] << 24;
@@ -316,6 +344,40 @@ static void sample_cbd2(poly *p, const uint8_t seed[32], uint8_t nonce) {
             p->c[8 * i + j] = (int16_t)(a - b);
         }
     }
+}
+
+/* out[i] = SamplePolyCBD_2(PRF_2(seed, nonce + i)) for i < count: four at a
+ * time on the four-way SHAKE256 when the AVX2 path is on. */
+static void sample_cbd2(poly *const out[], unsigned count, const uint8_t seed[32], uint8_t nonce) {
+    uint8_t in[4][33], buf[4][SHAKE256_RATE];
+    const uint8_t *ins[4] = {in[0], in[1], in[2], in[3]};
+    uint8_t *outs[4] = {buf[0], buf[1], buf[2], buf[3]};
+    unsigned i = 0;
+    if (pq_avx2()) {
+        for (; i + 1 < count; i += 4) { /* a lone last one goes the scalar way */
+            keccak_x4 s;
+            for (unsigned j = 0; j < 4; j++) {
+                memcpy(in[j], seed, 32);
+                in[j][32] = (uint8_t)(nonce + i + (i + j < count ? j : 0));
+            }
+            keccak_x4_absorb_once(&s, SHAKE256_RATE, ins, 33);
+            keccak_x4_squeeze_block(&s, outs);
+            keccak_x4_wipe(&s);
+            for (unsigned j = 0; j < 4 && i + j < count; j++)
+                cbd2(out[i + j], buf[j]);
+        }
+    }
+    for (; i < count; i++) {
+        keccak_sponge s;
+        uint8_t n = (uint8_t)(nonce + i);
+        shake256_init(&s);
+        keccak_absorb(&s, seed, 32);
+        keccak_absorb(&s, &n, 1);
+        keccak_squeeze(&s, buf[0], 128);
+        keccak_wipe(&s);
+        cbd2(out[i], buf[0]);
+    }
+    crypto_zero(in, sizeof in);
     crypto_zero(buf, sizeof buf);
 }
 
@@ -462,17 +524,25 @@ static inline const int16_t *prep_a(const int16_t *v, unsigned k, unsigned i, un
 static void matrix_row(const params *pr, const uint8_t *rho, const int16_t *prep, unsigned i,
                        int transposed, poly buf[MAX_K], const poly *row[MAX_K]) {
     const unsigned k = pr->k;
-    for (unsigned j = 0; j < k; j++) {
-        if (prep != NULL) {
+    if (prep != NULL) {
+        for (unsigned j = 0; j < k; j++)
             row[j] = (const poly *)(transposed ? prep_a(prep, k, j, i) : prep_a(prep, k, i, j));
-            continue;
-        }
-        if (transposed)
-            sample_ntt(&buf[j], rho, (uint8_t)i, (uint8_t)j);
-        else
-            sample_ntt(&buf[j], rho, (uint8_t)j, (uint8_t)i);
+        return;
+    }
+    uint8_t xy[MAX_K][2];
+    poly *out[MAX_K];
+    for (unsigned j = 0; j < k; j++) {
+        xy[j][0] = (uint8_t)(transposed ? i : j);
+        xy[j][1] = (uint8_t)(transposed ? j : i);
+        out[j] = &buf[j];
         row[j] = &buf[j];
     }
+    if (pq_avx2()) {
+        sample_ntt_x4(out, k, rho, xy);
+        return;
+    }
+    for (unsigned j = 0; j < k; j++)
+        sample_ntt(out[j], rho, xy[j][0], xy[j][1]);
 }
 
 /* p reduced to [0, q), as ByteDecode_12(ByteEncode_12(p)) gives it. */
@@ -488,7 +558,8 @@ static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8
                        int16_t *prep) {
     const unsigned k = pr->k;
     uint8_t g_in[33], rho_sigma[64];
-    poly s[MAX_K], e, t, a[MAX_K];
+    poly s[MAX_K], e[MAX_K], t, a[MAX_K];
+    poly *noise[2 * MAX_K] = {0};
     const poly *row[MAX_K];
     poly_cache s_cache[MAX_K];
     int32_t acc[N];
@@ -500,7 +571,11 @@ static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8
     DECLASSIFY(rho_sigma, 32); /* ρ is published in ek */
 
     for (unsigned i = 0; i < k; i++) {
-        sample_cbd2(&s[i], sigma, (uint8_t)i);
+        noise[i] = &s[i];     /* nonces 0..k-1 */
+        noise[k + i] = &e[i]; /* k..2k-1 */
+    }
+    sample_cbd2(noise, 2 * k, sigma, 0);
+    for (unsigned i = 0; i < k; i++) {
         poly_ntt(&s[i]);
         poly_make_cache(&s_cache[i], &s[i]);
     }
@@ -514,9 +589,8 @@ static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8
         acc_reduce(&t, acc);
         for (int c = 0; c < N; c++)
             t.c[c] = mont_mul(t.c[c], R2_MOD_Q);
-        sample_cbd2(&e, sigma, (uint8_t)(k + i));
-        poly_ntt(&e);
-        poly_add(&t, &e);
+        poly_ntt(&e[i]);
+        poly_add(&t, &e[i]);
         poly_encode12(ek + POLY_BYTES * i, &t);
         if (prep != NULL) poly_store_reduced(prep + N * (k + i), &t);
     }
@@ -530,7 +604,7 @@ static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8
     crypto_zero(rho_sigma, sizeof rho_sigma);
     crypto_zero(s, sizeof s);
     crypto_zero(s_cache, sizeof s_cache);
-    crypto_zero(&e, sizeof e);
+    crypto_zero(e, sizeof e);
     crypto_zero(&t, sizeof t);
     crypto_zero(acc, sizeof acc);
 }
@@ -541,13 +615,20 @@ static void pke_encrypt(const params *pr, const uint8_t *ek, const int16_t *prep
                         const uint8_t m[32], const uint8_t r[32], uint8_t *ct) {
     const unsigned k = pr->k;
     const uint8_t *rho = prep ? NULL : ek + POLY_BYTES * k;
-    poly r_hat[MAX_K], a[MAX_K], u, e;
+    poly r_hat[MAX_K], a[MAX_K], u[MAX_K], e;
+    poly *noise[2 * MAX_K + 1] = {0};
     const poly *row[MAX_K];
     poly_cache r_cache[MAX_K];
     int32_t acc[N];
 
+    /* r (nonces 0..k-1), e1 into u (k..2k-1), e2 (2k) */
     for (unsigned i = 0; i < k; i++) {
-        sample_cbd2(&r_hat[i], r, (uint8_t)i);
+        noise[i] = &r_hat[i];
+        noise[k + i] = &u[i];
+    }
+    noise[2 * k] = &e;
+    sample_cbd2(noise, 2 * k + 1, r, 0);
+    for (unsigned i = 0; i < k; i++) {
         poly_ntt(&r_hat[i]);
         poly_make_cache(&r_cache[i], &r_hat[i]);
     }
@@ -557,11 +638,10 @@ static void pke_encrypt(const params *pr, const uint8_t *ek, const int16_t *prep
         memset(acc, 0, sizeof acc);
         for (unsigned j = 0; j < k; j++)
             acc_basemul(acc, row[j], &r_hat[j], &r_cache[j]);
-        acc_reduce(&u, acc);
-        poly_invntt(&u);
-        sample_cbd2(&e, r, (uint8_t)(k + i));
-        poly_add(&u, &e);
-        poly_compress_encode(ct + 32 * pr->du * i, &u, pr->du);
+        acc_reduce(&a[0], acc); /* the row is used: a[0] is free */
+        poly_invntt(&a[0]);
+        poly_add(&u[i], &a[0]);
+        poly_compress_encode(ct + 32 * pr->du * i, &u[i], pr->du);
     }
     /* v = NTT^-1(t-hat^T ∘ r-hat) + e2 + Decompress_1(m) */
     memset(acc, 0, sizeof acc);
@@ -573,17 +653,17 @@ static void pke_encrypt(const params *pr, const uint8_t *ek, const int16_t *prep
         }
         acc_basemul(acc, t, &r_hat[j], &r_cache[j]);
     }
-    acc_reduce(&u, acc);
-    poly_invntt(&u);
-    sample_cbd2(&e, r, (uint8_t)(2 * k));
-    poly_add(&u, &e);
+    acc_reduce(&u[0], acc);
+    poly_invntt(&u[0]);
+    poly_add(&u[0], &e);
     poly_from_message(&e, m);
-    poly_add(&u, &e);
-    poly_compress_encode(ct + 32 * pr->du * k, &u, pr->dv);
+    poly_add(&u[0], &e);
+    poly_compress_encode(ct + 32 * pr->du * k, &u[0], pr->dv);
 
     crypto_zero(r_hat, sizeof r_hat);
     crypto_zero(r_cache, sizeof r_cache);
-    crypto_zero(&u, sizeof u);
+    crypto_zero(a, sizeof a);
+    crypto_zero(u, sizeof u);
     crypto_zero(&e, sizeof e);
     crypto_zero(acc, sizeof acc);
 }

@@ -14,6 +14,7 @@
  *   mlkem_ct           the checks; exit 0
  *   mlkem_ct control   branches on a secret byte on purpose (the script
  *                      asserts that valgrind reports it) */
+#include "pq/cpu.h"
 #include "pq/mlkem.h"
 
 #include <stdbool.h>
@@ -116,6 +117,7 @@ int main(int argc, char **argv) {
         printf("control: ran %d\n", x);
         return 0;
     }
+    printf("path: %s\n", pq_avx2() ? "AVX2" : "portable");
     int f = run(MLKEM768, "ML-KEM-768") + run(MLKEM1024, "ML-KEM-1024");
     return f ? 1 : 0;
 }

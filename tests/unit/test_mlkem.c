@@ -4,12 +4,16 @@
  * see its README.md) and the 10,000-iteration accumulated test (C2SP CCTV
  * structure) for ML-KEM-768 and ML-KEM-1024, which needs no files. Then
  * round trips with fresh randomness, implicit rejection checked against
- * J(z || c) computed here, and the §7.2/§7.3 checks on tampered keys.
+ * J(z || c) computed here, and the §7.2/§7.3 checks on tampered keys. Each
+ * decaps check runs with the encoded dk and with the prepared key
+ * (mlkem_dkey_from_dk, mlkem_keygen_prepared), and the whole suite runs on
+ * the portable path and on the default one (AVX2 when the CPU has it).
  *
  * Length checks are the caller's (mlkem.h): a vector whose key or ciphertext
  * has the wrong length counts as refused without calling the KEM, as a TLS
  * caller would. The files are looked up as ../shared/testdata/mlkem from the
  * repository root (tests/run.sh runs from there), or $CERTA_MLKEM_TESTDATA. */
+#include "pq/cpu.h"
 #include "pq/keccak.h"
 #include "pq/mlkem.h"
 #include "testlib.h"
@@ -369,14 +373,18 @@ static void compress_identity(void) {
     CHECK(bad == 0, "floor(n / 2q) = n * 10321340 >> 36 for every n below 2^23.7");
 }
 
+typedef struct test_file {
+    const char *file;
+    mlkem_kind kind;
+    record_fn fn;
+} test_file;
+
+static void all_checks(const test_file *files, size_t n);
+
 int main(void) {
     const char *env = getenv("CERTA_MLKEM_TESTDATA");
     snprintf(testdata, sizeof testdata, "%s", env ? env : "../shared/testdata/mlkem");
-    static const struct {
-        const char *file;
-        mlkem_kind kind;
-        record_fn fn;
-    } files[] = {
+    static const test_file files[] = {
         {"mlkem768_nist_keygen_tests.txt", MLKEM768, check_keygen},
         {"mlkem1024_nist_keygen_tests.txt", MLKEM1024, check_keygen},
         {"mlkem768_nist_decap_tests.txt", MLKEM768, check_decap},
@@ -388,16 +396,27 @@ int main(void) {
         {"mlkem768_decap_tests.txt", MLKEM768, check_decap},
         {"mlkem1024_decap_tests.txt", MLKEM1024, check_decap},
     };
+    /* Everything on both paths (pq/cpu.h): portable C first, then the
+     * default (AVX2 when the CPU has it). */
+    for (int path = 0; path < 2; path++) {
+        pq_force_portable(path == 0);
+        printf("# %s path\n", path == 0 ? "portable" : pq_avx2() ? "AVX2" : "default (portable)");
+        all_checks(files, sizeof files / sizeof files[0]);
+    }
+    pq_force_portable(0);
+    TEST_EXIT();
+}
+
+static void all_checks(const test_file *files, size_t n) {
     CHECK(mlkem_ek_bytes(MLKEM768) == 1184 && mlkem_dk_bytes(MLKEM768) == 2400 &&
               mlkem_ct_bytes(MLKEM768) == 1088 && mlkem_ek_bytes(MLKEM1024) == 1568 &&
               mlkem_dk_bytes(MLKEM1024) == 3168 && mlkem_ct_bytes(MLKEM1024) == 1568,
           "sizes are FIPS 203 Table 3's");
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+    for (size_t i = 0; i < n; i++)
         run_file(files[i].file, files[i].kind, files[i].fn);
     compress_identity();
     round_trips(MLKEM768);
     round_trips(MLKEM1024);
     accumulated(MLKEM768, "f959d18d3d1180121433bf0e05f11e7908cf9d03edc150b2b07cb90bef5bc1c1");
     accumulated(MLKEM1024, "e3bf82b013307b2e9d47dde791ff6dfc82e694e6382404abdb948b908b75bad5");
-    TEST_EXIT();
 }
