@@ -163,7 +163,7 @@ static inline void ntt_layer(int16_t *c, unsigned len, unsigned z) {
 }
 
 /* Layer by layer with constant lengths, so the inner loops vectorise. */
-static void poly_ntt(poly *p) {
+static void poly_ntt_c(poly *p) {
     ntt_layer(p->c, 128, 1);
     ntt_layer(p->c, 64, 2);
     ntt_layer(p->c, 32, 4);
@@ -206,7 +206,7 @@ static inline void invntt_layer(int16_t *c, unsigned len, unsigned z, int reduce
 
 /* In: a row sum (factor R^-1), |c| < q. Out: NTT^-1 without that factor,
  * |c| < q. */
-static void poly_invntt(poly *p) {
+static void poly_invntt_c(poly *p) {
     /* The first two layers work within 8 coefficients: per group in registers. */
     for (int g = 0; g < N / 8; g++) {
         int16_t *c = p->c + 8 * g, x[8];
@@ -248,7 +248,7 @@ static void poly_make_cache(poly_cache *cache, const poly *b) {
 
 /* acc += a ∘ b. Bounds: a in [0, 4096) (sampled or decoded), |b| <= (q+1)/2,
  * |cache| < q: each term below 2^24.3, four of them below q · 2^15. */
-static void acc_basemul(int32_t acc[N], const poly *a, const poly *b, const poly_cache *cache) {
+static void acc_basemul_c(int32_t acc[N], const poly *a, const poly *b, const poly_cache *cache) {
     for (int i = 0; i < N / 2; i++) {
         int32_t a0 = a->c[2 * i], a1 = a->c[2 * i + 1];
         int32_t b0 = b->c[2 * i], b1 = b->c[2 * i + 1];
@@ -257,9 +257,303 @@ static void acc_basemul(int32_t acc[N], const poly *a, const poly *b, const poly
     }
 }
 
-static void acc_reduce(poly *r, const int32_t acc[N]) {
+static void acc_reduce_c(poly *r, const int32_t acc[N]) {
     for (int i = 0; i < N; i++)
         r->c[i] = mont_reduce(acc[i]);
+}
+
+/* ---- AVX2 arithmetic (pq/cpu.h): the same operations as the portable
+ * functions above on 16 coefficients at a time, bit for bit the same
+ * results (the same products, reductions and their order), so that every
+ * bound stated there holds here too. Montgomery products as two 16-bit
+ * multiplies each way: high(a·b) - high(low(low(a·b)·q^-1)·q). The NTT's
+ * last layers work inside a register: two registers (32 coefficients, four
+ * groups of 8) are regrouped with 64- and 32-bit unpacks so that each
+ * butterfly's two inputs sit in the same lane of two registers; the twiddle
+ * registers for that layout are the tables below (the zetas above, laid
+ * out). */
+#if PQ_HAVE_AVX2_CODE
+#include <immintrin.h>
+
+static const int16_t ntt_z8[8][16] __attribute__((aligned(32))) = {
+    {573, 573, 573, 573, 573, 573, 573, 573, -1325, -1325, -1325, -1325, -1325, -1325, -1325,
+     -1325},
+    {264, 264, 264, 264, 264, 264, 264, 264, 383, 383, 383, 383, 383, 383, 383, 383},
+    {-829, -829, -829, -829, -829, -829, -829, -829, 1458, 1458, 1458, 1458, 1458, 1458, 1458,
+     1458},
+    {-1602, -1602, -1602, -1602, -1602, -1602, -1602, -1602, -130, -130, -130, -130, -130, -130,
+     -130, -130},
+    {-681, -681, -681, -681, -681, -681, -681, -681, 1017, 1017, 1017, 1017, 1017, 1017, 1017,
+     1017},
+    {732, 732, 732, 732, 732, 732, 732, 732, 608, 608, 608, 608, 608, 608, 608, 608},
+    {-1542, -1542, -1542, -1542, -1542, -1542, -1542, -1542, 411, 411, 411, 411, 411, 411, 411,
+     411},
+    {-205, -205, -205, -205, -205, -205, -205, -205, -1571, -1571, -1571, -1571, -1571, -1571,
+     -1571, -1571},
+};
+static const int16_t ntt_z4[8][16] __attribute__((aligned(32))) = {
+    {1223, 1223, 1223, 1223, -552, -552, -552, -552, 652, 652, 652, 652, 1015, 1015, 1015, 1015},
+    {-1293, -1293, -1293, -1293, -282, -282, -282, -282, 1491, 1491, 1491, 1491, -1544, -1544,
+     -1544, -1544},
+    {516, 516, 516, 516, -320, -320, -320, -320, -8, -8, -8, -8, -666, -666, -666, -666},
+    {-1618, -1618, -1618, -1618, 126, 126, 126, 126, -1162, -1162, -1162, -1162, 1469, 1469, 1469,
+     1469},
+    {-853, -853, -853, -853, -271, -271, -271, -271, -90, -90, -90, -90, 830, 830, 830, 830},
+    {107, 107, 107, 107, -247, -247, -247, -247, -1421, -1421, -1421, -1421, -951, -951, -951,
+     -951},
+    {-398, -398, -398, -398, -1508, -1508, -1508, -1508, 961, 961, 961, 961, -725, -725, -725,
+     -725},
+    {448, 448, 448, 448, 677, 677, 677, 677, -1065, -1065, -1065, -1065, -1275, -1275, -1275,
+     -1275},
+};
+static const int16_t ntt_z2[8][16] __attribute__((aligned(32))) = {
+    {-1103, -1103, -1251, -1251, 430, 430, 871, 871, 555, 555, 1550, 1550, 843, 843, 105, 105},
+    {422, 422, -291, -291, 587, 587, -460, -460, 177, 177, 1574, 1574, -235, -235, 1653, 1653},
+    {-246, -246, -777, -777, 778, 778, 1483, 1483, 1159, 1159, -602, -602, -147, -147, 1119, 1119},
+    {-1590, -1590, 418, 418, 644, 644, 329, 329, -872, -872, -156, -156, 349, 349, -75, -75},
+    {817, 817, 1322, 1322, 1097, 1097, -1285, -1285, 603, 603, -1465, -1465, 610, 610, 384, 384},
+    {-1215, -1215, -874, -874, -136, -136, 220, 220, 1218, 1218, -1187, -1187, -1335, -1335, -1659,
+     -1659},
+    {-1185, -1185, -1510, -1510, -1530, -1530, -854, -854, -1278, -1278, -870, -870, 794, 794, 478,
+     478},
+    {-108, -108, 958, 958, -308, -308, -1460, -1460, 996, 996, 1522, 1522, 991, 991, 1628, 1628},
+};
+static const int16_t inv_z2[8][16] __attribute__((aligned(32))) = {
+    {1628, 1628, 991, 991, 1522, 1522, 996, 996, -1460, -1460, -308, -308, 958, 958, -108, -108},
+    {478, 478, 794, 794, -870, -870, -1278, -1278, -854, -854, -1530, -1530, -1510, -1510, -1185,
+     -1185},
+    {-1659, -1659, -1335, -1335, -1187, -1187, 1218, 1218, 220, 220, -136, -136, -874, -874, -1215,
+     -1215},
+    {384, 384, 610, 610, -1465, -1465, 603, 603, -1285, -1285, 1097, 1097, 1322, 1322, 817, 817},
+    {-75, -75, 349, 349, -156, -156, -872, -872, 329, 329, 644, 644, 418, 418, -1590, -1590},
+    {1119, 1119, -147, -147, -602, -602, 1159, 1159, 1483, 1483, 778, 778, -777, -777, -246, -246},
+    {1653, 1653, -235, -235, 1574, 1574, 177, 177, -460, -460, 587, 587, -291, -291, 422, 422},
+    {105, 105, 843, 843, 1550, 1550, 555, 555, 871, 871, 430, 430, -1251, -1251, -1103, -1103},
+};
+static const int16_t inv_z4[8][16] __attribute__((aligned(32))) = {
+    {-1275, -1275, -1275, -1275, -1065, -1065, -1065, -1065, 677, 677, 677, 677, 448, 448, 448,
+     448},
+    {-725, -725, -725, -725, 961, 961, 961, 961, -1508, -1508, -1508, -1508, -398, -398, -398,
+     -398},
+    {-951, -951, -951, -951, -1421, -1421, -1421, -1421, -247, -247, -247, -247, 107, 107, 107,
+     107},
+    {830, 830, 830, 830, -90, -90, -90, -90, -271, -271, -271, -271, -853, -853, -853, -853},
+    {1469, 1469, 1469, 1469, -1162, -1162, -1162, -1162, 126, 126, 126, 126, -1618, -1618, -1618,
+     -1618},
+    {-666, -666, -666, -666, -8, -8, -8, -8, -320, -320, -320, -320, 516, 516, 516, 516},
+    {-1544, -1544, -1544, -1544, 1491, 1491, 1491, 1491, -282, -282, -282, -282, -1293, -1293,
+     -1293, -1293},
+    {1015, 1015, 1015, 1015, 652, 652, 652, 652, -552, -552, -552, -552, 1223, 1223, 1223, 1223},
+};
+static const int16_t inv_z8[8][16] __attribute__((aligned(32))) = {
+    {-1571, -1571, -1571, -1571, -1571, -1571, -1571, -1571, -205, -205, -205, -205, -205, -205,
+     -205, -205},
+    {411, 411, 411, 411, 411, 411, 411, 411, -1542, -1542, -1542, -1542, -1542, -1542, -1542,
+     -1542},
+    {608, 608, 608, 608, 608, 608, 608, 608, 732, 732, 732, 732, 732, 732, 732, 732},
+    {1017, 1017, 1017, 1017, 1017, 1017, 1017, 1017, -681, -681, -681, -681, -681, -681, -681,
+     -681},
+    {-130, -130, -130, -130, -130, -130, -130, -130, -1602, -1602, -1602, -1602, -1602, -1602,
+     -1602, -1602},
+    {1458, 1458, 1458, 1458, 1458, 1458, 1458, 1458, -829, -829, -829, -829, -829, -829, -829,
+     -829},
+    {383, 383, 383, 383, 383, 383, 383, 383, 264, 264, 264, 264, 264, 264, 264, 264},
+    {-1325, -1325, -1325, -1325, -1325, -1325, -1325, -1325, 573, 573, 573, 573, 573, 573, 573,
+     573},
+};
+
+PQ_AVX2 static inline __m256i mont_mul_avx2(__m256i a, __m256i b) {
+    const __m256i q = _mm256_set1_epi16(Q), qinv = _mm256_set1_epi16((int16_t)QINV);
+    __m256i hi = _mm256_mulhi_epi16(a, b);
+    __m256i t = _mm256_mullo_epi16(_mm256_mullo_epi16(a, b), qinv);
+    return _mm256_sub_epi16(hi, _mm256_mulhi_epi16(t, q));
+}
+
+PQ_AVX2 static inline __m256i barrett_avx2(__m256i a) {
+    /* t = (v·a + 2^25) >> 26 as high(a·v) then a rounding shift by 10:
+     * (v·a) >> 16 loses bits below 2^16 that the scalar form keeps, so
+     * take the exact 32-bit product instead. */
+    const __m256i v = _mm256_set1_epi16(BARRETT_V), q = _mm256_set1_epi16(Q);
+    __m256i lo = _mm256_mullo_epi16(a, v), hi = _mm256_mulhi_epi16(a, v);
+    __m256i p0 = _mm256_unpacklo_epi16(lo, hi), p1 = _mm256_unpackhi_epi16(lo, hi);
+    const __m256i round = _mm256_set1_epi32(1 << 25);
+    p0 = _mm256_srai_epi32(_mm256_add_epi32(p0, round), 26);
+    p1 = _mm256_srai_epi32(_mm256_add_epi32(p1, round), 26);
+    __m256i t = _mm256_packs_epi32(p0, p1); /* back in place: unpack and pack pair per lane */
+    return _mm256_sub_epi16(a, _mm256_mullo_epi16(t, q));
+}
+
+PQ_AVX2 static inline __m256i load16(const int16_t *p) {
+    return _mm256_loadu_si256((const __m256i *)p);
+}
+PQ_AVX2 static inline void store16(int16_t *p, __m256i v) {
+    _mm256_storeu_si256((__m256i *)p, v);
+}
+
+/* 32 coefficients (v0: 0-15, v1: 16-31) regrouped: a = c0-3 of each group
+ * of 8, b = c4-7 (lane order: groups 0, 2 | 1, 3). */
+PQ_AVX2 static inline void split4(__m256i v0, __m256i v1, __m256i *a, __m256i *b) {
+    *a = _mm256_unpacklo_epi64(v0, v1);
+    *b = _mm256_unpackhi_epi64(v0, v1);
+}
+/* a, b as above -> x = c0,c1 (of a's groups) then c4,c5 (b's), y = c2,c3
+ * then c6,c7; and back. The dword shuffle 0xd8 swaps dwords 1 and 2. */
+PQ_AVX2 static inline void split2(__m256i a, __m256i b, __m256i *x, __m256i *y) {
+    a = _mm256_shuffle_epi32(a, 0xd8);
+    b = _mm256_shuffle_epi32(b, 0xd8);
+    *x = _mm256_unpacklo_epi64(a, b);
+    *y = _mm256_unpackhi_epi64(a, b);
+}
+PQ_AVX2 static inline void join2(__m256i x, __m256i y, __m256i *a, __m256i *b) {
+    *a = _mm256_shuffle_epi32(_mm256_unpacklo_epi64(x, y), 0xd8);
+    *b = _mm256_shuffle_epi32(_mm256_unpackhi_epi64(x, y), 0xd8);
+}
+
+PQ_AVX2 static void poly_ntt_avx2(poly *p) {
+    int16_t *c = p->c;
+    for (unsigned len = 128, z = 1; len >= 16; len >>= 1) {
+        for (unsigned start = 0; start < N; start += 2 * len) {
+            const __m256i zeta = _mm256_set1_epi16(zetas[z++]);
+            for (unsigned j = start; j < start + len; j += 16) {
+                __m256i a = load16(c + j), t = mont_mul_avx2(zeta, load16(c + j + len));
+                store16(c + j + len, _mm256_sub_epi16(a, t));
+                store16(c + j, _mm256_add_epi16(a, t));
+            }
+        }
+    }
+    for (int i = 0; i < 8; i++) {
+        __m256i v0 = load16(c + 32 * i), v1 = load16(c + 32 * i + 16), a, b, t, x, y;
+        /* len 8: blocks 2i (v0) and 2i+1 (v1), halves against halves */
+        a = _mm256_permute2x128_si256(v0, v1, 0x20);
+        b = _mm256_permute2x128_si256(v0, v1, 0x31);
+        t = mont_mul_avx2(load16(ntt_z8[i]), b);
+        b = _mm256_sub_epi16(a, t);
+        a = _mm256_add_epi16(a, t);
+        v0 = _mm256_permute2x128_si256(a, b, 0x20);
+        v1 = _mm256_permute2x128_si256(a, b, 0x31);
+        /* len 4 */
+        split4(v0, v1, &a, &b);
+        t = mont_mul_avx2(load16(ntt_z4[i]), b);
+        b = _mm256_sub_epi16(a, t);
+        a = _mm256_add_epi16(a, t);
+        /* len 2, then the final reduction */
+        split2(a, b, &x, &y);
+        t = mont_mul_avx2(load16(ntt_z2[i]), y);
+        y = barrett_avx2(_mm256_sub_epi16(x, t));
+        x = barrett_avx2(_mm256_add_epi16(x, t));
+        join2(x, y, &a, &b);
+        store16(c + 32 * i, _mm256_unpacklo_epi64(a, b));
+        store16(c + 32 * i + 16, _mm256_unpackhi_epi64(a, b));
+    }
+}
+
+PQ_AVX2 static void poly_invntt_avx2(poly *p) {
+    int16_t *c = p->c;
+    for (int i = 0; i < 8; i++) {
+        __m256i v0 = load16(c + 32 * i), v1 = load16(c + 32 * i + 16), a, b, x, y, s;
+        split4(v0, v1, &a, &b);
+        split2(a, b, &x, &y);
+        /* len 2 */
+        s = _mm256_add_epi16(x, y);
+        y = mont_mul_avx2(load16(inv_z2[i]), _mm256_sub_epi16(y, x));
+        join2(s, y, &a, &b);
+        /* len 4, the sums reduced */
+        s = barrett_avx2(_mm256_add_epi16(a, b));
+        b = mont_mul_avx2(load16(inv_z4[i]), _mm256_sub_epi16(b, a));
+        v0 = _mm256_unpacklo_epi64(s, b);
+        v1 = _mm256_unpackhi_epi64(s, b);
+        /* len 8, not reduced */
+        a = _mm256_permute2x128_si256(v0, v1, 0x20);
+        b = _mm256_permute2x128_si256(v0, v1, 0x31);
+        s = _mm256_add_epi16(a, b);
+        b = mont_mul_avx2(load16(inv_z8[i]), _mm256_sub_epi16(b, a));
+        store16(c + 32 * i, _mm256_permute2x128_si256(s, b, 0x20));
+        store16(c + 32 * i + 16, _mm256_permute2x128_si256(s, b, 0x31));
+    }
+    /* len 16 (reduced), 32, 64 (reduced), as invntt_layer */
+    static const unsigned lens[3] = {16, 32, 64}, z0[3] = {15, 7, 3};
+    for (int l = 0; l < 3; l++) {
+        unsigned len = lens[l], z = z0[l];
+        for (unsigned start = 0; start < N; start += 2 * len) {
+            const __m256i zeta = _mm256_set1_epi16(zetas[z--]);
+            for (unsigned j = start; j < start + len; j += 16) {
+                __m256i t = load16(c + j), u = load16(c + j + len);
+                __m256i sum = _mm256_add_epi16(t, u);
+                store16(c + j, l != 1 ? barrett_avx2(sum) : sum);
+                store16(c + j + len, mont_mul_avx2(zeta, _mm256_sub_epi16(u, t)));
+            }
+        }
+    }
+    const __m256i scale = _mm256_set1_epi16(INVNTT_SCALE),
+                  last = _mm256_set1_epi16(INVNTT_LAST_ZETA);
+    for (int j = 0; j < N / 2; j += 16) {
+        __m256i t = load16(c + j), u = load16(c + j + N / 2);
+        store16(c + j, mont_mul_avx2(_mm256_add_epi16(t, u), scale));
+        store16(c + j + N / 2, mont_mul_avx2(_mm256_sub_epi16(u, t), last));
+    }
+}
+
+/* acc += a ∘ b with 16-bit multiply-adds: acc[2i] = a0·b0 + a1·γb1 (b's
+ * odd coefficient replaced by the cache), acc[2i+1] = a0·b1 + a1·b0 (b's
+ * pairs swapped); exact in 32 bits, as the scalar sums. */
+PQ_AVX2 static void acc_basemul_avx2(int32_t acc[N], const poly *a, const poly *b,
+                                     const poly_cache *cache) {
+    for (int i = 0; i < N; i += 16) {
+        __m256i va = load16(a->c + i), vb = load16(b->c + i);
+        __m256i g = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(cache->c + i / 2)));
+        __m256i bg = _mm256_blend_epi16(vb, _mm256_slli_epi32(g, 16), 0xaa);
+        __m256i bs = _mm256_or_si256(_mm256_slli_epi32(vb, 16), _mm256_srli_epi32(vb, 16));
+        __m256i even = _mm256_madd_epi16(va, bg), odd = _mm256_madd_epi16(va, bs);
+        __m256i lo = _mm256_unpacklo_epi32(even, odd), hi = _mm256_unpackhi_epi32(even, odd);
+        __m256i *out = (__m256i *)(acc + i);
+        _mm256_storeu_si256(out, _mm256_add_epi32(_mm256_loadu_si256(out),
+                                                  _mm256_permute2x128_si256(lo, hi, 0x20)));
+        _mm256_storeu_si256(out + 1, _mm256_add_epi32(_mm256_loadu_si256(out + 1),
+                                                      _mm256_permute2x128_si256(lo, hi, 0x31)));
+    }
+}
+
+/* mont_reduce of 32-bit sums: t = low(a)·q^-1 mod 2^16, (a - t·q) >> 16. */
+PQ_AVX2 static void acc_reduce_avx2(poly *r, const int32_t acc[N]) {
+    const __m256i qinv = _mm256_set1_epi32(QINV), q = _mm256_set1_epi32(Q);
+    for (int i = 0; i < N; i += 16) {
+        __m256i x[2];
+        for (int h = 0; h < 2; h++) {
+            __m256i a = _mm256_loadu_si256((const __m256i *)(acc + i + 8 * h));
+            __m256i t = _mm256_mullo_epi32(a, qinv);
+            t = _mm256_srai_epi32(_mm256_slli_epi32(t, 16), 16); /* as int16 */
+            x[h] = _mm256_srai_epi32(_mm256_sub_epi32(a, _mm256_mullo_epi32(t, q)), 16);
+        }
+        /* packs interleaves 128-bit lanes: put them back in order */
+        store16(r->c + i, _mm256_permute4x64_epi64(_mm256_packs_epi32(x[0], x[1]), 0xd8));
+    }
+}
+#endif
+
+/* The arithmetic, on the AVX2 path when it is on (pq/cpu.h). */
+#if PQ_HAVE_AVX2_CODE
+#define PQ_DISPATCH(fn, ...)                                                                       \
+    do {                                                                                           \
+        if (pq_avx2())                                                                             \
+            fn##_avx2(__VA_ARGS__);                                                                \
+        else                                                                                       \
+            fn##_c(__VA_ARGS__);                                                                   \
+    } while (0)
+#else
+#define PQ_DISPATCH(fn, ...) fn##_c(__VA_ARGS__)
+#endif
+
+static void poly_ntt(poly *p) {
+    PQ_DISPATCH(poly_ntt, p);
+}
+static void poly_invntt(poly *p) {
+    PQ_DISPATCH(poly_invntt, p);
+}
+static void acc_basemul(int32_t acc[N], const poly *a, const poly *b, const poly_cache *cache) {
+    PQ_DISPATCH(acc_basemul, acc, a, b, cache);
+}
+static void acc_reduce(poly *r, const int32_t acc[N]) {
+    PQ_DISPATCH(acc_reduce, r, acc);
 }
 
 /* ---- sampling (Algorithms 7 and 8) ---- */
