@@ -14,7 +14,7 @@ static int detect(void) {
     const char *env = getenv("CERTA_NO_AVX2");
     if (env != NULL && *env != 0 && strcmp(env, "0") != 0) return 0;
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") ? 1 : 0;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") ? 1 : 0;
 #else
     return 0;
 #endif

@@ -1,7 +1,8 @@
 /* Which code src/pq runs: its AVX2 functions (x86-64, compiled with
  * per-function target attributes, so the rest of the build stays baseline
  * x86-64) or the portable C. The AVX2 path is taken when the CPU (and the
- * OS, for the YMM state) supports AVX2, unless the environment variable
+ * OS, for the YMM state) supports AVX2 (and POPCNT, which every AVX2 CPU
+ * has), unless the environment variable
  * CERTA_NO_AVX2 is set to a non-empty value other than "0" (read once), or
  * a test asked for the portable path. Both paths compute the same bytes;
  * tests run both. */

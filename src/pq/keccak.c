@@ -494,7 +494,10 @@ void keccak_x4_absorb_once(keccak_x4 *s, unsigned rate, const uint8_t *const in[
     memset(s, 0, sizeof *s);
     s->rate = rate;
     for (int j = 0; j < 4; j++) {
-        for (size_t b = 0; b < len; b++)
+        size_t b = 0;
+        for (; b + 8 <= len; b += 8)
+            s->lanes[4 * (b / 8) + j] = load64_le(in[j] + b);
+        for (; b < len; b++)
             s->lanes[4 * (b / 8) + j] ^= (uint64_t)in[j][b] << (8 * (b % 8));
         s->lanes[4 * (len / 8) + j] ^= (uint64_t)0x1f << (8 * (len % 8)); /* SHAKE suffix */
         s->lanes[4 * ((rate - 1) / 8) + j] ^= (uint64_t)0x80 << (8 * ((rate - 1) % 8));
