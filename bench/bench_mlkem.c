@@ -5,7 +5,9 @@
  *   bench_mlkem kem     mlkem{768,1024}_{keygen,encaps,decaps} ops_per_s=...,
  *                       and {keygen,decaps}_prepared: with the prepared key
  *                       (mlkem_keygen_prepared / mlkem_decaps_prepared) that
- *                       the TLS client keeps, like BoringSSL's parsed key
+ *                       the TLS client keeps, like BoringSSL's parsed key;
+ *                       impl=certa is the default path (AVX2 when the CPU
+ *                       has it), impl=certa-portable the portable C
  *   bench_mlkem shake   shake128_* lines: ns per matrix entry, squeezed at once
  *                       and a block at a time, ours and EVP's
  *
@@ -17,6 +19,7 @@
  * (default 1) each. */
 #include "bench.h"
 #include "crypto/crypto.h"
+#include "pq/cpu.h"
 #include "pq/keccak.h"
 #include "pq/mlkem.h"
 
@@ -202,7 +205,15 @@ int main(int argc, char **argv) {
     secs = bench_seconds(1);
     prepared = malloc(mlkem_dkey_bytes(MLKEM1024));
     if (prepared == NULL) abort();
-    if (!strcmp(what, "all") || !strcmp(what, "kem")) kem("certa");
+    if (!strcmp(what, "all") || !strcmp(what, "kem")) {
+        /* impl=certa: the default path (AVX2 when the CPU has it);
+         * impl=certa-portable: the portable C, forced (pq/cpu.h). */
+        printf("# certa default path: %s\n", pq_avx2() ? "AVX2" : "portable C");
+        kem("certa");
+        pq_force_portable(1);
+        kem("certa-portable");
+        pq_force_portable(0);
+    }
     if (!strcmp(what, "all") || !strcmp(what, "shake")) shake();
     return 0;
 }

@@ -55,7 +55,7 @@ if [ -z "$only" ] || [ "$only" = mlkem ]; then
     : >"$OUT/mlkem.anchor"
   fi
   "$OUT/bench_mlkem" kem >>"$OUT/mlkem.certa"
-  grep '^#' "$OUT/mlkem.anchor" >&2
+  grep -h '^#' "$OUT/mlkem.anchor" "$OUT/mlkem.certa" | sort -u >&2
   # One line per certa operation and build (impl=certa: the default path,
   # AVX2 when the CPU has it; impl=certa-portable: forced portable C), with
   # the anchors' rates and ratios. *_prepared (certa's prepared decapsulation
