@@ -36,11 +36,19 @@ static volatile uint8_t sink;
 
 typedef void (*op_fn)(mlkem_kind k);
 
-static void op_keygen(mlkem_kind k) {
+/* keygen into dk, or (prep) into the prepared key instead of the encoded dk. */
+static void keygen_as(mlkem_kind k, int prep) {
     uint8_t seed[64];
     if (crypto_random(seed, sizeof seed) != 0) abort();
-    mlkem_keygen(k, seed, ek, dk);
+    if (prep)
+        mlkem_keygen_prepared(k, seed, ek, prepared);
+    else
+        mlkem_keygen(k, seed, ek, dk);
     crypto_zero(seed, sizeof seed);
+}
+
+static void op_keygen(mlkem_kind k) {
+    keygen_as(k, 0);
 }
 
 static void op_encaps(mlkem_kind k) {
@@ -55,12 +63,8 @@ static void op_decaps(mlkem_kind k) {
     sink ^= ss[0];
 }
 
-/* keygen with the prepared key as its output instead of the encoded dk. */
 static void op_keygen_prepared(mlkem_kind k) {
-    uint8_t seed[64];
-    if (crypto_random(seed, sizeof seed) != 0) abort();
-    mlkem_keygen_prepared(k, seed, ek, prepared);
-    crypto_zero(seed, sizeof seed);
+    keygen_as(k, 1);
 }
 
 static void op_decaps_prepared(mlkem_kind k) {

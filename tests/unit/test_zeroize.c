@@ -438,6 +438,21 @@ static void deliver_client_hello(pair *p) {
     certa_conn_outgoing_done(p->client, n);
 }
 
+/* No needles, hits or frees counted, the hook disarmed; a server config
+ * with the test key and a client config (insecure, AES-128-GCM). */
+static void fresh_configs(certa_config **scfg, certa_config **ccfg) {
+    needle_count = 0;
+    hit_count = 0;
+    frees_seen = 0;
+    armed = false;
+    *scfg = certa_config_new();
+    *ccfg = certa_config_new();
+    certa_config_set_cert_chain_pem(*scfg, cert_pem_copy, strlen(cert_pem_copy));
+    certa_config_set_private_key_pem(*scfg, key_pem_copy, strlen(key_pem_copy));
+    certa_config_set_insecure(*ccfg, true);
+    certa_config_set_ciphers(*ccfg, "TLS_AES_128_GCM_SHA256");
+}
+
 /* ---- X25519MLKEM768: the client's prepared ML-KEM key ---- */
 
 /* The hybrid client keeps keygen's s-hat, t-hat, A-hat, H(ek) and z
@@ -445,16 +460,9 @@ static void deliver_client_hello(pair *p) {
  * parts (s-hat, z) and the x25519 half must be wiped when it is freed, and
  * the handshake's traffic secrets as in handshake_check. */
 static void hybrid_check(void) {
-    needle_count = 0;
-    hit_count = 0;
-    frees_seen = 0;
-    armed = false;
-    certa_config *scfg = certa_config_new(), *ccfg = certa_config_new();
-    certa_config_set_cert_chain_pem(scfg, cert_pem_copy, strlen(cert_pem_copy));
-    certa_config_set_private_key_pem(scfg, key_pem_copy, strlen(key_pem_copy));
-    certa_config_set_insecure(ccfg, true);
+    certa_config *scfg, *ccfg;
+    fresh_configs(&scfg, &ccfg);
     certa_config_set_groups(ccfg, "x25519mlkem768");
-    certa_config_set_ciphers(ccfg, "TLS_AES_128_GCM_SHA256");
     armed = true;
     pair p = {certa_client_new(ccfg, "localhost"), certa_server_new(scfg)};
     armed = false;
@@ -501,16 +509,10 @@ static void hybrid_check(void) {
 }
 
 static void resumption_check(void) {
-    needle_count = 0;
-    hit_count = 0;
-    frees_seen = 0;
-    armed = false;
-    certa_config *scfg = certa_config_new(), *ccfg = certa_config_new();
-    certa_config_set_cert_chain_pem(scfg, cert_pem_copy, strlen(cert_pem_copy));
-    certa_config_set_private_key_pem(scfg, key_pem_copy, strlen(key_pem_copy));
-    certa_config_set_insecure(ccfg, true);
-    certa_config_set_ciphers(ccfg, "TLS_AES_128_GCM_SHA256");
-    CHECK(scfg->tickets == 2 && scfg->ticket_keys && scfg->ticket_keys->count == 1 && ccfg->cache.cap > 0,
+    certa_config *scfg, *ccfg;
+    fresh_configs(&scfg, &ccfg);
+    CHECK(scfg->tickets == 2 && scfg->ticket_keys && scfg->ticket_keys->count == 1 &&
+              ccfg->cache.cap > 0,
           "resumption: the server sends 2 tickets, has a ticket key; the client caches");
     add_needle("the server's ticket key", scfg->ticket_keys->keys[0].key, 32);
 
