@@ -8,16 +8,22 @@
  *      outputs are zeroed;
  *   2: decaps with an arbitrary dk and ciphertext: 0 or -1, never a crash;
  *      on -1 the secret is zeroed.
+ * Decapsulation also runs with the prepared key (mlkem_keygen_prepared for
+ * the fixed key, mlkem_dkey_from_dk for an arbitrary dk): the same result.
+ * Bit 3 of byte 0 runs the portable path instead of the default (AVX2 when
+ * the CPU has it, pq/cpu.h).
  * Seeds in fuzz/corpus/mlkem/: valid ek and ct of each set. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pq/cpu.h"
 #include "pq/mlkem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t fixed_ek[2][MLKEM1024_EK_BYTES], fixed_dk[2][MLKEM1024_DK_BYTES];
+static mlkem_dkey *fixed_key[2], *parsed;
 static int ready;
 
 static void setup(void) {
@@ -26,6 +32,12 @@ static void setup(void) {
         seed[i] = (uint8_t)(0x5a ^ i);
     mlkem_keygen(MLKEM768, seed, fixed_ek[0], fixed_dk[0]);
     mlkem_keygen(MLKEM1024, seed, fixed_ek[1], fixed_dk[1]);
+    fixed_key[0] = malloc(mlkem_dkey_bytes(MLKEM768));
+    fixed_key[1] = malloc(mlkem_dkey_bytes(MLKEM1024));
+    parsed = malloc(mlkem_dkey_bytes(MLKEM1024));
+    if (fixed_key[0] == NULL || fixed_key[1] == NULL || parsed == NULL) abort();
+    mlkem_keygen_prepared(MLKEM768, seed, fixed_ek[0], fixed_key[0]);
+    mlkem_keygen_prepared(MLKEM1024, seed, fixed_ek[1], fixed_key[1]);
     ready = 1;
 }
 
@@ -43,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!ready) setup();
     if (size < 1) return 0;
     const int big = data[0] & 1, op = (data[0] >> 1) & 3;
+    pq_force_portable((data[0] >> 3) & 1);
     const mlkem_kind kind = big ? MLKEM1024 : MLKEM768;
     const size_t dk_len = mlkem_dk_bytes(kind);
     size_t n = size - 1 < sizeof buf ? size - 1 : sizeof buf;
@@ -55,6 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (mlkem_decaps(kind, fixed_dk[big], buf, ss) != 0) abort();
         if (mlkem_decaps(kind, fixed_dk[big], buf, again) != 0 || memcmp(ss, again, 32) != 0)
             abort();
+        if (mlkem_decaps_prepared(fixed_key[big], buf, again) != 0 || memcmp(ss, again, 32) != 0)
+            abort();
     } else if (op == 1) {
         static const uint8_t m[32] = {1, 2, 3};
         int rc = mlkem_encaps(kind, buf, m, ct, ss);
@@ -64,6 +79,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         int rc = mlkem_decaps(kind, buf, buf + dk_len, ss);
         if (rc != 0 && rc != -1) abort();
         if (rc == -1 && memcmp(ss, zero, 32) != 0) abort();
+        int rc2 = mlkem_dkey_from_dk(kind, buf, parsed);
+        if (rc2 != rc) abort();
+        if (rc2 == 0 &&
+            (mlkem_decaps_prepared(parsed, buf + dk_len, again) != 0 || memcmp(ss, again, 32) != 0))
+            abort();
     }
     return 0;
 }

@@ -143,10 +143,12 @@ int kex_respond(uint16_t group, const uint8_t *peer, size_t peer_len, uint8_t *p
 int kex_generate_beside(uint16_t group, const kex_state *hybrid, kex_state **st, uint8_t *pub,
                         size_t *pub_len);
 void kex_free(kex_state *st);
-/* The (EC)DH private key, and a hybrid's ML-KEM decapsulation key, inside
- * (for tests that check the halves or look for them in memory). */
+/* The (EC)DH private key, and a hybrid's prepared ML-KEM decapsulation key
+ * (pq/mlkem.h), inside (for tests that check the halves or look for them in
+ * memory). */
+struct mlkem_dkey;
 crypto_key *kex_state_dh_key(const kex_state *st);
-const uint8_t *kex_state_kem_dk(const kex_state *st);
+const struct mlkem_dkey *kex_state_kem_key(const kex_state *st);
 /* An x25519 private key from its 32 raw bytes (for known-answer tests). */
 int kex_x25519_from_raw(const uint8_t priv[32], kex_state **out);
 

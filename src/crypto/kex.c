@@ -330,8 +330,9 @@ out:
 
 struct kex_state {
     uint16_t group;
-    EVP_PKEY *dh;    /* our (EC)DH private key (a hybrid's ECDH part) */
-    uint8_t *kem_dk; /* a hybrid client's ML-KEM decapsulation key (heap, zeroized) */
+    EVP_PKEY *dh;        /* our (EC)DH private key (a hybrid's ECDH part) */
+    mlkem_dkey *kem_key; /* a hybrid client's prepared ML-KEM decapsulation key (heap,
+                          * zeroized): keygen's A-hat, s-hat and t-hat, kept for decaps */
 };
 
 /* A hybrid's ECDH group entry (keygen contexts and peer objects are shared
@@ -362,13 +363,13 @@ static void hybrid_secret(const group_info *g, const uint8_t ss[MLKEM_SS_BYTES],
 static int hybrid_generate(const group_info *g, kex_state *k, uint8_t *pub, size_t *pub_len) {
     size_t ek_len = mlkem_ek_bytes(g->kem);
     if (hybrid_client_share_len(g) > CRYPTO_MAX_PUBKEY) return -1;
-    k->kem_dk = malloc(mlkem_dk_bytes(g->kem));
-    if (k->kem_dk == NULL) return -1;
+    k->kem_key = malloc(mlkem_dkey_bytes(g->kem));
+    if (k->kem_key == NULL) return -1;
     uint8_t seed[MLKEM_SEED_BYTES], ecdh_pub[CRYPTO_MAX_ECDH_PUBKEY];
     size_t ecdh_len = 0;
     int r = crypto_random(seed, sizeof seed);
     uint8_t *ek = g->kem_first ? pub : pub + g->pub_len;
-    if (r == 0) mlkem_keygen(g->kem, seed, ek, k->kem_dk);
+    if (r == 0) mlkem_keygen_prepared(g->kem, seed, ek, k->kem_key);
     crypto_zero(seed, sizeof seed);
     if (r == 0) r = dh_generate(ecdh_part(g), &k->dh, ecdh_pub, &ecdh_len);
     if (r != 0 || ecdh_len != g->pub_len) return -1;
@@ -381,12 +382,12 @@ static int hybrid_generate(const group_info *g, kex_state *k, uint8_t *pub, size
 static int hybrid_derive(const group_info *g, kex_state *k, const uint8_t *peer, size_t peer_len,
                          uint8_t *secret, size_t *secret_len) {
     size_t ct_len = mlkem_ct_bytes(g->kem);
-    if (peer == NULL || peer_len != hybrid_server_share_len(g) || k->kem_dk == NULL) return -1;
+    if (peer == NULL || peer_len != hybrid_server_share_len(g) || k->kem_key == NULL) return -1;
     const uint8_t *ct = g->kem_first ? peer : peer + g->pub_len;
     const uint8_t *ecdh = g->kem_first ? peer + ct_len : peer;
     uint8_t ss[MLKEM_SS_BYTES], dh[CRYPTO_MAX_ECDH_SECRET];
     size_t dh_len = 0;
-    int r = mlkem_decaps(g->kem, k->kem_dk, ct, ss);
+    int r = mlkem_decaps_prepared(k->kem_key, ct, ss);
     if (r == 0) r = dh_derive(ecdh_part(g), k->dh, ecdh, g->pub_len, dh, &dh_len);
     if (r == 0) {
         hybrid_secret(g, ss, dh, dh_len, secret, secret_len);
@@ -504,10 +505,9 @@ int kex_respond(uint16_t group, const uint8_t *peer, size_t peer_len, uint8_t *p
 void kex_free(kex_state *st) {
     if (st == NULL) return;
     EVP_PKEY_free(st->dh);
-    if (st->kem_dk) {
-        const group_info *g = group_find(st->group);
-        crypto_zero(st->kem_dk, g ? mlkem_dk_bytes(g->kem) : 0);
-        free(st->kem_dk);
+    if (st->kem_key) {
+        crypto_zero(st->kem_key, mlkem_dkey_bytes(st->kem_key->kind));
+        free(st->kem_key);
     }
     free(st);
 }
@@ -516,8 +516,8 @@ crypto_key *kex_state_dh_key(const kex_state *st) {
     return st ? st->dh : NULL;
 }
 
-const uint8_t *kex_state_kem_dk(const kex_state *st) {
-    return st ? st->kem_dk : NULL;
+const mlkem_dkey *kex_state_kem_key(const kex_state *st) {
+    return st ? st->kem_key : NULL;
 }
 
 int kex_x25519_from_raw(const uint8_t priv[32], kex_state **out) {

@@ -35,6 +35,20 @@ void keccak_squeeze(keccak_sponge *s, uint8_t *out, size_t len);
 void keccak_squeeze_blocks(keccak_sponge *s, uint8_t *out, size_t blocks);
 void keccak_wipe(keccak_sponge *s);
 
+/* Four SHAKE128 or SHAKE256 instances side by side (the AVX2 permutation
+ * when pq_avx2(), else four scalar ones): each absorbs one input of the same
+ * length, below the rate (SHAKE128_RATE or SHAKE256_RATE), then squeezes a
+ * rate-sized block per call. Lane i of instance j is lanes[4i + j]. */
+typedef struct keccak_x4 {
+    uint64_t lanes[25 * 4];
+    unsigned rate;
+} keccak_x4;
+
+void keccak_f1600_x4(uint64_t lanes[100]);
+void keccak_x4_absorb_once(keccak_x4 *s, unsigned rate, const uint8_t *const in[4], size_t len);
+void keccak_x4_squeeze_block(keccak_x4 *s, uint8_t *const out[4]);
+void keccak_x4_wipe(keccak_x4 *s);
+
 void sha3_256(const uint8_t *in, size_t len, uint8_t out[32]);
 void sha3_512(const uint8_t *in, size_t len, uint8_t out[64]);
 void shake256(const uint8_t *in, size_t len, uint8_t *out, size_t out_len);

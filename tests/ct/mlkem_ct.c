@@ -14,14 +14,20 @@
  *   mlkem_ct           the checks; exit 0
  *   mlkem_ct control   branches on a secret byte on purpose (the script
  *                      asserts that valgrind reports it) */
+#include "pq/cpu.h"
 #include "pq/mlkem.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <valgrind/memcheck.h>
 
 static uint8_t ek[MLKEM1024_EK_BYTES], dk[MLKEM1024_DK_BYTES], ct[MLKEM1024_CT_BYTES];
+static union {
+    mlkem_dkey key;
+    uint8_t bytes[sizeof(mlkem_dkey) + 24 * 512]; /* ML-KEM-1024's 2k + k^2 polynomials */
+} prep;
 
 static void secret(void *p, size_t n) {
     VALGRIND_MAKE_MEM_UNDEFINED(p, n);
@@ -62,10 +68,40 @@ static int run(mlkem_kind kind, const char *name) {
         bool same = memcmp(ss_dec, ss_enc, 32) == 0;
         failures += round == 0 ? !same : same;
     }
+    /* The prepared key (what the TLS client keeps): from keygen with the
+     * seed secret, then parsed from the secret dk, each decapsulating the
+     * valid and the flipped ciphertext with the whole key secret. */
+    for (int how = 0; how < 2; how++) {
+        secret(seed, sizeof seed);
+        secret(dk, mlkem_dk_bytes(kind));
+        if (how == 0) {
+            mlkem_keygen_prepared(kind, seed, ek, &prep.key);
+            public(ek, mlkem_ek_bytes(kind));
+        } else {
+            rc = mlkem_dkey_from_dk(kind, dk, &prep.key);
+            public(&rc, sizeof rc);
+            failures += rc != 0;
+        }
+        public(&prep.key.kind, sizeof prep.key.kind);
+        for (int round = 0; round < 2; round++) {
+            ct[17] ^= 4; /* valid on round 0 (flipped back), flipped on round 1 */
+            secret(prep.key.h, mlkem_dkey_bytes(kind) - offsetof(mlkem_dkey, h));
+            rc = mlkem_decaps_prepared(&prep.key, ct, ss_dec);
+            public(&rc, sizeof rc);
+            failures += rc != 0;
+            public(ss_dec, 32);
+            bool same = memcmp(ss_dec, ss_enc, 32) == 0;
+            failures += round == 0 ? !same : same;
+        }
+    }
     /* A dk whose hash check fails: the refusal is computed without a branch too. */
     secret(dk, mlkem_dk_bytes(kind));
     dk[mlkem_dk_bytes(kind) - 64] ^= 1;
     rc = mlkem_decaps(kind, dk, ct, ss_dec);
+    public(&rc, sizeof rc);
+    failures += rc != -1;
+    secret(dk, mlkem_dk_bytes(kind));
+    rc = mlkem_dkey_from_dk(kind, dk, &prep.key);
     public(&rc, sizeof rc);
     failures += rc != -1;
     printf("%s: %s\n", name, failures ? "wrong results" : "ran");
@@ -81,6 +117,7 @@ int main(int argc, char **argv) {
         printf("control: ran %d\n", x);
         return 0;
     }
+    printf("path: %s\n", pq_avx2() ? "AVX2" : "portable");
     int f = run(MLKEM768, "ML-KEM-768") + run(MLKEM1024, "ML-KEM-1024");
     return f ? 1 : 0;
 }

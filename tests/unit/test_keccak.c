@@ -1,7 +1,10 @@
 /* Keccak-f[1600], SHA3-256/512 and SHAKE128/256 (src/pq/keccak.c): FIPS 202
  * known answers, then libcrypto's EVP as a second implementation on random
  * inputs of every length around the block sizes (0..3 blocks and more), with
- * absorb and squeeze split at random points and outputs several blocks long. */
+ * absorb and squeeze split at random points and outputs several blocks long.
+ * Then the four-way permutation and sponge (keccak_x4, AVX2 when the CPU has
+ * it) against the scalar one, on the AVX2 and the portable path. */
+#include "pq/cpu.h"
 #include "pq/keccak.h"
 #include "testlib.h"
 
@@ -121,8 +124,60 @@ static void against_libcrypto(void) {
     CHECK(bad_blocks == 0, "SHAKE128 whole-block squeezes equal libcrypto's stream");
 }
 
+/* keccak_f1600_x4 = four keccak_f1600; keccak_x4 SHAKE = four scalar SHAKEs. */
+static void four_way(const char *path) {
+    int bad_perm = 0, bad_sponge = 0;
+    for (int t = 0; t < 20; t++) {
+        uint64_t x4[100], one[4][25];
+        if (RAND_bytes((uint8_t *)x4, sizeof x4) != 1) abort();
+        for (int j = 0; j < 4; j++)
+            for (int i = 0; i < 25; i++)
+                one[j][i] = x4[4 * i + j];
+        keccak_f1600_x4(x4);
+        for (int j = 0; j < 4; j++) {
+            keccak_f1600(one[j]);
+            for (int i = 0; i < 25; i++)
+                bad_perm += one[j][i] != x4[4 * i + j];
+        }
+    }
+    static const unsigned rates[2] = {SHAKE128_RATE, SHAKE256_RATE};
+    for (int r = 0; r < 2; r++) {
+        for (size_t len = 0; len < rates[r]; len += 1 + len / 4) {
+            uint8_t in[4][SHAKE128_RATE], got[4][3 * SHAKE128_RATE], want[3 * SHAKE128_RATE];
+            if (RAND_bytes((uint8_t *)in, sizeof in) != 1) abort();
+            const uint8_t *ins[4] = {in[0], in[1], in[2], in[3]};
+            keccak_x4 s4;
+            keccak_x4_absorb_once(&s4, rates[r], ins, len);
+            for (int b = 0; b < 3; b++) {
+                uint8_t *outs[4] = {got[0] + b * rates[r], got[1] + b * rates[r],
+                                    got[2] + b * rates[r], got[3] + b * rates[r]};
+                keccak_x4_squeeze_block(&s4, outs);
+            }
+            for (int j = 0; j < 4; j++) {
+                keccak_sponge one;
+                if (r == 0)
+                    shake128_init(&one);
+                else
+                    shake256_init(&one);
+                keccak_absorb(&one, in[j], len);
+                keccak_squeeze(&one, want, 3 * rates[r]);
+                bad_sponge += memcmp(want, got[j], 3 * rates[r]) != 0;
+            }
+        }
+    }
+    CHECK(bad_perm == 0, "%s: keccak_f1600_x4 equals four keccak_f1600 (20 random states)", path);
+    CHECK(bad_sponge == 0,
+          "%s: four-way SHAKE128/SHAKE256 (every input length below the rate, three blocks) "
+          "equal the scalar sponge",
+          path);
+}
+
 int main(void) {
     known_answers();
     against_libcrypto();
+    four_way(pq_avx2() ? "AVX2" : "portable (no AVX2 here)");
+    pq_force_portable(1);
+    four_way("portable");
+    pq_force_portable(0);
     TEST_EXIT();
 }

@@ -4,12 +4,16 @@
  * see its README.md) and the 10,000-iteration accumulated test (C2SP CCTV
  * structure) for ML-KEM-768 and ML-KEM-1024, which needs no files. Then
  * round trips with fresh randomness, implicit rejection checked against
- * J(z || c) computed here, and the §7.2/§7.3 checks on tampered keys.
+ * J(z || c) computed here, and the §7.2/§7.3 checks on tampered keys. Each
+ * decaps check runs with the encoded dk and with the prepared key
+ * (mlkem_dkey_from_dk, mlkem_keygen_prepared), and the whole suite runs on
+ * the portable path and on the default one (AVX2 when the CPU has it).
  *
  * Length checks are the caller's (mlkem.h): a vector whose key or ciphertext
  * has the wrong length counts as refused without calling the KEM, as a TLS
  * caller would. The files are looked up as ../shared/testdata/mlkem from the
  * repository root (tests/run.sh runs from there), or $CERTA_MLKEM_TESTDATA. */
+#include "pq/cpu.h"
 #include "pq/keccak.h"
 #include "pq/mlkem.h"
 #include "testlib.h"
@@ -131,8 +135,19 @@ static void check_keygen(mlkem_kind kind, const record *r, tally *t, void *ctx) 
     mlkem_keygen(kind, seed, ek, dk);
     size_t ek_len, dk_len;
     uint8_t *e = unhex_alloc(want_ek, &ek_len), *k = unhex_alloc(want_dk, &dk_len);
+    /* The prepared key from the same seed: the same ek, and the same key as
+     * the one parsed from the expected dk. */
+    uint8_t ek2[MLKEM1024_EK_BYTES];
+    size_t key_len = mlkem_dkey_bytes(kind);
+    mlkem_dkey *kp = malloc(key_len), *kd = malloc(key_len);
+    if (kp == NULL || kd == NULL) abort();
+    mlkem_keygen_prepared(kind, seed, ek2, kp);
+    bool prepared_ok = dk_len == mlkem_dk_bytes(kind) && mlkem_dkey_from_dk(kind, k, kd) == 0 &&
+                       memcmp(kp, kd, key_len) == 0 && memcmp(ek2, ek, mlkem_ek_bytes(kind)) == 0;
+    free(kp);
+    free(kd);
     if (ek_len == mlkem_ek_bytes(kind) && dk_len == mlkem_dk_bytes(kind) &&
-        memcmp(e, ek, ek_len) == 0 && memcmp(k, dk, dk_len) == 0)
+        memcmp(e, ek, ek_len) == 0 && memcmp(k, dk, dk_len) == 0 && prepared_ok)
         t->pass++;
     else
         note_wrong(t, "keygen output");
@@ -205,8 +220,18 @@ static void check_decap(mlkem_kind kind, const record *r, tally *t, void *ctx) {
     uint8_t *ct = unhex_alloc(ct_hex, &ct_len);
     uint8_t ss[32], want_ss[32];
     int rc = -1;
-    if (key != NULL && dk_len == mlkem_dk_bytes(kind) && ct_len == mlkem_ct_bytes(kind))
+    if (key != NULL && dk_len == mlkem_dk_bytes(kind) && ct_len == mlkem_ct_bytes(kind)) {
         rc = mlkem_decaps(kind, key, ct, ss);
+        /* The prepared path: parsing refuses what decaps refuses, and a
+         * parsed key gives the same secret. */
+        uint8_t ss2[32];
+        mlkem_dkey *kp = malloc(mlkem_dkey_bytes(kind));
+        if (kp == NULL) abort();
+        int rc2 = mlkem_dkey_from_dk(kind, key, kp);
+        if (rc2 == 0) rc2 = mlkem_decaps_prepared(kp, ct, ss2);
+        free(kp);
+        if (rc2 != rc || (rc == 0 && memcmp(ss, ss2, 32) != 0)) rc = -2;
+    }
     if (!want_ok) {
         if (rc == -1)
             t->fail++;
@@ -241,7 +266,9 @@ static void accumulated(mlkem_kind kind, const char *want) {
     shake128_init(&gen);
     shake128_init(&results);
     static uint8_t ek[MLKEM1024_EK_BYTES], dk[MLKEM1024_DK_BYTES], ct[MLKEM1024_CT_BYTES];
-    uint8_t seed[64], m[32], ss[32];
+    uint8_t seed[64], m[32], ss[32], ss2[32];
+    mlkem_dkey *key = malloc(mlkem_dkey_bytes(kind));
+    if (key == NULL) abort();
     int failures = 0;
     for (int i = 0; i < 10000; i++) {
         keccak_squeeze(&gen, seed, 64);
@@ -255,10 +282,16 @@ static void accumulated(mlkem_kind kind, const char *want) {
         keccak_squeeze(&gen, ct, mlkem_ct_bytes(kind));
         failures += mlkem_decaps(kind, dk, ct, ss) != 0;
         keccak_absorb(&results, ss, 32);
+        /* The same key prepared by keygen decapsulates to the same secret. */
+        mlkem_keygen_prepared(kind, seed, ek, key);
+        failures += mlkem_decaps_prepared(key, ct, ss2) != 0 || memcmp(ss, ss2, 32) != 0;
     }
+    free(key);
     uint8_t digest[32];
     keccak_squeeze(&results, digest, 32);
-    CHECK(failures == 0, "accumulated ML-KEM-%s: every encaps and decaps returned 0",
+    CHECK(failures == 0,
+          "accumulated ML-KEM-%s: every encaps and decaps returned 0 (and the prepared key's "
+          "decaps the same secret)",
           kind == MLKEM768 ? "768" : "1024");
     CHECK_HEX(digest, 32, want, "accumulated 10,000-iteration test, ML-KEM-%s",
               kind == MLKEM768 ? "768" : "1024");
@@ -272,11 +305,16 @@ static void round_trips(mlkem_kind kind) {
     uint8_t seed[64], m[32], ss_a[32], ss_b[32], j_want[32];
     const size_t dk_len = mlkem_dk_bytes(kind), ct_len = mlkem_ct_bytes(kind);
     int agree = 0, rejects = 0, rounds = 50;
+    mlkem_dkey *key = malloc(mlkem_dkey_bytes(kind));
+    if (key == NULL) abort();
     for (int i = 0; i < rounds; i++) {
         if (RAND_bytes(seed, 64) != 1 || RAND_bytes(m, 32) != 1) abort();
         mlkem_keygen(kind, seed, ek, dk);
+        mlkem_keygen_prepared(kind, seed, ek, key);
         if (mlkem_encaps(kind, ek, m, ct, ss_a) != 0) continue;
-        if (mlkem_decaps(kind, dk, ct, ss_b) == 0 && memcmp(ss_a, ss_b, 32) == 0) agree++;
+        if (mlkem_decaps(kind, dk, ct, ss_b) == 0 && memcmp(ss_a, ss_b, 32) == 0 &&
+            mlkem_decaps_prepared(key, ct, ss_b) == 0 && memcmp(ss_a, ss_b, 32) == 0)
+            agree++;
         /* One flipped bit: K-bar = J(z || c) = SHAKE256(z || c, 32). */
         ct[i % ct_len] ^= (uint8_t)(1u << (i % 8));
         keccak_sponge j;
@@ -285,10 +323,13 @@ static void round_trips(mlkem_kind kind) {
         keccak_absorb(&j, ct, ct_len);
         keccak_squeeze(&j, j_want, 32);
         if (mlkem_decaps(kind, dk, ct, ss_b) == 0 && memcmp(ss_b, j_want, 32) == 0 &&
-            memcmp(ss_b, ss_a, 32) != 0)
+            memcmp(ss_b, ss_a, 32) != 0 && mlkem_decaps_prepared(key, ct, ss_b) == 0 &&
+            memcmp(ss_b, j_want, 32) == 0)
             rejects++;
     }
-    CHECK(agree == rounds, "%s: %d/%d random round trips agree on the secret", name, agree, rounds);
+    free(key);
+    CHECK(agree == rounds, "%s: %d/%d random round trips agree on the secret (dk and prepared key)",
+          name, agree, rounds);
     CHECK(rejects == rounds, "%s: %d/%d flipped ciphertexts give J(z || c) (implicit rejection)",
           name, rejects, rounds);
 
@@ -332,14 +373,18 @@ static void compress_identity(void) {
     CHECK(bad == 0, "floor(n / 2q) = n * 10321340 >> 36 for every n below 2^23.7");
 }
 
+typedef struct test_file {
+    const char *file;
+    mlkem_kind kind;
+    record_fn fn;
+} test_file;
+
+static void all_checks(const test_file *files, size_t n);
+
 int main(void) {
     const char *env = getenv("CERTA_MLKEM_TESTDATA");
     snprintf(testdata, sizeof testdata, "%s", env ? env : "../shared/testdata/mlkem");
-    static const struct {
-        const char *file;
-        mlkem_kind kind;
-        record_fn fn;
-    } files[] = {
+    static const test_file files[] = {
         {"mlkem768_nist_keygen_tests.txt", MLKEM768, check_keygen},
         {"mlkem1024_nist_keygen_tests.txt", MLKEM1024, check_keygen},
         {"mlkem768_nist_decap_tests.txt", MLKEM768, check_decap},
@@ -351,16 +396,27 @@ int main(void) {
         {"mlkem768_decap_tests.txt", MLKEM768, check_decap},
         {"mlkem1024_decap_tests.txt", MLKEM1024, check_decap},
     };
+    /* Everything on both paths (pq/cpu.h): portable C first, then the
+     * default (AVX2 when the CPU has it). */
+    for (int path = 0; path < 2; path++) {
+        pq_force_portable(path == 0);
+        printf("# %s path\n", path == 0 ? "portable" : pq_avx2() ? "AVX2" : "default (portable)");
+        all_checks(files, sizeof files / sizeof files[0]);
+    }
+    pq_force_portable(0);
+    TEST_EXIT();
+}
+
+static void all_checks(const test_file *files, size_t n) {
     CHECK(mlkem_ek_bytes(MLKEM768) == 1184 && mlkem_dk_bytes(MLKEM768) == 2400 &&
               mlkem_ct_bytes(MLKEM768) == 1088 && mlkem_ek_bytes(MLKEM1024) == 1568 &&
               mlkem_dk_bytes(MLKEM1024) == 3168 && mlkem_ct_bytes(MLKEM1024) == 1568,
           "sizes are FIPS 203 Table 3's");
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+    for (size_t i = 0; i < n; i++)
         run_file(files[i].file, files[i].kind, files[i].fn);
     compress_identity();
     round_trips(MLKEM768);
     round_trips(MLKEM1024);
     accumulated(MLKEM768, "f959d18d3d1180121433bf0e05f11e7908cf9d03edc150b2b07cb90bef5bc1c1");
     accumulated(MLKEM1024, "e3bf82b013307b2e9d47dde791ff6dfc82e694e6382404abdb948b908b75bad5");
-    TEST_EXIT();
 }

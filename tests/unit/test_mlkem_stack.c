@@ -11,6 +11,7 @@
  * frame, so it is exempt from AddressSanitizer (which poisons some of it).
  * The figures are the bytes below deep_call's frame: the operation's own
  * frames, the library's and libc's (memcpy) included. */
+#include "pq/cpu.h"
 #include "pq/keccak.h"
 #include "pq/mlkem.h"
 #include "testlib.h"
@@ -204,24 +205,33 @@ int main(void) {
     scan();
     CHECK(found_count == 1, "detector: a secret left in a dead stack frame is found");
 
-    size_t use768[3] = {0}, use1024[3] = {0};
-    check_kind(MLKEM768, "ML-KEM-768", use768);
-    check_kind(MLKEM1024, "ML-KEM-1024", use1024);
-    printf("# stack use (bytes): 768 keygen %zu encaps %zu decaps %zu; "
-           "1024 keygen %zu encaps %zu decaps %zu\n",
-           use768[0], use768[1], use768[2], use1024[0], use1024[1], use1024[2]);
+    /* Both paths (pq/cpu.h): the portable one, then the default (AVX2 when
+     * the CPU has it, whose four-way Keccak buffers take more). */
+    size_t use768[3] = {0}, use1024[3] = {0}, worst = 0;
+    for (int path = 0; path < 2; path++) {
+        pq_force_portable(path == 0);
+        const char *name = path == 0 ? "portable" : pq_avx2() ? "AVX2" : "default (portable)";
+        check_kind(MLKEM768, "ML-KEM-768", use768);
+        check_kind(MLKEM1024, "ML-KEM-1024", use1024);
+        printf("# stack use (bytes), %s: 768 keygen %zu encaps %zu decaps %zu; "
+               "1024 keygen %zu encaps %zu decaps %zu\n",
+               name, use768[0], use768[1], use768[2], use1024[0], use1024[1], use1024[2]);
+        if (use1024[2] > worst) worst = use1024[2];
+    }
+    pq_force_portable(0);
 #if defined(__SANITIZE_ADDRESS__)
     const size_t limit = 24 * 1024; /* ASan's redzones around every local */
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
     const size_t limit = 24 * 1024;
 #else
-    const size_t limit = 14 * 1024;
+    const size_t limit = 16 * 1024;
 #endif
 #else
-    const size_t limit = 14 * 1024;
+    const size_t limit = 16 * 1024;
 #endif
-    CHECK(use1024[2] < limit, "ML-KEM-1024 decaps uses under %zu KiB of stack (%zu bytes)",
-          limit / 1024, use1024[2]);
+    CHECK(worst < limit,
+          "ML-KEM-1024 decaps uses under %zu KiB of stack on either path (%zu bytes)", limit / 1024,
+          worst);
     TEST_EXIT();
 }

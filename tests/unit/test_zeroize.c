@@ -37,6 +37,7 @@
 #include "lib_certs.h"
 #include "lib_pair.h"
 #include "testlib.h"
+#include "pq/mlkem.h"
 #include "tls/ticket_keys.h"
 #include "tls/tls.h"
 #include "wire/cursor.h"
@@ -437,17 +438,81 @@ static void deliver_client_hello(pair *p) {
     certa_conn_outgoing_done(p->client, n);
 }
 
-static void resumption_check(void) {
+/* No needles, hits or frees counted, the hook disarmed; a server config
+ * with the test key and a client config (insecure, AES-128-GCM). */
+static void fresh_configs(certa_config **scfg, certa_config **ccfg) {
     needle_count = 0;
     hit_count = 0;
     frees_seen = 0;
     armed = false;
-    certa_config *scfg = certa_config_new(), *ccfg = certa_config_new();
-    certa_config_set_cert_chain_pem(scfg, cert_pem_copy, strlen(cert_pem_copy));
-    certa_config_set_private_key_pem(scfg, key_pem_copy, strlen(key_pem_copy));
-    certa_config_set_insecure(ccfg, true);
-    certa_config_set_ciphers(ccfg, "TLS_AES_128_GCM_SHA256");
-    CHECK(scfg->tickets == 2 && scfg->ticket_keys && scfg->ticket_keys->count == 1 && ccfg->cache.cap > 0,
+    *scfg = certa_config_new();
+    *ccfg = certa_config_new();
+    certa_config_set_cert_chain_pem(*scfg, cert_pem_copy, strlen(cert_pem_copy));
+    certa_config_set_private_key_pem(*scfg, key_pem_copy, strlen(key_pem_copy));
+    certa_config_set_insecure(*ccfg, true);
+    certa_config_set_ciphers(*ccfg, "TLS_AES_128_GCM_SHA256");
+}
+
+/* ---- X25519MLKEM768: the client's prepared ML-KEM key ---- */
+
+/* The hybrid client keeps keygen's s-hat, t-hat, A-hat, H(ek) and z
+ * (pq/mlkem.h's mlkem_dkey) in its key share until ServerHello: the secret
+ * parts (s-hat, z) and the x25519 half must be wiped when it is freed, and
+ * the handshake's traffic secrets as in handshake_check. */
+static void hybrid_check(void) {
+    certa_config *scfg, *ccfg;
+    fresh_configs(&scfg, &ccfg);
+    certa_config_set_groups(ccfg, "x25519mlkem768");
+    armed = true;
+    pair p = {certa_client_new(ccfg, "localhost"), certa_server_new(scfg)};
+    armed = false;
+    const mlkem_dkey *key = p.client->kex_key ? kex_state_kem_key(p.client->kex_key) : NULL;
+    uint8_t eph[32];
+    size_t eph_len = sizeof eph;
+    bool have =
+        key != NULL && key->kind == MLKEM768 &&
+        EVP_PKEY_get_raw_private_key(kex_state_dh_key(p.client->kex_key), eph, &eph_len) == 1 &&
+        eph_len == 32;
+    CHECK(have, "hybrid: captured the client's prepared ML-KEM-768 key and x25519 key");
+    if (have) {
+        add_needle("the client's ML-KEM z", key->z, 32);
+        add_needle("the client's ML-KEM s-hat[0] (first 32 coefficients)", key->v, 64);
+        add_needle("the client's ML-KEM s-hat[2] (last 32 coefficients)", key->v + 3 * 256 - 32,
+                   64);
+        add_needle("the client's hybrid x25519 key", eph, 32);
+    }
+    OPENSSL_cleanse(eph, sizeof eph);
+    armed = true;
+    deliver_client_hello(&p);
+    armed = false;
+    capture_secrets(p.server);
+    armed = true;
+    pair_pump(&p);
+    armed = false;
+    certa_info ci;
+    certa_conn_info(p.client, &ci);
+    CHECK(certa_conn_handshake_done(p.client) && certa_conn_handshake_done(p.server) &&
+              ci.group == 0x11ec && p.client->kex_key == NULL,
+          "hybrid: handshake over X25519MLKEM768 (group 0x%04x), the client's key share freed "
+          "(%s / %s)",
+          ci.group, certa_conn_error_text(p.client), certa_conn_error_text(p.server));
+    armed = true;
+    pair_free(&p);
+    certa_config_free(ccfg);
+    certa_config_free(scfg);
+    armed = false;
+    report_hits("hybrid handshake");
+    CHECK(hit_count == 0,
+          "hybrid: no freed block held the ML-KEM key (s-hat, z), the x25519 key or a traffic "
+          "secret (%zu found, %zu needles, %zu frees)",
+          hit_count, needle_count, frees_seen);
+}
+
+static void resumption_check(void) {
+    certa_config *scfg, *ccfg;
+    fresh_configs(&scfg, &ccfg);
+    CHECK(scfg->tickets == 2 && scfg->ticket_keys && scfg->ticket_keys->count == 1 &&
+              ccfg->cache.cap > 0,
           "resumption: the server sends 2 tickets, has a ticket key; the client caches");
     add_needle("the server's ticket key", scfg->ticket_keys->keys[0].key, 32);
 
@@ -765,6 +830,7 @@ int main(void) {
     install();
     self_check();
     handshake_check();
+    hybrid_check();
     resumption_check();
     tls12_check();
     OPENSSL_cleanse(key_pem_copy, sizeof key_pem_copy);
