@@ -622,6 +622,7 @@ int cmd_proxy(int argc, char **argv) {
     if (!sh.cfg) {
         cli_err("%s", why);
         store_stop();
+        certa_ticket_keys_free(o.ticket_keys);
         return CLI_EXIT_FAIL;
     }
 
@@ -631,6 +632,7 @@ int cmd_proxy(int argc, char **argv) {
         cli_crl_fetch_stop();
         store_stop();
         certa_config_free(sh.cfg);
+        certa_ticket_keys_free(o.ticket_keys);
         return CLI_EXIT_FAIL;
     }
 
@@ -642,6 +644,7 @@ int cmd_proxy(int argc, char **argv) {
         cli_crl_fetch_stop();
         store_stop();
         certa_config_free(sh.cfg);
+        certa_ticket_keys_free(o.ticket_keys);
         return CLI_EXIT_FAIL;
     }
 
@@ -693,6 +696,7 @@ int cmd_proxy(int argc, char **argv) {
             cli_crl_fetch_stop();
             store_stop();
             certa_config_free(sh.cfg);
+            certa_ticket_keys_free(o.ticket_keys);
             return CLI_EXIT_FAIL;
         }
         char mmsg[200];
@@ -707,6 +711,7 @@ int cmd_proxy(int argc, char **argv) {
         cli_crl_fetch_stop();
         store_stop();
         certa_config_free(sh.cfg);
+        certa_ticket_keys_free(o.ticket_keys);
         return CLI_EXIT_FAIL;
     }
     char msg[600], nworkers[24];
@@ -729,6 +734,7 @@ int cmd_proxy(int argc, char **argv) {
         cli_crl_fetch_stop();
         store_stop();
         certa_config_free(sh.cfg);
+        certa_ticket_keys_free(o.ticket_keys);
         return CLI_EXIT_FAIL;
     }
     proxy_log_event("listening", msg, "listen", bound,
