@@ -44,9 +44,9 @@ int certa_config_add_ct_log(certa_config *cfg, const certa_ct_log *log) {
     if (key) key_describe(key, kind, sizeof kind);
     key_family fam = KEY_FAMILY_OTHER;
     int bits = key ? key_size_bits(key, &fam) : 0;
-    bool fits = key && ((fam == KEY_FAMILY_EC && sig_scheme_fits_key(0x0403, key)) ||
-                        (fam == KEY_FAMILY_RSA && bits >= 2048 &&
-                         sig_scheme_fits_key_tls12(0x0401, key)));
+    bool fits =
+        key && ((fam == KEY_FAMILY_EC && sig_scheme_fits_key(0x0403, key)) ||
+                (fam == KEY_FAMILY_RSA && bits >= 2048 && sig_scheme_fits_key_tls12(0x0401, key)));
     if (!fits) {
         key_free(key);
         return config_err(cfg, CERTA_E_INVALID_ARGUMENT,
@@ -265,6 +265,24 @@ static const char *check_signature(judge_ctx *j, const sct *s, const ct_log *log
     return "unsupported signature algorithm (RFC 6962 logs use SHA-256 with ECDSA or RSA)";
 }
 
+/* The few words a refusal uses for a problem. */
+static const char *brief_of(const char *problem) {
+    static const char *const pairs[][2] = {
+        {"invalid", "invalid signature"},
+        {"unsupported", "unsupported algorithm"},
+        {"cannot be checked: the leaf's", "issuer unknown"},
+        {"cannot be checked", "unreadable certificate"},
+        {"from a log", "unknown log"},
+        {"timestamped", "timestamp in the future"},
+        {"made after", "made after its log retired"},
+        {"the log does not", "outside the log's temporal interval"},
+        {"an SCT version", "not v1"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+        if (!strncmp(problem, pairs[i][0], strlen(pairs[i][0]))) return pairs[i][1];
+    return "malformed";
+}
+
 static void judge_one(judge_ctx *j, cursor serialized, const char *source, bool embedded) {
     if (j->count == MAX_SCTS_JUDGED) {
         j->ignored++;
@@ -332,9 +350,10 @@ static void describe(const judged *it, char *out, size_t cap) {
         n = (size_t)snprintf(out, cap, "log '%s' (operator %s), %s: ", it->log->description,
                              it->log->operator_name, when);
     else if (it->parsed)
-        n = (size_t)snprintf(out, cap, "log ID %02x%02x%02x%02x%02x%02x%02x%02x..., %s: ",
-                             it->log_id[0], it->log_id[1], it->log_id[2], it->log_id[3],
-                             it->log_id[4], it->log_id[5], it->log_id[6], it->log_id[7], when);
+        n = (size_t)snprintf(out, cap,
+                             "log ID %02x%02x%02x%02x%02x%02x%02x%02x..., %s: ", it->log_id[0],
+                             it->log_id[1], it->log_id[2], it->log_id[3], it->log_id[4],
+                             it->log_id[5], it->log_id[6], it->log_id[7], when);
     if (n >= cap) return;
     snprintf(out + n, cap - n, "%s%s", it->problem ? it->problem : "valid", it->detail);
 }
@@ -385,28 +404,34 @@ static int judge(judge_ctx *j, certa_sct_policy policy, const char *whose) {
     free(c->sct_note);
     c->sct_note = malloc(512);
     if (c->sct_note)
-        snprintf(c->sct_note, 512, "%s; certificates of %lld days need %zu from distinct "
-                                   "operators: %s",
+        snprintf(c->sct_note, 512,
+                 "%s; certificates of %lld days need %zu from distinct "
+                 "operators: %s",
                  verdict, days, need, met ? "met" : "not met");
     conn_trace(c, "  CT: %s", certa_conn_sct_note(c));
     if (met || policy != CERTA_SCT_REQUIRE) return 0;
-    /* What the others were, for the sentence. */
-    char others[400] = "";
+    /* What the others were, in a few words each (the trace has it all). */
+    char others[200] = "";
     for (size_t i = 0, n = 0; i < j->count && n + 1 < sizeof others; i++) {
-        if (!j->items[i].problem) continue;
-        char line[300];
-        describe(&j->items[i], line, sizeof line);
-        n += (size_t)snprintf(others + n, sizeof others - n, "%sSCT %zu: %s", n ? "; " : "", i + 1,
-                              line);
+        const judged *it = &j->items[i];
+        if (!it->problem) continue;
+        char log[48] = "";
+        if (it->log)
+            snprintf(log, sizeof log, ", log '%s'", it->log->description);
+        else if (it->parsed)
+            snprintf(log, sizeof log, ", %02x%02x%02x%02x", it->log_id[0], it->log_id[1],
+                     it->log_id[2], it->log_id[3]);
+        n += (size_t)snprintf(others + n, sizeof others - n, "%sSCT %zu (%s%s)",
+                              n ? ", " : "; not counted: ", i + 1, brief_of(it->problem), log);
     }
     const char *fix = c->cfg->ct_log_count
-                          ? "have it logged in more logs of distinct operators, or add the logs "
-                            "that signed its SCTs to --ct-logs"
-                          : "no CT logs are configured: pass a log list (--ct-logs)";
+                          ? "log it in more logs of distinct operators, or add its logs to "
+                            "--ct-logs"
+                          : "no CT logs are configured (--ct-logs)";
     return conn_fail(c, CERTA_E_CERT_TRANSPARENCY, ALERT_CERTIFICATE_UNKNOWN,
                      "the %s's certificate was refused: %s; certificates of %lld days need %zu "
-                     "from distinct operators%s%s: %s",
-                     whose, verdict, days, need, *others ? " (" : "", *others ? others : "", fix);
+                     "from distinct operators%s: %s",
+                     whose, verdict, days, need, others, fix);
 }
 
 int sct_check(certa_conn *c) {
@@ -437,9 +462,9 @@ int sct_check(certa_conn *c) {
     if (found != 0) judge_list(&j, list.data, found > 0 ? list.len : 0, "embedded", true);
     if (c->peer_sct) judge_list(&j, c->peer_sct, c->peer_sct_len, "TLS extension", false);
     list.len = 0;
-    found = c->peer_ocsp && have_issuer ? sct_list_from_ocsp(c->peer_ocsp, c->peer_ocsp_len, &leaf,
-                                                             &issuer, &list)
-                                        : 0;
+    found = c->peer_ocsp && have_issuer
+                ? sct_list_from_ocsp(c->peer_ocsp, c->peer_ocsp_len, &leaf, &issuer, &list)
+                : 0;
     if (found != 0) judge_list(&j, list.data, found > 0 ? list.len : 0, "OCSP response", false);
     int r = judge(&j, policy, whose);
     bld_free(&j.precert_tbs);

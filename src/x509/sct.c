@@ -145,7 +145,8 @@ int sct_precert_tbs(const x509_cert *cert, builder *out) {
 
 int sct_signed_data(const sct *s, sct_entry_type type, const uint8_t *issuer_key_hash,
                     const uint8_t *entry, size_t entry_len, builder *out) {
-    if (entry_len == 0 || entry_len >= (1u << 24) || (type == SCT_ENTRY_PRECERT && !issuer_key_hash))
+    if (entry_len == 0 || entry_len >= (1u << 24) ||
+        (type == SCT_ENTRY_PRECERT && !issuer_key_hash))
         return -1;
     bld_u8(out, s->version);
     bld_u8(out, SIGNATURE_TYPE_CERTIFICATE_TIMESTAMP);
@@ -171,6 +172,7 @@ uint16_t sct_scheme(uint8_t hash_alg, uint8_t sig_alg) {
 int sct_verify(const sct *s, crypto_key *log_key, const uint8_t *signed_data, size_t len) {
     uint16_t scheme = sct_scheme(s->hash_alg, s->sig_alg);
     if (!scheme || !sig_scheme_fits_key_tls12(scheme, log_key)) return SCT_VERIFY_UNSUPPORTED;
-    int r = sig_verify_tls12(scheme, log_key, signed_data, len, s->signature.data, s->signature.len);
+    int r =
+        sig_verify_tls12(scheme, log_key, signed_data, len, s->signature.data, s->signature.len);
     return r == 0 ? SCT_VERIFY_OK : r == -1 ? SCT_VERIFY_BAD_SIGNATURE : SCT_VERIFY_UNSUPPORTED;
 }
