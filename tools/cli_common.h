@@ -131,9 +131,10 @@ typedef struct cli_tls_opts {
     size_t crls;
     int revocation; /* --revocation off|prefer|require as certa_revocation; 0: not given */
     bool crl_fetch; /* --crl-fetch: CRLs from distribution points (crl_fetcher.h) */
-    const char *ct_logs; /* --ct-logs FILE: CT logs (v3 log-list JSON) the peer's SCTs are
-                            checked against */
-    bool require_sct;    /* --require-sct: refuse a leaf without enough valid SCTs */
+    /* --ct-logs FILE: CT logs (v3 log-list JSON) the peer's SCTs are checked
+     * against; --require-sct: refuse a leaf without enough valid SCTs */
+    const char *ct_logs;
+    bool require_sct;
 } cli_tls_opts;
 
 /* If argv[*i] is one of these options, parses it into o (advancing *i past

@@ -72,8 +72,8 @@ typedef struct loader {
 
 static int fail(loader *ld, int code, const char *op, const char *log, const char *what) {
     if (op)
-        snprintf(ld->why, ld->cap, "%s: operator '%s', log '%s': %s", ld->path, op,
-                 log ? log : "?", what);
+        snprintf(ld->why, ld->cap, "%s: operator '%s', log '%s': %s", ld->path, op, log ? log : "?",
+                 what);
     else
         snprintf(ld->why, ld->cap, "%s: %s", ld->path, what);
     return code;
@@ -88,8 +88,7 @@ static int add_log(loader *ld, const char *op, const cJSON *log) {
     if (key_len <= 0)
         return fail(ld, CERTA_E_INVALID_ARGUMENT, op, desc, "no \"key\" (base64 of the DER key)");
     if (id_b64 && id_len != 32)
-        return fail(ld, CERTA_E_INVALID_ARGUMENT, op, desc,
-                    "\"log_id\" is not base64 of 32 bytes");
+        return fail(ld, CERTA_E_INVALID_ARGUMENT, op, desc, "\"log_id\" is not base64 of 32 bytes");
     certa_ct_log l;
     memset(&l, 0, sizeof l);
     bool ok;

@@ -527,12 +527,12 @@ struct certa_conn {
     const uint8_t *peer_issuer; /* client: the leaf's issuer on the validated path */
     size_t peer_issuer_len;
     /* Certificate Transparency (transparency.c) */
-    bool sct_requested;   /* server: the client sent signed_certificate_timestamp */
-    bool sct_sent;        /* server: we send the leaf's SCT list */
-    bool sct_checked;     /* the peer's SCTs were judged */
-    uint8_t *peer_sct;    /* client: the SCT list from the TLS extension */
+    bool sct_requested; /* server: the client sent signed_certificate_timestamp */
+    bool sct_sent;      /* server: we send the leaf's SCT list */
+    bool sct_checked;   /* the peer's SCTs were judged */
+    uint8_t *peer_sct;  /* client: the SCT list from the TLS extension */
     size_t peer_sct_len;
-    char *sct_note;       /* the policy's verdict, malloc'd (certa_conn_sct_note) */
+    char *sct_note; /* the policy's verdict, malloc'd (certa_conn_sct_note) */
 
     /* resumption */
     session_state *offered; /* client: the session offered in ClientHello */
