@@ -24,6 +24,8 @@
 #define SCT_SKEW_MS (300 * 1000LL)
 /* A leaf valid this long or less needs 2 operators, a longer one 3. */
 #define SCT_SHORT_LIFETIME (180 * 86400LL)
+/* certa_conn_sct_note: the verdict (subject, operators) and the rule */
+#define SCT_NOTE_MAX 720
 
 static char *dup_text(const char *s) {
     return strdup(s ? s : "");
@@ -258,7 +260,7 @@ static const char *check_signature(judge_ctx *j, const sct *s, const ct_log *log
         return "cannot be checked: the certificate could not be re-encoded";
     }
     r = sct_verify(s, log->key, data.buf, data.len);
-    bld_release(&data);
+    bld_free(&data);
     if (r == SCT_VERIFY_OK) return NULL;
     if (r == SCT_VERIFY_BAD_SIGNATURE)
         return "invalid signature (not signed by this log over this certificate)";
@@ -392,7 +394,7 @@ static int judge(judge_ctx *j, certa_sct_policy policy, const char *whose) {
     int64_t lifetime = j->leaf->not_after - j->leaf->not_before;
     size_t need = lifetime <= SCT_SHORT_LIFETIME ? 2 : 3;
     long long days = (long long)((lifetime + 86399) / 86400);
-    char subject[200], verdict[400];
+    char subject[200], verdict[600];
     if (x509_name_to_string(&j->leaf->subject, subject, sizeof subject) != 0) strcpy(subject, "?");
     if (valid == 0)
         snprintf(verdict, sizeof verdict, "leaf '%s' has no valid SCT%s", subject,
@@ -402,9 +404,9 @@ static int judge(judge_ctx *j, certa_sct_policy policy, const char *whose) {
                  subject, valid, valid == 1 ? "" : "s", ops == 1 ? "" : "s", operators);
     bool met = ops >= need;
     free(c->sct_note);
-    c->sct_note = malloc(512);
+    c->sct_note = malloc(SCT_NOTE_MAX);
     if (c->sct_note)
-        snprintf(c->sct_note, 512,
+        snprintf(c->sct_note, SCT_NOTE_MAX,
                  "%s; certificates of %lld days need %zu from distinct "
                  "operators: %s",
                  verdict, days, need, met ? "met" : "not met");

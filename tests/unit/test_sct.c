@@ -124,7 +124,7 @@ static void test_known_answer(void) {
     data.buf[data.len - 3] ^= 1; /* a byte of the TBS */
     CHECK(sct_verify(&s, log_key, data.buf, data.len) == SCT_VERIFY_BAD_SIGNATURE,
           "KAT: one changed byte of the signed TBS: bad signature");
-    bld_release(&data);
+    bld_free(&data);
     bld_init_alloc(&data, 1024);
     CHECK(sct_signed_data(&s, SCT_ENTRY_X509, NULL, leaf.der.data, leaf.der.len, &data) == 0 &&
               sct_verify(&s, log_key, data.buf, data.len) == SCT_VERIFY_BAD_SIGNATURE,
@@ -132,7 +132,7 @@ static void test_known_answer(void) {
     uint8_t wrong_ikh[32];
     memcpy(wrong_ikh, ikh, 32);
     wrong_ikh[0] ^= 0x80;
-    bld_release(&data);
+    bld_free(&data);
     bld_init_alloc(&data, 1024);
     CHECK(sct_signed_data(&s, SCT_ENTRY_PRECERT, wrong_ikh, tbs.buf, tbs.len, &data) == 0 &&
               sct_verify(&s, log_key, data.buf, data.len) == SCT_VERIFY_BAD_SIGNATURE,
