@@ -180,21 +180,24 @@ for v in 1.2 1.3; do
 done
 
 # ---- the log list ----
+# usage_error NAME WHAT PATTERN ARGS...: connect ARGS exits 2 saying PATTERN.
+usage_error() {
+  local name=$1 what=$2 pat=$3 rc
+  shift 3
+  "$CERTA" connect 127.0.0.1:1 "$@" >"$D/$name.out" 2>"$D/$name.err"
+  rc=$?
+  if [ $rc -eq 2 ] && grep -q -- "$pat" "$D/$name.err"; then
+    ok "$what: usage error, saying so"
+  else
+    not_ok "$what (exit $rc)"
+    show "$D/$name.err"
+  fi
+}
 printf '{"operators": [' >"$D/broken.json"
-"$CERTA" connect 127.0.0.1:1 --ct-logs "$D/broken.json" >"$D/broken.out" 2>"$D/broken.err"
-rc=$?
-if [ $rc -eq 2 ] && grep -q -- "--ct-logs $D/broken.json: not valid JSON" "$D/broken.err"; then
-  ok "a log list that is not JSON: usage error, saying so"
-else
-  not_ok "broken log list (exit $rc)"
-  show "$D/broken.err"
-fi
-"$CERTA" connect 127.0.0.1:1 --require-sct >"$D/req.out" 2>"$D/req.err"
-rc=$?
-if [ $rc -eq 2 ] && grep -q -- "--require-sct needs the logs" "$D/req.err"; then
-  ok "--require-sct without --ct-logs: usage error"
-else
-  not_ok "--require-sct alone (exit $rc)"
-  show "$D/req.err"
-fi
+usage_error broken "a log list that is not JSON" "--ct-logs $D/broken.json: not valid JSON" \
+  --ct-logs "$D/broken.json"
+printf '{"operators": [{"name": "X", "logs": [{"description": "d", "key": "AAAA"}]}]}' >"$D/badkey.json"
+usage_error badkey "a log whose key is not a P-256 or RSA key" "CT log 'd' has an unreadable key" \
+  --ct-logs "$D/badkey.json"
+usage_error req "--require-sct without --ct-logs" "--require-sct needs the logs" --require-sct
 finish
