@@ -38,10 +38,10 @@ for n, (op, desc) in logs.items():
         "mmd": 86400, "state": {"usable": {"timestamp": "2024-01-01T00:00:00Z"}},
         "temporal_interval": {"start_inclusive": "2020-01-01T00:00:00Z",
                               "end_exclusive": "2040-01-01T00:00:00.5Z"}})
-ops["Retired Corp"] = [{"description": "Retired Log", "log_id": "", "key": "", "mmd": 86400,
+ops["Rejected Corp"] = [{"description": "Rejected Log", "log_id": "", "key": "", "mmd": 86400,
                         "state": {"rejected": {"timestamp": "2024-01-01T00:00:00Z"}}}]
-ops["Retired Corp"][0]["key"] = base64.b64encode(spki["beta"]).decode()
-del ops["Retired Corp"][0]["log_id"]
+ops["Rejected Corp"][0]["key"] = base64.b64encode(spki["beta"]).decode()
+del ops["Rejected Corp"][0]["log_id"]
 json.dump({"version": "test", "log_list_timestamp": "2026-01-01T00:00:00Z",
            "operators": [{"name": k, "email": [], "logs": v} for k, v in ops.items()]},
           open(f"{d}/logs.json", "w"), indent=1)

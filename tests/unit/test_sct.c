@@ -247,6 +247,7 @@ static uint8_t *issue_leaf(int days, const uint8_t *scts, size_t scts_len, size_
     p.not_before = NOW - 3600;
     p.not_after = NOW - 3600 + (int64_t)days * 86400;
     p.server_auth = true;
+    p.client_auth = true; /* the same leaf serves as a client certificate */
     p.dns = dns;
     p.n_dns = 1;
     p.issuer_key_id = kid;
@@ -354,6 +355,8 @@ typedef struct hs_opts {
     bool no_logs;            /* the client has no logs */
     bool skip_log[NLOGS];    /* logs the client does not know */
     int64_t retire_log0;     /* log 0 retired at this time */
+    int64_t log0_end;        /* log 0's temporal interval ends here */
+    bool server_judges;      /* mTLS: the leaf is the client's; the server has the logs */
     const uint8_t *tls_scts; /* the server sends these */
     size_t tls_scts_len;
     const uint8_t *ocsp; /* the server staples this */
@@ -380,7 +383,13 @@ static hs_result handshake(const uint8_t *leaf, size_t leaf_len, const hs_opts *
     hs_result res;
     memset(&res, 0, sizeof res);
     certa_config *cc = certa_config_new(), *sc = certa_config_new();
+    /* judge: the side with the logs and the policy; owner: the leaf's */
+    certa_config *judge = o->server_judges ? sc : cc, *owner = o->server_judges ? cc : sc;
     certa_config_set_trust(cc, trust);
+    if (o->server_judges) {
+        certa_config_set_trust(sc, trust);
+        certa_config_set_client_auth(sc, CERTA_CLIENT_AUTH_REQUIRE);
+    }
     if (o->tls12) {
         certa_config_set_versions(cc, CERTA_TLS12, CERTA_TLS12);
         certa_config_set_versions(sc, CERTA_TLS12, CERTA_TLS12);
@@ -395,10 +404,11 @@ static hs_result handshake(const uint8_t *leaf, size_t leaf_len, const hs_opts *
         l.operator_name = logs[i].op;
         l.description = logs[i].desc;
         if (i == 0) l.retired_at = o->retire_log0;
-        if (certa_config_add_ct_log(cc, &l) != CERTA_OK)
-            printf("# add_ct_log: %s\n", certa_config_error_text(cc));
+        if (i == 0) l.not_after_end = o->log0_end;
+        if (certa_config_add_ct_log(judge, &l) != CERTA_OK)
+            printf("# add_ct_log: %s\n", certa_config_error_text(judge));
     }
-    certa_config_set_sct_policy(cc, o->policy);
+    certa_config_set_sct_policy(judge, o->policy);
     char *leaf_pem, *key_pem;
     size_t n, kn;
     x509_pem_encode("CERTIFICATE", leaf, leaf_len, &leaf_pem, &n);
@@ -407,9 +417,11 @@ static hs_result handshake(const uint8_t *leaf, size_t leaf_len, const hs_opts *
     char *chain = malloc(chain_len + 1);
     memcpy(chain, leaf_pem, n);
     strcpy(chain + n, ca_pem);
-    if (certa_config_set_cert_chain_pem(sc, chain, chain_len) != CERTA_OK ||
-        certa_config_set_private_key_pem(sc, key_pem, kn) != CERTA_OK)
-        printf("# server identity: %s\n", certa_config_error_text(sc));
+    if (certa_config_set_cert_chain_pem(owner, chain, chain_len) != CERTA_OK ||
+        certa_config_set_private_key_pem(owner, key_pem, kn) != CERTA_OK ||
+        (o->server_judges && (certa_config_set_cert_chain_pem(sc, chain, chain_len) != CERTA_OK ||
+                              certa_config_set_private_key_pem(sc, key_pem, kn) != CERTA_OK)))
+        printf("# identity: %s\n", certa_config_error_text(owner));
     if (o->tls_scts && certa_config_set_sct_list(sc, o->tls_scts, o->tls_scts_len) != CERTA_OK)
         printf("# set_sct_list: %s\n", certa_config_error_text(sc));
     if (o->ocsp && certa_config_set_ocsp_response(sc, o->ocsp, o->ocsp_len) != CERTA_OK)
@@ -432,10 +444,11 @@ static hs_result handshake(const uint8_t *leaf, size_t leaf_len, const hs_opts *
             if (!moved) break;
         }
         res.done = certa_conn_handshake_done(client) && certa_conn_handshake_done(server);
-        res.error = certa_conn_error(client);
-        res.alert = certa_conn_alert_sent(client);
-        snprintf(res.text, sizeof res.text, "%s", certa_conn_error_text(client));
-        snprintf(res.note, sizeof res.note, "%s", certa_conn_sct_note(client));
+        certa_conn *j = o->server_judges ? server : client;
+        res.error = certa_conn_error(j);
+        res.alert = certa_conn_alert_sent(j);
+        snprintf(res.text, sizeof res.text, "%s", certa_conn_error_text(j));
+        snprintf(res.note, sizeof res.note, "%s", certa_conn_sct_note(j));
         certa_conn_free(client);
         certa_conn_free(server);
     }
@@ -492,6 +505,16 @@ static void test_embedded(void) {
     CHECK(!r.done && strstr(r.text, "no CT logs are configured"),
           "REQUIRE without logs: refused, saying so: %s", r.text);
     o.no_logs = false;
+    o.log0_end = NOW; /* before the leaf's notAfter */
+    r = handshake(leaf, len, &o);
+    CHECK(!r.done && strstr(r.text, "SCT 1 (outside the log's temporal interval"),
+          "a log whose temporal interval ends before the leaf does: not counted: %s", r.text);
+    o.log0_end = 0;
+    o.server_judges = true;
+    r = handshake(leaf, len, &o);
+    CHECK(r.done && strstr(r.note, ": met"),
+          "a server with logs and REQUIRE accepts the client certificate's SCTs (%s)", r.note);
+    o.server_judges = false;
     free(leaf);
 
     spec tampered[] = {{0, 0}, {1, TAMPER_SIG}};
@@ -507,6 +530,12 @@ static void test_embedded(void) {
     r = handshake(leaf, len, &o);
     CHECK(!r.done && strstr(r.text, "has 2 valid SCTs (from operator Alpha)"),
           "two logs of one operator: refused: %s", r.text);
+    o.server_judges = true;
+    r = handshake(leaf, len, &o);
+    CHECK(!r.done && r.error == CERTA_E_CERT_TRANSPARENCY && r.alert == 46 &&
+              strstr(r.text, "the client's certificate was refused: leaf 'CN=web' has 2 valid"),
+          "... and so is such a client certificate, by the server: %s", r.text);
+    o.server_judges = false;
     free(leaf);
 
     spec future[] = {{0, 0}, {1, TAMPER_FUTURE}};
