@@ -200,14 +200,55 @@ int sct_receive(certa_conn *c, cursor list, const char *where) {
 
 /* ---- judging the peer's SCTs ---- */
 
+/* What keeps an SCT from counting: the trace's words and the refusal's. */
+typedef enum sct_problem {
+    SCT_VALID = 0,
+    SCT_MALFORMED,
+    SCT_LIST_MALFORMED,
+    SCT_NOT_V1,
+    SCT_UNKNOWN_LOG,
+    SCT_FUTURE,
+    SCT_RETIRED,
+    SCT_INTERVAL,
+    SCT_NO_ISSUER,
+    SCT_NO_ENTRY,
+    SCT_BAD_SIGNATURE,
+    SCT_UNSUPPORTED,
+} sct_problem;
+
+static const struct {
+    const char *text, *brief;
+} problems[] = {
+    [SCT_VALID] = {"valid", "valid"},
+    [SCT_MALFORMED] = {"malformed", "malformed"},
+    [SCT_LIST_MALFORMED] = {"a malformed SCT list", "malformed list"},
+    [SCT_NOT_V1] = {"an SCT version other than v1 (ignored)", "not v1"},
+    [SCT_UNKNOWN_LOG] = {"from a log that is not in the configured log list", "unknown log"},
+    [SCT_FUTURE] = {"timestamped in the future", "timestamp in the future"},
+    [SCT_RETIRED] = {"made after the log retired on ", "made after its log retired"},
+    [SCT_INTERVAL] = {"the log does not take certificates expiring when this one does (its "
+                      "temporal interval)",
+                      "outside the log's temporal interval"},
+    [SCT_NO_ISSUER] = {"cannot be checked: the leaf's issuer is not known (the leaf is itself "
+                       "trusted)",
+                       "issuer unknown"},
+    [SCT_NO_ENTRY] = {"cannot be checked: the certificate could not be re-encoded",
+                      "unreadable certificate"},
+    [SCT_BAD_SIGNATURE] = {"invalid signature (not signed by this log over this certificate)",
+                           "invalid signature"},
+    [SCT_UNSUPPORTED] = {"unsupported signature algorithm (RFC 6962 logs use SHA-256 with "
+                         "ECDSA or RSA)",
+                         "unsupported algorithm"},
+};
+
 typedef struct judged {
     const char *source;
     const ct_log *log; /* NULL: not a configured log */
     uint8_t log_id[8]; /* the first bytes, for naming an unknown log */
     uint64_t timestamp;
     bool parsed;
-    const char *problem; /* NULL: valid */
-    char detail[96];     /* a date in a problem */
+    sct_problem problem;
+    char detail[96]; /* a date in a problem */
 } judged;
 
 typedef struct judge_ctx {
@@ -233,16 +274,15 @@ static const ct_log *find_log(const certa_config *cfg, const uint8_t *id) {
     return NULL;
 }
 
-/* The signature check of one parsed SCT: NULL when it verifies, else why not. */
-static const char *check_signature(judge_ctx *j, const sct *s, const ct_log *log, bool embedded) {
+/* The signature check of one parsed SCT. */
+static sct_problem check_signature(judge_ctx *j, const sct *s, const ct_log *log, bool embedded) {
     builder data;
     bld_init_alloc(&data, 1024);
     int r = -1;
     if (embedded) {
         if (!j->issuer_key_hash) {
             bld_free(&data);
-            return "cannot be checked: the leaf's issuer is not known (the leaf is itself "
-                   "trusted)";
+            return SCT_NO_ISSUER;
         }
         if (!j->precert_tried) {
             j->precert_tried = true;
@@ -257,32 +297,13 @@ static const char *check_signature(judge_ctx *j, const sct *s, const ct_log *log
     }
     if (r != 0) {
         bld_free(&data);
-        return "cannot be checked: the certificate could not be re-encoded";
+        return SCT_NO_ENTRY;
     }
     r = sct_verify(s, log->key, data.buf, data.len);
     bld_free(&data);
-    if (r == SCT_VERIFY_OK) return NULL;
-    if (r == SCT_VERIFY_BAD_SIGNATURE)
-        return "invalid signature (not signed by this log over this certificate)";
-    return "unsupported signature algorithm (RFC 6962 logs use SHA-256 with ECDSA or RSA)";
-}
-
-/* The few words a refusal uses for a problem. */
-static const char *brief_of(const char *problem) {
-    static const char *const pairs[][2] = {
-        {"invalid", "invalid signature"},
-        {"unsupported", "unsupported algorithm"},
-        {"cannot be checked: the leaf's", "issuer unknown"},
-        {"cannot be checked", "unreadable certificate"},
-        {"from a log", "unknown log"},
-        {"timestamped", "timestamp in the future"},
-        {"made after", "made after its log retired"},
-        {"the log does not", "outside the log's temporal interval"},
-        {"an SCT version", "not v1"},
-    };
-    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
-        if (!strncmp(problem, pairs[i][0], strlen(pairs[i][0]))) return pairs[i][1];
-    return "malformed";
+    return r == SCT_VERIFY_OK              ? SCT_VALID
+           : r == SCT_VERIFY_BAD_SIGNATURE ? SCT_BAD_SIGNATURE
+                                           : SCT_UNSUPPORTED;
 }
 
 static void judge_one(judge_ctx *j, cursor serialized, const char *source, bool embedded) {
@@ -296,11 +317,11 @@ static void judge_one(judge_ctx *j, cursor serialized, const char *source, bool 
     sct s;
     int p = sct_parse(serialized, &s);
     if (p == SCT_PARSE_VERSION) {
-        it->problem = "an SCT version other than v1 (ignored)";
+        it->problem = SCT_NOT_V1;
         return;
     }
     if (p != SCT_PARSE_OK) {
-        it->problem = "malformed";
+        it->problem = SCT_MALFORMED;
         return;
     }
     it->parsed = true;
@@ -311,16 +332,15 @@ static void judge_one(judge_ctx *j, cursor serialized, const char *source, bool 
     int64_t now = cfg->time_fn(cfg->time_arg);
     const x509_cert *leaf = j->leaf;
     if (!it->log) {
-        it->problem = "from a log that is not in the configured log list";
+        it->problem = SCT_UNKNOWN_LOG;
     } else if (s.timestamp > (uint64_t)now * 1000 + SCT_SKEW_MS) {
-        it->problem = "timestamped in the future";
+        it->problem = SCT_FUTURE;
     } else if (it->log->retired_at && s.timestamp >= (uint64_t)it->log->retired_at * 1000) {
         format_ms((uint64_t)it->log->retired_at * 1000, it->detail, sizeof it->detail);
-        it->problem = "made after the log retired on ";
+        it->problem = SCT_RETIRED;
     } else if ((it->log->not_after_start && leaf->not_after < it->log->not_after_start) ||
                (it->log->not_after_end && leaf->not_after >= it->log->not_after_end)) {
-        it->problem = "the log does not take certificates expiring when this one does (its "
-                      "temporal interval)";
+        it->problem = SCT_INTERVAL;
     } else {
         it->problem = check_signature(j, &s, it->log, embedded);
     }
@@ -334,7 +354,7 @@ static int judge_list(judge_ctx *j, const uint8_t *data, size_t len, const char 
             judged *it = &j->items[j->count++];
             memset(it, 0, sizeof *it);
             it->source = source;
-            it->problem = "a malformed SCT list";
+            it->problem = SCT_LIST_MALFORMED;
         }
         return -1;
     }
@@ -357,7 +377,7 @@ static void describe(const judged *it, char *out, size_t cap) {
                              it->log_id[1], it->log_id[2], it->log_id[3], it->log_id[4],
                              it->log_id[5], it->log_id[6], it->log_id[7], when);
     if (n >= cap) return;
-    snprintf(out + n, cap - n, "%s%s", it->problem ? it->problem : "valid", it->detail);
+    snprintf(out + n, cap - n, "%s%s", problems[it->problem].text, it->detail);
 }
 
 /* The distinct operators of the valid SCTs, "A, B" into names. */
@@ -367,7 +387,7 @@ static size_t count_operators(const judge_ctx *j, char *names, size_t cap) {
     names[0] = 0;
     for (size_t i = 0; i < j->count; i++) {
         const judged *it = &j->items[i];
-        if (it->problem) continue;
+        if (it->problem != SCT_VALID) continue;
         bool dup = false;
         for (size_t k = 0; k < n && !dup; k++)
             dup = !strcmp(seen[k], it->log->operator_name);
@@ -386,7 +406,7 @@ static int judge(judge_ctx *j, certa_sct_policy policy, const char *whose) {
         char line[300];
         describe(&j->items[i], line, sizeof line);
         conn_trace(c, "  SCT %zu (%s): %s", i + 1, j->items[i].source, line);
-        if (!j->items[i].problem) valid++;
+        if (j->items[i].problem == SCT_VALID) valid++;
     }
     if (j->ignored) conn_trace(c, "  SCTs: %zu more not looked at", j->ignored);
     char operators[256];
@@ -416,15 +436,16 @@ static int judge(judge_ctx *j, certa_sct_policy policy, const char *whose) {
     char others[200] = "";
     for (size_t i = 0, n = 0; i < j->count && n + 1 < sizeof others; i++) {
         const judged *it = &j->items[i];
-        if (!it->problem) continue;
+        if (it->problem == SCT_VALID) continue;
         char log[48] = "";
         if (it->log)
             snprintf(log, sizeof log, ", log '%s'", it->log->description);
         else if (it->parsed)
             snprintf(log, sizeof log, ", %02x%02x%02x%02x", it->log_id[0], it->log_id[1],
                      it->log_id[2], it->log_id[3]);
-        n += (size_t)snprintf(others + n, sizeof others - n, "%sSCT %zu (%s%s)",
-                              n ? ", " : "; not counted: ", i + 1, brief_of(it->problem), log);
+        n +=
+            (size_t)snprintf(others + n, sizeof others - n, "%sSCT %zu (%s%s)",
+                             n ? ", " : "; not counted: ", i + 1, problems[it->problem].brief, log);
     }
     const char *fix = c->cfg->ct_log_count
                           ? "log it in more logs of distinct operators, or add its logs to "
