@@ -6,7 +6,8 @@
 # --ct-logs --require-sct` accepts two operators, refuses one operator and a
 # tampered signature with certificate_unknown and a sentence, and only
 # reports without --require-sct; `openssl s_client -ct` validates what
-# certa serve sends; a damaged log list is a usage error.
+# certa serve sends; `certa proxy` (bridge) applies --require-sct to its
+# upstream; a damaged log list is a usage error.
 . "$(dirname "$0")/lib.sh"
 need openssl
 need python3
@@ -176,6 +177,43 @@ for v in 1.2 1.3; do
       show "$D/ossl-$v.err" "$SRV_LOG"
     fi
     stop "$SRV_PID"
+  fi
+done
+
+# ---- certa proxy, bridge mode: the upstream's SCTs ----
+say_hello() { # PORT: one line through the proxy, prints what comes back
+  python3 -c '
+import socket, sys
+try:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+    s.sendall(b"hello\n")
+    print(s.recv(100).decode(errors="replace").strip())
+except OSError as e:
+    print("error", e)' "$1"
+}
+for case in good oneop; do
+  if start_certa_serve "serve-proxy-$case" --cert "$D/web.crt" --key "$D/web.key" \
+    --sct "$D/sct-$case.bin"; then
+    if start_proxy "proxy-$case" --upstream "127.0.0.1:$SERVE_PORT" --servername localhost \
+      --trust "$D/ca.crt" --ct-logs "$D/logs.json" --require-sct; then
+      got=$(say_hello "$PROXY_PORT")
+      sleep 0.3
+      if [ $case = good ] && [ "$got" = hello ]; then
+        ok "proxy --require-sct bridges to an upstream with SCTs from two operators"
+      elif [ $case = oneop ] && [ "$got" != hello ] &&
+        grep -q "CERTA_E_CERT_TRANSPARENCY" "$PROXY_LOG" &&
+        grep -q "has 2 valid SCTs (from operator Alpha)" "$PROXY_LOG"; then
+        ok "proxy --require-sct refuses an upstream whose SCTs come from one operator (logged)"
+      else
+        not_ok "proxy bridge, $case SCTs (got '$got')"
+        show "$PROXY_LOG"
+      fi
+      stop_proxy "proxy-$case"
+    else
+      not_ok "proxy-$case did not start"
+      show "$PROXY_LOG"
+    fi
+    stop_certa_serve "serve-proxy-$case"
   fi
 done
 
