@@ -15,7 +15,9 @@ endif
 CPPFLAGS := -Iinclude -Isrc -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 CFLAGS := -std=c11 $(WARN) $(OPT) -fPIC -MMD -MP $(EXTRA_CFLAGS)
 LDLIBS := -lcrypto -lz -lbrotlienc -lbrotlidec -lpthread
-TOOL_LDLIBS := -lhiredis # the tools only (--store): the library stays sans-I/O
+# The tools only (the library stays sans-I/O): hiredis for --store, cJSON for CT
+# log lists (tools/ct_logs.c).
+TOOL_LDLIBS := -lhiredis -lcjson
 LDFLAGS := $(SAN_LDFLAGS) $(EXTRA_LDFLAGS)
 
 LIB_SRC := $(shell find src -name '*.c' | sort)

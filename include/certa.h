@@ -114,6 +114,8 @@ typedef enum certa_error {
     /* OCSP (RFC 6960, stapling RFC 6066 / RFC 8446, must-staple RFC 7633) */
     CERTA_E_CERT_STATUS, /* revocation status not established: staple missing (must-staple),
                             invalid or stale; no fresh CRL under REVOCATION_REQUIRE */
+    /* Certificate Transparency (RFC 6962) */
+    CERTA_E_CERT_TRANSPARENCY, /* too few valid SCTs under CERTA_SCT_REQUIRE */
     CERTA_E_COUNT
 } certa_error;
 
@@ -417,6 +419,64 @@ int certa_config_replace_crls(certa_config *cfg, const char *const *paths, size_
 /* How many CRLs the config holds now. */
 size_t certa_config_crl_count(const certa_config *cfg);
 
+/* ---- Certificate Transparency (RFC 6962) ----
+ * A client with CT logs configured sends the empty
+ * signed_certificate_timestamp extension and, once the server's chain is
+ * validated, checks every SCT it can find: embedded in the leaf (signed
+ * over the precertificate: the issuer's key hash and the TBSCertificate
+ * without the SCT extension), in the leaf's CertificateEntry (TLS 1.3) or
+ * the ServerHello (TLS 1.2), and in a stapled OCSP response (both over the
+ * whole leaf). A server with logs judges a client certificate's embedded
+ * SCTs the same way. An SCT counts when its log is configured, its
+ * signature verifies under the log's key, its time is not in the future
+ * (5 minutes of skew), it was made before the log retired, and the leaf's
+ * notAfter falls in the log's temporal interval. SCTs are not looked at
+ * for a pinned or insecure peer.
+ *
+ * A log, as the v3 log-list JSON gives it (the tools read that file; the
+ * library takes the logs one by one). certa ships no log list. */
+typedef struct certa_ct_log {
+    const uint8_t *key; /* DER SubjectPublicKeyInfo: ECDSA P-256 or RSA (2048 bits or more) */
+    size_t key_len;
+    const uint8_t *log_id;     /* 32 bytes, or NULL: SHA-256 of key, which it must equal */
+    const char *operator_name; /* who runs the log: SCTs count once per operator */
+    const char *description;   /* how traces and sentences name it */
+    /* temporal_interval: only certificates whose notAfter is in
+     * [not_after_start, not_after_end) (seconds since the epoch; 0: open) */
+    int64_t not_after_start, not_after_end;
+    int64_t retired_at; /* seconds; 0: not retired. Later SCTs do not count */
+} certa_ct_log;
+/* Copies the log into the config. CERTA_E_INVALID_ARGUMENT (with a
+ * sentence) for a key that is not P-256 or RSA >= 2048, a log_id that is
+ * not the key's hash, a missing operator name, or the same log twice. */
+int certa_config_add_ct_log(certa_config *cfg, const certa_ct_log *log);
+size_t certa_config_ct_log_count(const certa_config *cfg);
+/* What the SCTs decide.
+ *   OFF      not asked for, not checked
+ *   REPORT   checked and reported (trace, certa_conn_sct_note), never fatal
+ *   REQUIRE  a leaf without enough valid SCTs is refused
+ *            (CERTA_E_CERT_TRANSPARENCY, certificate_unknown): a leaf
+ *            valid for 180 days or less needs valid SCTs from at least 2
+ *            distinct log operators, a longer-lived one from 3; the
+ *            sentence says what each SCT was
+ *   DEFAULT  REPORT when logs are configured, OFF otherwise. */
+typedef enum certa_sct_policy {
+    CERTA_SCT_DEFAULT = 0,
+    CERTA_SCT_OFF,
+    CERTA_SCT_REPORT,
+    CERTA_SCT_REQUIRE,
+} certa_sct_policy;
+int certa_config_set_sct_policy(certa_config *cfg, certa_sct_policy policy);
+/* Server: a TLS-encoded SignedCertificateTimestampList (RFC 6962 §3.3) for
+ * the leaf of pair 0 (or of the index-th identity added), sent to clients
+ * that ask (TLS 1.3: in the leaf's CertificateEntry; TLS 1.2: in the
+ * ServerHello). Set it after the certificate: loading a new chain into the
+ * slot clears it. CERTA_E_INVALID_ARGUMENT for a malformed list; list NULL
+ * clears it. */
+int certa_config_set_sct_list(certa_config *cfg, const uint8_t *list, size_t len);
+int certa_config_set_identity_sct_list(certa_config *cfg, size_t index, const uint8_t *list,
+                                       size_t len);
+
 /* Peer chain validation (the default for clients; for servers when client
  * certificates are requested). The trust set is borrowed: it must outlive
  * the config. Without a trust set, a client uses the system bundle. */
@@ -656,6 +716,10 @@ const char *certa_conn_error_text(const certa_conn *conn);
  * CERTA_REVOCATION_PREFER ("the revocation status of leaf 'CN=x' is
  * unknown: the CRL of 'CN=ca' is out of date ..."), or "" if there was none. */
 const char *certa_conn_revocation_note(const certa_conn *conn);
+/* The CT verdict on the peer's leaf ("2 valid SCTs from 2 operators
+ * (Google, Cloudflare); a certificate of 90 days needs 2: met"), or "" when
+ * SCTs were not checked. */
+const char *certa_conn_sct_note(const certa_conn *conn);
 /* Alert sent or received with the failure; 255 if none. */
 uint8_t certa_conn_alert_sent(const certa_conn *conn);
 uint8_t certa_conn_alert_received(const certa_conn *conn);

@@ -5,7 +5,8 @@
 # no Chromium).
 set -euo pipefail
 pkgs=(build-essential libssl-dev zlib1g-dev libbrotli-dev openssl curl python3 ca-certificates
-      libhiredis-dev) # hiredis: the tools' --store redis://
+      libhiredis-dev # hiredis: the tools' --store redis://
+      libcjson-dev) # cJSON: the tools' CT log lists
 if [ "${1:-}" != demo ]; then
   pkgs+=(gnutls-bin clang chromium libclang-rt-dev procps iproute2 netcat-openbsd stunnel4
          python3-ecdsa python3-gmpy2 python3-brotli # these three: tlsfuzzer (make conformance)

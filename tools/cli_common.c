@@ -1,5 +1,6 @@
 /* Small helpers shared by the certa subcommands. */
 #include "cli_common.h"
+#include "ct_logs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -318,7 +319,20 @@ int cli_tls_opt(int argc, char **argv, int *i, const char *cmd, cli_tls_opts *o)
         o->crl_fetch = true;
         return 1;
     }
+    if (!strcmp(a, "--require-sct")) {
+        o->require_sct = true;
+        return 1;
+    }
     int m;
+    if ((m = cli_opt(argc, argv, i, "--ct-logs", &v)) != 0) {
+        if (m < 0) return -1;
+        if (!*v) {
+            cli_err("%s: --ct-logs wants a log-list file (v3 JSON)", cmd);
+            return -1;
+        }
+        o->ct_logs = v;
+        return 1;
+    }
     if ((m = cli_opt(argc, argv, i, "--crl", &v)) != 0) {
         if (m < 0) return -1;
         if (!*v || o->crls == CLI_MAX_CRLS) {
@@ -405,6 +419,12 @@ int cli_tls_opt(int argc, char **argv, int *i, const char *cmd, cli_tls_opts *o)
 }
 
 bool cli_tls_finish(const char *cmd, const cli_tls_opts *o) {
+    if (o->require_sct && !o->ct_logs) {
+        cli_err("%s: --require-sct needs the logs to check SCTs against: --ct-logs FILE (a v3 "
+                "log list; certa ships none)",
+                cmd);
+        return false;
+    }
     if (o->min_version && o->max_version && o->min_version > o->max_version) {
         cli_err("%s: --min-version %s is above --max-version %s: swap them", cmd,
                 cli_version_name(o->min_version), cli_version_name(o->max_version));
@@ -484,6 +504,16 @@ int cli_tls_apply(certa_config *cfg, const cli_tls_opts *o, char *why, size_t ca
                  certa_error_name(r));
         return r;
     }
+    ct_logs_loaded loaded;
+    char ct_why[400];
+    if (o->ct_logs && (r = ct_logs_load(cfg, o->ct_logs, &loaded, ct_why, sizeof ct_why))) {
+        snprintf(why, cap, "--ct-logs %s (%s)", ct_why, certa_error_name(r));
+        return r;
+    }
+    if (o->require_sct && (r = certa_config_set_sct_policy(cfg, CERTA_SCT_REQUIRE)) != CERTA_OK) {
+        snprintf(why, cap, "--require-sct: %s (%s)", certa_error_text(r), certa_error_name(r));
+        return r;
+    }
     return CERTA_OK;
 }
 
@@ -509,6 +539,10 @@ void cli_tls_usage(FILE *out, int indent) {
         {"--revocation MODE", "prefer (default with --crl, and on a client for the OCSP"},
         {"", "staple): unknown status is logged; require: refused;"},
         {"", "off: nothing is checked (must-staple still applies)"},
+        {"--ct-logs FILE", "CT logs (v3 log-list JSON; certa ships none): the peer's"},
+        {"", "SCTs (embedded, TLS extension, OCSP) are checked and traced"},
+        {"--require-sct", "refuse a leaf without valid SCTs from 2 distinct log"},
+        {"", "operators (3 for leaves valid over 180 days)"},
     };
     for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++)
         if (!*lines[k][1]) /* an option too long for its column: alone on its line */

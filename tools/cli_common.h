@@ -118,8 +118,8 @@ void cli_ekm_print(FILE *out, const char *prefix, certa_conn *conn, const cli_ek
 #define CLI_MAX_CRLS 16
 
 /* What --profile, --min-version, --max-version, --allow-no-ems,
- * --cert-compression, --record-size-limit, --crl, --crl-fetch and --revocation
- * asked for. */
+ * --cert-compression, --record-size-limit, --crl, --crl-fetch, --revocation,
+ * --ct-logs and --require-sct asked for. */
 typedef struct cli_tls_opts {
     const char *profile;           /* NULL: the library defaults */
     uint16_t min_version;          /* 0: not given */
@@ -131,6 +131,10 @@ typedef struct cli_tls_opts {
     size_t crls;
     int revocation; /* --revocation off|prefer|require as certa_revocation; 0: not given */
     bool crl_fetch; /* --crl-fetch: CRLs from distribution points (crl_fetcher.h) */
+    /* --ct-logs FILE: CT logs (v3 log-list JSON) the peer's SCTs are checked
+     * against; --require-sct: refuse a leaf without enough valid SCTs */
+    const char *ct_logs;
+    bool require_sct;
 } cli_tls_opts;
 
 /* If argv[*i] is one of these options, parses it into o (advancing *i past

@@ -4,6 +4,7 @@
  * connection on stderr. */
 #include "cli_common.h"
 #include "crl_fetcher.h"
+#include "ct_logs.h"
 #include "file_watch.h"
 #include "ticket_key_file.h"
 #include "ticket_store_redis.h"
@@ -53,6 +54,9 @@ typedef struct serve_opts {
     const char *ticket_key_file; /* --ticket-keys FILE (a fleet's), or NULL */
     const char *store;           /* --store redis://... (a fleet's keys), or NULL */
     long ticket_rotation;        /* --ticket-rotation SECONDS; -1: the default (6 h) */
+    /* --sct FILE, one per --cert pair, in order */
+    const char *sct[CLI_MAX_PAIRS];
+    size_t scts;
 } serve_opts;
 
 typedef struct serve_ctx {
@@ -142,6 +146,10 @@ static void serve_usage(FILE *out) {
           "  --groups LIST      key exchange groups in preference order\n",
           out);
     cli_ocsp_usage(out);
+    fputs("  --sct FILE         SCTs to send clients that ask (signed_certificate_timestamp;\n"
+          "                     a TLS-encoded SignedCertificateTimestampList), one per\n"
+          "                     --cert pair, in order\n",
+          out);
     cli_tls_usage(out, 21);
     fputs("  --tickets N        session tickets sent after each handshake (0 to 8, default\n"
           "                     2; 0 = no resumption); a client that comes back with one\n"
@@ -208,6 +216,15 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         }
         if ((m = cli_ocsp_opt(argc, argv, &i, "serve", &o->ocsp)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--sct", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (!*v || o->scts == CLI_MAX_PAIRS) {
+                cli_err("serve: --sct wants a file (one per --cert)");
+                return CLI_EXIT_USAGE;
+            }
+            o->sct[o->scts++] = v;
             continue;
         }
         if ((m = cli_ekm_opt(argc, argv, &i, "serve", &o->ekm)) != 0) {
@@ -738,6 +755,12 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
         certa_config_free(cfg);
         return NULL;
     }
+    for (size_t k = 0; k < o->scts; k++)
+        if ((r = ct_sct_list_load(cfg, k, o->sct[k], why, sizeof why)) != 0) {
+            cli_err("serve: --sct %s", why);
+            certa_config_free(cfg);
+            return NULL;
+        }
     certa_config_set_sni_strict(cfg, o->sni_strict);
     if (o->ciphers && (r = certa_config_set_ciphers(cfg, o->ciphers)) != 0)
         what = "--ciphers";

@@ -171,6 +171,11 @@ static const error_entry error_table[CERTA_E_COUNT] = {
                              "the stapled OCSP response is missing (must-staple), invalid or "
                              "stale, or (revocation require) no fresh CRL covers it — staple a "
                              "fresh response, or publish and load a fresh CRL"},
+    [CERTA_E_CERT_TRANSPARENCY] = {"CERTA_E_CERT_TRANSPARENCY",
+                                   "the certificate lacks enough valid Signed Certificate "
+                                   "Timestamps from the configured CT logs: have it logged in "
+                                   "more logs (of distinct operators), or add the logs that "
+                                   "signed its SCTs to the log list"},
     [CERTA_E_UNRECOGNIZED_NAME] = {"CERTA_E_UNRECOGNIZED_NAME",
                                    "the server has no certificate for the server name the client "
                                    "asked for (SNI): connect with one of its names, or add a "

@@ -190,6 +190,7 @@ int server_on_first_client_hello(certa_conn *c, const uint8_t *msg, size_t len) 
     /* status_request (RFC 6066 §8): only the ocsp type; its lists are hints we ignore */
     const cursor *sr = ext_find(&ch.exts, EXT_STATUS_REQUEST);
     c->status_requested = sr && sr->len >= 1 && sr->data[0] == 1;
+    c->sct_requested = ext_find(&ch.exts, EXT_SCT) != NULL; /* RFC 6962 §3.3.1 */
     if (rsl_server_read(c, &ch) != 0) return c->error;
     if (version == CERTA_TLS12) return tls12_server_hello(c, &ch, msg, len);
     return tls13_server_hello(c, &ch, msg, len);

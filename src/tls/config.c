@@ -108,6 +108,7 @@ void certa_config_free(certa_config *cfg) {
     ocsp_sig_cache_destroy(&cfg->ocsp_cache);
     certa_ticket_keys_free(cfg->ticket_keys);
     config_crls_free(cfg);
+    config_ct_logs_free(cfg);
     crypto_zero(cfg, sizeof *cfg);
     free(cfg);
 }

@@ -93,6 +93,8 @@ void certa_conn_free(certa_conn *c) {
     free(c->peer_ocsp);
     free(c->revocation_note);
     free(c->leaf_status_pending);
+    free(c->peer_sct);
+    free(c->sct_note);
     free(c->cookie);
     drop_offered_session(c);
     drop_early_trace(c);

@@ -73,6 +73,7 @@ static bool hello_extension_read(uint16_t type) {
     case EXT_RECORD_SIZE_LIMIT:
     case EXT_COMPRESS_CERTIFICATE:
     case EXT_STATUS_REQUEST:
+    case EXT_SCT:
         return true;
     default:
         return false;
@@ -127,6 +128,7 @@ int build_certificate(certa_conn *c, builder *b, const uint8_t *context, size_t 
             bld_close(b);
             if (!c->staple_sent) b->len = at; /* nothing to staple: no extension */
         }
+        if (i == 0 && c->is_server) sct_put_list(c, b); /* RFC 6962 §3.3.1, when asked */
         bld_close(b);
     }
     bld_close(b);
@@ -151,12 +153,17 @@ int peer_certificate_parse(certa_conn *c, cursor *body) {
         if (!cur_vec24(&list, &der) || der.len == 0 || (!tls12 && !cur_vec16(&list, &exts)))
             return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                              "the peer's Certificate message has a malformed entry");
-        while (!cur_empty(&exts)) { /* we ask for OCSP (status_request) only, as a client */
+        while (!cur_empty(&exts)) { /* as a client we ask for OCSP and SCTs only */
             uint16_t type;
             cursor ext;
             if (!cur_u16(&exts, &type) || !cur_vec16(&exts, &ext))
                 return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                                  "the peer's Certificate has a malformed entry extension list");
+            if (type == EXT_SCT && !c->is_server) {
+                if (c->peer_cert_count == 0 && sct_receive(c, ext, "certificate entry") != 0)
+                    return c->error;
+                continue;
+            }
             if (type != EXT_STATUS_REQUEST || c->is_server)
                 return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
                                  "the peer's certificate entry carries extension %u, which was "
@@ -316,7 +323,9 @@ int peer_certificate_check(certa_conn *c) {
         conn_trace(c, "  WARNING: peer identity NOT verified (insecure mode); its key is %s", pin);
         return 0;
     }
-    return validate_chain(c);
+    if (validate_chain(c) != 0) return c->error;
+    /* A client judges SCTs once the OCSP staple (which may carry some) is in. */
+    return c->is_server ? sct_check(c) : 0;
 }
 
 /* 64 spaces, the context string, a zero byte, the transcript hash (§4.4.3). */
@@ -421,7 +430,8 @@ int client_on_server_certificate_body(certa_conn *c, const uint8_t *body_bytes, 
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                          "the server sent an empty Certificate message");
     if (peer_certificate_check(c) != 0) return c->error;
-    if (c->version == CERTA_TLS13 && staple_check(c) != 0) return c->error; /* 1.2: later */
+    if (c->version == CERTA_TLS13 && (staple_check(c) != 0 || sct_check(c) != 0))
+        return c->error; /* 1.2: after CertificateStatus */
     int r = transcript_add(c, msg, len);
     return r ? conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL) : 0;
 }
@@ -564,9 +574,9 @@ int send_own_certificate(certa_conn *c, const uint8_t *context, size_t context_l
     uint8_t *fresh = NULL;
     size_t packed_len = 0;
     if (!r && c->id && index >= 0) {
-        if (context_len == 0 && !c->staple_sent) {
+        if (context_len == 0 && !c->staple_sent && !c->sct_sent) { /* only the plain one */
             packed = cached_compressed(c->cfg, c->id, index, b.buf, b.len, &packed_len);
-        } else if (context_len == 0) { /* stapled: cached while the staple stays the same */
+        } else if (context_len == 0) { /* stapled or SCTs: cached while the body stays the same */
             if (stapled_compressed(c->cfg, c->id, index, b.buf, b.len, &fresh, &packed_len) == 0)
                 packed = fresh;
         } else if (compressed_certificate_build(cert_codec_at(index), b.buf, b.len, &fresh,

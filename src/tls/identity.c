@@ -17,6 +17,7 @@ void identity_clear(identity *id) {
     free(id->lens);
     free(id->names);
     free(id->ocsp);
+    free(id->sct_list);
     key_free(id->key);
     memset(id, 0, sizeof *id);
 }

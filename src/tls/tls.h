@@ -147,6 +147,9 @@ typedef struct identity {
     uint8_t *ocsp;
     size_t ocsp_len;
     int64_t ocsp_expiry; /* nextUpdate (or the maximum age): not stapled after it */
+    /* SignedCertificateTimestampList sent for the leaf (transparency.c) */
+    uint8_t *sct_list;
+    size_t sct_list_len;
 } identity;
 
 typedef enum rule_kind { RULE_SPIFFE_EXACT, RULE_SPIFFE_PREFIX, RULE_DNS, RULE_PIN } rule_kind;
@@ -221,6 +224,16 @@ typedef struct session_cache {
 
 typedef struct crl_set crl_set; /* revocation.c */
 
+/* A Certificate Transparency log the config trusts (transparency.c). */
+typedef struct ct_log {
+    uint8_t id[32]; /* SHA-256 of its SubjectPublicKeyInfo */
+    crypto_key *key;
+    char *operator_name;
+    char *description;
+    int64_t not_after_start, not_after_end; /* temporal interval, seconds; 0: open */
+    int64_t retired_at;                     /* seconds; 0: not retired */
+} ct_log;
+
 struct certa_config {
     atomic_int refs;
     atomic_bool frozen;         /* set by the first connection: no more changes */
@@ -285,6 +298,10 @@ struct certa_config {
     crl_set *crls;
     pthread_mutex_t crl_lock;
     _Atomic int64_t crls_changed; /* config time the CRL set last changed; 0: never */
+    /* Certificate Transparency (transparency.c): the logs and the policy */
+    ct_log *ct_logs;
+    size_t ct_log_count;
+    certa_sct_policy sct_policy;
     char error[256];
 };
 
@@ -354,6 +371,25 @@ int staple_check(certa_conn *c);
 void staple_put_request(builder *b);
 /* TLS 1.2 server: the CertificateStatus message, after Certificate. */
 int tls12_send_certificate_status(certa_conn *c);
+
+/* ---- transparency.c: Certificate Transparency (RFC 6962) ---- */
+/* Does the client ask for SCTs (signed_certificate_timestamp, empty)? */
+bool sct_wanted(const certa_config *cfg);
+/* Client: the extension for ClientHello, when sct_wanted. */
+void sct_put_request(const certa_config *cfg, builder *b);
+/* Server: appends the signed_certificate_timestamp extension (type and
+ * body) with the leaf's SCT list when the client asked (c->sct_requested)
+ * and there is one; sets c->sct_sent. */
+void sct_put_list(certa_conn *c, builder *b);
+/* Client: the SCT list from a CertificateEntry (1.3) or ServerHello (1.2)
+ * extension, kept for sct_check. Fails on a list not asked for, twice, or
+ * malformed. */
+int sct_receive(certa_conn *c, cursor list, const char *where);
+/* After the chain validated (and, for a client, the OCSP staple arrived or
+ * could have): judges every SCT (embedded, TLS, OCSP) against the logs and
+ * applies the policy. */
+int sct_check(certa_conn *c);
+void config_ct_logs_free(certa_config *cfg);
 
 /* ---- policy.c ---- */
 /* Fills the peer identity from the leaf; 0 or -1 if unparseable. */
@@ -490,6 +526,13 @@ struct certa_conn {
     char *leaf_status_pending;  /* client, require: why only a staple can vouch for the leaf */
     const uint8_t *peer_issuer; /* client: the leaf's issuer on the validated path */
     size_t peer_issuer_len;
+    /* Certificate Transparency (transparency.c) */
+    bool sct_requested; /* server: the client sent signed_certificate_timestamp */
+    bool sct_sent;      /* server: we send the leaf's SCT list */
+    bool sct_checked;   /* the peer's SCTs were judged */
+    uint8_t *peer_sct;  /* client: the SCT list from the TLS extension */
+    size_t peer_sct_len;
+    char *sct_note; /* the policy's verdict, malloc'd (certa_conn_sct_note) */
 
     /* resumption */
     session_state *offered; /* client: the session offered in ClientHello */

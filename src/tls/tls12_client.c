@@ -81,6 +81,9 @@ static int read_extensions(certa_conn *c, const server_hello *sh) {
                                  "the server's status_request extension is not empty");
             c->staple_expected = true;
             break;
+        case EXT_SCT:
+            if (sct_receive(c, e, "ServerHello") != 0) return c->error;
+            break;
         case EXT_SERVER_NAME:
             if (e.len != 0 || !c->server_name[0])
                 return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
@@ -179,7 +182,8 @@ static int on_certificate_status(certa_conn *c, const uint8_t *msg, size_t len) 
     int r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     conn_trace(c, "< CertificateStatus (OCSP response, %zu bytes)", c->peer_ocsp_len);
-    return staple_check(c);
+    if (staple_check(c) != 0) return c->error;
+    return sct_check(c);
 }
 
 /* ECParameters + point, signed over the randoms with the certificate key:
@@ -188,7 +192,7 @@ static int on_server_key_exchange(certa_conn *c, const uint8_t *msg, size_t len)
     cursor body, point, sig;
     uint8_t curve_type;
     uint16_t group, scheme;
-    if (staple_check(c) != 0) return c->error; /* no CertificateStatus came */
+    if (staple_check(c) != 0 || sct_check(c) != 0) return c->error; /* no CertificateStatus */
     cur_init(&body, msg + 4, len - 4);
     if (!cur_u8(&body, &curve_type) || curve_type != 3 || !cur_u16(&body, &group) ||
         !cur_vec8(&body, &point) || point.len == 0)

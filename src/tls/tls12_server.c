@@ -264,6 +264,7 @@ static int send_server_hello(certa_conn *c, const client_hello *ch) {
         bld_u16(&b, EXT_STATUS_REQUEST);
         bld_u16(&b, 0);
     }
+    sct_put_list(c, &b); /* RFC 6962 §3.3.1, when asked */
     bld_close(&b);
     rsl_server_apply(c); /* from the first protected record on */
     int r = bld_ok(&b) ? conn_send_handshake(c, HS_SERVER_HELLO, b.buf, b.len) : CERTA_E_NOMEM;

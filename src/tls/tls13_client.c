@@ -208,6 +208,7 @@ static int send_client_hello(certa_conn *c) {
     /* Always asked for (as browsers do): a staple costs nothing to ask for,
      * and must-staple certificates need one (ocsp_staple.c). */
     staple_put_request(&b);
+    sct_put_request(cfg, &b); /* with CT logs configured: signed_certificate_timestamp */
     /* Always offered (6 bytes), so that a constrained server can tell us
      * its limit (RFC 8449 allows it only in answer to the client). */
     rsl_put(&b, rsl_own_value(cfg, v13 ? CERTA_TLS13 : CERTA_TLS12));

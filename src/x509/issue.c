@@ -9,6 +9,7 @@
 #include "crypto/ca_crypto.h"
 #include "wire/der.h"
 #include "wire/der_build.h"
+#include "x509/sct.h"
 
 static const uint8_t OID_CN[] = {0x55, 0x04, 0x03};
 static const uint8_t OID_O[] = {0x55, 0x04, 0x0a};
@@ -238,6 +239,13 @@ static void put_cert_extensions(builder *b, const x509_issue_params *p,
         bld_init_alloc(&v, 4);
         der_put_null(&v);
         put_ext(b, OID_OCSP_NOCHECK, sizeof OID_OCSP_NOCHECK, false, &v);
+    }
+
+    /* SCTs (RFC 6962 §3.3): an OCTET STRING holding the TLS-encoded list. */
+    if (p->sct_list) {
+        bld_init_alloc(&v, p->sct_list_len + 8);
+        der_put_octet_string(&v, p->sct_list, p->sct_list_len);
+        put_ext(b, sct_list_oid, SCT_LIST_OID_LEN, false, &v);
     }
 }
 

@@ -70,6 +70,12 @@ typedef struct x509_issue_params {
      * keyUsage digitalSignature, and id-pkix-ocsp-nocheck (its own status
      * is not checked: keep it short-lived). Not with is_ca. */
     bool ocsp_signing;
+    /* A SignedCertificateTimestampList (TLS encoding, RFC 6962 §3.3) embedded
+     * as the last extension (1.3.6.1.4.1.11129.2.4.2); NULL: none. Issued
+     * without it, the same parameters give the TBSCertificate the logs sign
+     * for the precertificate (what sct_precert_tbs gives back). */
+    const uint8_t *sct_list;
+    size_t sct_list_len;
 } x509_issue_params;
 
 /* 16 random bytes, high bit clear and first byte non-zero: a positive
