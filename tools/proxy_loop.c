@@ -466,47 +466,41 @@ static void connect_done(pconn *c) {
 
 /* ---- moving bytes ---- */
 
-/* Decrypted data -> plain_out, while it has room. True if anything moved. */
-static bool drain_app(pconn *c) {
-    if (!c->plain_ready || c->plain_wr_shut) return false;
-    bool moved = false;
-    while (c->plain_out.len < OUT_CAP) {
+/* What take() gives -> plain_out, until it gives nothing or plain_out
+ * holds limit bytes; how many bytes moved (0 also after out of memory,
+ * when c is finished). */
+static size_t pull_plain(pconn *c, size_t (*take)(certa_conn *, uint8_t *, size_t), size_t limit) {
+    size_t moved = 0;
+    while (c->plain_out.len < limit) {
         if (!pbuf_reserve(&c->plain_out, READ_CHUNK)) {
             finish(c, "out of memory", CERTA_E_NOMEM, NULL);
             return moved;
         }
-        uint8_t *dst = c->plain_out.p + c->plain_out.off + c->plain_out.len;
-        size_t n = certa_conn_read(c->conn, dst, READ_CHUNK);
+        size_t n = take(c->conn, c->plain_out.p + c->plain_out.off + c->plain_out.len, READ_CHUNK);
         if (n == 0) break;
         c->plain_out.len += n;
-        c->tls_to_plain += n;
-        moved = true;
+        moved += n;
     }
     if (c->plain_out.len == 0) pbuf_free(&c->plain_out); /* reserved, nothing came */
+    c->tls_to_plain += moved;
     return moved;
+}
+
+/* Decrypted data -> plain_out, while it has room. True if anything moved. */
+static bool drain_app(pconn *c) {
+    if (!c->plain_ready || c->plain_wr_shut) return false;
+    return pull_plain(c, certa_conn_read, OUT_CAP) > 0;
 }
 
 /* --early-data: accepted 0-RTT data -> plain_out, held until the backend is
  * connected (after the handshake: only an authenticated client reaches
- * it). The engine takes no more input while early data waits. */
+ * it). The engine takes no more input while early data waits, so it is
+ * taken whole (at most --early-data bytes). */
 static bool drain_early(pconn *c) {
     if (c->hs_done || c->w->sh->opts->early_data <= 0) return false;
-    bool moved = false;
-    for (;;) {
-        if (!pbuf_reserve(&c->plain_out, READ_CHUNK)) {
-            finish(c, "out of memory", CERTA_E_NOMEM, NULL);
-            return moved;
-        }
-        uint8_t *dst = c->plain_out.p + c->plain_out.off + c->plain_out.len;
-        size_t n = certa_conn_read_early(c->conn, dst, READ_CHUNK);
-        if (n == 0) break;
-        c->plain_out.len += n;
-        c->tls_to_plain += n;
-        c->rec.early_data += n;
-        moved = true;
-    }
-    if (c->plain_out.len == 0) pbuf_free(&c->plain_out);
-    return moved;
+    size_t n = pull_plain(c, certa_conn_read_early, SIZE_MAX);
+    c->rec.early_data += n;
+    return n > 0;
 }
 
 /* Feeds bytes to the engine; returns how many it took, or sets *err. */

@@ -559,6 +559,20 @@ static void on_signal(int sig) {
     (void)sig; /* delivered through sigtimedwait; the handler is never run */
 }
 
+/* A start that failed after the helpers began: stops them (each stop is a
+ * no-op for one that never started) and gives everything back. */
+static int start_failed(proxy_shared *sh, proxy_opts *o) {
+    proxy_metrics_stop();
+    cli_ocsp_stop();
+    cli_crl_fetch_stop();
+    store_stop();
+    certa_config_free(sh->cfg);
+    sh->cfg = NULL;
+    certa_ticket_keys_free(o->ticket_keys);
+    o->ticket_keys = NULL;
+    return CLI_EXIT_FAIL;
+}
+
 int cmd_proxy(int argc, char **argv) {
     proxy_opts o;
     int pr = parse_opts(argc, argv, &o);
@@ -613,39 +627,25 @@ int cmd_proxy(int argc, char **argv) {
     if (o.store && store_start(o.store, o.ticket_keys, (uint32_t)o.ticket_rotation,
                                (uint32_t)o.ticket_lifetime, "proxy", why, sizeof why) != 0) {
         cli_err("%s", why);
-        store_stop();
-        certa_ticket_keys_free(o.ticket_keys);
-        return CLI_EXIT_FAIL;
+        return start_failed(&sh, &o);
     }
 
     sh.cfg = proxy_build_config(&o, why, sizeof why);
     if (!sh.cfg) {
         cli_err("%s", why);
-        store_stop();
-        certa_ticket_keys_free(o.ticket_keys);
-        return CLI_EXIT_FAIL;
+        return start_failed(&sh, &o);
     }
 
     if (cli_ocsp_start(&o.ocsp, &o.pairs, set_staple, &sh, "proxy", why, sizeof why) != 0) {
         cli_err("%s", why);
-        cli_ocsp_stop();
-        cli_crl_fetch_stop();
-        store_stop();
-        certa_config_free(sh.cfg);
-        certa_ticket_keys_free(o.ticket_keys);
-        return CLI_EXIT_FAIL;
+        return start_failed(&sh, &o);
     }
 
     if (o.tls.crl_fetch &&
         cli_crl_fetch_start("proxy", (const char *const *)o.pairs.cert, o.pairs.certs, crls_fetched,
                             &sh, why, sizeof why) != 0) {
         cli_err("%s", why);
-        cli_ocsp_stop();
-        cli_crl_fetch_stop();
-        store_stop();
-        certa_config_free(sh.cfg);
-        certa_ticket_keys_free(o.ticket_keys);
-        return CLI_EXIT_FAIL;
+        return start_failed(&sh, &o);
     }
 
     raise_fd_limit(&o);
@@ -692,12 +692,7 @@ int cmd_proxy(int argc, char **argv) {
         char mbound[128], mwhy[400];
         if (proxy_metrics_start(&sh, o.metrics, mbound, sizeof mbound, mwhy, sizeof mwhy) != 0) {
             cli_err("%s", mwhy);
-            cli_ocsp_stop();
-            cli_crl_fetch_stop();
-            store_stop();
-            certa_config_free(sh.cfg);
-            certa_ticket_keys_free(o.ticket_keys);
-            return CLI_EXIT_FAIL;
+            return start_failed(&sh, &o);
         }
         char mmsg[200];
         snprintf(mmsg, sizeof mmsg, "metrics on http://%s/metrics", mbound);
@@ -706,13 +701,7 @@ int cmd_proxy(int argc, char **argv) {
     proxy_worker *workers = NULL;
     char bound[96] = "";
     if (proxy_workers_create(&sh, o.workers, &workers, bound, sizeof bound) < 0) {
-        proxy_metrics_stop();
-        cli_ocsp_stop();
-        cli_crl_fetch_stop();
-        store_stop();
-        certa_config_free(sh.cfg);
-        certa_ticket_keys_free(o.ticket_keys);
-        return CLI_EXIT_FAIL;
+        return start_failed(&sh, &o);
     }
     char msg[600], nworkers[24];
     snprintf(nworkers, sizeof nworkers, "%ld", o.workers);
@@ -730,12 +719,7 @@ int cmd_proxy(int argc, char **argv) {
         proxy_workers_join(workers, o.workers);
         proxy_metrics_stop();
         proxy_workers_free(workers, o.workers);
-        cli_ocsp_stop();
-        cli_crl_fetch_stop();
-        store_stop();
-        certa_config_free(sh.cfg);
-        certa_ticket_keys_free(o.ticket_keys);
-        return CLI_EXIT_FAIL;
+        return start_failed(&sh, &o);
     }
     proxy_log_event("listening", msg, "listen", bound,
                     o.mode == PROXY_TERMINATE ? "backend" : "upstream", target, "workers", nworkers,
