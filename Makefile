@@ -16,13 +16,16 @@ CPPFLAGS := -Iinclude -Isrc -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 CFLAGS := -std=c11 $(WARN) $(OPT) -fPIC -MMD -MP $(EXTRA_CFLAGS)
 LDLIBS := -lcrypto -lz -lbrotlienc -lbrotlidec -lpthread
 # The tools only (the library stays sans-I/O): hiredis for --store, cJSON for CT
-# log lists (tools/ct_logs.c).
+# log lists (tools/revocation/ct_logs.c).
 TOOL_LDLIBS := -lhiredis -lcjson
 LDFLAGS := $(SAN_LDFLAGS) $(EXTRA_LDFLAGS)
 
 LIB_SRC := $(shell find src -name '*.c' | sort)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-TOOL_SRC := $(sort $(wildcard tools/*.c))
+# tools/ has one folder per command (ca/, proxy/, serve/, ...) and the helpers
+# they share (common/, http/, revocation/, tickets/); their includes name the
+# folder ("http/http_parse.h").
+TOOL_SRC := $(sort $(shell find tools -name '*.c'))
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -39,6 +42,8 @@ lib: $(BUILD)/libcerta.a $(BUILD)/libcerta.so
 ifneq ($(SAN),1)
 $(BUILD)/obj/src/pq/%.o: CFLAGS += -O3
 endif
+
+$(BUILD)/obj/tools/%.o $(BUILD)/obj/tests/unit/%.o: CPPFLAGS += -Itools
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -121,7 +126,7 @@ fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
 format:
-	clang-format -i $$(find include src tools tests fuzz bench -name '*.[ch]' 2>/dev/null)
+	clang-format -i $$(find include src tools tests fuzz bench examples -name '*.[ch]' 2>/dev/null)
 
 clean:
 	rm -rf build build-asan build-*

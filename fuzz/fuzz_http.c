@@ -1,13 +1,13 @@
 /* libFuzzer target: the HTTP/1.x heads the OCSP responder (certa ca ocsp)
  * reads from any client and the OCSP/CRL fetchers read from any server
- * (tools/http_parse.c, compiled in). Each input is parsed as a request and
+ * (tools/http/http_parse.c, compiled in). Each input is parsed as a request and
  * as an answer, whole and cut at every length a reader would see first;
  * what a parser reports must lie inside the input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../tools/http_parse.c"
+#include "../tools/http/http_parse.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

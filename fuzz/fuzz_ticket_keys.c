@@ -1,12 +1,12 @@
 /* libFuzzer target: the ticket-key format that serve and proxy read from a
- * fleet's key file and from Redis (tools/ticket_key_format.c, compiled in).
+ * fleet's key file and from Redis (tools/tickets/ticket_key_format.c, compiled in).
  * What parses must format back to text that parses to the same keys, and
  * go into a ring. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../tools/ticket_key_format.c"
+#include "../tools/tickets/ticket_key_format.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

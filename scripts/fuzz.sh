@@ -23,7 +23,7 @@ BUILD=${FUZZ_BUILD:-build-fuzz}
 CC=clang
 SAN_COMPILE='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined'
 SAN_LINK='-fsanitize=fuzzer,address,undefined'
-CPPFLAGS='-Iinclude -Isrc -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -DCERTA_FUZZ'
+CPPFLAGS='-Iinclude -Isrc -Itools -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -DCERTA_FUZZ'
 
 if ! command -v "$CC" >/dev/null; then
   echo "fuzz: clang not found (apt-get install clang libclang-rt-dev)" >&2

@@ -2,7 +2,7 @@
  *
  * Subcommands other than serve and connect are referenced weakly, so the
  * tool links (and says so) when one of them is not part of the build. */
-#include "cli_common.h"
+#include "common/cli_common.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,9 +1,9 @@
 /* The HTTP/1.x heads of the OCSP responder and the OCSP/CRL fetchers
- * (tools/http_parse.c, compiled in): what a well-formed request and answer
+ * (tools/http/http_parse.c, compiled in): what a well-formed request and answer
  * give, where a head is not complete yet, and every refusal (chunked,
  * conflicting or oversized lengths, bad request and status lines, folded
  * or unterminated headers, a head over HTTP_HEAD_MAX). */
-#include "../../tools/http_parse.c"
+#include "../../tools/http/http_parse.c"
 #include "testlib.h"
 
 static int req(const char *text, size_t max, http_request_head *h) {

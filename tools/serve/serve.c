@@ -2,13 +2,13 @@
  * connection (bounded), each running the sans-I/O loop over a non-blocking
  * socket; echo mode or a small HTTP/1.1 responder; one summary line per
  * connection on stderr. */
-#include "cli_common.h"
-#include "crl_fetcher.h"
-#include "ct_logs.h"
-#include "file_watch.h"
-#include "ticket_key_file.h"
-#include "ticket_store_redis.h"
-#include "ocsp_stapler.h"
+#include "common/cli_common.h"
+#include "revocation/crl_fetcher.h"
+#include "revocation/ct_logs.h"
+#include "common/file_watch.h"
+#include "tickets/ticket_key_file.h"
+#include "tickets/ticket_store_redis.h"
+#include "revocation/ocsp_stapler.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* The CA directory: its files, its state lists, serial and TTL text. */
-#include "ca_store.h"
+#include "ca/ca_store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli_common.h"
+#include "common/cli_common.h"
 #include "crypto/ca_crypto.h"
 #include "x509/pem.h"
 

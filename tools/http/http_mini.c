@@ -1,8 +1,8 @@
 /* Minimal HTTP/1.1 for OCSP over plain HTTP (see http_mini.h). */
-#include "http_mini.h"
+#include "http/http_mini.h"
 
-#include "cli_common.h"
-#include "http_parse.h"
+#include "common/cli_common.h"
+#include "http/http_parse.h"
 
 #include <errno.h>
 #include <netdb.h>

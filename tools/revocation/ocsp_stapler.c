@@ -1,8 +1,8 @@
 /* OCSP responses for certa serve / certa proxy (see ocsp_stapler.h): files
  * read at start, or fetched and refreshed by one background thread. */
-#include "ocsp_stapler.h"
+#include "revocation/ocsp_stapler.h"
 
-#include "http_mini.h"
+#include "http/http_mini.h"
 
 #include <pthread.h>
 #include <stdarg.h>

@@ -16,7 +16,7 @@
 #ifndef CERTA_TOOLS_TICKET_STORE_REDIS_H
 #define CERTA_TOOLS_TICKET_STORE_REDIS_H
 
-#include "cli_common.h"
+#include "common/cli_common.h"
 
 /* Checks a --store URL: true, or false with why. */
 bool store_url_ok(const char *url, char *why, size_t cap);

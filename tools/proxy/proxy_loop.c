@@ -20,10 +20,10 @@
  *     polling its listener while either cap is reached and looks again each
  *     tick. */
 #define _GNU_SOURCE /* accept4 */
-#include "proxy.h"
+#include "proxy/proxy.h"
 
-#include "crl_fetcher.h"
-#include "proxy_protocol.h"
+#include "revocation/crl_fetcher.h"
+#include "proxy/proxy_protocol.h"
 
 #include <errno.h>
 #include <stdatomic.h>

@@ -1,7 +1,7 @@
 /* The ticket-key format (see ticket_key_file.h): parsing and formatting,
  * no I/O, shared by the key file and the Redis store, and fuzzed
  * (fuzz/fuzz_ticket_keys.c). */
-#include "ticket_key_file.h"
+#include "tickets/ticket_key_file.h"
 
 #include <stdio.h>
 #include <stdlib.h>

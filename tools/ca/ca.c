@@ -12,8 +12,8 @@
  * issued certificate: serial, not-after, file, identities), revoked.txt
  * (serial, revocation time, reason), crlnumber and ca.crl. Commands that
  * change the state take an exclusive lock on DIR. */
-#include "ca_store.h"
-#include "cli_common.h"
+#include "ca/ca_store.h"
+#include "common/cli_common.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli_common.h"
+#include "common/cli_common.h"
 
 #define TKF_MAX 32 /* as many as a ring holds */
 

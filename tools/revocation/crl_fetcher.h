@@ -15,7 +15,7 @@
 #ifndef CERTA_TOOLS_CRL_FETCHER_H
 #define CERTA_TOOLS_CRL_FETCHER_H
 
-#include "cli_common.h"
+#include "common/cli_common.h"
 
 #define CLI_MAX_CRL_URLS 32
 #define CLI_CRL_MAX_BYTES (1024 * 1024)

@@ -1,5 +1,5 @@
 /* The v3 CT log-list JSON, read with cJSON (Debian libcjson-dev). */
-#include "ct_logs.h"
+#include "revocation/ct_logs.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

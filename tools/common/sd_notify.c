@@ -1,5 +1,5 @@
 /* sd_notify(3) over NOTIFY_SOCKET (see sd_notify.h). */
-#include "sd_notify.h"
+#include "common/sd_notify.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -11,9 +11,9 @@
  *   certa_proxy_reloads_total{result="ok|failed"}
  *   certa_proxy_certificate_not_after_seconds{cert="FILE",subject="..."}
  *   certa_proxy_config_generation */
-#include "proxy.h"
+#include "proxy/proxy.h"
 
-#include "http_mini.h"
+#include "http/http_mini.h"
 
 #include <poll.h>
 #include <pthread.h>

@@ -7,7 +7,7 @@
 #ifndef CERTA_TOOLS_OCSP_STAPLER_H
 #define CERTA_TOOLS_OCSP_STAPLER_H
 
-#include "cli_common.h"
+#include "common/cli_common.h"
 
 typedef struct cli_ocsp_opts {
     const char *file[CLI_MAX_PAIRS];

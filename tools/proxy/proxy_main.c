@@ -6,13 +6,13 @@
  * connections (established ones keep theirs: configs are refcounted). A new
  * config that fails to build is refused with a log line and the old one kept.
  * SIGTERM/SIGINT: stop accepting, drain up to --drain-timeout, exit 0. */
-#include "proxy.h"
+#include "proxy/proxy.h"
 
-#include "crl_fetcher.h"
-#include "file_watch.h"
-#include "sd_notify.h"
-#include "ticket_key_file.h"
-#include "ticket_store_redis.h"
+#include "revocation/crl_fetcher.h"
+#include "common/file_watch.h"
+#include "common/sd_notify.h"
+#include "tickets/ticket_key_file.h"
+#include "tickets/ticket_store_redis.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -6,8 +6,8 @@
 #ifndef CERTA_PROXY_H
 #define CERTA_PROXY_H
 
-#include "cli_common.h"
-#include "ocsp_stapler.h"
+#include "common/cli_common.h"
+#include "revocation/ocsp_stapler.h"
 
 #include <netdb.h>
 #include <pthread.h>

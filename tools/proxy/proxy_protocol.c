@@ -1,12 +1,12 @@
 /* PROXY protocol v2 headers (see proxy_protocol.h). */
-#include "proxy_protocol.h"
+#include "proxy/proxy_protocol.h"
 
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <string.h>
 
-#include "cli_common.h"
-#include "proxy.h"
+#include "common/cli_common.h"
+#include "proxy/proxy.h"
 
 static const uint8_t SIGNATURE[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
                                       0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};

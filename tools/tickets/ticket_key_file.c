@@ -3,7 +3,7 @@
  *   certa ticket-keys new FILE [--force]
  *   certa ticket-keys rotate FILE [--in DURATION] [--keep N]
  *   certa ticket-keys show FILE */
-#include "ticket_key_file.h"
+#include "tickets/ticket_key_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,7 @@
  *   exit 1  the chain is not valid; the reason is printed
  *   exit 2  usage error or unreadable input
  */
-#include "cli_common.h"
+#include "common/cli_common.h"
 
 #include <errno.h>
 #include <stdio.h>

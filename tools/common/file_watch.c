@@ -1,5 +1,5 @@
 /* File stamps and watch sets (see file_watch.h). */
-#include "file_watch.h"
+#include "common/file_watch.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* CRLs from distribution points (see crl_fetcher.h): one background thread
  * for serve and proxy, a synchronous pass for connect. */
-#include "crl_fetcher.h"
+#include "revocation/crl_fetcher.h"
 
-#include "http_mini.h"
+#include "http/http_mini.h"
 
 #include <pthread.h>
 #include <stdarg.h>

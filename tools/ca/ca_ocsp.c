@@ -8,10 +8,10 @@
  * re-read when they change, so a 'certa ca revoke' shows at the next
  * request. One request at a time, each bounded in size and time: this is
  * a responder for a development CA on loopback, not for the Internet. */
-#include "ca_store.h"
-#include "cli_common.h"
-#include "file_watch.h"
-#include "http_mini.h"
+#include "ca/ca_store.h"
+#include "common/cli_common.h"
+#include "common/file_watch.h"
+#include "http/http_mini.h"
 
 #include <errno.h>
 #include <poll.h>

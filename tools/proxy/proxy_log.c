@@ -2,7 +2,7 @@
  * event (start-up, reload, shutdown), to stderr: key=value text by default,
  * or one JSON object per line. Each line is written with a single write(2)
  * so lines from several workers never interleave. */
-#include "proxy.h"
+#include "proxy/proxy.h"
 
 #include <errno.h>
 #include <stdarg.h>

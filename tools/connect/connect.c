@@ -2,8 +2,8 @@
  * the handshake, stdin goes to the server and the server's data to stdout;
  * at the end of stdin certa sends close_notify and prints what the server
  * still sends until it closes. */
-#include "cli_common.h"
-#include "crl_fetcher.h"
+#include "common/cli_common.h"
+#include "revocation/crl_fetcher.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* HTTP/1.x heads over the cursor API (see http_parse.h). */
-#include "http_parse.h"
+#include "http/http_parse.h"
 
 #include <stdint.h>
 #include <string.h>

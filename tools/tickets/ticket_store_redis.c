@@ -1,7 +1,7 @@
 /* Fleet ticket keys on Redis (see ticket_store_redis.h). */
-#include "ticket_store_redis.h"
+#include "tickets/ticket_store_redis.h"
 
-#include "ticket_key_file.h"
+#include "tickets/ticket_key_file.h"
 
 #include <hiredis/hiredis.h>
 #include <pthread.h>

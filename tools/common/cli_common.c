@@ -1,6 +1,6 @@
 /* Small helpers shared by the certa subcommands. */
-#include "cli_common.h"
-#include "ct_logs.h"
+#include "common/cli_common.h"
+#include "revocation/ct_logs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
