@@ -41,6 +41,18 @@ for s in tests/interop/*.sh tests/behaviour/*.sh tests/ct/*.sh; do
   [ -f "$s" ] || continue
   run_one "$(basename "$s")" bash "$s"
 done
+# tests/slow/: the long suites against real peers (Chromium, testssl.sh, soak
+# runs) run once, in the normal build; under the sanitizers the same code paths
+# are covered by the interop scripts above.
+case "$BUILD" in
+  *-asan) echo "=== tests/slow: not run under the sanitizers (normal build only)" ;;
+  *)
+    for s in tests/slow/*.sh; do
+      [ -f "$s" ] || continue
+      run_one "$(basename "$s")" bash "$s"
+    done
+    ;;
+esac
 # X.509 path validation conformance (x509-limbo): one ok/not ok line for the bar.
 run_one limbo bash tests/limbo/run.sh "$BUILD"
 [ ${#failed_names[@]} -gt 0 ] && echo "failing: ${failed_names[*]}"

@@ -5,7 +5,7 @@
 # says so — and Chromium must accept it: the page it fetched is certa's
 # answer. One page load only (Chromium takes seconds to start). `make deps`
 # installs chromium.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../interop/lib.sh"
 need chromium openssl
 need_certa
 

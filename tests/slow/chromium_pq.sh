@@ -4,7 +4,7 @@
 # page from certa serve --http, and one through certa proxy (terminating TLS
 # in front of a plain HTTP backend); both certa sides must log
 # X25519MLKEM768, and the pages must arrive. `make deps` installs chromium.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../interop/lib.sh"
 need chromium python3
 need_certa
 gen_cert ecdsa srv || not_ok "generate the server certificate"
