@@ -786,6 +786,40 @@ int certa_conn_peer_identity(const certa_conn *conn, certa_peer_identity *id);
 /* DER of the peer's certificate number index (0 = leaf), NULL if none. */
 const uint8_t *certa_conn_peer_cert(const certa_conn *conn, size_t index, size_t *len);
 
+/* ---- client fingerprints (JA4, JA3) ------------------------------------ */
+
+/* JA4 and JA4_r as FoxIO's technical_details/JA4.md defines them, and JA3
+ * (string and MD5), of one ClientHello; GREASE values are left out, as both
+ * definitions say. The raw strings are cut at CERTA_FINGERPRINT_RAW_MAX - 1
+ * characters (truncated set); the hashes always cover every value. */
+#define CERTA_FINGERPRINT_RAW_MAX 2048
+typedef struct certa_fingerprint {
+    char ja4[40];     /* "t13d1516h2_8daaf6152771_02713d6af862" */
+    char ja3_md5[33]; /* lower-case hex */
+    char ja4_r[CERTA_FINGERPRINT_RAW_MAX];
+    char ja3[CERTA_FINGERPRINT_RAW_MAX]; /* "771,4865-4866-...,0-23-...,29-23-24,0" */
+    bool truncated;
+    /* What the hello asked for, for logs: the host_name of server_name ("" if
+     * none; bytes outside printable ASCII as '?') and the offered ALPN
+     * protocols, comma-separated in the order sent ("" if none; cut to fit). */
+    char server_name[256];
+    char alpn[256];
+} certa_fingerprint;
+/* From a ClientHello handshake message (type byte, 3-byte length, body; no
+ * record header). CERTA_E_DECODE if it is not a well-formed ClientHello. */
+int certa_fingerprint_client_hello(const uint8_t *msg, size_t len, certa_fingerprint *fp);
+/* Server: keep the fingerprints of the ClientHellos each connection
+ * receives (off by default; when on, about 80 bytes plus the two raw strings
+ * per connection, until certa_conn_free). */
+void certa_config_set_client_fingerprints(certa_config *cfg, bool keep);
+/* Server: the fingerprints of the first ClientHello (which = 0) or of the
+ * second, after a HelloRetryRequest (which = 1). Available as soon as
+ * certa_conn_recv has taken that ClientHello — before the server's answer is
+ * sent, so a caller may refuse a client by fingerprint by closing without
+ * sending anything. CERTA_E_STATE if fingerprints are off on the config or
+ * no such ClientHello was received. */
+int certa_conn_client_fingerprint(const certa_conn *conn, unsigned which, certa_fingerprint *fp);
+
 /* ---- certificates -------------------------------------------------------- */
 
 typedef struct certa_cert_summary {

@@ -45,6 +45,9 @@ void crypto_fuzz_reset_random(uint64_t seed);
 /* ---- hashes ---- */
 size_t hash_len(hash_alg h);
 int hash_oneshot(hash_alg h, const uint8_t *data, size_t len, uint8_t *out);
+/* MD5, for JA3 client fingerprints only (their definition): never for
+ * anything that must resist collisions. */
+int md5_for_fingerprint(const uint8_t *data, size_t len, uint8_t out[16]);
 
 /* Running hash of a transcript; current() does not end it. */
 typedef struct transcript {

@@ -175,3 +175,9 @@ void transcript_free(transcript *t) {
     free(t->ctx);
     t->ctx = NULL;
 }
+
+int md5_for_fingerprint(const uint8_t *data, size_t len, uint8_t out[16]) {
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, out, &n, EVP_md5(), NULL) != 1 || n != 16) return -1;
+    return 0;
+}

@@ -174,6 +174,7 @@ static uint16_t choose_version(certa_conn *c, const client_hello *ch) {
 }
 
 int server_on_first_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
+    conn_keep_client_fingerprint(c, 0, msg, len);
     if (own_key_size_check(c) != 0) return c->error; /* below the profile's key minimum */
     client_hello ch;
     memset(&ch, 0, sizeof ch);

@@ -96,6 +96,7 @@ void certa_conn_free(certa_conn *c) {
     free(c->peer_sct);
     free(c->sct_note);
     free(c->cookie);
+    conn_drop_client_fingerprints(c);
     drop_offered_session(c);
     drop_early_trace(c);
     if (c->session) {

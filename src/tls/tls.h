@@ -253,6 +253,7 @@ struct certa_config {
     identity *ids;              /* ids[0] from load_cert_chain/private_key, then add_identity's */
     size_t id_count, id_cap;
     bool sni_strict;          /* server: refuse a server_name no certificate is for */
+    bool client_fingerprints; /* server: keep JA4/JA3 of each ClientHello */
     const certa_trust *trust; /* borrowed, or owned_trust */
     certa_trust *owned_trust;
     pthread_mutex_t trust_lock; /* the system bundle is loaded on first use */
@@ -492,6 +493,8 @@ struct certa_conn {
     char server_name[256];
     char alpn[256];
     uint8_t hello_fingerprint[32]; /* server: what of ClientHello1 must not change */
+    /* server, when the config keeps them: JA4/JA3 of ClientHello 1 and 2 */
+    struct hello_fingerprint *client_fps[2];
     const identity *id;            /* our certificate and key for this handshake */
     const char *cert_name;         /* server: id's DNS name that matched SNI, or NULL */
     uint16_t sig_scheme;           /* our CertificateVerify */
@@ -856,6 +859,10 @@ void trace_certificate_request(certa_conn *c);
 void trace_resumed_server(certa_conn *c);
 int send_finished(certa_conn *c, const uint8_t *base_secret);
 int check_finished(certa_conn *c, const uint8_t *base_secret, const uint8_t *msg, size_t len);
+
+/* ---- client_fingerprint.c: JA4/JA3 of the ClientHellos received ---- */
+void conn_keep_client_fingerprint(certa_conn *c, unsigned which, const uint8_t *msg, size_t len);
+void conn_drop_client_fingerprints(certa_conn *c);
 
 /* ---- client_hello.c: the server's first look at a ClientHello ---- */
 /* What the server learned from one ClientHello. */

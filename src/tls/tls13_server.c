@@ -523,6 +523,7 @@ int tls13_server_hello(certa_conn *c, client_hello *chp, const uint8_t *msg, siz
 }
 
 static int on_second_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
+    conn_keep_client_fingerprint(c, 1, msg, len);
     client_hello ch;
     memset(&ch, 0, sizeof ch);
     if (parse_client_hello(c, msg, len, &ch) != 0) return c->error;
