@@ -635,6 +635,29 @@ typedef int (*certa_random_fn)(void *arg, uint8_t *out, size_t len); /* 0 = ok *
 void certa_config_set_time_fn(certa_config *cfg, certa_time_fn fn, void *arg);
 void certa_config_set_random_fn(certa_config *cfg, certa_random_fn fn, void *arg);
 
+/* Key log, for decrypting a capture (Wireshark/tshark, like SSLKEYLOGFILE).
+ * SECRET: a line lets anyone holding it and a capture of the connection
+ * read all of its traffic; off unless set, never for production traffic.
+ * fn gets one whole NSS key-log line, without newline, in the format
+ *   LABEL <client_random, 64 hex digits> <secret, lowercase hex>
+ * (the client_random is the ClientHello's, on both sides). Write it as-is
+ * followed by "\n"; the buffer is zeroized when fn returns, so copy what
+ * you keep. The labels are:
+ *   TLS 1.3  CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET,
+ *            CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0, EXPORTER_SECRET;
+ *            with 0-RTT (client sending, server accepting)
+ *            CLIENT_EARLY_TRAFFIC_SECRET and EARLY_EXPORTER_SECRET
+ *   TLS 1.2  CLIENT_RANDOM <client_random> <48-byte master secret>
+ * for full and resumed handshakes and after a HelloRetryRequest, on client
+ * and server: the same lines libssl's SSL_CTX_set_keylog_callback writes.
+ * Secrets after a KeyUpdate (application_traffic_secret_N, N > 0) are not
+ * logged, by NSS's convention: a decoder derives them from _0. fn is called
+ * from the thread running the handshake, for every connection of the
+ * config (possibly several at once), and must not call back into the
+ * connection. Set before the config is first used; fn NULL turns it off. */
+typedef void (*certa_keylog_fn)(void *arg, const char *line);
+void certa_config_set_keylog(certa_config *cfg, certa_keylog_fn fn, void *arg);
+
 /* Last error detail from a config call (a sentence), "" if none. */
 const char *certa_config_error_text(const certa_config *cfg);
 

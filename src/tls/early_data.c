@@ -138,6 +138,7 @@ int early_server_decide(certa_conn *c, const early_offer *o) {
     uint8_t th[CRYPTO_MAX_HASH];
     int r = transcript_hash(c, th);
     if (!r) r = ks_client_early_secret(c->suite->hash, c->psk, th, c->client_early_secret);
+    if (!r) r = keylog_tls13_early(c, c->suite->hash, c->psk, th);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     c->early_accepted = true;
     c->early_skip_left = 0;
@@ -174,6 +175,7 @@ int early_client_start(certa_conn *c) {
     int r =
         hash_oneshot(suite->hash, c->first_hello, c->first_hello_len, th) == 0 ? 0 : CERTA_E_CRYPTO;
     if (!r) r = ks_client_early_secret(suite->hash, s->psk, th, c->client_early_secret);
+    if (!r) r = keylog_tls13_early(c, suite->hash, s->psk, th);
     /* Compatibility mode: the ChangeCipherSpec right after the ClientHello
      * when early data follows (§D.4). */
     if (!r) r = conn_send_ccs(c);

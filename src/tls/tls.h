@@ -303,6 +303,9 @@ struct certa_config {
     ct_log *ct_logs;
     size_t ct_log_count;
     certa_sct_policy sct_policy;
+    /* key log (keylog.c): NULL unless the user asked for one */
+    certa_keylog_fn keylog_fn;
+    void *keylog_arg;
     char error[256];
 };
 
@@ -639,6 +642,14 @@ int ks_client_early_secret(hash_alg h, const uint8_t *psk, const uint8_t *hello_
 #define DEFAULT_EARLY_AGE_WINDOW 10
 #define DEFAULT_REPLAY_CAPACITY 16384
 #define MAX_EARLY_DATA (1u << 24)
+/* ---- keylog.c: NSS key-log lines for certa_config_set_keylog ---- */
+bool keylog_on(const certa_conn *c);
+void keylog_secret(certa_conn *c, const char *label, const uint8_t *secret, size_t len);
+void keylog_tls13_handshake(certa_conn *c);   /* both handshake traffic secrets */
+void keylog_tls13_application(certa_conn *c); /* both application secrets, exporter */
+int keylog_tls13_early(certa_conn *c, hash_alg h, const uint8_t *psk, const uint8_t *hello_hash);
+void keylog_tls12(certa_conn *c); /* CLIENT_RANDOM <cr> <master secret> */
+
 /* ---- early_data.c: 0-RTT (RFC 8446 §4.2.10, §8) ---- */
 /* What a server learns from the PSK it accepted, for deciding on early data. */
 typedef struct early_offer {

@@ -28,12 +28,15 @@ static size_t iv_len(const certa_conn *c) {
     return record_tls12_iv_len(c->suite->aead);
 }
 
+/* Called once per handshake, full or resumed, on both sides: the place the
+ * master secret is final, so the key log's CLIENT_RANDOM line is written here. */
 int tls12_key_block(certa_conn *c) {
     size_t n = 2 * key_len(c) + 2 * iv_len(c);
-    return tls12_prf(c->suite->hash, c->master_secret, TLS12_MASTER_LEN, "key expansion",
-                     c->t12->server_random, 32, c->client_random, 32, c->t12->key_block, n) == 0
-               ? 0
-               : CERTA_E_CRYPTO;
+    if (tls12_prf(c->suite->hash, c->master_secret, TLS12_MASTER_LEN, "key expansion",
+                  c->t12->server_random, 32, c->client_random, 32, c->t12->key_block, n) != 0)
+        return CERTA_E_CRYPTO;
+    keylog_tls12(c);
+    return 0;
 }
 
 /* client_write_key, server_write_key, client_write_IV, server_write_IV. */

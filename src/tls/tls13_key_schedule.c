@@ -72,6 +72,7 @@ int ks_handshake_secrets(certa_conn *c, const uint8_t *shared, size_t shared_len
              hkdf_extract(h, salt, hl, zeros, hl, c->master_secret) == 0;
     crypto_zero(early, sizeof early);
     crypto_zero(salt, sizeof salt);
+    if (ok) keylog_tls13_handshake(c);
     return ok ? 0 : CERTA_E_CRYPTO;
 }
 
@@ -86,6 +87,7 @@ int ks_application_secrets(certa_conn *c) {
         return CERTA_E_CRYPTO;
     /* Only the traffic secrets are needed from here on. */
     crypto_zero(c->handshake_secret, sizeof c->handshake_secret);
+    keylog_tls13_application(c);
     return 0;
 }
 
