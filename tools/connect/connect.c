@@ -3,6 +3,7 @@
  * at the end of stdin certa sends close_notify and prints what the server
  * still sends until it closes. */
 #include "common/cli_common.h"
+#include "common/keylog_file.h"
 #include "revocation/crl_fetcher.h"
 
 #include <errno.h>
@@ -44,6 +45,7 @@ typedef struct connect_opts {
     const char *early_file;   /* --early-data: sent as 0-RTT when the session allows */
     cli_tls_opts tls;         /* --profile, --min-version, --max-version, --allow-no-ems */
     cli_ekm ekm;              /* --export-keying-material LABEL:LEN */
+    const char *keylog;       /* --keylog FILE (else SSLKEYLOGFILE) */
 } connect_opts;
 
 /* A --session file: this line, then the session bytes (certa_conn_session).
@@ -85,7 +87,11 @@ static void connect_usage(FILE *out) {
           "  --ciphers LIST      cipher suites in preference order (TLS 1.3 and 1.2 names)\n"
           "  --export-keying-material LABEL:LEN  print LEN exported bytes (RFC 8446 7.5 /\n"
           "                      RFC 5705, no context) as 'Keying material: HEX' on stderr,\n"
-          "                      like openssl's -keymatexport LABEL -keymatexportlen LEN\n",
+          "                      like openssl's -keymatexport LABEL -keymatexportlen LEN\n"
+          "  --keylog FILE       append the session secrets to FILE (NSS key log format;\n"
+          "                      SSLKEYLOGFILE is read when this is not given) so Wireshark\n"
+          "                      can decrypt a capture; created 0600, a file others can\n"
+          "                      read is refused. Anyone with it can decrypt the traffic\n",
           out);
     cli_tls_usage(out, 22);
     fputs("  --timeout SEC       limit for connect + handshake, and for the server to\n"
@@ -163,6 +169,10 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
         if ((m = cli_opt(argc, argv, &i, "--key", &v)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
             o->key = v;
+            continue;
+        }
+        if ((m = cli_keylog_opt(argc, argv, &i, "connect", &o->keylog)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
             continue;
         }
         if ((m = cli_ekm_opt(argc, argv, &i, "connect", &o->ekm)) != 0) {
@@ -954,6 +964,18 @@ int cmd_connect(int argc, char **argv) {
     certa_trust *trust = NULL; /* must outlive the config and the connection */
     certa_config *cfg = build_config(&o, &trust, &usage);
     if (!cfg) return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+    cli_keylog keylog; /* outlives the connection, which holds the config */
+    if (!cli_keylog_open("connect", o.keylog, &keylog)) {
+        certa_config_free(cfg);
+        certa_trust_free(trust);
+        return CLI_EXIT_FAIL;
+    }
+    cli_keylog_attach(cfg, &keylog);
+    if (keylog.fd >= 0) {
+        char warn[600];
+        cli_keylog_warning(&keylog, warn, sizeof warn);
+        cli_err("connect: warning: %s", warn);
+    }
     if (o.insecure)
         fprintf(stderr, "certa: WARNING: --insecure: the server's identity will NOT be checked; "
                         "anyone on the path can impersonate it. Use --pin or --trust for "
@@ -968,6 +990,7 @@ int cmd_connect(int argc, char **argv) {
     if (fd < 0) {
         certa_config_free(cfg);
         certa_trust_free(trust);
+        cli_keylog_close(&keylog);
         return CLI_EXIT_FAIL;
     }
     int64_t tcp_done = cli_now_ms();
@@ -978,6 +1001,7 @@ int cmd_connect(int argc, char **argv) {
         close(fd);
         certa_config_free(cfg);
         certa_trust_free(trust);
+        cli_keylog_close(&keylog);
         return CLI_EXIT_FAIL;
     }
     stored_session ss = {.o = &o};
@@ -991,6 +1015,7 @@ int cmd_connect(int argc, char **argv) {
         certa_trust_free(trust);
         free(ss.blob);
         free(es.data);
+        cli_keylog_close(&keylog);
         return CLI_EXIT_FAIL;
     }
     if (!o.quiet) {
@@ -1054,5 +1079,6 @@ int cmd_connect(int argc, char **argv) {
     certa_conn_free(conn);
     close(fd);
     certa_trust_free(trust);
+    cli_keylog_close(&keylog);
     return rc;
 }

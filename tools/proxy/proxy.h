@@ -7,6 +7,7 @@
 #define CERTA_PROXY_H
 
 #include "common/cli_common.h"
+#include "common/keylog_file.h"
 #include "revocation/ocsp_stapler.h"
 
 #include <netdb.h>
@@ -71,6 +72,8 @@ typedef struct proxy_opts {
     long early_data;             /* terminate: --early-data BYTES (0-RTT accepted), 0 = off */
     long ticket_rotation;        /* --ticket-rotation SECONDS (default 21600) */
     long ticket_lifetime;        /* --ticket-lifetime SECONDS (default 7200) */
+    const char *keylog_path;     /* --keylog FILE (else SSLKEYLOGFILE) */
+    cli_keylog *keylog;          /* the open key log, set on every config built */
 } proxy_opts;
 
 /* State shared by all workers. */

@@ -86,7 +86,12 @@ static void proxy_usage(FILE *out) {
           "  --handshake-timeout SEC  (default 10; also the outbound connect timeout)\n"
           "  --idle-timeout SEC       no data either way (default 300)\n"
           "  --drain-timeout SEC      on SIGTERM/SIGINT, wait for connections (default 10)\n"
-          "  --alpn LIST --ciphers LIST --groups LIST\n",
+          "  --alpn LIST --ciphers LIST --groups LIST\n"
+          "  --keylog FILE            append the session secrets of every TLS connection to\n"
+          "                           FILE (NSS key log format; SSLKEYLOGFILE is read when\n"
+          "                           this is not given) for decrypting a capture; created\n"
+          "                           0600, a file others can read is refused. Anyone with\n"
+          "                           it can decrypt the traffic: for debugging only\n",
           out);
     cli_tls_usage(out, 27);
     fputs("OCSP stapling (terminate mode):\n", out);
@@ -142,6 +147,7 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
         ok = cfg_step(cfg, certa_config_set_groups(cfg, o->groups), "groups", o->groups, why, cap);
     if (ok && o->alpn)
         ok = cfg_step(cfg, certa_config_set_alpn(cfg, o->alpn), "alpn", o->alpn, why, cap);
+    if (o->keylog) cli_keylog_attach(cfg, o->keylog);
     if (o->mode == PROXY_TERMINATE) {
         if (ok && o->client_ca)
             ok = cfg_step(cfg, certa_config_load_trust(cfg, o->client_ca), "client CA",
@@ -293,6 +299,9 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
             continue;
         }
         if ((r = cli_pair_opt(argc, argv, &i, "proxy", &o->pairs)) < 0) return CLI_EXIT_USAGE;
+        if (r > 0) continue;
+        if ((r = cli_keylog_opt(argc, argv, &i, "proxy", &o->keylog_path)) < 0)
+            return CLI_EXIT_USAGE;
         if (r > 0) continue;
         if ((r = cli_ocsp_opt(argc, argv, &i, "proxy", &o->ocsp)) < 0) return CLI_EXIT_USAGE;
         if (r > 0) continue;
@@ -570,6 +579,7 @@ static int start_failed(proxy_shared *sh, proxy_opts *o) {
     sh->cfg = NULL;
     certa_ticket_keys_free(o->ticket_keys);
     o->ticket_keys = NULL;
+    if (o->keylog) cli_keylog_close(o->keylog);
     return CLI_EXIT_FAIL;
 }
 
@@ -621,8 +631,20 @@ int cmd_proxy(int argc, char **argv) {
     }
     freeaddrinfo(res);
 
+    /* One key log for the process (every config, reloads too, writes to it). */
+    static cli_keylog keylog; /* outlives the worker threads */
+    if (!cli_keylog_open("proxy", o.keylog_path, &keylog)) return CLI_EXIT_FAIL;
+    o.keylog = &keylog;
+    if (keylog.fd >= 0) {
+        char warn[600];
+        cli_keylog_warning(&keylog, warn, sizeof warn);
+        proxy_log_event("warning", warn, "keylog", keylog.path, (const char *)NULL);
+    }
     /* One ticket-key ring for the process: every config (reloads too) gets it. */
-    if (!(o.ticket_keys = make_ticket_keys(&o))) return CLI_EXIT_FAIL;
+    if (!(o.ticket_keys = make_ticket_keys(&o))) {
+        cli_keylog_close(&keylog);
+        return CLI_EXIT_FAIL;
+    }
     char why[700];
     if (o.store && store_start(o.store, o.ticket_keys, (uint32_t)o.ticket_rotation,
                                (uint32_t)o.ticket_lifetime, "proxy", why, sizeof why) != 0) {
@@ -791,6 +813,7 @@ int cmd_proxy(int argc, char **argv) {
     sh.cfg = NULL;
     pthread_mutex_unlock(&sh.cfg_lock);
     certa_ticket_keys_free(o.ticket_keys);
+    cli_keylog_close(&keylog);
     proxy_log_event("stopped", "all connections closed; exiting", (const char *)NULL);
     return CLI_EXIT_OK;
 }

@@ -6,6 +6,7 @@
 #include "revocation/crl_fetcher.h"
 #include "revocation/ct_logs.h"
 #include "common/file_watch.h"
+#include "common/keylog_file.h"
 #include "tickets/ticket_key_file.h"
 #include "tickets/ticket_store_redis.h"
 #include "revocation/ocsp_stapler.h"
@@ -57,6 +58,7 @@ typedef struct serve_opts {
     /* --sct FILE, one per --cert pair, in order */
     const char *sct[CLI_MAX_PAIRS];
     size_t scts;
+    const char *keylog; /* --keylog FILE (else SSLKEYLOGFILE) */
 } serve_opts;
 
 typedef struct serve_ctx {
@@ -136,6 +138,12 @@ static void serve_usage(FILE *out) {
           "                     spiffe://td/path, spiffe://td/prefix/*, dns:NAME, sha256:PIN\n"
           "  --alpn LIST        protocols to accept, e.g. h2,http/1.1; a client offering\n"
           "                     none of them is refused with no_application_protocol\n"
+          "                     (with --http: http/1.1 by default, and h2 is refused)\n"
+          "  --keylog FILE      append the session secrets to FILE (NSS key log format,\n"
+          "                     as SSLKEYLOGFILE, which is read when this is not given)\n"
+          "                     so Wireshark can decrypt a capture; created 0600, a file\n"
+          "                     others can read is refused. Anyone with it can decrypt\n"
+          "                     the traffic: for debugging only\n"
           "  --export-keying-material LABEL:LEN\n"
           "                     print LEN exported bytes per connection (RFC 8446 7.5 /\n"
           "                     RFC 5705), like openssl's -keymatexport/-keymatexportlen\n"
@@ -179,6 +187,18 @@ static void serve_usage(FILE *out) {
           "or early_data=rejected).\n"
           "Stops cleanly on SIGINT or SIGTERM.\n",
           out);
+}
+
+/* Is name one of the comma-separated protocols of list (exactly, as ALPN compares)? */
+static bool alpn_list_has(const char *list, const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = list;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && !memcmp(p, name, n)) return true;
+        if (!end) return false;
+        p = end + 1;
+    }
 }
 
 static int parse_args(int argc, char **argv, serve_opts *o) {
@@ -225,6 +245,10 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
                 return CLI_EXIT_USAGE;
             }
             o->sct[o->scts++] = v;
+            continue;
+        }
+        if ((m = cli_keylog_opt(argc, argv, &i, "serve", &o->keylog)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
             continue;
         }
         if ((m = cli_ekm_opt(argc, argv, &i, "serve", &o->ekm)) != 0) {
@@ -341,6 +365,12 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         return CLI_EXIT_USAGE;
     }
     if (!cli_tls_finish("serve", &o->tls)) return CLI_EXIT_USAGE;
+    if (o->http && o->alpn && alpn_list_has(o->alpn, "h2")) {
+        cli_err("serve: --http speaks HTTP/1.1 only, so it cannot accept h2 in --alpn: a "
+                "client that negotiated h2 would get HTTP/1.1 answers it cannot read; drop h2 "
+                "(--alpn http/1.1, the default with --http)");
+        return CLI_EXIT_USAGE;
+    }
     char swhy[300];
     if (o->ticket_key_file && o->store) {
         cli_err("serve: --ticket-keys and --store both name the fleet's ticket keys: give one");
@@ -768,6 +798,9 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
         what = "--groups";
     else if (o->alpn && (r = certa_config_set_alpn(cfg, o->alpn)) != 0)
         what = "--alpn";
+    /* --http answers in HTTP/1.1: say so to a client that offers it. */
+    else if (!o->alpn && o->http && (r = certa_config_set_alpn(cfg, "http/1.1")) != 0)
+        what = "--http";
     else if (o->client_ca && (r = certa_config_load_trust(cfg, o->client_ca)) != 0)
         what = "--client-ca";
     else if ((r = certa_config_check_key_sizes(cfg)) != 0)
@@ -889,9 +922,20 @@ int cmd_serve(int argc, char **argv) {
         certa_config_free(cfg);
         return CLI_EXIT_FAIL;
     }
-    if (o.http && o.alpn && contains_token(o.alpn, strlen(o.alpn), "h2"))
-        cli_err("serve: note: --http speaks HTTP/1.1 only; clients that negotiate h2 will not "
-                "understand the answers");
+    cli_keylog keylog;
+    if (!cli_keylog_open("serve", o.keylog, &keylog)) {
+        cli_ocsp_stop();
+        cli_crl_fetch_stop();
+        store_stop();
+        certa_config_free(cfg);
+        return CLI_EXIT_FAIL;
+    }
+    cli_keylog_attach(cfg, &keylog);
+    if (keylog.fd >= 0) {
+        char warn[600];
+        cli_keylog_warning(&keylog, warn, sizeof warn);
+        cli_err("serve: warning: %s", warn);
+    }
 
     cli_catch_stop_signals(on_signal);
 
@@ -902,6 +946,7 @@ int cmd_serve(int argc, char **argv) {
         cli_crl_fetch_stop();
         store_stop();
         certa_config_free(cfg);
+        cli_keylog_close(&keylog);
         return CLI_EXIT_FAIL;
     }
     serve_ctx ctx = {cfg, o.http, o.quiet, o.trace, o.ekm};
@@ -1016,6 +1061,7 @@ int cmd_serve(int argc, char **argv) {
     cli_crl_fetch_stop();
     store_stop();
     certa_config_free(cfg);
+    cli_keylog_close(&keylog);
     if (!o.quiet || g_stop)
         fprintf(stderr, "certa serve: stopped after %lu connection%s%s\n", accepted,
                 accepted == 1 ? "" : "s", g_stop ? " (signal)" : "");
