@@ -12,7 +12,8 @@ if [ "${1:-}" != demo ]; then
          python3-ecdsa python3-gmpy2 python3-brotli # these three: tlsfuzzer (make conformance)
          redis-server # the fleet tests' store
          pkg-config cmake # building the examples against the installed library
-         nginx-light) # a backend reading PROXY protocol headers
+         nginx-light # a backend reading PROXY protocol headers
+         tshark) # tests/interop/keylog.sh: capture loopback, decrypt with the key log
 fi
 missing=()
 for p in "${pkgs[@]}"; do
