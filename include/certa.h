@@ -855,6 +855,29 @@ typedef struct certa_cert_summary {
 } certa_cert_summary;
 int certa_cert_summarize(const uint8_t *der, size_t len, certa_cert_summary *out);
 
+/* What a certificate says beyond the summary, for reports (certa diagnose):
+ * names, CA flag, must-staple and where its issuer, OCSP responder and CRL
+ * are published. Text fields keep printable ASCII only ('?' for other
+ * bytes); a list that does not fit whole is cut at the last name that did. */
+typedef struct certa_cert_details {
+    char subject_cn[256];     /* the subject's first commonName, "" if none */
+    bool has_san;             /* a subjectAltName extension is present */
+    char dns_names[1024];     /* DNS SANs, ", "-separated */
+    char ip_addresses[256];   /* IP SANs */
+    char uris[512];           /* URI SANs (SPIFFE IDs) */
+    bool is_ca;               /* basicConstraints cA */
+    bool self_issued;         /* subject and issuer are the same name */
+    bool must_staple;         /* TLS Feature status_request (RFC 7633) */
+    char ocsp_url[256];       /* authorityInfoAccess id-ad-ocsp, "" if none */
+    char ca_issuers_url[256]; /* authorityInfoAccess id-ad-caIssuers */
+    char crl_url[256];        /* the first http:// cRLDistributionPoints URI */
+    char key_type[32];        /* as certa_cert_summary.key_type */
+    unsigned key_bits;        /* RSA modulus or EC field size (Ed25519: 256) */
+} certa_cert_details;
+/* CERTA_E_BAD_CERTIFICATE for DER that is not a certificate (an unknown
+ * critical extension is not an error here: it is for validation to judge). */
+int certa_cert_inspect(const uint8_t *der, size_t len, certa_cert_details *out);
+
 /* ---- X.509 path validation ------------------------------------------------ */
 
 /* A set of trust anchors (root certificates). Read-only once built; may be

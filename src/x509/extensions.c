@@ -30,6 +30,7 @@ static const uint8_t OID_CN[] = {0x55, 0x04, 0x03};
 static const uint8_t OID_EKU_OCSP_SIGNING[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x09};
 static const uint8_t OID_TLS_FEATURE[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x18};
 static const uint8_t OID_AD_OCSP[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01};
+static const uint8_t OID_AD_CA_ISSUERS[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02};
 static const uint8_t OID_OCSP_NOCHECK[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x05};
 
 #define OID_IS(oid, known) der_oid_equal(&(oid), known, sizeof known)
@@ -282,6 +283,8 @@ static bool parse_aia(cursor v, x509_exts *e) {
             !x509_next_general_name(&ad, &tag, &loc) || !cur_empty(&ad))
             return false;
         if (OID_IS(oid, OID_AD_OCSP) && tag == GN_URI && e->ocsp_url.len == 0) e->ocsp_url = loc;
+        if (OID_IS(oid, OID_AD_CA_ISSUERS) && tag == GN_URI && e->ca_issuers_url.len == 0)
+            e->ca_issuers_url = loc;
     }
     return true;
 }

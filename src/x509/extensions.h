@@ -55,7 +55,8 @@ typedef struct x509_exts {
 
     bool has_policies, has_policy_constraints, has_policy_mappings, has_inhibit_any;
     bool has_aia, aia_critical;
-    cursor ocsp_url; /* the first id-ad-ocsp URI of authorityInfoAccess; len 0 if none */
+    cursor ocsp_url;       /* the first id-ad-ocsp URI of authorityInfoAccess; len 0 if none */
+    cursor ca_issuers_url; /* the first id-ad-caIssuers URI (the issuer's certificate) */
     /* TLS Feature (RFC 7633): status_request (5) listed = must-staple */
     bool has_tls_feature, must_staple;
     /* id-pkix-ocsp-nocheck: a delegated responder's own status is not checked */

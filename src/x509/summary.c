@@ -5,6 +5,9 @@
 #include "certa.h"
 #include "crypto/crypto.h"
 #include "x509/cert.h"
+#include "x509/extensions.h"
+
+#include <stdio.h>
 
 /* Renders a Name into out (cap bytes), shortening an over-long rendering
  * with "..." rather than failing. */
@@ -43,4 +46,85 @@ int certa_cert_summarize(const uint8_t *der, size_t len, certa_cert_summary *out
 bad:
     memset(out, 0, sizeof *out);
     return CERTA_E_BAD_CERTIFICATE;
+}
+
+/* Copies a URI or name's bytes into out as text: only printable ASCII is
+ * kept ('?' for anything else), so a hostile certificate cannot put
+ * terminal controls into a report. */
+static void copy_printable(char *out, size_t cap, const cursor *v) {
+    size_t n = 0;
+    for (size_t i = 0; i < v->len && n + 1 < cap; i++)
+        out[n++] = (v->data[i] >= 0x20 && v->data[i] < 0x7f) ? (char)v->data[i] : '?';
+    out[n] = 0;
+}
+
+/* Appends ", " and the text to a comma-separated list, if it fits whole. */
+static void list_append(char *list, size_t cap, const char *text) {
+    size_t have = strlen(list), add = strlen(text) + (have ? 2 : 0);
+    if (have + add + 1 > cap) return;
+    snprintf(list + have, cap - have, "%s%s", have ? ", " : "", text);
+}
+
+static void ip_to_text(const cursor *v, char *out, size_t cap) {
+    if (v->len == 4) {
+        snprintf(out, cap, "%u.%u.%u.%u", v->data[0], v->data[1], v->data[2], v->data[3]);
+    } else if (v->len == 16) {
+        size_t n = 0;
+        for (size_t i = 0; i < 16 && n + 6 < cap; i += 2)
+            n += (size_t)snprintf(out + n, cap - n, "%s%x", i ? ":" : "",
+                                  (unsigned)(v->data[i] << 8 | v->data[i + 1]));
+    } else {
+        snprintf(out, cap, "(%zu-byte address)", v->len);
+    }
+}
+
+int certa_cert_inspect(const uint8_t *der, size_t len, certa_cert_details *out) {
+    if (!out) return CERTA_E_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    x509_cert cert;
+    x509_exts e;
+    if (!der || x509_parse(&cert, der, len) != 0 ||
+        x509_parse_extensions(&cert, &e, NULL, 0) == X509_EXT_MALFORMED)
+        return CERTA_E_BAD_CERTIFICATE;
+    x509_cn_iter it;
+    uint8_t tag;
+    cursor v;
+    if (x509_cn_begin(&cert.subject, &it) && x509_cn_next(&it, &tag, &v))
+        copy_printable(out->subject_cn, sizeof out->subject_cn, &v);
+    out->has_san = e.has_san;
+    cursor names = e.san;
+    char item[256];
+    while (e.has_san && x509_next_general_name(&names, &tag, &v)) {
+        if (tag == GN_DNS) {
+            copy_printable(item, sizeof item, &v);
+            list_append(out->dns_names, sizeof out->dns_names, item);
+        } else if (tag == GN_IP) {
+            ip_to_text(&v, item, sizeof item);
+            list_append(out->ip_addresses, sizeof out->ip_addresses, item);
+        } else if (tag == GN_URI) {
+            copy_printable(item, sizeof item, &v);
+            list_append(out->uris, sizeof out->uris, item);
+        }
+    }
+    out->is_ca = e.has_bc && e.ca;
+    out->self_issued = cert.subject.len == cert.issuer.len &&
+                       memcmp(cert.subject.data, cert.issuer.data, cert.subject.len) == 0;
+    out->must_staple = e.must_staple;
+    copy_printable(out->ocsp_url, sizeof out->ocsp_url, &e.ocsp_url);
+    copy_printable(out->ca_issuers_url, sizeof out->ca_issuers_url, &e.ca_issuers_url);
+    copy_printable(out->crl_url, sizeof out->crl_url, &e.crldp_url);
+    crypto_key *key = key_from_spki(cert.spki.data, cert.spki.len);
+    if (key) {
+        key_describe(key, out->key_type, sizeof out->key_type);
+        key_free(key);
+    }
+    /* "RSA 2048", "ECDSA P-256": the size is the number in the description;
+     * Ed25519 and Ed448 are named by their curve. */
+    const char *d = out->key_type;
+    while (*d && (*d < '0' || *d > '9'))
+        d++;
+    out->key_bits = (unsigned)strtoul(d, NULL, 10);
+    if (!strcmp(out->key_type, "Ed25519")) out->key_bits = 256;
+    if (!strcmp(out->key_type, "Ed448")) out->key_bits = 448;
+    return CERTA_OK;
 }
