@@ -13,7 +13,9 @@ if [ "${1:-}" != demo ]; then
          redis-server # the fleet tests' store
          pkg-config cmake # building the examples against the installed library
          nginx-light # a backend reading PROXY protocol headers
-         tshark) # tests/interop/keylog.sh: capture loopback, decrypt with the key log
+         tshark # tests/interop/keylog.sh: capture loopback, decrypt with the key log
+         python3-cryptography python3-jsonschema # diagnose.sh: broken certificates, the schema
+         testssl.sh) # tests/slow/diagnose_testssl.sh: an independent second opinion
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -61,6 +61,9 @@ static const verdict_id verdicts[] = {
     {CERTA_E_CERT_PURPOSE, "CERT-PURPOSE", "the certificate is not for TLS servers"},
     {CERTA_E_CERT_NOT_CA, "CERT-ISSUER-NOT-CA", "an issuer is not a CA"},
     {CERTA_E_CERT_REVOKED, "CERT-REVOKED", "a certificate is revoked"},
+    {CERTA_E_CERT_MALFORMED, "CERT-MALFORMED", "a certificate is malformed"},
+    {CERTA_E_CERT_NAME_CONSTRAINTS, "CERT-NAME-CONSTRAINTS", "a name violates a constraint"},
+    {CERTA_E_CERT_PATH_LENGTH, "CERT-PATH-LENGTH", "the path is too long"},
 };
 
 static const verdict_id *verdict_for(int code) {
@@ -236,9 +239,11 @@ void chain_analyse(diag_ctx *ctx, diag_report *r, const tls_probe *p) {
             done = find_missing(ctx, r, p, &d[n - 1], &res);
         if (!done) {
             const verdict_id *v = verdict_for(code);
+            /* The library's sentence; its generic text for the code as the
+             * fix when the sentence names only the cause. */
             diag_add(r, v ? v->id : "CERT-INVALID", G_CHAIN, SEV_FAIL,
                      v ? v->summary : "the chain does not validate", certa_error_name(code),
-                     res.text, NULL);
+                     res.text, strstr(res.text, ": ") ? NULL : certa_error_text(code));
         }
         /* The first problem hides the others: look again at a time inside
          * the leaf's validity, so a wrong name behind an expiry shows too. */

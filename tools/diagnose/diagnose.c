@@ -469,6 +469,19 @@ int cmd_diagnose(int argc, char **argv) {
         rc = CLI_EXIT_USAGE;
         goto report;
     }
+    if (!first.done && first.alert_received == 120 && diag_budget_left(ctx, 1)) {
+        /* no_application_protocol: the rest is worth seeing without ALPN
+         * (the ALPN probes say what is wrong with it). */
+        tls_probe_clear(&first);
+        certa_config_free(resume_cfg);
+        first = (tls_probe){.wait_tickets = true, .client_cert = true};
+        resume_cfg = tls_probe_config(ctx, &first, why, sizeof why);
+        if (resume_cfg) {
+            certa_config_set_max_early_data(resume_cfg, 1024);
+            first.cfg = resume_cfg;
+            tls_probe_run(ctx, &first);
+        }
+    }
     m.tcp_ms = ctx->first_tcp_ms;
     diag_addf(&r, "CONN-TCP", G_CONN, SEV_OK, "the endpoint is reachable", NULL, NULL,
               "TCP connect to %s in %lld ms; first handshake in %lld ms", ctx->address,
@@ -519,8 +532,6 @@ int cmd_diagnose(int argc, char **argv) {
     tls_probe_clear(&ver);
 
     /* 5. ALPN, resumption. */
-    if (first.done && !certa_error_name(first.error)[0]) {
-    }
     if (first.done || first.chain_len) alpn_probes(ctx, &r);
     if (first.done) resumption(ctx, &r, resume_cfg, &first);
 

@@ -294,14 +294,18 @@ static void tls12_suites(diag_ctx *ctx, diag_report *r, bool tls13) {
         n = k;
     }
     if (got == 0) return;
-    char list[1024] = "";
+    char list[1024] = "", weak_list[1024] = "", broken_list[512] = "";
     size_t weak = 0, broken = 0;
     for (size_t i = 0; i < got; i++) {
         int s = suite_strength(chosen[i]);
-        weak += s == 1;
-        broken += s == 2;
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-                 raw_suite_name(chosen[i]));
+        const char *nm = raw_suite_name(chosen[i]);
+        if (s == 1)
+            snprintf(weak_list + strlen(weak_list), sizeof weak_list - strlen(weak_list), "%s%s",
+                     weak++ ? ", " : "", nm);
+        if (s == 2)
+            snprintf(broken_list + strlen(broken_list), sizeof broken_list - strlen(broken_list),
+                     "%s%s", broken++ ? ", " : "", nm);
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", nm);
     }
     /* Whose order: the accepted suites offered reversed. */
     const char *order = "";
@@ -331,14 +335,14 @@ static void tls12_suites(diag_ctx *ctx, diag_report *r, bool tls13) {
                   "TLS 1.2 suites with 3DES or RC4 accepted",
                   "RC4 is prohibited (RFC 7465) and 3DES falls to Sweet32 (CVE-2016-2183)",
                   "remove them from the server's cipher list (e.g. ECDHE+AESGCM:ECDHE+CHACHA20)",
-                  "%zu of the accepted suites: %s", broken, list);
+                  "%zu of the accepted suites: %s", broken, broken_list);
     if (weak)
         diag_addf(r, "SUITES-TLS12-WEAK", G_SUITES, SEV_WARN,
                   "TLS 1.2 suites without AEAD or without forward secrecy accepted",
                   "CBC suites have a history of padding-oracle attacks, and RSA key exchange "
                   "gives no forward secrecy: a stolen key decrypts recorded traffic",
                   "offer only ECDHE with AES-GCM or ChaCha20-Poly1305 in TLS 1.2",
-                  "%zu of the accepted suites are CBC or RSA key exchange: %s", weak, list);
+                  "%zu of the accepted suites are CBC or RSA key exchange: %s", weak, weak_list);
 }
 
 /* TLS 1.3 suites and groups, from HelloRetryRequests. */
@@ -471,7 +475,7 @@ static void big_hello(diag_ctx *ctx, diag_report *r, bool tls13) {
                    .suite_count = n,
                    .groups = tls13 ? groups13 : ec_groups,
                    .group_count = tls13 ? N_GROUPS13 : 4,
-                   .tls13 = tls13,
+                   .tls13 = true, /* a TLS 1.2 server ignores it */
                    .reneg_info = true,
                    .pad_to = 1700,
                    .split = true};
