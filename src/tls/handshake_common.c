@@ -436,13 +436,34 @@ int client_on_server_certificate_body(certa_conn *c, const uint8_t *body_bytes, 
     return r ? conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL) : 0;
 }
 
-void trace_certificate_request(certa_conn *c) {
+void trace_certificate_request(certa_conn *c, const cursor *ca_names) {
     if (c->id)
         conn_trace(c, "< CertificateRequest (will answer with our certificate, %s)",
                    certa_sig_scheme_name(c->sig_scheme));
     else
         conn_trace(c, "< CertificateRequest (no suitable client certificate configured: will send "
                       "none)");
+    if (!c->trace_fn) return;
+    /* The CAs the server accepts, as far as one trace line holds them. */
+    char list[400] = "";
+    size_t n = 0, shown = 0;
+    cursor names = ca_names ? *ca_names : (cursor){NULL, 0};
+    cursor dn;
+    while (cur_vec16(&names, &dn)) {
+        char one[160];
+        n++;
+        if (x509_name_to_string(&dn, one, sizeof one) != 0)
+            snprintf(one, sizeof one, "(unreadable)");
+        size_t have = strlen(list);
+        if (have + strlen(one) + 3 < sizeof list) {
+            snprintf(list + have, sizeof list - have, "%s%s", shown ? "; " : "", one);
+            shown++;
+        }
+    }
+    if (n == 0)
+        conn_trace(c, "  certificate authorities: none named");
+    else
+        conn_trace(c, "  certificate authorities (%zu): %s%s", n, list, shown < n ? "; ..." : "");
 }
 
 void trace_resumed_server(certa_conn *c) {

@@ -866,7 +866,8 @@ void put_cert_compression(const certa_config *cfg, builder *b);
 /* The peer's compress_certificate extension, if any, into
  * c->cert_compress_alg (ignored when compression is off here). */
 int read_cert_compression(certa_conn *c, const ext_list *exts, const char *message);
-void trace_certificate_request(certa_conn *c);
+/* Traces a CertificateRequest and the CA names it lists (may be NULL). */
+void trace_certificate_request(certa_conn *c, const cursor *ca_names);
 void trace_resumed_server(certa_conn *c);
 int send_finished(certa_conn *c, const uint8_t *base_secret);
 int check_finished(certa_conn *c, const uint8_t *base_secret, const uint8_t *msg, size_t len);

@@ -137,6 +137,11 @@ start_certa_serve client-auth --cert "$T_TMP/good.crt" --key "$T_TMP/good.key" \
   --client-ca "$T_TMP/root.crt" || finish
 diag client-auth "$SERVE_PORT"
 expect client-auth CLIENT-AUTH-REQUIRED warn
+if grep -q 'certificate authorities (1): CN=diagnose test root' "$T_TMP/client-auth.json"; then
+  ok "client-auth: the CA names of the CertificateRequest are listed"
+else
+  not_ok "client-auth: the CA names are not listed"
+fi
 diag client-auth-cert "$SERVE_PORT" --cert "$T_TMP/good.crt" --key "$T_TMP/good.key"
 expect client-auth-cert CLIENT-AUTH info
 stop "$SERVE_PID"

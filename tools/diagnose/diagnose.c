@@ -376,22 +376,27 @@ static void client_auth(const diag_ctx *ctx, diag_report *r, const tls_probe *p)
     if (!p->cert_requested) return;
     bool refused = p->error == CERTA_E_CERTIFICATE_REQUIRED || p->alert_received == 116 ||
                    p->alert_received == 40 || p->alert_received == 42;
+    /* " (2): CN=a; CN=b" or ": none named", as the trace says it */
+    const char *cas = p->ca_names[0] ? p->ca_names : ": not seen";
     if (ctx->cert)
         diag_addf(r, "CLIENT-AUTH", G_CLIENT, SEV_INFO, "the server asks for a client certificate",
-                  NULL, NULL, "the --cert certificate was %s",
-                  p->done && !p->error ? "accepted" : "refused");
+                  NULL, NULL, "the --cert certificate was %s; certificate authorities%s",
+                  p->done && !p->error ? "accepted" : "refused", cas);
     else if (refused)
         diag_addf(r, "CLIENT-AUTH-REQUIRED", G_CLIENT, SEV_WARN,
                   "the server requires a client certificate",
                   "clients without a certificate from the CAs it trusts are refused, and the "
                   "probes after the handshake could not run",
                   "give certa diagnose --cert FILE --key FILE to look past it",
-                  "a CertificateRequest came, and our empty Certificate was answered with %s",
-                  p->error_text);
+                  "a CertificateRequest came (certificate authorities%s), and our empty "
+                  "Certificate was answered with: %s",
+                  cas, p->error_text);
     else
-        diag_add(r, "CLIENT-AUTH", G_CLIENT, SEV_INFO,
-                 "the server asks for an optional client certificate",
-                 "a CertificateRequest came, and the handshake went on without one", NULL, NULL);
+        diag_addf(r, "CLIENT-AUTH", G_CLIENT, SEV_INFO,
+                  "the server asks for an optional client certificate", NULL, NULL,
+                  "a CertificateRequest came (certificate authorities%s), and the handshake went "
+                  "on without one",
+                  cas);
 }
 
 static void staple(diag_report *r, const tls_probe *seen, const tls_probe *ver) {

@@ -105,6 +105,7 @@ typedef struct tls_probe {
     bool cert_requested, got_ticket, staple_seen, staple_good, early_sent;
     unsigned ticket_lifetime;
     char staple_text[512], revocation_note[512];
+    char ca_names[512]; /* what the CertificateRequest lists (from the trace) */
     int64_t tcp_ms, handshake_ms;
 } tls_probe;
 

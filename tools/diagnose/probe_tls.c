@@ -21,6 +21,9 @@ static void probe_trace(void *arg, const char *line) {
         p->got_ticket = true;
         p->ticket_lifetime = lifetime;
     }
+    static const char cas[] = "  certificate authorities";
+    if (!strncmp(line, cas, sizeof cas - 1))
+        snprintf(p->ca_names, sizeof p->ca_names, "%s", line + sizeof cas - 1);
     static const char staple[] = "  OCSP staple: ";
     if (!strncmp(line, staple, sizeof staple - 1)) {
         const char *t = line + sizeof staple - 1;
