@@ -192,7 +192,7 @@ void diag_print_text(FILE *out, const diag_report *r, const diag_meta *m) {
     size_t n[4] = {0};
     for (size_t i = 0; i < r->count; i++)
         n[r->items[i].severity]++;
-    fprintf(out, "\nverdict: %s — %zu fail, %zu warn, %zu info, %zu ok (%u connection%s, %.1f s)\n",
+    fprintf(out, "\nverdict: %s — %zu fail, %zu warn, %zu info, %zu ok (%u connection%s, %.2f s)\n",
             diag_severity_name(worst(r) == SEV_INFO ? SEV_OK : worst(r)), n[SEV_FAIL], n[SEV_WARN],
             n[SEV_INFO], n[SEV_OK], m->connections, m->connections == 1 ? "" : "s",
             m->duration_ms / 1000.0);
