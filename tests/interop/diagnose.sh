@@ -163,7 +163,16 @@ diag ocsp-expired "$SRV_PORT"
 expect ocsp-expired OCSP-STAPLE-INVALID fail 1
 stop_held_openssl_server
 
-# 4. Could not run: nothing listens.
+# 4. Not TLS at all (the AIA HTTP server): the handshake fails, with the library's sentence.
+diag not-tls "$AIA_PORT" --timeout 2
+expect not-tls TLS-HANDSHAKE fail 1
+if grep -q 'not a TLS record' "$T_TMP/not-tls.json" && ! has not-tls BIG-CLIENTHELLO fail; then
+  ok "not-tls: says the answer is not TLS, and blames nothing else on it"
+else
+  not_ok "not-tls: the report"
+fi
+
+# 5. Could not run: nothing listens.
 port=$(free_port)
 diag unreachable "$port" --timeout 2
 if [ "$DIAG_RC" -eq 2 ] && has unreachable CONN-TCP fail; then

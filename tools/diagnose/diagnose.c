@@ -492,6 +492,11 @@ int cmd_diagnose(int argc, char **argv) {
               "TCP connect to %s in %lld ms; first handshake in %lld ms", ctx->address,
               (long long)first.tcp_ms, (long long)first.handshake_ms);
     if (!first.done && first.chain_len == 0) handshake_failed(&r, &first);
+    if (first.error == CERTA_E_TIMEOUT && first.chain_len == 0) {
+        /* A server that says nothing would make every probe wait as long. */
+        rc = CLI_EXIT_FAIL;
+        goto report;
+    }
 
     /* 2. Versions, the engine's view of groups and signatures. */
     bool tls13 = false, tls12 = false;

@@ -67,8 +67,9 @@ typedef struct diag_ctx {
     socklen_t addr_len;
     char address[128]; /* "127.0.0.1:8443" */
     int64_t first_tcp_ms;
-    bool progress;    /* a progress line on stderr (a TTY) */
-    unsigned skipped; /* probes not run: the budget was spent */
+    bool progress;       /* a progress line on stderr (a TTY) */
+    unsigned skipped;    /* probes not run: the budget was spent */
+    bool hello_answered; /* a raw ClientHello got a ServerHello or HRR */
     certa_trust *trust;
 } diag_ctx;
 

@@ -151,6 +151,7 @@ void raw_probe(diag_ctx *ctx, const raw_hello *h, raw_answer *a) {
         int r = raw_parse_answer(in, got, &parsed);
         if (r == 1) {
             *a = parsed;
+            if (a->outcome != RAW_ALERT) ctx->hello_answered = true;
             break;
         }
         if (r < 0 || got == sizeof in) {
@@ -514,7 +515,9 @@ void raw_probes(diag_ctx *ctx, diag_report *r, bool tls13, bool tls12) {
             fallback_scsv(ctx, r);
         }
     }
-    if ((tls13 || tls12) && diag_budget_left(ctx, 1)) {
+    /* Only where a ClientHello of ours is answered at all: otherwise a
+     * refusal would say nothing about the size. */
+    if ((tls13 || ctx->hello_answered) && diag_budget_left(ctx, 1)) {
         diag_progress(ctx, "large ClientHello");
         big_hello(ctx, r, tls13);
     }
