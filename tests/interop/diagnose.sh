@@ -76,13 +76,18 @@ no_fail() {
 
 # 1. Healthy: certa serve with the good leaf, TLS 1.2 and 1.3, ALPN.
 start_certa_serve healthy --cert "$T_TMP/good.crt" --key "$T_TMP/good.key" --min-version 1.2 \
-  --alpn h2,http/1.1 || finish
+  --alpn h2,http/1.1 --early-data 1024 || finish
 diag healthy "$SERVE_PORT"
 no_fail healthy
 valid_json healthy
 expect healthy CERT-TRUST ok
 expect healthy PROTO-TLS13 ok
 expect healthy RESUMPTION ok
+if has healthy EARLY-DATA info && grep -q '0-RTT early data is accepted' "$T_TMP/healthy.json"; then
+  ok "healthy: 0-RTT acceptance seen (certa serve --early-data)"
+else
+  not_ok "healthy: 0-RTT acceptance not seen"
+fi
 expect healthy DOWNGRADE-SENTINEL ok
 expect healthy FALLBACK-SCSV ok
 expect healthy BIG-CLIENTHELLO ok
