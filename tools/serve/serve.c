@@ -49,6 +49,7 @@ typedef struct serve_opts {
     long tickets;                /* session tickets per handshake (0 = no resumption) */
     long ticket_lifetime;        /* seconds; 0 = the library default */
     long early_data;             /* --early-data BYTES: 0-RTT accepted per connection */
+    long early_window;           /* --early-data-window SECONDS; 0: the library default */
     cli_tls_opts tls;            /* --profile, --min-version, --max-version, --allow-no-ems */
     cli_ekm ekm;                 /* --export-keying-material LABEL:LEN, per connection */
     cli_ocsp_opts ocsp;          /* --ocsp FILE, --ocsp-fetch */
@@ -178,6 +179,9 @@ static void serve_usage(FILE *out) {
           "                     in this process (anti-replay), with a fresh ticket age;\n"
           "                     it is answered (echoed) like ordinary data. Early data can\n"
           "                     be replayed: only for requests that are safe to repeat\n"
+          "  --early-data-window SEC  how far a client's ticket age may be from ours\n"
+          "                     for its early data to count as fresh (default 10); a\n"
+          "                     ClientHello replayed later is refused for its age\n"
           "  --max-conns N      exit after N connections (for tests)\n"
           "  --trace            print each connection's handshake trace\n"
           "  --quiet            print only failures\n"
@@ -284,7 +288,8 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
                     {"--store", &o->store},
                     {"--ticket-rotation", NULL},
                     {"--ticket-lifetime", NULL},
-                    {"--early-data", NULL}};
+                    {"--early-data", NULL},
+                    {"--early-data-window", NULL}};
         bool matched = false;
         for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !matched; k++) {
             m = cli_opt(argc, argv, &i, opts[k].name, &v);
@@ -301,6 +306,13 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
             } else if (!strcmp(opts[k].name, "--ticket-rotation")) {
                 if (!cli_parse_long(v, 1, 604800L, &o->ticket_rotation)) {
                     cli_err("--ticket-rotation wants a number of seconds from 1 to 604800, not "
+                            "'%s'",
+                            v);
+                    return CLI_EXIT_USAGE;
+                }
+            } else if (!strcmp(opts[k].name, "--early-data-window")) {
+                if (!cli_parse_long(v, 1, 3600, &o->early_window)) {
+                    cli_err("--early-data-window wants a number of seconds from 1 to 3600, not "
                             "'%s'",
                             v);
                     return CLI_EXIT_USAGE;
@@ -443,6 +455,24 @@ static void log_connection(const conn_job *job, bool hs_done, int64_t hs_ms, con
         snprintf(line + n, sizeof line - (size_t)n, "%s%s", hs_done ? "ended: " : "", ended);
     }
     fprintf(stderr, "%s\n", line);
+}
+
+/* Early data the engine handed over, said when it is read — before the
+ * handshake completes, which is when a replay would do its harm. The trace
+ * shows its first bytes too (as openssl s_server prints what it got). */
+static void log_early_read(const conn_job *job, const uint8_t *data, size_t len) {
+    if (job->ctx->quiet) return;
+    char shown[4 * 64 + 1];
+    size_t k = 0;
+    for (size_t i = 0; job->ctx->trace && i < len && i < 64; i++)
+        k += (size_t)snprintf(
+            shown + k, sizeof shown - k,
+            data[i] >= 0x20 && data[i] < 0x7f && data[i] != '\\' ? "%c" : "\\x%02x", data[i]);
+    shown[k] = 0;
+    fprintf(stderr,
+            "conn #%lu from %s: read %zu bytes of 0-RTT early data before the handshake "
+            "completed%s%s%s\n",
+            job->id, job->peer, len, k ? ": \"" : "", shown, k ? (len > 64 ? "\"..." : "\"") : "");
 }
 
 /* ---- HTTP/1.1 ---- */
@@ -629,6 +659,7 @@ static void run_connection(conn_job *job) {
             memcpy(more + job->early_len, buf, n);
             job->early = more;
             job->early_len += n;
+            log_early_read(job, buf, n);
             r = cli_link_feed(l);
         }
         for (size_t n; !r && (n = certa_conn_read(conn, buf, sizeof buf)) > 0;) {
@@ -818,6 +849,8 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
             certa_config_set_client_auth(cfg, mode);
             certa_config_set_tickets(cfg, (unsigned)o->tickets);
             certa_config_set_max_early_data(cfg, (uint32_t)o->early_data);
+            if (o->early_window > 0)
+                certa_config_set_early_data_window(cfg, (uint32_t)o->early_window);
             /* A fleet sharing ticket keys shares the replay record too. */
             if (o->early_data > 0 && o->store)
                 certa_config_set_replay_store(cfg, store_replay_check, NULL);
