@@ -70,6 +70,7 @@ typedef struct proxy_opts {
     bool proxy_protocol;         /* terminate: --proxy-protocol (v2 header to the backend) */
     const char *metrics;         /* --metrics HOST:PORT (Prometheus), or NULL */
     long early_data;             /* terminate: --early-data BYTES (0-RTT accepted), 0 = off */
+    long early_window;           /* --early-data-window SECONDS; 0: the library default */
     long ticket_rotation;        /* --ticket-rotation SECONDS (default 21600) */
     long ticket_lifetime;        /* --ticket-lifetime SECONDS (default 7200) */
     const char *keylog_path;     /* --keylog FILE (else SSLKEYLOGFILE) */

@@ -62,6 +62,8 @@ static void proxy_usage(FILE *out) {
           "                           clients and forward it to the backend (it can be a\n"
           "                           replay across processes unless --store is shared:\n"
           "                           only for idempotent services; log: early_data=N)\n"
+          "  --early-data-window SEC  how far a client's ticket age may be from ours for\n"
+          "                           its early data to be fresh (default 10 s)\n"
           "  --proxy-protocol         send the backend a PROXY protocol v2 header first: the\n"
           "                           client's address, SNI, TLS version, cipher, client\n"
           "                           certificate CN and verified identity (TLV 0xE0)\n"
@@ -162,6 +164,8 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
         certa_config_set_ticket_lifetime(cfg, (uint32_t)o->ticket_lifetime);
         if (o->early_data > 0) {
             certa_config_set_max_early_data(cfg, (uint32_t)o->early_data);
+            if (o->early_window > 0)
+                certa_config_set_early_data_window(cfg, (uint32_t)o->early_window);
             /* A fleet sharing keys shares the replay record too. */
             if (o->store) certa_config_set_replay_store(cfg, store_replay_check, NULL);
         }
@@ -359,6 +363,11 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
                 return CLI_EXIT_USAGE;
             }
             o->pins[o->pin_count++] = v;
+            continue;
+        }
+        OPT("--early-data-window") {
+            if (!parse_count("--early-data-window", v, 1, 3600, &o->early_window))
+                return CLI_EXIT_USAGE;
             continue;
         }
         OPT("--early-data") {
