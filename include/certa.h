@@ -605,9 +605,15 @@ void certa_config_set_session_cache(certa_config *cfg, unsigned tickets);
  * enables early data must call certa_conn_read_early. More than the allowed
  * bytes fails the connection with unexpected_message.
  *
- * Anti-replay. Guarantee: within one process, early data is accepted at
- * most once per ticket. The key is SHA-256 of the ticket; the record is
- * kept until the ticket expires. By default a built-in in-memory store is
+ * Anti-replay. Guarantee: within one process, or within one Redis
+ * deployment, early data is accepted at most once per ticket, and a
+ * replayed ClientHello never has its early data accepted. The key is
+ * SHA-256 of the ticket; the record is kept for 2 x (window + 1) + 2
+ * seconds (24 by default) or until the ticket expires if sooner: a
+ * ClientHello's ticket age is fixed, so after that a replay of it fails
+ * the freshness check instead. (Only the ticket's own client, which holds
+ * its PSK, could offer it again later with a fresh age; certa's clients
+ * use a ticket once, RFC 8446 §C.4.) By default a built-in in-memory store is
  * used (shared by the config's connections and threads): a fixed table of
  * certa_config_set_replay_capacity entries (default 16384), 40 bytes each,
  * allocated on the first 0-RTT handshake; expired entries are reused, and

@@ -1,8 +1,9 @@
 /* 0-RTT early data (RFC 8446 §2.3, §4.2.10, §8): the server's decision
  * (ticket, suite, ALPN, ticket age, anti-replay), EndOfEarlyData both ways,
  * the client's early key and writes, and the built-in anti-replay store —
- * a fixed table keyed by SHA-256 of the ticket, each entry kept until the
- * ticket expires, so early data is accepted at most once per ticket. */
+ * a fixed table keyed by SHA-256 of the ticket, each entry kept for twice
+ * the freshness window (a replay after that fails the ticket-age check), so
+ * a ClientHello's early data is accepted at most once. */
 #include "tls/tls.h"
 
 #include <stdlib.h>
@@ -108,10 +109,14 @@ static const char *early_refusal(certa_conn *c, const early_offer *o) {
     int64_t window_ms = ((int64_t)cfg->early_age_window + 1) * 1000;
     if (client_ms - server_ms > window_ms || server_ms - client_ms > window_ms)
         return "the client's ticket age is not fresh (a replayed or delayed ClientHello)";
+    /* The record need outlive only the window: a ClientHello carries a
+     * fixed ticket age, so its replay passes the check above for at most
+     * 2 x (window + 1) s after it was first accepted (+1 s: whole seconds
+     * here, real time in a shared store), and the ticket's expiry bounds it
+     * too. */
     int64_t left = s->issued + (int64_t)s->lifetime - t;
-    uint32_t keep = left < 1                     ? 1
-                    : left > MAX_TICKET_LIFETIME ? MAX_TICKET_LIFETIME
-                                                 : (uint32_t)left;
+    int64_t fresh = 2 * ((int64_t)cfg->early_age_window + 1) + 2;
+    uint32_t keep = left < 1 ? 1 : (uint32_t)(left < fresh ? left : fresh);
     int r = cfg->replay_fn
                 ? cfg->replay_fn(cfg->replay_arg, o->ticket_id, sizeof o->ticket_id, keep)
                 : builtin_check(cfg, o->ticket_id, keep, t);

@@ -1,6 +1,7 @@
 /* 0-RTT early data in memory (RFC 8446 §2.3, §4.2.10, §8), with supplied
  * clocks: accepted once per ticket, a replayed ticket gets a 1-RTT
- * handshake with its early data rejected, a stale ticket age, another
+ * handshake with its early data rejected, a record kept for twice the
+ * freshness window (a later replay fails the age check), a stale ticket age, another
  * ALPN or cipher suite, a HelloRetryRequest all reject (and skip) it,
  * too much accepted early data fails with unexpected_message, and a full
  * or unavailable anti-replay store rejects (fails closed). */
@@ -302,10 +303,12 @@ static void too_much(void) {
 
 static int store_calls, store_answer;
 static size_t store_id_len;
+static uint32_t store_keep;
 static int test_store(void *arg, const uint8_t *id, size_t id_len, uint32_t keep) {
     (void)arg;
     (void)id;
     store_calls++;
+    store_keep = keep;
     store_id_len = id_len;
     return keep > 0 ? store_answer : -1;
 }
@@ -330,14 +333,41 @@ static void stores(void) {
           "store full: another ticket's early data is rejected (fail closed), the handshake goes "
           "on");
     pair_free(&p);
-    /* Once the first ticket's record expires (the ticket lifetime), its
-     * slot is free again. */
-    clock_now += 7300;
+    certa_config_free(scfg);
+
+    /* A record is kept for 2 x (window + 1) + 2 s = 24 s, not the ticket's
+     * lifetime: a replay is refused by the store until then and by its
+     * ticket age after (the age a ClientHello carries is fixed: here the
+     * client's clock stands still, as a recorded ClientHello's does). */
+    scfg = server_config(4096);
+    certa_config_set_replay_capacity(scfg, 1);
+    client_frozen = clock_now;
     len = first_session(ccfg, scfg, blob);
     p = resume_early(ccfg, scfg, blob, len, &g, &rc);
     certa_conn_info(p.server, &si);
-    CHECK(done(&p) && si.early_data_accepted, "an expired record's slot is reused");
+    CHECK(done(&p) && si.early_data_accepted, "store of one, ticket A: accepted");
     pair_free(&p);
+    client_frozen = 0;
+    clock_now += 23;
+    len2 = first_session(ccfg, scfg, blob2);
+    p = resume_early(ccfg, scfg, blob2, len2, &g, &rc);
+    certa_conn_info(p.server, &si);
+    CHECK(done(&p) && si.early_data_rejected, "23 s later A's record still holds the only slot");
+    pair_free(&p);
+    clock_now += 1;
+    len2 = first_session(ccfg, scfg, blob2);
+    p = resume_early(ccfg, scfg, blob2, len2, &g, &rc);
+    certa_conn_info(p.server, &si);
+    CHECK(done(&p) && si.early_data_accepted && got_early(&g),
+          "24 s later A's record has expired: its slot is reused");
+    pair_free(&p);
+    client_frozen = clock_now - 24;
+    p = resume_early(ccfg, scfg, blob, len, &g, &rc);
+    CHECK(rejected(&p, &g, rc),
+          "A replayed with the ticket age it had then, after its record expired: rejected "
+          "(ticket age), the handshake resumes");
+    pair_free(&p);
+    client_frozen = 0;
     certa_config_free(scfg);
 
     /* A caller's store: asked with SHA-256 of the ticket; unavailable rejects. */
@@ -349,6 +379,8 @@ static void stores(void) {
     certa_conn_info(p.server, &si);
     CHECK(done(&p) && si.early_data_accepted && store_calls == 1 && store_id_len == 32,
           "a caller's store says first use: accepted (id of %zu bytes)", store_id_len);
+    CHECK(store_keep == 24, "the record is to be kept 2 x (window + 1) + 2 = 24 s (%u)",
+          (unsigned)store_keep);
     pair_free(&p);
     store_answer = -1;
     len = first_session(ccfg, scfg, blob);
@@ -356,6 +388,15 @@ static void stores(void) {
     certa_conn_info(p.server, &si);
     CHECK(done(&p) && si.early_data_rejected && g.early_n == 0 && store_calls == 2,
           "a store that is unavailable: rejected, the handshake goes on");
+    pair_free(&p);
+    certa_config_free(scfg);
+    scfg = server_config(4096);
+    certa_config_set_replay_store(scfg, test_store, NULL);
+    certa_config_set_early_data_window(scfg, 1);
+    store_answer = 1;
+    len = first_session(ccfg, scfg, blob);
+    p = resume_early(ccfg, scfg, blob, len, &g, &rc);
+    CHECK(store_calls == 3 && store_keep == 6, "a 1 s window: kept 6 s (%u)", (unsigned)store_keep);
     pair_free(&p);
     store_answer = 0;
     len = first_session(ccfg, scfg, blob);
