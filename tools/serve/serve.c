@@ -470,9 +470,9 @@ static void log_early_read(const conn_job *job, const uint8_t *data, size_t len)
             data[i] >= 0x20 && data[i] < 0x7f && data[i] != '\\' ? "%c" : "\\x%02x", data[i]);
     shown[k] = 0;
     fprintf(stderr,
-            "conn #%lu from %s: read %zu bytes of 0-RTT early data before the handshake "
+            "conn #%lu: read %zu bytes of 0-RTT early data before the handshake "
             "completed%s%s%s\n",
-            job->id, job->peer, len, k ? ": \"" : "", shown, k ? (len > 64 ? "\"..." : "\"") : "");
+            job->id, len, k ? ": \"" : "", shown, k ? (len > 64 ? "\"..." : "\"") : "");
 }
 
 /* ---- HTTP/1.1 ---- */
