@@ -46,6 +46,10 @@ int bench_setup_tls12(bench_setup *b, const char *suite12);
 /* certa client + server driven in memory until both finished the handshake
  * (true) or one failed (false). */
 bool certa_pair_handshake(certa_conn *cli, certa_conn *srv);
+/* The same for a 0-RTT handshake: the server's early data is read as it
+ * comes (the engine takes no more input while some waits); *early says how
+ * much it read. */
+bool certa_pair_0rtt(certa_conn *cli, certa_conn *srv, size_t *early);
 /* Moves everything from's engine has queued into to's engine. */
 int certa_move(certa_conn *from, certa_conn *to);
 

@@ -397,29 +397,6 @@ static double ossl_resumed_rate(bench_setup *b) {
 #define EARLY_BYTES 1024
 static uint8_t early_payload[EARLY_BYTES];
 
-/* certa client + server in memory, the server's early data drained as it
- * comes (the engine takes no more input while some waits); how much early
- * data the server read into *early, or false on failure. */
-static bool certa_pair_0rtt(certa_conn *cli, certa_conn *srv, size_t *early) {
-    uint8_t buf[4096];
-    *early = 0;
-    for (int round = 0; round < 16; round++) {
-        int a = certa_move(cli, srv);
-        for (size_t n; (n = certa_conn_read_early(srv, buf, sizeof buf)) > 0;) {
-            *early += n;
-            a = a < 0 ? a : certa_move(cli, srv);
-        }
-        int b = certa_move(srv, cli);
-        if (a < 0 || b < 0 || certa_conn_failed(cli) || certa_conn_failed(srv)) return false;
-        if (certa_conn_handshake_done(cli) && certa_conn_handshake_done(srv)) {
-            certa_move(srv, cli); /* the ticket */
-            return true;
-        }
-        if (a == 0 && b == 0) return false;
-    }
-    return false;
-}
-
 static double certa_0rtt_rate(bench_setup *b) {
     if (!b->certa_session && !(b->certa_session = malloc(CERTA_SESSION_MAX))) die("malloc");
     uint8_t *session = b->certa_session;

@@ -12,7 +12,8 @@
 # OpenSSL 3 turns "no tickets" alone into stateful tickets).
 # PROXY_SECONDS (per wrk run, default 5), PROXY_CONNS (wrk connections,
 # default 50), PROXY_ROUNDS (default 3, best kept per proxy),
-# BENCH_ONLY=speed|mem|mlkem|proxy (one group).
+# BENCH_ONLY=speed|mem|replay|mlkem|proxy (one group). replay: the 0-RTT
+# anti-replay store (bench_replay; REPLAY_HANDSHAKES, default 2000, for Redis).
 # mlkem: src/pq's ML-KEM (bench_mlkem) next to ../shared/peers/mlkem-anchor
 # (MLKEM_ANCHOR overrides; BoringSSL, mlkem-native C and AVX2), one line per
 # operation with ops/s and certa's ratio to each, then SHAKE128 vs EVP.
@@ -34,6 +35,14 @@ for b in bench_speed bench_mem bench_mlkem; do
   }
 done
 
+# bench_replay also links the tools' Redis store (tools/tickets/), as serve and proxy do.
+ar rcs "$OUT/libtools.a" "$BUILD"/obj/tools/*/*.o &&
+  "$CC" "${flags[@]}" -Itools -o "$OUT/bench_replay" bench/bench_replay.c "${common[@]}" \
+    "$OUT/libtools.a" "${libs[@]}" -lhiredis -lcjson || {
+  echo "bench: building bench_replay failed" >&2
+  exit 1
+}
+
 only=${BENCH_ONLY:-}
 if [ -z "$only" ] || [ "$only" = speed ]; then
   "$OUT/bench_speed" handshake
@@ -41,6 +50,27 @@ if [ -z "$only" ] || [ "$only" = speed ]; then
 fi
 if [ -z "$only" ] || [ "$only" = mem ]; then
   "$OUT/bench_mem" 1000
+fi
+if [ -z "$only" ] || [ "$only" = replay ]; then
+  # The anti-replay store: the built-in table, then the Redis store's added
+  # latency per 0-RTT handshake against a redis-server of our own (loopback,
+  # its own port and directory, stopped by PID).
+  "$OUT/bench_replay" memory
+  if command -v redis-server >/dev/null 2>&1; then
+    rdir=$(mktemp -d /tmp/certa-bench-redis.XXXXXX)
+    rport=$((20000 + RANDOM % 40000))
+    timeout 600 redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no \
+      --dir "$rdir" >"$rdir/redis.log" 2>&1 &
+    rpid=$!
+    for _ in $(seq 50); do grep -q "Ready to accept" "$rdir/redis.log" && break; sleep 0.1; done
+    "$OUT/bench_replay" redis "redis://127.0.0.1:$rport/0" "${REPLAY_HANDSHAKES:-2000}" 2>&1 |
+      grep -v '^certa bench_replay: store:'
+    kill "$rpid" 2>/dev/null
+    wait "$rpid" 2>/dev/null
+    rm -rf "$rdir"
+  else
+    echo "replay: no redis-server (Debian redis-server): the Redis case is skipped" >&2
+  fi
 fi
 if [ -z "$only" ] || [ "$only" = mlkem ]; then
   # certa before and after the anchor (best kept per operation): a burst of

@@ -17,12 +17,18 @@ typedef struct replay_entry {
 } replay_entry;      /* 40 bytes: the per-entry cost certa.h states */
 
 struct replay_store {
-    unsigned cap;
+    unsigned cap;     /* entries: buckets x width */
+    unsigned width;   /* entries per bucket */
+    unsigned buckets; /* >= 1 */
     replay_entry e[];
 };
 
-/* Slots an id may live in, from its hash onward. */
-#define REPLAY_PROBE 16
+/* Two buckets of REPLAY_BUCKET entries an id may live in (two independent
+ * parts of its hash), and a new id goes to the emptier one: the default
+ * table then takes ~75 % of its entries before an insert first finds no
+ * room (one run of 16 slots from the hash: 30-45 %, bench/RESULTS.md). A
+ * lookup reads 16 entries either way. */
+#define REPLAY_BUCKET 8
 
 void early_store_free(certa_config *cfg) {
     if (!cfg->replay) return;
@@ -31,35 +37,61 @@ void early_store_free(certa_config *cfg) {
     cfg->replay = NULL;
 }
 
-/* 1 first use (recorded), 0 seen, -1 full or no memory. */
-static int builtin_check(certa_config *cfg, const uint8_t id[32], uint32_t keep, int64_t t) {
+static struct replay_store *replay_store_new(unsigned capacity) {
+    unsigned width = capacity < REPLAY_BUCKET ? capacity : REPLAY_BUCKET;
+    unsigned buckets = capacity / width, cap = buckets * width;
+    struct replay_store *st = calloc(1, sizeof *st + cap * sizeof st->e[0]);
+    if (!st) return NULL;
+    st->cap = cap;
+    st->width = width;
+    st->buckets = buckets;
+    return st;
+}
+
+static uint64_t id_part(const uint8_t *id) {
+    uint64_t h = 0;
+    for (int i = 0; i < 8; i++)
+        h = h << 8 | id[i];
+    return h;
+}
+
+/* Looks id up in a bucket: true if live there; *free_n counts the bucket's
+ * free (expired) entries, *free_slot is the first. */
+static bool bucket_scan(struct replay_store *st, uint64_t b, const uint8_t id[32], int64_t t,
+                        replay_entry **free_slot, unsigned *free_n) {
+    replay_entry *e = &st->e[b * st->width];
+    *free_slot = NULL;
+    *free_n = 0;
+    for (unsigned i = 0; i < st->width; i++, e++) {
+        if (e->expires > t) {
+            if (!memcmp(e->id, id, 32)) return true;
+        } else if ((*free_n)++ == 0) {
+            *free_slot = e;
+        }
+    }
+    return false;
+}
+
+int early_replay_builtin(certa_config *cfg, const uint8_t id[32], uint32_t keep, int64_t t) {
     pthread_mutex_lock(&cfg->replay_lock);
     struct replay_store *st = cfg->replay;
-    if (!st && cfg->replay_capacity > 0 &&
-        (st = calloc(1, sizeof *st + cfg->replay_capacity * sizeof st->e[0]))) {
-        st->cap = cfg->replay_capacity;
+    if (!st && cfg->replay_capacity > 0 && (st = replay_store_new(cfg->replay_capacity)))
         cfg->replay = st;
-    }
     int r = -1;
     if (st) {
-        uint64_t h = 0;
-        for (int i = 0; i < 8; i++)
-            h = h << 8 | id[i];
-        replay_entry *free_slot = NULL;
-        r = 1;
-        for (unsigned i = 0; i < REPLAY_PROBE && i < st->cap; i++) {
-            replay_entry *e = &st->e[(h + i) % st->cap];
-            bool live = e->expires > t;
-            if (live && !memcmp(e->id, id, 32)) {
-                r = 0;
-                break;
+        uint64_t b1 = id_part(id) % st->buckets, b2 = id_part(id + 8) % st->buckets;
+        replay_entry *f1, *f2;
+        unsigned n1, n2 = 0;
+        if (bucket_scan(st, b1, id, t, &f1, &n1) ||
+            (b2 != b1 && bucket_scan(st, b2, id, t, &f2, &n2))) {
+            r = 0;
+        } else {
+            replay_entry *slot = b2 != b1 && n2 > n1 ? f2 : f1;
+            if (slot) { /* else both full: fail closed */
+                memcpy(slot->id, id, 32);
+                slot->expires = t + (int64_t)keep;
+                r = 1;
             }
-            if (!live && !free_slot) free_slot = e;
-        }
-        if (r == 1 && !free_slot) r = -1; /* full here: fail closed */
-        if (r == 1) {
-            memcpy(free_slot->id, id, 32);
-            free_slot->expires = t + (int64_t)keep;
         }
     }
     pthread_mutex_unlock(&cfg->replay_lock);
@@ -119,7 +151,7 @@ static const char *early_refusal(certa_conn *c, const early_offer *o) {
     uint32_t keep = left < 1 ? 1 : (uint32_t)(left < fresh ? left : fresh);
     int r = cfg->replay_fn
                 ? cfg->replay_fn(cfg->replay_arg, o->ticket_id, sizeof o->ticket_id, keep)
-                : builtin_check(cfg, o->ticket_id, keep, t);
+                : early_replay_builtin(cfg, o->ticket_id, keep, t);
     if (r == 0) return "this ticket's early data was accepted before (a replay)";
     if (r != 1) return "the anti-replay store is full or unavailable";
     return NULL;

@@ -670,6 +670,10 @@ int early_client_start(certa_conn *c);
 /* Client: the EndOfEarlyData (with the early keys), before its Finished. */
 int early_client_end(certa_conn *c);
 void early_store_free(certa_config *cfg);
+/* The built-in anti-replay store: 1 first use of id (recorded for keep
+ * seconds from now), 0 seen, -1 full or no memory. (bench/bench_replay.c
+ * measures it directly.) */
+int early_replay_builtin(certa_config *cfg, const uint8_t id[32], uint32_t keep, int64_t now);
 
 /* ---- exporter.c ---- */
 /* Keep what the exporters need once the handshake state goes. */
