@@ -494,17 +494,21 @@ static double ossl_0rtt_rate(bench_setup *b) {
     return (double)n / (t - t0);
 }
 
+static void zero_rtt_setup(bench_setup *b) {
+    case_setup(b, "p256", "x25519", NULL);
+    bench_setup_resumption(b);
+    memset(early_payload, 'e', sizeof early_payload);
+    certa_config_set_max_early_data(b->certa_srv, 16384);
+    certa_config_set_max_early_data(b->certa_cli, 16384);
+    /* Records live 24 s: room for the rate this runs at (40 B each). */
+    certa_config_set_replay_capacity(b->certa_srv, 1u << 19);
+    SSL_CTX_set_max_early_data(b->ossl_srv, 16384);
+    if (SSL_CTX_get_options(b->ossl_srv) & SSL_OP_NO_ANTI_REPLAY) die("libssl anti-replay is off");
+}
+
 static void zero_rtt_case(const char *name) {
     bench_setup b;
-    case_setup(&b, "p256", "x25519", NULL);
-    bench_setup_resumption(&b);
-    memset(early_payload, 'e', sizeof early_payload);
-    certa_config_set_max_early_data(b.certa_srv, 16384);
-    certa_config_set_max_early_data(b.certa_cli, 16384);
-    /* Records live 24 s: room for the rate this runs at (40 B each). */
-    certa_config_set_replay_capacity(b.certa_srv, 1u << 19);
-    SSL_CTX_set_max_early_data(b.ossl_srv, 16384);
-    if (SSL_CTX_get_options(b.ossl_srv) & SSL_OP_NO_ANTI_REPLAY) die("libssl anti-replay is off");
+    zero_rtt_setup(&b);
 
     const char *cs, *os;
     check_version(&b, &cs, &os);
@@ -1127,6 +1131,16 @@ int main(int argc, char **argv) {
         secs = 0;
         for (int i = 0; i < atoi(argv[3]); i++) /* 16 resumed handshakes each */
             !strcmp(argv[2], "certa") ? certa_resumed_rate(&b) : ossl_resumed_rate(&b);
+        bench_setup_free(&b);
+        return 0;
+    }
+    if (!strcmp(what, "profile-0rtt")) { /* profile-0rtt certa|openssl N: for perf */
+        if (argc < 4) die("usage: bench_speed profile-0rtt certa|openssl N");
+        bench_setup b;
+        zero_rtt_setup(&b);
+        secs = 0;
+        for (int i = 0; i < atoi(argv[3]); i++) /* 16 0-RTT handshakes each */
+            !strcmp(argv[2], "certa") ? certa_0rtt_rate(&b) : ossl_0rtt_rate(&b);
         bench_setup_free(&b);
         return 0;
     }
