@@ -617,7 +617,9 @@ void certa_config_set_session_cache(certa_config *cfg, unsigned tickets);
  * used (shared by the config's connections and threads): a fixed table of
  * certa_config_set_replay_capacity entries (default 16384), 40 bytes each,
  * allocated on the first 0-RTT handshake; expired entries are reused, and
- * when the table is full early data is rejected (fail closed). A store
+ * when the table is full early data is rejected (fail closed). It starts
+ * refusing at about 75 % full: size it for the peak rate of 0-RTT
+ * handshakes x the record's lifetime / 0.75 (default: ~500 per second). A store
  * shared by several processes (a fleet) is an interface: */
 typedef int (*certa_replay_check_fn)(void *arg, const uint8_t *id, size_t id_len,
                                      uint32_t keep_seconds);
