@@ -662,13 +662,12 @@ static void run_connection(conn_job *job) {
             log_early_read(job, buf, n);
             r = cli_link_feed(l);
         }
-        for (size_t n; !r && (n = certa_conn_read(conn, buf, sizeof buf)) > 0;) {
-            r = app_input(job, buf, n);
-            if (!r) r = cli_link_feed(l);
-        }
+        /* Handshake done: the 0-RTT data first, before any ordinary data
+         * the same input brought (it came before it; and while that is
+         * unread the engine holds back a close_notify behind it). */
         if (!hs_done && certa_conn_handshake_done(conn)) {
             hs_done = true;
-            if (job->early_len) { /* 0-RTT data first: it came before the rest */
+            if (!r && job->early_len) {
                 r = app_input(job, job->early, job->early_len);
                 free(job->early);
                 job->early = NULL;
@@ -681,6 +680,10 @@ static void run_connection(conn_job *job) {
                 snprintf(prefix, sizeof prefix, "conn #%lu: ", job->id);
                 cli_ekm_print(stderr, prefix, conn, &job->ctx->ekm);
             }
+        }
+        for (size_t n; !r && (n = certa_conn_read(conn, buf, sizeof buf)) > 0;) {
+            r = app_input(job, buf, n);
+            if (!r) r = cli_link_feed(l);
         }
         if (r || certa_conn_failed(conn)) {
             cli_link_drain_out(l, 1000); /* deliver the alert */
