@@ -14,9 +14,9 @@
 # same replay, in time, is accepted there — one process's store does not
 # know another's, which is why a fleet shares Redis — and shows that S3's
 # refusal is the age check's.
-# "Read" is serve's line "read N bytes of 0-RTT early data before the
-# handshake completed" (the trace shows the bytes): the moment a replay
-# would do harm, even though a replayer can never finish the handshake.
+# "Read" is serve's trace line "read N bytes of 0-RTT early data before the
+# handshake completed: "<its bytes>"": the moment a replay would do harm,
+# even though a replayer can never finish the handshake.
 . "$(dirname "$0")/lib.sh"
 need python3 redis-server redis-cli
 need_certa

@@ -457,22 +457,23 @@ static void log_connection(const conn_job *job, bool hs_done, int64_t hs_ms, con
     fprintf(stderr, "%s\n", line);
 }
 
-/* Early data the engine handed over, said when it is read — before the
- * handshake completes, which is when a replay would do its harm. The trace
- * shows its first bytes too (as openssl s_server prints what it got). */
-static void log_early_read(const conn_job *job, const uint8_t *data, size_t len) {
-    if (job->ctx->quiet) return;
+/* With --trace, early data the engine handed over, said when it is read —
+ * before the handshake completes, which is when a replay would do its harm
+ * — with its first bytes (as openssl s_server prints what it got). A trace
+ * line: without --trace serve keeps to one line per connection. */
+static void trace_early_read(const conn_job *job, const uint8_t *data, size_t len) {
+    if (!job->ctx->trace) return;
     char shown[4 * 64 + 1];
     size_t k = 0;
-    for (size_t i = 0; job->ctx->trace && i < len && i < 64; i++)
+    for (size_t i = 0; i < len && i < 64; i++)
         k += (size_t)snprintf(
             shown + k, sizeof shown - k,
             data[i] >= 0x20 && data[i] < 0x7f && data[i] != '\\' ? "%c" : "\\x%02x", data[i]);
     shown[k] = 0;
     fprintf(stderr,
-            "conn #%lu: read %zu bytes of 0-RTT early data before the handshake "
-            "completed%s%s%s\n",
-            job->id, len, k ? ": \"" : "", shown, k ? (len > 64 ? "\"..." : "\"") : "");
+            "* [#%lu] read %zu bytes of 0-RTT early data before the handshake completed: "
+            "\"%s%s\n",
+            job->id, len, shown, len > 64 ? "\"..." : "\"");
 }
 
 /* ---- HTTP/1.1 ---- */
@@ -659,7 +660,7 @@ static void run_connection(conn_job *job) {
             memcpy(more + job->early_len, buf, n);
             job->early = more;
             job->early_len += n;
-            log_early_read(job, buf, n);
+            trace_early_read(job, buf, n);
             r = cli_link_feed(l);
         }
         /* Handshake done: the 0-RTT data first, before any ordinary data
