@@ -43,10 +43,10 @@ typedef struct tcp_segment {
 } tcp_segment;
 
 typedef enum packet_kind {
-    PACKET_TCP = 0,    /* *seg filled */
-    PACKET_NOT_TCP,    /* another protocol (ARP, UDP, ICMP ...) */
-    PACKET_FRAGMENT,   /* an IP fragment: not reassembled */
-    PACKET_MALFORMED,  /* headers that do not hold together */
+    PACKET_TCP = 0,   /* *seg filled */
+    PACKET_NOT_TCP,   /* another protocol (ARP, UDP, ICMP ...) */
+    PACKET_FRAGMENT,  /* an IP fragment: not reassembled */
+    PACKET_MALFORMED, /* headers that do not hold together */
 } packet_kind;
 
 /* Decodes a packet of caplen bytes as captured (wire_len as it was on the

@@ -23,13 +23,13 @@ typedef void (*stream_hello_fn)(void *arg, void *ctx, const flow_key *key, unsig
                                 const uint8_t *msg, size_t len);
 
 typedef struct stream_stats {
-    uint64_t segments;       /* TCP segments given */
-    uint64_t flows;          /* directions seen */
-    uint64_t evicted;        /* flows dropped for room (max_flows) */
-    uint64_t dropped_holes;  /* segments dropped: too many holes in one stream */
-    uint64_t hellos;         /* ClientHellos reported */
-    uint64_t too_big;        /* streams whose hello did not fit max_bytes */
-    uint64_t unfinished;     /* streams still waiting for bytes at the end */
+    uint64_t segments;      /* TCP segments given */
+    uint64_t flows;         /* directions seen */
+    uint64_t evicted;       /* flows dropped for room (max_flows) */
+    uint64_t dropped_holes; /* segments dropped: too many holes in one stream */
+    uint64_t hellos;        /* ClientHellos reported */
+    uint64_t too_big;       /* streams whose hello did not fit max_bytes */
+    uint64_t unfinished;    /* streams still waiting for bytes at the end */
 } stream_stats;
 
 stream_table *stream_table_new(size_t max_flows, size_t max_bytes, stream_hello_fn fn, void *arg);
