@@ -18,7 +18,7 @@ VECTORS=${CERTA_JA4_VECTORS:-$REPO_DIR/../shared/testdata/ja4/vectors.tsv}
 gen_cert ecdsa srv
 
 # ---- servers and captures ----
-start_certa_serve fp --cert "$T_TMP/srv.crt" --key "$T_TMP/srv.key" --http --alpn h2,http/1.1 \
+start_certa_serve fp --cert "$T_TMP/srv.crt" --key "$T_TMP/srv.key" --http \
   --log-ja3 || finish
 MAIN_LOG=$SERVE_LOG MAIN_PID=$SERVE_PID MAIN_PORT=$SERVE_PORT
 # Only secp384r1: a client with an x25519 share gets a HelloRetryRequest.
