@@ -163,7 +163,8 @@ fi
 python3 "$LIB_DIR/fingerprint_pcap.py" "$T_TMP" "$VECTORS" chrome_2020_pre_alps >"$T_TMP/synthetic.list"
 while read -r file ja4 ja3 ja3_full; do
   out=$("$CERTA" fingerprint "$file" 2>/dev/null)
-  if [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && [[ $out == *" ja4=$ja4 "* ]] &&
+  rc=$?
+  if [ $rc -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c .)" -eq 1 ] && [[ $out == *" ja4=$ja4 "* ]] &&
     [[ $out == *" ja3=$ja3 ja3_full=$ja3_full"* ]]; then
     ok "$(basename "$file"): the vector's JA4 and JA3 (3 records, 4 segments out of order, wrap)"
   else
@@ -172,8 +173,8 @@ while read -r file ja4 ja3 ja3_full; do
 done <"$T_TMP/synthetic.list"
 
 # ---- (6) --json, --port ----
-"$CERTA" fingerprint --json "$T_TMP/any.pcap" >"$T_TMP/json.out" 2>/dev/null
-if python3 - "$T_TMP/json.out" <<'PY'
+if "$CERTA" fingerprint --json "$T_TMP/any.pcap" >"$T_TMP/json.out" 2>/dev/null &&
+  python3 - "$T_TMP/json.out" <<'PY'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 objs = [json.loads(l) for l in lines]
