@@ -133,7 +133,8 @@ static flow *flow_find(stream_table *t, const flow_key *k) {
 
 static flow *flow_create(stream_table *t, const flow_key *k, uint32_t base) {
     if (t->count >= t->max_flows && t->lru_tail) {
-        if (!t->lru_tail->done) t->st.evicted++;
+        /* A loss only if its first hello had not been seen yet. */
+        if (!t->lru_tail->done && t->lru_tail->hellos == 0) t->st.evicted++;
         flow_remove(t, t->lru_tail);
     }
     flow *f = calloc(1, sizeof *f);
