@@ -518,6 +518,7 @@ static void refuse_by_ja4(pconn *c, const char *sentence) {
             if (recv(c->tls.fd, c->w->scratch, sizeof c->w->scratch, MSG_DONTWAIT) <= 0) break;
     }
     c->tls_wr_dead = true;
+    c->rec.version = "-"; /* nothing was negotiated: the engine's choice never went out */
     proxy_metrics_ja4(c->w->sh, false);
     finish(c, "ja4 refused", 0, sentence);
 }
