@@ -45,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* The top bit says the capture cut the packet short. */
         size_t wire = (link & 0x80) ? (size_t)len + 100 : len;
         if (packet_decode((capture_link)((link & 0x7f) % 8), copy, len, wire, &seg) == PACKET_TCP) {
-            if (seg.payload_len && (seg.payload < copy || seg.payload + seg.payload_len > copy + len))
+            if (seg.payload_len &&
+                (seg.payload < copy || seg.payload + seg.payload_len > copy + len))
                 abort();
             stream_table_add(t, &seg, NULL);
         }
