@@ -187,7 +187,7 @@ static void serve_usage(FILE *out) {
           "Prints \"listening on HOST:PORT\" once ready, then one line per connection\n"
           "(resumed=yes when the client resumed a session; early_data=N bytes accepted,\n"
           "or early_data=rejected), ending with the client's ClientHello fingerprint:\n"
-          "ja4=..., and ja4_retry=... for a second hello after a HelloRetryRequest).\n"
+          "ja4=..., and ja4_retry=... for a second hello after a HelloRetryRequest.\n"
           "Stops cleanly on SIGINT or SIGTERM.\n",
           out);
 }
