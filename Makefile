@@ -16,8 +16,8 @@ CPPFLAGS := -Iinclude -Isrc -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 CFLAGS := -std=c11 $(WARN) $(OPT) -fPIC -MMD -MP $(EXTRA_CFLAGS)
 LDLIBS := -lcrypto -lz -lbrotlienc -lbrotlidec -lpthread
 # The tools only (the library stays sans-I/O): hiredis for --store, cJSON for CT
-# log lists (tools/revocation/ct_logs.c).
-TOOL_LDLIBS := -lhiredis -lcjson
+# log lists (tools/revocation/ct_logs.c), libpcap for certa fingerprint (tools/fingerprint/).
+TOOL_LDLIBS := -lhiredis -lcjson -lpcap
 LDFLAGS := $(SAN_LDFLAGS) $(EXTRA_LDFLAGS)
 
 LIB_SRC := $(shell find src -name '*.c' | sort)

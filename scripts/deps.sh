@@ -6,14 +6,17 @@
 set -euo pipefail
 pkgs=(build-essential libssl-dev zlib1g-dev libbrotli-dev openssl curl python3 ca-certificates
       libhiredis-dev # hiredis: the tools' --store redis://
-      libcjson-dev) # cJSON: the tools' CT log lists
+      libcjson-dev # cJSON: the tools' CT log lists
+      libpcap-dev) # libpcap: certa fingerprint reads capture files
 if [ "${1:-}" != demo ]; then
   pkgs+=(gnutls-bin clang chromium libclang-rt-dev procps iproute2 netcat-openbsd stunnel4
          python3-ecdsa python3-gmpy2 python3-brotli # these three: tlsfuzzer (make conformance)
          redis-server # the fleet tests' store
          pkg-config cmake # building the examples against the installed library
          nginx-light # a backend reading PROXY protocol headers
-         tshark # tests/interop/keylog.sh: capture loopback, decrypt with the key log
+         tshark # tests/interop/keylog.sh: capture loopback, decrypt with the key log;
+                # fingerprint.sh: captures for certa fingerprint, JA3 to compare
+         tcpdump # fingerprint.sh: a second capture, Linux cooked v2 (-i any -y LINUX_SLL2)
          python3-cryptography python3-jsonschema # diagnose.sh: broken certificates, the schema
          testssl.sh) # tests/slow/diagnose_testssl.sh: an independent second opinion
 fi

@@ -12,6 +12,7 @@ int cmd_verify(int argc, char **argv) __attribute__((weak));
 int cmd_ca(int argc, char **argv) __attribute__((weak));
 int cmd_diagnose(int argc, char **argv) __attribute__((weak));
 int cmd_ticket_keys(int argc, char **argv) __attribute__((weak));
+int cmd_fingerprint(int argc, char **argv) __attribute__((weak));
 
 typedef struct command {
     const char *name;
@@ -37,6 +38,8 @@ static const command *commands(size_t *count) {
                                "say why a handshake with an endpoint fails, or what is weak"};
         table[n++] = (command){"ticket-keys", cmd_ticket_keys,
                                "session-ticket keys a fleet of servers shares, and rotates"};
+        table[n++] = (command){"fingerprint", cmd_fingerprint,
+                               "JA4, JA4_r and JA3 of every ClientHello in a capture file"};
     }
     *count = n;
     return table;

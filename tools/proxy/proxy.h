@@ -35,6 +35,13 @@ typedef struct proxy_addr {
     socklen_t len;
 } proxy_addr;
 
+/* --deny-ja4 / --allow-ja4 (proxy_ja4.c): sorted JA4 values and JA4_a
+ * prefixes, each NUL-terminated. */
+typedef struct proxy_ja4_list {
+    char (*entries)[37];
+    size_t count, cap;
+} proxy_ja4_list;
+
 typedef struct proxy_opts {
     proxy_mode mode;
     const char *listen;
@@ -75,6 +82,10 @@ typedef struct proxy_opts {
     long ticket_lifetime;        /* --ticket-lifetime SECONDS (default 7200) */
     const char *keylog_path;     /* --keylog FILE (else SSLKEYLOGFILE) */
     cli_keylog *keylog;          /* the open key log, set on every config built */
+    /* terminate: clients judged by the JA4 of each ClientHello */
+    proxy_ja4_list ja4_deny, ja4_allow;
+    bool ja4_log_only; /* --ja4-log-only: log "would refuse", admit */
+    bool log_ja3;      /* --log-ja3: ja3= next to ja4= in the close line */
 } proxy_opts;
 
 /* State shared by all workers. */
@@ -91,6 +102,8 @@ typedef struct proxy_metrics {
     atomic_ulong bytes_in, bytes_out;
     atomic_ulong reloads_ok, reloads_failed;
     atomic_ulong refused[PROXY_ERROR_SLOTS]; /* failed handshakes by CERTA_E_* code */
+    atomic_ulong refused_ja4;                /* clients refused by --deny-ja4/--allow-ja4 */
+    atomic_ulong ja4_would_refuse;           /* the same under --ja4-log-only */
 } proxy_metrics;
 
 typedef struct proxy_shared {
@@ -120,6 +133,8 @@ typedef struct proxy_shared {
 void proxy_metrics_handshake(proxy_shared *sh, bool ok, uint16_t version, bool resumed, int64_t ms,
                              int code);
 void proxy_metrics_bytes(proxy_shared *sh, uint64_t in, uint64_t out);
+/* A client refused by its JA4 (or, with log_only, one that would have been). */
+void proxy_metrics_ja4(proxy_shared *sh, bool log_only);
 /* --metrics HOST:PORT: serves GET /metrics (Prometheus text format) from a
  * thread of its own. 0, or -1 with why. */
 int proxy_metrics_start(proxy_shared *sh, const char *addr, char *bound, size_t bound_cap,
@@ -140,6 +155,18 @@ int proxy_workers_create(proxy_shared *sh, long count, proxy_worker **out, char 
 int proxy_workers_start(proxy_worker *w, long count);
 void proxy_workers_join(proxy_worker *w, long count);
 void proxy_workers_free(proxy_worker *w, long count);
+
+/* ---- proxy_ja4.c ---- */
+/* Adds LIST (comma-separated values and/or @FILE) to l; false with a
+ * sentence in why for a malformed value or an unreadable file. */
+bool proxy_ja4_list_add(proxy_ja4_list *l, const char *arg, const char *option, char *why,
+                        size_t cap);
+/* ja4 equals an entry, or begins with an entry that is a JA4_a. */
+bool proxy_ja4_list_match(const proxy_ja4_list *l, const char *ja4);
+void proxy_ja4_list_free(proxy_ja4_list *l);
+/* Why the options refuse a client with this JA4 ("is on --deny-ja4"), or
+ * NULL to admit it. */
+const char *proxy_ja4_verdict(const proxy_opts *o, const char *ja4);
 
 /* ---- proxy_log.c ---- */
 
@@ -170,6 +197,11 @@ typedef struct proxy_conn_record {
     const char *detail;     /* the explanation, NULL if none (valid while logged) */
     size_t early_data;      /* 0-RTT bytes accepted and forwarded to the backend */
     bool early_rejected;    /* the client sent early data that was rejected */
+    /* terminate: the JA4 (and JA3 MD5) of the client's ClientHello and of
+     * its second one after a HelloRetryRequest; "" if none */
+    char ja4[40], ja3[33];
+    char ja4_retry[40], ja3_retry[33];
+    bool log_ja3; /* --log-ja3 */
 } proxy_conn_record;
 
 void proxy_log_init(proxy_log_format fmt);

@@ -217,6 +217,10 @@ void proxy_log_conn(const proxy_conn_record *r) {
         field_str(&l, "sni", r->sni);
         field_str(&l, "cert", r->cert && r->cert[0] ? r->cert : "default");
     }
+    if (r->ja4[0]) field_str(&l, "ja4", r->ja4);
+    if (r->ja4[0] && r->log_ja3) field_str(&l, "ja3", r->ja3);
+    if (r->ja4_retry[0]) field_str(&l, "ja4_retry", r->ja4_retry);
+    if (r->ja4_retry[0] && r->log_ja3) field_str(&l, "ja3_retry", r->ja3_retry);
     field_num(&l, "handshake_ms", (long long)r->handshake_ms);
     field_num(&l, "duration_ms", (long long)r->duration_ms);
     field_num(&l, "bytes_in", (long long)r->bytes_in);

@@ -105,6 +105,7 @@ struct pconn {
     bool plain_rd_eof;
     bool plain_wr_shut;
     bool dead;
+    uint8_t hellos_judged; /* ClientHellos whose JA4 was read (and judged) */
 
     uint64_t tls_to_plain, plain_to_tls;
     proxy_conn_record rec;
@@ -503,6 +504,58 @@ static bool drain_early(pconn *c) {
     return n > 0;
 }
 
+/* --deny-ja4/--allow-ja4 refused the client: a fatal access_denied alert
+ * in a plaintext record (no keys exist before ServerHello, nor after a
+ * HelloRetryRequest) instead of the answer the engine has queued, which is
+ * never sent. */
+static void refuse_by_ja4(pconn *c, const char *sentence) {
+    static const uint8_t access_denied[] = {21, 3, 3, 0, 2, 2, 49};
+    if (send(c->tls.fd, access_denied, sizeof access_denied, MSG_NOSIGNAL | MSG_DONTWAIT) > 0) {
+        /* FIN, and drop what already came, so close() does not turn into a
+         * reset that destroys the alert before the client reads it. */
+        shutdown(c->tls.fd, SHUT_WR);
+        for (int i = 0; i < 4; i++)
+            if (recv(c->tls.fd, c->w->scratch, sizeof c->w->scratch, MSG_DONTWAIT) <= 0) break;
+    }
+    c->tls_wr_dead = true;
+    c->rec.version = "-"; /* nothing was negotiated: the engine's choice never went out */
+    proxy_metrics_ja4(c->w->sh, false);
+    finish(c, "ja4 refused", 0, sentence);
+}
+
+/* terminate: the JA4 of each ClientHello the engine has just read, kept for
+ * the close line and judged by --deny-ja4/--allow-ja4 before the engine's
+ * answer goes out. false if the client was refused (c is finished). */
+static bool judge_hellos(pconn *c) {
+    const proxy_opts *o = c->w->sh->opts;
+    if (o->mode != PROXY_TERMINATE) return true;
+    while (c->hellos_judged < 2 && !c->hs_done) {
+        certa_fingerprint fp;
+        unsigned which = c->hellos_judged;
+        if (certa_conn_client_fingerprint(c->conn, which, &fp) != CERTA_OK) break;
+        c->hellos_judged++;
+        snprintf(which ? c->rec.ja4_retry : c->rec.ja4, sizeof c->rec.ja4, "%s", fp.ja4);
+        snprintf(which ? c->rec.ja3_retry : c->rec.ja3, sizeof c->rec.ja3, "%s", fp.ja3_md5);
+        const char *verdict = proxy_ja4_verdict(o, fp.ja4);
+        if (!verdict) continue;
+        char sentence[300];
+        snprintf(sentence, sizeof sentence, "client %s %s by its %sJA4 %s, which %s", c->rec.peer,
+                 o->ja4_log_only ? "would be refused" : "refused",
+                 which ? "second ClientHello's " : "", fp.ja4, verdict);
+        if (o->ja4_log_only) {
+            char id[24];
+            snprintf(id, sizeof id, "%lu", c->id);
+            proxy_metrics_ja4(c->w->sh, true);
+            proxy_log_event("ja4-would-refuse", sentence, "id", id, "peer", c->rec.peer, "ja4",
+                            fp.ja4, (const char *)NULL);
+            continue;
+        }
+        refuse_by_ja4(c, sentence);
+        return false;
+    }
+    return true;
+}
+
 /* Feeds bytes to the engine; returns how many it took, or sets *err. */
 static size_t feed(pconn *c, const uint8_t *data, size_t len, int *err) {
     size_t off = 0;
@@ -515,6 +568,7 @@ static size_t feed(pconn *c, const uint8_t *data, size_t len, int *err) {
             *err = r;
             return off;
         }
+        if (!judge_hellos(c)) return off;
         if (used == 0 && !drain_app(c) && !drain_early(c)) break; /* data waits for room */
         if (c->dead) return off;
     }
@@ -829,6 +883,7 @@ static void new_conn(proxy_worker *w, int fd, const struct sockaddr *sa, socklen
     c->hs_counted = true;
     c->rec.id = c->id;
     c->rec.mode = o->mode == PROXY_TERMINATE ? "terminate" : "bridge";
+    c->rec.log_ja3 = o->log_ja3;
     cli_format_addr(sa, salen, c->rec.peer, sizeof c->rec.peer);
     w->nconns++;
 

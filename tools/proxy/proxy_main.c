@@ -70,6 +70,16 @@ static void proxy_usage(FILE *out) {
           "  --allow RULE             accept only clients matching a rule (repeatable):\n"
           "                           spiffe://td/path, spiffe://td/prefix/*, dns:NAME,\n"
           "                           sha256:PIN\n"
+          "  --deny-ja4 LIST          refuse clients whose ClientHello has one of these JA4\n"
+          "                           fingerprints (alert access_denied before any answer)\n"
+          "  --allow-ja4 LIST         admit only clients with one of these JA4s (deny wins)\n"
+          "                           LIST: comma-separated, and/or @FILE (one or more per\n"
+          "                           line, # comments); a value is a whole JA4 or its\n"
+          "                           first part (t13d1516h2), which matches every JA4\n"
+          "                           starting with it. Both hellos of a HelloRetryRequest\n"
+          "                           are judged. Repeatable\n"
+          "  --ja4-log-only           log \"would refuse\" (event ja4-would-refuse) instead\n"
+          "  --log-ja3                ja3= (MD5) next to ja4= in each close line\n"
           "bridge mode (the upstream's session tickets are kept and offered on the next\n"
           "connections; a reload starts with none):\n"
           "  --upstream HOST:PORT     TLS server to connect to\n"
@@ -99,7 +109,8 @@ static void proxy_usage(FILE *out) {
     fputs("OCSP stapling (terminate mode):\n", out);
     cli_ocsp_usage(out);
     fputs("  --log-format text|json   one line per connection on stderr (default text;\n"
-          "                           resumed=true when the handshake resumed a session)\n"
+          "                           resumed=true when the handshake resumed a session;\n"
+          "                           terminate mode: ja4=, the client's JA4)\n"
           "  --quiet                  no per-connection lines\n"
           "\n"
           "SIGHUP reloads every file at once (systemctl reload; with Type=notify the proxy\n"
@@ -142,6 +153,8 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
     if (ok && pp->certs)
         ok = cfg_step(cfg, certa_config_check_key_sizes(cfg), "certificate", pp->cert[0], why, cap);
     certa_config_set_sni_strict(cfg, o->sni_strict);
+    /* terminate: ja4= in the log, and --deny-ja4/--allow-ja4 */
+    certa_config_set_client_fingerprints(cfg, o->mode == PROXY_TERMINATE);
     if (ok && o->ciphers)
         ok = cfg_step(cfg, certa_config_set_ciphers(cfg, o->ciphers), "ciphers", o->ciphers, why,
                       cap);
@@ -298,6 +311,14 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
             o->proxy_protocol = true;
             continue;
         }
+        if (!strcmp(a, "--ja4-log-only")) {
+            o->ja4_log_only = true;
+            continue;
+        }
+        if (!strcmp(a, "--log-ja3")) {
+            o->log_ja3 = true;
+            continue;
+        }
         if (!strcmp(a, "--sni-strict")) {
             o->sni_strict = true;
             continue;
@@ -355,6 +376,21 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
                 return CLI_EXIT_USAGE;
             }
             o->rules[o->rule_count++] = v;
+            continue;
+        }
+        bool deny = false, allow = false;
+        OPT("--deny-ja4") deny = true;
+        if (!deny) {
+            OPT("--allow-ja4") allow = true;
+        }
+        if (deny || allow) {
+            char why[700];
+            const char *name = deny ? "--deny-ja4" : "--allow-ja4";
+            if (!proxy_ja4_list_add(deny ? &o->ja4_deny : &o->ja4_allow, v, name, why,
+                                    sizeof why)) {
+                cli_err("%s", why);
+                return CLI_EXIT_USAGE;
+            }
             continue;
         }
         OPT("--pin") {
@@ -454,6 +490,16 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
     }
     if (o->mode == PROXY_BRIDGE && o->early_data) {
         cli_err("--early-data accepts 0-RTT from TLS clients: it needs terminate mode (--backend)");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->mode == PROXY_BRIDGE && (o->ja4_deny.count || o->ja4_allow.count || o->ja4_log_only)) {
+        cli_err("--deny-ja4, --allow-ja4 and --ja4-log-only judge TLS clients by their "
+                "ClientHello: they need terminate mode (--backend)");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->ja4_log_only && !o->ja4_deny.count && !o->ja4_allow.count) {
+        cli_err("--ja4-log-only logs the clients --deny-ja4 or --allow-ja4 would refuse: give "
+                "one of them");
         return CLI_EXIT_USAGE;
     }
     if (o->mode == PROXY_BRIDGE && o->proxy_protocol) {
@@ -592,30 +638,30 @@ static int start_failed(proxy_shared *sh, proxy_opts *o) {
     return CLI_EXIT_FAIL;
 }
 
-int cmd_proxy(int argc, char **argv) {
-    proxy_opts o;
-    int pr = parse_opts(argc, argv, &o);
+/* The command, once parse_opts has filled *po. */
+static int proxy_run(int argc, char **argv, proxy_opts *po) {
+    int pr = parse_opts(argc, argv, po);
     if (pr < 0) return CLI_EXIT_OK;
     if (pr) return pr;
-    proxy_log_init(o.log_format);
+    proxy_log_init(po->log_format);
 
     static proxy_shared sh; /* outlives the worker threads */
     memset(&sh, 0, sizeof sh);
-    sh.opts = &o;
+    sh.opts = po;
     pthread_mutex_init(&sh.cfg_lock, NULL);
-    if (!cli_split_host_port(o.listen, sh.listen_host, sizeof sh.listen_host, sh.listen_port,
+    if (!cli_split_host_port(po->listen, sh.listen_host, sizeof sh.listen_host, sh.listen_port,
                              sizeof sh.listen_port, NULL)) {
-        cli_err("--listen: expected ADDR:PORT, got '%s'", o.listen);
+        cli_err("--listen: expected ADDR:PORT, got '%s'", po->listen);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_split_host_port(o.target, sh.target_host, sizeof sh.target_host, sh.target_port,
+    if (!cli_split_host_port(po->target, sh.target_host, sizeof sh.target_host, sh.target_port,
                              sizeof sh.target_port, NULL)) {
         cli_err("%s: expected HOST:PORT, got '%s'",
-                o.mode == PROXY_TERMINATE ? "--backend" : "--upstream", o.target);
+                po->mode == PROXY_TERMINATE ? "--backend" : "--upstream", po->target);
         return CLI_EXIT_USAGE;
     }
-    if (o.mode == PROXY_BRIDGE) {
-        const char *sn = o.servername ? o.servername : sh.target_host;
+    if (po->mode == PROXY_BRIDGE) {
+        const char *sn = po->servername ? po->servername : sh.target_host;
         /* An IP literal is not sent as SNI; the engine then checks the IP. */
         snprintf(sh.servername, sizeof sh.servername, "%s", sn);
     }
@@ -628,7 +674,7 @@ int cmd_proxy(int argc, char **argv) {
     hints.ai_flags = AI_NUMERICSERV;
     int gr = getaddrinfo(sh.target_host, sh.target_port, &hints, &res);
     if (gr != 0) {
-        cli_err("cannot resolve %s: %s", o.target, gai_strerror(gr));
+        cli_err("cannot resolve %s: %s", po->target, gai_strerror(gr));
         return CLI_EXIT_FAIL;
     }
     for (struct addrinfo *ai = res; ai && sh.target_addr_count < PROXY_MAX_ADDRS;
@@ -642,65 +688,65 @@ int cmd_proxy(int argc, char **argv) {
 
     /* One key log for the process (every config, reloads too, writes to it). */
     static cli_keylog keylog; /* outlives the worker threads */
-    if (!cli_keylog_open("proxy", o.keylog_path, &keylog)) return CLI_EXIT_FAIL;
-    o.keylog = &keylog;
+    if (!cli_keylog_open("proxy", po->keylog_path, &keylog)) return CLI_EXIT_FAIL;
+    po->keylog = &keylog;
     if (keylog.fd >= 0) {
         char warn[600];
         cli_keylog_warning(&keylog, warn, sizeof warn);
         proxy_log_event("warning", warn, "keylog", keylog.path, (const char *)NULL);
     }
     /* One ticket-key ring for the process: every config (reloads too) gets it. */
-    if (!(o.ticket_keys = make_ticket_keys(&o))) {
+    if (!(po->ticket_keys = make_ticket_keys(po))) {
         cli_keylog_close(&keylog);
         return CLI_EXIT_FAIL;
     }
     char why[700];
-    if (o.store && store_start(o.store, o.ticket_keys, (uint32_t)o.ticket_rotation,
-                               (uint32_t)o.ticket_lifetime, "proxy", why, sizeof why) != 0) {
+    if (po->store && store_start(po->store, po->ticket_keys, (uint32_t)po->ticket_rotation,
+                                 (uint32_t)po->ticket_lifetime, "proxy", why, sizeof why) != 0) {
         cli_err("%s", why);
-        return start_failed(&sh, &o);
+        return start_failed(&sh, po);
     }
 
-    sh.cfg = proxy_build_config(&o, why, sizeof why);
+    sh.cfg = proxy_build_config(po, why, sizeof why);
     if (!sh.cfg) {
         cli_err("%s", why);
-        return start_failed(&sh, &o);
+        return start_failed(&sh, po);
     }
 
-    if (cli_ocsp_start(&o.ocsp, &o.pairs, set_staple, &sh, "proxy", why, sizeof why) != 0) {
+    if (cli_ocsp_start(&po->ocsp, &po->pairs, set_staple, &sh, "proxy", why, sizeof why) != 0) {
         cli_err("%s", why);
-        return start_failed(&sh, &o);
+        return start_failed(&sh, po);
     }
 
-    if (o.tls.crl_fetch &&
-        cli_crl_fetch_start("proxy", (const char *const *)o.pairs.cert, o.pairs.certs, crls_fetched,
-                            &sh, why, sizeof why) != 0) {
+    if (po->tls.crl_fetch &&
+        cli_crl_fetch_start("proxy", (const char *const *)po->pairs.cert, po->pairs.certs,
+                            crls_fetched, &sh, why, sizeof why) != 0) {
         cli_err("%s", why);
-        return start_failed(&sh, &o);
+        return start_failed(&sh, po);
     }
 
-    raise_fd_limit(&o);
+    raise_fd_limit(po);
 
     watch_set ws;
     memset(&ws, 0, sizeof ws);
-    for (size_t i = 0; i < o.pairs.certs; i++) {
-        watch_add(&ws, o.pairs.cert[i]);
-        watch_add(&ws, o.pairs.key[i]);
+    for (size_t i = 0; i < po->pairs.certs; i++) {
+        watch_add(&ws, po->pairs.cert[i]);
+        watch_add(&ws, po->pairs.key[i]);
     }
     size_t trust_idx = ws.count;
-    const char *trust_path = o.mode == PROXY_TERMINATE ? o.client_ca : o.trust;
+    const char *trust_path = po->mode == PROXY_TERMINATE ? po->client_ca : po->trust;
     if (trust_path)
         watch_add(&ws, trust_path);
     else
-        trust_idx = WATCH_MAX - 1;          /* never a path: nothing to notice */
-    for (size_t i = 0; i < o.tls.crls; i++) /* a new CRL is picked up like a new certificate */
-        watch_add(&ws, o.tls.crl[i]);
-    for (size_t i = 0; i < o.ocsp.files; i++)
-        watch_add(&ws, o.ocsp.file[i]);
+        trust_idx = WATCH_MAX - 1;            /* never a path: nothing to notice */
+    for (size_t i = 0; i < po->tls.crls; i++) /* a new CRL is picked up like a new certificate */
+        watch_add(&ws, po->tls.crl[i]);
+    for (size_t i = 0; i < po->ocsp.files; i++)
+        watch_add(&ws, po->ocsp.file[i]);
     size_t tk_idx = WATCH_MAX - 1; /* --ticket-keys: reread in place, not a reload */
-    if (o.ticket_key_file) {
+    if (po->ticket_key_file) {
         tk_idx = ws.count;
-        watch_add(&ws, o.ticket_key_file);
+        watch_add(&ws, po->ticket_key_file);
     }
     watch_snapshot(&ws);
 
@@ -719,11 +765,11 @@ int cmd_proxy(int argc, char **argv) {
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-    if (o.metrics) { /* before any connection, so that every one is counted */
+    if (po->metrics) { /* before any connection, so that every one is counted */
         char mbound[128], mwhy[400];
-        if (proxy_metrics_start(&sh, o.metrics, mbound, sizeof mbound, mwhy, sizeof mwhy) != 0) {
+        if (proxy_metrics_start(&sh, po->metrics, mbound, sizeof mbound, mwhy, sizeof mwhy) != 0) {
             cli_err("%s", mwhy);
-            return start_failed(&sh, &o);
+            return start_failed(&sh, po);
         }
         char mmsg[200];
         snprintf(mmsg, sizeof mmsg, "metrics on http://%s/metrics", mbound);
@@ -731,30 +777,30 @@ int cmd_proxy(int argc, char **argv) {
     }
     proxy_worker *workers = NULL;
     char bound[96] = "";
-    if (proxy_workers_create(&sh, o.workers, &workers, bound, sizeof bound) < 0) {
-        return start_failed(&sh, &o);
+    if (proxy_workers_create(&sh, po->workers, &workers, bound, sizeof bound) < 0) {
+        return start_failed(&sh, po);
     }
     char msg[600], nworkers[24];
-    snprintf(nworkers, sizeof nworkers, "%ld", o.workers);
+    snprintf(nworkers, sizeof nworkers, "%ld", po->workers);
     char target[300];
     snprintf(target, sizeof target, "%s:%s", sh.target_host, sh.target_port);
-    if (o.mode == PROXY_TERMINATE)
+    if (po->mode == PROXY_TERMINATE)
         snprintf(msg, sizeof msg, "listening on %s: TLS in, plaintext to backend %s", bound,
                  target);
     else
         snprintf(msg, sizeof msg, "listening on %s: plaintext in, TLS to upstream %s", bound,
                  target);
-    if (proxy_workers_start(workers, o.workers) < 0) {
+    if (proxy_workers_start(workers, po->workers) < 0) {
         atomic_store(&sh.drain_until, cli_now_ms());
         atomic_store(&sh.stopping, 1);
-        proxy_workers_join(workers, o.workers);
+        proxy_workers_join(workers, po->workers);
         proxy_metrics_stop();
-        proxy_workers_free(workers, o.workers);
-        return start_failed(&sh, &o);
+        proxy_workers_free(workers, po->workers);
+        return start_failed(&sh, po);
     }
     proxy_log_event("listening", msg, "listen", bound,
-                    o.mode == PROXY_TERMINATE ? "backend" : "upstream", target, "workers", nworkers,
-                    (const char *)NULL);
+                    po->mode == PROXY_TERMINATE ? "backend" : "upstream", target, "workers",
+                    nworkers, (const char *)NULL);
     char ready[700];
     snprintf(ready, sizeof ready, "READY=1\nSTATUS=%s", msg);
     sd_notify_send(ready); /* systemd Type=notify: accepting now */
@@ -765,10 +811,10 @@ int cmd_proxy(int argc, char **argv) {
         if (sig == SIGTERM || sig == SIGINT) {
             snprintf(msg, sizeof msg,
                      "%s: no longer accepting; draining connections for up to %d ms",
-                     sig == SIGTERM ? "SIGTERM" : "SIGINT", o.drain_timeout_ms);
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT", po->drain_timeout_ms);
             proxy_log_event("shutdown", msg, (const char *)NULL);
             sd_notify_send("STOPPING=1");
-            atomic_store(&sh.drain_until, cli_now_ms() + o.drain_timeout_ms);
+            atomic_store(&sh.drain_until, cli_now_ms() + po->drain_timeout_ms);
             atomic_store(&sh.stopping, 1);
             break;
         }
@@ -778,7 +824,7 @@ int cmd_proxy(int argc, char **argv) {
         if (sig == SIGHUP) { /* reload everything, changed or not (systemctl reload) */
             sd_notify_reloading();
             proxy_log_event("sighup", "SIGHUP: reloading every file", (const char *)NULL);
-            if (o.ticket_key_file) ws.changed[tk_idx] = true;
+            if (po->ticket_key_file) ws.changed[tk_idx] = true;
             changed = 2; /* not the ticket keys alone */
             snprintf(which, sizeof which, "(SIGHUP)");
         }
@@ -788,32 +834,32 @@ int cmd_proxy(int argc, char **argv) {
          * client trust does not: a client identity verified under the old
          * anchors must not come back through a ticket (a fleet's key file is
          * the fleet's to rotate). */
-        if (trust_path && trust_changed && !o.ticket_key_file && !o.store) {
-            certa_ticket_keys *fresh = certa_ticket_keys_new((uint32_t)o.ticket_rotation);
+        if (trust_path && trust_changed && !po->ticket_key_file && !po->store) {
+            certa_ticket_keys *fresh = certa_ticket_keys_new((uint32_t)po->ticket_rotation);
             if (fresh) {
-                certa_ticket_keys_free(o.ticket_keys); /* configs in use keep theirs */
-                o.ticket_keys = fresh;
+                certa_ticket_keys_free(po->ticket_keys); /* configs in use keep theirs */
+                po->ticket_keys = fresh;
             } else {
                 proxy_log_event("error", "cannot make new session ticket keys; keeping the old",
                                 (const char *)NULL);
             }
         }
-        if (o.ticket_key_file && ws.changed[tk_idx]) {
+        if (po->ticket_key_file && ws.changed[tk_idx]) {
             char kwhy[700];
-            if (tkf_load(o.ticket_key_file, o.ticket_keys, kwhy, sizeof kwhy) == 0)
+            if (tkf_load(po->ticket_key_file, po->ticket_keys, kwhy, sizeof kwhy) == 0)
                 proxy_log_event("ticket-keys", "reread the ticket keys for every connection",
-                                "file", o.ticket_key_file, (const char *)NULL);
+                                "file", po->ticket_key_file, (const char *)NULL);
             else
-                proxy_log_event("error", kwhy, "file", o.ticket_key_file, (const char *)NULL);
+                proxy_log_event("error", kwhy, "file", po->ticket_key_file, (const char *)NULL);
         }
-        if (changed == 1 && o.ticket_key_file && ws.changed[tk_idx]) continue; /* keys alone */
+        if (changed == 1 && po->ticket_key_file && ws.changed[tk_idx]) continue; /* keys alone */
         try_reload(&sh, which);
         cli_ocsp_files_changed(); /* new --ocsp files; a rotated leaf is fetched for anew */
         if (sig == SIGHUP) sd_notify_send(ready);
     }
-    proxy_workers_join(workers, o.workers);
+    proxy_workers_join(workers, po->workers);
     proxy_metrics_stop();
-    proxy_workers_free(workers, o.workers);
+    proxy_workers_free(workers, po->workers);
     cli_ocsp_stop();
     cli_crl_fetch_stop();
     store_stop();
@@ -821,9 +867,18 @@ int cmd_proxy(int argc, char **argv) {
     certa_config_free(sh.cfg);
     sh.cfg = NULL;
     pthread_mutex_unlock(&sh.cfg_lock);
-    certa_ticket_keys_free(o.ticket_keys);
+    certa_ticket_keys_free(po->ticket_keys);
     cli_keylog_close(&keylog);
     proxy_log_event("stopped", "all connections closed; exiting", (const char *)NULL);
     return CLI_EXIT_OK;
 }
+
+int cmd_proxy(int argc, char **argv) {
+    proxy_opts o;
+    int rc = proxy_run(argc, argv, &o);
+    proxy_ja4_list_free(&o.ja4_deny);
+    proxy_ja4_list_free(&o.ja4_allow);
+    return rc;
+}
+
 _Static_assert(WATCH_MAX >= 3 * CLI_MAX_PAIRS + CLI_MAX_CRLS + 1, "every watched file fits");

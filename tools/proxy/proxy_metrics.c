@@ -7,7 +7,9 @@
  *   certa_proxy_handshake_seconds (histogram)
  *   certa_proxy_connections_active, certa_proxy_handshakes_active
  *   certa_proxy_bytes_total{direction="in|out"}  (application bytes, closed connections)
- *   certa_proxy_refused_total{error="CERTA_E_..."}  (failed handshakes by cause)
+ *   certa_proxy_refused_total{error="CERTA_E_..."}  (failed handshakes by cause;
+ *                                  error="ja4": refused by --deny-ja4/--allow-ja4)
+ *   certa_proxy_ja4_would_refuse_total  (the same under --ja4-log-only, admitted)
  *   certa_proxy_reloads_total{result="ok|failed"}
  *   certa_proxy_certificate_not_after_seconds{cert="FILE",subject="..."}
  *   certa_proxy_config_generation */
@@ -55,6 +57,11 @@ void proxy_metrics_handshake(proxy_shared *sh, bool ok, uint16_t version, bool r
         if (code > 0 && code < PROXY_ERROR_SLOTS)
             atomic_fetch_add_explicit(&m->refused[code], 1, memory_order_relaxed);
     }
+}
+
+void proxy_metrics_ja4(proxy_shared *sh, bool log_only) {
+    atomic_fetch_add_explicit(log_only ? &sh->metrics.ja4_would_refuse : &sh->metrics.refused_ja4,
+                              1, memory_order_relaxed);
 }
 
 void proxy_metrics_bytes(proxy_shared *sh, uint64_t in, uint64_t out) {
@@ -176,12 +183,21 @@ static char *render(proxy_shared *sh, size_t *len) {
         "certa_proxy_bytes_total{direction=\"in\"} %lu\n"
         "certa_proxy_bytes_total{direction=\"out\"} %lu\n",
         get(&m->bytes_in), get(&m->bytes_out));
-    put(&t, "# HELP certa_proxy_refused_total Failed handshakes by cause (CERTA_E_* code).\n"
+    put(&t, "# HELP certa_proxy_refused_total Failed handshakes by cause (CERTA_E_* code, or "
+            "ja4).\n"
             "# TYPE certa_proxy_refused_total counter\n");
     for (int c = 1; c < PROXY_ERROR_SLOTS; c++) {
         unsigned long n = get(&m->refused[c]);
         if (n) put(&t, "certa_proxy_refused_total{error=\"%s\"} %lu\n", certa_error_name(c), n);
     }
+    if (get(&m->refused_ja4))
+        put(&t, "certa_proxy_refused_total{error=\"ja4\"} %lu\n", get(&m->refused_ja4));
+    put(&t,
+        "# HELP certa_proxy_ja4_would_refuse_total Clients --ja4-log-only admitted that the JA4 "
+        "lists refuse.\n"
+        "# TYPE certa_proxy_ja4_would_refuse_total counter\n"
+        "certa_proxy_ja4_would_refuse_total %lu\n",
+        get(&m->ja4_would_refuse));
     put(&t,
         "# HELP certa_proxy_reloads_total Config reloads by result.\n"
         "# TYPE certa_proxy_reloads_total counter\n"

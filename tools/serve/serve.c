@@ -45,6 +45,7 @@ typedef struct serve_opts {
     const char *allow[32];   /* allow rules on the client identity */
     int allow_count;
     bool http, quiet, trace;
+    bool log_ja3;                /* --log-ja3: ja3= next to ja4= on each line */
     long max_conns;              /* 0 = no limit */
     long tickets;                /* session tickets per handshake (0 = no resumption) */
     long ticket_lifetime;        /* seconds; 0 = the library default */
@@ -64,7 +65,7 @@ typedef struct serve_opts {
 
 typedef struct serve_ctx {
     certa_config *cfg;
-    bool http, quiet, trace;
+    bool http, quiet, trace, log_ja3;
     cli_ekm ekm;
 } serve_ctx;
 
@@ -184,11 +185,13 @@ static void serve_usage(FILE *out) {
           "                     ClientHello replayed later is refused for its age\n"
           "  --max-conns N      exit after N connections (for tests)\n"
           "  --trace            print each connection's handshake trace\n"
+          "  --log-ja3          add the client's JA3 (MD5) to each line, next to its JA4\n"
           "  --quiet            print only failures\n"
           "\n"
           "Prints \"listening on HOST:PORT\" once ready, then one line per connection\n"
           "(resumed=yes when the client resumed a session; early_data=N bytes accepted,\n"
-          "or early_data=rejected).\n"
+          "or early_data=rejected), ending with the client's ClientHello fingerprint:\n"
+          "ja4=..., and ja4_retry=... for a second hello after a HelloRetryRequest.\n"
           "Stops cleanly on SIGINT or SIGTERM.\n",
           out);
 }
@@ -228,6 +231,10 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         }
         if (!strcmp(a, "--trace")) {
             o->trace = true;
+            continue;
+        }
+        if (!strcmp(a, "--log-ja3")) {
+            o->log_ja3 = true;
             continue;
         }
         if (!strcmp(a, "--sni-strict")) {
@@ -402,6 +409,24 @@ static void trace_line(void *arg, const char *line) {
     fprintf(stderr, "* [#%lu] %s\n", job->id, line);
 }
 
+/* "; ja4=... [ja4_retry=...] [ja3=...]" for the client's hellos, "" if it
+ * sent none that parsed. */
+static void fingerprint_suffix(const certa_conn *conn, bool ja3, char *out, size_t cap) {
+    out[0] = 0;
+    size_t n = 0;
+    static const char *const names[2][2] = {{"ja4", "ja3"}, {"ja4_retry", "ja3_retry"}};
+    for (unsigned which = 0; which < 2; which++) {
+        certa_fingerprint fp;
+        if (certa_conn_client_fingerprint(conn, which, &fp) != CERTA_OK) break;
+        int w = snprintf(out + n, cap - n, "%s%s=%s", which ? " " : "; ", names[which][0], fp.ja4);
+        if (w > 0 && (size_t)w < cap - n) n += (size_t)w;
+        if (ja3) {
+            w = snprintf(out + n, cap - n, " %s=%s", names[which][1], fp.ja3_md5);
+            if (w > 0 && (size_t)w < cap - n) n += (size_t)w;
+        }
+    }
+}
+
 /* The one line per connection. */
 static void log_connection(const conn_job *job, bool hs_done, int64_t hs_ms, const char *ended) {
     const certa_conn *conn = job->link.conn;
@@ -454,7 +479,9 @@ static void log_connection(const conn_job *job, bool hs_done, int64_t hs_ms, con
     } else {
         snprintf(line + n, sizeof line - (size_t)n, "%s%s", hs_done ? "ended: " : "", ended);
     }
-    fprintf(stderr, "%s\n", line);
+    char fps[160];
+    fingerprint_suffix(conn, job->ctx->log_ja3, fps, sizeof fps);
+    fprintf(stderr, "%s%s\n", line, fps);
 }
 
 /* With --trace, early data the engine handed over, said when it is read —
@@ -752,8 +779,10 @@ static void run_connection(conn_job *job) {
         char why[160];
         snprintf(why, sizeof why, "%s%s%s", ended, l->io_errno ? ": " : "",
                  l->io_errno ? strerror(l->io_errno) : "");
-        fprintf(stderr, "conn #%lu from %s: handshake failed after %lld ms: %s\n", job->id,
-                job->peer, (long long)hs_ms, why);
+        char fps[160];
+        fingerprint_suffix(conn, job->ctx->log_ja3, fps, sizeof fps);
+        fprintf(stderr, "conn #%lu from %s: handshake failed after %lld ms: %s%s\n", job->id,
+                job->peer, (long long)hs_ms, why, fps);
         return;
     }
     if (certa_conn_close(conn) == 0 && cli_link_pending(l) > 0) cli_link_drain_out(l, 500);
@@ -827,6 +856,7 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
             return NULL;
         }
     certa_config_set_sni_strict(cfg, o->sni_strict);
+    certa_config_set_client_fingerprints(cfg, true); /* ja4= on every line */
     if (o->ciphers && (r = certa_config_set_ciphers(cfg, o->ciphers)) != 0)
         what = "--ciphers";
     else if (o->groups && (r = certa_config_set_groups(cfg, o->groups)) != 0)
@@ -986,7 +1016,7 @@ int cmd_serve(int argc, char **argv) {
         cli_keylog_close(&keylog);
         return CLI_EXIT_FAIL;
     }
-    serve_ctx ctx = {cfg, o.http, o.quiet, o.trace, o.ekm};
+    serve_ctx ctx = {cfg, o.http, o.quiet, o.trace, o.log_ja3, o.ekm};
     char certs[400] = "";
     if (o.pairs.certs > 1 || o.sni_strict)
         snprintf(certs, sizeof certs, "; %zu certificate%s chosen by SNI, default %.200s%s",
