@@ -850,6 +850,10 @@ void certa_config_set_client_fingerprints(certa_config *cfg, bool keep);
  * sending anything. CERTA_E_STATE if fingerprints are off on the config or
  * no such ClientHello was received. */
 int certa_conn_client_fingerprint(const certa_conn *conn, unsigned which, certa_fingerprint *fp);
+/* Server: frees the fingerprints kept so far, once the caller has taken what
+ * it needs (a proxy holding thousands of connections keeps 70 bytes of each,
+ * not the raw strings). A ClientHello still to come is kept as usual. */
+void certa_conn_drop_client_fingerprints(certa_conn *conn);
 
 /* ---- certificates -------------------------------------------------------- */
 

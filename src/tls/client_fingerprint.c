@@ -28,3 +28,7 @@ int certa_conn_client_fingerprint(const certa_conn *conn, unsigned which, certa_
     hello_fingerprint_export(conn->client_fps[which], fp);
     return CERTA_OK;
 }
+
+void certa_conn_drop_client_fingerprints(certa_conn *conn) {
+    if (conn != NULL) conn_drop_client_fingerprints(conn);
+}

@@ -107,6 +107,14 @@ bg() {
   BG_PID=$!
   T_PIDS+=("$BG_PID")
 }
+# hup PID: SIGHUP to the command bg started, once. (Sent to bg's PID, GNU
+# timeout would pass it on to the command and again to its process group:
+# the command would see two reloads.)
+hup() {
+  local child
+  child=$(pgrep -P "$1" | head -n 1)
+  kill -HUP "${child:-$1}"
+}
 # stop PID: SIGTERM (timeout passes it on to the command once), wait up to
 # 10 s (sanitizer builds check for leaks at exit), then SIGKILL to the whole
 # group. Sets STOP_RC to the exit status (143 etc. when it died of the signal).

@@ -32,7 +32,7 @@ if start_proxy pm --backend "127.0.0.1:$ECHO_PORT" --cert "$D/srv.crt" --key "$D
   client good1 web --session "$D/sess"
   client good2 web --session "$D/sess"
   client denied bad
-  kill -HUP "$PROXY_PID"
+  hup "$PROXY_PID"
   wait_for "$PROXY_LOG" "reloaded the config" 10
   sleep 0.3
   if timeout 10 curl -sf "http://127.0.0.1:$MPORT/metrics" >"$D/metrics.txt"; then

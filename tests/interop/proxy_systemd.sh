@@ -40,7 +40,7 @@ else
   not_ok "READY"
   show "$D/notify.log" "$PROXY_LOG"
 fi
-kill -HUP "$PROXY_PID"
+hup "$PROXY_PID"
 if wait_for "$D/notify.log" '^MSG RELOADING=1 \| MONOTONIC_USEC=[0-9]+$' 10 &&
   wait_for "$PROXY_LOG" 'reloaded the config \(generation 1\)' 10 &&
   [ "$(grep -c '^MSG READY=1' "$D/notify.log")" -ge 2 ]; then

@@ -256,6 +256,10 @@ static void server_side(void) {
           "ClientHello 2 (after HelloRetryRequest) fingerprinted too (%s)", second.ja4);
     CHECK(certa_conn_client_fingerprint(p.server, 2, &second) == CERTA_E_STATE,
           "no third ClientHello");
+    certa_conn_drop_client_fingerprints(p.server);
+    CHECK(certa_conn_client_fingerprint(p.server, 0, &kept) == CERTA_E_STATE &&
+              certa_conn_client_fingerprint(p.server, 1, &kept) == CERTA_E_STATE,
+          "dropped fingerprints are gone");
     pair_free(&p);
     certa_config_free(scfg);
 

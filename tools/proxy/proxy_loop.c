@@ -651,6 +651,8 @@ static bool tls_input(pconn *c) {
 static void on_handshake_done(pconn *c) {
     proxy_worker *w = c->w;
     c->hs_done = true;
+    /* No ClientHello can follow: the close line has its JA4/JA3 copies. */
+    certa_conn_drop_client_fingerprints(c->conn);
     c->handshake_ms = w->now - c->start_ms;
     hs_uncount(c);
     list_remove(&w->deadlines, c, LINK(c, dl_link), DL_OFF);
