@@ -76,6 +76,10 @@ typedef struct x509_issue_params {
      * for the precertificate (what sct_precert_tbs gives back). */
     const uint8_t *sct_list;
     size_t sct_list_len;
+    /* The ACME TLS-ALPN-01 validation certificate (RFC 8737 §3): the
+     * critical id-pe-acmeIdentifier extension holding this SHA-256 of the
+     * key authorization (32 bytes); NULL: none. */
+    const uint8_t *acme_identifier;
 } x509_issue_params;
 
 /* 16 random bytes, high bit clear and first byte non-zero: a positive

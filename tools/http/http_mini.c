@@ -40,7 +40,7 @@ static int wait_fd(int fd, short events, int64_t deadline) {
     }
 }
 
-static int connect_to(const char *host, const char *port, int64_t deadline, char *why, size_t cap) {
+int http_connect(const char *host, const char *port, int64_t deadline, char *why, size_t cap) {
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_socktype = SOCK_STREAM;
@@ -114,7 +114,7 @@ static int http_exchange(const char *method, const char *url, const char *conten
         return -1;
     }
     int64_t deadline = cli_now_ms() + timeout_ms;
-    int fd = connect_to(host, port, deadline, why, cap);
+    int fd = http_connect(host, port, deadline, why, cap);
     if (fd < 0) return -1;
     char head[1536], entity[128] = "";
     if (body)
@@ -150,6 +150,19 @@ static int http_exchange(const char *method, const char *url, const char *conten
             snprintf(why, cap, "the answer is not HTTP/1.x");
         } else if (h.status != 200) {
             snprintf(why, cap, "HTTP %d", h.status);
+        } else if (h.chunked) {
+            size_t used;
+            uint8_t *dec = malloc(max ? max : 1);
+            int dr = dec ? http_dechunk(in + h.head_len, n, max, dec, &n, &used) : -1;
+            if (dr != 1) {
+                snprintf(why, cap, "the chunked answer is %s",
+                         dr == 0 ? "incomplete" : "malformed or over the limit");
+                free(dec);
+            } else {
+                *out = dec;
+                *out_len = n;
+                r = 0;
+            }
         } else if (h.has_length && h.content_length > n) {
             snprintf(why, cap, "the answer ended after %zu of its %zu bytes", n, h.content_length);
         } else {
@@ -231,7 +244,8 @@ int http_write_response(int fd, int status, const char *content_type, const uint
     int hn = snprintf(head, sizeof head,
                       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                       "Connection: close\r\n\r\n",
-                      status, status == 200 ? "OK" : "Bad Request", content_type, len);
+                      status, status == 200 ? "OK" : status == 404 ? "Not Found" : "Bad Request", content_type,
+                      len);
     int64_t deadline = cli_now_ms() + 5000;
     if (hn < 0 || (size_t)hn >= sizeof head) return -1;
     if (send_all(fd, (const uint8_t *)head, (size_t)hn, deadline) != 0) return -1;

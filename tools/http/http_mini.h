@@ -2,7 +2,7 @@
  * Appendix A, RFC 5280 §4.2.1.13): a client POST or GET with a bounded
  * answer and a deadline, and a server-side
  * reader of one request. Not a general HTTP implementation: one request
- * per connection, Content-Length bodies only, no chunking. */
+ * per connection, Content-Length (or, in answers, chunked) bodies. */
 #ifndef CERTA_TOOLS_HTTP_MINI_H
 #define CERTA_TOOLS_HTTP_MINI_H
 
@@ -21,6 +21,11 @@ int http_post(const char *url, const char *content_type, const uint8_t *body, si
 /* GETs url the same way (a CRL from its distribution point). */
 int http_get(const char *url, int timeout_ms, size_t max, uint8_t **out, size_t *out_len, char *why,
              size_t cap);
+
+/* A TCP connection to host:port (a name or an address literal) before
+ * deadline (cli_now_ms clock), non-blocking. The fd, or -1 with why
+ * ("cannot connect to 127.0.0.1:1: Connection refused"). */
+int http_connect(const char *host, const char *port, int64_t deadline, char *why, size_t cap);
 
 /* Server side: reads one request from fd (blocking, timeout_ms for all of
  * it): *method ("GET"/"POST"), *path (malloc'd), body (malloc'd, POST) at

@@ -1,0 +1,53 @@
+/* Challenge responders for ACME authorizations (RFC 8555 §8): http-01
+ * (a listener answering /.well-known/acme-challenge/TOKEN, or files in a
+ * webroot another server publishes), tls-alpn-01 (RFC 8737: certa's own
+ * TLS server answering acme-tls/1 with a validation certificate) and
+ * dns-01 (a hook that adds and removes the TXT record). A responder is
+ * started for all of an order's tokens at once, before the CA is told to
+ * validate, and stopped (its files and records removed) when the
+ * authorizations are settled. */
+#ifndef CERTA_TOOLS_ACME_CHALLENGE_H
+#define CERTA_TOOLS_ACME_CHALLENGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "acme/acme_json.h"
+
+typedef struct acme_token {
+    char ident[256]; /* the identifier's value: a DNS name or an IP literal */
+    bool is_ip;
+    char token[ACME_TOKEN_MAX + 1];
+    char key_authz[ACME_TOKEN_MAX + 64]; /* token "." thumbprint (§8.1) */
+} acme_token;
+
+typedef struct challenge_opts {
+    const char *listen_addr; /* http-01 and tls-alpn-01 listeners (default 0.0.0.0) */
+    int http_port;           /* http-01 listener (default 80) */
+    const char *webroot;     /* http-01 files instead of a listener */
+    int tls_port;            /* tls-alpn-01 listener (default 443) */
+    const char *dns_hook;    /* dns-01: CMD add|remove NAME VALUE */
+    bool verbose;
+} challenge_opts;
+
+/* Each kind of responder starts with this (its own state follows). */
+typedef struct challenge_responder {
+    void (*stop)(struct challenge_responder *self);
+} challenge_responder;
+
+/* Each returns the running responder, or NULL with why. */
+challenge_responder *challenge_http_start(const challenge_opts *o, const acme_token *t, size_t n,
+                                          char *why, size_t cap);
+challenge_responder *challenge_tls_alpn_start(const challenge_opts *o, const acme_token *t,
+                                              size_t n, char *why, size_t cap);
+challenge_responder *challenge_dns_start(const challenge_opts *o, const acme_token *t, size_t n,
+                                         char *why, size_t cap);
+/* Stops any of them and undoes what it set up. NULL is fine. */
+static inline void challenge_stop(challenge_responder *r) {
+    if (r) r->stop(r);
+}
+
+/* The dns-01 TXT value: base64url(SHA-256(key authorization)). */
+int challenge_dns_value(const char *key_authz, char out[64]);
+
+#endif
