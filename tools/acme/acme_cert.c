@@ -35,6 +35,10 @@ int acme_chain_check(const char *pem, size_t len, crypto_key *cert_key, const ch
     *count = k;
     certa_trust *trust = NULL;
     char pin[64];
+    if (pr < 0) {
+        snprintf(why, cap, "the CA's answer holds a malformed PEM certificate");
+        goto out;
+    }
     if (k == 0) {
         snprintf(why, cap, "the CA's answer holds no PEM certificate");
         goto out;
@@ -63,10 +67,16 @@ int acme_chain_check(const char *pem, size_t len, crypto_key *cert_key, const ch
         certa_verify_result res;
         memset(&p, 0, sizeof p);
         p.purpose = CERTA_PURPOSE_SERVER;
-        if (cli_is_ip_literal(names[i]))
+        char probe[300];
+        if (cli_is_ip_literal(names[i])) {
             p.ip = names[i];
-        else
+        } else if (!strncmp(names[i], "*.", 2)) {
+            /* A wildcard covers one label: check a name it stands for. */
+            snprintf(probe, sizeof probe, "certa-wildcard-probe.%.250s", names[i] + 2);
+            p.dns_name = probe;
+        } else {
             p.dns_name = names[i];
+        }
         if (certa_verify_chain(trust, (const uint8_t *const *)der, lens, k, &p, &res) != CERTA_OK) {
             snprintf(why, cap, "the chain the CA returned does not validate for %s: %s (%s)",
                      names[i], res.text[0] ? res.text : certa_error_text(res.code),

@@ -1,11 +1,16 @@
 /* tls-alpn-01 (RFC 8737): certa's own TLS server on the validation port,
- * with one self-signed validation certificate per identifier (chosen by
- * SNI), each carrying the critical acmeIdentifier extension with the
- * SHA-256 of its key authorization. The listener's config is made for this
- * alone: ALPN acme-tls/1 only, and a client that does not offer acme-tls/1
- * is dropped before anything is sent (its ClientHello's ALPN list is read
- * with the client-fingerprint hook, which the engine fills before it
- * answers), so the validation certificate never reaches anyone else. */
+ * with one self-signed validation certificate per identifier, each carrying
+ * the critical acmeIdentifier extension with the SHA-256 of its key
+ * authorization. The listener is made for this alone, on the tools' side:
+ * it reads the first record's ClientHello itself (framing over the cursor
+ * API, the hello through certa_fingerprint_client_hello), drops a client
+ * that does not offer acme-tls/1 or names no identifier of ours before
+ * anything is sent, and only then hands the bytes to a certa server whose
+ * config holds that identifier's certificate alone, with ALPN acme-tls/1
+ * only. So the validation certificate goes to nobody else, and the library
+ * needs no notion of it (its SNI index skips certificates with an unknown
+ * critical extension, as this one is to it). For an IP identifier the
+ * ClientHello names the reverse-DNS form (RFC 8738 §6). */
 #include "acme/challenge.h"
 
 #include "common/cli_common.h"
@@ -16,18 +21,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "crypto/ca_crypto.h"
+#include "wire/cursor.h"
 #include "x509/issue.h"
 
 #define ACME_TLS_ALPN "acme-tls/1"
 
+#define RECORD_MAX (16384 + 5)
+
+typedef struct alpn_identity {
+    certa_config *cfg;
+    char sni[256]; /* the name the validator sends */
+} alpn_identity;
+
 typedef struct alpn_responder {
     challenge_responder base;
-    certa_config *cfg;
+    alpn_identity *ids;
+    size_t n;
     int fd, stop_pipe[2];
     pthread_t thread;
     bool running, verbose;
@@ -47,48 +62,93 @@ static bool offers_acme_tls(const char *list) {
     return false;
 }
 
+/* The ClientHello message from the first record in buf (one whole
+ * handshake message in one record): 1 found, 0 more bytes needed, -1 not a
+ * ClientHello we take. */
+static int first_client_hello(const uint8_t *buf, size_t len, cursor *msg) {
+    cursor c, rec, body;
+    uint8_t type, hs_type;
+    uint16_t version;
+    uint32_t hs_len;
+    cur_init(&c, buf, len);
+    if (!cur_u8(&c, &type) || !cur_u16(&c, &version)) return len < 3 ? 0 : -1;
+    if (type != 22) return -1;
+    if (!cur_vec16(&c, &rec)) return len < RECORD_MAX ? 0 : -1;
+    body = rec;
+    if (!cur_u8(&body, &hs_type) || hs_type != 1 || !cur_u24(&body, &hs_len) ||
+        hs_len != body.len)
+        return -1;
+    *msg = rec;
+    return 1;
+}
+
+/* Which identity a validator's server_name asks for. */
+static const alpn_identity *by_sni(const alpn_responder *a, const char *sni) {
+    for (size_t i = 0; i < a->n; i++)
+        if (!strcasecmp(a->ids[i].sni, sni)) return &a->ids[i];
+    return NULL;
+}
+
 /* One handshake within 5 s, then close. */
 static void answer_one(alpn_responder *a, int cfd) {
-    certa_conn *conn = certa_server_new(a->cfg);
-    if (!conn) return;
     cli_set_nonblocking(cfd);
     int64_t deadline = cli_now_ms() + 5000;
-    bool checked = false, refused = false;
-    uint8_t buf[16384];
-    while (!certa_conn_failed(conn) && !certa_conn_handshake_done(conn) && !refused) {
-        int64_t left = deadline - cli_now_ms();
-        if (left <= 0) break;
+    uint8_t buf[RECORD_MAX];
+    size_t got = 0;
+    cursor msg;
+    int fr = 0;
+    while (fr == 0 && cli_now_ms() < deadline) {
+        struct pollfd p = {.fd = cfd, .events = POLLIN};
+        if (poll(&p, 1, (int)(deadline - cli_now_ms())) <= 0) continue;
+        ssize_t r = recv(cfd, buf + got, sizeof buf - got, 0);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) return;
+        if (r > 0) got += (size_t)r;
+        fr = first_client_hello(buf, got, &msg);
+    }
+    certa_fingerprint fp;
+    if (fr != 1 || certa_fingerprint_client_hello(msg.data, msg.len, &fp) != CERTA_OK) {
+        if (a->verbose) fprintf(stderr, "* tls-alpn-01: no usable ClientHello: dropped\n");
+        return;
+    }
+    const alpn_identity *id = by_sni(a, fp.server_name);
+    bool ok = id && offers_acme_tls(fp.alpn);
+    if (a->verbose)
+        fprintf(stderr, "* tls-alpn-01: ClientHello for '%s' offering '%s': %s\n", fp.server_name,
+                fp.alpn,
+                ok    ? "answered"
+                : !id ? "dropped (not one of our identifiers)"
+                      : "dropped (no acme-tls/1)");
+    if (!ok) return;
+    certa_conn *conn = certa_server_new(id->cfg);
+    if (!conn) return;
+    size_t off = 0;
+    while (!certa_conn_failed(conn) && !certa_conn_handshake_done(conn)) {
+        while (off < got) {
+            size_t used = 0;
+            if (certa_conn_recv(conn, buf + off, got - off, &used) != CERTA_OK || !used) break;
+            off += used;
+        }
+        if (off >= got) off = got = 0;
         const uint8_t *out;
         size_t pending = certa_conn_outgoing(conn, &out);
+        int64_t left = deadline - cli_now_ms();
+        if (left <= 0 || certa_conn_failed(conn) || certa_conn_handshake_done(conn)) break;
         struct pollfd p = {.fd = cfd, .events = POLLIN | (pending ? POLLOUT : 0)};
         if (poll(&p, 1, (int)left) <= 0) continue;
         if (pending && (p.revents & POLLOUT)) {
             ssize_t w = send(cfd, out, pending, MSG_NOSIGNAL);
-            if (w > 0) certa_conn_outgoing_done(conn, (size_t)w);
-            else if (w < 0 && errno != EAGAIN && errno != EINTR) break;
+            if (w > 0)
+                certa_conn_outgoing_done(conn, (size_t)w);
+            else if (w < 0 && errno != EAGAIN && errno != EINTR)
+                break;
         }
-        if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
-        ssize_t r = recv(cfd, buf, sizeof buf, 0);
-        if (r == 0) break;
-        if (r < 0) {
-            if (errno == EAGAIN || errno == EINTR) continue;
-            break;
-        }
-        for (size_t off = 0; off < (size_t)r;) {
-            size_t used = 0;
-            if (certa_conn_recv(conn, buf + off, (size_t)r - off, &used) != CERTA_OK || !used) break;
-            off += used;
-        }
-        certa_fingerprint fp;
-        if (!checked && certa_conn_client_fingerprint(conn, 0, &fp) == CERTA_OK) {
-            checked = true;
-            refused = !offers_acme_tls(fp.alpn);
-            if (a->verbose)
-                fprintf(stderr, "* tls-alpn-01: ClientHello for '%s' offering '%s': %s\n",
-                        fp.server_name, fp.alpn, refused ? "dropped (no acme-tls/1)" : "answered");
+        if (got == 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t r = recv(cfd, buf, sizeof buf, 0);
+            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) break;
+            if (r > 0) got = (size_t)r;
         }
     }
-    if (!refused && !certa_conn_failed(conn)) certa_fd_flush(conn, cfd);
+    certa_fd_flush(conn, cfd); /* the last flight, or the alert */
     certa_conn_free(conn);
 }
 
@@ -119,7 +179,9 @@ static void alpn_stop(challenge_responder *r) {
     if (a->fd >= 0) close(a->fd);
     if (a->stop_pipe[0] >= 0) close(a->stop_pipe[0]);
     if (a->stop_pipe[1] >= 0) close(a->stop_pipe[1]);
-    certa_config_free(a->cfg);
+    for (size_t i = 0; i < a->n; i++)
+        certa_config_free(a->ids[i].cfg);
+    free(a->ids);
     free(a);
 }
 
@@ -167,6 +229,28 @@ static int validation_identity(const acme_token *t, char **cert_pem, size_t *cer
     return rc;
 }
 
+/* "1.0.0.127.in-addr.arpa" / the ip6.arpa nibbles (RFC 8738 §6). */
+static bool reverse_name(const char *ip_text, char *out, size_t cap) {
+    x509_ip ip;
+    if (!x509_parse_ip(ip_text, &ip) || cap < 80) return false;
+    size_t n = 0;
+    out[0] = 0;
+    if (ip.len == 4) {
+        snprintf(out, cap, "%u.%u.%u.%u.in-addr.arpa", ip.addr[3], ip.addr[2], ip.addr[1],
+                 ip.addr[0]);
+        return true;
+    }
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--) {
+        out[n++] = hex[ip.addr[i] & 15];
+        out[n++] = '.';
+        out[n++] = hex[ip.addr[i] >> 4];
+        out[n++] = '.';
+    }
+    snprintf(out + n, cap - n, "ip6.arpa");
+    return true;
+}
+
 challenge_responder *challenge_tls_alpn_start(const challenge_opts *o, const acme_token *t,
                                               size_t n, char *why, size_t cap) {
     alpn_responder *a = calloc(1, sizeof *a);
@@ -177,34 +261,39 @@ challenge_responder *challenge_tls_alpn_start(const challenge_opts *o, const acm
     a->base.stop = alpn_stop;
     a->fd = a->stop_pipe[0] = a->stop_pipe[1] = -1;
     a->verbose = o->verbose;
-    a->cfg = certa_config_new();
-    int r = a->cfg ? certa_config_set_alpn(a->cfg, ACME_TLS_ALPN) : CERTA_E_NOMEM;
-    if (r == CERTA_OK) {
-        certa_config_set_versions(a->cfg, CERTA_TLS12, CERTA_TLS13);
-        certa_config_set_client_fingerprints(a->cfg, true);
-        certa_config_set_cert_compression(a->cfg, "off");
-    }
+    a->ids = calloc(n ? n : 1, sizeof *a->ids);
+    int r = a->ids ? CERTA_OK : CERTA_E_NOMEM;
+    const char *detail = "";
     for (size_t i = 0; i < n && r == CERTA_OK; i++) {
+        alpn_identity *id = &a->ids[i];
+        if (t[i].is_ip) {
+            if (!reverse_name(t[i].ident, id->sni, sizeof id->sni)) {
+                r = CERTA_E_INVALID_ARGUMENT;
+                break;
+            }
+        } else {
+            snprintf(id->sni, sizeof id->sni, "%s", t[i].ident);
+        }
+        a->n = i + 1;
+        id->cfg = certa_config_new();
+        r = id->cfg ? certa_config_set_alpn(id->cfg, ACME_TLS_ALPN) : CERTA_E_NOMEM;
+        if (r == CERTA_OK) certa_config_set_cert_compression(id->cfg, "off");
         char *cert, *key;
         size_t cl, kl;
-        if (validation_identity(&t[i], &cert, &cl, &key, &kl) != 0) {
+        if (r == CERTA_OK && validation_identity(&t[i], &cert, &cl, &key, &kl) != 0)
             r = CERTA_E_INTERNAL;
-            break;
+        else if (r == CERTA_OK) {
+            r = certa_config_set_cert_chain_pem(id->cfg, cert, cl);
+            if (r == CERTA_OK) r = certa_config_set_private_key_pem(id->cfg, key, kl);
+            crypto_zero(key, kl);
+            free(key);
+            free(cert);
         }
-        if (i == 0) {
-            r = certa_config_set_cert_chain_pem(a->cfg, cert, cl);
-            if (r == CERTA_OK) r = certa_config_set_private_key_pem(a->cfg, key, kl);
-        } else {
-            r = certa_config_add_identity_pem(a->cfg, cert, cl, key, kl);
-        }
-        crypto_zero(key, kl);
-        free(key);
-        free(cert);
+        if (r != CERTA_OK && id->cfg) detail = certa_config_error_text(id->cfg);
     }
     if (r != CERTA_OK) {
         snprintf(why, cap, "tls-alpn-01: cannot make the validation certificates: %s",
-                 a->cfg && *certa_config_error_text(a->cfg) ? certa_config_error_text(a->cfg)
-                                                           : certa_error_text(r));
+                 *detail ? detail : certa_error_text(r));
         alpn_stop(&a->base);
         return NULL;
     }
