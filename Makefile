@@ -71,7 +71,7 @@ $(BUILD)/certa: $(TOOL_OBJ) $(BUILD)/libcerta.a
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJ) $(BUILD)/libcerta.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(BUILD)/libcerta.a $(LDLIBS) -lssl
+	$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(BUILD)/libcerta.a $(LDLIBS) -lssl -lcjson
 
 # make install [PREFIX=/usr/local] [LIBDIR=PREFIX/lib] [DESTDIR=]: the header,
 # libcerta.a, libcerta.so.VERSION with its links, certa.pc (pkg-config), the

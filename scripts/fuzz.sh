@@ -59,7 +59,7 @@ for src in "${targets[@]}"; do
   artifacts=$BUILD/artifacts/$name
   mkdir -p "$(dirname "$bin")" "$work" "$artifacts"
   if ! $CC -std=c11 -g -O1 -fno-omit-frame-pointer $SAN_LINK $CPPFLAGS -Wall -Wextra -Werror \
-      "$src" -o "$bin" $BUILD/libcerta.a -lcrypto -lz -lbrotlienc -lbrotlidec -lpthread; then
+      "$src" -o "$bin" $BUILD/libcerta.a -lcrypto -lz -lbrotlienc -lbrotlidec -lpthread -lcjson; then
     echo "fuzz: $name: build failed" >&2
     failed+=("$name")
     continue

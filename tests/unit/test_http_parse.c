@@ -1,8 +1,10 @@
 /* The HTTP/1.x heads of the OCSP responder and the OCSP/CRL fetchers
  * (tools/http/http_parse.c, compiled in): what a well-formed request and answer
- * give, where a head is not complete yet, and every refusal (chunked,
- * conflicting or oversized lengths, bad request and status lines, folded
- * or unterminated headers, a head over HTTP_HEAD_MAX). */
+ * give, where a head is not complete yet, and every refusal (chunked
+ * requests, other transfer codings, chunked with a length, conflicting or
+ * oversized lengths, bad request and status lines, folded or unterminated
+ * headers, a head over HTTP_HEAD_MAX); chunked answer bodies (the ACME
+ * client's) and field values. */
 #include "../../tools/http/http_parse.c"
 #include "testlib.h"
 
@@ -73,13 +75,71 @@ static void test_answers(void) {
     CHECK(ans("HTTP/1.1 2000 OK\r\n\r\n", &h) == -1, "a four-digit status is refused");
     CHECK(ans("HTTP/1.1111111111111\r\n\r\n", &h) == -1, "digits instead of a status line");
     CHECK(ans("ICY 200 OK\r\n\r\n", &h) == -1, "not HTTP");
-    CHECK(ans("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", &h) == -1,
-          "a chunked answer is refused");
+    CHECK(ans("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", &h) == 1 && h.chunked &&
+              !h.has_length,
+          "a chunked answer is taken (and says so)");
+    CHECK(ans("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", &h) == -1,
+          "another transfer coding is refused");
+    CHECK(ans("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", &h) ==
+              -1,
+          "chunked and Content-Length together are refused (smuggling)");
+    CHECK(ans("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", &h) ==
+              -1,
+          "... in either order");
+    CHECK(ans("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+              &h) == -1,
+          "Transfer-Encoding twice is refused");
     CHECK(ans("HTTP/1.1 200 OK\r\n", &h) == 0, "an answer head not complete yet");
+}
+
+static int dechunk(const char *text, size_t max, char *out, size_t *n, size_t *used) {
+    return http_dechunk((const uint8_t *)text, strlen(text), max, (uint8_t *)out, n, used);
+}
+
+static void test_chunked(void) {
+    char out[64];
+    size_t n, used;
+    const char *body = "4\r\nWiki\r\n6;ext=1\r\npedia \r\nE\r\nin \r\n\r\nchunks.\r\n0\r\n\r\nNEXT";
+    CHECK(dechunk(body, sizeof out, out, &n, &used) == 1 && n == 24 &&
+              !memcmp(out, "Wikipedia in \r\n\r\nchunks.", 24) && used == strlen(body) - 4,
+          "chunked: sizes in hex, an extension ignored, the end found before what follows");
+    CHECK(dechunk("4\r\nWi", sizeof out, out, &n, &used) == 0, "chunked: a chunk cut short: more needed");
+    CHECK(dechunk("4\r\nWiki\r\n0\r\n", sizeof out, out, &n, &used) == 0,
+          "chunked: no blank line after the last chunk yet: more needed");
+    CHECK(dechunk("4\r\nWiki\r\n0\r\nX-T: 1\r\n\r\n", sizeof out, out, &n, &used) == 1 && n == 4,
+          "chunked: a trailer field is skipped");
+    CHECK(dechunk("4\r\nWikiXX0\r\n\r\n", sizeof out, out, &n, &used) == -1,
+          "chunked: data longer than its size is refused");
+    CHECK(dechunk("zz\r\n", sizeof out, out, &n, &used) == -1, "chunked: a size that is not hex");
+    CHECK(dechunk("41\r\n", sizeof out, out, &n, &used) == -1,
+          "chunked: a chunk beyond the limit is refused before its data comes");
+    CHECK(dechunk("ffffffffffffffffff\r\n", sizeof out, out, &n, &used) == -1,
+          "chunked: a size that overflows is refused");
+    CHECK(dechunk("-1\r\n", sizeof out, out, &n, &used) == -1, "chunked: a negative size");
+}
+
+static void test_header_values(void) {
+    const char *head = "HTTP/1.1 201 Created\r\nreplay-nonce:  abc_-1 \r\nLocation: https://ca/o/1\r\n"
+                       "Retry-After: 3\r\n\r\n";
+    char v[32];
+    size_t hl = strlen(head);
+    CHECK(http_header_value((const uint8_t *)head, hl, "Replay-Nonce", v, sizeof v) &&
+              !strcmp(v, "abc_-1"),
+          "a field's value, any case, blanks trimmed");
+    CHECK(http_header_value((const uint8_t *)head, hl, "Location", v, sizeof v) &&
+              !strcmp(v, "https://ca/o/1"),
+          "Location");
+    CHECK(!http_header_value((const uint8_t *)head, hl, "Link", v, sizeof v), "an absent field");
+    CHECK(!http_header_value((const uint8_t *)head, hl, "Location", v, 8),
+          "a value longer than the buffer is not taken");
+    CHECK(!http_header_value((const uint8_t *)head, hl, "Replay", v, sizeof v),
+          "a prefix of a field name is not that field");
 }
 
 int main(void) {
     test_requests();
     test_answers();
+    test_chunked();
+    test_header_values();
     TEST_EXIT();
 }

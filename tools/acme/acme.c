@@ -270,10 +270,18 @@ static int open_account(const acme_opts *o, const char *key_path, bool create, b
         return -1;
     c->key = *key;
     acme_account_opts ao = o->account;
-    ao.only_existing = only_existing;
     acme_status st;
     bool new_account;
-    if (acme_account_register(c, &ao, &st, &new_account, why, cap) != 0) return -1;
+    /* A key seen before may have its account: look it up first, so that
+     * later runs need no --agree-tos or EAB again. */
+    ao.only_existing = !created || only_existing;
+    int r = acme_account_register(c, &ao, &st, &new_account, why, cap);
+    if (r != 0 && !only_existing && ao.only_existing &&
+        !strcmp(c->last_problem, "urn:ietf:params:acme:error:accountDoesNotExist")) {
+        ao.only_existing = false;
+        r = acme_account_register(c, &ao, &st, &new_account, why, cap);
+    }
+    if (r != 0) return -1;
     if (st != ACME_STATUS_VALID) {
         snprintf(why, cap, "the account %s is %s", c->kid, acme_status_name(st));
         return -1;

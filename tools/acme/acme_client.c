@@ -1,5 +1,4 @@
 /* ACME transport: directory, nonces, signed POSTs, polling (acme_client.h). */
-#define _XOPEN_SOURCE 700 /* strptime for Retry-After dates */
 #include "acme/acme_client.h"
 
 #include "acme/jws.h"
@@ -13,18 +12,6 @@
 #include <time.h>
 
 #define JOSE_JSON "application/jose+json"
-
-long acme_parse_retry_after(const char *v, int64_t now) {
-    char *end;
-    long s = strtol(v, &end, 10);
-    if (end != v && *end == 0 && s >= 0) return s > 86400 ? 86400 : s;
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *rest = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (!rest || *rest) return -1;
-    int64_t t = (int64_t)timegm(&tm);
-    return t <= now ? 0 : (long)(t - now > 86400 ? 86400 : t - now);
-}
 
 /* Picks up Replay-Nonce, Location and Retry-After from an answer. */
 static void read_headers(acme_client *c, acme_reply *r) {
@@ -154,6 +141,7 @@ static char *signed_body(acme_client *c, const char *url, const char *payload, b
 
 int acme_post(acme_client *c, const char *url, const char *payload, bool use_jwk,
               const char *accept, acme_reply *r, char *why, size_t cap) {
+    c->last_problem[0] = 0;
     for (unsigned attempt = 0;; attempt++) {
         if (!c->nonce[0] && fetch_nonce(c, why, cap) != 0) return -1;
         char *body = signed_body(c, url, payload, use_jwk);
@@ -179,6 +167,7 @@ int acme_post(acme_client *c, const char *url, const char *payload, bool use_jwk
             acme_reply_free(r);
             continue; /* the answer carried a fresh nonce (or the next loop asks) */
         }
+        snprintf(c->last_problem, sizeof c->last_problem, "%s", type);
         char sentence[1024];
         acme_problem_sentence((const char *)r->http.body, r->http.body_len, r->status,
                               r->retry_after, sentence, sizeof sentence);

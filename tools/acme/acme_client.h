@@ -29,6 +29,7 @@ typedef struct acme_client {
     bool verbose;           /* "* POST URL: 201" lines on stderr */
     unsigned bad_nonces;    /* badNonce answers retried (for the summary and tests) */
     unsigned requests;
+    char last_problem[128]; /* the type of the last refusal, "" if none */
 } acme_client;
 
 typedef struct acme_reply {
@@ -63,8 +64,5 @@ int acme_poll(acme_client *c, const char *url, acme_status_fn status_of, acme_re
 /* The JSON value of the protected header's "jwk" member (canonical). */
 int acme_client_jwk(const acme_client *c, char *out, size_t cap);
 
-/* Seconds from a Retry-After value (delta-seconds or an HTTP-date), -1 if
- * it is neither. */
-long acme_parse_retry_after(const char *value, int64_t now);
 
 #endif

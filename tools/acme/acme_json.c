@@ -1,4 +1,5 @@
 /* ACME JSON objects (see acme_json.h). */
+#define _XOPEN_SOURCE 700 /* strptime for Retry-After dates */
 #include "acme/acme_json.h"
 
 #include <cjson/cJSON.h>
@@ -6,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define PROBLEM_PREFIX "urn:ietf:params:acme:error:"
 
@@ -18,14 +20,24 @@ static const char *str(const cJSON *o, const char *name) {
     return cJSON_IsString(v) && v->valuestring ? v->valuestring : NULL;
 }
 
+/* Text that may go into a request line or a header: no control
+ * characters (no header injection) and no spaces. */
+static bool printable(const char *s, bool url) {
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || (url && *p == ' ')) return false;
+    return true;
+}
+
+static bool url_ok(const char *s) {
+    return s && strlen(s) < ACME_URL_MAX && strncasecmp(s, "https://", 8) == 0 && printable(s, true);
+}
+
 /* Copies a string member; an https URL when url. false when absent, too
  * long or not a URL. */
 static bool take(const cJSON *o, const char *name, char *out, size_t cap, bool url) {
     const char *s = str(o, name);
-    if (!s || strlen(s) >= cap) return false;
-    if (url && strncasecmp(s, "https://", 8) != 0) return false;
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) return false; /* no header injection */
+    if (!s || strlen(s) >= cap || !printable(s, url)) return false;
+    if (url && !url_ok(s)) return false;
     strcpy(out, s);
     return true;
 }
@@ -108,8 +120,7 @@ int acme_parse_order(const char *json, size_t len, acme_order *ord, char *why, s
         r = 0;
         const cJSON *it;
         cJSON_ArrayForEach(it, az) {
-            if (!cJSON_IsString(it) || strlen(it->valuestring) >= ACME_URL_MAX ||
-                strncasecmp(it->valuestring, "https://", 8) != 0) {
+            if (!cJSON_IsString(it) || !url_ok(it->valuestring)) {
                 snprintf(why, cap, "an authorization URL of the order is not an https URL");
                 r = -1;
                 break;
@@ -286,4 +297,16 @@ void acme_problem_sentence(const char *json, size_t len, int http_status, long r
         add(out, cap, "; the server says retry after %s%s", ra, "");
     }
     cJSON_Delete(o);
+}
+
+long acme_parse_retry_after(const char *v, int64_t now) {
+    char *end;
+    long s = strtol(v, &end, 10);
+    if (end != v && *end == 0 && s >= 0) return s > 86400 ? 86400 : s;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *rest = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (!rest || *rest) return -1;
+    int64_t t = (int64_t)timegm(&tm);
+    return t <= now ? 0 : (long)(t - now > 86400 ? 86400 : t - now);
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define ACME_URL_MAX 1024
 #define ACME_MAX_IDENTIFIERS 100 /* Let's Encrypt's limit of names per order */
@@ -85,6 +86,10 @@ void acme_problem_sentence(const char *json, size_t len, int http_status, long r
 /* The problem's type ("urn:ietf:params:acme:error:badNonce") into out, ""
  * when the text is no problem document. */
 void acme_problem_type(const char *json, size_t len, char *out, size_t cap);
+
+/* Seconds from a Retry-After value (RFC 9110 §10.2.3: delta-seconds or an
+ * HTTP-date, against now), capped at a day; -1 if it is neither. */
+long acme_parse_retry_after(const char *value, int64_t now);
 
 /* Tokens are base64url (RFC 8555 §8.1): true when t is 16..128 of them
  * (safe as a file name and in a URL path). */

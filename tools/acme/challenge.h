@@ -11,8 +11,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "acme/acme_json.h"
+#include "wire/cursor.h"
 
 typedef struct acme_token {
     char ident[256]; /* the identifier's value: a DNS name or an IP literal */
@@ -46,6 +48,14 @@ challenge_responder *challenge_dns_start(const challenge_opts *o, const acme_tok
 static inline void challenge_stop(challenge_responder *r) {
     if (r) r->stop(r);
 }
+
+/* tls-alpn-01's listener reads the validator's ClientHello before any TLS
+ * engine sees it: the handshake message in the first record of buf
+ * (record header, then one whole ClientHello filling the record). 1 found
+ * (*msg is the message: type, length, body), 0 more bytes are needed, -1
+ * not a ClientHello taken here (challenge_hello.c, fuzzed). */
+#define CHALLENGE_HELLO_RECORD_MAX (16384 + 5)
+int challenge_first_client_hello(const uint8_t *buf, size_t len, cursor *msg);
 
 /* The dns-01 TXT value: base64url(SHA-256(key authorization)). */
 int challenge_dns_value(const char *key_authz, char out[64]);

@@ -32,7 +32,7 @@
 
 #define ACME_TLS_ALPN "acme-tls/1"
 
-#define RECORD_MAX (16384 + 5)
+#define RECORD_MAX CHALLENGE_HELLO_RECORD_MAX
 
 typedef struct alpn_identity {
     certa_config *cfg;
@@ -62,26 +62,6 @@ static bool offers_acme_tls(const char *list) {
     return false;
 }
 
-/* The ClientHello message from the first record in buf (one whole
- * handshake message in one record): 1 found, 0 more bytes needed, -1 not a
- * ClientHello we take. */
-static int first_client_hello(const uint8_t *buf, size_t len, cursor *msg) {
-    cursor c, rec, body;
-    uint8_t type, hs_type;
-    uint16_t version;
-    uint32_t hs_len;
-    cur_init(&c, buf, len);
-    if (!cur_u8(&c, &type) || !cur_u16(&c, &version)) return len < 3 ? 0 : -1;
-    if (type != 22) return -1;
-    if (!cur_vec16(&c, &rec)) return len < RECORD_MAX ? 0 : -1;
-    body = rec;
-    if (!cur_u8(&body, &hs_type) || hs_type != 1 || !cur_u24(&body, &hs_len) ||
-        hs_len != body.len)
-        return -1;
-    *msg = rec;
-    return 1;
-}
-
 /* Which identity a validator's server_name asks for. */
 static const alpn_identity *by_sni(const alpn_responder *a, const char *sni) {
     for (size_t i = 0; i < a->n; i++)
@@ -103,7 +83,7 @@ static void answer_one(alpn_responder *a, int cfd) {
         ssize_t r = recv(cfd, buf + got, sizeof buf - got, 0);
         if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) return;
         if (r > 0) got += (size_t)r;
-        fr = first_client_hello(buf, got, &msg);
+        fr = challenge_first_client_hello(buf, got, &msg);
     }
     certa_fingerprint fp;
     if (fr != 1 || certa_fingerprint_client_hello(msg.data, msg.len, &fp) != CERTA_OK) {

@@ -271,6 +271,11 @@ int https_request(const https_client *c, const char *method, const char *url,
         snprintf(why, cap, "'%s' is not an https:// URL", url);
         return -1;
     }
+    for (const char *p = path; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f) { /* nothing may end the request line */
+            snprintf(why, cap, "the URL has a space or control character in its path");
+            return -1;
+        }
     int64_t deadline = cli_now_ms() + c->timeout_ms;
     int fd = http_connect(host, port, deadline, why, cap);
     if (fd < 0) return -1;
