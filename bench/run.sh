@@ -12,8 +12,9 @@
 # OpenSSL 3 turns "no tickets" alone into stateful tickets).
 # PROXY_SECONDS (per wrk run, default 5), PROXY_CONNS (wrk connections,
 # default 50), PROXY_ROUNDS (default 3, best kept per proxy),
-# BENCH_ONLY=speed|mem|replay|mlkem|proxy (one group). replay: the 0-RTT
+# BENCH_ONLY=speed|mem|replay|mlkem|acme|proxy (one group). replay: the 0-RTT
 # anti-replay store (bench_replay; REPLAY_HANDSHAKES, default 2000, for Redis).
+# acme: certa acme issue against Pebble (bench/acme_issue.sh).
 # mlkem: src/pq's ML-KEM (bench_mlkem) next to ../shared/peers/mlkem-anchor
 # (MLKEM_ANCHOR overrides; BoringSSL, mlkem-native C and AVX2), one line per
 # operation with ops/s and certa's ratio to each, then SHAKE128 vs EVP.
@@ -112,6 +113,10 @@ if [ -z "$only" ] || [ "$only" = mlkem ]; then
       }
     }' "$OUT/mlkem.certa" "$OUT/mlkem.anchor"
   "$OUT/bench_mlkem" shake
+fi
+# certa acme issue against Pebble on loopback, start to installed certificate.
+if [ -z "$only" ] || [ "$only" = acme ]; then
+  CERTA="$PWD/$BUILD/certa" bash bench/acme_issue.sh
 fi
 [ -z "$only" ] || [ "$only" = proxy ] || exit 0
 

@@ -179,7 +179,7 @@ int acme_post(acme_client *c, const char *url, const char *payload, bool use_jwk
 
 int acme_poll(acme_client *c, const char *url, acme_status_fn status_of, acme_reply *r,
               char *why, size_t cap) {
-    int64_t backoff = 250;
+    int64_t backoff = 100;
     for (;;) {
         if (acme_post(c, url, NULL, false, NULL, r, why, cap) != 0) return -1;
         acme_status s = status_of((const char *)r->http.body, r->http.body_len);

@@ -55,7 +55,7 @@ void acme_reply_free(acme_reply *r);
 
 /* POST-as-GET of url until the object's status is no longer pending or
  * processing (parse: the status of the body), waiting Retry-After or a
- * backoff of 0.25 s doubling to 4 s between tries, within the deadline.
+ * backoff of 0.1 s doubling to 4 s between tries, within the deadline.
  * 0 with *r the last answer, or -1 with why. */
 typedef acme_status (*acme_status_fn)(const char *body, size_t len);
 int acme_poll(acme_client *c, const char *url, acme_status_fn status_of, acme_reply *r,
