@@ -74,10 +74,10 @@ else
 fi
 
 mkdir -p "$T_TMP/webroot"
-bg "$T_TMP/webroot.log" python3 -m http.server --bind 127.0.0.1 --directory "$T_TMP/webroot" \
+bg "$T_TMP/webroot.log" python3 -u -m http.server --bind 127.0.0.1 --directory "$T_TMP/webroot" \
   "$PEBBLE_HTTP_PORT"
 WEB_PID=$BG_PID
-for _ in $(seq 50); do port_in_use "$PEBBLE_HTTP_PORT" && break; sleep 0.1; done
+wait_for "$T_TMP/webroot.log" '^Serving HTTP' 15
 issue webroot --domain webroot.certa.test --challenge http-01 --webroot "$T_TMP/webroot" \
   --out "$T_TMP/webroot-out" --agree-tos
 if [ $RC -eq 0 ] && chain_ok "$T_TMP/webroot-out" webroot.certa.test &&
