@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* The whole input as a chunked body, into a buffer of exactly max. */
         size_t max = 256, n = 0, used = 0;
         uint8_t *out = malloc(max);
-        if (out && http_dechunk(buf, cuts[k], max, out, &n, &used) == 1 && (n > max || used > cuts[k]))
+        if (out && http_dechunk(buf, cuts[k], max, out, &n, &used) == 1 &&
+            (n > max || used > cuts[k]))
             abort();
         free(out);
     }

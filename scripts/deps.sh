@@ -18,7 +18,8 @@ if [ "${1:-}" != demo ]; then
                 # fingerprint.sh: captures for certa fingerprint, JA3 to compare
          tcpdump # fingerprint.sh: a second capture, Linux cooked v2 (-i any -y LINUX_SLL2)
          python3-cryptography python3-jsonschema # diagnose.sh: broken certificates, the schema
-         testssl.sh) # tests/slow/diagnose_testssl.sh: an independent second opinion
+         testssl.sh # tests/slow/diagnose_testssl.sh: an independent second opinion
+         pebble) # the ACME test CA (and pebble-challtestsrv) for certa acme
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -251,8 +251,8 @@ static void put_cert_extensions(builder *b, const x509_issue_params *p,
     /* id-pe-acmeIdentifier (1.3.6.1.5.5.7.1.31), critical: Authorization ::=
      * OCTET STRING (SIZE (32)) (RFC 8737 §3). */
     if (p->acme_identifier) {
-        static const uint8_t oid_acme_identifier[] = {0x2b, 0x06, 0x01, 0x05, 0x05,
-                                                      0x07, 0x01, 0x1f};
+        static const uint8_t oid_acme_identifier[] = {0x2b, 0x06, 0x01, 0x05,
+                                                      0x05, 0x07, 0x01, 0x1f};
         bld_init_alloc(&v, 40);
         der_put_octet_string(&v, p->acme_identifier, 32);
         put_ext(b, oid_acme_identifier, sizeof oid_acme_identifier, true, &v);

@@ -32,7 +32,8 @@ static crypto_key *rfc7515_a3_key(void) {
 static void test_jws(void) {
     char out[128];
     uint8_t raw[64];
-    CHECK(b64url_encode((const uint8_t *)"\xfb\xff", 2, out, sizeof out) == 3 && !strcmp(out, "-_8"),
+    CHECK(b64url_encode((const uint8_t *)"\xfb\xff", 2, out, sizeof out) == 3 &&
+              !strcmp(out, "-_8"),
           "base64url: '-' and '_', no padding");
     CHECK(b64url_decode("-_8", 3, raw, sizeof raw) == 2 && raw[0] == 0xfb && raw[1] == 0xff,
           "base64url decodes back");
@@ -40,8 +41,9 @@ static void test_jws(void) {
     CHECK(b64url_decode("abcde", 5, raw, sizeof raw) < 0, "an impossible length is refused");
 
     /* RFC 7515 A.1: HS256, exact bytes of the protected header (with CRLF). */
-    static const char a1_key[] = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hc"
-                                 "gUuTwjAzZr1Z9CAow";
+    static const char a1_key[] =
+        "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hc"
+        "gUuTwjAzZr1Z9CAow";
     uint8_t key[64];
     int kl = b64url_decode(a1_key, strlen(a1_key), key, sizeof key);
     char *hs = jws_sign_hs256(key, (size_t)kl, "{\"typ\":\"JWT\",\r\n \"alg\":\"HS256\"}",
@@ -56,13 +58,15 @@ static void test_jws(void) {
     crypto_key *a3 = rfc7515_a3_key();
     char jwk[JWS_JWK_MAX];
     CHECK(a3 && jws_jwk(a3, jwk, sizeof jwk) == 0 &&
-              !strcmp(jwk, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV7"
-                           "6e8Tus9uPHvRVEU\",\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}"),
+              !strcmp(jwk,
+                      "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV7"
+                      "6e8Tus9uPHvRVEU\",\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}"),
           "the canonical JWK of RFC 7515 A.3's key (RFC 7638 member order)");
     const char *input = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0"
                         "dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
-    const char *sig = "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3"
-                      "-Kg6NU1Q";
+    const char *sig =
+        "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3"
+        "-Kg6NU1Q";
     CHECK(b64url_decode(sig, strlen(sig), raw, sizeof raw) == 64 && a3 &&
               jws_verify_es256(a3, input, raw) == 0,
           "RFC 7515 A.3 ES256 signature verifies (R||S to DER)");
@@ -72,12 +76,15 @@ static void test_jws(void) {
 
     /* RFC 7638 §3.1: the thumbprint of its RSA example, canonical text. */
     char tp[JWS_THUMBPRINT_LEN + 1];
-    const char *rsa_jwk =
-        "{\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":\"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx"
-        "4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArw"
-        "l93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn"
-        "1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-"
-        "kEgU8awapJzKnqDKgw\"}";
+    const char *rsa_jwk = "{\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":"
+                          "\"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx"
+                          "4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_"
+                          "2W-5JsGY4Hc5n9yBXArw"
+                          "l93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_"
+                          "FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn"
+                          "1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_"
+                          "xBniIqbw0Ls1jF44-csFCur-"
+                          "kEgU8awapJzKnqDKgw\"}";
     CHECK(jws_thumbprint_of_jwk(rsa_jwk, tp) == 0 &&
               !strcmp(tp, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"),
           "RFC 7638 3.1 thumbprint");
@@ -90,7 +97,8 @@ static void test_jws(void) {
                *s = o ? str(o, "signature") : NULL;
     char si[256];
     snprintf(si, sizeof si, "%s.%s", p ? p : "", y ? y : "");
-    CHECK(s && b64url_decode(s, strlen(s), raw, sizeof raw) == 64 && jws_verify_es256(k, si, raw) == 0,
+    CHECK(s && b64url_decode(s, strlen(s), raw, sizeof raw) == 64 &&
+              jws_verify_es256(k, si, raw) == 0,
           "ES256 sign then verify (flattened JSON, 64-byte R||S)");
     char *empty = k ? jws_sign_es256(k, "{\"alg\":\"ES256\"}", NULL) : NULL;
     CHECK(empty && strstr(empty, "\"payload\":\"\""), "POST-as-GET: the payload is empty");
@@ -115,38 +123,45 @@ static void test_jws(void) {
 static void test_json(void) {
     acme_directory d;
     char why[256];
-    const char *dir = "{\"newNonce\":\"https://ca/n\",\"newAccount\":\"https://ca/a\",\"newOrder\":"
-                      "\"https://ca/o\",\"revokeCert\":\"https://ca/r\",\"keyChange\":\"https://ca/k\","
-                      "\"meta\":{\"termsOfService\":\"https://ca/tos\",\"externalAccountRequired\":true}}";
+    const char *dir =
+        "{\"newNonce\":\"https://ca/n\",\"newAccount\":\"https://ca/a\",\"newOrder\":"
+        "\"https://ca/o\",\"revokeCert\":\"https://ca/r\",\"keyChange\":\"https://ca/k\","
+        "\"meta\":{\"termsOfService\":\"https://ca/tos\",\"externalAccountRequired\":true}}";
     CHECK(acme_parse_directory(dir, strlen(dir), &d, why, sizeof why) == 0 &&
               !strcmp(d.new_order, "https://ca/o") && !strcmp(d.key_change, "https://ca/k") &&
               !strcmp(d.terms_of_service, "https://ca/tos") && d.eab_required,
           "directory: URLs, terms, externalAccountRequired");
-    const char *plain = "{\"newNonce\":\"http://ca/n\",\"newAccount\":\"https://ca/a\",\"newOrder\":\"x\"}";
+    const char *plain =
+        "{\"newNonce\":\"http://ca/n\",\"newAccount\":\"https://ca/a\",\"newOrder\":\"x\"}";
     CHECK(acme_parse_directory(plain, strlen(plain), &d, why, sizeof why) != 0 &&
               strstr(why, "newNonce"),
           "directory: an http:// URL is refused (%s)", why);
-    const char *crlf = "{\"newNonce\":\"https://ca/n\\r\\nX: y\",\"newAccount\":\"https://a\",\"newOrder\":\"https://o\"}";
+    const char *crlf = "{\"newNonce\":\"https://ca/n\\r\\nX: "
+                       "y\",\"newAccount\":\"https://a\",\"newOrder\":\"https://o\"}";
     CHECK(acme_parse_directory(crlf, strlen(crlf), &d, why, sizeof why) != 0,
           "directory: a URL with CR LF (header injection) is refused");
     CHECK(acme_parse_directory("[1]", 3, &d, why, sizeof why) != 0, "directory: not an object");
 
     acme_order ord;
-    const char *order = "{\"status\":\"valid\",\"authorizations\":[\"https://ca/z/1\",\"https://ca/z/2\"],"
-                        "\"finalize\":\"https://ca/f\",\"certificate\":\"https://ca/c\"}";
+    const char *order =
+        "{\"status\":\"valid\",\"authorizations\":[\"https://ca/z/1\",\"https://ca/z/2\"],"
+        "\"finalize\":\"https://ca/f\",\"certificate\":\"https://ca/c\"}";
     CHECK(acme_parse_order(order, strlen(order), &ord, why, sizeof why) == 0 &&
               ord.status == ACME_STATUS_VALID && ord.n_authz == 2 &&
               !strcmp(ord.authz[1], "https://ca/z/2") && !strcmp(ord.certificate, "https://ca/c"),
           "order: status, authorizations, finalize, certificate");
     acme_order_free(&ord);
-    const char *nocert = "{\"status\":\"valid\",\"authorizations\":[],\"finalize\":\"https://ca/f\"}";
+    const char *nocert =
+        "{\"status\":\"valid\",\"authorizations\":[],\"finalize\":\"https://ca/f\"}";
     CHECK(acme_parse_order(nocert, strlen(nocert), &ord, why, sizeof why) != 0,
           "order: valid without a certificate URL is refused");
-    const char *badaz = "{\"status\":\"pending\",\"authorizations\":[7],\"finalize\":\"https://ca/f\"}";
+    const char *badaz =
+        "{\"status\":\"pending\",\"authorizations\":[7],\"finalize\":\"https://ca/f\"}";
     CHECK(acme_parse_order(badaz, strlen(badaz), &ord, why, sizeof why) != 0,
           "order: a non-string authorization is refused");
-    const char *inv = "{\"status\":\"invalid\",\"authorizations\":[],\"finalize\":\"https://ca/f\","
-                      "\"error\":{\"type\":\"urn:ietf:params:acme:error:caa\",\"detail\":\"CAA forbids\"}}";
+    const char *inv =
+        "{\"status\":\"invalid\",\"authorizations\":[],\"finalize\":\"https://ca/f\","
+        "\"error\":{\"type\":\"urn:ietf:params:acme:error:caa\",\"detail\":\"CAA forbids\"}}";
     CHECK(acme_parse_order(inv, strlen(inv), &ord, why, sizeof why) == 0 &&
               ord.status == ACME_STATUS_INVALID && strstr(ord.error, "CAA forbids") &&
               strstr(ord.error, "error:caa"),
@@ -154,28 +169,31 @@ static void test_json(void) {
     acme_order_free(&ord);
 
     acme_authz az;
-    const char *authz = "{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\",\"value\":\"a.test\"},"
-                        "\"challenges\":[{\"type\":\"http-01\",\"url\":\"https://ca/c/1\",\"token\":"
-                        "\"../../etc/passwd-aaaaaaaaaaaaaa\"},{\"type\":\"dns-01\",\"url\":\"https://ca/c/2\","
-                        "\"token\":\"DGyRejmCefe7v4NfDGDKfA_0123456789\"},{\"type\":\"x\"}],\"wildcard\":true}";
+    const char *authz =
+        "{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\",\"value\":\"a.test\"},"
+        "\"challenges\":[{\"type\":\"http-01\",\"url\":\"https://ca/c/1\",\"token\":"
+        "\"../../etc/passwd-aaaaaaaaaaaaaa\"},{\"type\":\"dns-01\",\"url\":\"https://ca/c/2\","
+        "\"token\":\"DGyRejmCefe7v4NfDGDKfA_0123456789\"},{\"type\":\"x\"}],\"wildcard\":true}";
     CHECK(acme_parse_authz(authz, strlen(authz), &az, why, sizeof why) == 0 && az.wildcard &&
               !strcmp(az.id_value, "a.test") && az.n_challenges == 2 &&
               az.challenges[0].token[0] == 0 &&
               !strcmp(az.challenges[1].token, "DGyRejmCefe7v4NfDGDKfA_0123456789"),
           "authz: a token with '/' or '.' is not taken (it becomes a file name); a challenge "
           "without a url is skipped");
-    const char *email = "{\"status\":\"pending\",\"identifier\":{\"type\":\"email\",\"value\":\"a\"},"
-                        "\"challenges\":[]}";
+    const char *email =
+        "{\"status\":\"pending\",\"identifier\":{\"type\":\"email\",\"value\":\"a\"},"
+        "\"challenges\":[]}";
     CHECK(acme_parse_authz(email, strlen(email), &az, why, sizeof why) != 0,
           "authz: an identifier other than dns or ip is refused");
 }
 
 static void test_problems(void) {
     char out[1024];
-    const char *rl = "{\"type\":\"urn:ietf:params:acme:error:rateLimited\",\"detail\":\"too many "
-                     "certificates\",\"subproblems\":[{\"type\":\"urn:ietf:params:acme:error:"
-                     "rejectedIdentifier\",\"detail\":\"no\\nway\",\"identifier\":{\"type\":\"dns\","
-                     "\"value\":\"b.test\"}}]}";
+    const char *rl =
+        "{\"type\":\"urn:ietf:params:acme:error:rateLimited\",\"detail\":\"too many "
+        "certificates\",\"subproblems\":[{\"type\":\"urn:ietf:params:acme:error:"
+        "rejectedIdentifier\",\"detail\":\"no\\nway\",\"identifier\":{\"type\":\"dns\","
+        "\"value\":\"b.test\"}}]}";
     acme_problem_sentence(rl, strlen(rl), 429, 3600, out, sizeof out);
     CHECK(strstr(out, "too many certificates (urn:ietf:params:acme:error:rateLimited, HTTP 429)") &&
               strstr(out, "for b.test: no way (urn:ietf:params:acme:error:rejectedIdentifier)") &&
@@ -189,7 +207,8 @@ static void test_problems(void) {
     char small[24];
     acme_problem_sentence(rl, strlen(rl), 429, 3600, small, sizeof small);
     CHECK(strlen(small) < sizeof small, "a short buffer is cut, never overrun");
-    CHECK(acme_parse_retry_after("120", 0) == 120 && acme_parse_retry_after("99999999", 0) == 86400 &&
+    CHECK(acme_parse_retry_after("120", 0) == 120 &&
+              acme_parse_retry_after("99999999", 0) == 86400 &&
               acme_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111717) == 60 &&
               acme_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111800) == 0 &&
               acme_parse_retry_after("soon", 0) == -1 && acme_parse_retry_after("-5", 0) == -1,
@@ -265,7 +284,8 @@ static void test_acme_identifier(void) {
     ASN1_OCTET_STRING *v = e ? X509_EXTENSION_get_data(e) : NULL;
     /* extnValue = DER of OCTET STRING (32 bytes) */
     bool ok = v && ASN1_STRING_length(v) == 34 && ASN1_STRING_get0_data(v)[0] == 0x04 &&
-              ASN1_STRING_get0_data(v)[1] == 32 && !memcmp(ASN1_STRING_get0_data(v) + 2, digest, 32);
+              ASN1_STRING_get0_data(v)[1] == 32 &&
+              !memcmp(ASN1_STRING_get0_data(v) + 2, digest, 32);
     CHECK(e && X509_EXTENSION_get_critical(e) && ok,
           "tls-alpn-01 certificate: critical id-pe-acmeIdentifier holding the SHA-256 (RFC 8737)");
     ASN1_OBJECT_free(oid);

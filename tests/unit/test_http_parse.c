@@ -103,7 +103,8 @@ static void test_chunked(void) {
     CHECK(dechunk(body, sizeof out, out, &n, &used) == 1 && n == 24 &&
               !memcmp(out, "Wikipedia in \r\n\r\nchunks.", 24) && used == strlen(body) - 4,
           "chunked: sizes in hex, an extension ignored, the end found before what follows");
-    CHECK(dechunk("4\r\nWi", sizeof out, out, &n, &used) == 0, "chunked: a chunk cut short: more needed");
+    CHECK(dechunk("4\r\nWi", sizeof out, out, &n, &used) == 0,
+          "chunked: a chunk cut short: more needed");
     CHECK(dechunk("4\r\nWiki\r\n0\r\n", sizeof out, out, &n, &used) == 0,
           "chunked: no blank line after the last chunk yet: more needed");
     CHECK(dechunk("4\r\nWiki\r\n0\r\nX-T: 1\r\n\r\n", sizeof out, out, &n, &used) == 1 && n == 4,
@@ -119,8 +120,9 @@ static void test_chunked(void) {
 }
 
 static void test_header_values(void) {
-    const char *head = "HTTP/1.1 201 Created\r\nreplay-nonce:  abc_-1 \r\nLocation: https://ca/o/1\r\n"
-                       "Retry-After: 3\r\n\r\n";
+    const char *head =
+        "HTTP/1.1 201 Created\r\nreplay-nonce:  abc_-1 \r\nLocation: https://ca/o/1\r\n"
+        "Retry-After: 3\r\n\r\n";
     char v[32];
     size_t hl = strlen(head);
     CHECK(http_header_value((const uint8_t *)head, hl, "Replay-Nonce", v, sizeof v) &&

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypto/ca_crypto.h"
 #include "x509/issue.h"
@@ -42,57 +43,56 @@ typedef struct acme_opts {
 } acme_opts;
 
 static void acme_usage(FILE *out) {
-    fputs(
-        "usage: certa acme issue --directory URL --domain NAME [--domain NAME ...]\n"
-        "                        --challenge http-01|tls-alpn-01|dns-01 --out DIR --agree-tos\n"
-        "                        [options]\n"
-        "       certa acme revoke --directory URL --cert FILE --account-key FILE [--reason N]\n"
-        "       certa acme account --directory URL --account-key FILE [--agree-tos]\n"
-        "                          [--email ADDR] [--eab-kid KID --eab-hmac KEY] [--rollover]\n"
-        "\n"
-        "issue: obtains a certificate from an ACME CA (RFC 8555) and writes DIR/cert.pem\n"
-        "(the leaf, then the chain) and DIR/key.pem (mode 0600), each atomically, only\n"
-        "once the chain has been checked: the leaf is for the new key, and it validates\n"
-        "with certa's own path validation for every --domain against the CA's roots.\n"
-        "On any failure nothing in DIR changes.\n"
-        "\n"
-        "  --directory URL     the CA's ACME directory (https://)\n"
-        "  --ca-bundle FILE    trust anchors for the CA's HTTPS server (default: the\n"
-        "                      system bundle)\n"
-        "  --domain NAME       a DNS name or an IP address (repeatable; the first is the\n"
-        "                      subject CN)\n"
-        "  --challenge TYPE    http-01: answer on --http-port N (default 80), or write\n"
-        "                      the token into --webroot DIR; tls-alpn-01 (RFC 8737):\n"
-        "                      certa's TLS server answers acme-tls/1 on --tls-port N\n"
-        "                      (default 443); dns-01: --dns-hook CMD is run as\n"
-        "                      'CMD add|remove _acme-challenge.NAME VALUE'\n"
-        "  --listen ADDR       address the http-01/tls-alpn-01 listener binds (default\n"
-        "                      0.0.0.0)\n"
-        "  --out DIR           where cert.pem and key.pem go (created if missing)\n"
-        "  --key-type TYPE     the certificate's key: p256 (default), p384, rsa2048\n"
-        "  --chain-trust FILE  the CA's issuing roots (PEM) the chain must validate\n"
-        "                      against (default: the system bundle)\n"
-        "  --account-key FILE  the account key (EC P-256, ES256); created 0600 on first\n"
-        "                      use (default for issue: DIR/account.key)\n"
-        "  --agree-tos         agree to the CA's terms of service (required by most CAs)\n"
-        "  --email ADDR        contact address for the account\n"
-        "  --eab-kid KID --eab-hmac KEY  External Account Binding (RFC 8555 7.3.4):\n"
-        "                      the key id and base64url MAC key the CA gave you\n"
-        "  --timeout SEC       deadline for the whole run (default 300)\n"
-        "  --verbose           each request, answer status, poll and challenge on stderr\n"
-        "revoke:\n"
-        "  --cert FILE         the certificate (PEM; its first certificate is revoked)\n"
-        "  --reason N          CRLReason code (0 unspecified, 1 keyCompromise, 4\n"
-        "                      superseded, 5 cessationOfOperation, ...)\n"
-        "account:\n"
-        "  registers the account key (or finds its account) and prints the account URL;\n"
-        "  --rollover          replaces the account key with a new one (RFC 8555 7.3.5):\n"
-        "                      the new key is written to FILE.new first, moved over FILE\n"
-        "                      once the CA has accepted it\n"
-        "Errors from the CA are shown as a sentence with the problem type\n"
-        "(urn:ietf:params:acme:error:...). badNonce answers are retried, Retry-After is\n"
-        "honoured while polling.\n",
-        out);
+    fputs("usage: certa acme issue --directory URL --domain NAME [--domain NAME ...]\n"
+          "                        --challenge http-01|tls-alpn-01|dns-01 --out DIR --agree-tos\n"
+          "                        [options]\n"
+          "       certa acme revoke --directory URL --cert FILE --account-key FILE [--reason N]\n"
+          "       certa acme account --directory URL --account-key FILE [--agree-tos]\n"
+          "                          [--email ADDR] [--eab-kid KID --eab-hmac KEY] [--rollover]\n"
+          "\n"
+          "issue: obtains a certificate from an ACME CA (RFC 8555) and writes DIR/cert.pem\n"
+          "(the leaf, then the chain) and DIR/key.pem (mode 0600), each atomically, only\n"
+          "once the chain has been checked: the leaf is for the new key, and it validates\n"
+          "with certa's own path validation for every --domain against the CA's roots.\n"
+          "On any failure nothing in DIR changes.\n"
+          "\n"
+          "  --directory URL     the CA's ACME directory (https://)\n"
+          "  --ca-bundle FILE    trust anchors for the CA's HTTPS server (default: the\n"
+          "                      system bundle)\n"
+          "  --domain NAME       a DNS name or an IP address (repeatable; the first is the\n"
+          "                      subject CN)\n"
+          "  --challenge TYPE    http-01: answer on --http-port N (default 80), or write\n"
+          "                      the token into --webroot DIR; tls-alpn-01 (RFC 8737):\n"
+          "                      certa's TLS server answers acme-tls/1 on --tls-port N\n"
+          "                      (default 443); dns-01: --dns-hook CMD is run as\n"
+          "                      'CMD add|remove _acme-challenge.NAME VALUE'\n"
+          "  --listen ADDR       address the http-01/tls-alpn-01 listener binds (default\n"
+          "                      0.0.0.0)\n"
+          "  --out DIR           where cert.pem and key.pem go (created if missing)\n"
+          "  --key-type TYPE     the certificate's key: p256 (default), p384, rsa2048\n"
+          "  --chain-trust FILE  the CA's issuing roots (PEM) the chain must validate\n"
+          "                      against (default: the system bundle)\n"
+          "  --account-key FILE  the account key (EC P-256, ES256); created 0600 on first\n"
+          "                      use (default for issue: DIR/account.key)\n"
+          "  --agree-tos         agree to the CA's terms of service (required by most CAs)\n"
+          "  --email ADDR        contact address for the account\n"
+          "  --eab-kid KID --eab-hmac KEY  External Account Binding (RFC 8555 7.3.4):\n"
+          "                      the key id and base64url MAC key the CA gave you\n"
+          "  --timeout SEC       deadline for the whole run (default 300)\n"
+          "  --verbose           each request, answer status, poll and challenge on stderr\n"
+          "revoke:\n"
+          "  --cert FILE         the certificate (PEM; its first certificate is revoked)\n"
+          "  --reason N          CRLReason code (0 unspecified, 1 keyCompromise, 4\n"
+          "                      superseded, 5 cessationOfOperation, ...)\n"
+          "account:\n"
+          "  registers the account key (or finds its account) and prints the account URL;\n"
+          "  --rollover          replaces the account key with a new one (RFC 8555 7.3.5):\n"
+          "                      the new key is written to FILE.new first, moved over FILE\n"
+          "                      once the CA has accepted it\n"
+          "Errors from the CA are shown as a sentence with the problem type\n"
+          "(urn:ietf:params:acme:error:...). badNonce answers are retried, Retry-After is\n"
+          "honoured while polling.\n",
+          out);
 }
 
 static int parse_port(const char *v, const char *name, int *out) {
@@ -187,7 +187,8 @@ static int parse_args(int argc, char **argv, acme_opts *o) {
             continue;
         }
         if ((m = cli_opt(argc, argv, &i, "--http-port", &v)) != 0) {
-            if (m < 0 || parse_port(v, "--http-port", &o->responder.http_port)) return CLI_EXIT_USAGE;
+            if (m < 0 || parse_port(v, "--http-port", &o->responder.http_port))
+                return CLI_EXIT_USAGE;
             continue;
         }
         if ((m = cli_opt(argc, argv, &i, "--tls-port", &v)) != 0) {
@@ -307,8 +308,8 @@ static int cmd_issue(const acme_opts *o) {
     char *chain = NULL, *key_pem = NULL;
     size_t chain_len = 0, key_len = 0, count = 0;
     int rc = CLI_EXIT_FAIL;
-    if (open_account(o, o->account_key ? o->account_key : acct_path, true, false, &c, &account,
-                     why, sizeof why) != 0)
+    if (open_account(o, o->account_key ? o->account_key : acct_path, true, false, &c, &account, why,
+                     sizeof why) != 0)
         goto out;
     if (!(cert_key = key_generate(o->key_type))) {
         snprintf(why, sizeof why, "cannot generate the certificate key");
@@ -328,10 +329,31 @@ static int cmd_issue(const acme_opts *o) {
         snprintf(why, sizeof why, "cannot encode the certificate key");
         goto out;
     }
-    /* The key first: a reader that sees the new certificate finds its key. */
-    if (atomic_write_file(key_path, key_pem, key_len, 0600, why, sizeof why) != 0 ||
-        atomic_write_file(cert_path, chain, chain_len, 0644, why, sizeof why) != 0)
+    /* Both written (and fsynced) beside their targets first, so that a
+     * failure leaves the installed pair as it was; then two renames, the
+     * key first: a reader that sees the new certificate finds its key.
+     * (certa renew will swap a directory instead, in one rename.) */
+    char key_new[4200], cert_new[4200];
+    snprintf(key_new, sizeof key_new, "%s.new", key_path);
+    snprintf(cert_new, sizeof cert_new, "%s.new", cert_path);
+    if (atomic_write_file(key_new, key_pem, key_len, 0600, why, sizeof why) != 0) goto out;
+    if (atomic_write_file(cert_new, chain, chain_len, 0644, why, sizeof why) != 0) {
+        unlink(key_new);
         goto out;
+    }
+    if (rename(key_new, key_path) != 0) {
+        snprintf(why, sizeof why, "cannot install %.900s: %s", key_path, strerror(errno));
+        unlink(key_new);
+        unlink(cert_new);
+        goto out;
+    }
+    if (rename(cert_new, cert_path) != 0) {
+        snprintf(why, sizeof why,
+                 "cannot install %.900s: %s (the new key is in place; the new certificate is "
+                 "%.900s)",
+                 cert_path, strerror(errno), cert_new);
+        goto out;
+    }
     char na[64], kd[32];
     cli_format_time(leaf.not_after, na, sizeof na);
     key_describe(cert_key, kd, sizeof kd);
@@ -404,8 +426,9 @@ static int cmd_account(const acme_opts *o) {
             goto out;
         }
         if (rename(new_path, o->account_key) != 0) {
-            snprintf(why, sizeof why, "the CA moved the account to the new key, but it could not "
-                                      "replace %.900s: it is in %.900s (%s)",
+            snprintf(why, sizeof why,
+                     "the CA moved the account to the new key, but it could not "
+                     "replace %.900s: it is in %.900s (%s)",
                      o->account_key, new_path, strerror(errno));
             goto out;
         }

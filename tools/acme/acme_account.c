@@ -65,8 +65,9 @@ crypto_key *acme_account_key_load(const char *path, bool create, bool *created, 
         return NULL;
     }
     if ((st.st_mode & 077) != 0)
-        fprintf(stderr, "certa: WARNING: the account key %s is readable by others (mode %03o): "
-                        "chmod 600 it\n",
+        fprintf(stderr,
+                "certa: WARNING: the account key %s is readable by others (mode %03o): "
+                "chmod 600 it\n",
                 path, (unsigned)(st.st_mode & 0777));
     return key;
 }
@@ -107,8 +108,9 @@ int acme_account_register(acme_client *c, const acme_account_opts *o, acme_statu
         return -1;
     }
     if (!o->only_existing && c->dir.eab_required && !o->eab_kid) {
-        snprintf(why, cap, "this CA requires External Account Binding: pass --eab-kid and "
-                           "--eab-hmac (from the CA's account page)");
+        snprintf(why, cap,
+                 "this CA requires External Account Binding: pass --eab-kid and "
+                 "--eab-hmac (from the CA's account page)");
         return -1;
     }
     cJSON *p = cJSON_CreateObject();
@@ -156,8 +158,9 @@ int acme_account_register(acme_client *c, const acme_account_opts *o, acme_statu
 
 int acme_account_rollover(acme_client *c, crypto_key *new_key, char *why, size_t cap) {
     if (!c->dir.key_change[0]) {
-        snprintf(why, cap, "the CA's directory has no keyChange URL: it does not support key "
-                           "rollover");
+        snprintf(why, cap,
+                 "the CA's directory has no keyChange URL: it does not support key "
+                 "rollover");
         return -1;
     }
     char old_jwk[JWS_JWK_MAX], new_jwk[JWS_JWK_MAX];

@@ -30,7 +30,8 @@ int acme_chain_check(const char *pem, size_t len, crypto_key *cert_key, const ch
     uint8_t *der[CERTA_MAX_PATH];
     size_t lens[CERTA_MAX_PATH], k = 0, pos = 0;
     int rc = -1, pr;
-    while (k < CERTA_MAX_PATH && (pr = pem_next(pem, len, &pos, "CERTIFICATE", &der[k], &lens[k])) == 1)
+    while (k < CERTA_MAX_PATH &&
+           (pr = pem_next(pem, len, &pos, "CERTIFICATE", &der[k], &lens[k])) == 1)
         k++;
     *count = k;
     certa_trust *trust = NULL;
@@ -48,13 +49,14 @@ int acme_chain_check(const char *pem, size_t len, crypto_key *cert_key, const ch
         goto out;
     }
     if (key_pin(cert_key, pin, sizeof pin) != 0 || strcmp(pin, leaf->spki_sha256) != 0) {
-        snprintf(why, cap, "the certificate the CA returned is for another key (%s, ours is %s): "
-                           "refused, nothing installed",
+        snprintf(why, cap,
+                 "the certificate the CA returned is for another key (%s, ours is %s): "
+                 "refused, nothing installed",
                  leaf->spki_sha256, pin);
         goto out;
     }
     trust = certa_trust_new();
-    int tr = !trust         ? CERTA_E_NOMEM
+    int tr = !trust       ? CERTA_E_NOMEM
              : trust_path ? certa_trust_load(trust, trust_path)
                           : certa_trust_load_system(trust);
     if (tr != CERTA_OK) {

@@ -163,7 +163,8 @@ int acme_post(acme_client *c, const char *url, const char *payload, bool use_jwk
         if (!strcmp(type, "urn:ietf:params:acme:error:badNonce") &&
             attempt < ACME_BAD_NONCE_RETRIES) {
             c->bad_nonces++;
-            if (c->verbose) fprintf(stderr, "* badNonce from %s: retrying with a fresh nonce\n", url);
+            if (c->verbose)
+                fprintf(stderr, "* badNonce from %s: retrying with a fresh nonce\n", url);
             acme_reply_free(r);
             continue; /* the answer carried a fresh nonce (or the next loop asks) */
         }
@@ -177,8 +178,8 @@ int acme_post(acme_client *c, const char *url, const char *payload, bool use_jwk
     }
 }
 
-int acme_poll(acme_client *c, const char *url, acme_status_fn status_of, acme_reply *r,
-              char *why, size_t cap) {
+int acme_poll(acme_client *c, const char *url, acme_status_fn status_of, acme_reply *r, char *why,
+              size_t cap) {
     int64_t backoff = 100;
     for (;;) {
         if (acme_post(c, url, NULL, false, NULL, r, why, cap) != 0) return -1;

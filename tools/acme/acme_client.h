@@ -58,11 +58,10 @@ void acme_reply_free(acme_reply *r);
  * backoff of 0.1 s doubling to 4 s between tries, within the deadline.
  * 0 with *r the last answer, or -1 with why. */
 typedef acme_status (*acme_status_fn)(const char *body, size_t len);
-int acme_poll(acme_client *c, const char *url, acme_status_fn status_of, acme_reply *r,
-              char *why, size_t cap);
+int acme_poll(acme_client *c, const char *url, acme_status_fn status_of, acme_reply *r, char *why,
+              size_t cap);
 
 /* The JSON value of the protected header's "jwk" member (canonical). */
 int acme_client_jwk(const acme_client *c, char *out, size_t cap);
-
 
 #endif

@@ -29,7 +29,8 @@ static bool printable(const char *s, bool url) {
 }
 
 static bool url_ok(const char *s) {
-    return s && strlen(s) < ACME_URL_MAX && strncasecmp(s, "https://", 8) == 0 && printable(s, true);
+    return s && strlen(s) < ACME_URL_MAX && strncasecmp(s, "https://", 8) == 0 &&
+           printable(s, true);
 }
 
 /* Copies a string member; an https URL when url. false when absent, too
@@ -43,7 +44,7 @@ static bool take(const cJSON *o, const char *name, char *out, size_t cap, bool u
 }
 
 const char *acme_status_name(acme_status s) {
-    static const char *names[] = {"unknown", "pending", "ready",       "processing", "valid",
+    static const char *names[] = {"unknown", "pending",     "ready",   "processing", "valid",
                                   "invalid", "deactivated", "expired", "revoked"};
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
 }
@@ -194,8 +195,7 @@ acme_status acme_json_status(const char *json, size_t len) {
     return s;
 }
 
-int acme_parse_account_status(const char *json, size_t len, acme_status *s, char *why,
-                              size_t cap) {
+int acme_parse_account_status(const char *json, size_t len, acme_status *s, char *why, size_t cap) {
     cJSON *o = parse(json, len);
     *s = cJSON_IsObject(o) ? status_of(o) : ACME_STATUS_UNKNOWN;
     cJSON_Delete(o);

@@ -58,7 +58,7 @@ typedef struct acme_challenge {
 
 typedef struct acme_authz {
     acme_status status;
-    char id_type[8];  /* "dns" or "ip" */
+    char id_type[8]; /* "dns" or "ip" */
     char id_value[256];
     bool wildcard;
     size_t n_challenges;

@@ -102,8 +102,9 @@ static int collect(acme_client *c, const acme_order *ord, const acme_order_reque
             for (size_t k = 0; k < az.n_challenges; k++)
                 snprintf(offered + strlen(offered), sizeof offered - strlen(offered), "%s%s",
                          k ? ", " : "", az.challenges[k].type);
-            snprintf(why, cap, "the CA offers no %s challenge for %s (it offers: %s): choose one "
-                               "of those with --challenge",
+            snprintf(why, cap,
+                     "the CA offers no %s challenge for %s (it offers: %s): choose one "
+                     "of those with --challenge",
                      want, az.id_value, offered[0] ? offered : "none");
             return -1;
         }
@@ -156,8 +157,8 @@ static int authorize(acme_client *c, const acme_order_request *q, const pending 
         for (size_t k = 0; k < az.n_challenges; k++)
             if (az.challenges[k].error[0]) err = az.challenges[k].error;
         snprintf(why, cap, "the CA refused the %s challenge for %s (authorization %s): %s",
-                 acme_challenge_name(q->challenge), p->tokens[i].ident,
-                 acme_status_name(az.status), err[0] ? err : "no reason given");
+                 acme_challenge_name(q->challenge), p->tokens[i].ident, acme_status_name(az.status),
+                 err[0] ? err : "no reason given");
         return -1;
     }
     return 0;
@@ -259,7 +260,8 @@ int acme_order_issue(acme_client *c, const acme_order_request *q, char **chain_p
         /* pending -> ready once every authorization is valid */
         if (acme_poll(c, order_url, status_fn, &r, why, cap) != 0) goto out;
         acme_order_free(&ord);
-        int pr = acme_parse_order((const char *)r.http.body, r.http.body_len, &ord, sub, sizeof sub);
+        int pr =
+            acme_parse_order((const char *)r.http.body, r.http.body_len, &ord, sub, sizeof sub);
         acme_reply_free(&r);
         if (pr != 0) {
             snprintf(why, cap, "the order: %s", sub);

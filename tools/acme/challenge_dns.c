@@ -30,8 +30,7 @@ typedef struct dns_responder {
 
 int challenge_dns_value(const char *key_authz, char out[64]) {
     uint8_t h[32];
-    if (hash_oneshot(HASH_SHA256, (const uint8_t *)key_authz, strlen(key_authz), h) != 0)
-        return -1;
+    if (hash_oneshot(HASH_SHA256, (const uint8_t *)key_authz, strlen(key_authz), h) != 0) return -1;
     return b64url_encode(h, sizeof h, out, 64) == 43 ? 0 : -1;
 }
 
@@ -118,8 +117,9 @@ challenge_responder *challenge_dns_start(const challenge_opts *o, const acme_tok
     for (size_t i = 0; i < n; i++) {
         char name[300], value[64];
         if (t[i].is_ip) {
-            snprintf(why, cap, "dns-01 cannot validate the IP address %s (RFC 8738): use http-01 "
-                               "or tls-alpn-01",
+            snprintf(why, cap,
+                     "dns-01 cannot validate the IP address %s (RFC 8738): use http-01 "
+                     "or tls-alpn-01",
                      t[i].ident);
             dns_stop(&d->base);
             return NULL;

@@ -41,7 +41,8 @@ static void answer_one(http_responder *h, int cfd) {
         for (size_t i = 0; i < h->n && !hit; i++)
             if (!strcmp(path + strlen(WELL_KNOWN), h->tokens[i].token)) hit = &h->tokens[i];
     if (h->verbose)
-        fprintf(stderr, "* http-01: %s %s: %s\n", method, path, hit ? "answered" : "not ours (404)");
+        fprintf(stderr, "* http-01: %s %s: %s\n", method, path,
+                hit ? "answered" : "not ours (404)");
     if (hit)
         http_write_response(cfd, 200, "application/octet-stream", (const uint8_t *)hit->key_authz,
                             strlen(hit->key_authz));
@@ -54,7 +55,8 @@ static void answer_one(http_responder *h, int cfd) {
 static void *serve(void *arg) {
     http_responder *h = arg;
     for (;;) {
-        struct pollfd p[2] = {{.fd = h->fd, .events = POLLIN}, {.fd = h->stop_pipe[0], .events = POLLIN}};
+        struct pollfd p[2] = {{.fd = h->fd, .events = POLLIN},
+                              {.fd = h->stop_pipe[0], .events = POLLIN}};
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR) continue;
             break;

@@ -135,7 +135,8 @@ static void answer_one(alpn_responder *a, int cfd) {
 static void *serve(void *arg) {
     alpn_responder *a = arg;
     for (;;) {
-        struct pollfd p[2] = {{.fd = a->fd, .events = POLLIN}, {.fd = a->stop_pipe[0], .events = POLLIN}};
+        struct pollfd p[2] = {{.fd = a->fd, .events = POLLIN},
+                              {.fd = a->stop_pipe[0], .events = POLLIN}};
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR) continue;
             break;

@@ -151,8 +151,8 @@ static char *flattened(const char *input, size_t dot, const uint8_t *sig, size_t
     size_t cap = strlen(input) + strlen(sigs) + 64;
     char *out = malloc(cap);
     if (!out) return NULL;
-    snprintf(out, cap, "{\"protected\":\"%.*s\",\"payload\":\"%s\",\"signature\":\"%s\"}",
-             (int)dot, input, input + dot + 1, sigs);
+    snprintf(out, cap, "{\"protected\":\"%.*s\",\"payload\":\"%s\",\"signature\":\"%s\"}", (int)dot,
+             input, input + dot + 1, sigs);
     return out;
 }
 

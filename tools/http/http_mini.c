@@ -244,8 +244,11 @@ int http_write_response(int fd, int status, const char *content_type, const uint
     int hn = snprintf(head, sizeof head,
                       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                       "Connection: close\r\n\r\n",
-                      status, status == 200 ? "OK" : status == 404 ? "Not Found" : "Bad Request", content_type,
-                      len);
+                      status,
+                      status == 200   ? "OK"
+                      : status == 404 ? "Not Found"
+                                      : "Bad Request",
+                      content_type, len);
     int64_t deadline = cli_now_ms() + 5000;
     if (hn < 0 || (size_t)hn >= sizeof head) return -1;
     if (send_all(fd, (const uint8_t *)head, (size_t)hn, deadline) != 0) return -1;

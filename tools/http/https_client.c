@@ -100,8 +100,8 @@ static int flush_out(certa_conn *conn, int fd, int64_t deadline) {
 
 /* Where the body of what arrived so far ends: 1 complete (body set), 0 not
  * yet, -1 malformed / over the limit (why set). at_eof: the peer closed. */
-static int answer_complete(const uint8_t *in, size_t got, size_t max, bool at_eof,
-                           http_answer *out, char *why, size_t cap) {
+static int answer_complete(const uint8_t *in, size_t got, size_t max, bool at_eof, http_answer *out,
+                           char *why, size_t cap) {
     http_response_head h;
     int hr = http_parse_response_head(in, got, &h);
     if (hr < 0) {
@@ -123,7 +123,8 @@ static int answer_complete(const uint8_t *in, size_t got, size_t max, bool at_eo
         int dr = http_dechunk(b, avail, max, body, &blen, &used);
         if (dr <= 0) {
             free(body);
-            if (dr < 0) snprintf(why, cap, "the chunked answer is malformed or over %zu bytes", max);
+            if (dr < 0)
+                snprintf(why, cap, "the chunked answer is malformed or over %zu bytes", max);
             if (dr == 0 && at_eof) snprintf(why, cap, "the server closed in the middle of a chunk");
             return dr < 0 || at_eof ? -1 : 0;
         }
