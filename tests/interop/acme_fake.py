@@ -6,8 +6,9 @@ Retry-After while an order is processing, and a certificate for another key.
 usage: acme_fake.py CERT KEY PORTFILE MODE CHAIN_PEM
 MODE: ratelimit  newOrder answers 429 rateLimited with Retry-After: 3600
       badnonce   the first two POSTs get badNonce (with a fresh nonce); the
-                 order stays "processing" (Retry-After: 1) for one poll; the
-                 certificate is CHAIN_PEM
+                 first newOrder is 503 with Retry-After: 1; the order stays
+                 "processing" (Retry-After: 1) for one poll; the certificate
+                 is CHAIN_PEM
       wrongkey   like badnonce without the badNonce answers (CHAIN_PEM is for
                  another key)
 Authorizations are valid from the start: no challenge is needed. Every POST
@@ -19,7 +20,7 @@ import base64, http.server, json, os, secrets, ssl, sys, threading, time
 
 cert, key, portfile, mode, chain_file = sys.argv[1:6]
 issued, used = set(), set()
-state = {"posts": 0, "polls": 0, "processing_at": 0.0}
+state = {"posts": 0, "polls": 0, "processing_at": 0.0, "busy_at": 0.0}
 lock = threading.Lock()
 
 
@@ -102,6 +103,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.problem(429, "rateLimited",
                                     "too many new orders (5) for fake.certa.test in the last 3 hours",
                                     [("Retry-After", "3600")])
+            if mode == "badnonce":
+                with lock:
+                    busy = state["busy_at"]
+                    if not busy:
+                        state["busy_at"] = time.time()
+                if not busy:
+                    return self.problem(503, "serverInternal", "busy: come back in a second",
+                                        [("Retry-After", "1")])
+                sys.stderr.write("fake: newOrder again %.2f s after 503\n" % (time.time() - busy))
             return self.send(201, self.order("pending"), headers=[("Location", b + "/order/1")])
         if self.path == "/authz/1":
             return self.send(200, {"status": "valid",

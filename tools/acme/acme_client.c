@@ -13,6 +13,12 @@
 
 #define JOSE_JSON "application/jose+json"
 
+static void sleep_ms(int64_t ms) {
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
 /* Picks up Replay-Nonce, Location and Retry-After from an answer. */
 static void read_headers(acme_client *c, acme_reply *r) {
     char v[ACME_URL_MAX];
@@ -142,6 +148,7 @@ static char *signed_body(acme_client *c, const char *url, const char *payload, b
 int acme_post(acme_client *c, const char *url, const char *payload, bool use_jwk,
               const char *accept, acme_reply *r, char *why, size_t cap) {
     c->last_problem[0] = 0;
+    unsigned busy_retries = 0;
     for (unsigned attempt = 0;; attempt++) {
         if (!c->nonce[0] && fetch_nonce(c, why, cap) != 0) return -1;
         char *body = signed_body(c, url, payload, use_jwk);
@@ -167,6 +174,21 @@ int acme_post(acme_client *c, const char *url, const char *payload, bool use_jwk
                 fprintf(stderr, "* badNonce from %s: retrying with a fresh nonce\n", url);
             acme_reply_free(r);
             continue; /* the answer carried a fresh nonce (or the next loop asks) */
+        }
+        /* A busy server (503, or 429 for a short while) names when to come
+         * back: within ACME_RETRY_AFTER_MAX and the deadline, wait and ask
+         * again (a new nonce: this one is spent). Longer waits are the
+         * caller's (a rate limit of an hour is an error now). */
+        if ((r->status == 503 || r->status == 429) && r->retry_after >= 0 &&
+            r->retry_after <= ACME_RETRY_AFTER_MAX && busy_retries < 3 &&
+            cli_now_ms() + r->retry_after * 1000 < c->deadline_ms) {
+            busy_retries++;
+            if (c->verbose)
+                fprintf(stderr, "* %s answered HTTP %d with Retry-After %ld: waiting\n", url,
+                        r->status, r->retry_after);
+            sleep_ms(r->retry_after * 1000);
+            acme_reply_free(r);
+            continue;
         }
         snprintf(c->last_problem, sizeof c->last_problem, "%s", type);
         char sentence[1024];
@@ -195,9 +217,7 @@ int acme_poll(acme_client *c, const char *url, acme_status_fn status_of, acme_re
         if (c->verbose)
             fprintf(stderr, "* %s is %s: asking again in %.2f s\n", url, acme_status_name(s),
                     wait / 1000.0);
-        struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) != 0) {
-        }
+        sleep_ms(wait);
         backoff = backoff * 2 > 4000 ? 4000 : backoff * 2;
     }
 }

@@ -17,6 +17,7 @@
 
 #define ACME_MAX_BODY (1 << 20)   /* a certificate chain or an order: well under */
 #define ACME_BAD_NONCE_RETRIES 10 /* §6.5: retry with the fresh nonce it sent */
+#define ACME_RETRY_AFTER_MAX 10   /* s: a 503/429 asking for a short wait is waited for */
 
 typedef struct acme_client {
     https_client http;
@@ -48,7 +49,10 @@ void acme_client_close(acme_client *c);
 /* POSTs a JWS of payload (NULL: POST-as-GET) to url, signed by c->key, with
  * kid (when c->kid is set and !use_jwk) or the JWK. A 2xx/3xx answer is 0
  * with *r filled (free it); an error status is -1 with the problem document
- * as a sentence in why (a badNonce is retried first). accept may be NULL. */
+ * as a sentence in why — after retrying a badNonce (with the fresh nonce,
+ * up to ACME_BAD_NONCE_RETRIES times) and a 503 or 429 whose Retry-After
+ * is at most ACME_RETRY_AFTER_MAX seconds (up to 3 times, within the
+ * deadline). accept may be NULL. */
 int acme_post(acme_client *c, const char *url, const char *payload, bool use_jwk,
               const char *accept, acme_reply *r, char *why, size_t cap);
 void acme_reply_free(acme_reply *r);
