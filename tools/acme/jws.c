@@ -49,6 +49,7 @@ int b64url_decode(const char *in, size_t len, uint8_t *out, size_t cap) {
     for (size_t i = len; i < padded; i++)
         tmp[i] = '=';
     int n = base64_decode(tmp, padded, out, cap);
+    crypto_zero(tmp, padded); /* it may be a secret: the EAB MAC key */
     free(tmp);
     return n;
 }
