@@ -22,7 +22,7 @@ typedef struct command {
 } command;
 
 static const command *commands(size_t *count) {
-    static command table[10];
+    static command table[16]; /* room for the commands to come */
     static size_t n;
     if (n == 0) {
         table[n++] = (command){"serve", cmd_serve,
