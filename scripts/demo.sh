@@ -19,6 +19,8 @@
 #   7. the CA's own OCSP responder (certa ca ocsp) answers for a must-staple
 #      server identity; certa serve --ocsp-fetch staples its answer and the
 #      client checks it ("OCSP staple: ... is good")
+#   8. certa diagnose audits the mTLS listener: versions, post-quantum group,
+#      certificate lifetime, the client certificates it requires
 # Every process it starts is stopped and every file removed on exit.
 # Usage: scripts/demo.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
@@ -219,18 +221,35 @@ staple_status=$?
 set -e
 grep -E "OCSP staple:|handshake complete" "$WORK/staple.err" | sed 's/^\* */  /'
 
+step "8. Why would a client fail here? certa diagnose audits the endpoint"
+echo "${dim}\$ certa diagnose 127.0.0.1:$TLS_PORT --servername localhost --trust ca.crt${plain}"
+set +e
+"$CERTA" diagnose "127.0.0.1:$TLS_PORT" --servername localhost --trust "$CA/ca.crt" \
+  --timeout 5 >"$WORK/diagnose.txt" 2>&1
+diagnose_status=$?
+set -e
+echo "(the findings that matter here, of $(grep -c '^  \[' "$WORK/diagnose.txt") — each with the evidence, the cause and the fix)"
+# Each finding is its "  [level] ID: title" line and the indented lines under it.
+awk '/^  \[/ { keep = ($2 ~ /^(PROTO-TLS13|GROUPS-PQ|CLIENT-AUTH-REQUIRED|CERT-LIFETIME):$/) }
+     /^[^ ]/ || /^$/ { keep = 0 }
+     keep' "$WORK/diagnose.txt"
+grep '^verdict:' "$WORK/diagnose.txt" || true
+echo "certa diagnose exited with status $diagnose_status (0: no finding at fail level)."
+
 step "Done"
 if [ "$status" -ne 0 ] && grep -q "not allowed" "$WORK/terminate.log" &&
   [ "$staple_status" -eq 0 ] && grep -q "OCSP staple: .* is good" "$WORK/staple.err" &&
   [ "$revoked_status" -ne 0 ] && grep -q "was revoked on .*keyCompromise" "$WORK/terminate.log" &&
   grep -q "group=X25519MLKEM768" "$WORK/terminate.log" &&
-  [ "$legacy_status" -ne 0 ] && [ "$legacy_ok" -eq 0 ] && grep -q "TLSv1.2" "$WORK/legacy.log"; then
+  [ "$legacy_status" -ne 0 ] && [ "$legacy_ok" -eq 0 ] && grep -q "TLSv1.2" "$WORK/legacy.log" &&
+  [ "$diagnose_status" -eq 0 ] && grep -q "CLIENT-AUTH-REQUIRED" "$WORK/diagnose.txt"; then
   echo "web was let in with its verified identity, over a post-quantum key exchange; billing"
   echo "was refused, with the reason;"
   echo "a TLS 1.2-only client was refused by the TLS 1.3-only listener and let in, still"
   echo "by its verified identity, where TLS 1.2 is allowed; once revoked, web was refused"
   echo "from the CRL the proxy reloaded by itself; a must-staple server was accepted with"
-  echo "the good OCSP answer the CA's own responder gave it."
+  echo "the good OCSP answer the CA's own responder gave it; certa diagnose found the mTLS"
+  echo "listener healthy and said which client certificates it asks for."
 else
   echo "demo: a client was not refused or let in as expected" >&2
   exit 1
