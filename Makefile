@@ -32,7 +32,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TESTLIB_SRC := $(sort $(wildcard tests/unit/lib_*.c))
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all lib test test-asan unit demo deps clean format fuzz bench conformance install
+.PHONY: all lib test test-asan unit demo deps clean format fuzz bench conformance install man
 all: lib $(BUILD)/certa $(UNIT_BIN)
 lib: $(BUILD)/libcerta.a $(BUILD)/libcerta.so
 
@@ -73,12 +73,23 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJ) $(BUILD)/libcerta.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(BUILD)/libcerta.a $(LDLIBS) -lssl -lcjson
 
+# Man pages from one source (scripts/man.sh): each command's --help text
+# and its prose in man/, certa.h's function list for libcerta(3).
+man: $(BUILD)/certa
+	@rm -rf $(BUILD)/man
+	bash scripts/man.sh $(BUILD)/certa $(BUILD)/man
+
 # make install [PREFIX=/usr/local] [LIBDIR=PREFIX/lib] [DESTDIR=]: the header,
 # libcerta.a, libcerta.so.VERSION with its links, certa.pc (pkg-config), the
-# CMake package (find_package(certa) -> certa::certa) and the certa tool.
+# CMake package (find_package(certa) -> certa::certa), the certa tool and
+# the man pages (PREFIX/share/man).
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
-install: lib $(BUILD)/certa
+MANDIR ?= $(PREFIX)/share/man
+install: lib $(BUILD)/certa man
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3
+	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(BUILD)/man/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/certa
 	install -m 0644 include/certa.h $(DESTDIR)$(PREFIX)/include/certa.h

@@ -19,7 +19,10 @@ if [ "${1:-}" != demo ]; then
          tcpdump # fingerprint.sh: a second capture, Linux cooked v2 (-i any -y LINUX_SLL2)
          python3-cryptography python3-jsonschema # diagnose.sh: broken certificates, the schema
          testssl.sh # tests/slow/diagnose_testssl.sh: an independent second opinion
-         pebble) # the ACME test CA (and pebble-challtestsrv) for certa acme
+         pebble # the ACME test CA (and pebble-challtestsrv) for certa acme
+         haproxy # a load balancer in front of certa proxy sending PROXY v1/v2
+         groff-base man-db # rendering the generated man pages (tests/behaviour/man_pages.sh)
+         abigail-tools) # abidw/abidiff: the ABI against packaging/abi/ (abi_check.sh)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
