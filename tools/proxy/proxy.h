@@ -6,6 +6,7 @@
 #ifndef CERTA_PROXY_H
 #define CERTA_PROXY_H
 
+#include "common/cidr.h"
 #include "common/cli_common.h"
 #include "common/keylog_file.h"
 #include "revocation/ocsp_stapler.h"
@@ -75,13 +76,19 @@ typedef struct proxy_opts {
     const char *ticket_key_file; /* --ticket-keys FILE (a fleet's), or NULL */
     const char *store;           /* --store redis://... (a fleet's keys), or NULL */
     bool proxy_protocol;         /* terminate: --proxy-protocol (v2 header to the backend) */
-    const char *metrics;         /* --metrics HOST:PORT (Prometheus), or NULL */
-    long early_data;             /* terminate: --early-data BYTES (0-RTT accepted), 0 = off */
-    long early_window;           /* --early-data-window SECONDS; 0: the library default */
-    long ticket_rotation;        /* --ticket-rotation SECONDS (default 21600) */
-    long ticket_lifetime;        /* --ticket-lifetime SECONDS (default 7200) */
-    const char *keylog_path;     /* --keylog FILE (else SSLKEYLOGFILE) */
-    cli_keylog *keylog;          /* the open key log, set on every config built */
+    /* terminate: --accept-proxy-protocol: each connection starts with a
+     * PROXY v1/v2 header from a load balancer at one of these addresses
+     * (--accept-proxy-protocol-from; default loopback); others are refused */
+    bool accept_proxy_protocol;
+    cidr_list proxy_protocol_from;
+    char proxy_protocol_from_text[256]; /* as given, for the start-up line */
+    const char *metrics;                /* --metrics HOST:PORT (Prometheus), or NULL */
+    long early_data;         /* terminate: --early-data BYTES (0-RTT accepted), 0 = off */
+    long early_window;       /* --early-data-window SECONDS; 0: the library default */
+    long ticket_rotation;    /* --ticket-rotation SECONDS (default 21600) */
+    long ticket_lifetime;    /* --ticket-lifetime SECONDS (default 7200) */
+    const char *keylog_path; /* --keylog FILE (else SSLKEYLOGFILE) */
+    cli_keylog *keylog;      /* the open key log, set on every config built */
     /* terminate: clients judged by the JA4 of each ClientHello */
     proxy_ja4_list ja4_deny, ja4_allow;
     bool ja4_log_only; /* --ja4-log-only: log "would refuse", admit */
@@ -94,6 +101,20 @@ typedef struct proxy_opts {
  * transaction). */
 #define PROXY_HS_BUCKETS 10
 #define PROXY_ERROR_SLOTS 128
+/* The close line's reasons ("clean", "backend reset", ...), counted by
+ * proxy_metrics_closed; anything else is the last slot, "other". */
+#define PROXY_CLOSE_REASONS 15
+/* --accept-proxy-protocol outcomes: a header taken (v1, v2, v2 LOCAL), or
+ * the connection refused (invalid header, none in time, untrusted source) */
+typedef enum proxy_pp_result {
+    PROXY_PP_V1 = 0,
+    PROXY_PP_V2,
+    PROXY_PP_LOCAL,
+    PROXY_PP_INVALID,
+    PROXY_PP_TIMEOUT,
+    PROXY_PP_UNTRUSTED,
+    PROXY_PP_RESULTS
+} proxy_pp_result;
 typedef struct proxy_metrics {
     atomic_ulong hs_ok[2], hs_failed[2]; /* [0] TLS 1.3, [1] TLS 1.2 (or unknown) */
     atomic_ulong hs_resumed;
@@ -101,9 +122,11 @@ typedef struct proxy_metrics {
     atomic_ulong hs_ms_sum;
     atomic_ulong bytes_in, bytes_out;
     atomic_ulong reloads_ok, reloads_failed;
-    atomic_ulong refused[PROXY_ERROR_SLOTS]; /* failed handshakes by CERTA_E_* code */
-    atomic_ulong refused_ja4;                /* clients refused by --deny-ja4/--allow-ja4 */
-    atomic_ulong ja4_would_refuse;           /* the same under --ja4-log-only */
+    atomic_ulong refused[PROXY_ERROR_SLOTS];  /* failed handshakes by CERTA_E_* code */
+    atomic_ulong refused_ja4;                 /* clients refused by --deny-ja4/--allow-ja4 */
+    atomic_ulong ja4_would_refuse;            /* the same under --ja4-log-only */
+    atomic_ulong pp_in[PROXY_PP_RESULTS];     /* --accept-proxy-protocol headers by result */
+    atomic_ulong closed[PROXY_CLOSE_REASONS]; /* closed connections by the log's reason */
 } proxy_metrics;
 
 typedef struct proxy_shared {
@@ -135,6 +158,8 @@ void proxy_metrics_handshake(proxy_shared *sh, bool ok, uint16_t version, bool r
 void proxy_metrics_bytes(proxy_shared *sh, uint64_t in, uint64_t out);
 /* A client refused by its JA4 (or, with log_only, one that would have been). */
 void proxy_metrics_ja4(proxy_shared *sh, bool log_only);
+void proxy_metrics_proxy_header(proxy_shared *sh, proxy_pp_result result);
+void proxy_metrics_closed(proxy_shared *sh, const char *reason);
 /* --metrics HOST:PORT: serves GET /metrics (Prometheus text format) from a
  * thread of its own. 0, or -1 with why. */
 int proxy_metrics_start(proxy_shared *sh, const char *addr, char *bound, size_t bound_cap,
@@ -174,7 +199,8 @@ const char *proxy_ja4_verdict(const proxy_opts *o, const char *ja4);
 typedef struct proxy_conn_record {
     unsigned long id;
     const char *mode; /* "terminate" / "bridge" */
-    char peer[80];    /* the accepted peer's address */
+    char peer[80];    /* the client's address (from a PROXY header when one was accepted) */
+    char lb[80];      /* --accept-proxy-protocol: the load balancer's address, else "" */
     char target[80];  /* the backend or upstream address used, "" if none */
     bool handshake_done;
     char identity[320]; /* SPIFFE ID, DNS SAN or subject of the TLS peer, "" if none */

@@ -202,6 +202,7 @@ void proxy_log_conn(const proxy_conn_record *r) {
     field_num(&l, "id", (long long)r->id);
     field_str(&l, "mode", r->mode);
     field_str(&l, "peer", r->peer);
+    if (r->lb[0]) field_str(&l, "lb", r->lb); /* the load balancer the PROXY header came from */
     if (r->target[0]) field_str(&l, "target", r->target);
     field_str(&l, "identity", r->identity[0] ? r->identity : "-");
     if (r->identity[0]) field_bool(&l, "verified", r->identity_verified);

@@ -24,6 +24,7 @@
 
 #include "revocation/crl_fetcher.h"
 #include "proxy/proxy_protocol.h"
+#include "proxy/proxy_protocol_in.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -109,6 +110,17 @@ struct pconn {
 
     uint64_t tls_to_plain, plain_to_tls;
     proxy_conn_record rec;
+
+    /* --accept-proxy-protocol: the header is still to come (its bytes
+     * gather in tls_left); then the client's and the address it reached,
+     * when the header had them (sent on with --proxy-protocol) */
+    bool pp_pending;
+    bool pp_addrs;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+    } pp_src, pp_dst;
 };
 
 struct proxy_worker {
@@ -318,6 +330,7 @@ static void finish(pconn *c, const char *reason, int code, const char *detail) {
     }
     if (c->conn && !r->identity[0])
         proxy_identity_string(c->conn, r->identity, sizeof r->identity, &r->identity_verified);
+    proxy_metrics_closed(sh, reason);
     if (!sh->opts->quiet) proxy_log_conn(r);
 
     close_endpoint(w, &c->tls);
@@ -427,8 +440,10 @@ static bool send_proxy_header(pconn *c) {
     socklen_t sl = sizeof src, dl = sizeof dst;
     uint8_t hdr[PP2_HEADER_MAX];
     size_t n = 0;
-    if (getpeername(c->tls.fd, (struct sockaddr *)&src, &sl) == 0 &&
-        getsockname(c->tls.fd, (struct sockaddr *)&dst, &dl) == 0)
+    if (c->pp_addrs) /* the client the load balancer's header named */
+        n = proxy_protocol_v2(hdr, &c->pp_src.sa, &c->pp_dst.sa, c->conn);
+    else if (getpeername(c->tls.fd, (struct sockaddr *)&src, &sl) == 0 &&
+             getsockname(c->tls.fd, (struct sockaddr *)&dst, &dl) == 0)
         n = proxy_protocol_v2(hdr, (struct sockaddr *)&src, (struct sockaddr *)&dst, c->conn);
     if (n == 0) {
         finish(c, "proxy protocol", 0, "cannot describe the client's address family in PROXY v2");
@@ -577,9 +592,69 @@ static size_t feed(pconn *c, const uint8_t *data, size_t len, int *err) {
     return off;
 }
 
+/* --accept-proxy-protocol: ends a connection whose header is missing or
+ * wrong, before any TLS (not a handshake failure: no TLS was spoken). */
+static void finish_proxy_header(pconn *c, proxy_pp_result result, const char *reason,
+                                const char *why) {
+    proxy_metrics_proxy_header(c->w->sh, result);
+    char detail[300];
+    snprintf(detail, sizeof detail, "%s (load balancer %s)", why, c->rec.lb);
+    certa_conn_free(c->conn);
+    c->conn = NULL;
+    finish(c, reason, 0, detail);
+}
+
+/* The PROXY header from the load balancer: gathered in tls_left, parsed,
+ * then what follows it is the TLS. True if anything moved. */
+static bool proxy_header_input(pconn *c) {
+    if (!c->tls.readable) return false;
+    ssize_t n;
+    do
+        n = recv(c->tls.fd, c->w->scratch, sizeof c->w->scratch, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        c->tls.readable = false;
+        return false;
+    }
+    if (n < 0) {
+        finish_io(c, true, errno);
+        return true;
+    }
+    if (n == 0) {
+        finish_proxy_header(c, PROXY_PP_INVALID, "proxy protocol",
+                            "the connection closed before its PROXY header");
+        return true;
+    }
+    touch(c);
+    if (!pbuf_append(&c->tls_left, c->w->scratch, (size_t)n)) {
+        finish(c, "out of memory", CERTA_E_NOMEM, NULL);
+        return true;
+    }
+    pp_in_header h;
+    pp_in_status st = proxy_protocol_parse(c->tls_left.p + c->tls_left.off, c->tls_left.len, &h);
+    if (st == PP_IN_MORE) return true;
+    if (st == PP_IN_INVALID) {
+        finish_proxy_header(c, PROXY_PP_INVALID, "proxy protocol", h.why);
+        return true;
+    }
+    c->pp_pending = false;
+    pbuf_consume(&c->tls_left, h.header_len);
+    if (h.has_addresses) {
+        memcpy(&c->pp_src, &h.src, h.src_len);
+        memcpy(&c->pp_dst, &h.dst, h.dst_len);
+        c->pp_addrs = true;
+        cli_format_addr(&c->pp_src.sa, h.src_len, c->rec.peer, sizeof c->rec.peer);
+    }
+    proxy_metrics_proxy_header(c->w->sh, !h.has_addresses ? PROXY_PP_LOCAL
+                                         : h.version == 1 ? PROXY_PP_V1
+                                                          : PROXY_PP_V2);
+    return true;
+}
+
 /* TLS socket -> engine -> plain_out. */
 static bool tls_input(pconn *c) {
     if (tls_connecting(c) || c->tls.fd < 0 || c->tls_rd_done) return false;
+    if (c->pp_pending) return proxy_header_input(c);
     bool progress = drain_app(c);
     if (c->dead) return progress;
     int err = 0;
@@ -813,7 +888,8 @@ static void update_interest(pconn *c) {
         if (c->connecting && &c->tls == outbound(c)) {
             t = EPOLLOUT;
         } else {
-            if (!c->tls_rd_done && !c->tls_eof && !c->tls_left.len && c->plain_out.len < OUT_CAP)
+            if (!c->tls_rd_done && !c->tls_eof && (!c->tls_left.len || c->pp_pending) &&
+                c->plain_out.len < OUT_CAP)
                 t |= EPOLLIN;
             if (!c->tls_wr_dead && tls_pending(c) > 0) t |= EPOLLOUT;
         }
@@ -919,6 +995,18 @@ static void new_conn(proxy_worker *w, int fd, const struct sockaddr *sa, socklen
         finish_unreachable(c);
         return;
     }
+    if (o->accept_proxy_protocol) { /* the header comes before the TLS */
+        snprintf(c->rec.lb, sizeof c->rec.lb, "%s", c->rec.peer);
+        if (!cidr_list_match(&o->proxy_protocol_from, sa)) {
+            char why[400];
+            snprintf(why, sizeof why,
+                     "%s may not send PROXY headers (--accept-proxy-protocol-from %s)", c->rec.peer,
+                     o->proxy_protocol_from_text);
+            finish_proxy_header(c, PROXY_PP_UNTRUSTED, "proxy protocol", why);
+            return;
+        }
+        c->pp_pending = true;
+    }
     pump(c);
 }
 
@@ -967,7 +1055,11 @@ static void expire(proxy_worker *w) {
     while (w->deadlines.head && w->deadlines.head->deadline_ms <= w->now) {
         pconn *c = w->deadlines.head;
         list_remove(&w->deadlines, c, LINK(c, dl_link), DL_OFF);
-        if (!c->hs_done) {
+        if (c->pp_pending) {
+            snprintf(detail, sizeof detail, "no PROXY header within %d ms",
+                     o->handshake_timeout_ms);
+            finish_proxy_header(c, PROXY_PP_TIMEOUT, "proxy protocol timeout", detail);
+        } else if (!c->hs_done) {
             snprintf(detail, sizeof detail, "the handshake did not complete within %d ms",
                      o->handshake_timeout_ms);
             finish(c, "timeout", CERTA_E_TIMEOUT, detail);

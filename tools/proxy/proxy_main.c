@@ -67,6 +67,14 @@ static void proxy_usage(FILE *out) {
           "  --proxy-protocol         send the backend a PROXY protocol v2 header first: the\n"
           "                           client's address, SNI, TLS version, cipher, client\n"
           "                           certificate CN and verified identity (TLV 0xE0)\n"
+          "  --accept-proxy-protocol  each connection starts with a PROXY v1 or v2 header\n"
+          "                           from a load balancer (HAProxy send-proxy[-v2]): its\n"
+          "                           client address is the one logged and sent on with\n"
+          "                           --proxy-protocol. A missing or invalid header, or none\n"
+          "                           within --handshake-timeout, is refused and logged\n"
+          "  --accept-proxy-protocol-from CIDR[,CIDR]\n"
+          "                           the load balancers' addresses (repeatable; default\n"
+          "                           127.0.0.0/8,::1); connections from others are refused\n"
           "  --allow RULE             accept only clients matching a rule (repeatable):\n"
           "                           spiffe://td/path, spiffe://td/prefix/*, dns:NAME,\n"
           "                           sha256:PIN\n"
@@ -288,7 +296,7 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
     o->ticket_rotation = 6 * 3600;
     o->ticket_lifetime = 7200;
     const char *backend = NULL, *upstream = NULL;
-    bool tickets_given = false;
+    bool tickets_given = false, pp_from_given = false;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
@@ -305,6 +313,10 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
         if (r > 0) continue;
         if (!strcmp(a, "--quiet")) {
             o->quiet = true;
+            continue;
+        }
+        if (!strcmp(a, "--accept-proxy-protocol")) {
+            o->accept_proxy_protocol = true;
             continue;
         }
         if (!strcmp(a, "--proxy-protocol")) {
@@ -366,6 +378,18 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
             continue;
         }
         bool is_allow = false;
+        OPT("--accept-proxy-protocol-from") {
+            char cwhy[200];
+            if (!cidr_list_add(&o->proxy_protocol_from, v, cwhy, sizeof cwhy)) {
+                cli_err("--accept-proxy-protocol-from: %s", cwhy);
+                return CLI_EXIT_USAGE;
+            }
+            size_t tl = strlen(o->proxy_protocol_from_text);
+            snprintf(o->proxy_protocol_from_text + tl, sizeof o->proxy_protocol_from_text - tl,
+                     "%s%s", tl ? "," : "", v);
+            pp_from_given = true;
+            continue;
+        }
         OPT("--allow") is_allow = true;
         if (!is_allow) {
             OPT("--expect") is_allow = true;
@@ -506,6 +530,22 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
         cli_err("--proxy-protocol tells a backend who the TLS client is: it needs terminate mode "
                 "(--backend)");
         return CLI_EXIT_USAGE;
+    }
+    if (pp_from_given && !o->accept_proxy_protocol) {
+        cli_err("--accept-proxy-protocol-from names the load balancers trusted to send PROXY "
+                "headers: give --accept-proxy-protocol too");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->mode == PROXY_BRIDGE && o->accept_proxy_protocol) {
+        cli_err("--accept-proxy-protocol reads a load balancer's PROXY header ahead of TLS: it "
+                "needs terminate mode (--backend)");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->accept_proxy_protocol && !pp_from_given) {
+        char cwhy[200];
+        cidr_list_add(&o->proxy_protocol_from, "127.0.0.0/8,::1", cwhy, sizeof cwhy);
+        snprintf(o->proxy_protocol_from_text, sizeof o->proxy_protocol_from_text,
+                 "127.0.0.0/8,::1");
     }
     if (o->mode == PROXY_BRIDGE && (o->ocsp.files || o->ocsp.fetch)) {
         cli_err("--ocsp and --ocsp-fetch staple a response to the proxy's own server certificate: "
@@ -790,6 +830,11 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
     else
         snprintf(msg, sizeof msg, "listening on %s: plaintext in, TLS to upstream %s", bound,
                  target);
+    if (po->accept_proxy_protocol) {
+        size_t ml = strlen(msg);
+        snprintf(msg + ml, sizeof msg - ml, "; PROXY v1/v2 headers required, from %s",
+                 po->proxy_protocol_from_text);
+    }
     if (proxy_workers_start(workers, po->workers) < 0) {
         atomic_store(&sh.drain_until, cli_now_ms());
         atomic_store(&sh.stopping, 1);

@@ -11,6 +11,10 @@
  *                                  error="ja4": refused by --deny-ja4/--allow-ja4)
  *   certa_proxy_ja4_would_refuse_total  (the same under --ja4-log-only, admitted)
  *   certa_proxy_reloads_total{result="ok|failed"}
+ *   certa_proxy_closed_total{reason="clean|peer reset|backend reset|timeout|..."}
+ *                               (every connection, by its close line's reason)
+ *   certa_proxy_proxy_headers_total{result="v1|v2|local|invalid|timeout|untrusted"}
+ *                               (--accept-proxy-protocol)
  *   certa_proxy_certificate_not_after_seconds{cert="FILE",subject="..."}
  *   certa_proxy_config_generation */
 #include "proxy/proxy.h"
@@ -67,6 +71,36 @@ void proxy_metrics_ja4(proxy_shared *sh, bool log_only) {
 void proxy_metrics_bytes(proxy_shared *sh, uint64_t in, uint64_t out) {
     atomic_fetch_add_explicit(&sh->metrics.bytes_in, in, memory_order_relaxed);
     atomic_fetch_add_explicit(&sh->metrics.bytes_out, out, memory_order_relaxed);
+}
+
+static const char *const close_reasons[PROXY_CLOSE_REASONS] = {"clean",
+                                                               "peer reset",
+                                                               "backend reset",
+                                                               "upstream reset",
+                                                               "backend unreachable",
+                                                               "upstream unreachable",
+                                                               "handshake failure",
+                                                               "tls error",
+                                                               "timeout",
+                                                               "truncated",
+                                                               "shutdown",
+                                                               "out of memory",
+                                                               "proxy protocol",
+                                                               "proxy protocol timeout",
+                                                               "other"};
+
+void proxy_metrics_closed(proxy_shared *sh, const char *reason) {
+    int i = 0;
+    while (i < PROXY_CLOSE_REASONS - 1 && strcmp(close_reasons[i], reason) != 0)
+        i++;
+    atomic_fetch_add_explicit(&sh->metrics.closed[i], 1, memory_order_relaxed);
+}
+
+static const char *const pp_results[PROXY_PP_RESULTS] = {"v1",      "v2",      "local",
+                                                         "invalid", "timeout", "untrusted"};
+
+void proxy_metrics_proxy_header(proxy_shared *sh, proxy_pp_result result) {
+    atomic_fetch_add_explicit(&sh->metrics.pp_in[result], 1, memory_order_relaxed);
 }
 
 typedef struct text {
@@ -206,6 +240,19 @@ static char *render(proxy_shared *sh, size_t *len) {
         "# HELP certa_proxy_config_generation The config in use (0 = the first).\n"
         "# TYPE certa_proxy_config_generation gauge\ncerta_proxy_config_generation %lu\n",
         get(&m->reloads_ok), get(&m->reloads_failed), generation);
+    put(&t, "# HELP certa_proxy_closed_total Closed connections by reason (the close line's).\n"
+            "# TYPE certa_proxy_closed_total counter\n");
+    for (int i = 0; i < PROXY_CLOSE_REASONS; i++)
+        put(&t, "certa_proxy_closed_total{reason=\"%s\"} %lu\n", close_reasons[i],
+            get(&m->closed[i]));
+    if (sh->opts->accept_proxy_protocol) {
+        put(&t, "# HELP certa_proxy_proxy_headers_total PROXY headers from the load balancer: "
+                "taken (v1, v2, local) or refused.\n"
+                "# TYPE certa_proxy_proxy_headers_total counter\n");
+        for (int i = 0; i < PROXY_PP_RESULTS; i++)
+            put(&t, "certa_proxy_proxy_headers_total{result=\"%s\"} %lu\n", pp_results[i],
+                get(&m->pp_in[i]));
+    }
     certificates(&t, sh->opts);
     *len = t.len;
     return t.p;
