@@ -708,11 +708,20 @@ void cli_catch_stop_signals(void (*on_stop)(int)) {
     sigaction(SIGTERM, &sa, NULL);
 }
 
+static cli_log_sink log_sink;
+
+void cli_log_set_sink(cli_log_sink sink) {
+    log_sink = sink;
+}
+
 void cli_log(const char *cmd, const char *area, const char *fmt, ...) {
     char msg[1200];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "certa %s: %s: %s\n", cmd ? cmd : "", area, msg);
+    if (log_sink)
+        log_sink(area, msg);
+    else
+        fprintf(stderr, "certa %s: %s: %s\n", cmd ? cmd : "", area, msg);
 }

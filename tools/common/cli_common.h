@@ -31,6 +31,10 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
  * (the OCSP stapler, the CRL fetcher, the ticket store). */
 void cli_log(const char *cmd, const char *area, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Where cli_log lines go instead (certa proxy --log-format json: its own
+ * log lines, event = AREA); NULL = stderr as above. Set before the helpers start. */
+typedef void (*cli_log_sink)(const char *area, const char *msg);
+void cli_log_set_sink(cli_log_sink sink);
 
 /* Prints "certa: <message>" to stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
