@@ -27,6 +27,9 @@
 #include "proxy/proxy_protocol_in.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -43,6 +46,9 @@
 #define ACCEPT_BATCH 64
 #define PUMP_ROUNDS 16
 #define MAX_EVENTS 256
+/* Connections a worker must have lost since its high-water mark before it
+ * hands free memory back to the kernel (at most once a second). */
+#define TRIM_AFTER_CLOSES 512
 
 typedef enum ep_kind { EP_LISTEN, EP_TLS, EP_PLAIN } ep_kind;
 
@@ -137,6 +143,8 @@ struct proxy_worker {
     plist deadlines, idle, ready;
     pconn *dead;
     bool emfile_logged;
+    long trim_high;  /* most connections since the last trim */
+    int64_t trim_at; /* when it was */
     uint8_t scratch[READ_CHUNK];
 };
 
@@ -1084,6 +1092,21 @@ static void free_dead(proxy_worker *w) {
     }
 }
 
+/* glibc keeps freed heap pages (in every thread's arena) for reuse, so after
+ * a crowd of connections closes the RSS would stay at its peak: once a
+ * worker has lost TRIM_AFTER_CLOSES connections since its high-water mark,
+ * the free pages go back to the kernel. Steady churn (as many opened as
+ * closed) never trims. */
+static void give_back_memory(proxy_worker *w) {
+    if (w->nconns > w->trim_high) w->trim_high = w->nconns;
+    if (w->trim_high - w->nconns < TRIM_AFTER_CLOSES || w->now - w->trim_at < 1000) return;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+    w->trim_high = w->nconns;
+    w->trim_at = w->now;
+}
+
 /* ---- the loop ---- */
 
 static void *worker_main(void *arg) {
@@ -1145,6 +1168,7 @@ static void *worker_main(void *arg) {
             listener_pause(w, false);
         }
         free_dead(w);
+        give_back_memory(w);
     }
     return NULL;
 }
