@@ -192,7 +192,7 @@ fi
 
 # ---- metrics and one line each ----
 timeout 10 curl -sf "http://127.0.0.1:$MPORT/metrics" >"$D/metrics.txt"
-metric() { grep -F "$1 " "$D/metrics.txt" | awk '{ print $NF }'; }
+metric() { awk -v k="$1 " 'index($0, k) == 1 { print $NF }' "$D/metrics.txt"; }
 v2=$(metric 'certa_proxy_proxy_headers_total{result="v2"}')
 v1=$(metric 'certa_proxy_proxy_headers_total{result="v1"}')
 loc=$(metric 'certa_proxy_proxy_headers_total{result="local"}')
