@@ -38,7 +38,7 @@ if start_proxy json --backend "127.0.0.1:$ECHO_PORT" --cert "$D/live.crt" --key 
   --metrics "127.0.0.1:$MPORT"; then
   client good web
   client refused bad
-  kill -HUP "$PROXY_PID"
+  hup "$PROXY_PID" # the proxy itself, once (lib.sh)
   wait_for "$PROXY_LOG" '"event":"reload"' 10
   echo "not a certificate" >"$D/live.crt" # the watcher notices within a second or two
   wait_for "$PROXY_LOG" '"event":"reload-failed"' 10
