@@ -26,7 +26,7 @@ def load_schema(path):
             for n in names:
                 events[n] = target
             continue
-        m = re.match(r"\|\s*`([a-z_]+)`\s*\|\s*([a-z ]+?)\s*\|\s*(always|optional)\s*\|", line)
+        m = re.match(r"\|\s*`([a-z0-9_]+)`\s*\|\s*([a-z ]+?)\s*\|\s*(always|optional)\s*\|", line)
         if m and target is not None:
             target[m.group(1)] = (m.group(2), m.group(3) == "always")
     return common, close, event_common, events

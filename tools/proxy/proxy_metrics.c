@@ -73,21 +73,13 @@ void proxy_metrics_bytes(proxy_shared *sh, uint64_t in, uint64_t out) {
     atomic_fetch_add_explicit(&sh->metrics.bytes_out, out, memory_order_relaxed);
 }
 
-static const char *const close_reasons[PROXY_CLOSE_REASONS] = {"clean",
-                                                               "peer reset",
-                                                               "backend reset",
-                                                               "upstream reset",
-                                                               "backend unreachable",
-                                                               "upstream unreachable",
-                                                               "handshake failure",
-                                                               "tls error",
-                                                               "timeout",
-                                                               "truncated",
-                                                               "shutdown",
-                                                               "out of memory",
-                                                               "proxy protocol",
-                                                               "proxy protocol timeout",
-                                                               "other"};
+/* clang-format off */
+static const char *const close_reasons[PROXY_CLOSE_REASONS] = {
+    "clean", "peer reset", "backend reset", "upstream reset", "backend unreachable",
+    "upstream unreachable", "handshake failure", "tls error", "timeout", "truncated",
+    "shutdown", "out of memory", "proxy protocol", "proxy protocol timeout", "ja4 refused",
+    "other"};
+/* clang-format on */
 
 void proxy_metrics_closed(proxy_shared *sh, const char *reason) {
     int i = 0;
