@@ -562,6 +562,8 @@ struct certa_conn {
     bool secure_reneg;           /* the peer signalled RFC 5746 */
     bool ticket_ext;             /* a NewSessionTicket is (server) / may be (client) sent */
     bool reneg_refused;          /* we answered a renegotiation attempt with no_renegotiation */
+    bool reneg_probe;            /* client: certa_conn_probe_renegotiation is waiting for the answer */
+    uint8_t reneg_verify[24];    /* client || server Finished verify_data (RFC 5746), TLS 1.2 */
     struct tls12_handshake *t12; /* only during a TLS 1.2 handshake */
 
     /* status */
@@ -748,6 +750,12 @@ int tls12_set_rx(certa_conn *c);
 int tls12_finished_data(certa_conn *c, bool client, uint8_t out[TLS12_FINISHED_LEN]);
 int tls12_send_finished(certa_conn *c);
 int tls12_check_finished(certa_conn *c, const uint8_t *msg, size_t len);
+/* tls12_renegotiation_probe.c: keeps a Finished's verify_data (ours or the
+ * peer's); the server's answer to the probe's ClientHello, or its alert
+ * (each ends the connection with the verdict). */
+void reneg_keep_verify_data(certa_conn *c, bool ours, const uint8_t data[TLS12_FINISHED_LEN]);
+int reneg_probe_on_message(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len);
+int reneg_probe_on_alert(certa_conn *c, uint8_t level, uint8_t desc);
 /* A plaintext ChangeCipherSpec, then our keys are on. */
 int tls12_send_ccs(certa_conn *c);
 /* The peer's ChangeCipherSpec: its keys are on from the next record. */
