@@ -805,8 +805,18 @@ typedef struct certa_info {
     bool early_data_accepted;
     bool early_data_rejected;
     size_t early_data_bytes;
+    /* Client: the lifetime hint (seconds) of the newest session ticket the
+     * server sent on this connection, 0 if none came. */
+    uint32_t ticket_lifetime;
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
+/* Client: the certificate authorities a server's CertificateRequest named
+ * (certificate_authorities, TLS 1.3 and 1.2), kept only when it named any:
+ * how many, and one as text ("CN=Example CA, O=Example"). _name fails with
+ * CERTA_E_INVALID_ARGUMENT past the count (buf ""), CERTA_E_DECODE for a
+ * name it cannot read; the text is cut to cap. */
+size_t certa_conn_requested_ca_count(const certa_conn *conn);
+int certa_conn_requested_ca_name(const certa_conn *conn, size_t index, char *buf, size_t cap);
 
 /* Keying-material exporter: RFC 8446 §7.5 in TLS 1.3, RFC 5705 in TLS 1.2
  * (with or without extended master secret). Fills out[0..out_len) from the

@@ -95,6 +95,7 @@ void certa_conn_free(certa_conn *c) {
     free(c->leaf_status_pending);
     free(c->peer_sct);
     free(c->sct_note);
+    free(c->requested_cas);
     free(c->cookie);
     conn_drop_client_fingerprints(c);
     drop_offered_session(c);
@@ -955,6 +956,7 @@ int certa_conn_info(const certa_conn *c, certa_info *info) {
     info->early_data_accepted = c->early_accepted;
     info->early_data_rejected = c->early_rejected;
     info->early_data_bytes = c->early_bytes;
+    info->ticket_lifetime = c->ticket_lifetime;
     return 0;
 }
 

@@ -552,6 +552,11 @@ struct certa_conn {
     uint8_t resumption_secret[CRYPTO_MAX_HASH];
     uint8_t *session; /* client: the newest session, encoded */
     size_t session_len;
+    uint32_t ticket_lifetime; /* client: the newest ticket's lifetime hint (seconds) */
+    /* client: the certificate_authorities of a CertificateRequest (the DER
+     * names' vector, heap, freed with the connection); NULL if none named */
+    uint8_t *requested_cas;
+    size_t requested_cas_len;
 
     unsigned idle_records; /* consecutive records without application data */
 
@@ -878,8 +883,9 @@ void put_cert_compression(const certa_config *cfg, builder *b);
 /* The peer's compress_certificate extension, if any, into
  * c->cert_compress_alg (ignored when compression is off here). */
 int read_cert_compression(certa_conn *c, const ext_list *exts, const char *message);
-/* Traces a CertificateRequest and the CA names it lists (may be NULL). */
-void trace_certificate_request(certa_conn *c, const cursor *ca_names);
+/* Client: traces a CertificateRequest and keeps the CA names it lists
+ * (may be NULL) for certa_conn_requested_ca_*. */
+void certificate_request_seen(certa_conn *c, const cursor *ca_names);
 void trace_resumed_server(certa_conn *c);
 int send_finished(certa_conn *c, const uint8_t *base_secret);
 int check_finished(certa_conn *c, const uint8_t *base_secret, const uint8_t *msg, size_t len);
