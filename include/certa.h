@@ -808,6 +808,9 @@ typedef struct certa_info {
     /* Client: the lifetime hint (seconds) of the newest session ticket the
      * server sent on this connection, 0 if none came. */
     uint32_t ticket_lifetime;
+    /* Client: the server sent a CertificateRequest (the CAs it named:
+     * certa_conn_requested_ca_count). */
+    bool cert_requested;
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
 /* Client: the certificate authorities a server's CertificateRequest named

@@ -957,6 +957,7 @@ int certa_conn_info(const certa_conn *c, certa_info *info) {
     info->early_data_rejected = c->early_rejected;
     info->early_data_bytes = c->early_bytes;
     info->ticket_lifetime = c->ticket_lifetime;
+    info->cert_requested = !c->is_server && c->cert_requested;
     return 0;
 }
 

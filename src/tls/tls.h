@@ -567,8 +567,8 @@ struct certa_conn {
     bool secure_reneg;           /* the peer signalled RFC 5746 */
     bool ticket_ext;             /* a NewSessionTicket is (server) / may be (client) sent */
     bool reneg_refused;          /* we answered a renegotiation attempt with no_renegotiation */
-    bool reneg_probe;            /* client: certa_conn_probe_renegotiation is waiting for the answer */
-    uint8_t reneg_verify[24];    /* client || server Finished verify_data (RFC 5746), TLS 1.2 */
+    bool reneg_probe;            /* client: certa_conn_probe_renegotiation awaits the answer */
+    uint8_t reneg_verify[24];    /* client || server Finished verify_data (RFC 5746), 1.2 */
     struct tls12_handshake *t12; /* only during a TLS 1.2 handshake */
 
     /* status */

@@ -147,6 +147,10 @@ int reneg_probe_on_alert(certa_conn *c, uint8_t level, uint8_t desc) {
     if (desc == ALERT_CLOSE_NOTIFY) c->peer_closed = true;
     if (level == 2) c->alert_received = desc;
     conn_trace(c, "< alert %s (%s)", certa_alert_name(desc), level == 2 ? "fatal" : "warning");
+    if (desc == ALERT_CLOSE_NOTIFY)
+        return conn_fail(c, CERTA_E_RENEGOTIATION_REFUSED, ALERT_NONE,
+                         "the server refused the renegotiation: it closed the connection "
+                         "(close_notify)");
     return conn_fail(c, CERTA_E_RENEGOTIATION_REFUSED, ALERT_NONE,
                      "the server refused the renegotiation (%s alert %s)",
                      level == 2 ? "fatal" : "warning", certa_alert_name(desc));

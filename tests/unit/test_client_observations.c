@@ -43,8 +43,7 @@ static void run(int version, int n_names) {
     certa_config_set_insecure(cfg, true);
     certa_config_set_versions(cfg, CERTA_TLS12, CERTA_TLS13);
     certa_conn *c = certa_client_new(cfg, "localhost");
-    CHECK(certa_conn_requested_ca_count(c) == 0, "%s: no names before a CertificateRequest",
-          label);
+    CHECK(certa_conn_requested_ca_count(c) == 0, "%s: no names before a CertificateRequest", label);
     pump(c, &p);
     uint8_t buf[64];
     (void)SSL_read(p.ssl, buf, sizeof buf); /* TLS 1.3 tickets go after the handshake */
@@ -72,6 +71,7 @@ static void run(int version, int n_names) {
           "%s: past the count is refused", label);
     certa_info info;
     certa_conn_info(c, &info);
+    CHECK(info.cert_requested, "%s: certa_info says a certificate was requested", label);
     CHECK(info.ticket_lifetime == 5400, "%s: ticket lifetime hint %u s (libssl's timeout 5400)",
           label, info.ticket_lifetime);
     certa_conn_free(c);

@@ -129,7 +129,7 @@ void raw_probe(diag_ctx *ctx, const raw_hello *h, raw_answer *a) {
     } else {
         sent = send_all(fd, hello, len);
     }
-    uint8_t in[16384];
+    uint8_t in[65536];
     size_t got = 0;
     int64_t end = cli_now_ms() + ctx->timeout_ms;
     a->outcome = RAW_TIMEOUT;
@@ -148,7 +148,7 @@ void raw_probe(diag_ctx *ctx, const raw_hello *h, raw_answer *a) {
         }
         got += (size_t)n;
         raw_answer parsed;
-        int r = raw_parse_answer(in, got, &parsed);
+        int r = raw_parse_answer(in, got, h->want_ske, &parsed);
         if (r == 1) {
             *a = parsed;
             if (a->outcome != RAW_ALERT) ctx->hello_answered = true;
@@ -242,13 +242,16 @@ static void tls12_suites(diag_ctx *ctx, diag_report *r, bool tls13) {
     bool first = true, complete = false;
     while (n > 0) {
         if (!diag_budget_left(ctx, 1)) break;
+        /* the first answer's ServerKeyExchange names the server's favourite
+         * group and scheme (probe_groups_sigs.c starts from them) */
         raw_hello h = {.record_version = 0x0301,
                        .legacy_version = 0x0303,
                        .suites = offer,
                        .suite_count = n,
                        .groups = ec_groups,
                        .group_count = 4,
-                       .reneg_info = true};
+                       .reneg_info = true,
+                       .want_ske = first};
         raw_answer a;
         raw_probe(ctx, &h, &a);
         if (a.outcome != RAW_SERVER_HELLO || a.version != 0x0303) {
@@ -257,6 +260,10 @@ static void tls12_suites(diag_ctx *ctx, diag_report *r, bool tls13) {
         }
         if (first) {
             first = false;
+            if (a.ske_seen) {
+                ctx->ske_group_first = a.ske_group;
+                ctx->ske_sig_first = a.ske_sig;
+            }
             if (tls13) {
                 if (a.downgrade_tls12)
                     diag_add(r, "DOWNGRADE-SENTINEL", G_ROBUST, SEV_OK,
@@ -288,6 +295,9 @@ static void tls12_suites(diag_ctx *ctx, diag_report *r, bool tls13) {
                          "update the server's TLS library, or disable renegotiation");
         }
         chosen[got++] = a.suite;
+        const char *nm = raw_suite_name(a.suite);
+        if (!strncmp(nm, "ECDHE-", 6)) ctx->ecdhe_accepted = true;
+        if (!strncmp(nm, "DHE-", 4)) ctx->dhe_accepted = true;
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
             if (offer[i] != a.suite) offer[k++] = offer[i];
