@@ -52,6 +52,10 @@ bool diag_budget_left(const diag_ctx *ctx, unsigned n) {
     return ctx->used_conns + n <= ctx->max_conns;
 }
 
+bool diag_list_budget_left(const diag_ctx *ctx) {
+    return diag_budget_left(ctx, 1 + LIST_RESERVE);
+}
+
 void diag_skip(diag_ctx *ctx, const char *what) {
     ctx->skipped++;
     if (strstr(ctx->skipped_what, what)) return;

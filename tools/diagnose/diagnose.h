@@ -83,6 +83,12 @@ typedef struct diag_ctx {
  * the budget is spent. *tcp_ms (optional) gets the connect time. */
 int diag_connect(diag_ctx *ctx, int64_t *tcp_ms, char *why, size_t cap);
 bool diag_budget_left(const diag_ctx *ctx, unsigned n);
+/* For the probes that enumerate (suites, groups): one more connection
+ * leaves LIST_RESERVE for the single probes after them (weak and broken
+ * TLS 1.2 suites, fallback SCSV, the large ClientHello, the weak signature
+ * and DH checks). */
+#define LIST_RESERVE 7
+bool diag_list_budget_left(const diag_ctx *ctx);
 /* A probe not run for want of budget: counted and named in BUDGET. */
 void diag_skip(diag_ctx *ctx, const char *what);
 void diag_progress(diag_ctx *ctx, const char *what);
