@@ -27,8 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 a.outcome != RAW_ALERT)
                 abort();
             /* only a TLS 1.2 ServerHello read on says anything of its key exchange */
-            if ((a.ske_seen || a.dh_bits) && (!want_ske || a.outcome != RAW_SERVER_HELLO))
-                abort();
+            if ((a.ske_seen || a.dh_bits) && (!want_ske || a.outcome != RAW_SERVER_HELLO)) abort();
             if (a.dh_bits > 8 * 65535) abort();
             /* trailing bytes (the rest of the flight) change nothing */
             if (raw_parse_answer(buf, size + 16, want_ske, &b) != 1 ||
