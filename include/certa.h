@@ -116,6 +116,10 @@ typedef enum certa_error {
                             invalid or stale; no fresh CRL under REVOCATION_REQUIRE */
     /* Certificate Transparency (RFC 6962) */
     CERTA_E_CERT_TRANSPARENCY, /* too few valid SCTs under CERTA_SCT_REQUIRE */
+    /* certa_conn_probe_renegotiation's verdicts (TLS 1.2, diagnostics) */
+    CERTA_E_RENEGOTIATION_ACCEPTED, /* the server renegotiated, with RFC 5746's proof */
+    CERTA_E_RENEGOTIATION_INSECURE, /* the server renegotiated without it */
+    CERTA_E_RENEGOTIATION_REFUSED,  /* the server answered with an alert or close_notify */
     CERTA_E_COUNT
 } certa_error;
 
@@ -719,6 +723,21 @@ int certa_conn_close(certa_conn *conn);
 /* Send a KeyUpdate; request_peer asks the peer to update its keys too. */
 int certa_conn_key_update(certa_conn *conn, bool request_peer);
 
+/* Diagnostics (certa diagnose): does a TLS 1.2 server accept a
+ * client-initiated renegotiation? certa never renegotiates; on a client
+ * connection whose TLS 1.2 handshake is complete this queues one
+ * ClientHello (renegotiation_info with our Finished verify_data, RFC 5746)
+ * under the connection's keys — send it, then keep feeding the server's
+ * bytes. Its next word ends the connection with a verdict as the error:
+ * CERTA_E_RENEGOTIATION_ACCEPTED (a ServerHello proving the first
+ * handshake), CERTA_E_RENEGOTIATION_INSECURE (a ServerHello without that
+ * proof), CERTA_E_RENEGOTIATION_REFUSED (a warning or fatal alert, or
+ * close_notify); no alert is sent, close the transport. Silence or a closed
+ * transport is the caller's to judge. Application data arriving meanwhile is
+ * delivered. CERTA_E_STATE on a server, before the handshake, in TLS 1.3,
+ * after close or a second call. */
+int certa_conn_probe_renegotiation(certa_conn *conn);
+
 /* Client, explicit resumption: the newest session the server gave this
  * connection (it arrives after the handshake, with the first data), as bytes
  * to store — they hold a secret: keep them like a private key. Sets *len;
@@ -786,8 +805,21 @@ typedef struct certa_info {
     bool early_data_accepted;
     bool early_data_rejected;
     size_t early_data_bytes;
+    /* Client: the lifetime hint (seconds) of the newest session ticket the
+     * server sent on this connection, 0 if none came. */
+    uint32_t ticket_lifetime;
+    /* Client: the server sent a CertificateRequest (the CAs it named:
+     * certa_conn_requested_ca_count). */
+    bool cert_requested;
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
+/* Client: the certificate authorities a server's CertificateRequest named
+ * (certificate_authorities, TLS 1.3 and 1.2), kept only when it named any:
+ * how many, and one as text ("CN=Example CA, O=Example"). _name fails with
+ * CERTA_E_INVALID_ARGUMENT past the count (buf ""), CERTA_E_DECODE for a
+ * name it cannot read; the text is cut to cap. */
+size_t certa_conn_requested_ca_count(const certa_conn *conn);
+int certa_conn_requested_ca_name(const certa_conn *conn, size_t index, char *buf, size_t cap);
 
 /* Keying-material exporter: RFC 8446 §7.5 in TLS 1.3, RFC 5705 in TLS 1.2
  * (with or without extended master secret). Fills out[0..out_len) from the

@@ -176,6 +176,15 @@ static const error_entry error_table[CERTA_E_COUNT] = {
                                    "Timestamps from the configured CT logs: have it logged in "
                                    "more logs (of distinct operators), or add the logs that "
                                    "signed its SCTs to the log list"},
+    [CERTA_E_RENEGOTIATION_ACCEPTED] = {"CERTA_E_RENEGOTIATION_ACCEPTED",
+                                        "the server accepted a renegotiation (secure, RFC 5746): "
+                                        "client-initiated renegotiation is a denial-of-service "
+                                        "lever: refuse it on the server"},
+    [CERTA_E_RENEGOTIATION_INSECURE] = {"CERTA_E_RENEGOTIATION_INSECURE",
+                                        "the server accepted an insecure renegotiation (no RFC "
+                                        "5746): update its TLS library or refuse renegotiation"},
+    [CERTA_E_RENEGOTIATION_REFUSED] = {"CERTA_E_RENEGOTIATION_REFUSED",
+                                       "the server refused the renegotiation"},
     [CERTA_E_UNRECOGNIZED_NAME] = {"CERTA_E_UNRECOGNIZED_NAME",
                                    "the server has no certificate for the server name the client "
                                    "asked for (SNI): connect with one of its names, or add a "
@@ -234,6 +243,8 @@ const char *certa_alert_name(uint8_t alert) {
         return "inappropriate_fallback";
     case 90:
         return "user_canceled";
+    case 100:
+        return "no_renegotiation";
     case 109:
         return "missing_extension";
     case 110:

@@ -95,6 +95,7 @@ void certa_conn_free(certa_conn *c) {
     free(c->leaf_status_pending);
     free(c->peer_sct);
     free(c->sct_note);
+    free(c->requested_cas);
     free(c->cookie);
     conn_drop_client_fingerprints(c);
     drop_offered_session(c);
@@ -398,6 +399,7 @@ static int handle_alert(certa_conn *c, const uint8_t *data, size_t len) {
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                          "the peer sent a malformed alert record (%zu bytes, expected 2)", len);
     uint8_t desc = data[1];
+    if (c->reneg_probe) return reneg_probe_on_alert(c, data[0], desc);
     if (desc == ALERT_CLOSE_NOTIFY) {
         c->peer_closed = true;
         conn_trace(c, "< alert close_notify");
@@ -865,7 +867,8 @@ int certa_conn_key_update(certa_conn *c, bool request_peer) {
 /* TLS 1.2 after the handshake: a renegotiation attempt (HelloRequest to a
  * client, ClientHello to a server) gets the warning no_renegotiation and
  * the connection goes on (RFC 5246 §7.2.2); nothing else may come. */
-static int tls12_post_handshake(certa_conn *c, uint8_t type) {
+static int tls12_post_handshake(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len) {
+    if (c->reneg_probe) return reneg_probe_on_message(c, type, msg, len);
     bool renegotiation = c->is_server ? type == HS_CLIENT_HELLO : type == HS_HELLO_REQUEST;
     if (renegotiation) {
         conn_trace(c, "< %s: renegotiation refused (no_renegotiation)",
@@ -880,7 +883,7 @@ static int tls12_post_handshake(certa_conn *c, uint8_t type) {
 }
 
 int post_handshake_handle(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len) {
-    if (c->version == CERTA_TLS12) return tls12_post_handshake(c, type);
+    if (c->version == CERTA_TLS12) return tls12_post_handshake(c, type, msg, len);
     cursor body;
     cur_init(&body, msg + 4, len - 4);
     if (type == HS_KEY_UPDATE) {
@@ -953,6 +956,8 @@ int certa_conn_info(const certa_conn *c, certa_info *info) {
     info->early_data_accepted = c->early_accepted;
     info->early_data_rejected = c->early_rejected;
     info->early_data_bytes = c->early_bytes;
+    info->ticket_lifetime = c->ticket_lifetime;
+    info->cert_requested = !c->is_server && c->cert_requested;
     return 0;
 }
 

@@ -436,7 +436,12 @@ int client_on_server_certificate_body(certa_conn *c, const uint8_t *body_bytes, 
     return r ? conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL) : 0;
 }
 
-void trace_certificate_request(certa_conn *c, const cursor *ca_names) {
+void certificate_request_seen(certa_conn *c, const cursor *ca_names) {
+    if (ca_names && ca_names->len && !c->requested_cas &&
+        (c->requested_cas = malloc(ca_names->len))) {
+        memcpy(c->requested_cas, ca_names->data, ca_names->len);
+        c->requested_cas_len = ca_names->len;
+    }
     if (c->id)
         conn_trace(c, "< CertificateRequest (will answer with our certificate, %s)",
                    certa_sig_scheme_name(c->sig_scheme));
@@ -464,6 +469,31 @@ void trace_certificate_request(certa_conn *c, const cursor *ca_names) {
         conn_trace(c, "  certificate authorities: none named");
     else
         conn_trace(c, "  certificate authorities (%zu): %s%s", n, list, shown < n ? "; ..." : "");
+}
+
+size_t certa_conn_requested_ca_count(const certa_conn *c) {
+    if (!c || !c->requested_cas) return 0;
+    cursor names, dn;
+    cur_init(&names, c->requested_cas, c->requested_cas_len);
+    size_t n = 0;
+    while (cur_vec16(&names, &dn))
+        n++;
+    return n;
+}
+
+int certa_conn_requested_ca_name(const certa_conn *c, size_t index, char *buf, size_t cap) {
+    if (!c || !buf || cap == 0) return CERTA_E_INVALID_ARGUMENT;
+    buf[0] = 0;
+    cursor names, dn;
+    cur_init(&names, c->requested_cas, c->requested_cas ? c->requested_cas_len : 0);
+    for (size_t i = 0; cur_vec16(&names, &dn); i++)
+        if (i == index) {
+            char full[1024]; /* x509_name_to_string refuses a short buffer */
+            if (x509_name_to_string(&dn, full, sizeof full) != 0) return CERTA_E_DECODE;
+            snprintf(buf, cap, "%s", full);
+            return CERTA_OK;
+        }
+    return CERTA_E_INVALID_ARGUMENT;
 }
 
 void trace_resumed_server(certa_conn *c) {

@@ -386,6 +386,7 @@ int on_new_session_ticket(certa_conn *c, cursor *body) {
     }
     c->session = bld_take(&b, &c->session_len);
     session_cache_put(c->cfg, c->server_name, c->session, c->session_len);
+    c->ticket_lifetime = lifetime;
     conn_trace(c, "< NewSessionTicket (lifetime %us%s%s)", lifetime,
                max_early ? ", allows early data" : "",
                c->cfg->cache.cap && c->server_name[0] ? ", kept for resumption" : "");
@@ -493,6 +494,7 @@ int tls12_on_new_session_ticket(certa_conn *c, const uint8_t *msg, size_t len) {
         lifetime == 0 || lifetime > MAX_TICKET_LIFETIME
             ? (lifetime == 0 ? DEFAULT_TICKET_LIFETIME : MAX_TICKET_LIFETIME)
             : lifetime;
+    c->ticket_lifetime = lifetime;
     conn_trace(c, "< NewSessionTicket (lifetime %us)", (unsigned)lifetime);
     return 0;
 }

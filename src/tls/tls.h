@@ -552,6 +552,11 @@ struct certa_conn {
     uint8_t resumption_secret[CRYPTO_MAX_HASH];
     uint8_t *session; /* client: the newest session, encoded */
     size_t session_len;
+    uint32_t ticket_lifetime; /* client: the newest ticket's lifetime hint (seconds) */
+    /* client: the certificate_authorities of a CertificateRequest (the DER
+     * names' vector, heap, freed with the connection); NULL if none named */
+    uint8_t *requested_cas;
+    size_t requested_cas_len;
 
     unsigned idle_records; /* consecutive records without application data */
 
@@ -562,6 +567,8 @@ struct certa_conn {
     bool secure_reneg;           /* the peer signalled RFC 5746 */
     bool ticket_ext;             /* a NewSessionTicket is (server) / may be (client) sent */
     bool reneg_refused;          /* we answered a renegotiation attempt with no_renegotiation */
+    bool reneg_probe;            /* client: certa_conn_probe_renegotiation awaits the answer */
+    uint8_t reneg_verify[24];    /* client || server Finished verify_data (RFC 5746), 1.2 */
     struct tls12_handshake *t12; /* only during a TLS 1.2 handshake */
 
     /* status */
@@ -748,6 +755,12 @@ int tls12_set_rx(certa_conn *c);
 int tls12_finished_data(certa_conn *c, bool client, uint8_t out[TLS12_FINISHED_LEN]);
 int tls12_send_finished(certa_conn *c);
 int tls12_check_finished(certa_conn *c, const uint8_t *msg, size_t len);
+/* tls12_renegotiation_probe.c: keeps a Finished's verify_data (ours or the
+ * peer's); the server's answer to the probe's ClientHello, or its alert
+ * (each ends the connection with the verdict). */
+void reneg_keep_verify_data(certa_conn *c, bool ours, const uint8_t data[TLS12_FINISHED_LEN]);
+int reneg_probe_on_message(certa_conn *c, uint8_t type, const uint8_t *msg, size_t len);
+int reneg_probe_on_alert(certa_conn *c, uint8_t level, uint8_t desc);
 /* A plaintext ChangeCipherSpec, then our keys are on. */
 int tls12_send_ccs(certa_conn *c);
 /* The peer's ChangeCipherSpec: its keys are on from the next record. */
@@ -870,8 +883,9 @@ void put_cert_compression(const certa_config *cfg, builder *b);
 /* The peer's compress_certificate extension, if any, into
  * c->cert_compress_alg (ignored when compression is off here). */
 int read_cert_compression(certa_conn *c, const ext_list *exts, const char *message);
-/* Traces a CertificateRequest and the CA names it lists (may be NULL). */
-void trace_certificate_request(certa_conn *c, const cursor *ca_names);
+/* Client: traces a CertificateRequest and keeps the CA names it lists
+ * (may be NULL) for certa_conn_requested_ca_*. */
+void certificate_request_seen(certa_conn *c, const cursor *ca_names);
 void trace_resumed_server(certa_conn *c);
 int send_finished(certa_conn *c, const uint8_t *base_secret);
 int check_finished(certa_conn *c, const uint8_t *base_secret, const uint8_t *msg, size_t len);

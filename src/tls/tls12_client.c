@@ -256,7 +256,7 @@ static int on_certificate_request(certa_conn *c, const uint8_t *msg, size_t len)
     c->id = identity_choose_tls12(c->cfg, schemes, &cas, &c->sig_scheme);
     int r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
-    trace_certificate_request(c, &cas);
+    certificate_request_seen(c, &cas);
     c->state = ST12_CLIENT_WAIT_SHD;
     return 0;
 }

@@ -73,6 +73,7 @@ int tls12_send_finished(certa_conn *c) {
     uint8_t data[TLS12_FINISHED_LEN];
     int r = tls12_finished_data(c, !c->is_server, data);
     if (!r) r = conn_send_handshake(c, HS_FINISHED, data, sizeof data);
+    if (!r) reneg_keep_verify_data(c, true, data);
     crypto_zero(data, sizeof data);
     if (!r) conn_trace(c, "> Finished");
     return r;
@@ -87,6 +88,7 @@ int tls12_check_finished(certa_conn *c, const uint8_t *msg, size_t len) {
     if (tls12_finished_data(c, c->is_server, data) != 0)
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_INTERNAL_ERROR, NULL);
     bool ok = crypto_equal_ct(data, msg + 4, sizeof data);
+    if (ok) reneg_keep_verify_data(c, false, data);
     crypto_zero(data, sizeof data);
     if (!ok)
         return conn_fail(c, CERTA_E_BAD_FINISHED, ALERT_DECRYPT_ERROR,

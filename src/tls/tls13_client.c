@@ -710,7 +710,7 @@ static int on_certificate_request(certa_conn *c, const uint8_t *msg, size_t len)
     c->id = identity_choose(c->cfg, schemes, ca ? &cas : NULL, NULL, &c->sig_scheme);
     int r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
-    trace_certificate_request(c, ca ? &cas : NULL);
+    certificate_request_seen(c, ca ? &cas : NULL);
     c->state = ST_CLIENT_WAIT_CERT;
     return 0;
 }

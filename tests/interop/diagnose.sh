@@ -92,6 +92,14 @@ expect healthy DOWNGRADE-SENTINEL ok
 expect healthy FALLBACK-SCSV ok
 expect healthy BIG-CLIENTHELLO ok
 expect healthy GROUPS-PQ ok
+expect healthy RENEGOTIATION ok
+expect healthy GROUPS-TLS12 info
+expect healthy SIG-SCHEMES-TLS13 info
+if has healthy SIG-SCHEMES-WEAK warn || has healthy GROUPS-TLS12-WEAK warn; then
+  not_ok "healthy: a weak signature scheme or group reported against certa serve"
+else
+  ok "healthy: no weak signature scheme or group (certa signs with no SHA-1)"
+fi
 # The text report: grouped, 80 columns at most.
 timeout 60 "$CERTA" diagnose "127.0.0.1:$SERVE_PORT" --servername localhost \
   --trust "$T_TMP/root.crt" >"$T_TMP/healthy.txt" 2>&1
@@ -137,6 +145,13 @@ serve_case wrong-name wrongname CERT-NAME-MISMATCH fail
 serve_case self-signed selfsigned CERT-SELF-SIGNED fail
 serve_case ageing ageing CERT-LIFETIME warn
 serve_case tls12-only good PROTO-TLS13 warn --max-version 1.2
+# certa never renegotiates: its TLS 1.2 server answers the warning no_renegotiation.
+if has tls12-only RENEGOTIATION ok && grep -q 'warning alert no_renegotiation' "$T_TMP/tls12-only.json"; then
+  ok "tls12-only: RENEGOTIATION ok, refused with the warning no_renegotiation"
+else
+  not_ok "tls12-only: RENEGOTIATION not refused with no_renegotiation"
+fi
+expect tls12-only SIG-SCHEMES-TLS12 info
 serve_case no-alpn-overlap good ALPN-NO-OVERLAP warn --alpn imap
 start_certa_serve client-auth --cert "$T_TMP/good.crt" --key "$T_TMP/good.key" \
   --client-ca "$T_TMP/root.crt" || finish
@@ -161,6 +176,48 @@ start_held_openssl_server tls10 -cert "$T_TMP/good.crt" -key "$T_TMP/good.key" \
   -cipher 'DEFAULT@SECLEVEL=0' -min_protocol TLSv1 || finish
 diag tls10 "$SRV_PORT"
 expect tls10 PROTO-TLS10 fail 1
+stop_held_openssl_server
+# Renegotiation: OpenSSL 3 refuses a client's by default and with -no_renegotiation,
+# allows it (RFC 5746, secure) with -client_renegotiation.
+reneg_case() { # NAME SEVERITY EVIDENCE S_SERVER-ARGS...
+  local name=$1 sev=$2 evidence=$3
+  shift 3
+  start_held_openssl_server "$name" -cert "$T_TMP/good.crt" -key "$T_TMP/good.key" -tls1_2 "$@" ||
+    return
+  diag "$name" "$SRV_PORT"
+  expect "$name" RENEGOTIATION "$sev"
+  if grep -q "$evidence" "$T_TMP/$name.json"; then
+    ok "$name: the evidence says '$evidence'"
+  else
+    not_ok "$name: no '$evidence' in the report"
+  fi
+  stop_held_openssl_server
+}
+reneg_case reneg-allowed warn 'proving both Finished messages' -client_renegotiation
+reneg_case reneg-default ok 'no_renegotiation'
+reneg_case reneg-none ok 'no_renegotiation' -no_renegotiation
+# Weak signature schemes: SHA-1 allowed in TLS 1.2, RSA PKCS#1 v1.5 in TLS 1.3; the
+# lists with what the server was told to allow.
+start_held_openssl_server weak-sigs -cert "$T_TMP/rsa2048.crt" -key "$T_TMP/rsa2048.key" \
+  -cipher 'DEFAULT@SECLEVEL=0' -sigalgs 'RSA-PSS+SHA256:RSA+SHA256:RSA+SHA1' || finish
+diag weak-sigs "$SRV_PORT" --max-conns 60
+expect weak-sigs SIG-SCHEMES-WEAK warn
+if grep -q 'rsa_pkcs1_sha1' "$T_TMP/weak-sigs.json" &&
+  python3 - "$T_TMP/weak-sigs.json" <<'PY'
+import json, sys
+f = {x["id"]: x["evidence"] for x in json.load(open(sys.argv[1]))["findings"]}
+t12, t13 = f.get("SIG-SCHEMES-TLS12", ""), f.get("SIG-SCHEMES-TLS13", "")
+ok = ("rsa_pss_rsae_sha256" in t12 and "rsa_pkcs1_sha256" in t12 and "sha384" not in t12
+      and t13.startswith("rsa_pss_rsae_sha256") and "refused when offered alone" in t13
+      and "rsa_pss_rsae_sha384" in t13.split("refused")[1])
+sys.exit(0 if ok else 1)
+PY
+then
+  ok "weak-sigs: SHA-1 named; TLS 1.2 and 1.3 lists match -sigalgs"
+else
+  not_ok "weak-sigs: the signature scheme lists"
+  grep -A2 'SIG-SCHEMES' "$T_TMP/weak-sigs.json" | head -20
+fi
 stop_held_openssl_server
 start_held_openssl_server ocsp-expired -cert "$T_TMP/good.crt" -key "$T_TMP/good.key" \
   -status_file "$T_TMP/good-ocsp-expired.der" || finish

@@ -24,6 +24,7 @@
 #define G_RESUME "resumption and 0-RTT"
 #define G_CLIENT "client certificates"
 #define G_REVOC "OCSP stapling"
+#define G_ROBUST "robustness and downgrade protection"
 
 static void diagnose_usage(FILE *out) {
     fputs("usage: certa diagnose HOST:PORT [options]\n"
@@ -32,7 +33,8 @@ static void diagnose_usage(FILE *out) {
           "its evidence, cause and fix: versions (TLS 1.3, 1.2; SSLv3, TLS 1.0, 1.1),\n"
           "cipher suites and the server's preference, groups (post-quantum hybrids,\n"
           "HelloRetryRequest), the chain as sent, validation, expiry, OCSP staple, ALPN,\n"
-          "resumption and 0-RTT, client-certificate requests, downgrade protection.\n"
+          "resumption and 0-RTT, client-certificate requests, downgrade protection,\n"
+          "renegotiation, TLS 1.2 groups and signature schemes (TLS 1.2 and 1.3).\n"
           "\n"
           "  --servername NAME   name to send (SNI) and to verify (default: HOST)\n"
           "  --trust FILE|DIR    trust anchors to validate against (default: the system\n"
@@ -48,6 +50,17 @@ static void diagnose_usage(FILE *out) {
 
 bool diag_budget_left(const diag_ctx *ctx, unsigned n) {
     return ctx->used_conns + n <= ctx->max_conns;
+}
+
+bool diag_list_budget_left(const diag_ctx *ctx) {
+    return diag_budget_left(ctx, 1 + LIST_RESERVE);
+}
+
+void diag_skip(diag_ctx *ctx, const char *what) {
+    ctx->skipped++;
+    if (strstr(ctx->skipped_what, what)) return;
+    size_t n = strlen(ctx->skipped_what);
+    snprintf(ctx->skipped_what + n, sizeof ctx->skipped_what - n, "%s%s", n ? ", " : "", what);
 }
 
 void diag_progress(diag_ctx *ctx, const char *what) {
@@ -372,6 +385,62 @@ static void resumption(diag_ctx *ctx, diag_report *r, certa_config *cfg, const t
     tls_probe_clear(&p);
 }
 
+/* A client-initiated renegotiation after a TLS 1.2 handshake
+ * (certa_conn_probe_renegotiation): refused is ok, accepted a warning
+ * (secure) or a failure (insecure). */
+static void renegotiation(diag_ctx *ctx, diag_report *r) {
+    if (!diag_budget_left(ctx, 1)) {
+        diag_skip(ctx, "renegotiation");
+        return;
+    }
+    tls_probe p = {.min_version = CERTA_TLS12, .max_version = CERTA_TLS12, .renegotiate = true};
+    diag_progress(ctx, "renegotiation");
+    if (!tls_probe_run(ctx, &p) || !p.reneg_sent) {
+        tls_probe_clear(&p);
+        return;
+    }
+    switch (p.reneg_error) {
+    case CERTA_E_RENEGOTIATION_ACCEPTED:
+        diag_add(r, "RENEGOTIATION", G_ROBUST, SEV_WARN,
+                 "the server accepts client-initiated renegotiation (secure, RFC 5746)",
+                 "after a TLS 1.2 handshake, a renegotiation ClientHello was answered with a "
+                 "ServerHello proving both Finished messages",
+                 "any client can make the server redo the expensive half of a handshake over "
+                 "and over on one connection: a denial-of-service lever",
+                 "refuse client-initiated renegotiation (OpenSSL 3 does by default; openssl "
+                 "s_server: drop -client_renegotiation; nginx and certa never allow it)");
+        break;
+    case CERTA_E_RENEGOTIATION_INSECURE:
+        diag_add(r, "RENEGOTIATION", G_ROBUST, SEV_FAIL,
+                 "the server accepts an insecure renegotiation",
+                 "after a TLS 1.2 handshake, a renegotiation ClientHello was answered with a "
+                 "ServerHello lacking RFC 5746's proof of the first handshake",
+                 "a man in the middle can splice his own handshake in front of a victim's "
+                 "(CVE-2009-3555)",
+                 "update the server's TLS library and refuse renegotiation");
+        break;
+    case CERTA_E_RENEGOTIATION_REFUSED:
+        diag_addf(r, "RENEGOTIATION", G_ROBUST, SEV_OK, "client-initiated renegotiation is refused",
+                  NULL, NULL, "after a TLS 1.2 handshake, a renegotiation ClientHello: %s",
+                  p.reneg_text);
+        break;
+    case CERTA_OK:
+        diag_addf(r, "RENEGOTIATION", G_ROBUST, SEV_INFO, "no answer to a renegotiation attempt",
+                  NULL, NULL,
+                  "after a TLS 1.2 handshake, a renegotiation ClientHello got no answer within "
+                  "%d ms (neither refused nor accepted)",
+                  ctx->timeout_ms);
+        break;
+    default:
+        diag_addf(r, "RENEGOTIATION", G_ROBUST, SEV_OK, "client-initiated renegotiation is refused",
+                  NULL, NULL,
+                  "after a TLS 1.2 handshake, a renegotiation ClientHello ended the connection: "
+                  "%s",
+                  p.reneg_text);
+    }
+    tls_probe_clear(&p);
+}
+
 static void client_auth(const diag_ctx *ctx, diag_report *r, const tls_probe *p) {
     if (!p->cert_requested) return;
     bool refused = p->error == CERTA_E_CERTIFICATE_REQUIRED || p->alert_received == 116 ||
@@ -545,12 +614,22 @@ int cmd_diagnose(int argc, char **argv) {
     if (first.done || first.chain_len) alpn_probes(ctx, &r);
     if (first.done) resumption(ctx, &r, resume_cfg, &first);
 
-    /* 6. On the wire. */
+    /* 6. On the wire; then TLS 1.2 groups and signature schemes, with what
+     *    the budget leaves. */
+    if (tls12) renegotiation(ctx, &r);
     raw_probes(ctx, &r, tls13, tls12 || !first.done);
+    certa_cert_details leaf;
+    bool leaf_known = first.chain_len &&
+                      certa_cert_inspect(first.chain[0], first.chain_lens[0], &leaf) == CERTA_OK;
+    groups_sigs_probes(ctx, &r, tls13, tls12 || (!first.done && ctx->hello_answered),
+                       leaf_known ? leaf.key_type : NULL,
+                       first.done && first.info.version == CERTA_TLS13 ? first.info.peer_sig_scheme
+                                                                       : 0);
     if (ctx->skipped)
         diag_addf(&r, "BUDGET", G_CONN, SEV_INFO, "some probes did not run", NULL, NULL,
-                  "%u probe%s skipped: the --max-conns budget of %u connections was spent",
-                  ctx->skipped, ctx->skipped == 1 ? "" : "s", ctx->max_conns);
+                  "%u probe%s skipped%s%s%s: the --max-conns budget of %u connections was spent",
+                  ctx->skipped, ctx->skipped == 1 ? "" : "s", ctx->skipped_what[0] ? " (" : "",
+                  ctx->skipped_what, ctx->skipped_what[0] ? ")" : "", ctx->max_conns);
     rc = diag_has(&r, SEV_FAIL) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 
 report:

@@ -67,9 +67,14 @@ typedef struct diag_ctx {
     socklen_t addr_len;
     char address[128]; /* "127.0.0.1:8443" */
     int64_t first_tcp_ms;
-    bool progress;       /* a progress line on stderr (a TTY) */
-    unsigned skipped;    /* probes not run: the budget was spent */
-    bool hello_answered; /* a raw ClientHello got a ServerHello or HRR */
+    bool progress;          /* a progress line on stderr (a TTY) */
+    unsigned skipped;       /* probes not run: the budget was spent */
+    bool hello_answered;    /* a raw ClientHello got a ServerHello or HRR */
+    char skipped_what[256]; /* which probes the budget cut ("TLS 1.2 groups, ...") */
+    /* From the TLS 1.2 cipher-suite probe: what its first ServerKeyExchange
+     * named, and whether ECDHE / DHE suites were accepted. */
+    uint16_t ske_group_first, ske_sig_first;
+    bool ecdhe_accepted, dhe_accepted;
     certa_trust *trust;
 } diag_ctx;
 
@@ -78,6 +83,14 @@ typedef struct diag_ctx {
  * the budget is spent. *tcp_ms (optional) gets the connect time. */
 int diag_connect(diag_ctx *ctx, int64_t *tcp_ms, char *why, size_t cap);
 bool diag_budget_left(const diag_ctx *ctx, unsigned n);
+/* For the probes that enumerate (suites, groups): one more connection
+ * leaves LIST_RESERVE for the single probes after them (weak and broken
+ * TLS 1.2 suites, fallback SCSV, the large ClientHello, the weak signature
+ * and DH checks). */
+#define LIST_RESERVE 7
+bool diag_list_budget_left(const diag_ctx *ctx);
+/* A probe not run for want of budget: counted and named in BUDGET. */
+void diag_skip(diag_ctx *ctx, const char *what);
 void diag_progress(diag_ctx *ctx, const char *what);
 
 /* ---- TLS probes with certa's own client (probe_tls.c) ---- */
@@ -92,6 +105,7 @@ typedef struct tls_probe {
     bool client_cert;  /* present ctx->cert/key if given */
     bool wait_tickets; /* read after the handshake until a ticket arrives */
     bool early_data;   /* config allows 0-RTT; send a little if the session allows */
+    bool renegotiate;  /* TLS 1.2: certa_conn_probe_renegotiation after the handshake */
     certa_config *cfg; /* reuse (resumption); NULL: a new one, freed after */
     /* seen */
     bool connected, done;
@@ -106,8 +120,11 @@ typedef struct tls_probe {
     bool cert_requested, got_ticket, staple_seen, staple_good, early_sent;
     unsigned ticket_lifetime;
     char staple_text[512], revocation_note[512];
-    char ca_names[512]; /* what the CertificateRequest lists (from the trace) */
+    char ca_names[512]; /* what the CertificateRequest lists: " (N): CN=a; CN=b" */
     int64_t tcp_ms, handshake_ms;
+    bool reneg_sent; /* the renegotiation ClientHello went out */
+    int reneg_error; /* CERTA_E_RENEGOTIATION_*, another failure (closed), 0: no answer */
+    char reneg_text[320];
 } tls_probe;
 
 /* Runs one handshake as asked. false when no connection was made (budget
@@ -127,12 +144,15 @@ typedef struct raw_hello {
     size_t suite_count;
     const uint16_t *groups;
     size_t group_count;
-    bool tls13;        /* supported_versions {1.3, 1.2} and an empty key_share */
-    uint16_t sig_only; /* 0: the usual list; else only this scheme */
+    bool tls13;           /* supported_versions {1.3, 1.2} and an empty key_share */
+    const uint16_t *sigs; /* signature_algorithms; sig_count 0: the usual list */
+    size_t sig_count;
     bool fallback_scsv;
-    bool reneg_info; /* empty renegotiation_info extension */
-    size_t pad_to;   /* padding extension up to this ClientHello size; 0: none */
-    bool split;      /* send in two TCP segments, 20 ms apart */
+    bool reneg_info;   /* empty renegotiation_info extension */
+    bool x25519_share; /* tls13: an x25519 key share (a point of no one's key), not empty */
+    bool want_ske;     /* read on to a TLS 1.2 ServerKeyExchange */
+    size_t pad_to;     /* padding extension up to this ClientHello size; 0: none */
+    bool split;        /* send in two TCP segments, 20 ms apart */
 } raw_hello;
 
 typedef enum raw_outcome {
@@ -155,12 +175,19 @@ typedef struct raw_answer {
     bool reneg_info;      /* the server sent renegotiation_info */
     bool downgrade_tls12; /* random ends "DOWNGRD\1" */
     bool downgrade_tls11; /* random ends "DOWNGRD\0" */
+    /* want_ske: what a TLS 1.2 ServerKeyExchange said */
+    bool ske_seen;
+    uint16_t ske_group; /* ECDHE named group */
+    uint16_t ske_sig;   /* signature scheme (TLS 1.2) */
+    unsigned dh_bits;   /* DHE: size of the prime */
 } raw_answer;
 
 int raw_build_hello(const raw_hello *h, const char *sni, uint8_t *out, size_t cap, size_t *len);
 /* Parses the server's first flight bytes: 1 = complete (a ServerHello,
- * HRR or alert, in a), 0 = need more bytes, -1 = not TLS. */
-int raw_parse_answer(const uint8_t *data, size_t len, raw_answer *a);
+ * HRR or alert, in a; with want_ske a TLS 1.2 ServerHello is complete at
+ * its ServerKeyExchange or at a message that shows there is none), 0 = need
+ * more bytes, -1 = not TLS. */
+int raw_parse_answer(const uint8_t *data, size_t len, bool want_ske, raw_answer *a);
 /* Connects, sends the hello, reads the answer. */
 void raw_probe(diag_ctx *ctx, const raw_hello *h, raw_answer *a);
 const char *raw_suite_name(uint16_t suite);
@@ -169,6 +196,15 @@ const char *raw_suite_name(uint16_t suite);
  * and preference, groups, fallback SCSV, sentinel, renegotiation_info, a
  * split ClientHello over 1,500 bytes. tls13/tls12: what the TLS probes found. */
 void raw_probes(diag_ctx *ctx, diag_report *r, bool tls13, bool tls12);
+
+/* ---- TLS 1.2 groups, signature schemes (probe_groups_sigs.c) ---- */
+
+/* After raw_probes (which fill ctx's ServerKeyExchange fields): TLS 1.2
+ * groups and DH prime, TLS 1.2 and 1.3 signature schemes, the weak first.
+ * leaf_key_type: certa_cert_details.key_type of the leaf (NULL: unknown);
+ * sig13_seen: the scheme of the TLS 1.3 handshake's CertificateVerify. */
+void groups_sigs_probes(diag_ctx *ctx, diag_report *r, bool tls13, bool tls12,
+                        const char *leaf_key_type, uint16_t sig13_seen);
 
 /* ---- the chain and the certificate (chain.c) ---- */
 

@@ -129,7 +129,7 @@ void raw_probe(diag_ctx *ctx, const raw_hello *h, raw_answer *a) {
     } else {
         sent = send_all(fd, hello, len);
     }
-    uint8_t in[16384];
+    uint8_t in[65536];
     size_t got = 0;
     int64_t end = cli_now_ms() + ctx->timeout_ms;
     a->outcome = RAW_TIMEOUT;
@@ -148,7 +148,7 @@ void raw_probe(diag_ctx *ctx, const raw_hello *h, raw_answer *a) {
         }
         got += (size_t)n;
         raw_answer parsed;
-        int r = raw_parse_answer(in, got, &parsed);
+        int r = raw_parse_answer(in, got, h->want_ske, &parsed);
         if (r == 1) {
             *a = parsed;
             if (a->outcome != RAW_ALERT) ctx->hello_answered = true;
@@ -241,14 +241,21 @@ static void tls12_suites(diag_ctx *ctx, diag_report *r, bool tls13) {
         offer[n++] = suites[i].id;
     bool first = true, complete = false;
     while (n > 0) {
-        if (!diag_budget_left(ctx, 1)) break;
+        /* the first answer (sentinel, renegotiation_info) whatever the list costs */
+        if (!(first ? diag_budget_left(ctx, 1) : diag_list_budget_left(ctx))) {
+            diag_skip(ctx, "the rest of the TLS 1.2 suites");
+            break;
+        }
+        /* the first answer's ServerKeyExchange names the server's favourite
+         * group and scheme (probe_groups_sigs.c starts from them) */
         raw_hello h = {.record_version = 0x0301,
                        .legacy_version = 0x0303,
                        .suites = offer,
                        .suite_count = n,
                        .groups = ec_groups,
                        .group_count = 4,
-                       .reneg_info = true};
+                       .reneg_info = true,
+                       .want_ske = first};
         raw_answer a;
         raw_probe(ctx, &h, &a);
         if (a.outcome != RAW_SERVER_HELLO || a.version != 0x0303) {
@@ -257,6 +264,10 @@ static void tls12_suites(diag_ctx *ctx, diag_report *r, bool tls13) {
         }
         if (first) {
             first = false;
+            if (a.ske_seen) {
+                ctx->ske_group_first = a.ske_group;
+                ctx->ske_sig_first = a.ske_sig;
+            }
             if (tls13) {
                 if (a.downgrade_tls12)
                     diag_add(r, "DOWNGRADE-SENTINEL", G_ROBUST, SEV_OK,
@@ -288,6 +299,9 @@ static void tls12_suites(diag_ctx *ctx, diag_report *r, bool tls13) {
                          "update the server's TLS library, or disable renegotiation");
         }
         chosen[got++] = a.suite;
+        const char *nm = raw_suite_name(a.suite);
+        if (!strncmp(nm, "ECDHE-", 6)) ctx->ecdhe_accepted = true;
+        if (!strncmp(nm, "DHE-", 4)) ctx->dhe_accepted = true;
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
             if (offer[i] != a.suite) offer[k++] = offer[i];
@@ -295,6 +309,34 @@ static void tls12_suites(diag_ctx *ctx, diag_report *r, bool tls13) {
         n = k;
     }
     if (got == 0) return;
+    /* A list cut short may not have reached the weak suites a server
+     * prefers least: ask for the broken, then the weak ones, directly. */
+    for (int strength = 2; !complete && strength >= 1; strength--) {
+        uint16_t only[N_SUITES];
+        size_t m = 0;
+        bool seen = false;
+        for (size_t i = 0; i < got; i++)
+            seen |= suite_strength(chosen[i]) == strength;
+        for (size_t i = 0; i < n; i++)
+            if (suite_strength(offer[i]) == strength) only[m++] = offer[i];
+        if (seen || m == 0) continue;
+        if (!diag_budget_left(ctx, 1)) {
+            diag_skip(ctx, strength == 2 ? "TLS 1.2 broken suites" : "TLS 1.2 weak suites");
+            continue;
+        }
+        raw_hello h = {.record_version = 0x0301,
+                       .legacy_version = 0x0303,
+                       .suites = only,
+                       .suite_count = m,
+                       .groups = ec_groups,
+                       .group_count = 4,
+                       .reneg_info = true};
+        raw_answer a;
+        raw_probe(ctx, &h, &a);
+        if (a.outcome == RAW_SERVER_HELLO && a.version == 0x0303 &&
+            suite_strength(a.suite) == strength && got < N_SUITES)
+            chosen[got++] = a.suite;
+    }
     char list[1024] = "", weak_list[1024] = "", broken_list[512] = "";
     size_t weak = 0, broken = 0;
     for (size_t i = 0; i < got; i++) {
@@ -310,7 +352,7 @@ static void tls12_suites(diag_ctx *ctx, diag_report *r, bool tls13) {
     }
     /* Whose order: the accepted suites offered reversed. */
     const char *order = "";
-    if (got >= 2 && complete && diag_budget_left(ctx, 1)) {
+    if (got >= 2 && complete && diag_list_budget_left(ctx)) {
         uint16_t rev[N_SUITES];
         for (size_t i = 0; i < got; i++)
             rev[i] = chosen[got - 1 - i];
@@ -353,7 +395,11 @@ static void tls13_suites_groups(diag_ctx *ctx, diag_report *r) {
     for (size_t i = 0; i < N_TLS13_SUITES; i++)
         offer[n++] = suites[i].id;
     bool complete = false;
-    while (n > 0 && diag_budget_left(ctx, 1)) {
+    while (n > 0) {
+        if (!diag_list_budget_left(ctx)) {
+            diag_skip(ctx, "the rest of the TLS 1.3 suites");
+            break;
+        }
         raw_hello h = {.record_version = 0x0301,
                        .legacy_version = 0x0303,
                        .suites = offer,
@@ -389,7 +435,11 @@ static void tls13_suites_groups(diag_ctx *ctx, diag_report *r) {
     for (size_t i = 0; i < N_GROUPS13; i++)
         goffer[gn++] = groups13[i];
     complete = false;
-    while (gn > 0 && diag_budget_left(ctx, 1)) {
+    while (gn > 0) {
+        if (!diag_list_budget_left(ctx)) {
+            diag_skip(ctx, "the rest of the TLS 1.3 groups");
+            break;
+        }
         raw_hello h = {.record_version = 0x0301,
                        .legacy_version = 0x0303,
                        .suites = aes_chacha13,
@@ -503,17 +553,19 @@ static void big_hello(diag_ctx *ctx, diag_report *r, bool tls13) {
 void raw_probes(diag_ctx *ctx, diag_report *r, bool tls13, bool tls12) {
     diag_progress(ctx, "legacy versions");
     legacy_versions(ctx, r);
+    /* TLS 1.3's lists are short (5 suites, 11 groups); TLS 1.2's may take
+     * any budget left, so they come second. */
+    if (tls13) {
+        diag_progress(ctx, "TLS 1.3 suites and groups");
+        tls13_suites_groups(ctx, r);
+    }
     if (tls12) {
         diag_progress(ctx, "TLS 1.2 cipher suites");
         tls12_suites(ctx, r, tls13);
     }
-    if (tls13) {
-        diag_progress(ctx, "TLS 1.3 suites and groups");
-        tls13_suites_groups(ctx, r);
-        if (tls12 && diag_budget_left(ctx, 1)) {
-            diag_progress(ctx, "fallback SCSV");
-            fallback_scsv(ctx, r);
-        }
+    if (tls13 && tls12 && diag_budget_left(ctx, 1)) {
+        diag_progress(ctx, "fallback SCSV");
+        fallback_scsv(ctx, r);
     }
     /* Only where a ClientHello of ours is answered at all: otherwise a
      * refusal would say nothing about the size. */

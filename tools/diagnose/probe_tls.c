@@ -11,24 +11,26 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Reads what the trace says that the public API does not: a certificate
- * request, ticket lifetimes, what the OCSP staple said. */
+/* Reads what the trace says that the public API does not: what the OCSP
+ * staple said, in the library's words (evidence for a person). */
 static void probe_trace(void *arg, const char *line) {
     tls_probe *p = arg;
-    unsigned lifetime;
-    if (!strncmp(line, "< CertificateRequest", 20)) p->cert_requested = true;
-    if (sscanf(line, "< NewSessionTicket (lifetime %us", &lifetime) == 1) {
-        p->got_ticket = true;
-        p->ticket_lifetime = lifetime;
-    }
-    static const char cas[] = "  certificate authorities";
-    if (!strncmp(line, cas, sizeof cas - 1))
-        snprintf(p->ca_names, sizeof p->ca_names, "%s", line + sizeof cas - 1);
     static const char staple[] = "  OCSP staple: ";
     if (!strncmp(line, staple, sizeof staple - 1)) {
         const char *t = line + sizeof staple - 1;
         p->staple_seen = strcmp(t, "none") != 0;
         snprintf(p->staple_text, sizeof p->staple_text, "%s", t);
+    }
+}
+
+/* A CertificateRequest and tickets, from the API. */
+static void observe(certa_conn *conn, tls_probe *p) {
+    certa_info info;
+    if (certa_conn_info(conn, &info) != 0) return;
+    p->cert_requested = info.cert_requested;
+    if (info.ticket_lifetime) {
+        p->got_ticket = true;
+        p->ticket_lifetime = info.ticket_lifetime;
     }
 }
 
@@ -80,6 +82,7 @@ static void read_after(certa_conn *conn, int fd, tls_probe *p, int ms) {
     int64_t end = cli_now_ms() + ms;
     uint8_t buf[4096], sink[4096];
     while (!certa_conn_failed(conn) && !certa_conn_peer_closed(conn)) {
+        observe(conn, p);
         if (p->wait_tickets && p->got_ticket && !p->cert_requested) break;
         int64_t left = end - cli_now_ms();
         if (left <= 0) break;
@@ -105,7 +108,32 @@ static void read_after(certa_conn *conn, int fd, tls_probe *p, int ms) {
     }
 }
 
+/* The CA names of a CertificateRequest: "(2): CN=a; CN=b" or ": none
+ * named", as the trace line writes them. */
+static void keep_ca_names(certa_conn *conn, tls_probe *p) {
+    size_t n = certa_conn_requested_ca_count(conn);
+    if (!p->cert_requested) return;
+    if (n == 0) {
+        snprintf(p->ca_names, sizeof p->ca_names, ": none named");
+        return;
+    }
+    int len = snprintf(p->ca_names, sizeof p->ca_names, " (%zu): ", n);
+    for (size_t i = 0; i < n && len > 0 && (size_t)len < sizeof p->ca_names; i++) {
+        char name[256];
+        if (certa_conn_requested_ca_name(conn, i, name, sizeof name) != CERTA_OK)
+            snprintf(name, sizeof name, "(unreadable)");
+        size_t left = sizeof p->ca_names - (size_t)len;
+        if (strlen(name) + 8 > left) {
+            snprintf(p->ca_names + len, left, "%s...", i ? "; " : "");
+            break;
+        }
+        len += snprintf(p->ca_names + len, left, "%s%s", i ? "; " : "", name);
+    }
+}
+
 static void keep_result(certa_conn *conn, tls_probe *p) {
+    observe(conn, p);
+    keep_ca_names(conn, p);
     p->error = certa_conn_failed(conn) ? certa_conn_error(conn) : p->error;
     if (p->error) {
         snprintf(p->error_name, sizeof p->error_name, "%s", certa_error_name(p->error));
@@ -134,6 +162,17 @@ static void keep_result(certa_conn *conn, tls_probe *p) {
     }
     p->staple_good = p->info.peer_staple_good;
     snprintf(p->revocation_note, sizeof p->revocation_note, "%s", certa_conn_revocation_note(conn));
+}
+
+/* After a TLS 1.2 handshake: one renegotiation ClientHello, and what the
+ * server does within the timeout. */
+static void renegotiate(diag_ctx *ctx, certa_conn *conn, int fd, tls_probe *p) {
+    if (certa_conn_probe_renegotiation(conn) != CERTA_OK || certa_fd_flush(conn, fd) != CERTA_OK)
+        return;
+    p->reneg_sent = true;
+    read_after(conn, fd, p, ctx->timeout_ms);
+    p->reneg_error = certa_conn_failed(conn) ? certa_conn_error(conn) : CERTA_OK;
+    snprintf(p->reneg_text, sizeof p->reneg_text, "%s", certa_conn_error_text(conn));
 }
 
 bool tls_probe_run(diag_ctx *ctx, tls_probe *p) {
@@ -169,10 +208,12 @@ bool tls_probe_run(diag_ctx *ctx, tls_probe *p) {
     p->error = certa_fd_handshake(conn, fd, ctx->timeout_ms);
     p->handshake_ms = cli_now_ms() - t0;
     p->done = p->error == CERTA_OK;
+    observe(conn, p);
     /* TLS 1.3: a server refusing our (empty) certificate says so after our
      * Finished; tickets come after the handshake too. */
     if (p->done && (p->wait_tickets || p->cert_requested))
         read_after(conn, fd, p, p->cert_requested ? 400 : 300);
+    if (p->done && p->renegotiate) renegotiate(ctx, conn, fd, p);
     keep_result(conn, p);
     if (p->done && !certa_conn_failed(conn)) {
         (void)certa_conn_close(conn);

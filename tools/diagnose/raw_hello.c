@@ -68,8 +68,9 @@ int raw_build_hello(const raw_hello *h, const char *sni, uint8_t *out, size_t ca
         bld_u16(&b, 13); /* signature_algorithms */
         bld_open(&b, 2);
         bld_open(&b, 2);
-        if (h->sig_only) {
-            bld_u16(&b, h->sig_only);
+        if (h->sig_count) {
+            for (size_t i = 0; i < h->sig_count; i++)
+                bld_u16(&b, h->sigs[i]);
         } else {
             for (size_t i = 0; i < sizeof usual_sigs / sizeof usual_sigs[0]; i++)
                 bld_u16(&b, usual_sigs[i]);
@@ -90,12 +91,24 @@ int raw_build_hello(const raw_hello *h, const char *sni, uint8_t *out, size_t ca
         bld_u8(&b, 4);
         bld_u16(&b, 0x0304);
         bld_u16(&b, 0x0303);
-        /* No share at all: a server that has a group in common must ask
-         * for it by name in a HelloRetryRequest, which also names its
-         * cipher suite — no key needs generating to learn either. */
+        /* No share at all (unless x25519_share): a server that has a group
+         * in common must ask for it by name in a HelloRetryRequest, which
+         * also names its cipher suite — no key needs generating to learn
+         * either. */
         bld_u16(&b, 51);
-        bld_u16(&b, 2);
-        bld_u16(&b, 0);
+        bld_open(&b, 2);
+        bld_open(&b, 2);
+        if (h->x25519_share) {
+            /* 32 bytes are an x25519 public value whatever they hold: the
+             * server answers with a ServerHello or an alert, and that is all
+             * a probe that holds no key reads. */
+            bld_u16(&b, 0x001d);
+            bld_u16(&b, 32);
+            for (int i = 0; i < 32; i++)
+                bld_u8(&b, (uint8_t)(0x42 + i * 7));
+        }
+        bld_close(&b);
+        bld_close(&b);
         bld_u16(&b, 45); /* psk_key_exchange_modes: psk_dhe_ke */
         bld_u16(&b, 2);
         bld_u8(&b, 1);
@@ -148,49 +161,106 @@ static bool parse_server_hello(cursor *m, raw_answer *a) {
     return true;
 }
 
-int raw_parse_answer(const uint8_t *data, size_t len, raw_answer *a) {
+static bool is_ecdhe(uint16_t suite) {
+    return (suite >= 0xc001 && suite <= 0xc038) || suite == 0xcca8 || suite == 0xcca9;
+}
+static bool is_dhe(uint16_t suite) {
+    static const uint16_t dhe[] = {0x0033, 0x0039, 0x0067, 0x006b, 0x009e, 0x009f, 0xccaa};
+    for (size_t i = 0; i < sizeof dhe / sizeof dhe[0]; i++)
+        if (dhe[i] == suite) return true;
+    return false;
+}
+
+/* ServerKeyExchange (RFC 8422 5.4, RFC 5246 7.4.3): the ECDHE group or the
+ * DH prime's size, and (TLS 1.2) the signature scheme. */
+static void parse_server_key_exchange(cursor *m, raw_answer *a) {
+    cursor point, p, g, ys, sig;
+    uint8_t curve_type;
+    uint16_t group = 0, scheme = 0;
+    unsigned dh_bits = 0;
+    if (is_ecdhe(a->suite)) {
+        if (!cur_u8(m, &curve_type) || curve_type != 3 || !cur_u16(m, &group) ||
+            !cur_vec8(m, &point))
+            return;
+    } else if (is_dhe(a->suite)) {
+        if (!cur_vec16(m, &p) || !cur_vec16(m, &g) || !cur_vec16(m, &ys)) return;
+        uint8_t lead = 0;
+        while (cur_left(&p) && cur_u8(&p, &lead) && lead == 0) {
+        }
+        if (lead) {
+            dh_bits = (unsigned)cur_left(&p) * 8 + 8;
+            for (uint8_t top = 0x80; top && !(lead & top); top >>= 1)
+                dh_bits--;
+        }
+    } else {
+        return;
+    }
+    if (a->version >= 0x0303 && (!cur_u16(m, &scheme) || !cur_vec16(m, &sig))) return;
+    a->ske_seen = true;
+    a->ske_group = group;
+    a->ske_sig = scheme;
+    a->dh_bits = dh_bits;
+}
+
+#define RAW_HS_MAX 32768
+
+int raw_parse_answer(const uint8_t *data, size_t len, bool want_ske, raw_answer *a) {
     memset(a, 0, sizeof *a);
     cursor in;
     cur_init(&in, data, len);
-    uint8_t hs[4096];
-    size_t hs_len = 0;
+    uint8_t hs[RAW_HS_MAX];
+    size_t hs_len = 0, consumed = 0;
+    bool have_hello = false;
     while (!cur_empty(&in)) {
         uint8_t type;
         uint16_t version;
         cursor body;
         if (!cur_u8(&in, &type)) return 0;
-        if (type != 21 && type != 22) return -1;
+        if (type != 21 && type != 22) return have_hello ? 1 : -1;
         if (!cur_u16(&in, &version)) return 0;
-        if (version >> 8 != 3) return -1;
+        if (version >> 8 != 3) return have_hello ? 1 : -1;
         if (!cur_vec16(&in, &body)) {
             /* a record header that announces more than a record may hold */
             uint16_t n;
             cursor peek = in;
-            if (cur_u16(&peek, &n) && n > 16384 + 2048) return -1;
+            if (cur_u16(&peek, &n) && n > 16384 + 2048) return have_hello ? 1 : -1;
             return 0;
         }
         if (type == 21) {
-            if (hs_len) return -1; /* an alert inside a half message */
+            if (have_hello) return 1; /* the ServerHello is the answer */
+            if (hs_len) return -1;    /* an alert inside a half message */
             if (!cur_u8(&body, &a->alert_level) || !cur_u8(&body, &a->alert)) return -1;
             a->outcome = RAW_ALERT;
             return 1;
         }
         size_t n = cur_left(&body);
-        if (n > sizeof hs - hs_len) n = sizeof hs - hs_len;
+        if (n > sizeof hs - hs_len) return have_hello ? 1 : -1;
         if (!cur_copy(&body, hs + hs_len, n)) return -1;
         hs_len += n;
-        cursor msg;
-        cur_init(&msg, hs, hs_len);
-        uint8_t mtype;
-        uint32_t mlen;
-        if (!cur_u8(&msg, &mtype) || !cur_u24(&msg, &mlen)) continue;
-        if (mtype != 2 || mlen > sizeof hs - 4) return -1;
-        cursor sh;
-        if (!cur_sub(&msg, mlen, &sh)) {
-            if (hs_len == sizeof hs) return -1;
-            continue;
+        for (;;) {
+            cursor msg, m;
+            uint8_t mtype;
+            uint32_t mlen;
+            cur_init(&msg, hs + consumed, hs_len - consumed);
+            if (!cur_u8(&msg, &mtype) || !cur_u24(&msg, &mlen)) break;
+            if (mlen > sizeof hs - 4) return have_hello ? 1 : -1;
+            if (!cur_sub(&msg, mlen, &m)) break;
+            consumed += 4 + mlen;
+            if (!have_hello) {
+                if (mtype != 2 || !parse_server_hello(&m, a) || !cur_empty(&m)) return -1;
+                have_hello = true;
+                /* TLS 1.3 encrypts the rest; an HRR ends the flight */
+                if (!want_ske || a->outcome != RAW_SERVER_HELLO || a->version > 0x0303) return 1;
+                continue;
+            }
+            if (mtype == 12) {
+                parse_server_key_exchange(&m, a);
+                return 1;
+            }
+            /* Certificate, CertificateStatus come first; anything else
+             * (ServerHelloDone: RSA key exchange) means no ServerKeyExchange */
+            if (mtype != 11 && mtype != 22) return 1;
         }
-        return parse_server_hello(&sh, a) && cur_empty(&sh) ? 1 : -1;
     }
     return 0;
 }
