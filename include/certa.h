@@ -805,14 +805,16 @@ typedef struct certa_info {
     bool early_data_accepted;
     bool early_data_rejected;
     size_t early_data_bytes;
-    /* Client: the lifetime hint (seconds) of the newest session ticket the
-     * server sent on this connection, 0 if none came. */
-    uint32_t ticket_lifetime;
-    /* Client: the server sent a CertificateRequest (the CAs it named:
-     * certa_conn_requested_ca_count). */
-    bool cert_requested;
+    /* certa_info is allocated by callers: it does not grow within a major
+     * version (DESIGN.md, The ABI). Later facts are functions below. */
 } certa_info;
 int certa_conn_info(const certa_conn *conn, certa_info *info);
+/* Client: the lifetime hint (seconds) of the newest session ticket the
+ * server sent on this connection, 0 if none came. */
+uint32_t certa_conn_ticket_lifetime(const certa_conn *conn);
+/* Client: the server sent a CertificateRequest (the CAs it named:
+ * certa_conn_requested_ca_count). */
+bool certa_conn_cert_requested(const certa_conn *conn);
 /* Client: the certificate authorities a server's CertificateRequest named
  * (certificate_authorities, TLS 1.3 and 1.2), kept only when it named any:
  * how many, and one as text ("CN=Example CA, O=Example"). _name fails with

@@ -956,8 +956,6 @@ int certa_conn_info(const certa_conn *c, certa_info *info) {
     info->early_data_accepted = c->early_accepted;
     info->early_data_rejected = c->early_rejected;
     info->early_data_bytes = c->early_bytes;
-    info->ticket_lifetime = c->ticket_lifetime;
-    info->cert_requested = !c->is_server && c->cert_requested;
     return 0;
 }
 
@@ -965,4 +963,12 @@ const uint8_t *certa_conn_peer_cert(const certa_conn *c, size_t index, size_t *l
     if (!c || index >= c->peer_cert_count) return NULL;
     if (len) *len = c->peer_cert_lens[index];
     return c->peer_certs[index];
+}
+
+uint32_t certa_conn_ticket_lifetime(const certa_conn *conn) {
+    return conn && !conn->is_server ? conn->ticket_lifetime : 0;
+}
+
+bool certa_conn_cert_requested(const certa_conn *conn) {
+    return conn && !conn->is_server && conn->cert_requested;
 }

@@ -1,6 +1,6 @@
 /* What a client learns about the server through the API rather than the
  * trace: the CA names of a CertificateRequest (certa_conn_requested_ca_*)
- * and the ticket lifetime hint (certa_info.ticket_lifetime), against libssl
+ * and the ticket lifetime hint (certa_conn_ticket_lifetime), against libssl
  * servers in memory, TLS 1.3 and 1.2. */
 #include "certa.h"
 #include "lib_certs.h"
@@ -69,11 +69,10 @@ static void run(int version, int n_names) {
                   CERTA_E_INVALID_ARGUMENT &&
               name[0] == 0,
           "%s: past the count is refused", label);
-    certa_info info;
-    certa_conn_info(c, &info);
-    CHECK(info.cert_requested, "%s: certa_info says a certificate was requested", label);
-    CHECK(info.ticket_lifetime == 5400, "%s: ticket lifetime hint %u s (libssl's timeout 5400)",
-          label, info.ticket_lifetime);
+    CHECK(certa_conn_cert_requested(c), "%s: a certificate was requested", label);
+    CHECK(certa_conn_ticket_lifetime(c) == 5400,
+          "%s: ticket lifetime hint %u s (libssl's timeout 5400)", label,
+          certa_conn_ticket_lifetime(c));
     certa_conn_free(c);
     certa_config_free(cfg);
     peer_free(&p);

@@ -25,12 +25,11 @@ static void probe_trace(void *arg, const char *line) {
 
 /* A CertificateRequest and tickets, from the API. */
 static void observe(certa_conn *conn, tls_probe *p) {
-    certa_info info;
-    if (certa_conn_info(conn, &info) != 0) return;
-    p->cert_requested = info.cert_requested;
-    if (info.ticket_lifetime) {
+    p->cert_requested = certa_conn_cert_requested(conn);
+    uint32_t lifetime = certa_conn_ticket_lifetime(conn);
+    if (lifetime) {
         p->got_ticket = true;
-        p->ticket_lifetime = info.ticket_lifetime;
+        p->ticket_lifetime = lifetime;
     }
 }
 
