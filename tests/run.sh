@@ -12,10 +12,11 @@ pass=0 fail=0 skip=0
 failed_names=()
 run_one() {
   local name=$1; shift
-  local out rc
+  local out rc t0=$SECONDS
   out=$(mktemp)
   timeout -k 10 600 "$@" >"$out" 2>&1
   rc=$?
+  local took=$((SECONDS - t0))
   local p f s
   p=$(grep -c '^ok - ' "$out")
   f=$(grep -c '^not ok - ' "$out")
@@ -25,10 +26,10 @@ run_one() {
   pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
   if [ "$f" -gt 0 ]; then
     failed_names+=("$name")
-    echo "=== $name: $p passed, $f failed"
+    echo "=== $name: $p passed, $f failed (${took} s)"
     grep -v '^ok - ' "$out" | tail -n 60
   else
-    echo "=== $name: $p passed${s:+, $s skipped}"
+    echo "=== $name: $p passed${s:+, $s skipped} (${took} s)"
     grep '^skip - ' "$out"
   fi
   rm -f "$out"
