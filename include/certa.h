@@ -898,6 +898,7 @@ typedef struct certa_cert_summary {
     int64_t not_after;
     char key_type[32];    /* "ECDSA P-256", "RSA 2048", "Ed25519" */
     char spki_sha256[64]; /* "sha256:BASE64", usable as a pin */
+    char serial[48];      /* uppercase hex, leading zero bytes dropped (as OpenSSL prints it) */
 } certa_cert_summary;
 int certa_cert_summarize(const uint8_t *der, size_t len, certa_cert_summary *out);
 

@@ -27,6 +27,21 @@ static int name_summary(const cursor *name, char *out, size_t cap) {
     return rc;
 }
 
+/* INTEGER contents as OpenSSL prints a serial: leading zero bytes dropped
+ * (one is there only to keep the number positive), at least one byte. */
+static void serial_hex(const cursor *serial, char *out, size_t cap) {
+    static const char digits[] = "0123456789ABCDEF";
+    size_t skip = 0;
+    while (skip + 1 < serial->len && serial->data[skip] == 0)
+        skip++;
+    size_t o = 0;
+    for (size_t i = skip; i < serial->len && o + 2 < cap; i++) {
+        out[o++] = digits[serial->data[i] >> 4];
+        out[o++] = digits[serial->data[i] & 15];
+    }
+    out[o] = 0;
+}
+
 int certa_cert_summarize(const uint8_t *der, size_t len, certa_cert_summary *out) {
     if (!out) return CERTA_E_INVALID_ARGUMENT;
     memset(out, 0, sizeof *out);
@@ -42,6 +57,7 @@ int certa_cert_summarize(const uint8_t *der, size_t len, certa_cert_summary *out
     key_describe(key, out->key_type, sizeof out->key_type);
     key_free(key);
     if (x509_spki_pin(&cert, out->spki_sha256, sizeof out->spki_sha256) != 0) goto bad;
+    serial_hex(&cert.serial, out->serial, sizeof out->serial);
     return CERTA_OK;
 bad:
     memset(out, 0, sizeof *out);

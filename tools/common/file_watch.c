@@ -54,3 +54,11 @@ size_t watch_changed(watch_set *ws, char *which, size_t cap) {
     }
     return changed;
 }
+
+bool watch_differs(const watch_set *ws) {
+    for (size_t i = 0; i < ws->count; i++) {
+        file_stamp now = file_stamp_of(ws->path[i]);
+        if (!file_stamp_eq(&now, &ws->seen[i])) return true;
+    }
+    return false;
+}

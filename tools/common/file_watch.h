@@ -42,5 +42,8 @@ void watch_snapshot(watch_set *ws);
  * updated), their names in which (comma-separated), each marked in
  * ws->changed. */
 size_t watch_changed(watch_set *ws, char *which, size_t cap);
+/* Whether any watched file differs from the last snapshot, which is left as
+ * it was (a change noticed now, taken once it has settled). */
+bool watch_differs(const watch_set *ws);
 
 #endif

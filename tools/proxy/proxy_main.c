@@ -1,15 +1,20 @@
 /* certa proxy: options, configs and their reload, signals. The main thread
  * parses the options, builds the first config, opens the listeners, starts
- * the workers (proxy_loop.c) and then waits for signals with a one-second
- * timeout; each timeout it checks whether the certificate, key or trust
- * files changed and, if so, builds a new config and swaps it in for new
- * connections (established ones keep theirs: configs are refcounted). A new
- * config that fails to build is refused with a log line and the old one kept.
+ * the workers (proxy_loop.c) and then waits for signals (a signalfd) and for
+ * changes to the certificate, key, trust, CRL and OCSP files (inotify on
+ * their directories, the stamp poll as a fallback: common/change_watch.h);
+ * on a change it builds a new config and swaps it in for new connections
+ * (established ones keep theirs: configs are refcounted). A new config that
+ * fails to build — a key that does not match its certificate yet, a file
+ * half-written — is refused with one log line per reason, the old one kept,
+ * and tried again every second until it loads (common/rotation.h).
  * SIGTERM/SIGINT: stop accepting, drain up to --drain-timeout, exit 0. */
 #include "proxy/proxy.h"
 
 #include "revocation/crl_fetcher.h"
+#include "common/change_watch.h"
 #include "common/file_watch.h"
+#include "common/rotation.h"
 #include "common/sd_notify.h"
 #include "tickets/ticket_key_file.h"
 #include "tickets/ticket_store_redis.h"
@@ -20,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -131,9 +138,13 @@ static void proxy_usage(FILE *out) {
 
 /* ---- configs ---- */
 
+/* The code of the step that failed the last proxy_build_config (main thread). */
+static int g_build_error;
+
 static bool cfg_step(certa_config *cfg, int r, const char *what, const char *arg, char *why,
                      size_t cap) {
     if (r == CERTA_OK) return true;
+    g_build_error = r;
     const char *detail = certa_config_error_text(cfg);
     snprintf(why, cap, "%s %s: %s (%s)", what, arg,
              detail && *detail ? detail : certa_error_text(r), certa_error_name(r));
@@ -239,15 +250,41 @@ static void crls_fetched(void *arg) {
     pthread_mutex_unlock(&sh->cfg_lock);
 }
 
-static void try_reload(proxy_shared *sh, const char *which) {
+/* What the new config holds, for its log line: each pair's certificate. */
+static void describe_pairs(const proxy_opts *o, char *out, size_t cap) {
+    size_t len = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < o->pairs.certs && len + 1 < cap; i++) {
+        char d[400];
+        rotation_describe_cert(o->pairs.cert[i], d, sizeof d);
+        snprintf(out + len, cap - len, "%s%s: %s", i ? "; " : "", o->pairs.cert[i], d);
+        len = strlen(out);
+    }
+}
+
+/* True when the new config is in place; false when it was refused and the
+ * previous one kept (rr then says when to try again). */
+static bool try_reload(proxy_shared *sh, const char *which, reload_retry *rr) {
     char why[700];
+    g_build_error = 0;
     certa_config *cfg = proxy_build_config(sh->opts, why, sizeof why);
     if (!cfg) {
-        char msg[900];
-        snprintf(msg, sizeof msg, "reload refused, keeping the previous config: %s", why);
-        proxy_log_event("reload-failed", msg, "files", which, (const char *)NULL);
-        atomic_fetch_add(&sh->metrics.reloads_failed, 1);
-        return;
+        /* A pair being replaced in two steps: certificate first, key after (or
+         * the reverse). Never loaded; the old pair serves until they match. */
+        bool mismatch = g_build_error == CERTA_E_KEY_MISMATCH;
+        if (reload_retry_failed(rr, cli_now_ms(), why)) {
+            char msg[1000];
+            snprintf(msg, sizeof msg,
+                     "reload refused%s, keeping the previous config and retrying every %d ms: %s",
+                     mismatch ? " while the key does not match the certificate (waiting for a "
+                                "matching pair)"
+                              : "",
+                     ROTATION_RETRY_MS, why);
+            proxy_log_event(mismatch ? "reload-waiting" : "reload-failed", msg, "files", which,
+                            (const char *)NULL);
+            atomic_fetch_add(&sh->metrics.reloads_failed, 1);
+        }
+        return false;
     }
     pthread_mutex_lock(&sh->cfg_lock);
     /* Under the lock: a response the stapler keeps meanwhile goes to the new config. */
@@ -258,10 +295,19 @@ static void try_reload(proxy_shared *sh, const char *which) {
     pthread_mutex_unlock(&sh->cfg_lock);
     atomic_fetch_add(&sh->metrics.reloads_ok, 1);
     certa_config_free(old); /* connections made from it keep their own reference */
-    char msg[200], genbuf[24];
+    unsigned tries = rr->failures;
+    int64_t waited = reload_retry_succeeded(rr, cli_now_ms());
+    char msg[2400], genbuf[24], loaded[1800], waitnote[160] = "";
+    describe_pairs(sh->opts, loaded, sizeof loaded);
+    if (waited > 0)
+        snprintf(waitnote, sizeof waitnote,
+                 " (after waiting %lld ms and %u refused attempt%s for loadable files)",
+                 (long long)waited, tries, tries == 1 ? "" : "s");
     snprintf(genbuf, sizeof genbuf, "%lu", gen);
-    snprintf(msg, sizeof msg, "reloaded the config (generation %lu) for new connections", gen);
+    snprintf(msg, sizeof msg, "reloaded the config (generation %lu) for new connections%s%s%s", gen,
+             waitnote, loaded[0] ? ": " : "", loaded);
     proxy_log_event("reload", msg, "files", which, "generation", genbuf, (const char *)NULL);
+    return true;
 }
 
 /* ---- options ---- */
@@ -660,7 +706,7 @@ static certa_ticket_keys *make_ticket_keys(const proxy_opts *o) {
 }
 
 static void on_signal(int sig) {
-    (void)sig; /* delivered through sigtimedwait; the handler is never run */
+    (void)sig; /* delivered through the signalfd; the handler is never run */
 }
 
 /* A start that failed after the helpers began: stops them (each stop is a
@@ -794,7 +840,7 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
         tk_idx = ws.count;
         watch_add(&ws, po->ticket_key_file);
     }
-    watch_snapshot(&ws);
+    watch_snapshot(&ws); /* a change from here on is noticed once the watcher runs */
 
     /* Signals go to this thread only (sigtimedwait); workers inherit the mask. */
     struct sigaction sa;
@@ -856,9 +902,40 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
     snprintf(ready, sizeof ready, "READY=1\nSTATUS=%s", msg);
     sd_notify_send(ready); /* systemd Type=notify: accepting now */
 
+    /* Signals pending since the mask was set are read from here too. */
+    int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    change_watch *cw = change_watch_new(&ws, CHANGE_WATCH_DEBOUNCE_MS, CHANGE_WATCH_POLL_MS);
+    if (sfd < 0 || !cw) {
+        proxy_log_event("error", sfd < 0 ? "signalfd failed" : "out of memory", (const char *)NULL);
+        if (sfd >= 0) close(sfd);
+        change_watch_free(cw);
+        atomic_store(&sh.drain_until, cli_now_ms());
+        atomic_store(&sh.stopping, 1);
+        proxy_workers_join(workers, po->workers);
+        proxy_metrics_stop();
+        proxy_workers_free(workers, po->workers);
+        return start_failed(&sh, po);
+    }
+    {
+        char how[200];
+        snprintf(how, sizeof how, "%zu file%s watched (%s)", ws.count, ws.count == 1 ? "" : "s",
+                 change_watch_notifies(cw) ? "inotify on their directories, and polled every second"
+                                           : "polled every second: inotify is not available");
+        if (ws.count) proxy_log_event("watching", how, (const char *)NULL);
+    }
+    reload_retry rr;
+    memset(&rr, 0, sizeof rr);
     for (;;) {
-        struct timespec ts = {.tv_sec = 1, .tv_nsec = 0};
-        int sig = sigtimedwait(&set, NULL, &ts);
+        int64_t now = cli_now_ms();
+        int wait = reload_retry_timeout_ms(&rr, now, change_watch_timeout_ms(cw, now));
+        struct pollfd pf[2] = {{.fd = sfd, .events = POLLIN, .revents = 0},
+                               {.fd = change_watch_fd(cw), .events = POLLIN, .revents = 0}};
+        int pr = poll(pf, pf[1].fd >= 0 ? 2 : 1, wait);
+        if (pr < 0 && errno != EINTR) break;
+        int sig = 0;
+        struct signalfd_siginfo si;
+        while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) /* the strongest one wins */
+            if (sig != SIGTERM && sig != SIGINT) sig = (int)si.ssi_signo;
         if (sig == SIGTERM || sig == SIGINT) {
             snprintf(msg, sizeof msg,
                      "%s: no longer accepting; draining connections for up to %d ms",
@@ -869,17 +946,22 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
             atomic_store(&sh.stopping, 1);
             break;
         }
-        if (sig < 0 && errno != EAGAIN && errno != EINTR) break;
         char which[600];
-        size_t changed = watch_changed(&ws, which, sizeof which);
+        size_t changed = change_watch_check(cw, cli_now_ms(), which, sizeof which);
         if (sig == SIGHUP) { /* reload everything, changed or not (systemctl reload) */
             sd_notify_reloading();
             proxy_log_event("sighup", "SIGHUP: reloading every file", (const char *)NULL);
+            watch_changed(&ws, which, sizeof which); /* what changed is read now */
             if (po->ticket_key_file) ws.changed[tk_idx] = true;
             changed = 2; /* not the ticket keys alone */
             snprintf(which, sizeof which, "(SIGHUP)");
         }
-        if (!changed) continue;
+        if (!changed) {
+            if (reload_retry_due(&rr, cli_now_ms())) { /* the files did not load last time */
+                if (try_reload(&sh, "(retry)", &rr)) cli_ocsp_files_changed();
+            }
+            continue;
+        }
         bool trust_changed = ws.changed[trust_idx];
         /* A certificate rotation keeps the ticket keys: clients resume. New
          * client trust does not: a client identity verified under the old
@@ -904,10 +986,12 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
                 proxy_log_event("error", kwhy, "file", po->ticket_key_file, (const char *)NULL);
         }
         if (changed == 1 && po->ticket_key_file && ws.changed[tk_idx]) continue; /* keys alone */
-        try_reload(&sh, which);
-        cli_ocsp_files_changed(); /* new --ocsp files; a rotated leaf is fetched for anew */
+        try_reload(&sh, which, &rr); /* refused: retried every ROTATION_RETRY_MS */
+        cli_ocsp_files_changed();    /* new --ocsp files; a rotated leaf is fetched for anew */
         if (sig == SIGHUP) sd_notify_send(ready);
     }
+    close(sfd);
+    change_watch_free(cw);
     proxy_workers_join(workers, po->workers);
     proxy_metrics_stop();
     proxy_workers_free(workers, po->workers);

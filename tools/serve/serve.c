@@ -5,8 +5,10 @@
 #include "common/cli_common.h"
 #include "revocation/crl_fetcher.h"
 #include "revocation/ct_logs.h"
+#include "common/change_watch.h"
 #include "common/file_watch.h"
 #include "common/keylog_file.h"
+#include "common/rotation.h"
 #include "tickets/ticket_key_file.h"
 #include "tickets/ticket_store_redis.h"
 #include "revocation/ocsp_stapler.h"
@@ -64,9 +66,14 @@ typedef struct serve_opts {
 } serve_opts;
 
 typedef struct serve_ctx {
+    /* The config for new connections; swapped by reloads under cfg_lock.
+     * Connections hold their own reference to the one they started with. */
     certa_config *cfg;
     bool http, quiet, trace, log_ja3;
     cli_ekm ekm;
+    pthread_mutex_t cfg_lock;
+    unsigned long generation;
+    cli_keylog *keylog; /* --keylog / SSLKEYLOGFILE, attached to each config */
 } serve_ctx;
 
 typedef struct http_state {
@@ -77,7 +84,7 @@ typedef struct http_state {
 } http_state;
 
 typedef struct conn_job {
-    const serve_ctx *ctx;
+    serve_ctx *ctx;
     unsigned long id;
     int fd;
     char peer[80];
@@ -108,6 +115,13 @@ static void reap_threads(void) {
     pthread_mutex_unlock(&g_lock);
     for (int i = 0; i < n; i++)
         pthread_join(done[i], NULL);
+}
+
+static volatile sig_atomic_t g_hup; /* SIGHUP: reload every file */
+
+static void on_hup(int sig) {
+    (void)sig;
+    g_hup = 1;
 }
 
 static void on_signal(int sig) {
@@ -799,7 +813,9 @@ static void run_connection(conn_job *job) {
 
 static void *conn_thread(void *arg) {
     conn_job *job = arg;
-    job->link.conn = certa_server_new(job->ctx->cfg);
+    pthread_mutex_lock(&job->ctx->cfg_lock);
+    job->link.conn = certa_server_new(job->ctx->cfg); /* takes a reference */
+    pthread_mutex_unlock(&job->ctx->cfg_lock);
     if (!job->link.conn) {
         fprintf(stderr, "conn #%lu from %s: out of memory\n", job->id, job->peer);
     } else {
@@ -828,31 +844,39 @@ static int open_listener(const serve_opts *o, char *where, size_t where_cap) {
     return fd;
 }
 
-static certa_config *build_config(const serve_opts *o, bool *usage) {
+/* The config for new connections, from the options and the files as they
+ * are now; NULL with why (and *err, the failing step's code) when it cannot
+ * be built. *usage: a bad name or list (exit 2), not an unusable file. */
+static certa_config *build_config(const serve_opts *o, bool *usage, int *err, char *why,
+                                  size_t cap) {
+    *usage = false;
+    *err = CERTA_E_NOMEM;
     certa_config *cfg = certa_config_new();
     if (!cfg) {
-        cli_err("out of memory");
+        snprintf(why, cap, "out of memory");
         return NULL;
     }
     int r;
     const char *what;
-    char why[400];
     /* The profile and versions first: the explicit options below override it. */
-    if ((r = cli_tls_apply(cfg, &o->tls, why, sizeof why)) != 0) {
-        cli_err("serve: %s", why);
+    if ((r = cli_tls_apply(cfg, &o->tls, why, cap)) != 0) {
         certa_config_free(cfg);
         *usage = true;
+        *err = r;
         return NULL;
     }
-    if ((r = cli_pairs_load(cfg, &o->pairs, why, sizeof why)) != 0) {
-        cli_err("serve: %s", why);
+    if ((r = cli_pairs_load(cfg, &o->pairs, why, cap)) != 0) {
         certa_config_free(cfg);
+        *err = r;
         return NULL;
     }
     for (size_t k = 0; k < o->scts; k++)
-        if ((r = ct_sct_list_load(cfg, k, o->sct[k], why, sizeof why)) != 0) {
-            cli_err("serve: --sct %s", why);
+        if ((r = ct_sct_list_load(cfg, k, o->sct[k], why, cap)) != 0) {
+            char tmp[600];
+            snprintf(tmp, sizeof tmp, "--sct %s", why);
+            snprintf(why, cap, "%s", tmp);
             certa_config_free(cfg);
+            *err = r;
             return NULL;
         }
     certa_config_set_sni_strict(cfg, o->sni_strict);
@@ -890,14 +914,16 @@ static certa_config *build_config(const serve_opts *o, bool *usage) {
                 certa_config_set_replay_store(cfg, store_replay_check, NULL);
             if (o->ticket_lifetime > 0)
                 certa_config_set_ticket_lifetime(cfg, (uint32_t)o->ticket_lifetime);
+            *err = CERTA_OK;
             return cfg;
         }
     }
     const char *t = certa_config_error_text(cfg);
-    cli_err("serve: %s: %s (%s)", what, *t ? t : certa_error_text(r), certa_error_name(r));
+    snprintf(why, cap, "%s: %s (%s)", what, *t ? t : certa_error_text(r), certa_error_name(r));
     certa_config_free(cfg);
     /* A bad name or list is a usage error; an unusable file is not. */
     *usage = r == CERTA_E_UNKNOWN_NAME || r == CERTA_E_INVALID_ARGUMENT || r == CERTA_E_BAD_RULE;
+    *err = r;
     return NULL;
 }
 
@@ -912,27 +938,86 @@ static void reload_crls(certa_config *cfg, const serve_opts *o, const char *whic
                 which, certa_config_error_text(cfg), certa_error_name(r));
 }
 
-/* The fetcher got a new CRL: onto the one config (in use). */
+/* The fetcher got a new CRL: onto the config in use, under its lock. */
 typedef struct crl_target {
-    certa_config *cfg;
+    serve_ctx *ctx;
     const serve_opts *o;
 } crl_target;
 
 static void crls_fetched(void *arg) {
     crl_target *t = arg;
-    int r = cli_crl_install(t->cfg, &t->o->tls);
+    pthread_mutex_lock(&t->ctx->cfg_lock);
+    int r = cli_crl_install(t->ctx->cfg, &t->o->tls);
     if (r != CERTA_OK)
         fprintf(stderr, "serve: fetched CRLs not installed: %s (%s)\n",
-                certa_config_error_text(t->cfg), certa_error_name(r));
+                certa_config_error_text(t->ctx->cfg), certa_error_name(r));
+    pthread_mutex_unlock(&t->ctx->cfg_lock);
 }
 
-/* Where the stapler's responses go: the one config, in use or not. */
+/* Where the stapler's responses go: the config in use, under its lock. */
 static int set_staple(void *arg, size_t index, const uint8_t *der, size_t len, char *why,
                       size_t cap) {
-    certa_config *cfg = arg;
-    int r = certa_config_set_identity_ocsp_response(cfg, index, der, len);
-    if (r) snprintf(why, cap, "%s (%s)", certa_config_error_text(cfg), certa_error_name(r));
+    serve_ctx *ctx = arg;
+    pthread_mutex_lock(&ctx->cfg_lock);
+    int r = certa_config_set_identity_ocsp_response(ctx->cfg, index, der, len);
+    if (r) snprintf(why, cap, "%s (%s)", certa_config_error_text(ctx->cfg), certa_error_name(r));
+    pthread_mutex_unlock(&ctx->cfg_lock);
     return r ? -1 : 0;
+}
+
+/* A new config from the files as they are now, swapped in for new
+ * handshakes (connections keep the config they started with: each holds a
+ * reference). Refused — a key that does not match its certificate yet, a
+ * file caught half-written — the old config serves on and rr says when to
+ * try again; each reason is logged once. */
+static bool reload_config(serve_ctx *ctx, const serve_opts *o, certa_ticket_keys *ring,
+                          const char *which, reload_retry *rr) {
+    char why[700];
+    bool usage;
+    int err;
+    certa_config *cfg = build_config(o, &usage, &err, why, sizeof why);
+    if (cfg && certa_config_set_ticket_keys(cfg, ring) != CERTA_OK) {
+        snprintf(why, sizeof why, "cannot keep the session ticket keys (out of memory)");
+        certa_config_free(cfg);
+        cfg = NULL;
+    }
+    if (!cfg) {
+        if (reload_retry_failed(rr, cli_now_ms(), why))
+            fprintf(stderr,
+                    "serve: %s changed: reload refused%s, keeping the previous certificate and "
+                    "retrying every %d ms: %s\n",
+                    which,
+                    err == CERTA_E_KEY_MISMATCH
+                        ? " while the key does not match the certificate (waiting for a matching "
+                          "pair)"
+                        : "",
+                    ROTATION_RETRY_MS, why);
+        return false;
+    }
+    if (ctx->keylog) cli_keylog_attach(cfg, ctx->keylog);
+    pthread_mutex_lock(&ctx->cfg_lock);
+    cli_ocsp_apply(cfg); /* the staples the stapler holds, onto the new config */
+    certa_config *old = ctx->cfg;
+    ctx->cfg = cfg;
+    unsigned long gen = ++ctx->generation;
+    pthread_mutex_unlock(&ctx->cfg_lock);
+    certa_config_free(old); /* connections made from it keep their own reference */
+    unsigned tries = rr->failures;
+    int64_t waited = reload_retry_succeeded(rr, cli_now_ms());
+    char waitnote[160] = "";
+    if (waited > 0)
+        snprintf(waitnote, sizeof waitnote,
+                 " after waiting %lld ms and %u refused attempt%s for loadable files",
+                 (long long)waited, tries, tries == 1 ? "" : "s");
+    fprintf(stderr,
+            "serve: %s changed: reloaded the config (generation %lu) for new connections%s\n",
+            which, gen, waitnote);
+    for (size_t i = 0; i < o->pairs.certs; i++) {
+        char d[400];
+        rotation_describe_cert(o->pairs.cert[i], d, sizeof d);
+        fprintf(stderr, "serve:   loaded %s: %s\n", o->pairs.cert[i], d);
+    }
+    return true;
 }
 
 int cmd_serve(int argc, char **argv) {
@@ -941,51 +1026,65 @@ int cmd_serve(int argc, char **argv) {
     if (rc >= 0) return rc;
 
     bool usage = false;
-    certa_config *cfg = build_config(&o, &usage);
-    if (!cfg) return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
-    char owhy[600];
+    int berr;
+    char owhy[700];
+    certa_config *cfg = build_config(&o, &usage, &berr, owhy, sizeof owhy);
+    if (!cfg) {
+        cli_err("serve: %s", owhy);
+        return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+    }
     uint32_t rotation = o.ticket_rotation > 0 ? (uint32_t)o.ticket_rotation : 6 * 3600;
     uint32_t lifetime = o.ticket_lifetime > 0 ? (uint32_t)o.ticket_lifetime : 7200;
-    if (o.ticket_rotation > 0) certa_config_set_ticket_rotation(cfg, rotation);
-    if (o.store) { /* the fleet's keys, kept in the config's ring by the store's thread */
-        certa_ticket_keys *ring = certa_ticket_keys_new(rotation);
-        int kr = ring ? certa_config_set_ticket_keys(cfg, ring) : CERTA_E_NOMEM;
-        certa_ticket_keys_free(ring); /* the config's reference stays */
-        if (kr != CERTA_OK ||
-            store_start(o.store, ring, rotation, lifetime, "serve", owhy, sizeof owhy) != 0) {
-            cli_err("serve: %s", kr != CERTA_OK ? certa_error_name(kr) : owhy);
-            store_stop();
-            certa_config_free(cfg);
-            return CLI_EXIT_FAIL;
-        }
-    }
-    /* --ticket-keys: the config holds the ring, reread in place on change */
-    certa_ticket_keys *fleet_keys = NULL;
-    if (o.ticket_key_file) {
-        fleet_keys = tkf_ring(o.ticket_key_file, owhy, sizeof owhy);
-        int kr = fleet_keys ? certa_config_set_ticket_keys(cfg, fleet_keys) : CERTA_E_FILE;
-        certa_ticket_keys_free(fleet_keys); /* the config's reference stays */
-        if (kr != CERTA_OK) {
-            cli_err("serve: --ticket-keys: %s", fleet_keys ? certa_error_name(kr) : owhy);
-            store_stop();
-            certa_config_free(cfg);
-            return CLI_EXIT_FAIL;
-        }
-    }
-    if (cli_ocsp_start(&o.ocsp, &o.pairs, set_staple, cfg, "serve", owhy, sizeof owhy) != 0) {
-        cli_err("serve: %s", owhy);
-        cli_ocsp_stop();
-        store_stop();
+    /* One ticket-key ring for the process, on every config (reloads too):
+     * tickets issued before a certificate rotation still resume after it. A
+     * fleet's ring is filled by the store's thread or from --ticket-keys. */
+    certa_ticket_keys *ring = NULL;
+    if (o.ticket_key_file)
+        ring = tkf_ring(o.ticket_key_file, owhy, sizeof owhy);
+    else
+        ring = certa_ticket_keys_new(rotation);
+    int kr = ring ? certa_config_set_ticket_keys(cfg, ring) : CERTA_E_FILE;
+    if (kr != CERTA_OK) {
+        if (o.ticket_key_file)
+            cli_err("serve: --ticket-keys: %s", ring ? certa_error_name(kr) : owhy);
+        else
+            cli_err("serve: session ticket keys: %s", certa_error_name(ring ? kr : CERTA_E_NOMEM));
+        certa_ticket_keys_free(ring);
         certa_config_free(cfg);
         return CLI_EXIT_FAIL;
     }
-    crl_target crl_to = {cfg, &o};
+    if (o.store &&
+        store_start(o.store, ring, rotation, lifetime, "serve", owhy, sizeof owhy) != 0) {
+        cli_err("serve: %s", owhy);
+        store_stop();
+        certa_ticket_keys_free(ring);
+        certa_config_free(cfg);
+        return CLI_EXIT_FAIL;
+    }
+    certa_ticket_keys *fleet_keys = o.ticket_key_file ? ring : NULL; /* reread in place */
+    serve_ctx ctx = {.cfg = cfg,
+                     .http = o.http,
+                     .quiet = o.quiet,
+                     .trace = o.trace,
+                     .log_ja3 = o.log_ja3,
+                     .ekm = o.ekm};
+    pthread_mutex_init(&ctx.cfg_lock, NULL);
+    if (cli_ocsp_start(&o.ocsp, &o.pairs, set_staple, &ctx, "serve", owhy, sizeof owhy) != 0) {
+        cli_err("serve: %s", owhy);
+        cli_ocsp_stop();
+        store_stop();
+        certa_ticket_keys_free(ring);
+        certa_config_free(cfg);
+        return CLI_EXIT_FAIL;
+    }
+    crl_target crl_to = {&ctx, &o};
     if (o.tls.crl_fetch &&
         cli_crl_fetch_start("serve", (const char *const *)o.pairs.cert, o.pairs.certs, crls_fetched,
                             &crl_to, owhy, sizeof owhy) != 0) {
         cli_err("serve: %s", owhy);
         cli_ocsp_stop();
         store_stop();
+        certa_ticket_keys_free(ring);
         certa_config_free(cfg);
         return CLI_EXIT_FAIL;
     }
@@ -994,10 +1093,12 @@ int cmd_serve(int argc, char **argv) {
         cli_ocsp_stop();
         cli_crl_fetch_stop();
         store_stop();
+        certa_ticket_keys_free(ring);
         certa_config_free(cfg);
         return CLI_EXIT_FAIL;
     }
     cli_keylog_attach(cfg, &keylog);
+    ctx.keylog = &keylog; /* on every config a reload builds too */
     if (keylog.fd >= 0) {
         char warn[600];
         cli_keylog_warning(&keylog, warn, sizeof warn);
@@ -1005,6 +1106,10 @@ int cmd_serve(int argc, char **argv) {
     }
 
     cli_catch_stop_signals(on_signal);
+    struct sigaction hup;
+    memset(&hup, 0, sizeof hup);
+    hup.sa_handler = on_hup;
+    sigaction(SIGHUP, &hup, NULL);
 
     char where[128];
     int lfd = open_listener(&o, where, sizeof where);
@@ -1012,11 +1117,11 @@ int cmd_serve(int argc, char **argv) {
         cli_ocsp_stop();
         cli_crl_fetch_stop();
         store_stop();
+        certa_ticket_keys_free(ring);
         certa_config_free(cfg);
         cli_keylog_close(&keylog);
         return CLI_EXIT_FAIL;
     }
-    serve_ctx ctx = {cfg, o.http, o.quiet, o.trace, o.log_ja3, o.ekm};
     char certs[400] = "";
     if (o.pairs.certs > 1 || o.sni_strict)
         snprintf(certs, sizeof certs, "; %zu certificate%s chosen by SNI, default %.200s%s",
@@ -1032,46 +1137,96 @@ int cmd_serve(int argc, char **argv) {
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP); /* the main thread's: it wakes poll there */
 
-    /* --crl files and directories are polled once a second and swapped in
-     * when they change (handshakes under way keep the set they started with). */
-    watch_set crl_watch, key_watch;
-    memset(&crl_watch, 0, sizeof crl_watch);
-    memset(&key_watch, 0, sizeof key_watch);
+    /* Certificates, keys, --client-ca and --sct files rebuild the config
+     * (new handshakes get it, running ones keep theirs); --crl files swap
+     * the CRL set in place; --ticket-keys are reread into the ring. Noticed
+     * by inotify on their directories at once, by a stamp poll otherwise. */
+    watch_set ws;
+    memset(&ws, 0, sizeof ws);
+    for (size_t i = 0; i < o.pairs.certs; i++) {
+        watch_add(&ws, o.pairs.cert[i]);
+        watch_add(&ws, o.pairs.key[i]);
+    }
+    watch_add(&ws, o.client_ca);
+    for (size_t i = 0; i < o.scts; i++)
+        watch_add(&ws, o.sct[i]);
+    size_t crl_from = ws.count;
     for (size_t i = 0; i < o.tls.crls; i++)
-        watch_add(&crl_watch, o.tls.crl[i]);
-    watch_add(&key_watch, o.ticket_key_file);
-    watch_snapshot(&crl_watch);
-    watch_snapshot(&key_watch);
-    int64_t next_crl_check = cli_now_ms() + 1000;
+        watch_add(&ws, o.tls.crl[i]);
+    size_t crl_end = ws.count;
+    watch_add(&ws, o.ticket_key_file); /* last, when given */
+    watch_snapshot(&ws);
+    change_watch *cw = change_watch_new(&ws, CHANGE_WATCH_DEBOUNCE_MS, CHANGE_WATCH_POLL_MS);
+    if (!cw) {
+        cli_err("serve: out of memory");
+        close(lfd);
+        cli_ocsp_stop();
+        cli_crl_fetch_stop();
+        store_stop();
+        certa_ticket_keys_free(ring);
+        certa_config_free(cfg);
+        return CLI_EXIT_FAIL;
+    }
+    if (!o.quiet && ws.count)
+        fprintf(stderr, "serve: watching %zu file%s for changes (%s)\n", ws.count,
+                ws.count == 1 ? "" : "s",
+                change_watch_notifies(cw) ? "inotify on their directories, and polled every second"
+                                          : "polled every second: inotify is not available");
+    reload_retry rr;
+    memset(&rr, 0, sizeof rr);
 
     unsigned long accepted = 0;
     while (!g_stop && (o.max_conns == 0 || accepted < (unsigned long)o.max_conns)) {
         reap_threads();
-        if ((crl_watch.count || key_watch.count) && cli_now_ms() >= next_crl_check) {
-            next_crl_check = cli_now_ms() + 1000;
-            char which[600];
-            if (watch_changed(&crl_watch, which, sizeof which)) reload_crls(cfg, &o, which);
-            if (watch_changed(&key_watch, which, sizeof which)) {
-                if (tkf_load(o.ticket_key_file, fleet_keys, owhy, sizeof owhy) == 0)
-                    fprintf(stderr, "serve: %s changed: reread the ticket keys (%zu)\n", which,
-                            certa_ticket_keys_count(fleet_keys));
-                else
-                    fprintf(stderr, "serve: %s changed but %s; keeping the previous keys\n", which,
-                            owhy);
-            }
+        char which[600];
+        size_t changed = change_watch_check(cw, cli_now_ms(), which, sizeof which);
+        bool rebuild = false, crls = false, keys = false;
+        for (size_t i = 0; changed && i < ws.count; i++) {
+            if (!ws.changed[i]) continue;
+            if (i < crl_from)
+                rebuild = true;
+            else if (i < crl_end)
+                crls = true;
+            else
+                keys = true;
         }
+        if (g_hup) {
+            g_hup = 0;
+            fprintf(stderr, "serve: SIGHUP: reloading every file\n");
+            watch_changed(&ws, which, sizeof which); /* read now, whatever changed */
+            snprintf(which, sizeof which, "(SIGHUP)");
+            rebuild = true;
+            keys = o.ticket_key_file != NULL;
+        }
+        if (rebuild) {
+            reload_config(&ctx, &o, ring, which, &rr); /* the CRLs are read anew too */
+        } else if (reload_retry_due(&rr, cli_now_ms())) {
+            reload_config(&ctx, &o, ring, "(retry)", &rr);
+        } else if (crls) {
+            reload_crls(ctx.cfg, &o, which); /* only this thread swaps ctx.cfg */
+        }
+        if (keys) {
+            if (tkf_load(o.ticket_key_file, fleet_keys, owhy, sizeof owhy) == 0)
+                fprintf(stderr, "serve: %s changed: reread the ticket keys (%zu)\n",
+                        o.ticket_key_file, certa_ticket_keys_count(fleet_keys));
+            else
+                fprintf(stderr, "serve: %s changed but %s; keeping the previous keys\n",
+                        o.ticket_key_file, owhy);
+        }
+        int64_t now = cli_now_ms();
+        int wait = reload_retry_timeout_ms(&rr, now, change_watch_timeout_ms(cw, now));
+        if (wait > TICK_MS) wait = TICK_MS;
         pthread_mutex_lock(&g_lock);
         bool full = g_active >= MAX_ACTIVE;
         pthread_mutex_unlock(&g_lock);
-        if (full) { /* wait for a slot; the kernel queues new clients meanwhile */
-            struct timespec ts = {0, TICK_MS * 1000000L};
-            nanosleep(&ts, NULL);
-            continue;
-        }
-        struct pollfd p = {.fd = lfd, .events = POLLIN, .revents = 0};
-        int pr = poll(&p, 1, TICK_MS);
-        if (pr <= 0) continue; /* timeout or EINTR: re-check g_stop */
+        /* Full: wait for a slot (the kernel queues new clients meanwhile),
+         * still noticing file changes. */
+        struct pollfd p[2] = {{.fd = full ? -1 : lfd, .events = POLLIN, .revents = 0},
+                              {.fd = change_watch_fd(cw), .events = POLLIN, .revents = 0}};
+        int pr = poll(p, 2, wait);
+        if (pr <= 0 || !(p[0].revents & POLLIN)) continue; /* re-check g_stop and the files */
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int fd = accept(lfd, (struct sockaddr *)&ss, &sl);
@@ -1124,10 +1279,13 @@ int cmd_serve(int argc, char **argv) {
         pthread_cond_wait(&g_cond, &g_lock);
     pthread_mutex_unlock(&g_lock);
     reap_threads(); /* every thread has fully exited before the process does */
+    change_watch_free(cw);
     cli_ocsp_stop();
     cli_crl_fetch_stop();
     store_stop();
-    certa_config_free(cfg);
+    certa_config_free(ctx.cfg); /* the one in use: earlier ones went with their connections */
+    certa_ticket_keys_free(ring);
+    pthread_mutex_destroy(&ctx.cfg_lock);
     cli_keylog_close(&keylog);
     if (!o.quiet || g_stop)
         fprintf(stderr, "certa serve: stopped after %lu connection%s%s\n", accepted,
