@@ -20,6 +20,7 @@ static const uint8_t OID_BC[] = {0x55, 0x1d, 0x13};
 static const uint8_t OID_CRL_NUMBER[] = {0x55, 0x1d, 0x14};
 static const uint8_t OID_CRL_REASON[] = {0x55, 0x1d, 0x15};
 static const uint8_t OID_CRLDP[] = {0x55, 0x1d, 0x1f};
+static const uint8_t OID_NC[] = {0x55, 0x1d, 0x1e};
 static const uint8_t OID_AKI[] = {0x55, 0x1d, 0x23};
 static const uint8_t OID_EKU[] = {0x55, 0x1d, 0x25};
 static const uint8_t OID_SERVER_AUTH[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01};
@@ -138,6 +139,25 @@ static void put_general_names(builder *v, const x509_issue_params *p) {
         der_put_ia5_tagged(v, DER_CONTEXT(6), p->uris[i], strlen(p->uris[i]));
 }
 
+/* GeneralSubtrees under [tag]: each a SEQUENCE holding only its base
+ * (minimum 0 and no maximum, the only forms RFC 5280 allows). */
+static void put_subtrees(builder *v, unsigned tag, const char *const *dns, size_t n_dns,
+                         const char *const *uris, size_t n_uris) {
+    if (n_dns + n_uris == 0) return;
+    der_open(v, DER_CONTEXT_CONS(tag));
+    for (size_t i = 0; i < n_dns; i++) {
+        der_open(v, DER_SEQUENCE);
+        der_put_ia5_tagged(v, DER_CONTEXT(2), dns[i], strlen(dns[i]));
+        der_close(v);
+    }
+    for (size_t i = 0; i < n_uris; i++) {
+        der_open(v, DER_SEQUENCE);
+        der_put_ia5_tagged(v, DER_CONTEXT(6), uris[i], strlen(uris[i]));
+        der_close(v);
+    }
+    der_close(v);
+}
+
 static void put_cert_extensions(builder *b, const x509_issue_params *p,
                                 const crypto_key *subject_key, const uint8_t ski[X509_KEY_ID_LEN]) {
     builder v;
@@ -151,6 +171,20 @@ static void put_cert_extensions(builder *b, const x509_issue_params *p,
     }
     der_close(&v);
     put_ext(b, OID_BC, sizeof OID_BC, true, &v);
+
+    /* nameConstraints, critical (RFC 5280 §4.2.1.10), CAs only. */
+    if (p->is_ca && p->n_nc_permit_dns + p->n_nc_exclude_dns + p->n_nc_permit_uri +
+                            p->n_nc_exclude_uri >
+                        0) {
+        bld_init_alloc(&v, 64);
+        der_open(&v, DER_SEQUENCE);
+        put_subtrees(&v, 0, p->nc_permit_dns, p->n_nc_permit_dns, p->nc_permit_uri,
+                     p->n_nc_permit_uri);
+        put_subtrees(&v, 1, p->nc_exclude_dns, p->n_nc_exclude_dns, p->nc_exclude_uri,
+                     p->n_nc_exclude_uri);
+        der_close(&v);
+        put_ext(b, OID_NC, sizeof OID_NC, true, &v);
+    }
 
     /* keyUsage, critical. */
     uint32_t ku =
@@ -294,6 +328,10 @@ int x509_issue(const x509_issue_params *p, const crypto_key *subject_key, crypto
     if (!serial_ok(p->serial, p->serial_len) || p->not_after < p->not_before) return -1;
     if ((p->n_dns && !p->dns) || (p->n_ips && !p->ips) || (p->n_uris && !p->uris)) return -1;
     if (p->ocsp_signing && p->is_ca) return -1;
+    if ((p->n_nc_permit_dns && !p->nc_permit_dns) || (p->n_nc_exclude_dns && !p->nc_exclude_dns) ||
+        (p->n_nc_permit_uri && !p->nc_permit_uri) || (p->n_nc_exclude_uri && !p->nc_exclude_uri))
+        return -1;
+    if (p->subject && p->subject_len == 0) return -1;
     if (p->issuer_key_id && (p->issuer_key_id_len == 0 || p->issuer_key_id_len > X509_MAX_KEY_ID))
         return -1;
 
@@ -320,13 +358,18 @@ int x509_issue(const x509_issue_params *p, const crypto_key *subject_key, crypto
     bld_bytes(&t, algid.buf, algid.failed ? 0 : algid.len);
     if (p->issuer)
         bld_bytes(&t, p->issuer, p->issuer_len);
+    else if (p->subject)
+        bld_bytes(&t, p->subject, p->subject_len);
     else
         put_name(&t, p->subject_o, p->subject_cn);
     der_open(&t, DER_SEQUENCE);
     der_put_time(&t, p->not_before);
     der_put_time(&t, p->not_after);
     der_close(&t);
-    put_name(&t, p->subject_o, p->subject_cn);
+    if (p->subject)
+        bld_bytes(&t, p->subject, p->subject_len);
+    else
+        put_name(&t, p->subject_o, p->subject_cn);
     bld_bytes(&t, spki, spki_len);
     der_open(&t, DER_CONTEXT_CONS(3));
     der_open(&t, DER_SEQUENCE);

@@ -36,6 +36,11 @@ typedef struct x509_issue_params {
      * extension is marked critical (RFC 5280 §4.2.1.6). */
     const char *subject_o;
     const char *subject_cn;
+    /* The subject as a whole DER Name instead (a CA certificate renewed
+     * under the very name its issued certificates carry); NULL: the two
+     * attributes above. Self-signed, it is the issuer too. */
+    const uint8_t *subject;
+    size_t subject_len;
     int64_t not_before;
     int64_t not_after;
     /* CA: basicConstraints cA TRUE with path_len (< 0: no limit), keyUsage
@@ -44,6 +49,19 @@ typedef struct x509_issue_params {
      * from server_auth / client_auth (none when both are false). */
     bool is_ca;
     int path_len;
+    /* nameConstraints for a CA, critical (RFC 5280 §4.2.1.10): permitted and
+     * excluded subtrees with dNSName bases ("example.org": the name and its
+     * subdomains) and uniformResourceIdentifier bases (a host, "example.org",
+     * or a domain, ".example.org": a SPIFFE trust domain is its host). The
+     * extension is left out when all four are empty. */
+    const char *const *nc_permit_dns;
+    size_t n_nc_permit_dns;
+    const char *const *nc_exclude_dns;
+    size_t n_nc_exclude_dns;
+    const char *const *nc_permit_uri;
+    size_t n_nc_permit_uri;
+    const char *const *nc_exclude_uri;
+    size_t n_nc_exclude_uri;
     bool server_auth;
     bool client_auth;
     /* subjectAltName entries (the extension is left out when all are empty). */

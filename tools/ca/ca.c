@@ -41,17 +41,30 @@ int cmd_ca(int argc, char **argv);
 
 /* ---- small helpers ---- */
 
-static void ca_usage(FILE *out) {
+void ca_usage(FILE *out) {
     fputs("usage: certa ca <command> DIR [options]\n"
           "\n"
-          "  init DIR [--name \"certa dev CA\"] [--ttl 8760h]\n"
-          "      create a CA: DIR/ca.key (ECDSA P-256), DIR/ca.crt (self-signed root)\n"
+          "  init DIR [--name \"certa dev CA\"] [--ttl 8760h] [--path-len 1]\n"
+          "      create a CA: DIR/ca.key (ECDSA P-256), DIR/ca.crt (self-signed root);\n"
+          "      --path-len: how many intermediate levels may follow (default 1)\n"
+          "  init DIR --intermediate --parent PDIR [--name NAME] [--ttl 4380h]\n"
+          "        [--path-len 0] [--permit-dns NAME]... [--exclude-dns NAME]...\n"
+          "        [--permit-uri HOST]... [--exclude-uri HOST]...\n"
+          "      an intermediate CA signed by the CA in PDIR, with name constraints\n"
+          "      (a DNS base covers the name and its subdomains; a URI host such as a\n"
+          "      SPIFFE trust domain, or .domain for its subdomains). DIR/chain.crt is\n"
+          "      its certificate then PDIR's chain: `issue` appends it to each NAME.crt\n"
+          "  renew DIR [--ttl T] [--parent PDIR] [--path-len N]\n"
+          "      a new CA certificate for the same key, subject and constraints (the\n"
+          "      old one kept as DIR/ca.prev.crt): what it issued verifies under both;\n"
+          "      an intermediate is signed again by its parent (recorded at init)\n"
           "  issue DIR --out NAME (--spiffe ID | --dns NAME | --ip ADDR)...\n"
           "        [--client | --server] [--ttl 24h] [--key-type p256|p384|ed25519|rsa2048]\n"
           "        [--cn NAME | --empty-subject] [--crl-url URL] [--ocsp-url URL]\n"
           "        [--must-staple] [--force]\n"
           "      issue a workload identity: NAME.key and NAME.crt (both purposes unless\n"
-          "      --client or --server); at most one --spiffe ID. --ocsp-url puts the\n"
+          "      --client or --server; from an intermediate, NAME.crt holds the chain\n"
+          "      after the leaf); at most one --spiffe ID. --ocsp-url puts the\n"
           "      OCSP responder in authorityInfoAccess (what serve --ocsp-fetch asks);\n"
           "      --must-staple adds the TLS Feature status_request (RFC 7633): clients\n"
           "      refuse the certificate without a valid stapled OCSP response\n"
@@ -73,16 +86,6 @@ static void ca_usage(FILE *out) {
           out);
 }
 
-static void hex_upper(const uint8_t *p, size_t n, char *out, size_t cap) {
-    static const char digits[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 2 < cap; i++) {
-        out[o++] = digits[p[i] >> 4];
-        out[o++] = digits[p[i] & 15];
-    }
-    if (cap) out[o < cap ? o : cap - 1] = 0;
-}
-
 /* snprintf at *len, clamping *len to the buffer (output truncated). */
 static void appendf(char *buf, size_t cap, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -94,146 +97,6 @@ static void appendf(char *buf, size_t cap, size_t *len, const char *fmt, ...) {
     va_end(ap);
     if (n < 0) return;
     *len = *len + (size_t)n >= cap ? cap - 1 : *len + (size_t)n;
-}
-
-/* ---- init ---- */
-
-static int ca_init(int argc, char **argv) {
-    const char *dir = NULL, *name = "certa dev CA", *ttl_s = "8760h";
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int m;
-        if ((m = cli_opt(argc, argv, &i, "--name", &v)) != 0) {
-            if (m < 0) return CLI_EXIT_USAGE;
-            name = v;
-        } else if ((m = cli_opt(argc, argv, &i, "--ttl", &v)) != 0) {
-            if (m < 0) return CLI_EXIT_USAGE;
-            ttl_s = v;
-        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            ca_usage(stdout);
-            return CLI_EXIT_OK;
-        } else if (argv[i][0] == '-') {
-            cli_err("ca init: unknown option '%s'", argv[i]);
-            return CLI_EXIT_USAGE;
-        } else if (!dir) {
-            dir = argv[i];
-        } else {
-            cli_err("ca init: unexpected argument '%s'", argv[i]);
-            return CLI_EXIT_USAGE;
-        }
-    }
-    if (!dir) {
-        cli_err("ca init: which directory? certa ca init DIR");
-        return CLI_EXIT_USAGE;
-    }
-    int64_t ttl;
-    if (!parse_ttl(ttl_s, &ttl)) {
-        cli_err("ca init: bad --ttl '%s': use a number and a unit, e.g. 8760h, 365d, 90m", ttl_s);
-        return CLI_EXIT_USAGE;
-    }
-    if (!*name || strlen(name) > 64 || !der_is_utf8(name, strlen(name))) {
-        cli_err("ca init: --name must be 1-64 bytes of UTF-8 text");
-        return CLI_EXIT_USAGE;
-    }
-
-    char crt[CA_PATH_CAP], keyp[CA_PATH_CAP], serials[CA_PATH_CAP], revoked[CA_PATH_CAP];
-    if (!path_join(crt, sizeof crt, dir, "ca.crt") ||
-        !path_join(keyp, sizeof keyp, dir, "ca.key") ||
-        !path_join(serials, sizeof serials, dir, "serials.txt") ||
-        !path_join(revoked, sizeof revoked, dir, "revoked.txt")) {
-        cli_err("path too long: %s", dir);
-        return CLI_EXIT_USAGE;
-    }
-    if (exists(crt) || exists(keyp)) {
-        cli_err("a CA already exists in %s (%s): refusing to overwrite it; use another "
-                "directory or remove this one first",
-                dir, exists(keyp) ? keyp : crt);
-        return CLI_EXIT_FAIL;
-    }
-    if (mkdir(dir, 0700) != 0) {
-        struct stat st;
-        if (errno != EEXIST || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            cli_err("cannot create the directory %s: %s", dir, strerror(errno));
-            return CLI_EXIT_FAIL;
-        }
-    }
-
-    ca_state ca;
-    memset(&ca, 0, sizeof ca);
-    ca.dir = dir;
-    ca.lock_fd = -1;
-    if (!ca_lock(&ca)) {
-        ca_close(&ca);
-        return CLI_EXIT_FAIL;
-    }
-    /* Re-check under the lock: a concurrent init may have won. */
-    if (exists(crt) || exists(keyp)) {
-        cli_err("a CA already exists in %s: refusing to overwrite it", dir);
-        ca_close(&ca);
-        return CLI_EXIT_FAIL;
-    }
-
-    int rc = CLI_EXIT_FAIL;
-    uint8_t serial[X509_SERIAL_LEN];
-    uint8_t *der = NULL;
-    size_t der_len = 0;
-    char *pem = NULL, *key_pem = NULL;
-    size_t pem_len = 0, key_pem_len = 0;
-    crypto_key *key = key_generate(KEYGEN_P256);
-    if (!key || x509_random_serial(serial) != 0) {
-        cli_err("cannot generate the CA key");
-        goto done;
-    }
-    int64_t now = (int64_t)time(NULL);
-    x509_issue_params p;
-    memset(&p, 0, sizeof p);
-    p.serial = serial;
-    p.serial_len = sizeof serial;
-    p.subject_cn = name;
-    p.not_before = now - SKEW_SECONDS;
-    p.not_after = now + ttl;
-    p.is_ca = true;
-    p.path_len = 0;
-    if (x509_issue(&p, key, key, &der, &der_len) != 0 ||
-        x509_pem_encode("CERTIFICATE", der, der_len, &pem, &pem_len) != 0) {
-        cli_err("cannot build the CA certificate");
-        goto done;
-    }
-    if (key_private_pem(key, &key_pem, &key_pem_len) != 0) {
-        cli_err("cannot encode the CA key");
-        goto done;
-    }
-    if (!write_file(keyp, key_pem, key_pem_len, 0600, true)) goto done;
-    if (!write_file(crt, pem, pem_len, 0644, true)) {
-        unlink(keyp);
-        goto done;
-    }
-    if (!exists(serials)) append_line(serials, "# serial\tnot_after\tfile\tidentities\n");
-    if (!exists(revoked)) append_line(revoked, "# serial\trevoked_at\treason\n");
-
-    char hex[64], when[64], left[64];
-    hex_upper(serial, sizeof serial, hex, sizeof hex);
-    cli_format_time(p.not_after, when, sizeof when);
-    fmt_duration(ttl, left, sizeof left);
-    printf("created CA \"%s\" in %s\n"
-           "  certificate: %s  (the trust anchor: give it to verifiers as -CAfile / --trust)\n"
-           "  private key: %s  (ECDSA P-256, PKCS#8, mode 0600: keep it secret)\n"
-           "  serial:      %s\n"
-           "  subject:     CN=%s\n"
-           "  not after:   %s (expires in %s)\n"
-           "next: certa ca issue %s --out NAME --dns localhost --spiffe spiffe://example.org/app\n",
-           name, dir, crt, keyp, hex, name, when, left, dir);
-    rc = CLI_EXIT_OK;
-done:
-    if (key_pem) {
-        crypto_zero(key_pem, key_pem_len);
-        free(key_pem);
-    }
-    free(pem);
-    free(der);
-    key_free(key);
-    ca_close(&ca);
-    return rc;
 }
 
 /* ---- issue ---- */
@@ -515,6 +378,27 @@ static int ca_issue(int argc, char **argv) {
     if (o.force) {
         unlink(key_path);
         unlink(crt_path);
+    }
+    /* From an intermediate the file carries the chain up to the root, so
+     * that a server sends it (what curl and openssl need to build the path). */
+    char chain_path[CA_PATH_CAP];
+    if (path_join(chain_path, sizeof chain_path, o.dir, "chain.crt") && exists(chain_path)) {
+        char *chain = NULL;
+        size_t chain_len = 0;
+        char *full = NULL;
+        if (read_file(chain_path, &chain, &chain_len) != 0 ||
+            !(full = malloc(pem_len + chain_len + 1))) {
+            cli_err("cannot read the CA's chain %s", chain_path);
+            free(chain);
+            goto done;
+        }
+        memcpy(full, pem, pem_len);
+        memcpy(full + pem_len, chain, chain_len);
+        full[pem_len + chain_len] = 0;
+        free(chain);
+        free(pem);
+        pem = full;
+        pem_len += chain_len;
     }
     if (!write_file(key_path, key_pem, key_pem_len, 0600, true)) goto done;
     if (!write_file(crt_path, pem, pem_len, 0644, true)) {
@@ -822,6 +706,7 @@ int cmd_ca(int argc, char **argv) {
     }
     const char *sub = argv[1];
     if (!strcmp(sub, "init")) return ca_init(argc - 1, argv + 1);
+    if (!strcmp(sub, "renew")) return ca_renew(argc - 1, argv + 1);
     if (!strcmp(sub, "issue")) return ca_issue(argc - 1, argv + 1);
     if (!strcmp(sub, "revoke")) return ca_revoke(argc - 1, argv + 1);
     if (!strcmp(sub, "crl")) return ca_crl(argc - 1, argv + 1);

@@ -459,3 +459,14 @@ bool ca_read_issued(const ca_state *ca, ca_issued **out, size_t *count) {
     *count = l.count;
     return ok;
 }
+
+void hex_upper(const uint8_t *p, size_t n, char *out, size_t cap) {
+    static const char digits[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 2 < cap; i++) {
+        out[o++] = digits[p[i] >> 4];
+        out[o++] = digits[p[i] & 15];
+    }
+    if (cap) out[o < cap ? o : cap - 1] = 0;
+}
+

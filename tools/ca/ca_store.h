@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "crypto/crypto.h"
@@ -83,6 +84,15 @@ bool normalize_serial(const char *in, char *out, size_t cap);
 size_t serial_bytes(const char *hex, uint8_t *out, size_t cap);
 /* Finds the serial (canonical hex) in a state file; copies the line. */
 bool find_serial(const char *path, const char *hex, char *line_out, size_t cap);
+
+/* Bytes as uppercase hex, as serials are printed. */
+void hex_upper(const uint8_t *p, size_t n, char *out, size_t cap);
+
+/* The CA certificates: init (a root, or an intermediate signed by a parent
+ * CA directory) and renew (the same key, a new certificate); ca_authority.c. */
+void ca_usage(FILE *out);
+int ca_init(int argc, char **argv);
+int ca_renew(int argc, char **argv);
 
 /* Files. */
 bool path_join(char *out, size_t cap, const char *dir, const char *name);
