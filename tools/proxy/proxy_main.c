@@ -787,6 +787,24 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
         cli_keylog_warning(&keylog, warn, sizeof warn);
         proxy_log_event("warning", warn, "keylog", keylog.path, (const char *)NULL);
     }
+
+    /* Signals go to this thread only (its signalfd): blocked before any
+     * thread starts (store, stapler, CRL fetcher, workers), which inherit the
+     * mask, so that no other thread takes a SIGTERM meant for the drain. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
     /* One ticket-key ring for the process: every config (reloads too) gets it. */
     if (!(po->ticket_keys = make_ticket_keys(po))) {
         cli_keylog_close(&keylog);
@@ -841,21 +859,6 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
         watch_add(&ws, po->ticket_key_file);
     }
     watch_snapshot(&ws); /* a change from here on is noticed once the watcher runs */
-
-    /* Signals go to this thread only (sigtimedwait); workers inherit the mask. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
 
     if (po->metrics) { /* before any connection, so that every one is counted */
         char mbound[128], mwhy[400];
