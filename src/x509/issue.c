@@ -173,9 +173,8 @@ static void put_cert_extensions(builder *b, const x509_issue_params *p,
     put_ext(b, OID_BC, sizeof OID_BC, true, &v);
 
     /* nameConstraints, critical (RFC 5280 §4.2.1.10), CAs only. */
-    if (p->is_ca && p->n_nc_permit_dns + p->n_nc_exclude_dns + p->n_nc_permit_uri +
-                            p->n_nc_exclude_uri >
-                        0) {
+    if (p->is_ca &&
+        p->n_nc_permit_dns + p->n_nc_exclude_dns + p->n_nc_permit_uri + p->n_nc_exclude_uri > 0) {
         bld_init_alloc(&v, 64);
         der_open(&v, DER_SEQUENCE);
         put_subtrees(&v, 0, p->nc_permit_dns, p->n_nc_permit_dns, p->nc_permit_uri,

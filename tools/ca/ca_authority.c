@@ -397,8 +397,8 @@ int ca_init(int argc, char **argv) {
     if (!exists(revoked)) append_line(revoked, "# serial\trevoked_at\treason\n");
     char real_parent[PATH_MAX] = "";
     if (intermediate) {
-        if (!realpath(parent_dir, real_parent)) snprintf(real_parent, sizeof real_parent, "%s",
-                                                         parent_dir);
+        if (!realpath(parent_dir, real_parent))
+            snprintf(real_parent, sizeof real_parent, "%s", parent_dir);
         char rec[PATH_MAX + 2];
         int rl = snprintf(rec, sizeof rec, "%s\n", real_parent);
         if (!write_file(parent_rec, rec, (size_t)rl, 0644, false) ||

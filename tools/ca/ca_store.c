@@ -469,4 +469,3 @@ void hex_upper(const uint8_t *p, size_t n, char *out, size_t cap) {
     }
     if (cap) out[o < cap ? o : cap - 1] = 0;
 }
-

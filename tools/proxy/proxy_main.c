@@ -130,9 +130,12 @@ static void proxy_usage(FILE *out) {
           "\n"
           "SIGHUP reloads every file at once (systemctl reload; with Type=notify the proxy\n"
           "reports READY, RELOADING and STOPPING on NOTIFY_SOCKET).\n"
-          "Certificate, key, trust, --crl and --ocsp files are checked every second and\n"
-          "reloaded when they change; a file that does not load is refused and the old\n"
-          "config kept. A rotated certificate gets its OCSP response fetched anew.\n",
+          "Certificate, key, trust, --crl and --ocsp files are watched (inotify on their\n"
+          "directories, so a renamed-in file or a Kubernetes ..data swap is seen at once;\n"
+          "polled every second as well) and reloaded 200 ms after they settle. A config\n"
+          "that does not load (a key that does not match its certificate yet) is refused,\n"
+          "logged once, the old one kept and retried every second until it loads; open\n"
+          "connections keep theirs. A rotated certificate gets its OCSP response fetched anew.\n",
           out);
 }
 

@@ -206,7 +206,11 @@ static void serve_usage(FILE *out) {
           "(resumed=yes when the client resumed a session; early_data=N bytes accepted,\n"
           "or early_data=rejected), ending with the client's ClientHello fingerprint:\n"
           "ja4=..., and ja4_retry=... for a second hello after a HelloRetryRequest.\n"
-          "Stops cleanly on SIGINT or SIGTERM.\n",
+          "Certificate, key, --client-ca, --sct, --ocsp, --crl and --ticket-keys files\n"
+          "are watched (inotify on their directories, polled every second too) and\n"
+          "reloaded for new connections when they change, or on SIGHUP; a pair that does\n"
+          "not match yet is refused, logged once and retried every second, the old pair\n"
+          "serving meanwhile. Stops cleanly on SIGINT or SIGTERM.\n",
           out);
 }
 
