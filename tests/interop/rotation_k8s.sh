@@ -86,6 +86,23 @@ check "serve: says it watches with inotify" wait_for "$SERVE_LOG" 'watching 2 fi
 run_rotations serve "$SERVE_PORT" "$SERVE_LOG"
 stop_certa_serve serve
 
+# ---- the fallback: no inotify, the stamp poll alone ----------------------
+rot_leaf poll-0 --server || not_ok "poll leaf"
+publish "$T_TMP/poll-secret" poll-0
+CERTA_NO_INOTIFY=1 start_certa_serve poll --cert "$T_TMP/poll-secret/tls.crt" \
+  --key "$T_TMP/poll-secret/tls.key" || finish
+check "poll: says it polls without inotify" wait_for "$SERVE_LOG" 'polled every second: inotify is off' 5
+rot_leaf poll-1 --server || not_ok "poll leaf 1"
+publish "$T_TMP/poll-secret" poll-1
+if wait_for "$SERVE_LOG" "reloaded the config \(generation 1\)" 5 &&
+  [ "$(rot_serial "$SERVE_PORT")" = "$ROT_SERIAL" ]; then
+  ok "poll: without inotify the ..data swap is still picked up (within the poll interval)"
+else
+  not_ok "poll: the swap was not picked up by the poll"
+  show "$SERVE_LOG"
+fi
+stop_certa_serve poll
+
 # ---- certa proxy (mTLS, client CA from the volume) -----------------------
 start_echo_backend || { not_ok "echo backend"; finish; }
 rot_leaf proxy-0 --server --spiffe spiffe://example.org/server || not_ok "first proxy leaf"

@@ -7,7 +7,8 @@
  * time (the debounce) so that a writer replacing a certificate and then its
  * key is seen as one change. The stamp poll stays as the fallback: without
  * inotify (no support, out of watches) and for filesystems where it does not
- * fire (network mounts), every poll_ms. Linux only, like the tools. */
+ * fire (network mounts), every poll_ms. CERTA_NO_INOTIFY=1 in the
+ * environment leaves inotify off (the poll alone). Linux only, like the tools. */
 #ifndef CERTA_TOOLS_CHANGE_WATCH_H
 #define CERTA_TOOLS_CHANGE_WATCH_H
 

@@ -926,7 +926,7 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
         char how[200];
         snprintf(how, sizeof how, "%zu file%s watched (%s)", ws.count, ws.count == 1 ? "" : "s",
                  change_watch_notifies(cw) ? "inotify on their directories, and polled every second"
-                                           : "polled every second: inotify is not available");
+                                           : "polled every second: inotify is off or unavailable");
         if (ws.count) proxy_log_event("watching", how, (const char *)NULL);
     }
     reload_retry rr;

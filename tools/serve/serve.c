@@ -1177,7 +1177,7 @@ int cmd_serve(int argc, char **argv) {
         fprintf(stderr, "serve: watching %zu file%s for changes (%s)\n", ws.count,
                 ws.count == 1 ? "" : "s",
                 change_watch_notifies(cw) ? "inotify on their directories, and polled every second"
-                                          : "polled every second: inotify is not available");
+                                          : "polled every second: inotify is off or unavailable");
     reload_retry rr;
     memset(&rr, 0, sizeof rr);
 
