@@ -151,12 +151,14 @@ static void note_event(change_watch *cw, int64_t now_ms) {
     cw->last_event_ms = now_ms;
 }
 
-static void forget_wd(change_watch *cw, int wd) {
+/* False when wd is not ours any more (a watch refresh_dirs removed). */
+static bool forget_wd(change_watch *cw, int wd) {
     for (size_t i = 0; i < cw->ndirs; i++)
         if (cw->dirs[i].wd == wd) {
             cw->dirs[i] = cw->dirs[--cw->ndirs];
-            return;
+            return true;
         }
+    return false;
 }
 
 static void drain_events(change_watch *cw, int64_t now_ms) {
@@ -168,8 +170,9 @@ static void drain_events(change_watch *cw, int64_t now_ms) {
         for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
             struct inotify_event ev;
             memcpy(&ev, buf + off, sizeof ev);
-            if (ev.mask & IN_IGNORED) forget_wd(cw, ev.wd); /* the directory went away */
-            note_event(cw, now_ms);
+            /* IN_IGNORED: the directory went away (a change), or this
+             * watcher dropped the watch itself (none). */
+            if (!(ev.mask & IN_IGNORED) || forget_wd(cw, ev.wd)) note_event(cw, now_ms);
             off += (ssize_t)(sizeof(struct inotify_event) + ev.len);
         }
     }
