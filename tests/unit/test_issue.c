@@ -382,7 +382,81 @@ static void test_input_checks(void) {
           "bad IP literals refused");
 }
 
+/* A CA with name constraints and a subject given whole (as ca renew does):
+ * our parser and libcrypto read the same subtrees back. */
+static void test_name_constraints(void) {
+    crypto_key *key = key_generate(KEYGEN_P256);
+    CHECK(key != NULL, "nc: key");
+    if (!key) return;
+    uint8_t serial[X509_SERIAL_LEN];
+    x509_random_serial(serial);
+    const char *permit_dns[] = {"example.org", "localhost"},
+               *exclude_dns[] = {"secret.example.org"};
+    const char *permit_uri[] = {"example.org"}, *exclude_uri[] = {".bad.example.org"};
+    x509_issue_params p;
+    memset(&p, 0, sizeof p);
+    p.serial = serial;
+    p.serial_len = sizeof serial;
+    p.subject_cn = "constrained";
+    p.not_before = 1700000000;
+    p.not_after = 1700000000 + 86400;
+    p.is_ca = true;
+    p.path_len = 0;
+    p.nc_permit_dns = permit_dns;
+    p.n_nc_permit_dns = 2;
+    p.nc_exclude_dns = exclude_dns;
+    p.n_nc_exclude_dns = 1;
+    p.nc_permit_uri = permit_uri;
+    p.n_nc_permit_uri = 1;
+    p.nc_exclude_uri = exclude_uri;
+    p.n_nc_exclude_uri = 1;
+    uint8_t *der = NULL, *der2 = NULL;
+    size_t len = 0, len2 = 0;
+    CHECK(x509_issue(&p, key, key, &der, &len) == 0, "nc: issued");
+    x509_cert c;
+    if (der && x509_parse(&c, der, len) == 0) {
+        X509 *x = ossl_cert(der, len);
+        int crit = -1;
+        NAME_CONSTRAINTS *nc = x ? X509_get_ext_d2i(x, NID_name_constraints, &crit, NULL) : NULL;
+        CHECK(nc && crit == 1 && sk_GENERAL_SUBTREE_num(nc->permittedSubtrees) == 3 &&
+                  sk_GENERAL_SUBTREE_num(nc->excludedSubtrees) == 2,
+              "nc: critical, libcrypto reads 3 permitted and 2 excluded subtrees");
+        const char *want[] = {"example.org", "localhost", "example.org"};
+        const int want_type[] = {GEN_DNS, GEN_DNS, GEN_URI};
+        bool ok = nc != NULL;
+        for (int i = 0; ok && i < 3; i++) {
+            GENERAL_SUBTREE *st = sk_GENERAL_SUBTREE_value(nc->permittedSubtrees, i);
+            ASN1_IA5STRING *v = st->base->type == GEN_DNS   ? st->base->d.dNSName
+                                : st->base->type == GEN_URI ? st->base->d.uniformResourceIdentifier
+                                                            : NULL;
+            ok = st->base->type == want_type[i] && v && v->length == (int)strlen(want[i]) &&
+                 !memcmp(v->data, want[i], (size_t)v->length) && !st->minimum && !st->maximum;
+        }
+        CHECK(ok, "nc: permitted DNS example.org, DNS localhost, URI example.org (no min/max)");
+        NAME_CONSTRAINTS_free(nc);
+        X509_free(x);
+
+        /* Renewal: the subject copied whole gives the same Name bytes. */
+        p.subject = c.subject.data;
+        p.subject_len = c.subject.len;
+        p.subject_cn = NULL;
+        CHECK(x509_issue(&p, key, key, &der2, &len2) == 0, "nc: renewed with the whole subject");
+        x509_cert c2;
+        CHECK(der2 && x509_parse(&c2, der2, len2) == 0 && c2.subject.len == c.subject.len &&
+                  !memcmp(c2.subject.data, c.subject.data, c.subject.len) &&
+                  c2.issuer.len == c.subject.len &&
+                  !memcmp(c2.issuer.data, c.subject.data, c.subject.len),
+              "nc: the renewed certificate has the same subject and issuer bytes");
+    } else {
+        CHECK(false, "nc: parsed back");
+    }
+    free(der);
+    free(der2);
+    key_free(key);
+}
+
 int main(void) {
+    test_name_constraints();
     test_root_and_leaf(KEYGEN_P256, "P-256 leaf");
     test_root_and_leaf(KEYGEN_P384, "P-384 leaf");
     test_root_and_leaf(KEYGEN_ED25519, "Ed25519 leaf");
