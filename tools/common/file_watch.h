@@ -24,8 +24,9 @@ typedef struct file_stamp {
 file_stamp file_stamp_of(const char *path);
 bool file_stamp_eq(const file_stamp *a, const file_stamp *b);
 
-/* Enough for every --cert, --key and --ocsp (CLI_MAX_PAIRS each), --crl and the trust. */
-#define WATCH_MAX 1024
+/* Enough for every --cert, --key, --ocsp and --sct (CLI_MAX_PAIRS each), --crl, the trust
+ * and the ticket keys. */
+#define WATCH_MAX 1280
 
 typedef struct watch_set {
     const char *path[WATCH_MAX];

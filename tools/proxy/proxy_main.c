@@ -285,6 +285,7 @@ static bool try_reload(proxy_shared *sh, const char *which, reload_retry *rr) {
                      ROTATION_RETRY_MS, why);
             proxy_log_event(mismatch ? "reload-waiting" : "reload-failed", msg, "files", which,
                             (const char *)NULL);
+            /* Counted per reason, like the log line, not per retry. */
             atomic_fetch_add(&sh->metrics.reloads_failed, 1);
         }
         return false;

@@ -1005,7 +1005,8 @@ static bool reload_config(serve_ctx *ctx, const serve_opts *o, certa_ticket_keys
     ctx->cfg = cfg;
     unsigned long gen = ++ctx->generation;
     pthread_mutex_unlock(&ctx->cfg_lock);
-    certa_config_free(old); /* connections made from it keep their own reference */
+    certa_config_free(old);   /* connections made from it keep their own reference */
+    cli_ocsp_files_changed(); /* --ocsp files reread; a rotated leaf is fetched for anew */
     unsigned tries = rr->failures;
     int64_t waited = reload_retry_succeeded(rr, cli_now_ms());
     char waitnote[160] = "";
@@ -1160,6 +1161,9 @@ int cmd_serve(int argc, char **argv) {
     for (size_t i = 0; i < o.tls.crls; i++)
         watch_add(&ws, o.tls.crl[i]);
     size_t crl_end = ws.count;
+    for (size_t i = 0; i < o.ocsp.files; i++) /* reread into the config in use */
+        watch_add(&ws, o.ocsp.file[i]);
+    size_t ocsp_end = ws.count;
     watch_add(&ws, o.ticket_key_file); /* last, when given */
     watch_snapshot(&ws);
     change_watch *cw = change_watch_new(&ws, CHANGE_WATCH_DEBOUNCE_MS, CHANGE_WATCH_POLL_MS);
@@ -1186,13 +1190,15 @@ int cmd_serve(int argc, char **argv) {
         reap_threads();
         char which[600];
         size_t changed = change_watch_check(cw, cli_now_ms(), which, sizeof which);
-        bool rebuild = false, crls = false, keys = false;
+        bool rebuild = false, crls = false, staples = false, keys = false;
         for (size_t i = 0; changed && i < ws.count; i++) {
             if (!ws.changed[i]) continue;
             if (i < crl_from)
                 rebuild = true;
             else if (i < crl_end)
                 crls = true;
+            else if (i < ocsp_end)
+                staples = true;
             else
                 keys = true;
         }
@@ -1211,6 +1217,7 @@ int cmd_serve(int argc, char **argv) {
         } else if (crls) {
             reload_crls(ctx.cfg, &o, which); /* only this thread swaps ctx.cfg */
         }
+        if (staples && !rebuild) cli_ocsp_files_changed(); /* a rebuild rereads them too */
         if (keys) {
             if (tkf_load(o.ticket_key_file, fleet_keys, owhy, sizeof owhy) == 0)
                 fprintf(stderr, "serve: %s changed: reread the ticket keys (%zu)\n",
@@ -1296,3 +1303,4 @@ int cmd_serve(int argc, char **argv) {
                 accepted == 1 ? "" : "s", g_stop ? " (signal)" : "");
     return CLI_EXIT_OK;
 }
+_Static_assert(WATCH_MAX >= 4 * CLI_MAX_PAIRS + CLI_MAX_CRLS + 2, "every watched file fits");
