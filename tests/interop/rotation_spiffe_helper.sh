@@ -105,9 +105,20 @@ stop_certa_serve serve
 # ---- certa proxy (mTLS, the bundle as client CA) -------------------------
 start_echo_backend || { not_ok "echo backend"; finish; }
 setup_svid proxy || { not_ok "proxy leaf"; finish; }
-start_proxy proxy --backend "127.0.0.1:$ECHO_PORT" --cert "$T_TMP/proxy-svid/svid.pem" \
-  --key "$T_TMP/proxy-svid/svid_key.pem" --client-ca "$T_TMP/proxy-svid/svid_bundle.pem" ||
+start_proxy proxy --log-format json --backend "127.0.0.1:$ECHO_PORT" \
+  --cert "$T_TMP/proxy-svid/svid.pem" --key "$T_TMP/proxy-svid/svid_key.pem" \
+  --client-ca "$T_TMP/proxy-svid/svid_bundle.pem" ||
   { not_ok "proxy started"; show "$PROXY_LOG"; finish; }
 run_two_step proxy "$PROXY_PORT" "$PROXY_LOG" --cert "$T_TMP/client.crt" --key "$T_TMP/client.key"
 stop_proxy proxy
+# The JSON lines of the waits and reloads are the documented ones (docs/log-schema.md).
+SCHEMA_DIR=$(cd "$(dirname "$0")/../.." && pwd)
+if grep -q '"event":"reload-waiting"' "$PROXY_LOG" &&
+  python3 "$SCHEMA_DIR/tests/behaviour/log_schema.py" "$SCHEMA_DIR/docs/log-schema.md" "$PROXY_LOG" \
+    >"$T_TMP/schema.txt" 2>&1; then
+  ok "proxy: its reload-waiting and reload lines follow docs/log-schema.md"
+else
+  not_ok "proxy: JSON log lines outside the schema"
+  show "$T_TMP/schema.txt"
+fi
 finish
