@@ -898,9 +898,12 @@ typedef struct certa_cert_summary {
     int64_t not_after;
     char key_type[32];    /* "ECDSA P-256", "RSA 2048", "Ed25519" */
     char spki_sha256[64]; /* "sha256:BASE64", usable as a pin */
-    char serial[48];      /* uppercase hex, leading zero bytes dropped (as OpenSSL prints it) */
 } certa_cert_summary;
 int certa_cert_summarize(const uint8_t *der, size_t len, certa_cert_summary *out);
+/* A DER certificate's serial number as uppercase hex, leading zero bytes
+ * dropped (as OpenSSL prints it), NUL-terminated; cap 48 always suffices.
+ * CERTA_E_BAD_CERTIFICATE, or CERTA_E_INVALID_ARGUMENT when it does not fit. */
+int certa_cert_serial(const uint8_t *der, size_t len, char *out, size_t cap);
 
 /* What a certificate says beyond the summary, for reports (certa diagnose):
  * names, CA flag, must-staple and where its issuer, OCSP responder and CRL

@@ -27,21 +27,6 @@ static int name_summary(const cursor *name, char *out, size_t cap) {
     return rc;
 }
 
-/* INTEGER contents as OpenSSL prints a serial: leading zero bytes dropped
- * (one is there only to keep the number positive), at least one byte. */
-static void serial_hex(const cursor *serial, char *out, size_t cap) {
-    static const char digits[] = "0123456789ABCDEF";
-    size_t skip = 0;
-    while (skip + 1 < serial->len && serial->data[skip] == 0)
-        skip++;
-    size_t o = 0;
-    for (size_t i = skip; i < serial->len && o + 2 < cap; i++) {
-        out[o++] = digits[serial->data[i] >> 4];
-        out[o++] = digits[serial->data[i] & 15];
-    }
-    out[o] = 0;
-}
-
 int certa_cert_summarize(const uint8_t *der, size_t len, certa_cert_summary *out) {
     if (!out) return CERTA_E_INVALID_ARGUMENT;
     memset(out, 0, sizeof *out);
@@ -57,7 +42,6 @@ int certa_cert_summarize(const uint8_t *der, size_t len, certa_cert_summary *out
     key_describe(key, out->key_type, sizeof out->key_type);
     key_free(key);
     if (x509_spki_pin(&cert, out->spki_sha256, sizeof out->spki_sha256) != 0) goto bad;
-    serial_hex(&cert.serial, out->serial, sizeof out->serial);
     return CERTA_OK;
 bad:
     memset(out, 0, sizeof *out);
@@ -142,5 +126,26 @@ int certa_cert_inspect(const uint8_t *der, size_t len, certa_cert_details *out) 
     out->key_bits = (unsigned)strtoul(d, NULL, 10);
     if (!strcmp(out->key_type, "Ed25519")) out->key_bits = 256;
     if (!strcmp(out->key_type, "Ed448")) out->key_bits = 448;
+    return CERTA_OK;
+}
+
+/* INTEGER contents as OpenSSL prints a serial: leading zero bytes dropped
+ * (one is there only to keep the number positive), at least one byte. */
+int certa_cert_serial(const uint8_t *der, size_t len, char *out, size_t cap) {
+    static const char digits[] = "0123456789ABCDEF";
+    if (!out || cap == 0) return CERTA_E_INVALID_ARGUMENT;
+    out[0] = 0;
+    x509_cert cert;
+    if (!der || x509_parse(&cert, der, len) != 0) return CERTA_E_BAD_CERTIFICATE;
+    size_t skip = 0;
+    while (skip + 1 < cert.serial.len && cert.serial.data[skip] == 0)
+        skip++;
+    if (2 * (cert.serial.len - skip) + 1 > cap) return CERTA_E_INVALID_ARGUMENT;
+    size_t o = 0;
+    for (size_t i = skip; i < cert.serial.len; i++) {
+        out[o++] = digits[cert.serial.data[i] >> 4];
+        out[o++] = digits[cert.serial.data[i] & 15];
+    }
+    out[o] = 0;
     return CERTA_OK;
 }

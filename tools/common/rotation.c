@@ -44,10 +44,12 @@ void rotation_describe_cert(const char *path, char *out, size_t cap) {
     if (read_file(path, &pem, &len) == 0 &&
         pem_next(pem, len, &pos, "CERTIFICATE", &der, &der_len) == 1 &&
         certa_cert_summarize(der, der_len, &s) == CERTA_OK) {
-        char na[64];
+        char na[64], serial[48];
         cli_format_time(s.not_after, na, sizeof na);
+        if (certa_cert_serial(der, der_len, serial, sizeof serial) != CERTA_OK)
+            snprintf(serial, sizeof serial, "?");
         snprintf(out, cap, "%s, serial %s, not after %s", s.subject[0] ? s.subject : "(empty)",
-                 s.serial, na);
+                 serial, na);
     } else {
         snprintf(out, cap, "unreadable");
     }

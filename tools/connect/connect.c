@@ -605,7 +605,9 @@ static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip
         fprintf(e, "* certificate:       %zu in the chain; the server's:\n", info.peer_cert_count);
         fprintf(e, "*   subject:         %s\n", s.subject[0] ? s.subject : "(empty)");
         fprintf(e, "*   issuer:          %s\n", s.issuer[0] ? s.issuer : "(empty)");
-        fprintf(e, "*   serial:          %s\n", s.serial);
+        char serial[48];
+        if (certa_cert_serial(der, len, serial, sizeof serial) == CERTA_OK)
+            fprintf(e, "*   serial:          %s\n", serial);
         fprintf(e, "*   not before:      %s\n", nb);
         fprintf(e, "*   not after:       %s (%s)\n", na, rel);
         fprintf(e, "*   key type:        %s\n", s.key_type);
