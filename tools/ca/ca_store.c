@@ -1,5 +1,6 @@
 /* The CA directory: its files, its state lists, serial and TTL text. */
 #include "ca/ca_store.h"
+#include "common/atomic_write.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,44 +138,25 @@ bool exists(const char *path) {
 }
 
 /* Writes a whole file with the given mode. exclusive: refuse an existing
- * file; otherwise replace it atomically (temporary file + rename). */
+ * file; otherwise replace it atomically (common/atomic_write.c). */
 bool write_file(const char *path, const void *data, size_t len, mode_t mode, bool exclusive) {
-    char tmp[CA_PATH_CAP + 16];
-    const char *target = path;
     if (!exclusive) {
-        int n = snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-        if (n < 0 || (size_t)n >= sizeof tmp) {
-            cli_err("path too long: %s", path);
-            return false;
-        }
-        target = tmp;
-        unlink(tmp);
-    }
-    int fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) {
-        cli_err("cannot create %s: %s", target, strerror(errno));
+        char why[CA_PATH_CAP + 128];
+        if (atomic_write_file(path, data, len, mode, why, sizeof why) == 0) return true;
+        cli_err("%s", why);
         return false;
     }
-    bool ok = fchmod(fd, mode) == 0;
-    const uint8_t *p = data;
-    size_t left = len;
-    while (ok && left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            ok = false;
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        cli_err("cannot create %s: %s", path, strerror(errno));
+        return false;
     }
-    if (ok && fsync(fd) != 0) ok = false;
+    bool ok = fchmod(fd, mode) == 0 && write_all_fd(fd, data, len) && fsync(fd) == 0;
     int saved = errno;
     if (close(fd) != 0) ok = false;
-    if (ok && !exclusive && rename(tmp, path) != 0) ok = false;
     if (!ok) {
-        cli_err("cannot write %s: %s", path, strerror(errno ? errno : saved));
-        unlink(target);
+        cli_err("cannot write %s: %s", path, strerror(saved ? saved : errno));
+        unlink(path);
     }
     return ok;
 }

@@ -11,6 +11,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+bool write_all_fd(int fd, const void *data, size_t len) {
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        p += w;
+        len -= (size_t)w;
+    }
+    return true;
+}
+
 int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode, char *why,
                       size_t cap) {
     char tmp[4096];
@@ -24,19 +36,8 @@ int atomic_write_file(const char *path, const void *data, size_t len, mode_t mod
         snprintf(why, cap, "cannot create %s: %s", tmp, strerror(errno));
         return -1;
     }
-    const char *p = data;
-    size_t left = len;
-    bool ok = fchmod(fd, mode) == 0; /* the umask does not loosen or tighten it */
-    while (ok && left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            ok = false;
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
+    bool ok = fchmod(fd, mode) == 0 /* the umask does not loosen or tighten it */ &&
+              write_all_fd(fd, data, len);
     int err = errno;
     if (ok && fsync(fd) != 0) ok = false, err = errno;
     if (close(fd) != 0 && ok) ok = false, err = errno;

@@ -6,6 +6,7 @@
 #ifndef CERTA_TOOLS_ATOMIC_WRITE_H
 #define CERTA_TOOLS_ATOMIC_WRITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -13,5 +14,8 @@
  * target is untouched on failure. */
 int atomic_write_file(const char *path, const void *data, size_t len, mode_t mode, char *why,
                       size_t cap);
+/* Writes all len bytes to fd (retrying short writes and EINTR); false with
+ * errno set on failure. */
+bool write_all_fd(int fd, const void *data, size_t len);
 
 #endif
