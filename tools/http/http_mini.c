@@ -14,18 +14,26 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* "http://host[:port]/path" -> host, port (default 80), path (default "/"). */
-static int split_url(const char *url, char *host, size_t hcap, char *port, size_t pcap,
-                     const char **path) {
-    if (strncasecmp(url, "http://", 7) != 0) return -1;
-    const char *h = url + 7, *slash = strchr(h, '/');
+int http_split_url(const char *url, const char *scheme, const char *default_port, char *host,
+                   size_t hcap, char *port, size_t pcap, const char **path) {
+    size_t scheme_len = strlen(scheme);
+    if (strncasecmp(url, scheme, scheme_len) != 0 || strncmp(url + scheme_len, "://", 3) != 0)
+        return -1;
+    const char *h = url + scheme_len + 3, *slash = strchr(h, '/');
     size_t n = slash ? (size_t)(slash - h) : strlen(h);
     char hp[300];
     if (n == 0 || n >= sizeof hp) return -1;
     memcpy(hp, h, n);
     hp[n] = '\0';
+    /* No user info, query or fragment before the path: not a host. */
+    if (strchr(hp, '@') || strchr(hp, '?') || strchr(hp, '#')) return -1;
     *path = slash ? slash : "/";
-    return cli_split_host_port(hp, host, hcap, port, pcap, "80") ? 0 : -1;
+    return cli_split_host_port(hp, host, hcap, port, pcap, default_port) ? 0 : -1;
+}
+
+static int split_url(const char *url, char *host, size_t hcap, char *port, size_t pcap,
+                     const char **path) {
+    return http_split_url(url, "http", "80", host, hcap, port, pcap, path);
 }
 
 /* Waits for fd to be ready until deadline (ms, cli_now_ms clock). */

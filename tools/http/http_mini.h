@@ -22,6 +22,11 @@ int http_post(const char *url, const char *content_type, const uint8_t *body, si
 int http_get(const char *url, int timeout_ms, size_t max, uint8_t **out, size_t *out_len, char *why,
              size_t cap);
 
+/* "SCHEME://host[:port]/path" -> host, port (default_port if none), path
+ * (default "/"); -1 for another scheme, user info, or a host that does not
+ * fit. */
+int http_split_url(const char *url, const char *scheme, const char *default_port, char *host,
+                   size_t hcap, char *port, size_t pcap, const char **path);
 /* A TCP connection to host:port (a name or an address literal) before
  * deadline (cli_now_ms clock), non-blocking. The fd, or -1 with why
  * ("cannot connect to 127.0.0.1:1: Connection refused"). */

@@ -18,16 +18,7 @@
 
 int https_split_url(const char *url, char *host, size_t hcap, char *port, size_t pcap,
                     const char **path) {
-    if (strncasecmp(url, "https://", 8) != 0) return -1;
-    const char *h = url + 8, *slash = strchr(h, '/');
-    size_t n = slash ? (size_t)(slash - h) : strlen(h);
-    char hp[300];
-    if (n == 0 || n >= sizeof hp) return -1;
-    memcpy(hp, h, n);
-    hp[n] = '\0';
-    if (strchr(hp, '@') || strchr(hp, '?') || strchr(hp, '#')) return -1;
-    *path = slash ? slash : "/";
-    return cli_split_host_port(hp, host, hcap, port, pcap, "443") ? 0 : -1;
+    return http_split_url(url, "https", "443", host, hcap, port, pcap, path);
 }
 
 int https_client_init(https_client *c, const char *ca_bundle, int timeout_ms, size_t max_body,
