@@ -46,7 +46,7 @@ typedef struct renew_opts {
     const char *states[MAX_STATES];
     size_t n_states;
     const char *all_root;
-    bool once, force;
+    bool once, force, verbose;
     int attempts, backoff_ms;
     char *cert_args[MAX_CERT_ARGS]; /* the per-certificate options given, saved as config */
     int n_cert_args;
@@ -84,8 +84,8 @@ static void renew_usage(FILE *out) {
           "DIR/current/key.pem) and DIR/previous (the pair before, for rollback). A new\n"
           "pair is written and fsynced in a new release directory and swapped in with one\n"
           "rename of DIR/current: a reader never sees a key that does not match its\n"
-          "certificate. Per-certificate options given with one --state are saved in\n"
-          "DIR/config (0600) and used by later runs.\n"
+          "certificate. Per-certificate options given with one --state replace\n"
+          "DIR/config (0600), which later runs use.\n"
           "\n"
           "When: inside the CA's suggested window (ACME Renewal Information, RFC 9773)\n"
           "when the directory offers it, and the new order names the old certificate\n"
@@ -99,6 +99,8 @@ static void renew_usage(FILE *out) {
           "                      line per certificate on stdout, exit (default: stay,\n"
           "                      renew each certificate when it is due, until SIGTERM)\n"
           "  --force             renew now, due or not\n"
+          "  --verbose           the requests, the renewal information and the challenges\n"
+          "                      on stderr (for this run; not saved)\n"
           "  --attempts N        tries per pass with --once (default 3)\n"
           "  --backoff SEC       wait before the second try, doubling after each failure\n"
           "                      (default 30; the daemon caps it at an hour)\n"
@@ -148,6 +150,10 @@ static int parse_args(int argc, char **argv, renew_opts *o) {
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             renew_usage(stdout);
             return CLI_EXIT_OK;
+        }
+        if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) { /* for this run, not saved */
+            o->verbose = true;
+            continue;
         }
         if (!strcmp(a, "--once") || !strcmp(a, "--force")) {
             *(!strcmp(a, "--once") ? &o->once : &o->force) = true;
@@ -239,6 +245,7 @@ static int load_target(renew_target *t, const char *path, const renew_opts *o) {
     char cmd[STATE_PATH_MAX + 32];
     snprintf(cmd, sizeof cmd, "renew %s/config", path);
     if (!acme_issue_opts_check(&c->issue, cmd)) return -1;
+    if (o->verbose) c->issue.verbose = c->issue.responder.verbose = true;
     if (!c->issue.account_key) {
         snprintf(c->account_path, sizeof c->account_path, "%s/account.key", path);
         c->issue.account_key = c->account_path;
