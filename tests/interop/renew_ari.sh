@@ -9,7 +9,10 @@
 . "$(dirname "$0")/lib.sh"
 need_certa
 need openssl python3
-python3 -c 'import cryptography' 2>/dev/null || need python3-cryptography-module
+if ! python3 -c 'import cryptography' 2>/dev/null; then
+  skip "python3-cryptography is not installed (make deps installs it)"
+  finish
+fi
 
 gen_ca ari-ca && gen_ca listener-ca && gen_leaf fake-listener listener-ca
 WIN=$T_TMP/window.json
