@@ -83,7 +83,7 @@ AFTER=$(cd "$S" && find . -printf '%p %T@ %l\n' | sort | sha256sum)
 if [ $RC -eq 0 ] && grep -q "not due, renews at 20..-..-.. ..:..:.. UTC (in .*; half of the lifetime left)" "$T_TMP/notdue.err" &&
   one_json_line "$T_TMP/notdue.json" && [ "$(json "$T_TMP/notdue.json" result)" = not_due ] &&
   [ "$(json "$T_TMP/notdue.json" basis)" = half ] && [ "$BEFORE" = "$AFTER" ]; then
-  ok "fresh certificate: '$(grep -o 'not due, renews at [^(]*' "$T_TMP/notdue.err")', exit 0, nothing written"
+  ok "fresh certificate: '$(grep -o 'not due, renews at [^(]*UTC' "$T_TMP/notdue.err")', exit 0, nothing written"
 else
   not_ok "not due"
   show "$T_TMP/notdue.err" "$T_TMP/notdue.json"
