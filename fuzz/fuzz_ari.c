@@ -16,8 +16,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool b64url_char(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if ((unsigned char)*p < 0x21) abort();
     }
     int64_t t;
-    if (ari_parse_time(text, size, &t) == 0 && size < 20) abort(); /* shortest: ....-..-..T..:..:..Z */
+    if (ari_parse_time(text, size, &t) == 0 && size < 20)
+        abort(); /* shortest: ....-..-..T..:..:..Z */
     char id[ARI_CERT_ID_MAX];
     if (ari_cert_id(data, size, id, sizeof id, why, sizeof why) == 0) {
         char *dot = strchr(id, '.');
