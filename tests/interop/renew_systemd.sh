@@ -3,7 +3,8 @@
 # --once over a state root with the proxy unit's hardening, the timer runs it
 # twice a day with a random delay; the ExecStart line's options are accepted
 # by this certa (an empty root: "no state directory with a config", exit 1,
-# not a usage error); systemd-analyze verify where systemd runs.
+# not a usage error); one broken state under --all does not stop the others;
+# systemd-analyze verify where systemd runs.
 . "$(dirname "$0")/lib.sh"
 need_certa
 unit=$REPO_DIR/packaging/systemd/certa-renew.service
@@ -33,6 +34,21 @@ if [ $RC = 1 ] && grep -q 'no state directory with a config' "$T_TMP/run.out"; t
 else
   not_ok "ExecStart options (exit $RC)"
   show "$T_TMP/run.out"
+fi
+# --all over a root where one state's config is broken: reported, the others still run.
+mkdir -p "$T_TMP/root/bad" "$T_TMP/root/good"
+printf -- '--bogus-option 1\n' >"$T_TMP/root/bad/config"
+DEAD=$(free_port)
+printf -- '--directory https://127.0.0.1:%s/dir\n--domain good.certa.test\n--challenge http-01\n' "$DEAD" \
+  >"$T_TMP/root/good/config"
+"$CERTA" renew --once --all "$T_TMP/root" --attempts 1 >"$T_TMP/all.json" 2>"$T_TMP/all.err"
+RC=$?
+if [ $RC = 3 ] && grep -q "bad/config: unknown option '--bogus-option'" "$T_TMP/all.err" &&
+  [ "$(wc -l <"$T_TMP/all.json")" = 1 ] && grep -q '"state":"[^"]*/good","result":"failed"' "$T_TMP/all.json"; then
+  ok "--all: a broken config is reported and skipped, the other certificate still tried (exit 3: none valid)"
+else
+  not_ok "--all with a broken config (exit $RC)"
+  show "$T_TMP/all.err" "$T_TMP/all.json"
 fi
 if command -v systemd-analyze >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   cp "$unit" "$timer" "$T_TMP/"

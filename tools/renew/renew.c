@@ -639,12 +639,18 @@ int cmd_renew(int argc, char **argv) {
     renew_target *targets = calloc(o.n_states ? o.n_states : 1, sizeof *targets);
     rc = CLI_EXIT_OK;
     if (!targets) return CLI_EXIT_FAIL;
-    size_t n = 0;
-    for (size_t i = 0; i < o.n_states; i++)
-        if (load_target(&targets[n++], o.states[i], &o) != 0) {
+    size_t n = 0, loaded = 0;
+    /* A state whose config cannot be used is reported and left out; the
+     * others are still renewed (a timer over many must not stall on one). */
+    for (size_t i = 0; i < o.n_states; i++) {
+        if (load_target(&targets[n], o.states[i], &o) != 0) {
             rc = CLI_EXIT_USAGE;
-            goto out;
+            state_dir_close(&targets[n].dir);
+            continue;
         }
+        n++, loaded++;
+    }
+    if (!loaded && rc != CLI_EXIT_OK) goto out;
     if (!n) {
         cli_err("renew: --all %s: no state directory with a config", o.all_root);
         rc = CLI_EXIT_FAIL;
