@@ -14,6 +14,7 @@ int cmd_diagnose(int argc, char **argv) __attribute__((weak));
 int cmd_ticket_keys(int argc, char **argv) __attribute__((weak));
 int cmd_fingerprint(int argc, char **argv) __attribute__((weak));
 int cmd_acme(int argc, char **argv) __attribute__((weak));
+int cmd_renew(int argc, char **argv) __attribute__((weak));
 
 typedef struct command {
     const char *name;
@@ -43,6 +44,8 @@ static const command *commands(size_t *count) {
                                "JA4, JA4_r and JA3 of every ClientHello in a capture file"};
         table[n++] = (command){"acme", cmd_acme,
                                "certificates from an ACME CA (RFC 8555): issue, revoke, account"};
+        table[n++] = (command){"renew", cmd_renew,
+                               "keep ACME certificates renewed (ARI, RFC 9773): daemon or --once"};
     }
     *count = n;
     return table;

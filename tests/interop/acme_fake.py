@@ -3,7 +3,7 @@
 made to do on demand: a rate limit, badNonce answers to good nonces,
 Retry-After while an order is processing, and a certificate for another key.
 
-usage: acme_fake.py CERT KEY PORTFILE MODE CHAIN_PEM
+usage: acme_fake.py CERT KEY PORTFILE MODE CHAIN_PEM [CA_CERT CA_KEY WINDOW_FILE]
 MODE: ratelimit  newOrder answers 429 rateLimited with Retry-After: 3600
       badnonce   the first two POSTs get badNonce (with a fresh nonce); the
                  first newOrder is 503 with Retry-After: 1; the order stays
@@ -11,6 +11,13 @@ MODE: ratelimit  newOrder answers 429 rateLimited with Retry-After: 3600
                  is CHAIN_PEM
       wrongkey   like badnonce without the badNonce answers (CHAIN_PEM is for
                  another key)
+      ari        RFC 9773: the directory has renewalInfo; GET renewalInfo/<certID>
+                 answers the window in WINDOW_FILE ({"start": epoch, "end":
+                 epoch, "retry_after": s}) with Retry-After, and logs "fake:
+                 renewalInfo <certID>"; newOrder logs "fake: newOrder replaces=X"
+                 (X "-" when absent); finalize signs the CSR with CA_CERT/CA_KEY
+                 (a certificate for a day, with the CA's key identifier as AKI)
+                 and the order is valid at once
 Authorizations are valid from the start: no challenge is needed. Every POST
 must carry a nonce this server issued and nobody used before, and the url
 of the request it was sent to; a violation is logged ("VIOLATION ...") and
@@ -19,6 +26,8 @@ answered 400 malformed. It stops after 120 s.
 import base64, http.server, json, os, secrets, ssl, sys, threading, time
 
 cert, key, portfile, mode, chain_file = sys.argv[1:6]
+ca_cert, ca_key, window_file = (sys.argv[6:9] + [None] * 3)[:3]
+issued_pem = {}
 issued, used = set(), set()
 state = {"posts": 0, "polls": 0, "processing_at": 0.0, "busy_at": 0.0}
 lock = threading.Lock()
@@ -66,9 +75,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         b = self.base()
         if self.path == "/dir":
-            self.send(200, {"newNonce": b + "/nonce", "newAccount": b + "/new-account",
-                            "newOrder": b + "/new-order", "revokeCert": b + "/revoke",
-                            "keyChange": b + "/key-change"})
+            d = {"newNonce": b + "/nonce", "newAccount": b + "/new-account",
+                 "newOrder": b + "/new-order", "revokeCert": b + "/revoke",
+                 "keyChange": b + "/key-change"}
+            if mode == "ari":
+                d["renewalInfo"] = b + "/renewal-info/"
+            self.send(200, d)
+        elif mode == "ari" and self.path.startswith("/renewal-info/"):
+            cert_id = self.path[len("/renewal-info/"):]
+            sys.stderr.write("fake: renewalInfo %s\n" % cert_id)
+            with open(window_file) as f:
+                w = json.load(f)
+            iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+            self.send(200, {"suggestedWindow": {"start": iso(w["start"]), "end": iso(w["end"])},
+                            "explanationURL": b + "/why"},
+                      headers=[("Retry-After", str(w["retry_after"]))])
         else:
             self.send(404, b"no", "text/plain")
 
@@ -99,6 +120,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/new-account":
             return self.send(201, {"status": "valid"}, headers=[("Location", b + "/acct/1")])
         if self.path == "/new-order":
+            if mode == "ari":
+                payload = json.loads(b64d(body.get("payload", "")) or b"{}")
+                sys.stderr.write("fake: newOrder replaces=%s\n" % payload.get("replaces", "-"))
+                with lock:  # each order starts afresh: ready, then finalized
+                    state["processing_at"] = 0.0
+                    state["polls"] = 0
             if mode == "ratelimit":
                 return self.problem(429, "rateLimited",
                                     "too many new orders (5) for fake.certa.test in the last 3 hours",
@@ -127,15 +154,48 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.send(200, self.order("processing"), headers=[("Retry-After", "1")])
             sys.stderr.write("fake: poll %.2f s after finalize\n" % (time.time() - started))
             return self.send(200, self.order("valid"))
+        if self.path == "/finalize/1" and mode == "ari":
+            payload = json.loads(b64d(body.get("payload", "")) or b"{}")
+            issued_pem["chain"] = sign_csr(b64d(payload["csr"]))
+            with lock:
+                state["processing_at"] = time.time()
+                state["polls"] = 5
+            return self.send(200, self.order("valid"))
         if self.path == "/finalize/1":
             with lock:
                 state["processing_at"] = time.time()
                 state["polls"] = 1
             return self.send(200, self.order("processing"), headers=[("Retry-After", "1")])
+        if self.path == "/cert/1" and mode == "ari":
+            return self.send(200, issued_pem["chain"], "application/pem-certificate-chain")
         if self.path == "/cert/1":
             with open(chain_file, "rb") as f:
                 return self.send(200, f.read(), "application/pem-certificate-chain")
         self.problem(404, "malformed", "no such resource")
+
+
+def sign_csr(der):
+    """A day-long certificate for the CSR's key and names, issued by CA_CERT."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    csr = x509.load_der_x509_csr(der)
+    with open(ca_cert, "rb") as f:
+        ca = x509.load_pem_x509_certificate(f.read())
+    with open(ca_key, "rb") as f:
+        cakey = serialization.load_pem_private_key(f.read(), None)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    san = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    c = (x509.CertificateBuilder().subject_name(csr.subject).issuer_name(ca.subject)
+         .public_key(csr.public_key()).serial_number(x509.random_serial_number())
+         .not_valid_before(now - datetime.timedelta(minutes=1))
+         .not_valid_after(now + datetime.timedelta(days=1))
+         .add_extension(san, critical=False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), False)
+         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), False)
+         .sign(cakey, hashes.SHA256()))
+    return c.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
 
 
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

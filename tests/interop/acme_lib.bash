@@ -11,6 +11,8 @@
 # PEBBLE_CA (the bundle for --ca-bundle), PEBBLE_ROOTS (the issuing root, for
 # --chain-trust), PEBBLE_HTTP_PORT, PEBBLE_TLS_PORT, CHALL_MGMT (URL of
 # challtestsrv's API), PEBBLE_MGMT, PEBBLE_PID, CHALL_PID, PEBBLE_LOG.
+# PEBBLE_VALIDITY=SEC (when set) is the issued certificates' lifetime
+# (Pebble's certificateValidityPeriod), for renewal tests.
 
 EAB_KID=kid-1
 EAB_HMAC=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
@@ -22,6 +24,8 @@ start_pebble() {
   local port mgmt dns cmgmt
   port=$(free_port) mgmt=$(free_port) dns=$(free_port) cmgmt=$(free_port)
   PEBBLE_HTTP_PORT=$(free_port) PEBBLE_TLS_PORT=$(free_port)
+  local validity=
+  [ -n "${PEBBLE_VALIDITY:-}" ] && validity='"certificateValidityPeriod": '$PEBBLE_VALIDITY,
   local eab_json='"externalAccountBindingRequired": false'
   [ "$eab" = eab ] && eab_json='"externalAccountBindingRequired": true,
     "externalAccountMACKeys": {"'$EAB_KID'": "'$EAB_HMAC'"}'
@@ -33,7 +37,7 @@ start_pebble() {
   "privateKey": "$T_TMP/$name-listener.key",
   "httpPort": $PEBBLE_HTTP_PORT,
   "tlsPort": $PEBBLE_TLS_PORT,
-  "ocspResponderURL": "",
+  "ocspResponderURL": "",$validity
   $eab_json
 }}
 JSON

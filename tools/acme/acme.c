@@ -7,6 +7,7 @@
 #include "acme/acme_account.h"
 #include "acme/acme_cert.h"
 #include "acme/acme_client.h"
+#include "acme/acme_issue.h"
 #include "acme/acme_order.h"
 #include "common/atomic_write.h"
 #include "common/cli_common.h"
@@ -24,22 +25,12 @@
 #include "x509/issue.h"
 #include "x509/pem.h"
 
-#define MAX_DOMAINS ACME_MAX_IDENTIFIERS
-#define DEFAULT_TIMEOUT_MS 300000
-
 typedef struct acme_opts {
     const char *sub; /* issue, revoke, account */
-    const char *directory, *ca_bundle, *account_key, *out, *chain_trust, *cert_file;
-    const char *domains[MAX_DOMAINS];
-    size_t n_domains;
-    acme_challenge_kind challenge;
-    bool challenge_set;
-    challenge_opts responder;
-    keygen_type key_type;
-    acme_account_opts account;
-    int timeout_ms;
+    const char *out, *cert_file;
+    acme_issue_opts issue; /* the CA, the account, and for issue the order */
     int reason;
-    bool rollover, verbose;
+    bool rollover;
 } acme_opts;
 
 static void acme_usage(FILE *out) {
@@ -54,33 +45,13 @@ static void acme_usage(FILE *out) {
           "(the leaf, then the chain) and DIR/key.pem (mode 0600), each atomically, only\n"
           "once the chain has been checked: the leaf is for the new key, and it validates\n"
           "with certa's own path validation for every --domain against the CA's roots.\n"
-          "On any failure nothing in DIR changes.\n"
+          "On any failure nothing in DIR changes. (certa renew keeps a certificate renewed.)\n"
           "\n"
-          "  --directory URL     the CA's ACME directory (https://)\n"
-          "  --ca-bundle FILE    trust anchors for the CA's HTTPS server (default: the\n"
-          "                      system bundle)\n"
-          "  --domain NAME       a DNS name or an IP address (repeatable; the first is the\n"
-          "                      subject CN)\n"
-          "  --challenge TYPE    http-01: answer on --http-port N (default 80), or write\n"
-          "                      the token into --webroot DIR; tls-alpn-01 (RFC 8737):\n"
-          "                      certa's TLS server answers acme-tls/1 on --tls-port N\n"
-          "                      (default 443); dns-01: --dns-hook CMD is run as\n"
-          "                      'CMD add|remove _acme-challenge.NAME VALUE'\n"
-          "  --listen ADDR       address the http-01/tls-alpn-01 listener binds (default\n"
-          "                      0.0.0.0)\n"
-          "  --out DIR           where cert.pem and key.pem go (created if missing)\n"
-          "  --key-type TYPE     the certificate's key: p256 (default), p384, rsa2048\n"
-          "  --chain-trust FILE  the CA's issuing roots (PEM) the chain must validate\n"
-          "                      against (default: the system bundle)\n"
-          "  --account-key FILE  the account key (EC P-256, ES256); created 0600 on first\n"
-          "                      use (default for issue: DIR/account.key)\n"
-          "  --agree-tos         agree to the CA's terms of service (required by most CAs)\n"
-          "  --email ADDR        contact address for the account\n"
-          "  --eab-kid KID --eab-hmac KEY  External Account Binding (RFC 8555 7.3.4):\n"
-          "                      the key id and base64url MAC key the CA gave you\n"
-          "  --timeout SEC       deadline for the whole run (default 300)\n"
-          "  --verbose           each request, answer status, poll and challenge on stderr\n"
-          "revoke:\n"
+          "  --out DIR           where cert.pem and key.pem go (created if missing); the\n"
+          "                      account key defaults to DIR/account.key\n",
+          out);
+    acme_issue_usage(out);
+    fputs("revoke:\n"
           "  --cert FILE         the certificate (PEM; its first certificate is revoked)\n"
           "  --reason N          CRLReason code (0 unspecified, 1 keyCompromise, 4\n"
           "                      superseded, 5 cessationOfOperation, ...)\n"
@@ -95,21 +66,10 @@ static void acme_usage(FILE *out) {
           out);
 }
 
-static int parse_port(const char *v, const char *name, int *out) {
-    long n;
-    if (!cli_parse_long(v, 1, 65535, &n)) {
-        cli_err("acme: %s must be a port number (1-65535)", name);
-        return -1;
-    }
-    *out = (int)n;
-    return 0;
-}
-
 /* Returns -1 to continue, or an exit code. */
 static int parse_args(int argc, char **argv, acme_opts *o) {
     memset(o, 0, sizeof *o);
-    o->timeout_ms = DEFAULT_TIMEOUT_MS;
-    o->key_type = KEYGEN_P256;
+    acme_issue_opts_init(&o->issue);
     o->reason = -1;
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         acme_usage(argc < 2 ? stderr : stdout);
@@ -127,93 +87,22 @@ static int parse_args(int argc, char **argv, acme_opts *o) {
             acme_usage(stdout);
             return CLI_EXIT_OK;
         }
-        if (!strcmp(a, "--agree-tos")) {
-            o->account.agree_tos = true;
-            continue;
-        }
-        if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
-            o->verbose = true;
-            continue;
-        }
         if (!strcmp(a, "--rollover")) {
             o->rollover = true;
             continue;
         }
-#define STR_OPT(flag, field)                                                                       \
-    if ((m = cli_opt(argc, argv, &i, flag, &v)) != 0) {                                            \
-        if (m < 0) return CLI_EXIT_USAGE;                                                          \
-        if (!*v) {                                                                                 \
-            cli_err("acme: %s needs a value", flag);                                               \
-            return CLI_EXIT_USAGE;                                                                 \
-        }                                                                                          \
-        field = v;                                                                                 \
-        continue;                                                                                  \
-    }
-        STR_OPT("--directory", o->directory)
-        STR_OPT("--ca-bundle", o->ca_bundle)
-        STR_OPT("--account-key", o->account_key)
-        STR_OPT("--out", o->out)
-        STR_OPT("--chain-trust", o->chain_trust)
-        STR_OPT("--cert", o->cert_file)
-        STR_OPT("--webroot", o->responder.webroot)
-        STR_OPT("--dns-hook", o->responder.dns_hook)
-        STR_OPT("--listen", o->responder.listen_addr)
-        STR_OPT("--email", o->account.email)
-        STR_OPT("--eab-kid", o->account.eab_kid)
-        STR_OPT("--eab-hmac", o->account.eab_hmac)
-#undef STR_OPT
-        if ((m = cli_opt(argc, argv, &i, "--domain", &v)) != 0) {
+        if ((m = acme_issue_option(argc, argv, &i, "acme", &o->issue)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
-            char why[200];
-            x509_ip ip;
-            if (!x509_parse_ip(v, &ip) && !x509_check_dns_name(v, why, sizeof why)) {
-                cli_err("acme: --domain '%s' is neither an IP address nor a DNS name: %s", v, why);
-                return CLI_EXIT_USAGE;
-            }
-            if (o->n_domains == MAX_DOMAINS) {
-                cli_err("acme: at most %d --domain", MAX_DOMAINS);
-                return CLI_EXIT_USAGE;
-            }
-            o->domains[o->n_domains++] = v;
             continue;
         }
-        if ((m = cli_opt(argc, argv, &i, "--challenge", &v)) != 0) {
+        if ((m = cli_opt(argc, argv, &i, "--out", &v)) != 0 ||
+            (m = cli_opt(argc, argv, &i, "--cert", &v)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
-            if (!acme_challenge_from_name(v, &o->challenge)) {
-                cli_err("acme: --challenge must be http-01, tls-alpn-01 or dns-01");
+            if (!*v) {
+                cli_err("acme: %s needs a value", a);
                 return CLI_EXIT_USAGE;
             }
-            o->challenge_set = true;
-            continue;
-        }
-        if ((m = cli_opt(argc, argv, &i, "--http-port", &v)) != 0) {
-            if (m < 0 || parse_port(v, "--http-port", &o->responder.http_port))
-                return CLI_EXIT_USAGE;
-            continue;
-        }
-        if ((m = cli_opt(argc, argv, &i, "--tls-port", &v)) != 0) {
-            if (m < 0 || parse_port(v, "--tls-port", &o->responder.tls_port)) return CLI_EXIT_USAGE;
-            continue;
-        }
-        if ((m = cli_opt(argc, argv, &i, "--key-type", &v)) != 0) {
-            if (m < 0) return CLI_EXIT_USAGE;
-            if (!strcmp(v, "p256"))
-                o->key_type = KEYGEN_P256;
-            else if (!strcmp(v, "p384"))
-                o->key_type = KEYGEN_P384;
-            else if (!strcmp(v, "rsa2048"))
-                o->key_type = KEYGEN_RSA2048;
-            else {
-                cli_err("acme: --key-type must be p256, p384 or rsa2048");
-                return CLI_EXIT_USAGE;
-            }
-            continue;
-        }
-        if ((m = cli_opt(argc, argv, &i, "--timeout", &v)) != 0) {
-            if (m < 0 || !cli_parse_seconds(v, &o->timeout_ms)) {
-                if (m > 0) cli_err("acme: --timeout must be a number of seconds");
-                return CLI_EXIT_USAGE;
-            }
+            *(!strcmp(a, "--out") ? &o->out : &o->cert_file) = v;
             continue;
         }
         if ((m = cli_opt(argc, argv, &i, "--reason", &v)) != 0) {
@@ -228,68 +117,28 @@ static int parse_args(int argc, char **argv, acme_opts *o) {
         cli_err("acme: unknown option '%s' (certa acme --help)", a);
         return CLI_EXIT_USAGE;
     }
-    if (!o->directory) {
+    if (!o->issue.directory) {
         cli_err("acme %s: --directory URL is required", o->sub);
         return CLI_EXIT_USAGE;
     }
-    if (!!o->account.eab_kid != !!o->account.eab_hmac) {
+    if (!!o->issue.account.eab_kid != !!o->issue.account.eab_hmac) {
         cli_err("acme: --eab-kid and --eab-hmac go together");
         return CLI_EXIT_USAGE;
     }
     if (!strcmp(o->sub, "issue")) {
-        if (!o->n_domains || !o->challenge_set || !o->out) {
+        if (!o->out) {
             cli_err("acme issue: --domain, --challenge and --out are required");
             return CLI_EXIT_USAGE;
         }
-        if (o->responder.webroot && o->challenge != ACME_CHALLENGE_HTTP01) {
-            cli_err("acme issue: --webroot is for --challenge http-01");
-            return CLI_EXIT_USAGE;
-        }
-        if (o->challenge == ACME_CHALLENGE_DNS01 && !o->responder.dns_hook) {
-            cli_err("acme issue: --challenge dns-01 needs --dns-hook CMD");
-            return CLI_EXIT_USAGE;
-        }
-    } else if (!o->account_key) {
+        if (!acme_issue_opts_check(&o->issue, "acme issue")) return CLI_EXIT_USAGE;
+    } else if (!o->issue.account_key) {
         cli_err("acme %s: --account-key FILE is required", o->sub);
         return CLI_EXIT_USAGE;
     } else if (!strcmp(o->sub, "revoke") && !o->cert_file) {
         cli_err("acme revoke: --cert FILE is required");
         return CLI_EXIT_USAGE;
     }
-    o->responder.verbose = o->verbose;
     return -1;
-}
-
-/* The account key, the directory and the account: ready for requests. */
-static int open_account(const acme_opts *o, const char *key_path, bool create, bool only_existing,
-                        acme_client *c, crypto_key **key, char *why, size_t cap) {
-    bool created;
-    *key = acme_account_key_load(key_path, create, &created, why, cap);
-    if (!*key) return -1;
-    if (created && o->verbose) fprintf(stderr, "* created the account key %s (0600)\n", key_path);
-    if (acme_client_open(c, o->directory, o->ca_bundle, o->timeout_ms, o->verbose, why, cap) != 0)
-        return -1;
-    c->key = *key;
-    acme_account_opts ao = o->account;
-    acme_status st;
-    bool new_account;
-    /* A key seen before may have its account: look it up first, so that
-     * later runs need no --agree-tos or EAB again. */
-    ao.only_existing = !created || only_existing;
-    int r = acme_account_register(c, &ao, &st, &new_account, why, cap);
-    if (r != 0 && !only_existing && ao.only_existing &&
-        !strcmp(c->last_problem, "urn:ietf:params:acme:error:accountDoesNotExist")) {
-        ao.only_existing = false;
-        r = acme_account_register(c, &ao, &st, &new_account, why, cap);
-    }
-    if (r != 0) return -1;
-    if (st != ACME_STATUS_VALID) {
-        snprintf(why, cap, "the account %s is %s", c->kid, acme_status_name(st));
-        return -1;
-    }
-    if (o->verbose)
-        fprintf(stderr, "* account %s (%s)\n", c->kid, new_account ? "created" : "existing");
-    return 0;
 }
 
 static int cmd_issue(const acme_opts *o) {
@@ -304,31 +153,14 @@ static int cmd_issue(const acme_opts *o) {
     snprintf(acct_path, sizeof acct_path, "%s/account.key", o->out);
     acme_client c;
     memset(&c, 0, sizeof c);
-    crypto_key *account = NULL, *cert_key = NULL;
-    char *chain = NULL, *key_pem = NULL;
-    size_t chain_len = 0, key_len = 0, count = 0;
+    crypto_key *account = NULL;
+    acme_issued got = {0};
     int rc = CLI_EXIT_FAIL;
-    if (open_account(o, o->account_key ? o->account_key : acct_path, true, false, &c, &account, why,
-                     sizeof why) != 0)
+    const acme_issue_opts *io = &o->issue;
+    if (acme_issue_open_account(io, io->account_key ? io->account_key : acct_path, true, false, &c,
+                                &account, why, sizeof why) != 0)
         goto out;
-    if (!(cert_key = key_generate(o->key_type))) {
-        snprintf(why, sizeof why, "cannot generate the certificate key");
-        goto out;
-    }
-    acme_order_request q = {.names = o->domains,
-                            .n_names = o->n_domains,
-                            .challenge = o->challenge,
-                            .responder = o->responder,
-                            .cert_key = cert_key};
-    if (acme_order_issue(&c, &q, &chain, &chain_len, why, sizeof why) != 0) goto out;
-    certa_cert_summary leaf;
-    if (acme_chain_check(chain, chain_len, cert_key, o->domains, o->n_domains, o->chain_trust,
-                         &leaf, &count, why, sizeof why) != 0)
-        goto out;
-    if (key_private_pem(cert_key, &key_pem, &key_len) != 0) {
-        snprintf(why, sizeof why, "cannot encode the certificate key");
-        goto out;
-    }
+    if (acme_issue_obtain(io, &c, NULL, &got, why, sizeof why) != 0) goto out;
     /* Both written (and fsynced) beside their targets first, so that a
      * failure leaves the installed pair as it was; then two renames, the
      * key first: a reader that sees the new certificate finds its key.
@@ -336,8 +168,8 @@ static int cmd_issue(const acme_opts *o) {
     char key_new[4200], cert_new[4200];
     snprintf(key_new, sizeof key_new, "%s.new", key_path);
     snprintf(cert_new, sizeof cert_new, "%s.new", cert_path);
-    if (atomic_write_file(key_new, key_pem, key_len, 0600, why, sizeof why) != 0) goto out;
-    if (atomic_write_file(cert_new, chain, chain_len, 0644, why, sizeof why) != 0) {
+    if (atomic_write_file(key_new, got.key_pem, got.key_len, 0600, why, sizeof why) != 0) goto out;
+    if (atomic_write_file(cert_new, got.chain, got.chain_len, 0644, why, sizeof why) != 0) {
         unlink(key_new);
         goto out;
     }
@@ -354,24 +186,18 @@ static int cmd_issue(const acme_opts *o) {
                  cert_path, strerror(errno), cert_new);
         goto out;
     }
-    char na[64], kd[32];
-    cli_format_time(leaf.not_after, na, sizeof na);
-    key_describe(cert_key, kd, sizeof kd);
+    char na[64];
+    cli_format_time(got.leaf.not_after, na, sizeof na);
     printf("certa: issued for %s%s: %s (leaf + %zu CA certificate%s, valid until %s), %s (%s)\n",
-           o->domains[0], o->n_domains > 1 ? " and more" : "", cert_path, count - 1,
-           count == 2 ? "" : "s", na, key_path, kd);
-    printf("certa: %s via %s in %lld ms (%u requests, %u badNonce retried)\n", leaf.issuer,
-           acme_challenge_name(o->challenge), (long long)(cli_now_ms() - start), c.requests,
+           io->domains[0], io->n_domains > 1 ? " and more" : "", cert_path, got.count - 1,
+           got.count == 2 ? "" : "s", na, key_path, got.key_desc);
+    printf("certa: %s via %s in %lld ms (%u requests, %u badNonce retried)\n", got.leaf.issuer,
+           acme_challenge_name(io->challenge), (long long)(cli_now_ms() - start), c.requests,
            c.bad_nonces);
     rc = CLI_EXIT_OK;
 out:
     if (rc != CLI_EXIT_OK) cli_err("acme issue: %s", why);
-    if (key_pem) {
-        crypto_zero(key_pem, key_len);
-        free(key_pem);
-    }
-    free(chain);
-    key_free(cert_key);
+    acme_issued_free(&got);
     key_free(account);
     acme_client_close(&c);
     return rc;
@@ -391,7 +217,9 @@ static int cmd_revoke(const acme_opts *o) {
         snprintf(why, sizeof why, "--cert %s: no PEM certificate in it", o->cert_file);
         goto out;
     }
-    if (open_account(o, o->account_key, false, true, &c, &account, why, sizeof why) != 0) goto out;
+    if (acme_issue_open_account(&o->issue, o->issue.account_key, false, true, &c, &account, why,
+                                sizeof why) != 0)
+        goto out;
     if (acme_revoke(&c, der, der_len, o->reason, why, sizeof why) != 0) goto out;
     certa_cert_summary s;
     if (certa_cert_summarize(der, der_len, &s) == 0)
@@ -412,10 +240,12 @@ static int cmd_account(const acme_opts *o) {
     memset(&c, 0, sizeof c);
     crypto_key *account = NULL, *fresh = NULL;
     int rc = CLI_EXIT_FAIL;
-    if (open_account(o, o->account_key, true, false, &c, &account, why, sizeof why) != 0) goto out;
+    if (acme_issue_open_account(&o->issue, o->issue.account_key, true, false, &c, &account, why,
+                                sizeof why) != 0)
+        goto out;
     printf("certa: account %s\n", c.kid);
     if (o->rollover) {
-        snprintf(new_path, sizeof new_path, "%s.new", o->account_key);
+        snprintf(new_path, sizeof new_path, "%s.new", o->issue.account_key);
         /* Saved before the CA knows it: a crash after the CA switched
          * still leaves the key that now owns the account. */
         if (!(fresh = key_generate(KEYGEN_P256)) ||
@@ -425,14 +255,14 @@ static int cmd_account(const acme_opts *o) {
             remove(new_path);
             goto out;
         }
-        if (rename(new_path, o->account_key) != 0) {
+        if (rename(new_path, o->issue.account_key) != 0) {
             snprintf(why, sizeof why,
                      "the CA moved the account to the new key, but it could not "
                      "replace %.900s: it is in %.900s (%s)",
-                     o->account_key, new_path, strerror(errno));
+                     o->issue.account_key, new_path, strerror(errno));
             goto out;
         }
-        printf("certa: account key rolled over: %s holds the new key\n", o->account_key);
+        printf("certa: account key rolled over: %s holds the new key\n", o->issue.account_key);
     }
     rc = CLI_EXIT_OK;
 out:

@@ -72,6 +72,7 @@ int acme_parse_directory(const char *json, size_t len, acme_directory *d, char *
     } else {
         take(o, "revokeCert", d->revoke_cert, sizeof d->revoke_cert, true);
         take(o, "keyChange", d->key_change, sizeof d->key_change, true);
+        take(o, "renewalInfo", d->renewal_info, sizeof d->renewal_info, true);
         const cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "meta");
         if (cJSON_IsObject(meta)) {
             take(meta, "termsOfService", d->terms_of_service, sizeof d->terms_of_service, false);

@@ -21,6 +21,7 @@ typedef struct acme_directory {
     char new_order[ACME_URL_MAX];
     char revoke_cert[ACME_URL_MAX];
     char key_change[ACME_URL_MAX];
+    char renewal_info[ACME_URL_MAX];     /* RFC 9773 renewalInfo, "" if none */
     char terms_of_service[ACME_URL_MAX]; /* meta.termsOfService, "" if none */
     bool eab_required;                   /* meta.externalAccountRequired */
 } acme_directory;

@@ -40,6 +40,7 @@ static char *new_order_payload(const acme_order_request *q) {
         cJSON_AddStringToObject(id, "value", q->names[i]);
         cJSON_AddItemToArray(ids, id);
     }
+    if (q->replaces && *q->replaces) cJSON_AddStringToObject(p, "replaces", q->replaces);
     char *s = cJSON_PrintUnformatted(p);
     cJSON_Delete(p);
     return s;

@@ -27,6 +27,7 @@ typedef struct acme_order_request {
     acme_challenge_kind challenge;
     challenge_opts responder;
     crypto_key *cert_key; /* the key the certificate is for */
+    const char *replaces; /* RFC 9773 §5: the ARI certID this order renews, or NULL */
 } acme_order_request;
 
 /* The whole order; *chain_pem (malloc'd, NUL-terminated) is what the CA
