@@ -117,6 +117,35 @@ else
   ls -l "$S" "$S/releases"
 fi
 
+# ---- a deploy hook that hangs is stopped at --hook-timeout ------------------
+cat >"$T_TMP/hang.sh" <<'HOOK'
+#!/bin/sh
+sleep 60 &
+echo $! >"$CERTA_RENEW_STATE/hang.pid"
+wait
+HOOK
+chmod +x "$T_TMP/hang.sh"
+H="$T_TMP/state-hang"
+# running PID: the process exists and is not a zombie waiting to be reaped.
+running() {
+  local st
+  st=$(ps -o stat= -p "$1" 2>/dev/null)
+  [ -n "$st" ] && [ "${st#Z}" = "$st" ]
+}
+T0=$SECONDS
+once hang --state "$H" "${C[@]}" "${HTTP[@]}" --domain hang.certa.test \
+  --deploy-hook "$T_TMP/hang.sh" --hook-timeout 1
+TOOK=$((SECONDS - T0))
+sleep 0.2
+if [ $RC -eq 4 ] && [ "$TOOK" -lt 20 ] && pair_ok "$H/current" && [ -s "$H/hang.pid" ] &&
+  ! running "$(cat "$H/hang.pid")" && grep -q "deploy hook ran for 1 s: stopping it" "$T_TMP/hang.err"; then
+  ok "a hanging deploy hook: stopped after --hook-timeout 1 with what it started, exit 4 (renewed, hook failed), ${TOOK} s"
+else
+  not_ok "hanging deploy hook (exit $RC, ${TOOK} s)"
+  show "$T_TMP/hang.err" "$T_TMP/hang.json"
+  [ -s "$H/hang.pid" ] && kill "$(cat "$H/hang.pid")" 2>/dev/null
+fi
+
 # ---- a short lifetime: --once renews when due ------------------------------
 AT=$(json "$T_TMP/force4.json" renew_at)
 WAIT=$(($(date -d "$AT" +%s) - $(date +%s) + 1))

@@ -32,6 +32,7 @@
 #define MAX_CERT_ARGS 512
 #define DEFAULT_ATTEMPTS 3
 #define DEFAULT_BACKOFF_MS 30000
+#define DEFAULT_HOOK_TIMEOUT_MS (300 * 1000)
 #define MAX_BACKOFF_MS 3600000
 #define ARI_DEFAULT_POLL 21600 /* s: RFC 9773 §4.3 suggests a few times a day */
 #define ARI_MIN_POLL 60
@@ -48,6 +49,7 @@ typedef struct renew_opts {
     const char *all_root;
     bool once, force, verbose;
     int attempts, backoff_ms;
+    int hook_timeout_ms;            /* a deploy hook running longer is stopped */
     char *cert_args[MAX_CERT_ARGS]; /* the per-certificate options given, saved as config */
     int n_cert_args;
 } renew_opts;
@@ -108,7 +110,9 @@ static void renew_usage(FILE *out) {
           "                      CERTA_RENEW_CERT, CERTA_RENEW_KEY (the current paths),\n"
           "                      CERTA_RENEW_RELEASE, CERTA_RENEW_PREVIOUS (the release\n"
           "                      directories), CERTA_RENEW_DOMAINS (space-separated) and\n"
-          "                      CERTA_RENEW_NOT_AFTER (RFC 3339) in its environment\n"
+          "                      CERTA_RENEW_NOT_AFTER (RFC 3339) in its environment;\n"
+          "  --hook-timeout SEC  a deploy hook still running then is stopped and counts as\n"
+          "                      failed (default 300; for this run, not saved)\n"
           "issue options (as for certa acme issue; saved in DIR/config):\n",
           out);
     acme_issue_usage(out);
@@ -141,6 +145,7 @@ static int parse_args(int argc, char **argv, renew_opts *o) {
     memset(o, 0, sizeof *o);
     o->attempts = DEFAULT_ATTEMPTS;
     o->backoff_ms = DEFAULT_BACKOFF_MS;
+    o->hook_timeout_ms = DEFAULT_HOOK_TIMEOUT_MS;
     cert_opts probe;
     memset(&probe, 0, sizeof probe);
     acme_issue_opts_init(&probe.issue);
@@ -185,6 +190,13 @@ static int parse_args(int argc, char **argv, renew_opts *o) {
         if ((m = cli_opt(argc, argv, &i, "--backoff", &v)) != 0) {
             if (m < 0 || !cli_parse_seconds(v, &o->backoff_ms)) {
                 if (m > 0) cli_err("renew: --backoff must be a number of seconds");
+                return CLI_EXIT_USAGE;
+            }
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--hook-timeout", &v)) != 0) {
+            if (m < 0 || !cli_parse_seconds(v, &o->hook_timeout_ms) || o->hook_timeout_ms <= 0) {
+                if (m > 0) cli_err("renew: --hook-timeout must be a number of seconds");
                 return CLI_EXIT_USAGE;
             }
             continue;
@@ -339,8 +351,31 @@ static void nap(int64_t ms) {
     }
 }
 
+/* Waits for the hook; at timeout_ms it is stopped (its whole process group:
+ * SIGTERM, SIGKILL 5 s later) and counts as failed, so a hung hook cannot
+ * stall renewals for ever. Its wait status, or -1. */
+static int wait_hook(pid_t pid, int timeout_ms) {
+    int st;
+    bool termed = false;
+    for (long waited = 0;; waited += 50) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) return st;
+        if (r < 0 && errno != EINTR) return -1;
+        if (!termed && waited >= timeout_ms) {
+            fprintf(stderr, "certa renew: the deploy hook ran for %d s: stopping it\n",
+                    timeout_ms / 1000);
+            kill(-pid, SIGTERM);
+            termed = true;
+        } else if (termed && waited >= (long)timeout_ms + 5000) {
+            kill(-pid, SIGKILL);
+        }
+        struct timespec nap = {0, 50 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
+}
+
 /* The deploy hook: its exit status (128 + signal when killed), or -1. */
-static int run_hook(const renew_target *t, long release, int64_t not_after) {
+static int run_hook(const renew_target *t, long release, int64_t not_after, int timeout_ms) {
     const char *s = t->dir.path;
     char cert[STATE_PATH_MAX + 32], key[STATE_PATH_MAX + 32], rel[STATE_PATH_MAX + 32],
         prev[STATE_PATH_MAX + 32], na[40], domains[4096] = "";
@@ -366,6 +401,7 @@ static int run_hook(const renew_target *t, long release, int64_t not_after) {
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        setpgid(0, 0); /* its own group, so a timeout stops what it started too */
         setenv("CERTA_RENEW_STATE", s, 1);
         setenv("CERTA_RENEW_CERT", cert, 1);
         setenv("CERTA_RENEW_KEY", key, 1);
@@ -378,9 +414,9 @@ static int run_hook(const renew_target *t, long release, int64_t not_after) {
         execl("/bin/sh", "sh", "-c", t->opts.deploy_hook, (char *)NULL);
         _exit(127);
     }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return -1;
+    setpgid(pid, pid); /* as the child does: whichever runs first */
+    int st = wait_hook(pid, timeout_ms);
+    if (st == -1) return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -584,7 +620,7 @@ static int renew_pass(renew_target *t, const renew_opts *o) {
             name, p.replaces ? " (replaces the old certificate, RFC 9773)" : "", p.release, na, at);
     int code = CLI_EXIT_OK;
     if (t->opts.deploy_hook) {
-        p.hook_status = run_hook(t, p.release, p.not_after);
+        p.hook_status = run_hook(t, p.release, p.not_after, o->hook_timeout_ms);
         if (p.hook_status != 0) {
             fprintf(stderr, "certa renew: %s: the deploy hook '%s' failed (exit status %d)\n", name,
                     t->opts.deploy_hook, p.hook_status);
