@@ -15,6 +15,7 @@ int cmd_ticket_keys(int argc, char **argv) __attribute__((weak));
 int cmd_fingerprint(int argc, char **argv) __attribute__((weak));
 int cmd_acme(int argc, char **argv) __attribute__((weak));
 int cmd_renew(int argc, char **argv) __attribute__((weak));
+int cmd_scan(int argc, char **argv) __attribute__((weak));
 
 typedef struct command {
     const char *name;
@@ -42,6 +43,8 @@ static const command *commands(size_t *count) {
                                "session-ticket keys a fleet of servers shares, and rotates"};
         table[n++] = (command){"fingerprint", cmd_fingerprint,
                                "JA4, JA4_r and JA3 of every ClientHello in a capture file"};
+        table[n++] = (command){"scan", cmd_scan,
+                               "an inventory of many endpoints: certificates, expiry, policy"};
         table[n++] = (command){"acme", cmd_acme,
                                "certificates from an ACME CA (RFC 8555): issue, revoke, account"};
         table[n++] = (command){"renew", cmd_renew,

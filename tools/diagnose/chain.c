@@ -4,6 +4,7 @@
  * name with the library's own sentence, expiry against the certificate's
  * lifetime, key size, names, must-staple and revocation URLs. */
 #include "diagnose/diagnose.h"
+#include "common/cert_judge.h"
 #include "http/http_mini.h"
 
 #include <ctype.h>
@@ -27,49 +28,8 @@ static void span(int64_t secs, char *out, size_t cap) {
         snprintf(out, cap, "%lld minutes", (long long)(secs / 60));
 }
 
-/* RFC 6125: exact (ignoring case) or "*." standing for one whole left label. */
-static bool name_matches(const char *pattern, const char *name) {
-    if (!strcasecmp(pattern, name)) return true;
-    if (strncmp(pattern, "*.", 2) != 0) return false;
-    const char *dot = strchr(name, '.');
-    return dot && dot != name && !strcasecmp(pattern + 1, dot);
-}
-
 static bool leaf_has_name(const certa_cert_details *d, const char *name) {
-    bool ip = cli_is_ip_literal(name);
-    char list[1024];
-    snprintf(list, sizeof list, "%s", ip ? d->ip_addresses : d->dns_names);
-    for (char *save = NULL, *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
-        if (ip ? !strcasecmp(t, name) : name_matches(t, name)) return true;
-    return false;
-}
-
-typedef struct verdict_id {
-    int code;
-    const char *id;
-    const char *summary;
-} verdict_id;
-
-static const verdict_id verdicts[] = {
-    {CERTA_E_CERT_EXPIRED, "CERT-EXPIRED", "a certificate in the chain has expired"},
-    {CERTA_E_CERT_NOT_YET_VALID, "CERT-NOT-YET-VALID", "a certificate is not valid yet"},
-    {CERTA_E_CERT_NAME_MISMATCH, "CERT-NAME-MISMATCH", "the certificate is not for this name"},
-    {CERTA_E_CERT_SELF_SIGNED, "CERT-SELF-SIGNED", "the certificate is self-signed"},
-    {CERTA_E_CERT_UNKNOWN_ISSUER, "CERT-UNTRUSTED", "the chain leads to no trusted root"},
-    {CERTA_E_CERT_WEAK_ALGORITHM, "CERT-WEAK-ALGORITHM", "a weak key or signature algorithm"},
-    {CERTA_E_CERT_BAD_SIGNATURE, "CERT-BAD-SIGNATURE", "a signature on the chain is wrong"},
-    {CERTA_E_CERT_PURPOSE, "CERT-PURPOSE", "the certificate is not for TLS servers"},
-    {CERTA_E_CERT_NOT_CA, "CERT-ISSUER-NOT-CA", "an issuer is not a CA"},
-    {CERTA_E_CERT_REVOKED, "CERT-REVOKED", "a certificate is revoked"},
-    {CERTA_E_CERT_MALFORMED, "CERT-MALFORMED", "a certificate is malformed"},
-    {CERTA_E_CERT_NAME_CONSTRAINTS, "CERT-NAME-CONSTRAINTS", "a name violates a constraint"},
-    {CERTA_E_CERT_PATH_LENGTH, "CERT-PATH-LENGTH", "the path is too long"},
-};
-
-static const verdict_id *verdict_for(int code) {
-    for (size_t i = 0; i < sizeof verdicts / sizeof verdicts[0]; i++)
-        if (verdicts[i].code == code) return &verdicts[i];
-    return NULL;
+    return cert_has_name(d->dns_names, d->ip_addresses, name);
 }
 
 static bool has_finding(const diag_report *r, const char *id) {
@@ -167,7 +127,7 @@ static void lifetime(diag_report *r, const certa_cert_summary *s, size_t index, 
     }
     span(s->not_after - now, left, sizeof left);
     if (index != 0) return;
-    if ((s->not_after - now) * 3 < life)
+    if (cert_lifetime_due(s->not_before, s->not_after, now))
         diag_addf(r, "CERT-LIFETIME", G_CERT, SEV_WARN, "the certificate is due for renewal",
                   "less than a third of its lifetime is left: automated renewal usually happens "
                   "by then, so it may have failed",
@@ -238,7 +198,7 @@ void chain_analyse(diag_ctx *ctx, diag_report *r, const tls_probe *p) {
         if (code == CERTA_E_CERT_UNKNOWN_ISSUER && !d[n - 1].self_issued)
             done = find_missing(ctx, r, p, &d[n - 1], &res);
         if (!done) {
-            const verdict_id *v = verdict_for(code);
+            const cert_verdict_id *v = cert_verdict_for(code);
             /* The library's sentence; its generic text for the code as the
              * fix when the sentence names only the cause. */
             diag_add(r, v ? v->id : "CERT-INVALID", G_CHAIN, SEV_FAIL,
@@ -251,7 +211,7 @@ void chain_analyse(diag_ctx *ctx, diag_report *r, const tls_probe *p) {
             certa_verify_result again;
             int64_t mid = s[0].not_before + (s[0].not_after - s[0].not_before) / 2;
             int c2 = verify(ctx, ders, p->chain_lens, n, mid, &again);
-            const verdict_id *v = verdict_for(c2);
+            const cert_verdict_id *v = cert_verdict_for(c2);
             if (c2 != CERTA_OK && c2 != code && v && !has_finding(r, v->id))
                 diag_add(r, v->id, G_CHAIN, SEV_FAIL, v->summary, certa_error_name(c2), again.text,
                          NULL);
@@ -272,7 +232,7 @@ void chain_analyse(diag_ctx *ctx, diag_report *r, const tls_probe *p) {
                   d[0].dns_names[0] ? d[0].dns_names : "none",
                   d[0].ip_addresses[0] ? d[0].ip_addresses : "none");
     bool rsa = !strncmp(d[0].key_type, "RSA", 3);
-    unsigned min = rsa ? 2048 : 256;
+    unsigned min = rsa ? CERT_MIN_RSA_BITS : CERT_MIN_EC_BITS;
     if (d[0].key_bits && d[0].key_bits < min)
         diag_addf(r, "CERT-KEY-SIZE", G_CERT, SEV_FAIL, "the certificate's key is too small",
                   "keys below RSA 2048 or EC 256 bits can be broken and are refused by current "
