@@ -115,9 +115,9 @@ bool scan_diff_load(scan_diff *d, const char *path, const scan_report *now, char
             bool ser = strcmp(serial, r->leaf.serial) != 0;
             bool key = spki && strcmp(spki, r->leaf.spki_sha256) != 0;
             if (ser || key)
-                add(d, CHANGE_ROTATED, target, "%s%s%s: serial %s -> %s", ser ? "serial changed" : "",
-                    ser && key ? ", " : "", key ? "key changed" : "key unchanged", serial,
-                    r->leaf.serial);
+                add(d, CHANGE_ROTATED, target, "%s, %s: serial %s -> %s",
+                    ser ? "serial changed" : "serial unchanged",
+                    key ? "key changed" : "key unchanged", serial, r->leaf.serial);
             if (now_expiring(r) && !old_expiring(ep))
                 add(d, CHANGE_EXPIRING, target, "now due for renewal: notAfter %lld",
                     (long long)r->leaf.not_after);
