@@ -12,7 +12,8 @@
 # OpenSSL 3 turns "no tickets" alone into stateful tickets).
 # PROXY_SECONDS (per wrk run, default 5), PROXY_CONNS (wrk connections,
 # default 50), PROXY_ROUNDS (default 3, best kept per proxy),
-# BENCH_ONLY=speed|mem|replay|mlkem|acme|proxy (one group). replay: the 0-RTT
+# BENCH_ONLY=speed|mem|replay|mlkem|acme|scan|proxy (one group). scan: certa scan
+# against sslscan and an openssl s_client loop (bench/scan_rate.sh, SCAN_ENDPOINTS). replay: the 0-RTT
 # anti-replay store (bench_replay; REPLAY_HANDSHAKES, default 2000, for Redis).
 # acme: certa acme issue against Pebble (bench/acme_issue.sh).
 # mlkem: src/pq's ML-KEM (bench_mlkem) next to ../shared/peers/mlkem-anchor
@@ -117,6 +118,11 @@ fi
 # certa acme issue against Pebble on loopback, start to installed certificate.
 if [ -z "$only" ] || [ "$only" = acme ]; then
   CERTA="$PWD/$BUILD/certa" bash bench/acme_issue.sh
+fi
+# certa scan vs sslscan and an openssl s_client loop over a loopback fleet
+# of SCAN_ENDPOINTS (1000) TLS endpoints (bench/scan_rate.sh).
+if [ -z "$only" ] || [ "$only" = scan ]; then
+  CERTA="$PWD/$BUILD/certa" bash bench/scan_rate.sh "$BUILD"
 fi
 [ -z "$only" ] || [ "$only" = proxy ] || exit 0
 

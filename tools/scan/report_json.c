@@ -116,6 +116,7 @@ bool scan_report_json(FILE *out, const scan_report *rep) {
     add_time(root, "started", rep->started);
     cJSON_AddNumberToObject(root, "duration_ms", (double)rep->stats->duration_ms);
     cJSON_AddNumberToObject(root, "max_in_flight", rep->stats->max_in_flight);
+    cJSON_AddNumberToObject(root, "peak_rss_kb", (double)rep->stats->peak_rss_kb);
     cJSON_AddStringToObject(root, "policy", rep->policy->name);
     size_t n[4] = {0};
     cJSON *list = cJSON_AddArrayToObject(root, "endpoints");
