@@ -58,9 +58,11 @@ scan() {
 scan 50 >/dev/null 2>&1 # warm-up (page cache, the server's contexts)
 cpu0=$(server_cpu)
 t0=$(now_ms)
-scan "$N"
-rc=$?
+TIMEFORMAT='%U %S'
+{ time scan "$N" 2>"$TMP/scan.err"; } 2>"$TMP/scan.time"
+rc=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(0 if d["summary"]["fail"] == 0 else 1)' "$TMP/scan.json" 2>/dev/null || echo 2)
 t1=$(now_ms)
+certa_cpu_ms=$(awk '{printf "%d", ($1 + $2) * 1000}' "$TMP/scan.time")
 cpu1=$(server_cpu)
 read -r ok inflight rss < <(python3 -c '
 import json, sys
@@ -75,7 +77,8 @@ if [ "$ok" -ne "$N" ]; then
   echo "scan_rate: certa scan judged $ok of $N endpoints ok (rc $rc)" >&2
 fi
 echo "scan_rate: certa scan: $N endpoints in $certa_ms ms, $inflight in flight at most," \
-  "peak RSS $rss kB (one at a time: $rss1 kB); the fleet's server used $server_ms ms CPU" >&2
+  "peak RSS $rss kB (one at a time: $rss1 kB); certa used $certa_cpu_ms ms CPU, the fleet's" \
+  "server $server_ms ms" >&2
 
 # ---- sslscan: a sample, one endpoint after another --------------------------
 head -n "$SSLSCAN_SAMPLE" "$TMP/all.txt" >"$TMP/sample.txt"
@@ -100,12 +103,12 @@ echo "scan_rate: openssl s_client loop: $SCLIENT_SAMPLE endpoints in $sclient_ms
 
 awk -v n="$N" -v cm="$certa_ms" -v s="$SSLSCAN_SAMPLE" -v sm="$sslscan_ms" \
     -v c="$SCLIENT_SAMPLE" -v cl="$sclient_ms" -v rss="$rss" -v rss1="$rss1" -v inf="$inflight" \
-    -v srv="$server_ms" 'BEGIN {
+    -v srv="$server_ms" -v ccpu="$certa_cpu_ms" 'BEGIN {
   ce = n / (cm / 1000); se = s / (sm / 1000); oe = c / (cl / 1000)
   per = inf > 0 ? rss * 1000 / inf : 0
   add = inf > 0 ? (rss - rss1) * 1000 / inf : 0
   printf "scan_rate endpoints=%d certa=%.0f sslscan=%.2f s_client=%.1f ratio_sslscan=%.0f " \
          "ratio_s_client=%.1f in_flight=%d peak_rss_kb=%d rss_kb_per_1000_in_flight=%.0f " \
-         "added_rss_kb_per_1000_in_flight=%.0f server_cpu_share=%.2f\n",
-         n, ce, se, oe, ce / se, ce / oe, inf, rss, per, add, srv / cm
+         "added_rss_kb_per_1000_in_flight=%.0f certa_cpu_ms=%d server_cpu_share=%.2f\n",
+         n, ce, se, oe, ce / se, ce / oe, inf, rss, per, add, ccpu, srv / cm
 }'

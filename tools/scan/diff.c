@@ -44,8 +44,9 @@ static bool old_expiring(const cJSON *ep) {
     const cJSON *fs = cJSON_GetObjectItemCaseSensitive(ep, "findings"), *f;
     cJSON_ArrayForEach(f, fs) {
         const char *id = jstr(f, "id"), *sev = jstr(f, "severity");
-        if (id && sev && (!strcmp(id, "CERT-EXPIRED") ||
-                          (!strcmp(id, "CERT-LIFETIME") && strcmp(sev, "ok") != 0)))
+        if (id && sev &&
+            (!strcmp(id, "CERT-EXPIRED") ||
+             (!strcmp(id, "CERT-LIFETIME") && strcmp(sev, "ok") != 0)))
             return true;
     }
     return false;
@@ -59,8 +60,7 @@ static bool now_expiring(const scan_result *r) {
     return false;
 }
 
-bool scan_diff_load(scan_diff *d, const char *path, const scan_report *now, char *why,
-                    size_t cap) {
+bool scan_diff_load(scan_diff *d, const char *path, const scan_report *now, char *why, size_t cap) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(why, cap, "cannot read %s: %s", path, strerror(errno));

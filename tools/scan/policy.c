@@ -114,7 +114,7 @@ static bool apply(scan_policy *p, const char *key, const char *v, char *why, siz
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         if (!strcmp(key, nums[i].key)) {
             if (!cli_parse_long(v, nums[i].min, nums[i].max, &n)) {
-                snprintf(why, cap, "%s is a number from %ld to %ld, not '%s'", key, nums[i].min,
+                snprintf(why, cap, "%s is a number from %ld to %ld, not '%.80s'", key, nums[i].min,
                          nums[i].max, v);
                 return false;
             }
@@ -125,21 +125,21 @@ static bool apply(scan_policy *p, const char *key, const char *v, char *why, siz
         const char *key;
         scan_sev *field;
     } sevs[] = {
-        {"wildcard", &p->wildcard},       {"self_signed", &p->self_signed},
+        {"wildcard", &p->wildcard},           {"self_signed", &p->self_signed},
         {"name_mismatch", &p->name_mismatch}, {"untrusted", &p->untrusted},
-        {"unreachable", &p->unreachable}, {"old_tls", &p->old_tls},
+        {"unreachable", &p->unreachable},     {"old_tls", &p->old_tls},
     };
     for (size_t i = 0; i < sizeof sevs / sizeof sevs[0]; i++)
         if (!strcmp(key, sevs[i].key)) {
             if (!parse_sev(v, sevs[i].field)) {
-                snprintf(why, cap, "%s is allow, info, warn or fail, not '%s'", key, v);
+                snprintf(why, cap, "%s is allow, info, warn or fail, not '%.80s'", key, v);
                 return false;
             }
             return true;
         }
     if (!strcmp(key, "warn_fraction") || !strcmp(key, "fail_fraction")) {
         if (!parse_fraction(v, key[0] == 'w' ? &p->warn_fraction : &p->fail_fraction)) {
-            snprintf(why, cap, "%s is a fraction like 1/3 or 0.33, not '%s'", key, v);
+            snprintf(why, cap, "%s is a fraction like 1/3 or 0.33, not '%.80s'", key, v);
             return false;
         }
         return true;
@@ -150,7 +150,7 @@ static bool apply(scan_policy *p, const char *key, const char *v, char *why, siz
         else if (!strcmp(v, "1.3"))
             p->min_tls_version = CERTA_TLS13;
         else {
-            snprintf(why, cap, "min_tls_version is 1.2 or 1.3, not '%s'", v);
+            snprintf(why, cap, "min_tls_version is 1.2 or 1.3, not '%.80s'", v);
             return false;
         }
         return true;
@@ -169,7 +169,7 @@ static bool apply(scan_policy *p, const char *key, const char *v, char *why, siz
                  used ? "\n" : "", v);
         return true;
     }
-    snprintf(why, cap, "unknown key '%s' (docs/scan.md lists the keys)", key);
+    snprintf(why, cap, "unknown key '%.63s' (docs/scan.md lists the keys)", key);
     return false;
 }
 
@@ -250,9 +250,12 @@ static void reachability(const scan_policy *p, scan_result *r) {
         scan_status status;
         const char *id;
     } ids[] = {
-        {SCAN_REFUSED, "SCAN-REFUSED"},   {SCAN_TIMEOUT, "SCAN-TIMEOUT"},
-        {SCAN_NOT_TLS, "SCAN-NOT-TLS"},   {SCAN_CLOSED, "SCAN-CLOSED"},
-        {SCAN_UNRESOLVED, "SCAN-UNRESOLVED"}, {SCAN_ERROR, "SCAN-CONNECT-ERROR"},
+        {SCAN_REFUSED, "SCAN-REFUSED"},
+        {SCAN_TIMEOUT, "SCAN-TIMEOUT"},
+        {SCAN_NOT_TLS, "SCAN-NOT-TLS"},
+        {SCAN_CLOSED, "SCAN-CLOSED"},
+        {SCAN_UNRESOLVED, "SCAN-UNRESOLVED"},
+        {SCAN_ERROR, "SCAN-CONNECT-ERROR"},
         {SCAN_TLS_FAILED, "SCAN-HANDSHAKE-FAILED"},
     };
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
@@ -276,7 +279,8 @@ void scan_judge(const scan_policy *p, const scan_target *t, scan_result *r, int6
     double left = cert_lifetime_left(c->not_before, c->not_after, now);
     int64_t days = (c->not_after - now) / 86400;
     if (now > c->not_after) {
-        scan_add_finding(r, "CERT-EXPIRED", SCAN_FAIL, "a certificate in the chain has expired: "
+        scan_add_finding(r, "CERT-EXPIRED", SCAN_FAIL,
+                         "a certificate in the chain has expired: "
                          "the server's certificate expired %lld days ago: renew it",
                          (long long)((now - c->not_after) / 86400));
     } else if (now < c->not_before) {
@@ -331,8 +335,8 @@ void scan_judge(const scan_policy *p, const scan_target *t, scan_result *r, int6
         scan_add_finding(r, "CERT-KEY-SIZE", SCAN_FAIL,
                          "the certificate's key is too small: %s (the policy asks for %u bits)",
                          c->key_type, min);
-    bool weak_sig = strstr(c->sig_alg, "SHA1") || strstr(c->sig_alg, "sha1") ||
-                    strstr(c->sig_alg, "md5");
+    bool weak_sig =
+        strstr(c->sig_alg, "SHA1") || strstr(c->sig_alg, "sha1") || strstr(c->sig_alg, "md5");
     if (p->allowed_sig_algs[0] ? !listed(p->allowed_sig_algs, c->sig_alg, ",") : weak_sig)
         scan_add_finding(r, "CERT-SIGNATURE-ALGORITHM", SCAN_FAIL,
                          "signed with %s, which the policy does not allow", c->sig_alg);

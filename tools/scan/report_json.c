@@ -63,7 +63,8 @@ static cJSON *endpoint_json(const scan_target *t, const scan_result *r) {
         cJSON_AddNullToObject(o, "servername");
     cJSON_AddStringToObject(o, "address", t->address);
     cJSON_AddStringToObject(o, "status", scan_status_name(r->status));
-    cJSON_AddStringToObject(o, "verdict", scan_sev_name(r->worst == SCAN_INFO ? SCAN_OK : r->worst));
+    cJSON_AddStringToObject(o, "verdict",
+                            scan_sev_name(r->worst == SCAN_INFO ? SCAN_OK : r->worst));
     cJSON_AddStringToObject(o, "error", r->error);
     cJSON_AddNumberToObject(o, "connect_ms", (double)r->connect_ms);
     cJSON_AddNumberToObject(o, "handshake_ms", (double)r->handshake_ms);

@@ -41,7 +41,8 @@ void scan_report_table(FILE *out, const scan_report *rep) {
             cli_format_time(r->leaf.not_after, t, sizeof t);
             snprintf(date, sizeof date, "%.10s", t);
             int64_t left = r->leaf.not_after - r->scanned_at;
-            snprintf(days, sizeof days, "%lld", (long long)(left / 86400 - (left < 0 ? 1 : 0)) % 1000000);
+            snprintf(days, sizeof days, "%lld",
+                     (long long)(left / 86400 - (left < 0 ? 1 : 0)) % 1000000);
             int64_t lt = r->leaf.not_after - r->leaf.not_before;
             double f = lt > 0 && left > 0 ? (double)left / (double)lt : 0;
             snprintf(life, sizeof life, "%.0f%%", (f > 1 ? 1 : f) * 100);
@@ -56,7 +57,8 @@ void scan_report_table(FILE *out, const scan_report *rep) {
                 r->version ? cli_version_name(r->version) : "-", name,
                 r->has_leaf ? r->leaf.key_type : "-", date, days, life, ids);
     }
-    fprintf(out, "\n%zu endpoints: %zu ok, %zu warn, %zu fail (%.2f s, %u in flight at most, "
+    fprintf(out,
+            "\n%zu endpoints: %zu ok, %zu warn, %zu fail (%.2f s, %u in flight at most, "
             "policy %s)\n",
             rep->targets->count, counts[SCAN_OK] + counts[SCAN_INFO], counts[SCAN_WARN],
             counts[SCAN_FAIL], rep->stats->duration_ms / 1000.0, rep->stats->max_in_flight,

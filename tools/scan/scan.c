@@ -16,50 +16,50 @@
 #define MAX_FILE (64u << 20)
 
 const char *scan_status_name(scan_status s) {
-    static const char *const names[] = {"pending", "tls",        "tls_failed",
-                                        "refused", "timeout",    "not_tls",
-                                        "closed",  "unresolved", "error"};
+    static const char *const names[] = {"pending", "tls",    "tls_failed", "refused", "timeout",
+                                        "not_tls", "closed", "unresolved", "error"};
     return s <= SCAN_ERROR ? names[s] : "?";
 }
 
 static void usage(FILE *out) {
-    fputs("usage: certa scan [TARGET...] [--targets FILE] [options]\n"
-          "\n"
-          "An inventory of many endpoints: one TLS handshake each (thousands in flight,\n"
-          "one epoll loop), the certificate each sends, and the findings that matter for\n"
-          "renewal and policy. TARGET is HOST:PORT[,SNI] or [V6]:PORT[,SNI]; PORT may be\n"
-          "a list 443,8443,9000-9010.\n"
-          "\n"
-          "options:\n"
-          "  --targets FILE       targets, one a line ('#' comments); repeatable\n"
-          "  --trust FILE|DIR     trust anchors for chain validation (default: the system\n"
-          "                       bundle)\n"
-          "  --json               one JSON document (docs/scan.schema.json) on stdout\n"
-          "  --csv                one CSV row per endpoint on stdout\n"
-          "  --prom FILE          also write a Prometheus textfile (node_exporter)\n"
-          "  --policy FILE        the policy: key = value lines (docs/scan.md)\n"
-          "  --profile NAME       a certa profile as the policy (certa help profiles);\n"
-          "                       --policy then adjusts it\n"
-          "  --diff OLD.json      new, rotated, disappeared and newly expiring\n"
-          "                       certificates since a previous --json output\n"
-          "  --concurrency N      handshakes in flight at most (default 512)\n"
-          "  --per-host N         connections to one address at most (default 16)\n"
-          "  --rate N             connections started per second at most (default: no\n"
-          "                       limit; e.g. --rate 200 on a production network)\n"
-          "  --connect-timeout S  TCP connect timeout, seconds (default 3)\n"
-          "  --timeout S          handshake timeout after the connect (default 5)\n"
-          "  --alpn LIST          ALPN protocols to offer (default: none)\n"
-          "  --no-progress        no progress bar (it is shown on a TTY only)\n"
-          "\n"
-          "exit status: 0 no finding worse than info, 3 the worst is a warning,\n"
-          "1 at least one failure (an unreachable endpoint fails unless the policy says\n"
-          "unreachable = warn), 2 usage or setup error.\n"
-          "\n"
-          "examples:\n"
-          "  certa scan 10.0.0.5:443,www.example.com 10.0.0.6:8443-8450\n"
-          "  certa scan --targets fleet.txt --trust ca.pem --json > today.json\n"
-          "  certa scan --targets fleet.txt --diff yesterday.json --prom /var/lib/node/certs.prom\n",
-          out);
+    fputs(
+        "usage: certa scan [TARGET...] [--targets FILE] [options]\n"
+        "\n"
+        "An inventory of many endpoints: one TLS handshake each (thousands in flight,\n"
+        "one epoll loop), the certificate each sends, and the findings that matter for\n"
+        "renewal and policy. TARGET is HOST:PORT[,SNI] or [V6]:PORT[,SNI]; PORT may be\n"
+        "a list 443,8443,9000-9010.\n"
+        "\n"
+        "options:\n"
+        "  --targets FILE       targets, one a line ('#' comments); repeatable\n"
+        "  --trust FILE|DIR     trust anchors for chain validation (default: the system\n"
+        "                       bundle)\n"
+        "  --json               one JSON document (docs/scan.schema.json) on stdout\n"
+        "  --csv                one CSV row per endpoint on stdout\n"
+        "  --prom FILE          also write a Prometheus textfile (node_exporter)\n"
+        "  --policy FILE        the policy: key = value lines (docs/scan.md)\n"
+        "  --profile NAME       a certa profile as the policy (certa help profiles);\n"
+        "                       --policy then adjusts it\n"
+        "  --diff OLD.json      new, rotated, disappeared and newly expiring\n"
+        "                       certificates since a previous --json output\n"
+        "  --concurrency N      handshakes in flight at most (default 512)\n"
+        "  --per-host N         connections to one address at most (default 16)\n"
+        "  --rate N             connections started per second at most (default: no\n"
+        "                       limit; e.g. --rate 200 on a production network)\n"
+        "  --connect-timeout S  TCP connect timeout, seconds (default 3)\n"
+        "  --timeout S          handshake timeout after the connect (default 5)\n"
+        "  --alpn LIST          ALPN protocols to offer (default: none)\n"
+        "  --no-progress        no progress bar (it is shown on a TTY only)\n"
+        "\n"
+        "exit status: 0 no finding worse than info, 3 the worst is a warning,\n"
+        "1 at least one failure (an unreachable endpoint fails unless the policy says\n"
+        "unreachable = warn), 2 usage or setup error.\n"
+        "\n"
+        "examples:\n"
+        "  certa scan 10.0.0.5:443,www.example.com 10.0.0.6:8443-8450\n"
+        "  certa scan --targets fleet.txt --trust ca.pem --json > today.json\n"
+        "  certa scan --targets fleet.txt --diff yesterday.json --prom /var/lib/node/certs.prom\n",
+        out);
 }
 
 static bool read_file(const char *path, uint8_t **out, size_t *len, char *why, size_t cap) {

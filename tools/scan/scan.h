@@ -14,15 +14,15 @@
 /* ---- targets (targets.c) ---- */
 
 typedef struct scan_target {
-    char spec[540];        /* "HOST:PORT[,SNI]" as the results name it */
-    char host[256];        /* without brackets */
+    char spec[540]; /* "HOST:PORT[,SNI]" as the results name it */
+    char host[256]; /* without brackets */
     char port[8];
-    char sni[256];         /* "" : the host when it is a name, none for an IP literal */
+    char sni[256]; /* "" : the host when it is a name, none for an IP literal */
     struct sockaddr_storage addr;
-    socklen_t addr_len;    /* 0: not resolved (error says why) */
-    char address[128];     /* "127.0.0.1:8443" */
-    size_t host_index;     /* into the distinct addresses, for the per-host cap */
-    char error[400];       /* why it could not be resolved */
+    socklen_t addr_len; /* 0: not resolved (error says why) */
+    char address[128];  /* "127.0.0.1:8443" */
+    size_t host_index;  /* into the distinct addresses, for the per-host cap */
+    char error[400];    /* why it could not be resolved */
 } scan_target;
 
 typedef struct scan_targets {
@@ -124,7 +124,7 @@ bool scan_cert_facts(const uint8_t *der, size_t len, scan_cert *out);
 typedef struct scan_policy {
     char name[64]; /* "default", a profile's name or the file's path */
     unsigned min_rsa_bits, min_ec_bits;
-    unsigned max_validity_days; /* 0: not checked */
+    unsigned max_validity_days;          /* 0: not checked */
     double warn_fraction, fail_fraction; /* of the lifetime left */
     unsigned warn_days, fail_days;       /* days left */
     uint16_t min_tls_version;
@@ -149,7 +149,7 @@ typedef struct scan_options {
     unsigned concurrency; /* global cap */
     unsigned per_host;    /* cap per address */
     int connect_timeout_ms, handshake_timeout_ms;
-    double rate;          /* connections started per second; 0 = no limit */
+    double rate; /* connections started per second; 0 = no limit */
     const char *alpn;
     bool progress; /* a progress bar on stderr */
     certa_trust *trust;
@@ -163,8 +163,8 @@ typedef struct scan_stats {
 
 /* Scans every target, filling results[i] for targets->items[i]. false with
  * why when the scan could not run at all. */
-bool scan_run(const scan_targets *t, const scan_options *o, scan_result *results,
-              scan_stats *stats, char *why, size_t cap);
+bool scan_run(const scan_targets *t, const scan_options *o, scan_result *results, scan_stats *stats,
+              char *why, size_t cap);
 
 /* ---- reports (report_*.c) ---- */
 

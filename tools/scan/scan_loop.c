@@ -252,8 +252,10 @@ static void readable(engine *e, size_t i, int64_t now) {
             for (ssize_t m = 0; m < n && k + 1 < sizeof shown && m < 20; m++)
                 shown[k++] = buf[m] >= 0x20 && buf[m] < 0x7f ? (char)buf[m] : '.';
             shown[k] = 0;
-            finish(e, i, SCAN_NOT_TLS, "%s: the server answered with something else than TLS "
-                   "('%s')", t->address, shown);
+            finish(e, i, SCAN_NOT_TLS,
+                   "%s: the server answered with something else than TLS "
+                   "('%s')",
+                   t->address, shown);
             return;
         }
     }
@@ -328,8 +330,8 @@ static certa_config *scan_config(const scan_options *o, char *why, size_t cap) {
     return cfg;
 }
 
-bool scan_run(const scan_targets *t, const scan_options *o, scan_result *results,
-              scan_stats *stats, char *why, size_t cap) {
+bool scan_run(const scan_targets *t, const scan_options *o, scan_result *results, scan_stats *stats,
+              char *why, size_t cap) {
     engine e;
     memset(&e, 0, sizeof e);
     e.t = t;
@@ -390,8 +392,7 @@ bool scan_run(const scan_targets *t, const scan_options *o, scan_result *results
                 if (ev[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
                     readable(&e, i, now);
                 else if (ev[k].events & EPOLLOUT && !flush_out(&e, i))
-                    finish(&e, i, SCAN_ERROR, "%s: send: %s", t->items[i].address,
-                           strerror(errno));
+                    finish(&e, i, SCAN_ERROR, "%s: send: %s", t->items[i].address, strerror(errno));
             }
         }
         expire(&e, now);

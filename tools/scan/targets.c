@@ -128,8 +128,7 @@ bool scan_targets_add_spec(scan_targets *t, const char *spec, size_t len, char *
             continue;
         }
         if (!cur_empty(&c) || !copy_text(part, one.sni, sizeof one.sni)) {
-            snprintf(why, cap, "'%.*s': the server name comes last: HOST:PORT,SNI", (int)len,
-                     spec);
+            snprintf(why, cap, "'%.*s': the server name comes last: HOST:PORT,SNI", (int)len, spec);
             return false;
         }
     }
@@ -230,8 +229,7 @@ size_t scan_targets_resolve(scan_targets *t) {
             ((struct sockaddr_in *)&x->addr)->sin_port = htons((uint16_t)port);
         else
             ((struct sockaddr_in6 *)&x->addr)->sin6_port = htons((uint16_t)port);
-        cli_format_addr((struct sockaddr *)&x->addr, x->addr_len, x->address,
-                        sizeof x->address);
+        cli_format_addr((struct sockaddr *)&x->addr, x->addr_len, x->address, sizeof x->address);
         /* the host of the cap is the address without the port */
         x->host_index = hosts;
         for (size_t j = 0; j < hosts; j++)
