@@ -152,6 +152,17 @@ import json, sys
 e = json.load(open(sys.argv[1]))["endpoints"][0]
 assert e["tls"]["version"] == "TLSv1.2" and [f["id"] for f in e["findings"]] == ["TLS-VERSION"], e
 ' "$T_TMP/hs.json"
+"$CERTA" scan --trust "$D/ca.crt" --profile high-security --json "$H0" >"$T_TMP/hs13.json"
+check "--profile high-security: a TLS 1.3 endpoint that also accepts a TLS 1.2-only handshake warns" python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))["endpoints"][0]
+assert e["tls"]["version"] == "TLSv1.3" and e["tls"]["tls12_accepted"] is True, e["tls"]
+assert [f["id"] for f in e["findings"]] == ["TLS-VERSION"] and "1.2-only" in e["findings"][0]["text"], e
+' "$T_TMP/hs13.json"
+check "the default policy makes one handshake per endpoint (tls12_accepted null)" python3 -c '
+import json, sys
+assert all(e["tls"] is None or e["tls"]["tls12_accepted"] is None for e in json.load(open(sys.argv[1]))["endpoints"])
+' "$T_TMP/scan1.json"
 grep healthy "$D/targets.txt" | head -40 >"$T_TMP/forty.txt"
 "$CERTA" scan --targets "$T_TMP/forty.txt" --trust "$D/ca.crt" --concurrency 3 --per-host 100 \
   --json >"$T_TMP/c3.json"

@@ -271,6 +271,11 @@ void scan_judge(const scan_policy *p, const scan_target *t, scan_result *r, int6
     if (r->status == SCAN_TLS && r->version && r->version < p->min_tls_version && p->old_tls)
         scan_add_finding(r, "TLS-VERSION", p->old_tls, "negotiated %s; the policy asks for %s",
                          cli_version_name(r->version), cli_version_name(p->min_tls_version));
+    if (r->status == SCAN_TLS && r->version == CERTA_TLS13 && r->tls12_accepted == 1 &&
+        p->min_tls_version == CERTA_TLS13 && p->old_tls)
+        scan_add_finding(r, "TLS-VERSION", p->old_tls,
+                         "negotiated TLSv1.3, but a TLS 1.2-only handshake is accepted too; the "
+                         "policy asks for TLSv1.3");
     if (!r->has_leaf) return;
     const scan_cert *c = &r->leaf;
     const char *name = t->sni[0] ? t->sni : t->host;

@@ -78,6 +78,10 @@ static cJSON *endpoint_json(const scan_target *t, const scan_result *r) {
         else
             cJSON_AddNullToObject(tls, "alpn");
         cJSON_AddStringToObject(tls, "ocsp_staple", r->staple_good ? "good" : "none");
+        if (r->tls12_accepted >= 0)
+            cJSON_AddBoolToObject(tls, "tls12_accepted", r->tls12_accepted == 1);
+        else
+            cJSON_AddNullToObject(tls, "tls12_accepted");
     } else {
         cJSON_AddNullToObject(o, "tls");
     }

@@ -128,6 +128,8 @@ int cmd_scan(int argc, char **argv) {
             csv = true;
         } else if (!strcmp(argv[i], "--no-progress")) {
             no_progress = true;
+        } else if (!strcmp(argv[i], "--tls12-check")) {
+            o.check_tls12 = true;
         } else if ((m = cli_opt(argc, argv, &i, "--targets", &v)) != 0) {
             if (m < 0) goto out;
             if (!read_file(v, &text, &len, why, sizeof why)) {
@@ -220,6 +222,7 @@ int cmd_scan(int argc, char **argv) {
         }
         snprintf(policy.name, sizeof policy.name, "%s", policy_path);
     }
+    if (policy.min_tls_version == CERTA_TLS13) o.check_tls12 = true;
     o.trust = certa_trust_new();
     int tr = o.trust ? (trust_path ? certa_trust_load(o.trust, trust_path)
                                    : certa_trust_load_system(o.trust))

@@ -101,6 +101,9 @@ typedef struct scan_result {
     int verify_code;                        /* certa_verify_chain's */
     char verify_text[512];
     bool staple_good;
+    /* the second handshake, TLS 1.2 only, after a TLS 1.3 one (when asked):
+     * 1 accepted, 0 refused, -1 not tried or no answer */
+    int tls12_accepted;
     int64_t scanned_at;
     scan_finding findings[SCAN_MAX_FINDINGS];
     size_t finding_count;
@@ -151,7 +154,8 @@ typedef struct scan_options {
     int connect_timeout_ms, handshake_timeout_ms;
     double rate; /* connections started per second; 0 = no limit */
     const char *alpn;
-    bool progress; /* a progress bar on stderr */
+    bool check_tls12; /* a TLS 1.2-only handshake after a TLS 1.3 one */
+    bool progress;    /* a progress bar on stderr */
     certa_trust *trust;
 } scan_options;
 

@@ -4,7 +4,9 @@
  * cap, a per-host cap (per address), a start rate and connect / handshake
  * deadlines. All connections share one frozen, insecure config: the chain
  * is taken as sent and judged afterwards (certa_verify_chain against the
- * trust set), so one handshake says everything a scan reports. */
+ * trust set), so one handshake says everything a scan reports — but
+ * whether a TLS 1.3 endpoint still accepts TLS 1.2: with check_tls12 a
+ * second, TLS 1.2-only handshake on the same slot asks (phase 1). */
 #include "scan/scan.h"
 
 #include <errno.h>
@@ -29,6 +31,7 @@ typedef struct job {
     int64_t start_ms, deadline_ms, hs_start_ms;
     bool want_out;
     bool got_bytes;
+    uint8_t phase; /* 0: the scan's handshake; 1: the TLS 1.2-only one */
 } job;
 
 typedef struct engine {
@@ -39,7 +42,7 @@ typedef struct engine {
     unsigned *host_busy;
     size_t hosts;
     int epfd;
-    certa_config *cfg;
+    certa_config *cfg, *cfg12;
     unsigned in_flight, max_in_flight;
     size_t done, next; /* next: lowest index that may still wait */
 } engine;
@@ -50,6 +53,14 @@ static void finish(engine *e, size_t i, scan_status st, const char *fmt, ...)
 static void finish(engine *e, size_t i, scan_status st, const char *fmt, ...) {
     job *j = &e->jobs[i];
     scan_result *r = &e->res[i];
+    if (j->phase == 1) {
+        /* the TLS 1.2 check: its outcome only; the first handshake's facts stay */
+        r->tls12_accepted = st == SCAN_TLS                               ? 1
+                            : st == SCAN_TLS_FAILED || st == SCAN_CLOSED ? 0
+                                                                         : -1;
+        fmt = NULL;
+        st = SCAN_TLS;
+    }
     r->status = st;
     if (fmt) {
         va_list ap;
@@ -187,7 +198,7 @@ static void connected(engine *e, size_t i, int64_t now) {
     }
     e->res[i].connect_ms = now - j->start_ms;
     const char *sni = t->sni[0] ? t->sni : (cli_is_ip_literal(t->host) ? NULL : t->host);
-    j->conn = certa_client_new(e->cfg, sni);
+    j->conn = certa_client_new(j->phase ? e->cfg12 : e->cfg, sni);
     if (!j->conn) {
         finish(e, i, SCAN_ERROR, "out of memory");
         return;
@@ -200,9 +211,40 @@ static void connected(engine *e, size_t i, int64_t now) {
     if (!flush_out(e, i)) finish(e, i, SCAN_ERROR, "%s: send: %s", t->address, strerror(errno));
 }
 
+/* A new connection on the same slot (caps unchanged) for the TLS 1.2-only
+ * handshake. */
+static void start_tls12(engine *e, size_t i, int64_t now) {
+    job *j = &e->jobs[i];
+    const scan_target *t = &e->t->items[i];
+    certa_conn_free(j->conn);
+    j->conn = NULL;
+    close(j->fd);
+    j->phase = 1;
+    j->got_bytes = false;
+    j->want_out = false;
+    j->state = JOB_CONNECTING;
+    j->start_ms = now;
+    j->deadline_ms = now + e->o->connect_timeout_ms;
+    j->fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (j->fd < 0) {
+        finish(e, i, SCAN_ERROR, NULL);
+        return;
+    }
+    int rc = connect(j->fd, (const struct sockaddr *)&t->addr, t->addr_len);
+    if (rc < 0 && errno != EINPROGRESS) {
+        finish(e, i, errno == ECONNREFUSED ? SCAN_REFUSED : SCAN_ERROR, NULL);
+        return;
+    }
+    set_interest(e, i, EPOLLOUT, EPOLL_CTL_ADD);
+}
+
 static void handshake_over(engine *e, size_t i, int64_t now) {
     job *j = &e->jobs[i];
     scan_result *r = &e->res[i];
+    if (j->phase == 1) {
+        finish(e, i, certa_conn_failed(j->conn) ? SCAN_TLS_FAILED : SCAN_TLS, NULL);
+        return;
+    }
     r->handshake_ms = now - j->hs_start_ms;
     take_facts(e, i);
     if (certa_conn_failed(j->conn)) {
@@ -219,6 +261,10 @@ static void handshake_over(engine *e, size_t i, int64_t now) {
     const uint8_t *p;
     size_t n = certa_conn_outgoing(j->conn, &p);
     if (n) (void)send(j->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (e->o->check_tls12 && r->version == CERTA_TLS13 && e->cfg12) {
+        start_tls12(e, i, now);
+        return;
+    }
     finish(e, i, SCAN_TLS, NULL);
 }
 
@@ -305,13 +351,14 @@ static void progress(const engine *e, int64_t started, bool last) {
     if (last) fputc('\n', stderr);
 }
 
-static certa_config *scan_config(const scan_options *o, char *why, size_t cap) {
+static certa_config *scan_config(const scan_options *o, uint16_t max_version, char *why,
+                                 size_t cap) {
     certa_config *cfg = certa_config_new();
     if (!cfg) {
         snprintf(why, cap, "out of memory");
         return NULL;
     }
-    int r = certa_config_set_versions(cfg, CERTA_TLS12, CERTA_TLS13);
+    int r = certa_config_set_versions(cfg, CERTA_TLS12, max_version);
     if (!r)
         r = certa_config_set_ciphers(
             cfg, "TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384,TLS_CHACHA20_POLY1305_SHA256,"
@@ -337,8 +384,14 @@ bool scan_run(const scan_targets *t, const scan_options *o, scan_result *results
     e.t = t;
     e.o = o;
     e.res = results;
-    e.cfg = scan_config(o, why, cap);
+    e.cfg = scan_config(o, CERTA_TLS13, why, cap);
     if (!e.cfg) return false;
+    if (o->check_tls12 && !(e.cfg12 = scan_config(o, CERTA_TLS12, why, cap))) {
+        certa_config_free(e.cfg);
+        return false;
+    }
+    for (size_t i = 0; i < t->count; i++)
+        results[i].tls12_accepted = -1;
     e.jobs = calloc(t->count ? t->count : 1, sizeof *e.jobs);
     for (size_t i = 0; i < t->count; i++) {
         e.jobs[i].fd = -1;
@@ -351,6 +404,7 @@ bool scan_run(const scan_targets *t, const scan_options *o, scan_result *results
         free(e.jobs);
         free(e.host_busy);
         certa_config_free(e.cfg);
+        certa_config_free(e.cfg12);
         return false;
     }
     int64_t started = cli_now_ms(), next_start = started, last_progress = 0;
@@ -409,5 +463,6 @@ bool scan_run(const scan_targets *t, const scan_options *o, scan_result *results
     free(e.jobs);
     free(e.host_busy);
     certa_config_free(e.cfg);
+    certa_config_free(e.cfg12);
     return e.done == t->count;
 }
