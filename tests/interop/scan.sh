@@ -11,7 +11,7 @@
 #
 #   bash tests/interop/scan.sh [BUILD]
 . "$(dirname "$0")/lib.sh"
-[ $# -ge 1 ] && CERTA=${CERTA_OVERRIDE:-$REPO_DIR/$1/certa}
+[ $# -ge 1 ] && CERTA=$REPO_DIR/$1/certa
 need python3
 need_certa
 if ! python3 -c 'import cryptography, jsonschema' 2>/dev/null; then
