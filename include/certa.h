@@ -218,6 +218,22 @@ int certa_config_load_cert_chain(certa_config *cfg, const char *path);
 int certa_config_load_private_key(certa_config *cfg, const char *path);
 int certa_config_set_cert_chain_pem(certa_config *cfg, const char *pem, size_t len);
 int certa_config_set_private_key_pem(certa_config *cfg, const char *pem, size_t len);
+/* A private key that stays on a PKCS#11 token (smart card, HSM, SoftHSM),
+ * named by an RFC 7512 URI, e.g.
+ *   "pkcs11:token=web;object=server-key?pin-source=file:/run/secrets/pin"
+ * Handshake signatures are made on the token (through libcrypto's engine
+ * interface and the "pkcs11" engine, Debian's libengine-pkcs11-openssl);
+ * the key never enters certa's memory. Attributes: token, object, id (and
+ * the others of RFC 7512 §2.3, passed to the engine); pin-value or
+ * pin-source (file:/path, its first line), never prompted for and never
+ * logged; module-path, else $PKCS11_MODULE_PATH, else p11-kit-proxy.so,
+ * else SoftHSM's libsofthsm2.so. On load the key makes one test signature
+ * (ECDSA, or RSA-PSS for RSA keys, as TLS 1.3 needs) and is checked against
+ * the certificate like a PEM key. Errors are CERTA_E_BAD_KEY with a
+ * sentence in certa_config_error_text (missing module, wrong PIN, no such
+ * object, a token that cannot sign RSA-PSS, ...). The token must stay
+ * reachable while the config is used. */
+int certa_config_set_private_key_uri(certa_config *cfg, const char *uri);
 
 /* Protocol versions (CERTA_TLS12, CERTA_TLS13). The default is TLS 1.3
  * only; TLS 1.2 is an explicit choice (or comes with a profile). A client
@@ -340,6 +356,8 @@ int certa_config_add_identity_pem(certa_config *cfg, const char *chain_pem, size
                                   const char *key_pem, size_t key_len);
 int certa_config_add_identity_files(certa_config *cfg, const char *chain_path,
                                     const char *key_path);
+/* The same with the key on a PKCS#11 token (see certa_config_set_private_key_uri). */
+int certa_config_add_identity_uri(certa_config *cfg, const char *chain_path, const char *key_uri);
 /* Server: refuse a client whose server_name no certificate is for (default
  * false: such a client gets the default certificate). The handshake fails
  * with the unrecognized_name alert and CERTA_E_UNRECOGNIZED_NAME ("no

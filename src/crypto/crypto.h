@@ -194,6 +194,19 @@ int x509_key_policy(const uint8_t *spki, size_t len, char *why, size_t cap);
 /* Private key from PEM (PKCS#8 — RSA, RSA-PSS, EC, Ed25519, Ed448 — or the
  * traditional SEC1 and PKCS#1 forms); NULL on failure. */
 crypto_key *key_from_pem(const char *pem, size_t len);
+/* A private key that stays on a PKCS#11 token, named by an RFC 7512 URI
+ * ("pkcs11:token=t;object=k?pin-source=file:/run/pin"), through libcrypto's
+ * engine interface and the "pkcs11" engine (libp11). The PIN comes from
+ * pin-value or pin-source (a file's first line); there is never a prompt.
+ * The module: the URI's module-path, else default_module (if not NULL),
+ * else $PKCS11_MODULE_PATH, else p11-kit-proxy.so, else SoftHSM's module,
+ * when present. The key is checked with a test signature (a TLS 1.3 scheme
+ * for its type) verified with its public half. 0 = ok; otherwise -1 and why
+ * gets a sentence that says what to fix (never the PIN). */
+int key_from_pkcs11_uri(const char *uri, const char *default_module, crypto_key **out, char *why,
+                        size_t cap);
+/* Was the key loaded by key_from_pkcs11_uri? */
+bool key_on_token(const crypto_key *key);
 /* Public key from a DER SubjectPublicKeyInfo; NULL on failure. */
 crypto_key *key_from_spki(const uint8_t *spki, size_t len);
 /* Does the private key belong to this public key? */

@@ -104,6 +104,11 @@ EVP_PKEY_CTX *key_sign_ctx(EVP_PKEY *key, uint16_t scheme, key_ctx_maker make, c
  * NULL for any other key, or while another thread holds the context (then
  * the caller makes its own). A context taken is given back with
  * key_verify_ctx_put, never freed. */
+/* Marks a key loaded through the PKCS#11 engine (token_keys.c): such keys
+ * cannot be duplicated (libp11's EC keys crash when a duplicate is freed),
+ * so key_sign_ctx keeps no prototypes for them and each signature makes
+ * its context on the key itself. */
+int key_mark_on_token(EVP_PKEY *key);
 EVP_PKEY_CTX *key_verify_ctx_take(EVP_PKEY *key, key_ctx_maker make, const void *arg);
 void key_verify_ctx_put(EVP_PKEY *key);
 

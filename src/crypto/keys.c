@@ -52,6 +52,7 @@ typedef struct key_extra {
     key_info info;
     bool info_known;
     bool pooled;             /* EC public key from key_from_spki: key_free recycles it */
+    bool on_token;           /* PKCS#11 engine key (token_keys.c): no duplicates */
     EVP_PKEY_CTX *verify;    /* pooled keys: verify context on the key itself */
     atomic_bool verify_busy; /* a thread is using (or making) verify */
     struct {
@@ -195,6 +196,10 @@ EVP_PKEY_CTX *key_sign_ctx(EVP_PKEY *key, uint16_t scheme, key_ctx_maker make, c
     EVP_PKEY_CTX *out = NULL;
     pthread_mutex_lock(&extra_lock);
     key_extra *x = extra_get_locked(key, false);
+    if (x != NULL && x->on_token) { /* the engine's keys do not survive EVP_PKEY_dup */
+        pthread_mutex_unlock(&extra_lock);
+        return NULL;
+    }
     for (size_t i = 0; x != NULL && i < SIGN_PROTOS && x->sign[i].ctx != NULL; i++)
         if (x->sign[i].scheme == scheme) {
             out = EVP_PKEY_CTX_dup(x->sign[i].ctx);
@@ -229,6 +234,24 @@ EVP_PKEY_CTX *key_sign_ctx(EVP_PKEY *key, uint16_t scheme, key_ctx_maker make, c
     EVP_PKEY_CTX_free(proto); /* not kept: no slot left, or another thread's was */
     ERR_clear_error();
     return out;
+}
+
+int key_mark_on_token(EVP_PKEY *key) {
+    if (!extra_ready()) return -1;
+    pthread_mutex_lock(&extra_lock);
+    key_extra *x = extra_get_locked(key, true);
+    if (x != NULL) x->on_token = true;
+    pthread_mutex_unlock(&extra_lock);
+    return x != NULL ? 0 : -1;
+}
+
+bool key_on_token(const crypto_key *key) {
+    if (key == NULL || !extra_ready()) return false;
+    pthread_mutex_lock(&extra_lock);
+    key_extra *x = extra_get_locked(key, false);
+    bool on = x != NULL && x->on_token;
+    pthread_mutex_unlock(&extra_lock);
+    return on;
 }
 
 EVP_PKEY_CTX *key_verify_ctx_take(EVP_PKEY *key, key_ctx_maker make, const void *arg) {

@@ -151,6 +151,28 @@ int certa_config_set_private_key_pem(certa_config *cfg, const char *pem, size_t 
     return CERTA_OK;
 }
 
+/* A token key: its own sentence on failure (what to fix), never the PIN. */
+static int key_from_uri(certa_config *cfg, const char *uri, crypto_key **key) {
+    char why[512];
+    if (key_from_pkcs11_uri(uri, NULL, key, why, sizeof why) != 0)
+        return config_err(cfg, CERTA_E_BAD_KEY, "%s", why);
+    return CERTA_OK;
+}
+
+int certa_config_set_private_key_uri(certa_config *cfg, const char *uri) {
+    CHECK_MUTABLE(cfg);
+    crypto_key *key = NULL;
+    int r = key_from_uri(cfg, uri, &key);
+    if (!r) r = check_pair(cfg, key, &cfg->ids[0]);
+    if (r) {
+        key_free(key);
+        return r;
+    }
+    key_free(cfg->ids[0].key);
+    cfg->ids[0].key = key;
+    return CERTA_OK;
+}
+
 int certa_config_load_cert_chain(certa_config *cfg, const char *path) {
     return config_load_file(cfg, path, certa_config_set_cert_chain_pem);
 }
@@ -159,8 +181,9 @@ int certa_config_load_private_key(certa_config *cfg, const char *path) {
     return config_load_file(cfg, path, certa_config_set_private_key_pem);
 }
 
-int certa_config_add_identity_pem(certa_config *cfg, const char *chain_pem, size_t chain_len,
-                                  const char *key_pem, size_t key_len) {
+/* Adds a pair: the key from PEM, or (key_uri not NULL) from a token. */
+static int add_identity(certa_config *cfg, const char *chain_pem, size_t chain_len,
+                        const char *key_pem, size_t key_len, const char *key_uri) {
     CHECK_MUTABLE(cfg);
     if (cfg->id_count > MAX_IDENTITIES) /* slot 0 and MAX_IDENTITIES added ones */
         return config_err(cfg, CERTA_E_INVALID_ARGUMENT, "at most %d added identities per config",
@@ -176,7 +199,15 @@ int certa_config_add_identity_pem(certa_config *cfg, const char *chain_pem, size
     identity fresh = {0};
     int r = parse_chain(cfg, chain_pem, chain_len, &fresh);
     if (r) return r;
-    fresh.key = key_from_pem(key_pem, key_len);
+    if (key_uri) {
+        r = key_from_uri(cfg, key_uri, &fresh.key);
+        if (r) {
+            identity_clear(&fresh);
+            return r;
+        }
+    } else {
+        fresh.key = key_from_pem(key_pem, key_len);
+    }
     if (!fresh.key) {
         identity_clear(&fresh);
         return config_err(cfg, CERTA_E_BAD_KEY, "%s", certa_error_text(CERTA_E_BAD_KEY));
@@ -189,6 +220,24 @@ int certa_config_add_identity_pem(certa_config *cfg, const char *chain_pem, size
     }
     cfg->ids[cfg->id_count++] = fresh;
     return CERTA_OK;
+}
+
+int certa_config_add_identity_pem(certa_config *cfg, const char *chain_pem, size_t chain_len,
+                                  const char *key_pem, size_t key_len) {
+    return add_identity(cfg, chain_pem, chain_len, key_pem, key_len, NULL);
+}
+
+int certa_config_add_identity_uri(certa_config *cfg, const char *chain_path, const char *key_uri) {
+    CHECK_MUTABLE(cfg);
+    char *chain = NULL;
+    size_t chain_len;
+    if (!key_uri) return config_err(cfg, CERTA_E_INVALID_ARGUMENT, "no PKCS#11 URI for the key");
+    if (!chain_path || read_file(chain_path, &chain, &chain_len) != 0)
+        return config_err(cfg, CERTA_E_FILE, "cannot read '%s': check the path and permissions",
+                          chain_path ? chain_path : "(none)");
+    int r = add_identity(cfg, chain, chain_len, NULL, 0, key_uri);
+    free(chain);
+    return r;
 }
 
 int certa_config_add_identity_files(certa_config *cfg, const char *chain_path,

@@ -628,17 +628,53 @@ static int pair_failed(certa_config *cfg, int r, const char *what, char *why, si
     return r;
 }
 
+bool cli_key_is_uri(const char *key) {
+    return key != NULL && strncmp(key, "pkcs11:", 7) == 0;
+}
+
+int cli_load_private_key(certa_config *cfg, const char *key) {
+    return cli_key_is_uri(key) ? certa_config_set_private_key_uri(cfg, key)
+                               : certa_config_load_private_key(cfg, key);
+}
+
+int cli_add_identity(certa_config *cfg, const char *cert, const char *key) {
+    return cli_key_is_uri(key) ? certa_config_add_identity_uri(cfg, cert, key)
+                               : certa_config_add_identity_files(cfg, cert, key);
+}
+
+int cli_pkcs11_module_opt(int argc, char **argv, int *i) {
+    const char *v;
+    int m = cli_opt(argc, argv, i, "--pkcs11-module", &v);
+    if (m <= 0) return m;
+    if (!*v) {
+        cli_err("--pkcs11-module needs the path of a PKCS#11 module (a .so)");
+        return -1;
+    }
+    /* The library reads it where a URI names no module-path. */
+    if (setenv("PKCS11_MODULE_PATH", v, 1) != 0) {
+        cli_err("--pkcs11-module: out of memory");
+        return -1;
+    }
+    return 1;
+}
+
+/* "pkcs11:...?pin-value=1234" must not reach a log or an error message. */
+static const char *key_shown(const char *key) {
+    return cli_key_is_uri(key) ? "(PKCS#11 URI)" : key;
+}
+
 int cli_pairs_load(certa_config *cfg, const cli_pairs *p, char *why, size_t cap) {
     int r;
     if (p->certs == 0) return CERTA_OK;
     if ((r = certa_config_load_cert_chain(cfg, p->cert[0])) != CERTA_OK)
         return pair_failed(cfg, r, "--cert", why, cap);
-    if ((r = certa_config_load_private_key(cfg, p->key[0])) != CERTA_OK)
+    if ((r = cli_load_private_key(cfg, p->key[0])) != CERTA_OK)
         return pair_failed(cfg, r, "--key", why, cap);
     for (size_t k = 1; k < p->certs; k++)
-        if ((r = certa_config_add_identity_files(cfg, p->cert[k], p->key[k])) != CERTA_OK) {
+        if ((r = cli_add_identity(cfg, p->cert[k], p->key[k])) != CERTA_OK) {
             char what[600];
-            snprintf(what, sizeof what, "--cert %.250s --key %.250s", p->cert[k], p->key[k]);
+            snprintf(what, sizeof what, "--cert %.250s --key %.250s", p->cert[k],
+                     key_shown(p->key[k]));
             return pair_failed(cfg, r, what, why, cap);
         }
     return CERTA_OK;

@@ -186,4 +186,13 @@ bool cli_pairs_finish(const char *cmd, const cli_pairs *p);
  * before several were possible). */
 int cli_pairs_load(certa_config *cfg, const cli_pairs *p, char *why, size_t cap);
 
+/* --key values: a file, or a PKCS#11 URI ("pkcs11:...", RFC 7512) for a
+ * key that stays on a token (certa_config_set_private_key_uri). */
+bool cli_key_is_uri(const char *key);
+int cli_load_private_key(certa_config *cfg, const char *key);
+int cli_add_identity(certa_config *cfg, const char *cert, const char *key);
+/* --pkcs11-module PATH: the module for URIs without module-path (it sets
+ * PKCS11_MODULE_PATH, which the library reads). 1, 0 or -1 as cli_opt. */
+int cli_pkcs11_module_opt(int argc, char **argv, int *i);
+
 #endif

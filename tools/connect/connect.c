@@ -80,7 +80,11 @@ static void connect_usage(FILE *out) {
           "Options:\n"
           "  --servername NAME   name to send (SNI) and to verify (default: HOST; an IP\n"
           "                      address is verified but never sent as SNI)\n"
-          "  --cert FILE --key FILE  client certificate and key, if the server asks\n"
+          "  --cert FILE --key FILE  client certificate and key, if the server asks; --key\n"
+          "                      may be a PKCS#11 URI (pkcs11:token=T;object=K?pin-source=\n"
+          "                      file:F) for a key that stays on a token\n"
+          "  --pkcs11-module SO  PKCS#11 module for URIs without module-path (default\n"
+          "                      $PKCS11_MODULE_PATH, else p11-kit-proxy.so, else SoftHSM)\n"
           "  --alpn LIST         protocols to offer, e.g. h2,http/1.1\n"
           "  --groups LIST       key exchange groups; the first gets a key share\n"
           "                      (x25519, secp256r1, secp384r1, secp521r1, x448)\n"
@@ -164,6 +168,10 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
         if ((m = cli_opt(argc, argv, &i, "--cert", &v)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
             o->cert = v;
+            continue;
+        }
+        if ((m = cli_pkcs11_module_opt(argc, argv, &i)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
             continue;
         }
         if ((m = cli_opt(argc, argv, &i, "--key", &v)) != 0) {
@@ -918,7 +926,7 @@ static certa_config *build_config(const connect_opts *o, certa_trust **trust_out
         r = certa_config_load_cert_chain(cfg, o->cert);
         if (!r) {
             what = "--key";
-            r = certa_config_load_private_key(cfg, o->key);
+            r = cli_load_private_key(cfg, o->key);
         }
         if (!r) {
             what = "--cert";

@@ -45,6 +45,10 @@ static void proxy_usage(FILE *out) {
           "                           repeat the pair for more names: a client gets the\n"
           "                           one whose DNS SAN matches its server_name (SNI),\n"
           "                           else the first pair. All are watched and reloaded\n"
+          "                           --key may be a PKCS#11 URI (pkcs11:token=T;object=K\n"
+          "                           ?pin-source=file:F): the key stays on the token and\n"
+          "                           is reloaded on SIGHUP only (it is not a file)\n"
+          "  --pkcs11-module SO       PKCS#11 module for URIs without module-path\n"
           "  --sni-strict             refuse a server_name no certificate is for (alert\n"
           "                           unrecognized_name); no SNI still gets the first pair\n"
           "  --client-ca FILE         trust for client certificates (file or directory)\n"
@@ -166,12 +170,13 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
     const cli_pairs *pp = &o->pairs;
     /* Every pair, each reload: a rotation of any of them is picked up. */
     for (size_t i = 0; ok && i < pp->certs; i++)
-        ok = i == 0 ? cfg_step(cfg, certa_config_load_cert_chain(cfg, pp->cert[0]), "certificate",
-                               pp->cert[0], why, cap) &&
-                          cfg_step(cfg, certa_config_load_private_key(cfg, pp->key[0]),
-                                   "private key", pp->key[0], why, cap)
-                    : cfg_step(cfg, certa_config_add_identity_files(cfg, pp->cert[i], pp->key[i]),
-                               "certificate and key", pp->cert[i], why, cap);
+        ok = i == 0
+                 ? cfg_step(cfg, certa_config_load_cert_chain(cfg, pp->cert[0]), "certificate",
+                            pp->cert[0], why, cap) &&
+                       cfg_step(cfg, cli_load_private_key(cfg, pp->key[0]), "private key",
+                                cli_key_is_uri(pp->key[0]) ? "(PKCS#11 URI)" : pp->key[0], why, cap)
+                 : cfg_step(cfg, cli_add_identity(cfg, pp->cert[i], pp->key[i]),
+                            "certificate and key", pp->cert[i], why, cap);
     if (ok && pp->certs)
         ok = cfg_step(cfg, certa_config_check_key_sizes(cfg), "certificate", pp->cert[0], why, cap);
     certa_config_set_sni_strict(cfg, o->sni_strict);
@@ -385,6 +390,8 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
             o->sni_strict = true;
             continue;
         }
+        if ((r = cli_pkcs11_module_opt(argc, argv, &i)) < 0) return CLI_EXIT_USAGE;
+        if (r > 0) continue;
         if ((r = cli_pair_opt(argc, argv, &i, "proxy", &o->pairs)) < 0) return CLI_EXIT_USAGE;
         if (r > 0) continue;
         if ((r = cli_keylog_opt(argc, argv, &i, "proxy", &o->keylog_path)) < 0)
@@ -845,7 +852,8 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
     memset(&ws, 0, sizeof ws);
     for (size_t i = 0; i < po->pairs.certs; i++) {
         watch_add(&ws, po->pairs.cert[i]);
-        watch_add(&ws, po->pairs.key[i]);
+        if (!cli_key_is_uri(po->pairs.key[i])) /* a token key: reloaded on SIGHUP only */
+            watch_add(&ws, po->pairs.key[i]);
     }
     size_t trust_idx = ws.count;
     const char *trust_path = po->mode == PROXY_TERMINATE ? po->client_ca : po->trust;

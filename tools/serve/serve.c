@@ -138,7 +138,11 @@ static void serve_usage(FILE *out) {
           "\n"
           "  --cert FILE        certificate chain, PEM, leaf first\n"
           "  --key FILE         private key, PEM (PKCS#8, SEC1 EC, PKCS#1 RSA): ECDSA\n"
-          "                     P-256/P-384/P-521, Ed25519, Ed448, RSA, RSA-PSS\n"
+          "                     P-256/P-384/P-521, Ed25519, Ed448, RSA, RSA-PSS; or a\n"
+          "                     PKCS#11 URI (pkcs11:token=T;object=K?pin-source=file:F)\n"
+          "                     for a key that stays on a token (HSM, SoftHSM)\n"
+          "  --pkcs11-module SO PKCS#11 module for URIs without module-path (default\n"
+          "                     $PKCS11_MODULE_PATH, else p11-kit-proxy.so, else SoftHSM)\n"
           "                     Repeat the pair for more names: each client gets the\n"
           "                     certificate whose DNS SAN matches its server_name (SNI;\n"
           "                     \"*.example.com\" covers one label), else the first pair\n"
@@ -257,6 +261,10 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         }
         if (!strcmp(a, "--sni-strict")) {
             o->sni_strict = true;
+            continue;
+        }
+        if ((m = cli_pkcs11_module_opt(argc, argv, &i)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
             continue;
         }
         if ((m = cli_pair_opt(argc, argv, &i, "serve", &o->pairs)) != 0) {
@@ -1152,7 +1160,8 @@ int cmd_serve(int argc, char **argv) {
     memset(&ws, 0, sizeof ws);
     for (size_t i = 0; i < o.pairs.certs; i++) {
         watch_add(&ws, o.pairs.cert[i]);
-        watch_add(&ws, o.pairs.key[i]);
+        if (!cli_key_is_uri(o.pairs.key[i])) /* a token key: reloaded on SIGHUP only */
+            watch_add(&ws, o.pairs.key[i]);
     }
     watch_add(&ws, o.client_ca);
     for (size_t i = 0; i < o.scts; i++)
