@@ -22,7 +22,11 @@ if [ "${1:-}" != demo ]; then
          pebble # the ACME test CA (and pebble-challtestsrv) for certa acme
          haproxy # a load balancer in front of certa proxy sending PROXY v1/v2
          groff-base man-db # rendering the generated man pages (tests/behaviour/man_pages.sh)
-         abigail-tools) # abidw/abidiff: the ABI against packaging/abi/ (abi_check.sh)
+         abigail-tools # abidw/abidiff: the ABI against packaging/abi/ (abi_check.sh)
+         # tests/interop/pkcs11.sh: keys on a SoftHSM token (--key pkcs11:...) through
+         # libcrypto's pkcs11 engine (libp11); pkcs11-tool imports the keys, and
+         # libp11-kit-dev's pkcs11.h builds the test's small PKCS#11 helper
+         softhsm2 libengine-pkcs11-openssl opensc p11-kit libp11-kit-dev)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
