@@ -113,13 +113,23 @@ fi
 
 # RSA-2048: TLS 1.3 needs RSA-PSS, which the token makes; --pkcs11-module, pin-source.
 if start_certa_serve serve-rsa --cert "$T_TMP/srv-rsa.crt" --key "$(uri srv-rsa)" \
-  --pkcs11-module "$MODULE"; then
+  --pkcs11-module "$MODULE" --min-version 1.2; then
   s_client sc-rsa "$SERVE_PORT"
   if grep -q '^ping-token$' "$T_TMP/sc-rsa.out" && grep -q 'Peer signature type: RSA-PSS' "$T_TMP/sc-rsa.out" &&
     grep -q 'Verify return code: 0 (ok)' "$T_TMP/sc-rsa.out"; then
     ok "serve, RSA-2048 key on the token: s_client verifies an RSA-PSS CertificateVerify"
   else
     not_ok "serve, RSA key on the token: s_client"; show "$T_TMP/sc-rsa.out" "$SERVE_LOG"
+  fi
+  # TLS 1.2 with PKCS#1 v1.5 signatures (ServerKeyExchange), also made on the token.
+  printf 'ping-token\n' | timeout 10 openssl s_client -connect "127.0.0.1:$SERVE_PORT" -tls1_2 \
+    -sigalgs RSA+SHA256 -servername localhost -CAfile "$T_TMP/ca.crt" -verify_return_error \
+    -ign_eof >"$T_TMP/sc-rsa12.out" 2>&1
+  if grep -q '^ping-token$' "$T_TMP/sc-rsa12.out" && grep -q 'Peer signature type: RSA$' "$T_TMP/sc-rsa12.out" &&
+    grep -q 'ECDHE-RSA' "$T_TMP/sc-rsa12.out"; then
+    ok "serve, RSA key on the token: TLS 1.2 with an rsa_pkcs1_sha256 ServerKeyExchange"
+  else
+    not_ok "serve, RSA key on the token: TLS 1.2"; show "$T_TMP/sc-rsa12.out" "$SERVE_LOG"
   fi
   # Several handshakes in a row: each signature is made on the token.
   n_ok=0
