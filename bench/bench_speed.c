@@ -11,6 +11,9 @@
  *   bench_speed tls12       handshake_full_tls12, handshake_resumed_tls12
  *   bench_speed ocsp        handshake_full_ocsp (also in handshake): the server
  *                           staples an OCSP response, the client validates it
+ *   bench_speed pkcs11      handshake_full_pkcs11 (also in handshake): the server's
+ *                           P-256 key in a SoftHSM token (made in a temporary
+ *                           directory), next to handshake_full, certa only
  *   bench_speed bulk        bulk_16k_{aes128gcm,chacha20poly1305}
  *
  * Duration per measurement: BENCH_SECONDS (default 2), split into
@@ -28,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "crypto/crypto.h"
 #include "x509/cert.h"
@@ -1093,6 +1097,84 @@ static void bulk_case(const char *name, const char *suite, const char *evp_name)
 }
 
 /* For profilers: a fixed number of handshakes of one library. */
+/* ---- the server's key on a PKCS#11 token --------------------------------- */
+/* handshake_full with the server's P-256 key imported into a SoftHSM token
+ * made for the run (SOFTHSM2_CONF in a temporary directory; softhsm2-util
+ * and pkcs11-tool do the setup) and used through certa_config_set_private_
+ * key_uri, next to handshake_full itself (the same key from PEM), in
+ * alternating rounds. The difference is the engine and module: every
+ * CertificateVerify goes through libp11's ECDSA method to C_Sign. */
+#define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+
+/* Runs a shell command quietly; false if it failed. */
+static bool quiet(const char *cmd, const char *dir) {
+    char line[2048];
+    snprintf(line, sizeof line, "cd '%s' && { %s; } >>setup.log 2>&1", dir, cmd);
+    return system(line) == 0;
+}
+
+static void pkcs11_case(const char *name) {
+    char dir[] = "/tmp/certa-bench-pkcs11.XXXXXX";
+    if (access(SOFTHSM_MODULE, R_OK) != 0 || system("command -v softhsm2-util pkcs11-tool "
+                                                    ">/dev/null 2>&1") != 0) {
+        fprintf(stderr, "  %s: not measured: needs softhsm2 and opensc (pkcs11-tool)\n", name);
+        return;
+    }
+    if (!mkdtemp(dir)) die("pkcs11 case: mkdtemp");
+    bench_setup full, token;
+    case_setup(&full, "p256", "x25519", NULL);
+    case_setup(&token, "p256", "x25519", NULL);
+    char path[512];
+    snprintf(path, sizeof path, "%s/softhsm2.conf", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) die("pkcs11 case: softhsm2.conf");
+    fprintf(f, "directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", dir);
+    fclose(f);
+    setenv("SOFTHSM2_CONF", path, 1);
+    snprintf(path, sizeof path, "%s/key.pem", dir);
+    if (!(f = fopen(path, "w")) || fputs(token.key_pem, f) < 0 || fclose(f) != 0)
+        die("pkcs11 case: key.pem");
+    bool ok =
+        quiet("softhsm2-util --init-token --free --label bench --pin 1234 --so-pin 5678", dir) &&
+        quiet("openssl pkcs8 -topk8 -nocrypt -in key.pem -outform DER -out key.p8 && "
+              "openssl pkey -in key.pem -pubout -outform DER -out key.pub && rm key.pem",
+              dir) &&
+        quiet("pkcs11-tool --module " SOFTHSM_MODULE " --login --pin 1234 --write-object key.p8 "
+              "--type privkey --id 01 --label server && pkcs11-tool --module " SOFTHSM_MODULE
+              " --login --pin 1234 --write-object key.pub --type pubkey --id 01 --label server",
+              dir);
+    if (!ok) die("pkcs11 case: token setup (see setup.log in the kept directory)");
+    certa_config *srv = certa_config_new();
+    if (!srv || certa_config_set_cert_chain_pem(srv, token.cert_pem, strlen(token.cert_pem)) ||
+        certa_config_set_private_key_uri(
+            srv,
+            "pkcs11:token=bench;object=server?module-path=" SOFTHSM_MODULE "&pin-value=1234") ||
+        certa_config_set_ciphers(srv, token.suite) || certa_config_set_groups(srv, token.group))
+        die(srv ? certa_config_error_text(srv) : "pkcs11 case: config");
+    certa_config_set_tickets(srv, 0);
+    certa_config_free(token.certa_srv);
+    token.certa_srv = srv;
+    const char *cs, *os;
+    check_version(&token, &cs, &os);
+    bench_setup *set[2] = {&full, &token};
+    double best[2];
+    best_alternating(set, 2, best);
+    printf("%s certa=%.0f handshake_full=%.0f cost_vs_full=%.2f\n", name, best[1], best[0],
+           best[0] / best[1]);
+    fprintf(stderr,
+            "  %s: handshakes/s, TLS 1.3, x25519, %s, P-256 server key in a SoftHSM token "
+            "(libp11 engine, CertificateVerify by C_Sign) vs the same key from PEM "
+            "(handshake_full), certa only, best of %d alternating rounds; cost_vs_full = "
+            "handshake_full rate / token rate\n",
+            name, cs, rounds);
+    fflush(stdout);
+    bench_setup_free(&full);
+    bench_setup_free(&token);
+    char rm[600];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    if (system(rm) != 0) fprintf(stderr, "  %s: could not remove %s\n", name, dir);
+}
+
 static void profile_handshakes(const char *lib, int n, const char *kind, const char *group,
                                const char *suite12) {
     bench_setup b;
@@ -1163,6 +1245,8 @@ int main(int argc, char **argv) {
         handshake_case("handshake_full_secp256r1", "p256", "secp256r1", NULL);
         handshake_case("handshake_full_rsa2048", "rsa2048", "x25519", NULL);
     }
+    if (all || !strcmp(what, "handshake") || !strcmp(what, "pkcs11"))
+        pkcs11_case("handshake_full_pkcs11");
     if (all || !strcmp(what, "handshake") || !strcmp(what, "ocsp"))
         ocsp_case("handshake_full_ocsp");
     if (all || !strcmp(what, "handshake") || !strcmp(what, "crl")) crl_case("handshake_full_crl");
