@@ -72,6 +72,15 @@ if [ -x "$D/bench_speed" ]; then
     bad "bench smoke: bench_speed ocsp: $(tail -n 3 "$D/ocsp.out" | tr '\n' ' ')"
   fi
 fi
+if [ -x "$D/bench_speed" ]; then
+  # the server key in a SoftHSM token the case makes for itself
+  BENCH_SECONDS=0.05 BENCH_ROUNDS=1 timeout 120 "$D/bench_speed" pkcs11 >"$D/pkcs11.out" 2>&1
+  if [ $? -eq 0 ] && grep -Eq '^handshake_full_pkcs11 certa=[1-9][0-9]* handshake_full=[1-9][0-9]* cost_vs_full=' "$D/pkcs11.out"; then
+    ok "bench smoke: handshake_full_pkcs11 ran with the key on a SoftHSM token, next to handshake_full"
+  else
+    bad "bench smoke: bench_speed pkcs11: $(tail -n 3 "$D/pkcs11.out" | tr '\n' ' ')"
+  fi
+fi
 if [ -x "$D/bench_mlkem" ]; then
   BENCH_SECONDS=0.05 timeout 120 "$D/bench_mlkem" >"$D/mlkem.out" 2>&1
   rc=$?
