@@ -53,8 +53,9 @@ gen_ca ca
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T_TMP/client.pem" &&
     openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T_TMP/nosign.pem" &&
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-224 -out "$T_TMP/p224.pem" &&
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T_TMP/tokca.pem" &&
     import srv-ec 01 && import srv-rsa 02 && import client 03 && import nosign 04 &&
-    import p224 05 &&
+    import p224 05 && import tokca 06 &&
     leaf srv-ec serverAuth && leaf srv-rsa serverAuth && leaf client clientAuth &&
     leaf nosign serverAuth &&
     cc -std=c11 -Wall -Wextra -D_DEFAULT_SOURCE -I/usr/include/p11-kit-1 -o "$T_TMP/no_sign" \
@@ -62,10 +63,10 @@ gen_ca ca
     "$T_TMP/no_sign" "$MODULE" certa-test "$PIN" nosign
 } >"$T_TMP/setup.log" 2>&1 || { not_ok "token keys and certificates"; show "$T_TMP/setup.log"; finish; }
 p11 --list-objects --type privkey >"$T_TMP/objects.txt" 2>&1
-if [ "$(grep -c 'Private Key Object' "$T_TMP/objects.txt")" -eq 5 ] &&
+if [ "$(grep -c 'Private Key Object' "$T_TMP/objects.txt")" -eq 6 ] &&
   grep -q 'Access: *sensitive' "$T_TMP/objects.txt" &&
   grep -A2 'label: *nosign' "$T_TMP/objects.txt" | grep -q 'Usage: *decrypt, unwrap$'; then
-  ok "SoftHSM token holds 5 private keys (sensitive: they cannot be read back; nosign may not sign)"
+  ok "SoftHSM token holds 6 private keys (sensitive: they cannot be read back; nosign may not sign)"
 else
   not_ok "SoftHSM token objects"; show "$T_TMP/objects.txt"
 fi
@@ -81,7 +82,7 @@ s_client() {
   local name=$1 port=$2
   shift 2
   printf 'ping-token\n' | timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_3 \
-    -servername localhost -CAfile "$T_TMP/ca.crt" -verify_return_error -ign_eof "$@" \
+    -servername localhost -CAfile "${SC_CA:-$T_TMP/ca.crt}" -verify_return_error -ign_eof "$@" \
     >"$T_TMP/$name.out" 2>&1
 }
 
@@ -187,6 +188,37 @@ if start_echo_backend; then
   else
     not_ok "certa proxy with a token key did not start"; show "$PROXY_LOG"
   fi
+fi
+
+# ---- certa ca with its key on the token ----------------------------------------
+TCA=$T_TMP/tokca-dir
+if "$CERTA" ca init "$TCA" --name "token CA" --key "$(uri tokca)" >"$T_TMP/tca-init.out" 2>&1 &&
+  "$CERTA" ca issue "$TCA" --out "$T_TMP/tca-leaf" --dns localhost --ip 127.0.0.1 --server \
+    --ttl 1h >"$T_TMP/tca-issue.out" 2>&1; then
+  if [ "$(cat "$TCA/ca.key")" = "$(uri tokca)" ] && ! grep -q PRIVATE "$TCA/ca.key" &&
+    openssl x509 -in "$TCA/ca.crt" -noout -pubkey | cmp -s - <(openssl pkey -pubin -inform DER \
+      -in "$T_TMP/tokca.pub" -pubout) &&
+    openssl verify -CAfile "$TCA/ca.crt" "$T_TMP/tca-leaf.crt" >"$T_TMP/tca-verify.out" 2>&1; then
+    ok "ca init --key pkcs11:...: ca.key holds only the URI, the root is over the token's key, and ca issue signs a leaf openssl verifies"
+  else
+    not_ok "ca with a token key"; show "$TCA/ca.key" "$T_TMP/tca-verify.out"
+  fi
+  if start_certa_serve serve-tca --cert "$T_TMP/tca-leaf.crt" --key "$T_TMP/tca-leaf.key"; then
+    SC_CA=$TCA/ca.crt s_client sc-tca "$SERVE_PORT"
+    check "a leaf from the token CA serves; s_client verifies it against the CA" \
+      grep -q 'Verify return code: 0 (ok)' "$T_TMP/sc-tca.out"
+    stop_certa_serve serve-tca
+  fi
+else
+  not_ok "ca init / issue with the CA key on the token"; show "$T_TMP/tca-init.out" "$T_TMP/tca-issue.out"
+fi
+if "$CERTA" ca init "$T_TMP/tokca-bad" --key "pkcs11:token=certa-test;object=tokca?pin-value=0" \
+  >"$T_TMP/tca-bad.out" 2>&1; then
+  not_ok "ca init with a wrong PIN succeeded"
+elif grep -q "the token refused the PIN" "$T_TMP/tca-bad.out" && [ ! -e "$T_TMP/tokca-bad/ca.key" ]; then
+  ok "ca init --key with a wrong PIN: refused with the sentence, no ca.key written"
+else
+  not_ok "ca init with a wrong PIN"; show "$T_TMP/tca-bad.out"
 fi
 
 # ---- errors: one sentence each, with the fix --------------------------------

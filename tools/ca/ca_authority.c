@@ -230,7 +230,7 @@ static bool record_issued(const char *parent_dir, const uint8_t *serial, size_t 
 /* ---- init ---- */
 
 int ca_init(int argc, char **argv) {
-    const char *dir = NULL, *name = NULL, *ttl_s = NULL, *parent_dir = NULL;
+    const char *dir = NULL, *name = NULL, *ttl_s = NULL, *parent_dir = NULL, *key_uri = NULL;
     bool intermediate = false, path_len_given = false;
     ca_profile pr;
     memset(&pr, 0, sizeof pr);
@@ -243,6 +243,16 @@ int ca_init(int argc, char **argv) {
         } else if ((m = cli_opt(argc, argv, &i, "--ttl", &v)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
             ttl_s = v;
+        } else if ((m = cli_opt(argc, argv, &i, "--key", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            if (strncmp(v, "pkcs11:", 7) != 0 || strchr(v, '\n')) {
+                cli_err("ca init: --key takes a PKCS#11 URI (pkcs11:token=T;object=K?pin-source="
+                        "file:F) for a CA key kept on a token; without it a P-256 key is made");
+                return CLI_EXIT_USAGE;
+            }
+            key_uri = v;
+        } else if ((m = cli_pkcs11_module_opt(argc, argv, &i)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
         } else if ((m = cli_opt(argc, argv, &i, "--parent", &v)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
             parent_dir = v;
@@ -359,7 +369,15 @@ int ca_init(int argc, char **argv) {
             goto done;
         }
     }
-    key = key_generate(KEYGEN_P256);
+    if (key_uri) {
+        char why[512];
+        if (key_from_pkcs11_uri(key_uri, NULL, &key, why, sizeof why) != 0) {
+            cli_err("ca init: --key: %s", why);
+            goto done;
+        }
+    } else {
+        key = key_generate(KEYGEN_P256);
+    }
     if (!key || x509_random_serial(serial) != 0) {
         cli_err("cannot generate the CA key");
         goto done;
@@ -384,7 +402,12 @@ int ca_init(int argc, char **argv) {
         cli_err("cannot build the CA certificate");
         goto done;
     }
-    if (key_private_pem(key, &key_pem, &key_pem_len) != 0) {
+    if (key_uri) { /* ca.key names the token's key; the key itself stays there */
+        key_pem_len = strlen(key_uri) + 1;
+        key_pem = malloc(key_pem_len + 1);
+        if (!key_pem) goto done;
+        snprintf(key_pem, key_pem_len + 1, "%s\n", key_uri);
+    } else if (key_private_pem(key, &key_pem, &key_pem_len) != 0) {
         cli_err("cannot encode the CA key");
         goto done;
     }

@@ -230,9 +230,30 @@ bool ca_open(ca_state *ca, const char *dir) {
         cli_err("cannot read the CA key %s", keyp);
         return false;
     }
-    ca->key = key_from_pem(key_pem, key_len);
-    crypto_zero(key_pem, key_len);
-    free(key_pem);
+    if (key_len > 7 && !strncmp(key_pem, "pkcs11:", 7)) {
+        /* A CA key kept on a token (ca init --key pkcs11:...): ca.key holds its URI. */
+        char uri[4096];
+        size_t n = strcspn(key_pem, "\r\n");
+        char why[512] = "";
+        if (n < key_len && n >= sizeof uri) n = sizeof uri; /* refused below */
+        if (n < sizeof uri) {
+            memcpy(uri, key_pem, n);
+            uri[n] = 0;
+            if (key_from_pkcs11_uri(uri, NULL, &ca->key, why, sizeof why) != 0) ca->key = NULL;
+            crypto_zero(uri, sizeof uri);
+        }
+        crypto_zero(key_pem, key_len);
+        free(key_pem);
+        if (!ca->key) {
+            cli_err("the CA key named in %s (a PKCS#11 URI) cannot be used: %s", keyp,
+                    *why ? why : "the URI is too long");
+            return false;
+        }
+    } else {
+        ca->key = key_from_pem(key_pem, key_len);
+        crypto_zero(key_pem, key_len);
+        free(key_pem);
+    }
     if (!ca->key) {
         cli_err("%s is not a usable private key (unencrypted PKCS#8, SEC1 or PKCS#1 PEM)", keyp);
         return false;
