@@ -179,6 +179,15 @@ if start_echo_backend; then
     else
       not_ok "proxy with a token key"; show "$T_TMP/sc-proxy.out" "$PROXY_LOG"
     fi
+    # SIGHUP reloads everything, the token key with it (it is not a watched file).
+    hup "$PROXY_PID"
+    if wait_for "$PROXY_LOG" "reloaded the config" 10; then
+      s_client sc-proxy2 "$PROXY_PORT"
+      check "proxy, key on the token: reloaded on SIGHUP, and serves after it" \
+        grep -q '^ping-token$' "$T_TMP/sc-proxy2.out"
+    else
+      not_ok "proxy with a token key: no reload on SIGHUP"; show "$PROXY_LOG"
+    fi
     if grep -q 'pin' "$PROXY_LOG"; then
       not_ok "the proxy log mentions the PIN source"; show "$PROXY_LOG"
     else
