@@ -40,6 +40,7 @@ static void diagnose_usage(FILE *out) {
           "  --trust FILE|DIR    trust anchors to validate against (default: the system\n"
           "                      bundle)\n"
           "  --cert FILE --key FILE  a client certificate, for a server requiring one\n"
+          "                      (--key may be a pkcs11: URI: see certa connect)\n"
           "  --json              the report as JSON (docs/diagnose.schema.json)\n"
           "  --max-conns N       at most N connections, one at a time (default 30)\n"
           "  --timeout SEC       per connection (default 5)\n"

@@ -57,7 +57,7 @@ certa_config *tls_probe_config(diag_ctx *ctx, const tls_probe *p, char *why, siz
     if (!r) r = certa_config_set_min_key_bits(cfg, 2048, 256);
     if (!r && p->client_cert && ctx->cert) {
         r = certa_config_load_cert_chain(cfg, ctx->cert);
-        if (!r) r = certa_config_load_private_key(cfg, ctx->key);
+        if (!r) r = cli_load_private_key(cfg, ctx->key); /* a file or a pkcs11: URI */
     }
     if (!r) {
         if (p->verify)
