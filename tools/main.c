@@ -64,9 +64,9 @@ static void usage(FILE *out) {
           "commands:\n",
           out);
     for (size_t i = 0; i < n; i++)
-        if (t[i].run) fprintf(out, "  %-9s %s\n", t[i].name, t[i].summary);
-    fputs("  version   print the version\n"
-          "  help      this text (help profiles: what each --profile sets)\n"
+        if (t[i].run) fprintf(out, "  %-12s %s\n", t[i].name, t[i].summary);
+    fputs("  version      print the version\n"
+          "  help         this text (help profiles: what each --profile sets)\n"
           "\n"
           "examples:\n"
           "  certa serve --cert server.crt --key server.key --port 8443\n"
