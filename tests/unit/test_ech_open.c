@@ -81,6 +81,15 @@ static void config_tests(void) {
           "build: one ECHConfig of %zu bytes, version 0xfe0d", n1);
     ech_config out[4];
     size_t n = 0;
+    /* Built straight into a list (inside the caller's open vector). */
+    builder lb;
+    bld_init_fixed(&lb, list, sizeof list);
+    bld_open(&lb, 2);
+    int in_list = ech_config_build(&lb, 3, HPKE_KEM_X25519_HKDF_SHA256, pk, 32, suites, 2, 0,
+                                   "public.example");
+    bld_close(&lb);
+    CHECK(in_list == 0 && bld_ok(&lb) && lb.len == n1 + 2 && memcmp(list + 2, cfg, n1) == 0,
+          "build inside an open list vector: the same bytes");
     size_t ln = list_of(list, sizeof list, cfg, n1, NULL, 0);
     CHECK(ech_config_list_parse(list, ln, out, 4, &n) == 0 && n == 1 && out[0].config_id == 3 &&
               out[0].kem == HPKE_KEM_X25519_HKDF_SHA256 && out[0].public_key_len == 32 &&
