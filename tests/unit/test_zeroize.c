@@ -13,6 +13,8 @@
  * TLS 1.2 too (tls12_check): a full handshake with a NewSessionTicket and a
  * resumption from it, with both sides' master secrets, key blocks, record
  * keys and ECDHE keys, the pre-master secret, the ticket key and data.
+ * HPKE (hpke_check): RFC 9180's X25519 and P-256 keys, the context's key,
+ * base_nonce and exporter_secret, an export and the plaintext.
  *
  * How frees are seen: in a plain build this binary defines malloc, free,
  * calloc and realloc (glibc lets the executable interpose them; libcerta.a is
@@ -34,6 +36,8 @@
 #define _GNU_SOURCE 1 /* dladdr */
 #include "certa.h"
 #include "crypto/crypto.h"
+#include "crypto/hpke.h"
+#include "hpke_vectors.h"
 #include "lib_certs.h"
 #include "lib_pair.h"
 #include "testlib.h"
@@ -826,6 +830,54 @@ static void tls12_check(void) {
           hit_count, needle_count, frees_seen);
 }
 
+/* ---- HPKE (ECH's sealing): both KEMs, RFC 9180's A.1 and A.3 keys ----
+ * The private keys (skR, skE), the context's key, base_nonce and
+ * exporter_secret, an export and the plaintext must not survive in a freed
+ * block: through setup on both sides, seal, open, export and the wipes. */
+static void hpke_check(void) {
+    for (size_t i = 0; i < sizeof hpke_vectors / sizeof hpke_vectors[0]; i++) {
+        const hpke_vector *v = &hpke_vectors[i];
+        if (v->kdf != HPKE_KDF_HKDF_SHA256 || v->aead != HPKE_AEAD_AES_128_GCM) continue;
+        test_buf info = test_hex(v->info), ikm_e = test_hex(v->ikm_e), pk_r = test_hex(v->pk_rm);
+        test_buf sk_r = test_hex(v->sk_rm), sk_e = test_hex(v->sk_em), key = test_hex(v->key);
+        test_buf nonce = test_hex(v->base_nonce), exp = test_hex(v->exporter_secret);
+        static const uint8_t pt[] = "ClientHelloInner: the secret server_name";
+        uint8_t enc[HPKE_MAX_ENC], ct[sizeof pt + HPKE_TAG], back[sizeof pt], out[32];
+        needle_count = 0;
+        hit_count = frees_seen = 0;
+        add_needle("HPKE skR", sk_r.b, sk_r.n);
+        add_needle("HPKE skE", sk_e.b, sk_e.n);
+        add_needle("HPKE key", key.b, key.n);
+        add_needle("HPKE base_nonce", nonce.b, nonce.n);
+        add_needle("HPKE exporter_secret", exp.b, exp.n);
+        add_needle("the HPKE plaintext", pt, sizeof pt - 1);
+        hpke_ctx s, r;
+        armed = true;
+        bool ok = hpke_setup_base_sender_with_ikm(&s, (uint16_t)v->kem, HPKE_KDF_HKDF_SHA256,
+                                                  HPKE_AEAD_AES_128_GCM, pk_r.b, pk_r.n, info.b,
+                                                  info.n, ikm_e.b, ikm_e.n, enc) == 0 &&
+                  hpke_seal(&s, NULL, 0, pt, sizeof pt, ct) == 0 &&
+                  hpke_setup_base_recipient(
+                      &r, (uint16_t)v->kem, HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM, enc,
+                      hpke_kem_enc_len((uint16_t)v->kem), sk_r.b, sk_r.n, info.b, info.n) == 0 &&
+                  hpke_open(&r, NULL, 0, ct, sizeof ct, back) == 0 &&
+                  hpke_export(&r, NULL, 0, out, sizeof out) == 0;
+        add_needle("an HPKE export", out, sizeof out);
+        uint8_t pk[HPKE_MAX_ENC];
+        ok = ok && hpke_public_from_private((uint16_t)v->kem, sk_r.b, sk_r.n, pk) == 0;
+        hpke_ctx_wipe(&s);
+        hpke_ctx_wipe(&r);
+        armed = false;
+        CHECK(ok && memcmp(back, pt, sizeof pt) == 0, "%s: HPKE round trip", v->name);
+        report_hits("HPKE");
+        CHECK(hit_count == 0,
+              "%s: no freed block held skR, skE, the key, base_nonce, exporter_secret, an export "
+              "or the plaintext (%zu found, %zu frees)",
+              v->name, hit_count, frees_seen);
+        crypto_zero(back, sizeof back);
+    }
+}
+
 int main(void) {
     install();
     self_check();
@@ -833,6 +885,7 @@ int main(void) {
     hybrid_check();
     resumption_check();
     tls12_check();
+    hpke_check();
     OPENSSL_cleanse(key_pem_copy, sizeof key_pem_copy);
     TEST_EXIT();
 }
