@@ -118,8 +118,8 @@ int ech_client_put_grease(certa_conn *c, builder *b) {
     struct ech_client *e = c->ech;
     if (!e->grease_ext) {
         size_t l = b->len + 5; /* the inner hello is about this one plus its extension */
-        size_t payload = l + inner_padding(l, strlen(c->server_name), c->server_name[0], 0) +
-                         HPKE_TAG;
+        size_t payload =
+            l + inner_padding(l, strlen(c->server_name), c->server_name[0], 0) + HPKE_TAG;
         builder g;
         bld_init_alloc(&g, payload + 48);
         bld_u8(&g, ECH_TYPE_OUTER);
@@ -185,8 +185,7 @@ int ech_client_seal(certa_conn *c, uint8_t *outer, size_t outer_len, size_t payl
     struct ech_client *e = c->ech;
     uint8_t *ct = malloc(enc->len + HPKE_TAG);
     if (!ct) return CERTA_E_NOMEM;
-    int r = hpke_seal(&e->hpke, outer, outer_len, enc->buf, enc->len, ct) == 0 ? 0
-                                                                              : CERTA_E_CRYPTO;
+    int r = hpke_seal(&e->hpke, outer, outer_len, enc->buf, enc->len, ct) == 0 ? 0 : CERTA_E_CRYPTO;
     if (!r) memcpy(outer + payload_off, ct, enc->len + HPKE_TAG);
     free(ct);
     e->enc_sent = true;
@@ -246,8 +245,8 @@ int ech_client_on_hrr(certa_conn *c, const uint8_t *msg, size_t len, const ext_l
     memcpy(copy, msg, len);
     size_t at = (size_t)(x->data - msg); /* the cursor points into msg */
     memset(copy + at, 0, ECH_CONFIRMATION_LEN);
-    int r = ech_accept_confirmation(c->suite->hash, c->client_random, &c->th, copy, len, true,
-                                    conf);
+    int r =
+        ech_accept_confirmation(c->suite->hash, c->client_random, &c->th, copy, len, true, conf);
     free(copy);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     if (!crypto_equal_ct(conf, x->data, ECH_CONFIRMATION_LEN)) return reject(c, true);
@@ -263,8 +262,8 @@ int ech_client_on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     if (!copy) return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);
     memcpy(copy, msg, len);
     memset(copy + 4 + 2 + 24, 0, ECH_CONFIRMATION_LEN); /* ServerHello.random's last 8 */
-    int r = ech_accept_confirmation(c->suite->hash, c->client_random, &c->th, copy, len, false,
-                                    conf);
+    int r =
+        ech_accept_confirmation(c->suite->hash, c->client_random, &c->th, copy, len, false, conf);
     bool match = !r && crypto_equal_ct(conf, msg + 4 + 2 + 24, ECH_CONFIRMATION_LEN);
     free(copy);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);

@@ -14,10 +14,11 @@ int ech_accept_confirmation(hash_alg h, const uint8_t inner_random[32], const tr
     static const uint8_t zeros[CRYPTO_MAX_HASH] = {0};
     size_t hl = hash_len(h);
     uint8_t prk[CRYPTO_MAX_HASH], hash[CRYPTO_MAX_HASH];
-    int ok = hkdf_extract(h, zeros, hl, inner_random, 32, prk) == 0 &&
-             transcript_current_with(th, msg, len, NULL, 0, hash) == 0 &&
-             hkdf_expand_label(h, prk, hrr ? "hrr ech accept confirmation" : "ech accept confirmation",
-                               hash, hl, out, ECH_CONFIRMATION_LEN) == 0;
+    int ok =
+        hkdf_extract(h, zeros, hl, inner_random, 32, prk) == 0 &&
+        transcript_current_with(th, msg, len, NULL, 0, hash) == 0 &&
+        hkdf_expand_label(h, prk, hrr ? "hrr ech accept confirmation" : "ech accept confirmation",
+                          hash, hl, out, ECH_CONFIRMATION_LEN) == 0;
     crypto_zero(prk, sizeof prk);
     return ok ? 0 : CERTA_E_CRYPTO;
 }

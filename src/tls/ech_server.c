@@ -70,7 +70,7 @@ int ech_server_on_hello(certa_conn *c, const client_hello *ch, const uint8_t *ms
     const certa_config *cfg = c->cfg;
     const cursor *e = ext_find(&ch->exts, EXT_ENCRYPTED_CLIENT_HELLO);
     if (!first && c->ech_status != CERTA_ECH_ACCEPTED) return 0; /* §7.1.1: not looked at again */
-    if (!first && c->ech_confirm && !c->ech_open) { /* a split-mode backend */
+    if (!first && c->ech_confirm && !c->ech_open) {              /* a split-mode backend */
         if (!e || e->len != 1 || e->data[0] != ECH_TYPE_INNER)
             return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                              "the client's second ClientHello dropped the inner "
@@ -169,8 +169,9 @@ int ech_server_on_hello(certa_conn *c, const client_hello *ch, const uint8_t *ms
     c->ech_status = CERTA_ECH_ACCEPTED;
     c->ech_confirm = true;
     if (first)
-        conn_trace(c, "  ECH: accepted (config %u): the inner ClientHello is used; outer SNI %s "
-                      "is the public name",
+        conn_trace(c,
+                   "  ECH: accepted (config %u): the inner ClientHello is used; outer SNI %s "
+                   "is the public name",
                    c->ech_open->config_id,
                    c->ech_outer_name && c->ech_outer_name[0] ? c->ech_outer_name : "(none)");
     *inner = bld_take(&b, inner_len);
