@@ -106,7 +106,8 @@ void certa_config_set_ech_grease(certa_config *cfg, bool on) {
 }
 
 void ech_config_free(certa_config *cfg) {
-    if (cfg->ech_keys) crypto_zero(cfg->ech_keys, cfg->ech_key_count * sizeof *cfg->ech_keys);
+    for (size_t i = 0; i < cfg->ech_key_count; i++)
+        ech_key_wipe(&cfg->ech_keys[i]);
     free(cfg->ech_keys);
     free(cfg->ech_retry_list);
     free(cfg->ech_config_list);
