@@ -1,7 +1,8 @@
 /* The client's side of Encrypted Client Hello (RFC 9849 §6). With an
  * ECHConfigList the client sends ClientHelloOuter (a fresh random, the
  * config's public_name as SNI, no ALPN, TLS 1.3 only, the same key shares as
- * the inner hello — written out, not referenced with ech_outer_extensions)
+ * the inner hello, which EncodedClientHelloInner references with
+ * ech_outer_extensions instead of repeating them)
  * whose encrypted_client_hello carries ClientHelloInner (the real SNI, ALPN,
  * TLS 1.3 only) as EncodedClientHelloInner, padded as §6.1.3 recommends and
  * sealed with HPKE over ClientHelloOuterAAD. The transcript holds the inner
@@ -114,10 +115,12 @@ static size_t inner_padding(size_t encoded_len, size_t name_len, bool has_name,
 
 /* §6.2: a random config_id, HKDF-SHA256 / AES-128-GCM, a random X25519
  * enc and a payload as long as a real one for a hello of this size. */
-int ech_client_put_grease(certa_conn *c, builder *b) {
+int ech_client_put_grease(certa_conn *c, builder *b, size_t shares_len) {
     struct ech_client *e = c->ech;
     if (!e->grease_ext) {
-        size_t l = b->len + 5; /* the inner hello is about this one plus its extension */
+        /* A real inner hello would be about this one with its extension, and
+         * its key shares referenced (7 bytes) instead of carried. */
+        size_t l = b->len - shares_len + 5 + 7;
         size_t payload =
             l + inner_padding(l, strlen(c->server_name), c->server_name[0], 0) + HPKE_TAG;
         builder g;
@@ -148,14 +151,36 @@ int ech_client_put_grease(certa_conn *c, builder *b) {
 int ech_client_encode_inner(const certa_conn *c, const uint8_t *inner, size_t inner_len,
                             builder *enc) {
     const struct ech_client *e = c->ech;
-    cursor body, sid;
+    cursor body, sid, suites, comp, exts, x;
     const uint8_t *head;
+    uint16_t type;
     cur_init(&body, inner, inner_len);
-    if (!cur_bytes(&body, 34, &head) || !cur_vec8(&body, &sid)) return CERTA_E_INTERNAL;
+    if (!cur_bytes(&body, 34, &head) || !cur_vec8(&body, &sid) || !cur_vec16(&body, &suites) ||
+        !cur_vec8(&body, &comp) || !cur_vec16(&body, &exts))
+        return CERTA_E_INTERNAL; /* we built it */
     /* §5.1: legacy_session_id empty (the server copies the outer one) */
     bld_bytes(enc, head, 34);
     bld_u8(enc, 0);
-    bld_bytes(enc, body.data, body.len);
+    bld_u16(enc, (uint16_t)suites.len);
+    bld_bytes(enc, suites.data, suites.len);
+    bld_u8(enc, (uint8_t)comp.len);
+    bld_bytes(enc, comp.data, comp.len);
+    bld_open(enc, 2);
+    while (cur_u16(&exts, &type) && cur_vec16(&exts, &x)) {
+        /* The key shares (over 1 KiB with a hybrid) are the outer hello's
+         * too: referenced with ech_outer_extensions, not repeated (§5.1). */
+        if (type == EXT_KEY_SHARE) {
+            bld_u16(enc, EXT_ECH_OUTER_EXTENSIONS);
+            bld_u16(enc, 3);
+            bld_u8(enc, 2);
+            bld_u16(enc, EXT_KEY_SHARE);
+            continue;
+        }
+        bld_u16(enc, type);
+        bld_u16(enc, (uint16_t)x.len);
+        bld_bytes(enc, x.data, x.len);
+    }
+    bld_close(enc);
     size_t name_len = strlen(e->inner_name);
     bool has_name = name_len && !is_ip_literal(e->inner_name);
     bld_zeros(enc, inner_padding(enc->len, name_len, has_name, e->config.max_name_length));

@@ -940,7 +940,7 @@ int ech_client_start(certa_conn *c);          /* at client_start: real ECH or GR
 bool ech_client_offers(const certa_conn *c);  /* real ECH offered (not GREASE) */
 /* The inner hello's extension (type inner), or GREASE's outer extension. */
 void ech_client_put_inner_extension(const certa_conn *c, builder *b);
-int ech_client_put_grease(certa_conn *c, builder *b);
+int ech_client_put_grease(certa_conn *c, builder *b, size_t shares_len);
 /* The real SNI (inner), or the public name (outer). */
 const char *ech_client_public_name(const certa_conn *c);
 const uint8_t *ech_client_outer_random(const certa_conn *c);

@@ -253,7 +253,9 @@ static int put_client_hello(certa_conn *c, builder *b, hello_role role, const he
         bld_close(b);
     }
     if (role == HELLO_INNER) ech_client_put_inner_extension(c, b);
-    if (role == HELLO_PLAIN && c->ech && ech_client_put_grease(c, b) != 0) return CERTA_E_NOMEM;
+    if (role == HELLO_PLAIN && c->ech &&
+        ech_client_put_grease(c, b, v13 ? 8 + ks->pub_len + (c->group2 ? 4 + ks->pub2_len : 0) : 0) != 0)
+        return CERTA_E_NOMEM;
     if (role == HELLO_OUTER) ech_client_put_outer_extension(c, b, payload_len, payload_off);
     if (early) { /* before pre_shared_key, which ends the list */
         bld_u16(b, EXT_EARLY_DATA);
