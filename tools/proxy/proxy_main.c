@@ -126,6 +126,8 @@ static void proxy_usage(FILE *out) {
           "                           it can decrypt the traffic: for debugging only\n",
           out);
     cli_tls_usage(out, 27);
+    fputs("Encrypted Client Hello (terminate mode):\n", out);
+    cli_ech_keys_usage(out);
     fputs("OCSP stapling (terminate mode):\n", out);
     cli_ocsp_usage(out);
     fputs("  --log-format text|json   one line per connection on stderr (default text;\n"
@@ -181,6 +183,10 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
                             "certificate and key", pp->cert[i], why, cap);
     if (ok && pp->certs)
         ok = cfg_step(cfg, certa_config_check_key_sizes(cfg), "certificate", pp->cert[0], why, cap);
+    if (ok && o->ech.keys) {
+        int er = cli_ech_keys_apply(cfg, &o->ech, why, cap);
+        ok = er == CERTA_OK;
+    }
     certa_config_set_sni_strict(cfg, o->sni_strict);
     /* terminate: ja4= in the log, and --deny-ja4/--allow-ja4 */
     certa_config_set_client_fingerprints(cfg, o->mode == PROXY_TERMINATE);
@@ -396,6 +402,8 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
         if (r > 0) continue;
         if ((r = cli_pair_opt(argc, argv, &i, "proxy", &o->pairs)) < 0) return CLI_EXIT_USAGE;
         if (r > 0) continue;
+        if ((r = cli_ech_keys_opt(argc, argv, &i, "proxy", &o->ech)) < 0) return CLI_EXIT_USAGE;
+        if (r > 0) continue;
         if ((r = cli_keylog_opt(argc, argv, &i, "proxy", &o->keylog_path)) < 0)
             return CLI_EXIT_USAGE;
         if (r > 0) continue;
@@ -609,6 +617,12 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
     if (o->mode == PROXY_BRIDGE && (o->ocsp.files || o->ocsp.fetch)) {
         cli_err("--ocsp and --ocsp-fetch staple a response to the proxy's own server certificate: "
                 "they need terminate mode (--backend)");
+        return CLI_EXIT_USAGE;
+    }
+    if (!cli_ech_keys_finish("proxy", &o->ech)) return CLI_EXIT_USAGE;
+    if (o->ech.keys && o->mode != PROXY_TERMINATE) {
+        cli_err("--ech-key and --ech-config decrypt clients' Encrypted Client Hello: they need "
+                "terminate mode (--backend)");
         return CLI_EXIT_USAGE;
     }
     if (o->pairs.certs != o->pairs.keys) {
