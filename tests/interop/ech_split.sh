@@ -148,4 +148,42 @@ else
   show "$SPLIT_LOG"
 fi
 stop "$SPLIT_PID"
+
+# certa at both ends. The public backend holds the current ECH key (and a
+# certificate for the public name): a stale config is rejected there with
+# retry_configs.
+cat "$T_TMP/secret.crt" "$T_TMP/public.crt" >"$T_TMP/both.crt"
+SPORT=$(free_port)
+bg "$T_TMP/serve-secret.log" "$CERTA" serve --cert "$T_TMP/secret.crt" --key "$T_TMP/secret.key" --port "$SPORT"
+wait_for "$T_TMP/serve-secret.log" "listening on" 10
+PPORT=$(free_port)
+bg "$T_TMP/serve-public.log" "$CERTA" serve --cert "$T_TMP/public.crt" --key "$T_TMP/public.key" \
+  --port "$PPORT" --ech-key "$K/ech.key" --ech-config "$K/ech.configs"
+wait_for "$T_TMP/serve-public.log" "listening on" 10
+split certa --ech-backend secret.example="127.0.0.1:$SPORT" --ech-public-backend "127.0.0.1:$PPORT"
+# connect_split CONFIG: certa connect to secret.example through the split proxy; sets OUT.
+connect_split() {
+  OUT=$( (echo "certa-data-$1"; sleep 1) | timeout 15 "$CERTA" connect "127.0.0.1:$SPLIT_PORT" \
+    --servername secret.example --ech-config "$2" --trust "$T_TMP/roots.pem" 2>&1)
+}
+connect_split one "$K/ech.configs"
+if echo "$OUT" | grep -q "ECH: *accepted" && echo "$OUT" | grep -q "^certa-data-one" &&
+  wait_for "$T_TMP/serve-secret.log" "sni=secret.example .*ech=accepted" 5; then
+  ok "certa connect -> split proxy -> certa serve (no ECH key): ECH accepted, the backend confirmed it, data echoed"
+else
+  not_ok "certa connect through the split proxy to certa serve"
+  echo "$OUT" | grep -E "ECH|rror|CERTA_E" | sed 's/^/# /'
+  show "$SPLIT_LOG" "$T_TMP/serve-secret.log"
+fi
+connect_split two "$T_TMP/stale/ech.configs"
+if echo "$OUT" | grep -q "retrying once with the server's retry_configs" && echo "$OUT" | grep -q "ECH: *accepted" &&
+  echo "$OUT" | grep -q "^certa-data-two" && grep -q "ech=not-decrypted backend=127.0.0.1:$PPORT" "$SPLIT_LOG" &&
+  [ "$(grep -c "ech=accepted backend=127.0.0.1:$SPORT" "$SPLIT_LOG")" = 2 ]; then
+  ok "a stale config: the public backend sends retry_configs, certa connect retries, the retry is accepted through the split proxy"
+else
+  not_ok "stale config, retry through the split proxy"
+  echo "$OUT" | grep -E "ECH|rror|CERTA_E|retry" | sed 's/^/# /'
+  show "$SPLIT_LOG" "$T_TMP/serve-public.log"
+fi
+stop "$SPLIT_PID"
 finish

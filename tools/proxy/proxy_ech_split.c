@@ -302,6 +302,19 @@ static const char *relay(int client, int backend, uint64_t *up, uint64_t *down) 
     }
 }
 
+/* After an alert: half-close and drop what the client still sends for a
+ * moment, so that close() does not reset the connection before the alert
+ * is read. */
+static void linger_close(int fd) {
+    char sink[4096];
+    int64_t until = cli_now_ms() + 500;
+    shutdown(fd, SHUT_WR);
+    for (int64_t left; (left = until - cli_now_ms()) > 0;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, (int)left) <= 0 || recv(fd, sink, sizeof sink, 0) <= 0) break;
+    }
+}
+
 typedef struct split_conn {
     int fd;
     unsigned long id;
@@ -383,6 +396,7 @@ static void *conn_main(void *arg) {
             split_alert_record(h.alert, alert);
             send_all(c->fd, alert, sizeof alert, 1000);
         }
+        linger_close(c->fd);
         snprintf(why, sizeof why, "refused: %s%s", h.why ? h.why : "",
                  S.o.public_backend.host[0] == '\0' && !strcmp(ech, "not-decrypted")
                      ? " (no --ech-public-backend)"
