@@ -8,8 +8,9 @@
 # inner name no backend is for is refused with unrecognized_name, a hello
 # without ECH goes to --ech-public-backend (or is refused without one), a
 # stale config reaches the public backend, which answers with retry_configs,
-# a backend's HelloRetryRequest is refused with a log line, and bytes that
-# are not TLS are refused.
+# ECH is accepted across a backend's HelloRetryRequest (the second
+# ClientHelloOuter opened with the first's HPKE context; test_ech_open has
+# the tampered second hello), and bytes that are not TLS are refused.
 . "$(dirname "$0")/lib.sh"
 need openssl
 need_certa
@@ -135,16 +136,19 @@ else
 fi
 stop "$SPLIT_PID"
 
-# A backend that asks for another group: HelloRetryRequest, refused.
+# A backend that asks for another group: HelloRetryRequest; the client's
+# second ClientHelloOuter is opened with the first's context.
 cp "$T_TMP/secret.crt" "$T_TMP/hrr.crt"
 cp "$T_TMP/secret.key" "$T_TMP/hrr.key"
 backend hrr -curves P-384
 split hrr --ech-backend secret.example="127.0.0.1:$PORT_hrr"
 client secret "$K/ech.configs" -curves X25519:P-384
-if ! echo "$OUT" | grep -q "Encrypted ClientHello: yes" && grep -q "HelloRetryRequest, which ECH split mode does not support" "$SPLIT_LOG"; then
-  ok "a backend's HelloRetryRequest is refused with a clear log line"
+if echo "$OUT" | grep -q "Encrypted ClientHello: yes" && echo "$OUT" | grep -q "ECDHE group: P-384" &&
+  wait_for "$T_TMP/hrr.back.log" "data-for-secret" 5 && grep -q "ech=accepted .*: clean" "$SPLIT_LOG"; then
+  ok "bssl client -> split proxy -> bssl server -curves P-384: ECH accepted across a HelloRetryRequest"
 else
-  not_ok "HelloRetryRequest in split mode"
+  not_ok "ECH across a HelloRetryRequest in split mode"
+  echo "$OUT" | grep -E "Encrypted|ECDHE|rror" | sed 's/^/# /'
   show "$SPLIT_LOG"
 fi
 stop "$SPLIT_PID"
@@ -175,6 +179,25 @@ else
   echo "$OUT" | grep -E "ECH|rror|CERTA_E" | sed 's/^/# /'
   show "$SPLIT_LOG" "$T_TMP/serve-secret.log"
 fi
+# Across a HelloRetryRequest from certa serve --groups secp384r1.
+HPORT=$(free_port)
+bg "$T_TMP/serve-hrr.log" "$CERTA" serve --cert "$T_TMP/secret.crt" --key "$T_TMP/secret.key" \
+  --port "$HPORT" --groups secp384r1
+wait_for "$T_TMP/serve-hrr.log" "listening on" 10
+SAVED_PORT=$SPLIT_PORT SAVED_PID=$SPLIT_PID SAVED_LOG=$SPLIT_LOG
+split certa-hrr --ech-backend secret.example="127.0.0.1:$HPORT"
+connect_split hrr "$K/ech.configs"
+if echo "$OUT" | grep -q "ECH: accepted (HelloRetryRequest confirms it)" && echo "$OUT" | grep -q "^certa-data-hrr" &&
+  wait_for "$T_TMP/serve-hrr.log" "secp384r1 .*hrr=yes.*ech=accepted" 5; then
+  ok "certa connect -> split proxy -> certa serve --groups secp384r1: ECH accepted across a HelloRetryRequest"
+else
+  not_ok "certa ECH across a HelloRetryRequest in split mode"
+  echo "$OUT" | grep -E "ECH|Hello|rror|CERTA_E" | sed 's/^/# /'
+  show "$SPLIT_LOG" "$T_TMP/serve-hrr.log"
+fi
+stop "$SPLIT_PID"
+SPLIT_PORT=$SAVED_PORT SPLIT_PID=$SAVED_PID SPLIT_LOG=$SAVED_LOG
+
 connect_split two "$T_TMP/stale/ech.configs"
 if echo "$OUT" | grep -q "retrying once with the server's retry_configs" && echo "$OUT" | grep -q "ECH: *accepted" &&
   echo "$OUT" | grep -q "^certa-data-two" && grep -q "ech=not-decrypted backend=127.0.0.1:$PPORT" "$SPLIT_LOG" &&

@@ -650,7 +650,7 @@ static void split_tests(void) {
     ech_open_state st;
     split_hello h;
     memset(&st, 0, sizeof st);
-    split_first_flight(&s.key, 1, in, n, &st, &h);
+    split_client_hello(&s.key, 1, in, n, true, &st, &h);
     /* The backend's records: one record, the outer's version, the inner message. */
     bool framed = h.verdict == SPLIT_INNER && h.out.len == 5 + 4 + c.want.len &&
                   h.out.buf[0] == 22 && h.out.buf[1] == 3 && h.out.buf[2] == 1 &&
@@ -664,15 +664,15 @@ static void split_tests(void) {
     hpke_ctx_wipe(&st.hpke);
     bool all_more = true;
     for (size_t k = 0; k < n - sizeof ccs; k++) {
-        split_first_flight(&s.key, 1, in, k, &st, &h);
+        split_client_hello(&s.key, 1, in, k, true, &st, &h);
         all_more = all_more && h.verdict == SPLIT_NEED_MORE;
     }
     CHECK(all_more, "split: every shorter prefix of the records asks for more");
-    split_first_flight(&s2.key, 1, in, n, &st, &h);
+    split_client_hello(&s2.key, 1, in, n, true, &st, &h);
     CHECK(h.verdict == SPLIT_PUBLIC && h.why != NULL && strstr(h.why, "no ECH key") != NULL,
           "split: another server's key: to the public backend (%s)", h.why ? h.why : "");
     in[0] = 23;
-    split_first_flight(&s.key, 1, in, n, &st, &h);
+    split_client_hello(&s.key, 1, in, n, true, &st, &h);
     CHECK(h.verdict == SPLIT_REFUSE && h.alert == ALERT_UNEXPECTED_MESSAGE,
           "split: an application_data record first: unexpected_message");
     /* Handshake bytes after the ClientHello in its record. */
@@ -682,17 +682,52 @@ static void split_tests(void) {
     in[3] = (uint8_t)((n - 5 + 1) >> 8);
     in[4] = (uint8_t)(n - 5 + 1);
     in[n] = 0;
-    split_first_flight(&s.key, 1, in, n + 1, &st, &h);
+    split_client_hello(&s.key, 1, in, n + 1, true, &st, &h);
     CHECK(h.verdict == SPLIT_REFUSE && h.alert == ALERT_UNEXPECTED_MESSAGE,
           "split: a byte after the ClientHello in its record: unexpected_message");
     bld_free(&c.want);
     hpke_ctx_wipe(&c.ctx);
+    /* After a HelloRetryRequest: a CCS and the second ClientHelloOuter, opened
+     * with the first's context; the CCS goes first to the backend. */
+    CHECK(make_client_hello(&c, &cfg, suites[0], &good, false), "split: a first hello");
+    n = records(c.outer, c.outer_len, NULL, 0, NULL, 0, in, sizeof in);
+    memset(&st, 0, sizeof st);
+    split_client_hello(&s.key, 1, in, n, true, &st, &h);
+    CHECK(h.verdict == SPLIT_INNER && st.have_context, "split: first hello opened, context kept");
+    bld_free(&h.out);
+    bld_free(&c.want);
+    hello_spec second = good;
+    second.sni = "secret2.example";
+    CHECK(make_client_hello(&c, &cfg, suites[0], &second, true), "split: the second hello");
+    memcpy(in, ccs, sizeof ccs);
+    n = sizeof ccs +
+        records(c.outer, c.outer_len, NULL, 0, NULL, 0, in + sizeof ccs, sizeof in - sizeof ccs);
+    ech_open_state saved = st;
+    split_client_hello(&s.key, 1, in, n, false, &st, &h);
+    CHECK(h.verdict == SPLIT_INNER && h.out.len == sizeof ccs + 5 + 4 + c.want.len &&
+              memcmp(h.out.buf, ccs, sizeof ccs) == 0 &&
+              memcmp(h.out.buf + sizeof ccs + 9, c.want.buf, c.want.len) == 0 &&
+              strcmp(h.inner_name, "secret2.example") == 0 && h.consumed == n,
+          "split: CCS and the second hello: the CCS, then the second inner hello (%s)",
+          h.why ? h.why : "");
+    bld_free(&h.out);
+    in[n - 1] ^= 1;
+    st = saved;
+    split_client_hello(&s.key, 1, in, n, false, &st, &h);
+    CHECK(h.verdict == SPLIT_REFUSE && h.alert == ALERT_DECRYPT_ERROR,
+          "split: a tampered second hello: decrypt_error");
+    split_client_hello(&s.key, 1, in, sizeof ccs + 3, false, &st, &h);
+    CHECK(h.verdict == SPLIT_NEED_MORE, "split: a CCS and part of a record: more");
+    bld_free(&c.want);
+    hpke_ctx_wipe(&c.ctx);
+    hpke_ctx_wipe(&st.hpke);
+    hpke_ctx_wipe(&saved.hpke);
     /* A malformed inner hello: its alert. */
     hello_spec bad = good;
     bad.pad_byte = 9;
     CHECK(make_client_hello(&c, &cfg, suites[0], &bad, false), "split: a hello with bad padding");
     n = records(c.outer, c.outer_len, NULL, 0, NULL, 0, in, sizeof in);
-    split_first_flight(&s.key, 1, in, n, &st, &h);
+    split_client_hello(&s.key, 1, in, n, true, &st, &h);
     CHECK(h.verdict == SPLIT_REFUSE && h.alert == ALERT_ILLEGAL_PARAMETER,
           "split: non-zero padding in the inner hello: illegal_parameter");
     bld_free(&c.want);

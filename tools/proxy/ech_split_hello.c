@@ -9,6 +9,7 @@
 
 #define REC_HANDSHAKE 22
 #define REC_ALERT 21
+#define REC_CCS 20
 #define REC_MAX_PLAINTEXT 16384
 
 static void refuse(split_hello *h, uint8_t alert, const char *why) {
@@ -41,12 +42,12 @@ static void inner_server_name(const uint8_t *body, size_t len, char *out, size_t
     }
 }
 
-void split_first_flight(const ech_key *keys, size_t n_keys, const uint8_t *in, size_t len,
-                        ech_open_state *st, split_hello *h) {
+void split_client_hello(const ech_key *keys, size_t n_keys, const uint8_t *in, size_t len,
+                        bool first, ech_open_state *st, split_hello *h) {
     memset(h, 0, sizeof *h);
     /* Gather the handshake message from as many records as it spans. */
     uint8_t *msg = malloc(SPLIT_HELLO_MAX);
-    size_t msg_len = 0, need = 0, off = 0;
+    size_t msg_len = 0, need = 0, off = 0, ccs_end = 0;
     uint16_t rec_version = 0x0301;
     builder inner;
     bld_init_alloc(&inner, 0);
@@ -61,12 +62,19 @@ void split_first_flight(const ech_key *keys, size_t n_keys, const uint8_t *in, s
         uint16_t version, rlen;
         cursor frag;
         if (!cur_u8(&c, &type) || !cur_u16(&c, &version) || !cur_u16(&c, &rlen)) goto out;
+        /* Before a second ClientHello, a compatibility-mode client may send
+         * its ChangeCipherSpec (RFC 8446 §D.4): passed on as it is. */
+        if (!first && type == REC_CCS && off == ccs_end && msg_len == 0 && rlen == 1) {
+            if (!cur_skip(&c, 1)) goto out; /* NEED_MORE */
+            off = ccs_end = len - cur_left(&c);
+            continue;
+        }
         if (type != REC_HANDSHAKE || (version >> 8) != 3 || rlen == 0 || rlen > REC_MAX_PLAINTEXT) {
             refuse(h, ALERT_UNEXPECTED_MESSAGE,
                    "the client's first record is not a TLS handshake record");
             goto out;
         }
-        if (off == 0) rec_version = version;
+        if (off == ccs_end) rec_version = version;
         if (!cur_sub(&c, rlen, &frag)) goto out; /* NEED_MORE */
         if (msg_len + frag.len > SPLIT_HELLO_MAX) {
             refuse(h, ALERT_DECODE_ERROR, "the client's ClientHello is too large");
@@ -96,9 +104,13 @@ void split_first_flight(const ech_key *keys, size_t n_keys, const uint8_t *in, s
     }
     h->consumed = off;
     const char *why = NULL;
-    int rc = ech_open_client_hello(keys, n_keys, msg + 4, need - 4, true, st, &inner, &why);
+    int rc = ech_open_client_hello(keys, n_keys, msg + 4, need - 4, first, st, &inner, &why);
     if (rc < 0) {
         refuse(h, (uint8_t)-rc, why);
+        goto out;
+    }
+    if (rc != ECH_OPEN_OK && !first) {
+        refuse(h, ALERT_ILLEGAL_PARAMETER, why);
         goto out;
     }
     if (rc != ECH_OPEN_OK) {
@@ -108,7 +120,8 @@ void split_first_flight(const ech_key *keys, size_t n_keys, const uint8_t *in, s
     }
     inner_server_name(inner.buf, inner.len, h->inner_name, sizeof h->inner_name);
     /* The inner hello as handshake records, in fragments of at most 16 KiB. */
-    bld_init_alloc(&h->out, inner.len + 64);
+    bld_init_alloc(&h->out, ccs_end + inner.len + 64);
+    bld_bytes(&h->out, in, ccs_end);
     uint8_t hs_header[4] = {1, (uint8_t)(inner.len >> 16), (uint8_t)(inner.len >> 8),
                             (uint8_t)inner.len};
     size_t total = 4 + inner.len, done = 0;

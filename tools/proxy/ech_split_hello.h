@@ -2,8 +2,9 @@
  * first flight (TLS records carrying a ClientHelloOuter) in, a verdict out —
  * forward the decrypted ClientHelloInner, re-framed as records, to the
  * backend its server_name names; pass the bytes unchanged to the public
- * name's backend; or refuse with an alert. Also the backend's first
- * message: a HelloRetryRequest is recognised (split mode refuses it). */
+ * name's backend; or refuse with an alert. After a backend's
+ * HelloRetryRequest (recognised here too), the client's second
+ * ClientHelloOuter the same way with the first one's HPKE context. */
 #ifndef CERTA_PROXY_ECH_SPLIT_HELLO_H
 #define CERTA_PROXY_ECH_SPLIT_HELLO_H
 
@@ -32,11 +33,14 @@ typedef struct split_hello {
     builder out;          /* SPLIT_INNER: handshake records with ClientHelloInner (heap) */
 } split_hello;
 
-/* Looks at the client's first len bytes. On SPLIT_INNER out holds the
- * records (the outer's record version, 16 KiB fragments); the caller
- * forwards in[consumed ..] after them unchanged, and bld_free()s out. */
-void split_first_flight(const ech_key *keys, size_t n_keys, const uint8_t *in, size_t len,
-                        ech_open_state *st, split_hello *h);
+/* Looks at the client's first len bytes (first: its first ClientHello;
+ * otherwise its second, after a HelloRetryRequest, opened with st's context
+ * and preceded perhaps by a ChangeCipherSpec record, which is kept; a second
+ * hello that does not open is refused). On SPLIT_INNER out holds the records
+ * (the outer's record version, 16 KiB fragments); the caller forwards
+ * in[consumed ..] after them unchanged, and bld_free()s out. */
+void split_client_hello(const ech_key *keys, size_t n_keys, const uint8_t *in, size_t len,
+                        bool first, ech_open_state *st, split_hello *h);
 /* The backend's first bytes: 1 if they begin a HelloRetryRequest, 0 if a
  * ServerHello or anything else, -1 if fewer than the 43 bytes needed. */
 int split_is_hello_retry(const uint8_t *in, size_t len);

@@ -7,9 +7,10 @@
  * ways untouched — TLS is never terminated here. A hello without ECH, or one
  * none of the keys opens, goes unchanged to --ech-public-backend (a server
  * for the public name that holds the same keys and so sends retry_configs),
- * or is refused with an alert when there is none. A HelloRetryRequest from
- * a backend is refused: the second ClientHelloOuter would need the first's
- * HPKE context here (not implemented); the log says so.
+ * or is refused with an alert when there is none. After a backend's
+ * HelloRetryRequest the client's second ClientHelloOuter is opened with the
+ * first one's HPKE context (RFC 9849 §7.1.1) and its inner hello forwarded
+ * the same way.
  *
  * One thread per connection (at most --max-conns), blocking only in poll. */
 #include <errno.h>
@@ -36,6 +37,7 @@
 #define SPLIT_MAX_KEYS 8
 #define SPLIT_MAX_BACKENDS 64
 #define SPLIT_BUF 16384
+#define SPLIT_ACC (4 * (SPLIT_HELLO_MAX + 5 * 8)) /* a hello in records, and a CCS */
 
 typedef struct split_backend {
     char name[256]; /* lower case */
@@ -83,8 +85,8 @@ void proxy_ech_split_usage(FILE *out) {
           "  --ech-public-backend HOST:PORT  where hellos without ECH, or that no key opens,\n"
           "                      go unchanged (a server for the public name with the same\n"
           "                      keys, to send retry_configs); without it they are refused\n"
-          "  a backend's HelloRetryRequest is refused (logged): configure backends with\n"
-          "  the groups clients send key shares for\n",
+          "  after a backend's HelloRetryRequest the client's second ClientHelloOuter is\n"
+          "  opened with the first one's HPKE context and forwarded the same way\n",
           out);
 }
 
@@ -243,63 +245,123 @@ static bool send_all(int fd, const uint8_t *data, size_t len, int timeout_ms) {
     return true;
 }
 
+/* A client's second ClientHelloOuter (after the backend's
+ * HelloRetryRequest), gathered until it opens with the first one's context;
+ * then its inner hello (and what followed it) goes to the backend. 1 = done,
+ * 0 = more needed, -1 = refused (reason set, the alert sent). */
+static int second_hello(int client, int backend, ech_open_state *st, uint8_t *acc, size_t *acc_len,
+                        const char **reason) {
+    split_hello h;
+    split_client_hello(S.keys, S.n_keys, acc, *acc_len, false, st, &h);
+    if (h.verdict == SPLIT_NEED_MORE) {
+        if (*acc_len < SPLIT_ACC) return 0;
+        h.verdict = SPLIT_REFUSE;
+        h.alert = ALERT_DECODE_ERROR;
+        h.why = "the client's second ClientHello records are too large";
+    }
+    if (h.verdict != SPLIT_INNER) {
+        uint8_t alert[7];
+        split_alert_record(h.alert, alert);
+        send_all(client, alert, sizeof alert, 1000);
+        *reason = h.why;
+        return -1;
+    }
+    bool ok = send_all(backend, h.out.buf, h.out.len, S.o.idle_timeout_ms) &&
+              send_all(backend, acc + h.consumed, *acc_len - h.consumed, S.o.idle_timeout_ms);
+    bld_free(&h.out);
+    crypto_zero(acc, *acc_len);
+    *acc_len = 0;
+    if (!ok) *reason = "backend write failed";
+    return ok ? 1 : -1;
+}
+
 /* Relays both ways until both directions have ended (or idle timeout):
- * EOF on one side half-closes the other. The backend's first bytes are
- * looked at for a HelloRetryRequest. Returns the reason for the log. */
-static const char *relay(int client, int backend, uint64_t *up, uint64_t *down) {
+ * EOF on one side half-closes the other. The backend's first 43 bytes are
+ * held until they say whether it sent a HelloRetryRequest; if it did and
+ * st holds the first hello's context, the client's next hello is opened
+ * with it (second_hello) instead of passing through. Returns the reason
+ * for the log. */
+static const char *relay(int client, int backend, ech_open_state *st, uint64_t *up,
+                         uint64_t *down) {
     uint8_t buf[2][SPLIT_BUF];
-    size_t len[2] = {0, 0}, off[2] = {0, 0};
-    bool eof[2] = {false, false}, first_seen = false;
+    size_t len[2] = {0, 0}, off[2] = {0, 0}, acc_len = 0;
+    bool eof[2] = {false, false}, first_seen = false, await_second = false;
+    uint8_t *acc = NULL;            /* the second ClientHello while it arrives */
     int fds[2] = {client, backend}; /* direction d reads fds[d], writes fds[1 - d] */
-    for (;;) {
-        if (eof[0] && eof[1] && len[0] == off[0] && len[1] == off[1]) return "clean";
+    const char *reason = NULL;
+    while (reason == NULL) {
+        if (eof[0] && eof[1] && len[0] == off[0] && len[1] == off[1]) {
+            reason = "clean";
+            break;
+        }
+        bool hold = !first_seen; /* the backend's first bytes, not sent yet */
         struct pollfd p[2] = {{client, 0, 0}, {backend, 0, 0}};
         for (int d = 0; d < 2; d++) {
-            if (off[d] < len[d])
-                p[1 - d].events |= POLLOUT;
-            else if (!eof[d])
-                p[d].events |= POLLIN;
+            bool room = d == 1 && hold ? len[1] < sizeof buf[1] : off[d] == len[d];
+            if (off[d] < len[d] && !(d == 1 && hold)) p[1 - d].events |= POLLOUT;
+            if (room && !eof[d]) p[d].events |= POLLIN;
         }
         int pr = poll(p, 2, S.o.idle_timeout_ms);
-        if (pr == 0) return "idle timeout";
-        if (pr < 0) {
-            if (errno == EINTR) continue;
-            return "poll failed";
+        if (pr == 0) {
+            reason = "idle timeout";
+            break;
         }
-        for (int d = 0; d < 2; d++) {
-            if (off[d] == len[d] && !eof[d] && (p[d].revents & (POLLIN | POLLHUP | POLLERR))) {
-                ssize_t n = recv(fds[d], buf[d], sizeof buf[d], 0);
+        if (pr < 0) {
+            if (errno != EINTR) reason = "poll failed";
+            continue;
+        }
+        for (int d = 0; d < 2 && reason == NULL; d++) {
+            if ((p[d].events & POLLIN) && (p[d].revents & (POLLIN | POLLHUP | POLLERR))) {
+                size_t at = d == 1 && hold ? len[1] : 0;
+                ssize_t n = recv(fds[d], buf[d] + at, sizeof buf[d] - at, 0);
                 if (n > 0) {
-                    off[d] = 0;
-                    len[d] = (size_t)n;
+                    if (at == 0) off[d] = 0;
+                    len[d] = at + (size_t)n;
                     *(d == 0 ? up : down) += (uint64_t)n;
                 } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
                     eof[d] = true;
                     shutdown(fds[1 - d], SHUT_WR);
                 }
             }
-            if (d == 1 && !first_seen && len[1] > 0) {
+            if (d == 1 && hold && (len[1] >= 43 || eof[1])) {
                 first_seen = true;
-                /* A HelloRetryRequest fits in the first segment in practice;
-                 * fewer than 43 bytes are not taken for one. */
-                if (split_is_hello_retry(buf[1], len[1]) == 1) {
-                    uint8_t alert[7];
-                    split_alert_record(ALERT_HANDSHAKE_FAILURE, alert);
-                    send_all(client, alert, sizeof alert, 1000);
-                    return "refused: the backend sent a HelloRetryRequest, which ECH split mode "
-                           "does not support (give the backend the groups clients send shares "
-                           "for)";
+                hold = false;
+                /* Without a context (the public backend's hello) it just passes. */
+                if (split_is_hello_retry(buf[1], len[1]) == 1 && st != NULL && st->have_context) {
+                    await_second = true;
+                    acc = malloc(SPLIT_ACC);
+                    if (acc == NULL) reason = "out of memory";
                 }
             }
-            if (off[d] < len[d] && (p[1 - d].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            if (d == 0 && await_second && off[0] < len[0]) {
+                /* The client's bytes after the HelloRetryRequest: its second hello. */
+                size_t n = len[0] - off[0];
+                if (n > SPLIT_ACC - acc_len) n = SPLIT_ACC - acc_len;
+                memcpy(acc + acc_len, buf[0] + off[0], n);
+                acc_len += n;
+                off[0] += n;
+                int r = second_hello(client, backend, st, acc, &acc_len, &reason);
+                if (r < 0 && reason != NULL) break;
+                if (r > 0) await_second = false;
+                continue;
+            }
+            if (off[d] < len[d] && !(d == 1 && hold) &&
+                (p[1 - d].revents & (POLLOUT | POLLERR | POLLHUP))) {
                 ssize_t n = send(fds[1 - d], buf[d] + off[d], len[d] - off[d], MSG_NOSIGNAL);
                 if (n > 0)
                     off[d] += (size_t)n;
                 else if (n < 0 && errno != EAGAIN && errno != EINTR)
-                    return d == 0 ? "backend write failed" : "client write failed";
+                    reason = d == 0 ? "backend write failed" : "client write failed";
             }
         }
+        if (reason == NULL && await_second && eof[0])
+            reason = "the client closed before its second ClientHello was complete";
     }
+    if (acc != NULL) {
+        crypto_zero(acc, SPLIT_ACC);
+        free(acc);
+    }
+    return reason;
 }
 
 /* After an alert: half-close and drop what the client still sends for a
@@ -327,13 +389,13 @@ static const split_backend *backend_for(const char *name) {
     return NULL;
 }
 
-/* Reads the client's first flight until split_first_flight decides. */
+/* Reads the client's first flight until split_client_hello decides. */
 static void read_first_flight(int fd, uint8_t *in, size_t cap, size_t *len, ech_open_state *st,
                               split_hello *h) {
     int64_t deadline = cli_now_ms() + S.o.handshake_timeout_ms;
     *len = 0;
     for (;;) {
-        split_first_flight(S.keys, S.n_keys, in, *len, st, h);
+        split_client_hello(S.keys, S.n_keys, in, *len, true, st, h);
         if (h->verdict != SPLIT_NEED_MORE) return;
         int64_t left = deadline - cli_now_ms();
         struct pollfd p = {fd, POLLIN, 0};
@@ -357,7 +419,7 @@ static void read_first_flight(int fd, uint8_t *in, size_t cap, size_t *len, ech_
 
 static void *conn_main(void *arg) {
     split_conn *c = arg;
-    size_t cap = 4 * (SPLIT_HELLO_MAX + 5 * 8), len = 0;
+    size_t cap = SPLIT_ACC, len = 0;
     uint8_t *in = malloc(cap);
     ech_open_state st;
     memset(&st, 0, sizeof st);
@@ -369,7 +431,6 @@ static void *conn_main(void *arg) {
     char why[512] = "", target[300] = "-";
     if (in == NULL) goto out;
     read_first_flight(c->fd, in, cap, &len, &st, &h);
-    hpke_ctx_wipe(&st.hpke); /* no HelloRetryRequest here: the context is not needed again */
     const split_backend *b = NULL;
     if (h.verdict == SPLIT_INNER) {
         ech = "accepted";
@@ -425,12 +486,13 @@ static void *conn_main(void *arg) {
         goto out;
     }
     up = len;
-    reason = relay(c->fd, backend, &up, &down);
+    reason = relay(c->fd, backend, h.verdict == SPLIT_INNER ? &st : NULL, &up, &down);
 out:
     if (!S.o.quiet || strncmp(reason, "clean", 5) != 0)
         split_log("split #%lu %s ech=%s backend=%s bytes_in=%llu bytes_out=%llu: %s", c->id,
                   c->peer, ech, target, (unsigned long long)up, (unsigned long long)down, reason);
     if (h.verdict == SPLIT_INNER || h.out.buf != NULL) bld_free(&h.out);
+    hpke_ctx_wipe(&st.hpke);
     if (in != NULL) {
         crypto_zero(in, len);
         free(in);
