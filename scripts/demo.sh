@@ -71,6 +71,18 @@ wait_listening() {
   exit 1
 }
 
+# Waits (bounded: 10 s) until FILE has a line matching PATTERN (grep -E).
+wait_for_line() {
+  for _ in $(seq 200); do
+    grep -Eq "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# The serial of the server certificate in a certa connect trace.
+served_serial() { sed -n 's/^\*   serial: *//p' "$1" | head -n 1; }
+
 CA=$WORK/ca
 step "1. A development CA and short-lived workload identities (certa ca)"
 run "$CERTA" ca init "$CA" --name "certa demo CA" --ttl 24h
@@ -182,25 +194,19 @@ mkfifo "$WORK/held.in"
 HELD=$!
 PIDS+=($HELD)
 exec 3>"$WORK/held.in"
-for _ in $(seq 200); do
-  grep -q "handshake complete" "$WORK/held.err" && break
-  sleep 0.05
-done
-old_serial=$(sed -n 's/^\*   serial: *//p' "$WORK/held.err" | head -n 1)
+wait_for_line "$WORK/held.err" "handshake complete" || true
+old_serial=$(served_serial "$WORK/held.err")
 echo "  open connection: the server presented serial $old_serial"
 run "$CERTA" ca issue "$CA" --out "$WORK/api" --spiffe spiffe://demo.example/api \
   --dns localhost --ip 127.0.0.1 --server --ttl 1h --force | tee "$WORK/api.renew" | head -n 2
 new_serial=$(awk '/serial:/ {print $2}' "$WORK/api.renew")
-for _ in $(seq 200); do
-  grep -q "reloaded the config.*serial $new_serial" "$WORK/terminate.log" && break
-  sleep 0.05
-done
+wait_for_line "$WORK/terminate.log" "reloaded the config.*serial $new_serial" || true
 echo "the terminating proxy saw the new files and swapped them in for new handshakes:"
 grep "reloaded the config.*serial $new_serial" "$WORK/terminate.log" | tail -n 1 | sed 's/^/  /'
 set +e
 echo | "$CERTA" connect "127.0.0.1:$TLS_PORT" --servername localhost --trust "$CA/ca.crt" \
   --cert "$WORK/web.crt" --key "$WORK/web.key" --timeout 5 >/dev/null 2>"$WORK/fresh.err"
-fresh_serial=$(sed -n 's/^\*   serial: *//p' "$WORK/fresh.err" | head -n 1)
+fresh_serial=$(served_serial "$WORK/fresh.err")
 echo "  a new connection: the server presented serial $fresh_serial"
 printf 'GET / HTTP/1.0\r\n\r\n' >&3
 exec 3>&-
@@ -214,10 +220,7 @@ web_serial=$(awk '/serial:/ {print $2}' "$WORK/web.issue")
 sleep 1 # the CRL must be newer than the sessions made above, which it then invalidates
 run "$CERTA" ca revoke "$CA" "$web_serial" --reason keyCompromise
 run "$CERTA" ca crl "$CA" --ttl 1h
-for _ in $(seq 100); do
-  grep -q "reloaded the config.*files=.*ca\.crl" "$WORK/terminate.log" && break
-  sleep 0.05
-done
+wait_for_line "$WORK/terminate.log" "reloaded the config.*files=.*ca\.crl" || true
 echo "the terminating proxy noticed the new CRL:"
 grep "reloaded the config.*files=.*ca\.crl" "$WORK/terminate.log" | tail -n 1 | sed 's/^/  /'
 set +e
