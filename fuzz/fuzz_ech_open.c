@@ -18,6 +18,8 @@
 #include "tls/ech_open.h"
 #include "tls/tls.h"
 
+#include "fuzz_ech_key.h"
+
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) abort();                                                                      \
@@ -27,16 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static ech_key key;
 static bool key_ready;
-static const ech_suite suite = {HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM};
 
 static void key_init(void) {
-    uint8_t ikm[32] = {1, 2, 3}, sk[32], pk[32], cfg[128];
-    builder b;
-    bld_init_fixed(&b, cfg, sizeof cfg);
-    CHECK(hpke_derive_keypair(HPKE_KEM_X25519_HKDF_SHA256, ikm, sizeof ikm, sk, pk) == 0);
-    CHECK(ech_config_build(&b, 7, HPKE_KEM_X25519_HKDF_SHA256, pk, 32, &suite, 1, 0,
-                           "public.example") == 0);
-    CHECK(ech_key_init(&key, sk, 32, cfg, b.len) == 0);
+    fuzz_ech_key_init(&key);
     key_ready = true;
 }
 
@@ -70,8 +65,8 @@ static size_t seal_outer(hpke_ctx *ctx, const uint8_t *enc, size_t enc_len, cons
     bld_u16(&b, ECH_VERSION);
     bld_open(&b, 2);
     bld_u8(&b, 0);
-    bld_u16(&b, suite.kdf);
-    bld_u16(&b, suite.aead);
+    bld_u16(&b, fuzz_ech_suite.kdf);
+    bld_u16(&b, fuzz_ech_suite.aead);
     bld_u8(&b, 7);
     bld_open(&b, 2);
     bld_bytes(&b, enc, enc_len);
@@ -111,8 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         memcpy(info, "tls ech", 8);
         memcpy(info + 8, key.config.raw, key.config.raw_len);
         hpke_ctx ctx;
-        CHECK(hpke_setup_base_sender_with_ikm(&ctx, HPKE_KEM_X25519_HKDF_SHA256, suite.kdf,
-                                              suite.aead, key.config.public_key, 32, info,
+        CHECK(hpke_setup_base_sender_with_ikm(&ctx, HPKE_KEM_X25519_HKDF_SHA256, fuzz_ech_suite.kdf,
+                                              fuzz_ech_suite.aead, key.config.public_key, 32, info,
                                               8 + key.config.raw_len, ikm, sizeof ikm, enc) == 0);
         size_t len = seal_outer(&ctx, enc, 32, exts, n, pt, pt_len, outer, sizeof outer);
         if (len > 0) {

@@ -14,11 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 need openssl
 need_certa
-BSSL=${CERTA_BSSL:-$REPO_DIR/../shared/peers/bssl}
-if [ ! -x "$BSSL" ]; then
-  not_ok "bssl not found at $BSSL (../shared/peers beside the repository, or set CERTA_BSSL)"
-  finish
-fi
+need_bssl
 K=$T_TMP/ech
 "$CERTA" ech keygen --public-name public.example --out "$K" >/dev/null 2>&1 ||
   not_ok "certa ech keygen"

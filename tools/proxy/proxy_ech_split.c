@@ -18,7 +18,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,16 +89,8 @@ void proxy_ech_split_usage(FILE *out) {
           out);
 }
 
-static void split_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void split_log(const char *fmt, ...) {
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "certa proxy: %s\n", line);
-    fflush(stderr);
-}
+/* "certa proxy: ech-split: ..." on stderr. */
+#define split_log(...) cli_log("proxy", "ech-split", __VA_ARGS__)
 
 /* ---- options ---- */
 
