@@ -123,7 +123,7 @@ stop "$SPLIT_PID"
 # Without a public backend, a hello without ECH is refused.
 split nopublic --ech-backend secret.example="127.0.0.1:$PORT_secret"
 client public ""
-if echo "$OUT" | grep -qi "HANDSHAKE_FAILURE" && grep -q "ech=none .*refused: .*no --ech-public-backend" "$SPLIT_LOG"; then
+if echo "$OUT" | grep -qi "HANDSHAKE_FAILURE" && grep -q "ech=none .*refused: the hello has no ECH, and there is no --ech-public-backend" "$SPLIT_LOG"; then
   ok "no --ech-public-backend: a hello without ECH is refused with handshake_failure"
 else
   not_ok "no public backend: refusal"

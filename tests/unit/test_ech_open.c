@@ -669,7 +669,8 @@ static void split_tests(void) {
     }
     CHECK(all_more, "split: every shorter prefix of the records asks for more");
     split_client_hello(&s2.key, 1, in, n, true, &st, &h);
-    CHECK(h.verdict == SPLIT_PUBLIC && h.why != NULL && strstr(h.why, "no ECH key") != NULL,
+    CHECK(h.verdict == SPLIT_PUBLIC && h.ech_offered && h.why != NULL &&
+              strstr(h.why, "no ECH key") != NULL,
           "split: another server's key: to the public backend (%s)", h.why ? h.why : "");
     in[0] = 23;
     split_client_hello(&s.key, 1, in, n, true, &st, &h);
