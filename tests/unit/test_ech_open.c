@@ -630,7 +630,7 @@ static size_t records(const uint8_t *body, size_t body_len, const size_t *cuts, 
         at = end;
     }
     if (o + extra_len > cap) return 0;
-    memcpy(out + o, extra, extra_len);
+    if (extra_len > 0) memcpy(out + o, extra, extra_len);
     return o + extra_len;
 }
 
