@@ -8,7 +8,7 @@
 static const ech_suite fuzz_ech_suite = {HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM};
 
 /* config_id 7, X25519, the one suite above, public name public.example. */
-static void fuzz_ech_key_init(ech_key *key) {
+static void fuzz_ech_key_make(ech_key *key) {
     uint8_t ikm[32] = {1, 2, 3}, sk[32], pk[32], cfg[128];
     builder b;
     bld_init_fixed(&b, cfg, sizeof cfg);
@@ -17,6 +17,15 @@ static void fuzz_ech_key_init(ech_key *key) {
                          "public.example") != 0 ||
         ech_key_init(key, sk, 32, cfg, b.len) != 0)
         abort();
+}
+
+/* The key, made on first use. */
+static const ech_key *fuzz_ech_key(void) {
+    static ech_key key;
+    static bool ready;
+    if (!ready) fuzz_ech_key_make(&key);
+    ready = true;
+    return &key;
 }
 
 #endif

@@ -19,16 +19,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static ech_key key;
-static bool key_ready;
-
-static void key_init(void) {
-    fuzz_ech_key_init(&key);
-    key_ready = true;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!key_ready) key_init();
+    const ech_key *key = fuzz_ech_key();
     if (size < 1) return 0;
     bool first = (data[0] & 1) == 0;
     uint8_t *in = malloc(size - 1 ? size - 1 : 1); /* exactly the input: ASan sees overreads */
@@ -41,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     st.suite.aead = HPKE_AEAD_AES_128_GCM;
     st.config_id = 7;
     split_hello h;
-    split_client_hello(&key, 1, in, size - 1, first, &st, &h);
+    split_client_hello(key, 1, in, size - 1, first, &st, &h);
     CHECK(h.verdict == SPLIT_NEED_MORE || h.why != NULL);
     CHECK(h.consumed <= size - 1);
     if (h.verdict == SPLIT_INNER) {
