@@ -91,8 +91,9 @@ typedef struct proxy_opts {
     cli_keylog *keylog;      /* the open key log, set on every config built */
     /* terminate: clients judged by the JA4 of each ClientHello */
     proxy_ja4_list ja4_deny, ja4_allow;
-    bool ja4_log_only; /* --ja4-log-only: log "would refuse", admit */
-    bool log_ja3;      /* --log-ja3: ja3= next to ja4= in the close line */
+    bool ja4_log_only;            /* --ja4-log-only: log "would refuse", admit */
+    bool log_ja3;                 /* --log-ja3: ja3= next to ja4= in the close line */
+    struct proxy_acme_opts *acme; /* --acme (proxy_acme.h), or NULL */
 } proxy_opts;
 
 /* State shared by all workers. */
@@ -149,6 +150,7 @@ typedef struct proxy_shared {
     atomic_int stopping; /* 1 once SIGTERM/SIGINT arrived */
     proxy_metrics metrics;
     _Atomic int64_t drain_until; /* monotonic ms deadline once stopping */
+    struct proxy_acme *acme;     /* --acme: the certificate's own ACME client, or NULL */
 } proxy_shared;
 
 /* ---- proxy_metrics.c ---- */
