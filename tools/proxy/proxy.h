@@ -104,7 +104,7 @@ typedef struct proxy_opts {
 #define PROXY_ERROR_SLOTS 128
 /* The close line's reasons ("clean", "backend reset", ...), counted by
  * proxy_metrics_closed; anything else is the last slot, "other". */
-#define PROXY_CLOSE_REASONS 16
+#define PROXY_CLOSE_REASONS 18
 /* --accept-proxy-protocol outcomes: a header taken (v1, v2, v2 LOCAL), or
  * the connection refused (invalid header, none in time, untrusted source) */
 typedef enum proxy_pp_result {
