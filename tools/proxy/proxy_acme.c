@@ -38,9 +38,10 @@ static proxy_acme_opts g_opts;
 
 void proxy_acme_usage(FILE *out) {
     fputs("ACME (terminate mode; instead of --cert/--key):\n"
-          "  --acme DIRECTORY_URL     obtain and renew the proxy's certificate from this ACME\n"
-          "                           CA; tls-alpn-01 is answered on --listen itself (the CA\n"
-          "                           must reach it on port 443, or its validation port)\n"
+          "  --acme DIRECTORY_URL     obtain and renew the proxy's certificate from this\n"
+          "                           ACME CA; tls-alpn-01 is answered on --listen itself\n"
+          "                           (the CA must reach it on port 443, or its\n"
+          "                           validation port)\n"
           "  --acme-domain NAME       a DNS name or IP address to certify (repeatable)\n"
           "  --agree-tos              agree to the CA's terms of service\n"
           "  --acme-email ADDR        contact address for the account\n"
@@ -53,11 +54,12 @@ void proxy_acme_usage(FILE *out) {
           "                           without ordering (default: $STATE_DIRECTORY, else\n"
           "                           /var/lib/certa as root, else ~/.local/state/certa;\n"
           "                           then proxy-acme/NAME under it)\n"
-          "                           Renewal: inside the CA's ARI window when offered, else\n"
-          "                           when a third of the lifetime is left (half under 10\n"
-          "                           days), with jitter. Until the first certificate,\n"
-          "                           handshakes are refused (logged); a failed order or\n"
-          "                           renewal is retried after 2 s, doubling to 10 min\n",
+          "                           Renewal: inside the CA's ARI window when offered,\n"
+          "                           else when a third of the lifetime is left (half\n"
+          "                           under 10 days), with jitter. Until the first\n"
+          "                           certificate, handshakes are refused (logged); a\n"
+          "                           failed order or renewal is retried after 2 s,\n"
+          "                           doubling to 10 min\n",
           out);
 }
 
