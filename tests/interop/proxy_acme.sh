@@ -170,12 +170,5 @@ fi
 stop "$PID2"
 [ "$STOP_RC" -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error:' "$P1" "$P2" &&
   ok "both proxies stopped cleanly (exit 0, no sanitizer report)" || not_ok "exit $STOP_RC or sanitizer report"
-for f in "$P1" "$P2"; do
-  if python3 "$REPO_DIR/tests/behaviour/log_schema.py" "$REPO_DIR/docs/log-schema.md" "$f" >"$T_TMP/schema.out" 2>&1; then
-    ok "$(basename "$f"): every JSON line matches docs/log-schema.md ($(tail -n1 "$T_TMP/schema.out"))"
-  else
-    not_ok "$(basename "$f"): lines outside docs/log-schema.md"
-    show "$T_TMP/schema.out"
-  fi
-done
+check_log_schema "$P1" "$P2"
 finish

@@ -88,12 +88,5 @@ if grep -q '"event":"acme-failed"' "$LOG"; then
 fi
 stop "$PROXY_PID"
 if [ "$STOP_RC" -eq 0 ]; then ok "the proxy stopped cleanly"; else not_ok "proxy exit $STOP_RC"; fi
-for f in "$LOG"; do
-  if python3 "$REPO_DIR/tests/behaviour/log_schema.py" "$REPO_DIR/docs/log-schema.md" "$f" >"$T_TMP/schema.out" 2>&1; then
-    ok "$(basename "$f"): every JSON line matches docs/log-schema.md ($(tail -n1 "$T_TMP/schema.out"))"
-  else
-    not_ok "$(basename "$f"): lines outside docs/log-schema.md"
-    show "$T_TMP/schema.out"
-  fi
-done
+check_log_schema "$LOG"
 finish

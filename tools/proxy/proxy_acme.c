@@ -307,18 +307,6 @@ void proxy_acme_drain(proxy_acme *a) {
 
 /* ---- the ordering and renewal thread ---- */
 
-static void span(int64_t s, char *out, size_t cap) {
-    if (s < 0) s = -s;
-    if (s >= 86400)
-        snprintf(out, cap, "%lld d %lld h", (long long)(s / 86400), (long long)(s % 86400 / 3600));
-    else if (s >= 3600)
-        snprintf(out, cap, "%lld h %lld min", (long long)(s / 3600), (long long)(s % 3600 / 60));
-    else if (s >= 60)
-        snprintf(out, cap, "%lld min %lld s", (long long)(s / 60), (long long)(s % 60));
-    else
-        snprintf(out, cap, "%lld s", (long long)s);
-}
-
 /* Sleeps ms, or less when stopping. */
 static void nap_ms(proxy_acme *a, int64_t ms) {
     struct timespec ts;
@@ -408,7 +396,7 @@ static void *acme_main(void *arg) {
                 char at[40], na[40], in[64], msg[1000];
                 renew_rfc3339(plan.renew_at, at, sizeof at);
                 renew_rfc3339(plan.not_after, na, sizeof na);
-                span(plan.renew_at - now, in, sizeof in);
+                renew_span(plan.renew_at - now, in, sizeof in);
                 snprintf(msg, sizeof msg,
                          "certificate serial %s (not after %s) renews at %s (in %s; %s)%s%s",
                          serial, na, at, in,
@@ -441,13 +429,13 @@ static void *acme_main(void *arg) {
         acme_issued_free(&got);
         now = (int64_t)time(NULL);
         char in[64], left[120], msg[2800], rem[24] = "", retry[24];
-        span(backoff / 1000 ? backoff / 1000 : 1, in, sizeof in);
+        renew_span(backoff / 1000 ? backoff / 1000 : 1, in, sizeof in);
         snprintf(retry, sizeof retry, "%lld", (long long)(backoff / 1000));
         if (!planned)
             snprintf(left, sizeof left, "there is no certificate yet: handshakes are refused");
         else if (plan.not_after > now) {
             char sp[40];
-            span(plan.not_after - now, sp, sizeof sp);
+            renew_span(plan.not_after - now, sp, sizeof sp);
             snprintf(left, sizeof left, "the current certificate is still valid for %s", sp);
             snprintf(rem, sizeof rem, "%lld", (long long)(plan.not_after - now));
         } else

@@ -619,30 +619,44 @@ static void finish_proxy_header(pconn *c, proxy_pp_result result, const char *re
     finish(c, reason, 0, detail);
 }
 
-/* The PROXY header from the load balancer: gathered in tls_left, parsed,
- * then what follows it is the TLS. True if anything moved. */
-static bool proxy_header_input(pconn *c) {
-    if (!c->tls.readable) return false;
+/* For a stage that reads the first bytes before the engine does (a PROXY
+ * header, --acme's ClientHello): what the TLS socket has, appended to
+ * tls_left. The byte count, 0 at EOF, READ_AHEAD_NONE when nothing is
+ * there yet, READ_AHEAD_ENDED when the connection was finished. */
+#define READ_AHEAD_NONE (-1)
+#define READ_AHEAD_ENDED (-2)
+static ssize_t read_ahead(pconn *c) {
+    if (!c->tls.readable) return READ_AHEAD_NONE;
     ssize_t n;
     do
         n = recv(c->tls.fd, c->w->scratch, sizeof c->w->scratch, 0);
     while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         c->tls.readable = false;
-        return false;
+        return READ_AHEAD_NONE;
     }
     if (n < 0) {
         finish_io(c, true, errno);
-        return true;
+        return READ_AHEAD_ENDED;
     }
-    if (n == 0) {
-        finish_proxy_header(c, PROXY_PP_INVALID, "proxy protocol",
-                            "the connection closed before its PROXY header");
-        return true;
-    }
+    if (n == 0) return 0;
     touch(c);
     if (!pbuf_append(&c->tls_left, c->w->scratch, (size_t)n)) {
         finish(c, "out of memory", CERTA_E_NOMEM, NULL);
+        return READ_AHEAD_ENDED;
+    }
+    return n;
+}
+
+/* The PROXY header from the load balancer: gathered in tls_left, parsed,
+ * then what follows it is the TLS. True if anything moved. */
+static bool proxy_header_input(pconn *c) {
+    ssize_t n = read_ahead(c);
+    if (n == READ_AHEAD_NONE) return false;
+    if (n == READ_AHEAD_ENDED) return true;
+    if (n == 0) {
+        finish_proxy_header(c, PROXY_PP_INVALID, "proxy protocol",
+                            "the connection closed before its PROXY header");
         return true;
     }
     pp_in_header h;
@@ -685,25 +699,10 @@ static void refuse_waiting(pconn *c) {
  * connection; anyone else the proxy's certificate, or, while there is
  * none, a refusal. True if anything moved. */
 static bool acme_hello_input(pconn *c) {
-    if (!c->tls.readable) return false;
-    ssize_t n;
-    do
-        n = recv(c->tls.fd, c->w->scratch, sizeof c->w->scratch, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        c->tls.readable = false;
-        return false;
-    }
-    if (n < 0) {
-        finish_io(c, true, errno);
-        return true;
-    }
+    ssize_t n = read_ahead(c);
+    if (n == READ_AHEAD_NONE) return false;
+    if (n == READ_AHEAD_ENDED) return true;
     if (n == 0) c->tls_eof = true;
-    if (n > 0) touch(c);
-    if (n > 0 && !pbuf_append(&c->tls_left, c->w->scratch, (size_t)n)) {
-        finish(c, "out of memory", CERTA_E_NOMEM, NULL);
-        return true;
-    }
     cursor msg;
     int fr = n == 0 ? -1
                     : challenge_first_client_hello(c->tls_left.p + c->tls_left.off, c->tls_left.len,

@@ -262,19 +262,6 @@ static int load_target(renew_target *t, const char *path, const renew_opts *o) {
     return 0;
 }
 
-/* "3 d 4 h", "2 h 5 min", "40 s". */
-static void span(int64_t s, char *out, size_t cap) {
-    if (s < 0) s = -s;
-    if (s >= 86400)
-        snprintf(out, cap, "%lld d %lld h", (long long)(s / 86400), (long long)(s % 86400 / 3600));
-    else if (s >= 3600)
-        snprintf(out, cap, "%lld h %lld min", (long long)(s / 3600), (long long)(s % 3600 / 60));
-    else if (s >= 60)
-        snprintf(out, cap, "%lld min %lld s", (long long)(s / 60), (long long)(s % 60));
-    else
-        snprintf(out, cap, "%lld s", (long long)s);
-}
-
 /* What a pass found out about one certificate, for the status line. */
 typedef struct pass {
     const char *result; /* "renewed", "not_due", "failed" */
@@ -488,7 +475,7 @@ static void validity_sentence(const pass *p, int64_t now, char *out, size_t cap)
         snprintf(out, cap, "there is no current certificate");
         return;
     }
-    span(p->not_after - now, sp, sizeof sp);
+    renew_span(p->not_after - now, sp, sizeof sp);
     cli_format_time(p->not_after, when, sizeof when);
     if (p->not_after > now)
         snprintf(out, cap, "the current certificate is still valid for %s (until %s)", sp, when);
@@ -511,7 +498,7 @@ static int renew_pass(renew_target *t, const renew_opts *o) {
     if (have > 0 && !o->force && now < p.renew_at) {
         char at[64], sp[64];
         cli_format_time(p.renew_at, at, sizeof at);
-        span(p.renew_at - now, sp, sizeof sp);
+        renew_span(p.renew_at - now, sp, sizeof sp);
         fprintf(stderr, "certa renew: %s: not due, renews at %s (in %s; %s)\n", name, at, sp,
                 p.basis == RENEW_BASIS_ARI    ? "inside the CA's suggested window"
                 : p.basis == RENEW_BASIS_HALF ? "half of the lifetime left"
@@ -534,7 +521,7 @@ static int renew_pass(renew_target *t, const renew_opts *o) {
         validity_sentence(&was, now, v, sizeof v);
         if (k < tries) {
             char b[64];
-            span(backoff / 1000 > 0 ? backoff / 1000 : 1, b, sizeof b);
+            renew_span(backoff / 1000 > 0 ? backoff / 1000 : 1, b, sizeof b);
             fprintf(stderr, "certa renew: %s: attempt %d of %d failed: %s; retrying in %s%s; %s\n",
                     name, k, tries, why, backoff < 1000 ? "" : b,
                     backoff < 1000 ? "under a second" : "", v);
@@ -551,7 +538,7 @@ static int renew_pass(renew_target *t, const renew_opts *o) {
         int64_t wait = (int64_t)o->backoff_ms << (t->failures > 10 ? 10 : t->failures - 1);
         if (wait > MAX_BACKOFF_MS) wait = MAX_BACKOFF_MS;
         char b[64];
-        span(wait / 1000 > 0 ? wait / 1000 : 1, b, sizeof b);
+        renew_span(wait / 1000 > 0 ? wait / 1000 : 1, b, sizeof b);
         fprintf(stderr, "certa renew: %s: renewal failed (%d attempt%s): %s; %s%s%s\n", name,
                 p.attempts, p.attempts == 1 ? "" : "s", why, v, o->once ? "" : "; next try in ",
                 o->once ? "" : b);

@@ -7,6 +7,18 @@
 
 #include "certa.h"
 
+void renew_span(int64_t s, char *out, size_t cap) {
+    if (s < 0) s = -s;
+    if (s >= 86400)
+        snprintf(out, cap, "%lld d %lld h", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+    else if (s >= 3600)
+        snprintf(out, cap, "%lld h %lld min", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else if (s >= 60)
+        snprintf(out, cap, "%lld min %lld s", (long long)(s / 60), (long long)(s % 60));
+    else
+        snprintf(out, cap, "%lld s", (long long)s);
+}
+
 void renew_rfc3339(int64_t t, char *out, size_t cap) {
     time_t tt = (time_t)t;
     struct tm tm;

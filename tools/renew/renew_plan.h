@@ -26,6 +26,9 @@ typedef struct renew_plan {
     char note[600];                /* why ARI was not used when it could have been, "" */
 } renew_plan;
 
+/* A duration for sentences: "3 d 4 h", "2 h 5 min", "40 s". */
+void renew_span(int64_t seconds, char *out, size_t cap);
+
 /* "2026-12-04T18:00:00Z" */
 void renew_rfc3339(int64_t t, char *out, size_t cap);
 
