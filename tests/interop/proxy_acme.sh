@@ -56,6 +56,7 @@ usage with-cert --backend 127.0.0.1:1 --acme https://127.0.0.1:1/dir --acme-doma
 usage no-domain --backend 127.0.0.1:1 --acme https://127.0.0.1:1/dir
 usage bridge --upstream 127.0.0.1:1 --acme https://127.0.0.1:1/dir --acme-domain "$NAME"
 usage no-directory --backend 127.0.0.1:1 --acme-domain "$NAME"
+usage with-ocsp --backend 127.0.0.1:1 --acme https://127.0.0.1:1/dir --acme-domain "$NAME" --ocsp-fetch
 
 # ---- the directory unreachable at start -------------------------------------
 DEAD=$(free_port)

@@ -135,6 +135,11 @@ int proxy_acme_finish(proxy_opts *po) {
                 "not both");
         return CLI_EXIT_USAGE;
     }
+    if (po->ocsp.files || po->ocsp.fetch) {
+        cli_err("proxy: --ocsp and --ocsp-fetch staple responses for certificate files given at "
+                "start; with --acme the certificate changes under them: not combined yet");
+        return CLI_EXIT_USAGE;
+    }
     if (!o->issue.n_domains) {
         cli_err("proxy: --acme needs at least one --acme-domain NAME to certify");
         return CLI_EXIT_USAGE;
@@ -409,8 +414,8 @@ static void *acme_main(void *arg) {
                 announced = plan.renew_at;
             }
             int64_t next = renew_plan_next_look(&plan, now);
-            nap_ms(a, (next - now) * 1000 > PROXY_ACME_RETRY_MAX_MS ? PROXY_ACME_RETRY_MAX_MS
-                                                                    : (next - now) * 1000);
+            nap_ms(a, (next - now) * 1000 > PROXY_ACME_LOOK_MAX_MS ? PROXY_ACME_LOOK_MAX_MS
+                                                                   : (next - now) * 1000);
             continue;
         }
         acme_issued got;

@@ -23,6 +23,8 @@
 
 #define PROXY_ACME_RETRY_FIRST_MS 2000       /* a failed order is tried again after this, */
 #define PROXY_ACME_RETRY_MAX_MS (600 * 1000) /* doubling up to this */
+/* A certificate not due is looked at again (the CA asked) within this. */
+#define PROXY_ACME_LOOK_MAX_MS (3600 * 1000)
 
 typedef struct proxy_acme_opts {
     acme_issue_opts issue; /* directory, names, CA bundle, account; tls-alpn-01 */
