@@ -87,6 +87,11 @@ if grep -q '"event":"acme-failed"' "$LOG"; then
   echo "# a renewal attempt failed and was retried: $(grep '"event":"acme-failed"' "$LOG" | head -n1)"
 fi
 stop "$PROXY_PID"
-if [ "$STOP_RC" -eq 0 ]; then ok "the proxy stopped cleanly"; else not_ok "proxy exit $STOP_RC"; fi
+if [ "$STOP_RC" -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error:' "$LOG"; then
+  ok "the proxy stopped cleanly (exit 0, no sanitizer report)"
+else
+  not_ok "proxy exit $STOP_RC or a sanitizer report"
+  show "$LOG"
+fi
 check_log_schema "$LOG"
 finish
