@@ -10,9 +10,10 @@
 # verifies against Pebble's root, and its serial is the one logged; the
 # state directory holds the account key and pair 0600 behind current ->
 # releases/1; a restart serves the stored certificate without a new order
-# (Pebble sees no newOrder); and a renewal that cannot reach the CA is
-# retried with backoff, each line saying how long the current certificate
-# still has.
+# (Pebble sees no newOrder), but one started with another --acme-domain
+# orders a certificate for the new names at once; and a renewal that cannot
+# reach the CA is retried with backoff, each line saying how long the
+# current certificate still has.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/acme_lib.bash"
 need_certa
@@ -153,6 +154,28 @@ else
   show "$P2"
 fi
 
+# ---- a restart with another name: the stored certificate serves, a new one is ordered
+stop "$PID2"
+P3=$T_TMP/names.log
+bg "$P3" "$CERTA" proxy --listen "127.0.0.1:$PEBBLE_TLS_PORT" "${ACME[@]}" --acme-domain "www.$NAME"
+PID3=$BG_PID
+if wait_for "$P3" '"event":"acme-renewed"' 20 && wait_for "$P3" '"files":"\(acme\)"' 5; then
+  SANS=$(openssl s_client -connect "127.0.0.1:$PEBBLE_TLS_PORT" -servername "$NAME" -CAfile "$PEBBLE_ROOTS" \
+    -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout -ext subjectAltName 2>/dev/null | tail -n1)
+  if grep -q '"event":"acme-reused"' "$P3" && grep -q '"basis":"names"' "$P3" &&
+    [[ "$SANS" == *"DNS:$NAME"* && "$SANS" == *"DNS:www.$NAME"* ]] && [ "$(readlink "$S/current")" = releases/2 ]; then
+    ok "a new --acme-domain: the stored certificate serves at start, one for both names is ordered at once (basis names) and swapped in: $SANS"
+  else
+    not_ok "new name: SANs '$SANS'"
+    show "$P3"
+  fi
+else
+  not_ok "new name: no new certificate"
+  show "$P3"
+fi
+PID2=$PID3 P2=$P3
+SERIAL=$(jget "$P3" acme-renewed serial)
+
 # ---- a renewal that cannot reach the CA ---------------------------------------
 stop "$PEBBLE_PID"
 if wait_for "$P2" '"event":"acme-failed"' 30 && wait_for "$P2" 'renewal failed: .*retrying in 4 s; the current certificate is still valid for' 10; then
@@ -169,7 +192,7 @@ else
   show "$P2"
 fi
 stop "$PID2"
-[ "$STOP_RC" -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error:' "$P1" "$P2" &&
-  ok "both proxies stopped cleanly (exit 0, no sanitizer report)" || not_ok "exit $STOP_RC or sanitizer report"
-check_log_schema "$P1" "$P2"
+[ "$STOP_RC" -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error:' "$P1" "$T_TMP/restart.log" "$P3" &&
+  ok "the proxies stopped cleanly (exit 0, no sanitizer report)" || not_ok "exit $STOP_RC or sanitizer report"
+check_log_schema "$P1" "$T_TMP/restart.log" "$P3"
 finish

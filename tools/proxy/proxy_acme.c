@@ -4,6 +4,7 @@
 #include "acme/tls_alpn_validation.h"
 #include "common/rotation.h"
 #include "renew/renew_plan.h"
+#include "x509/issue.h"
 #include "x509/pem.h"
 
 #include <errno.h>
@@ -335,6 +336,42 @@ static bool stopping(proxy_acme *a) {
     return s;
 }
 
+/* Is name in a ", "-separated SAN list (DNS names case-insensitively, IP
+ * addresses by value)? */
+static bool in_list(const char *list, const char *name) {
+    x509_ip want, got;
+    bool ip = x509_parse_ip(name, &want);
+    char item[256];
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        snprintf(item, sizeof item, "%.*s", (int)(n < sizeof item ? n : sizeof item - 1), p);
+        if (ip ? x509_parse_ip(item, &got) && got.len == want.len &&
+                     !memcmp(got.addr, want.addr, want.len)
+               : !strcasecmp(item, name))
+            return true;
+        p += n;
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+    return false;
+}
+
+/* Does the stored certificate name every --acme-domain? (They may have
+ * changed since it was ordered.) */
+static bool covers_names(const uint8_t *der, size_t len, const acme_issue_opts *io,
+                         const char **missing) {
+    certa_cert_details d;
+    if (certa_cert_inspect(der, len, &d) != CERTA_OK) return false;
+    for (size_t i = 0; i < io->n_domains; i++) {
+        if (!in_list(x509_parse_ip(io->domains[i], &(x509_ip){0}) ? d.ip_addresses : d.dns_names,
+                     io->domains[i])) {
+            *missing = io->domains[i];
+            return false;
+        }
+    }
+    return true;
+}
+
 /* One order, installed as a new release. 0 or -1 with why. */
 static int obtain(proxy_acme *a, const renew_plan *plan, acme_issued *got, long *release,
                   bool *replaced, char *why, size_t cap) {
@@ -386,6 +423,7 @@ static void *acme_main(void *arg) {
     proxy_acme *a = arg;
     const acme_issue_opts *io = &a->o->issue;
     int64_t backoff = PROXY_ACME_RETRY_FIRST_MS, announced = 0;
+    bool first = true;
     while (!stopping(a)) {
         uint8_t *der = NULL;
         size_t len = 0;
@@ -394,8 +432,24 @@ static void *acme_main(void *arg) {
         char serial[48] = "?";
         if (planned && certa_cert_serial(der, len, serial, sizeof serial) != CERTA_OK)
             snprintf(serial, sizeof serial, "?");
-        free(der);
         int64_t now = (int64_t)time(NULL);
+        const char *missing = NULL;
+        /* Only the stored certificate is judged so: a new one has had every
+         * name verified (acme_chain_check), and judging it again could only
+         * order in a loop. */
+        if (first && planned && !covers_names(der, len, io, &missing)) {
+            char at[40], msg[800];
+            plan.renew_at = now;
+            renew_rfc3339(now, at, sizeof at);
+            snprintf(msg, sizeof msg,
+                     "the stored certificate serial %s does not name %.300s: ordering one for the "
+                     "--acme-domain names now (it serves meanwhile)",
+                     serial, missing ? missing : "every --acme-domain");
+            proxy_log_event("acme-scheduled", msg, "serial", serial, "renew_at", at, "basis",
+                            "names", (const char *)NULL);
+        }
+        first = false;
+        free(der);
         if (planned && now < plan.renew_at) {
             if (plan.renew_at != announced) {
                 char at[40], na[40], in[64], msg[1000];
@@ -423,7 +477,9 @@ static void *acme_main(void *arg) {
         long release = 0;
         bool replaced = false;
         char why[2048];
-        if (obtain(a, planned ? &plan : NULL, &got, &release, &replaced, why, sizeof why) == 0) {
+        /* A certificate for other names is not replaced (RFC 9773 §5): a new one is ordered. */
+        if (obtain(a, planned && !missing ? &plan : NULL, &got, &release, &replaced, why,
+                   sizeof why) == 0) {
             log_installed(a, &got, release, planned, replaced);
             acme_issued_free(&got);
             backoff = PROXY_ACME_RETRY_FIRST_MS;
