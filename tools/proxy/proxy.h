@@ -91,9 +91,10 @@ typedef struct proxy_opts {
     cli_keylog *keylog;      /* the open key log, set on every config built */
     /* terminate: clients judged by the JA4 of each ClientHello */
     proxy_ja4_list ja4_deny, ja4_allow;
-    bool ja4_log_only;            /* --ja4-log-only: log "would refuse", admit */
-    bool log_ja3;                 /* --log-ja3: ja3= next to ja4= in the close line */
-    struct proxy_acme_opts *acme; /* --acme (proxy_acme.h), or NULL */
+    bool ja4_log_only; /* --ja4-log-only: log "would refuse", admit */
+    bool log_ja3;      /* --log-ja3: ja3= next to ja4= in the close line */
+    /* --acme (proxy_acme.h): the proxy obtains its own certificate; or NULL */
+    struct proxy_acme_opts *acme;
 } proxy_opts;
 
 /* State shared by all workers. */

@@ -8,6 +8,8 @@
  * fails to build — a key that does not match its certificate yet, a file
  * half-written — is refused with one log line per reason, the old one kept,
  * and tried again every second until it loads (common/rotation.h).
+ * With --acme (proxy_acme.h) a thread of its own obtains and renews the
+ * certificate; the main thread reloads when it says a new one is in place.
  * SIGTERM/SIGINT: stop accepting, drain up to --drain-timeout, exit 0. */
 #include "proxy/proxy.h"
 #include "proxy/proxy_acme.h"
