@@ -11,8 +11,8 @@
 # every issuance and renewal followed by a reload for new connections
 # (every rotation in the log); the clients saw at least as many distinct
 # serials as there were renewals, and only serials the proxy logged.
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/acme_lib.bash"
+. "$(dirname "$0")/../interop/lib.sh"
+. "$(dirname "$0")/../interop/acme_lib.bash"
 need_certa
 need pebble pebble-challtestsrv curl openssl python3
 
