@@ -10,7 +10,8 @@
 # stale config reaches the public backend, which answers with retry_configs,
 # ECH is accepted across a backend's HelloRetryRequest (the second
 # ClientHelloOuter opened with the first's HPKE context; test_ech_open has
-# the tampered second hello), and bytes that are not TLS are refused.
+# the tampered second hello), bytes that are not TLS are refused, and SIGHUP
+# reads a rotated key (a broken one is refused, the old kept).
 . "$(dirname "$0")/lib.sh"
 need openssl
 need_certa
@@ -145,6 +146,41 @@ if echo "$OUT" | grep -q "Encrypted ClientHello: yes" && echo "$OUT" | grep -q "
 else
   not_ok "ECH across a HelloRetryRequest in split mode"
   echo "$OUT" | grep -E "Encrypted|ECDHE|rror" | sed 's/^/# /'
+  show "$SPLIT_LOG"
+fi
+stop "$SPLIT_PID"
+
+# SIGHUP: a rotated key is read again; a broken key file keeps the keys in use.
+R=$T_TMP/rot
+"$CERTA" ech keygen --public-name public.example --out "$R" >/dev/null 2>&1
+cp "$R/ech.configs" "$T_TMP/rot-old.configs"
+SPLIT_PORT=$(free_port)
+SPLIT_LOG=$T_TMP/rot.split.log
+bg "$SPLIT_LOG" "$CERTA" proxy --listen "127.0.0.1:$SPLIT_PORT" --ech-key "$R/ech.key" \
+  --ech-config "$R/ech.configs" --ech-backend secret.example="127.0.0.1:$PORT_secret"
+SPLIT_PID=$BG_PID
+wait_for "$SPLIT_LOG" "listening on" 10
+"$CERTA" ech keygen --public-name public.example --out "$R" --force >/dev/null 2>&1
+hup "$SPLIT_PID"
+wait_for "$SPLIT_LOG" "reloaded 1 ECH key" 10
+client secret "$R/ech.configs"
+new_ok=$(echo "$OUT" | grep -c "Encrypted ClientHello: yes")
+client secret "$T_TMP/rot-old.configs"
+if [ "$new_ok" = 1 ] && ! echo "$OUT" | grep -q "Encrypted ClientHello: yes" &&
+  grep -q "ech=not-decrypted .*refused: no ECH key opened the hello" "$SPLIT_LOG"; then
+  ok "SIGHUP: the rotated key is used, the old config no longer opens"
+else
+  not_ok "SIGHUP key rotation in split mode"
+  show "$SPLIT_LOG"
+fi
+echo "not a key" >"$R/ech.key"
+hup "$SPLIT_PID"
+wait_for "$SPLIT_LOG" "reload failed, the keys in use are kept" 10
+client secret "$R/ech.configs"
+if echo "$OUT" | grep -q "Encrypted ClientHello: yes" && grep -q "reload failed, the keys in use are kept: .*ech.key" "$SPLIT_LOG"; then
+  ok "SIGHUP with a broken key file: logged, the keys in use kept"
+else
+  not_ok "a failed reload keeps the keys"
   show "$SPLIT_LOG"
 fi
 stop "$SPLIT_PID"

@@ -12,6 +12,8 @@
  * first one's HPKE context (RFC 9849 §7.1.1) and its inner hello forwarded
  * the same way.
  *
+ * SIGHUP reads the key files again (a rotation: the new pair first).
+ *
  * One thread per connection (at most --max-conns), blocking only in poll. */
 #include <errno.h>
 #include <netdb.h>
@@ -57,8 +59,12 @@ typedef struct split_opts {
 
 static struct {
     split_opts o;
+    /* Replaced by a SIGHUP reload under the write lock; connections read
+     * them under the read lock (only while a ClientHello is opened). */
+    pthread_rwlock_t keys_lock;
     ech_key keys[SPLIT_MAX_KEYS];
     size_t n_keys;
+    volatile sig_atomic_t reload;
     atomic_long conns;
     atomic_ulong next_id;
     volatile sig_atomic_t stop;
@@ -85,7 +91,9 @@ void proxy_ech_split_usage(FILE *out) {
           "                      go unchanged (a server for the public name with the same\n"
           "                      keys, to send retry_configs); without it they are refused\n"
           "  after a backend's HelloRetryRequest the client's second ClientHelloOuter is\n"
-          "  opened with the first one's HPKE context and forwarded the same way\n",
+          "  opened with the first one's HPKE context and forwarded the same way;\n"
+          "  SIGHUP reads the --ech-key/--ech-config files again (a failed reload keeps\n"
+          "  the keys in use)\n",
           out);
 }
 
@@ -243,7 +251,9 @@ static bool send_all(int fd, const uint8_t *data, size_t len, int timeout_ms) {
 static int second_hello(int client, int backend, ech_open_state *st, uint8_t *acc, size_t *acc_len,
                         const char **reason) {
     split_hello h;
+    pthread_rwlock_rdlock(&S.keys_lock);
     split_client_hello(S.keys, S.n_keys, acc, *acc_len, false, st, &h);
+    pthread_rwlock_unlock(&S.keys_lock);
     if (h.verdict == SPLIT_NEED_MORE) {
         if (*acc_len < SPLIT_ACC) return 0;
         h.verdict = SPLIT_REFUSE;
@@ -386,7 +396,9 @@ static void read_first_flight(int fd, uint8_t *in, size_t cap, size_t *len, ech_
     int64_t deadline = cli_now_ms() + S.o.handshake_timeout_ms;
     *len = 0;
     for (;;) {
+        pthread_rwlock_rdlock(&S.keys_lock);
         split_client_hello(S.keys, S.n_keys, in, *len, true, st, h);
+        pthread_rwlock_unlock(&S.keys_lock);
         if (h->verdict != SPLIT_NEED_MORE) return;
         int64_t left = deadline - cli_now_ms();
         struct pollfd p = {fd, POLLIN, 0};
@@ -499,17 +511,56 @@ static void on_stop(int sig) {
     S.stop = 1;
 }
 
+static void on_hup(int sig) {
+    (void)sig;
+    S.reload = 1;
+}
+
+/* Every --ech-key/--ech-config pair into keys; 0, or -1 with why. */
+static int load_keys(ech_key *keys, char *why, size_t cap) {
+    for (size_t i = 0; i < S.o.keys; i++) {
+        if (ech_files_load_key(S.o.key[i], S.o.config[i], &keys[i], why, cap) != 0) {
+            for (size_t j = 0; j < i; j++)
+                ech_key_wipe(&keys[j]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* SIGHUP: the key files read again; a pair that does not load keeps the
+ * keys in use (logged). Connections opening a hello meanwhile wait. */
+static void reload_keys(void) {
+    char why[1024];
+    ech_key *fresh = calloc(SPLIT_MAX_KEYS, sizeof *fresh);
+    if (fresh == NULL || load_keys(fresh, why, sizeof why) != 0) {
+        split_log("reload failed, the keys in use are kept: %s", fresh ? why : "out of memory");
+        free(fresh);
+        return;
+    }
+    pthread_rwlock_wrlock(&S.keys_lock);
+    for (size_t i = 0; i < S.o.keys; i++) {
+        ech_key_wipe(&S.keys[i]);
+        S.keys[i] = fresh[i];
+        S.keys[i].config.raw = S.keys[i].config_storage; /* it pointed into fresh */
+    }
+    pthread_rwlock_unlock(&S.keys_lock);
+    for (size_t i = 0; i < S.o.keys; i++)
+        ech_key_wipe(&fresh[i]);
+    free(fresh);
+    split_log("reloaded %zu ECH key%s", S.o.keys, S.o.keys == 1 ? "" : "s");
+}
+
 int proxy_ech_split_main(int argc, char **argv) {
     int prc = parse_opts(argc, argv, &S.o);
     if (prc != 0) return prc > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
     char why[1024];
-    for (size_t i = 0; i < S.o.keys; i++) {
-        if (ech_files_load_key(S.o.key[i], S.o.config[i], &S.keys[i], why, sizeof why) != 0) {
-            cli_err("proxy: %s", why);
-            return CLI_EXIT_FAIL;
-        }
-        S.n_keys++;
+    pthread_rwlock_init(&S.keys_lock, NULL);
+    if (load_keys(S.keys, why, sizeof why) != 0) {
+        cli_err("proxy: %s", why);
+        return CLI_EXIT_FAIL;
     }
+    S.n_keys = S.o.keys;
     char host[256], port[16], bound[300];
     if (!cli_split_host_port(S.o.listen, host, sizeof host, port, sizeof port, NULL) || !port[0]) {
         cli_err("proxy: --listen wants ADDR:PORT, not '%s'", S.o.listen);
@@ -521,6 +572,10 @@ int proxy_ech_split_main(int argc, char **argv) {
         return CLI_EXIT_FAIL;
     }
     cli_catch_stop_signals(on_stop);
+    struct sigaction hup;
+    memset(&hup, 0, sizeof hup);
+    hup.sa_handler = on_hup;
+    sigaction(SIGHUP, &hup, NULL);
     char backends[600] = "";
     for (size_t i = 0; i < S.o.n_backends; i++) {
         size_t at = strlen(backends);
@@ -537,6 +592,10 @@ int proxy_ech_split_main(int argc, char **argv) {
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     while (!S.stop) {
+        if (S.reload) {
+            S.reload = 0;
+            reload_keys();
+        }
         struct pollfd p = {lfd, POLLIN, 0};
         if (poll(&p, 1, 500) <= 0) continue;
         struct sockaddr_storage sa;
