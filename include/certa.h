@@ -120,6 +120,9 @@ typedef enum certa_error {
     CERTA_E_RENEGOTIATION_ACCEPTED, /* the server renegotiated, with RFC 5746's proof */
     CERTA_E_RENEGOTIATION_INSECURE, /* the server renegotiated without it */
     CERTA_E_RENEGOTIATION_REFUSED,  /* the server answered with an alert or close_notify */
+    /* Encrypted Client Hello (RFC 9849) */
+    CERTA_E_ECH_REJECTED, /* client: the server did not accept ECH (ech_required alert) */
+    CERTA_E_ECH_CONFIG,   /* an ECHConfigList / ECH key that cannot be used */
     CERTA_E_COUNT
 } certa_error;
 
@@ -868,6 +871,58 @@ int certa_conn_peer_identity(const certa_conn *conn, certa_peer_identity *id);
 
 /* DER of the peer's certificate number index (0 = leaf), NULL if none. */
 const uint8_t *certa_conn_peer_cert(const certa_conn *conn, size_t index, size_t *len);
+
+/* ---- Encrypted Client Hello (RFC 9849) -------------------------------------
+ *
+ * TLS 1.3 only. A client given the server's ECHConfigList sends two
+ * ClientHellos in one: ClientHelloOuter in clear (SNI = the config's
+ * public_name, no ALPN, no session) carrying the real ClientHelloInner
+ * (SNI, ALPN, everything else) encrypted with HPKE to the server's key.
+ * The server that holds the key continues with the inner hello; one that
+ * cannot decrypt it continues with the outer one, for the public name, and
+ * sends its current configs (retry_configs). No 0-RTT and no resumption
+ * while ECH is offered (a stored session is not offered). */
+
+/* Server: one ECH key (the HPKE private key, raw: 32 bytes for X25519, 32
+ * for P-256) with its ECHConfig (one config, as `certa ech keygen` writes
+ * it). Repeatable, for rotation: every key decrypts; those with retry set
+ * are sent in retry_configs to a client whose ECH could not be decrypted.
+ * CERTA_E_ECH_CONFIG (with a sentence) when the config is malformed or the
+ * key does not match its public key. */
+int certa_config_add_ech_key(certa_config *cfg, const uint8_t *private_key, size_t key_len,
+                             const uint8_t *ech_config, size_t config_len, bool retry);
+/* Client: offer ECH with the first usable config of this ECHConfigList
+ * (the wire form, as in DNS HTTPS records; not base64). CERTA_E_ECH_CONFIG
+ * when it is malformed or holds no config certa can use. */
+int certa_config_set_ech_config_list(certa_config *cfg, const uint8_t *list, size_t len);
+/* Client: without a config, send a GREASE ECH extension (RFC 9849 §6.2):
+ * random bytes that look like ECH, ignored by every server. Off by default. */
+void certa_config_set_ech_grease(certa_config *cfg, bool on);
+
+typedef enum certa_ech_status {
+    CERTA_ECH_NONE = 0,        /* client: not offered; server: no ECH extension */
+    CERTA_ECH_ACCEPTED,        /* the inner hello was used (server: decrypted it, or was
+                                  handed an inner hello by a split-mode front end) */
+    CERTA_ECH_REJECTED,        /* client: offered, the server used the outer hello */
+    CERTA_ECH_GREASE,          /* client: a GREASE extension was sent */
+    CERTA_ECH_NOT_DECRYPTED,   /* server: an ECH extension none of its keys opened
+                                  (a stale config, another server's, or GREASE) */
+} certa_ech_status;
+/* Where ECH stands on the connection (final once the server's first hello
+ * message is processed). */
+certa_ech_status certa_conn_ech_status(const certa_conn *conn);
+/* A name for the status: "none", "accepted", "rejected", "GREASE", "not decrypted". */
+const char *certa_ech_status_name(certa_ech_status status);
+/* Client, after CERTA_E_ECH_REJECTED: the ECHConfigList the server sent
+ * (retry_configs), authenticated by a handshake for the public name;
+ * CERTA_E_STATE (NULL, 0) when it sent none. Valid until certa_conn_free.
+ * Retry once, on a new connection, with certa_config_set_ech_config_list. */
+int certa_conn_ech_retry_configs(const certa_conn *conn, const uint8_t **list, size_t *len);
+/* The outer hello's server_name: server, what the ClientHelloOuter carried
+ * (the public name) when ECH was offered, whether or not it decrypted;
+ * client, the public name it sent. NULL without ECH. The inner (real) name
+ * is certa_info.server_name. */
+const char *certa_conn_ech_outer_name(const certa_conn *conn);
 
 /* ---- client fingerprints (JA4, JA3) ------------------------------------ */
 

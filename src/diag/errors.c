@@ -185,6 +185,14 @@ static const error_entry error_table[CERTA_E_COUNT] = {
                                         "5746): update its TLS library or refuse renegotiation"},
     [CERTA_E_RENEGOTIATION_REFUSED] = {"CERTA_E_RENEGOTIATION_REFUSED",
                                        "the server refused the renegotiation"},
+    [CERTA_E_ECH_REJECTED] = {"CERTA_E_ECH_REJECTED",
+                              "the server did not accept Encrypted Client Hello: retry with the "
+                              "ECH configs it sent (certa_conn_ech_retry_configs), or without ECH "
+                              "if it sent none"},
+    [CERTA_E_ECH_CONFIG] = {"CERTA_E_ECH_CONFIG",
+                            "an ECH config or key cannot be used: pass an ECHConfigList / "
+                            "ECHConfig of version 0xfe0d with its matching private key (certa ech "
+                            "keygen makes both)"},
     [CERTA_E_UNRECOGNIZED_NAME] = {"CERTA_E_UNRECOGNIZED_NAME",
                                    "the server has no certificate for the server name the client "
                                    "asked for (SNI): connect with one of its names, or add a "
@@ -259,6 +267,8 @@ const char *certa_alert_name(uint8_t alert) {
         return "certificate_required";
     case 120:
         return "no_application_protocol";
+    case 121:
+        return "ech_required";
     case 255:
         return "none";
     default:

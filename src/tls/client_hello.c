@@ -8,6 +8,7 @@
 #include "x509/cert.h"
 #include "x509/trust.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define TLS_FALLBACK_SCSV 0x5600
@@ -173,12 +174,34 @@ static uint16_t choose_version(certa_conn *c, const client_hello *ch) {
     return 0;
 }
 
+static int server_on_hello(certa_conn *c, client_hello *chp, const uint8_t *msg, size_t len);
+
 int server_on_first_client_hello(certa_conn *c, const uint8_t *msg, size_t len) {
     conn_keep_client_fingerprint(c, 0, msg, len);
     if (own_key_size_check(c) != 0) return c->error; /* below the profile's key minimum */
     client_hello ch;
     memset(&ch, 0, sizeof ch);
     if (parse_client_hello(c, msg, len, &ch) != 0) return c->error;
+    /* ECH first: a decrypted ClientHelloInner replaces the outer hello for
+     * everything that follows, even the version (RFC 9849 §7.1). */
+    uint8_t *inner = NULL;
+    size_t inner_len = 0;
+    if (ech_server_on_hello(c, &ch, msg, len, true, &inner, &inner_len) != 0) return c->error;
+    if (inner) {
+        memset(&ch, 0, sizeof ch);
+        int r = parse_client_hello(c, inner, inner_len, &ch);
+        if (!r) r = server_on_hello(c, &ch, inner, inner_len);
+        crypto_zero(inner, inner_len);
+        free(inner);
+        return r;
+    }
+    return server_on_hello(c, &ch, msg, len);
+}
+
+/* The ClientHello the handshake goes on with (the outer one, or the inner
+ * one ECH decrypted). */
+static int server_on_hello(certa_conn *c, client_hello *chp, const uint8_t *msg, size_t len) {
+    client_hello ch = *chp;
     uint16_t version = choose_version(c, &ch);
     if (!version) return c->error;
     /* RFC 7507: a client that falls back below what we both support was

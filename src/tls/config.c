@@ -109,6 +109,7 @@ void certa_config_free(certa_config *cfg) {
     certa_ticket_keys_free(cfg->ticket_keys);
     config_crls_free(cfg);
     config_ct_logs_free(cfg);
+    ech_config_free(cfg);
     crypto_zero(cfg, sizeof *cfg);
     free(cfg);
 }

@@ -100,6 +100,7 @@ void certa_conn_free(certa_conn *c) {
     conn_drop_client_fingerprints(c);
     drop_offered_session(c);
     drop_early_trace(c);
+    ech_conn_free(c);
     if (c->session) {
         crypto_zero(c->session, c->session_len);
         free(c->session);
@@ -466,6 +467,10 @@ static int handle_alert(certa_conn *c, const uint8_t *data, size_t len) {
     case ALERT_NO_APPLICATION_PROTOCOL:
         hint = ": the peer supports none of our ALPN protocols — make the lists overlap";
         break;
+    case ALERT_ECH_REQUIRED:
+        hint = ": the client required Encrypted Client Hello, which this server did not accept — "
+               "give it the server's current ECH configs";
+        break;
     case ALERT_UNRECOGNIZED_NAME:
         hint = ": the peer does not serve this server name — check --servername";
         break;
@@ -665,6 +670,7 @@ void conn_handshake_finished(certa_conn *c) {
     c->cookie = NULL;
     drop_offered_session(c);
     drop_early_trace(c); /* a trace attached from now on starts here */
+    ech_handshake_done(c);
 }
 
 int certa_conn_recv(certa_conn *c, const uint8_t *data, size_t len, size_t *used) {

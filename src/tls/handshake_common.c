@@ -74,6 +74,7 @@ static bool hello_extension_read(uint16_t type) {
     case EXT_COMPRESS_CERTIFICATE:
     case EXT_STATUS_REQUEST:
     case EXT_SCT:
+    case EXT_ENCRYPTED_CLIENT_HELLO:
         return true;
     default:
         return false;

@@ -207,6 +207,8 @@ uint8_t alert_for_error(int code) {
         return ALERT_BAD_CERTIFICATE;
     case CERTA_E_CERTIFICATE_REQUIRED:
         return 116; /* certificate_required */
+    case CERTA_E_ECH_REJECTED:
+        return ALERT_ECH_REQUIRED;
     case CERTA_E_IDENTITY_NOT_ALLOWED:
         return 49; /* access_denied */
     case CERTA_E_PEER_ALERT:

@@ -306,6 +306,16 @@ struct certa_config {
     /* key log (keylog.c): NULL unless the user asked for one */
     certa_keylog_fn keylog_fn;
     void *keylog_arg;
+    /* Encrypted Client Hello (ech_server.c, ech_client.c): a server's keys
+     * (heap array) and the ECHConfigList of those marked retry; a client's
+     * ECHConfigList (copied) or GREASE */
+    struct ech_key *ech_keys;
+    size_t ech_key_count;
+    uint8_t *ech_retry_list; /* ECHConfigList wire form (with its length) */
+    size_t ech_retry_list_len;
+    uint8_t *ech_config_list;
+    size_t ech_config_list_len;
+    bool ech_grease;
     char error[256];
 };
 
@@ -600,6 +610,15 @@ struct certa_conn {
     uint64_t early_seq;  /* client: early records sent (EndOfEarlyData's sequence) */
     size_t early_bytes;  /* early data bytes sent (client) or received (server) */
     uint8_t client_early_secret[CRYPTO_MAX_HASH];
+    /* Encrypted Client Hello */
+    certa_ech_status ech_status;
+    bool ech_confirm;                  /* server: confirm acceptance in ServerHello / HRR */
+    bool ech_send_retry;               /* server: retry_configs in EncryptedExtensions */
+    char *ech_outer_name;              /* the outer hello's server_name (heap), or NULL */
+    struct ech_open_state *ech_open;   /* server: the HPKE context between the two hellos */
+    struct ech_client *ech;            /* client: until the handshake ends */
+    uint8_t *ech_retry;                /* client: the server's retry_configs (ECHConfigList) */
+    size_t ech_retry_len;
 };
 
 /* ---- conn.c: shared machinery ---- */
@@ -889,6 +908,65 @@ void certificate_request_seen(certa_conn *c, const cursor *ca_names);
 void trace_resumed_server(certa_conn *c);
 int send_finished(certa_conn *c, const uint8_t *base_secret);
 int check_finished(certa_conn *c, const uint8_t *base_secret, const uint8_t *msg, size_t len);
+
+struct client_hello;
+/* ---- ECH (RFC 9849): ech_common.c, ech_server.c, ech_client.c ---- */
+#define EXT_ENCRYPTED_CLIENT_HELLO 0xfe0d
+#define ALERT_ECH_REQUIRED 121
+#define ECH_TYPE_OUTER 0
+#define ECH_TYPE_INNER 1
+#define ECH_CONFIRMATION_LEN 8
+/* §7.2: the acceptance confirmation, HKDF-Expand-Label(HKDF-Extract(0,
+ * inner_random), label, Transcript-Hash(th || msg), 8), where msg is the
+ * ServerHello / HelloRetryRequest (header and body) with the confirmation
+ * bytes zeroed; hrr picks the "hrr ech accept confirmation" label. */
+int ech_accept_confirmation(hash_alg h, const uint8_t inner_random[32], const transcript *th,
+                            const uint8_t *msg, size_t len, bool hrr, uint8_t out[8]);
+/* Server: ECH on a ClientHello (first, or second after HRR). With an
+ * inner hello to use instead of msg, *inner is a malloc'd handshake
+ * message (header and body, freed by the caller); else NULL. Sets
+ * c->ech_status, c->ech_confirm, c->ech_send_retry, c->ech_outer_name.
+ * Fails the connection on a malformed or undecryptable extension. */
+int ech_server_on_hello(certa_conn *c, const struct client_hello *ch, const uint8_t *msg, size_t len,
+                        bool first, uint8_t **inner, size_t *inner_len);
+/* Server: the encrypted_client_hello extension of EncryptedExtensions
+ * (retry_configs), when c->ech_send_retry. */
+void ech_server_put_retry_configs(const certa_conn *c, builder *b);
+void ech_conn_free(certa_conn *c);
+void ech_handshake_done(certa_conn *c); /* drops the HPKE state */
+void ech_config_free(certa_config *cfg);
+/* Client (ech_client.c). */
+int ech_client_start(certa_conn *c);          /* at client_start: real ECH or GREASE */
+bool ech_client_offers(const certa_conn *c);  /* real ECH offered (not GREASE) */
+/* The inner hello's extension (type inner), or GREASE's outer extension. */
+void ech_client_put_inner_extension(const certa_conn *c, builder *b);
+int ech_client_put_grease(certa_conn *c, builder *b, size_t shares_len);
+/* The real SNI (inner), or the public name (outer). */
+const char *ech_client_public_name(const certa_conn *c);
+const uint8_t *ech_client_outer_random(const certa_conn *c);
+/* Encodes the inner hello body (EncodedClientHelloInner, §5.1, padded
+ * §6.1.3) into enc. */
+int ech_client_encode_inner(const certa_conn *c, const uint8_t *inner, size_t inner_len,
+                            builder *enc);
+/* The outer extension with a zero payload of payload_len; *payload_off is
+ * where it starts in b. */
+void ech_client_put_outer_extension(certa_conn *c, builder *b, size_t payload_len,
+                                    size_t *payload_off);
+/* Seals enc with outer (ClientHelloOuterAAD: payload still zero) as AAD
+ * into the payload. */
+int ech_client_seal(certa_conn *c, uint8_t *outer, size_t outer_len, size_t payload_off,
+                    const builder *enc);
+/* Keeps the outer hello message (header and body) sent, for the outer transcript. */
+int ech_client_keep_outer(certa_conn *c, const uint8_t *msg, size_t len);
+/* On HelloRetryRequest (transcript holds message_hash(inner1)), before HRR
+ * is added: decides; on rejection rebuilds the transcript for the outer. */
+int ech_client_on_hrr(certa_conn *c, const uint8_t *msg, size_t len, const ext_list *exts);
+/* On ServerHello, before it is added to the transcript (started). */
+int ech_client_on_server_hello(certa_conn *c, const uint8_t *msg, size_t len);
+/* EncryptedExtensions' encrypted_client_hello (retry_configs). */
+int ech_client_on_retry_configs(certa_conn *c, cursor body);
+/* After the server's Finished verified: fail with ech_required if rejected. */
+int ech_client_check_rejected(certa_conn *c);
 
 /* ---- client_fingerprint.c: JA4/JA3 of the ClientHellos received ---- */
 void conn_keep_client_fingerprint(certa_conn *c, unsigned which, const uint8_t *msg, size_t len);

@@ -1,5 +1,6 @@
 /* The TLS 1.3 client: ClientHello (and its retry), then the server's
  * flight checked message by message, as the state table below says. */
+#include "crypto/hpke.h"
 #include "tls/tls.h"
 
 #include <stdlib.h>
@@ -24,8 +25,10 @@ bool client_offers_tls13(const certa_conn *c) {
     return c->cfg->max_version >= CERTA_TLS13;
 }
 
+/* An ECH inner hello offers TLS 1.3 only (RFC 9849 §6.1), and so does the
+ * outer one: a 1.2 answer could not carry the confirmation. */
 bool client_offers_tls12(const certa_conn *c) {
-    return c->cfg->min_version <= CERTA_TLS12;
+    return c->cfg->min_version <= CERTA_TLS12 && !ech_client_offers(c);
 }
 
 static bool offered_is_tls12(const certa_conn *c) {
@@ -33,8 +36,11 @@ static bool offered_is_tls12(const certa_conn *c) {
 }
 
 /* A TLS 1.3 session goes in pre_shared_key; a 1.2 one in session_ticket. */
+/* No session is offered with ECH: its PSK would need a GREASE twin in the
+ * outer hello (RFC 9849 §6.1.2), and there is no 0-RTT with ECH here. */
 static bool offering(const certa_conn *c) {
-    return c->offered && !offered_is_tls12(c) && (!c->suite || c->suite->hash == offered_hash(c));
+    return c->offered && !offered_is_tls12(c) && !ech_client_offers(c) &&
+           (!c->suite || c->suite->hash == offered_hash(c));
 }
 
 static void put_u16_list(builder *b, const uint16_t *list, size_t n) {
@@ -140,6 +146,166 @@ static uint16_t second_share_group(const certa_conn *c) {
     return 0;
 }
 
+/* Which ClientHello is being written: the only one, or (ECH) the inner one
+ * that carries the real SNI and ALPN, or the outer one sent in clear. */
+typedef enum hello_role { HELLO_PLAIN, HELLO_INNER, HELLO_OUTER } hello_role;
+
+typedef struct hello_shares {
+    const uint8_t *pub, *pub2;
+    size_t pub_len, pub2_len;
+} hello_shares;
+
+static void put_server_name(builder *b, const char *name) {
+    bld_u16(b, EXT_SERVER_NAME);
+    bld_open(b, 2);
+    bld_open(b, 2);
+    bld_u8(b, 0); /* host_name */
+    bld_open(b, 2);
+    bld_bytes(b, name, strlen(name));
+    bld_close(b);
+    bld_close(b);
+    bld_close(b);
+}
+
+/* The ClientHello body for role; an outer one ends with the ECH extension
+ * (payload_len zero bytes at *payload_off, sealed afterwards). */
+static int put_client_hello(certa_conn *c, builder *b, hello_role role, const hello_shares *ks,
+                            bool psk, bool early, size_t payload_len, size_t *payload_off) {
+    const certa_config *cfg = c->cfg;
+    bool v13 = client_offers_tls13(c), v12 = client_offers_tls12(c);
+    bld_u16(b, 0x0303);
+    bld_bytes(b, role == HELLO_OUTER ? ech_client_outer_random(c) : c->client_random, 32);
+    bld_u8(b, (uint8_t)c->session_id_len);
+    bld_bytes(b, c->session_id, c->session_id_len);
+    bld_open(b, 2);
+    if (v13) put_u16_list(b, cfg->ciphers, cfg->cipher_count);
+    if (v12) put_u16_list(b, cfg->ciphers12, cfg->cipher12_count);
+    bld_close(b);
+    bld_u8(b, 1);
+    bld_u8(b, 0); /* null compression */
+    bld_open(b, 2);
+    if (role == HELLO_OUTER)
+        put_server_name(b, ech_client_public_name(c));
+    else if (sends_sni(c))
+        put_server_name(b, c->server_name);
+    bld_u16(b, EXT_SUPPORTED_GROUPS);
+    bld_open(b, 2);
+    bld_open(b, 2);
+    for (size_t i = 0; i < cfg->group_count; i++)
+        bld_u16(b, cfg->groups[i]);
+    bld_close(b);
+    bld_close(b);
+    bld_u16(b, EXT_SIGNATURE_ALGORITHMS);
+    bld_open(b, 2);
+    bld_open(b, 2);
+    put_sig_schemes(c, b);
+    bld_close(b);
+    bld_close(b);
+    if (v13) { /* a 1.2-only hello says 1.2 with legacy_version alone */
+        bld_u16(b, EXT_SUPPORTED_VERSIONS);
+        bld_open(b, 2);
+        bld_open(b, 1);
+        bld_u16(b, CERTA_TLS13);
+        if (v12) bld_u16(b, CERTA_TLS12);
+        bld_close(b);
+        bld_close(b);
+    }
+    if (v12) put_tls12_extensions(c, b);
+    /* Always asked for (as browsers do): a staple costs nothing to ask for,
+     * and must-staple certificates need one (ocsp_staple.c). */
+    staple_put_request(b);
+    sct_put_request(cfg, b); /* with CT logs configured: signed_certificate_timestamp */
+    /* Always offered (6 bytes), so that a constrained server can tell us
+     * its limit (RFC 8449 allows it only in answer to the client). */
+    rsl_put(b, rsl_own_value(cfg, v13 ? CERTA_TLS13 : CERTA_TLS12));
+    if (cfg->alpn_wire_len && role != HELLO_OUTER) { /* the protocols are the inner hello's */
+        bld_u16(b, EXT_ALPN);
+        bld_open(b, 2);
+        bld_open(b, 2);
+        bld_bytes(b, cfg->alpn_wire, cfg->alpn_wire_len);
+        bld_close(b);
+        bld_close(b);
+    }
+    if (v13) put_cert_compression(cfg, b); /* RFC 8879 is TLS 1.3 only */
+    if (c->cookie) {
+        bld_u16(b, EXT_COOKIE);
+        bld_open(b, 2);
+        bld_open(b, 2);
+        bld_bytes(b, c->cookie, c->cookie_len);
+        bld_close(b);
+        bld_close(b);
+    }
+    if (v13) {
+        bld_u16(b, EXT_KEY_SHARE);
+        bld_open(b, 2);
+        bld_open(b, 2);
+        bld_u16(b, c->group);
+        bld_open(b, 2);
+        bld_bytes(b, ks->pub, ks->pub_len);
+        bld_close(b);
+        if (c->group2) {
+            bld_u16(b, c->group2);
+            bld_open(b, 2);
+            bld_bytes(b, ks->pub2, ks->pub2_len);
+            bld_close(b);
+        }
+        bld_close(b);
+        bld_close(b);
+    }
+    if (role == HELLO_INNER) ech_client_put_inner_extension(c, b);
+    if (role == HELLO_PLAIN && c->ech &&
+        ech_client_put_grease(c, b, v13 ? 8 + ks->pub_len + (c->group2 ? 4 + ks->pub2_len : 0) : 0) != 0)
+        return CERTA_E_NOMEM;
+    if (role == HELLO_OUTER) ech_client_put_outer_extension(c, b, payload_len, payload_off);
+    if (early) { /* before pre_shared_key, which ends the list */
+        bld_u16(b, EXT_EARLY_DATA);
+        bld_u16(b, 0);
+    }
+    if (psk) put_psk_extensions(c, b);
+    bld_close(b); /* extensions */
+    return bld_ok(b) ? 0 : CERTA_E_NOMEM;
+}
+
+/* A handshake message (header and body) in one buffer. */
+static int hello_message(const builder *body, builder *msg) {
+    bld_init_alloc(msg, body->len + 4);
+    bld_u8(msg, HS_CLIENT_HELLO);
+    bld_u24(msg, (uint32_t)body->len);
+    bld_bytes(msg, body->buf, body->len);
+    return bld_ok(msg) ? 0 : CERTA_E_NOMEM;
+}
+
+/* ECH: the inner hello (in inner) goes into the transcript — or, once the
+ * server rejected ECH at a HelloRetryRequest, the outer one — and the outer
+ * hello, carrying it sealed, onto the wire. */
+static int send_ech_hellos(certa_conn *c, const builder *inner, const hello_shares *ks) {
+    builder enc, outer, inner_msg, outer_msg;
+    bld_init_alloc(&enc, inner->len + 64);
+    bld_init_alloc(&outer, inner->len + 256);
+    memset(&inner_msg, 0, sizeof inner_msg);
+    memset(&outer_msg, 0, sizeof outer_msg);
+    size_t payload_off = 0;
+    int r = ech_client_encode_inner(c, inner->buf, inner->len, &enc);
+    if (!r)
+        r = put_client_hello(c, &outer, HELLO_OUTER, ks, false, false, enc.len + HPKE_TAG,
+                             &payload_off);
+    if (!r) r = ech_client_seal(c, outer.buf, outer.len, payload_off, &enc);
+    if (!r) r = hello_message(inner, &inner_msg);
+    if (!r) r = hello_message(&outer, &outer_msg);
+    if (!r) r = ech_client_keep_outer(c, outer_msg.buf, outer_msg.len);
+    if (!r) {
+        bool outer_path = c->ech_status == CERTA_ECH_REJECTED;
+        const builder *kept = outer_path ? &outer_msg : &inner_msg;
+        r = transcript_add(c, kept->buf, kept->len);
+    }
+    if (!r) r = record_write(&c->tx, &c->out, CONTENT_HANDSHAKE, outer_msg.buf, outer_msg.len);
+    bld_free(&enc);
+    bld_free(&outer);
+    bld_free(&inner_msg);
+    bld_free(&outer_msg);
+    return r;
+}
+
 /* Builds and sends ClientHello for the current c->group (a fresh key; and
  * a second, classical one next to a hybrid in the first ClientHello). */
 static int send_client_hello(certa_conn *c) {
@@ -158,109 +324,19 @@ static int send_client_hello(certa_conn *c) {
     if (c->group2 && kex_generate_beside(c->group2, c->kex_key, &c->kex_key2, pub2, &pub2_len) != 0)
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_NONE, "generating a %s key share failed",
                          certa_group_name(c->group2));
-    builder b;
-    bld_init_alloc(&b, 512);
-    bld_u16(&b, 0x0303);
-    bld_bytes(&b, c->client_random, 32);
-    bld_u8(&b, (uint8_t)c->session_id_len);
-    bld_bytes(&b, c->session_id, c->session_id_len);
-    bld_open(&b, 2);
-    if (v13) put_u16_list(&b, cfg->ciphers, cfg->cipher_count);
-    if (v12) put_u16_list(&b, cfg->ciphers12, cfg->cipher12_count);
-    bld_close(&b);
-    bld_u8(&b, 1);
-    bld_u8(&b, 0); /* null compression */
-    bld_open(&b, 2);
-    if (sends_sni(c)) {
-        bld_u16(&b, EXT_SERVER_NAME);
-        bld_open(&b, 2);
-        bld_open(&b, 2);
-        bld_u8(&b, 0); /* host_name */
-        bld_open(&b, 2);
-        bld_bytes(&b, c->server_name, strlen(c->server_name));
-        bld_close(&b);
-        bld_close(&b);
-        bld_close(&b);
-    }
-    bld_u16(&b, EXT_SUPPORTED_GROUPS);
-    bld_open(&b, 2);
-    bld_open(&b, 2);
-    for (size_t i = 0; i < cfg->group_count; i++)
-        bld_u16(&b, cfg->groups[i]);
-    bld_close(&b);
-    bld_close(&b);
-    bld_u16(&b, EXT_SIGNATURE_ALGORITHMS);
-    bld_open(&b, 2);
-    bld_open(&b, 2);
-    put_sig_schemes(c, &b);
-    bld_close(&b);
-    bld_close(&b);
-    if (v13) { /* a 1.2-only hello says 1.2 with legacy_version alone */
-        bld_u16(&b, EXT_SUPPORTED_VERSIONS);
-        bld_open(&b, 2);
-        bld_open(&b, 1);
-        bld_u16(&b, CERTA_TLS13);
-        if (v12) bld_u16(&b, CERTA_TLS12);
-        bld_close(&b);
-        bld_close(&b);
-    }
-    if (v12) put_tls12_extensions(c, &b);
-    /* Always asked for (as browsers do): a staple costs nothing to ask for,
-     * and must-staple certificates need one (ocsp_staple.c). */
-    staple_put_request(&b);
-    sct_put_request(cfg, &b); /* with CT logs configured: signed_certificate_timestamp */
-    /* Always offered (6 bytes), so that a constrained server can tell us
-     * its limit (RFC 8449 allows it only in answer to the client). */
-    rsl_put(&b, rsl_own_value(cfg, v13 ? CERTA_TLS13 : CERTA_TLS12));
-    if (cfg->alpn_wire_len) {
-        bld_u16(&b, EXT_ALPN);
-        bld_open(&b, 2);
-        bld_open(&b, 2);
-        bld_bytes(&b, cfg->alpn_wire, cfg->alpn_wire_len);
-        bld_close(&b);
-        bld_close(&b);
-    }
-    if (v13) put_cert_compression(cfg, &b); /* RFC 8879 is TLS 1.3 only */
-    if (c->cookie) {
-        bld_u16(&b, EXT_COOKIE);
-        bld_open(&b, 2);
-        bld_open(&b, 2);
-        bld_bytes(&b, c->cookie, c->cookie_len);
-        bld_close(&b);
-        bld_close(&b);
-    }
-    if (v13) {
-        bld_u16(&b, EXT_KEY_SHARE);
-        bld_open(&b, 2);
-        bld_open(&b, 2);
-        bld_u16(&b, c->group);
-        bld_open(&b, 2);
-        bld_bytes(&b, pub, pub_len);
-        bld_close(&b);
-        if (c->group2) {
-            bld_u16(&b, c->group2);
-            bld_open(&b, 2);
-            bld_bytes(&b, pub2, pub2_len);
-            bld_close(&b);
-        }
-        bld_close(&b);
-        bld_close(&b);
-    }
+    hello_shares ks = {pub, pub2, pub_len, pub2_len};
     bool psk = offering(c);
     bool early = psk && early_client_offers(c);
-    if (early) { /* before pre_shared_key, which ends the list */
-        bld_u16(&b, EXT_EARLY_DATA);
-        bld_u16(&b, 0);
-    }
-    if (psk) put_psk_extensions(c, &b);
-    bld_close(&b); /* extensions */
-    int r = bld_ok(&b) ? 0 : CERTA_E_NOMEM;
+    bool ech = ech_client_offers(c);
+    builder b;
+    bld_init_alloc(&b, 512);
+    int r = put_client_hello(c, &b, ech ? HELLO_INNER : HELLO_PLAIN, &ks, psk, early, 0, NULL);
     if (!r && psk) r = write_binder(c, &b);
-    if (!r) r = conn_send_handshake(c, HS_CLIENT_HELLO, b.buf, b.len);
+    if (!r) r = ech ? send_ech_hellos(c, &b, &ks) : conn_send_handshake(c, HS_CLIENT_HELLO, b.buf, b.len);
     bld_free(&b);
     if (r) return conn_fail(c, r, ALERT_NONE, NULL);
     if (early && early_client_start(c) != 0) return c->error;
-    conn_trace(c, "> ClientHello (%s, %zu suites, %s%s%s%s%s%s%s)",
+    conn_trace(c, "> ClientHello (%s, %zu suites, %s%s%s%s%s%s%s%s)",
                v13 && v12 ? "TLS 1.3 and 1.2"
                : v13      ? "TLS 1.3"
                           : "TLS 1.2",
@@ -271,7 +347,10 @@ static int send_client_hello(certa_conn *c) {
                certa_group_name(c->group), c->group2 ? " and " : "",
                c->group2 ? certa_group_name(c->group2) : "", sends_sni(c) ? ", SNI " : "",
                sends_sni(c) ? c->server_name : "",
-               psk || offered_is_tls12(c) ? ", offers a session ticket" : "");
+               psk || offered_is_tls12(c) ? ", offers a session ticket" : "",
+               ech   ? ", ECH (outer SNI is the public name)"
+               : c->ech ? ", GREASE ECH"
+                        : "");
     if (early) conn_trace(c, "  offers early data (up to %u bytes)", (unsigned)c->early_left);
     return 0;
 }
@@ -348,6 +427,7 @@ int client_start(certa_conn *c) {
         return conn_fail(c, CERTA_E_CRYPTO, ALERT_NONE, "no randomness available");
     c->session_id_len = 32; /* middlebox compatibility mode (§D.4) */
     c->group = cfg->groups[0];
+    if (ech_client_start(c) != 0) return c->error;
     return send_client_hello(c);
 }
 
@@ -369,7 +449,8 @@ static int on_hello_retry(certa_conn *c, const uint8_t *msg, size_t len, const e
                          "the server sent a second HelloRetryRequest");
     for (size_t i = 0; i < exts->count; i++) {
         uint16_t t = exts->types[i];
-        if (t != EXT_SUPPORTED_VERSIONS && t != EXT_KEY_SHARE && t != EXT_COOKIE)
+        if (t != EXT_SUPPORTED_VERSIONS && t != EXT_KEY_SHARE && t != EXT_COOKIE &&
+            !(t == EXT_ENCRYPTED_CLIENT_HELLO && c->ech))
             return conn_fail(c, CERTA_E_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION,
                              "the server's HelloRetryRequest carries extension %u, which was not "
                              "offered",
@@ -405,7 +486,9 @@ static int on_hello_retry(certa_conn *c, const uint8_t *msg, size_t len, const e
                          "the server's HelloRetryRequest asks for no change");
     int r = transcript_start(c);
     if (!r) r = transcript_replace_with_message_hash(c);
-    if (!r) r = transcript_add(c, msg, len);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    if (c->ech && ech_client_on_hrr(c, msg, len, exts) != 0) return c->error;
+    r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     c->hello_retry = true;
     conn_trace(c, "< HelloRetryRequest (%s, wants key share %s)", c->suite->name,
@@ -555,7 +638,10 @@ static int on_server_hello(certa_conn *c, const uint8_t *msg, size_t len) {
         c->group = group;
     }
     int r = transcript_start(c);
-    if (!r) r = transcript_add(c, msg, len);
+    if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
+    /* ECH: the ServerHello decides which hello the transcript holds. */
+    if (c->ech && ech_client_on_server_hello(c, msg, len) != 0) return c->error;
+    r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     uint8_t shared[CRYPTO_MAX_SHARED];
     size_t shared_len = sizeof shared;
@@ -628,6 +714,9 @@ static int on_encrypted_extensions(certa_conn *c, const uint8_t *msg, size_t len
             break;
         case EXT_RECORD_SIZE_LIMIT:
             if (rsl_client_read(c, e, "EncryptedExtensions") != 0) return c->error;
+            break;
+        case EXT_ENCRYPTED_CLIENT_HELLO: /* retry_configs (RFC 9849 §6.1.6) */
+            if (ech_client_on_retry_configs(c, e) != 0) return c->error;
             break;
         case EXT_EARLY_DATA:
             if (!c->early_offered || c->hello_retry || !c->resumed || e.len != 0)
@@ -744,6 +833,9 @@ static int on_certificate_verify(certa_conn *c, const uint8_t *msg, size_t len) 
 
 static int on_finished(certa_conn *c, const uint8_t *msg, size_t len) {
     if (check_finished(c, c->server_hs_secret, msg, len) != 0) return c->error;
+    /* ECH rejected: the server proved the public name; nothing more is sent
+     * but ech_required (RFC 9849 §6.1.6). */
+    if (ech_client_check_rejected(c) != 0) return c->error;
     int r = transcript_add(c, msg, len);
     if (!r) r = ks_application_secrets(c);
     if (!r) r = conn_set_rx(c, c->server_app_secret);

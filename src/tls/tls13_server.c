@@ -27,7 +27,8 @@ static int hello_fingerprint(const client_hello *ch, uint8_t out[32]) {
     uint16_t t;
     while (cur_u16(&block, &t) && cur_vec16(&block, &body)) {
         if (t == EXT_KEY_SHARE || t == EXT_COOKIE || t == EXT_EARLY_DATA ||
-            t == EXT_PRE_SHARED_KEY || t == EXT_PADDING)
+            t == EXT_PRE_SHARED_KEY || t == EXT_PADDING ||
+            t == EXT_ENCRYPTED_CLIENT_HELLO) /* RFC 9849 §6.1.5: a fresh payload, empty enc */
             continue;
         bld_u16(&b, t);
         bld_u16(&b, (uint16_t)body.len);
@@ -324,6 +325,23 @@ static void put_supported_versions(builder *b) {
     bld_u16(b, CERTA_TLS13);
 }
 
+/* Writes the ECH acceptance confirmation (RFC 9849 §7.2) over the
+ * transcript and the message in b (whose confirmation bytes at `at` are
+ * still zero). */
+static int put_ech_confirmation(certa_conn *c, builder *b, size_t at, bool hrr) {
+    uint8_t hdr[4] = {HS_SERVER_HELLO, (uint8_t)(b->len >> 16), (uint8_t)(b->len >> 8),
+                      (uint8_t)b->len};
+    builder msg;
+    bld_init_alloc(&msg, b->len + 4);
+    bld_bytes(&msg, hdr, 4);
+    bld_bytes(&msg, b->buf, b->len);
+    int r = bld_ok(&msg) ? ech_accept_confirmation(c->suite->hash, c->client_random, &c->th,
+                                                   msg.buf, msg.len, hrr, b->buf + at)
+                         : CERTA_E_NOMEM;
+    bld_free(&msg);
+    return r;
+}
+
 static int send_hello_retry(certa_conn *c, const client_hello *ch) {
     builder b;
     bld_init_alloc(&b, 128);
@@ -333,9 +351,17 @@ static int send_hello_retry(certa_conn *c, const client_hello *ch) {
     bld_u16(&b, EXT_KEY_SHARE);
     bld_u16(&b, 2);
     bld_u16(&b, c->group);
+    size_t confirm_at = 0;
+    if (c->ech_confirm) { /* RFC 9849 §7.2.1: 8 zero bytes, then the confirmation */
+        bld_u16(&b, EXT_ENCRYPTED_CLIENT_HELLO);
+        bld_u16(&b, ECH_CONFIRMATION_LEN);
+        confirm_at = b.len;
+        bld_zeros(&b, ECH_CONFIRMATION_LEN);
+    }
     bld_close(&b);
     int r = bld_ok(&b) ? 0 : CERTA_E_NOMEM;
     if (!r) r = transcript_replace_with_message_hash(c);
+    if (!r && confirm_at) r = put_ech_confirmation(c, &b, confirm_at, true);
     if (!r) r = conn_send_handshake(c, HS_SERVER_HELLO, b.buf, b.len);
     bld_free(&b);
     if (!r) r = conn_send_ccs(c);
@@ -379,7 +405,14 @@ static int send_server_flight(certa_conn *c, const client_hello *ch) {
         bld_u16(&b, c->psk_index);
     }
     bld_close(&b);
-    int r = bld_ok(&b) ? conn_send_handshake(c, HS_SERVER_HELLO, b.buf, b.len) : CERTA_E_NOMEM;
+    int r = bld_ok(&b) ? 0 : CERTA_E_NOMEM;
+    /* ECH accepted: the last 8 bytes of ServerHello.random (zero so far, at
+     * 2 + 24 in the body) confirm it, RFC 9849 §7.2. */
+    if (!r && c->ech_confirm) {
+        memset(b.buf + 2 + 24, 0, ECH_CONFIRMATION_LEN);
+        r = put_ech_confirmation(c, &b, 2 + 24, false);
+    }
+    if (!r) r = conn_send_handshake(c, HS_SERVER_HELLO, b.buf, b.len);
     if (!r) r = conn_send_ccs(c);
     if (!r) r = ks_handshake_secrets(c, shared, shared_len);
     crypto_zero(shared, sizeof shared);
@@ -413,6 +446,7 @@ static int send_server_flight(certa_conn *c, const client_hello *ch) {
         bld_u16(&b, EXT_EARLY_DATA);
         bld_u16(&b, 0);
     }
+    ech_server_put_retry_configs(c, &b);
     bld_close(&b);
     r = bld_ok(&b) ? conn_send_handshake(c, HS_ENCRYPTED_EXTENSIONS, b.buf, b.len) : CERTA_E_NOMEM;
     if (r) goto fail;
@@ -527,7 +561,16 @@ static int on_second_client_hello(certa_conn *c, const uint8_t *msg, size_t len)
     client_hello ch;
     memset(&ch, 0, sizeof ch);
     if (parse_client_hello(c, msg, len, &ch) != 0) return c->error;
-    return tls13_server_hello(c, &ch, msg, len);
+    uint8_t *inner = NULL;
+    size_t inner_len = 0;
+    if (ech_server_on_hello(c, &ch, msg, len, false, &inner, &inner_len) != 0) return c->error;
+    if (!inner) return tls13_server_hello(c, &ch, msg, len);
+    memset(&ch, 0, sizeof ch);
+    int r = parse_client_hello(c, inner, inner_len, &ch);
+    if (!r) r = tls13_server_hello(c, &ch, inner, inner_len);
+    crypto_zero(inner, inner_len);
+    free(inner);
+    return r;
 }
 
 /* The client's Certificate body (from msg, or decompressed from it); msg

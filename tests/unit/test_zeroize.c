@@ -13,6 +13,10 @@
  * TLS 1.2 too (tls12_check): a full handshake with a NewSessionTicket and a
  * resumption from it, with both sides' master secrets, key blocks, record
  * keys and ECDHE keys, the pre-master secret, the ticket key and data.
+ * HPKE (hpke_check): RFC 9180's X25519 and P-256 keys, the context's key,
+ * base_nonce and exporter_secret, an export and the plaintext. ECH's
+ * decryption (ech_open_check): the ECH private key, the HPKE key and the
+ * inner hello's server name through ech_open_client_hello and the wipes.
  *
  * How frees are seen: in a plain build this binary defines malloc, free,
  * calloc and realloc (glibc lets the executable interpose them; libcerta.a is
@@ -34,11 +38,14 @@
 #define _GNU_SOURCE 1 /* dladdr */
 #include "certa.h"
 #include "crypto/crypto.h"
+#include "crypto/hpke.h"
+#include "hpke_vectors.h"
 #include "lib_certs.h"
 #include "lib_pair.h"
 #include "testlib.h"
 #include "pq/mlkem.h"
 #include "tls/ticket_keys.h"
+#include "tls/ech_open.h"
 #include "tls/tls.h"
 #include "wire/cursor.h"
 
@@ -826,6 +833,160 @@ static void tls12_check(void) {
           hit_count, needle_count, frees_seen);
 }
 
+/* ---- HPKE (ECH's sealing): both KEMs, RFC 9180's A.1 and A.3 keys ----
+ * The private keys (skR, skE), the context's key, base_nonce and
+ * exporter_secret, an export and the plaintext must not survive in a freed
+ * block: through setup on both sides, seal, open, export and the wipes. */
+static void hpke_check(void) {
+    for (size_t i = 0; i < sizeof hpke_vectors / sizeof hpke_vectors[0]; i++) {
+        const hpke_vector *v = &hpke_vectors[i];
+        if (v->kdf != HPKE_KDF_HKDF_SHA256 || v->aead != HPKE_AEAD_AES_128_GCM) continue;
+        test_buf info = test_hex(v->info), ikm_e = test_hex(v->ikm_e), pk_r = test_hex(v->pk_rm);
+        test_buf sk_r = test_hex(v->sk_rm), sk_e = test_hex(v->sk_em), key = test_hex(v->key);
+        test_buf nonce = test_hex(v->base_nonce), exp = test_hex(v->exporter_secret);
+        static const uint8_t pt[] = "ClientHelloInner: the secret server_name";
+        uint8_t enc[HPKE_MAX_ENC], ct[sizeof pt + HPKE_TAG], back[sizeof pt], out[32];
+        needle_count = 0;
+        hit_count = frees_seen = 0;
+        add_needle("HPKE skR", sk_r.b, sk_r.n);
+        add_needle("HPKE skE", sk_e.b, sk_e.n);
+        add_needle("HPKE key", key.b, key.n);
+        add_needle("HPKE base_nonce", nonce.b, nonce.n);
+        add_needle("HPKE exporter_secret", exp.b, exp.n);
+        add_needle("the HPKE plaintext", pt, sizeof pt - 1);
+        hpke_ctx s, r;
+        armed = true;
+        bool ok = hpke_setup_base_sender_with_ikm(&s, (uint16_t)v->kem, HPKE_KDF_HKDF_SHA256,
+                                                  HPKE_AEAD_AES_128_GCM, pk_r.b, pk_r.n, info.b,
+                                                  info.n, ikm_e.b, ikm_e.n, enc) == 0 &&
+                  hpke_seal(&s, NULL, 0, pt, sizeof pt, ct) == 0 &&
+                  hpke_setup_base_recipient(
+                      &r, (uint16_t)v->kem, HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM, enc,
+                      hpke_kem_enc_len((uint16_t)v->kem), sk_r.b, sk_r.n, info.b, info.n) == 0 &&
+                  hpke_open(&r, NULL, 0, ct, sizeof ct, back) == 0 &&
+                  hpke_export(&r, NULL, 0, out, sizeof out) == 0;
+        add_needle("an HPKE export", out, sizeof out);
+        uint8_t pk[HPKE_MAX_ENC];
+        ok = ok && hpke_public_from_private((uint16_t)v->kem, sk_r.b, sk_r.n, pk) == 0;
+        hpke_ctx_wipe(&s);
+        hpke_ctx_wipe(&r);
+        armed = false;
+        CHECK(ok && memcmp(back, pt, sizeof pt) == 0, "%s: HPKE round trip", v->name);
+        report_hits("HPKE");
+        CHECK(hit_count == 0,
+              "%s: no freed block held skR, skE, the key, base_nonce, exporter_secret, an export "
+              "or the plaintext (%zu found, %zu frees)",
+              v->name, hit_count, frees_seen);
+        crypto_zero(back, sizeof back);
+    }
+}
+
+/* ---- ECH's server side: ech_open_client_hello ----
+ * A ClientHelloOuter sealed to an ECH key is opened and its inner hello
+ * rebuilt; then the key is wiped. No freed block may hold the ECH private
+ * key, the HPKE context's key, or the inner hello's server name (the
+ * decrypted EncodedClientHelloInner and the rebuilt hello both carry it). */
+static void ech_open_check(void) {
+    static const char inner_name[] = "the-real-server-name.example";
+    static const ech_suite suite = {HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM};
+    uint8_t sk[32], pk[32], cfg[128], enc[32], info[8 + 128];
+    builder b;
+    ech_key *key = calloc(1, sizeof *key);
+    bool ok = key != NULL && hpke_generate_keypair(HPKE_KEM_X25519_HKDF_SHA256, sk, pk) == 0;
+    bld_init_fixed(&b, cfg, sizeof cfg);
+    ok = ok &&
+         ech_config_build(&b, 1, HPKE_KEM_X25519_HKDF_SHA256, pk, 32, &suite, 1, 0,
+                          "public.example") == 0 &&
+         ech_key_init(key, sk, 32, cfg, b.len) == 0;
+    /* EncodedClientHelloInner: server_name, supported_versions (1.3), ECH inner. */
+    uint8_t encoded[256], outer[512];
+    builder e;
+    bld_init_fixed(&e, encoded, sizeof encoded);
+    bld_u16(&e, 0x0303);
+    bld_zeros(&e, 32);
+    bld_u8(&e, 0);
+    bld_u16(&e, 2);
+    bld_u16(&e, 0x1301);
+    bld_u8(&e, 1);
+    bld_u8(&e, 0);
+    bld_open(&e, 2);
+    bld_u16(&e, EXT_SERVER_NAME);
+    bld_open(&e, 2);
+    bld_open(&e, 2);
+    bld_u8(&e, 0);
+    bld_open(&e, 2);
+    bld_bytes(&e, inner_name, sizeof inner_name - 1);
+    bld_close(&e);
+    bld_close(&e);
+    bld_close(&e);
+    static const uint8_t versions[] = {0, 43, 0, 3, 2, 3, 4}, inner_ext[] = {0xfe, 0x0d, 0, 1, 1};
+    bld_bytes(&e, versions, sizeof versions);
+    bld_bytes(&e, inner_ext, sizeof inner_ext);
+    bld_close(&e);
+    bld_zeros(&e, 16);
+    /* The outer hello around it, the payload sealed under the zeroed AAD. */
+    hpke_ctx ctx;
+    memcpy(info, "tls ech", 8);
+    memcpy(info + 8, key->config.raw, key->config.raw_len);
+    ok = ok && bld_ok(&e) &&
+         hpke_setup_base_sender(&ctx, HPKE_KEM_X25519_HKDF_SHA256, suite.kdf, suite.aead, pk, 32,
+                                info, 8 + key->config.raw_len, enc) == 0;
+    builder o;
+    bld_init_fixed(&o, outer, sizeof outer);
+    bld_u16(&o, 0x0303);
+    bld_zeros(&o, 32);
+    bld_u8(&o, 0);
+    bld_u16(&o, 2);
+    bld_u16(&o, 0x1301);
+    bld_u8(&o, 1);
+    bld_u8(&o, 0);
+    bld_open(&o, 2);
+    bld_u16(&o, ECH_VERSION);
+    bld_open(&o, 2);
+    bld_u8(&o, 0);
+    bld_u16(&o, suite.kdf);
+    bld_u16(&o, suite.aead);
+    bld_u8(&o, 1);
+    bld_open(&o, 2);
+    bld_bytes(&o, enc, 32);
+    bld_close(&o);
+    bld_open(&o, 2);
+    size_t at = o.len;
+    bld_zeros(&o, e.len + HPKE_TAG);
+    bld_close(&o);
+    bld_close(&o);
+    bld_close(&o);
+    ok = ok && bld_ok(&o) && hpke_seal(&ctx, outer, o.len, encoded, e.len, outer + at) == 0;
+    hpke_ctx_wipe(&ctx);
+    crypto_zero(encoded, sizeof encoded);
+    needle_count = 0;
+    hit_count = frees_seen = 0;
+    add_needle("the ECH private key", sk, 32);
+    add_needle("the inner server name", inner_name, sizeof inner_name - 1);
+    builder inner;
+    ech_open_state st;
+    memset(&st, 0, sizeof st);
+    const char *why = NULL;
+    armed = true;
+    bld_init_alloc(&inner, 64);
+    int rc = ok ? ech_open_client_hello(key, 1, outer, o.len, true, &st, &inner, &why) : -1;
+    armed = false;
+    if (rc == ECH_OPEN_OK) add_needle("the ECH context's AEAD key", st.hpke.key, 16);
+    armed = true;
+    hpke_ctx_wipe(&st.hpke);
+    bld_free(&inner);
+    ech_key_wipe(key);
+    free(key);
+    armed = false;
+    crypto_zero(sk, sizeof sk);
+    CHECK(rc == ECH_OPEN_OK, "ech_open: the sealed ClientHelloOuter opens (%s)", why ? why : "");
+    report_hits("ech_open");
+    CHECK(hit_count == 0,
+          "ech_open: no freed block held the ECH private key, the HPKE key or the inner server "
+          "name (%zu found, %zu frees)",
+          hit_count, frees_seen);
+}
+
 int main(void) {
     install();
     self_check();
@@ -833,6 +994,8 @@ int main(void) {
     hybrid_check();
     resumption_check();
     tls12_check();
+    hpke_check();
+    ech_open_check();
     OPENSSL_cleanse(key_pem_copy, sizeof key_pem_copy);
     TEST_EXIT();
 }

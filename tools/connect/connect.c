@@ -3,6 +3,7 @@
  * at the end of stdin certa sends close_notify and prints what the server
  * still sends until it closes. */
 #include "common/cli_common.h"
+#include "common/ech_cli.h"
 #include "common/keylog_file.h"
 #include "revocation/crl_fetcher.h"
 
@@ -46,6 +47,9 @@ typedef struct connect_opts {
     cli_tls_opts tls;         /* --profile, --min-version, --max-version, --allow-no-ems */
     cli_ekm ekm;              /* --export-keying-material LABEL:LEN */
     const char *keylog;       /* --keylog FILE (else SSLKEYLOGFILE) */
+    uint8_t *ech_list;        /* --ech-config: the ECHConfigList (malloc'd), or NULL */
+    size_t ech_list_len;
+    bool ech_grease;          /* --ech-grease */
 } connect_opts;
 
 /* A --session file: this line, then the session bytes (certa_conn_session).
@@ -111,6 +115,16 @@ static void connect_usage(FILE *out) {
           "                      server rejects it) right after the handshake; the summary\n"
           "                      says which. Early data can be replayed: only for requests\n"
           "                      that are safe to repeat\n"
+          "  --ech-config FILE|BASE64  offer Encrypted Client Hello (RFC 9849) with this\n"
+          "                      ECHConfigList (raw, base64 or PEM file, or base64 as\n"
+          "                      given, as in a DNS HTTPS record): the real server name\n"
+          "                      travels encrypted, the config's public name in clear. A\n"
+          "                      server that rejects it is authenticated for the public\n"
+          "                      name, and if it sends new configs the connection is\n"
+          "                      retried once with them; no session or early data is\n"
+          "                      offered with ECH\n"
+          "  --ech-grease        without --ech-config, send a GREASE ECH extension (random\n"
+          "                      bytes shaped like ECH, ignored by servers)\n"
           "  --quiet             no trace or summary, only data and errors\n",
           out);
 }
@@ -185,6 +199,18 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
         }
         if ((m = cli_ekm_opt(argc, argv, &i, "connect", &o->ekm)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
+            continue;
+        }
+        if (!strcmp(a, "--ech-grease")) {
+            o->ech_grease = true;
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--ech-config", &v)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            free(o->ech_list);
+            o->ech_list = NULL;
+            if (!cli_ech_read("connect", v, true, &o->ech_list, &o->ech_list_len))
+                return CLI_EXIT_USAGE;
             continue;
         }
         if ((m = cli_opt(argc, argv, &i, "--servername", &v)) != 0) {
@@ -573,6 +599,14 @@ static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip
         fprintf(e, "* server name (SNI): (not sent)\n");
     else
         fprintf(e, "* server name (SNI): %s\n", info.server_name);
+    certa_ech_status ech = certa_conn_ech_status(conn);
+    if (ech == CERTA_ECH_ACCEPTED)
+        fprintf(e, "* ECH:               accepted: %s was sent encrypted, the public name %s in "
+                   "clear; the server was authenticated for %s\n",
+                info.server_name ? info.server_name : "(no name)", certa_conn_ech_outer_name(conn),
+                info.server_name ? info.server_name : "its address");
+    else if (ech == CERTA_ECH_GREASE)
+        fprintf(e, "* ECH:               GREASE sent (no config: nothing encrypted)\n");
     certa_peer_identity id;
     if (certa_conn_peer_identity(conn, &id) == 0 && id.present) {
         fprintf(e, "* server identity:   %s%s\n",
@@ -906,6 +940,11 @@ static certa_config *build_config(const connect_opts *o, certa_trust **trust_out
         what = "--alpn";
         r = certa_config_set_alpn(cfg, o->alpn);
     }
+    if (!r && o->ech_list) {
+        what = "--ech-config";
+        r = certa_config_set_ech_config_list(cfg, o->ech_list, o->ech_list_len);
+    }
+    if (!r) certa_config_set_ech_grease(cfg, o->ech_grease);
     if (!r && o->groups) {
         what = "--groups";
         r = certa_config_set_groups(cfg, o->groups);
@@ -965,12 +1004,11 @@ static certa_config *build_config(const connect_opts *o, certa_trust **trust_out
     return cfg;
 }
 
-int cmd_connect(int argc, char **argv) {
-    connect_opts o;
-    int rc = parse_args(argc, argv, &o);
-    if (rc >= 0) return rc;
-    signal(SIGPIPE, SIG_IGN);
-
+/* One connection; with retry, an ECH rejection that came with the server's
+ * retry_configs hands them back (malloc'd) for a second attempt. */
+static int connect_run(const connect_opts *opts, uint8_t **retry, size_t *retry_len) {
+    connect_opts o = *opts;
+    int rc;
     bool usage;
     certa_trust *trust = NULL; /* must outlive the config and the connection */
     certa_config *cfg = build_config(&o, &trust, &usage);
@@ -1056,9 +1094,17 @@ int cmd_connect(int argc, char **argv) {
     int r = certa_fd_handshake(conn, fd, left);
     int io_errno = errno;
     int64_t hs_ms = cli_now_ms() - tcp_done;
+    const uint8_t *retry_list;
+    size_t retry_list_len;
     if (r != CERTA_OK) {
         report_handshake_failure(conn, r, &o, io_errno);
         rc = CLI_EXIT_FAIL;
+        if (retry && certa_conn_error(conn) == CERTA_E_ECH_REJECTED &&
+            certa_conn_ech_retry_configs(conn, &retry_list, &retry_list_len) == CERTA_OK &&
+            (*retry = malloc(retry_list_len)) != NULL) {
+            memcpy(*retry, retry_list, retry_list_len);
+            *retry_len = retry_list_len;
+        }
     } else if (o.tls.crl_fetch && !check_fetched_crls(conn, &o, name, name_is_ip)) {
         certa_conn_close(conn); /* nothing was sent: the connection ends here */
         certa_fd_flush(conn, fd);
@@ -1091,5 +1137,28 @@ int cmd_connect(int argc, char **argv) {
     close(fd);
     certa_trust_free(trust);
     cli_keylog_close(&keylog);
+    return rc;
+}
+
+int cmd_connect(int argc, char **argv) {
+    connect_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0) {
+        free(o.ech_list);
+        return rc;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    uint8_t *retry = NULL;
+    size_t retry_len = 0;
+    rc = connect_run(&o, &retry, &retry_len);
+    if (retry) { /* RFC 9849 §6.1.6: once, never again from a retry */
+        if (!o.quiet)
+            fprintf(stderr, "* ECH rejected: retrying once with the server's retry_configs\n");
+        free(o.ech_list);
+        o.ech_list = retry;
+        o.ech_list_len = retry_len;
+        rc = connect_run(&o, NULL, NULL);
+    }
+    free(o.ech_list);
     return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "common/cidr.h"
 #include "common/cli_common.h"
+#include "common/ech_cli.h"
 #include "common/keylog_file.h"
 #include "revocation/ocsp_stapler.h"
 
@@ -49,6 +50,7 @@ typedef struct proxy_opts {
     const char *target;     /* --backend or --upstream, as given */
     cli_pairs pairs;        /* --cert/--key, repeatable: the first is the default */
     bool sni_strict;        /* terminate: refuse a server_name no certificate is for */
+    cli_ech_keys ech;       /* terminate: --ech-key/--ech-config pairs */
     const char *client_ca;  /* terminate: trust for client certificates */
     const char *trust;      /* bridge: trust for the upstream's certificate */
     const char *servername; /* bridge: SNI and name to verify (default: the host) */
@@ -217,6 +219,10 @@ typedef struct proxy_conn_record {
      * line is logged (they point into the connection) */
     const char *sni;
     const char *cert;
+    /* terminate: ECH's outcome ("accepted", "not-decrypted", NULL without it)
+     * and the outer hello's server_name (the public name, never the real one) */
+    const char *ech;
+    const char *public_name;
     int64_t handshake_ms; /* -1 if the handshake did not finish */
     int64_t duration_ms;
     uint64_t bytes_in;      /* application bytes from the accepted peer */

@@ -218,6 +218,10 @@ void proxy_log_conn(const proxy_conn_record *r) {
         field_str(&l, "sni", r->sni);
         field_str(&l, "cert", r->cert && r->cert[0] ? r->cert : "default");
     }
+    if (r->ech) { /* sni is the inner (real) name when accepted; the outer is only public */
+        field_str(&l, "ech", r->ech);
+        if (r->public_name && r->public_name[0]) field_str(&l, "public_name", r->public_name);
+    }
     if (r->ja4[0]) field_str(&l, "ja4", r->ja4);
     if (r->ja4[0] && r->log_ja3) field_str(&l, "ja3", r->ja3);
     if (r->ja4_retry[0]) field_str(&l, "ja4_retry", r->ja4_retry);

@@ -342,6 +342,11 @@ static void finish(pconn *c, const char *reason, int code, const char *detail) {
             r->sni = info.server_name; /* point into the connection, freed after the log */
             r->cert = info.cert_name;
         }
+        certa_ech_status ech = c->conn ? certa_conn_ech_status(c->conn) : CERTA_ECH_NONE;
+        if (ech != CERTA_ECH_NONE && sh->opts->mode == PROXY_TERMINATE) {
+            r->ech = ech == CERTA_ECH_ACCEPTED ? "accepted" : "not-decrypted";
+            r->public_name = certa_conn_ech_outer_name(c->conn);
+        }
     }
     if (c->conn && !r->identity[0])
         proxy_identity_string(c->conn, r->identity, sizeof r->identity, &r->identity_verified);

@@ -12,6 +12,7 @@
  * certificate; the main thread reloads when it says a new one is in place.
  * SIGTERM/SIGINT: stop accepting, drain up to --drain-timeout, exit 0. */
 #include "proxy/proxy.h"
+#include "proxy/proxy_ech_split.h"
 #include "proxy/proxy_acme.h"
 
 #include "revocation/crl_fetcher.h"
@@ -128,6 +129,8 @@ static void proxy_usage(FILE *out) {
           "                           it can decrypt the traffic: for debugging only\n",
           out);
     cli_tls_usage(out, 27);
+    fputs("Encrypted Client Hello (terminate mode):\n", out);
+    cli_ech_keys_usage(out);
     proxy_acme_usage(out);
     fputs("OCSP stapling (terminate mode):\n", out);
     cli_ocsp_usage(out);
@@ -145,6 +148,7 @@ static void proxy_usage(FILE *out) {
           "logged once, the old one kept and retried every second until it loads; open\n"
           "connections keep theirs. A rotated certificate gets its OCSP response fetched anew.\n",
           out);
+    proxy_ech_split_usage(out);
 }
 
 /* ---- configs ---- */
@@ -183,6 +187,10 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
                             "certificate and key", pp->cert[i], why, cap);
     if (ok && pp->certs)
         ok = cfg_step(cfg, certa_config_check_key_sizes(cfg), "certificate", pp->cert[0], why, cap);
+    if (ok && o->ech.keys) {
+        int er = cli_ech_keys_apply(cfg, &o->ech, why, cap);
+        ok = er == CERTA_OK;
+    }
     certa_config_set_sni_strict(cfg, o->sni_strict);
     /* terminate: ja4= in the log, and --deny-ja4/--allow-ja4 */
     certa_config_set_client_fingerprints(cfg, o->mode == PROXY_TERMINATE);
@@ -400,6 +408,8 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
         if (r > 0) continue;
         if ((r = cli_pair_opt(argc, argv, &i, "proxy", &o->pairs)) < 0) return CLI_EXIT_USAGE;
         if (r > 0) continue;
+        if ((r = cli_ech_keys_opt(argc, argv, &i, "proxy", &o->ech)) < 0) return CLI_EXIT_USAGE;
+        if (r > 0) continue;
         if ((r = cli_keylog_opt(argc, argv, &i, "proxy", &o->keylog_path)) < 0)
             return CLI_EXIT_USAGE;
         if (r > 0) continue;
@@ -615,6 +625,12 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
     if (o->mode == PROXY_BRIDGE && (o->ocsp.files || o->ocsp.fetch)) {
         cli_err("--ocsp and --ocsp-fetch staple a response to the proxy's own server certificate: "
                 "they need terminate mode (--backend)");
+        return CLI_EXIT_USAGE;
+    }
+    if (!cli_ech_keys_finish("proxy", &o->ech)) return CLI_EXIT_USAGE;
+    if (o->ech.keys && o->mode != PROXY_TERMINATE) {
+        cli_err("--ech-key and --ech-config decrypt clients' Encrypted Client Hello: they need "
+                "terminate mode (--backend)");
         return CLI_EXIT_USAGE;
     }
     if (o->pairs.certs != o->pairs.keys) {
@@ -1049,6 +1065,7 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
 }
 
 int cmd_proxy(int argc, char **argv) {
+    if (proxy_ech_split_wanted(argc, argv)) return proxy_ech_split_main(argc, argv);
     proxy_opts o;
     int rc = proxy_run(argc, argv, &o);
     proxy_ja4_list_free(&o.ja4_deny);

@@ -3,6 +3,7 @@
  * socket; echo mode or a small HTTP/1.1 responder; one summary line per
  * connection on stderr. */
 #include "common/cli_common.h"
+#include "common/ech_cli.h"
 #include "revocation/crl_fetcher.h"
 #include "revocation/ct_logs.h"
 #include "common/change_watch.h"
@@ -63,6 +64,7 @@ typedef struct serve_opts {
     const char *sct[CLI_MAX_PAIRS];
     size_t scts;
     const char *keylog; /* --keylog FILE (else SSLKEYLOGFILE) */
+    cli_ech_keys ech;   /* --ech-key/--ech-config pairs */
 } serve_opts;
 
 typedef struct serve_ctx {
@@ -179,6 +181,7 @@ static void serve_usage(FILE *out) {
           "                     --cert pair, in order\n",
           out);
     cli_tls_usage(out, 21);
+    cli_ech_keys_usage(out);
     fputs("  --tickets N        session tickets sent after each handshake (0 to 8, default\n"
           "                     2; 0 = no resumption); a client that comes back with one\n"
           "                     skips the certificate exchange (still a fresh key\n"
@@ -284,6 +287,10 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
             o->sct[o->scts++] = v;
             continue;
         }
+        if ((m = cli_ech_keys_opt(argc, argv, &i, "serve", &o->ech)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            continue;
+        }
         if ((m = cli_keylog_opt(argc, argv, &i, "serve", &o->keylog)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
             continue;
@@ -386,6 +393,7 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
         return CLI_EXIT_USAGE;
     }
     if (!cli_pairs_finish("serve", &o->pairs)) return CLI_EXIT_USAGE;
+    if (!cli_ech_keys_finish("serve", &o->ech)) return CLI_EXIT_USAGE;
     if (o->client_auth && strcmp(o->client_auth, "require") && strcmp(o->client_auth, "optional") &&
         strcmp(o->client_auth, "none")) {
         cli_err("serve: --client-auth wants require, optional or none, not '%s'", o->client_auth);
@@ -505,9 +513,10 @@ static void log_connection(const conn_job *job, bool hs_done, int64_t hs_ms, con
     } else {
         snprintf(line + n, sizeof line - (size_t)n, "%s%s", hs_done ? "ended: " : "", ended);
     }
-    char fps[160];
+    char fps[160], ech[300];
     fingerprint_suffix(conn, job->ctx->log_ja3, fps, sizeof fps);
-    fprintf(stderr, "%s%s\n", line, fps);
+    cli_ech_log_fields(conn, ech, sizeof ech);
+    fprintf(stderr, "%s%s%s\n", line, fps, ech);
 }
 
 /* With --trace, early data the engine handed over, said when it is read —
@@ -891,6 +900,11 @@ static certa_config *build_config(const serve_opts *o, bool *usage, int *err, ch
             *err = r;
             return NULL;
         }
+    if ((r = cli_ech_keys_apply(cfg, &o->ech, why, cap)) != 0) {
+        certa_config_free(cfg);
+        *err = r;
+        return NULL;
+    }
     certa_config_set_sni_strict(cfg, o->sni_strict);
     certa_config_set_client_fingerprints(cfg, true); /* ja4= on every line */
     if (o->ciphers && (r = certa_config_set_ciphers(cfg, o->ciphers)) != 0)

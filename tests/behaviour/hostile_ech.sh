@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Hostile encrypted_client_hello extensions against `certa serve --ech-key
+# --ech-config` (tests/behaviour/ech_hostile.py): malformed extensions get
+# decode_error / illegal_parameter, undecryptable ones (a foreign config_id, a
+# corrupted payload, an unknown suite) let the handshake go on with the outer
+# hello; after every case the same server still completes a handshake.
+# Needs python3, openssl and ../shared/peers/bssl (generate-ech).
+. "$(dirname "$0")/../interop/lib.sh"
+need python3 openssl
+need_certa
+BSSL=${CERTA_BSSL:-$REPO_DIR/../shared/peers/bssl}
+if [ ! -x "$BSSL" ]; then
+  not_ok "bssl not found at $BSSL (for generate-ech)"
+  finish
+fi
+gen_cert ecdsa srv
+"$BSSL" generate-ech -out-ech-config "$T_TMP/ech.config" -out-private-key "$T_TMP/ech.key" \
+  -out-ech-config-list "$T_TMP/ech.list" -public-name public.example -config-id 42 >/dev/null 2>&1 ||
+  not_ok "bssl generate-ech"
+start_certa_serve hostile-ech --cert "$T_TMP/srv.crt" --key "$T_TMP/srv.key" \
+  --ech-key "$T_TMP/ech.key" --ech-config "$T_TMP/ech.config" || finish
+out=$(timeout 200 python3 "$REPO_DIR/tests/behaviour/ech_hostile.py" 127.0.0.1 "$SERVE_PORT" \
+  "$T_TMP/ech.config" --timeout 5 2>&1)
+while IFS= read -r l; do
+  case $l in
+    "ok - "*) ok "${l#ok - }" ;;
+    "not ok - "*) not_ok "${l#not ok - }" ;;
+    *) echo "# $l" ;;
+  esac
+done <<<"$out"
+alive "$SERVE_PID" && ok "certa serve is still running after every hostile ECH case" ||
+  not_ok "certa serve died during the hostile ECH cases"
+stop_certa_serve hostile-ech
+finish
