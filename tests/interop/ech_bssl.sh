@@ -97,6 +97,30 @@ else
 fi
 stop_certa_serve serve-ech-hrr
 
+# certa proxy (terminate) with ECH: the JSON log names the inner SNI and marks
+# the outer one as public_name.
+if start_echo_backend && start_proxy proxy-ech --backend "127.0.0.1:$ECHO_PORT" --log-format json \
+  "${SERVE_CERTS[@]}" "${SERVE_ECH[@]}"; then
+  token=$(uniq_token)
+  OUT=$( (echo "$token"; sleep 1) | timeout 20 "$BSSL" client -connect "127.0.0.1:$PROXY_PORT" \
+    -server-name secret.example -root-certs "$T_TMP/ca.crt" -ech-config-list "$T_TMP/cur.list" 2>&1)
+  wait_for "$PROXY_LOG" '"event":"close"' 5
+  line=$(grep '"event":"close"' "$PROXY_LOG" | head -n1)
+  if echo "$OUT" | grep -q "$token" && echo "$line" | grep -q '"sni":"secret.example"' &&
+    echo "$line" | grep -q '"ech":"accepted"' && echo "$line" | grep -q '"public_name":"public.example"'; then
+    ok "bssl client -> certa proxy --ech-key: accepted, the log has sni=secret.example, ech=accepted, public_name=public.example"
+  else
+    not_ok "bssl client -> certa proxy with ECH"
+    echo "$OUT" | tail -4 | sed 's/^/# /'
+    show "$PROXY_LOG"
+  fi
+  stop_proxy proxy-ech
+  stop "$ECHO_PID"
+else
+  not_ok "certa proxy with ECH did not start"
+  show "$PROXY_LOG"
+fi
+
 # ---- certa connect -> bssl server -------------------------------------------
 # connect_to_bssl NAME BSSL_SERVER_ARGS... -- CONNECT_ARGS...: OUT (certa's
 # stderr), SRV_OUT (bssl's output), RC.
