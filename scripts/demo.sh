@@ -71,6 +71,18 @@ wait_listening() {
   exit 1
 }
 
+# Waits (bounded: 10 s) until FILE has a line matching PATTERN (grep -E).
+wait_for_line() {
+  for _ in $(seq 200); do
+    grep -Eq "$2" "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# The serial of the server certificate in a certa connect trace.
+served_serial() { sed -n 's/^\*   serial: *//p' "$1" | head -n 1; }
+
 CA=$WORK/ca
 step "1. A development CA and short-lived workload identities (certa ca)"
 run "$CERTA" ca init "$CA" --name "certa demo CA" --ttl 24h
@@ -173,17 +185,44 @@ sleep 0.3
 echo "its log (the version, and the identity verified in TLS 1.2):"
 grep "TLSv1.2" "$WORK/legacy.log" | tail -n 1 | sed 's/^/  /'
 
-step "6. web's key leaks: revoke it, and the proxy refuses it from the new CRL"
+step "6. api's one-hour certificate is renewed in place: nothing is dropped"
+echo "A connection opened now, with api's current certificate, stays open across the renewal:"
+mkfifo "$WORK/held.in"
+"$CERTA" connect "127.0.0.1:$TLS_PORT" --servername localhost --trust "$CA/ca.crt" \
+  --cert "$WORK/web.crt" --key "$WORK/web.key" --timeout 20 <"$WORK/held.in" \
+  >"$WORK/held.out" 2>"$WORK/held.err" &
+HELD=$!
+PIDS+=($HELD)
+exec 3>"$WORK/held.in"
+wait_for_line "$WORK/held.err" "handshake complete" || true
+old_serial=$(served_serial "$WORK/held.err")
+echo "  open connection: the server presented serial $old_serial"
+run "$CERTA" ca issue "$CA" --out "$WORK/api" --spiffe spiffe://demo.example/api \
+  --dns localhost --ip 127.0.0.1 --server --ttl 1h --force | tee "$WORK/api.renew" | head -n 2
+new_serial=$(awk '/serial:/ {print $2}' "$WORK/api.renew")
+wait_for_line "$WORK/terminate.log" "reloaded the config.*serial $new_serial" || true
+echo "the terminating proxy saw the new files and swapped them in for new handshakes:"
+grep "reloaded the config.*serial $new_serial" "$WORK/terminate.log" | tail -n 1 | sed 's/^/  /'
+set +e
+echo | "$CERTA" connect "127.0.0.1:$TLS_PORT" --servername localhost --trust "$CA/ca.crt" \
+  --cert "$WORK/web.crt" --key "$WORK/web.key" --timeout 5 >/dev/null 2>"$WORK/fresh.err"
+fresh_serial=$(served_serial "$WORK/fresh.err")
+echo "  a new connection: the server presented serial $fresh_serial"
+printf 'GET / HTTP/1.0\r\n\r\n' >&3
+exec 3>&-
+wait "$HELD"
+held_status=$?
+set -e
+echo "  the connection opened before the renewal still answers: $(tail -n 1 "$WORK/held.out")"
+
+step "7. web's key leaks: revoke it, and the proxy refuses it from the new CRL"
 web_serial=$(awk '/serial:/ {print $2}' "$WORK/web.issue")
 sleep 1 # the CRL must be newer than the sessions made above, which it then invalidates
 run "$CERTA" ca revoke "$CA" "$web_serial" --reason keyCompromise
 run "$CERTA" ca crl "$CA" --ttl 1h
-for _ in $(seq 100); do
-  grep -q "reloaded the config" "$WORK/terminate.log" && break
-  sleep 0.05
-done
+wait_for_line "$WORK/terminate.log" "reloaded the config.*files=.*ca\.crl" || true
 echo "the terminating proxy noticed the new CRL:"
-grep "reloaded the config" "$WORK/terminate.log" | tail -n 1 | sed 's/^/  /'
+grep "reloaded the config.*files=.*ca\.crl" "$WORK/terminate.log" | tail -n 1 | sed 's/^/  /'
 set +e
 printf 'GET / HTTP/1.0\r\n\r\n' |
   run "$CERTA" connect "127.0.0.1:$TLS_PORT" --servername localhost --trust "$CA/ca.crt" \
@@ -194,7 +233,7 @@ sleep 0.3
 echo "certa connect exited with status $revoked_status; the terminating proxy logged:"
 grep "CERTA_E_CERT_REVOKED" "$WORK/terminate.log" | tail -n 1 | sed 's/^/  /'
 
-step "7. OCSP: the CA answers for a must-staple identity, the server staples it"
+step "8. OCSP: the CA answers for a must-staple identity, the server staples it"
 OCSP_PORT=$(free_port)
 run "$CERTA" ca issue "$CA" --out "$WORK/status" --dns localhost --ip 127.0.0.1 --server \
   --ttl 1h --ocsp-url "http://127.0.0.1:$OCSP_PORT/" --must-staple >/dev/null
@@ -221,7 +260,7 @@ staple_status=$?
 set -e
 grep -E "OCSP staple:|handshake complete" "$WORK/staple.err" | sed 's/^\* */  /'
 
-step "8. Why would a client fail here? certa diagnose audits the endpoint"
+step "9. Why would a client fail here? certa diagnose audits the endpoint"
 echo "${dim}\$ certa diagnose 127.0.0.1:$TLS_PORT --servername localhost --trust ca.crt${plain}"
 set +e
 "$CERTA" diagnose "127.0.0.1:$TLS_PORT" --servername localhost --trust "$CA/ca.crt" \
@@ -242,14 +281,18 @@ if [ "$status" -ne 0 ] && grep -q "not allowed" "$WORK/terminate.log" &&
   [ "$revoked_status" -ne 0 ] && grep -q "was revoked on .*keyCompromise" "$WORK/terminate.log" &&
   grep -q "group=X25519MLKEM768" "$WORK/terminate.log" &&
   [ "$legacy_status" -ne 0 ] && [ "$legacy_ok" -eq 0 ] && grep -q "TLSv1.2" "$WORK/legacy.log" &&
-  [ "$diagnose_status" -eq 0 ] && grep -q "CLIENT-AUTH-REQUIRED" "$WORK/diagnose.txt"; then
+  [ "$diagnose_status" -eq 0 ] && grep -q "CLIENT-AUTH-REQUIRED" "$WORK/diagnose.txt" &&
+  [ "$held_status" -eq 0 ] && grep -q "hello from the backend" "$WORK/held.out" &&
+  [ -n "$old_serial" ] && [ "$fresh_serial" = "$new_serial" ] && [ "$old_serial" != "$new_serial" ]; then
   echo "web was let in with its verified identity, over a post-quantum key exchange; billing"
   echo "was refused, with the reason;"
   echo "a TLS 1.2-only client was refused by the TLS 1.3-only listener and let in, still"
-  echo "by its verified identity, where TLS 1.2 is allowed; once revoked, web was refused"
-  echo "from the CRL the proxy reloaded by itself; a must-staple server was accepted with"
-  echo "the good OCSP answer the CA's own responder gave it; certa diagnose found the mTLS"
-  echo "listener healthy and said which client certificates it asks for."
+  echo "by its verified identity, where TLS 1.2 is allowed; api's certificate was renewed"
+  echo "under an open connection, which carried on while new handshakes got the new one;"
+  echo "once revoked, web was refused from the CRL the proxy reloaded by itself; a"
+  echo "must-staple server was accepted with the good OCSP answer the CA's own responder"
+  echo "gave it; certa diagnose found the mTLS listener healthy and said which client"
+  echo "certificates it asks for."
 else
   echo "demo: a client was not refused or let in as expected" >&2
   exit 1

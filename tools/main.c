@@ -16,6 +16,7 @@ int cmd_fingerprint(int argc, char **argv) __attribute__((weak));
 int cmd_acme(int argc, char **argv) __attribute__((weak));
 int cmd_renew(int argc, char **argv) __attribute__((weak));
 int cmd_scan(int argc, char **argv) __attribute__((weak));
+int cmd_ech(int argc, char **argv) __attribute__((weak));
 
 typedef struct command {
     const char *name;
@@ -49,6 +50,8 @@ static const command *commands(size_t *count) {
                                "certificates from an ACME CA (RFC 8555): issue, revoke, account"};
         table[n++] = (command){"renew", cmd_renew,
                                "keep ACME certificates renewed (ARI, RFC 9773): daemon or --once"};
+        table[n++] = (command){"ech", cmd_ech,
+                               "ECH keys and configs (RFC 9849): keygen, show, check"};
     }
     *count = n;
     return table;

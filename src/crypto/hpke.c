@@ -202,7 +202,7 @@ static bool p256_scalar_ok(const uint8_t sk[32]) {
 }
 
 /* Our private key as an EVP_PKEY (and its serialized public key into pk). */
-static EVP_PKEY *private_key(uint16_t kem, const uint8_t *sk, size_t sk_len, uint8_t *pk) {
+EVP_PKEY *hpke_private_pkey(uint16_t kem, const uint8_t *sk, size_t sk_len, uint8_t *pk) {
     if (sk == NULL || sk_len != hpke_kem_private_len(kem)) return NULL;
     if (kem == HPKE_KEM_P256_HKDF_SHA256) return p256_scalar_ok(sk) ? p256_private(sk, pk) : NULL;
     if (kem != HPKE_KEM_X25519_HKDF_SHA256) return NULL;
@@ -290,7 +290,7 @@ int hpke_derive_keypair(uint16_t kem, const uint8_t *ikm, size_t ikm_len, uint8_
         }
         if (!found) goto out;
     }
-    EVP_PKEY *key = private_key(kem, cand, 32, pk);
+    EVP_PKEY *key = hpke_private_pkey(kem, cand, 32, pk);
     if (key == NULL) goto out;
     EVP_PKEY_free(key);
     memcpy(sk, cand, 32);
@@ -312,7 +312,7 @@ int hpke_generate_keypair(uint16_t kem, uint8_t *sk, uint8_t *pk) {
 
 int hpke_public_from_private(uint16_t kem, const uint8_t *sk, size_t sk_len, uint8_t *pk) {
     if (pk == NULL) return -1;
-    EVP_PKEY *key = private_key(kem, sk, sk_len, pk);
+    EVP_PKEY *key = hpke_private_pkey(kem, sk, sk_len, pk);
     EVP_PKEY_free(key);
     return key != NULL ? 0 : -1;
 }
@@ -374,7 +374,7 @@ int hpke_setup_base_sender_with_ikm(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, u
     EVP_PKEY *ours = NULL, *theirs = NULL;
     int rc = -1;
     if (hpke_derive_keypair(kem, ikm_e, ikm_e_len, sk_e, pk_e) != 0) goto out;
-    ours = private_key(kem, sk_e, hpke_kem_private_len(kem), NULL);
+    ours = hpke_private_pkey(kem, sk_e, hpke_kem_private_len(kem), NULL);
     if (ours == NULL) goto out;
     theirs = public_key(kem, ours, pk_r, pk_r_len);
     if (theirs == NULL || dh(ours, theirs, dh_val) != 0 ||
@@ -412,7 +412,7 @@ int hpke_setup_base_recipient(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, uint16_
     if (!setup_args_ok(ctx, kem, kdf, aead, info, info_len)) return -1;
     size_t npk = hpke_kem_enc_len(kem);
     uint8_t pk_r[HPKE_MAX_ENC], dh_val[32], shared[DHKEM_SECRET];
-    EVP_PKEY *ours = private_key(kem, sk_r, sk_r_len, pk_r), *theirs = NULL;
+    EVP_PKEY *ours = hpke_private_pkey(kem, sk_r, sk_r_len, pk_r), *theirs = NULL;
     int rc = -1;
     if (ours == NULL) goto out;
     theirs = public_key(kem, ours, enc, enc_len);

@@ -72,4 +72,15 @@ int hpke_export(const hpke_ctx *ctx, const uint8_t *exporter_context, size_t con
                 uint8_t *out, size_t out_len);
 void hpke_ctx_wipe(hpke_ctx *ctx);
 
+/* ---- key files (hpke_key_pem.c) ----
+ * An HPKE private key as PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"): an
+ * X25519 key (RFC 8410) or a P-256 EC key, so that openssl pkey reads it.
+ * A malloc'd NUL-terminated text (*len without the NUL), which the caller
+ * crypto_zero()s and frees; NULL on failure. */
+char *hpke_private_key_to_pem(uint16_t kem, const uint8_t *sk, size_t sk_len, size_t *len);
+/* Reads such a PEM (PKCS#8, or SEC1 "EC PRIVATE KEY" for P-256): *kem and
+ * sk (Nsk = 32 bytes) are set. 0, or -1 for anything else (another key
+ * type or curve, malformed text). */
+int hpke_private_key_from_pem(const char *pem, size_t len, uint16_t *kem, uint8_t *sk);
+
 #endif

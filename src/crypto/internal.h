@@ -112,4 +112,9 @@ int key_mark_on_token(EVP_PKEY *key);
 EVP_PKEY_CTX *key_verify_ctx_take(EVP_PKEY *key, key_ctx_maker make, const void *arg);
 void key_verify_ctx_put(EVP_PKEY *key);
 
+/* An HPKE private key (Nsk bytes, hpke.h's KEM id) as a libcrypto key
+ * (hpke.c), its serialized public key into pk unless NULL; NULL if sk is
+ * not a key of that KEM. The caller frees it. */
+EVP_PKEY *hpke_private_pkey(uint16_t kem, const uint8_t *sk, size_t sk_len, uint8_t *pk);
+
 #endif

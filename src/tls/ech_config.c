@@ -154,5 +154,5 @@ int ech_config_build(builder *b, uint8_t config_id, uint16_t kem, const uint8_t 
     bld_close(b);
     bld_u16(b, 0); /* extensions */
     bld_close(b);
-    return bld_ok(b) ? 0 : -1;
+    return b->failed ? -1 : 0; /* b may be inside a vector of the caller's (a list) */
 }

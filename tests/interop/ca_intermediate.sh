@@ -40,11 +40,35 @@ check "certa verify: the SPIFFE ID within the permitted URI host" \
 check "openssl verify -CAfile root -untrusted inter" \
   quiet openssl verify -CAfile "$D/root/ca.crt" -untrusted "$D/inter/ca.crt" "$D/web.crt"
 
-# Names outside the constraints: issued (the CA signs what it is told),
-# refused by both verifiers.
-"$CERTA" ca issue "$D/inter" --out "$D/outside" --dns evil.test --server >/dev/null 2>&1
-"$CERTA" ca issue "$D/inter" --out "$D/excluded" --dns api.secret.example.org --server >/dev/null 2>&1
-"$CERTA" ca issue "$D/inter" --out "$D/otherdomain" --spiffe spiffe://other.org/x --server >/dev/null 2>&1
+# Names outside the constraints: certa ca issue refuses to sign them, with
+# the verifier's reason, and writes nothing ...
+for n in "outside --dns evil.test outside" "excluded --dns api.secret.example.org excluded" \
+  "otherdomain --spiffe spiffe://other.org/x outside"; do
+  read -r f opt v why <<<"$n"
+  if "$CERTA" ca issue "$D/inter" --out "$D/refused-$f" "$opt" "$v" --server >"$D/refused-$f.log" 2>&1; then
+    not_ok "ca issue signed $v, outside the intermediate's name constraints"
+  elif grep -q "name constraints do not allow.*$why" "$D/refused-$f.log" && [ ! -e "$D/refused-$f.crt" ] &&
+    [ ! -e "$D/refused-$f.key" ]; then
+    ok "ca issue refuses $v ($(grep -o "is outside the [a-z]* subtrees\|is in an excluded subtree" "$D/refused-$f.log" | head -1)), writing nothing"
+  else
+    not_ok "ca issue's refusal of $v"
+    show "$D/refused-$f.log"
+  fi
+done
+# ... and such certificates, signed with the intermediate's key by openssl,
+# are refused by both verifiers.
+rogue_leaf() { # NAME SAN
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$D/$1.key" \
+    -out "$D/$1.csr" -subj "/CN=$1" >/dev/null 2>&1
+  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+    "extendedKeyUsage=serverAuth" "subjectAltName=$2" >"$D/$1.ext"
+  openssl x509 -req -in "$D/$1.csr" -CA "$D/inter/ca.crt" -CAkey "$D/inter/ca.key" -CAcreateserial \
+    -days 1 -extfile "$D/$1.ext" -out "$D/$1.leaf" >/dev/null 2>&1
+  cat "$D/$1.leaf" "$D/inter/ca.crt" >"$D/$1.crt"
+}
+rogue_leaf outside DNS:evil.test
+rogue_leaf excluded DNS:api.secret.example.org
+rogue_leaf otherdomain URI:spiffe://other.org/x
 for n in outside:evil.test excluded:api.secret.example.org; do
   f=${n%%:*} h=${n#*:}
   if "$CERTA" verify --trust "$D/root/ca.crt" --host "$h" "$D/$f.crt" >"$D/$f.v" 2>&1; then

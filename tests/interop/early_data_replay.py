@@ -11,7 +11,9 @@ flight and sends those exact bytes again, as an attacker on the path can.
       and reads for 2 s (it has no keys: it cannot finish the handshake).
       Prints the types of the records it got back ("nothing" if none).
 Each mode handles one connection and gives up after 30 s."""
-import socket, sys, threading, time
+import socket, sys, time
+
+from relay_lib import accept_one, relay_both_ways
 
 
 def record_types(data):
@@ -42,29 +44,8 @@ def first_flight(conn):
     return data
 
 
-def pump(src, dst):
-    try:
-        while True:
-            d = src.recv(65536)
-            if not d:
-                break
-            dst.sendall(d)
-    except OSError:
-        pass
-    try:
-        dst.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-
-
 def capture(listen_port, target_port, out):
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", listen_port))
-    srv.listen(1)
-    srv.settimeout(30)
-    print("relay listening", flush=True)
-    client, _ = srv.accept()
+    client = accept_one(listen_port, 30)
     flight = first_flight(client)
     with open(out, "wb") as f:
         f.write(flight)
@@ -73,9 +54,7 @@ def capture(listen_port, target_port, out):
                                                "" if whole else " (cut mid-record)"), flush=True)
     up = socket.create_connection(("127.0.0.1", target_port), timeout=30)
     up.sendall(flight)
-    a = threading.Thread(target=pump, args=(client, up))
-    b = threading.Thread(target=pump, args=(up, client))
-    a.start(); b.start(); a.join(30); b.join(30)
+    relay_both_ways(client, up, 30)
 
 
 def replay(target_port, path):

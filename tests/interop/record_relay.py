@@ -7,52 +7,38 @@ ones), one line per direction to the report file at the end:
     s2c RECORDS LARGEST
 Usage: record_relay.py LISTEN_PORT TARGET_PORT REPORT_FILE (exits after one
 connection or 60 s)."""
-import socket, sys, threading
+import socket, sys
+
+from relay_lib import accept_one, relay_both_ways
 
 listen_port, target_port, report = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 stats = {"c2s": [0, 0], "s2c": [0, 0]}
 
 
-def pump(src, dst, name):
-    buf, protected = b"", False
-    try:
-        while True:
-            data = src.recv(65536)
-            if not data:
+def record_counter(name):
+    """Counts the protected records of one direction as its bytes pass."""
+    state = {"buf": b"", "protected": False}
+
+    def seen(data):
+        buf = state["buf"] + data
+        while len(buf) >= 5:
+            n = int.from_bytes(buf[3:5], "big")
+            if len(buf) < 5 + n:
                 break
-            dst.sendall(data)
-            buf += data
-            while len(buf) >= 5:
-                n = int.from_bytes(buf[3:5], "big")
-                if len(buf) < 5 + n:
-                    break
-                rtype = buf[0]
-                if rtype in (20, 23) or protected:
-                    if rtype == 23:  # protected records (TLS 1.3: all of them)
-                        stats[name][0] += 1
-                        stats[name][1] = max(stats[name][1], n)
-                    protected = True
-                buf = buf[5 + n:]
-    except OSError:
-        pass
-    try:
-        dst.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
+            rtype = buf[0]
+            if rtype in (20, 23) or state["protected"]:
+                if rtype == 23:  # protected records (TLS 1.3: all of them)
+                    stats[name][0] += 1
+                    stats[name][1] = max(stats[name][1], n)
+                state["protected"] = True
+            buf = buf[5 + n:]
+        state["buf"] = buf
+    return seen
 
 
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", listen_port))
-srv.listen(1)
-srv.settimeout(60)
-print("relay listening", flush=True)
-client, _ = srv.accept()
+client = accept_one(listen_port, 60)
 upstream = socket.create_connection(("127.0.0.1", target_port), timeout=60)
-client.settimeout(60)
-a = threading.Thread(target=pump, args=(client, upstream, "c2s"))
-b = threading.Thread(target=pump, args=(upstream, client, "s2c"))
-a.start(); b.start(); a.join(60); b.join(60)
+relay_both_ways(client, upstream, 60, record_counter("c2s"), record_counter("s2c"))
 with open(report, "w") as f:
     for k in ("c2s", "s2c"):
         f.write("%s %d %d\n" % (k, stats[k][0], stats[k][1]))

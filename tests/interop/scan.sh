@@ -187,6 +187,20 @@ assert a["servername"] == "healthy-5.fleet.test" and a["verdict"] == "ok", a
 assert b["host"] == "::1" and b["status"] in ("refused", "error"), b
 ' "$T_TMP/sni.json"
 
+# Names are resolved once each, in parallel: the same name on several ports,
+# a name that does not resolve (reported, the others scanned), literals.
+P5=$(port_of healthy-5) P6=$(port_of healthy-6)
+"$CERTA" scan --trust "$D/ca.crt" --json "localhost:$P5,healthy-5.fleet.test" \
+  "localhost:$P6,healthy-6.fleet.test" "no-such-host.invalid:443" "127.0.0.1:$P6,healthy-6.fleet.test" \
+  >"$T_TMP/names.json" 2>"$T_TMP/names.err"
+check "names: localhost on two ports scanned, an unresolvable name reported, the rest scanned" python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))["endpoints"]
+assert [x["verdict"] for x in e if x["host"] != "no-such-host.invalid"] == ["ok"] * 3, e
+bad = [x for x in e if x["host"] == "no-such-host.invalid"]
+assert len(bad) == 1 and bad[0]["status"] == "unresolved" and "cannot resolve" in bad[0]["error"], bad
+' "$T_TMP/names.json"
+
 # ---- --diff after a rotation ----------------------------------------------
 stop "$FLEET_PID"
 python3 "$FLEET" rotate "$D" >"$T_TMP/rotate.log" 2>&1 || not_ok "rotating"

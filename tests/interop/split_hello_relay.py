@@ -6,7 +6,9 @@ two TCP segments 300 ms apart. Everything after it is relayed as is. Writes
 "clienthello BYTES" to the report file (the handshake message's size).
 Usage: split_hello_relay.py LISTEN_PORT TARGET_PORT REPORT (one connection,
 at most 60 s)."""
-import socket, sys, threading, time
+import socket, sys, time
+
+from relay_lib import accept_one, relay_both_ways
 
 listen_port, target_port, report = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 
@@ -21,29 +23,7 @@ def read_exact(s, n):
     return buf
 
 
-def pump(src, dst):
-    try:
-        while True:
-            d = src.recv(65536)
-            if not d:
-                break
-            dst.sendall(d)
-    except OSError:
-        pass
-    try:
-        dst.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-
-
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", listen_port))
-srv.listen(1)
-srv.settimeout(60)
-print("relay listening", flush=True)
-client, _ = srv.accept()
-client.settimeout(60)
+client = accept_one(listen_port, 60)
 up = socket.create_connection(("127.0.0.1", target_port), timeout=60)
 up.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 hdr = read_exact(client, 5)
@@ -55,6 +35,4 @@ for i, part in enumerate((body[:half], body[half:])):
     up.sendall(hdr[:3] + len(part).to_bytes(2, "big") + part)
     if i == 0:
         time.sleep(0.3)
-a = threading.Thread(target=pump, args=(client, up))
-b = threading.Thread(target=pump, args=(up, client))
-a.start(); b.start(); a.join(60); b.join(60)
+relay_both_ways(client, up, 60)

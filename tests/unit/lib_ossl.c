@@ -37,8 +37,9 @@ void peer_free(peer *p) {
     BIO_free(p->from_ssl);
 }
 
-void pump(certa_conn *c, peer *p) {
+void pump_reading_early(certa_conn *c, peer *p, char *early, size_t cap) {
     uint8_t buf[32768];
+    size_t have = 0;
     for (int round = 0; round < 50; round++) {
         bool moved = false;
         if (!SSL_is_init_finished(p->ssl)) SSL_do_handshake(p->ssl);
@@ -49,7 +50,12 @@ void pump(certa_conn *c, peer *p) {
                 size_t used = 0;
                 if (certa_conn_recv(c, buf + off, (size_t)n - off, &used) != 0) break;
                 off += used;
-                if (!used) break;
+                size_t got = 0;
+                if (early) {
+                    got = certa_conn_read_early(c, (uint8_t *)early + have, cap - 1 - have);
+                    have += got;
+                }
+                if (!used && !got) break;
             }
             moved = true;
         }
@@ -62,4 +68,9 @@ void pump(certa_conn *c, peer *p) {
         }
         if (!moved) break;
     }
+    if (early) early[have] = '\0';
+}
+
+void pump(certa_conn *c, peer *p) {
+    pump_reading_early(c, p, NULL, 0);
 }

@@ -23,5 +23,9 @@ peer ossl_peer(SSL_CTX *ctx, bool server);
 void peer_free(peer *p);
 /* Runs certa and libssl until neither has anything to say (50 rounds). */
 void pump(certa_conn *c, peer *p);
+/* The same, reading early data on a certa server as it comes (else its
+ * records would hold back the rest of the input) into early (cap bytes,
+ * NUL-terminated; NULL: none read). */
+void pump_reading_early(certa_conn *c, peer *p, char *early, size_t cap);
 
 #endif

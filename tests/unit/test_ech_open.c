@@ -6,13 +6,18 @@
  * padding, sealed with hpke_seal under ClientHelloOuterAAD — opened by
  * ech_open_client_hello, the inner checked byte for byte against the hello
  * the client meant; then every malformed case with its alert, trial
- * decryption, a foreign key, and the second ClientHello after HRR. */
+ * decryption, a foreign key, and the second ClientHello after HRR. Last,
+ * certa proxy's split-mode first flight (tools/proxy/ech_split_hello.c): the
+ * same hellos in TLS records, fragmented, incomplete, with bytes after them,
+ * refused, and the inner hello re-framed for the backend. */
 #include "crypto/crypto.h"
 #include "crypto/hpke.h"
 #include "testlib.h"
 #include "tls/ech_config.h"
 #include "tls/ech_open.h"
 #include "tls/tls.h"
+
+#include "../../tools/proxy/ech_split_hello.c"
 
 /* ---- ECHConfig ---- */
 
@@ -81,6 +86,15 @@ static void config_tests(void) {
           "build: one ECHConfig of %zu bytes, version 0xfe0d", n1);
     ech_config out[4];
     size_t n = 0;
+    /* Built straight into a list (inside the caller's open vector). */
+    builder lb;
+    bld_init_fixed(&lb, list, sizeof list);
+    bld_open(&lb, 2);
+    int in_list = ech_config_build(&lb, 3, HPKE_KEM_X25519_HKDF_SHA256, pk, 32, suites, 2, 0,
+                                   "public.example");
+    bld_close(&lb);
+    CHECK(in_list == 0 && bld_ok(&lb) && lb.len == n1 + 2 && memcmp(list + 2, cfg, n1) == 0,
+          "build inside an open list vector: the same bytes");
     size_t ln = list_of(list, sizeof list, cfg, n1, NULL, 0);
     CHECK(ech_config_list_parse(list, ln, out, 4, &n) == 0 && n == 1 && out[0].config_id == 3 &&
               out[0].kem == HPKE_KEM_X25519_HKDF_SHA256 && out[0].public_key_len == 32 &&
@@ -592,8 +606,154 @@ static void open_tests(void) {
     ech_key_wipe(&s2.key);
 }
 
+/* The hello as TLS handshake records: cuts (offsets into the handshake
+ * message) start new records; extra bytes follow. */
+static size_t records(const uint8_t *body, size_t body_len, const size_t *cuts, size_t n_cuts,
+                      const uint8_t *extra, size_t extra_len, uint8_t *out, size_t cap) {
+    uint8_t msg[2048];
+    size_t mlen = 4 + body_len, o = 0, at = 0;
+    msg[0] = 1;
+    msg[1] = (uint8_t)(body_len >> 16);
+    msg[2] = (uint8_t)(body_len >> 8);
+    msg[3] = (uint8_t)body_len;
+    memcpy(msg + 4, body, body_len);
+    for (size_t k = 0; k <= n_cuts; k++) {
+        size_t end = k < n_cuts ? cuts[k] : mlen;
+        if (o + 5 + (end - at) > cap) return 0;
+        out[o++] = 22;
+        out[o++] = 3;
+        out[o++] = 1;
+        out[o++] = (uint8_t)((end - at) >> 8);
+        out[o++] = (uint8_t)(end - at);
+        memcpy(out + o, msg + at, end - at);
+        o += end - at;
+        at = end;
+    }
+    if (o + extra_len > cap) return 0;
+    memcpy(out + o, extra, extra_len);
+    return o + extra_len;
+}
+
+static void split_tests(void) {
+    server s, s2;
+    client c;
+    ech_config cfg;
+    server_init(&s, HPKE_KEM_X25519_HKDF_SHA256, 5);
+    server_init(&s2, HPKE_KEM_X25519_HKDF_SHA256, 5);
+    CHECK(ech_config_parse(s.cfg, s.cfg_len, &cfg) == 0 &&
+              make_client_hello(&c, &cfg, suites[0], &good, false),
+          "split: a ClientHelloOuter");
+    static const uint8_t ccs[6] = {20, 3, 3, 0, 1, 1};
+    uint8_t in[3000];
+    const size_t cuts[3] = {3, 100, 101};
+    size_t n = records(c.outer, c.outer_len, cuts, 3, ccs, sizeof ccs, in, sizeof in);
+    ech_open_state st;
+    split_hello h;
+    memset(&st, 0, sizeof st);
+    split_client_hello(&s.key, 1, in, n, true, &st, &h);
+    /* The backend's records: one record, the outer's version, the inner message. */
+    bool framed = h.verdict == SPLIT_INNER && h.out.len == 5 + 4 + c.want.len &&
+                  h.out.buf[0] == 22 && h.out.buf[1] == 3 && h.out.buf[2] == 1 &&
+                  (size_t)(h.out.buf[3] << 8 | h.out.buf[4]) == 4 + c.want.len &&
+                  h.out.buf[5] == 1 && memcmp(h.out.buf + 9, c.want.buf, c.want.len) == 0;
+    CHECK(framed && h.consumed == n - sizeof ccs && strcmp(h.inner_name, "secret.example") == 0,
+          "split: a hello in 4 records (one of 1 byte) and a CCS after it: the inner hello as "
+          "one record for the backend, inner name secret.example, the CCS left to forward (%s)",
+          h.why ? h.why : "");
+    bld_free(&h.out);
+    hpke_ctx_wipe(&st.hpke);
+    bool all_more = true;
+    for (size_t k = 0; k < n - sizeof ccs; k++) {
+        split_client_hello(&s.key, 1, in, k, true, &st, &h);
+        all_more = all_more && h.verdict == SPLIT_NEED_MORE;
+    }
+    CHECK(all_more, "split: every shorter prefix of the records asks for more");
+    split_client_hello(&s2.key, 1, in, n, true, &st, &h);
+    CHECK(h.verdict == SPLIT_PUBLIC && h.why != NULL && strstr(h.why, "no ECH key") != NULL,
+          "split: another server's key: to the public backend (%s)", h.why ? h.why : "");
+    in[0] = 23;
+    split_client_hello(&s.key, 1, in, n, true, &st, &h);
+    CHECK(h.verdict == SPLIT_REFUSE && h.alert == ALERT_UNEXPECTED_MESSAGE,
+          "split: an application_data record first: unexpected_message");
+    /* Handshake bytes after the ClientHello in its record. */
+    uint8_t body[2048];
+    memcpy(body, c.outer, c.outer_len);
+    n = records(body, c.outer_len, NULL, 0, NULL, 0, in, sizeof in);
+    in[3] = (uint8_t)((n - 5 + 1) >> 8);
+    in[4] = (uint8_t)(n - 5 + 1);
+    in[n] = 0;
+    split_client_hello(&s.key, 1, in, n + 1, true, &st, &h);
+    CHECK(h.verdict == SPLIT_REFUSE && h.alert == ALERT_UNEXPECTED_MESSAGE,
+          "split: a byte after the ClientHello in its record: unexpected_message");
+    bld_free(&c.want);
+    hpke_ctx_wipe(&c.ctx);
+    /* After a HelloRetryRequest: a CCS and the second ClientHelloOuter, opened
+     * with the first's context; the CCS goes first to the backend. */
+    CHECK(make_client_hello(&c, &cfg, suites[0], &good, false), "split: a first hello");
+    n = records(c.outer, c.outer_len, NULL, 0, NULL, 0, in, sizeof in);
+    memset(&st, 0, sizeof st);
+    split_client_hello(&s.key, 1, in, n, true, &st, &h);
+    CHECK(h.verdict == SPLIT_INNER && st.have_context, "split: first hello opened, context kept");
+    bld_free(&h.out);
+    bld_free(&c.want);
+    hello_spec second = good;
+    second.sni = "secret2.example";
+    CHECK(make_client_hello(&c, &cfg, suites[0], &second, true), "split: the second hello");
+    memcpy(in, ccs, sizeof ccs);
+    n = sizeof ccs +
+        records(c.outer, c.outer_len, NULL, 0, NULL, 0, in + sizeof ccs, sizeof in - sizeof ccs);
+    ech_open_state saved = st;
+    split_client_hello(&s.key, 1, in, n, false, &st, &h);
+    CHECK(h.verdict == SPLIT_INNER && h.out.len == sizeof ccs + 5 + 4 + c.want.len &&
+              memcmp(h.out.buf, ccs, sizeof ccs) == 0 &&
+              memcmp(h.out.buf + sizeof ccs + 9, c.want.buf, c.want.len) == 0 &&
+              strcmp(h.inner_name, "secret2.example") == 0 && h.consumed == n,
+          "split: CCS and the second hello: the CCS, then the second inner hello (%s)",
+          h.why ? h.why : "");
+    bld_free(&h.out);
+    in[n - 1] ^= 1;
+    st = saved;
+    split_client_hello(&s.key, 1, in, n, false, &st, &h);
+    CHECK(h.verdict == SPLIT_REFUSE && h.alert == ALERT_DECRYPT_ERROR,
+          "split: a tampered second hello: decrypt_error");
+    split_client_hello(&s.key, 1, in, sizeof ccs + 3, false, &st, &h);
+    CHECK(h.verdict == SPLIT_NEED_MORE, "split: a CCS and part of a record: more");
+    bld_free(&c.want);
+    hpke_ctx_wipe(&c.ctx);
+    hpke_ctx_wipe(&st.hpke);
+    hpke_ctx_wipe(&saved.hpke);
+    /* A malformed inner hello: its alert. */
+    hello_spec bad = good;
+    bad.pad_byte = 9;
+    CHECK(make_client_hello(&c, &cfg, suites[0], &bad, false), "split: a hello with bad padding");
+    n = records(c.outer, c.outer_len, NULL, 0, NULL, 0, in, sizeof in);
+    split_client_hello(&s.key, 1, in, n, true, &st, &h);
+    CHECK(h.verdict == SPLIT_REFUSE && h.alert == ALERT_ILLEGAL_PARAMETER,
+          "split: non-zero padding in the inner hello: illegal_parameter");
+    bld_free(&c.want);
+    hpke_ctx_wipe(&c.ctx);
+    hpke_ctx_wipe(&st.hpke);
+    /* The backend's first record: HelloRetryRequest or not. */
+    uint8_t sh[43] = {22, 3, 3, 0, 90, 2, 0, 0, 86, 3, 3};
+    CHECK(split_is_hello_retry(sh, 42) == -1 && split_is_hello_retry(sh, 43) == 0,
+          "split: 42 bytes are too few to tell; a ServerHello is not a HelloRetryRequest");
+    static const uint8_t hrr[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11,
+                                    0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+                                    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e,
+                                    0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+    memcpy(sh + 11, hrr, 32);
+    CHECK(split_is_hello_retry(sh, 43) == 1, "split: the HelloRetryRequest random is recognised");
+    uint8_t alert[7];
+    split_alert_record(ALERT_UNRECOGNIZED_NAME, alert);
+    CHECK(alert[0] == 21 && alert[4] == 2 && alert[5] == 2 && alert[6] == 112,
+          "split: a fatal unrecognized_name alert record");
+    ech_key_wipe(&s.key);
+    ech_key_wipe(&s2.key);
+}
+
 int main(void) {
     config_tests();
     open_tests();
+    split_tests();
     return test_failures ? 1 : 0;
 }

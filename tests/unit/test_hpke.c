@@ -11,6 +11,9 @@
 #include "hpke_vectors.h"
 #include "testlib.h"
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 static bool hex_eq(const uint8_t *got, size_t n, const char *hex) {
     test_buf want = test_hex(hex);
     return want.n == n && memcmp(got, want.b, n) == 0;
@@ -195,9 +198,76 @@ static void check_refusals(void) {
     crypto_zero(sk2, sizeof sk2);
 }
 
+/* Key files: our PEM is what libcrypto reads as the same key, and a key
+ * libcrypto wrote (PKCS#8, and SEC1 for P-256) reads back as its raw bytes. */
+static void check_pem(void) {
+    static const uint16_t kems[2] = {HPKE_KEM_X25519_HKDF_SHA256, HPKE_KEM_P256_HKDF_SHA256};
+    static const char *names[2] = {"X25519", "P-256"};
+    for (int k = 0; k < 2; k++) {
+        uint8_t sk[32], pk[65], sk2[32];
+        uint16_t kem = 0;
+        size_t len = 0;
+        CHECK(hpke_generate_keypair(kems[k], sk, pk) == 0, "%s: key pair", names[k]);
+        char *pem = hpke_private_key_to_pem(kems[k], sk, 32, &len);
+        CHECK(pem != NULL && strncmp(pem, "-----BEGIN PRIVATE KEY-----\n", 28) == 0 &&
+                  strlen(pem) == len,
+              "%s: written as PKCS#8 PEM", names[k]);
+        CHECK(pem != NULL && hpke_private_key_from_pem(pem, len, &kem, sk2) == 0 &&
+                  kem == kems[k] && memcmp(sk, sk2, 32) == 0,
+              "%s: read back: the same KEM and key", names[k]);
+        /* libcrypto's reading of our file has our public key. */
+        BIO *bio = BIO_new_mem_buf(pem, (int)len);
+        EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+        bool same = false;
+        if (key != NULL && k == 0) {
+            uint8_t pub[32];
+            size_t n = sizeof pub;
+            same = EVP_PKEY_get_raw_public_key(key, pub, &n) == 1 && n == 32 &&
+                   memcmp(pub, pk, 32) == 0;
+        } else if (key != NULL) {
+            unsigned char *enc = NULL;
+            size_t n = EVP_PKEY_get1_encoded_public_key(key, &enc);
+            same = n == 65 && memcmp(enc, pk, 65) == 0;
+            OPENSSL_free(enc);
+        }
+        CHECK(same, "%s: libcrypto reads our PEM as the key with our public key", names[k]);
+        /* libcrypto writes a SEC1 or PKCS#8 file; we read it. */
+        BIO *out = BIO_new(BIO_s_mem());
+        char *data = NULL;
+        int ok = k == 1 ? PEM_write_bio_PrivateKey_traditional(out, key, NULL, NULL, 0, NULL, NULL)
+                        : PEM_write_bio_PrivateKey(out, key, NULL, NULL, 0, NULL, NULL);
+        long dn = BIO_get_mem_data(out, &data);
+        memset(sk2, 0, 32);
+        CHECK(ok == 1 && dn > 0 && hpke_private_key_from_pem(data, (size_t)dn, &kem, sk2) == 0 &&
+                  kem == kems[k] && memcmp(sk, sk2, 32) == 0,
+              "%s: libcrypto's %s file reads as the same key", names[k],
+              k == 1 ? "SEC1" : "PKCS#8");
+        BIO_free(out);
+        BIO_free(bio);
+        EVP_PKEY_free(key);
+        crypto_zero(pem, len);
+        free(pem);
+    }
+    /* Another key type: an Ed25519 PKCS#8 file is refused. */
+    EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    BIO *out = BIO_new(BIO_s_mem());
+    char *data = NULL;
+    uint8_t sk[32];
+    uint16_t kem;
+    long dn = (ed != NULL && PEM_write_bio_PrivateKey(out, ed, NULL, NULL, 0, NULL, NULL) == 1)
+                  ? BIO_get_mem_data(out, &data)
+                  : 0;
+    CHECK(dn > 0 && hpke_private_key_from_pem(data, (size_t)dn, &kem, sk) == -1,
+          "an Ed25519 key file is not an HPKE key");
+    CHECK(hpke_private_key_from_pem("not a key", 9, &kem, sk) == -1, "text that is not PEM");
+    BIO_free(out);
+    EVP_PKEY_free(ed);
+}
+
 int main(void) {
     for (size_t i = 0; i < sizeof hpke_vectors / sizeof hpke_vectors[0]; i++)
         check_vector(&hpke_vectors[i]);
     check_refusals();
+    check_pem();
     return test_failures ? 1 : 0;
 }

@@ -182,39 +182,6 @@ static certa_config *certa_cfg(const kcase *k, const char *cert, const char *key
     return cfg;
 }
 
-/* Moves bytes until quiet, reading early data on a certa server (else its
- * records would hold back the rest of the input). */
-static void pump_early(certa_conn *c, peer *p, char *early, size_t cap) {
-    uint8_t buf[32768];
-    size_t have = 0;
-    for (int round = 0; round < 50; round++) {
-        bool moved = false;
-        if (!SSL_is_init_finished(p->ssl)) SSL_do_handshake(p->ssl);
-        int n;
-        while ((n = BIO_read(p->from_ssl, buf, sizeof buf)) > 0) {
-            size_t off = 0;
-            while (off < (size_t)n) {
-                size_t used = 0;
-                if (certa_conn_recv(c, buf + off, (size_t)n - off, &used) != 0) break;
-                off += used;
-                size_t got = certa_conn_read_early(c, (uint8_t *)early + have, cap - 1 - have);
-                have += got;
-                if (!used && !got) break;
-            }
-            moved = true;
-        }
-        const uint8_t *out;
-        size_t len = certa_conn_outgoing(c, &out);
-        if (len) {
-            BIO_write(p->to_ssl, out, (int)len);
-            certa_conn_outgoing_done(c, len);
-            moved = true;
-        }
-        if (!moved) break;
-    }
-    early[have] = '\0';
-}
-
 /* One connection; returns whether the handshake completed. */
 static bool connect_once(const kcase *k, SSL_CTX *ctx, certa_config *cfg, SSL_SESSION **sess,
                          int round, certa_info *info) {
@@ -235,7 +202,7 @@ static bool connect_once(const kcase *k, SSL_CTX *ctx, certa_config *cfg, SSL_SE
         if (send_early) certa_conn_write_early(c, (const uint8_t *)"early hello", 11);
     }
     if (send_early && k->certa_server) {
-        pump_early(c, &p, early, sizeof early);
+        pump_reading_early(c, &p, early, sizeof early);
     } else if (send_early) {
         /* libssl's server reads early data before finishing its handshake. */
         uint8_t buf[64];

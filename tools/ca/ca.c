@@ -260,6 +260,61 @@ static int parse_issue_args(int argc, char **argv, issue_opts *o) {
     return CLI_EXIT_OK;
 }
 
+/* The CA's own name constraints (and those of the CAs above it, from
+ * chain.crt) hold for what it issues: a certificate no verifier would accept
+ * is refused here, with the verifier's sentence, rather than written. The
+ * top certificate of chain.crt (or ca.crt) is the anchor, whose constraints
+ * certa's path validation applies as well. Other verdicts are not this
+ * check's business (a leaf for clients only, say), so only a name
+ * constraint violation refuses. */
+static bool within_name_constraints(const ca_state *ca, const uint8_t *der, size_t der_len,
+                                    bool server) {
+    char chain_path[CA_PATH_CAP];
+    char *pem = NULL;
+    size_t pem_len = 0;
+    if (!path_join(chain_path, sizeof chain_path, ca->dir, "chain.crt") || !exists(chain_path) ||
+        read_file(chain_path, &pem, &pem_len) != 0) {
+        free(pem);
+        pem = NULL;
+    }
+    const char *text = pem ? pem : ca->cert_pem;
+    size_t text_len = pem ? pem_len : ca->cert_pem_len;
+    enum { MAX_CHAIN = 8 };
+    const uint8_t *chain[MAX_CHAIN + 1] = {der};
+    size_t lens[MAX_CHAIN + 1] = {der_len};
+    uint8_t *owned[MAX_CHAIN] = {0};
+    size_t n = 0, pos = 0;
+    while (n < MAX_CHAIN &&
+           pem_next(text, text_len, &pos, "CERTIFICATE", &owned[n], &lens[n + 1]) == 1) {
+        chain[n + 1] = owned[n];
+        n++;
+    }
+    /* The anchor: the last PEM block of the file. */
+    const char *last = NULL;
+    for (const char *q = text; (q = strstr(q, "-----BEGIN CERTIFICATE-----")); q++)
+        last = q;
+    bool ok = true;
+    certa_trust *anchor = certa_trust_new();
+    if (n > 0 && last && anchor &&
+        certa_trust_add_pem(anchor, last, text_len - (size_t)(last - text)) == CERTA_OK) {
+        certa_verify_params vp;
+        memset(&vp, 0, sizeof vp);
+        vp.purpose = server ? CERTA_PURPOSE_SERVER : CERTA_PURPOSE_CLIENT;
+        certa_verify_result vr;
+        if (certa_verify_chain(anchor, chain, lens, n, &vp, &vr) == CERTA_E_CERT_NAME_CONSTRAINTS) {
+            cli_err("ca issue: refused, the CA's name constraints do not allow these names: %s. "
+                    "issue names within them, or from another CA",
+                    vr.text);
+            ok = false;
+        }
+    }
+    certa_trust_free(anchor);
+    for (size_t i = 0; i < n; i++)
+        free(owned[i]);
+    free(pem);
+    return ok;
+}
+
 static int ca_issue(int argc, char **argv) {
     issue_opts o;
     int prc = parse_issue_args(argc, argv, &o);
@@ -374,13 +429,10 @@ static int ca_issue(int argc, char **argv) {
         cli_err("cannot build the certificate (is the CA key a supported type?)");
         goto done;
     }
+    if (!within_name_constraints(&ca, der, der_len, o.server)) goto done;
     if (key_private_pem(key, &key_pem, &key_pem_len) != 0) {
         cli_err("cannot encode the private key");
         goto done;
-    }
-    if (o.force) {
-        unlink(key_path);
-        unlink(crt_path);
     }
     /* From an intermediate the file carries the chain up to the root, so
      * that a server sends it (what curl and openssl need to build the path). */
@@ -403,9 +455,12 @@ static int ca_issue(int argc, char **argv) {
         pem = full;
         pem_len += chain_len;
     }
-    if (!write_file(key_path, key_pem, key_pem_len, 0600, true)) goto done;
-    if (!write_file(crt_path, pem, pem_len, 0644, true)) {
-        unlink(key_path);
+    /* --force replaces each file with one rename (a reader sees the old file
+     * or the new, never a missing or partial one; serve and proxy wait until
+     * key and certificate match again). */
+    if (!write_file(key_path, key_pem, key_pem_len, 0600, !o.force)) goto done;
+    if (!write_file(crt_path, pem, pem_len, 0644, !o.force)) {
+        if (!o.force) unlink(key_path);
         goto done;
     }
 

@@ -2,6 +2,7 @@
 #include "common/ech_cli.h"
 
 #include "common/cli_common.h"
+#include "common/ech_files.h"
 #include "crypto/crypto.h"
 
 #include <ctype.h>
@@ -104,28 +105,30 @@ bool cli_ech_read(const char *cmd, const char *arg, bool allow_inline, uint8_t *
 }
 
 int cli_ech_keys_apply(certa_config *cfg, const cli_ech_keys *k, char *why, size_t cap) {
-    for (size_t i = 0; i < k->keys; i++) {
-        uint8_t *key = NULL, *config = NULL;
-        size_t key_len = 0, config_len = 0;
-        if (!cli_ech_read("ech", k->key[i], false, &key, &key_len) ||
-            !cli_ech_read("ech", k->config[i], false, &config, &config_len)) {
-            free(key);
-            snprintf(why, cap, "--ech-key %s / --ech-config %s: unreadable", k->key[i],
-                     k->config[i]);
-            return CERTA_E_FILE;
+    /* ech_files reads every form of key and config certa ech keygen and bssl
+     * generate-ech write (PKCS#8 PEM or raw key; a list or one config, binary
+     * or base64) and pairs the key with its config. */
+    ech_key *key = malloc(sizeof *key);
+    if (key == NULL) return CERTA_E_NOMEM;
+    int rc = CERTA_OK;
+    for (size_t i = 0; i < k->keys && rc == CERTA_OK; i++) {
+        char reason[600];
+        if (ech_files_load_key(k->key[i], k->config[i], key, reason, sizeof reason) != 0) {
+            snprintf(why, cap, "--ech-key %s: %s", k->key[i], reason);
+            rc = CERTA_E_ECH_CONFIG;
+            break;
         }
-        int r = certa_config_add_ech_key(cfg, key, key_len, config, config_len, i == 0);
-        memset(key, 0, key_len);
-        free(key);
-        free(config);
-        if (r) {
+        rc = certa_config_add_ech_key(cfg, key->private_key, key->private_key_len, key->config.raw,
+                                      key->config.raw_len, i == 0);
+        if (rc) {
             const char *t = certa_config_error_text(cfg);
-            snprintf(why, cap, "--ech-key %s: %s (%s)", k->key[i], *t ? t : certa_error_text(r),
-                     certa_error_name(r));
-            return r;
+            snprintf(why, cap, "--ech-key %s: %s (%s)", k->key[i], *t ? t : certa_error_text(rc),
+                     certa_error_name(rc));
         }
     }
-    return CERTA_OK;
+    ech_key_wipe(key);
+    free(key);
+    return rc;
 }
 
 void cli_ech_log_fields(const certa_conn *conn, char *out, size_t cap) {

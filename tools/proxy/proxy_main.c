@@ -10,6 +10,7 @@
  * and tried again every second until it loads (common/rotation.h).
  * SIGTERM/SIGINT: stop accepting, drain up to --drain-timeout, exit 0. */
 #include "proxy/proxy.h"
+#include "proxy/proxy_ech_split.h"
 
 #include "revocation/crl_fetcher.h"
 #include "common/change_watch.h"
@@ -143,6 +144,7 @@ static void proxy_usage(FILE *out) {
           "logged once, the old one kept and retried every second until it loads; open\n"
           "connections keep theirs. A rotated certificate gets its OCSP response fetched anew.\n",
           out);
+    proxy_ech_split_usage(out);
 }
 
 /* ---- configs ---- */
@@ -1038,6 +1040,7 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
 }
 
 int cmd_proxy(int argc, char **argv) {
+    if (proxy_ech_split_wanted(argc, argv)) return proxy_ech_split_main(argc, argv);
     proxy_opts o;
     int rc = proxy_run(argc, argv, &o);
     proxy_ja4_list_free(&o.ja4_deny);

@@ -4,8 +4,6 @@
 #include "scan/scan.h"
 #include "wire/cursor.h"
 
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,76 +181,6 @@ bool scan_targets_parse(scan_targets *t, const uint8_t *text, size_t len, char *
         }
     }
     return true;
-}
-
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
-    if (a->ss_family != b->ss_family) return false;
-    if (a->ss_family == AF_INET)
-        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-    return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                   &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
-}
-
-size_t scan_targets_resolve(scan_targets *t) {
-    size_t hosts = 0, seen_cap = 0;
-    struct sockaddr_storage *seen = NULL;
-    for (size_t i = 0; i < t->count; i++) {
-        scan_target *x = &t->items[i];
-        struct addrinfo hints, *res = NULL;
-        memset(&hints, 0, sizeof hints);
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_flags = cli_is_ip_literal(x->host) ? AI_NUMERICHOST : 0;
-        /* The same host twice: reuse the first answer. */
-        size_t same = i;
-        for (size_t j = i; j-- > 0 && i - j < 64;)
-            if (!strcmp(t->items[j].host, x->host)) {
-                same = j;
-                break;
-            }
-        if (same != i && t->items[same].addr_len) {
-            x->addr = t->items[same].addr;
-            x->addr_len = t->items[same].addr_len;
-        } else {
-            int rc = getaddrinfo(x->host, x->port, &hints, &res);
-            if (rc != 0 || !res) {
-                snprintf(x->error, sizeof x->error, "cannot resolve '%s': %s", x->host,
-                         gai_strerror(rc));
-                continue;
-            }
-            memcpy(&x->addr, res->ai_addr, res->ai_addrlen);
-            x->addr_len = res->ai_addrlen;
-            freeaddrinfo(res);
-        }
-        unsigned port = (unsigned)atoi(x->port);
-        if (x->addr.ss_family == AF_INET)
-            ((struct sockaddr_in *)&x->addr)->sin_port = htons((uint16_t)port);
-        else
-            ((struct sockaddr_in6 *)&x->addr)->sin6_port = htons((uint16_t)port);
-        cli_format_addr((struct sockaddr *)&x->addr, x->addr_len, x->address, sizeof x->address);
-        /* the host of the cap is the address without the port */
-        x->host_index = hosts;
-        for (size_t j = 0; j < hosts; j++)
-            if (same_host(&seen[j], &x->addr)) {
-                x->host_index = j;
-                break;
-            }
-        if (x->host_index == hosts) {
-            if (hosts == seen_cap) {
-                size_t nc = seen_cap ? seen_cap * 2 : 16;
-                struct sockaddr_storage *n = realloc(seen, nc * sizeof *n);
-                if (!n) {
-                    x->host_index = 0;
-                    continue;
-                }
-                seen = n;
-                seen_cap = nc;
-            }
-            seen[hosts++] = x->addr;
-        }
-    }
-    free(seen);
-    return hosts;
 }
 
 void scan_targets_free(scan_targets *t) {
