@@ -209,7 +209,7 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
             if (m < 0) return CLI_EXIT_USAGE;
             free(o->ech_list);
             o->ech_list = NULL;
-            if (!cli_ech_read("connect", v, true, &o->ech_list, &o->ech_list_len))
+            if (!cli_ech_config_arg("connect", v, &o->ech_list, &o->ech_list_len))
                 return CLI_EXIT_USAGE;
             continue;
         }
