@@ -11,6 +11,7 @@
  * input replays the same way. */
 #include "certa.h"
 #include "crypto/hpke.h"
+#include "fuzz_feed.h"
 #include "fuzz_fixed.h"
 #include "fuzz_identity.h"
 #include "tls/ech_config.h"
@@ -61,23 +62,6 @@ static certa_config *config(int which) {
     return cfg;
 }
 
-/* Feeds data to c in chunks, draining what it writes and reads. */
-static void feed(certa_conn *c, const uint8_t *data, size_t size, size_t chunk) {
-    size_t off = 0;
-    uint8_t app[4096];
-    while (off < size && !certa_conn_failed(c)) {
-        size_t n = size - off < chunk ? size - off : chunk, used = 0;
-        certa_conn_recv(c, data + off, n, &used);
-        while (certa_conn_read(c, app, sizeof app) > 0) {
-        }
-        const uint8_t *out;
-        certa_conn_outgoing_done(c, certa_conn_outgoing(c, &out));
-        if (used == 0 && !certa_conn_failed(c)) break;
-        off += used;
-    }
-    certa_conn_recv_eof(c);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     size_t chunk = (size_t)data[0] + 1;
@@ -88,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         certa_conn *c = certa_client_new(config(which), "secret.example");
         const uint8_t *hello;
         certa_conn_outgoing_done(c, certa_conn_outgoing(c, &hello));
-        feed(c, data, size, chunk);
+        fuzz_feed(c, data, size, chunk);
         certa_conn_free(c);
         return 0;
     }
@@ -110,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         data = input;
     }
     certa_conn *s = certa_server_new(config(2));
-    feed(s, data, input_len, chunk);
+    fuzz_feed(s, data, input_len, chunk);
     certa_conn_free(s);
     free(input);
     return 0;

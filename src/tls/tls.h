@@ -929,6 +929,12 @@ int ech_accept_confirmation(hash_alg h, const uint8_t inner_random[32], const tr
  * Fails the connection on a malformed or undecryptable extension. */
 int ech_server_on_hello(certa_conn *c, const struct client_hello *ch, const uint8_t *msg, size_t len,
                         bool first, uint8_t **inner, size_t *inner_len);
+/* The same, then next with the hello to go on with: the inner one (parsed,
+ * freed after next returns) or ch itself. */
+typedef int (*ech_hello_handler)(certa_conn *c, struct client_hello *ch, const uint8_t *msg,
+                                 size_t len);
+int ech_server_dispatch(certa_conn *c, struct client_hello *ch, const uint8_t *msg, size_t len,
+                        bool first, ech_hello_handler next);
 /* Server: the encrypted_client_hello extension of EncryptedExtensions
  * (retry_configs), when c->ech_send_retry. */
 void ech_server_put_retry_configs(const certa_conn *c, builder *b);
