@@ -187,8 +187,8 @@ void ech_server_put_retry_configs(const certa_conn *c, builder *b) {
     bld_close(b);
 }
 
-int ech_server_dispatch(certa_conn *c, client_hello *ch, const uint8_t *msg, size_t len,
-                        bool first, ech_hello_handler next) {
+int ech_server_dispatch(certa_conn *c, client_hello *ch, const uint8_t *msg, size_t len, bool first,
+                        ech_hello_handler next) {
     uint8_t *inner = NULL;
     size_t inner_len = 0;
     if (ech_server_on_hello(c, ch, msg, len, first, &inner, &inner_len) != 0) return c->error;

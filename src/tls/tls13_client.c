@@ -252,9 +252,10 @@ static int put_client_hello(certa_conn *c, builder *b, hello_role role, const he
         bld_close(b);
         bld_close(b);
     }
-    if (role == HELLO_INNER) ech_client_put_inner_extension(c, b);
+    if (role == HELLO_INNER) ech_client_put_inner_extension(b);
     if (role == HELLO_PLAIN && c->ech &&
-        ech_client_put_grease(c, b, v13 ? 8 + ks->pub_len + (c->group2 ? 4 + ks->pub2_len : 0) : 0) != 0)
+        ech_client_put_grease(c, b,
+                              v13 ? 8 + ks->pub_len + (c->group2 ? 4 + ks->pub2_len : 0) : 0) != 0)
         return CERTA_E_NOMEM;
     if (role == HELLO_OUTER) ech_client_put_outer_extension(c, b, payload_len, payload_off);
     if (early) { /* before pre_shared_key, which ends the list */
@@ -332,7 +333,9 @@ static int send_client_hello(certa_conn *c) {
     bld_init_alloc(&b, 512);
     int r = put_client_hello(c, &b, ech ? HELLO_INNER : HELLO_PLAIN, &ks, psk, early, 0, NULL);
     if (!r && psk) r = write_binder(c, &b);
-    if (!r) r = ech ? send_ech_hellos(c, &b, &ks) : conn_send_handshake(c, HS_CLIENT_HELLO, b.buf, b.len);
+    if (!r)
+        r = ech ? send_ech_hellos(c, &b, &ks)
+                : conn_send_handshake(c, HS_CLIENT_HELLO, b.buf, b.len);
     bld_free(&b);
     if (r) return conn_fail(c, r, ALERT_NONE, NULL);
     if (early && early_client_start(c) != 0) return c->error;
@@ -348,7 +351,7 @@ static int send_client_hello(certa_conn *c) {
                c->group2 ? certa_group_name(c->group2) : "", sends_sni(c) ? ", SNI " : "",
                sends_sni(c) ? c->server_name : "",
                psk || offered_is_tls12(c) ? ", offers a session ticket" : "",
-               ech   ? ", ECH (outer SNI is the public name)"
+               ech      ? ", ECH (outer SNI is the public name)"
                : c->ech ? ", GREASE ECH"
                         : "");
     if (early) conn_trace(c, "  offers early data (up to %u bytes)", (unsigned)c->early_left);

@@ -379,6 +379,16 @@ static void api(void) {
     pair_free(&p);
     certa_config_free(c);
     certa_config_free(s);
+    /* A TLS 1.2-only client must not quietly drop the ECH it was given. */
+    c = client_cfg(&cur, false, NULL);
+    certa_config_set_versions(c, CERTA_TLS12, CERTA_TLS12);
+    certa_conn *lone = certa_client_new(c, "secret.example");
+    CHECK(lone && certa_conn_error(lone) == CERTA_E_CONFIG &&
+              strstr(certa_conn_error_text(lone), "needs TLS 1.3"),
+          "ECH with TLS 1.2 only: refused before anything is sent (%s)",
+          lone ? certa_conn_error_text(lone) : "NULL");
+    certa_conn_free(lone);
+    certa_config_free(c);
     CHECK(!strcmp(certa_ech_status_name(CERTA_ECH_NOT_DECRYPTED), "not decrypted") &&
               !strcmp(certa_alert_name(121), "ech_required"),
           "names: status and alert");

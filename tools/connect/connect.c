@@ -49,7 +49,7 @@ typedef struct connect_opts {
     const char *keylog;       /* --keylog FILE (else SSLKEYLOGFILE) */
     uint8_t *ech_list;        /* --ech-config: the ECHConfigList (malloc'd), or NULL */
     size_t ech_list_len;
-    bool ech_grease;          /* --ech-grease */
+    bool ech_grease; /* --ech-grease */
 } connect_opts;
 
 /* A --session file: this line, then the session bytes (certa_conn_session).
@@ -601,8 +601,9 @@ static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip
         fprintf(e, "* server name (SNI): %s\n", info.server_name);
     certa_ech_status ech = certa_conn_ech_status(conn);
     if (ech == CERTA_ECH_ACCEPTED)
-        fprintf(e, "* ECH:               accepted: %s was sent encrypted, the public name %s in "
-                   "clear; the server was authenticated for %s\n",
+        fprintf(e,
+                "* ECH:               accepted: %s was sent encrypted, the public name %s in "
+                "clear; the server was authenticated for %s\n",
                 info.server_name ? info.server_name : "(no name)", certa_conn_ech_outer_name(conn),
                 info.server_name ? info.server_name : "its address");
     else if (ech == CERTA_ECH_GREASE)
