@@ -431,6 +431,10 @@ int client_start(certa_conn *c) {
     c->session_id_len = 32; /* middlebox compatibility mode (§D.4) */
     c->group = cfg->groups[0];
     if (ech_client_start(c) != 0) return c->error;
+    if (c->session_offered && ech_client_offers(c)) { /* offering() keeps it off the wire */
+        c->session_offered = false;
+        conn_trace(c, "  stored session not offered: ECH is offered (no resumption with ECH)");
+    }
     return send_client_hello(c);
 }
 

@@ -379,6 +379,28 @@ static void api(void) {
     pair_free(&p);
     certa_config_free(c);
     certa_config_free(s);
+    /* A stored session is not offered with ECH (no GREASE PSK in the outer hello). */
+    s = server_cfg(true, NULL);
+    c = client_cfg(NULL, false, NULL);
+    p = run(c, s);
+    pair_pump(&p); /* the tickets */
+    uint8_t blob[4096];
+    size_t blob_len = 0;
+    int got = certa_conn_session(p.client, blob, sizeof blob, &blob_len);
+    pair_free(&p);
+    certa_config_free(c);
+    c = client_cfg(&cur, false, NULL);
+    p.client = certa_client_new_resume(c, "secret.example", blob, blob_len);
+    p.server = certa_server_new(s);
+    pair_pump(&p);
+    certa_info ri;
+    certa_conn_info(p.client, &ri);
+    CHECK(got == 0 && both_done(&p) && certa_conn_ech_status(p.client) == CERTA_ECH_ACCEPTED &&
+              !ri.resumed && !ri.session_offered,
+          "with ECH a stored session is not offered: a full handshake, ECH accepted");
+    pair_free(&p);
+    certa_config_free(c);
+    certa_config_free(s);
     /* A TLS 1.2-only client must not quietly drop the ECH it was given. */
     c = client_cfg(&cur, false, NULL);
     certa_config_set_versions(c, CERTA_TLS12, CERTA_TLS12);
