@@ -116,7 +116,7 @@ static void connect_usage(FILE *out) {
           "                      says which. Early data can be replayed: only for requests\n"
           "                      that are safe to repeat\n"
           "  --ech-config FILE|BASE64  offer Encrypted Client Hello (RFC 9849) with this\n"
-          "                      ECHConfigList (raw, base64 or PEM file, or base64 as\n"
+          "                      ECHConfigList (a file, binary or base64; or base64 as\n"
           "                      given, as in a DNS HTTPS record): the real server name\n"
           "                      travels encrypted, the config's public name in clear. A\n"
           "                      server that rejects it is authenticated for the public\n"
