@@ -217,7 +217,7 @@ start_certa_serve serve-self "${SERVE_CERTS[@]}" "${SERVE_ECH[@]}"
 CAP=$T_TMP/ech.pcap
 CAPTURED=no
 if command -v tcpdump >/dev/null; then
-  bg "$T_TMP/tcpdump.log" tcpdump -i lo -U -w "$CAP" "tcp port $SERVE_PORT"
+  bg "$T_TMP/tcpdump.log" tcpdump -i lo --immediate-mode -U -w "$CAP" "tcp port $SERVE_PORT"
   TD_PID=$BG_PID
   for i in $(seq 50); do grep -q "listening on" "$T_TMP/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
   grep -q "listening on" "$T_TMP/tcpdump.log" && CAPTURED=yes
@@ -249,6 +249,22 @@ if [ $CAPTURED = yes ]; then
 else
   not_ok "tcpdump could not capture on lo (scripts/deps.sh installs it; root is needed)"
 fi
-# Without ECH the same capture would show it: the check above can fail.
+# The control: without ECH the same capture shows the name, so the check above can fail.
+if [ $CAPTURED = yes ]; then
+  CAP2=$T_TMP/plain.pcap
+  bg "$T_TMP/tcpdump2.log" tcpdump -i lo --immediate-mode -U -w "$CAP2" "tcp port $SERVE_PORT"
+  TD_PID=$BG_PID
+  for i in $(seq 50); do grep -q "listening on" "$T_TMP/tcpdump2.log" 2>/dev/null && break; sleep 0.1; done
+  echo | timeout 20 "$CERTA" connect "127.0.0.1:$SERVE_PORT" --servername secret.example \
+    --trust "$T_TMP/ca.crt" --timeout 10 >/dev/null 2>&1
+  sleep 0.5
+  stop "$TD_PID"
+  if grep -aq "secret.example" "$CAP2"; then
+    ok "control: the same connection without ECH shows secret.example in the capture"
+  else
+    not_ok "control capture without ECH does not show the name: the capture check proves nothing"
+    show "$T_TMP/tcpdump2.log"; ls -la "$CAP2" | sed "s/^/# /"
+  fi
+fi
 stop_certa_serve serve-self
 finish
