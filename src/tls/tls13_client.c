@@ -831,7 +831,11 @@ static int on_compressed_certificate(certa_conn *c, const uint8_t *msg, size_t l
 static int on_certificate_verify(certa_conn *c, const uint8_t *msg, size_t len) {
     cursor body;
     cur_init(&body, msg + 4, len - 4);
-    if (verify_peer_cv(c, &body) != 0 || policy_check(c) != 0) return c->error;
+    /* ECH rejected: the server proves the public name only, to send its
+     * retry_configs; the allow rules are for the real server (§6.1.7). */
+    bool for_public_name = c->ech_status == CERTA_ECH_REJECTED;
+    if (verify_peer_cv(c, &body) != 0 || (!for_public_name && policy_check(c) != 0))
+        return c->error;
     int r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     c->state = ST_CLIENT_WAIT_FINISHED;

@@ -271,8 +271,26 @@ static void rejected(void) {
               served(&p, &sec_cert),
           "a retry with the retry_configs is accepted");
     pair_free(&p);
-    certa_config_free(s);
     certa_config_free(c);
+
+    /* Allow rules are for the real server: a rejection still ends in
+     * ech_required (and the retry), not in the rules refusing the public name. */
+    c = client_cfg(&stale, false, NULL);
+    certa_config_add_allow(c, "dns:secret.example");
+    p = run(c, s);
+    CHECK(certa_conn_error(p.client) == CERTA_E_ECH_REJECTED,
+          "with an allow rule for the real name, a rejection is still CERTA_E_ECH_REJECTED (%s)",
+          certa_error_name(certa_conn_error(p.client)));
+    pair_free(&p);
+    certa_config_free(c);
+    c = client_cfg(&cur, false, NULL);
+    certa_config_add_allow(c, "dns:secret.example");
+    p = run(c, s);
+    CHECK(both_done(&p), "and the allow rule holds for the accepted handshake (%s)",
+          certa_conn_error_text(p.client));
+    pair_free(&p);
+    certa_config_free(c);
+    certa_config_free(s);
 
     /* A server without ECH: rejected, no retry_configs, another sentence. */
     s = server_cfg(false, NULL);
