@@ -18,27 +18,14 @@
 #include "tls/ech_open.h"
 #include "tls/tls.h"
 
+#include "fuzz_ech_key.h"
+
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) abort();                                                                      \
     } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static ech_key key;
-static bool key_ready;
-static const ech_suite suite = {HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM};
-
-static void key_init(void) {
-    uint8_t ikm[32] = {1, 2, 3}, sk[32], pk[32], cfg[128];
-    builder b;
-    bld_init_fixed(&b, cfg, sizeof cfg);
-    CHECK(hpke_derive_keypair(HPKE_KEM_X25519_HKDF_SHA256, ikm, sizeof ikm, sk, pk) == 0);
-    CHECK(ech_config_build(&b, 7, HPKE_KEM_X25519_HKDF_SHA256, pk, 32, &suite, 1, 0,
-                           "public.example") == 0);
-    CHECK(ech_key_init(&key, sk, 32, cfg, b.len) == 0);
-    key_ready = true;
-}
 
 static void check_result(int rc, const char *why, const builder *inner, size_t bound) {
     CHECK(rc == ECH_OPEN_OK || rc == ECH_OPEN_NOT_DECRYPTED || rc == ECH_OPEN_ABSENT ||
@@ -70,8 +57,8 @@ static size_t seal_outer(hpke_ctx *ctx, const uint8_t *enc, size_t enc_len, cons
     bld_u16(&b, ECH_VERSION);
     bld_open(&b, 2);
     bld_u8(&b, 0);
-    bld_u16(&b, suite.kdf);
-    bld_u16(&b, suite.aead);
+    bld_u16(&b, fuzz_ech_suite.kdf);
+    bld_u16(&b, fuzz_ech_suite.aead);
     bld_u8(&b, 7);
     bld_open(&b, 2);
     bld_bytes(&b, enc, enc_len);
@@ -87,7 +74,7 @@ static size_t seal_outer(hpke_ctx *ctx, const uint8_t *enc, size_t enc_len, cons
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!key_ready) key_init();
+    const ech_key *key = fuzz_ech_key();
     if (size < 1) return 0;
     const char *why = NULL;
     builder inner;
@@ -98,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         uint8_t *outer = malloc(size - 1 ? size - 1 : 1);
         CHECK(outer != NULL);
         memcpy(outer, data + 1, size - 1);
-        int rc = ech_open_client_hello(&key, 1, outer, size - 1, true, &st, &inner, &why);
+        int rc = ech_open_client_hello(key, 1, outer, size - 1, true, &st, &inner, &why);
         check_result(rc, why, &inner, size - 1);
         free(outer);
     } else if (size >= 3) {
@@ -109,14 +96,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static uint8_t outer[3 * 65536];
         uint8_t enc[32], info[8 + 128], ikm[32] = {9};
         memcpy(info, "tls ech", 8);
-        memcpy(info + 8, key.config.raw, key.config.raw_len);
+        memcpy(info + 8, key->config.raw, key->config.raw_len);
         hpke_ctx ctx;
-        CHECK(hpke_setup_base_sender_with_ikm(&ctx, HPKE_KEM_X25519_HKDF_SHA256, suite.kdf,
-                                              suite.aead, key.config.public_key, 32, info,
-                                              8 + key.config.raw_len, ikm, sizeof ikm, enc) == 0);
+        CHECK(hpke_setup_base_sender_with_ikm(&ctx, HPKE_KEM_X25519_HKDF_SHA256, fuzz_ech_suite.kdf,
+                                              fuzz_ech_suite.aead, key->config.public_key, 32, info,
+                                              8 + key->config.raw_len, ikm, sizeof ikm, enc) == 0);
         size_t len = seal_outer(&ctx, enc, 32, exts, n, pt, pt_len, outer, sizeof outer);
         if (len > 0) {
-            int rc = ech_open_client_hello(&key, 1, outer, len, true, &st, &inner, &why);
+            int rc = ech_open_client_hello(key, 1, outer, len, true, &st, &inner, &why);
             check_result(rc, why, &inner, len + pt_len);
             if (rc == ECH_OPEN_OK) {
                 /* The second ClientHello: the same inner, sealed at seq 1, no enc. */
@@ -124,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 bld_init_alloc(&inner, 512);
                 len = seal_outer(&ctx, NULL, 0, exts, n, pt, pt_len, outer, sizeof outer);
                 CHECK(len > 0);
-                rc = ech_open_client_hello(&key, 1, outer, len, false, &st, &inner, &why);
+                rc = ech_open_client_hello(key, 1, outer, len, false, &st, &inner, &why);
                 CHECK(rc == ECH_OPEN_OK);
                 check_result(rc, why, &inner, len + pt_len);
             }

@@ -107,33 +107,22 @@ static int labeled_extract(hash_alg h, const suite_id *sid, const uint8_t *salt,
 
 /* LabeledExpand(prk, label, info, L) = HKDF-Expand(prk, I2OSP(L, 2) ||
  * "HPKE-v1" || suite_id || label || info, L); info may come in two pieces
- * (DHKEM's kem_context is enc || pkRm). */
+ * (DHKEM's kem_context is enc || pkRm). The labeled info is public. */
 static int labeled_expand2(hash_alg h, const suite_id *sid, const uint8_t *prk, const char *label,
                            const uint8_t *info, size_t info_len, const uint8_t *info2,
                            size_t info2_len, uint8_t *out, size_t out_len) {
     size_t hl = hash_len(h);
     if (hl == 0 || out_len > 255 * hl || out_len > 0xffff) return -1;
-    hmac_key k;
-    if (hmac_key_init(&k, h, prk, hl) != 0) return -1;
-    uint8_t t[HPKE_MAX_HASH];
-    uint8_t l2[2] = {(uint8_t)(out_len >> 8), (uint8_t)out_len};
-    int rc = 0;
-    size_t done = 0, t_len = 0;
-    for (uint8_t i = 1; done < out_len; i++) {
-        const uint8_t *parts[8] = {t, l2, hpke_v1, sid->b, (const uint8_t *)label, info, info2, &i};
-        size_t lens[8] = {t_len,         2,        sizeof hpke_v1, sid->len,
-                          strlen(label), info_len, info2_len,      1};
-        if (hmac_key_mac(&k, 8, parts, lens, t) != 0) {
-            rc = -1;
-            break;
-        }
-        t_len = hl;
-        size_t n = out_len - done < hl ? out_len - done : hl;
-        memcpy(out + done, t, n);
-        done += n;
-    }
-    crypto_zero(t, sizeof t);
-    hmac_key_free(&k);
+    builder b;
+    bld_init_alloc(&b, 2 + sizeof hpke_v1 + sid->len + strlen(label) + info_len + info2_len);
+    bld_u16(&b, (uint16_t)out_len);
+    bld_bytes(&b, hpke_v1, sizeof hpke_v1);
+    bld_bytes(&b, sid->b, sid->len);
+    bld_bytes(&b, label, strlen(label));
+    bld_bytes(&b, info, info_len);
+    bld_bytes(&b, info2, info2_len);
+    int rc = bld_ok(&b) ? hkdf_expand(h, prk, hl, b.buf, b.len, out, out_len) : -1;
+    bld_free(&b);
     return rc;
 }
 

@@ -93,5 +93,25 @@ if start_proxy json-pp --backend "127.0.0.1:$ECHO_PORT" --cert "$D/srv.crt" --ke
     show "$D/check-pp.txt" "$PROXY_LOG"
   fi
 fi
+# --acme before its first certificate, the CA unreachable: the waiting and
+# failure lines, and a refused handshake's close line (the lines of a working
+# order are checked against the schema by tests/interop/proxy_acme*.sh).
+DEAD=$(free_port)
+if start_proxy json-acme --backend "127.0.0.1:$ECHO_PORT" --acme "https://127.0.0.1:$DEAD/dir" \
+  --acme-domain acme.certa.test --agree-tos --acme-state "$D/acme-state" --log-format json; then
+  wait_for "$PROXY_LOG" '"event":"acme-failed"' 10
+  echo hi | timeout 10 "$CERTA" connect "127.0.0.1:$PROXY_PORT" --servername acme.certa.test \
+    --trust "$C/ca.crt" --timeout 5 >/dev/null 2>&1
+  wait_for "$PROXY_LOG" '"reason":"no certificate"' 5
+  stop_proxy json-acme
+  if python3 "$CHECK" "$SCHEMA" "$PROXY_LOG" >"$D/check-acme.txt" 2>&1 &&
+    grep -q '"event":"acme-waiting"' "$PROXY_LOG" && grep -q '"event":"acme-failed".*"retry_in_s":"2"' "$PROXY_LOG" &&
+    grep -q '"reason":"no certificate"' "$PROXY_LOG"; then
+    ok "--acme without a certificate: acme-waiting, acme-failed (retry_in_s) and the 'no certificate' close line match the schema"
+  else
+    not_ok "--acme lines"
+    show "$D/check-acme.txt" "$PROXY_LOG"
+  fi
+fi
 stop "$ECHO_PID"
 finish

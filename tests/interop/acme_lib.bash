@@ -12,7 +12,8 @@
 # --chain-trust), PEBBLE_HTTP_PORT, PEBBLE_TLS_PORT, CHALL_MGMT (URL of
 # challtestsrv's API), PEBBLE_MGMT, PEBBLE_PID, CHALL_PID, PEBBLE_LOG.
 # PEBBLE_VALIDITY=SEC (when set) is the issued certificates' lifetime
-# (Pebble's certificateValidityPeriod), for renewal tests.
+# (Pebble's certificateValidityPeriod), for renewal tests. check_log_schema
+# LOG...: certa proxy JSON logs against docs/log-schema.md.
 
 EAB_KID=kid-1
 EAB_HMAC=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
@@ -77,4 +78,18 @@ esac
 HOOK
   chmod +x "$f"
   DNS_HOOK=$f
+}
+
+# check_log_schema LOG...: every JSON line of each certa proxy log matches
+# docs/log-schema.md (tests/behaviour/log_schema.py), one TAP line per log.
+check_log_schema() {
+  local f
+  for f in "$@"; do
+    if python3 "$REPO_DIR/tests/behaviour/log_schema.py" "$REPO_DIR/docs/log-schema.md" "$f" >"$T_TMP/schema.out" 2>&1; then
+      ok "$(basename "$f"): every JSON line matches docs/log-schema.md ($(tail -n1 "$T_TMP/schema.out"))"
+    else
+      not_ok "$(basename "$f"): lines outside docs/log-schema.md"
+      show "$T_TMP/schema.out"
+    fi
+  done
 }

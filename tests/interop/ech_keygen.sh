@@ -12,11 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 need openssl base64
 need_certa
-BSSL=${CERTA_BSSL:-$REPO_DIR/../shared/peers/bssl}
-if [ ! -x "$BSSL" ]; then
-  not_ok "bssl not found at $BSSL (../shared/peers beside the repository, or set CERTA_BSSL)"
-  finish
-fi
+need_bssl
 
 # keygen: the files, their modes and their forms.
 K=$T_TMP/keys

@@ -64,6 +64,15 @@ need() {
     fi
   done
 }
+# need_bssl: sets BSSL to BoringSSL's bssl ($CERTA_BSSL, else
+# ../shared/peers/bssl beside the repository); without it, not ok and finish.
+need_bssl() {
+  BSSL=${CERTA_BSSL:-$REPO_DIR/../shared/peers/bssl}
+  if [ ! -x "$BSSL" ]; then
+    not_ok "bssl not found at $BSSL (../shared/peers beside the repository, or set CERTA_BSSL)"
+    finish
+  fi
+}
 need_certa() {
   if [ ! -x "$CERTA" ]; then
     not_ok "certa binary not found at $CERTA (build it with make, or set CERTA)"

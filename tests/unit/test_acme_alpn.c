@@ -7,6 +7,7 @@
  * protocol, no ALPN, or asking for another name gets not one byte back. */
 #include "../../tools/acme/challenge_hello.c"
 #include "../../tools/acme/challenge_tls_alpn.c"
+#include "../../tools/acme/tls_alpn_validation.c"
 #include "../../tools/common/cli_common.c"
 #include "../../tools/revocation/ct_logs.c"
 #include "testlib.h"

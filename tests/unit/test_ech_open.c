@@ -630,7 +630,7 @@ static size_t records(const uint8_t *body, size_t body_len, const size_t *cuts, 
         at = end;
     }
     if (o + extra_len > cap) return 0;
-    memcpy(out + o, extra, extra_len);
+    if (extra_len > 0) memcpy(out + o, extra, extra_len);
     return o + extra_len;
 }
 
@@ -669,7 +669,8 @@ static void split_tests(void) {
     }
     CHECK(all_more, "split: every shorter prefix of the records asks for more");
     split_client_hello(&s2.key, 1, in, n, true, &st, &h);
-    CHECK(h.verdict == SPLIT_PUBLIC && h.why != NULL && strstr(h.why, "no ECH key") != NULL,
+    CHECK(h.verdict == SPLIT_PUBLIC && h.ech_offered && h.why != NULL &&
+              strstr(h.why, "no ECH key") != NULL,
           "split: another server's key: to the public backend (%s)", h.why ? h.why : "");
     in[0] = 23;
     split_client_hello(&s.key, 1, in, n, true, &st, &h);

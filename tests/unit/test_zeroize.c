@@ -14,7 +14,9 @@
  * resumption from it, with both sides' master secrets, key blocks, record
  * keys and ECDHE keys, the pre-master secret, the ticket key and data.
  * HPKE (hpke_check): RFC 9180's X25519 and P-256 keys, the context's key,
- * base_nonce and exporter_secret, an export and the plaintext.
+ * base_nonce and exporter_secret, an export and the plaintext. ECH's
+ * decryption (ech_open_check): the ECH private key, the HPKE key and the
+ * inner hello's server name through ech_open_client_hello and the wipes.
  *
  * How frees are seen: in a plain build this binary defines malloc, free,
  * calloc and realloc (glibc lets the executable interpose them; libcerta.a is
@@ -43,6 +45,7 @@
 #include "testlib.h"
 #include "pq/mlkem.h"
 #include "tls/ticket_keys.h"
+#include "tls/ech_open.h"
 #include "tls/tls.h"
 #include "wire/cursor.h"
 
@@ -878,6 +881,112 @@ static void hpke_check(void) {
     }
 }
 
+/* ---- ECH's server side: ech_open_client_hello ----
+ * A ClientHelloOuter sealed to an ECH key is opened and its inner hello
+ * rebuilt; then the key is wiped. No freed block may hold the ECH private
+ * key, the HPKE context's key, or the inner hello's server name (the
+ * decrypted EncodedClientHelloInner and the rebuilt hello both carry it). */
+static void ech_open_check(void) {
+    static const char inner_name[] = "the-real-server-name.example";
+    static const ech_suite suite = {HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM};
+    uint8_t sk[32], pk[32], cfg[128], enc[32], info[8 + 128];
+    builder b;
+    ech_key *key = calloc(1, sizeof *key);
+    bool ok = key != NULL && hpke_generate_keypair(HPKE_KEM_X25519_HKDF_SHA256, sk, pk) == 0;
+    bld_init_fixed(&b, cfg, sizeof cfg);
+    ok = ok &&
+         ech_config_build(&b, 1, HPKE_KEM_X25519_HKDF_SHA256, pk, 32, &suite, 1, 0,
+                          "public.example") == 0 &&
+         ech_key_init(key, sk, 32, cfg, b.len) == 0;
+    /* EncodedClientHelloInner: server_name, supported_versions (1.3), ECH inner. */
+    uint8_t encoded[256], outer[512];
+    builder e;
+    bld_init_fixed(&e, encoded, sizeof encoded);
+    bld_u16(&e, 0x0303);
+    bld_zeros(&e, 32);
+    bld_u8(&e, 0);
+    bld_u16(&e, 2);
+    bld_u16(&e, 0x1301);
+    bld_u8(&e, 1);
+    bld_u8(&e, 0);
+    bld_open(&e, 2);
+    bld_u16(&e, EXT_SERVER_NAME);
+    bld_open(&e, 2);
+    bld_open(&e, 2);
+    bld_u8(&e, 0);
+    bld_open(&e, 2);
+    bld_bytes(&e, inner_name, sizeof inner_name - 1);
+    bld_close(&e);
+    bld_close(&e);
+    bld_close(&e);
+    static const uint8_t versions[] = {0, 43, 0, 3, 2, 3, 4}, inner_ext[] = {0xfe, 0x0d, 0, 1, 1};
+    bld_bytes(&e, versions, sizeof versions);
+    bld_bytes(&e, inner_ext, sizeof inner_ext);
+    bld_close(&e);
+    bld_zeros(&e, 16);
+    /* The outer hello around it, the payload sealed under the zeroed AAD. */
+    hpke_ctx ctx;
+    memcpy(info, "tls ech", 8);
+    memcpy(info + 8, key->config.raw, key->config.raw_len);
+    ok = ok && bld_ok(&e) &&
+         hpke_setup_base_sender(&ctx, HPKE_KEM_X25519_HKDF_SHA256, suite.kdf, suite.aead, pk, 32,
+                                info, 8 + key->config.raw_len, enc) == 0;
+    builder o;
+    bld_init_fixed(&o, outer, sizeof outer);
+    bld_u16(&o, 0x0303);
+    bld_zeros(&o, 32);
+    bld_u8(&o, 0);
+    bld_u16(&o, 2);
+    bld_u16(&o, 0x1301);
+    bld_u8(&o, 1);
+    bld_u8(&o, 0);
+    bld_open(&o, 2);
+    bld_u16(&o, ECH_VERSION);
+    bld_open(&o, 2);
+    bld_u8(&o, 0);
+    bld_u16(&o, suite.kdf);
+    bld_u16(&o, suite.aead);
+    bld_u8(&o, 1);
+    bld_open(&o, 2);
+    bld_bytes(&o, enc, 32);
+    bld_close(&o);
+    bld_open(&o, 2);
+    size_t at = o.len;
+    bld_zeros(&o, e.len + HPKE_TAG);
+    bld_close(&o);
+    bld_close(&o);
+    bld_close(&o);
+    ok = ok && bld_ok(&o) && hpke_seal(&ctx, outer, o.len, encoded, e.len, outer + at) == 0;
+    hpke_ctx_wipe(&ctx);
+    crypto_zero(encoded, sizeof encoded);
+    needle_count = 0;
+    hit_count = frees_seen = 0;
+    add_needle("the ECH private key", sk, 32);
+    add_needle("the inner server name", inner_name, sizeof inner_name - 1);
+    builder inner;
+    ech_open_state st;
+    memset(&st, 0, sizeof st);
+    const char *why = NULL;
+    armed = true;
+    bld_init_alloc(&inner, 64);
+    int rc = ok ? ech_open_client_hello(key, 1, outer, o.len, true, &st, &inner, &why) : -1;
+    armed = false;
+    if (rc == ECH_OPEN_OK) add_needle("the ECH context's AEAD key", st.hpke.key, 16);
+    armed = true;
+    hpke_ctx_wipe(&st.hpke);
+    bld_free(&inner);
+    ech_key_wipe(key);
+    free(key);
+    armed = false;
+    crypto_zero(sk, sizeof sk);
+    CHECK(rc == ECH_OPEN_OK, "ech_open: the sealed ClientHelloOuter opens (%s)", why ? why : "");
+    report_hits("ech_open");
+    CHECK(hit_count == 0,
+          "ech_open: no freed block held the ECH private key, the HPKE key or the inner server "
+          "name (%zu found, %zu frees)",
+          hit_count, frees_seen);
+}
+
 int main(void) {
     install();
     self_check();
@@ -886,6 +995,7 @@ int main(void) {
     resumption_check();
     tls12_check();
     hpke_check();
+    ech_open_check();
     OPENSSL_cleanse(key_pem_copy, sizeof key_pem_copy);
     TEST_EXIT();
 }

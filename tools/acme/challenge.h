@@ -30,6 +30,12 @@ typedef struct challenge_opts {
     int tls_port;            /* tls-alpn-01 listener (default 443) */
     const char *dns_hook;    /* dns-01: CMD add|remove NAME VALUE */
     bool verbose;
+    /* tls-alpn-01 answered on a TLS listener the caller already runs
+     * (certa proxy --acme) instead of one of ours: called with the tokens
+     * in place of opening tls_port; its stop withdraws them. NULL: ours. */
+    struct challenge_responder *(*tls_alpn_attach)(void *ctx, const acme_token *t, size_t n,
+                                                   char *why, size_t cap);
+    void *tls_alpn_ctx;
 } challenge_opts;
 
 /* Each kind of responder starts with this (its own state follows). */

@@ -109,6 +109,7 @@ void split_client_hello(const ech_key *keys, size_t n_keys, const uint8_t *in, s
         refuse(h, (uint8_t)-rc, why);
         goto out;
     }
+    h->ech_offered = rc != ECH_OPEN_ABSENT;
     if (rc != ECH_OPEN_OK && !first) {
         refuse(h, ALERT_ILLEGAL_PARAMETER, why);
         goto out;

@@ -29,6 +29,7 @@ typedef struct split_hello {
     uint8_t alert;        /* SPLIT_REFUSE: the alert description */
     const char *why;      /* a sentence for the log (every verdict but NEED_MORE) */
     char inner_name[256]; /* SPLIT_INNER: the inner server_name ("" if none) */
+    bool ech_offered;     /* the hello has an encrypted_client_hello extension */
     size_t consumed;      /* bytes of the client's stream the ClientHello's records took */
     builder out;          /* SPLIT_INNER: handshake records with ClientHelloInner (heap) */
 } split_hello;

@@ -95,6 +95,8 @@ typedef struct proxy_opts {
     proxy_ja4_list ja4_deny, ja4_allow;
     bool ja4_log_only; /* --ja4-log-only: log "would refuse", admit */
     bool log_ja3;      /* --log-ja3: ja3= next to ja4= in the close line */
+    /* --acme (proxy_acme.h): the proxy obtains its own certificate; or NULL */
+    struct proxy_acme_opts *acme;
 } proxy_opts;
 
 /* State shared by all workers. */
@@ -105,7 +107,7 @@ typedef struct proxy_opts {
 #define PROXY_ERROR_SLOTS 128
 /* The close line's reasons ("clean", "backend reset", ...), counted by
  * proxy_metrics_closed; anything else is the last slot, "other". */
-#define PROXY_CLOSE_REASONS 16
+#define PROXY_CLOSE_REASONS 18
 /* --accept-proxy-protocol outcomes: a header taken (v1, v2, v2 LOCAL), or
  * the connection refused (invalid header, none in time, untrusted source) */
 typedef enum proxy_pp_result {
@@ -151,6 +153,7 @@ typedef struct proxy_shared {
     atomic_int stopping; /* 1 once SIGTERM/SIGINT arrived */
     proxy_metrics metrics;
     _Atomic int64_t drain_until; /* monotonic ms deadline once stopping */
+    struct proxy_acme *acme;     /* --acme: the certificate's own ACME client, or NULL */
 } proxy_shared;
 
 /* ---- proxy_metrics.c ---- */

@@ -18,7 +18,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,16 +89,8 @@ void proxy_ech_split_usage(FILE *out) {
           out);
 }
 
-static void split_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void split_log(const char *fmt, ...) {
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "certa proxy: %s\n", line);
-    fflush(stderr);
-}
+/* "certa proxy: ech-split: ..." on stderr. */
+#define split_log(...) cli_log("proxy", "ech-split", __VA_ARGS__)
 
 /* ---- options ---- */
 
@@ -441,12 +432,16 @@ static void *conn_main(void *arg) {
             h.why = "ECH opened, but no --ech-backend is for the inner server_name";
         }
     } else if (h.verdict == SPLIT_PUBLIC) {
-        ech = strstr(h.why, "no encrypted_client_hello") ? "none" : "not-decrypted";
+        ech = h.ech_offered ? "not-decrypted" : "none";
         if (S.o.public_backend.host[0] != '\0') {
             b = &S.o.public_backend;
         } else {
             h.verdict = SPLIT_REFUSE;
             h.alert = ALERT_HANDSHAKE_FAILURE;
+            h.why = h.ech_offered ? "no ECH key opened the hello, and there is no "
+                                    "--ech-public-backend for it (the retry_configs path)"
+                                  : "the hello has no ECH, and there is no --ech-public-backend "
+                                    "for it";
         }
     } else if (h.verdict == SPLIT_REFUSE) {
         ech = "refused";
@@ -458,12 +453,7 @@ static void *conn_main(void *arg) {
             send_all(c->fd, alert, sizeof alert, 1000);
         }
         linger_close(c->fd);
-        snprintf(why, sizeof why, "refused: %s%s", h.why ? h.why : "",
-                 S.o.public_backend.host[0] == '\0' && !strcmp(ech, "not-decrypted")
-                     ? " (no --ech-public-backend)"
-                 : S.o.public_backend.host[0] == '\0' && !strcmp(ech, "none")
-                     ? " (no --ech-public-backend)"
-                     : "");
+        snprintf(why, sizeof why, "refused: %s", h.why ? h.why : "");
         reason = why;
         goto out;
     }

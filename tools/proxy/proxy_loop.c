@@ -25,6 +25,8 @@
 #include "revocation/crl_fetcher.h"
 #include "proxy/proxy_protocol.h"
 #include "proxy/proxy_protocol_in.h"
+#include "proxy/proxy_acme.h"
+#include "acme/challenge.h"
 
 #include <errno.h>
 #ifdef __GLIBC__
@@ -121,6 +123,11 @@ struct pconn {
      * gather in tls_left); then the client's and the address it reached,
      * when the header had them (sent on with --proxy-protocol) */
     bool pp_pending;
+    /* --acme: the ClientHello is read here before the engine sees it (its
+     * bytes gather in tls_left); the engine was made from the no-certificate
+     * config (refused unless a challenge or a certificate turns up); the
+     * connection answers a tls-alpn-01 challenge */
+    bool acme_peek, acme_waiting, acme_validation;
     bool pp_addrs;
     union {
         struct sockaddr sa;
@@ -617,30 +624,44 @@ static void finish_proxy_header(pconn *c, proxy_pp_result result, const char *re
     finish(c, reason, 0, detail);
 }
 
-/* The PROXY header from the load balancer: gathered in tls_left, parsed,
- * then what follows it is the TLS. True if anything moved. */
-static bool proxy_header_input(pconn *c) {
-    if (!c->tls.readable) return false;
+/* For a stage that reads the first bytes before the engine does (a PROXY
+ * header, --acme's ClientHello): what the TLS socket has, appended to
+ * tls_left. The byte count, 0 at EOF, READ_AHEAD_NONE when nothing is
+ * there yet, READ_AHEAD_ENDED when the connection was finished. */
+#define READ_AHEAD_NONE (-1)
+#define READ_AHEAD_ENDED (-2)
+static ssize_t read_ahead(pconn *c) {
+    if (!c->tls.readable) return READ_AHEAD_NONE;
     ssize_t n;
     do
         n = recv(c->tls.fd, c->w->scratch, sizeof c->w->scratch, 0);
     while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         c->tls.readable = false;
-        return false;
+        return READ_AHEAD_NONE;
     }
     if (n < 0) {
         finish_io(c, true, errno);
-        return true;
+        return READ_AHEAD_ENDED;
     }
-    if (n == 0) {
-        finish_proxy_header(c, PROXY_PP_INVALID, "proxy protocol",
-                            "the connection closed before its PROXY header");
-        return true;
-    }
+    if (n == 0) return 0;
     touch(c);
     if (!pbuf_append(&c->tls_left, c->w->scratch, (size_t)n)) {
         finish(c, "out of memory", CERTA_E_NOMEM, NULL);
+        return READ_AHEAD_ENDED;
+    }
+    return n;
+}
+
+/* The PROXY header from the load balancer: gathered in tls_left, parsed,
+ * then what follows it is the TLS. True if anything moved. */
+static bool proxy_header_input(pconn *c) {
+    ssize_t n = read_ahead(c);
+    if (n == READ_AHEAD_NONE) return false;
+    if (n == READ_AHEAD_ENDED) return true;
+    if (n == 0) {
+        finish_proxy_header(c, PROXY_PP_INVALID, "proxy protocol",
+                            "the connection closed before its PROXY header");
         return true;
     }
     pp_in_header h;
@@ -664,10 +685,61 @@ static bool proxy_header_input(pconn *c) {
     return true;
 }
 
+/* --acme without a certificate yet: a fatal internal_error alert in the
+ * clear (no engine has answered), and the close line says why. */
+static void refuse_waiting(pconn *c) {
+    static const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 80};
+    if (send(c->tls.fd, alert, sizeof alert, MSG_NOSIGNAL | MSG_DONTWAIT) > 0) {
+        shutdown(c->tls.fd, SHUT_WR);
+        for (int i = 0; i < 4; i++)
+            if (recv(c->tls.fd, c->w->scratch, sizeof c->w->scratch, MSG_DONTWAIT) <= 0) break;
+    }
+    c->tls_wr_dead = true;
+    c->rec.version = "-";
+    finish(c, "no certificate", 0, proxy_acme_waiting_sentence(c->w->sh->acme));
+}
+
+/* --acme: the first ClientHello, gathered in tls_left. A tls-alpn-01
+ * validator asking for a pending challenge gets the challenge's own
+ * connection; anyone else the proxy's certificate, or, while there is
+ * none, a refusal. True if anything moved. */
+static bool acme_hello_input(pconn *c) {
+    ssize_t n = read_ahead(c);
+    if (n == READ_AHEAD_NONE) return false;
+    if (n == READ_AHEAD_ENDED) return true;
+    if (n == 0) c->tls_eof = true;
+    cursor msg;
+    int fr = n == 0 ? -1
+                    : challenge_first_client_hello(c->tls_left.p + c->tls_left.off, c->tls_left.len,
+                                                   &msg);
+    if (fr == 0) return true;
+    c->acme_peek = false;
+    proxy_shared *sh = c->w->sh;
+    certa_fingerprint fp;
+    certa_conn *v = NULL;
+    if (fr == 1 && certa_fingerprint_client_hello(msg.data, msg.len, &fp) == CERTA_OK)
+        v = proxy_acme_validation_conn(sh->acme, &fp);
+    if (!v && c->acme_waiting) { /* a certificate may have arrived since the accept */
+        pthread_mutex_lock(&sh->cfg_lock);
+        v = sh->cfg ? certa_server_new(sh->cfg) : NULL;
+        pthread_mutex_unlock(&sh->cfg_lock);
+    } else if (v) {
+        c->acme_validation = true;
+    }
+    if (v) {
+        certa_conn_free(c->conn);
+        c->conn = v;
+        c->acme_waiting = false;
+    }
+    if (c->acme_waiting) refuse_waiting(c);
+    return true;
+}
+
 /* TLS socket -> engine -> plain_out. */
 static bool tls_input(pconn *c) {
     if (tls_connecting(c) || c->tls.fd < 0 || c->tls_rd_done) return false;
     if (c->pp_pending) return proxy_header_input(c);
+    if (c->acme_peek) return acme_hello_input(c);
     bool progress = drain_app(c);
     if (c->dead) return progress;
     int err = 0;
@@ -764,6 +836,12 @@ static void on_handshake_done(pconn *c) {
             proxy_log_event("revocation-warning", note, "peer", c->rec.identity,
                             (const char *)NULL);
         cli_crl_fetch_learn_conn(c->conn);
+    }
+    if (c->acme_validation) { /* RFC 8737 §3: the validator only looks at the certificate */
+        courtesy_close(c);
+        finish(c, "acme-tls/1 validation", 0,
+               "answered a tls-alpn-01 challenge with its validation certificate");
+        return;
     }
     if (w->sh->opts->mode == PROXY_TERMINATE) {
         /* Only an authenticated client reaches the backend. */
@@ -878,6 +956,7 @@ static bool tls_output(pconn *c) {
 /* Both directions done -> end the connection. */
 static void check_done(pconn *c) {
     if (c->dead) return;
+    if (c->acme_peek) return; /* the hello is still being read; the engine has seen nothing */
     if (c->conn && certa_conn_failed(c->conn) && !c->truncated) {
         finish_tls_error(c, certa_conn_error(c->conn));
         return;
@@ -901,8 +980,8 @@ static void update_interest(pconn *c) {
         if (c->connecting && &c->tls == outbound(c)) {
             t = EPOLLOUT;
         } else {
-            if (!c->tls_rd_done && !c->tls_eof && (!c->tls_left.len || c->pp_pending) &&
-                c->plain_out.len < OUT_CAP)
+            if (!c->tls_rd_done && !c->tls_eof &&
+                (!c->tls_left.len || c->pp_pending || c->acme_peek) && c->plain_out.len < OUT_CAP)
                 t |= EPOLLIN;
             if (!c->tls_wr_dead && tls_pending(c) > 0) t |= EPOLLOUT;
         }
@@ -982,9 +1061,15 @@ static void new_conn(proxy_worker *w, int fd, const struct sockaddr *sa, socklen
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 
     pthread_mutex_lock(&sh->cfg_lock);
-    if (o->mode == PROXY_TERMINATE)
-        c->conn = certa_server_new(sh->cfg);
-    else
+    if (o->mode == PROXY_TERMINATE) {
+        certa_config *cfg = sh->cfg;
+        if (sh->acme) { /* a tls-alpn-01 challenge, or no certificate yet */
+            c->acme_peek = proxy_acme_peeking(sh->acme, cfg != NULL);
+            c->acme_waiting = !cfg;
+            if (!cfg) cfg = proxy_acme_waiting_config(sh->acme);
+        }
+        c->conn = certa_server_new(cfg);
+    } else
         c->conn = certa_client_new(sh->cfg, sh->servername[0] ? sh->servername : NULL);
     pthread_mutex_unlock(&sh->cfg_lock);
 

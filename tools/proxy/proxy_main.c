@@ -8,9 +8,12 @@
  * fails to build — a key that does not match its certificate yet, a file
  * half-written — is refused with one log line per reason, the old one kept,
  * and tried again every second until it loads (common/rotation.h).
+ * With --acme (proxy_acme.h) a thread of its own obtains and renews the
+ * certificate; the main thread reloads when it says a new one is in place.
  * SIGTERM/SIGINT: stop accepting, drain up to --drain-timeout, exit 0. */
 #include "proxy/proxy.h"
 #include "proxy/proxy_ech_split.h"
+#include "proxy/proxy_acme.h"
 
 #include "revocation/crl_fetcher.h"
 #include "common/change_watch.h"
@@ -128,6 +131,7 @@ static void proxy_usage(FILE *out) {
     cli_tls_usage(out, 27);
     fputs("Encrypted Client Hello (terminate mode):\n", out);
     cli_ech_keys_usage(out);
+    proxy_acme_usage(out);
     fputs("OCSP stapling (terminate mode):\n", out);
     cli_ocsp_usage(out);
     fputs("  --log-format text|json   one line per connection on stderr (default text;\n"
@@ -400,6 +404,8 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
         }
         if ((r = cli_pkcs11_module_opt(argc, argv, &i)) < 0) return CLI_EXIT_USAGE;
         if (r > 0) continue;
+        if ((r = proxy_acme_option(argc, argv, &i, o)) < 0) return CLI_EXIT_USAGE;
+        if (r > 0) continue;
         if ((r = cli_pair_opt(argc, argv, &i, "proxy", &o->pairs)) < 0) return CLI_EXIT_USAGE;
         if (r > 0) continue;
         if ((r = cli_ech_keys_opt(argc, argv, &i, "proxy", &o->ech)) < 0) return CLI_EXIT_USAGE;
@@ -570,6 +576,8 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
     }
     o->mode = backend ? PROXY_TERMINATE : PROXY_BRIDGE;
     o->target = backend ? backend : upstream;
+    int acme_rc = proxy_acme_finish(o); /* its state's current pair becomes --cert/--key */
+    if (acme_rc) return acme_rc;
     if (o->ticket_key_file && o->store) {
         cli_err("--ticket-keys and --store both name the fleet's ticket keys: give one");
         return CLI_EXIT_USAGE;
@@ -632,7 +640,7 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
     }
     if (o->mode == PROXY_TERMINATE) {
         if (!o->pairs.certs) {
-            cli_err("terminate mode needs --cert and --key");
+            cli_err("terminate mode needs --cert and --key (or --acme to obtain them)");
             return CLI_EXIT_USAGE;
         }
         if (o->trust || o->servername || o->pin_count || o->insecure) {
@@ -743,6 +751,8 @@ static int start_failed(proxy_shared *sh, proxy_opts *o) {
     cli_ocsp_stop();
     cli_crl_fetch_stop();
     store_stop();
+    proxy_acme_stop(sh->acme);
+    sh->acme = NULL;
     certa_config_free(sh->cfg);
     sh->cfg = NULL;
     certa_ticket_keys_free(o->ticket_keys);
@@ -844,11 +854,17 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
         return start_failed(&sh, po);
     }
 
-    sh.cfg = proxy_build_config(po, why, sizeof why);
-    if (!sh.cfg) {
+    bool acme_cert = false; /* --acme: a stored certificate to serve */
+    if (po->acme && !(sh.acme = proxy_acme_new(&sh, po->acme, &acme_cert, why, sizeof why))) {
+        cli_err("--acme: %s", why);
+        return start_failed(&sh, po);
+    }
+    sh.cfg = !po->acme || acme_cert ? proxy_build_config(po, why, sizeof why) : NULL;
+    if (!sh.cfg && !po->acme) {
         cli_err("%s", why);
         return start_failed(&sh, po);
     }
+    if (po->acme) proxy_acme_log_start(sh.acme, sh.cfg != NULL, acme_cert && !sh.cfg ? why : NULL);
 
     if (cli_ocsp_start(&po->ocsp, &po->pairs, set_staple, &sh, "proxy", why, sizeof why) != 0) {
         cli_err("%s", why);
@@ -866,7 +882,7 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
 
     watch_set ws;
     memset(&ws, 0, sizeof ws);
-    for (size_t i = 0; i < po->pairs.certs; i++) {
+    for (size_t i = 0; i < po->pairs.certs && !po->acme; i++) { /* --acme says when it installs */
         watch_add(&ws, po->pairs.cert[i]);
         if (!cli_key_is_uri(po->pairs.key[i])) /* a token key: reloaded on SIGHUP only */
             watch_add(&ws, po->pairs.key[i]);
@@ -929,6 +945,8 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
     proxy_log_event("listening", msg, "listen", bound,
                     po->mode == PROXY_TERMINATE ? "backend" : "upstream", target, "workers",
                     nworkers, (const char *)NULL);
+    if (sh.acme && proxy_acme_start(sh.acme, why, sizeof why) != 0)
+        proxy_log_event("error", why, (const char *)NULL);
     char ready[700];
     snprintf(ready, sizeof ready, "READY=1\nSTATUS=%s", msg);
     sd_notify_send(ready); /* systemd Type=notify: accepting now */
@@ -959,9 +977,10 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
     for (;;) {
         int64_t now = cli_now_ms();
         int wait = reload_retry_timeout_ms(&rr, now, change_watch_timeout_ms(cw, now));
-        struct pollfd pf[2] = {{.fd = sfd, .events = POLLIN, .revents = 0},
-                               {.fd = change_watch_fd(cw), .events = POLLIN, .revents = 0}};
-        int pr = poll(pf, pf[1].fd >= 0 ? 2 : 1, wait);
+        struct pollfd pf[3] = {{.fd = sfd, .events = POLLIN, .revents = 0},
+                               {.fd = change_watch_fd(cw), .events = POLLIN, .revents = 0},
+                               {.fd = sh.acme ? proxy_acme_fd(sh.acme) : -1, .events = POLLIN}};
+        int pr = poll(pf, 3, wait); /* a negative fd is skipped */
         if (pr < 0 && errno != EINTR) break;
         int sig = 0;
         struct signalfd_siginfo si;
@@ -976,6 +995,10 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
             atomic_store(&sh.drain_until, cli_now_ms() + po->drain_timeout_ms);
             atomic_store(&sh.stopping, 1);
             break;
+        }
+        if (pf[2].revents & POLLIN) { /* --acme installed a new certificate */
+            proxy_acme_drain(sh.acme);
+            try_reload(&sh, "(acme)", &rr);
         }
         char which[600];
         size_t changed = change_watch_check(cw, cli_now_ms(), which, sizeof which);
@@ -1024,6 +1047,8 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
     close(sfd);
     change_watch_free(cw);
     proxy_workers_join(workers, po->workers);
+    proxy_acme_stop(sh.acme); /* after the workers: they ask it about challenges */
+    sh.acme = NULL;
     proxy_metrics_stop();
     proxy_workers_free(workers, po->workers);
     cli_ocsp_stop();

@@ -78,7 +78,7 @@ static const char *const close_reasons[PROXY_CLOSE_REASONS] = {
     "clean", "peer reset", "backend reset", "upstream reset", "backend unreachable",
     "upstream unreachable", "handshake failure", "tls error", "timeout", "truncated",
     "shutdown", "out of memory", "proxy protocol", "proxy protocol timeout", "ja4 refused",
-    "other"};
+    "no certificate", "acme-tls/1 validation", "other"};
 /* clang-format on */
 
 void proxy_metrics_closed(proxy_shared *sh, const char *reason) {

@@ -9,8 +9,7 @@
  * stays and wakes when the next certificate is due, until SIGTERM. */
 #include "acme/acme_issue.h"
 #include "common/cli_common.h"
-#include "renew/ari.h"
-#include "renew/schedule.h"
+#include "renew/renew_plan.h"
 #include "renew/state_dir.h"
 
 #include <cjson/cJSON.h>
@@ -34,8 +33,6 @@
 #define DEFAULT_BACKOFF_MS 30000
 #define DEFAULT_HOOK_TIMEOUT_MS (300 * 1000)
 #define MAX_BACKOFF_MS 3600000
-#define ARI_DEFAULT_POLL 21600 /* s: RFC 9773 §4.3 suggests a few times a day */
-#define ARI_MIN_POLL 60
 
 enum {
     EXIT_RENEW_FAILED = 1,  /* the current certificate is still valid */
@@ -265,26 +262,6 @@ static int load_target(renew_target *t, const char *path, const renew_opts *o) {
     return 0;
 }
 
-static void rfc3339(int64_t t, char *out, size_t cap) {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm) || !strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(out, cap, "%lld", (long long)t);
-}
-
-/* "3 d 4 h", "2 h 5 min", "40 s". */
-static void span(int64_t s, char *out, size_t cap) {
-    if (s < 0) s = -s;
-    if (s >= 86400)
-        snprintf(out, cap, "%lld d %lld h", (long long)(s / 86400), (long long)(s % 86400 / 3600));
-    else if (s >= 3600)
-        snprintf(out, cap, "%lld h %lld min", (long long)(s / 3600), (long long)(s % 3600 / 60));
-    else if (s >= 60)
-        snprintf(out, cap, "%lld min %lld s", (long long)(s / 60), (long long)(s % 60));
-    else
-        snprintf(out, cap, "%lld s", (long long)s);
-}
-
 /* What a pass found out about one certificate, for the status line. */
 typedef struct pass {
     const char *result; /* "renewed", "not_due", "failed" */
@@ -299,7 +276,8 @@ typedef struct pass {
     int attempts;
     int hook_status; /* -1000: not run */
     char error[2048];
-    char note[600]; /* why ARI was not used, when it was offered */
+    char note[600];  /* why ARI was not used, when it was offered */
+    renew_plan plan; /* the current certificate's */
     int64_t started_ms;
 } pass;
 
@@ -312,12 +290,12 @@ static void print_status(const renew_target *t, const pass *p, int64_t now) {
     for (size_t i = 0; i < t->opts.issue.n_domains; i++)
         cJSON_AddItemToArray(d, cJSON_CreateString(t->opts.issue.domains[i]));
     if (p->have_cert) {
-        rfc3339(p->not_after, ts, sizeof ts);
+        renew_rfc3339(p->not_after, ts, sizeof ts);
         cJSON_AddStringToObject(j, "not_after", ts);
         cJSON_AddNumberToObject(j, "remaining_s", (double)(p->not_after - now));
     }
     if (p->scheduled) {
-        rfc3339(p->renew_at, ts, sizeof ts);
+        renew_rfc3339(p->renew_at, ts, sizeof ts);
         cJSON_AddStringToObject(j, "renew_at", ts);
         cJSON_AddStringToObject(j, "basis", renew_basis_name(p->basis));
     }
@@ -392,7 +370,7 @@ static int run_hook(const renew_target *t, long release, int64_t not_after, int 
             snprintf(real_prev, sizeof real_prev, "%s/%s", s, target);
         }
     }
-    rfc3339(not_after, na, sizeof na);
+    renew_rfc3339(not_after, na, sizeof na);
     for (size_t i = 0; i < t->opts.issue.n_domains; i++) {
         size_t l = strlen(domains);
         snprintf(domains + l, sizeof domains - l, "%s%s", i ? " " : "", t->opts.issue.domains[i]);
@@ -445,16 +423,14 @@ static int renew_attempt(renew_target *t, pass *p, char *why, size_t cap) {
      * the next pass). */
     uint8_t *der = NULL;
     size_t der_len, pos = 0;
-    if (pem_next(got.chain, got.chain_len, &pos, "CERTIFICATE", &der, &der_len) == 1) {
-        uint64_t h = 1469598103934665603ull;
-        for (size_t i = 0; i < der_len; i++)
-            h = (h ^ der[i]) * 1099511628211ull;
-        renew_rng rng = {h};
-        p->renew_at = renew_schedule(got.leaf.not_before, got.leaf.not_after, NULL, renew_rng_next,
-                                     &rng, &p->basis);
+    renew_plan plan;
+    if (pem_next(got.chain, got.chain_len, &pos, "CERTIFICATE", &der, &der_len) == 1 &&
+        renew_plan_local(der, der_len, &plan) == 0) {
+        p->renew_at = plan.renew_at;
+        p->basis = plan.basis;
         p->scheduled = true;
-        free(der);
     }
+    free(der);
 out:
     acme_issued_free(&got);
     key_free(account);
@@ -462,66 +438,35 @@ out:
     return rc;
 }
 
-/* The current certificate's dates and ARI id. 1 there is one, 0 none. */
-static int current_cert(renew_target *t, pass *p, uint8_t **der, size_t *der_len, char *why,
-                        size_t cap) {
+/* The current certificate and when it is due (the CA's renewal
+ * information asked when offered). 1 there is one, 0 none, -1 unreadable. */
+static int current_cert(renew_target *t, pass *p, char *why, size_t cap) {
     char *pem = NULL;
     size_t len, pos = 0;
     int r = state_current_cert(&t->dir, &pem, &len, why, cap);
     if (r <= 0) return r;
-    certa_cert_summary s;
-    if (pem_next(pem, len, &pos, "CERTIFICATE", der, der_len) != 1 ||
-        certa_cert_summarize(*der, *der_len, &s) != 0) {
-        free(pem);
+    uint8_t *der = NULL;
+    size_t der_len = 0;
+    renew_plan plan;
+    r = pem_next(pem, len, &pos, "CERTIFICATE", &der, &der_len) == 1 &&
+                renew_plan_ask(&t->opts.issue, der, der_len, &plan) == 0
+            ? 1
+            : -1;
+    free(pem);
+    free(der);
+    if (r < 0) {
         snprintf(why, cap, "%.900s/current/cert.pem holds no certificate", t->dir.path);
         return -1;
     }
-    free(pem);
-    p->have_cert = true;
-    p->not_after = s.not_after;
-    char sub[200];
-    if (ari_cert_id(*der, *der_len, p->cert_id, sizeof p->cert_id, sub, sizeof sub) != 0)
-        p->cert_id[0] = 0;
+    p->have_cert = p->scheduled = true;
+    p->not_after = plan.not_after;
+    p->renew_at = plan.renew_at;
+    p->basis = plan.basis;
+    p->retry_after = plan.retry_after;
+    snprintf(p->cert_id, sizeof p->cert_id, "%s", plan.cert_id);
+    snprintf(p->note, sizeof p->note, "%s", plan.note);
+    p->plan = plan;
     return 1;
-}
-
-/* When the current certificate is due: asks ARI when offered. The client
- * is opened here only for the directory and renewalInfo. */
-static void schedule_current(renew_target *t, pass *p, const uint8_t *der, size_t der_len) {
-    certa_cert_summary s;
-    certa_cert_summarize(der, der_len, &s);
-    renew_window win, *w = NULL;
-    acme_client c;
-    memset(&c, 0, sizeof c);
-    char why[1500];
-    const acme_issue_opts *io = &t->opts.issue;
-    if (acme_client_open(&c, io->directory, io->ca_bundle, io->timeout_ms, io->verbose, why,
-                         sizeof why) != 0) {
-        snprintf(p->note, sizeof p->note, "%.590s", why);
-    } else if (c.dir.renewal_info[0] && p->cert_id[0]) {
-        ari_info info;
-        if (ari_fetch(&c, p->cert_id, &info, &p->retry_after, why, sizeof why) == 0) {
-            win.start = info.start;
-            win.end = info.end;
-            w = &win;
-            if (io->verbose) {
-                char a[40], b[40];
-                rfc3339(info.start, a, sizeof a);
-                rfc3339(info.end, b, sizeof b);
-                fprintf(stderr, "* renewal information for %s: %s to %s%s%s\n", p->cert_id, a, b,
-                        info.explanation[0] ? ", see " : "", info.explanation);
-            }
-        } else {
-            snprintf(p->note, sizeof p->note, "%.590s", why);
-        }
-    }
-    acme_client_close(&c);
-    uint64_t h = 1469598103934665603ull; /* FNV-1a of the certificate seeds the jitter */
-    for (size_t i = 0; i < der_len; i++)
-        h = (h ^ der[i]) * 1099511628211ull;
-    renew_rng rng = {h};
-    p->renew_at = renew_schedule(s.not_before, s.not_after, w, renew_rng_next, &rng, &p->basis);
-    p->scheduled = true;
 }
 
 static void validity_sentence(const pass *p, int64_t now, char *out, size_t cap) {
@@ -530,7 +475,7 @@ static void validity_sentence(const pass *p, int64_t now, char *out, size_t cap)
         snprintf(out, cap, "there is no current certificate");
         return;
     }
-    span(p->not_after - now, sp, sizeof sp);
+    renew_span(p->not_after - now, sp, sizeof sp);
     cli_format_time(p->not_after, when, sizeof when);
     if (p->not_after > now)
         snprintf(out, cap, "the current certificate is still valid for %s (until %s)", sp, when);
@@ -545,19 +490,15 @@ static int renew_pass(renew_target *t, const renew_opts *o) {
     p.started_ms = cli_now_ms();
     p.retry_after = -1;
     p.hook_status = -1000;
-    uint8_t *der = NULL;
-    size_t der_len = 0;
     char why[2048];
     const char *name = t->dir.path;
-    int have = current_cert(t, &p, &der, &der_len, why, sizeof why);
+    int have = current_cert(t, &p, why, sizeof why);
     if (have < 0) cli_err("renew: %s: %s (renewing)", name, why);
-    if (have > 0) schedule_current(t, &p, der, der_len);
-    free(der);
     int64_t now = (int64_t)time(NULL);
     if (have > 0 && !o->force && now < p.renew_at) {
         char at[64], sp[64];
         cli_format_time(p.renew_at, at, sizeof at);
-        span(p.renew_at - now, sp, sizeof sp);
+        renew_span(p.renew_at - now, sp, sizeof sp);
         fprintf(stderr, "certa renew: %s: not due, renews at %s (in %s; %s)\n", name, at, sp,
                 p.basis == RENEW_BASIS_ARI    ? "inside the CA's suggested window"
                 : p.basis == RENEW_BASIS_HALF ? "half of the lifetime left"
@@ -566,12 +507,7 @@ static int renew_pass(renew_target *t, const renew_opts *o) {
             fprintf(stderr, "certa renew: %s: no renewal information: %s\n", name, p.note);
         p.result = "not_due";
         print_status(t, &p, now);
-        t->next_at = p.renew_at;
-        if (p.basis == RENEW_BASIS_ARI || p.note[0]) {
-            long poll = p.retry_after > 0 ? p.retry_after : ARI_DEFAULT_POLL;
-            poll = poll < ARI_MIN_POLL ? ARI_MIN_POLL : poll > ARI_MAX_POLL ? ARI_MAX_POLL : poll;
-            if (now + poll < t->next_at) t->next_at = now + poll;
-        }
+        t->next_at = renew_plan_next_look(&p.plan, now);
         return CLI_EXIT_OK;
     }
     pass was = p;
@@ -585,7 +521,7 @@ static int renew_pass(renew_target *t, const renew_opts *o) {
         validity_sentence(&was, now, v, sizeof v);
         if (k < tries) {
             char b[64];
-            span(backoff / 1000 > 0 ? backoff / 1000 : 1, b, sizeof b);
+            renew_span(backoff / 1000 > 0 ? backoff / 1000 : 1, b, sizeof b);
             fprintf(stderr, "certa renew: %s: attempt %d of %d failed: %s; retrying in %s%s; %s\n",
                     name, k, tries, why, backoff < 1000 ? "" : b,
                     backoff < 1000 ? "under a second" : "", v);
@@ -602,7 +538,7 @@ static int renew_pass(renew_target *t, const renew_opts *o) {
         int64_t wait = (int64_t)o->backoff_ms << (t->failures > 10 ? 10 : t->failures - 1);
         if (wait > MAX_BACKOFF_MS) wait = MAX_BACKOFF_MS;
         char b[64];
-        span(wait / 1000 > 0 ? wait / 1000 : 1, b, sizeof b);
+        renew_span(wait / 1000 > 0 ? wait / 1000 : 1, b, sizeof b);
         fprintf(stderr, "certa renew: %s: renewal failed (%d attempt%s): %s; %s%s%s\n", name,
                 p.attempts, p.attempts == 1 ? "" : "s", why, v, o->once ? "" : "; next try in ",
                 o->once ? "" : b);
