@@ -11,6 +11,8 @@
  *   bench_speed tls12       handshake_full_tls12, handshake_resumed_tls12
  *   bench_speed ocsp        handshake_full_ocsp (also in handshake): the server
  *                           staples an OCSP response, the client validates it
+ *   bench_speed ech         handshake_full_ech (also in handshake): ECH accepted,
+ *                           next to handshake_full, certa only
  *   bench_speed pkcs11      handshake_full_pkcs11 (also in handshake): the server's
  *                           P-256 key in a SoftHSM token (made in a temporary
  *                           directory), next to handshake_full, certa only
@@ -34,6 +36,8 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "crypto/hpke.h"
+#include "tls/ech_config.h"
 #include "x509/cert.h"
 #include "x509/issue.h"
 #include "x509/ocsp.h"
@@ -1175,6 +1179,53 @@ static void pkcs11_case(const char *name) {
     if (system(rm) != 0) fprintf(stderr, "  %s: could not remove %s\n", name, dir);
 }
 
+/* handshake_full with Encrypted Client Hello accepted (X25519 HPKE,
+ * HKDF-SHA256, AES-128-GCM): the client seals its inner hello, the server
+ * opens it; certa only (libssl has no ECH), alternating with handshake_full. */
+static void ech_case(const char *name) {
+    bench_setup full, ech;
+    case_setup(&full, "p256", "x25519", NULL);
+    case_setup(&ech, "p256", "x25519", NULL);
+    uint8_t sk[32], pk[32], config[256], list[258];
+    ech_suite suite = {HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM};
+    builder b;
+    bld_init_fixed(&b, config, sizeof config);
+    if (hpke_generate_keypair(HPKE_KEM_X25519_HKDF_SHA256, sk, pk) != 0 ||
+        ech_config_build(&b, 1, HPKE_KEM_X25519_HKDF_SHA256, pk, 32, &suite, 1, 32,
+                         "public.example") != 0)
+        die("ech case: key");
+    size_t config_len = b.len;
+    bld_init_fixed(&b, list, sizeof list);
+    bld_open(&b, 2);
+    bld_bytes(&b, config, config_len);
+    bld_close(&b);
+    if (certa_config_add_ech_key(ech.certa_srv, sk, 32, config, config_len, true) != 0 ||
+        certa_config_set_ech_config_list(ech.certa_cli, list, b.len) != 0)
+        die("ech case: config");
+    const char *cs, *os;
+    check_version(&ech, &cs, &os);
+    certa_conn *cli = certa_client_new(ech.certa_cli, "localhost");
+    certa_conn *srv = certa_server_new(ech.certa_srv);
+    if (!certa_pair_handshake(cli, srv) || certa_conn_ech_status(cli) != CERTA_ECH_ACCEPTED)
+        die("ech case: ECH not accepted");
+    certa_conn_free(cli);
+    certa_conn_free(srv);
+    bench_setup *set[2] = {&full, &ech};
+    double best[2];
+    best_alternating(set, 2, best);
+    printf("%s certa=%.0f handshake_full=%.0f cost_vs_full=%.2f\n", name, best[1], best[0],
+           best[0] / best[1]);
+    fprintf(stderr,
+            "  %s: handshakes/s, TLS 1.3, x25519, %s, ECH accepted (HPKE X25519 / HKDF-SHA256 / "
+            "AES-128-GCM, the inner hello's key share referenced) vs handshake_full, certa only "
+            "(libssl 3.0 has no ECH), best of %d alternating rounds; cost_vs_full = "
+            "handshake_full rate / ECH rate\n",
+            name, cs, rounds);
+    fflush(stdout);
+    bench_setup_free(&full);
+    bench_setup_free(&ech);
+}
+
 static void profile_handshakes(const char *lib, int n, const char *kind, const char *group,
                                const char *suite12) {
     bench_setup b;
@@ -1247,6 +1298,7 @@ int main(int argc, char **argv) {
     }
     if (all || !strcmp(what, "handshake") || !strcmp(what, "pkcs11"))
         pkcs11_case("handshake_full_pkcs11");
+    if (all || !strcmp(what, "handshake") || !strcmp(what, "ech")) ech_case("handshake_full_ech");
     if (all || !strcmp(what, "handshake") || !strcmp(what, "ocsp"))
         ocsp_case("handshake_full_ocsp");
     if (all || !strcmp(what, "handshake") || !strcmp(what, "crl")) crl_case("handshake_full_crl");

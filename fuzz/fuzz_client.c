@@ -6,6 +6,7 @@
  * goes to the 1.2 client, which checks the downgrade sentinel), 2 TLS 1.2
  * only without requiring the extended master secret. */
 #include "certa.h"
+#include "fuzz_feed.h"
 #include "fuzz_fixed.h"
 
 #include <stdlib.h>
@@ -38,19 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     certa_conn *c = certa_client_new(client_config(variant), "fuzz.example");
     const uint8_t *hello;
     certa_conn_outgoing_done(c, certa_conn_outgoing(c, &hello));
-    size_t off = 0;
-    uint8_t app[4096];
-    while (off < size && !certa_conn_failed(c)) {
-        size_t n = size - off < chunk ? size - off : chunk, used = 0;
-        certa_conn_recv(c, data + off, n, &used);
-        while (certa_conn_read(c, app, sizeof app) > 0) {
-        }
-        const uint8_t *out;
-        certa_conn_outgoing_done(c, certa_conn_outgoing(c, &out));
-        if (used == 0 && !certa_conn_failed(c)) break;
-        off += used;
-    }
-    certa_conn_recv_eof(c);
+    fuzz_feed(c, data, size, chunk);
     certa_conn_free(c);
     return 0;
 }

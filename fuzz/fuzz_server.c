@@ -6,6 +6,7 @@
  * requiring the extended master secret (the classic master secret too).
  * Configurations 1 and 2 hold a second certificate, chosen by SNI. */
 #include "certa.h"
+#include "fuzz_feed.h"
 #include "fuzz_fixed.h"
 #include "fuzz_identity.h"
 
@@ -41,19 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     data++;
     size--;
     certa_conn *c = certa_server_new(server_config(variant));
-    size_t off = 0;
-    uint8_t app[4096];
-    while (off < size && !certa_conn_failed(c)) {
-        size_t n = size - off < chunk ? size - off : chunk, used = 0;
-        certa_conn_recv(c, data + off, n, &used);
-        while (certa_conn_read(c, app, sizeof app) > 0) {
-        }
-        const uint8_t *out;
-        certa_conn_outgoing_done(c, certa_conn_outgoing(c, &out));
-        if (used == 0 && !certa_conn_failed(c)) break;
-        off += used;
-    }
-    certa_conn_recv_eof(c);
+    fuzz_feed(c, data, size, chunk);
     certa_conn_free(c);
     return 0;
 }

@@ -900,13 +900,13 @@ int certa_config_set_ech_config_list(certa_config *cfg, const uint8_t *list, siz
 void certa_config_set_ech_grease(certa_config *cfg, bool on);
 
 typedef enum certa_ech_status {
-    CERTA_ECH_NONE = 0,        /* client: not offered; server: no ECH extension */
-    CERTA_ECH_ACCEPTED,        /* the inner hello was used (server: decrypted it, or was
-                                  handed an inner hello by a split-mode front end) */
-    CERTA_ECH_REJECTED,        /* client: offered, the server used the outer hello */
-    CERTA_ECH_GREASE,          /* client: a GREASE extension was sent */
-    CERTA_ECH_NOT_DECRYPTED,   /* server: an ECH extension none of its keys opened
-                                  (a stale config, another server's, or GREASE) */
+    CERTA_ECH_NONE = 0,      /* client: not offered; server: no ECH extension */
+    CERTA_ECH_ACCEPTED,      /* the inner hello was used (server: decrypted it, or was
+                                handed an inner hello by a split-mode front end) */
+    CERTA_ECH_REJECTED,      /* client: offered, the server used the outer hello */
+    CERTA_ECH_GREASE,        /* client: a GREASE extension was sent */
+    CERTA_ECH_NOT_DECRYPTED, /* server: an ECH extension none of its keys opened
+                                (a stale config, another server's, or GREASE) */
 } certa_ech_status;
 /* Where ECH stands on the connection (final once the server's first hello
  * message is processed). */

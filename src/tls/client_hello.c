@@ -8,7 +8,6 @@
 #include "x509/cert.h"
 #include "x509/trust.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define TLS_FALLBACK_SCSV 0x5600
@@ -184,18 +183,7 @@ int server_on_first_client_hello(certa_conn *c, const uint8_t *msg, size_t len) 
     if (parse_client_hello(c, msg, len, &ch) != 0) return c->error;
     /* ECH first: a decrypted ClientHelloInner replaces the outer hello for
      * everything that follows, even the version (RFC 9849 §7.1). */
-    uint8_t *inner = NULL;
-    size_t inner_len = 0;
-    if (ech_server_on_hello(c, &ch, msg, len, true, &inner, &inner_len) != 0) return c->error;
-    if (inner) {
-        memset(&ch, 0, sizeof ch);
-        int r = parse_client_hello(c, inner, inner_len, &ch);
-        if (!r) r = server_on_hello(c, &ch, inner, inner_len);
-        crypto_zero(inner, inner_len);
-        free(inner);
-        return r;
-    }
-    return server_on_hello(c, &ch, msg, len);
+    return ech_server_dispatch(c, &ch, msg, len, true, server_on_hello);
 }
 
 /* The ClientHello the handshake goes on with (the outer one, or the inner

@@ -87,7 +87,13 @@ static int start_real(certa_conn *c, struct ech_client *e) {
 int ech_client_start(certa_conn *c) {
     const certa_config *cfg = c->cfg;
     if (!cfg->ech_config_list && !cfg->ech_grease) return 0;
-    if (cfg->max_version < CERTA_TLS13) return 0; /* ECH is TLS 1.3's */
+    if (cfg->max_version < CERTA_TLS13) {    /* ECH is TLS 1.3's */
+        if (!cfg->ech_config_list) return 0; /* nothing to hide: no GREASE either */
+        /* Going on without it would send the name ECH was asked to hide. */
+        return conn_fail(c, CERTA_E_CONFIG, ALERT_NONE,
+                         "Encrypted Client Hello needs TLS 1.3, which this client does not "
+                         "allow: allow TLS 1.3 (--max-version 1.3), or do not offer ECH");
+    }
     c->ech = calloc(1, sizeof *c->ech);
     if (!c->ech) return conn_fail(c, CERTA_E_NOMEM, ALERT_NONE, NULL);
     if (cfg->ech_config_list) return start_real(c, c->ech);
@@ -96,8 +102,7 @@ int ech_client_start(certa_conn *c) {
     return 0;
 }
 
-void ech_client_put_inner_extension(const certa_conn *c, builder *b) {
-    (void)c;
+void ech_client_put_inner_extension(builder *b) {
     bld_u16(b, EXT_ENCRYPTED_CLIENT_HELLO);
     bld_u16(b, 1);
     bld_u8(b, ECH_TYPE_INNER);

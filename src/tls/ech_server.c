@@ -186,3 +186,18 @@ void ech_server_put_retry_configs(const certa_conn *c, builder *b) {
     bld_bytes(b, c->cfg->ech_retry_list, c->cfg->ech_retry_list_len);
     bld_close(b);
 }
+
+int ech_server_dispatch(certa_conn *c, client_hello *ch, const uint8_t *msg, size_t len, bool first,
+                        ech_hello_handler next) {
+    uint8_t *inner = NULL;
+    size_t inner_len = 0;
+    if (ech_server_on_hello(c, ch, msg, len, first, &inner, &inner_len) != 0) return c->error;
+    if (!inner) return next(c, ch, msg, len);
+    client_hello in;
+    memset(&in, 0, sizeof in);
+    int r = parse_client_hello(c, inner, inner_len, &in);
+    if (!r) r = next(c, &in, inner, inner_len);
+    crypto_zero(inner, inner_len);
+    free(inner);
+    return r;
+}

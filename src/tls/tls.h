@@ -508,10 +508,10 @@ struct certa_conn {
     uint8_t hello_fingerprint[32]; /* server: what of ClientHello1 must not change */
     /* server, when the config keeps them: JA4/JA3 of ClientHello 1 and 2 */
     struct hello_fingerprint *client_fps[2];
-    const identity *id;            /* our certificate and key for this handshake */
-    const char *cert_name;         /* server: id's DNS name that matched SNI, or NULL */
-    uint16_t sig_scheme;           /* our CertificateVerify */
-    uint16_t peer_sig_scheme;      /* peer's CertificateVerify */
+    const identity *id;       /* our certificate and key for this handshake */
+    const char *cert_name;    /* server: id's DNS name that matched SNI, or NULL */
+    uint16_t sig_scheme;      /* our CertificateVerify */
+    uint16_t peer_sig_scheme; /* peer's CertificateVerify */
     bool ccs_sent;
     bool ccs_received;
     uint8_t *cookie; /* from HelloRetryRequest, echoed in ClientHello2 */
@@ -612,12 +612,12 @@ struct certa_conn {
     uint8_t client_early_secret[CRYPTO_MAX_HASH];
     /* Encrypted Client Hello */
     certa_ech_status ech_status;
-    bool ech_confirm;                  /* server: confirm acceptance in ServerHello / HRR */
-    bool ech_send_retry;               /* server: retry_configs in EncryptedExtensions */
-    char *ech_outer_name;              /* the outer hello's server_name (heap), or NULL */
-    struct ech_open_state *ech_open;   /* server: the HPKE context between the two hellos */
-    struct ech_client *ech;            /* client: until the handshake ends */
-    uint8_t *ech_retry;                /* client: the server's retry_configs (ECHConfigList) */
+    bool ech_confirm;                /* server: confirm acceptance in ServerHello / HRR */
+    bool ech_send_retry;             /* server: retry_configs in EncryptedExtensions */
+    char *ech_outer_name;            /* the outer hello's server_name (heap), or NULL */
+    struct ech_open_state *ech_open; /* server: the HPKE context between the two hellos */
+    struct ech_client *ech;          /* client: until the handshake ends */
+    uint8_t *ech_retry;              /* client: the server's retry_configs (ECHConfigList) */
     size_t ech_retry_len;
 };
 
@@ -927,8 +927,14 @@ int ech_accept_confirmation(hash_alg h, const uint8_t inner_random[32], const tr
  * message (header and body, freed by the caller); else NULL. Sets
  * c->ech_status, c->ech_confirm, c->ech_send_retry, c->ech_outer_name.
  * Fails the connection on a malformed or undecryptable extension. */
-int ech_server_on_hello(certa_conn *c, const struct client_hello *ch, const uint8_t *msg, size_t len,
-                        bool first, uint8_t **inner, size_t *inner_len);
+int ech_server_on_hello(certa_conn *c, const struct client_hello *ch, const uint8_t *msg,
+                        size_t len, bool first, uint8_t **inner, size_t *inner_len);
+/* The same, then next with the hello to go on with: the inner one (parsed,
+ * freed after next returns) or ch itself. */
+typedef int (*ech_hello_handler)(certa_conn *c, struct client_hello *ch, const uint8_t *msg,
+                                 size_t len);
+int ech_server_dispatch(certa_conn *c, struct client_hello *ch, const uint8_t *msg, size_t len,
+                        bool first, ech_hello_handler next);
 /* Server: the encrypted_client_hello extension of EncryptedExtensions
  * (retry_configs), when c->ech_send_retry. */
 void ech_server_put_retry_configs(const certa_conn *c, builder *b);
@@ -936,10 +942,10 @@ void ech_conn_free(certa_conn *c);
 void ech_handshake_done(certa_conn *c); /* drops the HPKE state */
 void ech_config_free(certa_config *cfg);
 /* Client (ech_client.c). */
-int ech_client_start(certa_conn *c);          /* at client_start: real ECH or GREASE */
-bool ech_client_offers(const certa_conn *c);  /* real ECH offered (not GREASE) */
+int ech_client_start(certa_conn *c);         /* at client_start: real ECH or GREASE */
+bool ech_client_offers(const certa_conn *c); /* real ECH offered (not GREASE) */
 /* The inner hello's extension (type inner), or GREASE's outer extension. */
-void ech_client_put_inner_extension(const certa_conn *c, builder *b);
+void ech_client_put_inner_extension(builder *b);
 int ech_client_put_grease(certa_conn *c, builder *b, size_t shares_len);
 /* The real SNI (inner), or the public name (outer). */
 const char *ech_client_public_name(const certa_conn *c);

@@ -252,9 +252,10 @@ static int put_client_hello(certa_conn *c, builder *b, hello_role role, const he
         bld_close(b);
         bld_close(b);
     }
-    if (role == HELLO_INNER) ech_client_put_inner_extension(c, b);
+    if (role == HELLO_INNER) ech_client_put_inner_extension(b);
     if (role == HELLO_PLAIN && c->ech &&
-        ech_client_put_grease(c, b, v13 ? 8 + ks->pub_len + (c->group2 ? 4 + ks->pub2_len : 0) : 0) != 0)
+        ech_client_put_grease(c, b,
+                              v13 ? 8 + ks->pub_len + (c->group2 ? 4 + ks->pub2_len : 0) : 0) != 0)
         return CERTA_E_NOMEM;
     if (role == HELLO_OUTER) ech_client_put_outer_extension(c, b, payload_len, payload_off);
     if (early) { /* before pre_shared_key, which ends the list */
@@ -332,7 +333,9 @@ static int send_client_hello(certa_conn *c) {
     bld_init_alloc(&b, 512);
     int r = put_client_hello(c, &b, ech ? HELLO_INNER : HELLO_PLAIN, &ks, psk, early, 0, NULL);
     if (!r && psk) r = write_binder(c, &b);
-    if (!r) r = ech ? send_ech_hellos(c, &b, &ks) : conn_send_handshake(c, HS_CLIENT_HELLO, b.buf, b.len);
+    if (!r)
+        r = ech ? send_ech_hellos(c, &b, &ks)
+                : conn_send_handshake(c, HS_CLIENT_HELLO, b.buf, b.len);
     bld_free(&b);
     if (r) return conn_fail(c, r, ALERT_NONE, NULL);
     if (early && early_client_start(c) != 0) return c->error;
@@ -348,7 +351,7 @@ static int send_client_hello(certa_conn *c) {
                c->group2 ? certa_group_name(c->group2) : "", sends_sni(c) ? ", SNI " : "",
                sends_sni(c) ? c->server_name : "",
                psk || offered_is_tls12(c) ? ", offers a session ticket" : "",
-               ech   ? ", ECH (outer SNI is the public name)"
+               ech      ? ", ECH (outer SNI is the public name)"
                : c->ech ? ", GREASE ECH"
                         : "");
     if (early) conn_trace(c, "  offers early data (up to %u bytes)", (unsigned)c->early_left);
@@ -428,6 +431,10 @@ int client_start(certa_conn *c) {
     c->session_id_len = 32; /* middlebox compatibility mode (§D.4) */
     c->group = cfg->groups[0];
     if (ech_client_start(c) != 0) return c->error;
+    if (c->session_offered && ech_client_offers(c)) { /* offering() keeps it off the wire */
+        c->session_offered = false;
+        conn_trace(c, "  stored session not offered: ECH is offered (no resumption with ECH)");
+    }
     return send_client_hello(c);
 }
 
@@ -824,7 +831,11 @@ static int on_compressed_certificate(certa_conn *c, const uint8_t *msg, size_t l
 static int on_certificate_verify(certa_conn *c, const uint8_t *msg, size_t len) {
     cursor body;
     cur_init(&body, msg + 4, len - 4);
-    if (verify_peer_cv(c, &body) != 0 || policy_check(c) != 0) return c->error;
+    /* ECH rejected: the server proves the public name only, to send its
+     * retry_configs; the allow rules are for the real server (§6.1.7). */
+    bool for_public_name = c->ech_status == CERTA_ECH_REJECTED;
+    if (verify_peer_cv(c, &body) != 0 || (!for_public_name && policy_check(c) != 0))
+        return c->error;
     int r = transcript_add(c, msg, len);
     if (r) return conn_fail(c, r, ALERT_INTERNAL_ERROR, NULL);
     c->state = ST_CLIENT_WAIT_FINISHED;

@@ -561,16 +561,7 @@ static int on_second_client_hello(certa_conn *c, const uint8_t *msg, size_t len)
     client_hello ch;
     memset(&ch, 0, sizeof ch);
     if (parse_client_hello(c, msg, len, &ch) != 0) return c->error;
-    uint8_t *inner = NULL;
-    size_t inner_len = 0;
-    if (ech_server_on_hello(c, &ch, msg, len, false, &inner, &inner_len) != 0) return c->error;
-    if (!inner) return tls13_server_hello(c, &ch, msg, len);
-    memset(&ch, 0, sizeof ch);
-    int r = parse_client_hello(c, inner, inner_len, &ch);
-    if (!r) r = tls13_server_hello(c, &ch, inner, inner_len);
-    crypto_zero(inner, inner_len);
-    free(inner);
-    return r;
+    return ech_server_dispatch(c, &ch, msg, len, false, tls13_server_hello);
 }
 
 /* The client's Certificate body (from msg, or decompressed from it); msg

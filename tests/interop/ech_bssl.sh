@@ -97,6 +97,30 @@ else
 fi
 stop_certa_serve serve-ech-hrr
 
+# certa proxy (terminate) with ECH: the JSON log names the inner SNI and marks
+# the outer one as public_name.
+if start_echo_backend && start_proxy proxy-ech --backend "127.0.0.1:$ECHO_PORT" --log-format json \
+  "${SERVE_CERTS[@]}" "${SERVE_ECH[@]}"; then
+  token=$(uniq_token)
+  OUT=$( (echo "$token"; sleep 1) | timeout 20 "$BSSL" client -connect "127.0.0.1:$PROXY_PORT" \
+    -server-name secret.example -root-certs "$T_TMP/ca.crt" -ech-config-list "$T_TMP/cur.list" 2>&1)
+  wait_for "$PROXY_LOG" '"event":"close"' 5
+  line=$(grep '"event":"close"' "$PROXY_LOG" | head -n1)
+  if echo "$OUT" | grep -q "$token" && echo "$line" | grep -q '"sni":"secret.example"' &&
+    echo "$line" | grep -q '"ech":"accepted"' && echo "$line" | grep -q '"public_name":"public.example"'; then
+    ok "bssl client -> certa proxy --ech-key: accepted, the log has sni=secret.example, ech=accepted, public_name=public.example"
+  else
+    not_ok "bssl client -> certa proxy with ECH"
+    echo "$OUT" | tail -4 | sed 's/^/# /'
+    show "$PROXY_LOG"
+  fi
+  stop_proxy proxy-ech
+  stop "$ECHO_PID"
+else
+  not_ok "certa proxy with ECH did not start"
+  show "$PROXY_LOG"
+fi
+
 # ---- certa connect -> bssl server -------------------------------------------
 # connect_to_bssl NAME BSSL_SERVER_ARGS... -- CONNECT_ARGS...: OUT (certa's
 # stderr), SRV_OUT (bssl's output), RC.
@@ -193,7 +217,7 @@ start_certa_serve serve-self "${SERVE_CERTS[@]}" "${SERVE_ECH[@]}"
 CAP=$T_TMP/ech.pcap
 CAPTURED=no
 if command -v tcpdump >/dev/null; then
-  bg "$T_TMP/tcpdump.log" tcpdump -i lo -U -w "$CAP" "tcp port $SERVE_PORT"
+  bg "$T_TMP/tcpdump.log" tcpdump -i lo --immediate-mode -U -w "$CAP" "tcp port $SERVE_PORT"
   TD_PID=$BG_PID
   for i in $(seq 50); do grep -q "listening on" "$T_TMP/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
   grep -q "listening on" "$T_TMP/tcpdump.log" && CAPTURED=yes
@@ -225,6 +249,22 @@ if [ $CAPTURED = yes ]; then
 else
   not_ok "tcpdump could not capture on lo (scripts/deps.sh installs it; root is needed)"
 fi
-# Without ECH the same capture would show it: the check above can fail.
+# The control: without ECH the same capture shows the name, so the check above can fail.
+if [ $CAPTURED = yes ]; then
+  CAP2=$T_TMP/plain.pcap
+  bg "$T_TMP/tcpdump2.log" tcpdump -i lo --immediate-mode -U -w "$CAP2" "tcp port $SERVE_PORT"
+  TD_PID=$BG_PID
+  for i in $(seq 50); do grep -q "listening on" "$T_TMP/tcpdump2.log" 2>/dev/null && break; sleep 0.1; done
+  echo | timeout 20 "$CERTA" connect "127.0.0.1:$SERVE_PORT" --servername secret.example \
+    --trust "$T_TMP/ca.crt" --timeout 10 >/dev/null 2>&1
+  sleep 0.5
+  stop "$TD_PID"
+  if grep -aq "secret.example" "$CAP2"; then
+    ok "control: the same connection without ECH shows secret.example in the capture"
+  else
+    not_ok "control capture without ECH does not show the name: the capture check proves nothing"
+    show "$T_TMP/tcpdump2.log"; ls -la "$CAP2" | sed "s/^/# /"
+  fi
+fi
 stop_certa_serve serve-self
 finish

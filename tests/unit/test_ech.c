@@ -271,8 +271,26 @@ static void rejected(void) {
               served(&p, &sec_cert),
           "a retry with the retry_configs is accepted");
     pair_free(&p);
-    certa_config_free(s);
     certa_config_free(c);
+
+    /* Allow rules are for the real server: a rejection still ends in
+     * ech_required (and the retry), not in the rules refusing the public name. */
+    c = client_cfg(&stale, false, NULL);
+    certa_config_add_allow(c, "dns:secret.example");
+    p = run(c, s);
+    CHECK(certa_conn_error(p.client) == CERTA_E_ECH_REJECTED,
+          "with an allow rule for the real name, a rejection is still CERTA_E_ECH_REJECTED (%s)",
+          certa_error_name(certa_conn_error(p.client)));
+    pair_free(&p);
+    certa_config_free(c);
+    c = client_cfg(&cur, false, NULL);
+    certa_config_add_allow(c, "dns:secret.example");
+    p = run(c, s);
+    CHECK(both_done(&p), "and the allow rule holds for the accepted handshake (%s)",
+          certa_conn_error_text(p.client));
+    pair_free(&p);
+    certa_config_free(c);
+    certa_config_free(s);
 
     /* A server without ECH: rejected, no retry_configs, another sentence. */
     s = server_cfg(false, NULL);
@@ -379,6 +397,38 @@ static void api(void) {
     pair_free(&p);
     certa_config_free(c);
     certa_config_free(s);
+    /* A stored session is not offered with ECH (no GREASE PSK in the outer hello). */
+    s = server_cfg(true, NULL);
+    c = client_cfg(NULL, false, NULL);
+    p = run(c, s);
+    pair_pump(&p); /* the tickets */
+    uint8_t blob[4096];
+    size_t blob_len = 0;
+    int got = certa_conn_session(p.client, blob, sizeof blob, &blob_len);
+    pair_free(&p);
+    certa_config_free(c);
+    c = client_cfg(&cur, false, NULL);
+    p.client = certa_client_new_resume(c, "secret.example", blob, blob_len);
+    p.server = certa_server_new(s);
+    pair_pump(&p);
+    certa_info ri;
+    certa_conn_info(p.client, &ri);
+    CHECK(got == 0 && both_done(&p) && certa_conn_ech_status(p.client) == CERTA_ECH_ACCEPTED &&
+              !ri.resumed && !ri.session_offered,
+          "with ECH a stored session is not offered: a full handshake, ECH accepted");
+    pair_free(&p);
+    certa_config_free(c);
+    certa_config_free(s);
+    /* A TLS 1.2-only client must not quietly drop the ECH it was given. */
+    c = client_cfg(&cur, false, NULL);
+    certa_config_set_versions(c, CERTA_TLS12, CERTA_TLS12);
+    certa_conn *lone = certa_client_new(c, "secret.example");
+    CHECK(lone && certa_conn_error(lone) == CERTA_E_CONFIG &&
+              strstr(certa_conn_error_text(lone), "needs TLS 1.3"),
+          "ECH with TLS 1.2 only: refused before anything is sent (%s)",
+          lone ? certa_conn_error_text(lone) : "NULL");
+    certa_conn_free(lone);
+    certa_config_free(c);
     CHECK(!strcmp(certa_ech_status_name(CERTA_ECH_NOT_DECRYPTED), "not decrypted") &&
               !strcmp(certa_alert_name(121), "ech_required"),
           "names: status and alert");

@@ -5,11 +5,9 @@
 #include "common/ech_files.h"
 #include "crypto/crypto.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define ECH_FILE_MAX 65536
+#include <unistd.h>
 
 int cli_ech_keys_opt(int argc, char **argv, int *i, const char *cmd, cli_ech_keys *k) {
     const char *v = NULL;
@@ -44,63 +42,24 @@ void cli_ech_keys_usage(FILE *out) {
           out);
 }
 
-/* base64 of text with whitespace and PEM armour lines dropped. */
-static bool decode_text(const uint8_t *text, size_t len, uint8_t **out, size_t *out_len) {
-    char *clean = malloc(len + 1);
-    if (!clean) return false;
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        size_t end = i;
-        while (end < len && text[end] != '\n')
-            end++;
-        bool armour = end - i >= 5 && !memcmp(text + i, "-----", 5);
-        for (size_t j = i; j < end && !armour; j++)
-            if (!isspace(text[j])) clean[n++] = (char)text[j];
-        i = end + 1;
+bool cli_ech_config_arg(const char *cmd, const char *arg, uint8_t **out, size_t *len) {
+    char why[400];
+    if (access(arg, F_OK) == 0) { /* a file: ech_files reads every form */
+        if (ech_files_read_config_list(arg, out, len, why, sizeof why) == 0) return true;
+        cli_err("%s: --ech-config %s: %s", cmd, arg, why);
+        return false;
     }
+    /* else the list itself in base64, as a DNS HTTPS record's ech= gives it */
+    size_t n = strlen(arg);
     uint8_t *bin = malloc(n + 1);
-    int got = bin ? base64_decode(clean, n, bin, n + 1) : -1;
-    free(clean);
+    int got = bin ? base64_decode(arg, n, bin, n + 1) : -1;
     if (got <= 0) {
         free(bin);
+        cli_err("%s: --ech-config %s is neither a readable file nor base64", cmd, arg);
         return false;
     }
     *out = bin;
-    *out_len = (size_t)got;
-    return true;
-}
-
-static bool looks_textual(const uint8_t *d, size_t len) {
-    for (size_t i = 0; i < len; i++)
-        if (!(isalnum(d[i]) || d[i] == '+' || d[i] == '/' || d[i] == '=' || d[i] == '-' ||
-              d[i] == ' ' || d[i] == '\n' || d[i] == '\r' || d[i] == '\t' || d[i] == ':'))
-            return false;
-    return len > 0;
-}
-
-bool cli_ech_read(const char *cmd, const char *arg, bool allow_inline, uint8_t **out, size_t *len) {
-    FILE *f = fopen(arg, "rb");
-    if (!f) {
-        if (allow_inline && decode_text((const uint8_t *)arg, strlen(arg), out, len)) return true;
-        cli_err("%s: cannot read %s%s", cmd, arg, allow_inline ? " (nor decode it as base64)" : "");
-        return false;
-    }
-    uint8_t *buf = malloc(ECH_FILE_MAX);
-    size_t n = buf ? fread(buf, 1, ECH_FILE_MAX, f) : 0;
-    fclose(f);
-    if (!buf || n == 0 || n == ECH_FILE_MAX) {
-        free(buf);
-        cli_err("%s: %s is empty or larger than %d bytes", cmd, arg, ECH_FILE_MAX);
-        return false;
-    }
-    /* raw bytes, unless the file is base64 or PEM text */
-    if (looks_textual(buf, n) && decode_text(buf, n, out, len)) {
-        memset(buf, 0, n);
-        free(buf);
-        return true;
-    }
-    *out = buf;
-    *len = n;
+    *len = (size_t)got;
     return true;
 }
 

@@ -29,11 +29,10 @@ bool cli_ech_keys_finish(const char *cmd, const cli_ech_keys *k);
  * why = "--ech-key FILE: sentence (CODE)". */
 int cli_ech_keys_apply(certa_config *cfg, const cli_ech_keys *k, char *why, size_t cap);
 void cli_ech_keys_usage(FILE *out);
-/* The bytes of an ECH file (raw binary, base64 text, or PEM with an ECHCONFIG
- * or PRIVATE KEY block's base64 body), or of arg itself as base64 when
- * allow_inline and no such file exists. malloc'd; false after reporting. */
-bool cli_ech_read(const char *cmd, const char *arg, bool allow_inline, uint8_t **out, size_t *len);
-
+/* --ech-config's value: a file (an ECHConfigList or one ECHConfig, binary or
+ * base64: ech_files), else the list itself in base64. malloc'd; false after
+ * reporting. */
+bool cli_ech_config_arg(const char *cmd, const char *arg, uint8_t **out, size_t *len);
 /* " ech=accepted public_name=NAME" (the outer SNI, never the real name),
  * " ech=not-decrypted public_name=NAME", or "" without ECH: for log lines. */
 void cli_ech_log_fields(const certa_conn *conn, char *out, size_t cap);

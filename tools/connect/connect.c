@@ -49,7 +49,7 @@ typedef struct connect_opts {
     const char *keylog;       /* --keylog FILE (else SSLKEYLOGFILE) */
     uint8_t *ech_list;        /* --ech-config: the ECHConfigList (malloc'd), or NULL */
     size_t ech_list_len;
-    bool ech_grease;          /* --ech-grease */
+    bool ech_grease; /* --ech-grease */
 } connect_opts;
 
 /* A --session file: this line, then the session bytes (certa_conn_session).
@@ -116,7 +116,7 @@ static void connect_usage(FILE *out) {
           "                      says which. Early data can be replayed: only for requests\n"
           "                      that are safe to repeat\n"
           "  --ech-config FILE|BASE64  offer Encrypted Client Hello (RFC 9849) with this\n"
-          "                      ECHConfigList (raw, base64 or PEM file, or base64 as\n"
+          "                      ECHConfigList (a file, binary or base64; or base64 as\n"
           "                      given, as in a DNS HTTPS record): the real server name\n"
           "                      travels encrypted, the config's public name in clear. A\n"
           "                      server that rejects it is authenticated for the public\n"
@@ -209,7 +209,7 @@ static int parse_args(int argc, char **argv, connect_opts *o) {
             if (m < 0) return CLI_EXIT_USAGE;
             free(o->ech_list);
             o->ech_list = NULL;
-            if (!cli_ech_read("connect", v, true, &o->ech_list, &o->ech_list_len))
+            if (!cli_ech_config_arg("connect", v, &o->ech_list, &o->ech_list_len))
                 return CLI_EXIT_USAGE;
             continue;
         }
@@ -601,8 +601,9 @@ static void print_summary(const certa_conn *conn, int64_t hs_ms, bool name_is_ip
         fprintf(e, "* server name (SNI): %s\n", info.server_name);
     certa_ech_status ech = certa_conn_ech_status(conn);
     if (ech == CERTA_ECH_ACCEPTED)
-        fprintf(e, "* ECH:               accepted: %s was sent encrypted, the public name %s in "
-                   "clear; the server was authenticated for %s\n",
+        fprintf(e,
+                "* ECH:               accepted: %s was sent encrypted, the public name %s in "
+                "clear; the server was authenticated for %s\n",
                 info.server_name ? info.server_name : "(no name)", certa_conn_ech_outer_name(conn),
                 info.server_name ? info.server_name : "its address");
     else if (ech == CERTA_ECH_GREASE)
