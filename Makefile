@@ -16,8 +16,9 @@ CPPFLAGS := -Iinclude -Isrc -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L
 CFLAGS := -std=c11 $(WARN) $(OPT) -fPIC -MMD -MP $(EXTRA_CFLAGS)
 LDLIBS := -lcrypto -lz -lbrotlienc -lbrotlidec -lpthread
 # The tools only (the library stays sans-I/O): hiredis for --store, cJSON for CT
-# log lists (tools/revocation/ct_logs.c), libpcap for certa fingerprint (tools/fingerprint/).
-TOOL_LDLIBS := -lhiredis -lcjson -lpcap
+# log lists (tools/revocation/ct_logs.c), libpcap for certa fingerprint (tools/fingerprint/),
+# gRPC's C core and protobuf-c for the SPIFFE Workload API client (tools/spiffe/).
+TOOL_LDLIBS := -lhiredis -lcjson -lpcap -lgrpc -lgpr -lprotobuf-c
 LDFLAGS := $(SAN_LDFLAGS) $(EXTRA_LDFLAGS)
 
 LIB_SRC := $(shell find src -name '*.c' | sort)
@@ -26,7 +27,10 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 # they share (common/, http/, revocation/, tickets/); their includes name the
 # folder ("http/http_parse.h").
 TOOL_SRC := $(sort $(shell find tools -name '*.c'))
-TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
+# The Workload API's messages: protoc-c generates their C from
+# tools/spiffe/workload.proto into the build directory (never committed).
+PROTO_GEN := $(BUILD)/gen/workload.pb-c.c
+TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/workload.pb-c.o
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TESTLIB_SRC := $(sort $(wildcard tests/unit/lib_*.c))
@@ -44,6 +48,16 @@ $(BUILD)/obj/src/pq/%.o: CFLAGS += -O3
 endif
 
 $(BUILD)/obj/tools/%.o $(BUILD)/obj/tests/unit/%.o: CPPFLAGS += -Itools
+
+$(BUILD)/gen/workload.pb-c.h: $(PROTO_GEN)
+$(PROTO_GEN): tools/spiffe/workload.proto
+	@mkdir -p $(dir $@)
+	protoc-c --c_out=$(dir $@) --proto_path=tools/spiffe $<
+$(BUILD)/obj/gen/workload.pb-c.o: $(PROTO_GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -I$(BUILD)/gen $(CFLAGS) -c $< -o $@
+$(BUILD)/obj/tools/spiffe/%.o: CPPFLAGS += -I$(BUILD)/gen
+$(filter $(BUILD)/obj/tools/spiffe/%,$(TOOL_OBJ)): | $(BUILD)/gen/workload.pb-c.h
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -508,6 +508,19 @@ int certa_config_set_identity_sct_list(certa_config *cfg, size_t index, const ui
 void certa_config_set_trust(certa_config *cfg, const certa_trust *trust);
 /* Loads a PEM file or directory into a trust set the config owns. */
 int certa_config_load_trust(certa_config *cfg, const char *path);
+/* The same from PEM text (every CERTIFICATE block), e.g. trust bundles a
+ * SPIFFE Workload API agent streams; the config owns the set. */
+int certa_config_load_trust_pem(certa_config *cfg, const char *pem, size_t len);
+/* Trust anchors bound to one SPIFFE trust domain (trust_domain
+ * "spiffe://example.org" or "example.org"; pem: its CA certificates), as a
+ * Workload API agent hands out the own and federated bundles. Once any is
+ * added, a peer whose leaf carries a spiffe:// ID is validated against its
+ * trust domain's bundle only — a partner domain's CA cannot vouch for an
+ * ID of ours — and refused (CERTA_E_CERT_UNKNOWN_ISSUER) when its domain
+ * has none; peers without a SPIFFE ID use the trust set as before. Up to
+ * 64 trust domains; adding one again replaces its bundle. */
+int certa_config_add_spiffe_bundle(certa_config *cfg, const char *trust_domain, const char *pem,
+                                   size_t len);
 
 /* Server: ask for client certificates. REQUIRE refuses a client without one
  * (certificate_required alert); OPTIONAL validates one if sent. */

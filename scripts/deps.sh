@@ -7,7 +7,10 @@ set -euo pipefail
 pkgs=(build-essential libssl-dev zlib1g-dev libbrotli-dev openssl curl python3 ca-certificates
       libhiredis-dev # hiredis: the tools' --store redis://
       libcjson-dev # cJSON: the tools' CT log lists
-      libpcap-dev) # libpcap: certa fingerprint reads capture files
+      libpcap-dev # libpcap: certa fingerprint reads capture files
+      # the SPIFFE Workload API client (serve/proxy --spiffe-socket, certa svid):
+      # gRPC's C core, protobuf-c, and protoc-c to generate its messages at build time
+      libgrpc-dev libprotobuf-c-dev protobuf-c-compiler)
 if [ "${1:-}" != demo ]; then
   pkgs+=(gnutls-bin clang chromium libclang-rt-dev procps iproute2 netcat-openbsd stunnel4
          python3-ecdsa python3-gmpy2 python3-brotli # these three: tlsfuzzer (make conformance)
@@ -26,7 +29,10 @@ if [ "${1:-}" != demo ]; then
          # tests/interop/pkcs11.sh: keys on a SoftHSM token (--key pkcs11:...) through
          # libcrypto's pkcs11 engine (libp11); pkcs11-tool imports the keys, and
          # libp11-kit-dev's pkcs11.h builds the test's small PKCS#11 helper
-         softhsm2 libengine-pkcs11-openssl opensc p11-kit libp11-kit-dev)
+         softhsm2 libengine-pkcs11-openssl opensc p11-kit libp11-kit-dev
+         # tests/interop/spiffe_workload.sh: a Workload API server in Python
+         # (Debian's /usr/bin/python3), its messages from protoc --python_out
+         python3-grpcio python3-protobuf protobuf-compiler)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

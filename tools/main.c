@@ -17,6 +17,7 @@ int cmd_acme(int argc, char **argv) __attribute__((weak));
 int cmd_renew(int argc, char **argv) __attribute__((weak));
 int cmd_scan(int argc, char **argv) __attribute__((weak));
 int cmd_ech(int argc, char **argv) __attribute__((weak));
+int cmd_svid(int argc, char **argv) __attribute__((weak));
 
 typedef struct command {
     const char *name;
@@ -52,6 +53,8 @@ static const command *commands(size_t *count) {
                                "keep ACME certificates renewed (ARI, RFC 9773): daemon or --once"};
         table[n++] = (command){"ech", cmd_ech,
                                "ECH keys and configs (RFC 9849): keygen, show, check"};
+        table[n++] = (command){"svid", cmd_svid,
+                               "an X.509-SVID from the SPIFFE Workload API, written as files"};
     }
     *count = n;
     return table;

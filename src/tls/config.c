@@ -94,6 +94,7 @@ void certa_config_free(certa_config *cfg) {
         identity_clear(&cfg->ids[i]);
     free(cfg->ids);
     certa_trust_free(cfg->owned_trust);
+    spiffe_bundles_free(cfg);
     pthread_mutex_destroy(&cfg->trust_lock);
     session_cache_clear(&cfg->cache);
     pthread_mutex_destroy(&cfg->cache.lock);

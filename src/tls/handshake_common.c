@@ -238,6 +238,19 @@ static int validate_chain(certa_conn *c) {
     certa_config *cfg = c->cfg;
     const char *whose = c->is_server ? "client" : "server";
     const certa_trust *trust = config_trust(cfg);
+    bool no_bundle = false;
+    const certa_trust *td_trust = spiffe_bundle_for(cfg, c->peer.spiffe_id, &no_bundle);
+    if (no_bundle)
+        return conn_fail(c, CERTA_E_CERT_UNKNOWN_ISSUER,
+                         alert_for_error(CERTA_E_CERT_UNKNOWN_ISSUER),
+                         "the %s's SPIFFE ID %s is in a trust domain this side has no bundle "
+                         "for: federate with that trust domain (its bundle), or the peer has "
+                         "the wrong identity",
+                         whose, c->peer.spiffe_id);
+    if (td_trust) {
+        trust = td_trust;
+        conn_trace(c, "  trust: the bundle of %s's trust domain", c->peer.spiffe_id);
+    }
     if (!trust || certa_trust_count(trust) == 0)
         return conn_fail(c, CERTA_E_TRUST_EMPTY, 48,
                          "cannot verify the %s's certificate: no trust anchors are loaded — pass "

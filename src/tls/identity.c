@@ -441,6 +441,13 @@ void certa_config_set_trust(certa_config *cfg, const certa_trust *trust) {
     cfg->trust = trust;
 }
 
+/* The config's own trust set becomes t (the previous one freed). */
+static void adopt_trust(certa_config *cfg, certa_trust *t) {
+    certa_trust_free(cfg->owned_trust);
+    cfg->owned_trust = t;
+    cfg->trust = t;
+}
+
 int certa_config_load_trust(certa_config *cfg, const char *path) {
     CHECK_MUTABLE(cfg);
     certa_trust *t = certa_trust_new();
@@ -451,10 +458,35 @@ int certa_config_load_trust(certa_config *cfg, const char *path) {
         certa_trust_free(t);
         return r;
     }
-    certa_trust_free(cfg->owned_trust);
-    cfg->owned_trust = t;
-    cfg->trust = t;
+    adopt_trust(cfg, t);
     return CERTA_OK;
+}
+
+int trust_from_pem(certa_config *cfg, const char *what, const char *pem, size_t len,
+                   certa_trust **out) {
+    *out = NULL;
+    if (!pem) return CERTA_E_INVALID_ARGUMENT;
+    certa_trust *t = certa_trust_new();
+    if (!t) return CERTA_E_NOMEM;
+    int r = certa_trust_add_pem(t, pem, len);
+    if (r == CERTA_OK && certa_trust_count(t) == 0) r = CERTA_E_TRUST_EMPTY;
+    if (r) {
+        config_err(cfg, r, "%s: %s", what,
+                   *certa_trust_error_text(t) ? certa_trust_error_text(t)
+                                              : "the PEM text holds no CERTIFICATE block");
+        certa_trust_free(t);
+        return r;
+    }
+    *out = t;
+    return CERTA_OK;
+}
+
+int certa_config_load_trust_pem(certa_config *cfg, const char *pem, size_t len) {
+    CHECK_MUTABLE(cfg);
+    certa_trust *t;
+    int r = trust_from_pem(cfg, "trust anchors", pem, len, &t);
+    if (r == CERTA_OK) adopt_trust(cfg, t);
+    return r;
 }
 
 void certa_config_set_client_auth(certa_config *cfg, certa_client_auth mode) {

@@ -256,6 +256,10 @@ struct certa_config {
     bool client_fingerprints; /* server: keep JA4/JA3 of each ClientHello */
     const certa_trust *trust; /* borrowed, or owned_trust */
     certa_trust *owned_trust;
+    /* certa_config_add_spiffe_bundle: per SPIFFE trust domain, the only
+     * anchors for peers whose leaf names an ID in it (spiffe_bundles.c) */
+    struct spiffe_bundle *spiffe_bundles;
+    size_t spiffe_bundle_count;
     pthread_mutex_t trust_lock; /* the system bundle is loaded on first use */
     certa_client_auth client_auth;
     allow_rule rules[MAX_RULES];
@@ -408,6 +412,17 @@ void config_ct_logs_free(certa_config *cfg);
 /* ---- policy.c ---- */
 /* Fills the peer identity from the leaf; 0 or -1 if unparseable. */
 int peer_identity_fill(const uint8_t *der, size_t len, certa_peer_identity *id);
+/* spiffe_bundles.c: the anchors for a peer's SPIFFE ID when the config has
+ * per-trust-domain bundles: its trust domain's, or NULL (*none_for_td set)
+ * when that domain has none; the config's trust set when it has none at
+ * all or the peer has no SPIFFE ID (*none_for_td false, NULL returned). */
+const certa_trust *spiffe_bundle_for(const certa_config *cfg, const char *spiffe_id,
+                                     bool *none_for_td);
+void spiffe_bundles_free(certa_config *cfg);
+/* identity.c: a trust set from PEM text; CERTA_E_TRUST_EMPTY without a
+ * certificate; on failure the config's error text says why, after what. */
+int trust_from_pem(certa_config *cfg, const char *what, const char *pem, size_t len,
+                   certa_trust **out);
 /* Applies the allow rules; fails the connection with an explanation. */
 int policy_check(certa_conn *c);
 /* The same rules as a question, for a remembered identity (resumption). */

@@ -97,6 +97,10 @@ typedef struct proxy_opts {
     bool log_ja3;      /* --log-ja3: ja3= next to ja4= in the close line */
     /* --acme (proxy_acme.h): the proxy obtains its own certificate; or NULL */
     struct proxy_acme_opts *acme;
+    /* --spiffe-socket: the certificate, key and trust bundles come from the
+     * SPIFFE Workload API stream instead of files */
+    const char *spiffe_socket;
+    struct spiffe_source *spiffe;
 } proxy_opts;
 
 /* State shared by all workers. */

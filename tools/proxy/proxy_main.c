@@ -20,6 +20,7 @@
 #include "common/file_watch.h"
 #include "common/rotation.h"
 #include "common/sd_notify.h"
+#include "spiffe/workload_client.h"
 #include "tickets/ticket_key_file.h"
 #include "tickets/ticket_store_redis.h"
 
@@ -53,6 +54,15 @@ static void proxy_usage(FILE *out) {
           "                           ?pin-source=file:F): the key stays on the token and\n"
           "                           is reloaded on SIGHUP only (it is not a file)\n"
           "  --pkcs11-module SO       PKCS#11 module for URIs without module-path\n"
+          "  --spiffe-socket unix:///PATH | env\n"
+          "                           take the certificate, key and trust bundles (the own\n"
+          "                           trust domain's and federated ones) from a SPIFFE\n"
+          "                           Workload API agent's stream instead of --cert/--key\n"
+          "                           and --client-ca/--trust (env: SPIFFE_ENDPOINT_SOCKET);\n"
+          "                           each new SVID is applied whole; an unreachable agent\n"
+          "                           leaves the last good one serving (and logged with its\n"
+          "                           expiry) while the proxy reconnects with backoff.\n"
+          "                           Terminate mode then requires client certificates\n"
           "  --sni-strict             refuse a server_name no certificate is for (alert\n"
           "                           unrecognized_name); no SNI still gets the first pair\n"
           "  --client-ca FILE         trust for client certificates (file or directory)\n"
@@ -185,8 +195,15 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
                                 cli_key_is_uri(pp->key[0]) ? "(PKCS#11 URI)" : pp->key[0], why, cap)
                  : cfg_step(cfg, cli_add_identity(cfg, pp->cert[i], pp->key[i]),
                             "certificate and key", pp->cert[i], why, cap);
-    if (ok && pp->certs)
-        ok = cfg_step(cfg, certa_config_check_key_sizes(cfg), "certificate", pp->cert[0], why, cap);
+    if (ok && o->spiffe) { /* the SVID held, and its bundles unless trust files are given */
+        char desc[600];
+        bool trust = o->mode == PROXY_TERMINATE ? !o->client_ca : !o->trust;
+        ok = cfg_step(cfg, spiffe_source_apply(o->spiffe, cfg, trust, desc, sizeof desc), "the",
+                      desc, why, cap);
+    }
+    if (ok && (pp->certs || o->spiffe))
+        ok = cfg_step(cfg, certa_config_check_key_sizes(cfg), "certificate",
+                      pp->certs ? pp->cert[0] : "(SVID)", why, cap);
     if (ok && o->ech.keys) {
         int er = cli_ech_keys_apply(cfg, &o->ech, why, cap);
         ok = er == CERTA_OK;
@@ -207,9 +224,9 @@ certa_config *proxy_build_config(const proxy_opts *o, char *why, size_t cap) {
             ok = cfg_step(cfg, certa_config_load_trust(cfg, o->client_ca), "client CA",
                           o->client_ca, why, cap);
         if (ok) {
-            int mode = o->client_auth >= 0
-                           ? o->client_auth
-                           : (o->client_ca ? CERTA_CLIENT_AUTH_REQUIRE : CERTA_CLIENT_AUTH_NONE);
+            int mode = o->client_auth >= 0 ? o->client_auth
+                                           : (o->client_ca || o->spiffe ? CERTA_CLIENT_AUTH_REQUIRE
+                                                                        : CERTA_CLIENT_AUTH_NONE);
             certa_config_set_client_auth(cfg, (certa_client_auth)mode);
         }
         certa_config_set_tickets(cfg, (unsigned)o->tickets);
@@ -437,6 +454,10 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
             }
         }
         if (taken) continue;
+        OPT("--spiffe-socket") {
+            o->spiffe_socket = v;
+            continue;
+        }
         OPT("--client-auth") {
             if (!strcmp(v, "require"))
                 o->client_auth = CERTA_CLIENT_AUTH_REQUIRE;
@@ -638,9 +659,20 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
                 o->pairs.certs, o->pairs.keys);
         return CLI_EXIT_USAGE;
     }
+    if (o->spiffe_socket && o->acme) {
+        cli_err("--spiffe-socket and --acme both bring the certificate: give one");
+        return CLI_EXIT_USAGE;
+    }
+    if (o->spiffe_socket && o->pairs.certs) {
+        cli_err("--spiffe-socket brings the certificate and key: give it or --cert/--key, not "
+                "both");
+        return CLI_EXIT_USAGE;
+    }
+    bool spiffe = o->spiffe_socket != NULL; /* client certificates trusted from its bundles */
     if (o->mode == PROXY_TERMINATE) {
-        if (!o->pairs.certs) {
-            cli_err("terminate mode needs --cert and --key (or --acme to obtain them)");
+        if (!o->pairs.certs && !spiffe) {
+            cli_err("terminate mode needs --cert and --key (or --acme to obtain them, or "
+                    "--spiffe-socket)");
             return CLI_EXIT_USAGE;
         }
         if (o->trust || o->servername || o->pin_count || o->insecure) {
@@ -648,12 +680,13 @@ static int parse_opts(int argc, char **argv, proxy_opts *o) {
                     "(--upstream); terminate mode uses --client-ca");
             return CLI_EXIT_USAGE;
         }
-        if (o->client_auth > CERTA_CLIENT_AUTH_NONE && !o->client_ca) {
+        if (o->client_auth > CERTA_CLIENT_AUTH_NONE && !o->client_ca && !spiffe) {
             cli_err("--client-auth %s needs --client-ca FILE to validate client certificates",
                     o->client_auth == CERTA_CLIENT_AUTH_REQUIRE ? "require" : "optional");
             return CLI_EXIT_USAGE;
         }
-        if (o->rule_count && (!o->client_ca || o->client_auth == CERTA_CLIENT_AUTH_NONE)) {
+        if (o->rule_count &&
+            ((!o->client_ca && !spiffe) || o->client_auth == CERTA_CLIENT_AUTH_NONE)) {
             cli_err("--allow rules apply to client certificates: give --client-ca (and not "
                     "--client-auth none)");
             return CLI_EXIT_USAGE;
@@ -740,6 +773,41 @@ static certa_ticket_keys *make_ticket_keys(const proxy_opts *o) {
     return ring;
 }
 
+/* A certificate rotation keeps the ticket keys: clients resume. New client
+ * trust does not: a client identity verified under the old anchors must
+ * not come back through a ticket (a fleet's key file or store is the
+ * fleet's to rotate). */
+static void renew_ticket_keys_for_trust(proxy_opts *po) {
+    if (po->ticket_key_file || po->store) return;
+    certa_ticket_keys *fresh = certa_ticket_keys_new((uint32_t)po->ticket_rotation);
+    if (fresh) {
+        certa_ticket_keys_free(po->ticket_keys); /* configs in use keep theirs */
+        po->ticket_keys = fresh;
+    } else {
+        proxy_log_event("error", "cannot make new session ticket keys; keeping the old",
+                        (const char *)NULL);
+    }
+}
+
+/* A SIGTERM or SIGINT is waiting (blocked until the signalfd reads it). */
+static bool stop_pending(void) {
+    sigset_t p;
+    return sigpending(&p) == 0 && (sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGINT) == 1);
+}
+
+/* --spiffe-socket: the Workload API stream's thread, and its first SVID
+ * (the proxy has nothing to serve before it). 0, or -1 with why. */
+static int proxy_spiffe_start(proxy_opts *o, char *why, size_t cap) {
+    char target[128];
+    if (!spiffe_socket_target(o->spiffe_socket, target, sizeof target, why, cap)) return -1;
+    o->spiffe = spiffe_source_start(target, "proxy");
+    if (!o->spiffe) {
+        snprintf(why, cap, "--spiffe-socket: out of memory");
+        return -1;
+    }
+    return spiffe_source_wait(o->spiffe, SPIFFE_FIRST_SVID_WAIT_MS, stop_pending, why, cap);
+}
+
 static void on_signal(int sig) {
     (void)sig; /* delivered through the signalfd; the handler is never run */
 }
@@ -748,6 +816,8 @@ static void on_signal(int sig) {
  * no-op for one that never started) and gives everything back. */
 static int start_failed(proxy_shared *sh, proxy_opts *o) {
     proxy_metrics_stop();
+    spiffe_source_stop(o->spiffe);
+    o->spiffe = NULL;
     cli_ocsp_stop();
     cli_crl_fetch_stop();
     store_stop();
@@ -854,6 +924,10 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
         return start_failed(&sh, po);
     }
 
+    if (po->spiffe_socket && proxy_spiffe_start(po, why, sizeof why) != 0) {
+        cli_err("%s", why);
+        return start_failed(&sh, po);
+    }
     bool acme_cert = false; /* --acme: a stored certificate to serve */
     if (po->acme && !(sh.acme = proxy_acme_new(&sh, po->acme, &acme_cert, why, sizeof why))) {
         cli_err("--acme: %s", why);
@@ -977,10 +1051,12 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
     for (;;) {
         int64_t now = cli_now_ms();
         int wait = reload_retry_timeout_ms(&rr, now, change_watch_timeout_ms(cw, now));
-        struct pollfd pf[3] = {{.fd = sfd, .events = POLLIN, .revents = 0},
-                               {.fd = change_watch_fd(cw), .events = POLLIN, .revents = 0},
-                               {.fd = sh.acme ? proxy_acme_fd(sh.acme) : -1, .events = POLLIN}};
-        int pr = poll(pf, 3, wait); /* a negative fd is skipped */
+        struct pollfd pf[4] = {
+            {.fd = sfd, .events = POLLIN, .revents = 0},
+            {.fd = change_watch_fd(cw), .events = POLLIN, .revents = 0},
+            {.fd = sh.acme ? proxy_acme_fd(sh.acme) : -1, .events = POLLIN, .revents = 0},
+            {.fd = po->spiffe ? spiffe_source_fd(po->spiffe) : -1, .events = POLLIN, .revents = 0}};
+        int pr = poll(pf, 4, wait); /* a negative fd is skipped */
         if (pr < 0 && errno != EINTR) break;
         int sig = 0;
         struct signalfd_siginfo si;
@@ -1000,6 +1076,13 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
             proxy_acme_drain(sh.acme);
             try_reload(&sh, "(acme)", &rr);
         }
+        if (pf[3].revents & POLLIN) { /* a new SVID: a new config, as for rotated files */
+            bool bundles = spiffe_source_trust_changed(po->spiffe);
+            if (bundles && (po->mode == PROXY_BRIDGE ? !po->trust : !po->client_ca))
+                renew_ticket_keys_for_trust(po);
+            try_reload(&sh, "(SPIFFE Workload API update)", &rr);
+            continue;
+        }
         char which[600];
         size_t changed = change_watch_check(cw, cli_now_ms(), which, sizeof which);
         if (sig == SIGHUP) { /* reload everything, changed or not (systemctl reload) */
@@ -1017,20 +1100,7 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
             continue;
         }
         bool trust_changed = ws.changed[trust_idx];
-        /* A certificate rotation keeps the ticket keys: clients resume. New
-         * client trust does not: a client identity verified under the old
-         * anchors must not come back through a ticket (a fleet's key file is
-         * the fleet's to rotate). */
-        if (trust_path && trust_changed && !po->ticket_key_file && !po->store) {
-            certa_ticket_keys *fresh = certa_ticket_keys_new((uint32_t)po->ticket_rotation);
-            if (fresh) {
-                certa_ticket_keys_free(po->ticket_keys); /* configs in use keep theirs */
-                po->ticket_keys = fresh;
-            } else {
-                proxy_log_event("error", "cannot make new session ticket keys; keeping the old",
-                                (const char *)NULL);
-            }
-        }
+        if (trust_path && trust_changed) renew_ticket_keys_for_trust(po);
         if (po->ticket_key_file && ws.changed[tk_idx]) {
             char kwhy[700];
             if (tkf_load(po->ticket_key_file, po->ticket_keys, kwhy, sizeof kwhy) == 0)
@@ -1054,6 +1124,8 @@ static int proxy_run(int argc, char **argv, proxy_opts *po) {
     cli_ocsp_stop();
     cli_crl_fetch_stop();
     store_stop();
+    spiffe_source_stop(po->spiffe);
+    po->spiffe = NULL;
     pthread_mutex_lock(&sh.cfg_lock);
     certa_config_free(sh.cfg);
     sh.cfg = NULL;

@@ -7,6 +7,7 @@
 #include "revocation/crl_fetcher.h"
 #include "revocation/ct_logs.h"
 #include "common/change_watch.h"
+#include "spiffe/workload_client.h"
 #include "common/file_watch.h"
 #include "common/keylog_file.h"
 #include "common/rotation.h"
@@ -65,6 +66,10 @@ typedef struct serve_opts {
     size_t scts;
     const char *keylog; /* --keylog FILE (else SSLKEYLOGFILE) */
     cli_ech_keys ech;   /* --ech-key/--ech-config pairs */
+    /* --spiffe-socket: certificate, key and client trust from the SPIFFE
+     * Workload API stream instead of files */
+    const char *spiffe_socket;
+    spiffe_source *spiffe;
 } serve_opts;
 
 typedef struct serve_ctx {
@@ -150,6 +155,13 @@ static void serve_usage(FILE *out) {
           "                     \"*.example.com\" covers one label), else the first pair\n"
           "  --sni-strict       refuse a client whose server_name no certificate is for\n"
           "                     (alert unrecognized_name); without SNI, the first pair\n"
+          "  --spiffe-socket unix:///PATH | env\n"
+          "                     the certificate, key and client trust (the SVID's bundle\n"
+          "                     and federated ones) from a SPIFFE Workload API agent\n"
+          "                     instead of --cert/--key/--client-ca (env: the socket in\n"
+          "                     SPIFFE_ENDPOINT_SOCKET); each new SVID is applied whole,\n"
+          "                     client certificates are required (--client-auth to\n"
+          "                     change); an unreachable agent leaves the last SVID serving\n"
           "  --host ADDR        address to listen on, IPv4 or IPv6 (default 127.0.0.1)\n"
           "  --port N           port (default 8443; 0 picks a free one)\n"
           "  --client-ca FILE   ask for client certificates and validate them (clientAuth)\n"
@@ -270,6 +282,10 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
             if (m < 0) return CLI_EXIT_USAGE;
             continue;
         }
+        if ((m = cli_opt(argc, argv, &i, "--spiffe-socket", &o->spiffe_socket)) != 0) {
+            if (m < 0) return CLI_EXIT_USAGE;
+            continue;
+        }
         if ((m = cli_pair_opt(argc, argv, &i, "serve", &o->pairs)) != 0) {
             if (m < 0) return CLI_EXIT_USAGE;
             continue;
@@ -387,20 +403,25 @@ static int parse_args(int argc, char **argv, serve_opts *o) {
             cli_err("serve: unexpected argument '%s' (see certa serve --help)", a);
         return CLI_EXIT_USAGE;
     }
-    if (!o->pairs.certs || !o->pairs.keys) {
-        cli_err("serve: --cert FILE and --key FILE are required");
+    if (o->spiffe_socket && (o->pairs.certs || o->pairs.keys)) {
+        cli_err("serve: --spiffe-socket brings the certificate and key: give it or --cert/--key");
+        return CLI_EXIT_USAGE;
+    }
+    if ((!o->pairs.certs || !o->pairs.keys) && !o->spiffe_socket) {
+        cli_err("serve: --cert FILE and --key FILE are required (or --spiffe-socket)");
         serve_usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    if (!cli_pairs_finish("serve", &o->pairs)) return CLI_EXIT_USAGE;
+    if (!o->spiffe_socket && !cli_pairs_finish("serve", &o->pairs)) return CLI_EXIT_USAGE;
     if (!cli_ech_keys_finish("serve", &o->ech)) return CLI_EXIT_USAGE;
     if (o->client_auth && strcmp(o->client_auth, "require") && strcmp(o->client_auth, "optional") &&
         strcmp(o->client_auth, "none")) {
         cli_err("serve: --client-auth wants require, optional or none, not '%s'", o->client_auth);
         return CLI_EXIT_USAGE;
     }
-    bool auth_on = o->client_auth ? strcmp(o->client_auth, "none") != 0 : o->client_ca != NULL;
-    if ((auth_on || o->allow_count) && !o->client_ca) {
+    bool auth_on = o->client_auth ? strcmp(o->client_auth, "none") != 0
+                                  : o->client_ca != NULL || o->spiffe_socket != NULL;
+    if ((auth_on || o->allow_count) && !o->client_ca && !o->spiffe_socket) {
         cli_err("serve: client certificates need --client-ca FILE|DIR to validate them against");
         return CLI_EXIT_USAGE;
     }
@@ -886,7 +907,16 @@ static certa_config *build_config(const serve_opts *o, bool *usage, int *err, ch
         *err = r;
         return NULL;
     }
-    if ((r = cli_pairs_load(cfg, &o->pairs, why, cap)) != 0) {
+    char svid[600];
+    if (o->spiffe) { /* the SVID held, with its bundles as client trust unless --client-ca */
+        r = spiffe_source_apply(o->spiffe, cfg, !o->client_ca, svid, sizeof svid);
+        if (r != CERTA_OK)
+            snprintf(why, cap, "the %s: %s (%s)", svid, certa_config_error_text(cfg),
+                     certa_error_name(r));
+    } else {
+        r = cli_pairs_load(cfg, &o->pairs, why, cap);
+    }
+    if (r != 0) {
         certa_config_free(cfg);
         *err = r;
         return NULL;
@@ -926,7 +956,8 @@ static certa_config *build_config(const serve_opts *o, bool *usage, int *err, ch
         what = "--allow";
         if (r == 0) {
             certa_client_auth mode = CERTA_CLIENT_AUTH_NONE;
-            if (o->client_auth ? !strcmp(o->client_auth, "require") : o->client_ca != NULL)
+            if (o->client_auth ? !strcmp(o->client_auth, "require")
+                               : o->client_ca != NULL || o->spiffe != NULL)
                 mode = CERTA_CLIENT_AUTH_REQUIRE;
             else if (o->client_auth && !strcmp(o->client_auth, "optional"))
                 mode = CERTA_CLIENT_AUTH_OPTIONAL;
@@ -1047,14 +1078,33 @@ static bool reload_config(serve_ctx *ctx, const serve_opts *o, certa_ticket_keys
     return true;
 }
 
-int cmd_serve(int argc, char **argv) {
+/* --spiffe-socket: the Workload API stream's thread, and its first SVID. */
+static int serve_spiffe_start(serve_opts *o, char *why, size_t cap) {
+    char target[128];
+    if (!spiffe_socket_target(o->spiffe_socket, target, sizeof target, why, cap)) return -1;
+    if (!(o->spiffe = spiffe_source_start(target, "serve"))) {
+        snprintf(why, cap, "--spiffe-socket: out of memory");
+        return -1;
+    }
+    return spiffe_source_wait(o->spiffe, SPIFFE_FIRST_SVID_WAIT_MS, NULL, why, cap);
+}
+
+/* The command, once parse_args has filled o. */
+static int serve_run(int argc, char **argv, serve_opts *po) {
     serve_opts o;
     int rc = parse_args(argc, argv, &o);
+    *po = o;
     if (rc >= 0) return rc;
 
     bool usage = false;
     int berr;
-    char owhy[700];
+    char owhy[1400];
+    int sr = o.spiffe_socket ? serve_spiffe_start(&o, owhy, sizeof owhy) : 0;
+    po->spiffe = o.spiffe; /* stopped by cmd_serve, whichever way this returns */
+    if (sr != 0) {
+        cli_err("serve: %s", owhy);
+        return CLI_EXIT_FAIL;
+    }
     certa_config *cfg = build_config(&o, &usage, &berr, owhy, sizeof owhy);
     if (!cfg) {
         cli_err("serve: %s", owhy);
@@ -1209,6 +1259,7 @@ int cmd_serve(int argc, char **argv) {
     memset(&rr, 0, sizeof rr);
 
     unsigned long accepted = 0;
+    bool svid_new = false; /* the Workload API sent an SVID: a new config */
     while (!g_stop && (o.max_conns == 0 || accepted < (unsigned long)o.max_conns)) {
         reap_threads();
         char which[600];
@@ -1232,6 +1283,11 @@ int cmd_serve(int argc, char **argv) {
             snprintf(which, sizeof which, "(SIGHUP)");
             rebuild = true;
             keys = o.ticket_key_file != NULL;
+        }
+        if (svid_new) {
+            svid_new = false;
+            if (!rebuild) snprintf(which, sizeof which, "(SPIFFE Workload API update)");
+            rebuild = true;
         }
         if (rebuild) {
             reload_config(&ctx, &o, ring, which, &rr); /* the CRLs are read anew too */
@@ -1257,9 +1313,12 @@ int cmd_serve(int argc, char **argv) {
         pthread_mutex_unlock(&g_lock);
         /* Full: wait for a slot (the kernel queues new clients meanwhile),
          * still noticing file changes. */
-        struct pollfd p[2] = {{.fd = full ? -1 : lfd, .events = POLLIN, .revents = 0},
-                              {.fd = change_watch_fd(cw), .events = POLLIN, .revents = 0}};
-        int pr = poll(p, 2, wait);
+        struct pollfd p[3] = {
+            {.fd = full ? -1 : lfd, .events = POLLIN, .revents = 0},
+            {.fd = change_watch_fd(cw), .events = POLLIN, .revents = 0},
+            {.fd = o.spiffe ? spiffe_source_fd(o.spiffe) : -1, .events = POLLIN, .revents = 0}};
+        int pr = poll(p, 3, wait);
+        if (pr > 0 && (p[2].revents & POLLIN)) svid_new = true;
         if (pr <= 0 || !(p[0].revents & POLLIN)) continue; /* re-check g_stop and the files */
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
@@ -1326,4 +1385,12 @@ int cmd_serve(int argc, char **argv) {
                 accepted == 1 ? "" : "s", g_stop ? " (signal)" : "");
     return CLI_EXIT_OK;
 }
+int cmd_serve(int argc, char **argv) {
+    serve_opts o;
+    memset(&o, 0, sizeof o);
+    int rc = serve_run(argc, argv, &o);
+    spiffe_source_stop(o.spiffe); /* after every connection: none uses an SVID any more */
+    return rc;
+}
+
 _Static_assert(WATCH_MAX >= 4 * CLI_MAX_PAIRS + CLI_MAX_CRLS + 2, "every watched file fits");
