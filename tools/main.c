@@ -51,8 +51,8 @@ static const command *commands(size_t *count) {
                                "certificates from an ACME CA (RFC 8555): issue, revoke, account"};
         table[n++] = (command){"renew", cmd_renew,
                                "keep ACME certificates renewed (ARI, RFC 9773): daemon or --once"};
-        table[n++] = (command){"ech", cmd_ech,
-                               "ECH keys and configs (RFC 9849): keygen, show, check"};
+        table[n++] =
+            (command){"ech", cmd_ech, "ECH keys and configs (RFC 9849): keygen, show, check"};
         table[n++] = (command){"svid", cmd_svid,
                                "an X.509-SVID from the SPIFFE Workload API, written as files"};
     }

@@ -427,8 +427,7 @@ const char *ticket_unusable(const certa_conn *c, const session_state *s, uint16_
         atomic_load(&((certa_config *)cfg)->crls_changed) > s->auth_time)
         return "the CRLs changed since the client's certificate was checked";
     bool no_bundle = false;
-    if (s->peer.present && s->peer.verified)
-        spiffe_bundle_for(cfg, s->peer.spiffe_id, &no_bundle);
+    if (s->peer.present && s->peer.verified) spiffe_bundle_for(cfg, s->peer.spiffe_id, &no_bundle);
     if (no_bundle) return "no trust domain bundle is loaded for the SPIFFE ID it carries";
     if (!policy_allows(cfg, &s->peer)) return "the allow rules refuse the identity it carries";
     return NULL;
