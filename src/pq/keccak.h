@@ -36,15 +36,21 @@ void keccak_squeeze_blocks(keccak_sponge *s, uint8_t *out, size_t blocks);
 void keccak_wipe(keccak_sponge *s);
 
 /* Four SHAKE128 or SHAKE256 instances side by side (the AVX2 permutation
- * when pq_avx2(), else four scalar ones): each absorbs one input of the same
- * length, below the rate (SHAKE128_RATE or SHAKE256_RATE), then squeezes a
- * rate-sized block per call. Lane i of instance j is lanes[4i + j]. */
+ * when pq_avx2(), else two-way portable ones on instances 0-1 and 2-3):
+ * each absorbs one input of the same length, below the rate (SHAKE128_RATE
+ * or SHAKE256_RATE), then squeezes a rate-sized block per call. Lane i of
+ * instance j is lanes[4i + j]. used (4 after absorbing) may be lowered by
+ * the caller: only instances below it are squeezed (the portable code then
+ * skips the pair 2-3 when used <= 2). */
 typedef struct keccak_x4 {
     uint64_t lanes[25 * 4];
     unsigned rate;
+    unsigned used;
 } keccak_x4;
 
 void keccak_f1600_x4(uint64_t lanes[100]);
+/* The same on instances 0..used-1 at least (AVX2: always all four). */
+void keccak_f1600_x4_n(uint64_t lanes[100], unsigned used);
 void keccak_x4_absorb_once(keccak_x4 *s, unsigned rate, const uint8_t *const in[4], size_t len);
 void keccak_x4_squeeze_block(keccak_x4 *s, uint8_t *const out[4]);
 void keccak_x4_wipe(keccak_x4 *s);

@@ -874,25 +874,10 @@ rej_sample_avx2(int16_t c[N], unsigned n, const uint8_t *buf, size_t len) {
 }
 #endif
 
-/* SampleNTT(ρ || x || y): rejection sampling of 12-bit values from SHAKE128. */
-static void sample_ntt(poly *p, const uint8_t rho[32], uint8_t x, uint8_t y) {
-    uint8_t seed[34], buf[2 * SHAKE128_RATE];
-    keccak_sponge s;
-    memcpy(seed, rho, 32);
-    seed[32] = x;
-    seed[33] = y;
-    shake128_init(&s);
-    keccak_absorb(&s, seed, sizeof seed);
-    keccak_squeeze_blocks(&s, buf, 2); /* 336 bytes: 256 values need ~472 on average */
-    unsigned n = rej_sample(p->c, 0, buf, sizeof buf);
-    while (n < N) {
-        keccak_squeeze_blocks(&s, buf, 1);
-        n = rej_sample(p->c, n, buf, SHAKE128_RATE);
-    }
-}
-
-/* SampleNTT for count (1 to 4) entries at once, xy[j] = (x, y) of p[j], on
- * the four-way SHAKE128; unused lanes repeat entry 0 and are dropped. */
+/* SampleNTT(ρ || x || y), rejection sampling of 12-bit values from
+ * SHAKE128, for count (1 to 4) entries at once, xy[j] = (x, y) of p[j], on
+ * the four-way SHAKE128 (two-way pairs on the portable path); unused lanes
+ * repeat entry 0 and are dropped. */
 static void sample_ntt_x4(poly *const p[], unsigned count, const uint8_t rho[32],
                           const uint8_t xy[][2]) {
     uint8_t seed[4][34], buf[4][SHAKE128_RATE + 8]; /* + 8: rej_sample_avx2 reads ahead */
@@ -906,17 +891,22 @@ static void sample_ntt_x4(poly *const p[], unsigned count, const uint8_t rho[32]
         seed[j][33] = xy[j < count ? j : 0][1];
     }
     keccak_x4_absorb_once(&s, SHAKE128_RATE, in, sizeof seed[0]);
+    s.used = count;
     for (unsigned j = 0; j < 4; j++)
         memset(buf[j] + SHAKE128_RATE, 0, 8); /* read ahead, never used: defined all the same */
+#if PQ_HAVE_AVX2_CODE
+    const int avx2 = pq_avx2();
+#endif
     for (int more = 1; more;) {
         keccak_x4_squeeze_block(&s, out);
         more = 0;
         for (unsigned j = 0; j < count; j++) {
 #if PQ_HAVE_AVX2_CODE
-            n[j] = rej_sample_avx2(p[j]->c, n[j], buf[j], SHAKE128_RATE);
-#else
-            n[j] = rej_sample(p[j]->c, n[j], buf[j], SHAKE128_RATE);
+            if (avx2)
+                n[j] = rej_sample_avx2(p[j]->c, n[j], buf[j], SHAKE128_RATE);
+            else
 #endif
+                n[j] = rej_sample(p[j]->c, n[j], buf[j], SHAKE128_RATE);
             more |= n[j] < N;
         }
     }
@@ -951,25 +941,24 @@ static void cbd2(poly *p, const uint8_t buf[128]) {
 }
 
 /* out[i] = SamplePolyCBD_2(PRF_2(seed, nonce + i)) for i < count: four at a
- * time on the four-way SHAKE256 when the AVX2 path is on. */
+ * time on the four-way SHAKE256 (AVX2, or the portable pairs). */
 static void sample_cbd2(poly *const out[], unsigned count, const uint8_t seed[32], uint8_t nonce) {
     uint8_t in[4][33], buf[4][SHAKE256_RATE];
     const uint8_t *ins[4] = {in[0], in[1], in[2], in[3]};
     uint8_t *outs[4] = {buf[0], buf[1], buf[2], buf[3]};
     unsigned i = 0;
-    if (pq_avx2()) {
-        for (; i + 1 < count; i += 4) { /* a lone last one goes the scalar way */
-            keccak_x4 s;
-            for (unsigned j = 0; j < 4; j++) {
-                memcpy(in[j], seed, 32);
-                in[j][32] = (uint8_t)(nonce + i + (i + j < count ? j : 0));
-            }
-            keccak_x4_absorb_once(&s, SHAKE256_RATE, ins, 33);
-            keccak_x4_squeeze_block(&s, outs);
-            keccak_x4_wipe(&s);
-            for (unsigned j = 0; j < 4 && i + j < count; j++)
-                cbd2(out[i + j], buf[j]);
+    for (; i + 1 < count; i += 4) { /* a lone last one goes the scalar way */
+        keccak_x4 s;
+        for (unsigned j = 0; j < 4; j++) {
+            memcpy(in[j], seed, 32);
+            in[j][32] = (uint8_t)(nonce + i + (i + j < count ? j : 0));
         }
+        keccak_x4_absorb_once(&s, SHAKE256_RATE, ins, 33);
+        s.used = count - i < 4 ? count - i : 4;
+        keccak_x4_squeeze_block(&s, outs);
+        keccak_x4_wipe(&s);
+        for (unsigned j = 0; j < 4 && i + j < count; j++)
+            cbd2(out[i + j], buf[j]);
     }
     for (; i < count; i++) {
         keccak_sponge s;
@@ -1155,12 +1144,7 @@ static void matrix_row(const params *pr, const uint8_t *rho, const int16_t *prep
         out[j] = &buf[j];
         row[j] = &buf[j];
     }
-    if (pq_avx2()) {
-        sample_ntt_x4(out, k, rho, xy);
-        return;
-    }
-    for (unsigned j = 0; j < k; j++)
-        sample_ntt(out[j], rho, xy[j][0], xy[j][1]);
+    sample_ntt_x4(out, k, rho, xy);
 }
 
 /* p reduced to [0, q), as ByteDecode_12(ByteEncode_12(p)) gives it. */
