@@ -31,6 +31,14 @@
 
 #include <string.h>
 
+/* Keeps a short loop a loop until the vectoriser has seen it: fully
+ * unrolled early, its 8 lanes were left scalar (gcc 12). */
+#if defined(__clang__) || defined(__GNUC__)
+#define VECTOR_LOOP _Pragma("GCC unroll 1")
+#else
+#define VECTOR_LOOP
+#endif
+
 #ifdef CERTA_CT_VALGRIND
 #include <valgrind/memcheck.h>
 #define DECLASSIFY(p, n) VALGRIND_MAKE_MEM_DEFINED(p, n)
@@ -95,24 +103,35 @@ static const int16_t zetas[128] = {
 
 /* ---- arithmetic mod q ---- */
 
-/* a · 2^-16 mod q, |result| < q, for |a| < q · 2^15. */
+/* The high half of a 32-bit value or of a product of two int16: written
+ * so that compilers see a 16-bit multiply-high (SSE2's pmulhw, NEON's
+ * sqdmulh family) instead of widening the lanes to 32 bits. */
+static inline int16_t mulhi16(int16_t a, int16_t b) {
+    return (int16_t)(((int32_t)a * b) >> 16);
+}
+
+/* a · 2^-16 mod q, |result| < q, for |a| < q · 2^15: t = a · q^-1 mod 2^16
+ * needs only a's low half, and as a ≡ t·q mod 2^16 the low halves of a and
+ * t·q cancel, so a - t·q shifted is the difference of the high halves. */
 static inline int16_t mont_reduce(int32_t a) {
-    int16_t t = (int16_t)(uint16_t)((uint32_t)a * QINV); /* a · q^-1 mod 2^16 */
-    return (int16_t)((a - (int32_t)t * Q) >> 16);        /* exact: a ≡ t·q mod 2^16 */
+    int16_t t = (int16_t)(uint16_t)((uint32_t)(uint16_t)a * QINV);
+    return (int16_t)((int16_t)(a >> 16) - mulhi16(t, Q));
 }
 
-/* The same for a product of two int16: the high half of a·b minus the high
- * half of t·q (their low halves are equal), a form compilers turn into
- * 16-bit multiply-high vector instructions. */
+/* The same for a product of two int16, in 16-bit operations only: the high
+ * half of a·b minus the high half of t·q, t from the low half of a·b. */
 static inline int16_t mont_mul(int16_t a, int16_t b) {
-    int32_t p = (int32_t)a * b;
-    int16_t t = (int16_t)(uint16_t)((uint32_t)p * QINV);
-    return (int16_t)((p >> 16) - (((int32_t)t * Q) >> 16));
+    int16_t lo = (int16_t)(uint16_t)((uint32_t)(uint16_t)a * (uint16_t)b);
+    int16_t t = (int16_t)(uint16_t)((uint32_t)(uint16_t)lo * QINV);
+    return (int16_t)(mulhi16(a, b) - mulhi16(t, Q));
 }
 
-/* a mod q, centred: |result| <= (q + 1) / 2. */
+/* a mod q, centred: |result| <= (q + 1) / 2. t = round(a · v / 2^26) as
+ * (high(a·v) + 2^9) >> 10: the same value as (a·v + 2^25) >> 26, since the
+ * dropped low half is below one unit of the high half and 2^25 is a whole
+ * number of them; all in 16 bits (|high(a·v)| < 2^14). */
 static inline int16_t barrett_reduce(int16_t a) {
-    int16_t t = (int16_t)((BARRETT_V * (int32_t)a + (1 << 25)) >> 26);
+    int16_t t = (int16_t)((mulhi16(a, BARRETT_V) + (1 << 9)) >> 10);
     return (int16_t)(a - t * Q);
 }
 
@@ -151,16 +170,111 @@ static void poly_add(poly *r, const poly *a) {
 
 /* In: |c| < q. Out: NTT(p), centred (Barrett). Each layer adds less than q
  * to the magnitude, so seven layers stay below 8q < 2^15 without reducing. */
-static inline void ntt_layer(int16_t *c, unsigned len, unsigned z) {
-    for (unsigned start = 0; start < N; start += 2 * len) {
-        int16_t zeta = zetas[z++];
-        for (unsigned j = start; j < start + len; j++) {
-            int16_t t = mont_mul(zeta, c[j + len]);
-            c[j + len] = (int16_t)(c[j] - t);
-            c[j] = (int16_t)(c[j] + t);
+static inline void ntt_layer(int16_t *c, int len, int z) {
+    for (int start = 0; start < N; start += 2 * len) {
+        int16_t zeta = zetas[z++], *lo = c + start, *hi = lo + len;
+        VECTOR_LOOP
+        for (int j = 0; j < len; j++) {
+            int16_t t = mont_mul(zeta, hi[j]);
+            hi[j] = (int16_t)(lo[j] - t);
+            lo[j] = (int16_t)(lo[j] + t);
         }
     }
 }
+
+/* The last two layers (lengths 4 and 2, within each group of 8) and the
+ * final reduction, for two groups (16 coefficients) at a time: their
+ * butterflies are regrouped into arrays of 8 lanes, top halves against
+ * bottom halves, so that each layer is one loop of 8 the compiler
+ * vectorises; the regrouping moves whole 64- and 32-bit pieces (pairs and
+ * quads of coefficients). A group at a time would leave loops of 2 and 4.
+ * Group g of c is coefficients 8g..8g+7; h is the pair's index (groups 2h
+ * and 2h + 1 of the polynomial). */
+#define MOVE(dst, src, n) memcpy(dst, src, (n) * sizeof(int16_t))
+static inline void ntt_last2(int16_t c[16], int h) {
+    int16_t x[8], y[8], z[8], t[8], p[8], q[8];
+    /* length 4: x = c0-3 of both groups, y = c4-7 */
+    MOVE(x, c, 4);
+    MOVE(x + 4, c + 8, 4);
+    MOVE(y, c + 4, 4);
+    MOVE(y + 4, c + 12, 4);
+    for (int j = 0; j < 8; j++)
+        z[j] = zetas[32 + 2 * h + j / 4];
+    VECTOR_LOOP
+    for (int j = 0; j < 8; j++) {
+        t[j] = mont_mul(z[j], y[j]);
+        y[j] = (int16_t)(x[j] - t[j]);
+        x[j] = (int16_t)(x[j] + t[j]);
+    }
+    /* length 2: p = c0,c1 of each half-group, q = c2,c3; half-groups in
+     * the order (2h, first), (2h + 1, first), (2h, second), (2h + 1, second) */
+    MOVE(p, x, 2);
+    MOVE(p + 2, x + 4, 2);
+    MOVE(p + 4, y, 2);
+    MOVE(p + 6, y + 4, 2);
+    MOVE(q, x + 2, 2);
+    MOVE(q + 2, x + 6, 2);
+    MOVE(q + 4, y + 2, 2);
+    MOVE(q + 6, y + 6, 2);
+    for (int j = 0; j < 8; j++) /* zetas[64 + 2g] first halves, [65 + 2g] second */
+        z[j] = zetas[64 + 4 * h + 2 * ((j / 2) % 2) + j / 4];
+    VECTOR_LOOP
+    for (int j = 0; j < 8; j++) {
+        t[j] = mont_mul(z[j], q[j]);
+        q[j] = barrett_reduce((int16_t)(p[j] - t[j]));
+        p[j] = barrett_reduce((int16_t)(p[j] + t[j]));
+    }
+    MOVE(c, p, 2);
+    MOVE(c + 2, q, 2);
+    MOVE(c + 4, p + 4, 2);
+    MOVE(c + 6, q + 4, 2);
+    MOVE(c + 8, p + 2, 2);
+    MOVE(c + 10, q + 2, 2);
+    MOVE(c + 12, p + 6, 2);
+    MOVE(c + 14, q + 6, 2);
+}
+
+/* The inverse's first two layers (lengths 2 and 4) for groups 2h and
+ * 2h + 1, regrouped as in ntt_last2; the length-4 sums reduced. */
+static inline void invntt_first2(int16_t c[16], int h) {
+    int16_t p[8], q[8], z[8], s[8], d[8], x[8], y[8];
+    MOVE(p, c, 2);
+    MOVE(p + 2, c + 8, 2);
+    MOVE(p + 4, c + 4, 2);
+    MOVE(p + 6, c + 12, 2);
+    MOVE(q, c + 2, 2);
+    MOVE(q + 2, c + 10, 2);
+    MOVE(q + 4, c + 6, 2);
+    MOVE(q + 6, c + 14, 2);
+    for (int j = 0; j < 8; j++) /* zetas[127 - 2g] first halves, [126 - 2g] second */
+        z[j] = zetas[127 - 4 * h - 2 * ((j / 2) % 2) - j / 4];
+    VECTOR_LOOP
+    for (int j = 0; j < 8; j++) {
+        s[j] = (int16_t)(p[j] + q[j]);
+        d[j] = mont_mul(z[j], (int16_t)(q[j] - p[j]));
+    }
+    /* length 4: x = c0-3 of both groups, y = c4-7 */
+    MOVE(x, s, 2);
+    MOVE(x + 2, d, 2);
+    MOVE(x + 4, s + 2, 2);
+    MOVE(x + 6, d + 2, 2);
+    MOVE(y, s + 4, 2);
+    MOVE(y + 2, d + 4, 2);
+    MOVE(y + 4, s + 6, 2);
+    MOVE(y + 6, d + 6, 2);
+    for (int j = 0; j < 8; j++)
+        z[j] = zetas[63 - 2 * h - j / 4];
+    VECTOR_LOOP
+    for (int j = 0; j < 8; j++) {
+        s[j] = barrett_reduce((int16_t)(x[j] + y[j]));
+        d[j] = mont_mul(z[j], (int16_t)(y[j] - x[j]));
+    }
+    MOVE(c, s, 4);
+    MOVE(c + 4, d, 4);
+    MOVE(c + 8, s + 4, 4);
+    MOVE(c + 12, d + 4, 4);
+}
+#undef MOVE
 
 /* Layer by layer with constant lengths, so the inner loops vectorise. */
 static void poly_ntt_c(poly *p) {
@@ -169,37 +283,22 @@ static void poly_ntt_c(poly *p) {
     ntt_layer(p->c, 32, 4);
     ntt_layer(p->c, 16, 8);
     ntt_layer(p->c, 8, 16);
-    /* The last two layers work within 8 coefficients: done per group in
-     * registers, with the final reduction. */
-    for (int g = 0; g < N / 8; g++) {
-        int16_t *c = p->c + 8 * g, x[8];
-        int16_t z4 = zetas[32 + g], z2a = zetas[64 + 2 * g], z2b = zetas[65 + 2 * g];
-        for (int j = 0; j < 4; j++) {
-            int16_t t = mont_mul(z4, c[j + 4]);
-            x[j + 4] = (int16_t)(c[j] - t);
-            x[j] = (int16_t)(c[j] + t);
-        }
-        for (int j = 0; j < 2; j++) {
-            int16_t t = mont_mul(z2a, x[j + 2]), u = mont_mul(z2b, x[j + 6]);
-            c[j + 2] = barrett_reduce((int16_t)(x[j] - t));
-            c[j] = barrett_reduce((int16_t)(x[j] + t));
-            c[j + 6] = barrett_reduce((int16_t)(x[j + 4] - u));
-            c[j + 4] = barrett_reduce((int16_t)(x[j + 4] + u));
-        }
-    }
+    for (int h = 0; h < N / 16; h++)
+        ntt_last2(p->c + 16 * h, h);
 }
 
 /* reduce: Barrett-reduce the sums. Without it they double, so it is done
  * every other layer: inputs below q give sums below 2q, then 4q, reduced;
  * differences below 4q stay within int16 and Montgomery's bound. */
-static inline void invntt_layer(int16_t *c, unsigned len, unsigned z, int reduce) {
-    for (unsigned start = 0; start < N; start += 2 * len) {
-        int16_t zeta = zetas[z--];
-        for (unsigned j = start; j < start + len; j++) {
-            int16_t t = c[j];
-            int16_t sum = (int16_t)(t + c[j + len]);
-            c[j] = reduce ? barrett_reduce(sum) : sum;
-            c[j + len] = mont_mul(zeta, (int16_t)(c[j + len] - t));
+static inline void invntt_layer(int16_t *c, int len, int z, int reduce) {
+    for (int start = 0; start < N; start += 2 * len) {
+        int16_t zeta = zetas[z--], *lo = c + start, *hi = lo + len;
+        VECTOR_LOOP
+        for (int j = 0; j < len; j++) {
+            int16_t t = lo[j];
+            int16_t sum = (int16_t)(t + hi[j]);
+            lo[j] = reduce ? barrett_reduce(sum) : sum;
+            hi[j] = mont_mul(zeta, (int16_t)(hi[j] - t));
         }
     }
 }
@@ -207,21 +306,8 @@ static inline void invntt_layer(int16_t *c, unsigned len, unsigned z, int reduce
 /* In: a row sum (factor R^-1), |c| < q. Out: NTT^-1 without that factor,
  * |c| < q. */
 static void poly_invntt_c(poly *p) {
-    /* The first two layers work within 8 coefficients: per group in registers. */
-    for (int g = 0; g < N / 8; g++) {
-        int16_t *c = p->c + 8 * g, x[8];
-        int16_t z2a = zetas[127 - 2 * g], z2b = zetas[126 - 2 * g], z4 = zetas[63 - g];
-        for (int j = 0; j < 2; j++) {
-            x[j] = (int16_t)(c[j] + c[j + 2]);
-            x[j + 2] = mont_mul(z2a, (int16_t)(c[j + 2] - c[j]));
-            x[j + 4] = (int16_t)(c[j + 4] + c[j + 6]);
-            x[j + 6] = mont_mul(z2b, (int16_t)(c[j + 6] - c[j + 4]));
-        }
-        for (int j = 0; j < 4; j++) {
-            c[j] = barrett_reduce((int16_t)(x[j] + x[j + 4]));
-            c[j + 4] = mont_mul(z4, (int16_t)(x[j + 4] - x[j]));
-        }
-    }
+    for (int h = 0; h < N / 16; h++)
+        invntt_first2(p->c + 16 * h, h);
     invntt_layer(p->c, 8, 31, 0);
     invntt_layer(p->c, 16, 15, 1);
     invntt_layer(p->c, 32, 7, 0);
