@@ -1,7 +1,7 @@
 /* Keccak-f[1600] (FIPS 202 §3) and the sponge (§4) with its SHA-3/SHAKE
  * instances (§6). Lanes are 64-bit words; the byte order of the state is
- * little-endian, so loads and stores go byte by byte (portable, no alignment
- * needs). The permutation has no data-dependent branch or index. */
+ * little-endian (pq_load64_le, pq_store64_le: no alignment needs). The permutation has no
+ * data-dependent branch or index. */
 #include "pq/keccak.h"
 
 #include "crypto/crypto.h"
@@ -198,18 +198,6 @@ void keccak_f1600(uint64_t a[25]) {
 #endif
 }
 
-static inline uint64_t load64_le(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static inline void store64_le(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void sponge_init(keccak_sponge *s, unsigned rate, uint8_t suffix) {
     memset(s, 0, sizeof *s);
     s->rate = rate;
@@ -240,7 +228,7 @@ void keccak_absorb(keccak_sponge *s, const uint8_t *in, size_t len) {
     }
     while (len >= s->rate) {
         for (unsigned i = 0; i < s->rate / 8; i++)
-            s->lanes[i] ^= load64_le(in + 8 * i);
+            s->lanes[i] ^= pq_load64_le(in + 8 * i);
         keccak_f1600(s->lanes);
         in += s->rate;
         len -= s->rate;
@@ -268,7 +256,7 @@ void keccak_squeeze(keccak_sponge *s, uint8_t *out, size_t len) {
             s->pos = 0;
         }
         if (s->pos % 8 == 0 && len >= 8 && s->pos + 8 <= s->rate) {
-            store64_le(out, s->lanes[s->pos / 8]);
+            pq_store64_le(out, s->lanes[s->pos / 8]);
             out += 8;
             len -= 8;
             s->pos += 8;
@@ -289,7 +277,7 @@ void keccak_squeeze_blocks(keccak_sponge *s, uint8_t *out, size_t blocks) {
     for (size_t b = 0; b < blocks; b++) {
         if (b > 0) keccak_f1600(s->lanes);
         for (unsigned i = 0; i < s->rate / 8; i++)
-            store64_le(out + 8 * i, s->lanes[i]);
+            pq_store64_le(out + 8 * i, s->lanes[i]);
         out += s->rate;
     }
     s->pos = s->rate;
@@ -554,7 +542,7 @@ void keccak_x4_absorb_once(keccak_x4 *s, unsigned rate, const uint8_t *const in[
     for (int j = 0; j < 4; j++) {
         size_t b = 0;
         for (; b + 8 <= len; b += 8)
-            s->lanes[4 * (b / 8) + j] = load64_le(in[j] + b);
+            s->lanes[4 * (b / 8) + j] = pq_load64_le(in[j] + b);
         for (; b < len; b++)
             s->lanes[4 * (b / 8) + j] ^= (uint64_t)in[j][b] << (8 * (b % 8));
         s->lanes[4 * (len / 8) + j] ^= (uint64_t)0x1f << (8 * (len % 8)); /* SHAKE suffix */
@@ -566,7 +554,7 @@ void keccak_x4_squeeze_block(keccak_x4 *s, uint8_t *const out[4]) {
     keccak_f1600_x4_n(s->lanes, s->used);
     for (unsigned j = 0; j < s->used; j++)
         for (unsigned i = 0; i < s->rate / 8; i++)
-            store64_le(out[j] + 8 * i, s->lanes[4 * i + j]);
+            pq_store64_le(out[j] + 8 * i, s->lanes[4 * i + j]);
 }
 
 void keccak_x4_wipe(keccak_x4 *s) {

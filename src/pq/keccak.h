@@ -8,11 +8,35 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SHA3_256_RATE 136
 #define SHA3_512_RATE 72
 #define SHAKE128_RATE 168
 #define SHAKE256_RATE 136
+
+/* Little-endian 64-bit loads and stores at any alignment: one memory
+ * access where the host is little-endian, else byte by byte (compilers do
+ * not always merge the byte loop into one access). */
+static inline uint64_t pq_load64_le(const uint8_t *p) {
+    uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, 8);
+#else
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+#endif
+    return v;
+}
+
+static inline void pq_store64_le(uint8_t *p, uint64_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 8);
+#else
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+#endif
+}
 
 typedef struct keccak_sponge {
     uint64_t lanes[25]; /* lane (x, y) at x + 5y, bytes little-endian (FIPS 202 §3.1.2) */

@@ -651,6 +651,16 @@ static void acc_reduce(poly *r, const int32_t acc[N]) {
  * triples, so no triple straddles two blocks. */
 static unsigned rej_sample(int16_t c[N], unsigned n, const uint8_t *buf, size_t len) {
     size_t pos = 0;
+    /* Four candidates (two triples) from one 64-bit little-endian load. */
+    for (; n + 4 <= N && pos + 8 <= len; pos += 6) {
+        uint64_t w = pq_load64_le(buf + pos);
+        uint16_t d[4] = {(uint16_t)(w & 0xfff), (uint16_t)(w >> 12 & 0xfff),
+                         (uint16_t)(w >> 24 & 0xfff), (uint16_t)(w >> 36 & 0xfff)};
+        for (int i = 0; i < 4; i++) {
+            c[n] = (int16_t)d[i];
+            n += d[i] < Q;
+        }
+    }
     for (; n + 2 <= N && pos < len; pos += 3) {
         uint16_t d1 = (uint16_t)(buf[pos] | (buf[pos + 1] & 0x0f) << 8);
         uint16_t d2 = (uint16_t)(buf[pos + 1] >> 4 | buf[pos + 2] << 4);
