@@ -1106,24 +1106,76 @@ static uint32_t encoding_unreduced(const uint8_t *in, size_t polys) {
     return bad >> 31;
 }
 
-/* ByteEncode_d(Compress_d(p)): 32·d bytes. Shifts and the flush test depend
- * on d and the index only. */
+/* n (at most 8) little-endian bytes to and from the low bits of a word:
+ * one or two accesses on a little-endian host. */
+static inline void store_le(uint8_t *out, uint64_t v, unsigned n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(out, &v, n);
+#else
+    for (unsigned b = 0; b < n; b++)
+        out[b] = (uint8_t)(v >> (8 * b));
+#endif
+}
+
+static inline uint64_t load_le(const uint8_t *in, unsigned n) {
+    uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, in, n);
+#else
+    for (unsigned b = n; b-- > 0;)
+        v = v << 8 | in[b];
+#endif
+    return v;
+}
+
+/* ByteEncode_d of 8 values below 2^d: d bytes. The values go into two
+ * words of 4 (4d bits each, at most 48); when 8d > 64 they are written
+ * one after the other, through a shared half byte when d is odd. */
+static inline void pack8(uint8_t *out, const uint16_t t[8], unsigned d) {
+    uint64_t lo = 0, hi = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        lo |= (uint64_t)t[i] << (d * i);
+        hi |= (uint64_t)t[i + 4] << (d * i);
+    }
+    if (8 * d <= 64) {
+        store_le(out, lo | hi << (4 * d), d);
+    } else {
+        const unsigned nb = (4 * d) / 8; /* whole bytes of lo */
+        store_le(out, lo, nb);
+        store_le(out + nb, lo >> (8 * nb) | hi << (4 * d - 8 * nb), d - nb);
+    }
+}
+
+/* ByteDecode_d of d bytes: 8 values. */
+static inline void unpack8(uint16_t t[8], const uint8_t *in, unsigned d) {
+    const uint64_t mask = (1u << d) - 1;
+    uint64_t lo, hi;
+    if (8 * d <= 64) {
+        lo = load_le(in, d);
+        hi = lo >> (4 * d);
+    } else {
+        const unsigned nb = (4 * d) / 8;
+        uint64_t rest = load_le(in + nb, d - nb);
+        lo = load_le(in, nb) | rest << (8 * nb);
+        hi = rest >> (4 * d - 8 * nb);
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        t[i] = (uint16_t)(lo >> (d * i) & mask);
+        t[i + 4] = (uint16_t)(hi >> (d * i) & mask);
+    }
+}
+
+/* ByteEncode_d(Compress_d(p)): 32·d bytes, 8 coefficients (d bytes) at a
+ * time, compressed 64 at a time first (a loop that vectorises). Shifts
+ * depend on d only. */
 static inline void compress_encode_d(uint8_t *out, const poly *p, unsigned d) {
-    /* 64 coefficients at a time: 8·d whole bytes, so each chunk packs alone. */
     for (int base = 0; base < N; base += 64) {
         uint16_t t[64];
         for (int i = 0; i < 64; i++)
             t[i] = (uint16_t)compress(to_unsigned(barrett_reduce(p->c[base + i])), d);
-        uint64_t acc = 0;
-        unsigned bits = 0;
-        for (int i = 0; i < 64; i++) {
-            acc |= (uint64_t)t[i] << bits;
-            bits += d;
-            while (bits >= 8) {
-                *out++ = (uint8_t)acc;
-                acc >>= 8;
-                bits -= 8;
-            }
+        for (int g = 0; g < 8; g++) {
+            pack8(out, t + 8 * g, d);
+            out += d;
         }
     }
 }
@@ -1163,16 +1215,14 @@ static void poly_compress_encode(uint8_t *out, const poly *p, unsigned d) {
 
 /* Decompress_d(ByteDecode_d(in)): every d-bit value is valid for d < 12. */
 static inline void decode_decompress_d(poly *p, const uint8_t *in, unsigned d) {
-    uint64_t acc = 0;
-    unsigned bits = 0;
-    for (int i = 0; i < N; i++) {
-        while (bits < d) {
-            acc |= (uint64_t)*in++ << bits;
-            bits += 8;
+    for (int base = 0; base < N; base += 64) {
+        uint16_t t[64];
+        for (int g = 0; g < 8; g++) {
+            unpack8(t + 8 * g, in, d);
+            in += d;
         }
-        p->c[i] = decompress((uint32_t)acc & ((1u << d) - 1), d);
-        acc >>= d;
-        bits -= d;
+        for (int i = 0; i < 64; i++)
+            p->c[base + i] = decompress(t[i], d);
     }
 }
 
