@@ -212,6 +212,10 @@ void shake256_init(keccak_sponge *s) {
     sponge_init(s, SHAKE256_RATE, 0x1f);
 }
 
+void sha3_256_init(keccak_sponge *s) {
+    sponge_init(s, SHA3_256_RATE, 0x06);
+}
+
 static inline void xor_byte(keccak_sponge *s, unsigned pos, uint8_t v) {
     s->lanes[pos / 8] ^= (uint64_t)v << (8 * (pos % 8));
 }
@@ -246,6 +250,26 @@ static void sponge_pad(keccak_sponge *s) {
     keccak_f1600(s->lanes);
     s->pos = 0;
     s->squeezing = 1;
+}
+
+int keccak_absorb_step(keccak_sponge *s, const uint8_t **in, size_t *len) {
+    if (s->squeezing) return 0;
+    if (*len >= s->rate) {
+        for (unsigned i = 0; i < s->rate / 8; i++)
+            s->lanes[i] ^= pq_load64_le(*in + 8 * i);
+        *in += s->rate;
+        *len -= s->rate;
+        return 1;
+    }
+    for (size_t i = 0; i < *len; i++)
+        xor_byte(s, (unsigned)i, (*in)[i]);
+    xor_byte(s, (unsigned)*len, s->suffix);
+    xor_byte(s, s->rate - 1, 0x80);
+    *in += *len;
+    *len = 0;
+    s->pos = 0;
+    s->squeezing = 1; /* squeezing starts from the permuted state */
+    return 1;
 }
 
 void keccak_squeeze(keccak_sponge *s, uint8_t *out, size_t len) {

@@ -50,6 +50,7 @@ void keccak_f1600(uint64_t lanes[25]);
 
 void shake128_init(keccak_sponge *s);
 void shake256_init(keccak_sponge *s);
+void sha3_256_init(keccak_sponge *s);
 /* Absorb may be called any number of times before the first squeeze. */
 void keccak_absorb(keccak_sponge *s, const uint8_t *in, size_t len);
 /* Pads on the first call; then returns the output stream in any split. */
@@ -58,6 +59,14 @@ void keccak_squeeze(keccak_sponge *s, uint8_t *out, size_t len);
  * only right after the last absorb or another squeeze_blocks. */
 void keccak_squeeze_blocks(keccak_sponge *s, uint8_t *out, size_t blocks);
 void keccak_wipe(keccak_sponge *s);
+
+/* Absorbing all of (*in, *len) with each permutation left to the caller,
+ * so that it can run beside other work (a spare instance of the four-way
+ * permutation): XORs the next block, or the last partial one with the
+ * padding, into s->lanes and advances *in and *len; returns 1 when the
+ * caller is to permute s->lanes now, 0 once everything is absorbed (the
+ * sponge is then squeezing). Starts on a fresh sponge. */
+int keccak_absorb_step(keccak_sponge *s, const uint8_t **in, size_t *len);
 
 /* Four SHAKE128 or SHAKE256 instances side by side (the AVX2 permutation
  * when pq_avx2(), else two-way portable ones on instances 0-1 and 2-3):
