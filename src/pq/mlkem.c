@@ -980,8 +980,9 @@ rej_sample_avx2(int16_t c[N], unsigned n, const uint8_t *buf, size_t len) {
  * a two-way pair's cost instead of a scalar permutation without. */
 typedef struct rider {
     keccak_sponge s;
-    const uint8_t *in;
+    const uint8_t *in; /* the input not absorbed yet: len bytes there so far */
     size_t len;
+    int complete; /* 0 while more input is to come (only whole blocks are taken) */
 } rider;
 
 static void sample_ntt_x4(poly *const p[], unsigned count, const uint8_t rho[32],
@@ -1004,7 +1005,8 @@ static void sample_ntt_x4(poly *const p[], unsigned count, const uint8_t rho[32]
 #endif
     for (int more = 1; more;) {
         /* The rider takes instance 3 (unused when count < 4) for this block. */
-        const int ride = r != NULL && count < 4 && keccak_absorb_step(&r->s, &r->in, &r->len);
+        const int ride = r != NULL && count < 4 && (r->complete || r->len >= r->s.rate) &&
+                         keccak_absorb_step(&r->s, &r->in, &r->len);
         if (ride)
             for (int i = 0; i < 25; i++)
                 s.lanes[4 * i + 3] = r->s.lanes[i];
@@ -1026,8 +1028,10 @@ static void sample_ntt_x4(poly *const p[], unsigned count, const uint8_t rho[32]
     }
 }
 
-/* The rest of a rider's input, scalar, then its first 32 output bytes. */
+/* The rest of a rider's (complete) input, scalar, then its first 32
+ * output bytes. */
 static void rider_finish(rider *r, uint8_t out[32]) {
+    r->complete = 1;
     while (keccak_absorb_step(&r->s, &r->in, &r->len))
         keccak_f1600(r->s.lanes);
     keccak_squeeze(&r->s, out, 32);
@@ -1326,9 +1330,9 @@ static void poly_store_reduced(int16_t *out, const poly *p) {
 
 /* K-PKE.KeyGen: ek = ByteEncode_12(t-hat) || ρ, dk_pke = ByteEncode_12(s-hat)
  * (when dk_pke is not NULL); prep (when not NULL) receives s-hat, t-hat and
- * A-hat as a prepared key holds them. */
+ * A-hat as a prepared key holds them; ek_hash H(ek), for ML-KEM. */
 static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8_t *dk_pke,
-                       int16_t *prep) {
+                       int16_t *prep, uint8_t ek_hash[32]) {
     const unsigned k = pr->k;
     uint8_t g_in[33], rho_sigma[64];
     poly s[MAX_K], e[MAX_K], t, a[MAX_K];
@@ -1352,8 +1356,11 @@ static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8
         poly_ntt(&s[i]);
         poly_make_cache(&s_cache[i], &s[i]);
     }
+    /* H(ek) rides along the matrix sampling, on the part of ek written so far */
+    rider rd = {.in = ek, .len = 0, .complete = 0};
+    sha3_256_init(&rd.s);
     for (unsigned i = 0; i < k; i++) {
-        matrix_row(pr, rho, NULL, i, 0, a, row, NULL);
+        matrix_row(pr, rho, NULL, i, 0, a, row, &rd);
         memset(acc, 0, sizeof acc);
         for (unsigned j = 0; j < k; j++) {
             acc_basemul(acc, row[j], &s[j], &s_cache[j]);
@@ -1365,9 +1372,12 @@ static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8
         poly_ntt(&e[i]);
         poly_add(&t, &e[i]);
         poly_encode12(ek + POLY_BYTES * i, &t);
+        rd.len += POLY_BYTES;
         if (prep != NULL) poly_store_reduced(prep + N * (k + i), &t);
     }
     memcpy(ek + POLY_BYTES * k, rho, 32);
+    rd.len += 32;
+    rider_finish(&rd, ek_hash);
     for (unsigned i = 0; i < k; i++) {
         if (dk_pke != NULL) poly_encode12(dk_pke + POLY_BYTES * i, &s[i]);
         if (prep != NULL) poly_store_reduced(prep + N * i, &s[i]);
@@ -1484,17 +1494,15 @@ size_t mlkem_dkey_bytes(mlkem_kind kind) {
 void mlkem_keygen(mlkem_kind kind, const uint8_t seed[64], uint8_t *ek, uint8_t *dk) {
     const params pr = params_of(kind);
     const size_t ek_len = POLY_BYTES * pr.k + 32;
-    pke_keygen(&pr, seed, ek, dk, NULL);
+    pke_keygen(&pr, seed, ek, dk, NULL, dk + POLY_BYTES * pr.k + ek_len); /* H(ek) */
     memcpy(dk + POLY_BYTES * pr.k, ek, ek_len);
-    sha3_256(ek, ek_len, dk + POLY_BYTES * pr.k + ek_len);       /* H(ek) */
     memcpy(dk + POLY_BYTES * pr.k + ek_len + 32, seed + 32, 32); /* z */
 }
 
 void mlkem_keygen_prepared(mlkem_kind kind, const uint8_t seed[64], uint8_t *ek, mlkem_dkey *key) {
     const params pr = params_of(kind);
     key->kind = kind;
-    pke_keygen(&pr, seed, ek, NULL, key->v);
-    sha3_256(ek, POLY_BYTES * pr.k + 32, key->h);
+    pke_keygen(&pr, seed, ek, NULL, key->v, key->h);
     memcpy(key->z, seed + 32, 32);
 }
 
@@ -1586,7 +1594,7 @@ int mlkem_decaps(mlkem_kind kind, const uint8_t *dk, const uint8_t *ct, uint8_t 
     const uint8_t *ek = dk + POLY_BYTES * pr.k, *h = ek + ek_len;
     DECLASSIFY(ek + POLY_BYTES * pr.k, 32); /* ρ, public: the matrix sampling branches on it */
     /* H(ek) for §7.3, computed beside the re-encryption's matrix sampling */
-    rider rd = {.in = ek, .len = ek_len};
+    rider rd = {.in = ek, .len = ek_len, .complete = 1};
     sha3_256_init(&rd.s);
     return decaps_core(&pr, dk, ek, NULL, h, h + 32, ct, encoding_unreduced(dk, pr.k), &rd, ss);
 }
