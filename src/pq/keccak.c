@@ -1,7 +1,7 @@
 /* Keccak-f[1600] (FIPS 202 §3) and the sponge (§4) with its SHA-3/SHAKE
  * instances (§6). Lanes are 64-bit words; the byte order of the state is
- * little-endian (pq_load64_le, pq_store64_le: no alignment needs). The permutation has no
- * data-dependent branch or index. */
+ * little-endian (pq_load64_le, pq_store64_le: no alignment needs). The
+ * permutation has no data-dependent branch or index. */
 #include "pq/keccak.h"
 
 #include "crypto/crypto.h"

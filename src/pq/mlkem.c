@@ -456,16 +456,11 @@ PQ_AVX2 static inline __m256i mont_mul_avx2(__m256i a, __m256i b) {
 }
 
 PQ_AVX2 static inline __m256i barrett_avx2(__m256i a) {
-    /* t = (v·a + 2^25) >> 26 as high(a·v) then a rounding shift by 10:
-     * (v·a) >> 16 loses bits below 2^16 that the scalar form keeps, so
-     * take the exact 32-bit product instead. */
+    /* t = (high(a·v) + 2^9) >> 10, as barrett_reduce (the same value as
+     * (v·a + 2^25) >> 26), then a - t·q */
     const __m256i v = _mm256_set1_epi16(BARRETT_V), q = _mm256_set1_epi16(Q);
-    __m256i lo = _mm256_mullo_epi16(a, v), hi = _mm256_mulhi_epi16(a, v);
-    __m256i p0 = _mm256_unpacklo_epi16(lo, hi), p1 = _mm256_unpackhi_epi16(lo, hi);
-    const __m256i round = _mm256_set1_epi32(1 << 25);
-    p0 = _mm256_srai_epi32(_mm256_add_epi32(p0, round), 26);
-    p1 = _mm256_srai_epi32(_mm256_add_epi32(p1, round), 26);
-    __m256i t = _mm256_packs_epi32(p0, p1); /* back in place: unpack and pack pair per lane */
+    const __m256i round = _mm256_set1_epi16(1 << 9);
+    __m256i t = _mm256_srai_epi16(_mm256_add_epi16(_mm256_mulhi_epi16(a, v), round), 10);
     return _mm256_sub_epi16(a, _mm256_mullo_epi16(t, q));
 }
 
