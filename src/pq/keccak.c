@@ -335,181 +335,96 @@ void shake256(const uint8_t *in, size_t len, uint8_t *out, size_t out_len) {
     keccak_wipe(&s);
 }
 
-/* ---- four instances at once (AVX2) ----
- * The same permutation on four states, lane i of instance j at lanes[4i + j],
- * so that one 256-bit register holds lane i of all four. Written plainly
- * from FIPS 202 (θ, ρ and π gathered per output plane, χ with and-not, ι),
- * without the lane complementing of the scalar code: AVX2 has an and-not.
- * Rotations are two shifts and an or (AVX2 has no 64-bit rotate). */
+/* ---- several instances at once ----
+ * The same permutation on several states, lane i of instance j at
+ * lanes[4i + j] (four-way layout), one vector holding lane i of two (the
+ * portable path) or four (AVX2) instances. Written plainly from FIPS 202
+ * (θ, ρ and π gathered per output plane, χ with and-not, ι), without the
+ * lane complementing of the scalar code (vectors have an and-not), on
+ * GCC/Clang generic vectors: baseline x86-64 compiles the two-way one to
+ * SSE2, a target("avx2") function the four-way one to AVX2 (neither has a
+ * 64-bit rotate: two shifts and an or), other targets to their own vectors
+ * or to scalar code. No intrinsics. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PQ_HAVE_VECTORS 1
+
+#define VROL(v, n) (((v) << (n)) | ((v) >> (64 - (n))))
+
+/* One round from in to out (vectors of type T): θ's column parities and D,
+ * then each output plane y, its lane x gathered through π from input lane
+ * (x + 3y, x) with θ's D and ρ's rotation (FIPS 202 Table 2), then χ; ι
+ * (rcv: the round constant in every element) on lane 0. */
+#define VROUND(T, out, in, rcv)                                                                    \
+    do {                                                                                           \
+        T c0, c1, c2, c3, c4, d0, d1, d2, d3, d4, b0, b1, b2, b3, b4;                              \
+        c0 = in[0] ^ in[5] ^ in[10] ^ in[15] ^ in[20];                                             \
+        c1 = in[1] ^ in[6] ^ in[11] ^ in[16] ^ in[21];                                             \
+        c2 = in[2] ^ in[7] ^ in[12] ^ in[17] ^ in[22];                                             \
+        c3 = in[3] ^ in[8] ^ in[13] ^ in[18] ^ in[23];                                             \
+        c4 = in[4] ^ in[9] ^ in[14] ^ in[19] ^ in[24];                                             \
+        d0 = c4 ^ VROL(c1, 1);                                                                     \
+        d1 = c0 ^ VROL(c2, 1);                                                                     \
+        d2 = c1 ^ VROL(c3, 1);                                                                     \
+        d3 = c2 ^ VROL(c4, 1);                                                                     \
+        d4 = c3 ^ VROL(c0, 1);                                                                     \
+        VPLANE(out, 0, in[0] ^ d0, VROL(in[6] ^ d1, 44), VROL(in[12] ^ d2, 43),                    \
+               VROL(in[18] ^ d3, 21), VROL(in[24] ^ d4, 14));                                      \
+        out[0] ^= rcv;                                                                             \
+        VPLANE(out, 5, VROL(in[3] ^ d3, 28), VROL(in[9] ^ d4, 20), VROL(in[10] ^ d0, 3),           \
+               VROL(in[16] ^ d1, 45), VROL(in[22] ^ d2, 61));                                      \
+        VPLANE(out, 10, VROL(in[1] ^ d1, 1), VROL(in[7] ^ d2, 6), VROL(in[13] ^ d3, 25),           \
+               VROL(in[19] ^ d4, 8), VROL(in[20] ^ d0, 18));                                       \
+        VPLANE(out, 15, VROL(in[4] ^ d4, 27), VROL(in[5] ^ d0, 36), VROL(in[11] ^ d1, 10),         \
+               VROL(in[17] ^ d2, 15), VROL(in[23] ^ d3, 56));                                      \
+        VPLANE(out, 20, VROL(in[2] ^ d2, 62), VROL(in[8] ^ d3, 55), VROL(in[14] ^ d4, 39),         \
+               VROL(in[15] ^ d0, 41), VROL(in[21] ^ d1, 2));                                       \
+    } while (0)
+
+/* χ on one plane, its five inputs after θ, ρ and π. */
+#define VPLANE(out, y, x0, x1, x2, x3, x4)                                                         \
+    do {                                                                                           \
+        b0 = x0;                                                                                   \
+        b1 = x1;                                                                                   \
+        b2 = x2;                                                                                   \
+        b3 = x3;                                                                                   \
+        b4 = x4;                                                                                   \
+        out[y] = b0 ^ (~b1 & b2);                                                                  \
+        out[y + 1] = b1 ^ (~b2 & b3);                                                              \
+        out[y + 2] = b2 ^ (~b3 & b4);                                                              \
+        out[y + 3] = b3 ^ (~b4 & b0);                                                              \
+        out[y + 4] = b4 ^ (~b0 & b1);                                                              \
+    } while (0)
+
 #if PQ_HAVE_AVX2_CODE
-#include <immintrin.h>
+typedef uint64_t lane4 __attribute__((vector_size(32), aligned(8), may_alias));
 
-#define ROL(v, n) _mm256_or_si256(_mm256_slli_epi64(v, n), _mm256_srli_epi64(v, 64 - (n)))
-#define XOR5(a, b, c, d, e)                                                                        \
-    _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(a, b), _mm256_xor_si256(c, d)), e)
-
-/* One round from in to out: θ's column parities and D, then each output
- * plane y, its lane x gathered through π from input lane (x + 3y, x) with
- * θ's D and ρ's rotation (FIPS 202 Table 2), then χ; ι on lane 0. */
-PQ_AVX2 static inline void round_x4(__m256i_u *out, const __m256i_u *in, uint64_t rc) {
-    __m256i c0, c1, c2, c3, c4, d0, d1, d2, d3, d4, b0, b1, b2, b3, b4;
-    c0 = XOR5(in[0], in[5], in[10], in[15], in[20]);
-    c1 = XOR5(in[1], in[6], in[11], in[16], in[21]);
-    c2 = XOR5(in[2], in[7], in[12], in[17], in[22]);
-    c3 = XOR5(in[3], in[8], in[13], in[18], in[23]);
-    c4 = XOR5(in[4], in[9], in[14], in[19], in[24]);
-    d0 = _mm256_xor_si256(c4, ROL(c1, 1));
-    d1 = _mm256_xor_si256(c0, ROL(c2, 1));
-    d2 = _mm256_xor_si256(c1, ROL(c3, 1));
-    d3 = _mm256_xor_si256(c2, ROL(c4, 1));
-    d4 = _mm256_xor_si256(c3, ROL(c0, 1));
-    b0 = _mm256_xor_si256(in[0], d0);
-    b1 = ROL(_mm256_xor_si256(in[6], d1), 44);
-    b2 = ROL(_mm256_xor_si256(in[12], d2), 43);
-    b3 = ROL(_mm256_xor_si256(in[18], d3), 21);
-    b4 = ROL(_mm256_xor_si256(in[24], d4), 14);
-    out[0] = _mm256_xor_si256(b0, _mm256_andnot_si256(b1, b2));
-    out[1] = _mm256_xor_si256(b1, _mm256_andnot_si256(b2, b3));
-    out[2] = _mm256_xor_si256(b2, _mm256_andnot_si256(b3, b4));
-    out[3] = _mm256_xor_si256(b3, _mm256_andnot_si256(b4, b0));
-    out[4] = _mm256_xor_si256(b4, _mm256_andnot_si256(b0, b1));
-    b0 = ROL(_mm256_xor_si256(in[3], d3), 28);
-    b1 = ROL(_mm256_xor_si256(in[9], d4), 20);
-    b2 = ROL(_mm256_xor_si256(in[10], d0), 3);
-    b3 = ROL(_mm256_xor_si256(in[16], d1), 45);
-    b4 = ROL(_mm256_xor_si256(in[22], d2), 61);
-    out[5] = _mm256_xor_si256(b0, _mm256_andnot_si256(b1, b2));
-    out[6] = _mm256_xor_si256(b1, _mm256_andnot_si256(b2, b3));
-    out[7] = _mm256_xor_si256(b2, _mm256_andnot_si256(b3, b4));
-    out[8] = _mm256_xor_si256(b3, _mm256_andnot_si256(b4, b0));
-    out[9] = _mm256_xor_si256(b4, _mm256_andnot_si256(b0, b1));
-    b0 = ROL(_mm256_xor_si256(in[1], d1), 1);
-    b1 = ROL(_mm256_xor_si256(in[7], d2), 6);
-    b2 = ROL(_mm256_xor_si256(in[13], d3), 25);
-    b3 = ROL(_mm256_xor_si256(in[19], d4), 8);
-    b4 = ROL(_mm256_xor_si256(in[20], d0), 18);
-    out[10] = _mm256_xor_si256(b0, _mm256_andnot_si256(b1, b2));
-    out[11] = _mm256_xor_si256(b1, _mm256_andnot_si256(b2, b3));
-    out[12] = _mm256_xor_si256(b2, _mm256_andnot_si256(b3, b4));
-    out[13] = _mm256_xor_si256(b3, _mm256_andnot_si256(b4, b0));
-    out[14] = _mm256_xor_si256(b4, _mm256_andnot_si256(b0, b1));
-    b0 = ROL(_mm256_xor_si256(in[4], d4), 27);
-    b1 = ROL(_mm256_xor_si256(in[5], d0), 36);
-    b2 = ROL(_mm256_xor_si256(in[11], d1), 10);
-    b3 = ROL(_mm256_xor_si256(in[17], d2), 15);
-    b4 = ROL(_mm256_xor_si256(in[23], d3), 56);
-    out[15] = _mm256_xor_si256(b0, _mm256_andnot_si256(b1, b2));
-    out[16] = _mm256_xor_si256(b1, _mm256_andnot_si256(b2, b3));
-    out[17] = _mm256_xor_si256(b2, _mm256_andnot_si256(b3, b4));
-    out[18] = _mm256_xor_si256(b3, _mm256_andnot_si256(b4, b0));
-    out[19] = _mm256_xor_si256(b4, _mm256_andnot_si256(b0, b1));
-    b0 = ROL(_mm256_xor_si256(in[2], d2), 62);
-    b1 = ROL(_mm256_xor_si256(in[8], d3), 55);
-    b2 = ROL(_mm256_xor_si256(in[14], d4), 39);
-    b3 = ROL(_mm256_xor_si256(in[15], d0), 41);
-    b4 = ROL(_mm256_xor_si256(in[21], d1), 2);
-    out[20] = _mm256_xor_si256(b0, _mm256_andnot_si256(b1, b2));
-    out[21] = _mm256_xor_si256(b1, _mm256_andnot_si256(b2, b3));
-    out[22] = _mm256_xor_si256(b2, _mm256_andnot_si256(b3, b4));
-    out[23] = _mm256_xor_si256(b3, _mm256_andnot_si256(b4, b0));
-    out[24] = _mm256_xor_si256(b4, _mm256_andnot_si256(b0, b1));
-    out[0] = _mm256_xor_si256(out[0], _mm256_set1_epi64x((long long)rc));
+PQ_AVX2 static inline void round_x4(lane4 *out, const lane4 *in, uint64_t rc) {
+    VROUND(lane4, out, in, ((lane4){rc, rc, rc, rc}));
 }
 
 PQ_AVX2 static void f1600_x4_avx2(uint64_t lanes[100]) {
-    __m256i_u e[25], *a = (__m256i_u *)lanes; /* in place: one state copy (e) on the stack */
+    lane4 e[25], *a = (lane4 *)lanes; /* in place: one state copy (e) on the stack */
     for (int round = 0; round < 24; round += 2) {
         round_x4(e, a, round_constants[round]);
         round_x4(a, e, round_constants[round + 1]);
     }
     /* No stack copy of the states is left behind (the scalar code's rule). */
     for (int i = 0; i < 25; i++)
-        e[i] = _mm256_setzero_si256();
+        e[i] = (lane4){0, 0, 0, 0};
     __asm__ __volatile__("" : : "r"(e) : "memory");
 }
-#undef ROL
-#undef XOR5
 #endif
 
-/* ---- two instances at once, portable ----
- * Without AVX2, keccak_f1600_x4 runs this on instances (0, 1) and (2, 3):
- * the same round as round_x4, on GCC/Clang generic vectors of two lanes,
- * which baseline x86-64 compiles to SSE2 (and other targets to their own
- * vectors, or to scalar code). Not intrinsics: it is the C above, two
- * states wide. One round costs about what a scalar round does, so two
- * states take about half the instructions of two scalar permutations. */
-#if defined(__GNUC__) || defined(__clang__)
-#define PQ_HAVE_X2 1
+/* Without AVX2, keccak_f1600_x4 runs this on instances (0, 1) and (2, 3).
+ * One round costs about what a scalar round does, so two states take
+ * about two thirds of the instructions of two scalar permutations. */
 typedef uint64_t lane2 __attribute__((vector_size(16)));
 
-#define ROL2(v, n) (((v) << (n)) | ((v) >> (64 - (n))))
-
 static inline void round_x2(lane2 *out, const lane2 *in, uint64_t rc) {
-    lane2 c0, c1, c2, c3, c4, d0, d1, d2, d3, d4, b0, b1, b2, b3, b4;
-    c0 = in[0] ^ in[5] ^ in[10] ^ in[15] ^ in[20];
-    c1 = in[1] ^ in[6] ^ in[11] ^ in[16] ^ in[21];
-    c2 = in[2] ^ in[7] ^ in[12] ^ in[17] ^ in[22];
-    c3 = in[3] ^ in[8] ^ in[13] ^ in[18] ^ in[23];
-    c4 = in[4] ^ in[9] ^ in[14] ^ in[19] ^ in[24];
-    d0 = c4 ^ ROL2(c1, 1);
-    d1 = c0 ^ ROL2(c2, 1);
-    d2 = c1 ^ ROL2(c3, 1);
-    d3 = c2 ^ ROL2(c4, 1);
-    d4 = c3 ^ ROL2(c0, 1);
-    b0 = in[0] ^ d0;
-    b1 = ROL2(in[6] ^ d1, 44);
-    b2 = ROL2(in[12] ^ d2, 43);
-    b3 = ROL2(in[18] ^ d3, 21);
-    b4 = ROL2(in[24] ^ d4, 14);
-    out[0] = b0 ^ (~b1 & b2) ^ (lane2) { rc, rc };
-    out[1] = b1 ^ (~b2 & b3);
-    out[2] = b2 ^ (~b3 & b4);
-    out[3] = b3 ^ (~b4 & b0);
-    out[4] = b4 ^ (~b0 & b1);
-    b0 = ROL2(in[3] ^ d3, 28);
-    b1 = ROL2(in[9] ^ d4, 20);
-    b2 = ROL2(in[10] ^ d0, 3);
-    b3 = ROL2(in[16] ^ d1, 45);
-    b4 = ROL2(in[22] ^ d2, 61);
-    out[5] = b0 ^ (~b1 & b2);
-    out[6] = b1 ^ (~b2 & b3);
-    out[7] = b2 ^ (~b3 & b4);
-    out[8] = b3 ^ (~b4 & b0);
-    out[9] = b4 ^ (~b0 & b1);
-    b0 = ROL2(in[1] ^ d1, 1);
-    b1 = ROL2(in[7] ^ d2, 6);
-    b2 = ROL2(in[13] ^ d3, 25);
-    b3 = ROL2(in[19] ^ d4, 8);
-    b4 = ROL2(in[20] ^ d0, 18);
-    out[10] = b0 ^ (~b1 & b2);
-    out[11] = b1 ^ (~b2 & b3);
-    out[12] = b2 ^ (~b3 & b4);
-    out[13] = b3 ^ (~b4 & b0);
-    out[14] = b4 ^ (~b0 & b1);
-    b0 = ROL2(in[4] ^ d4, 27);
-    b1 = ROL2(in[5] ^ d0, 36);
-    b2 = ROL2(in[11] ^ d1, 10);
-    b3 = ROL2(in[17] ^ d2, 15);
-    b4 = ROL2(in[23] ^ d3, 56);
-    out[15] = b0 ^ (~b1 & b2);
-    out[16] = b1 ^ (~b2 & b3);
-    out[17] = b2 ^ (~b3 & b4);
-    out[18] = b3 ^ (~b4 & b0);
-    out[19] = b4 ^ (~b0 & b1);
-    b0 = ROL2(in[2] ^ d2, 62);
-    b1 = ROL2(in[8] ^ d3, 55);
-    b2 = ROL2(in[14] ^ d4, 39);
-    b3 = ROL2(in[15] ^ d0, 41);
-    b4 = ROL2(in[21] ^ d1, 2);
-    out[20] = b0 ^ (~b1 & b2);
-    out[21] = b1 ^ (~b2 & b3);
-    out[22] = b2 ^ (~b3 & b4);
-    out[23] = b3 ^ (~b4 & b0);
-    out[24] = b4 ^ (~b0 & b1);
+    VROUND(lane2, out, in, ((lane2){rc, rc}));
 }
 
-/* Instances j and j + 1 of a four-way state (lane i of instance j at
- * lanes[4i + j]: the pair is adjacent in memory). */
+/* Instances j and j + 1 of a four-way state (adjacent in memory). */
 static void f1600_x2(uint64_t lanes[100], unsigned j) {
     lane2 a[25], e[25];
     for (int i = 0; i < 25; i++)
@@ -520,14 +435,15 @@ static void f1600_x2(uint64_t lanes[100], unsigned j) {
     }
     for (int i = 0; i < 25; i++)
         memcpy(lanes + 4 * i + j, &a[i], sizeof a[i]);
-    /* No stack copy of the states is left behind (the scalar code's rule). */
     memset(a, 0, sizeof a);
     memset(e, 0, sizeof e);
     __asm__ __volatile__("" : : "r"(a), "r"(e) : "memory");
 }
-#undef ROL2
+#undef VPLANE
+#undef VROUND
+#undef VROL
 #else
-#define PQ_HAVE_X2 0
+#define PQ_HAVE_VECTORS 0
 #endif
 
 void keccak_f1600_x4_n(uint64_t lanes[100], unsigned used) {
@@ -538,7 +454,7 @@ void keccak_f1600_x4_n(uint64_t lanes[100], unsigned used) {
     }
 #endif
     unsigned j = 0;
-#if PQ_HAVE_X2
+#if PQ_HAVE_VECTORS
     /* Pairs while two are left; a lone last instance is cheaper scalar. */
     for (; j + 1 < used; j += 2)
         f1600_x2(lanes, j);

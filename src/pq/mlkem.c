@@ -191,6 +191,14 @@ static inline void ntt_layer(int16_t *c, int len, int z) {
  * Group g of c is coefficients 8g..8g+7; h is the pair's index (groups 2h
  * and 2h + 1 of the polynomial). */
 #define MOVE(dst, src, n) memcpy(dst, src, (n) * sizeof(int16_t))
+/* out = four coefficient pairs, from a, b, c and d */
+static inline void pick2(int16_t out[8], const int16_t *a, const int16_t *b, const int16_t *c,
+                         const int16_t *d) {
+    MOVE(out, a, 2);
+    MOVE(out + 2, b, 2);
+    MOVE(out + 4, c, 2);
+    MOVE(out + 6, d, 2);
+}
 static inline void ntt_last2(int16_t c[16], int h) {
     int16_t x[8], y[8], z[8], t[8], p[8], q[8];
     /* length 4: x = c0-3 of both groups, y = c4-7 */
@@ -208,14 +216,8 @@ static inline void ntt_last2(int16_t c[16], int h) {
     }
     /* length 2: p = c0,c1 of each half-group, q = c2,c3; half-groups in
      * the order (2h, first), (2h + 1, first), (2h, second), (2h + 1, second) */
-    MOVE(p, x, 2);
-    MOVE(p + 2, x + 4, 2);
-    MOVE(p + 4, y, 2);
-    MOVE(p + 6, y + 4, 2);
-    MOVE(q, x + 2, 2);
-    MOVE(q + 2, x + 6, 2);
-    MOVE(q + 4, y + 2, 2);
-    MOVE(q + 6, y + 6, 2);
+    pick2(p, x, x + 4, y, y + 4);
+    pick2(q, x + 2, x + 6, y + 2, y + 6);
     for (int j = 0; j < 8; j++) /* zetas[64 + 2g] first halves, [65 + 2g] second */
         z[j] = zetas[64 + 4 * h + 2 * ((j / 2) % 2) + j / 4];
     VECTOR_LOOP
@@ -224,28 +226,16 @@ static inline void ntt_last2(int16_t c[16], int h) {
         q[j] = barrett_reduce((int16_t)(p[j] - t[j]));
         p[j] = barrett_reduce((int16_t)(p[j] + t[j]));
     }
-    MOVE(c, p, 2);
-    MOVE(c + 2, q, 2);
-    MOVE(c + 4, p + 4, 2);
-    MOVE(c + 6, q + 4, 2);
-    MOVE(c + 8, p + 2, 2);
-    MOVE(c + 10, q + 2, 2);
-    MOVE(c + 12, p + 6, 2);
-    MOVE(c + 14, q + 6, 2);
+    pick2(c, p, q, p + 4, q + 4);
+    pick2(c + 8, p + 2, q + 2, p + 6, q + 6);
 }
 
 /* The inverse's first two layers (lengths 2 and 4) for groups 2h and
  * 2h + 1, regrouped as in ntt_last2; the length-4 sums reduced. */
 static inline void invntt_first2(int16_t c[16], int h) {
     int16_t p[8], q[8], z[8], s[8], d[8], x[8], y[8];
-    MOVE(p, c, 2);
-    MOVE(p + 2, c + 8, 2);
-    MOVE(p + 4, c + 4, 2);
-    MOVE(p + 6, c + 12, 2);
-    MOVE(q, c + 2, 2);
-    MOVE(q + 2, c + 10, 2);
-    MOVE(q + 4, c + 6, 2);
-    MOVE(q + 6, c + 14, 2);
+    pick2(p, c, c + 8, c + 4, c + 12);
+    pick2(q, c + 2, c + 10, c + 6, c + 14);
     for (int j = 0; j < 8; j++) /* zetas[127 - 2g] first halves, [126 - 2g] second */
         z[j] = zetas[127 - 4 * h - 2 * ((j / 2) % 2) - j / 4];
     VECTOR_LOOP
@@ -254,14 +244,8 @@ static inline void invntt_first2(int16_t c[16], int h) {
         d[j] = mont_mul(z[j], (int16_t)(q[j] - p[j]));
     }
     /* length 4: x = c0-3 of both groups, y = c4-7 */
-    MOVE(x, s, 2);
-    MOVE(x + 2, d, 2);
-    MOVE(x + 4, s + 2, 2);
-    MOVE(x + 6, d + 2, 2);
-    MOVE(y, s + 4, 2);
-    MOVE(y + 2, d + 4, 2);
-    MOVE(y + 4, s + 6, 2);
-    MOVE(y + 6, d + 6, 2);
+    pick2(x, s, d, s + 2, d + 2);
+    pick2(y, s + 4, d + 4, s + 6, d + 6);
     for (int j = 0; j < 8; j++)
         z[j] = zetas[63 - 2 * h - j / 4];
     VECTOR_LOOP
