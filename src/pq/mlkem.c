@@ -964,19 +964,31 @@ typedef struct rider {
     int complete; /* 0 while more input is to come (only whole blocks are taken) */
 } rider;
 
-static void sample_ntt_x4(poly *const p[], unsigned count, const uint8_t rho[32],
-                          const uint8_t xy[][2], rider *r) {
-    uint8_t seed[4][34], buf[4][SHAKE128_RATE + 8]; /* + 8: rej_sample_avx2 reads ahead */
+/* SHAKE128 absorbs ρ || x || y for each entry (unused lanes repeat entry
+ * 0). Not inlined, so its seeds are off the stack during the squeezing,
+ * the deepest part of decapsulation (test_mlkem_stack's 16 KiB). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static void
+absorb_seeds(keccak_x4 *s, unsigned count, const uint8_t rho[32], const uint8_t xy[][2]) {
+    uint8_t seed[4][34];
     const uint8_t *in[4] = {seed[0], seed[1], seed[2], seed[3]};
-    uint8_t *out[4] = {buf[0], buf[1], buf[2], buf[3]};
-    unsigned n[4] = {0, 0, 0, 0};
-    keccak_x4 s;
     for (unsigned j = 0; j < 4; j++) {
         memcpy(seed[j], rho, 32);
         seed[j][32] = xy[j < count ? j : 0][0];
         seed[j][33] = xy[j < count ? j : 0][1];
     }
-    keccak_x4_absorb_once(&s, SHAKE128_RATE, in, sizeof seed[0]);
+    keccak_x4_absorb_once(s, SHAKE128_RATE, in, sizeof seed[0]);
+}
+
+static void sample_ntt_x4(poly *const p[], unsigned count, const uint8_t rho[32],
+                          const uint8_t xy[][2], rider *r) {
+    uint8_t buf[4][SHAKE128_RATE + 8]; /* + 8: rej_sample_avx2 reads ahead */
+    uint8_t *out[4] = {buf[0], buf[1], buf[2], buf[3]};
+    unsigned n[4] = {0, 0, 0, 0};
+    keccak_x4 s;
+    absorb_seeds(&s, count, rho, xy);
     for (unsigned j = 0; j < 4; j++)
         memset(buf[j] + SHAKE128_RATE, 0, 8); /* read ahead, never used: defined all the same */
 #if PQ_HAVE_AVX2_CODE
@@ -1374,8 +1386,25 @@ static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8
 /* K-PKE.Encrypt(ek, m, r) -> ct; ek passed the modulus check. With prep,
  * t-hat and A-hat come from the prepared key and ek is not read. rd (or
  * NULL) rides along the matrix sampling. */
+/* ct[off..] = ByteEncode_d(Compress_d(p)); or, with cmp (decapsulation's
+ * re-encryption), the encoding is only compared with cmp[off..], the
+ * difference ORed into *diff, so that no second ciphertext is kept. */
+static void emit(uint8_t *ct, const uint8_t *cmp, uint32_t *diff, size_t off, const poly *p,
+                 unsigned d) {
+    if (cmp == NULL) {
+        poly_compress_encode(ct + off, p, d);
+        return;
+    }
+    uint8_t enc[32 * 11];
+    poly_compress_encode(enc, p, d);
+    for (size_t i = 0; i < 32 * d; i++)
+        *diff |= enc[i] ^ cmp[off + i];
+    crypto_zero(enc, sizeof enc);
+}
+
 static void pke_encrypt(const params *pr, const uint8_t *ek, const int16_t *prep,
-                        const uint8_t m[32], const uint8_t r[32], uint8_t *ct, rider *rd) {
+                        const uint8_t m[32], const uint8_t r[32], uint8_t *ct, const uint8_t *cmp,
+                        uint32_t *diff, rider *rd) {
     const unsigned k = pr->k;
     const uint8_t *rho = prep ? NULL : ek + POLY_BYTES * k;
     poly r_hat[MAX_K], a[MAX_K], u[MAX_K], e;
@@ -1404,7 +1433,7 @@ static void pke_encrypt(const params *pr, const uint8_t *ek, const int16_t *prep
         acc_reduce(&a[0], acc); /* the row is used: a[0] is free */
         poly_invntt(&a[0]);
         poly_add(&u[i], &a[0]);
-        poly_compress_encode(ct + 32 * pr->du * i, &u[i], pr->du);
+        emit(ct, cmp, diff, 32 * pr->du * i, &u[i], pr->du);
     }
     /* v = NTT^-1(t-hat^T ∘ r-hat) + e2 + Decompress_1(m) */
     memset(acc, 0, sizeof acc);
@@ -1421,7 +1450,7 @@ static void pke_encrypt(const params *pr, const uint8_t *ek, const int16_t *prep
     poly_add(&u[0], &e);
     poly_from_message(&e, m);
     poly_add(&u[0], &e);
-    poly_compress_encode(ct + 32 * pr->du * k, &u[0], pr->dv);
+    emit(ct, cmp, diff, 32 * pr->du * k, &u[0], pr->dv);
 
     crypto_zero(r_hat, sizeof r_hat);
     crypto_zero(r_cache, sizeof r_cache);
@@ -1498,7 +1527,7 @@ int mlkem_encaps(mlkem_kind kind, const uint8_t *ek, const uint8_t m[32], uint8_
     memcpy(g_in, m, 32);
     sha3_256(ek, ek_len, g_in + 32);
     sha3_512(g_in, sizeof g_in, k_r); /* (K, r) = G(m || H(ek)) */
-    pke_encrypt(&pr, ek, NULL, m, k_r + 32, ct, NULL);
+    pke_encrypt(&pr, ek, NULL, m, k_r + 32, ct, NULL, NULL, NULL);
     memcpy(ss, k_r, 32);
     crypto_zero(g_in, sizeof g_in);
     crypto_zero(k_r, sizeof k_r);
@@ -1524,6 +1553,22 @@ static uint32_t dk_check(const params *pr, const uint8_t *dk) {
     return hash_differs(ek_hash, h) | encoding_unreduced(dk, pr->k);
 }
 
+/* K-bar = J(z || c). Not inlined: its sponge is then off the stack before
+ * the re-encryption, the deepest part of decapsulation (test_mlkem_stack
+ * holds it under 16 KiB with clang too). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static void
+j_hash(const uint8_t z[32], const uint8_t *ct, size_t ct_len, uint8_t out[32]) {
+    keccak_sponge j;
+    shake256_init(&j);
+    keccak_absorb(&j, z, 32);
+    keccak_absorb(&j, ct, ct_len);
+    keccak_squeeze(&j, out, 32);
+    keccak_wipe(&j);
+}
+
 /* Decaps_internal after the key checks (bad: their result, 0 or 1), from the
  * encodings (dk_pke, ek) or from a prepared key's vectors (prep). With rd,
  * the check H(ek) = h is still to be made: the hash rides along the
@@ -1532,28 +1577,21 @@ static int decaps_core(const params *pr, const uint8_t *dk_pke, const uint8_t *e
                        const int16_t *prep, const uint8_t h[32], const uint8_t z[32],
                        const uint8_t *ct, uint32_t bad, rider *rd, uint8_t ss[32]) {
     const size_t ct_len = 32 * (pr->du * pr->k + pr->dv);
-    uint8_t g_in[64], k_r[64], k_bar[32], ct_again[MLKEM1024_CT_BYTES];
+    uint8_t g_in[64], k_r[64], k_bar[32];
 
     pke_decrypt(pr, dk_pke, prep, ct, g_in); /* m' */
     memcpy(g_in + 32, h, 32);
     sha3_512(g_in, sizeof g_in, k_r); /* (K', r') = G(m' || h) */
 
-    keccak_sponge j;
-    shake256_init(&j); /* K-bar = J(z || c) */
-    keccak_absorb(&j, z, 32);
-    keccak_absorb(&j, ct, ct_len);
-    keccak_squeeze(&j, k_bar, 32);
-    keccak_wipe(&j);
+    j_hash(z, ct, ct_len, k_bar);
 
-    pke_encrypt(pr, ek, prep, g_in, k_r + 32, ct_again, rd);
+    uint32_t diff = 0; /* c against c' = K-PKE.Encrypt(ek, m', r'), as it is encoded */
+    pke_encrypt(pr, ek, prep, g_in, k_r + 32, NULL, ct, &diff, rd);
     if (rd != NULL) {
         uint8_t ek_hash[32];
         rider_finish(rd, ek_hash);
         bad |= hash_differs(ek_hash, h);
     }
-    uint32_t diff = 0;
-    for (size_t i = 0; i < ct_len; i++)
-        diff |= ct[i] ^ ct_again[i];
     /* reject = 0xff..ff when c != c'; fail = 0xff..ff when dk is bad. */
     uint32_t reject = value_barrier(0u - ((0u - diff) >> 31));
     uint32_t fail = value_barrier(0u - bad);
@@ -1563,7 +1601,6 @@ static int decaps_core(const params *pr, const uint8_t *dk_pke, const uint8_t *e
     crypto_zero(g_in, sizeof g_in);
     crypto_zero(k_r, sizeof k_r);
     crypto_zero(k_bar, sizeof k_bar);
-    crypto_zero(ct_again, sizeof ct_again);
     return -(int)(fail & 1); /* 0 or -1 */
 }
 
