@@ -10,6 +10,12 @@
  *                       has it), impl=certa-portable the portable C
  *   bench_mlkem shake   shake128_* lines: ns per matrix entry, squeezed at once
  *                       and a block at a time, ours and EVP's
+ *   bench_mlkem count N [768|1024]
+ *                       each operation N times (both sets by default), no
+ *                       timing: for
+ *                       valgrind --tool=callgrind (instructions per call
+ *                       from callgrind_annotate --inclusive=yes); the path
+ *                       is the default one (CERTA_NO_AVX2=1: portable C)
  *
  * What each operation includes, as the anchor's do: keygen and encaps take
  * their 64 / 32 random bytes from crypto_random() (RAND_bytes) per call;
@@ -204,11 +210,33 @@ static void shake(void) {
     EVP_MD_free(shake128_md);
 }
 
+/* Each operation n times per set (set: 768, 1024 or 0 for both), in the
+ * order kem() times them. */
+static void count(long n, int set) {
+    const mlkem_kind kinds[2] = {MLKEM768, MLKEM1024};
+    const op_fn ops[5] = {op_keygen, op_encaps, op_decaps, op_keygen_prepared, op_decaps_prepared};
+    for (int i = 0; i < 2; i++) {
+        if (set != 0 && set != (i == 0 ? 768 : 1024)) continue;
+        op_keygen(kinds[i]);
+        op_encaps(kinds[i]);
+        for (int o = 0; o < 5; o++) {
+            if (o == 4) op_encaps(kinds[i]); /* to the prepared key's ek */
+            for (long r = 0; r < n; r++)
+                ops[o](kinds[i]);
+        }
+    }
+}
+
 int main(int argc, char **argv) {
     const char *what = argc > 1 ? argv[1] : "all";
     secs = bench_seconds(1);
     prepared = malloc(mlkem_dkey_bytes(MLKEM1024));
     if (prepared == NULL) abort();
+    if (!strcmp(what, "count")) {
+        count(argc > 2 ? atol(argv[2]) : 100, argc > 3 ? atoi(argv[3]) : 0);
+        free(prepared);
+        return 0;
+    }
     if (!strcmp(what, "all") || !strcmp(what, "kem")) {
         /* impl=certa: the default path (AVX2 when the CPU has it);
          * impl=certa-portable: the portable C, forced (pq/cpu.h). */

@@ -1,7 +1,7 @@
 /* Keccak-f[1600] (FIPS 202 §3) and the sponge (§4) with its SHA-3/SHAKE
  * instances (§6). Lanes are 64-bit words; the byte order of the state is
- * little-endian, so loads and stores go byte by byte (portable, no alignment
- * needs). The permutation has no data-dependent branch or index. */
+ * little-endian (pq_load64_le, pq_store64_le: no alignment needs). The
+ * permutation has no data-dependent branch or index. */
 #include "pq/keccak.h"
 
 #include "crypto/crypto.h"
@@ -198,18 +198,6 @@ void keccak_f1600(uint64_t a[25]) {
 #endif
 }
 
-static inline uint64_t load64_le(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static inline void store64_le(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void sponge_init(keccak_sponge *s, unsigned rate, uint8_t suffix) {
     memset(s, 0, sizeof *s);
     s->rate = rate;
@@ -222,6 +210,10 @@ void shake128_init(keccak_sponge *s) {
 
 void shake256_init(keccak_sponge *s) {
     sponge_init(s, SHAKE256_RATE, 0x1f);
+}
+
+void sha3_256_init(keccak_sponge *s) {
+    sponge_init(s, SHA3_256_RATE, 0x06);
 }
 
 static inline void xor_byte(keccak_sponge *s, unsigned pos, uint8_t v) {
@@ -240,7 +232,7 @@ void keccak_absorb(keccak_sponge *s, const uint8_t *in, size_t len) {
     }
     while (len >= s->rate) {
         for (unsigned i = 0; i < s->rate / 8; i++)
-            s->lanes[i] ^= load64_le(in + 8 * i);
+            s->lanes[i] ^= pq_load64_le(in + 8 * i);
         keccak_f1600(s->lanes);
         in += s->rate;
         len -= s->rate;
@@ -260,6 +252,26 @@ static void sponge_pad(keccak_sponge *s) {
     s->squeezing = 1;
 }
 
+int keccak_absorb_step(keccak_sponge *s, const uint8_t **in, size_t *len) {
+    if (s->squeezing) return 0;
+    if (*len >= s->rate) {
+        for (unsigned i = 0; i < s->rate / 8; i++)
+            s->lanes[i] ^= pq_load64_le(*in + 8 * i);
+        *in += s->rate;
+        *len -= s->rate;
+        return 1;
+    }
+    for (size_t i = 0; i < *len; i++)
+        xor_byte(s, (unsigned)i, (*in)[i]);
+    xor_byte(s, (unsigned)*len, s->suffix);
+    xor_byte(s, s->rate - 1, 0x80);
+    *in += *len;
+    *len = 0;
+    s->pos = 0;
+    s->squeezing = 1; /* squeezing starts from the permuted state */
+    return 1;
+}
+
 void keccak_squeeze(keccak_sponge *s, uint8_t *out, size_t len) {
     if (!s->squeezing) sponge_pad(s);
     while (len > 0) {
@@ -268,7 +280,7 @@ void keccak_squeeze(keccak_sponge *s, uint8_t *out, size_t len) {
             s->pos = 0;
         }
         if (s->pos % 8 == 0 && len >= 8 && s->pos + 8 <= s->rate) {
-            store64_le(out, s->lanes[s->pos / 8]);
+            pq_store64_le(out, s->lanes[s->pos / 8]);
             out += 8;
             len -= 8;
             s->pos += 8;
@@ -289,7 +301,7 @@ void keccak_squeeze_blocks(keccak_sponge *s, uint8_t *out, size_t blocks) {
     for (size_t b = 0; b < blocks; b++) {
         if (b > 0) keccak_f1600(s->lanes);
         for (unsigned i = 0; i < s->rate / 8; i++)
-            store64_le(out + 8 * i, s->lanes[i]);
+            pq_store64_le(out + 8 * i, s->lanes[i]);
         out += s->rate;
     }
     s->pos = s->rate;
@@ -323,111 +335,133 @@ void shake256(const uint8_t *in, size_t len, uint8_t *out, size_t out_len) {
     keccak_wipe(&s);
 }
 
-/* ---- four instances at once (AVX2) ----
- * The same permutation on four states, lane i of instance j at lanes[4i + j],
- * so that one 256-bit register holds lane i of all four. Written plainly
- * from FIPS 202 (θ, ρ and π gathered per output plane, χ with and-not, ι),
- * without the lane complementing of the scalar code: AVX2 has an and-not.
- * Rotations are two shifts and an or (AVX2 has no 64-bit rotate). */
+/* ---- several instances at once ----
+ * The same permutation on several states, lane i of instance j at
+ * lanes[4i + j] (four-way layout), one vector holding lane i of two (the
+ * portable path) or four (AVX2) instances. Written plainly from FIPS 202
+ * (θ, ρ and π gathered per output plane, χ with and-not, ι), without the
+ * lane complementing of the scalar code (vectors have an and-not), on
+ * GCC/Clang generic vectors: baseline x86-64 compiles the two-way one to
+ * SSE2, a target("avx2") function the four-way one to AVX2 (neither has a
+ * 64-bit rotate: two shifts and an or), other targets to their own vectors
+ * or to scalar code. No intrinsics. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PQ_HAVE_VECTORS 1
+
+#define VROL(v, n) (((v) << (n)) | ((v) >> (64 - (n))))
+
+/* One round from in to out (vectors of type T): θ's column parities and D,
+ * then each output plane y, its lane x gathered through π from input lane
+ * (x + 3y, x) with θ's D and ρ's rotation (FIPS 202 Table 2), then χ; ι
+ * (rcv: the round constant in every element) on lane 0. */
+#define VROUND(T, out, in, rcv)                                                                    \
+    do {                                                                                           \
+        T c0, c1, c2, c3, c4, d0, d1, d2, d3, d4, b0, b1, b2, b3, b4;                              \
+        c0 = in[0] ^ in[5] ^ in[10] ^ in[15] ^ in[20];                                             \
+        c1 = in[1] ^ in[6] ^ in[11] ^ in[16] ^ in[21];                                             \
+        c2 = in[2] ^ in[7] ^ in[12] ^ in[17] ^ in[22];                                             \
+        c3 = in[3] ^ in[8] ^ in[13] ^ in[18] ^ in[23];                                             \
+        c4 = in[4] ^ in[9] ^ in[14] ^ in[19] ^ in[24];                                             \
+        d0 = c4 ^ VROL(c1, 1);                                                                     \
+        d1 = c0 ^ VROL(c2, 1);                                                                     \
+        d2 = c1 ^ VROL(c3, 1);                                                                     \
+        d3 = c2 ^ VROL(c4, 1);                                                                     \
+        d4 = c3 ^ VROL(c0, 1);                                                                     \
+        VPLANE(out, 0, in[0] ^ d0, VROL(in[6] ^ d1, 44), VROL(in[12] ^ d2, 43),                    \
+               VROL(in[18] ^ d3, 21), VROL(in[24] ^ d4, 14));                                      \
+        out[0] ^= rcv;                                                                             \
+        VPLANE(out, 5, VROL(in[3] ^ d3, 28), VROL(in[9] ^ d4, 20), VROL(in[10] ^ d0, 3),           \
+               VROL(in[16] ^ d1, 45), VROL(in[22] ^ d2, 61));                                      \
+        VPLANE(out, 10, VROL(in[1] ^ d1, 1), VROL(in[7] ^ d2, 6), VROL(in[13] ^ d3, 25),           \
+               VROL(in[19] ^ d4, 8), VROL(in[20] ^ d0, 18));                                       \
+        VPLANE(out, 15, VROL(in[4] ^ d4, 27), VROL(in[5] ^ d0, 36), VROL(in[11] ^ d1, 10),         \
+               VROL(in[17] ^ d2, 15), VROL(in[23] ^ d3, 56));                                      \
+        VPLANE(out, 20, VROL(in[2] ^ d2, 62), VROL(in[8] ^ d3, 55), VROL(in[14] ^ d4, 39),         \
+               VROL(in[15] ^ d0, 41), VROL(in[21] ^ d1, 2));                                       \
+    } while (0)
+
+/* χ on one plane, its five inputs after θ, ρ and π. */
+#define VPLANE(out, y, x0, x1, x2, x3, x4)                                                         \
+    do {                                                                                           \
+        b0 = x0;                                                                                   \
+        b1 = x1;                                                                                   \
+        b2 = x2;                                                                                   \
+        b3 = x3;                                                                                   \
+        b4 = x4;                                                                                   \
+        out[y] = b0 ^ (~b1 & b2);                                                                  \
+        out[y + 1] = b1 ^ (~b2 & b3);                                                              \
+        out[y + 2] = b2 ^ (~b3 & b4);                                                              \
+        out[y + 3] = b3 ^ (~b4 & b0);                                                              \
+        out[y + 4] = b4 ^ (~b0 & b1);                                                              \
+    } while (0)
+
 #if PQ_HAVE_AVX2_CODE
-#include <immintrin.h>
+typedef uint64_t lane4 __attribute__((vector_size(32), aligned(8), may_alias));
 
-#define ROL(v, n) _mm256_or_si256(_mm256_slli_epi64(v, n), _mm256_srli_epi64(v, 64 - (n)))
-#define XOR5(a, b, c, d, e)                                                                        \
-    _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(a, b), _mm256_xor_si256(c, d)), e)
-
-/* One round from in to out: θ's column parities and D, then each output
- * plane y, its lane x gathered through π from input lane (x + 3y, x) with
- * θ's D and ρ's rotation (FIPS 202 Table 2), then χ; ι on lane 0. */
-PQ_AVX2 static inline void round_x4(__m256i_u *out, const __m256i_u *in, uint64_t rc) {
-    __m256i c0, c1, c2, c3, c4, d0, d1, d2, d3, d4, b0, b1, b2, b3, b4;
-    c0 = XOR5(in[0], in[5], in[10], in[15], in[20]);
-    c1 = XOR5(in[1], in[6], in[11], in[16], in[21]);
-    c2 = XOR5(in[2], in[7], in[12], in[17], in[22]);
-    c3 = XOR5(in[3], in[8], in[13], in[18], in[23]);
-    c4 = XOR5(in[4], in[9], in[14], in[19], in[24]);
-    d0 = _mm256_xor_si256(c4, ROL(c1, 1));
-    d1 = _mm256_xor_si256(c0, ROL(c2, 1));
-    d2 = _mm256_xor_si256(c1, ROL(c3, 1));
-    d3 = _mm256_xor_si256(c2, ROL(c4, 1));
-    d4 = _mm256_xor_si256(c3, ROL(c0, 1));
-    b0 = _mm256_xor_si256(in[0], d0);
-    b1 = ROL(_mm256_xor_si256(in[6], d1), 44);
-    b2 = ROL(_mm256_xor_si256(in[12], d2), 43);
-    b3 = ROL(_mm256_xor_si256(in[18], d3), 21);
-    b4 = ROL(_mm256_xor_si256(in[24], d4), 14);
-    out[0] = _mm256_xor_si256(b0, _mm256_andnot_si256(b1, b2));
-    out[1] = _mm256_xor_si256(b1, _mm256_andnot_si256(b2, b3));
-    out[2] = _mm256_xor_si256(b2, _mm256_andnot_si256(b3, b4));
-    out[3] = _mm256_xor_si256(b3, _mm256_andnot_si256(b4, b0));
-    out[4] = _mm256_xor_si256(b4, _mm256_andnot_si256(b0, b1));
-    b0 = ROL(_mm256_xor_si256(in[3], d3), 28);
-    b1 = ROL(_mm256_xor_si256(in[9], d4), 20);
-    b2 = ROL(_mm256_xor_si256(in[10], d0), 3);
-    b3 = ROL(_mm256_xor_si256(in[16], d1), 45);
-    b4 = ROL(_mm256_xor_si256(in[22], d2), 61);
-    out[5] = _mm256_xor_si256(b0, _mm256_andnot_si256(b1, b2));
-    out[6] = _mm256_xor_si256(b1, _mm256_andnot_si256(b2, b3));
-    out[7] = _mm256_xor_si256(b2, _mm256_andnot_si256(b3, b4));
-    out[8] = _mm256_xor_si256(b3, _mm256_andnot_si256(b4, b0));
-    out[9] = _mm256_xor_si256(b4, _mm256_andnot_si256(b0, b1));
-    b0 = ROL(_mm256_xor_si256(in[1], d1), 1);
-    b1 = ROL(_mm256_xor_si256(in[7], d2), 6);
-    b2 = ROL(_mm256_xor_si256(in[13], d3), 25);
-    b3 = ROL(_mm256_xor_si256(in[19], d4), 8);
-    b4 = ROL(_mm256_xor_si256(in[20], d0), 18);
-    out[10] = _mm256_xor_si256(b0, _mm256_andnot_si256(b1, b2));
-    out[11] = _mm256_xor_si256(b1, _mm256_andnot_si256(b2, b3));
-    out[12] = _mm256_xor_si256(b2, _mm256_andnot_si256(b3, b4));
-    out[13] = _mm256_xor_si256(b3, _mm256_andnot_si256(b4, b0));
-    out[14] = _mm256_xor_si256(b4, _mm256_andnot_si256(b0, b1));
-    b0 = ROL(_mm256_xor_si256(in[4], d4), 27);
-    b1 = ROL(_mm256_xor_si256(in[5], d0), 36);
-    b2 = ROL(_mm256_xor_si256(in[11], d1), 10);
-    b3 = ROL(_mm256_xor_si256(in[17], d2), 15);
-    b4 = ROL(_mm256_xor_si256(in[23], d3), 56);
-    out[15] = _mm256_xor_si256(b0, _mm256_andnot_si256(b1, b2));
-    out[16] = _mm256_xor_si256(b1, _mm256_andnot_si256(b2, b3));
-    out[17] = _mm256_xor_si256(b2, _mm256_andnot_si256(b3, b4));
-    out[18] = _mm256_xor_si256(b3, _mm256_andnot_si256(b4, b0));
-    out[19] = _mm256_xor_si256(b4, _mm256_andnot_si256(b0, b1));
-    b0 = ROL(_mm256_xor_si256(in[2], d2), 62);
-    b1 = ROL(_mm256_xor_si256(in[8], d3), 55);
-    b2 = ROL(_mm256_xor_si256(in[14], d4), 39);
-    b3 = ROL(_mm256_xor_si256(in[15], d0), 41);
-    b4 = ROL(_mm256_xor_si256(in[21], d1), 2);
-    out[20] = _mm256_xor_si256(b0, _mm256_andnot_si256(b1, b2));
-    out[21] = _mm256_xor_si256(b1, _mm256_andnot_si256(b2, b3));
-    out[22] = _mm256_xor_si256(b2, _mm256_andnot_si256(b3, b4));
-    out[23] = _mm256_xor_si256(b3, _mm256_andnot_si256(b4, b0));
-    out[24] = _mm256_xor_si256(b4, _mm256_andnot_si256(b0, b1));
-    out[0] = _mm256_xor_si256(out[0], _mm256_set1_epi64x((long long)rc));
+PQ_AVX2 static inline void round_x4(lane4 *out, const lane4 *in, uint64_t rc) {
+    VROUND(lane4, out, in, ((lane4){rc, rc, rc, rc}));
 }
 
 PQ_AVX2 static void f1600_x4_avx2(uint64_t lanes[100]) {
-    __m256i_u e[25], *a = (__m256i_u *)lanes; /* in place: one state copy (e) on the stack */
+    lane4 e[25], *a = (lane4 *)lanes; /* in place: one state copy (e) on the stack */
     for (int round = 0; round < 24; round += 2) {
         round_x4(e, a, round_constants[round]);
         round_x4(a, e, round_constants[round + 1]);
     }
     /* No stack copy of the states is left behind (the scalar code's rule). */
     for (int i = 0; i < 25; i++)
-        e[i] = _mm256_setzero_si256();
+        e[i] = (lane4){0, 0, 0, 0};
     __asm__ __volatile__("" : : "r"(e) : "memory");
 }
-#undef ROL
-#undef XOR5
 #endif
 
-void keccak_f1600_x4(uint64_t lanes[100]) {
+/* Without AVX2, keccak_f1600_x4 runs this on instances (0, 1) and (2, 3).
+ * One round costs about what a scalar round does, so two states take
+ * about two thirds of the instructions of two scalar permutations. */
+typedef uint64_t lane2 __attribute__((vector_size(16)));
+
+static inline void round_x2(lane2 *out, const lane2 *in, uint64_t rc) {
+    VROUND(lane2, out, in, ((lane2){rc, rc}));
+}
+
+/* Instances j and j + 1 of a four-way state (adjacent in memory). */
+static void f1600_x2(uint64_t lanes[100], unsigned j) {
+    lane2 a[25], e[25];
+    for (int i = 0; i < 25; i++)
+        memcpy(&a[i], lanes + 4 * i + j, sizeof a[i]);
+    for (int round = 0; round < 24; round += 2) {
+        round_x2(e, a, round_constants[round]);
+        round_x2(a, e, round_constants[round + 1]);
+    }
+    for (int i = 0; i < 25; i++)
+        memcpy(lanes + 4 * i + j, &a[i], sizeof a[i]);
+    memset(a, 0, sizeof a);
+    memset(e, 0, sizeof e);
+    __asm__ __volatile__("" : : "r"(a), "r"(e) : "memory");
+}
+#undef VPLANE
+#undef VROUND
+#undef VROL
+#else
+#define PQ_HAVE_VECTORS 0
+#endif
+
+void keccak_f1600_x4_n(uint64_t lanes[100], unsigned used) {
 #if PQ_HAVE_AVX2_CODE
     if (pq_avx2()) {
         f1600_x4_avx2(lanes);
         return;
     }
 #endif
+    unsigned j = 0;
+#if PQ_HAVE_VECTORS
+    /* Pairs while two are left; a lone last instance is cheaper scalar. */
+    for (; j + 1 < used; j += 2)
+        f1600_x2(lanes, j);
+#endif
+    if (j >= used) return;
     uint64_t one[25];
-    for (int j = 0; j < 4; j++) {
+    for (; j < used; j++) {
         for (int i = 0; i < 25; i++)
             one[i] = lanes[4 * i + j];
         keccak_f1600(one);
@@ -437,13 +471,18 @@ void keccak_f1600_x4(uint64_t lanes[100]) {
     crypto_zero(one, sizeof one);
 }
 
+void keccak_f1600_x4(uint64_t lanes[100]) {
+    keccak_f1600_x4_n(lanes, 4);
+}
+
 void keccak_x4_absorb_once(keccak_x4 *s, unsigned rate, const uint8_t *const in[4], size_t len) {
     memset(s, 0, sizeof *s);
     s->rate = rate;
+    s->used = 4;
     for (int j = 0; j < 4; j++) {
         size_t b = 0;
         for (; b + 8 <= len; b += 8)
-            s->lanes[4 * (b / 8) + j] = load64_le(in[j] + b);
+            s->lanes[4 * (b / 8) + j] = pq_load64_le(in[j] + b);
         for (; b < len; b++)
             s->lanes[4 * (b / 8) + j] ^= (uint64_t)in[j][b] << (8 * (b % 8));
         s->lanes[4 * (len / 8) + j] ^= (uint64_t)0x1f << (8 * (len % 8)); /* SHAKE suffix */
@@ -452,10 +491,10 @@ void keccak_x4_absorb_once(keccak_x4 *s, unsigned rate, const uint8_t *const in[
 }
 
 void keccak_x4_squeeze_block(keccak_x4 *s, uint8_t *const out[4]) {
-    keccak_f1600_x4(s->lanes);
-    for (int j = 0; j < 4; j++)
+    keccak_f1600_x4_n(s->lanes, s->used);
+    for (unsigned j = 0; j < s->used; j++)
         for (unsigned i = 0; i < s->rate / 8; i++)
-            store64_le(out[j] + 8 * i, s->lanes[4 * i + j]);
+            pq_store64_le(out[j] + 8 * i, s->lanes[4 * i + j]);
 }
 
 void keccak_x4_wipe(keccak_x4 *s) {

@@ -31,6 +31,14 @@
 
 #include <string.h>
 
+/* Keeps a short loop a loop until the vectoriser has seen it: fully
+ * unrolled early, its 8 lanes were left scalar (gcc 12). */
+#if defined(__clang__) || defined(__GNUC__)
+#define VECTOR_LOOP _Pragma("GCC unroll 1")
+#else
+#define VECTOR_LOOP
+#endif
+
 #ifdef CERTA_CT_VALGRIND
 #include <valgrind/memcheck.h>
 #define DECLASSIFY(p, n) VALGRIND_MAKE_MEM_DEFINED(p, n)
@@ -95,24 +103,35 @@ static const int16_t zetas[128] = {
 
 /* ---- arithmetic mod q ---- */
 
-/* a · 2^-16 mod q, |result| < q, for |a| < q · 2^15. */
+/* The high half of a 32-bit value or of a product of two int16: written
+ * so that compilers see a 16-bit multiply-high (SSE2's pmulhw, NEON's
+ * sqdmulh family) instead of widening the lanes to 32 bits. */
+static inline int16_t mulhi16(int16_t a, int16_t b) {
+    return (int16_t)(((int32_t)a * b) >> 16);
+}
+
+/* a · 2^-16 mod q, |result| < q, for |a| < q · 2^15: t = a · q^-1 mod 2^16
+ * needs only a's low half, and as a ≡ t·q mod 2^16 the low halves of a and
+ * t·q cancel, so a - t·q shifted is the difference of the high halves. */
 static inline int16_t mont_reduce(int32_t a) {
-    int16_t t = (int16_t)(uint16_t)((uint32_t)a * QINV); /* a · q^-1 mod 2^16 */
-    return (int16_t)((a - (int32_t)t * Q) >> 16);        /* exact: a ≡ t·q mod 2^16 */
+    int16_t t = (int16_t)(uint16_t)((uint32_t)(uint16_t)a * QINV);
+    return (int16_t)((int16_t)(a >> 16) - mulhi16(t, Q));
 }
 
-/* The same for a product of two int16: the high half of a·b minus the high
- * half of t·q (their low halves are equal), a form compilers turn into
- * 16-bit multiply-high vector instructions. */
+/* The same for a product of two int16, in 16-bit operations only: the high
+ * half of a·b minus the high half of t·q, t from the low half of a·b. */
 static inline int16_t mont_mul(int16_t a, int16_t b) {
-    int32_t p = (int32_t)a * b;
-    int16_t t = (int16_t)(uint16_t)((uint32_t)p * QINV);
-    return (int16_t)((p >> 16) - (((int32_t)t * Q) >> 16));
+    int16_t lo = (int16_t)(uint16_t)((uint32_t)(uint16_t)a * (uint16_t)b);
+    int16_t t = (int16_t)(uint16_t)((uint32_t)(uint16_t)lo * QINV);
+    return (int16_t)(mulhi16(a, b) - mulhi16(t, Q));
 }
 
-/* a mod q, centred: |result| <= (q + 1) / 2. */
+/* a mod q, centred: |result| <= (q + 1) / 2. t = round(a · v / 2^26) as
+ * (high(a·v) + 2^9) >> 10: the same value as (a·v + 2^25) >> 26, since the
+ * dropped low half is below one unit of the high half and 2^25 is a whole
+ * number of them; all in 16 bits (|high(a·v)| < 2^14). */
 static inline int16_t barrett_reduce(int16_t a) {
-    int16_t t = (int16_t)((BARRETT_V * (int32_t)a + (1 << 25)) >> 26);
+    int16_t t = (int16_t)((mulhi16(a, BARRETT_V) + (1 << 9)) >> 10);
     return (int16_t)(a - t * Q);
 }
 
@@ -151,16 +170,95 @@ static void poly_add(poly *r, const poly *a) {
 
 /* In: |c| < q. Out: NTT(p), centred (Barrett). Each layer adds less than q
  * to the magnitude, so seven layers stay below 8q < 2^15 without reducing. */
-static inline void ntt_layer(int16_t *c, unsigned len, unsigned z) {
-    for (unsigned start = 0; start < N; start += 2 * len) {
-        int16_t zeta = zetas[z++];
-        for (unsigned j = start; j < start + len; j++) {
-            int16_t t = mont_mul(zeta, c[j + len]);
-            c[j + len] = (int16_t)(c[j] - t);
-            c[j] = (int16_t)(c[j] + t);
+static inline void ntt_layer(int16_t *c, int len, int z) {
+    for (int start = 0; start < N; start += 2 * len) {
+        int16_t zeta = zetas[z++], *lo = c + start, *hi = lo + len;
+        VECTOR_LOOP
+        for (int j = 0; j < len; j++) {
+            int16_t t = mont_mul(zeta, hi[j]);
+            hi[j] = (int16_t)(lo[j] - t);
+            lo[j] = (int16_t)(lo[j] + t);
         }
     }
 }
+
+/* The last two layers (lengths 4 and 2, within each group of 8) and the
+ * final reduction, for two groups (16 coefficients) at a time: their
+ * butterflies are regrouped into arrays of 8 lanes, top halves against
+ * bottom halves, so that each layer is one loop of 8 the compiler
+ * vectorises; the regrouping moves whole 64- and 32-bit pieces (pairs and
+ * quads of coefficients). A group at a time would leave loops of 2 and 4.
+ * Group g of c is coefficients 8g..8g+7; h is the pair's index (groups 2h
+ * and 2h + 1 of the polynomial). */
+#define MOVE(dst, src, n) memcpy(dst, src, (n) * sizeof(int16_t))
+/* out = four coefficient pairs, from a, b, c and d */
+static inline void pick2(int16_t out[8], const int16_t *a, const int16_t *b, const int16_t *c,
+                         const int16_t *d) {
+    MOVE(out, a, 2);
+    MOVE(out + 2, b, 2);
+    MOVE(out + 4, c, 2);
+    MOVE(out + 6, d, 2);
+}
+static inline void ntt_last2(int16_t c[16], int h) {
+    int16_t x[8], y[8], z[8], t[8], p[8], q[8];
+    /* length 4: x = c0-3 of both groups, y = c4-7 */
+    MOVE(x, c, 4);
+    MOVE(x + 4, c + 8, 4);
+    MOVE(y, c + 4, 4);
+    MOVE(y + 4, c + 12, 4);
+    for (int j = 0; j < 8; j++)
+        z[j] = zetas[32 + 2 * h + j / 4];
+    VECTOR_LOOP
+    for (int j = 0; j < 8; j++) {
+        t[j] = mont_mul(z[j], y[j]);
+        y[j] = (int16_t)(x[j] - t[j]);
+        x[j] = (int16_t)(x[j] + t[j]);
+    }
+    /* length 2: p = c0,c1 of each half-group, q = c2,c3; half-groups in
+     * the order (2h, first), (2h + 1, first), (2h, second), (2h + 1, second) */
+    pick2(p, x, x + 4, y, y + 4);
+    pick2(q, x + 2, x + 6, y + 2, y + 6);
+    for (int j = 0; j < 8; j++) /* zetas[64 + 2g] first halves, [65 + 2g] second */
+        z[j] = zetas[64 + 4 * h + 2 * ((j / 2) % 2) + j / 4];
+    VECTOR_LOOP
+    for (int j = 0; j < 8; j++) {
+        t[j] = mont_mul(z[j], q[j]);
+        q[j] = barrett_reduce((int16_t)(p[j] - t[j]));
+        p[j] = barrett_reduce((int16_t)(p[j] + t[j]));
+    }
+    pick2(c, p, q, p + 4, q + 4);
+    pick2(c + 8, p + 2, q + 2, p + 6, q + 6);
+}
+
+/* The inverse's first two layers (lengths 2 and 4) for groups 2h and
+ * 2h + 1, regrouped as in ntt_last2; the length-4 sums reduced. */
+static inline void invntt_first2(int16_t c[16], int h) {
+    int16_t p[8], q[8], z[8], s[8], d[8], x[8], y[8];
+    pick2(p, c, c + 8, c + 4, c + 12);
+    pick2(q, c + 2, c + 10, c + 6, c + 14);
+    for (int j = 0; j < 8; j++) /* zetas[127 - 2g] first halves, [126 - 2g] second */
+        z[j] = zetas[127 - 4 * h - 2 * ((j / 2) % 2) - j / 4];
+    VECTOR_LOOP
+    for (int j = 0; j < 8; j++) {
+        s[j] = (int16_t)(p[j] + q[j]);
+        d[j] = mont_mul(z[j], (int16_t)(q[j] - p[j]));
+    }
+    /* length 4: x = c0-3 of both groups, y = c4-7 */
+    pick2(x, s, d, s + 2, d + 2);
+    pick2(y, s + 4, d + 4, s + 6, d + 6);
+    for (int j = 0; j < 8; j++)
+        z[j] = zetas[63 - 2 * h - j / 4];
+    VECTOR_LOOP
+    for (int j = 0; j < 8; j++) {
+        s[j] = barrett_reduce((int16_t)(x[j] + y[j]));
+        d[j] = mont_mul(z[j], (int16_t)(y[j] - x[j]));
+    }
+    MOVE(c, s, 4);
+    MOVE(c + 4, d, 4);
+    MOVE(c + 8, s + 4, 4);
+    MOVE(c + 12, d + 4, 4);
+}
+#undef MOVE
 
 /* Layer by layer with constant lengths, so the inner loops vectorise. */
 static void poly_ntt_c(poly *p) {
@@ -169,37 +267,22 @@ static void poly_ntt_c(poly *p) {
     ntt_layer(p->c, 32, 4);
     ntt_layer(p->c, 16, 8);
     ntt_layer(p->c, 8, 16);
-    /* The last two layers work within 8 coefficients: done per group in
-     * registers, with the final reduction. */
-    for (int g = 0; g < N / 8; g++) {
-        int16_t *c = p->c + 8 * g, x[8];
-        int16_t z4 = zetas[32 + g], z2a = zetas[64 + 2 * g], z2b = zetas[65 + 2 * g];
-        for (int j = 0; j < 4; j++) {
-            int16_t t = mont_mul(z4, c[j + 4]);
-            x[j + 4] = (int16_t)(c[j] - t);
-            x[j] = (int16_t)(c[j] + t);
-        }
-        for (int j = 0; j < 2; j++) {
-            int16_t t = mont_mul(z2a, x[j + 2]), u = mont_mul(z2b, x[j + 6]);
-            c[j + 2] = barrett_reduce((int16_t)(x[j] - t));
-            c[j] = barrett_reduce((int16_t)(x[j] + t));
-            c[j + 6] = barrett_reduce((int16_t)(x[j + 4] - u));
-            c[j + 4] = barrett_reduce((int16_t)(x[j + 4] + u));
-        }
-    }
+    for (int h = 0; h < N / 16; h++)
+        ntt_last2(p->c + 16 * h, h);
 }
 
 /* reduce: Barrett-reduce the sums. Without it they double, so it is done
  * every other layer: inputs below q give sums below 2q, then 4q, reduced;
  * differences below 4q stay within int16 and Montgomery's bound. */
-static inline void invntt_layer(int16_t *c, unsigned len, unsigned z, int reduce) {
-    for (unsigned start = 0; start < N; start += 2 * len) {
-        int16_t zeta = zetas[z--];
-        for (unsigned j = start; j < start + len; j++) {
-            int16_t t = c[j];
-            int16_t sum = (int16_t)(t + c[j + len]);
-            c[j] = reduce ? barrett_reduce(sum) : sum;
-            c[j + len] = mont_mul(zeta, (int16_t)(c[j + len] - t));
+static inline void invntt_layer(int16_t *c, int len, int z, int reduce) {
+    for (int start = 0; start < N; start += 2 * len) {
+        int16_t zeta = zetas[z--], *lo = c + start, *hi = lo + len;
+        VECTOR_LOOP
+        for (int j = 0; j < len; j++) {
+            int16_t t = lo[j];
+            int16_t sum = (int16_t)(t + hi[j]);
+            lo[j] = reduce ? barrett_reduce(sum) : sum;
+            hi[j] = mont_mul(zeta, (int16_t)(hi[j] - t));
         }
     }
 }
@@ -207,21 +290,8 @@ static inline void invntt_layer(int16_t *c, unsigned len, unsigned z, int reduce
 /* In: a row sum (factor R^-1), |c| < q. Out: NTT^-1 without that factor,
  * |c| < q. */
 static void poly_invntt_c(poly *p) {
-    /* The first two layers work within 8 coefficients: per group in registers. */
-    for (int g = 0; g < N / 8; g++) {
-        int16_t *c = p->c + 8 * g, x[8];
-        int16_t z2a = zetas[127 - 2 * g], z2b = zetas[126 - 2 * g], z4 = zetas[63 - g];
-        for (int j = 0; j < 2; j++) {
-            x[j] = (int16_t)(c[j] + c[j + 2]);
-            x[j + 2] = mont_mul(z2a, (int16_t)(c[j + 2] - c[j]));
-            x[j + 4] = (int16_t)(c[j + 4] + c[j + 6]);
-            x[j + 6] = mont_mul(z2b, (int16_t)(c[j + 6] - c[j + 4]));
-        }
-        for (int j = 0; j < 4; j++) {
-            c[j] = barrett_reduce((int16_t)(x[j] + x[j + 4]));
-            c[j + 4] = mont_mul(z4, (int16_t)(x[j + 4] - x[j]));
-        }
-    }
+    for (int h = 0; h < N / 16; h++)
+        invntt_first2(p->c + 16 * h, h);
     invntt_layer(p->c, 8, 31, 0);
     invntt_layer(p->c, 16, 15, 1);
     invntt_layer(p->c, 32, 7, 0);
@@ -370,16 +440,11 @@ PQ_AVX2 static inline __m256i mont_mul_avx2(__m256i a, __m256i b) {
 }
 
 PQ_AVX2 static inline __m256i barrett_avx2(__m256i a) {
-    /* t = (v·a + 2^25) >> 26 as high(a·v) then a rounding shift by 10:
-     * (v·a) >> 16 loses bits below 2^16 that the scalar form keeps, so
-     * take the exact 32-bit product instead. */
+    /* t = (high(a·v) + 2^9) >> 10, as barrett_reduce (the same value as
+     * (v·a + 2^25) >> 26), then a - t·q */
     const __m256i v = _mm256_set1_epi16(BARRETT_V), q = _mm256_set1_epi16(Q);
-    __m256i lo = _mm256_mullo_epi16(a, v), hi = _mm256_mulhi_epi16(a, v);
-    __m256i p0 = _mm256_unpacklo_epi16(lo, hi), p1 = _mm256_unpackhi_epi16(lo, hi);
-    const __m256i round = _mm256_set1_epi32(1 << 25);
-    p0 = _mm256_srai_epi32(_mm256_add_epi32(p0, round), 26);
-    p1 = _mm256_srai_epi32(_mm256_add_epi32(p1, round), 26);
-    __m256i t = _mm256_packs_epi32(p0, p1); /* back in place: unpack and pack pair per lane */
+    const __m256i round = _mm256_set1_epi16(1 << 9);
+    __m256i t = _mm256_srai_epi16(_mm256_add_epi16(_mm256_mulhi_epi16(a, v), round), 10);
     return _mm256_sub_epi16(a, _mm256_mullo_epi16(t, q));
 }
 
@@ -565,6 +630,16 @@ static void acc_reduce(poly *r, const int32_t acc[N]) {
  * triples, so no triple straddles two blocks. */
 static unsigned rej_sample(int16_t c[N], unsigned n, const uint8_t *buf, size_t len) {
     size_t pos = 0;
+    /* Four candidates (two triples) from one 64-bit little-endian load. */
+    for (; n + 4 <= N && pos + 8 <= len; pos += 6) {
+        uint64_t w = pq_load64_le(buf + pos);
+        uint16_t d[4] = {(uint16_t)(w & 0xfff), (uint16_t)(w >> 12 & 0xfff),
+                         (uint16_t)(w >> 24 & 0xfff), (uint16_t)(w >> 36 & 0xfff)};
+        for (int i = 0; i < 4; i++) {
+            c[n] = (int16_t)d[i];
+            n += d[i] < Q;
+        }
+    }
     for (; n + 2 <= N && pos < len; pos += 3) {
         uint16_t d1 = (uint16_t)(buf[pos] | (buf[pos + 1] & 0x0f) << 8);
         uint16_t d2 = (uint16_t)(buf[pos + 1] >> 4 | buf[pos + 2] << 4);
@@ -874,52 +949,83 @@ rej_sample_avx2(int16_t c[N], unsigned n, const uint8_t *buf, size_t len) {
 }
 #endif
 
-/* SampleNTT(ρ || x || y): rejection sampling of 12-bit values from SHAKE128. */
-static void sample_ntt(poly *p, const uint8_t rho[32], uint8_t x, uint8_t y) {
-    uint8_t seed[34], buf[2 * SHAKE128_RATE];
+/* SampleNTT(ρ || x || y), rejection sampling of 12-bit values from
+ * SHAKE128, for count (1 to 4) entries at once, xy[j] = (x, y) of p[j], on
+ * the four-way SHAKE128 (two-way pairs on the portable path); unused lanes
+ * repeat entry 0 and are dropped. */
+/* A public hash absorbing its input beside the matrix sampling: when a
+ * row leaves an instance of the four-way permutation spare (k = 3), each
+ * of its blocks also permutes this sponge there, for free with AVX2 and at
+ * a two-way pair's cost instead of a scalar permutation without. */
+typedef struct rider {
     keccak_sponge s;
-    memcpy(seed, rho, 32);
-    seed[32] = x;
-    seed[33] = y;
-    shake128_init(&s);
-    keccak_absorb(&s, seed, sizeof seed);
-    keccak_squeeze_blocks(&s, buf, 2); /* 336 bytes: 256 values need ~472 on average */
-    unsigned n = rej_sample(p->c, 0, buf, sizeof buf);
-    while (n < N) {
-        keccak_squeeze_blocks(&s, buf, 1);
-        n = rej_sample(p->c, n, buf, SHAKE128_RATE);
-    }
-}
+    const uint8_t *in; /* the input not absorbed yet: len bytes there so far */
+    size_t len;
+    int complete; /* 0 while more input is to come (only whole blocks are taken) */
+} rider;
 
-/* SampleNTT for count (1 to 4) entries at once, xy[j] = (x, y) of p[j], on
- * the four-way SHAKE128; unused lanes repeat entry 0 and are dropped. */
-static void sample_ntt_x4(poly *const p[], unsigned count, const uint8_t rho[32],
-                          const uint8_t xy[][2]) {
-    uint8_t seed[4][34], buf[4][SHAKE128_RATE + 8]; /* + 8: rej_sample_avx2 reads ahead */
+/* SHAKE128 absorbs ρ || x || y for each entry (unused lanes repeat entry
+ * 0). Not inlined, so its seeds are off the stack during the squeezing,
+ * the deepest part of decapsulation (test_mlkem_stack's 16 KiB). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static void
+absorb_seeds(keccak_x4 *s, unsigned count, const uint8_t rho[32], const uint8_t xy[][2]) {
+    uint8_t seed[4][34];
     const uint8_t *in[4] = {seed[0], seed[1], seed[2], seed[3]};
-    uint8_t *out[4] = {buf[0], buf[1], buf[2], buf[3]};
-    unsigned n[4] = {0, 0, 0, 0};
-    keccak_x4 s;
     for (unsigned j = 0; j < 4; j++) {
         memcpy(seed[j], rho, 32);
         seed[j][32] = xy[j < count ? j : 0][0];
         seed[j][33] = xy[j < count ? j : 0][1];
     }
-    keccak_x4_absorb_once(&s, SHAKE128_RATE, in, sizeof seed[0]);
+    keccak_x4_absorb_once(s, SHAKE128_RATE, in, sizeof seed[0]);
+}
+
+static void sample_ntt_x4(poly *const p[], unsigned count, const uint8_t rho[32],
+                          const uint8_t xy[][2], rider *r) {
+    uint8_t buf[4][SHAKE128_RATE + 8]; /* + 8: rej_sample_avx2 reads ahead */
+    uint8_t *out[4] = {buf[0], buf[1], buf[2], buf[3]};
+    unsigned n[4] = {0, 0, 0, 0};
+    keccak_x4 s;
+    absorb_seeds(&s, count, rho, xy);
     for (unsigned j = 0; j < 4; j++)
         memset(buf[j] + SHAKE128_RATE, 0, 8); /* read ahead, never used: defined all the same */
+#if PQ_HAVE_AVX2_CODE
+    const int avx2 = pq_avx2();
+#endif
     for (int more = 1; more;) {
+        /* The rider takes instance 3 (unused when count < 4) for this block. */
+        const int ride = r != NULL && count < 4 && (r->complete || r->len >= r->s.rate) &&
+                         keccak_absorb_step(&r->s, &r->in, &r->len);
+        if (ride)
+            for (int i = 0; i < 25; i++)
+                s.lanes[4 * i + 3] = r->s.lanes[i];
+        s.used = ride ? 4 : count;
         keccak_x4_squeeze_block(&s, out);
+        if (ride)
+            for (int i = 0; i < 25; i++)
+                r->s.lanes[i] = s.lanes[4 * i + 3];
         more = 0;
         for (unsigned j = 0; j < count; j++) {
 #if PQ_HAVE_AVX2_CODE
-            n[j] = rej_sample_avx2(p[j]->c, n[j], buf[j], SHAKE128_RATE);
-#else
-            n[j] = rej_sample(p[j]->c, n[j], buf[j], SHAKE128_RATE);
+            if (avx2)
+                n[j] = rej_sample_avx2(p[j]->c, n[j], buf[j], SHAKE128_RATE);
+            else
 #endif
+                n[j] = rej_sample(p[j]->c, n[j], buf[j], SHAKE128_RATE);
             more |= n[j] < N;
         }
     }
+}
+
+/* The rest of a rider's (complete) input, scalar, then its first 32
+ * output bytes. */
+static void rider_finish(rider *r, uint8_t out[32]) {
+    r->complete = 1;
+    while (keccak_absorb_step(&r->s, &r->in, &r->len))
+        keccak_f1600(r->s.lanes);
+    keccak_squeeze(&r->s, out, 32);
 }
 
 /* SamplePolyCBD_2 of a 128-byte PRF output: each coefficient is
@@ -951,25 +1057,24 @@ static void cbd2(poly *p, const uint8_t buf[128]) {
 }
 
 /* out[i] = SamplePolyCBD_2(PRF_2(seed, nonce + i)) for i < count: four at a
- * time on the four-way SHAKE256 when the AVX2 path is on. */
+ * time on the four-way SHAKE256 (AVX2, or the portable pairs). */
 static void sample_cbd2(poly *const out[], unsigned count, const uint8_t seed[32], uint8_t nonce) {
     uint8_t in[4][33], buf[4][SHAKE256_RATE];
     const uint8_t *ins[4] = {in[0], in[1], in[2], in[3]};
     uint8_t *outs[4] = {buf[0], buf[1], buf[2], buf[3]};
     unsigned i = 0;
-    if (pq_avx2()) {
-        for (; i + 1 < count; i += 4) { /* a lone last one goes the scalar way */
-            keccak_x4 s;
-            for (unsigned j = 0; j < 4; j++) {
-                memcpy(in[j], seed, 32);
-                in[j][32] = (uint8_t)(nonce + i + (i + j < count ? j : 0));
-            }
-            keccak_x4_absorb_once(&s, SHAKE256_RATE, ins, 33);
-            keccak_x4_squeeze_block(&s, outs);
-            keccak_x4_wipe(&s);
-            for (unsigned j = 0; j < 4 && i + j < count; j++)
-                cbd2(out[i + j], buf[j]);
+    for (; i + 1 < count; i += 4) { /* a lone last one goes the scalar way */
+        keccak_x4 s;
+        for (unsigned j = 0; j < 4; j++) {
+            memcpy(in[j], seed, 32);
+            in[j][32] = (uint8_t)(nonce + i + (i + j < count ? j : 0));
         }
+        keccak_x4_absorb_once(&s, SHAKE256_RATE, ins, 33);
+        s.used = count - i < 4 ? count - i : 4;
+        keccak_x4_squeeze_block(&s, outs);
+        keccak_x4_wipe(&s);
+        for (unsigned j = 0; j < 4 && i + j < count; j++)
+            cbd2(out[i + j], buf[j]);
     }
     for (; i < count; i++) {
         keccak_sponge s;
@@ -1021,24 +1126,76 @@ static uint32_t encoding_unreduced(const uint8_t *in, size_t polys) {
     return bad >> 31;
 }
 
-/* ByteEncode_d(Compress_d(p)): 32·d bytes. Shifts and the flush test depend
- * on d and the index only. */
+/* n (at most 8) little-endian bytes to and from the low bits of a word:
+ * one or two accesses on a little-endian host. */
+static inline void store_le(uint8_t *out, uint64_t v, unsigned n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(out, &v, n);
+#else
+    for (unsigned b = 0; b < n; b++)
+        out[b] = (uint8_t)(v >> (8 * b));
+#endif
+}
+
+static inline uint64_t load_le(const uint8_t *in, unsigned n) {
+    uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, in, n);
+#else
+    for (unsigned b = n; b-- > 0;)
+        v = v << 8 | in[b];
+#endif
+    return v;
+}
+
+/* ByteEncode_d of 8 values below 2^d: d bytes. The values go into two
+ * words of 4 (4d bits each, at most 48); when 8d > 64 they are written
+ * one after the other, through a shared half byte when d is odd. */
+static inline void pack8(uint8_t *out, const uint16_t t[8], unsigned d) {
+    uint64_t lo = 0, hi = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        lo |= (uint64_t)t[i] << (d * i);
+        hi |= (uint64_t)t[i + 4] << (d * i);
+    }
+    if (8 * d <= 64) {
+        store_le(out, lo | hi << (4 * d), d);
+    } else {
+        const unsigned nb = (4 * d) / 8; /* whole bytes of lo */
+        store_le(out, lo, nb);
+        store_le(out + nb, lo >> (8 * nb) | hi << (4 * d - 8 * nb), d - nb);
+    }
+}
+
+/* ByteDecode_d of d bytes: 8 values. */
+static inline void unpack8(uint16_t t[8], const uint8_t *in, unsigned d) {
+    const uint64_t mask = (1u << d) - 1;
+    uint64_t lo, hi;
+    if (8 * d <= 64) {
+        lo = load_le(in, d);
+        hi = lo >> (4 * d);
+    } else {
+        const unsigned nb = (4 * d) / 8;
+        uint64_t rest = load_le(in + nb, d - nb);
+        lo = load_le(in, nb) | rest << (8 * nb);
+        hi = rest >> (4 * d - 8 * nb);
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        t[i] = (uint16_t)(lo >> (d * i) & mask);
+        t[i + 4] = (uint16_t)(hi >> (d * i) & mask);
+    }
+}
+
+/* ByteEncode_d(Compress_d(p)): 32·d bytes, 8 coefficients (d bytes) at a
+ * time, compressed 64 at a time first (a loop that vectorises). Shifts
+ * depend on d only. */
 static inline void compress_encode_d(uint8_t *out, const poly *p, unsigned d) {
-    /* 64 coefficients at a time: 8·d whole bytes, so each chunk packs alone. */
     for (int base = 0; base < N; base += 64) {
         uint16_t t[64];
         for (int i = 0; i < 64; i++)
             t[i] = (uint16_t)compress(to_unsigned(barrett_reduce(p->c[base + i])), d);
-        uint64_t acc = 0;
-        unsigned bits = 0;
-        for (int i = 0; i < 64; i++) {
-            acc |= (uint64_t)t[i] << bits;
-            bits += d;
-            while (bits >= 8) {
-                *out++ = (uint8_t)acc;
-                acc >>= 8;
-                bits -= 8;
-            }
+        for (int g = 0; g < 8; g++) {
+            pack8(out, t + 8 * g, d);
+            out += d;
         }
     }
 }
@@ -1078,16 +1235,14 @@ static void poly_compress_encode(uint8_t *out, const poly *p, unsigned d) {
 
 /* Decompress_d(ByteDecode_d(in)): every d-bit value is valid for d < 12. */
 static inline void decode_decompress_d(poly *p, const uint8_t *in, unsigned d) {
-    uint64_t acc = 0;
-    unsigned bits = 0;
-    for (int i = 0; i < N; i++) {
-        while (bits < d) {
-            acc |= (uint64_t)*in++ << bits;
-            bits += 8;
+    for (int base = 0; base < N; base += 64) {
+        uint16_t t[64];
+        for (int g = 0; g < 8; g++) {
+            unpack8(t + 8 * g, in, d);
+            in += d;
         }
-        p->c[i] = decompress((uint32_t)acc & ((1u << d) - 1), d);
-        acc >>= d;
-        bits -= d;
+        for (int i = 0; i < 64; i++)
+            p->c[base + i] = decompress(t[i], d);
     }
 }
 
@@ -1140,7 +1295,7 @@ static inline const int16_t *prep_a(const int16_t *v, unsigned k, unsigned i, un
  * (encryption: A-hat[j][i] = SampleNTT(ρ || i || j)), j = 0..k-1: from the
  * prepared key when there is one, else sampled into buf. */
 static void matrix_row(const params *pr, const uint8_t *rho, const int16_t *prep, unsigned i,
-                       int transposed, poly buf[MAX_K], const poly *row[MAX_K]) {
+                       int transposed, poly buf[MAX_K], const poly *row[MAX_K], rider *r) {
     const unsigned k = pr->k;
     if (prep != NULL) {
         for (unsigned j = 0; j < k; j++)
@@ -1155,12 +1310,7 @@ static void matrix_row(const params *pr, const uint8_t *rho, const int16_t *prep
         out[j] = &buf[j];
         row[j] = &buf[j];
     }
-    if (pq_avx2()) {
-        sample_ntt_x4(out, k, rho, xy);
-        return;
-    }
-    for (unsigned j = 0; j < k; j++)
-        sample_ntt(out[j], rho, xy[j][0], xy[j][1]);
+    sample_ntt_x4(out, k, rho, xy, r);
 }
 
 /* p reduced to [0, q), as ByteDecode_12(ByteEncode_12(p)) gives it. */
@@ -1171,9 +1321,9 @@ static void poly_store_reduced(int16_t *out, const poly *p) {
 
 /* K-PKE.KeyGen: ek = ByteEncode_12(t-hat) || ρ, dk_pke = ByteEncode_12(s-hat)
  * (when dk_pke is not NULL); prep (when not NULL) receives s-hat, t-hat and
- * A-hat as a prepared key holds them. */
+ * A-hat as a prepared key holds them; ek_hash H(ek), for ML-KEM. */
 static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8_t *dk_pke,
-                       int16_t *prep) {
+                       int16_t *prep, uint8_t ek_hash[32]) {
     const unsigned k = pr->k;
     uint8_t g_in[33], rho_sigma[64];
     poly s[MAX_K], e[MAX_K], t, a[MAX_K];
@@ -1197,8 +1347,11 @@ static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8
         poly_ntt(&s[i]);
         poly_make_cache(&s_cache[i], &s[i]);
     }
+    /* H(ek) rides along the matrix sampling, on the part of ek written so far */
+    rider rd = {.in = ek, .len = 0, .complete = 0};
+    sha3_256_init(&rd.s);
     for (unsigned i = 0; i < k; i++) {
-        matrix_row(pr, rho, NULL, i, 0, a, row);
+        matrix_row(pr, rho, NULL, i, 0, a, row, &rd);
         memset(acc, 0, sizeof acc);
         for (unsigned j = 0; j < k; j++) {
             acc_basemul(acc, row[j], &s[j], &s_cache[j]);
@@ -1210,9 +1363,12 @@ static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8
         poly_ntt(&e[i]);
         poly_add(&t, &e[i]);
         poly_encode12(ek + POLY_BYTES * i, &t);
+        rd.len += POLY_BYTES;
         if (prep != NULL) poly_store_reduced(prep + N * (k + i), &t);
     }
     memcpy(ek + POLY_BYTES * k, rho, 32);
+    rd.len += 32;
+    rider_finish(&rd, ek_hash);
     for (unsigned i = 0; i < k; i++) {
         if (dk_pke != NULL) poly_encode12(dk_pke + POLY_BYTES * i, &s[i]);
         if (prep != NULL) poly_store_reduced(prep + N * i, &s[i]);
@@ -1228,9 +1384,27 @@ static void pke_keygen(const params *pr, const uint8_t d[32], uint8_t *ek, uint8
 }
 
 /* K-PKE.Encrypt(ek, m, r) -> ct; ek passed the modulus check. With prep,
- * t-hat and A-hat come from the prepared key and ek is not read. */
+ * t-hat and A-hat come from the prepared key and ek is not read. rd (or
+ * NULL) rides along the matrix sampling. */
+/* ct[off..] = ByteEncode_d(Compress_d(p)); or, with cmp (decapsulation's
+ * re-encryption), the encoding is only compared with cmp[off..], the
+ * difference ORed into *diff, so that no second ciphertext is kept. */
+static void emit(uint8_t *ct, const uint8_t *cmp, uint32_t *diff, size_t off, const poly *p,
+                 unsigned d) {
+    if (cmp == NULL) {
+        poly_compress_encode(ct + off, p, d);
+        return;
+    }
+    uint8_t enc[32 * 11];
+    poly_compress_encode(enc, p, d);
+    for (size_t i = 0; i < 32 * d; i++)
+        *diff |= enc[i] ^ cmp[off + i];
+    crypto_zero(enc, sizeof enc);
+}
+
 static void pke_encrypt(const params *pr, const uint8_t *ek, const int16_t *prep,
-                        const uint8_t m[32], const uint8_t r[32], uint8_t *ct) {
+                        const uint8_t m[32], const uint8_t r[32], uint8_t *ct, const uint8_t *cmp,
+                        uint32_t *diff, rider *rd) {
     const unsigned k = pr->k;
     const uint8_t *rho = prep ? NULL : ek + POLY_BYTES * k;
     poly r_hat[MAX_K], a[MAX_K], u[MAX_K], e;
@@ -1252,14 +1426,14 @@ static void pke_encrypt(const params *pr, const uint8_t *ek, const int16_t *prep
     }
     /* u = NTT^-1(A-hat^T ∘ r-hat) + e1 */
     for (unsigned i = 0; i < k; i++) {
-        matrix_row(pr, rho, prep, i, 1, a, row);
+        matrix_row(pr, rho, prep, i, 1, a, row, rd);
         memset(acc, 0, sizeof acc);
         for (unsigned j = 0; j < k; j++)
             acc_basemul(acc, row[j], &r_hat[j], &r_cache[j]);
         acc_reduce(&a[0], acc); /* the row is used: a[0] is free */
         poly_invntt(&a[0]);
         poly_add(&u[i], &a[0]);
-        poly_compress_encode(ct + 32 * pr->du * i, &u[i], pr->du);
+        emit(ct, cmp, diff, 32 * pr->du * i, &u[i], pr->du);
     }
     /* v = NTT^-1(t-hat^T ∘ r-hat) + e2 + Decompress_1(m) */
     memset(acc, 0, sizeof acc);
@@ -1276,7 +1450,7 @@ static void pke_encrypt(const params *pr, const uint8_t *ek, const int16_t *prep
     poly_add(&u[0], &e);
     poly_from_message(&e, m);
     poly_add(&u[0], &e);
-    poly_compress_encode(ct + 32 * pr->du * k, &u[0], pr->dv);
+    emit(ct, cmp, diff, 32 * pr->du * k, &u[0], pr->dv);
 
     crypto_zero(r_hat, sizeof r_hat);
     crypto_zero(r_cache, sizeof r_cache);
@@ -1328,17 +1502,15 @@ size_t mlkem_dkey_bytes(mlkem_kind kind) {
 void mlkem_keygen(mlkem_kind kind, const uint8_t seed[64], uint8_t *ek, uint8_t *dk) {
     const params pr = params_of(kind);
     const size_t ek_len = POLY_BYTES * pr.k + 32;
-    pke_keygen(&pr, seed, ek, dk, NULL);
+    pke_keygen(&pr, seed, ek, dk, NULL, dk + POLY_BYTES * pr.k + ek_len); /* H(ek) */
     memcpy(dk + POLY_BYTES * pr.k, ek, ek_len);
-    sha3_256(ek, ek_len, dk + POLY_BYTES * pr.k + ek_len);       /* H(ek) */
     memcpy(dk + POLY_BYTES * pr.k + ek_len + 32, seed + 32, 32); /* z */
 }
 
 void mlkem_keygen_prepared(mlkem_kind kind, const uint8_t seed[64], uint8_t *ek, mlkem_dkey *key) {
     const params pr = params_of(kind);
     key->kind = kind;
-    pke_keygen(&pr, seed, ek, NULL, key->v);
-    sha3_256(ek, POLY_BYTES * pr.k + 32, key->h);
+    pke_keygen(&pr, seed, ek, NULL, key->v, key->h);
     memcpy(key->z, seed + 32, 32);
 }
 
@@ -1355,11 +1527,19 @@ int mlkem_encaps(mlkem_kind kind, const uint8_t *ek, const uint8_t m[32], uint8_
     memcpy(g_in, m, 32);
     sha3_256(ek, ek_len, g_in + 32);
     sha3_512(g_in, sizeof g_in, k_r); /* (K, r) = G(m || H(ek)) */
-    pke_encrypt(&pr, ek, NULL, m, k_r + 32, ct);
+    pke_encrypt(&pr, ek, NULL, m, k_r + 32, ct, NULL, NULL, NULL);
     memcpy(ss, k_r, 32);
     crypto_zero(g_in, sizeof g_in);
     crypto_zero(k_r, sizeof k_r);
     return 0;
+}
+
+/* 1 when the 32-byte hashes differ, else 0; no branch. */
+static uint32_t hash_differs(const uint8_t a[32], const uint8_t b[32]) {
+    uint32_t diff = 0;
+    for (int i = 0; i < 32; i++)
+        diff |= a[i] ^ b[i];
+    return (0u - diff) >> 31;
 }
 
 /* §7.3 on an encoded dk, without a branch: 1 when H(ek) != h or (beyond
@@ -1370,35 +1550,48 @@ static uint32_t dk_check(const params *pr, const uint8_t *dk) {
     uint8_t ek_hash[32];
     DECLASSIFY(ek + POLY_BYTES * pr->k, 32); /* ρ, public: the matrix sampling branches on it */
     sha3_256(ek, ek_len, ek_hash);
-    uint32_t diff = 0;
-    for (int i = 0; i < 32; i++)
-        diff |= ek_hash[i] ^ h[i];
-    return ((0u - diff) >> 31) | encoding_unreduced(dk, pr->k);
+    return hash_differs(ek_hash, h) | encoding_unreduced(dk, pr->k);
+}
+
+/* K-bar = J(z || c). Not inlined: its sponge is then off the stack before
+ * the re-encryption, the deepest part of decapsulation (test_mlkem_stack
+ * holds it under 16 KiB with clang too). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static void
+j_hash(const uint8_t z[32], const uint8_t *ct, size_t ct_len, uint8_t out[32]) {
+    keccak_sponge j;
+    shake256_init(&j);
+    keccak_absorb(&j, z, 32);
+    keccak_absorb(&j, ct, ct_len);
+    keccak_squeeze(&j, out, 32);
+    keccak_wipe(&j);
 }
 
 /* Decaps_internal after the key checks (bad: their result, 0 or 1), from the
- * encodings (dk_pke, ek) or from a prepared key's vectors (prep). */
+ * encodings (dk_pke, ek) or from a prepared key's vectors (prep). With rd,
+ * the check H(ek) = h is still to be made: the hash rides along the
+ * re-encryption's matrix sampling and joins bad at the end. */
 static int decaps_core(const params *pr, const uint8_t *dk_pke, const uint8_t *ek,
                        const int16_t *prep, const uint8_t h[32], const uint8_t z[32],
-                       const uint8_t *ct, uint32_t bad, uint8_t ss[32]) {
+                       const uint8_t *ct, uint32_t bad, rider *rd, uint8_t ss[32]) {
     const size_t ct_len = 32 * (pr->du * pr->k + pr->dv);
-    uint8_t g_in[64], k_r[64], k_bar[32], ct_again[MLKEM1024_CT_BYTES];
+    uint8_t g_in[64], k_r[64], k_bar[32];
 
     pke_decrypt(pr, dk_pke, prep, ct, g_in); /* m' */
     memcpy(g_in + 32, h, 32);
     sha3_512(g_in, sizeof g_in, k_r); /* (K', r') = G(m' || h) */
 
-    keccak_sponge j;
-    shake256_init(&j); /* K-bar = J(z || c) */
-    keccak_absorb(&j, z, 32);
-    keccak_absorb(&j, ct, ct_len);
-    keccak_squeeze(&j, k_bar, 32);
-    keccak_wipe(&j);
+    j_hash(z, ct, ct_len, k_bar);
 
-    pke_encrypt(pr, ek, prep, g_in, k_r + 32, ct_again);
-    uint32_t diff = 0;
-    for (size_t i = 0; i < ct_len; i++)
-        diff |= ct[i] ^ ct_again[i];
+    uint32_t diff = 0; /* c against c' = K-PKE.Encrypt(ek, m', r'), as it is encoded */
+    pke_encrypt(pr, ek, prep, g_in, k_r + 32, NULL, ct, &diff, rd);
+    if (rd != NULL) {
+        uint8_t ek_hash[32];
+        rider_finish(rd, ek_hash);
+        bad |= hash_differs(ek_hash, h);
+    }
     /* reject = 0xff..ff when c != c'; fail = 0xff..ff when dk is bad. */
     uint32_t reject = value_barrier(0u - ((0u - diff) >> 31));
     uint32_t fail = value_barrier(0u - bad);
@@ -1408,7 +1601,6 @@ static int decaps_core(const params *pr, const uint8_t *dk_pke, const uint8_t *e
     crypto_zero(g_in, sizeof g_in);
     crypto_zero(k_r, sizeof k_r);
     crypto_zero(k_bar, sizeof k_bar);
-    crypto_zero(ct_again, sizeof ct_again);
     return -(int)(fail & 1); /* 0 or -1 */
 }
 
@@ -1416,7 +1608,11 @@ int mlkem_decaps(mlkem_kind kind, const uint8_t *dk, const uint8_t *ct, uint8_t 
     const params pr = params_of(kind);
     const size_t ek_len = POLY_BYTES * pr.k + 32;
     const uint8_t *ek = dk + POLY_BYTES * pr.k, *h = ek + ek_len;
-    return decaps_core(&pr, dk, ek, NULL, h, h + 32, ct, dk_check(&pr, dk), ss);
+    DECLASSIFY(ek + POLY_BYTES * pr.k, 32); /* ρ, public: the matrix sampling branches on it */
+    /* H(ek) for §7.3, computed beside the re-encryption's matrix sampling */
+    rider rd = {.in = ek, .len = ek_len, .complete = 1};
+    sha3_256_init(&rd.s);
+    return decaps_core(&pr, dk, ek, NULL, h, h + 32, ct, encoding_unreduced(dk, pr.k), &rd, ss);
 }
 
 int mlkem_dkey_from_dk(mlkem_kind kind, const uint8_t *dk, mlkem_dkey *key) {
@@ -1430,7 +1626,7 @@ int mlkem_dkey_from_dk(mlkem_kind kind, const uint8_t *dk, mlkem_dkey *key) {
     for (unsigned i = 0; i < k; i++) {
         poly_decode12((poly *)prep_s(key->v, i), dk + POLY_BYTES * i);
         poly_decode12((poly *)prep_t(key->v, k, i), ek + POLY_BYTES * i);
-        matrix_row(&pr, ek + POLY_BYTES * k, NULL, i, 0, a, row);
+        matrix_row(&pr, ek + POLY_BYTES * k, NULL, i, 0, a, row, NULL);
         for (unsigned j = 0; j < k; j++)
             memcpy((int16_t *)prep_a(key->v, k, i, j), row[j]->c, sizeof(poly));
     }
@@ -1451,5 +1647,5 @@ int mlkem_dkey_from_dk(mlkem_kind kind, const uint8_t *dk, mlkem_dkey *key) {
 
 int mlkem_decaps_prepared(const mlkem_dkey *key, const uint8_t *ct, uint8_t ss[32]) {
     const params pr = params_of(key->kind);
-    return decaps_core(&pr, NULL, NULL, key->v, key->h, key->z, ct, 0, ss);
+    return decaps_core(&pr, NULL, NULL, key->v, key->h, key->z, ct, 0, NULL, ss);
 }
