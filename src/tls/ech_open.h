@@ -17,7 +17,9 @@ typedef struct ech_key {
     uint8_t config_storage[1024];
     uint8_t private_key[HPKE_MAX_PRIVATE];
     size_t private_key_len;
-    bool retry; /* offered in retry_configs (ech_key_init sets it) */
+    bool retry;     /* offered in retry_configs (ech_key_init sets it) */
+    hpke_key *hpke; /* the private key prepared (ech_key_init; ech_key_wipe frees it): a
+                     * copy of the struct shares it, and only one copy may be wiped */
 } ech_key;
 
 /* Between the first and a second ClientHello (after HelloRetryRequest) the

@@ -545,8 +545,8 @@ static void reload_keys(void) {
         S.keys[i].config.raw = S.keys[i].config_storage; /* it pointed into fresh */
     }
     pthread_rwlock_unlock(&S.keys_lock);
-    for (size_t i = 0; i < S.o.keys; i++)
-        ech_key_wipe(&fresh[i]);
+    /* The keys moved into S.keys (their prepared HPKE keys with them). */
+    crypto_zero(fresh, SPLIT_MAX_KEYS * sizeof *fresh);
     free(fresh);
     split_log("reloaded %zu ECH key%s", S.o.keys, S.o.keys == 1 ? "" : "s");
 }
