@@ -227,11 +227,14 @@ static bool try_key(const ech_key *k, const ech_outer_ext *e, const uint8_t *aad
 }
 
 /* The first ClientHello: the keys for its config_id, then a few others. */
-static bool open_first(const ech_key *keys, size_t n_keys, const ech_outer_ext *e,
+static bool open_first(const ech_key *keys, size_t n_keys, bool trial, const ech_outer_ext *e,
                        const uint8_t *aad, size_t aad_len, uint8_t *pt, hpke_ctx *ctx) {
     for (size_t i = 0; i < n_keys; i++)
         if (keys[i].config.config_id == e->config_id && try_key(&keys[i], e, aad, aad_len, pt, ctx))
             return true;
+    /* RFC 9849 §7.1 allows trying the others (for clients that randomize
+     * config_id), but then every GREASE hello costs a DH per key: opt-in. */
+    if (!trial) return false;
     size_t tried = 0;
     for (size_t i = 0; i < n_keys && tried < ECH_TRIAL_MAX; i++) {
         if (keys[i].config.config_id == e->config_id || !key_has_suite(&keys[i], e->suite))
@@ -243,8 +246,8 @@ static bool open_first(const ech_key *keys, size_t n_keys, const ech_outer_ext *
 }
 
 int ech_open_client_hello(const ech_key *keys, size_t n_keys, const uint8_t *outer,
-                          size_t outer_len, bool first, ech_open_state *st, builder *inner,
-                          const char **why) {
+                          size_t outer_len, bool first, bool trial, ech_open_state *st,
+                          builder *inner, const char **why) {
     static const char *ignored;
     if (why == NULL) why = &ignored;
     *why = NULL;
@@ -315,7 +318,7 @@ int ech_open_client_hello(const ech_key *keys, size_t n_keys, const uint8_t *out
             goto out;
         }
         if (first)
-            opened = open_first(keys, n_keys, &e, aad, outer_len, pt, &ctx);
+            opened = open_first(keys, n_keys, trial, &e, aad, outer_len, pt, &ctx);
         else
             opened = hpke_open(&st->hpke, aad, outer_len, e.payload.data, e.payload.len, pt) == 0;
     }

@@ -42,12 +42,14 @@ void ech_key_wipe(ech_key *k);
 #define ECH_OPEN_NOT_DECRYPTED                                                                     \
     1                     /* no key opened it: go on with ClientHelloOuter and send retry_configs */
 #define ECH_OPEN_ABSENT 2 /* no encrypted_client_hello extension of type outer */
-/* Trial decryption (keys whose config_id does not match) tries this many keys at most. */
+/* Trial decryption (keys whose config_id does not match; only with trial
+ * true, an opt-in: without it a GREASE hello costs no DH) tries this many
+ * keys at most. */
 #define ECH_TRIAL_MAX 4
 
 /* outer: the ClientHello handshake message body (after the 4-byte handshake header).
  * first: true for the first ClientHello (keys whose config_id matches; then,
- *   bounded by ECH_TRIAL_MAX, trial decryption with the others); false for the
+ *   with trial, bounded by ECH_TRIAL_MAX, trial decryption with the others); false for the
  *   second ClientHello after HRR (st's context, same config_id and suite, empty
  *   enc required — else illegal_parameter; no extension: missing_extension; the
  *   payload does not open: decrypt_error). With first false and no context in
@@ -62,7 +64,7 @@ void ech_key_wipe(ech_key *k);
  * inner-type extension in a hello from the network); *why gets a static
  * sentence for the log (also for ECH_OPEN_NOT_DECRYPTED). */
 int ech_open_client_hello(const ech_key *keys, size_t n_keys, const uint8_t *outer,
-                          size_t outer_len, bool first, ech_open_state *st, builder *inner,
-                          const char **why);
+                          size_t outer_len, bool first, bool trial, ech_open_state *st,
+                          builder *inner, const char **why);
 
 #endif

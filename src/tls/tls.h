@@ -320,6 +320,7 @@ struct certa_config {
     uint8_t *ech_config_list;
     size_t ech_config_list_len;
     bool ech_grease;
+    bool ech_trial_decryption; /* server: also try keys whose config_id does not match */
     char error[256];
 };
 

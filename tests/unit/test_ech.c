@@ -167,7 +167,7 @@ static void outer_hello(void) {
     builder inner;
     bld_init_alloc(&inner, 1024);
     const char *why = NULL;
-    int r = ech_open_client_hello(&key, 1, body, body_len, true, &st, &inner, &why);
+    int r = ech_open_client_hello(&key, 1, body, body_len, true, false, &st, &inner, &why);
     CHECK(r == ECH_OPEN_OK, "ech_open_client_hello opens the client's outer hello (%d, %s)", r,
           why ? why : "");
     if (r == ECH_OPEN_OK) {
@@ -210,6 +210,42 @@ static void accepted(const char *what, const char *client_groups, const char *se
     CHECK(so && !strcmp(so, "public.example") && co && !strcmp(co, "public.example"),
           "%s: the outer name is the public name on both sides", what);
     CHECK(client_groups == NULL || ci.hello_retry, "%s: HelloRetryRequest as arranged", what);
+    pair_free(&p);
+    certa_config_free(s);
+    certa_config_free(c);
+}
+
+/* A client whose config_id no server key has (here: the server key's public
+ * key published under id 77): the server matches config_id only, by
+ * default, so it tries no key — no DH for a hello it cannot open — and
+ * sends retry_configs. (Trial decryption, opted into, opens hellos whose
+ * config_id was randomized over the right ECHConfig: test_ech_open.) */
+static void no_trial_by_default(void) {
+    ech_pair other = cur;
+    uint8_t pk[32];
+    ech_suite suites[1] = {{HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM}};
+    builder b;
+    bld_init_fixed(&b, other.config, sizeof other.config);
+    CHECK(hpke_public_from_private(HPKE_KEM_X25519_HKDF_SHA256, cur.sk, 32, pk) == 0 &&
+              ech_config_build(&b, 77, HPKE_KEM_X25519_HKDF_SHA256, pk, 32, suites, 1, 32,
+                               "public.example") == 0,
+          "no trial: a config of the server's key with config_id 77");
+    other.config_len = b.len;
+    bld_init_fixed(&b, other.list, sizeof other.list);
+    bld_open(&b, 2);
+    bld_bytes(&b, other.config, other.config_len);
+    bld_close(&b);
+    other.list_len = b.len;
+    certa_config *s = server_cfg(true, NULL), *c = client_cfg(&other, false, NULL);
+    pair p = run(c, s);
+    const uint8_t *retry = NULL;
+    size_t retry_len = 0;
+    CHECK(certa_conn_ech_status(p.server) == CERTA_ECH_NOT_DECRYPTED &&
+              certa_conn_ech_status(p.client) == CERTA_ECH_REJECTED &&
+              certa_conn_ech_retry_configs(p.client, &retry, &retry_len) == 0,
+          "no trial decryption by default: config_id 77 is not decrypted, the client is sent "
+          "retry_configs (%s)",
+          certa_conn_error_text(p.client));
     pair_free(&p);
     certa_config_free(s);
     certa_config_free(c);
@@ -324,7 +360,7 @@ static void split_backend(void) {
     bld_init_alloc(&fwd, 2048);
     bld_zeros(&fwd, 9); /* record and handshake headers, filled in below */
     const char *why;
-    int r = ech_open_client_hello(&key, 1, msg + 4, len - 4, true, &st, &fwd, &why);
+    int r = ech_open_client_hello(&key, 1, msg + 4, len - 4, true, false, &st, &fwd, &why);
     size_t body = fwd.len - 9;
     uint8_t hdr[9] = {22,
                       3,
@@ -441,6 +477,7 @@ int main(void) {
     accepted("accepted across a HelloRetryRequest", "x25519,secp384r1", "secp384r1");
     tampered_confirmation();
     rejected();
+    no_trial_by_default();
     split_backend();
     grease();
     api();
