@@ -21,6 +21,7 @@
 #include "testlib.h"
 #include "tls/ech_config.h"
 #include "tls/ech_open.h"
+#include "x509/cert.h"
 
 static test_cert root, pub_cert, sec_cert;
 static certa_trust *trust;
@@ -251,6 +252,51 @@ static void no_trial_by_default(void) {
     certa_config_free(c);
 }
 
+/* With --pin (the real server's key) a rejected ECH handshake is for the
+ * public name, which the pin does not name: its certificate is verified
+ * against the trust anchors (RFC 9849 §6.1.7) and the retry offered; with
+ * no trust anchors the retry configs cannot be trusted: no retry, and the
+ * error says why instead of "pin mismatch". */
+static void rejected_with_pin(void) {
+    x509_cert leaf;
+    char pin[64];
+    CHECK(x509_parse(&leaf, sec_cert.der, sec_cert.der_len) == 0 &&
+              x509_spki_pin(&leaf, pin, sizeof pin) == 0,
+          "pin: the real server's SPKI pin");
+    for (int with_trust = 0; with_trust < 2; with_trust++) {
+        certa_config *s = server_cfg(true, NULL), *c = certa_config_new();
+        certa_config_set_session_cache(c, 0);
+        certa_config_add_pin(c, pin);
+        certa_trust *none = certa_trust_new();
+        certa_config_set_trust(c, with_trust ? trust : none);
+        certa_config_set_ech_config_list(c, stale.list, stale.list_len);
+        pair p = run(c, s);
+        const uint8_t *list = NULL;
+        size_t len = 0;
+        const char *t = certa_conn_error_text(p.client);
+        if (with_trust)
+            CHECK(certa_conn_error(p.client) == CERTA_E_ECH_REJECTED &&
+                      certa_conn_alert_sent(p.client) == 121 &&
+                      certa_conn_ech_retry_configs(p.client, &list, &len) == 0,
+                  "pin and trust anchors: the public name verified, ech_required and "
+                  "retry_configs (%s: %s)",
+                  certa_error_name(certa_conn_error(p.client)), t);
+        else
+            CHECK(certa_conn_error(p.client) != CERTA_E_PIN_MISMATCH &&
+                      certa_conn_alert_sent(p.client) != 121 &&
+                      certa_conn_ech_retry_configs(p.client, &list, &len) != 0 &&
+                      strstr(t, "ECH was not accepted") && strstr(t, "matches no pin") &&
+                      strstr(t, "public.example"),
+                  "pin, no trust anchors: ECH rejected, not a pin mismatch; no retry configs "
+                  "(%s: %s)",
+                  certa_error_name(certa_conn_error(p.client)), t);
+        pair_free(&p);
+        certa_config_free(s);
+        certa_config_free(c);
+        certa_trust_free(none);
+    }
+}
+
 /* Flips a bit in the last 8 bytes of ServerHello.random on its way. */
 static void tampered_confirmation(void) {
     certa_config *s = server_cfg(true, NULL), *c = client_cfg(&cur, false, NULL);
@@ -478,6 +524,7 @@ int main(void) {
     tampered_confirmation();
     rejected();
     no_trial_by_default();
+    rejected_with_pin();
     split_backend();
     grease();
     api();
