@@ -369,6 +369,22 @@ static bool setup_args_ok(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, uint16_t ae
            (info != NULL || info_len == 0);
 }
 
+/* Encap's end, once DH(skE, pkR) is known: the shared secret, the key
+ * schedule, enc = pkE. */
+static int encap_finish(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, uint16_t aead,
+                        const uint8_t dh_val[32], const uint8_t *pk_e, const uint8_t *pk_r,
+                        const uint8_t *info, size_t info_len, uint8_t *enc) {
+    size_t npk = hpke_kem_enc_len(kem);
+    uint8_t shared[DHKEM_SECRET];
+    int rc = dhkem_shared_secret(kem, dh_val, pk_e, pk_r, npk, shared) == 0 &&
+                     key_schedule(ctx, kem, kdf, aead, shared, info, info_len) == 0
+                 ? 0
+                 : -1;
+    if (rc == 0) memcpy(enc, pk_e, npk);
+    crypto_zero(shared, sizeof shared);
+    return rc;
+}
+
 /* Encap(pkR) with the ephemeral key from ikm_e (SetupBaseS, §5.1.1). */
 int hpke_setup_base_sender_with_ikm(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, uint16_t aead,
                                     const uint8_t *pk_r, size_t pk_r_len, const uint8_t *info,
@@ -376,25 +392,21 @@ int hpke_setup_base_sender_with_ikm(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, u
                                     uint8_t *enc) {
     if (ctx != NULL) memset(ctx, 0, sizeof *ctx);
     if (!setup_args_ok(ctx, kem, kdf, aead, info, info_len) || enc == NULL) return -1;
-    size_t npk = hpke_kem_enc_len(kem);
-    uint8_t sk_e[HPKE_MAX_PRIVATE], pk_e[HPKE_MAX_ENC], dh_val[32], shared[DHKEM_SECRET];
+    uint8_t sk_e[HPKE_MAX_PRIVATE], pk_e[HPKE_MAX_ENC], dh_val[32];
     EVP_PKEY *ours = NULL, *theirs = NULL;
     int rc = -1;
     ours = derive_pkey(kem, ikm_e, ikm_e_len, sk_e, pk_e);
     if (ours == NULL) goto out;
     theirs = public_key(kem, ours, pk_r, pk_r_len);
     if (theirs == NULL || dh(ours, theirs, dh_val) != 0 ||
-        dhkem_shared_secret(kem, dh_val, pk_e, pk_r, npk, shared) != 0 ||
-        key_schedule(ctx, kem, kdf, aead, shared, info, info_len) != 0)
+        encap_finish(ctx, kem, kdf, aead, dh_val, pk_e, pk_r, info, info_len, enc) != 0)
         goto out;
-    memcpy(enc, pk_e, npk);
     rc = 0;
 out:
     EVP_PKEY_free(ours);
     EVP_PKEY_free(theirs);
     crypto_zero(sk_e, sizeof sk_e);
     crypto_zero(dh_val, sizeof dh_val);
-    crypto_zero(shared, sizeof shared);
     return rc;
 }
 
@@ -411,18 +423,13 @@ int hpke_setup_base_sender(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, uint16_t a
         return -1;
     uint16_t group = kem == HPKE_KEM_X25519_HKDF_SHA256 ? TLS_GROUP_X25519 : TLS_GROUP_P256;
     size_t npk = hpke_kem_enc_len(kem), enc_len = 0, dh_len = 0;
-    uint8_t pk_e[CRYPTO_MAX_PUBKEY], dh_val[CRYPTO_MAX_SHARED], shared[DHKEM_SECRET];
-    int rc = -1;
-    if (kex_respond(group, pk_r, pk_r_len, pk_e, &enc_len, dh_val, &dh_len) != 0 ||
-        enc_len != npk || dh_len != 32 ||
-        dhkem_shared_secret(kem, dh_val, pk_e, pk_r, npk, shared) != 0 ||
-        key_schedule(ctx, kem, kdf, aead, shared, info, info_len) != 0)
-        goto out;
-    memcpy(enc, pk_e, npk);
-    rc = 0;
-out:
+    uint8_t pk_e[CRYPTO_MAX_PUBKEY], dh_val[CRYPTO_MAX_SHARED];
+    int rc = kex_respond(group, pk_r, pk_r_len, pk_e, &enc_len, dh_val, &dh_len) == 0 &&
+                     enc_len == npk && dh_len == 32 &&
+                     encap_finish(ctx, kem, kdf, aead, dh_val, pk_e, pk_r, info, info_len, enc) == 0
+                 ? 0
+                 : -1;
     crypto_zero(dh_val, sizeof dh_val);
-    crypto_zero(shared, sizeof shared);
     return rc;
 }
 
