@@ -33,7 +33,8 @@ typedef struct ech_open_state {
 
 /* One ECHConfig (not a list) and its private key; checks the ECHConfig is
  * usable (ech_config_parse), that its KEM is supported, and that the
- * private key's public key is the config's. 0 = ok, -1 otherwise. */
+ * private key's public key is the config's. 0 = ok, -1 otherwise. k must
+ * not hold a key already (ech_key_wipe it first: it owns a prepared HPKE key). */
 int ech_key_init(ech_key *k, const uint8_t *private_key, size_t private_key_len,
                  const uint8_t *ech_config, size_t config_len);
 void ech_key_wipe(ech_key *k);

@@ -404,6 +404,7 @@ static void open_tests(void) {
     const char *why = NULL;
     bool ok;
     for (int k = 0; k < 2; k++) {
+        if (k) ech_key_wipe(&s.key); /* it holds its prepared HPKE key */
         server_init(&s, kems[k], 5);
         int rc = open_spec(&s, 1, &good, &why, &ok);
         CHECK(rc == ECH_OPEN_OK && ok,
@@ -417,6 +418,7 @@ static void open_tests(void) {
     CHECK(open_spec(&s, 1, &sp, &why, &ok) == ECH_OPEN_OK && ok,
           "no ech_outer_extensions and no padding: the inner comes back");
     sp = good;
+    ech_key_wipe(&s.key);
     CHECK(ech_key_init(&s.key, s.sk, 31, s.cfg, s.cfg_len) == -1 &&
               ech_key_init(&s.key, s.pk + 1, 32, s.cfg, s.cfg_len) == -1,
           "ech_key_init refuses a short private key and one that is not the config's");
