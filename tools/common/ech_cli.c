@@ -76,7 +76,7 @@ int cli_ech_keys_apply(certa_config *cfg, const cli_ech_keys *k, char *why, size
      * generate-ech write (PKCS#8 PEM or raw key; a list or one config, binary
      * or base64) and pairs the key with its config. */
     certa_config_set_ech_trial_decryption(cfg, k->trial);
-    ech_key *key = malloc(sizeof *key);
+    ech_key *key = calloc(1, sizeof *key); /* wiped at the end, loaded or not */
     if (key == NULL) return CERTA_E_NOMEM;
     int rc = CERTA_OK;
     for (size_t i = 0; i < k->keys && rc == CERTA_OK; i++) {
