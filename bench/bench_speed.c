@@ -1182,10 +1182,10 @@ static void pkcs11_case(const char *name) {
 /* handshake_full with Encrypted Client Hello accepted (X25519 HPKE,
  * HKDF-SHA256, AES-128-GCM): the client seals its inner hello, the server
  * opens it; certa only (libssl has no ECH), alternating with handshake_full. */
-static void ech_case(const char *name) {
-    bench_setup full, ech;
-    case_setup(&full, "p256", "x25519", NULL);
-    case_setup(&ech, "p256", "x25519", NULL);
+/* ech: a handshake_full setup (p256, x25519) whose configs have one X25519
+ * ECH key (server) and its ECHConfigList (client). */
+static void ech_setup(bench_setup *ech) {
+    case_setup(ech, "p256", "x25519", NULL);
     uint8_t sk[32], pk[32], config[256], list[258];
     ech_suite suite = {HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM};
     builder b;
@@ -1199,9 +1199,15 @@ static void ech_case(const char *name) {
     bld_open(&b, 2);
     bld_bytes(&b, config, config_len);
     bld_close(&b);
-    if (certa_config_add_ech_key(ech.certa_srv, sk, 32, config, config_len, true) != 0 ||
-        certa_config_set_ech_config_list(ech.certa_cli, list, b.len) != 0)
+    if (certa_config_add_ech_key(ech->certa_srv, sk, 32, config, config_len, true) != 0 ||
+        certa_config_set_ech_config_list(ech->certa_cli, list, b.len) != 0)
         die("ech case: config");
+}
+
+static void ech_case(const char *name) {
+    bench_setup full, ech;
+    case_setup(&full, "p256", "x25519", NULL);
+    ech_setup(&ech);
     const char *cs, *os;
     check_version(&ech, &cs, &os);
     certa_conn *cli = certa_client_new(ech.certa_cli, "localhost");
@@ -1227,9 +1233,12 @@ static void ech_case(const char *name) {
 }
 
 static void profile_handshakes(const char *lib, int n, const char *kind, const char *group,
-                               const char *suite12) {
+                               const char *suite12, bool with_ech) {
     bench_setup b;
-    case_setup(&b, kind, group, suite12);
+    if (with_ech)
+        ech_setup(&b);
+    else
+        case_setup(&b, kind, group, suite12);
     for (int i = 0; i < n; i++) {
         if (!strcmp(lib, "certa")) {
             certa_conn *cli = certa_client_new(b.certa_cli, "localhost");
@@ -1281,7 +1290,12 @@ int main(int argc, char **argv) {
         /* profile[12] certa|openssl N [kind group] */
         if (argc < 4) die("usage: bench_speed profile[12] certa|openssl N [p256|rsa2048 group]");
         profile_handshakes(argv[2], atoi(argv[3]), argc > 4 ? argv[4] : "p256",
-                           argc > 5 ? argv[5] : "x25519", suite12);
+                           argc > 5 ? argv[5] : "x25519", suite12, false);
+        return 0;
+    }
+    if (!strcmp(what, "profile-ech")) { /* profile-ech N: handshake_full_ech, for callgrind */
+        if (argc < 3) die("usage: bench_speed profile-ech N");
+        profile_handshakes("certa", atoi(argv[2]), "p256", "x25519", NULL, true);
         return 0;
     }
     if (!strcmp(what, "profile-ocsp") || !strcmp(what, "profile-chain")) {

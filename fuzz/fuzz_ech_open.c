@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         uint8_t *outer = malloc(size - 1 ? size - 1 : 1);
         CHECK(outer != NULL);
         memcpy(outer, data + 1, size - 1);
-        int rc = ech_open_client_hello(key, 1, outer, size - 1, true, &st, &inner, &why);
+        int rc = ech_open_client_hello(key, 1, outer, size - 1, true, false, &st, &inner, &why);
         check_result(rc, why, &inner, size - 1);
         free(outer);
     } else if (size >= 3) {
@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                               8 + key->config.raw_len, ikm, sizeof ikm, enc) == 0);
         size_t len = seal_outer(&ctx, enc, 32, exts, n, pt, pt_len, outer, sizeof outer);
         if (len > 0) {
-            int rc = ech_open_client_hello(key, 1, outer, len, true, &st, &inner, &why);
+            int rc = ech_open_client_hello(key, 1, outer, len, true, false, &st, &inner, &why);
             check_result(rc, why, &inner, len + pt_len);
             if (rc == ECH_OPEN_OK) {
                 /* The second ClientHello: the same inner, sealed at seq 1, no enc. */
@@ -111,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 bld_init_alloc(&inner, 512);
                 len = seal_outer(&ctx, NULL, 0, exts, n, pt, pt_len, outer, sizeof outer);
                 CHECK(len > 0);
-                rc = ech_open_client_hello(key, 1, outer, len, false, &st, &inner, &why);
+                rc = ech_open_client_hello(key, 1, outer, len, false, false, &st, &inner, &why);
                 CHECK(rc == ECH_OPEN_OK);
                 check_result(rc, why, &inner, len + pt_len);
             }

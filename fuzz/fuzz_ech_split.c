@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     st.suite.aead = HPKE_AEAD_AES_128_GCM;
     st.config_id = 7;
     split_hello h;
-    split_client_hello(key, 1, in, size - 1, first, &st, &h);
+    split_client_hello(key, 1, in, size - 1, first, false, &st, &h);
     CHECK(h.verdict == SPLIT_NEED_MORE || h.why != NULL);
     CHECK(h.consumed <= size - 1);
     if (h.verdict == SPLIT_INNER) {

@@ -911,6 +911,11 @@ int certa_config_set_ech_config_list(certa_config *cfg, const uint8_t *list, siz
 /* Client: without a config, send a GREASE ECH extension (RFC 9849 §6.2):
  * random bytes that look like ECH, ignored by every server. Off by default. */
 void certa_config_set_ech_grease(certa_config *cfg, bool on);
+/* Server: a ClientHello whose ECH config_id matches none of the keys is
+ * also tried with up to 4 of the others (trial decryption, RFC 9849 §7.1,
+ * for clients that randomize config_id). Off by default: with it every
+ * GREASE ECH hello costs the server a Diffie-Hellman per key. */
+void certa_config_set_ech_trial_decryption(certa_config *cfg, bool on);
 
 typedef enum certa_ech_status {
     CERTA_ECH_NONE = 0,      /* client: not offered; server: no ECH extension */

@@ -3,6 +3,7 @@
  * never assembled), and the AEAD through aead.c, keyed per message (ECH
  * seals or opens once or twice per handshake, so a context keeps bytes, not
  * a libcrypto object, and needs no freeing beyond its wipe). */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -15,7 +16,19 @@
 #include "crypto/internal.h"
 
 #define HPKE_MODE_BASE 0x00
-#define DHKEM_SECRET 32 /* Nsecret of both KEMs (HKDF-SHA256) */
+#define DHKEM_SECRET 32       /* Nsecret of both KEMs (HKDF-SHA256) */
+#define TLS_GROUP_P256 0x0017 /* the KEMs' DH groups as TLS NamedGroups, for kex.c */
+#define TLS_GROUP_X25519 0x001d
+
+/* A private key prepared once (a server's ECH key, when it is added): the
+ * key object costs a base multiplication and a provider lookup, so it is made
+ * once and then only read (libcrypto key objects are safe to share read-only
+ * between threads). */
+struct hpke_key {
+    uint16_t kem;
+    EVP_PKEY *sk;
+    uint8_t pk[HPKE_MAX_ENC];
+};
 
 static const uint8_t hpke_v1[7] = {'H', 'P', 'K', 'E', '-', 'v', '1'};
 
@@ -259,13 +272,14 @@ static int dhkem_shared_secret(uint16_t kem, const uint8_t dh_val[32], const uin
     return rc;
 }
 
-int hpke_derive_keypair(uint16_t kem, const uint8_t *ikm, size_t ikm_len, uint8_t *sk,
-                        uint8_t *pk) {
+/* DeriveKeyPair (§7.1.3) as a key object; sk and pk get its bytes. */
+static EVP_PKEY *derive_pkey(uint16_t kem, const uint8_t *ikm, size_t ikm_len, uint8_t *sk,
+                             uint8_t *pk) {
     if (!hpke_kem_supported(kem) || (ikm == NULL && ikm_len > 0) || sk == NULL || pk == NULL)
-        return -1;
+        return NULL;
     suite_id sid = kem_suite(kem);
     uint8_t prk[32], cand[32];
-    int rc = -1;
+    EVP_PKEY *key = NULL;
     if (labeled_extract(HASH_SHA256, &sid, NULL, 0, "dkp_prk", ikm, ikm_len, prk) != 0) goto out;
     if (kem == HPKE_KEM_X25519_HKDF_SHA256) {
         if (labeled_expand(HASH_SHA256, &sid, prk, "sk", NULL, 0, cand, 32) != 0) goto out;
@@ -279,15 +293,19 @@ int hpke_derive_keypair(uint16_t kem, const uint8_t *ikm, size_t ikm_len, uint8_
         }
         if (!found) goto out;
     }
-    EVP_PKEY *key = hpke_private_pkey(kem, cand, 32, pk);
-    if (key == NULL) goto out;
-    EVP_PKEY_free(key);
-    memcpy(sk, cand, 32);
-    rc = 0;
+    key = hpke_private_pkey(kem, cand, 32, pk);
+    if (key != NULL) memcpy(sk, cand, 32);
 out:
     crypto_zero(prk, sizeof prk);
     crypto_zero(cand, sizeof cand);
-    return rc;
+    return key;
+}
+
+int hpke_derive_keypair(uint16_t kem, const uint8_t *ikm, size_t ikm_len, uint8_t *sk,
+                        uint8_t *pk) {
+    EVP_PKEY *key = derive_pkey(kem, ikm, ikm_len, sk, pk);
+    EVP_PKEY_free(key);
+    return key != NULL ? 0 : -1;
 }
 
 int hpke_generate_keypair(uint16_t kem, uint8_t *sk, uint8_t *pk) {
@@ -351,6 +369,22 @@ static bool setup_args_ok(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, uint16_t ae
            (info != NULL || info_len == 0);
 }
 
+/* Encap's end, once DH(skE, pkR) is known: the shared secret, the key
+ * schedule, enc = pkE. */
+static int encap_finish(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, uint16_t aead,
+                        const uint8_t dh_val[32], const uint8_t *pk_e, const uint8_t *pk_r,
+                        const uint8_t *info, size_t info_len, uint8_t *enc) {
+    size_t npk = hpke_kem_enc_len(kem);
+    uint8_t shared[DHKEM_SECRET];
+    int rc = dhkem_shared_secret(kem, dh_val, pk_e, pk_r, npk, shared) == 0 &&
+                     key_schedule(ctx, kem, kdf, aead, shared, info, info_len) == 0
+                 ? 0
+                 : -1;
+    if (rc == 0) memcpy(enc, pk_e, npk);
+    crypto_zero(shared, sizeof shared);
+    return rc;
+}
+
 /* Encap(pkR) with the ephemeral key from ikm_e (SetupBaseS, §5.1.1). */
 int hpke_setup_base_sender_with_ikm(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, uint16_t aead,
                                     const uint8_t *pk_r, size_t pk_r_len, const uint8_t *info,
@@ -358,64 +392,107 @@ int hpke_setup_base_sender_with_ikm(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, u
                                     uint8_t *enc) {
     if (ctx != NULL) memset(ctx, 0, sizeof *ctx);
     if (!setup_args_ok(ctx, kem, kdf, aead, info, info_len) || enc == NULL) return -1;
-    size_t npk = hpke_kem_enc_len(kem);
-    uint8_t sk_e[HPKE_MAX_PRIVATE], pk_e[HPKE_MAX_ENC], dh_val[32], shared[DHKEM_SECRET];
+    uint8_t sk_e[HPKE_MAX_PRIVATE], pk_e[HPKE_MAX_ENC], dh_val[32];
     EVP_PKEY *ours = NULL, *theirs = NULL;
     int rc = -1;
-    if (hpke_derive_keypair(kem, ikm_e, ikm_e_len, sk_e, pk_e) != 0) goto out;
-    ours = hpke_private_pkey(kem, sk_e, hpke_kem_private_len(kem), NULL);
+    ours = derive_pkey(kem, ikm_e, ikm_e_len, sk_e, pk_e);
     if (ours == NULL) goto out;
     theirs = public_key(kem, ours, pk_r, pk_r_len);
     if (theirs == NULL || dh(ours, theirs, dh_val) != 0 ||
-        dhkem_shared_secret(kem, dh_val, pk_e, pk_r, npk, shared) != 0 ||
-        key_schedule(ctx, kem, kdf, aead, shared, info, info_len) != 0)
+        encap_finish(ctx, kem, kdf, aead, dh_val, pk_e, pk_r, info, info_len, enc) != 0)
         goto out;
-    memcpy(enc, pk_e, npk);
     rc = 0;
 out:
     EVP_PKEY_free(ours);
     EVP_PKEY_free(theirs);
     crypto_zero(sk_e, sizeof sk_e);
     crypto_zero(dh_val, sizeof dh_val);
-    crypto_zero(shared, sizeof shared);
     return rc;
 }
 
+/* A random ephemeral key (GenerateKeyPair) makes Encap the answering side
+ * of a TLS key exchange: kex_respond's per-thread keygen context and peer
+ * object save the two EVP_PKEY constructions (one of them an X25519 base
+ * multiplication) that DeriveKeyPair and DeserializePublicKey would cost. */
 int hpke_setup_base_sender(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, uint16_t aead,
                            const uint8_t *pk_r, size_t pk_r_len, const uint8_t *info,
                            size_t info_len, uint8_t *enc) {
-    uint8_t ikm[32];
-    int rc = crypto_random(ikm, sizeof ikm) == 0
-                 ? hpke_setup_base_sender_with_ikm(ctx, kem, kdf, aead, pk_r, pk_r_len, info,
-                                                   info_len, ikm, sizeof ikm, enc)
+    if (ctx != NULL) memset(ctx, 0, sizeof *ctx);
+    if (!setup_args_ok(ctx, kem, kdf, aead, info, info_len) || enc == NULL || pk_r == NULL ||
+        pk_r_len != hpke_kem_enc_len(kem))
+        return -1;
+    uint16_t group = kem == HPKE_KEM_X25519_HKDF_SHA256 ? TLS_GROUP_X25519 : TLS_GROUP_P256;
+    size_t npk = hpke_kem_enc_len(kem), enc_len = 0, dh_len = 0;
+    uint8_t pk_e[CRYPTO_MAX_PUBKEY], dh_val[CRYPTO_MAX_SHARED];
+    int rc = kex_respond(group, pk_r, pk_r_len, pk_e, &enc_len, dh_val, &dh_len) == 0 &&
+                     enc_len == npk && dh_len == 32 &&
+                     encap_finish(ctx, kem, kdf, aead, dh_val, pk_e, pk_r, info, info_len, enc) == 0
+                 ? 0
                  : -1;
-    crypto_zero(ikm, sizeof ikm);
+    crypto_zero(dh_val, sizeof dh_val);
     return rc;
 }
 
-/* Decap(enc, skR) (SetupBaseR, §5.1.1). */
-int hpke_setup_base_recipient(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, uint16_t aead,
-                              const uint8_t *enc, size_t enc_len, const uint8_t *sk_r,
-                              size_t sk_r_len, const uint8_t *info, size_t info_len) {
+/* Decap(enc, skR) (SetupBaseR, §5.1.1) with our key prepared. */
+int hpke_setup_base_recipient_key(hpke_ctx *ctx, const hpke_key *key, uint16_t kdf, uint16_t aead,
+                                  const uint8_t *enc, size_t enc_len, const uint8_t *info,
+                                  size_t info_len) {
     if (ctx != NULL) memset(ctx, 0, sizeof *ctx);
-    if (!setup_args_ok(ctx, kem, kdf, aead, info, info_len)) return -1;
+    if (key == NULL || !setup_args_ok(ctx, key->kem, kdf, aead, info, info_len)) return -1;
+    uint16_t kem = key->kem;
     size_t npk = hpke_kem_enc_len(kem);
-    uint8_t pk_r[HPKE_MAX_ENC], dh_val[32], shared[DHKEM_SECRET];
-    EVP_PKEY *ours = hpke_private_pkey(kem, sk_r, sk_r_len, pk_r), *theirs = NULL;
+    uint8_t dh_val[32], shared[DHKEM_SECRET];
+    EVP_PKEY *theirs = public_key(kem, key->sk, enc, enc_len);
     int rc = -1;
-    if (ours == NULL) goto out;
-    theirs = public_key(kem, ours, enc, enc_len);
-    if (theirs == NULL || dh(ours, theirs, dh_val) != 0 ||
-        dhkem_shared_secret(kem, dh_val, enc, pk_r, npk, shared) != 0 ||
+    if (theirs == NULL || dh(key->sk, theirs, dh_val) != 0 ||
+        dhkem_shared_secret(kem, dh_val, enc, key->pk, npk, shared) != 0 ||
         key_schedule(ctx, kem, kdf, aead, shared, info, info_len) != 0)
         goto out;
     rc = 0;
 out:
-    EVP_PKEY_free(ours);
     EVP_PKEY_free(theirs);
     crypto_zero(dh_val, sizeof dh_val);
     crypto_zero(shared, sizeof shared);
     return rc;
+}
+
+int hpke_setup_base_recipient(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, uint16_t aead,
+                              const uint8_t *enc, size_t enc_len, const uint8_t *sk_r,
+                              size_t sk_r_len, const uint8_t *info, size_t info_len) {
+    if (ctx != NULL) memset(ctx, 0, sizeof *ctx);
+    hpke_key *key = hpke_key_new(kem, sk_r, sk_r_len);
+    int rc = key != NULL
+                 ? hpke_setup_base_recipient_key(ctx, key, kdf, aead, enc, enc_len, info, info_len)
+                 : -1;
+    hpke_key_free(key);
+    return rc;
+}
+
+/* ---- prepared private keys ---- */
+
+hpke_key *hpke_key_new(uint16_t kem, const uint8_t *sk, size_t sk_len) {
+    hpke_key *k = calloc(1, sizeof *k);
+    if (k == NULL) return NULL;
+    k->kem = kem;
+    k->sk = hpke_private_pkey(kem, sk, sk_len, k->pk);
+    if (k->sk == NULL) {
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+
+const uint8_t *hpke_key_public(const hpke_key *key, size_t *len) {
+    if (key == NULL) return NULL;
+    if (len != NULL) *len = hpke_kem_enc_len(key->kem);
+    return key->pk;
+}
+
+void hpke_key_free(hpke_key *key) {
+    if (key == NULL) return;
+    EVP_PKEY_free(key->sk);
+    crypto_zero(key, sizeof *key);
+    free(key);
 }
 
 /* ---- messages and exports (§5.2, §5.3) ---- */

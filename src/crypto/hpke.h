@@ -60,6 +60,16 @@ int hpke_setup_base_sender_with_ikm(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, u
                                     const uint8_t *pk_r, size_t pk_r_len, const uint8_t *info,
                                     size_t info_len, const uint8_t *ikm_e, size_t ikm_e_len,
                                     uint8_t *enc);
+/* A recipient's private key prepared once for many SetupBaseR (a server's
+ * ECH key): NULL if sk is not a key of kem. Read-only after creation, so
+ * one can serve many threads at once. */
+typedef struct hpke_key hpke_key;
+hpke_key *hpke_key_new(uint16_t kem, const uint8_t *sk, size_t sk_len);
+const uint8_t *hpke_key_public(const hpke_key *key, size_t *len); /* its serialized pkR */
+void hpke_key_free(hpke_key *key);
+int hpke_setup_base_recipient_key(hpke_ctx *ctx, const hpke_key *key, uint16_t kdf, uint16_t aead,
+                                  const uint8_t *enc, size_t enc_len, const uint8_t *info,
+                                  size_t info_len);
 int hpke_setup_base_recipient(hpke_ctx *ctx, uint16_t kem, uint16_t kdf, uint16_t aead,
                               const uint8_t *enc, size_t enc_len, const uint8_t *sk_r,
                               size_t sk_r_len, const uint8_t *info, size_t info_len);

@@ -16,6 +16,7 @@
 #include "tls/ech_open.h"
 #include "tls/tls.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,6 +346,44 @@ int ech_client_check_rejected(certa_conn *c) {
                      "and sent no ECH configs: it has ECH disabled — connect without ECH if "
                      "that is acceptable",
                      name, e->config.public_name);
+}
+
+bool ech_client_rejected(const certa_conn *c) {
+    const struct ech_client *e = c->ech;
+    return e && !e->grease && e->decided && !e->accepted;
+}
+
+/* Rewrites the failed connection's error text (cut to its buffer, like
+ * every error text). */
+static void error_text_set(certa_conn *c, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->error_text, sizeof c->error_text, fmt, ap);
+    va_end(ap);
+}
+
+int ech_client_public_name_unverified(certa_conn *c, const char *key_pin) {
+    const struct ech_client *e = c->ech;
+    const char *name = e->inner_name[0] ? e->inner_name : "this server";
+    free(c->ech_retry);
+    c->ech_retry = NULL;
+    c->ech_retry_len = 0;
+    if (c->state == ST_FAILED) { /* the trust anchors refused it: keep that code, say it all */
+        char why[sizeof c->error_text];
+        snprintf(why, sizeof why, "%s", c->error_text);
+        error_text_set(c,
+                       "ECH was not accepted for %s: the public name %s's key %s matches no pin "
+                       "and %s — no retry (its configs cannot be trusted)",
+                       name, e->config.public_name, key_pin, why);
+        return c->error;
+    }
+    return conn_fail(
+        c, CERTA_E_ECH_REJECTED, ALERT_BAD_CERTIFICATE,
+        "ECH was not accepted for %s: the public name %s's key %s matches no pin "
+        "and no trust anchors are loaded to verify it, so its retry configs cannot "
+        "be trusted — update the ECH config, or pin %s's key too, or load trust anchors "
+        "that verify it",
+        name, e->config.public_name, key_pin, e->config.public_name);
 }
 
 static void free_client_state(certa_conn *c) {

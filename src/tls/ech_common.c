@@ -105,6 +105,10 @@ void certa_config_set_ech_grease(certa_config *cfg, bool on) {
     if (cfg && !atomic_load(&cfg->frozen)) cfg->ech_grease = on;
 }
 
+void certa_config_set_ech_trial_decryption(certa_config *cfg, bool on) {
+    if (cfg && !atomic_load(&cfg->frozen)) cfg->ech_trial_decryption = on;
+}
+
 void ech_config_free(certa_config *cfg) {
     for (size_t i = 0; i < cfg->ech_key_count; i++)
         ech_key_wipe(&cfg->ech_keys[i]);

@@ -218,20 +218,23 @@ static bool try_key(const ech_key *k, const ech_outer_ext *e, const uint8_t *aad
     if (!key_has_suite(k, e->suite) || k->config.raw_len > sizeof k->config_storage) return false;
     memcpy(info, ECH_INFO_PREFIX, sizeof ECH_INFO_PREFIX); /* with its NUL: the zero byte */
     memcpy(info + sizeof ECH_INFO_PREFIX, k->config.raw, k->config.raw_len);
-    bool ok = hpke_setup_base_recipient(ctx, k->config.kem, e->suite.kdf, e->suite.aead,
-                                        e->enc.data, e->enc.len, k->private_key, k->private_key_len,
-                                        info, sizeof ECH_INFO_PREFIX + k->config.raw_len) == 0 &&
+    bool ok = hpke_setup_base_recipient_key(ctx, k->hpke, e->suite.kdf, e->suite.aead, e->enc.data,
+                                            e->enc.len, info,
+                                            sizeof ECH_INFO_PREFIX + k->config.raw_len) == 0 &&
               hpke_open(ctx, aad, aad_len, e->payload.data, e->payload.len, pt) == 0;
     if (!ok) hpke_ctx_wipe(ctx);
     return ok;
 }
 
 /* The first ClientHello: the keys for its config_id, then a few others. */
-static bool open_first(const ech_key *keys, size_t n_keys, const ech_outer_ext *e,
+static bool open_first(const ech_key *keys, size_t n_keys, bool trial, const ech_outer_ext *e,
                        const uint8_t *aad, size_t aad_len, uint8_t *pt, hpke_ctx *ctx) {
     for (size_t i = 0; i < n_keys; i++)
         if (keys[i].config.config_id == e->config_id && try_key(&keys[i], e, aad, aad_len, pt, ctx))
             return true;
+    /* RFC 9849 §7.1 allows trying the others (for clients that randomize
+     * config_id), but then every GREASE hello costs a DH per key: opt-in. */
+    if (!trial) return false;
     size_t tried = 0;
     for (size_t i = 0; i < n_keys && tried < ECH_TRIAL_MAX; i++) {
         if (keys[i].config.config_id == e->config_id || !key_has_suite(&keys[i], e->suite))
@@ -243,8 +246,8 @@ static bool open_first(const ech_key *keys, size_t n_keys, const ech_outer_ext *
 }
 
 int ech_open_client_hello(const ech_key *keys, size_t n_keys, const uint8_t *outer,
-                          size_t outer_len, bool first, ech_open_state *st, builder *inner,
-                          const char **why) {
+                          size_t outer_len, bool first, bool trial, ech_open_state *st,
+                          builder *inner, const char **why) {
     static const char *ignored;
     if (why == NULL) why = &ignored;
     *why = NULL;
@@ -315,7 +318,7 @@ int ech_open_client_hello(const ech_key *keys, size_t n_keys, const uint8_t *out
             goto out;
         }
         if (first)
-            opened = open_first(keys, n_keys, &e, aad, outer_len, pt, &ctx);
+            opened = open_first(keys, n_keys, trial, &e, aad, outer_len, pt, &ctx);
         else
             opened = hpke_open(&st->hpke, aad, outer_len, e.payload.data, e.payload.len, pt) == 0;
     }
@@ -353,7 +356,8 @@ int ech_key_init(ech_key *k, const uint8_t *private_key, size_t private_key_len,
                  const uint8_t *ech_config, size_t config_len) {
     if (k == NULL) return -1;
     memset(k, 0, sizeof *k);
-    uint8_t pk[HPKE_MAX_ENC];
+    const uint8_t *pk = NULL;
+    size_t pk_len = 0;
     if (private_key == NULL || ech_config == NULL || config_len > sizeof k->config_storage ||
         private_key_len > sizeof k->private_key)
         return -1;
@@ -361,8 +365,8 @@ int ech_key_init(ech_key *k, const uint8_t *private_key, size_t private_key_len,
     if (ech_config_parse(k->config_storage, config_len, &k->config) != 0 ||
         !hpke_kem_supported(k->config.kem) ||
         private_key_len != hpke_kem_private_len(k->config.kem) ||
-        hpke_public_from_private(k->config.kem, private_key, private_key_len, pk) != 0 ||
-        k->config.public_key_len != hpke_kem_enc_len(k->config.kem) ||
+        (k->hpke = hpke_key_new(k->config.kem, private_key, private_key_len)) == NULL ||
+        (pk = hpke_key_public(k->hpke, &pk_len)) == NULL || k->config.public_key_len != pk_len ||
         memcmp(pk, k->config.public_key, k->config.public_key_len) != 0) {
         ech_key_wipe(k);
         return -1;
@@ -374,5 +378,7 @@ int ech_key_init(ech_key *k, const uint8_t *private_key, size_t private_key_len,
 }
 
 void ech_key_wipe(ech_key *k) {
-    if (k != NULL) crypto_zero(k, sizeof *k);
+    if (k == NULL) return;
+    hpke_key_free(k->hpke);
+    crypto_zero(k, sizeof *k);
 }

@@ -122,7 +122,7 @@ int ech_server_on_hello(certa_conn *c, const client_hello *ch, const uint8_t *ms
     bld_u24(&b, 0); /* the length, once the body is known */
     const char *why = NULL;
     int r = ech_open_client_hello(cfg->ech_keys, cfg->ech_key_count, msg + 4, len - 4, first,
-                                  c->ech_open, &b, &why);
+                                  cfg->ech_trial_decryption, c->ech_open, &b, &why);
     if (r < 0) {
         bld_free(&b);
         return open_failed(c, r, why);

@@ -328,6 +328,14 @@ int peer_certificate_check(certa_conn *c) {
                 c->peer.verified = true;
                 return 0;
             }
+        /* ECH rejected: this is the public name's certificate, which the pins
+         * (the real server's keys) do not speak for; RFC 9849 §6.1.7 has the
+         * client verify it for the public name, so the trust anchors do. */
+        if (ech_client_rejected(c)) {
+            const certa_trust *trust = config_trust(c->cfg);
+            if (trust && certa_trust_count(trust) > 0 && validate_chain(c) == 0) return 0;
+            return ech_client_public_name_unverified(c, pin); /* or validate_chain's error */
+        }
         return conn_fail(c, CERTA_E_PIN_MISMATCH, ALERT_BAD_CERTIFICATE,
                          "the peer's public key %s matches none of the %zu pinned key%s: the "
                          "peer's key changed, or this is not the peer you meant",

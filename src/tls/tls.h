@@ -320,6 +320,7 @@ struct certa_config {
     uint8_t *ech_config_list;
     size_t ech_config_list_len;
     bool ech_grease;
+    bool ech_trial_decryption; /* server: also try keys whose config_id does not match */
     char error[256];
 };
 
@@ -988,6 +989,12 @@ int ech_client_on_server_hello(certa_conn *c, const uint8_t *msg, size_t len);
 int ech_client_on_retry_configs(certa_conn *c, cursor body);
 /* After the server's Finished verified: fail with ech_required if rejected. */
 int ech_client_check_rejected(certa_conn *c);
+/* Real ECH offered and the server's first answer rejected it. */
+bool ech_client_rejected(const certa_conn *c);
+/* With pins, ECH rejected and the public name's certificate neither pinned
+ * nor verified by trust anchors: the retry configs are dropped (they cannot
+ * be trusted) and the handshake fails saying so; returns c->error. */
+int ech_client_public_name_unverified(certa_conn *c, const char *key_pin);
 
 /* ---- client_fingerprint.c: JA4/JA3 of the ClientHellos received ---- */
 void conn_keep_client_fingerprint(certa_conn *c, unsigned which, const uint8_t *msg, size_t len);

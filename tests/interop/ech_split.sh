@@ -121,8 +121,12 @@ else
 fi
 stop "$SPLIT_PID"
 
-# Without a public backend, a hello without ECH is refused.
-split nopublic --ech-backend secret.example="127.0.0.1:$PORT_secret"
+# Without a public backend, a hello without ECH is refused. (This proxy also
+# has trial decryption on: a hello for its config still opens.)
+split nopublic --ech-backend secret.example="127.0.0.1:$PORT_secret" --ech-trial-decryption
+client secret "$K/ech.configs"
+check "--ech-trial-decryption: the split proxy takes it, and ECH is still accepted" \
+  sh -c "grep -q 'ech=accepted backend=127.0.0.1:$PORT_secret' '$SPLIT_LOG'"
 client public ""
 if echo "$OUT" | grep -qi "HANDSHAKE_FAILURE" && grep -q "ech=none .*refused: the hello has no ECH, and there is no --ech-public-backend" "$SPLIT_LOG"; then
   ok "no --ech-public-backend: a hello without ECH is refused with handshake_failure"

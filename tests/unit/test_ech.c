@@ -21,6 +21,7 @@
 #include "testlib.h"
 #include "tls/ech_config.h"
 #include "tls/ech_open.h"
+#include "x509/cert.h"
 
 static test_cert root, pub_cert, sec_cert;
 static certa_trust *trust;
@@ -167,7 +168,7 @@ static void outer_hello(void) {
     builder inner;
     bld_init_alloc(&inner, 1024);
     const char *why = NULL;
-    int r = ech_open_client_hello(&key, 1, body, body_len, true, &st, &inner, &why);
+    int r = ech_open_client_hello(&key, 1, body, body_len, true, false, &st, &inner, &why);
     CHECK(r == ECH_OPEN_OK, "ech_open_client_hello opens the client's outer hello (%d, %s)", r,
           why ? why : "");
     if (r == ECH_OPEN_OK) {
@@ -213,6 +214,87 @@ static void accepted(const char *what, const char *client_groups, const char *se
     pair_free(&p);
     certa_config_free(s);
     certa_config_free(c);
+}
+
+/* A client whose config_id no server key has (here: the server key's public
+ * key published under id 77): the server matches config_id only, by
+ * default, so it tries no key — no DH for a hello it cannot open — and
+ * sends retry_configs. (Trial decryption, opted into, opens hellos whose
+ * config_id was randomized over the right ECHConfig: test_ech_open.) */
+static void no_trial_by_default(void) {
+    ech_pair other = cur;
+    uint8_t pk[32];
+    ech_suite suites[1] = {{HPKE_KDF_HKDF_SHA256, HPKE_AEAD_AES_128_GCM}};
+    builder b;
+    bld_init_fixed(&b, other.config, sizeof other.config);
+    CHECK(hpke_public_from_private(HPKE_KEM_X25519_HKDF_SHA256, cur.sk, 32, pk) == 0 &&
+              ech_config_build(&b, 77, HPKE_KEM_X25519_HKDF_SHA256, pk, 32, suites, 1, 32,
+                               "public.example") == 0,
+          "no trial: a config of the server's key with config_id 77");
+    other.config_len = b.len;
+    bld_init_fixed(&b, other.list, sizeof other.list);
+    bld_open(&b, 2);
+    bld_bytes(&b, other.config, other.config_len);
+    bld_close(&b);
+    other.list_len = b.len;
+    certa_config *s = server_cfg(true, NULL), *c = client_cfg(&other, false, NULL);
+    pair p = run(c, s);
+    const uint8_t *retry = NULL;
+    size_t retry_len = 0;
+    CHECK(certa_conn_ech_status(p.server) == CERTA_ECH_NOT_DECRYPTED &&
+              certa_conn_ech_status(p.client) == CERTA_ECH_REJECTED &&
+              certa_conn_ech_retry_configs(p.client, &retry, &retry_len) == 0,
+          "no trial decryption by default: config_id 77 is not decrypted, the client is sent "
+          "retry_configs (%s)",
+          certa_conn_error_text(p.client));
+    pair_free(&p);
+    certa_config_free(s);
+    certa_config_free(c);
+}
+
+/* With --pin (the real server's key) a rejected ECH handshake is for the
+ * public name, which the pin does not name: its certificate is verified
+ * against the trust anchors (RFC 9849 §6.1.7) and the retry offered; with
+ * no trust anchors the retry configs cannot be trusted: no retry, and the
+ * error says why instead of "pin mismatch". */
+static void rejected_with_pin(void) {
+    x509_cert leaf;
+    char pin[64];
+    CHECK(x509_parse(&leaf, sec_cert.der, sec_cert.der_len) == 0 &&
+              x509_spki_pin(&leaf, pin, sizeof pin) == 0,
+          "pin: the real server's SPKI pin");
+    for (int with_trust = 0; with_trust < 2; with_trust++) {
+        certa_config *s = server_cfg(true, NULL), *c = certa_config_new();
+        certa_config_set_session_cache(c, 0);
+        certa_config_add_pin(c, pin);
+        certa_trust *none = certa_trust_new();
+        certa_config_set_trust(c, with_trust ? trust : none);
+        certa_config_set_ech_config_list(c, stale.list, stale.list_len);
+        pair p = run(c, s);
+        const uint8_t *list = NULL;
+        size_t len = 0;
+        const char *t = certa_conn_error_text(p.client);
+        if (with_trust)
+            CHECK(certa_conn_error(p.client) == CERTA_E_ECH_REJECTED &&
+                      certa_conn_alert_sent(p.client) == 121 &&
+                      certa_conn_ech_retry_configs(p.client, &list, &len) == 0,
+                  "pin and trust anchors: the public name verified, ech_required and "
+                  "retry_configs (%s: %s)",
+                  certa_error_name(certa_conn_error(p.client)), t);
+        else
+            CHECK(certa_conn_error(p.client) != CERTA_E_PIN_MISMATCH &&
+                      certa_conn_alert_sent(p.client) != 121 &&
+                      certa_conn_ech_retry_configs(p.client, &list, &len) != 0 &&
+                      strstr(t, "ECH was not accepted") && strstr(t, "matches no pin") &&
+                      strstr(t, "public.example"),
+                  "pin, no trust anchors: ECH rejected, not a pin mismatch; no retry configs "
+                  "(%s: %s)",
+                  certa_error_name(certa_conn_error(p.client)), t);
+        pair_free(&p);
+        certa_config_free(s);
+        certa_config_free(c);
+        certa_trust_free(none);
+    }
 }
 
 /* Flips a bit in the last 8 bytes of ServerHello.random on its way. */
@@ -324,7 +406,7 @@ static void split_backend(void) {
     bld_init_alloc(&fwd, 2048);
     bld_zeros(&fwd, 9); /* record and handshake headers, filled in below */
     const char *why;
-    int r = ech_open_client_hello(&key, 1, msg + 4, len - 4, true, &st, &fwd, &why);
+    int r = ech_open_client_hello(&key, 1, msg + 4, len - 4, true, false, &st, &fwd, &why);
     size_t body = fwd.len - 9;
     uint8_t hdr[9] = {22,
                       3,
@@ -441,6 +523,8 @@ int main(void) {
     accepted("accepted across a HelloRetryRequest", "x25519,secp384r1", "secp384r1");
     tampered_confirmation();
     rejected();
+    no_trial_by_default();
+    rejected_with_pin();
     split_backend();
     grease();
     api();

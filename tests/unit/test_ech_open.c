@@ -387,7 +387,8 @@ static int open_spec(const server *s, size_t n_keys, const hello_spec *sp, const
     bld_init_alloc(&inner, 256);
     ech_open_state st;
     memset(&st, 0, sizeof st);
-    int rc = ech_open_client_hello(&s->key, n_keys, c.outer, c.outer_len, true, &st, &inner, why);
+    int rc =
+        ech_open_client_hello(&s->key, n_keys, c.outer, c.outer_len, true, false, &st, &inner, why);
     *inner_ok = rc == ECH_OPEN_OK && inner.len == c.want.len &&
                 memcmp(inner.buf, c.want.buf, inner.len) == 0;
     bld_free(&inner);
@@ -403,6 +404,7 @@ static void open_tests(void) {
     const char *why = NULL;
     bool ok;
     for (int k = 0; k < 2; k++) {
+        if (k) ech_key_wipe(&s.key); /* it holds its prepared HPKE key */
         server_init(&s, kems[k], 5);
         int rc = open_spec(&s, 1, &good, &why, &ok);
         CHECK(rc == ECH_OPEN_OK && ok,
@@ -416,6 +418,7 @@ static void open_tests(void) {
     CHECK(open_spec(&s, 1, &sp, &why, &ok) == ECH_OPEN_OK && ok,
           "no ech_outer_extensions and no padding: the inner comes back");
     sp = good;
+    ech_key_wipe(&s.key);
     CHECK(ech_key_init(&s.key, s.sk, 31, s.cfg, s.cfg_len) == -1 &&
               ech_key_init(&s.key, s.pk + 1, 32, s.cfg, s.cfg_len) == -1,
           "ech_key_init refuses a short private key and one that is not the config's");
@@ -457,7 +460,7 @@ static void open_tests(void) {
               why ? why : "");
     }
 
-    /* Trial decryption: a config_id no key has still opens with the key. */
+    /* Trial decryption: a config_id no key has opens with the key only when asked. */
     server s2;
     server_init(&s2, HPKE_KEM_X25519_HKDF_SHA256, 9);
     ech_key keys[2] = {s2.key, s.key};
@@ -472,19 +475,27 @@ static void open_tests(void) {
         CHECK(ech_config_parse(s.cfg, s.cfg_len, &cfg) == 0 &&
                   make_client_hello(&c, &cfg, suites[0], &good, false),
               "a hello for config 5");
-        int rc = ech_open_client_hello(keys, 2, c.outer, c.outer_len, true, NULL, &inner, &why);
+        /* By default only a matching config_id is tried (a GREASE hello costs no DH). */
+        int rc =
+            ech_open_client_hello(keys, 2, c.outer, c.outer_len, true, false, NULL, &inner, &why);
+        CHECK(rc == ECH_OPEN_NOT_DECRYPTED && inner.len == 0,
+              "no trial decryption by default: no key has config_id 5, not decrypted (%s)", why);
+        rc = ech_open_client_hello(keys, 2, c.outer, c.outer_len, true, true, NULL, &inner, &why);
         CHECK(rc == ECH_OPEN_OK && inner.len == c.want.len &&
                   memcmp(inner.buf, c.want.buf, inner.len) == 0,
-              "trial decryption: no key has config_id 5; the second key opens it (%s)", why);
+              "trial decryption (opted in): no key has config_id 5; the second key opens it (%s)",
+              why);
         bld_free(&inner);
         /* Only the other server's key: not decrypted, the outer goes on. */
         bld_init_alloc(&inner, 256);
-        rc = ech_open_client_hello(&s2.key, 1, c.outer, c.outer_len, true, NULL, &inner, &why);
+        rc = ech_open_client_hello(&s2.key, 1, c.outer, c.outer_len, true, false, NULL, &inner,
+                                   &why);
         CHECK(rc == ECH_OPEN_NOT_DECRYPTED && inner.len == 0,
               "a foreign key: ECH_OPEN_NOT_DECRYPTED, nothing written (%s)", why);
         /* A flipped byte of the outer hello (outside the payload): AAD mismatch. */
         c.outer[40] ^= 1;
-        rc = ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, true, NULL, &inner, &why);
+        rc =
+            ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, true, false, NULL, &inner, &why);
         CHECK(rc == ECH_OPEN_NOT_DECRYPTED, "a changed ClientHelloOuter does not decrypt");
         c.outer[40] ^= 1;
         bld_free(&inner);
@@ -512,7 +523,7 @@ static void open_tests(void) {
             bld_open(&b, 2);
             ext(&b, ECH_VERSION, bodies[i], lens[i]);
             bld_close(&b);
-            int rc = ech_open_client_hello(&s.key, 1, buf, b.len, true, NULL, &inner, &why);
+            int rc = ech_open_client_hello(&s.key, 1, buf, b.len, true, false, NULL, &inner, &why);
             CHECK(rc == want[i], "outer encrypted_client_hello case %zu: alert %d (%s)", i, -rc,
                   why ? why : "");
         }
@@ -522,10 +533,10 @@ static void open_tests(void) {
         ext(&b, ECH_VERSION, bodies[1], 10);
         ext(&b, ECH_VERSION, bodies[1], 10);
         bld_close(&b);
-        CHECK(ech_open_client_hello(&s.key, 1, buf, b.len, true, NULL, &inner, &why) ==
+        CHECK(ech_open_client_hello(&s.key, 1, buf, b.len, true, false, NULL, &inner, &why) ==
                   -ALERT_ILLEGAL_PARAMETER,
               "two encrypted_client_hello extensions: illegal_parameter");
-        CHECK(ech_open_client_hello(&s.key, 1, buf, b.len - 1, true, NULL, &inner, &why) ==
+        CHECK(ech_open_client_hello(&s.key, 1, buf, b.len - 1, true, false, NULL, &inner, &why) ==
                   -ALERT_DECODE_ERROR,
               "a truncated ClientHelloOuter: decode_error");
         bld_init_fixed(&b, buf, sizeof buf);
@@ -533,11 +544,11 @@ static void open_tests(void) {
         bld_open(&b, 2);
         ext(&b, EXT_ALPN, alpn_body, sizeof alpn_body);
         bld_close(&b);
-        CHECK(ech_open_client_hello(&s.key, 1, buf, b.len, true, NULL, &inner, &why) ==
+        CHECK(ech_open_client_hello(&s.key, 1, buf, b.len, true, false, NULL, &inner, &why) ==
                   ECH_OPEN_ABSENT,
               "no encrypted_client_hello: ECH_OPEN_ABSENT");
         ech_open_state st = {.have_context = true};
-        CHECK(ech_open_client_hello(&s.key, 1, buf, b.len, false, &st, &inner, &why) ==
+        CHECK(ech_open_client_hello(&s.key, 1, buf, b.len, false, false, &st, &inner, &why) ==
                   -ALERT_MISSING_EXTENSION,
               "second ClientHello without it after acceptance: missing_extension");
         bld_free(&inner);
@@ -554,7 +565,8 @@ static void open_tests(void) {
         CHECK(ech_config_parse(s.cfg, s.cfg_len, &cfg) == 0 &&
                   make_client_hello(&c, &cfg, suites[1], &good, false),
               "first hello");
-        int rc = ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, true, &st, &inner, &why);
+        int rc =
+            ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, true, false, &st, &inner, &why);
         CHECK(rc == ECH_OPEN_OK && st.have_context && st.config_id == 5 &&
                   st.suite.aead == HPKE_AEAD_CHACHA20_POLY1305 && st.hpke.seq == 1,
               "first hello opened, the context kept at seq 1");
@@ -567,33 +579,38 @@ static void open_tests(void) {
         bld_init_alloc(&inner, 256);
         /* A byte of the payload flipped: decrypt_error, the context unchanged. */
         c.outer[c.outer_len - 1] ^= 1;
-        rc = ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, false, &st, &inner, &why);
+        rc =
+            ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, false, false, &st, &inner, &why);
         CHECK(rc == -ALERT_DECRYPT_ERROR && st.hpke.seq == 1,
               "second hello that does not open: decrypt_error (%s)", why);
         c.outer[c.outer_len - 1] ^= 1;
         st.config_id = 6;
-        rc = ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, false, &st, &inner, &why);
+        rc =
+            ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, false, false, &st, &inner, &why);
         CHECK(rc == -ALERT_ILLEGAL_PARAMETER,
               "second hello with another config_id: illegal_parameter");
         st = saved;
         st.suite.aead = HPKE_AEAD_AES_128_GCM;
-        rc = ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, false, &st, &inner, &why);
+        rc =
+            ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, false, false, &st, &inner, &why);
         CHECK(rc == -ALERT_ILLEGAL_PARAMETER, "second hello with another suite: illegal_parameter");
         st = saved;
-        rc = ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, false, &st, &inner, &why);
+        rc =
+            ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, false, false, &st, &inner, &why);
         CHECK(rc == ECH_OPEN_OK && inner.len == c.want.len &&
                   memcmp(inner.buf, c.want.buf, inner.len) == 0 && st.hpke.seq == 2,
               "second hello: the second ClientHelloInner comes back (seq 2) (%s)", why);
         ech_open_state none;
         memset(&none, 0, sizeof none);
-        CHECK(ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, false, &none, &inner, &why) ==
-                  ECH_OPEN_NOT_DECRYPTED,
+        CHECK(ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, false, false, &none, &inner,
+                                    &why) == ECH_OPEN_NOT_DECRYPTED,
               "second hello when the first was not accepted: not decrypted");
         /* The first hello again but with a non-empty enc where the second needs none. */
         bld_free(&c.want);
         CHECK(make_client_hello(&c, &cfg, suites[1], &good, false), "a hello with an enc");
         st = saved;
-        rc = ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, false, &st, &inner, &why);
+        rc =
+            ech_open_client_hello(&s.key, 1, c.outer, c.outer_len, false, false, &st, &inner, &why);
         CHECK(rc == -ALERT_ILLEGAL_PARAMETER,
               "second hello with a non-empty enc: illegal_parameter");
         bld_free(&c.want);
@@ -650,7 +667,7 @@ static void split_tests(void) {
     ech_open_state st;
     split_hello h;
     memset(&st, 0, sizeof st);
-    split_client_hello(&s.key, 1, in, n, true, &st, &h);
+    split_client_hello(&s.key, 1, in, n, true, false, &st, &h);
     /* The backend's records: one record, the outer's version, the inner message. */
     bool framed = h.verdict == SPLIT_INNER && h.out.len == 5 + 4 + c.want.len &&
                   h.out.buf[0] == 22 && h.out.buf[1] == 3 && h.out.buf[2] == 1 &&
@@ -664,16 +681,16 @@ static void split_tests(void) {
     hpke_ctx_wipe(&st.hpke);
     bool all_more = true;
     for (size_t k = 0; k < n - sizeof ccs; k++) {
-        split_client_hello(&s.key, 1, in, k, true, &st, &h);
+        split_client_hello(&s.key, 1, in, k, true, false, &st, &h);
         all_more = all_more && h.verdict == SPLIT_NEED_MORE;
     }
     CHECK(all_more, "split: every shorter prefix of the records asks for more");
-    split_client_hello(&s2.key, 1, in, n, true, &st, &h);
+    split_client_hello(&s2.key, 1, in, n, true, false, &st, &h);
     CHECK(h.verdict == SPLIT_PUBLIC && h.ech_offered && h.why != NULL &&
               strstr(h.why, "no ECH key") != NULL,
           "split: another server's key: to the public backend (%s)", h.why ? h.why : "");
     in[0] = 23;
-    split_client_hello(&s.key, 1, in, n, true, &st, &h);
+    split_client_hello(&s.key, 1, in, n, true, false, &st, &h);
     CHECK(h.verdict == SPLIT_REFUSE && h.alert == ALERT_UNEXPECTED_MESSAGE,
           "split: an application_data record first: unexpected_message");
     /* Handshake bytes after the ClientHello in its record. */
@@ -683,7 +700,7 @@ static void split_tests(void) {
     in[3] = (uint8_t)((n - 5 + 1) >> 8);
     in[4] = (uint8_t)(n - 5 + 1);
     in[n] = 0;
-    split_client_hello(&s.key, 1, in, n + 1, true, &st, &h);
+    split_client_hello(&s.key, 1, in, n + 1, true, false, &st, &h);
     CHECK(h.verdict == SPLIT_REFUSE && h.alert == ALERT_UNEXPECTED_MESSAGE,
           "split: a byte after the ClientHello in its record: unexpected_message");
     bld_free(&c.want);
@@ -693,7 +710,7 @@ static void split_tests(void) {
     CHECK(make_client_hello(&c, &cfg, suites[0], &good, false), "split: a first hello");
     n = records(c.outer, c.outer_len, NULL, 0, NULL, 0, in, sizeof in);
     memset(&st, 0, sizeof st);
-    split_client_hello(&s.key, 1, in, n, true, &st, &h);
+    split_client_hello(&s.key, 1, in, n, true, false, &st, &h);
     CHECK(h.verdict == SPLIT_INNER && st.have_context, "split: first hello opened, context kept");
     bld_free(&h.out);
     bld_free(&c.want);
@@ -704,7 +721,7 @@ static void split_tests(void) {
     n = sizeof ccs +
         records(c.outer, c.outer_len, NULL, 0, NULL, 0, in + sizeof ccs, sizeof in - sizeof ccs);
     ech_open_state saved = st;
-    split_client_hello(&s.key, 1, in, n, false, &st, &h);
+    split_client_hello(&s.key, 1, in, n, false, false, &st, &h);
     CHECK(h.verdict == SPLIT_INNER && h.out.len == sizeof ccs + 5 + 4 + c.want.len &&
               memcmp(h.out.buf, ccs, sizeof ccs) == 0 &&
               memcmp(h.out.buf + sizeof ccs + 9, c.want.buf, c.want.len) == 0 &&
@@ -714,10 +731,10 @@ static void split_tests(void) {
     bld_free(&h.out);
     in[n - 1] ^= 1;
     st = saved;
-    split_client_hello(&s.key, 1, in, n, false, &st, &h);
+    split_client_hello(&s.key, 1, in, n, false, false, &st, &h);
     CHECK(h.verdict == SPLIT_REFUSE && h.alert == ALERT_DECRYPT_ERROR,
           "split: a tampered second hello: decrypt_error");
-    split_client_hello(&s.key, 1, in, sizeof ccs + 3, false, &st, &h);
+    split_client_hello(&s.key, 1, in, sizeof ccs + 3, false, false, &st, &h);
     CHECK(h.verdict == SPLIT_NEED_MORE, "split: a CCS and part of a record: more");
     bld_free(&c.want);
     hpke_ctx_wipe(&c.ctx);
@@ -728,7 +745,7 @@ static void split_tests(void) {
     bad.pad_byte = 9;
     CHECK(make_client_hello(&c, &cfg, suites[0], &bad, false), "split: a hello with bad padding");
     n = records(c.outer, c.outer_len, NULL, 0, NULL, 0, in, sizeof in);
-    split_client_hello(&s.key, 1, in, n, true, &st, &h);
+    split_client_hello(&s.key, 1, in, n, true, false, &st, &h);
     CHECK(h.verdict == SPLIT_REFUSE && h.alert == ALERT_ILLEGAL_PARAMETER,
           "split: non-zero padding in the inner hello: illegal_parameter");
     bld_free(&c.want);

@@ -969,7 +969,7 @@ static void ech_open_check(void) {
     const char *why = NULL;
     armed = true;
     bld_init_alloc(&inner, 64);
-    int rc = ok ? ech_open_client_hello(key, 1, outer, o.len, true, &st, &inner, &why) : -1;
+    int rc = ok ? ech_open_client_hello(key, 1, outer, o.len, true, false, &st, &inner, &why) : -1;
     armed = false;
     if (rc == ECH_OPEN_OK) add_needle("the ECH context's AEAD key", st.hpke.key, 16);
     armed = true;

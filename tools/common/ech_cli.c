@@ -11,6 +11,10 @@
 
 int cli_ech_keys_opt(int argc, char **argv, int *i, const char *cmd, cli_ech_keys *k) {
     const char *v = NULL;
+    if (!strcmp(argv[*i], "--ech-trial-decryption")) {
+        k->trial = true;
+        return 1;
+    }
     int m = cli_opt(argc, argv, i, "--ech-key", &v);
     bool is_key = m != 0;
     if (!m) m = cli_opt(argc, argv, i, "--ech-config", &v);
@@ -38,7 +42,11 @@ void cli_ech_keys_usage(FILE *out) {
           "                     private key and its ECHConfig (certa ech keygen, or bssl\n"
           "                     generate-ech); repeat the pair to rotate: the first is\n"
           "                     current and sent as retry_configs to a client whose ECH\n"
-          "                     did not decrypt, the others still decrypt\n",
+          "                     did not decrypt, the others still decrypt\n"
+          "  --ech-trial-decryption\n"
+          "                     also try the other keys on a hello whose config_id matches\n"
+          "                     none (RFC 9849 section 7.1); off by default, as each GREASE ECH\n"
+          "                     hello would then cost a Diffie-Hellman per key\n",
           out);
 }
 
@@ -67,7 +75,8 @@ int cli_ech_keys_apply(certa_config *cfg, const cli_ech_keys *k, char *why, size
     /* ech_files reads every form of key and config certa ech keygen and bssl
      * generate-ech write (PKCS#8 PEM or raw key; a list or one config, binary
      * or base64) and pairs the key with its config. */
-    ech_key *key = malloc(sizeof *key);
+    certa_config_set_ech_trial_decryption(cfg, k->trial);
+    ech_key *key = calloc(1, sizeof *key); /* wiped at the end, loaded or not */
     if (key == NULL) return CERTA_E_NOMEM;
     int rc = CERTA_OK;
     for (size_t i = 0; i < k->keys && rc == CERTA_OK; i++) {

@@ -16,9 +16,10 @@ typedef struct cli_ech_keys {
     const char *key[CLI_MAX_ECH_KEYS];
     const char *config[CLI_MAX_ECH_KEYS];
     size_t keys, configs;
+    bool trial; /* --ech-trial-decryption */
 } cli_ech_keys;
 
-/* --ech-key FILE / --ech-config FILE: 1 (taken), 0 (another option), -1
+/* --ech-key FILE / --ech-config FILE / --ech-trial-decryption: 1 (taken), 0 (another option), -1
  * (reported). */
 int cli_ech_keys_opt(int argc, char **argv, int *i, const char *cmd, cli_ech_keys *k);
 /* As many keys as configs? false: reported. */

@@ -208,7 +208,7 @@ static int check(int argc, char **argv) {
         return CLI_EXIT_USAGE;
     }
     char why[600];
-    ech_key *k = malloc(sizeof *k);
+    ech_key *k = calloc(1, sizeof *k);
     if (k == NULL || ech_files_load_key(key, config, k, why, sizeof why) != 0) {
         if (k != NULL) cli_err("ech: %s", why);
         free(k);

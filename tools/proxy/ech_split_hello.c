@@ -43,7 +43,7 @@ static void inner_server_name(const uint8_t *body, size_t len, char *out, size_t
 }
 
 void split_client_hello(const ech_key *keys, size_t n_keys, const uint8_t *in, size_t len,
-                        bool first, ech_open_state *st, split_hello *h) {
+                        bool first, bool trial, ech_open_state *st, split_hello *h) {
     memset(h, 0, sizeof *h);
     /* Gather the handshake message from as many records as it spans. */
     uint8_t *msg = malloc(SPLIT_HELLO_MAX);
@@ -104,7 +104,7 @@ void split_client_hello(const ech_key *keys, size_t n_keys, const uint8_t *in, s
     }
     h->consumed = off;
     const char *why = NULL;
-    int rc = ech_open_client_hello(keys, n_keys, msg + 4, need - 4, first, st, &inner, &why);
+    int rc = ech_open_client_hello(keys, n_keys, msg + 4, need - 4, first, trial, st, &inner, &why);
     if (rc < 0) {
         refuse(h, (uint8_t)-rc, why);
         goto out;

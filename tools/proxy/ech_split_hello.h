@@ -34,14 +34,15 @@ typedef struct split_hello {
     builder out;          /* SPLIT_INNER: handshake records with ClientHelloInner (heap) */
 } split_hello;
 
-/* Looks at the client's first len bytes (first: its first ClientHello;
+/* Looks at the client's first len bytes (first: its first ClientHello,
+ * trial: with trial decryption, ech_open_client_hello's;
  * otherwise its second, after a HelloRetryRequest, opened with st's context
  * and preceded perhaps by a ChangeCipherSpec record, which is kept; a second
  * hello that does not open is refused). On SPLIT_INNER out holds the records
  * (the outer's record version, 16 KiB fragments); the caller forwards
  * in[consumed ..] after them unchanged, and bld_free()s out. */
 void split_client_hello(const ech_key *keys, size_t n_keys, const uint8_t *in, size_t len,
-                        bool first, ech_open_state *st, split_hello *h);
+                        bool first, bool trial, ech_open_state *st, split_hello *h);
 /* The backend's first bytes: 1 if they begin a HelloRetryRequest, 0 if a
  * ServerHello or anything else, -1 if fewer than the 43 bytes needed. */
 int split_is_hello_retry(const uint8_t *in, size_t len);

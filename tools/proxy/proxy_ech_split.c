@@ -55,6 +55,7 @@ typedef struct split_opts {
     int handshake_timeout_ms, idle_timeout_ms, connect_timeout_ms;
     long max_conns;
     bool quiet;
+    bool trial; /* --ech-trial-decryption */
 } split_opts;
 
 static struct {
@@ -85,6 +86,7 @@ void proxy_ech_split_usage(FILE *out) {
           "              --ech-backend NAME=HOST:PORT [--ech-backend ...]\n"
           "              [--ech-public-backend HOST:PORT] [--handshake-timeout SEC]\n"
           "              [--idle-timeout SEC] [--connect-timeout SEC] [--max-conns N] [--quiet]\n"
+          "              [--ech-trial-decryption]\n"
           "  --ech-backend NAME=HOST:PORT  where a ClientHelloInner for server_name NAME goes\n"
           "                      (the inner hello, re-framed; then bytes both ways)\n"
           "  --ech-public-backend HOST:PORT  where hellos without ECH, or that no key opens,\n"
@@ -92,6 +94,8 @@ void proxy_ech_split_usage(FILE *out) {
           "                      keys, to send retry_configs); without it they are refused\n"
           "  after a backend's HelloRetryRequest the client's second ClientHelloOuter is\n"
           "  opened with the first one's HPKE context and forwarded the same way;\n"
+          "  --ech-trial-decryption  a hello whose config_id matches no key is also tried\n"
+          "                      with the others (RFC 9849 section 7.1; off: GREASE costs no DH)\n"
           "  SIGHUP reads the --ech-key/--ech-config files again (a failed reload keeps\n"
           "  the keys in use)\n",
           out);
@@ -137,6 +141,8 @@ static int parse_opts(int argc, char **argv, split_opts *o) {
             return 1;
         } else if (!strcmp(argv[i], "--quiet")) {
             o->quiet = true;
+        } else if (!strcmp(argv[i], "--ech-trial-decryption")) {
+            o->trial = true;
         } else if ((m = cli_opt(argc, argv, &i, "--listen", &v)) != 0) {
             if (m < 0) return -1;
             o->listen = v;
@@ -252,7 +258,7 @@ static int second_hello(int client, int backend, ech_open_state *st, uint8_t *ac
                         const char **reason) {
     split_hello h;
     pthread_rwlock_rdlock(&S.keys_lock);
-    split_client_hello(S.keys, S.n_keys, acc, *acc_len, false, st, &h);
+    split_client_hello(S.keys, S.n_keys, acc, *acc_len, false, S.o.trial, st, &h);
     pthread_rwlock_unlock(&S.keys_lock);
     if (h.verdict == SPLIT_NEED_MORE) {
         if (*acc_len < SPLIT_ACC) return 0;
@@ -397,7 +403,7 @@ static void read_first_flight(int fd, uint8_t *in, size_t cap, size_t *len, ech_
     *len = 0;
     for (;;) {
         pthread_rwlock_rdlock(&S.keys_lock);
-        split_client_hello(S.keys, S.n_keys, in, *len, true, st, h);
+        split_client_hello(S.keys, S.n_keys, in, *len, true, S.o.trial, st, h);
         pthread_rwlock_unlock(&S.keys_lock);
         if (h->verdict != SPLIT_NEED_MORE) return;
         int64_t left = deadline - cli_now_ms();
@@ -545,8 +551,8 @@ static void reload_keys(void) {
         S.keys[i].config.raw = S.keys[i].config_storage; /* it pointed into fresh */
     }
     pthread_rwlock_unlock(&S.keys_lock);
-    for (size_t i = 0; i < S.o.keys; i++)
-        ech_key_wipe(&fresh[i]);
+    /* The keys moved into S.keys (their prepared HPKE keys with them). */
+    crypto_zero(fresh, SPLIT_MAX_KEYS * sizeof *fresh);
     free(fresh);
     split_log("reloaded %zu ECH key%s", S.o.keys, S.o.keys == 1 ? "" : "s");
 }
