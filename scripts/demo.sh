@@ -260,7 +260,28 @@ staple_status=$?
 set -e
 grep -E "OCSP staple:|handshake complete" "$WORK/staple.err" | sed 's/^\* */  /'
 
-step "9. Why would a client fail here? certa diagnose audits the endpoint"
+step "9. Hide the name too: Encrypted Client Hello (ECH)"
+echo "The server name travels in clear in every TLS ClientHello; with ECH it is encrypted to a"
+echo "key the server publishes (in DNS, as an HTTPS record), and only a public name shows:"
+run "$CERTA" ech keygen --public-name public.example --out "$WORK/ech" | sed -n '2,3p'
+echo "${dim}\$ certa serve --cert api.crt --key api.key --ech-key ech/ech.key --ech-config ech/ech.config &${plain}"
+"$CERTA" serve --port 0 --cert "$WORK/api.crt" --key "$WORK/api.key" \
+  --ech-key "$WORK/ech/ech.key" --ech-config "$WORK/ech/ech.config" >"$WORK/ech-serve.log" 2>&1 &
+PIDS+=($!)
+wait_listening "$WORK/ech-serve.log" "the ECH server"
+ECH_PORT=$(sed -n 's/^listening on .*:\([0-9][0-9]*\) .*/\1/p' "$WORK/ech-serve.log" | head -n1)
+echo "${dim}\$ certa connect 127.0.0.1:$ECH_PORT --servername localhost --trust ca.crt --ech-config ech/ech.configs.b64${plain}"
+set +e
+echo hello | "$CERTA" connect "127.0.0.1:$ECH_PORT" --servername localhost --trust "$CA/ca.crt" \
+  --ech-config "$WORK/ech/ech.configs.b64" --timeout 5 >/dev/null 2>"$WORK/ech-connect.err"
+ech_status=$?
+set -e
+grep -E "^\* ECH: " "$WORK/ech-connect.err" | sed 's/^\* */  /'
+wait_for_line "$WORK/ech-serve.log" "ech=accepted" || true
+echo "the server logged the real name (sni=) and what an observer saw (public_name=):"
+grep -o "conn #1 .*TLSv1.3.* sni=[^ ]*\|ech=.*" "$WORK/ech-serve.log" | sed 's/^/  /'
+
+step "10. Why would a client fail here? certa diagnose audits the endpoint"
 echo "${dim}\$ certa diagnose 127.0.0.1:$TLS_PORT --servername localhost --trust ca.crt${plain}"
 set +e
 "$CERTA" diagnose "127.0.0.1:$TLS_PORT" --servername localhost --trust "$CA/ca.crt" \
@@ -283,7 +304,8 @@ if [ "$status" -ne 0 ] && grep -q "not allowed" "$WORK/terminate.log" &&
   [ "$legacy_status" -ne 0 ] && [ "$legacy_ok" -eq 0 ] && grep -q "TLSv1.2" "$WORK/legacy.log" &&
   [ "$diagnose_status" -eq 0 ] && grep -q "CLIENT-AUTH-REQUIRED" "$WORK/diagnose.txt" &&
   [ "$held_status" -eq 0 ] && grep -q "hello from the backend" "$WORK/held.out" &&
-  [ -n "$old_serial" ] && [ "$fresh_serial" = "$new_serial" ] && [ "$old_serial" != "$new_serial" ]; then
+  [ -n "$old_serial" ] && [ "$fresh_serial" = "$new_serial" ] && [ "$old_serial" != "$new_serial" ] &&
+  [ "$ech_status" -eq 0 ] && grep -q "ech=accepted public_name=public.example" "$WORK/ech-serve.log"; then
   echo "web was let in with its verified identity, over a post-quantum key exchange; billing"
   echo "was refused, with the reason;"
   echo "a TLS 1.2-only client was refused by the TLS 1.3-only listener and let in, still"
@@ -291,7 +313,8 @@ if [ "$status" -ne 0 ] && grep -q "not allowed" "$WORK/terminate.log" &&
   echo "under an open connection, which carried on while new handshakes got the new one;"
   echo "once revoked, web was refused from the CRL the proxy reloaded by itself; a"
   echo "must-staple server was accepted with the good OCSP answer the CA's own responder"
-  echo "gave it; certa diagnose found the mTLS listener healthy and said which client"
+  echo "gave it; with ECH the server name crossed the wire encrypted, only the public name in"
+  echo "clear; certa diagnose found the mTLS listener healthy and said which client"
   echo "certificates it asks for."
 else
   echo "demo: a client was not refused or let in as expected" >&2
