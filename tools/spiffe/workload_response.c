@@ -41,3 +41,33 @@ int workload_response_read(const uint8_t *msg, size_t len, int64_t now, svid_upd
     x509_svidresponse__free_unpacked(r, NULL);
     return rc;
 }
+
+int workload_bundles_read(const uint8_t *msg, size_t len, const char *own_trust_domain,
+                          svid_update *b, char *why, size_t cap) {
+    memset(b, 0, sizeof *b);
+    X509BundlesResponse *r = x509_bundles_response__unpack(NULL, len, msg);
+    if (!r) {
+        snprintf(why, cap,
+                 "an X509BundlesResponse of %zu bytes does not decode as protobuf: the agent "
+                 "sent a malformed message",
+                 len);
+        return -1;
+    }
+    int rc = -1;
+    if (r->n_bundles > SVID_MAX_FEDERATED + 1) {
+        snprintf(why, cap, "an X509BundlesResponse holds %zu bundles, more than %d", r->n_bundles,
+                 SVID_MAX_FEDERATED + 1);
+    } else {
+        const char *keys[SVID_MAX_FEDERATED + 1];
+        const uint8_t *values[SVID_MAX_FEDERATED + 1];
+        size_t lens[SVID_MAX_FEDERATED + 1];
+        for (size_t i = 0; i < r->n_bundles; i++) {
+            keys[i] = r->bundles[i]->key;
+            values[i] = r->bundles[i]->value.data;
+            lens[i] = r->bundles[i]->value.len;
+        }
+        rc = svid_bundles_build(b, own_trust_domain, keys, values, lens, r->n_bundles, why, cap);
+    }
+    x509_bundles_response__free_unpacked(r, NULL);
+    return rc;
+}
