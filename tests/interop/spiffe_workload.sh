@@ -29,6 +29,11 @@ rot_leaf intruder --client --spiffe spiffe://example.org/intruder || { not_ok "i
   --client --ttl 1h >"$T_TMP/partner.log" 2>&1 || { not_ok "federated client leaf"; finish; }
 "$CERTA" ca issue "$T_TMP/fedca" --out "$T_TMP/stranger" --spiffe spiffe://other.example/stranger \
   --client --ttl 1h >"$T_TMP/stranger.log" 2>&1 || { not_ok "federated stranger leaf"; finish; }
+# other.example's next CA (the federated bundle rotates to it) and a client of it.
+"$CERTA" ca init "$T_TMP/fedca2" --name "federated test CA 2" >"$T_TMP/fedca2.log" 2>&1 ||
+  { not_ok "second federated CA"; finish; }
+"$CERTA" ca issue "$T_TMP/fedca2" --out "$T_TMP/partner2" --spiffe spiffe://other.example/client \
+  --client --ttl 1h >"$T_TMP/partner2.log" 2>&1 || { not_ok "client of the new federated CA"; finish; }
 # The federated CA issuing an ID of our own trust domain: its bundle vouches
 # for other.example only.
 "$CERTA" ca issue "$T_TMP/fedca" --out "$T_TMP/impostor" --spiffe spiffe://example.org/client \
@@ -42,7 +47,7 @@ start_agent() {
   bg "$T_TMP/agent.$1.log" $PY "$LIB_DIR/spiffe_workload_server.py" --socket "$SOCK" \
     --certa "$CERTA" --ca "$T_TMP/ca" --id spiffe://example.org/web --dns localhost \
     --state "$STATE" --rotate 2 --pb2-dir "$T_TMP" \
-    --federated "spiffe://other.example=$T_TMP/fedca/ca.crt"
+    --federated "spiffe://other.example=$T_TMP/fedca/ca.crt" "${@:2}"
   AGENT_PID=$BG_PID
   wait_for "$T_TMP/agent.$1.log" 'serving on' 20
 }
@@ -268,5 +273,56 @@ else
   not_ok "proxy JSON log lines outside the schema"
   show "$T_TMP/schema.txt" "$PROXY_LOG"
 fi
+
+# ---- FetchX509Bundles: the federated CA rotates, the SVID stays ------------
+stop "$AGENT_PID"
+start_agent 3 --rotate 0 --federated-next "spiffe://other.example=$T_TMP/fedca2/ca.crt" ||
+  { not_ok "Workload API server (no SVID rotation) started"; finish; }
+start_proxy fedproxy --backend "127.0.0.1:$ECHO_PORT" --spiffe-socket "unix://$SOCK" \
+  --allow spiffe://example.org/client --allow spiffe://other.example/client ||
+  { not_ok "proxy for the bundle rotation started"; show "$PROXY_LOG"; finish; }
+OLDP=(--cert "$T_TMP/partner.crt" --key "$T_TMP/partner.key")
+NEWP=(--cert "$T_TMP/partner2.crt" --key "$T_TMP/partner2.key")
+svid0=$(rot_serial "$PROXY_PORT" "${CLIENT[@]}")
+check "bundles: before the rotation the old federated CA's client is served" conn_ok "${OLDP[@]}"
+if conn_ok "${NEWP[@]}"; then not_ok "bundles: the new federated CA's client should be refused before the rotation"
+else ok "bundles: before the rotation the new federated CA's client is refused"; fi
+agent_child() { pgrep -P "$AGENT_PID" | head -n 1; }
+bundles_step() { # N: wait for the Nth bundles update
+  kill -ALRM "$(agent_child)"
+  for _ in $(seq 100); do
+    [ "$(grep -c 'new bundles for the SVID spiffe://example.org/web' "$PROXY_LOG")" -ge "$1" ] &&
+      [ "$(grep -c 'reloaded the config (generation' "$PROXY_LOG")" -ge "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+if bundles_step 1; then
+  ok "bundles: the agent's FetchX509Bundles update (old and new federated CA) is logged and reloads the config"
+else
+  not_ok "bundles: no bundles update taken"
+  show "$PROXY_LOG"
+fi
+check "bundles: with old and new federated CA, the new CA's client is served" conn_ok "${NEWP[@]}"
+check "bundles: ... and the old CA's client still" conn_ok "${OLDP[@]}"
+bundles_step 2 || { not_ok "bundles: second bundles update not taken"; show "$PROXY_LOG"; }
+check "bundles: the old federated CA removed, the new CA's client is served" conn_ok "${NEWP[@]}"
+if conn_ok "${OLDP[@]}"; then not_ok "bundles: the old federated CA's client should be refused once the CA is removed"
+else ok "bundles: the old federated CA removed, its client is refused"; fi
+svid1=$(rot_serial "$PROXY_PORT" "${CLIENT[@]}")
+check "bundles: the SVID served is unchanged by bundle updates ($svid0, $svid1) and was never re-sent" \
+  sh -c "[ -n '$svid0' ] && [ '$svid0' = '$svid1' ] && [ \$(grep -c 'new SVID' '$PROXY_LOG') -eq 1 ]"
+kill -WINCH "$(agent_child)"
+if wait_for "$PROXY_LOG" "refused a bundles update from the Workload API, keeping the SVID spiffe://example.org/web .*expires in.*no bundle for the workload.s own trust domain spiffe://example.org" 10; then
+  ok "bundles: an update without the own trust domain's bundle is refused and logged, naming the SVID kept"
+else
+  not_ok "bundles: malformed bundles update refused"
+  show "$PROXY_LOG"
+fi
+check "bundles: after the refused update the last good set serves (new CA's client)" conn_ok "${NEWP[@]}"
+if conn_ok "${OLDP[@]}"; then not_ok "bundles: after the refused update the old CA's client should still be refused"
+else ok "bundles: after the refused update the old CA's client is still refused"; fi
+check "bundles: no sanitizer reports in the proxy's log" sh -c "! grep -Eq 'Sanitizer|runtime error:' '$PROXY_LOG'"
+stop_proxy fedproxy
 stop "$AGENT_PID"
 finish
