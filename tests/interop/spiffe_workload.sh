@@ -72,6 +72,8 @@ crt_pub=$(openssl x509 -in "$OUT/svid.pem" -noout -pubkey 2>/dev/null)
 check "svid fetch: svid_key.pem is svid.pem's key" test -n "$key_pub" -a "$key_pub" = "$crt_pub"
 check "svid fetch: svid.pem carries the agent's SPIFFE ID" \
   sh -c "openssl x509 -in '$OUT/svid.pem' -noout -ext subjectAltName | grep -q 'URI:spiffe://example.org/web'"
+check "svid fetch: the bundles are FetchX509Bundles' (the agent offers it)" \
+  grep -qx 'bundles from FetchX509Bundles' "$T_TMP/fetch.out"
 check "svid fetch: federated_bundle.pem is the other trust domain's CA" \
   cmp -s <(openssl x509 -in "$OUT/federated_bundle.pem" -outform DER) <(openssl x509 -in "$T_TMP/fedca/ca.crt" -outform DER)
 if timeout 30 "$CERTA" svid fetch --spiffe-socket "unix://$T_TMP/nobody.sock" --timeout 2 --out "$T_TMP/none" \
@@ -309,6 +311,14 @@ bundles_step 2 || { not_ok "bundles: second bundles update not taken"; show "$PR
 check "bundles: the old federated CA removed, the new CA's client is served" conn_ok "${NEWP[@]}"
 if conn_ok "${OLDP[@]}"; then not_ok "bundles: the old federated CA's client should be refused once the CA is removed"
 else ok "bundles: the old federated CA removed, its client is refused"; fi
+OUT3=$T_TMP/svid-files-3
+SPIFFE_ENDPOINT_SOCKET="unix://$SOCK" timeout 30 "$CERTA" svid fetch --out "$OUT3" >"$T_TMP/fetch3.out" 2>&1
+# The test agent's SVID response still names the old CA (sent once, before
+# the rotation); FetchX509Bundles has the new one alone.
+check "svid fetch after the rotation: federated_bundle.pem is FetchX509Bundles' (the new federated CA alone)" \
+  test "$(grep -c 'BEGIN CERTIFICATE' "$OUT3/federated_bundle.pem" 2>/dev/null)" = 1 -a \
+  "$(openssl x509 -in "$OUT3/federated_bundle.pem" -noout -fingerprint 2>/dev/null)" = \
+  "$(openssl x509 -in "$T_TMP/fedca2/ca.crt" -noout -fingerprint)"
 svid1=$(rot_serial "$PROXY_PORT" "${CLIENT[@]}")
 check "bundles: the SVID served is unchanged by bundle updates ($svid0, $svid1) and was never re-sent" \
   sh -c "[ -n '$svid0' ] && [ '$svid0' = '$svid1' ] && [ \$(grep -c 'new SVID' '$PROXY_LOG') -eq 1 ]"

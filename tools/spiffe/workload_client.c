@@ -215,18 +215,52 @@ static bool fetch_once_message(void *arg, const uint8_t *msg, size_t len) {
     return false;
 }
 
-int spiffe_fetch_once(const char *target, int timeout_ms, svid_update *out, char *why, size_t cap) {
+/* The agent's bundles, once, into the SVID just fetched (as the servers
+ * take a bundles update: judged, the SVID still valid under them). */
+static bool fetch_bundles_message(void *arg, const uint8_t *msg, size_t len) {
+    fetch_once_state *f = arg;
+    svid_update b;
+    char why[1024];
+    if (workload_bundles_read(msg, len, f->out->trust_domain, &b, why, sizeof why) != 0 ||
+        svid_update_take_bundles(f->out, &b, time(NULL), why, sizeof why) != 0)
+        snprintf(f->why, sizeof f->why, "refused: %s", why);
+    else
+        f->got = true;
+    return false;
+}
+
+int spiffe_fetch_once(const char *target, int timeout_ms, svid_update *out, char *source,
+                      size_t source_cap, char *why, size_t cap) {
     memset(out, 0, sizeof *out);
     grpc_init();
     fetch_once_state f = {.out = out, .got = false, .why = ""};
     atomic_int never = 0;
     char ended[1200];
-    run_call(target, FETCH_X509_SVID, cli_now_ms() + timeout_ms, &never, fetch_once_message, &f,
-             ended, sizeof ended, NULL);
+    int64_t deadline = cli_now_ms() + timeout_ms;
+    run_call(target, FETCH_X509_SVID, deadline, &never, fetch_once_message, &f, ended,
+             sizeof ended, NULL);
+    if (!f.got) {
+        grpc_shutdown();
+        snprintf(why, cap, "%s", f.why[0] ? f.why : ended);
+        return -1;
+    }
+    /* FetchX509Bundles is the newer word on the bundles when the agent
+     * offers it (the same rule as the servers': the newest message wins);
+     * without it, or with a set refused, the SVID response's stay. */
+    fetch_once_state fb = {.out = out, .got = false, .why = ""};
+    grpc_status_code status = GRPC_STATUS_OK;
+    run_call(target, FETCH_X509_BUNDLES, deadline, &never, fetch_bundles_message, &fb, ended,
+             sizeof ended, &status);
     grpc_shutdown();
-    if (f.got) return 0;
-    snprintf(why, cap, "%s", f.why[0] ? f.why : ended);
-    return -1;
+    if (fb.got)
+        snprintf(source, source_cap, "bundles from FetchX509Bundles");
+    else if (status == GRPC_STATUS_UNIMPLEMENTED)
+        snprintf(source, source_cap,
+                 "bundles from the X509SVIDResponse (the agent does not offer FetchX509Bundles)");
+    else
+        snprintf(source, source_cap, "bundles from the X509SVIDResponse (FetchX509Bundles: %.900s)",
+                 fb.why[0] ? fb.why : ended);
+    return 0;
 }
 
 /* ---- the stream, in a thread, for the servers ---- */
