@@ -334,5 +334,21 @@ if conn_ok "${OLDP[@]}"; then not_ok "bundles: after the refused update the old 
 else ok "bundles: after the refused update the old CA's client is still refused"; fi
 check "bundles: no sanitizer reports in the proxy's log" sh -c "! grep -Eq 'Sanitizer|runtime error:' '$PROXY_LOG'"
 stop_proxy fedproxy
+
+# An agent without FetchX509Bundles (UNIMPLEMENTED): the SVID's bundles serve.
+stop "$AGENT_PID"
+start_agent 4 --no-bundles-rpc || { not_ok "Workload API server without FetchX509Bundles started"; finish; }
+SPIFFE_ENDPOINT_SOCKET="unix://$SOCK" timeout 30 "$CERTA" svid fetch --out "$T_TMP/svid-files-4" \
+  >"$T_TMP/fetch4.out" 2>&1
+check "svid fetch from an agent without FetchX509Bundles: the SVID response's bundles, and it says so" \
+  grep -q 'bundles from the X509SVIDResponse (the agent does not offer FetchX509Bundles)' "$T_TMP/fetch4.out"
+start_proxy oldagent --backend "127.0.0.1:$ECHO_PORT" --spiffe-socket "unix://$SOCK" \
+  --allow spiffe://other.example/client ||
+  { not_ok "proxy against an agent without FetchX509Bundles started"; show "$PROXY_LOG"; finish; }
+check "proxy against an agent without FetchX509Bundles: logged once, the bundles stream ends" \
+  wait_for "$PROXY_LOG" 'FetchX509Bundles: the agent does not offer it' 10
+check "proxy against an agent without FetchX509Bundles: the federated client is served (the SVID's bundles)" \
+  conn_ok "${OLDP[@]}"
+stop_proxy oldagent
 stop "$AGENT_PID"
 finish

@@ -45,6 +45,8 @@ ap.add_argument("--federated", action="append", default=[],
                 help="spiffe://TD=BUNDLE.pem, sent as a federated bundle")
 ap.add_argument("--federated-next", default=None,
                 help="spiffe://TD=BUNDLE.pem, the federated CA that SIGALRM rotates to")
+ap.add_argument("--no-bundles-rpc", action="store_true",
+                help="no FetchX509Bundles (UNIMPLEMENTED, as an older agent)")
 ap.add_argument("--pb2-dir", required=True)
 args = ap.parse_args()
 sys.path.insert(0, args.pb2_dir)
@@ -196,14 +198,16 @@ signal.signal(signal.SIGHUP, end_federation)
 publish()
 publish_bundles()
 server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-handler = grpc.method_handlers_generic_handler("SpiffeWorkloadAPI", {
+methods = {
     "FetchX509SVID": grpc.unary_stream_rpc_method_handler(
         fetch_x509_svid, request_deserializer=pb.X509SVIDRequest.FromString,
         response_serializer=None),
-    "FetchX509Bundles": grpc.unary_stream_rpc_method_handler(
+}
+if not args.no_bundles_rpc:
+    methods["FetchX509Bundles"] = grpc.unary_stream_rpc_method_handler(
         fetch_x509_bundles, request_deserializer=pb.X509BundlesRequest.FromString,
-        response_serializer=None),
-})
+        response_serializer=None)
+handler = grpc.method_handlers_generic_handler("SpiffeWorkloadAPI", methods)
 server.add_generic_rpc_handlers((handler,))
 server.add_insecure_port("unix:" + args.socket)
 server.start()
