@@ -289,6 +289,17 @@ svid0=$(rot_serial "$PROXY_PORT" "${CLIENT[@]}")
 check "bundles: before the rotation the old federated CA's client is served" conn_ok "${OLDP[@]}"
 if conn_ok "${NEWP[@]}"; then not_ok "bundles: the new federated CA's client should be refused before the rotation"
 else ok "bundles: before the rotation the new federated CA's client is refused"; fi
+# certa serve beside it: the same updates, and a ticket of the old CA's
+# client must not resume once that CA is gone.
+start_certa_serve fedserve --spiffe-socket "unix://$SOCK" --allow spiffe://other.example/client ||
+  { not_ok "serve for the bundle rotation started"; finish; }
+serve_ok() { echo hi | timeout 10 "$CERTA" connect "127.0.0.1:$SERVE_PORT" --servername localhost \
+  --trust "$T_TMP/ca/ca.crt" "$@" >"$T_TMP/s.out" 2>"$T_TMP/s.err" && grep -qx hi "$T_TMP/s.out"; }
+SSESS=$T_TMP/old-partner.session
+serve_ok "${OLDP[@]}" --session "$SSESS" && serve_ok "${OLDP[@]}" --session "$SSESS" &&
+  grep -q 'resumed: *yes' "$T_TMP/s.err"
+check "bundles: serve: the old federated CA's client is served and resumes" test $? -eq 0
+serve_ok "${OLDP[@]}" --session "$SSESS" # a fresh ticket
 agent_child() { pgrep -P "$AGENT_PID" | head -n 1; }
 bundles_step() { # N: wait for the Nth bundles update
   kill -ALRM "$(agent_child)"
@@ -319,6 +330,20 @@ check "svid fetch after the rotation: federated_bundle.pem is FetchX509Bundles' 
   test "$(grep -c 'BEGIN CERTIFICATE' "$OUT3/federated_bundle.pem" 2>/dev/null)" = 1 -a \
   "$(openssl x509 -in "$OUT3/federated_bundle.pem" -noout -fingerprint 2>/dev/null)" = \
   "$(openssl x509 -in "$T_TMP/fedca2/ca.crt" -noout -fingerprint)"
+for _ in $(seq 50); do
+  [ "$(grep -c 'new bundles for the SVID' "$SERVE_LOG")" -ge 2 ] && break
+  sleep 0.1
+done
+sleep 0.3
+check "bundles: serve took both bundles updates (FetchX509Bundles)" \
+  test "$(grep -c 'new bundles for the SVID' "$SERVE_LOG")" -ge 2
+check "bundles: serve: the new CA's client is served" serve_ok "${NEWP[@]}"
+if serve_ok "${OLDP[@]}" --session "$SSESS"; then
+  not_ok "bundles: serve: the old CA's client should be refused once its CA is removed, its ticket included ($(grep -c 'resumed: *yes' "$T_TMP/s.err") resumed)"
+else
+  ok "bundles: serve: the old CA removed, its client is refused, its ticket included"
+fi
+stop_certa_serve fedserve
 svid1=$(rot_serial "$PROXY_PORT" "${CLIENT[@]}")
 check "bundles: the SVID served is unchanged by bundle updates ($svid0, $svid1) and was never re-sent" \
   sh -c "[ -n '$svid0' ] && [ '$svid0' = '$svid1' ] && [ \$(grep -c 'new SVID' '$PROXY_LOG') -eq 1 ]"
