@@ -133,8 +133,8 @@ int main(void) {
     CHECK(r != 0 && strstr(why, "is a CA certificate:"), "a CA certificate as the SVID: %s", why);
 
     /* A bundles update (FetchX509Bundles), judged against the SVID held. */
-    r = svid_update_build(&u, id, leaf.der, leaf.der_len, key, key_len, root.der, root.der_len,
-                          now, why, sizeof why);
+    r = svid_update_build(&u, id, leaf.der, leaf.der_len, key, key_len, root.der, root.der_len, now,
+                          why, sizeof why);
     if (r == 0) {
         svid_update b;
         const char *keys[2] = {"spiffe://example.org", "other.example"};

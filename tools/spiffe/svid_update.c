@@ -131,8 +131,7 @@ static int verify_against(const uint8_t *const *der, const size_t *lens, size_t 
     }
     certa_trust_free(t);
     if (r == CERTA_OK) return 0;
-    return fail(why, cap, "the SVID %s %s: %s (%s)", spiffe_id, what, vr.text,
-                certa_error_name(r));
+    return fail(why, cap, "the SVID %s %s: %s (%s)", spiffe_id, what, vr.text, certa_error_name(r));
 }
 
 /* The key is the leaf's: loaded beside the chain into a scratch config,
@@ -237,9 +236,8 @@ int svid_update_build(svid_update *u, const char *spiffe_id, const uint8_t *chai
     /* The SVID must validate against its own trust domain's bundle, as its
      * peers will validate it. */
     if (!u->federated_pem ||
-        verify_against(chain_der, chain_lens, chain_count, spiffe_id, u->bundle_pem,
-                       u->bundle_len, now, "does not validate against its own bundle", why,
-                       cap) != 0) {
+        verify_against(chain_der, chain_lens, chain_count, spiffe_id, u->bundle_pem, u->bundle_len,
+                       now, "does not validate against its own bundle", why, cap) != 0) {
         if (!u->federated_pem) fail(why, cap, "out of memory");
         svid_update_free(u);
         return -1;
@@ -332,9 +330,9 @@ int svid_bundles_build(svid_update *b, const char *own_trust_domain, const char 
     }
     if (r == 0 && !b->bundle_pem)
         r = fail(why, cap,
-             "the bundles update holds no bundle for the workload's own trust domain "
-             "spiffe://%s: the agent sent an incomplete set",
-             own_trust_domain);
+                 "the bundles update holds no bundle for the workload's own trust domain "
+                 "spiffe://%s: the agent sent an incomplete set",
+                 own_trust_domain);
     if (r != 0) {
         svid_update_free(b);
         return -1;
@@ -354,11 +352,10 @@ int svid_update_take_bundles(svid_update *u, svid_update *b, int64_t now, char *
     while (out == 0 && n < SVID_MAX_CHAIN &&
            pem_next(u->chain_pem, u->chain_len, &pos, "CERTIFICATE", &der[n], &lens[n]) == 1)
         n++;
-    if (out == 0 &&
-        verify_against((const uint8_t *const *)der, lens, n, u->spiffe_id, b->bundle_pem,
-                       b->bundle_len, now,
-                       "held would not validate against its trust domain's new bundle", why,
-                       cap) != 0)
+    if (out == 0 && verify_against((const uint8_t *const *)der, lens, n, u->spiffe_id,
+                                   b->bundle_pem, b->bundle_len, now,
+                                   "held would not validate against its trust domain's new bundle",
+                                   why, cap) != 0)
         out = -1;
     for (size_t i = 0; i < n; i++)
         free(der[i]);

@@ -237,8 +237,8 @@ int spiffe_fetch_once(const char *target, int timeout_ms, svid_update *out, char
     atomic_int never = 0;
     char ended[1200];
     int64_t deadline = cli_now_ms() + timeout_ms;
-    run_call(target, FETCH_X509_SVID, deadline, &never, fetch_once_message, &f, ended,
-             sizeof ended, NULL);
+    run_call(target, FETCH_X509_SVID, deadline, &never, fetch_once_message, &f, ended, sizeof ended,
+             NULL);
     if (!f.got) {
         grpc_shutdown();
         snprintf(why, cap, "%s", f.why[0] ? f.why : ended);
@@ -410,8 +410,8 @@ static void stream_loop(spiffe_source *s, const char *method, on_message_fn on_m
     while (!atomic_load(&s->stop)) {
         char ended[1200];
         grpc_status_code status = GRPC_STATUS_OK;
-        int got = run_call(s->target, method, 0, &s->stop, on_message, s, ended, sizeof ended,
-                           &status);
+        int got =
+            run_call(s->target, method, 0, &s->stop, on_message, s, ended, sizeof ended, &status);
         if (atomic_load(&s->stop)) break;
         if (optional && status == GRPC_STATUS_UNIMPLEMENTED) {
             say(s, "%sthe agent does not offer it (%s): the bundles come with the SVIDs only",
