@@ -281,16 +281,19 @@ struct spiffe_source {
     char last_failure[1200];
 };
 
-/* Do a and b carry the same bundles (own and federated, per trust domain)? */
+/* Do a and b carry the same bundles (own and federated, per trust domain)?
+ * In any order: the agent's map may come in another each time (Go's
+ * protobuf does not sort maps), which is no change of trust. */
 static bool same_bundles(const svid_update *a, const svid_update *b) {
     if (a->bundle_len != b->bundle_len || memcmp(a->bundle_pem, b->bundle_pem, a->bundle_len) ||
         a->federated_count != b->federated_count || strcmp(a->trust_domain, b->trust_domain))
         return false;
-    for (size_t i = 0; i < a->federated_count; i++)
-        if (strcmp(a->federated[i].trust_domain_id, b->federated[i].trust_domain_id) ||
-            a->federated[i].len != b->federated[i].len ||
-            memcmp(a->federated[i].pem, b->federated[i].pem, a->federated[i].len))
-            return false;
+    for (size_t i = 0; i < a->federated_count; i++) {
+        const struct svid_federated *fa = &a->federated[i], *fb = NULL;
+        for (size_t j = 0; !fb && j < b->federated_count; j++)
+            if (!strcmp(fa->trust_domain_id, b->federated[j].trust_domain_id)) fb = &b->federated[j];
+        if (!fb || fa->len != fb->len || memcmp(fa->pem, fb->pem, fa->len)) return false;
+    }
     return true;
 }
 
