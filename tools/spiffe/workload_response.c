@@ -7,17 +7,18 @@
 #include "crypto/crypto.h"
 #include "workload.pb-c.h"
 
+static int not_protobuf(const char *what, size_t len, char *why, size_t cap) {
+    snprintf(why, cap,
+             "an %s of %zu bytes does not decode as protobuf: the agent sent a malformed message",
+             what, len);
+    return -1;
+}
+
 int workload_response_read(const uint8_t *msg, size_t len, int64_t now, svid_update *u, char *why,
                            size_t cap) {
     memset(u, 0, sizeof *u);
     X509SVIDResponse *r = x509_svidresponse__unpack(NULL, len, msg);
-    if (!r) {
-        snprintf(why, cap,
-                 "an X509SVIDResponse of %zu bytes does not decode as protobuf: the agent sent a "
-                 "malformed message",
-                 len);
-        return -1;
-    }
+    if (!r) return not_protobuf("X509SVIDResponse", len, why, cap);
     int rc = -1;
     if (r->n_svids == 0) {
         snprintf(why, cap,
@@ -46,13 +47,7 @@ int workload_bundles_read(const uint8_t *msg, size_t len, const char *own_trust_
                           svid_update *b, char *why, size_t cap) {
     memset(b, 0, sizeof *b);
     X509BundlesResponse *r = x509_bundles_response__unpack(NULL, len, msg);
-    if (!r) {
-        snprintf(why, cap,
-                 "an X509BundlesResponse of %zu bytes does not decode as protobuf: the agent "
-                 "sent a malformed message",
-                 len);
-        return -1;
-    }
+    if (!r) return not_protobuf("X509BundlesResponse", len, why, cap);
     int rc = -1;
     if (r->n_bundles > SVID_MAX_FEDERATED + 1) {
         snprintf(why, cap, "an X509BundlesResponse holds %zu bundles, more than %d", r->n_bundles,
