@@ -166,8 +166,9 @@ rot_load_report proxy
 served=$(sed -n 's/^ok //p' "$T_TMP/proxy.load" | sort -u | grep -c .)
 check "proxy: the load saw $served different SVIDs (at least 3), all issued by the agent" \
   sh -c "[ $served -ge 3 ] && sed -n 's/^ok //p' '$T_TMP/proxy.load' | sort -u | while read -r s; do grep -qix \"\$s\" '$STATE/serials' || exit 1; done"
-latest=$(tail -n 1 "$STATE/serials")
 now=$(rot_serial "$PROXY_PORT" "${CLIENT[@]}")
+# Read after the handshake: an SVID issued meanwhile is then among the two.
+latest=$(tail -n 1 "$STATE/serials")
 prev=$(tail -n 2 "$STATE/serials" | head -n 1)
 check "proxy: a new handshake sees the latest SVID ($now; agent's last two: $prev $latest)" \
   sh -c "[ -n '$now' ] && { [ '$now' = '$latest' ] || [ '$now' = '$prev' ]; }"
