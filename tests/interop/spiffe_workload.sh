@@ -29,6 +29,11 @@ rot_leaf intruder --client --spiffe spiffe://example.org/intruder || { not_ok "i
   --client --ttl 1h >"$T_TMP/partner.log" 2>&1 || { not_ok "federated client leaf"; finish; }
 "$CERTA" ca issue "$T_TMP/fedca" --out "$T_TMP/stranger" --spiffe spiffe://other.example/stranger \
   --client --ttl 1h >"$T_TMP/stranger.log" 2>&1 || { not_ok "federated stranger leaf"; finish; }
+# other.example's next CA (the federated bundle rotates to it) and a client of it.
+"$CERTA" ca init "$T_TMP/fedca2" --name "federated test CA 2" >"$T_TMP/fedca2.log" 2>&1 ||
+  { not_ok "second federated CA"; finish; }
+"$CERTA" ca issue "$T_TMP/fedca2" --out "$T_TMP/partner2" --spiffe spiffe://other.example/client \
+  --client --ttl 1h >"$T_TMP/partner2.log" 2>&1 || { not_ok "client of the new federated CA"; finish; }
 # The federated CA issuing an ID of our own trust domain: its bundle vouches
 # for other.example only.
 "$CERTA" ca issue "$T_TMP/fedca" --out "$T_TMP/impostor" --spiffe spiffe://example.org/client \
@@ -42,7 +47,7 @@ start_agent() {
   bg "$T_TMP/agent.$1.log" $PY "$LIB_DIR/spiffe_workload_server.py" --socket "$SOCK" \
     --certa "$CERTA" --ca "$T_TMP/ca" --id spiffe://example.org/web --dns localhost \
     --state "$STATE" --rotate 2 --pb2-dir "$T_TMP" \
-    --federated "spiffe://other.example=$T_TMP/fedca/ca.crt"
+    --federated "spiffe://other.example=$T_TMP/fedca/ca.crt" "${@:2}"
   AGENT_PID=$BG_PID
   wait_for "$T_TMP/agent.$1.log" 'serving on' 20
 }
@@ -67,6 +72,8 @@ crt_pub=$(openssl x509 -in "$OUT/svid.pem" -noout -pubkey 2>/dev/null)
 check "svid fetch: svid_key.pem is svid.pem's key" test -n "$key_pub" -a "$key_pub" = "$crt_pub"
 check "svid fetch: svid.pem carries the agent's SPIFFE ID" \
   sh -c "openssl x509 -in '$OUT/svid.pem' -noout -ext subjectAltName | grep -q 'URI:spiffe://example.org/web'"
+check "svid fetch: the bundles are FetchX509Bundles' (the agent offers it)" \
+  grep -qx 'bundles from FetchX509Bundles' "$T_TMP/fetch.out"
 check "svid fetch: federated_bundle.pem is the other trust domain's CA" \
   cmp -s <(openssl x509 -in "$OUT/federated_bundle.pem" -outform DER) <(openssl x509 -in "$T_TMP/fedca/ca.crt" -outform DER)
 if timeout 30 "$CERTA" svid fetch --spiffe-socket "unix://$T_TMP/nobody.sock" --timeout 2 --out "$T_TMP/none" \
@@ -159,8 +166,9 @@ rot_load_report proxy
 served=$(sed -n 's/^ok //p' "$T_TMP/proxy.load" | sort -u | grep -c .)
 check "proxy: the load saw $served different SVIDs (at least 3), all issued by the agent" \
   sh -c "[ $served -ge 3 ] && sed -n 's/^ok //p' '$T_TMP/proxy.load' | sort -u | while read -r s; do grep -qix \"\$s\" '$STATE/serials' || exit 1; done"
-latest=$(tail -n 1 "$STATE/serials")
 now=$(rot_serial "$PROXY_PORT" "${CLIENT[@]}")
+# Read after the handshake: an SVID issued meanwhile is then among the two.
+latest=$(tail -n 1 "$STATE/serials")
 prev=$(tail -n 2 "$STATE/serials" | head -n 1)
 check "proxy: a new handshake sees the latest SVID ($now; agent's last two: $prev $latest)" \
   sh -c "[ -n '$now' ] && { [ '$now' = '$latest' ] || [ '$now' = '$prev' ]; }"
@@ -268,5 +276,105 @@ else
   not_ok "proxy JSON log lines outside the schema"
   show "$T_TMP/schema.txt" "$PROXY_LOG"
 fi
+
+# ---- FetchX509Bundles: the federated CA rotates, the SVID stays ------------
+stop "$AGENT_PID"
+start_agent 3 --rotate 0 --federated-next "spiffe://other.example=$T_TMP/fedca2/ca.crt" ||
+  { not_ok "Workload API server (no SVID rotation) started"; finish; }
+start_proxy fedproxy --backend "127.0.0.1:$ECHO_PORT" --spiffe-socket "unix://$SOCK" \
+  --allow spiffe://example.org/client --allow spiffe://other.example/client ||
+  { not_ok "proxy for the bundle rotation started"; show "$PROXY_LOG"; finish; }
+OLDP=(--cert "$T_TMP/partner.crt" --key "$T_TMP/partner.key")
+NEWP=(--cert "$T_TMP/partner2.crt" --key "$T_TMP/partner2.key")
+svid0=$(rot_serial "$PROXY_PORT" "${CLIENT[@]}")
+check "bundles: before the rotation the old federated CA's client is served" conn_ok "${OLDP[@]}"
+if conn_ok "${NEWP[@]}"; then not_ok "bundles: the new federated CA's client should be refused before the rotation"
+else ok "bundles: before the rotation the new federated CA's client is refused"; fi
+# certa serve beside it: the same updates, and a ticket of the old CA's
+# client must not resume once that CA is gone.
+start_certa_serve fedserve --spiffe-socket "unix://$SOCK" --allow spiffe://other.example/client ||
+  { not_ok "serve for the bundle rotation started"; finish; }
+serve_ok() { echo hi | timeout 10 "$CERTA" connect "127.0.0.1:$SERVE_PORT" --servername localhost \
+  --trust "$T_TMP/ca/ca.crt" "$@" >"$T_TMP/s.out" 2>"$T_TMP/s.err" && grep -qx hi "$T_TMP/s.out"; }
+SSESS=$T_TMP/old-partner.session
+serve_ok "${OLDP[@]}" --session "$SSESS" && serve_ok "${OLDP[@]}" --session "$SSESS" &&
+  grep -q 'resumed: *yes' "$T_TMP/s.err"
+check "bundles: serve: the old federated CA's client is served and resumes" test $? -eq 0
+serve_ok "${OLDP[@]}" --session "$SSESS" # a fresh ticket
+agent_child() { pgrep -P "$AGENT_PID" | head -n 1; }
+bundles_step() { # N: wait for the Nth bundles update
+  kill -ALRM "$(agent_child)"
+  for _ in $(seq 100); do
+    [ "$(grep -c 'new bundles for the SVID spiffe://example.org/web' "$PROXY_LOG")" -ge "$1" ] &&
+      [ "$(grep -c 'reloaded the config (generation' "$PROXY_LOG")" -ge "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+if bundles_step 1; then
+  ok "bundles: the agent's FetchX509Bundles update (old and new federated CA) is logged and reloads the config"
+else
+  not_ok "bundles: no bundles update taken"
+  show "$PROXY_LOG"
+fi
+check "bundles: with old and new federated CA, the new CA's client is served" conn_ok "${NEWP[@]}"
+check "bundles: ... and the old CA's client still" conn_ok "${OLDP[@]}"
+bundles_step 2 || { not_ok "bundles: second bundles update not taken"; show "$PROXY_LOG"; }
+check "bundles: the old federated CA removed, the new CA's client is served" conn_ok "${NEWP[@]}"
+if conn_ok "${OLDP[@]}"; then not_ok "bundles: the old federated CA's client should be refused once the CA is removed"
+else ok "bundles: the old federated CA removed, its client is refused"; fi
+OUT3=$T_TMP/svid-files-3
+SPIFFE_ENDPOINT_SOCKET="unix://$SOCK" timeout 30 "$CERTA" svid fetch --out "$OUT3" >"$T_TMP/fetch3.out" 2>&1
+# The test agent's SVID response still names the old CA (sent once, before
+# the rotation); FetchX509Bundles has the new one alone.
+check "svid fetch after the rotation: federated_bundle.pem is FetchX509Bundles' (the new federated CA alone)" \
+  test "$(grep -c 'BEGIN CERTIFICATE' "$OUT3/federated_bundle.pem" 2>/dev/null)" = 1 -a \
+  "$(openssl x509 -in "$OUT3/federated_bundle.pem" -noout -fingerprint 2>/dev/null)" = \
+  "$(openssl x509 -in "$T_TMP/fedca2/ca.crt" -noout -fingerprint)"
+for _ in $(seq 50); do
+  [ "$(grep -c 'new bundles for the SVID' "$SERVE_LOG")" -ge 2 ] && break
+  sleep 0.1
+done
+sleep 0.3
+check "bundles: serve took both bundles updates (FetchX509Bundles)" \
+  test "$(grep -c 'new bundles for the SVID' "$SERVE_LOG")" -ge 2
+check "bundles: serve: the new CA's client is served" serve_ok "${NEWP[@]}"
+if serve_ok "${OLDP[@]}" --session "$SSESS"; then
+  not_ok "bundles: serve: the old CA's client should be refused once its CA is removed, its ticket included ($(grep -c 'resumed: *yes' "$T_TMP/s.err") resumed)"
+else
+  ok "bundles: serve: the old CA removed, its client is refused, its ticket included"
+fi
+stop_certa_serve fedserve
+svid1=$(rot_serial "$PROXY_PORT" "${CLIENT[@]}")
+check "bundles: the SVID served is unchanged by bundle updates ($svid0, $svid1) and was never re-sent" \
+  sh -c "[ -n '$svid0' ] && [ '$svid0' = '$svid1' ] && [ \$(grep -c 'new SVID' '$PROXY_LOG') -eq 1 ]"
+kill -WINCH "$(agent_child)"
+if wait_for "$PROXY_LOG" "refused a bundles update from the Workload API, keeping the SVID spiffe://example.org/web .*expires in.*no bundle for the workload.s own trust domain spiffe://example.org" 10; then
+  ok "bundles: an update without the own trust domain's bundle is refused and logged, naming the SVID kept"
+else
+  not_ok "bundles: malformed bundles update refused"
+  show "$PROXY_LOG"
+fi
+check "bundles: after the refused update the last good set serves (new CA's client)" conn_ok "${NEWP[@]}"
+if conn_ok "${OLDP[@]}"; then not_ok "bundles: after the refused update the old CA's client should still be refused"
+else ok "bundles: after the refused update the old CA's client is still refused"; fi
+check "bundles: no sanitizer reports in the proxy's log" sh -c "! grep -Eq 'Sanitizer|runtime error:' '$PROXY_LOG'"
+stop_proxy fedproxy
+
+# An agent without FetchX509Bundles (UNIMPLEMENTED): the SVID's bundles serve.
+stop "$AGENT_PID"
+start_agent 4 --no-bundles-rpc || { not_ok "Workload API server without FetchX509Bundles started"; finish; }
+SPIFFE_ENDPOINT_SOCKET="unix://$SOCK" timeout 30 "$CERTA" svid fetch --out "$T_TMP/svid-files-4" \
+  >"$T_TMP/fetch4.out" 2>&1
+check "svid fetch from an agent without FetchX509Bundles: the SVID response's bundles, and it says so" \
+  grep -q 'bundles from the X509SVIDResponse (the agent does not offer FetchX509Bundles)' "$T_TMP/fetch4.out"
+start_proxy oldagent --backend "127.0.0.1:$ECHO_PORT" --spiffe-socket "unix://$SOCK" \
+  --allow spiffe://other.example/client ||
+  { not_ok "proxy against an agent without FetchX509Bundles started"; show "$PROXY_LOG"; finish; }
+check "proxy against an agent without FetchX509Bundles: logged once, the bundles stream ends" \
+  wait_for "$PROXY_LOG" 'FetchX509Bundles: the agent does not offer it' 10
+check "proxy against an agent without FetchX509Bundles: the federated client is served (the SVID's bundles)" \
+  conn_ok "${OLDP[@]}"
+stop_proxy oldagent
 stop "$AGENT_PID"
 finish

@@ -2,14 +2,20 @@
 """A SPIFFE Workload API server for tests/interop/spiffe_workload.sh.
 
 Serves FetchX509SVID on a Unix socket with SVIDs that `certa ca issue`
-makes, a new one every --rotate seconds, pushed to every open stream (as a
-SPIRE agent does). Calls without the "workload.spiffe.io: true" metadata are
+makes, a new one every --rotate seconds (0: never), pushed to every open
+stream (as a SPIRE agent does), and FetchX509Bundles: the own bundle (keyed
+by the bare trust domain name, which the spec allows beside spiffe://TD)
+and the federated ones, a new message whenever they change. Calls without the "workload.spiffe.io: true" metadata are
 refused with InvalidArgument, as the specification requires.
 
 Signals make the next update a bad one, to test refusals:
   SIGUSR1  an SVID whose key belongs to another certificate
   SIGUSR2  bytes that are not protobuf at all
   SIGHUP   from then on, no federated bundles (the federation ended)
+  SIGALRM  the federated CA rotates (--federated-next), bundles only, the
+           SVID unchanged: first old and new CA, at the second signal the
+           new one alone
+  SIGWINCH a malformed bundles update (no bundle for the own trust domain)
 Each update issued is written to STATE/svid-PID-N.crt (and the serial appended
 to STATE/serials) so the test can tell which SVID a handshake saw.
 
@@ -37,6 +43,10 @@ ap.add_argument("--ttl", default="1h")
 ap.add_argument("--dns", action="append", default=[], help="DNS SANs beside the SPIFFE ID")
 ap.add_argument("--federated", action="append", default=[],
                 help="spiffe://TD=BUNDLE.pem, sent as a federated bundle")
+ap.add_argument("--federated-next", default=None,
+                help="spiffe://TD=BUNDLE.pem, the federated CA that SIGALRM rotates to")
+ap.add_argument("--no-bundles-rpc", action="store_true",
+                help="no FetchX509Bundles (UNIMPLEMENTED, as an older agent)")
 ap.add_argument("--pb2-dir", required=True)
 args = ap.parse_args()
 sys.path.insert(0, args.pb2_dir)
@@ -96,7 +106,40 @@ class Issuer:
 issuer = Issuer()
 lock = threading.Condition()
 current = {"gen": 0, "bytes": None}
+bundles_current = {"gen": 0, "bytes": None}
 bad_next = []
+OWN_TD = args.id[len("spiffe://"):].split("/", 1)[0]
+
+
+def bundles_response(bad=None):
+    msg = pb.X509BundlesResponse()
+    if bad != "no-own":
+        msg.bundles[OWN_TD] = issuer.bundle
+    for td, der in ({} if federation_ended else issuer.federated).items():
+        msg.bundles[td] = der
+    return msg.SerializeToString()
+
+
+def publish_bundles(bad=None):
+    data = bundles_response(bad)
+    with lock:
+        bundles_current["gen"] += 1
+        bundles_current["bytes"] = data
+        lock.notify_all()
+
+
+rotation_stage = [0]
+
+
+def rotate_federated(*_):
+    td, path = args.federated_next.split("=", 1)
+    with open(path) as f:
+        new = pem_certs_to_der(f.read())
+    rotation_stage[0] += 1
+    issuer.federated[td] = (issuer.federated.get(td, b"") + new) if rotation_stage[0] == 1 else new
+    with open(os.path.join(args.state, "bundles-stage"), "w") as f:
+        f.write("%d\n" % rotation_stage[0])
+    publish_bundles()
 
 
 def publish(bad=None):
@@ -107,22 +150,30 @@ def publish(bad=None):
         lock.notify_all()
 
 
-def fetch_x509_svid(request, context):
+def stream(feed, context):
     md = dict(context.invocation_metadata())
     if md.get("workload.spiffe.io") != "true":
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, "security header missing from request")
     seen = 0
     while context.is_active():
         with lock:
-            if current["gen"] == seen:
+            if feed["gen"] == seen:
                 lock.wait(0.5)
                 continue
-            seen, data = current["gen"], current["bytes"]
+            seen, data = feed["gen"], feed["bytes"]
         yield data
 
 
+def fetch_x509_svid(request, context):
+    yield from stream(current, context)
+
+
+def fetch_x509_bundles(request, context):
+    yield from stream(bundles_current, context)
+
+
 def rotator():
-    while True:
+    while args.rotate > 0:
         time.sleep(args.rotate)
         bad = bad_next.pop(0) if bad_next else None
         publish(bad)
@@ -131,23 +182,32 @@ def rotator():
 signal.signal(signal.SIGUSR1, lambda *_: bad_next.append("mismatch"))
 signal.signal(signal.SIGUSR2, lambda *_: bad_next.append("garbage"))
 signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+signal.signal(signal.SIGALRM, rotate_federated)
+signal.signal(signal.SIGWINCH, lambda *_: publish_bundles("no-own"))
 
 
 def end_federation(*_):
     global federation_ended
     federation_ended = True
+    publish_bundles()
 
 
 federation_ended = False
 signal.signal(signal.SIGHUP, end_federation)
 
 publish()
+publish_bundles()
 server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-handler = grpc.method_handlers_generic_handler("SpiffeWorkloadAPI", {
+methods = {
     "FetchX509SVID": grpc.unary_stream_rpc_method_handler(
         fetch_x509_svid, request_deserializer=pb.X509SVIDRequest.FromString,
         response_serializer=None),
-})
+}
+if not args.no_bundles_rpc:
+    methods["FetchX509Bundles"] = grpc.unary_stream_rpc_method_handler(
+        fetch_x509_bundles, request_deserializer=pb.X509BundlesRequest.FromString,
+        response_serializer=None)
+handler = grpc.method_handlers_generic_handler("SpiffeWorkloadAPI", methods)
 server.add_generic_rpc_handlers((handler,))
 server.add_insecure_port("unix:" + args.socket)
 server.start()

@@ -132,6 +132,77 @@ int main(void) {
                           why, sizeof why);
     CHECK(r != 0 && strstr(why, "is a CA certificate:"), "a CA certificate as the SVID: %s", why);
 
+    /* A bundles update (FetchX509Bundles), judged against the SVID held. */
+    r = svid_update_build(&u, id, leaf.der, leaf.der_len, key, key_len, root.der, root.der_len, now,
+                          why, sizeof why);
+    if (r == 0) {
+        svid_update b;
+        const char *keys[2] = {"spiffe://example.org", "other.example"};
+        const uint8_t *vals[2] = {root.der, fed_root.der};
+        size_t lens[2] = {root.der_len, fed_root.der_len};
+        r = svid_bundles_build(&b, u.trust_domain, keys, vals, lens, 2, why, sizeof why);
+        CHECK(r == 0 && count_blocks(b.bundle_pem, "CERTIFICATE") == 1 && b.federated_count == 1 &&
+                  !strcmp(b.federated[0].trust_domain_id, "spiffe://other.example"),
+              "bundles keyed spiffe://TD and bare TD are taken, the bare key as spiffe://TD (%s)",
+              r ? why : "ok");
+        char *chain_before = u.chain_pem, *key_before = u.key_pem;
+        if (r == 0) r = svid_update_take_bundles(&u, &b, now, why, sizeof why);
+        CHECK(r == 0 && u.federated_count == 1 && u.chain_pem == chain_before &&
+                  u.key_pem == key_before && !strcmp(u.federated_domains, "spiffe://other.example"),
+              "the set replaces the held SVID's bundles, its chain and key untouched (%s)",
+              r ? why : "ok");
+
+        const char *fed_only[1] = {"spiffe://other.example"};
+        r = svid_bundles_build(&b, u.trust_domain, fed_only, &vals[1], &lens[1], 1, why,
+                               sizeof why);
+        CHECK(r != 0 && strstr(why, "no bundle for the workload's own trust domain") &&
+                  !b.bundle_pem && !b.federated_pem,
+              "a set without the own trust domain's bundle is refused, nothing held: %s", why);
+        const char *own_twice[2] = {"example.org", "spiffe://example.org"};
+        const uint8_t *roots[2] = {root.der, root.der};
+        size_t root_lens[2] = {root.der_len, root.der_len};
+        r = svid_bundles_build(&b, u.trust_domain, own_twice, roots, root_lens, 2, why, sizeof why);
+        CHECK(r != 0 && strstr(why, "two bundles for spiffe://example.org"),
+              "the own trust domain keyed twice (both spellings) is refused: %s", why);
+        const char *fed_twice[3] = {"example.org", "other.example", "spiffe://other.example"};
+        const uint8_t *v3[3] = {root.der, fed_root.der, fed_root.der};
+        size_t l3[3] = {root.der_len, fed_root.der_len, fed_root.der_len};
+        r = svid_bundles_build(&b, u.trust_domain, fed_twice, v3, l3, 3, why, sizeof why);
+        CHECK(r != 0 && strstr(why, "two federated bundles"),
+              "a federated trust domain keyed twice is refused: %s", why);
+        const char *bad_keys[3] = {"spiffe://other.example/web", "", "spiffe://"};
+        for (int i = 0; i < 3; i++) {
+            const char *k2[2] = {"example.org", bad_keys[i]};
+            r = svid_bundles_build(&b, u.trust_domain, k2, vals, lens, 2, why, sizeof why);
+            CHECK(r != 0 && strstr(why, "not a trust domain"), "a bundle keyed '%s' is refused: %s",
+                  bad_keys[i], why);
+        }
+        const uint8_t *bad_vals[2] = {root.der, garbage};
+        size_t bad_lens[2] = {root.der_len, sizeof garbage};
+        r = svid_bundles_build(&b, u.trust_domain, keys, bad_vals, bad_lens, 2, why, sizeof why);
+        CHECK(r != 0 && strstr(why, "not a list of DER certificates"),
+              "a federated bundle that is not DER certificates is refused: %s", why);
+        const uint8_t *leaf_vals[2] = {leaf.der, fed_root.der};
+        size_t leaf_lens[2] = {leaf.der_len, fed_root.der_len};
+        r = svid_bundles_build(&b, u.trust_domain, keys, leaf_vals, leaf_lens, 2, why, sizeof why);
+        CHECK(r != 0 && strstr(why, "not a CA certificate"),
+              "an own bundle holding a leaf is refused: %s", why);
+        const uint8_t *other_vals[2] = {other_root.der, fed_root.der};
+        size_t other_lens[2] = {other_root.der_len, fed_root.der_len};
+        r = svid_bundles_build(&b, u.trust_domain, keys, other_vals, other_lens, 2, why,
+                               sizeof why);
+        char *bundle_before = u.bundle_pem;
+        if (r == 0) r = svid_update_take_bundles(&u, &b, now, why, sizeof why);
+        CHECK(r != 0 && strstr(why, "would not validate against its trust domain's new bundle") &&
+                  u.bundle_pem == bundle_before && u.federated_count == 1,
+              "an own bundle that does not vouch for the SVID held is refused, the held set "
+              "kept: %s",
+              why);
+        r = svid_bundles_build(&b, u.trust_domain, keys, vals, lens, 0, why, sizeof why);
+        CHECK(r != 0 && strstr(why, "own trust domain"), "an empty map is refused: %s", why);
+        svid_update_free(&u);
+    }
+
     char s[64];
     svid_format_remaining(59, s, sizeof s);
     CHECK(!strcmp(s, "59s"), "59 s: %s", s);

@@ -1288,6 +1288,15 @@ static int serve_run(int argc, char **argv, serve_opts *po) {
             svid_new = false;
             if (!rebuild) snprintf(which, sizeof which, "(SPIFFE Workload API update)");
             rebuild = true;
+            /* New anchors (a federated CA rotated out, say): a peer verified
+             * under the old ones must not come back through a ticket, so the
+             * new config gets new ticket keys (a fleet's ring is not ours). */
+            certa_ticket_keys *fresh = NULL;
+            if (spiffe_source_trust_changed(o.spiffe) && !o.client_ca && !o.ticket_key_file &&
+                !o.store && (fresh = certa_ticket_keys_new(rotation)) != NULL) {
+                certa_ticket_keys_free(ring); /* configs in use keep theirs */
+                ring = fresh;
+            }
         }
         if (rebuild) {
             reload_config(&ctx, &o, ring, which, &rr); /* the CRLs are read anew too */

@@ -10,6 +10,7 @@
 #include "crypto/crypto.h"
 #include "wire/cursor.h"
 #include "wire/der.h"
+#include "x509/pem.h"
 #include "x509/issue.h"
 
 static int fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -106,6 +107,31 @@ void svid_update_free(svid_update *u) {
     for (size_t i = 0; i < u->federated_count; i++)
         free(u->federated[i].pem);
     memset(u, 0, sizeof *u);
+}
+
+/* The chain (leaf first) validates for spiffe_id against bundle_pem, for
+ * clientAuth or, an SVID for serving only, serverAuth. 0, or -1 with why
+ * ("the SVID ID <what>: ..."). */
+static int verify_against(const uint8_t *const *der, const size_t *lens, size_t n,
+                          const char *spiffe_id, const char *bundle_pem, size_t bundle_len,
+                          int64_t now, const char *what, char *why, size_t cap) {
+    certa_trust *t = certa_trust_new();
+    int r = t ? certa_trust_add_pem(t, bundle_pem, bundle_len) : CERTA_E_NOMEM;
+    certa_verify_params vp;
+    memset(&vp, 0, sizeof vp);
+    vp.purpose = CERTA_PURPOSE_CLIENT;
+    vp.spiffe_id = spiffe_id;
+    vp.time = now;
+    certa_verify_result vr;
+    snprintf(vr.text, sizeof vr.text, "out of memory");
+    if (r == CERTA_OK) r = certa_verify_chain(t, der, lens, n, &vp, &vr);
+    if (r == CERTA_E_CERT_PURPOSE) { /* an SVID for serving only */
+        vp.purpose = CERTA_PURPOSE_SERVER;
+        r = certa_verify_chain(t, der, lens, n, &vp, &vr);
+    }
+    certa_trust_free(t);
+    if (r == CERTA_OK) return 0;
+    return fail(why, cap, "the SVID %s %s: %s (%s)", spiffe_id, what, vr.text, certa_error_name(r));
 }
 
 /* The key is the leaf's: loaded beside the chain into a scratch config,
@@ -209,37 +235,28 @@ int svid_update_build(svid_update *u, const char *spiffe_id, const uint8_t *chai
 
     /* The SVID must validate against its own trust domain's bundle, as its
      * peers will validate it. */
-    certa_trust *t = certa_trust_new();
-    int r = t ? certa_trust_add_pem(t, u->bundle_pem, u->bundle_len) : CERTA_E_NOMEM;
-    certa_verify_params vp;
-    memset(&vp, 0, sizeof vp);
-    vp.purpose = CERTA_PURPOSE_CLIENT;
-    vp.spiffe_id = spiffe_id;
-    vp.time = now;
-    certa_verify_result vr;
-    if (r == CERTA_OK) r = certa_verify_chain(t, chain_der, chain_lens, chain_count, &vp, &vr);
-    if (r == CERTA_E_CERT_PURPOSE) { /* an SVID for serving only */
-        vp.purpose = CERTA_PURPOSE_SERVER;
-        r = certa_verify_chain(t, chain_der, chain_lens, chain_count, &vp, &vr);
-    }
-    certa_trust_free(t);
-    if (r != CERTA_OK || !u->federated_pem) {
-        fail(why, cap, "the SVID %s does not validate against its own bundle: %s (%s)", spiffe_id,
-             r == CERTA_OK ? "out of memory" : vr.text, certa_error_name(r));
+    if (!u->federated_pem ||
+        verify_against(chain_der, chain_lens, chain_count, spiffe_id, u->bundle_pem, u->bundle_len,
+                       now, "does not validate against its own bundle", why, cap) != 0) {
+        if (!u->federated_pem) fail(why, cap, "out of memory");
         svid_update_free(u);
         return -1;
     }
     return 0;
 }
 
+/* A trust domain's ID: spiffe://example.org, no path. */
+static bool trust_domain_id_ok(const char *id) {
+    char probe[300], idwhy[200];
+    if (!id || strncmp(id, "spiffe://", 9) != 0 || strchr(id + 9, '/') || strlen(id) > 264)
+        return false;
+    snprintf(probe, sizeof probe, "%s/x", id);
+    return x509_check_spiffe_id(probe, idwhy, sizeof idwhy);
+}
+
 int svid_update_add_federated(svid_update *u, const char *trust_domain_id, const uint8_t *data,
                               size_t len, char *why, size_t cap) {
-    /* The key is a trust domain's ID: spiffe://example.org, no path. */
-    char probe[300], idwhy[200];
-    if (!trust_domain_id || strncmp(trust_domain_id, "spiffe://", 9) != 0 ||
-        strchr(trust_domain_id + 9, '/') || strlen(trust_domain_id) > 264 ||
-        (snprintf(probe, sizeof probe, "%s/x", trust_domain_id),
-         !x509_check_spiffe_id(probe, idwhy, sizeof idwhy)))
+    if (!trust_domain_id_ok(trust_domain_id))
         return fail(why, cap,
                     "a federated bundle is keyed '%.300s', not a trust domain "
                     "(spiffe://example.org): the agent sent a malformed map",
@@ -273,6 +290,92 @@ int svid_update_add_federated(svid_update *u, const char *trust_domain_id, const
     snprintf(u->federated_domains + dl, sizeof u->federated_domains - dl, "%s%s", dl ? ", " : "",
              trust_domain_id);
     u->federated_count++;
+    return 0;
+}
+
+/* ---- a bundles update (FetchX509Bundles) ---- */
+
+int svid_bundles_build(svid_update *b, const char *own_trust_domain, const char *const *keys,
+                       const uint8_t *const *values, const size_t *lens, size_t n, char *why,
+                       size_t cap) {
+    memset(b, 0, sizeof *b);
+    snprintf(b->trust_domain, sizeof b->trust_domain, "%s", own_trust_domain);
+    b->federated_pem = calloc(1, 1);
+    if (!b->federated_pem) return fail(why, cap, "out of memory");
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        /* The spec keys the map by the trust domain's SPIFFE ID; its
+         * name alone ("example.org") is taken too, as SPIFFE's libraries do. */
+        char id[300];
+        const char *k = keys[i] ? keys[i] : "";
+        snprintf(id, sizeof id, "%s%.280s", strncmp(k, "spiffe://", 9) ? "spiffe://" : "", k);
+        if (strlen(k) > 264 || !trust_domain_id_ok(id))
+            r = fail(why, cap,
+                     "a bundle is keyed '%.300s', not a trust domain (spiffe://example.org or "
+                     "example.org): the agent sent a malformed map",
+                     k);
+        else if (strcmp(id + 9, own_trust_domain) != 0) {
+            r = svid_update_add_federated(b, id, values[i], lens[i], why, cap);
+        } else if (b->bundle_pem) {
+            r = fail(why, cap, "two bundles for %s: the agent sent a malformed map", id);
+        } else {
+            const uint8_t *der[SVID_MAX_BUNDLE];
+            size_t dlens[SVID_MAX_BUNDLE];
+            char what[320];
+            snprintf(what, sizeof what, "the bundle of %s", id);
+            int m = read_bundle(values[i], lens[i], what, der, dlens, why, cap);
+            r = m < 0 ? -1 : append_pem(&b->bundle_pem, &b->bundle_len, der, dlens, (size_t)m);
+            if (m >= 0 && r != 0) fail(why, cap, "out of memory");
+        }
+    }
+    if (r == 0 && !b->bundle_pem)
+        r = fail(why, cap,
+                 "the bundles update holds no bundle for the workload's own trust domain "
+                 "spiffe://%s: the agent sent an incomplete set",
+                 own_trust_domain);
+    if (r != 0) {
+        svid_update_free(b);
+        return -1;
+    }
+    return 0;
+}
+
+int svid_update_take_bundles(svid_update *u, svid_update *b, int64_t now, char *why, size_t cap) {
+    int out = 0;
+    if (strcmp(u->trust_domain, b->trust_domain) != 0)
+        out = fail(why, cap, "the bundles update is for trust domain %s, the SVID held is of %s",
+                   b->trust_domain, u->trust_domain);
+    /* The SVID held must still validate against its trust domain's new
+     * bundle: a set that would orphan it is the agent's mistake. */
+    uint8_t *der[SVID_MAX_CHAIN];
+    size_t lens[SVID_MAX_CHAIN], n = 0, pos = 0;
+    while (out == 0 && n < SVID_MAX_CHAIN &&
+           pem_next(u->chain_pem, u->chain_len, &pos, "CERTIFICATE", &der[n], &lens[n]) == 1)
+        n++;
+    if (out == 0 && verify_against((const uint8_t *const *)der, lens, n, u->spiffe_id,
+                                   b->bundle_pem, b->bundle_len, now,
+                                   "held would not validate against its trust domain's new bundle",
+                                   why, cap) != 0)
+        out = -1;
+    for (size_t i = 0; i < n; i++)
+        free(der[i]);
+    if (out != 0) {
+        svid_update_free(b);
+        return -1;
+    }
+    /* Chain, key, ID and validity stay; the bundle fields are b's. */
+    free(u->bundle_pem);
+    free(u->federated_pem);
+    for (size_t i = 0; i < u->federated_count; i++)
+        free(u->federated[i].pem);
+    u->bundle_pem = b->bundle_pem;
+    u->bundle_len = b->bundle_len;
+    u->federated_pem = b->federated_pem;
+    u->federated_len = b->federated_len;
+    u->federated_count = b->federated_count;
+    memcpy(u->federated, b->federated, sizeof u->federated);
+    memcpy(u->federated_domains, b->federated_domains, sizeof u->federated_domains);
+    memset(b, 0, sizeof *b);
     return 0;
 }
 

@@ -52,6 +52,21 @@ int svid_update_add_federated(svid_update *u, const char *trust_domain_id, const
                               size_t len, char *why, size_t cap);
 void svid_update_free(svid_update *u);
 
+/* A bundles update (FetchX509Bundles' X509BundlesResponse map: keys
+ * "spiffe://TD" or "TD", values concatenated DER CA certificates), judged
+ * for a workload of own_trust_domain: every key a trust domain, once; every
+ * value CA certificates; the own trust domain's bundle present. Into *b's
+ * trust_domain, bundle and federated fields (no chain or key). 0, or -1
+ * with why (nothing held in *b). */
+int svid_bundles_build(svid_update *b, const char *own_trust_domain, const char *const *keys,
+                       const uint8_t *const *values, const size_t *lens, size_t n, char *why,
+                       size_t cap);
+/* Puts b's bundles (from svid_bundles_build) into u, the SVID held, in
+ * place of its own: only if u's chain still validates against b's own
+ * bundle. Chain and key never change. b is consumed either way. 0, or -1
+ * with why (u untouched). */
+int svid_update_take_bundles(svid_update *u, svid_update *b, int64_t now, char *why, size_t cap);
+
 /* "59m 58s", "2h 3m", "3d 4h", "expired 12s ago" */
 void svid_format_remaining(int64_t seconds, char *out, size_t cap);
 

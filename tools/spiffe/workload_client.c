@@ -25,6 +25,7 @@
 #include "spiffe/workload_response.h"
 
 #define FETCH_X509_SVID "/SpiffeWorkloadAPI/FetchX509SVID"
+#define FETCH_X509_BUNDLES "/SpiffeWorkloadAPI/FetchX509Bundles"
 
 bool spiffe_socket_target(const char *arg, char *target, size_t cap, char *why, size_t why_cap) {
     if (arg && !strcmp(arg, "env")) arg = NULL; /* --spiffe-socket env */
@@ -61,11 +62,11 @@ void svid_update_describe(const svid_update *u, int64_t now, char *out, size_t c
              u->not_after >= now ? "expires in " : "", left, at);
 }
 
-/* ---- one FetchX509SVID call ---- */
+/* ---- one streaming call (FetchX509SVID or FetchX509Bundles) ---- */
 
-/* Called for each judged message (or refusal: u NULL, why set); returns
- * false to end the call. */
-typedef bool (*on_message_fn)(void *arg, svid_update *u, const char *why);
+/* Called with each message's bytes (zeroized after: an SVID's carry its
+ * key); returns false to end the call. */
+typedef bool (*on_message_fn)(void *arg, const uint8_t *msg, size_t len);
 
 enum { TAG_START = 1, TAG_STATUS, TAG_MESSAGE };
 
@@ -80,23 +81,26 @@ static grpc_slice buffer_bytes(grpc_byte_buffer *bb) {
     return all;
 }
 
-/* Runs one call until the stream ends, on_message says stop, *stop is set,
- * or deadline_ms (monotonic, 0 = none) passes. Returns the number of
- * messages that arrived; why gets the status when the call ended. */
-static int run_call(const char *target, int64_t deadline_ms, const atomic_int *stop,
-                    on_message_fn on_message, void *arg, char *why, size_t cap) {
+/* Runs one call of method (its request is empty: X509SVIDRequest and
+ * X509BundlesRequest have no fields) until the stream ends, on_message says
+ * stop, *stop is set, or deadline_ms (monotonic, 0 = none) passes. Returns
+ * the number of messages that arrived; why and *ended get the status when
+ * the call ended. */
+static int run_call(const char *target, const char *method_name, int64_t deadline_ms,
+                    const atomic_int *stop, on_message_fn on_message, void *arg, char *why,
+                    size_t cap, grpc_status_code *ended) {
     grpc_channel_credentials *creds = grpc_insecure_credentials_create();
     grpc_channel *ch = grpc_channel_create(target, creds, NULL);
     grpc_channel_credentials_release(creds);
     grpc_completion_queue *cq = grpc_completion_queue_create_for_next(NULL);
-    grpc_slice method = grpc_slice_from_static_string(FETCH_X509_SVID);
+    grpc_slice method = grpc_slice_from_static_string(method_name);
     grpc_call *call = grpc_channel_create_call(ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, method, NULL,
                                                gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     grpc_metadata md;
     memset(&md, 0, sizeof md);
     md.key = grpc_slice_from_static_string("workload.spiffe.io");
     md.value = grpc_slice_from_static_string("true");
-    grpc_slice empty = grpc_empty_slice(); /* X509SVIDRequest has no fields */
+    grpc_slice empty = grpc_empty_slice(); /* the request has no fields */
     grpc_byte_buffer *request = grpc_raw_byte_buffer_create(&empty, 1);
     grpc_metadata_array initial, trailing;
     grpc_metadata_array_init(&initial);
@@ -156,14 +160,10 @@ static int run_call(const char *target, int64_t deadline_ms, const atomic_int *s
         grpc_slice bytes = buffer_bytes(msg);
         grpc_byte_buffer_destroy(msg);
         msg = NULL;
-        svid_update u;
-        char refusal[1200];
-        int r = workload_response_read(GRPC_SLICE_START_PTR(bytes), GRPC_SLICE_LENGTH(bytes),
-                                       time(NULL), &u, refusal, sizeof refusal);
+        bool more = on_message(arg, GRPC_SLICE_START_PTR(bytes), GRPC_SLICE_LENGTH(bytes));
         crypto_zero(GRPC_SLICE_START_PTR(bytes), GRPC_SLICE_LENGTH(bytes));
         grpc_slice_unref(bytes);
         messages++;
-        bool more = on_message(arg, r == 0 ? &u : NULL, r == 0 ? NULL : refusal);
         if (!more && !cancelled) {
             grpc_call_cancel(call, NULL);
             cancelled = true;
@@ -173,6 +173,7 @@ static int run_call(const char *target, int64_t deadline_ms, const atomic_int *s
             pending++;
     }
     (void)status_pending;
+    if (ended) *ended = status;
     if (msg) grpc_byte_buffer_destroy(msg);
     char *d = grpc_slice_to_c_string(details);
     if (status == GRPC_STATUS_UNAVAILABLE)
@@ -204,29 +205,62 @@ typedef struct fetch_once_state {
     char why[1200];
 } fetch_once_state;
 
-static bool fetch_once_message(void *arg, svid_update *u, const char *why) {
+static bool fetch_once_message(void *arg, const uint8_t *msg, size_t len) {
     fetch_once_state *f = arg;
-    if (!u) {
+    char why[1024];
+    if (workload_response_read(msg, len, time(NULL), f->out, why, sizeof why) != 0)
         snprintf(f->why, sizeof f->why, "refused the agent's update: %s", why);
-        return false;
-    }
-    *f->out = *u; /* the buffers move to the caller */
-    f->got = true;
+    else
+        f->got = true; /* the buffers are the caller's */
     return false;
 }
 
-int spiffe_fetch_once(const char *target, int timeout_ms, svid_update *out, char *why, size_t cap) {
+/* The agent's bundles, once, into the SVID just fetched (as the servers
+ * take a bundles update: judged, the SVID still valid under them). */
+static bool fetch_bundles_message(void *arg, const uint8_t *msg, size_t len) {
+    fetch_once_state *f = arg;
+    svid_update b;
+    char why[1024];
+    if (workload_bundles_read(msg, len, f->out->trust_domain, &b, why, sizeof why) != 0 ||
+        svid_update_take_bundles(f->out, &b, time(NULL), why, sizeof why) != 0)
+        snprintf(f->why, sizeof f->why, "refused: %s", why);
+    else
+        f->got = true;
+    return false;
+}
+
+int spiffe_fetch_once(const char *target, int timeout_ms, svid_update *out, char *source,
+                      size_t source_cap, char *why, size_t cap) {
     memset(out, 0, sizeof *out);
     grpc_init();
     fetch_once_state f = {.out = out, .got = false, .why = ""};
     atomic_int never = 0;
     char ended[1200];
-    run_call(target, cli_now_ms() + timeout_ms, &never, fetch_once_message, &f, ended,
-             sizeof ended);
+    int64_t deadline = cli_now_ms() + timeout_ms;
+    run_call(target, FETCH_X509_SVID, deadline, &never, fetch_once_message, &f, ended, sizeof ended,
+             NULL);
+    if (!f.got) {
+        grpc_shutdown();
+        snprintf(why, cap, "%s", f.why[0] ? f.why : ended);
+        return -1;
+    }
+    /* FetchX509Bundles is the newer word on the bundles when the agent
+     * offers it (the same rule as the servers': the newest message wins);
+     * without it, or with a set refused, the SVID response's stay. */
+    fetch_once_state fb = {.out = out, .got = false, .why = ""};
+    grpc_status_code status = GRPC_STATUS_OK;
+    run_call(target, FETCH_X509_BUNDLES, deadline, &never, fetch_bundles_message, &fb, ended,
+             sizeof ended, &status);
     grpc_shutdown();
-    if (f.got) return 0;
-    snprintf(why, cap, "%s", f.why[0] ? f.why : ended);
-    return -1;
+    if (fb.got)
+        snprintf(source, source_cap, "bundles from FetchX509Bundles");
+    else if (status == GRPC_STATUS_UNIMPLEMENTED)
+        snprintf(source, source_cap,
+                 "bundles from the X509SVIDResponse (the agent does not offer FetchX509Bundles)");
+    else
+        snprintf(source, source_cap, "bundles from the X509SVIDResponse (FetchX509Bundles: %.900s)",
+                 fb.why[0] ? fb.why : ended);
+    return 0;
 }
 
 /* ---- the stream, in a thread, for the servers ---- */
@@ -234,8 +268,8 @@ int spiffe_fetch_once(const char *target, int timeout_ms, svid_update *out, char
 struct spiffe_source {
     char target[128];
     const char *cmd;
-    pthread_t thread;
-    bool started;
+    pthread_t thread, bundles; /* FetchX509SVID's and FetchX509Bundles' */
+    bool started, bundles_started;
     atomic_int stop;
     int efd; /* eventfd: a new SVID is waiting */
     pthread_mutex_t lock;
@@ -247,16 +281,19 @@ struct spiffe_source {
     char last_failure[1200];
 };
 
-/* Do a and b carry the same bundles (own and federated, per trust domain)? */
+/* Do a and b carry the same bundles (own and federated, per trust domain)?
+ * In any order: the agent's map may come in another each time (Go's
+ * protobuf does not sort maps), which is no change of trust. */
 static bool same_bundles(const svid_update *a, const svid_update *b) {
     if (a->bundle_len != b->bundle_len || memcmp(a->bundle_pem, b->bundle_pem, a->bundle_len) ||
         a->federated_count != b->federated_count || strcmp(a->trust_domain, b->trust_domain))
         return false;
-    for (size_t i = 0; i < a->federated_count; i++)
-        if (strcmp(a->federated[i].trust_domain_id, b->federated[i].trust_domain_id) ||
-            a->federated[i].len != b->federated[i].len ||
-            memcmp(a->federated[i].pem, b->federated[i].pem, a->federated[i].len))
-            return false;
+    for (size_t i = 0; i < a->federated_count; i++) {
+        const struct svid_federated *fa = &a->federated[i], *fb = NULL;
+        for (size_t j = 0; !fb && j < b->federated_count; j++)
+            if (!strcmp(fa->trust_domain_id, b->federated[j].trust_domain_id)) fb = &b->federated[j];
+        if (!fb || fa->len != fb->len || memcmp(fa->pem, fb->pem, fa->len)) return false;
+    }
     return true;
 }
 
@@ -279,9 +316,11 @@ static void held_description(spiffe_source *s, char *out, size_t cap) {
         snprintf(out, cap, "no SVID held yet");
 }
 
-static bool source_message(void *arg, svid_update *u, const char *why) {
+static bool source_message(void *arg, const uint8_t *msg, size_t len) {
     spiffe_source *s = arg;
-    char desc[600];
+    svid_update update, *u = &update;
+    char why[1024], desc[600];
+    if (workload_response_read(msg, len, time(NULL), &update, why, sizeof why) != 0) u = NULL;
     pthread_mutex_lock(&s->lock);
     if (!u) {
         held_description(s, desc, sizeof desc);
@@ -290,6 +329,8 @@ static bool source_message(void *arg, svid_update *u, const char *why) {
         say(s, "refused an update from the Workload API, keeping the %s: %s", desc, why);
         return true; /* the stream goes on: the next update may be good */
     }
+    /* The newest message wins: this SVID's bundles replace those held, a
+     * bundles update's included (see workload_client.h). */
     if (s->held.spiffe_id[0] && !same_bundles(&s->held, u)) s->trust_generation++;
     svid_update_free(&s->held);
     s->held = *u;
@@ -307,6 +348,54 @@ static bool source_message(void *arg, svid_update *u, const char *why) {
     return true;
 }
 
+/* One X509BundlesResponse: judged against the SVID held (its trust
+ * domain's bundle present, the SVID still valid under it), then the held
+ * SVID's bundles are replaced — chain and key stay — and the servers
+ * rebuild their config as for a new SVID. */
+static bool bundles_message(void *arg, const uint8_t *msg, size_t len) {
+    spiffe_source *s = arg;
+    char why[1024], desc[600];
+    pthread_mutex_lock(&s->lock);
+    held_description(s, desc, sizeof desc);
+    if (!s->held.spiffe_id[0]) {
+        pthread_mutex_unlock(&s->lock);
+        /* Nothing to judge it against; the first SVID brings its own set. */
+        say(s, "FetchX509Bundles: a bundles update before the first SVID is set aside (the "
+               "SVID's own bundles will serve)");
+        return true;
+    }
+    svid_update b;
+    bool changed = false;
+    int r = workload_bundles_read(msg, len, s->held.trust_domain, &b, why, sizeof why);
+    if (r == 0) {
+        changed = !same_bundles(&s->held, &b);
+        r = svid_update_take_bundles(&s->held, &b, time(NULL), why, sizeof why);
+    }
+    if (r != 0) {
+        snprintf(s->last_failure, sizeof s->last_failure, "refused the agent's bundles: %s", why);
+        pthread_mutex_unlock(&s->lock);
+        say(s, "refused a bundles update from the Workload API, keeping the %s and its bundles: %s",
+            desc, why);
+        return true;
+    }
+    if (!changed) { /* the same set again (a reconnect): nothing to rebuild */
+        pthread_mutex_unlock(&s->lock);
+        return true;
+    }
+    s->trust_generation++;
+    s->generation++;
+    char fed[600];
+    snprintf(fed, sizeof fed, "%s", s->held.federated_count ? s->held.federated_domains : "none");
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->lock);
+    uint64_t one = 1;
+    if (write(s->efd, &one, sizeof one) < 0) {
+    }
+    say(s, "new bundles for the %s (FetchX509Bundles; the SVID unchanged); federated bundles: %s",
+        desc, fed);
+    return true;
+}
+
 /* Sleeps ms in steps, returning early when asked to stop. */
 static void nap(spiffe_source *s, int ms) {
     for (int slept = 0; slept < ms && !atomic_load(&s->stop); slept += 100) {
@@ -315,27 +404,50 @@ static void nap(spiffe_source *s, int ms) {
     }
 }
 
-static void *source_thread(void *arg) {
-    spiffe_source *s = arg;
+/* One stream, called again and again with backoff until stopped. label
+ * prefixes its log lines ("" for the SVID stream). false from an agent
+ * without the method (UNIMPLEMENTED): the caller's stream ends. */
+static void stream_loop(spiffe_source *s, const char *method, on_message_fn on_message,
+                        const char *label, bool optional) {
     int backoff = SPIFFE_BACKOFF_MIN_MS;
     while (!atomic_load(&s->stop)) {
         char ended[1200];
-        int got = run_call(s->target, 0, &s->stop, source_message, s, ended, sizeof ended);
+        grpc_status_code status = GRPC_STATUS_OK;
+        int got =
+            run_call(s->target, method, 0, &s->stop, on_message, s, ended, sizeof ended, &status);
         if (atomic_load(&s->stop)) break;
+        if (optional && status == GRPC_STATUS_UNIMPLEMENTED) {
+            say(s, "%sthe agent does not offer it (%s): the bundles come with the SVIDs only",
+                label, ended);
+            return;
+        }
         if (got > 0) backoff = SPIFFE_BACKOFF_MIN_MS; /* it worked: a quick reconnect */
         char desc[600];
         pthread_mutex_lock(&s->lock);
         held_description(s, desc, sizeof desc);
-        snprintf(s->last_failure, sizeof s->last_failure, "%s", ended);
-        pthread_cond_broadcast(&s->changed);
+        bool have = s->held.spiffe_id[0] != 0;
+        if (!optional) {
+            snprintf(s->last_failure, sizeof s->last_failure, "%s", ended);
+            pthread_cond_broadcast(&s->changed);
+        }
         pthread_mutex_unlock(&s->lock);
-        if (s->held.spiffe_id[0])
-            say(s, "%s; still serving with the %s; reconnecting in %d ms", ended, desc, backoff);
+        if (have)
+            say(s, "%s%s; still serving with the %s; reconnecting in %d ms", label, ended, desc,
+                backoff);
         else
-            say(s, "%s; no SVID yet; reconnecting in %d ms", ended, backoff);
+            say(s, "%s%s; no SVID yet; reconnecting in %d ms", label, ended, backoff);
         nap(s, backoff);
         backoff = backoff * 2 > SPIFFE_BACKOFF_MAX_MS ? SPIFFE_BACKOFF_MAX_MS : backoff * 2;
     }
+}
+
+static void *source_thread(void *arg) {
+    stream_loop(arg, FETCH_X509_SVID, source_message, "", false);
+    return NULL;
+}
+
+static void *bundles_thread(void *arg) {
+    stream_loop(arg, FETCH_X509_BUNDLES, bundles_message, "FetchX509Bundles: ", true);
     return NULL;
 }
 
@@ -353,6 +465,11 @@ spiffe_source *spiffe_source_start(const char *target, const char *cmd) {
         return NULL;
     }
     s->started = true;
+    if (pthread_create(&s->bundles, NULL, bundles_thread, s) != 0) {
+        spiffe_source_stop(s);
+        return NULL;
+    }
+    s->bundles_started = true;
     return s;
 }
 
@@ -424,6 +541,7 @@ void spiffe_source_stop(spiffe_source *s) {
     if (!s) return;
     atomic_store(&s->stop, 1);
     if (s->started) pthread_join(s->thread, NULL);
+    if (s->bundles_started) pthread_join(s->bundles, NULL);
     grpc_shutdown();
     svid_update_free(&s->held);
     if (s->efd >= 0) close(s->efd);

@@ -10,7 +10,24 @@
  * backoff (0.5 s doubling to 30 s, back to 0.5 s once a message arrives),
  * the SVID held serving meanwhile, and each attempt's log line says when
  * that SVID expires. A new SVID makes spiffe_source_fd readable: the
- * command's main loop builds a new config, as for a rotated file. */
+ * command's main loop builds a new config, as for a rotated file.
+ *
+ * A second thread reads FetchX509Bundles on the same socket, with the same
+ * backoff (an agent answering UNIMPLEMENTED ends it: the SVID stream's
+ * bundles then serve alone). Each X509BundlesResponse is judged against
+ * the SVID held (svid_bundles_build, svid_update_take_bundles) and replaces
+ * its bundles — chain and key never — making spiffe_source_fd readable
+ * like a new SVID; a refused set is logged and the last good one serves.
+ * Which source wins when both streams carry bundles: the newest good
+ * message of either, for every trust domain at once. Both carry the whole
+ * current set (the own bundle and every federated one), so the newest is
+ * the agent's latest word, per trust domain, and a trust domain it no
+ * longer names is gone (a federation ended). Mixing per domain across the
+ * two streams could keep a domain one stream has already dropped.
+ * A bundles update before the first SVID is set aside: that SVID brings
+ * its own set, newer. Each thread makes its own channel per call (as
+ * before): one shared channel would put gRPC's own reconnect backoff
+ * (up to 120 s) under ours. */
 #ifndef CERTA_TOOLS_WORKLOAD_CLIENT_H
 #define CERTA_TOOLS_WORKLOAD_CLIENT_H
 
@@ -31,9 +48,13 @@
  * false with why (none given, or not a Unix socket address). */
 bool spiffe_socket_target(const char *arg, char *target, size_t cap, char *why, size_t why_cap);
 
-/* One X509SVIDResponse, judged, within timeout_ms (certa svid fetch).
- * 0, or -1 with why. */
-int spiffe_fetch_once(const char *target, int timeout_ms, svid_update *out, char *why, size_t cap);
+/* One X509SVIDResponse, judged, within timeout_ms (certa svid fetch);
+ * then one X509BundlesResponse, which replaces the SVID's bundles when the
+ * agent offers FetchX509Bundles and the set passes (the servers' rule: the
+ * newest message wins). source says where the bundles came from, and why
+ * not from FetchX509Bundles. 0, or -1 with why (no SVID). */
+int spiffe_fetch_once(const char *target, int timeout_ms, svid_update *out, char *source,
+                      size_t source_cap, char *why, size_t cap);
 
 typedef struct spiffe_source spiffe_source;
 /* Starts the stream's thread; cmd names the command in its log lines

@@ -2,7 +2,9 @@
  * as files for tools that want them, in spiffe-helper's layout: svid.pem
  * (the chain, leaf first), svid_key.pem (PKCS#8, 0600), svid_bundle.pem
  * (the own trust domain's CAs) and, when the agent sends any,
- * federated_bundle.pem. Each file is replaced atomically, the key first,
+ * federated_bundle.pem. The bundles are FetchX509Bundles' when the agent
+ * offers it (one more call, the newer word), else the X509SVIDResponse's.
+ * Each file is replaced atomically, the key first,
  * so a reader never sees a torn file (a reader of both may see the new
  * key beside the old certificate for a moment: serve and proxy wait for a
  * matching pair). */
@@ -24,7 +26,8 @@ static void svid_usage(FILE *out) {
           "(PKCS#8 key, mode 0600), svid_bundle.pem (trust bundle) and, when the agent\n"
           "sends federated bundles, federated_bundle.pem. The update is checked first\n"
           "(the key belongs to the certificate, the chain validates against the bundle)\n"
-          "and nothing is written when it fails.\n"
+          "and nothing is written when it fails. The bundles come from FetchX509Bundles\n"
+          "when the agent offers it, else from the SVID response; the output says which.\n"
           "\n"
           "  --spiffe-socket ADDR   the agent's socket, unix:///PATH (default, or env:\n"
           "                         $SPIFFE_ENDPOINT_SOCKET)\n"
@@ -83,7 +86,8 @@ static int svid_fetch(int argc, char **argv) {
         return CLI_EXIT_USAGE;
     }
     svid_update u;
-    if (spiffe_fetch_once(target, timeout_ms, &u, why, sizeof why) != 0) {
+    char source[1100];
+    if (spiffe_fetch_once(target, timeout_ms, &u, source, sizeof source, why, sizeof why) != 0) {
         cli_err("svid fetch: %s", why);
         return CLI_EXIT_FAIL;
     }
@@ -102,8 +106,8 @@ static int svid_fetch(int argc, char **argv) {
     if (rc == CLI_EXIT_OK) {
         char desc[700];
         svid_update_describe(&u, time(NULL), desc, sizeof desc);
-        printf("%s: wrote %s/svid.pem, svid_key.pem, svid_bundle.pem%s\n", desc, out,
-               u.federated_count ? ", federated_bundle.pem" : "");
+        printf("%s: wrote %s/svid.pem, svid_key.pem, svid_bundle.pem%s\n%s\n", desc, out,
+               u.federated_count ? ", federated_bundle.pem" : "", source);
     }
     svid_update_free(&u);
     return rc;
