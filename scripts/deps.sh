@@ -17,6 +17,7 @@ if [ "${1:-}" != demo ]; then
          redis-server # the fleet tests' store
          pkg-config cmake # building the examples against the installed library
          nginx-light # a backend reading PROXY protocol headers
+         wrk # tests/slow/proxy_faults.sh: reload under load, a new TLS connection per request
          tshark # tests/interop/keylog.sh: capture loopback, decrypt with the key log;
                 # fingerprint.sh: captures for certa fingerprint, JA3 to compare
          tcpdump # fingerprint.sh: a second capture, Linux cooked v2 (-i any -y LINUX_SLL2)
