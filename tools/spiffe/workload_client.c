@@ -291,7 +291,8 @@ static bool same_bundles(const svid_update *a, const svid_update *b) {
     for (size_t i = 0; i < a->federated_count; i++) {
         const struct svid_federated *fa = &a->federated[i], *fb = NULL;
         for (size_t j = 0; !fb && j < b->federated_count; j++)
-            if (!strcmp(fa->trust_domain_id, b->federated[j].trust_domain_id)) fb = &b->federated[j];
+            if (!strcmp(fa->trust_domain_id, b->federated[j].trust_domain_id))
+                fb = &b->federated[j];
         if (!fb || fa->len != fb->len || memcmp(fa->pem, fb->pem, fa->len)) return false;
     }
     return true;
