@@ -84,6 +84,18 @@ int ech_server_on_hello(certa_conn *c, const client_hello *ch, const uint8_t *ms
                              "extension, although its first one's was accepted (RFC 9849 §7.1.1)");
         return 0;
     }
+    /* Without ECH keys the extension is not ours to judge: like any extension
+     * a server does not implement, it is ignored (RFC 8446 §4.2; tlsfuzzer's
+     * unassigned-extension tests send 0xfe0d with random bytes). The one form
+     * acted on is the empty inner type a split-mode front end forwards. */
+    bool keyless_inner = e->len == 1 && e->data[0] == ECH_TYPE_INNER;
+    if (!cfg->ech_key_count && !keyless_inner) {
+        if (e->len >= 1 && e->data[0] == ECH_TYPE_OUTER) {
+            if (first && keep_outer_name(c, ch) != 0) return c->error;
+            c->ech_status = CERTA_ECH_NOT_DECRYPTED;
+        }
+        return 0;
+    }
     if (e->len < 1)
         return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
                          "the client's encrypted_client_hello extension is empty");
@@ -95,10 +107,7 @@ int ech_server_on_hello(certa_conn *c, const client_hello *ch, const uint8_t *ms
             return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                              "the client sent an inner encrypted_client_hello in clear to a "
                              "server that decrypts ECH itself (RFC 9849 §7)");
-        if (e->len != 1)
-            return conn_fail(c, CERTA_E_DECODE, ALERT_DECODE_ERROR,
-                             "the client's inner encrypted_client_hello extension is not empty");
-        if (check_inner(c, ch) != 0) return c->error;
+        if (check_inner(c, ch) != 0) return c->error; /* keyless_inner: one byte */
         c->ech_status = CERTA_ECH_ACCEPTED;
         c->ech_confirm = true;
         conn_trace(c, "  ECH: an inner ClientHello (from a split-mode front end): confirming it");
@@ -108,10 +117,6 @@ int ech_server_on_hello(certa_conn *c, const client_hello *ch, const uint8_t *ms
         return conn_fail(c, CERTA_E_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER,
                          "the client's encrypted_client_hello has the unknown type %u", type);
     if (first && keep_outer_name(c, ch) != 0) return c->error;
-    if (!cfg->ech_key_count) { /* not ours to read: a plain hello with an unknown extension */
-        c->ech_status = CERTA_ECH_NOT_DECRYPTED;
-        return 0;
-    }
     if (first) {
         c->ech_open = calloc(1, sizeof *c->ech_open);
         if (!c->ech_open) return conn_fail(c, CERTA_E_NOMEM, ALERT_INTERNAL_ERROR, NULL);

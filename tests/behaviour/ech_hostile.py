@@ -3,8 +3,9 @@
 holding an ECH key (certa serve --ech-key --ech-config), with raw_peer.py's
 ClientHello and record helpers.
 
-Usage: ech_hostile.py HOST PORT CONFIG_FILE [--timeout S]
-  CONFIG_FILE: the server's ECHConfig (raw), for its config_id.
+Usage: ech_hostile.py HOST PORT CONFIG_FILE|--no-keys [--timeout S]
+  CONFIG_FILE: the server's ECHConfig (raw), for its config_id; --no-keys: the
+  server holds none, and every case must go on with the hello.
 Each case prints "ok - ..." / "not ok - ...", then a full handshake must still
 work ("ok - server still serves after ...").
 """
@@ -64,6 +65,20 @@ def cases(config_id):
     ]
 
 
+def keyless_cases():
+    """A server without ECH keys does not implement the extension: whatever it
+    holds, the handshake goes on (RFC 8446 §4.2), as tlsfuzzer's
+    unassigned-extension tests expect."""
+    return [
+        ("no keys: ECH extension empty", expect_hello_case(b"")),
+        ("no keys: ECH extension of unknown type 7", expect_hello_case(b"\x07")),
+        ("no keys: ECH extension of random bytes", expect_hello_case(b"\x07" + os.urandom(99))),
+        ("no keys: ECH outer truncated after the cipher suite",
+         expect_hello_case(rp.u8(0) + rp.u16(1) + rp.u16(1))),
+        ("no keys: ECH inner type with trailing bytes", expect_hello_case(b"\x01\x00")),
+    ]
+
+
 def main(argv):
     timeout = 5.0
     args = []
@@ -77,11 +92,14 @@ def main(argv):
         sys.stderr.write(__doc__)
         return 2
     host, port = args[0], int(args[1])
-    with open(args[2], "rb") as f:
-        config = f.read()
-    config_id = config[4]  # version (2), length (2), then config_id
+    if args[2] == "--no-keys":
+        todo = keyless_cases()
+    else:
+        with open(args[2], "rb") as f:
+            config = f.read()
+        todo = cases(config[4])  # version (2), length (2), then config_id
     rc = 0
-    for name, fn in cases(config_id):
+    for name, fn in todo:
         ok, msg = rp.run_case(name, fn, host, port, timeout)
         print("%s - %s%s" % ("ok" if ok else "not ok", name, (" (%s)" if ok else ": %s") % msg))
         sys.stdout.flush()

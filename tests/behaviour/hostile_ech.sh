@@ -3,7 +3,8 @@
 # --ech-config` (tests/behaviour/ech_hostile.py): malformed extensions get
 # decode_error / illegal_parameter, undecryptable ones (a foreign config_id, a
 # corrupted payload, an unknown suite) let the handshake go on with the outer
-# hello; after every case the same server still completes a handshake.
+# hello; after every case the same server still completes a handshake. A
+# server without keys goes on with the hello whatever the extension holds.
 # Needs python3, openssl and ../shared/peers/bssl (generate-ech).
 . "$(dirname "$0")/../interop/lib.sh"
 need python3 openssl
@@ -38,4 +39,16 @@ for mode in default trial; do
     not_ok "$mode: certa serve died during the hostile ECH cases"
   stop_certa_serve "hostile-ech-$mode"
 done
+# A server without ECH keys ignores the extension, whatever it holds.
+start_certa_serve hostile-ech-nokeys --cert "$T_TMP/srv.crt" --key "$T_TMP/srv.key" || finish
+out=$(timeout 200 python3 "$REPO_DIR/tests/behaviour/ech_hostile.py" 127.0.0.1 "$SERVE_PORT" \
+  --no-keys --timeout 5 2>&1)
+while IFS= read -r l; do
+  case $l in
+    "ok - "*) ok "${l#ok - }" ;;
+    "not ok - "*) not_ok "${l#not ok - }" ;;
+    *) echo "# $l" ;;
+  esac
+done <<<"$out"
+stop_certa_serve hostile-ech-nokeys
 finish
